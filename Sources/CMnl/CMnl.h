@@ -1,0 +1,31 @@
+// The C surface gretool uses: libmnl and the kernel's rtnetlink uapi.
+// glibc headers must come before the kernel headers, or clean builds fail on
+// duplicate definitions of struct in6_addr between SwiftGlibc and linux/in6.h.
+#ifndef GRETOOL_CMNL_H
+#define GRETOOL_CMNL_H
+
+#include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <netinet/in.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <linux/if_addr.h>
+#include <linux/if_tunnel.h>
+#include <linux/nexthop.h>
+#include <linux/fib_rules.h>
+#include <linux/lwtunnel.h>
+
+// setns(2) is declared by glibc only under _GNU_SOURCE, which the Swift
+// importer does not define; declare it here with its glibc signature.
+extern int setns(int fd, int nstype);
+
+// Values the Swift importer drops: macros defined as expressions.
+static const int cmnl_clone_newnet = 0x40000000;            /* CLONE_NEWNET */
+static const unsigned short cmnl_nla_type_mask = NLA_TYPE_MASK;
+
+#endif

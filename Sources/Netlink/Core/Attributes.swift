@@ -1,0 +1,90 @@
+import CMnl
+
+/// An attribute type of one netlink attribute space (IFLA_*, RTA_*, ...).
+public protocol NetlinkAttributeType: RawRepresentable, Sendable where RawValue == UInt16 {}
+
+/// One attribute of a received message. The payload points into the receive
+/// buffer and is valid only while the message being decoded is.
+public struct Attribute<Key: NetlinkAttributeType> {
+    /// The attribute type without the NLA_F_NESTED / NLA_F_NET_BYTEORDER bits.
+    public let rawType: UInt16
+    public let payload: UnsafeRawBufferPointer
+
+    public var key: Key? { Key(rawValue: rawType) }
+
+    // Payloads are only 4-byte aligned and the kernel's policy guarantees their
+    // sizes; a short payload decodes as zero rather than trapping.
+    @inline(__always)
+    private func integer<T: FixedWidthInteger>(_: T.Type) -> T {
+        payload.count >= MemoryLayout<T>.size ? payload.loadUnaligned(as: T.self) : 0
+    }
+
+    public var u8: UInt8 { integer(UInt8.self) }
+    public var u16: UInt16 { integer(UInt16.self) }
+    public var u32: UInt32 { integer(UInt32.self) }
+    public var u64: UInt64 { integer(UInt64.self) }
+    public var s32: Int32 { integer(Int32.self) }
+    /// A 16-bit value carried in network byte order.
+    public var be16: UInt16 { UInt16(bigEndian: integer(UInt16.self)) }
+    /// A 32-bit value carried in network byte order.
+    public var be32: UInt32 { UInt32(bigEndian: integer(UInt32.self)) }
+
+    /// A NUL-terminated string, bounded by the payload length.
+    public var string: String {
+        let bytes = payload.prefix { $0 != 0 }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    public var bytes: [UInt8] { Array(payload) }
+
+    /// An IPv4 or IPv6 address, by payload length.
+    public var address: IPAddress? { IPAddress(bytes: payload) }
+
+    /// The attributes nested inside this one, in another attribute space.
+    public func nested<Inner: NetlinkAttributeType>(_: Inner.Type) -> AttributeList<Inner> {
+        AttributeList(payload)
+    }
+
+    /// Loads a C struct carried as the payload (e.g. rtnl_link_stats64).
+    public func load<T>(_: T.Type) -> T? {
+        payload.count >= MemoryLayout<T>.size ? payload.loadUnaligned(as: T.self) : nil
+    }
+}
+
+/// The attributes of a message or a nest, walked with libmnl's own iterator.
+public struct AttributeList<Key: NetlinkAttributeType>: Sequence {
+    let buffer: UnsafeRawBufferPointer
+
+    public init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
+
+    public static var empty: AttributeList { AttributeList(UnsafeRawBufferPointer(start: nil, count: 0)) }
+
+    public struct Iterator: IteratorProtocol {
+        var cursor: UnsafePointer<nlattr>?
+        var remaining: Int32
+
+        public mutating func next() -> Attribute<Key>? {
+            guard let attribute = cursor, mnl_attr_ok(attribute, remaining) else { return nil }
+            let length = Int32(attribute.pointee.nla_len)
+            let aligned = (length + 3) & ~3
+            remaining -= aligned
+            cursor = remaining > 0 ? UnsafePointer(mnl_attr_next(attribute)) : nil
+            let payload = UnsafeRawBufferPointer(
+                start: mnl_attr_get_payload(attribute),
+                count: Int(mnl_attr_get_payload_len(attribute)))
+            return Attribute(rawType: attribute.pointee.nla_type & cmnl_nla_type_mask, payload: payload)
+        }
+    }
+
+    public func makeIterator() -> Iterator {
+        guard let base = buffer.baseAddress, buffer.count >= 4 else {
+            return Iterator(cursor: nil, remaining: 0)
+        }
+        return Iterator(cursor: base.assumingMemoryBound(to: nlattr.self), remaining: Int32(buffer.count))
+    }
+
+    /// The first attribute of the given type, if present.
+    public subscript(key: Key) -> Attribute<Key>? {
+        first { $0.rawType == key.rawValue }
+    }
+}

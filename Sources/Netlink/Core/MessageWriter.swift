@@ -1,0 +1,186 @@
+import CMnl
+import SystemPackage
+
+/// Netlink header flags (NLM_F_*). The same bits mean different things for
+/// requests, dumps and acknowledgements, as in the uapi header.
+public struct NetlinkFlags: OptionSet, Sendable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    public static let request = NetlinkFlags(rawValue: 0x001)
+    public static let multi = NetlinkFlags(rawValue: 0x002)
+    public static let ack = NetlinkFlags(rawValue: 0x004)
+    public static let dumpInterrupted = NetlinkFlags(rawValue: 0x010)
+    // GET requests
+    public static let dump = NetlinkFlags(rawValue: 0x300)
+    // NEW requests
+    public static let replace = NetlinkFlags(rawValue: 0x100)
+    public static let exclusive = NetlinkFlags(rawValue: 0x200)
+    public static let create = NetlinkFlags(rawValue: 0x400)
+    public static let append = NetlinkFlags(rawValue: 0x800)
+    // acknowledgements
+    public static let capped = NetlinkFlags(rawValue: 0x100)
+    public static let ackTLVs = NetlinkFlags(rawValue: 0x200)
+}
+
+extension NetlinkError {
+    /// A request did not fit its buffer: a bug or an absurd input, never the kernel.
+    public static let messageTooLarge = NetlinkError(errno: .noBufferSpace, kernelMessage: "request too large for the netlink buffer")
+}
+
+/// Writes attributes of one attribute space into the message being built.
+/// Each call is one libmnl `put`; buffer bounds are checked by its `_check` variants.
+public struct AttributeWriter<Key: NetlinkAttributeType> {
+    let message: UnsafeMutablePointer<nlmsghdr>
+    let capacity: Int
+
+    public func put(_ key: Key, _ value: some NetlinkEncodable) throws {
+        let fits = value.withNetlinkPayload { payload in
+            mnl_attr_put_check(message, capacity, key.rawValue, payload.count, payload.baseAddress)
+        }
+        guard fits else { throw NetlinkError.messageTooLarge }
+    }
+
+    /// A zero-length attribute whose presence is its meaning (NLA_FLAG).
+    public func flag(_ key: Key) throws {
+        guard mnl_attr_put_check(message, capacity, key.rawValue, 0, nil) else {
+            throw NetlinkError.messageTooLarge
+        }
+    }
+
+    /// Opens a nest, lets `body` fill it with attributes of the inner space, closes it.
+    public func nest<Inner: NetlinkAttributeType>(
+        _ key: Key, _: Inner.Type = Inner.self, _ body: (AttributeWriter<Inner>) throws -> Void
+    ) throws {
+        guard let start = mnl_attr_nest_start_check(message, capacity, key.rawValue) else {
+            throw NetlinkError.messageTooLarge
+        }
+        try body(AttributeWriter<Inner>(message: message, capacity: capacity))
+        mnl_attr_nest_end(message, start)
+    }
+
+    /// A nest that starts with a family header of its own before its attributes
+    /// (a veth peer carries an ifinfomsg, then IFLA_* attributes).
+    public func nest<Header, Inner: NetlinkAttributeType>(
+        _ key: Key, _: Inner.Type, header: Header, _ body: (AttributeWriter<Inner>) throws -> Void
+    ) throws {
+        guard let start = mnl_attr_nest_start_check(message, capacity, key.rawValue) else {
+            throw NetlinkError.messageTooLarge
+        }
+        _ = try appendRaw(header)
+        try body(AttributeWriter<Inner>(message: message, capacity: capacity))
+        mnl_attr_nest_end(message, start)
+    }
+
+    /// A nest whose payload is a list of fixed headers each followed by attributes
+    /// (RTA_MULTIPATH's rtnexthop records): `body` gets a writer for records.
+    public func records(_ key: Key, _ body: (RecordWriter) throws -> Void) throws {
+        guard let start = mnl_attr_nest_start_check(message, capacity, key.rawValue) else {
+            throw NetlinkError.messageTooLarge
+        }
+        // RTA_MULTIPATH is not an attribute nest: it must not carry NLA_F_NESTED.
+        start.pointee.nla_type = key.rawValue
+        try body(RecordWriter(message: message, capacity: capacity))
+        mnl_attr_nest_end(message, start)
+    }
+
+    /// Raw payload bytes appended at the current end of the message (no attribute header).
+    func appendRaw<T>(_ value: T) throws -> UnsafeMutableRawPointer {
+        let size = MemoryLayout<T>.size
+        let aligned = (size + 3) & ~3
+        guard Int(message.pointee.nlmsg_len) + aligned <= capacity else { throw NetlinkError.messageTooLarge }
+        let tail = mnl_nlmsg_get_payload_tail(message)!
+        tail.initializeMemory(as: UInt8.self, repeating: 0, count: aligned)
+        withUnsafeBytes(of: value) { tail.copyMemory(from: $0.baseAddress!, byteCount: size) }
+        message.pointee.nlmsg_len += UInt32(aligned)
+        return tail
+    }
+}
+
+/// Writes fixed-size records, each followed by its own attributes, inside a
+/// `records` nest. The record's length field (its first u16) is fixed up when
+/// the record's attributes are written.
+public struct RecordWriter {
+    let message: UnsafeMutablePointer<nlmsghdr>
+    let capacity: Int
+
+    public func record<Record, Key: NetlinkAttributeType>(
+        _ value: Record, _: Key.Type, _ body: (AttributeWriter<Key>) throws -> Void
+    ) throws {
+        let writer = AttributeWriter<Key>(message: message, capacity: capacity)
+        let start = try writer.appendRaw(value)
+        let before = Int(message.pointee.nlmsg_len) - ((MemoryLayout<Record>.size + 3) & ~3)
+        try body(writer)
+        let length = Int(message.pointee.nlmsg_len) - before
+        start.storeBytes(of: UInt16(length), as: UInt16.self)
+    }
+}
+
+/// The message being built: a header, then the family header, then attributes.
+public struct MessageWriter {
+    public let message: UnsafeMutablePointer<nlmsghdr>
+    let capacity: Int
+
+    /// Writes the family header (ifinfomsg, rtmsg, ...) and returns the writer for
+    /// the attributes that follow it.
+    public func header<Header, Key: NetlinkAttributeType>(
+        _ value: Header, attributes: Key.Type
+    ) throws -> AttributeWriter<Key> {
+        let size = MemoryLayout<Header>.size
+        guard Int(message.pointee.nlmsg_len) + ((size + 3) & ~3) <= capacity else {
+            throw NetlinkError.messageTooLarge
+        }
+        let extra = mnl_nlmsg_put_extra_header(message, size)!
+        withUnsafeBytes(of: value) { extra.copyMemory(from: $0.baseAddress!, byteCount: size) }
+        return AttributeWriter(message: message, capacity: capacity)
+    }
+
+    public var length: Int { Int(message.pointee.nlmsg_len) }
+}
+
+/// Memory for requests: one at a time, or a batch of them back to back.
+public final class MessageBuffer {
+    let base: UnsafeMutableRawPointer
+    public let capacity: Int
+    /// Bytes taken by the complete messages written so far.
+    public private(set) var used = 0
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+        base = .allocate(byteCount: capacity, alignment: 8)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Appends one message after those already in the buffer. On failure the
+    /// buffer is left as it was, so the caller may send what it has and retry.
+    @discardableResult
+    public func append(
+        type: UInt16, flags: NetlinkFlags, sequence: UInt32,
+        _ build: (MessageWriter) throws -> Void
+    ) throws -> UnsafeMutablePointer<nlmsghdr> {
+        let room = capacity - used
+        guard room >= MemoryLayout<nlmsghdr>.size else { throw NetlinkError.messageTooLarge }
+        let header = mnl_nlmsg_put_header(base + used)!
+        header.pointee.nlmsg_type = type
+        header.pointee.nlmsg_flags = flags.rawValue
+        header.pointee.nlmsg_seq = sequence
+        try build(MessageWriter(message: header, capacity: room))
+        used += Int(header.pointee.nlmsg_len + 3) & ~3
+        return header
+    }
+
+    public func reset() { used = 0 }
+
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: used) }
+
+    /// Encodes one message on its own and returns its bytes: for tests and tools.
+    public static func encode(
+        type: UInt16, flags: NetlinkFlags, sequence: UInt32 = 0,
+        capacity: Int = 8192, _ build: (MessageWriter) throws -> Void
+    ) throws -> [UInt8] {
+        let buffer = MessageBuffer(capacity: capacity)
+        try buffer.append(type: type, flags: flags, sequence: sequence, build)
+        return Array(buffer.bytes)
+    }
+}

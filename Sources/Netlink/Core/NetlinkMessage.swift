@@ -1,0 +1,98 @@
+import CMnl
+
+/// One received netlink message; valid while its receive buffer is.
+public struct NetlinkMessage {
+    public let header: UnsafePointer<nlmsghdr>
+
+    public var type: UInt16 { header.pointee.nlmsg_type }
+    public var flags: NetlinkFlags { NetlinkFlags(rawValue: header.pointee.nlmsg_flags) }
+    public var sequence: UInt32 { header.pointee.nlmsg_seq }
+    public var length: Int { Int(header.pointee.nlmsg_len) }
+
+    /// Everything after the netlink header.
+    public var payload: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(
+            start: mnl_nlmsg_get_payload(header),
+            count: max(0, length - MemoryLayout<nlmsghdr>.size))
+    }
+
+    /// The family header (ifinfomsg, rtmsg, ...) at the start of the payload.
+    public func familyHeader<Header>(_: Header.Type) -> Header? {
+        let payload = self.payload
+        guard payload.count >= MemoryLayout<Header>.size else { return nil }
+        return payload.loadUnaligned(as: Header.self)
+    }
+
+    /// The attributes that follow a family header of the given type.
+    public func attributes<Header, Key: NetlinkAttributeType>(
+        after _: Header.Type, _: Key.Type
+    ) -> AttributeList<Key> {
+        let offset = (MemoryLayout<Header>.size + 3) & ~3
+        let payload = self.payload
+        guard payload.count > offset else { return .empty }
+        return AttributeList(UnsafeRawBufferPointer(rebasing: payload[offset...]))
+    }
+}
+
+/// The messages packed in one datagram, walked with libmnl's iterator.
+struct MessageSequence: Sequence {
+    let buffer: UnsafeRawBufferPointer
+
+    struct Iterator: IteratorProtocol {
+        var cursor: UnsafePointer<nlmsghdr>?
+        var remaining: Int32
+
+        mutating func next() -> NetlinkMessage? {
+            guard let message = cursor, mnl_nlmsg_ok(message, remaining) else { return nil }
+            cursor = UnsafePointer(mnl_nlmsg_next(message, &remaining))
+            return NetlinkMessage(header: message)
+        }
+    }
+
+    func makeIterator() -> Iterator {
+        guard let base = buffer.baseAddress else { return Iterator(cursor: nil, remaining: 0) }
+        return Iterator(cursor: base.assumingMemoryBound(to: nlmsghdr.self), remaining: Int32(buffer.count))
+    }
+}
+
+/// Attributes of an extended acknowledgement (NLMSGERR_ATTR_*).
+enum ExtendedAckAttribute: UInt16, NetlinkAttributeType {
+    case message = 1
+    case offset = 2
+}
+
+extension NetlinkMessage {
+    static let errorType = UInt16(NLMSG_ERROR)
+    static let doneType = UInt16(NLMSG_DONE)
+
+    /// For NLMSG_ERROR (and NLMSG_DONE that ends a dump): nil when the kernel
+    /// reports success, else the error with any extended-ack text.
+    func acknowledgementError() -> NetlinkError? {
+        let payload = self.payload
+        guard payload.count >= 4 else { return nil }
+        let code = payload.loadUnaligned(as: Int32.self)
+        guard code != 0 else { return nil }
+        var error = NetlinkError(errno: .init(rawValue: -code))
+        guard flags.contains(.ackTLVs) else { return error }
+
+        // NLMSG_ERROR carries the request's header (and, unless capped, its
+        // payload) after the error code; NLMSG_DONE carries only the code.
+        var tlvOffset = 4
+        if type == Self.errorType {
+            guard payload.count >= 4 + MemoryLayout<nlmsghdr>.size else { return error }
+            let original = payload.loadUnaligned(fromByteOffset: 4, as: nlmsghdr.self)
+            tlvOffset += flags.contains(.capped)
+                ? MemoryLayout<nlmsghdr>.size
+                : (Int(original.nlmsg_len) + 3) & ~3
+        }
+        guard payload.count > tlvOffset else { return error }
+        for attribute in AttributeList<ExtendedAckAttribute>(UnsafeRawBufferPointer(rebasing: payload[tlvOffset...])) {
+            switch attribute.key {
+            case .message?: error.kernelMessage = attribute.string
+            case .offset?: error.offset = attribute.u32
+            case nil: break
+            }
+        }
+        return error
+    }
+}

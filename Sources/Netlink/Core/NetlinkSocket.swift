@@ -1,0 +1,194 @@
+import CMnl
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Whether a dump saw a consistent view of the kernel's tables.
+public enum DumpConsistency: Sendable {
+    case consistent
+    /// The kernel flagged NLM_F_DUMP_INTR: the table changed while it was dumped.
+    case interrupted
+}
+
+/// An rtnetlink socket (libmnl) with extended acks on. Not thread-safe: one
+/// socket belongs to one thread, like the network namespace it was opened in.
+public final class NetlinkSocket {
+    private let handle: OpaquePointer
+    public let portID: UInt32
+    private var lastSequence: UInt32
+    private let requestBuffer = MessageBuffer(capacity: 32 * 1024)
+    // Large enough for the biggest datagram the kernel builds for a dump (32 KiB).
+    private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
+
+    public init() throws {
+        guard let socket = mnl_socket_open(NETLINK_ROUTE) else { throw NetlinkError.lastSystemError() }
+        handle = socket
+        do {
+            guard mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else { throw NetlinkError.lastSystemError() }
+            try Self.enable(NETLINK_EXT_ACK, on: socket)
+            try Self.enable(NETLINK_CAP_ACK, on: socket)
+            // Strict checking makes the kernel honour dump filters (table, ifindex).
+            try Self.enable(NETLINK_GET_STRICT_CHK, on: socket)
+            var size: Int32 = 1 << 20
+            setsockopt(mnl_socket_get_fd(socket), SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        } catch {
+            mnl_socket_close(socket)
+            receiveBuffer.deallocate()
+            throw error
+        }
+        portID = mnl_socket_get_portid(socket)
+        // Start from the clock, as iproute2 does, so replies to an earlier
+        // process that used the same port id are never mistaken for ours.
+        lastSequence = UInt32(truncatingIfNeeded: time(nil))
+    }
+
+    deinit {
+        mnl_socket_close(handle)
+        receiveBuffer.deallocate()
+    }
+
+    private static func enable(_ option: Int32, on socket: OpaquePointer) throws {
+        var one: Int32 = 1
+        guard mnl_socket_setsockopt(socket, option, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            throw NetlinkError.lastSystemError()
+        }
+    }
+
+    public func nextSequence() -> UInt32 {
+        lastSequence &+= 1
+        return lastSequence
+    }
+
+    // MARK: Requests
+
+    /// Sends one request and waits for the kernel's acknowledgement.
+    public func perform(_ type: UInt16, flags: NetlinkFlags = [], _ build: (MessageWriter) throws -> Void) throws {
+        let sequence = try sendOne(type, flags: flags.union([.request, .ack]), build)
+        try receive(sequence: sequence) { message in
+            guard message.type == NetlinkMessage.errorType else { return false }
+            if let error = message.acknowledgementError() { throw error }
+            return true
+        }
+    }
+
+    /// Sends a GET for one object and hands its reply to `reply`.
+    public func fetch<Result>(
+        _ type: UInt16, _ build: (MessageWriter) throws -> Void,
+        reply: (NetlinkMessage) throws -> Result
+    ) throws -> Result {
+        let sequence = try sendOne(type, flags: .request, build)
+        var result: Result?
+        try receive(sequence: sequence) { message in
+            if message.type == NetlinkMessage.errorType {
+                if let error = message.acknowledgementError() { throw error }
+                return true
+            }
+            result = try reply(message)
+            return true
+        }
+        guard let result else { throw NetlinkError(errno: .noData, kernelMessage: "the kernel sent no reply") }
+        return result
+    }
+
+    /// Dumps a table: `each` sees every object message in order. Returns whether the
+    /// kernel flagged the dump as interrupted by a concurrent change.
+    @discardableResult
+    public func dump(
+        _ type: UInt16, _ build: (MessageWriter) throws -> Void,
+        each: (NetlinkMessage) throws -> Void
+    ) throws -> DumpConsistency {
+        let sequence = try sendOne(type, flags: [.request, .dump], build)
+        var consistency = DumpConsistency.consistent
+        try receive(sequence: sequence) { message in
+            if message.flags.contains(.dumpInterrupted) { consistency = .interrupted }
+            switch message.type {
+            case NetlinkMessage.doneType, NetlinkMessage.errorType:
+                if let error = message.acknowledgementError() { throw error }
+                return true
+            default:
+                try each(message)
+                return false
+            }
+        }
+        return consistency
+    }
+
+    /// Dumps a table into values, starting over (a bounded number of times) when
+    /// the kernel reports the dump was interrupted by a concurrent change.
+    public func collect<Element>(
+        _ type: UInt16, _ build: (MessageWriter) throws -> Void,
+        _ decode: (NetlinkMessage) throws -> Element?
+    ) throws -> [Element] {
+        for _ in 0..<4 {
+            var elements: [Element] = []
+            let consistency = try dump(type, build) { message in
+                if let element = try decode(message) { elements.append(element) }
+            }
+            if consistency == .consistent { return elements }
+        }
+        throw NetlinkError(errno: .interrupted, kernelMessage: "dump kept being interrupted by concurrent changes")
+    }
+
+    // MARK: Pipelined requests
+
+    /// Sends the messages already written into `buffer` in one datagram and reads
+    /// their acknowledgements; `onAck` gets each one's sequence number and error.
+    /// Every message must carry NLM_F_ACK and a sequence in `sequences`.
+    public func sendBatch(
+        _ buffer: MessageBuffer, sequences: ClosedRange<UInt32>,
+        onAck: (UInt32, NetlinkError?) throws -> Void
+    ) throws {
+        try send(buffer.bytes)
+        var outstanding = sequences.count
+        try receive(accepting: { sequences.contains($0) }) { message in
+            guard message.type == NetlinkMessage.errorType else { return false }
+            try onAck(message.sequence, message.acknowledgementError())
+            outstanding -= 1
+            return outstanding == 0
+        }
+    }
+
+    // MARK: Transport
+
+    private func sendOne(_ type: UInt16, flags: NetlinkFlags, _ build: (MessageWriter) throws -> Void) throws -> UInt32 {
+        let sequence = nextSequence()
+        requestBuffer.reset()
+        try requestBuffer.append(type: type, flags: flags, sequence: sequence, build)
+        try send(requestBuffer.bytes)
+        return sequence
+    }
+
+    private func send(_ bytes: UnsafeRawBufferPointer) throws {
+        while mnl_socket_sendto(handle, bytes.baseAddress, bytes.count) < 0 {
+            let error = NetlinkError.lastSystemError()
+            if error.errno != .interrupted { throw error }
+        }
+    }
+
+    private func receive(sequence: UInt32, _ handle: (NetlinkMessage) throws -> Bool) throws {
+        try receive(accepting: { $0 == sequence }, handle)
+    }
+
+    /// Reads datagrams until `handle` returns true for a message whose sequence is
+    /// accepted. Messages for other sequences (late replies to earlier requests)
+    /// are skipped.
+    private func receive(accepting: (UInt32) -> Bool, _ handle: (NetlinkMessage) throws -> Bool) throws {
+        while true {
+            let received = mnl_socket_recvfrom(self.handle, receiveBuffer.baseAddress, receiveBuffer.count)
+            if received < 0 {
+                let error = NetlinkError.lastSystemError()
+                if error.errno == .interrupted { continue }
+                throw error
+            }
+            let datagram = UnsafeRawBufferPointer(rebasing: receiveBuffer[..<received])
+            for message in MessageSequence(buffer: datagram) where accepting(message.sequence) {
+                if try handle(message) { return }
+            }
+        }
+    }
+
+    /// The underlying file descriptor (for poll-based event loops).
+    public var fileDescriptor: Int32 { mnl_socket_get_fd(handle) }
+}

@@ -1,0 +1,228 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Address families as the kernel numbers them.
+public enum AddressFamily: UInt8, Sendable {
+    case unspecified = 0
+    case inet = 2
+    case inet6 = 10
+
+    public var bitWidth: Int { self == .inet6 ? 128 : 32 }
+}
+
+/// An IPv4 address; `value` holds a.b.c.d as the number (a << 24 | ...).
+public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var value: UInt32
+    public init(_ value: UInt32) { self.value = value }
+    public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
+        value = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
+    }
+
+    /// Dotted quad, also in iproute2's short forms: "10" is 10.0.0.0, "10.1" is 10.1.0.0.
+    public init?(_ text: some StringProtocol) {
+        var result: UInt32 = 0
+        var parts = 0
+        var current: UInt32 = 0
+        var digits = 0
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                current = current * 10 + UInt32(byte - UInt8(ascii: "0"))
+                digits += 1
+                guard digits <= 3, current <= 255 else { return nil }
+            case UInt8(ascii: "."):
+                guard digits > 0, parts < 3 else { return nil }
+                result = result << 8 | current
+                parts += 1
+                current = 0
+                digits = 0
+            default:
+                return nil
+            }
+        }
+        guard digits > 0 else { return nil }
+        result = result << 8 | current
+        parts += 1
+        value = result << (8 * UInt32(4 - parts))
+    }
+
+    public var octets: (UInt8, UInt8, UInt8, UInt8) {
+        (UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff))
+    }
+
+    public static func < (lhs: IPv4Address, rhs: IPv4Address) -> Bool { lhs.value < rhs.value }
+
+    public var description: String { IPAddress.v4(self).description }
+
+    public var isMulticast: Bool { value >> 28 == 0xe }
+    public var isUnspecified: Bool { value == 0 }
+    public var isLoopback: Bool { value >> 24 == 127 }
+}
+
+/// An IPv6 address as two 64-bit halves in numeric (host) order.
+public struct IPv6Address: Hashable, Comparable, Sendable {
+    public var high: UInt64
+    public var low: UInt64
+    public init(high: UInt64, low: UInt64) { self.high = high; self.low = low }
+
+    public init?(_ text: some StringProtocol) {
+        var storage = in6_addr()
+        let ok = String(text).withCString { inet_pton(AF_INET6, $0, &storage) } == 1
+        guard ok else { return nil }
+        self = withUnsafeBytes(of: storage) { IPv6Address(networkBytes: $0) }
+    }
+
+    init(networkBytes bytes: UnsafeRawBufferPointer) {
+        high = UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))
+        low = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    }
+
+    public static func < (lhs: IPv6Address, rhs: IPv6Address) -> Bool {
+        (lhs.high, lhs.low) < (rhs.high, rhs.low)
+    }
+
+    public var isMulticast: Bool { high >> 56 == 0xff }
+    public var isUnspecified: Bool { high == 0 && low == 0 }
+    public var isLinkLocal: Bool { high >> 54 == 0x3fa }
+}
+
+/// An IPv4 or IPv6 address.
+public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
+    case v4(IPv4Address)
+    case v6(IPv6Address)
+
+    /// Parses "192.0.2.1" or "2001:db8::1".
+    public init?(_ text: some StringProtocol) {
+        if text.contains(":") {
+            guard let address = IPv6Address(text) else { return nil }
+            self = .v6(address)
+        } else {
+            guard let address = IPv4Address(text) else { return nil }
+            self = .v4(address)
+        }
+    }
+
+    /// Decodes 4 or 16 bytes in network order.
+    public init?(bytes: UnsafeRawBufferPointer) {
+        switch bytes.count {
+        case 4: self = .v4(IPv4Address(UInt32(bigEndian: bytes.loadUnaligned(as: UInt32.self))))
+        case 16: self = .v6(IPv6Address(networkBytes: bytes))
+        default: return nil
+        }
+    }
+
+    public var family: AddressFamily {
+        switch self {
+        case .v4: .inet
+        case .v6: .inet6
+        }
+    }
+
+    public var isUnspecified: Bool {
+        switch self {
+        case .v4(let a): a.isUnspecified
+        case .v6(let a): a.isUnspecified
+        }
+    }
+
+    public var isMulticast: Bool {
+        switch self {
+        case .v4(let a): a.isMulticast
+        case .v6(let a): a.isMulticast
+        }
+    }
+
+    public static func zero(_ family: AddressFamily) -> IPAddress {
+        family == .inet6 ? .v6(IPv6Address(high: 0, low: 0)) : .v4(IPv4Address(0))
+    }
+
+    public var description: String {
+        var text = ""
+        write(to: &text)
+        return text
+    }
+
+    /// Appends the textual form without intermediate allocations (hot in route dumps).
+    public func write(to output: inout String) {
+        switch self {
+        case .v4(let address):
+            let (a, b, c, d) = address.octets
+            output += String(a); output += "."
+            output += String(b); output += "."
+            output += String(c); output += "."
+            output += String(d)
+        case .v6:
+            var buffer = [UInt8](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            withNetlinkPayload { bytes in
+                buffer.withUnsafeMutableBufferPointer { text in
+                    _ = inet_ntop(AF_INET6, bytes.baseAddress, text.baseAddress, socklen_t(text.count))
+                }
+            }
+            output += String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}
+
+extension IPAddress: NetlinkEncodable {
+    public func withNetlinkPayload<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch self {
+        case .v4(let address):
+            return try withUnsafeBytes(of: address.value.bigEndian, body)
+        case .v6(let address):
+            return try withUnsafeBytes(of: (address.high.bigEndian, address.low.bigEndian), body)
+        }
+    }
+}
+
+/// An address with a prefix length: "10.0.0.0/8", "2001:db8::/32", "192.0.2.1" (/32).
+public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
+    public var address: IPAddress
+    public var length: UInt8
+
+    public init(address: IPAddress, length: UInt8) {
+        self.address = address
+        self.length = length
+    }
+
+    public enum ParseError: Error, Equatable {
+        case badAddress
+        case badLength
+    }
+
+    public init(parsing text: some StringProtocol) throws(ParseError) {
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let address = IPAddress(parts[0]) else { throw .badAddress }
+        let width = address.family.bitWidth
+        var length = width
+        if parts.count == 2 {
+            guard let value = Int(parts[1]), (0...width).contains(value), !parts[1].hasPrefix("+") else { throw .badLength }
+            length = value
+        }
+        self.address = address
+        self.length = UInt8(length)
+    }
+
+    public var family: AddressFamily { address.family }
+
+    /// The address with every bit past the prefix length cleared.
+    public var network: IPAddress {
+        switch address {
+        case .v4(let a):
+            let mask: UInt32 = length == 0 ? 0 : ~UInt32(0) << (32 - UInt32(length))
+            return .v4(IPv4Address(a.value & mask))
+        case .v6(let a):
+            let highMask: UInt64 = length == 0 ? 0 : length >= 64 ? ~0 : ~UInt64(0) << (64 - UInt64(length))
+            let lowMask: UInt64 = length <= 64 ? 0 : length >= 128 ? ~0 : ~UInt64(0) << (128 - UInt64(length))
+            return .v6(IPv6Address(high: a.high & highMask, low: a.low & lowMask))
+        }
+    }
+
+    /// Whether `other` falls inside this prefix.
+    public func contains(_ other: IPAddress) -> Bool {
+        guard other.family == family else { return false }
+        return IPPrefix(address: other, length: length).network == network
+    }
+
+    public var description: String { "\(address)/\(length)" }
+}

@@ -1,0 +1,78 @@
+/// IFF_* device flags, named and ordered as iproute2 prints them.
+public struct InterfaceFlags: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let up = InterfaceFlags(rawValue: 0x1)
+    public static let broadcast = InterfaceFlags(rawValue: 0x2)
+    public static let debug = InterfaceFlags(rawValue: 0x4)
+    public static let loopback = InterfaceFlags(rawValue: 0x8)
+    public static let pointToPoint = InterfaceFlags(rawValue: 0x10)
+    public static let noTrailers = InterfaceFlags(rawValue: 0x20)
+    public static let running = InterfaceFlags(rawValue: 0x40)
+    public static let noARP = InterfaceFlags(rawValue: 0x80)
+    public static let promiscuous = InterfaceFlags(rawValue: 0x100)
+    public static let allMulticast = InterfaceFlags(rawValue: 0x200)
+    public static let master = InterfaceFlags(rawValue: 0x400)
+    public static let slave = InterfaceFlags(rawValue: 0x800)
+    public static let multicast = InterfaceFlags(rawValue: 0x1000)
+    public static let portSelect = InterfaceFlags(rawValue: 0x2000)
+    public static let autoMedia = InterfaceFlags(rawValue: 0x4000)
+    public static let dynamic = InterfaceFlags(rawValue: 0x8000)
+    public static let lowerUp = InterfaceFlags(rawValue: 0x10000)
+    public static let dormant = InterfaceFlags(rawValue: 0x20000)
+    public static let echo = InterfaceFlags(rawValue: 0x40000)
+
+    /// The words `ip link` shows between < and >, in its order.
+    public var names: [String] {
+        var names: [String] = []
+        if contains(.up) && !contains(.running) { names.append("NO-CARRIER") }
+        let order: [(InterfaceFlags, String)] = [
+            (.loopback, "LOOPBACK"), (.broadcast, "BROADCAST"), (.pointToPoint, "POINTOPOINT"),
+            (.multicast, "MULTICAST"), (.noARP, "NOARP"), (.allMulticast, "ALLMULTI"),
+            (.promiscuous, "PROMISC"), (.master, "MASTER"), (.slave, "SLAVE"), (.debug, "DEBUG"),
+            (.dynamic, "DYNAMIC"), (.autoMedia, "AUTOMEDIA"), (.portSelect, "PORTSEL"),
+            (.noTrailers, "NOTRAILERS"), (.up, "UP"), (.lowerUp, "LOWER_UP"), (.dormant, "DORMANT"),
+            (.echo, "ECHO"),
+        ]
+        var rest = subtracting(.running)
+        for (flag, name) in order where rest.contains(flag) {
+            names.append(name)
+            rest.remove(flag)
+        }
+        if !rest.isEmpty { names.append("0x" + String(rest.rawValue, radix: 16)) }
+        return names
+    }
+}
+
+/// RFC 2863 operational state (IF_OPER_*).
+public enum OperationalState: UInt8, Sendable {
+    case unknown, notPresent, down, lowerLayerDown, testing, dormant, up
+
+    public var name: String {
+        ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"][Int(rawValue)]
+    }
+}
+
+/// ARPHRD_* hardware types that gretool names.
+public enum HardwareType {
+    public static func name(_ type: UInt16) -> String {
+        switch type {
+        case 1: "ether"
+        case 768: "ipip"
+        case 769: "tunnel6"
+        case 772: "loopback"
+        case 776: "sit"
+        case 778: "gre"
+        case 823: "ip6gre"
+        case 65534: "none"
+        case 0xffff: "void"
+        default: "[\(type)]"
+        }
+    }
+
+    /// Types whose link-layer addresses are IP addresses (tunnels).
+    public static func carriesIPAddress(_ type: UInt16) -> Bool {
+        [768, 769, 776, 778, 823].contains(type)
+    }
+}

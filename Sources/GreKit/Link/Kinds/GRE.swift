@@ -1,0 +1,517 @@
+import Netlink
+
+// GRE link kinds: gre and gretap over IPv4, ip6gre and ip6gretap over IPv6.
+// Everything gretool knows about their options lives in this file, as in
+// iproute2's link_gre.c and link_gre6.c.
+
+/// IFLA_GRE_*: inside IFLA_INFO_DATA of a GRE link.
+public enum GreAttribute: UInt16, NetlinkAttributeType {
+    case link = 1, inputFlags, outputFlags, inputKey, outputKey, local, remote, ttl, tos, pmtudisc
+    case encapLimit, flowInfo, flags, encapType, encapFlags, encapSourcePort, encapDestinationPort
+    case collectMetadata, ignoreDF, fwmark
+}
+
+/// Flags of the GRE header (RFC 2784/2890), as host values; big-endian on the wire.
+public struct GreFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    public static let checksum = GreFlags(rawValue: 0x8000)
+    public static let key = GreFlags(rawValue: 0x2000)
+    public static let sequence = GreFlags(rawValue: 0x1000)
+}
+
+/// A GRE key: 32 bits, written as a number or a dotted quad.
+public struct GreKey: Hashable, Sendable, CustomStringConvertible {
+    public var value: UInt32
+    public init(_ value: UInt32) { self.value = value }
+
+    public init(parsing text: String, for keyword: String) throws(InvalidArgument) {
+        if text.contains(".") {
+            guard let quad = IPv4Address(text) else {
+                throw .badValue(keyword, text, expected: "a number 0..4294967295 or a dotted quad")
+            }
+            value = quad.value
+        } else {
+            guard let number = Parse.parseUnsigned(text, UInt32.self) else {
+                throw .badValue(keyword, text, expected: "a number 0..4294967295 or a dotted quad")
+            }
+            value = number
+        }
+    }
+
+    /// Dotted quad, as `ip -d link show` prints keys.
+    public var dottedQuad: String { IPv4Address(value).description }
+    public var description: String { String(value) }
+}
+
+/// UDP encapsulation of the tunnel (fou/gue), IFLA_GRE_ENCAP_*.
+public struct TunnelEncapsulation: Sendable, Equatable {
+    public enum Kind: UInt16, Sendable { case none = 0, fou = 1, gue = 2 }
+    public struct Flags: OptionSet, Sendable {
+        public let rawValue: UInt16
+        public init(rawValue: UInt16) { self.rawValue = rawValue }
+        public static let checksum = Flags(rawValue: 1)
+        public static let checksum6 = Flags(rawValue: 2)
+        public static let remoteChecksum = Flags(rawValue: 4)
+    }
+
+    public var kind = Kind.none
+    public var flags: Flags = []
+    /// 0 means the kernel picks the source port per flow ("auto").
+    public var sourcePort: UInt16 = 0
+    public var destinationPort: UInt16 = 0
+
+    /// Bytes the UDP encapsulation adds to every packet.
+    public var overhead: Int {
+        switch kind {
+        case .none: 0
+        case .fou: 8
+        case .gue: 12
+        }
+    }
+}
+
+/// ip6_tnl flags carried in IFLA_GRE_FLAGS by ip6gre links.
+public struct IPv6TunnelFlags: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let ignoreEncapLimit = IPv6TunnelFlags(rawValue: 0x1)
+    public static let useOriginalTrafficClass = IPv6TunnelFlags(rawValue: 0x2)
+    public static let useOriginalFlowLabel = IPv6TunnelFlags(rawValue: 0x4)
+    public static let receiveDSCPCopy = IPv6TunnelFlags(rawValue: 0x10)
+    public static let useOriginalFwmark = IPv6TunnelFlags(rawValue: 0x20)
+    public static let allowLocalRemote = IPv6TunnelFlags(rawValue: 0x40)
+}
+
+public struct GreOptions: LinkKindOptions, Equatable {
+    public static let kinds = ["gre", "gretap", "ip6gre", "ip6gretap"]
+
+    public let kind: String
+    public var local: IPAddress?
+    public var remote: IPAddress?
+    public var inputFlags: GreFlags = []
+    public var outputFlags: GreFlags = []
+    public var inputKey = GreKey(0)
+    public var outputKey = GreKey(0)
+    /// Hop limit of the outer header; 0 inherits the inner packet's.
+    public var ttl: UInt8
+    /// IPv4 only: 1 inherits the inner TOS.
+    public var tos: UInt8 = 0
+    /// IPv4 only: set DF on the outer header and follow path MTU.
+    public var pathMTUDiscovery = true
+    /// IPv4 only; nil when never configured (iproute2 then leaves it out).
+    public var ignoreDF: Bool?
+    /// Index of the underlay device the tunnel is bound to (0: none).
+    public var underlay: Int32 = 0
+    public var fwmark: UInt32 = 0
+    public var encapsulation = TunnelEncapsulation()
+    /// `external`: a metadata-collecting device (flow-based tunnelling).
+    public var external = false
+    // IPv6 outer header only.
+    public var encapLimit: UInt8 = 4
+    /// Traffic class and flow label as the 32-bit flowinfo word (host order).
+    public var flowInfo: UInt32 = 0
+    public var ipv6Flags: IPv6TunnelFlags = []
+
+    public var isIPv6: Bool { kind.hasPrefix("ip6") }
+    public var isEthernet: Bool { kind.hasSuffix("tap") }
+    public var family: AddressFamily { isIPv6 ? .inet6 : .inet }
+
+    public init(kind: String) {
+        self.kind = kind
+        ttl = kind.hasPrefix("ip6") ? 64 : 0
+        if kind.hasPrefix("ip6") { encapsulation.flags = .checksum6 }
+    }
+
+    public init(kind: String, data: Attribute<LinkInfoAttribute>?) {
+        self.init(kind: kind)
+        guard let data else { return }
+        // A link the kernel reports is complete: absent attributes mean zero.
+        encapsulation.flags = []
+        for attribute in data.nested(GreAttribute.self) {
+            switch attribute.key {
+            case .link?: underlay = Int32(bitPattern: attribute.u32)
+            case .inputFlags?: inputFlags = GreFlags(rawValue: attribute.be16)
+            case .outputFlags?: outputFlags = GreFlags(rawValue: attribute.be16)
+            case .inputKey?: inputKey = GreKey(attribute.be32)
+            case .outputKey?: outputKey = GreKey(attribute.be32)
+            case .local?: local = attribute.address.flatMap { $0.isUnspecified ? nil : $0 }
+            case .remote?: remote = attribute.address.flatMap { $0.isUnspecified ? nil : $0 }
+            case .ttl?: ttl = attribute.u8
+            case .tos?: tos = attribute.u8
+            case .pmtudisc?: pathMTUDiscovery = attribute.u8 != 0
+            case .encapLimit?: encapLimit = attribute.u8
+            case .flowInfo?: flowInfo = attribute.be32
+            case .flags?: ipv6Flags = IPv6TunnelFlags(rawValue: attribute.u32)
+            case .encapType?: encapsulation.kind = TunnelEncapsulation.Kind(rawValue: attribute.u16) ?? .none
+            case .encapFlags?: encapsulation.flags = .init(rawValue: attribute.u16)
+            case .encapSourcePort?: encapsulation.sourcePort = attribute.be16
+            case .encapDestinationPort?: encapsulation.destinationPort = attribute.be16
+            case .collectMetadata?: external = true
+            case .ignoreDF?: ignoreDF = attribute.u8 != 0 ? true : nil
+            case .fwmark?: fwmark = attribute.u32
+            case nil: break
+            }
+        }
+    }
+
+    // MARK: Words
+
+    enum Word: Sendable {
+        case key, noKey, inputKey, noInputKey, outputKey, noOutputKey
+        case sequence, noSequence, inputSequence, noInputSequence, outputSequence, noOutputSequence
+        case checksum, noChecksum, inputChecksum, noInputChecksum, outputChecksum, noOutputChecksum
+        case noPMTUDiscovery, pmtuDiscovery, remote, local, device, ttl, tos
+        case noEncap, encap, encapSourcePort, encapDestinationPort
+        case encapChecksum, noEncapChecksum, encapUDP6Checksum, noEncapUDP6Checksum
+        case encapRemoteChecksum, noEncapRemoteChecksum
+        case external, ignoreDF, noIgnoreDF, fwmark
+        case flowLabel, encapLimit, dscp, allowLocalRemote, noAllowLocalRemote
+    }
+
+    /// In iproute2's order: the first entry a word names wins.
+    static let words = KeywordTable<Word>([
+        ("key", .key, true), ("nokey", .noKey, true), ("ikey", .inputKey, true), ("noikey", .noInputKey, true),
+        ("okey", .outputKey, true), ("nookey", .noOutputKey, true),
+        ("seq", .sequence, true), ("noseq", .noSequence, true), ("iseq", .inputSequence, true),
+        ("noiseq", .noInputSequence, true), ("oseq", .outputSequence, true), ("nooseq", .noOutputSequence, true),
+        ("csum", .checksum, true), ("nocsum", .noChecksum, true), ("icsum", .inputChecksum, true),
+        ("noicsum", .noInputChecksum, true), ("ocsum", .outputChecksum, true), ("noocsum", .noOutputChecksum, true),
+        ("nopmtudisc", .noPMTUDiscovery, true), ("pmtudisc", .pmtuDiscovery, true),
+        ("remote", .remote, true), ("local", .local, true), ("dev", .device, true),
+        ("ttl", .ttl, true), ("hoplimit", .ttl, true), ("hlim", .ttl, true),
+        ("tos", .tos, true), ("tclass", .tos, true), ("dsfield", .tos, true),
+        ("noencap", .noEncap, false), ("encap", .encap, false),
+        ("encap-sport", .encapSourcePort, false), ("encap-dport", .encapDestinationPort, false),
+        ("encap-csum", .encapChecksum, false), ("noencap-csum", .noEncapChecksum, false),
+        ("encap-udp6-csum", .encapUDP6Checksum, false), ("noencap-udp6-csum", .noEncapUDP6Checksum, false),
+        ("encap-remcsum", .encapRemoteChecksum, false), ("noencap-remcsum", .noEncapRemoteChecksum, false),
+        ("external", .external, false), ("ignore-df", .ignoreDF, false), ("noignore-df", .noIgnoreDF, false),
+        ("fwmark", .fwmark, false),
+        ("flowlabel", .flowLabel, false), ("fl", .flowLabel, false), ("encaplimit", .encapLimit, false),
+        ("dscp", .dscp, false), ("allow-localremote", .allowLocalRemote, false),
+        ("noallow-localremote", .noAllowLocalRemote, false),
+    ])
+
+    public static let keywords = words.spellings
+
+    /// Whether a word is followed by a value (so a scanner can step over it).
+    static func takesValue(_ word: Word) -> Bool {
+        switch word {
+        case .key, .inputKey, .outputKey, .remote, .local, .device, .ttl, .tos, .encap,
+             .encapSourcePort, .encapDestinationPort, .fwmark, .flowLabel, .encapLimit, .dscp:
+            true
+        default:
+            false
+        }
+    }
+
+    /// Words that only one address family's tunnels take.
+    static let ipv4Only: Set<String> = ["pmtudisc", "nopmtudisc", "ignore-df", "noignore-df"]
+    static let ipv6Only: Set<String> = ["flowlabel", "fl", "encaplimit", "dscp", "allow-localremote", "noallow-localremote"]
+
+    public static func usage(kind: String) -> String {
+        let common = """
+            [ remote ADDR ] [ local ADDR ] [ dev PHYS_DEV ]
+            [ [i|o]key KEY | no[i|o]key ] [ [no][i|o]seq ] [ [no][i|o]csum ]
+            [ ttl TTL ] [ tos TOS ] [ fwmark MARK ] [ external ]
+            [ encap { fou | gue | none } ] [ encap-sport { PORT | auto } ] [ encap-dport PORT ]
+            [ [no]encap-csum ] [ [no]encap-udp6-csum ] [ [no]encap-remcsum ]
+        """
+        let family = kind.hasPrefix("ip6")
+            ? "    [ encaplimit { 0..255 | none } ] [ flowlabel { FLOWLABEL | inherit } ] [ dscp inherit ]\n    [ [no]allow-localremote ]"
+            : "    [ [no]pmtudisc ] [ [no]ignore-df ]"
+        return """
+        Usage: ... \(kind)
+        \(common)
+        \(family)
+
+        Where: ADDR := { \(kind.hasPrefix("ip6") ? "IPV6_ADDRESS" : "IPV4_ADDRESS") | any }
+               KEY  := { DOTTED_QUAD | NUMBER }   TTL := { 1..255 | inherit }
+               TOS  := { HEX | inherit }          MARK := { 0..0xffffffff }
+        """
+    }
+
+    public mutating func apply(_ word: String, _ words: inout WordScanner, _ devices: any InterfaceResolver) throws -> Bool {
+        guard let entry = Self.words.lookup(word, in: words) else { return false }
+        let spelling = entry.spelling
+        if isIPv6 ? Self.ipv4Only.contains(spelling) : Self.ipv6Only.contains(spelling) {
+            throw InvalidArgument("\"\(spelling)\" is not an option of \(kind) links")
+        }
+        switch entry.keyword {
+        case .key:
+            let key = try GreKey(parsing: words.value(for: spelling), for: spelling)
+            inputKey = key; outputKey = key
+            inputFlags.insert(.key); outputFlags.insert(.key)
+        case .noKey:
+            inputKey = GreKey(0); outputKey = GreKey(0)
+            inputFlags.remove(.key); outputFlags.remove(.key)
+        case .inputKey:
+            inputKey = try GreKey(parsing: words.value(for: spelling), for: spelling)
+            inputFlags.insert(.key)
+        case .noInputKey:
+            inputKey = GreKey(0); inputFlags.remove(.key)
+        case .outputKey:
+            outputKey = try GreKey(parsing: words.value(for: spelling), for: spelling)
+            outputFlags.insert(.key)
+        case .noOutputKey:
+            outputKey = GreKey(0); outputFlags.remove(.key)
+        case .sequence: inputFlags.insert(.sequence); outputFlags.insert(.sequence)
+        case .noSequence: inputFlags.remove(.sequence); outputFlags.remove(.sequence)
+        case .inputSequence: inputFlags.insert(.sequence)
+        case .noInputSequence: inputFlags.remove(.sequence)
+        case .outputSequence: outputFlags.insert(.sequence)
+        case .noOutputSequence: outputFlags.remove(.sequence)
+        case .checksum: inputFlags.insert(.checksum); outputFlags.insert(.checksum)
+        case .noChecksum: inputFlags.remove(.checksum); outputFlags.remove(.checksum)
+        case .inputChecksum: inputFlags.insert(.checksum)
+        case .noInputChecksum: inputFlags.remove(.checksum)
+        case .outputChecksum: outputFlags.insert(.checksum)
+        case .noOutputChecksum: outputFlags.remove(.checksum)
+        case .noPMTUDiscovery: pathMTUDiscovery = false
+        case .pmtuDiscovery: pathMTUDiscovery = true
+        case .remote: remote = try endpoint(words.value(for: "remote"), for: "remote")
+        case .local: local = try endpoint(words.value(for: "local"), for: "local")
+        case .device: underlay = try devices.index(of: words.value(for: "dev"))
+        case .ttl:
+            let text = try words.value(for: spelling)
+            ttl = text == "inherit" ? 0 : try Parse.unsigned(text, UInt8.self, for: spelling)
+        case .tos: try applyTOS(words.value(for: spelling), spelling: spelling)
+        case .noEncap: encapsulation.kind = .none
+        case .encap:
+            let text = try words.value(for: "encap")
+            guard let kind = ["none": TunnelEncapsulation.Kind.none, "fou": .fou, "gue": .gue][text] else {
+                throw InvalidArgument.badValue("encap", text, expected: "fou, gue or none")
+            }
+            encapsulation.kind = kind
+        case .encapSourcePort:
+            let text = try words.value(for: "encap-sport")
+            encapsulation.sourcePort = text == "auto" ? 0 : try Parse.unsigned(text, UInt16.self, for: "encap-sport")
+        case .encapDestinationPort:
+            encapsulation.destinationPort = try Parse.unsigned(words.value(for: "encap-dport"), UInt16.self, for: "encap-dport")
+        case .encapChecksum: encapsulation.flags.insert(.checksum)
+        case .noEncapChecksum: encapsulation.flags.remove(.checksum)
+        case .encapUDP6Checksum: encapsulation.flags.insert(.checksum6)
+        case .noEncapUDP6Checksum: encapsulation.flags.remove(.checksum6)
+        case .encapRemoteChecksum: encapsulation.flags.insert(.remoteChecksum)
+        case .noEncapRemoteChecksum: encapsulation.flags.remove(.remoteChecksum)
+        case .external: external = true
+        case .ignoreDF: ignoreDF = true
+        case .noIgnoreDF: ignoreDF = false
+        case .fwmark:
+            let text = try words.value(for: "fwmark")
+            if isIPv6 && text == "inherit" {
+                ipv6Flags.insert(.useOriginalFwmark); fwmark = 0
+            } else {
+                fwmark = try Parse.unsigned(text, UInt32.self, for: "fwmark")
+                ipv6Flags.remove(.useOriginalFwmark)
+            }
+        case .flowLabel:
+            let text = try words.value(for: spelling)
+            flowInfo &= ~0x000F_FFFF
+            if text == "inherit" {
+                ipv6Flags.insert(.useOriginalFlowLabel)
+            } else {
+                guard let label = UInt32(text.hasPrefix("0x") ? String(text.dropFirst(2)) : text, radix: 16), label <= 0xF_FFFF else {
+                    throw InvalidArgument.badValue(spelling, text, expected: "a hexadecimal flow label 0..0xfffff or inherit")
+                }
+                flowInfo |= label
+                ipv6Flags.remove(.useOriginalFlowLabel)
+            }
+        case .encapLimit:
+            let text = try words.value(for: "encaplimit")
+            if text == "none" {
+                ipv6Flags.insert(.ignoreEncapLimit)
+            } else {
+                encapLimit = try Parse.unsigned(text, UInt8.self, for: "encaplimit")
+                ipv6Flags.remove(.ignoreEncapLimit)
+            }
+        case .dscp:
+            let text = try words.value(for: "dscp")
+            guard text == "inherit" else { throw InvalidArgument.badValue("dscp", text, expected: "inherit") }
+            ipv6Flags.insert(.receiveDSCPCopy)
+        case .allowLocalRemote: ipv6Flags.insert(.allowLocalRemote)
+        case .noAllowLocalRemote: ipv6Flags.remove(.allowLocalRemote)
+        }
+        return true
+    }
+
+    private func endpoint(_ text: String, for keyword: String) throws(InvalidArgument) -> IPAddress? {
+        if text == "any" { return nil }
+        guard let address = IPAddress(text) else {
+            throw .badValue(keyword, text, expected: isIPv6 ? "an IPv6 address or any" : "an IPv4 address or any")
+        }
+        guard address.family == family else {
+            let other = isIPv6 ? String(kind.dropFirst(3)) : "ip6" + kind
+            throw InvalidArgument("\(keyword) \(text) is \(address.family == .inet6 ? "IPv6" : "IPv4"), but \(kind) tunnels run over \(isIPv6 ? "IPv6" : "IPv4") (use \(other))")
+        }
+        return address.isUnspecified ? nil : address
+    }
+
+    /// TOS is hexadecimal in iproute2 (rtnl_dsfield_a2n); for IPv6 it is the traffic class.
+    private mutating func applyTOS(_ text: String, spelling: String) throws(InvalidArgument) {
+        if text == "inherit" {
+            if isIPv6 { ipv6Flags.insert(.useOriginalTrafficClass) } else { tos = 1 }
+            return
+        }
+        let digits = text.hasPrefix("0x") || text.hasPrefix("0X") ? String(text.dropFirst(2)) : text
+        guard !digits.isEmpty, let value = UInt8(digits, radix: 16) else {
+            throw .badValue(spelling, text, expected: "a hexadecimal value 0..ff or inherit")
+        }
+        if isIPv6 {
+            flowInfo = flowInfo & ~0x0FF0_0000 | UInt32(value) << 20
+            ipv6Flags.remove(.useOriginalTrafficClass)
+        } else {
+            tos = value
+        }
+    }
+
+    public mutating func finish() throws(InvalidArgument) {
+        if !isIPv6, ignoreDF == true, pathMTUDiscovery {
+            throw InvalidArgument("ignore-df needs nopmtudisc: the kernel refuses to ignore DF while path MTU discovery is on")
+        }
+        // A multicast remote makes a broadcast tunnel: keyed by the group, as iproute2 does.
+        if let remote, remote.isMulticast, !isIPv6 {
+            guard local != nil else { throw InvalidArgument("a tunnel with multicast remote \(remote) needs a local address") }
+            if case .v4(let group) = remote {
+                if inputKey.value == 0 { inputKey = GreKey(group.value); inputFlags.insert(.key) }
+                if outputKey.value == 0 { outputKey = GreKey(group.value); outputFlags.insert(.key) }
+            }
+        }
+    }
+
+    // MARK: Attributes
+
+    public func encode(_ info: AttributeWriter<LinkInfoAttribute>) throws {
+        try info.nest(.data, GreAttribute.self) { gre in
+            if external {
+                try gre.flag(.collectMetadata)
+                return
+            }
+            try gre.put(.inputKey, BigEndian(inputKey.value))
+            try gre.put(.outputKey, BigEndian(outputKey.value))
+            try gre.put(.inputFlags, BigEndian(inputFlags.rawValue))
+            try gre.put(.outputFlags, BigEndian(outputFlags.rawValue))
+            if let local { try gre.put(.local, local) }
+            if let remote { try gre.put(.remote, remote) }
+            if isIPv6 {
+                if underlay != 0 { try gre.put(.link, UInt32(bitPattern: underlay)) }
+                try gre.put(.ttl, ttl)
+                try gre.put(.encapLimit, encapLimit)
+                try gre.put(.flowInfo, BigEndian(flowInfo))
+                try gre.put(.flags, ipv6Flags.rawValue)
+            } else {
+                try gre.put(.pmtudisc, UInt8(pathMTUDiscovery ? 1 : 0))
+                if let ignoreDF { try gre.put(.ignoreDF, UInt8(ignoreDF ? 1 : 0)) }
+                try gre.put(.tos, tos)
+                if underlay != 0 { try gre.put(.link, UInt32(bitPattern: underlay)) }
+                try gre.put(.ttl, ttl)
+            }
+            try gre.put(.fwmark, fwmark)
+            try gre.put(.encapType, encapsulation.kind.rawValue)
+            try gre.put(.encapFlags, encapsulation.flags.rawValue)
+            try gre.put(.encapSourcePort, BigEndian(encapsulation.sourcePort))
+            try gre.put(.encapDestinationPort, BigEndian(encapsulation.destinationPort))
+        }
+    }
+
+    // MARK: Description
+
+    public func describe(_ devices: any InterfaceResolver) -> [Field] {
+        var fields: [Field] = []
+        if external { fields.append(.flag("external")) }
+        fields.append(.string("remote", remote?.description ?? "any"))
+        fields.append(.string("local", local?.description ?? "any"))
+        if underlay != 0 {
+            fields.append(.string("link", devices.name(of: underlay) ?? "if\(underlay)", label: "dev"))
+        }
+        let ttlLabel = isIPv6 ? "hoplimit" : "ttl"
+        fields.append(Field("ttl", .unsigned(UInt64(ttl)), text: ttl == 0 ? "\(ttlLabel) inherit" : "\(ttlLabel) \(ttl)"))
+        if isIPv6 {
+            describeIPv6(into: &fields)
+        } else {
+            if tos != 0 {
+                fields.append(Field("tos", .string("0x" + String(tos, radix: 16)), text: tos == 1 ? "tos inherit" : "tos 0x" + String(tos, radix: 16)))
+            }
+            fields.append(pathMTUDiscovery ? .jsonOnly("pmtudisc", .bool(true)) : Field("pmtudisc", .bool(false), text: "nopmtudisc"))
+            if ignoreDF == true { fields.append(.flag("ignore_df", text: "ignore-df")) }
+        }
+        if inputFlags.contains(.key) { fields.append(.string("ikey", inputKey.dottedQuad)) }
+        if outputFlags.contains(.key) { fields.append(.string("okey", outputKey.dottedQuad)) }
+        if inputFlags.contains(.sequence) { fields.append(.flag("iseq")) }
+        if outputFlags.contains(.sequence) { fields.append(.flag("oseq")) }
+        if inputFlags.contains(.checksum) { fields.append(.flag("icsum")) }
+        if outputFlags.contains(.checksum) { fields.append(.flag("ocsum")) }
+        if isIPv6 && ipv6Flags.contains(.allowLocalRemote) {
+            fields.append(.flag("ip6_tnl_f_allow_local_remote", text: "allow-localremote"))
+        }
+        if isIPv6 && ipv6Flags.contains(.useOriginalFwmark) {
+            fields.append(.flag("ip6_tnl_f_use_orig_fwmark", text: "fwmark inherit"))
+        } else if fwmark != 0 {
+            fields.append(.hex("fwmark", fwmark))
+        }
+        if encapsulation.kind != .none { fields.append(describeEncapsulation()) }
+        return fields
+    }
+
+    private func describeIPv6(into fields: inout [Field]) {
+        if ipv6Flags.contains(.ignoreEncapLimit) {
+            fields.append(.flag("ip6_tnl_f_ign_encap_limit", text: "encaplimit none"))
+        } else {
+            fields.append(.unsigned("encap_limit", encapLimit, label: "encaplimit"))
+        }
+        if ipv6Flags.contains(.useOriginalTrafficClass) {
+            fields.append(.flag("ip6_tnl_f_use_orig_tclass", text: "tclass inherit"))
+        } else {
+            fields.append(.string("tclass", hex(UInt64(flowInfo >> 20 & 0xff), digits: 2)))
+        }
+        if ipv6Flags.contains(.useOriginalFlowLabel) {
+            fields.append(.flag("ip6_tnl_f_use_orig_flowlabel", text: "flowlabel inherit"))
+        } else {
+            fields.append(.string("flowlabel", hex(UInt64(flowInfo & 0xF_FFFF), digits: 5)))
+        }
+        if ipv6Flags.contains(.receiveDSCPCopy) {
+            fields.append(.flag("ip6_tnl_f_rcv_dscp_copy", text: "dscp inherit"))
+        }
+    }
+
+    private func describeEncapsulation() -> Field {
+        let e = encapsulation
+        let type = e.kind == .fou ? "fou" : "gue"
+        let text = [
+            "encap \(type)",
+            e.sourcePort == 0 ? "encap-sport auto" : "encap-sport \(e.sourcePort)",
+            "encap-dport \(e.destinationPort)",
+            (e.flags.contains(.checksum) ? "" : "no") + "encap-csum",
+            (e.flags.contains(.checksum6) ? "" : "no") + "encap-csum6",
+            (e.flags.contains(.remoteChecksum) ? "" : "no") + "encap-remcsum",
+        ].joined(separator: " ")
+        return Field("encap", .object([
+            .jsonOnly("type", .string(type)),
+            .jsonOnly("sport", .unsigned(UInt64(e.sourcePort))),
+            .jsonOnly("dport", .unsigned(UInt64(e.destinationPort))),
+            .jsonOnly("csum", .bool(e.flags.contains(.checksum))),
+            .jsonOnly("csum6", .bool(e.flags.contains(.checksum6))),
+            .jsonOnly("remcsum", .bool(e.flags.contains(.remoteChecksum))),
+        ]), text: text)
+    }
+
+    private func hex(_ value: UInt64, digits: Int) -> String {
+        let text = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: max(0, digits - text.count)) + text
+    }
+
+    // MARK: Derived facts
+
+    /// Bytes the tunnel adds in front of every inner packet, from its actual options.
+    public var overhead: Int {
+        var bytes = (isIPv6 ? 40 : 20) + 4
+        if outputFlags.contains(.key) { bytes += 4 }
+        if outputFlags.contains(.sequence) { bytes += 4 }
+        if outputFlags.contains(.checksum) { bytes += 4 }
+        if isEthernet { bytes += 14 }
+        if isIPv6 && !ipv6Flags.contains(.ignoreEncapLimit) { bytes += 8 }
+        return bytes + encapsulation.overhead
+    }
+}

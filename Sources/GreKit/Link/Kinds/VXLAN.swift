@@ -1,0 +1,93 @@
+import Netlink
+
+/// IFLA_VXLAN_*: inside IFLA_INFO_DATA of a vxlan link (the ones gretool uses).
+enum VxlanAttribute: UInt16, NetlinkAttributeType {
+    case id = 1, group, link, local, ttl, tos, learning
+    case port = 15, group6, local6
+}
+
+/// VXLAN links, for test topologies and display: id, remote/group, local, dev, dstport, ttl, tos, learning.
+public struct VxlanOptions: LinkKindOptions {
+    public static let kinds = ["vxlan"]
+    public static let keywords = ["id", "vni", "remote", "group", "local", "dev", "dstport", "ttl", "tos", "learning", "nolearning"]
+    public static func usage(kind: String) -> String {
+        "Usage: ... vxlan id VNI [ { remote | group } ADDR ] [ local ADDR ] [ dev PHYS_DEV ] [ dstport PORT ] [ ttl TTL ] [ tos TOS ] [ [no]learning ]"
+    }
+
+    public let kind: String
+    public var vni: UInt32?
+    public var remote: IPAddress?
+    public var local: IPAddress?
+    public var underlay: Int32 = 0
+    public var port: UInt16?
+    public var ttl: UInt8?
+    public var tos: UInt8?
+    public var learning: Bool?
+
+    public init(kind: String) { self.kind = kind }
+    public init(kind: String, data: Attribute<LinkInfoAttribute>?) {
+        self.kind = kind
+        for attribute in data?.nested(VxlanAttribute.self) ?? .empty {
+            switch attribute.key {
+            case .id?: vni = attribute.u32
+            case .group?, .group6?: remote = attribute.address.flatMap { $0.isUnspecified ? nil : $0 }
+            case .local?, .local6?: local = attribute.address.flatMap { $0.isUnspecified ? nil : $0 }
+            case .link?: underlay = Int32(bitPattern: attribute.u32)
+            case .port?: port = attribute.be16
+            case .ttl?: ttl = attribute.u8
+            case .tos?: tos = attribute.u8
+            case .learning?: learning = attribute.u8 != 0
+            case nil: break
+            }
+        }
+    }
+
+    public mutating func apply(_ word: String, _ words: inout WordScanner, _ devices: any InterfaceResolver) throws -> Bool {
+        switch word {
+        case "id", "vni": vni = try Parse.unsigned(words.value(for: word), UInt32.self, for: word, in: 0...0xFF_FFFF)
+        case "remote", "group": remote = try Parse.address(words.value(for: word), for: word)
+        case "local": local = try Parse.address(words.value(for: word), for: word)
+        case "dev": underlay = try devices.index(of: words.value(for: "dev"))
+        case "dstport": port = try Parse.unsigned(words.value(for: word), UInt16.self, for: word)
+        case "ttl":
+            let text = try words.value(for: word)
+            ttl = text == "auto" || text == "inherit" ? 0 : try Parse.unsigned(text, UInt8.self, for: word)
+        case "tos":
+            let text = try words.value(for: word)
+            tos = text == "inherit" ? 1 : try Parse.unsigned("0x" + text, UInt8.self, for: word)
+        case "learning": learning = true
+        case "nolearning": learning = false
+        default: return false
+        }
+        return true
+    }
+
+    public mutating func finish() throws(InvalidArgument) {
+        guard vni != nil else { throw InvalidArgument("vxlan links need an \"id VNI\"") }
+    }
+
+    public func encode(_ info: AttributeWriter<LinkInfoAttribute>) throws {
+        try info.nest(.data, VxlanAttribute.self) { data in
+            if let vni { try data.put(.id, vni) }
+            if let remote { try data.put(remote.family == .inet6 ? .group6 : .group, remote) }
+            if let local { try data.put(local.family == .inet6 ? .local6 : .local, local) }
+            if underlay != 0 { try data.put(.link, UInt32(bitPattern: underlay)) }
+            if let port { try data.put(.port, BigEndian(port)) }
+            if let ttl { try data.put(.ttl, ttl) }
+            if let tos { try data.put(.tos, tos) }
+            if let learning { try data.put(.learning, UInt8(learning ? 1 : 0)) }
+        }
+    }
+
+    public func describe(_ devices: any InterfaceResolver) -> [Field] {
+        var fields: [Field] = []
+        if let vni { fields.append(.unsigned("id", vni)) }
+        if let remote { fields.append(.string(remote.isMulticast ? "group" : "remote", remote.description)) }
+        if let local { fields.append(.string("local", local.description)) }
+        if underlay != 0 { fields.append(.string("link", devices.name(of: underlay) ?? "if\(underlay)", label: "dev")) }
+        if let port { fields.append(.unsigned("port", port, label: "dstport")) }
+        if let ttl { fields.append(Field("ttl", .unsigned(UInt64(ttl)), text: ttl == 0 ? "ttl auto" : "ttl \(ttl)")) }
+        if let learning { fields.append(Field("learning", .bool(learning), text: learning ? "learning" : "nolearning")) }
+        return fields
+    }
+}

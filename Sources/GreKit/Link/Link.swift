@@ -1,0 +1,125 @@
+import CMnl
+import Netlink
+
+/// A network device as RTM_NEWLINK describes it.
+public struct Link: Sendable {
+    public var index: Int32
+    public var name: String
+    public var flags: InterfaceFlags
+    public var hardwareType: UInt16
+    public var mtu: UInt32?
+    public var qdisc: String?
+    public var master: Int32?
+    /// IFLA_LINK: the device this one sits on (veth peer, vlan parent).
+    public var parent: Int32?
+    public var linkNetnsID: Int32?
+    public var operationalState: OperationalState?
+    public var linkMode: UInt8?
+    public var group: UInt32?
+    public var txqlen: UInt32?
+    public var address: [UInt8]?
+    public var broadcast: [UInt8]?
+    public var permanentAddress: [UInt8]?
+    public var alias: String?
+    public var promiscuity: UInt32?
+    public var allmulti: UInt32?
+    public var minMTU: UInt32?
+    public var maxMTU: UInt32?
+    public var numTxQueues: UInt32?
+    public var numRxQueues: UInt32?
+    public var gsoMaxSize: UInt32?
+    public var gsoMaxSegs: UInt32?
+    public var tsoMaxSize: UInt32?
+    public var tsoMaxSegs: UInt32?
+    public var groMaxSize: UInt32?
+    public var carrierChanges: UInt32?
+    public var kind: String?
+    public var options: (any LinkKindOptions)?
+    public var statistics: LinkStatistics?
+
+    public var isUp: Bool { flags.contains(.up) }
+
+    /// Decodes an RTM_NEWLINK message; nil for other message types.
+    public init?(_ message: NetlinkMessage) {
+        guard message.routeMessageType == .newLink, let header = message.familyHeader(ifinfomsg.self) else {
+            return nil
+        }
+        index = header.ifi_index
+        flags = InterfaceFlags(rawValue: header.ifi_flags)
+        hardwareType = header.ifi_type
+        name = ""
+        for attribute in message.attributes(after: ifinfomsg.self, LinkAttribute.self) {
+            switch attribute.key {
+            case .ifname?: name = attribute.string
+            case .mtu?: mtu = attribute.u32
+            case .qdisc?: qdisc = attribute.string
+            case .master?: master = Int32(bitPattern: attribute.u32)
+            case .link?: parent = Int32(bitPattern: attribute.u32)
+            case .linkNetnsID?: linkNetnsID = attribute.s32
+            case .operstate?: operationalState = OperationalState(rawValue: attribute.u8)
+            case .linkmode?: linkMode = attribute.u8
+            case .group?: group = attribute.u32
+            case .txqlen?: txqlen = attribute.u32
+            case .address?: address = attribute.bytes
+            case .broadcast?: broadcast = attribute.bytes
+            case .permAddress?: permanentAddress = attribute.bytes
+            case .ifalias?: alias = attribute.string
+            case .promiscuity?: promiscuity = attribute.u32
+            case .allmulti?: allmulti = attribute.u32
+            case .minMTU?: minMTU = attribute.u32
+            case .maxMTU?: maxMTU = attribute.u32
+            case .numTxQueues?: numTxQueues = attribute.u32
+            case .numRxQueues?: numRxQueues = attribute.u32
+            case .gsoMaxSize?: gsoMaxSize = attribute.u32
+            case .gsoMaxSegs?: gsoMaxSegs = attribute.u32
+            case .tsoMaxSize?: tsoMaxSize = attribute.u32
+            case .tsoMaxSegs?: tsoMaxSegs = attribute.u32
+            case .groMaxSize?: groMaxSize = attribute.u32
+            case .carrierChanges?: carrierChanges = attribute.u32
+            case .stats64?: statistics = attribute.load(rtnl_link_stats64.self).map(LinkStatistics.init)
+            case .linkinfo?: decodeLinkInfo(attribute.nested(LinkInfoAttribute.self))
+            default: break
+            }
+        }
+    }
+
+    private mutating func decodeLinkInfo(_ info: AttributeList<LinkInfoAttribute>) {
+        var data: Attribute<LinkInfoAttribute>?
+        for attribute in info {
+            switch attribute.key {
+            case .kind?: kind = attribute.string
+            case .data?: data = attribute
+            default: break
+            }
+        }
+        if let kind { options = LinkKinds.decode(kind: kind, data: data) }
+    }
+}
+
+/// rtnl_link_stats64: the counters `ip -s link` shows. `collisions` is where
+/// Linux counts packets a tunnel dropped because its route led back into itself.
+public struct LinkStatistics: Sendable, Equatable {
+    public var rxPackets, txPackets, rxBytes, txBytes: UInt64
+    public var rxErrors, txErrors, rxDropped, txDropped: UInt64
+    public var multicast, collisions: UInt64
+    public var rxOverErrors, rxMissedErrors, txCarrierErrors: UInt64
+    public var rxLengthErrors, rxCRCErrors, rxFrameErrors, rxFIFOErrors: UInt64
+    public var txAbortedErrors, txFIFOErrors, txWindowErrors, txHeartbeatErrors: UInt64
+    public var rxCompressed, txCompressed, rxNoHandler: UInt64
+
+    init(_ s: rtnl_link_stats64) {
+        rxPackets = s.rx_packets; txPackets = s.tx_packets
+        rxBytes = s.rx_bytes; txBytes = s.tx_bytes
+        rxErrors = s.rx_errors; txErrors = s.tx_errors
+        rxDropped = s.rx_dropped; txDropped = s.tx_dropped
+        multicast = s.multicast; collisions = s.collisions
+        rxOverErrors = s.rx_over_errors; rxMissedErrors = s.rx_missed_errors
+        txCarrierErrors = s.tx_carrier_errors
+        rxLengthErrors = s.rx_length_errors; rxCRCErrors = s.rx_crc_errors
+        rxFrameErrors = s.rx_frame_errors; rxFIFOErrors = s.rx_fifo_errors
+        txAbortedErrors = s.tx_aborted_errors; txFIFOErrors = s.tx_fifo_errors
+        txWindowErrors = s.tx_window_errors; txHeartbeatErrors = s.tx_heartbeat_errors
+        rxCompressed = s.rx_compressed; txCompressed = s.tx_compressed
+        rxNoHandler = s.rx_nohandler
+    }
+}

@@ -1,0 +1,208 @@
+import CMnl
+import Netlink
+
+/// What `link add` or `link set|change` asks for, parsed from iproute2's words.
+///
+/// The generic words come first; `type KIND` hands every word after it to the
+/// kind's module. For a change, the module starts from the link's current
+/// options, so only the options named change: the kernel rebuilds a tunnel's
+/// parameters from the request and would reset whatever it leaves out.
+public struct LinkRequest: Sendable {
+    public enum Mode: Sendable { case create, modify }
+
+    public let mode: Mode
+    /// Set by `parse`, which refuses words that name no device.
+    private var device: InterfaceName?
+    /// The new link's name (create) or the existing link's name (modify).
+    public var name: InterfaceName { device! }
+    public var newName: InterfaceName?
+    /// Kind options; for a change, present only when kind words were given.
+    public var options: (any LinkKindOptions)?
+    public var mtu: UInt32?
+    public var txqlen: UInt32?
+    public var address: [UInt8]?
+    public var broadcast: [UInt8]?
+    public var numTxQueues: UInt32?
+    public var numRxQueues: UInt32?
+    public var alias: String?
+    public var group: UInt32?
+    /// `link DEV`: the device this one sits on.
+    public var parent: Int32?
+    /// `master DEV` (an index) or `nomaster` (0).
+    public var master: Int32?
+    public var namespace: NamespaceReference?
+    public var setFlags: InterfaceFlags = []
+    public var clearFlags: InterfaceFlags = []
+
+    init(mode: Mode) { self.mode = mode }
+
+    /// A request that sets only kind options (what `tunnel add|change` sends).
+    public init(mode: Mode, name: InterfaceName, options: any LinkKindOptions) {
+        self.mode = mode
+        device = name
+        self.options = options
+    }
+
+    enum Word: Sendable {
+        case device, name, type, up, down, mtu, txqlen, address, broadcast, numTxQueues, numRxQueues
+        case alias, group, parent, master, noMaster, netns, arp, multicast, allMulticast, promiscuous
+    }
+
+    static let words = KeywordTable<Word>([
+        ("dev", .device, true), ("name", .name, true), ("type", .type, true),
+        ("up", .up, false), ("down", .down, false),
+        ("mtu", .mtu, true), ("txqueuelen", .txqlen, true), ("qlen", .txqlen, true), ("txqlen", .txqlen, true),
+        ("address", .address, true), ("broadcast", .broadcast, true), ("brd", .broadcast, true),
+        ("numtxqueues", .numTxQueues, false), ("numrxqueues", .numRxQueues, false),
+        ("alias", .alias, false), ("group", .group, false), ("link", .parent, false),
+        ("master", .master, false), ("nomaster", .noMaster, false), ("netns", .netns, false),
+        ("arp", .arp, false), ("multicast", .multicast, false), ("allmulticast", .allMulticast, false),
+        ("promisc", .promiscuous, false),
+    ])
+
+    public static var keywords: [String] { words.spellings }
+
+    /// Parses `link add` words (mode .create) or `link set|change` words (.modify).
+    /// `current` returns the existing link for a change, so kind words merge into it.
+    public static func parse(
+        _ arguments: [String], mode: Mode, devices: any InterfaceResolver,
+        current: (InterfaceName) throws -> Link
+    ) throws -> LinkRequest {
+        let verb = mode == .create ? "link add" : "link set"
+        var words = WordScanner(arguments)
+        var request = LinkRequest(mode: mode)
+        var kind: String?
+
+        while kind == nil, let word = words.next() {
+            guard let entry = Self.words.lookup(word, in: words) else {
+                // A bare word names the device, as in iproute2.
+                guard request.device == nil else { throw InvalidArgument.unknownWord(word, in: verb) }
+                request.device = try InterfaceName(word)
+                continue
+            }
+            switch entry.keyword {
+            case .device:
+                guard request.device == nil else { throw InvalidArgument("\(verb): the device is named twice") }
+                request.device = try InterfaceName(words.value(for: "dev"))
+            case .name:
+                let value = try InterfaceName(words.value(for: "name"))
+                if mode == .create {
+                    guard request.device == nil else { throw InvalidArgument("\(verb): the device is named twice") }
+                    request.device = value
+                } else {
+                    request.newName = value
+                }
+            case .type:
+                kind = try words.value(for: "type")
+            case .up:
+                request.setFlags.insert(.up); request.clearFlags.remove(.up)
+            case .down:
+                request.clearFlags.insert(.up); request.setFlags.remove(.up)
+            case .mtu:
+                request.mtu = try Parse.unsigned(words.value(for: "mtu"), UInt32.self, for: "mtu", in: 68...65535)
+            case .txqlen:
+                request.txqlen = try Parse.unsigned(words.value(for: entry.spelling), UInt32.self, for: entry.spelling)
+            case .address, .broadcast:
+                let text = try words.value(for: entry.spelling)
+                guard let bytes = LinkLayerAddress.parse(text) else {
+                    throw InvalidArgument.badValue(entry.spelling, text, expected: "a link-layer address like 02:00:00:00:00:01")
+                }
+                if entry.keyword == .address { request.address = bytes } else { request.broadcast = bytes }
+            case .numTxQueues, .numRxQueues:
+                guard mode == .create else {
+                    throw InvalidArgument("\(entry.spelling) can only be given when the link is created")
+                }
+                let value = try Parse.unsigned(words.value(for: entry.spelling), UInt32.self, for: entry.spelling, in: 1...4096)
+                if entry.keyword == .numTxQueues { request.numTxQueues = value } else { request.numRxQueues = value }
+            case .alias:
+                let text = try words.value(for: "alias")
+                guard text.utf8.count < 256 else { throw InvalidArgument("alias is longer than 255 bytes") }
+                request.alias = text
+            case .group:
+                request.group = try Parse.unsigned(words.value(for: "group"), UInt32.self, for: "group")
+            case .parent:
+                request.parent = try devices.index(of: words.value(for: "link"))
+            case .master:
+                request.master = try devices.index(of: words.value(for: "master"))
+            case .noMaster:
+                request.master = 0
+            case .netns:
+                request.namespace = try NamespaceReference(words.value(for: "netns"))
+            case .arp, .multicast, .allMulticast, .promiscuous:
+                let on = try Parse.onOff(words.value(for: entry.spelling), for: entry.spelling)
+                let flag: InterfaceFlags = switch entry.keyword {
+                case .arp: .noARP
+                case .multicast: .multicast
+                case .allMulticast: .allMulticast
+                default: .promiscuous
+                }
+                // "arp on" clears NOARP; the others set their flag.
+                if entry.keyword == .arp ? !on : on {
+                    request.setFlags.insert(flag); request.clearFlags.remove(flag)
+                } else {
+                    request.clearFlags.insert(flag); request.setFlags.remove(flag)
+                }
+            }
+        }
+
+        guard let name = request.device else { throw InvalidArgument("\(verb): no device name given") }
+        if let kind {
+            var options: any LinkKindOptions
+            if mode == .create {
+                options = try LinkKinds.newOptions(kind: kind)
+            } else {
+                let link = try current(name)
+                guard link.kind == kind else {
+                    throw InvalidArgument("\(name) is a \(link.kind ?? "plain") link; its type cannot change to \(kind)")
+                }
+                guard let existing = link.options else {
+                    throw InvalidArgument("gretool cannot change options of \(kind) links")
+                }
+                options = existing
+            }
+            while let word = words.next() {
+                guard try options.apply(word, &words, devices) else {
+                    throw InvalidArgument.unknownWord(word, in: "\(kind) options")
+                }
+            }
+            try options.finish()
+            request.options = options
+        } else if mode == .create {
+            throw InvalidArgument("link add: no \"type\" given; known types: \(LinkKinds.allKinds.joined(separator: ", "))")
+        }
+        return request
+    }
+
+    // MARK: Encoding
+
+    /// Writes the RTM_NEWLINK request for this link. `index` is the existing
+    /// link's for a change, 0 for a new one.
+    public func encode(_ message: MessageWriter, index: Int32) throws {
+        var header = ifinfomsg()
+        header.ifi_index = index
+        header.ifi_change = setFlags.union(clearFlags).rawValue
+        header.ifi_flags = setFlags.rawValue
+        let link = try message.header(header, attributes: LinkAttribute.self)
+        switch mode {
+        case .create: try link.put(.ifname, name.value)
+        case .modify: if let newName { try link.put(.ifname, newName.value) }
+        }
+        if let mtu { try link.put(.mtu, mtu) }
+        if let txqlen { try link.put(.txqlen, txqlen) }
+        if let address { try link.put(.address, address) }
+        if let broadcast { try link.put(.broadcast, broadcast) }
+        if let numTxQueues { try link.put(.numTxQueues, numTxQueues) }
+        if let numRxQueues { try link.put(.numRxQueues, numRxQueues) }
+        if let alias { try link.put(.ifalias, alias) }
+        if let group { try link.put(.group, group) }
+        if let parent { try link.put(.link, UInt32(bitPattern: parent)) }
+        if let master { try link.put(.master, UInt32(bitPattern: master)) }
+        if let namespace { try link.put(.netnsFD, UInt32(bitPattern: namespace.descriptor)) }
+        if let options {
+            try link.nest(.linkinfo, LinkInfoAttribute.self) { info in
+                try info.put(.kind, options.kind)
+                try options.encode(info)
+            }
+        }
+    }
+}

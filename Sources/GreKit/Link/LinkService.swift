@@ -1,0 +1,107 @@
+import CMnl
+import Netlink
+
+/// The links of the current network namespace, through one netlink socket.
+/// Also the interface directory: it resolves names and indexes, and caches them.
+public final class LinkService: InterfaceResolver {
+    public let socket: NetlinkSocket
+    private var indexByName: [String: Int32] = [:]
+    private var nameByIndex: [Int32: String] = [:]
+
+    public init(socket: NetlinkSocket) { self.socket = socket }
+
+    /// RTEXT_FILTER_* bits for IFLA_EXT_MASK.
+    private static let filterVF: UInt32 = 1 << 0
+    private static let filterSkipStats: UInt32 = 1 << 3
+
+    /// Every link (optionally only those of one kind), in index order.
+    public func list(kind: String? = nil, statistics: Bool = false) throws -> [Link] {
+        let links = try socket.collect(.getLink, { message in
+            let request = try message.header(ifinfomsg(), attributes: LinkAttribute.self)
+            try request.put(.extMask, Self.filterVF | (statistics ? 0 : Self.filterSkipStats))
+            if let kind {
+                try request.nest(.linkinfo, LinkInfoAttribute.self) { try $0.put(.kind, kind) }
+            }
+        }) { Link($0) }
+        for link in links { remember(link) }
+        return kind.map { kind in links.filter { $0.kind == kind } } ?? links
+    }
+
+    /// One link by name; `DeviceNotFound` when there is none.
+    public func link(named name: String, statistics: Bool = false) throws -> Link {
+        let link = try get(statistics: statistics) { try $0.put(.ifname, name) } ifMissing: { DeviceNotFound(name) }
+        remember(link)
+        return link
+    }
+
+    /// One link by index.
+    public func link(index: Int32, statistics: Bool = false) throws -> Link {
+        var header = ifinfomsg()
+        header.ifi_index = index
+        let link = try get(header: header, statistics: statistics) { _ in } ifMissing: { DeviceNotFound("if\(index)") }
+        remember(link)
+        return link
+    }
+
+    private func get(
+        header: ifinfomsg = ifinfomsg(), statistics: Bool,
+        _ attributes: (AttributeWriter<LinkAttribute>) throws -> Void, ifMissing: () -> Error
+    ) throws -> Link {
+        do {
+            return try socket.fetch(.getLink, { message in
+                let request = try message.header(header, attributes: LinkAttribute.self)
+                try request.put(.extMask, Self.filterVF | (statistics ? 0 : Self.filterSkipStats))
+                try attributes(request)
+            }) { message in
+                guard let link = Link(message) else { throw NetlinkError(errno: .badMessage, kernelMessage: "unexpected reply to a link query") }
+                return link
+            }
+        } catch let error as NetlinkError where error.errno == .operationNotSupportedByDevice {
+            throw ifMissing()
+        }
+    }
+
+    /// Creates a link; nothing is left behind when the kernel refuses it.
+    public func create(_ request: LinkRequest) throws {
+        try socket.perform(.newLink, flags: [.create, .exclusive]) { try request.encode($0, index: 0) }
+    }
+
+    /// Changes the link at `index` as the request says.
+    public func modify(_ request: LinkRequest, index: Int32) throws {
+        try socket.perform(.newLink) { try request.encode($0, index: index) }
+        forget(index: index)
+    }
+
+    public func delete(named name: String) throws {
+        do {
+            try socket.perform(.deleteLink) { message in
+                let request = try message.header(ifinfomsg(), attributes: LinkAttribute.self)
+                try request.put(.ifname, name)
+            }
+        } catch let error as NetlinkError where error.errno == .operationNotSupportedByDevice {
+            throw DeviceNotFound(name)
+        }
+        if let index = indexByName[name] { forget(index: index) }
+    }
+
+    // MARK: InterfaceResolver
+
+    public func index(of name: String) throws -> Int32 {
+        if let index = indexByName[name] { return index }
+        return try link(named: name).index
+    }
+
+    public func name(of index: Int32) -> String? {
+        if let name = nameByIndex[index] { return name }
+        return try? link(index: index).name
+    }
+
+    private func remember(_ link: Link) {
+        indexByName[link.name] = link.index
+        nameByIndex[link.index] = link.name
+    }
+
+    private func forget(index: Int32) {
+        if let name = nameByIndex.removeValue(forKey: index) { indexByName[name] = nil }
+    }
+}

@@ -1,0 +1,62 @@
+import GreKit
+import SystemPackage
+
+/// gretool's exit codes: the contract scripts rely on.
+public enum ExitStatus: Int32 {
+    case success = 0
+    /// The kernel refused, or something at run time failed (missing device, no permission).
+    case failure = 1
+    /// The command line itself is wrong: nothing was sent to the kernel.
+    case usage = 2
+}
+
+/// Turns any error into one line of text and its exit status.
+enum Failure {
+    static func describe(_ error: any Error) -> (message: String, status: ExitStatus) {
+        switch error {
+        case let error as InvalidArgument:
+            return (error.message, .usage)
+        case let error as DeviceNotFound:
+            return (error.description, .failure)
+        case let error as NetlinkError:
+            var message = error.description
+            if error.errno == .notPermitted || error.errno == .permissionDenied {
+                message += "; this needs root (CAP_NET_ADMIN)"
+            } else if error.errno == .notSupported, error.kernelMessage == "Unknown device type" {
+                message += "; the running kernel lacks this link type (modprobe its module?)"
+            }
+            return (message, .failure)
+        case let error as CommandFailure:
+            return (error.message, error.status)
+        case let error as ActionFailure:
+            let (message, status) = describe(error.underlying)
+            return ("cannot \(error.action): \(message)", status)
+        default:
+            return ("\(error)", .failure)
+        }
+    }
+}
+
+/// A failure a command reports with its own message and status.
+struct CommandFailure: Error {
+    let message: String
+    var status: ExitStatus = .failure
+}
+
+/// A failure while doing something the message should name ("create link gre1").
+struct ActionFailure: Error {
+    let action: String
+    let underlying: any Error
+}
+
+/// Runs `body`, naming `action` in any kernel or lookup failure it throws.
+/// Bad words keep their own message: they name the culprit already.
+func attempt<Result>(_ action: @autoclosure () -> String, _ body: () throws -> Result) throws -> Result {
+    do {
+        return try body()
+    } catch let error as InvalidArgument {
+        throw error
+    } catch {
+        throw ActionFailure(action: action(), underlying: error)
+    }
+}

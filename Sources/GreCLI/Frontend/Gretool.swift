@@ -1,0 +1,72 @@
+import GreKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The entry point. Commands are dispatched by gretool's own word scanner, as
+/// `ip` does, so a command pays only for what it uses; ArgumentParser serves
+/// help, shell completion and the manual (see HelpTree).
+public enum Gretool {
+    public static let version = "0.1.0"
+
+    /// Runs one command line and returns the exit status.
+    public static func run(_ arguments: [String]) -> Int32 {
+        let output = OutputBuffer(descriptor: STDOUT_FILENO)
+        defer { output.flush() }
+        do {
+            let (options, rest) = try GlobalOptions.parse(arguments.dropFirst())
+            if options.version {
+                output.write("gretool \(version)\n")
+                return ExitStatus.success.rawValue
+            }
+            if HelpTree.handles(options: options, words: rest, batch: options.batchFile != nil) {
+                output.flush()
+                return HelpTree.run(arguments)
+            }
+            if let namespace = options.namespace {
+                try attempt("enter network namespace \"\(namespace)\"") { try NetworkNamespace.enter(named: namespace) }
+            }
+            let session = Session(options: options, output: output)
+            if let file = options.batchFile {
+                guard rest.isEmpty else { throw InvalidArgument("-batch takes no command words (got \"\(rest.first!)\")") }
+                return try Batch.run(file, session: session).rawValue
+            }
+            try execute(Array(rest), in: session)
+            output.flush()
+            return output.failed ? ExitStatus.failure.rawValue : ExitStatus.success.rawValue
+        } catch {
+            output.flush()
+            let (message, status) = Failure.describe(error)
+            reportError(message)
+            return status.rawValue
+        }
+    }
+
+    /// Runs one command's words (object, verb, arguments) in a session.
+    static func execute(_ words: [String], in session: Session) throws {
+        guard let first = words.first else { throw InvalidArgument("no command given; try \"gretool help\"") }
+        guard let object = CommandTable.object(first) else {
+            throw InvalidArgument("unknown object \"\(first)\"; try \"gretool help\"")
+        }
+        let verbWord = words.count > 1 ? words[1] : object.defaultVerb
+        guard let verb = object.verb(verbWord) else {
+            throw InvalidArgument("unknown verb \"\(verbWord)\" for \(object.name); try \"gretool \(object.name) help\"")
+        }
+        try verb.run(session, Array(words.dropFirst(2)))
+    }
+
+    /// One line on standard error, prefixed with the program's name.
+    static func reportError(_ message: String) {
+        let line = "gretool: " + message.replacingNewlines() + "\n"
+        var bytes = Array(line.utf8)
+        bytes.withUnsafeMutableBytes { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+}
+
+extension String {
+    /// Keeps an error on one line, whatever the kernel's text contains.
+    func replacingNewlines() -> String {
+        String(map { $0 == "\n" ? " " : $0 })
+    }
+}

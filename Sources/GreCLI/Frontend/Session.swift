@@ -1,0 +1,35 @@
+import GreKit
+
+/// What one run of gretool (or one batch) shares: options, output, the socket.
+final class Session {
+    let options: GlobalOptions
+    let output: OutputBuffer
+    private var openSocket: NetlinkSocket?
+    private var openLinks: LinkService?
+
+    init(options: GlobalOptions, output: OutputBuffer) {
+        self.options = options
+        self.output = output
+    }
+
+    /// The rtnetlink socket, opened on first use.
+    func socket() throws -> NetlinkSocket {
+        if let openSocket { return openSocket }
+        let socket = try NetlinkSocket()
+        openSocket = socket
+        return socket
+    }
+
+    /// The links of the namespace: queries, changes and name resolution.
+    func links() throws -> LinkService {
+        if let openLinks { return openLinks }
+        let links = try LinkService(socket: socket())
+        openLinks = links
+        return links
+    }
+
+    /// Starts JSON output when -j is on: the caller writes one array element per object.
+    func jsonWriter() -> JSONWriter {
+        JSONWriter(output: output, pretty: options.pretty)
+    }
+}

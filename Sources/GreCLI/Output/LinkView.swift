@@ -1,0 +1,188 @@
+import GreKit
+
+/// A link as `ip link show` presents it, as fields: one description feeds both
+/// the text and the JSON output, as iproute2's print_* calls do.
+struct LinkView {
+    var details = false
+    /// 0: none, 1: `-s`, 2 or more: `-s -s` (error counters too).
+    var statisticsLevel = 0
+
+    func fields(_ link: Link, devices: LinkSnapshot) -> [Field] {
+        var fields: [Field] = [Field("ifindex", .signed(Int64(link.index)), text: "\(link.index):")]
+        fields.append(contentsOf: nameFields(link, devices: devices))
+
+        var flagNames = link.flags.names
+        // The device this one sits on is down ("master down" in iproute2's words).
+        if let parent = link.parent, parent != 0, link.linkNetnsID == nil, devices[parent]?.isUp == false {
+            flagNames.append("M-DOWN")
+        }
+        fields.append(Field("flags", .array(flagNames.map { .string($0) }), text: "<\(flagNames.joined(separator: ","))>"))
+        if let mtu = link.mtu { fields.append(.unsigned("mtu", mtu)) }
+        if let qdisc = link.qdisc { fields.append(.string("qdisc", qdisc)) }
+        if let master = link.master { fields.append(.string("master", devices.name(of: master) ?? "if\(master)")) }
+        if let state = link.operationalState { fields.append(.string("operstate", state.name, label: "state")) }
+        if let mode = link.linkMode {
+            let name = ["DEFAULT", "DORMANT", "TESTING"].indices.contains(Int(mode)) ? ["DEFAULT", "DORMANT", "TESTING"][Int(mode)] : "unknown"
+            fields.append(.string("linkmode", name, label: "mode"))
+        }
+        if let group = link.group { fields.append(.string("group", group == 0 ? "default" : String(group))) }
+        if let txqlen = link.txqlen { fields.append(.unsigned("txqlen", txqlen, label: "qlen")) }
+
+        let type = HardwareType.name(link.hardwareType)
+        fields.append(Field("link_type", .string(type), text: "\n    link/\(type)"))
+        if let address = link.address {
+            let text = format(address, type: link.hardwareType)
+            fields.append(Field("address", .string(text), text: text))
+        }
+        if let broadcast = link.broadcast {
+            let text = format(broadcast, type: link.hardwareType)
+            if link.flags.contains(.pointToPoint) {
+                fields.append(Field("link_pointtopoint", .bool(true), text: nil))
+                fields.append(Field("broadcast", .string(text), text: "peer \(text)"))
+            } else {
+                fields.append(Field("broadcast", .string(text), text: "brd \(text)"))
+            }
+        }
+        if let permanent = link.permanentAddress, permanent != link.address {
+            fields.append(.string("permaddr", format(permanent, type: link.hardwareType)))
+        }
+        if let netnsID = link.linkNetnsID {
+            fields.append(Field("link_netnsid", .signed(Int64(netnsID)), text: "link-netnsid \(netnsID)"))
+        }
+        if details { fields.append(contentsOf: detailFields(link, devices: devices)) }
+        if let alias = link.alias {
+            fields.append(Field("ifalias", .string(alias), text: "\n    alias \(alias)"))
+        }
+        if statisticsLevel > 0, let statistics = link.statistics {
+            fields.append(statisticsField(statistics, carrierChanges: link.carrierChanges))
+        }
+        return fields
+    }
+
+    /// "name@parent" in text; JSON has "link" (or "link_index") before "ifname".
+    private func nameFields(_ link: Link, devices: LinkSnapshot) -> [Field] {
+        guard let parent = link.parent else { return [Field("ifname", .string(link.name), text: "\(link.name):")] }
+        if parent == 0 {
+            return [.jsonOnly("link", .null), Field("ifname", .string(link.name), text: "\(link.name)@NONE:")]
+        }
+        if link.linkNetnsID != nil {
+            return [.jsonOnly("link_index", .signed(Int64(parent))), Field("ifname", .string(link.name), text: "\(link.name)@if\(parent):")]
+        }
+        let parentName = devices.name(of: parent) ?? "if\(parent)"
+        return [.jsonOnly("link", .string(parentName)), Field("ifname", .string(link.name), text: "\(link.name)@\(parentName):")]
+    }
+
+    private func detailFields(_ link: Link, devices: LinkSnapshot) -> [Field] {
+        var fields: [Field] = []
+        if let value = link.promiscuity { fields.append(.unsigned("promiscuity", value)) }
+        if let value = link.allmulti { fields.append(.unsigned("allmulti", value)) }
+        if let value = link.minMTU { fields.append(.unsigned("min_mtu", value, label: "minmtu")) }
+        if let value = link.maxMTU { fields.append(.unsigned("max_mtu", value, label: "maxmtu")) }
+        if let kind = link.kind {
+            var info: [Field] = [Field("info_kind", .string(kind), text: "\n    \(kind)")]
+            if let options = link.options {
+                let data = options.describe(devices)
+                info.append(Field("info_data", .object(data), text: FieldRenderer.text(data)))
+            }
+            fields.append(Field("linkinfo", .object(info), text: FieldRenderer.text(info)))
+        }
+        let counters: [(String, String, UInt32?)] = [
+            ("num_tx_queues", "numtxqueues", link.numTxQueues), ("num_rx_queues", "numrxqueues", link.numRxQueues),
+            ("gso_max_size", "gso_max_size", link.gsoMaxSize), ("gso_max_segs", "gso_max_segs", link.gsoMaxSegs),
+            ("tso_max_size", "tso_max_size", link.tsoMaxSize), ("tso_max_segs", "tso_max_segs", link.tsoMaxSegs),
+            ("gro_max_size", "gro_max_size", link.groMaxSize),
+        ]
+        for (key, label, value) in counters {
+            if let value { fields.append(.unsigned(key, value, label: label)) }
+        }
+        return fields
+    }
+
+    /// Link-layer addresses: IP addresses for IP tunnels, colon-separated hex otherwise.
+    private func format(_ bytes: [UInt8], type: UInt16) -> String {
+        if HardwareType.carriesIPAddress(type), let address = bytes.withUnsafeBytes({ IPAddress(bytes: $0) }) {
+            return address.description
+        }
+        return LinkLayerAddress.format(bytes)
+    }
+
+    // MARK: Statistics
+
+    private func statisticsField(_ s: LinkStatistics, carrierChanges: UInt32?) -> Field {
+        let extended = statisticsLevel > 1
+        var rx: [Field] = [
+            .jsonOnly("bytes", .unsigned(s.rxBytes)), .jsonOnly("packets", .unsigned(s.rxPackets)),
+            .jsonOnly("errors", .unsigned(s.rxErrors)), .jsonOnly("dropped", .unsigned(s.rxDropped)),
+            .jsonOnly("over_errors", .unsigned(s.rxOverErrors)), .jsonOnly("multicast", .unsigned(s.multicast)),
+        ]
+        var tx: [Field] = [
+            .jsonOnly("bytes", .unsigned(s.txBytes)), .jsonOnly("packets", .unsigned(s.txPackets)),
+            .jsonOnly("errors", .unsigned(s.txErrors)), .jsonOnly("dropped", .unsigned(s.txDropped)),
+            .jsonOnly("carrier_errors", .unsigned(s.txCarrierErrors)), .jsonOnly("collisions", .unsigned(s.collisions)),
+        ]
+        if extended {
+            rx += [
+                .jsonOnly("length_errors", .unsigned(s.rxLengthErrors)), .jsonOnly("crc_errors", .unsigned(s.rxCRCErrors)),
+                .jsonOnly("frame_errors", .unsigned(s.rxFrameErrors)), .jsonOnly("fifo_errors", .unsigned(s.rxFIFOErrors)),
+                .jsonOnly("missed_errors", .unsigned(s.rxMissedErrors)),
+            ]
+            tx += [
+                .jsonOnly("aborted_errors", .unsigned(s.txAbortedErrors)), .jsonOnly("fifo_errors", .unsigned(s.txFIFOErrors)),
+                .jsonOnly("window_errors", .unsigned(s.txWindowErrors)), .jsonOnly("heartbeat_errors", .unsigned(s.txHeartbeatErrors)),
+            ]
+            if let carrierChanges { tx.append(.jsonOnly("carrier_changes", .unsigned(UInt64(carrierChanges)))) }
+        }
+        return Field("stats64", .object([.jsonOnly("rx", .object(rx)), .jsonOnly("tx", .object(tx))]),
+                     text: statisticsTable(s, carrierChanges: carrierChanges, extended: extended))
+    }
+
+    /// The RX/TX table of `ip -s link`, columns sized to fit their numbers.
+    private func statisticsTable(_ s: LinkStatistics, carrierChanges: UInt32?, extended: Bool) -> String {
+        var widths = ["*X errors:", "packets", "errors", "dropped", "heartbt", "overrun", "compressed", "otherhost"].map(\.count)
+        func fit(_ values: [UInt64]) {
+            for (column, value) in values.enumerated() { widths[column] = max(widths[column], String(value).count) }
+        }
+        fit([s.rxBytes, s.rxPackets, s.rxErrors, s.rxDropped, s.rxMissedErrors, s.multicast])
+        fit([s.txBytes, s.txPackets, s.txErrors, s.txDropped, s.txCarrierErrors, s.collisions])
+        if extended {
+            fit([0, s.rxLengthErrors, s.rxCRCErrors, s.rxFrameErrors, s.rxFIFOErrors, s.rxOverErrors])
+            fit([0, 0, s.txAbortedErrors, s.txFIFOErrors, s.txWindowErrors, s.txHeartbeatErrors, UInt64(carrierChanges ?? 0)])
+        }
+        func pad(_ text: String, _ width: Int) -> String {
+            String(repeating: " ", count: max(0, width - text.count)) + text
+        }
+        func header(_ title: String, _ names: [String]) -> String {
+            var line = "\n    \(title): " + pad("bytes", widths[0] - 4)
+            for (offset, name) in names.enumerated() { line += " " + pad(name, widths[offset + 1]) }
+            return line
+        }
+        func numbers(_ values: [UInt64], indent: Int = 4) -> String {
+            var line = "\n" + String(repeating: " ", count: indent)
+            for (column, value) in values.enumerated() { line += pad(String(value), widths[column]) + " " }
+            return line
+        }
+        func errorHeader(_ title: String, _ names: [String]) -> String {
+            var line = "\n    \(title) errors:" + String(repeating: " ", count: max(0, widths[0] - 10))
+            for (offset, name) in names.enumerated() { line += " " + pad(name, widths[offset + 1]) }
+            return line
+        }
+        func errorNumbers(_ values: [UInt64]) -> String {
+            var line = "\n" + String(repeating: " ", count: widths[0] + 5)
+            for (offset, value) in values.enumerated() { line += pad(String(value), widths[offset + 1]) + " " }
+            return line
+        }
+        var text = header("RX", ["packets", "errors", "dropped", "missed", "mcast"])
+        text += numbers([s.rxBytes, s.rxPackets, s.rxErrors, s.rxDropped, s.rxMissedErrors, s.multicast])
+        if extended {
+            text += errorHeader("RX", ["length", "crc", "frame", "fifo", "overrun"])
+            text += errorNumbers([s.rxLengthErrors, s.rxCRCErrors, s.rxFrameErrors, s.rxFIFOErrors, s.rxOverErrors])
+        }
+        text += header("TX", ["packets", "errors", "dropped", "carrier", "collsns"])
+        text += numbers([s.txBytes, s.txPackets, s.txErrors, s.txDropped, s.txCarrierErrors, s.collisions])
+        if extended {
+            text += errorHeader("TX", ["aborted", "fifo", "window", "heartbt"] + (carrierChanges == nil ? [] : ["transns"]))
+            text += errorNumbers([s.txAbortedErrors, s.txFIFOErrors, s.txWindowErrors, s.txHeartbeatErrors] + (carrierChanges.map { [UInt64($0)] } ?? []))
+        }
+        return text
+    }
+}

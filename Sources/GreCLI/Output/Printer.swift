@@ -1,0 +1,24 @@
+import GreKit
+
+/// Prints a list of objects as text lines or as one JSON array, streaming.
+enum Printer {
+    static func print<Element>(_ elements: some Sequence<Element>, session: Session, fields: (Element) -> [Field]) {
+        let output = session.output
+        if session.options.json {
+            var writer = session.jsonWriter()
+            writer.beginArray()
+            for element in elements {
+                writer.beginObject()
+                FieldRenderer.json(fields(element), into: &writer)
+                writer.endObject()
+            }
+            writer.endArray()
+            writer.finish()
+        } else {
+            for element in elements {
+                output.write(FieldRenderer.text(fields(element)))
+                output.write(UInt8(ascii: "\n"))
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+# gretool: build, test, demo, bench, install.
+#   make demo    build, then show the main job on real interfaces (in the lab VM where
+#                the running kernel has no GRE)
+#   make test    unit tests, namespace tests on this kernel, GRE tests in the lab VM
+#   make bench   gretool side by side with iproute2, as ratios
+PREFIX ?= /usr/local
+DESTDIR ?=
+SWIFT ?= swift
+# Release builds carry the Swift runtime, so the binary runs without a toolchain.
+RELEASE_FLAGS = -c release --static-swift-stdlib -Xlinker --gc-sections -Xlinker -s
+GRETOOL = .build/release/gretool
+
+.PHONY: all build deps test unit-test kernel-test lab-test demo bench install completions check-completions clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(SWIFT) build $(RELEASE_FLAGS) 2>&1 | grep -v "use of \`mktemp' is dangerous" || true
+	@test -x $(GRETOOL)
+
+unit-test: deps
+	$(SWIFT) test
+
+kernel-test: build
+	GRETOOL=$(GRETOOL) Tests/Kernel/runner.sh Tests/Kernel/host/*.sh
+
+lab-test: build
+	Tests/Lab/lab.sh --gretool $(GRETOOL)
+
+# Every stage runs; the target fails if any did.
+test: build
+	@status=0; \
+	echo "== unit tests"; $(MAKE) --no-print-directory unit-test || status=1; \
+	echo "== kernel tests (this kernel, namespaces)"; $(MAKE) --no-print-directory kernel-test || status=1; \
+	echo "== lab tests (GRE kernel in qemu)"; $(MAKE) --no-print-directory lab-test || status=1; \
+	if [ $$status = 0 ]; then echo "== all tests passed"; else echo "== some tests FAILED"; fi; \
+	exit $$status
+
+demo: build
+	scripts/demo.sh $(GRETOOL)
+
+bench: build
+	scripts/bench.sh $(GRETOOL)
+
+completions: build
+	$(GRETOOL) --generate-completion-script bash > completions/gretool.bash
+	$(GRETOOL) --generate-completion-script zsh > completions/_gretool
+	$(GRETOOL) --generate-completion-script fish > completions/gretool.fish
+
+install: build
+	install -D -m 755 $(GRETOOL) $(DESTDIR)$(PREFIX)/bin/gretool
+	install -D -m 644 completions/gretool.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gretool
+	install -D -m 644 completions/_gretool $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_gretool
+	install -D -m 644 completions/gretool.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/gretool.fish
+	install -D -m 644 Documentation/gretool.md $(DESTDIR)$(PREFIX)/share/doc/gretool/gretool.md
+
+clean:
+	rm -rf .build

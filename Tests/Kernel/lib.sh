@@ -1,0 +1,90 @@
+# Helpers for gretool's kernel tests (sourced by runner.sh, on the host and in the lab VM).
+#
+# A test is a shell function named test_* in a file under host/ or lab/. Each runs in
+# a subshell of its own with fresh namespaces named from $NS_PREFIX; everything it
+# creates inside them disappears when the runner deletes them. Assertions print what
+# was expected and what was found, then fail the test.
+#
+# Network rule: traffic only inside namespaces a test created, addresses from
+# 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 and 10.0.0.0/8.
+
+: "${GRETOOL:?GRETOOL must name the gretool binary}"
+
+# gretool and ip in namespace $1.
+g() { local ns=$1; shift; "$GRETOOL" -n "$ns" "$@"; }
+ipn() { local ns=$1; shift; ip -n "$ns" "$@"; }
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+fail() { echo "    FAILED: $*" >&2; exit 1; }
+
+# Creates namespaces named $NS_PREFIX-<name> and prints their names.
+# Usage: read -r A B < <(make_namespaces a b)
+make_namespaces() {
+    local names=() n
+    for n in "$@"; do
+        ip netns add "$NS_PREFIX-$n" || fail "cannot create namespace $NS_PREFIX-$n"
+        ip -n "$NS_PREFIX-$n" link set lo up
+        names+=("$NS_PREFIX-$n")
+    done
+    echo "${names[@]}"
+}
+
+# Two namespaces joined by veth va/vb with 198.51.100.1/24 and .2/24, both up.
+# Sets A and B to the namespace names.
+veth_pair() {
+    read -r A B < <(make_namespaces a b)
+    ip link add va netns "$A" type veth peer name vb netns "$B" || fail "cannot create veth pair"
+    ipn "$A" addr add 198.51.100.1/24 dev va && ipn "$A" link set va up
+    ipn "$B" addr add 198.51.100.2/24 dev vb && ipn "$B" link set vb up
+}
+
+# Runs a command that must succeed; shows its output when it does not.
+ok() {
+    local out
+    out=$("$@" 2>&1) || fail "command failed (exit $?): $*
+$(sed 's/^/        /' <<<"$out")"
+    [[ -z $out ]] || printf '%s\n' "$out"
+}
+
+# Runs a command that must fail with exit status $1 and a one-line message on
+# stderr matching the pattern $2. Usage: refuses 2 'pattern' cmd...
+refuses() {
+    local want=$1 pattern=$2; shift 2
+    local err rc
+    err=$("$@" 2>&1 >/dev/null); rc=$?
+    [[ $rc == "$want" ]] || fail "expected exit $want, got $rc: $*
+        stderr: $err"
+    [[ $(wc -l <<<"$err") == 1 && -n $err ]] || fail "expected one line on stderr, got: $err"
+    grep -Eq -- "$pattern" <<<"$err" || fail "stderr does not match /$pattern/: $err"
+}
+
+assert_eq() {
+    [[ $1 == "$2" ]] || fail "${3:-values differ}: expected [$2], got [$1]"
+}
+
+# A field of a link as iproute2 reports it: json_get NS DEV JQ-FILTER (applied to the link).
+json_get() {
+    ip -n "$1" -d -j link show dev "$2" | jq -r ".[0] | $3"
+}
+
+# The options of a link, canonical JSON: what iproute2 reports (ip_gre_options) and
+# what gretool reports (gretool_gre_options) for the same link.
+link_options_filter='.[0] | {kind: .linkinfo.info_kind, mtu, data: (.linkinfo.info_data // {})}'
+ip_gre_options() { ip -n "$1" -d -j link show dev "$2" | jq -cS "$link_options_filter"; }
+gretool_gre_options() { "$GRETOOL" -n "$1" -d -j link show dev "$2" | jq -cS "$link_options_filter"; }
+
+# Polls a condition (a command) up to $1 seconds.
+wait_until() {
+    local limit=$1; shift
+    local deadline=$((SECONDS + limit))
+    until "$@" >/dev/null 2>&1; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.1
+    done
+}
+
+# busybox ping when iputils is missing (the case on these machines).
+ping_from() {
+    local ns=$1; shift
+    if command -v ping >/dev/null 2>&1; then in_ns "$ns" ping "$@"; else in_ns "$ns" busybox ping "$@"; fi
+}

@@ -142,8 +142,8 @@ struct LinkView {
         func fit(_ values: [UInt64]) {
             for (column, value) in values.enumerated() { widths[column] = max(widths[column], String(value).count) }
         }
-        fit([s.rxBytes, s.rxPackets, s.rxErrors, s.rxDropped, s.rxMissedErrors, s.multicast])
-        fit([s.txBytes, s.txPackets, s.txErrors, s.txDropped, s.txCarrierErrors, s.collisions])
+        fit([s.rxBytes, s.rxPackets, s.rxErrors, s.rxDropped, s.rxMissedErrors, s.multicast, s.rxCompressed])
+        fit([s.txBytes, s.txPackets, s.txErrors, s.txDropped, s.txCarrierErrors, s.collisions, s.txCompressed])
         if extended {
             fit([0, s.rxLengthErrors, s.rxCRCErrors, s.rxFrameErrors, s.rxFIFOErrors, s.rxOverErrors])
             fit([0, 0, s.txAbortedErrors, s.txFIFOErrors, s.txWindowErrors, s.txHeartbeatErrors, UInt64(carrierChanges ?? 0)])
@@ -151,10 +151,11 @@ struct LinkView {
         func pad(_ text: String, _ width: Int) -> String {
             String(repeating: " ", count: max(0, width - text.count)) + text
         }
-        func header(_ title: String, _ names: [String]) -> String {
+        // The last column ("compressed") is padded even when empty, as iproute2 does.
+        func header(_ title: String, _ names: [String], compressed: Bool) -> String {
             var line = "\n    \(title): " + pad("bytes", widths[0] - 4)
             for (offset, name) in names.enumerated() { line += " " + pad(name, widths[offset + 1]) }
-            return line
+            return line + " " + pad(compressed ? "compressed" : "", widths[6])
         }
         func numbers(_ values: [UInt64], indent: Int = 4) -> String {
             var line = "\n" + String(repeating: " ", count: indent)
@@ -171,14 +172,14 @@ struct LinkView {
             for (offset, value) in values.enumerated() { line += pad(String(value), widths[offset + 1]) + " " }
             return line
         }
-        var text = header("RX", ["packets", "errors", "dropped", "missed", "mcast"])
-        text += numbers([s.rxBytes, s.rxPackets, s.rxErrors, s.rxDropped, s.rxMissedErrors, s.multicast])
+        var text = header("RX", ["packets", "errors", "dropped", "missed", "mcast"], compressed: s.rxCompressed != 0)
+        text += numbers([s.rxBytes, s.rxPackets, s.rxErrors, s.rxDropped, s.rxMissedErrors, s.multicast] + (s.rxCompressed != 0 ? [s.rxCompressed] : []))
         if extended {
             text += errorHeader("RX", ["length", "crc", "frame", "fifo", "overrun"])
             text += errorNumbers([s.rxLengthErrors, s.rxCRCErrors, s.rxFrameErrors, s.rxFIFOErrors, s.rxOverErrors])
         }
-        text += header("TX", ["packets", "errors", "dropped", "carrier", "collsns"])
-        text += numbers([s.txBytes, s.txPackets, s.txErrors, s.txDropped, s.txCarrierErrors, s.collisions])
+        text += header("TX", ["packets", "errors", "dropped", "carrier", "collsns"], compressed: s.txCompressed != 0)
+        text += numbers([s.txBytes, s.txPackets, s.txErrors, s.txDropped, s.txCarrierErrors, s.collisions] + (s.txCompressed != 0 ? [s.txCompressed] : []))
         if extended {
             text += errorHeader("TX", ["aborted", "fifo", "window", "heartbt"] + (carrierChanges == nil ? [] : ["transns"]))
             text += errorNumbers([s.txAbortedErrors, s.txFIFOErrors, s.txWindowErrors, s.txHeartbeatErrors] + (carrierChanges.map { [UInt64($0)] } ?? []))

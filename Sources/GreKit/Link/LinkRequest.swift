@@ -71,106 +71,138 @@ public struct LinkRequest: Sendable {
         let verb = mode == .create ? "link add" : "link set"
         var words = WordScanner(arguments)
         var request = LinkRequest(mode: mode)
-        var kind: String?
+        var options: (any LinkKindOptions)?
 
-        while kind == nil, let word = words.next() {
-            guard let entry = Self.words.lookup(word, in: words) else {
+        while let word = words.next() {
+            if var kindOptions = options {
+                // After `type KIND` the kind's words come first; generic words that
+                // cannot be mistaken for a kind's (mtu, up, txqueuelen...) follow them.
+                if try kindOptions.apply(word, &words, devices) {
+                    options = kindOptions
+                    continue
+                }
+                guard let entry = Self.words.lookup(word, in: words), Self.afterKind.contains(entry.keyword) else {
+                    throw InvalidArgument.unknownWord(word, in: "\(kindOptions.kind) options")
+                }
+                try request.apply(entry, &words, devices: devices, verb: verb)
+                continue
+            }
+            // Until the device is named, only whole keywords count: iproute2 reads
+            // "link add t type veth" as txqueuelen, gretool makes a link called t.
+            let keyword = request.device == nil
+                ? Self.words.entries.first { $0.spelling == word }
+                : Self.words.lookup(word, in: words)
+            guard let entry = keyword else {
                 // A bare word names the device, as in iproute2.
                 guard request.device == nil else { throw InvalidArgument.unknownWord(word, in: verb) }
                 request.device = try InterfaceName(word)
                 continue
             }
-            switch entry.keyword {
-            case .device:
-                guard request.device == nil else { throw InvalidArgument("\(verb): the device is named twice") }
-                request.device = try InterfaceName(words.value(for: "dev"))
-            case .name:
-                let value = try InterfaceName(words.value(for: "name"))
-                if mode == .create {
-                    guard request.device == nil else { throw InvalidArgument("\(verb): the device is named twice") }
-                    request.device = value
-                } else {
-                    request.newName = value
-                }
-            case .type:
-                kind = try words.value(for: "type")
-            case .up:
-                request.setFlags.insert(.up); request.clearFlags.remove(.up)
-            case .down:
-                request.clearFlags.insert(.up); request.setFlags.remove(.up)
-            case .mtu:
-                request.mtu = try Parse.unsigned(words.value(for: "mtu"), UInt32.self, for: "mtu", in: 68...65535)
-            case .txqlen:
-                request.txqlen = try Parse.unsigned(words.value(for: entry.spelling), UInt32.self, for: entry.spelling)
-            case .address, .broadcast:
-                let text = try words.value(for: entry.spelling)
-                guard let bytes = LinkLayerAddress.parse(text) else {
-                    throw InvalidArgument.badValue(entry.spelling, text, expected: "a link-layer address like 02:00:00:00:00:01")
-                }
-                if entry.keyword == .address { request.address = bytes } else { request.broadcast = bytes }
-            case .numTxQueues, .numRxQueues:
-                guard mode == .create else {
-                    throw InvalidArgument("\(entry.spelling) can only be given when the link is created")
-                }
-                let value = try Parse.unsigned(words.value(for: entry.spelling), UInt32.self, for: entry.spelling, in: 1...4096)
-                if entry.keyword == .numTxQueues { request.numTxQueues = value } else { request.numRxQueues = value }
-            case .alias:
-                let text = try words.value(for: "alias")
-                guard text.utf8.count < 256 else { throw InvalidArgument("alias is longer than 255 bytes") }
-                request.alias = text
-            case .group:
-                request.group = try Parse.unsigned(words.value(for: "group"), UInt32.self, for: "group")
-            case .parent:
-                request.parent = try devices.index(of: words.value(for: "link"))
-            case .master:
-                request.master = try devices.index(of: words.value(for: "master"))
-            case .noMaster:
-                request.master = 0
-            case .netns:
-                request.namespace = try NamespaceReference(words.value(for: "netns"))
-            case .arp, .multicast, .allMulticast, .promiscuous:
-                let on = try Parse.onOff(words.value(for: entry.spelling), for: entry.spelling)
-                let flag: InterfaceFlags = switch entry.keyword {
-                case .arp: .noARP
-                case .multicast: .multicast
-                case .allMulticast: .allMulticast
-                default: .promiscuous
-                }
-                // "arp on" clears NOARP; the others set their flag.
-                if entry.keyword == .arp ? !on : on {
-                    request.setFlags.insert(flag); request.clearFlags.remove(flag)
-                } else {
-                    request.clearFlags.insert(flag); request.setFlags.remove(flag)
-                }
+            if entry.keyword == .type {
+                options = try kindOptions(words.value(for: "type"), for: request, current: current)
+            } else {
+                try request.apply(entry, &words, devices: devices, verb: verb)
             }
         }
 
-        guard let name = request.device else { throw InvalidArgument("\(verb): no device name given") }
-        if let kind {
-            var options: any LinkKindOptions
-            if mode == .create {
-                options = try LinkKinds.newOptions(kind: kind)
-            } else {
-                let link = try current(name)
-                guard link.kind == kind else {
-                    throw InvalidArgument("\(name) is a \(link.kind ?? "plain") link; its type cannot change to \(kind)")
-                }
-                guard let existing = link.options else {
-                    throw InvalidArgument("gretool cannot change options of \(kind) links")
-                }
-                options = existing
-            }
-            while let word = words.next() {
-                guard try options.apply(word, &words, devices) else {
-                    throw InvalidArgument.unknownWord(word, in: "\(kind) options")
-                }
-            }
-            try options.finish()
-            request.options = options
+        guard request.device != nil else { throw InvalidArgument("\(verb): no device name given") }
+        if var kindOptions = options {
+            try kindOptions.finish()
+            request.options = kindOptions
         } else if mode == .create {
             throw InvalidArgument("link add: no \"type\" given; known types: \(LinkKinds.allKinds.joined(separator: ", "))")
         }
         return request
+    }
+
+    /// Generic words accepted after a kind's words.
+    static let afterKind: Set<Word> = [
+        .up, .down, .mtu, .txqlen, .address, .broadcast, .numTxQueues, .numRxQueues, .alias, .group,
+        .master, .noMaster, .netns, .arp, .multicast, .allMulticast, .promiscuous,
+    ]
+
+    /// The options `type KIND` starts from: a new link's defaults, or, for a change,
+    /// the link's current options (the kind cannot change).
+    private static func kindOptions(
+        _ kind: String, for request: LinkRequest, current: (InterfaceName) throws -> Link
+    ) throws -> any LinkKindOptions {
+        if request.mode == .create { return try LinkKinds.newOptions(kind: kind) }
+        guard let name = request.device else { throw InvalidArgument("link set: name the device before \"type\"") }
+        let link = try current(name)
+        guard link.kind == kind else {
+            throw InvalidArgument("\(name) is a \(link.kind ?? "plain") link; its type cannot change to \(kind)")
+        }
+        guard let existing = link.options else { throw InvalidArgument("gretool cannot change options of \(kind) links") }
+        return existing
+    }
+
+    /// Applies one generic word and its value.
+    private mutating func apply(
+        _ entry: KeywordTable<Word>.Entry, _ words: inout WordScanner, devices: any InterfaceResolver, verb: String
+    ) throws {
+        switch entry.keyword {
+        case .device:
+            guard device == nil else { throw InvalidArgument("\(verb): the device is named twice") }
+            device = try InterfaceName(words.value(for: "dev"))
+        case .name:
+            let value = try InterfaceName(words.value(for: "name"))
+            if mode == .create {
+                guard device == nil else { throw InvalidArgument("\(verb): the device is named twice") }
+                device = value
+            } else {
+                newName = value
+            }
+        case .type:
+            throw InvalidArgument("\(verb): \"type\" is given twice")
+        case .up:
+            setFlags.insert(.up); clearFlags.remove(.up)
+        case .down:
+            clearFlags.insert(.up); setFlags.remove(.up)
+        case .mtu:
+            mtu = try Parse.unsigned(words.value(for: "mtu"), UInt32.self, for: "mtu", in: 68...65535)
+        case .txqlen:
+            txqlen = try Parse.unsigned(words.value(for: entry.spelling), UInt32.self, for: entry.spelling)
+        case .address, .broadcast:
+            let text = try words.value(for: entry.spelling)
+            guard let bytes = LinkLayerAddress.parse(text) else {
+                throw InvalidArgument.badValue(entry.spelling, text, expected: "a link-layer address like 02:00:00:00:00:01")
+            }
+            if entry.keyword == .address { address = bytes } else { broadcast = bytes }
+        case .numTxQueues, .numRxQueues:
+            guard mode == .create else {
+                throw InvalidArgument("\(entry.spelling) can only be given when the link is created")
+            }
+            let value = try Parse.unsigned(words.value(for: entry.spelling), UInt32.self, for: entry.spelling, in: 1...4096)
+            if entry.keyword == .numTxQueues { numTxQueues = value } else { numRxQueues = value }
+        case .alias:
+            let text = try words.value(for: "alias")
+            guard text.utf8.count < 256 else { throw InvalidArgument("alias is longer than 255 bytes") }
+            alias = text
+        case .group:
+            group = try Parse.unsigned(words.value(for: "group"), UInt32.self, for: "group")
+        case .parent:
+            parent = try devices.index(of: words.value(for: "link"))
+        case .master:
+            master = try devices.index(of: words.value(for: "master"))
+        case .noMaster:
+            master = 0
+        case .netns:
+            namespace = try NamespaceReference(words.value(for: "netns"))
+        case .arp, .multicast, .allMulticast, .promiscuous:
+            let on = try Parse.onOff(words.value(for: entry.spelling), for: entry.spelling)
+            let flag: InterfaceFlags = switch entry.keyword {
+            case .arp: .noARP
+            case .multicast: .multicast
+            case .allMulticast: .allMulticast
+            default: .promiscuous
+            }
+            // "arp on" clears NOARP; the others set their flag.
+            if entry.keyword == .arp ? !on : on {
+                setFlags.insert(flag); clearFlags.remove(flag)
+            } else {
+                clearFlags.insert(flag); setFlags.remove(flag)
+            }
+        }
     }
 
     // MARK: Encoding

@@ -35,10 +35,17 @@ public struct AttributeWriter<Key: NetlinkAttributeType> {
     let capacity: Int
 
     public func put(_ key: Key, _ value: some NetlinkEncodable) throws {
-        let fits = value.withNetlinkPayload { payload in
-            mnl_attr_put_check(message, capacity, key.rawValue, payload.count, payload.baseAddress)
+        let attribute = mnl_nlmsg_get_payload_tail(message)!
+        let length = try value.withNetlinkPayload { payload in
+            guard mnl_attr_put_check(message, capacity, key.rawValue, payload.count, payload.baseAddress) else {
+                throw NetlinkError.messageTooLarge
+            }
+            return payload.count
         }
-        guard fits else { throw NetlinkError.messageTooLarge }
+        // libmnl 1.0.4 leaves the alignment padding as it found it: zero it, so
+        // requests are deterministic and carry no stale memory.
+        let padding = (4 - length % 4) % 4
+        (attribute + 4 + length).initializeMemory(as: UInt8.self, repeating: 0, count: padding)
     }
 
     /// A zero-length attribute whose presence is its meaning (NLA_FLAG).

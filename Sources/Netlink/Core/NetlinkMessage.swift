@@ -4,6 +4,9 @@ import CMnl
 public struct NetlinkMessage {
     public let header: UnsafePointer<nlmsghdr>
 
+    /// Views a message in memory the caller owns (a receive buffer, a capture).
+    public init(header: UnsafePointer<nlmsghdr>) { self.header = header }
+
     public var type: UInt16 { header.pointee.nlmsg_type }
     public var flags: NetlinkFlags { NetlinkFlags(rawValue: header.pointee.nlmsg_flags) }
     public var sequence: UInt32 { header.pointee.nlmsg_seq }

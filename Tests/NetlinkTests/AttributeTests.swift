@@ -1,0 +1,132 @@
+import CMnl
+import Testing
+@testable import Netlink
+
+@Suite struct AttributeTests {
+    /// Attributes as bytes: (type, payload) pairs, each padded to 4 bytes.
+    private func attributes(_ items: [(UInt16, [UInt8])]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for (type, payload) in items {
+            withUnsafeBytes(of: UInt16(4 + payload.count)) { bytes += $0 }
+            withUnsafeBytes(of: type) { bytes += $0 }
+            bytes += payload + [UInt8](repeating: 0, count: (4 - payload.count % 4) % 4)
+        }
+        return bytes
+    }
+
+    @Test func walksAttributesAndReadsTypedValues() {
+        let bytes = attributes([
+            (3, Array("eth0".utf8) + [0]),
+            (4, [0x78, 0x05, 0, 0]),
+            (2 | 0x8000, [0x20, 0x00]),          // NLA_F_NESTED is masked off
+            (7, [1, 2, 3, 4, 5, 6, 7, 8]),       // a u64 at a 4-byte boundary only
+        ])
+        bytes.withUnsafeBytes { buffer in
+            let list = Array(AttributeList<LinkAttribute>(buffer))
+            #expect(list.map(\.rawType) == [3, 4, 2, 7])
+            #expect(list[0].string == "eth0")
+            #expect(list[1].u32 == 1400)
+            #expect(list[2].be16 == 0x2000)
+            #expect(list[3].u64 == 0x0807_0605_0403_0201)
+        }
+    }
+
+    @Test func stringsStopAtTheirPayloadEvenWithoutATerminator() {
+        let bytes = attributes([(3, Array("abcd".utf8))])
+        bytes.withUnsafeBytes { buffer in
+            #expect(AttributeList<LinkAttribute>(buffer)[.ifname]?.string == "abcd")
+        }
+    }
+
+    @Test func shortPayloadsReadAsZeroInsteadOfTrapping() {
+        let bytes = attributes([(4, [1])])
+        bytes.withUnsafeBytes { buffer in
+            #expect(AttributeList<LinkAttribute>(buffer)[.mtu]?.u32 == 0)
+        }
+    }
+
+    @Test func truncatedAttributesEndTheWalk() {
+        var bytes = attributes([(4, [1, 0, 0, 0])])
+        bytes += [200, 0, 3, 0]  // claims 200 bytes, has 4
+        bytes.withUnsafeBytes { buffer in
+            #expect(Array(AttributeList<LinkAttribute>(buffer)).count == 1)
+        }
+    }
+
+    @Test func nestedAttributesUseTheirOwnSpace() {
+        let inner = attributes([(1, Array("gre".utf8) + [0])])
+        let bytes = attributes([(18 | 0x8000, inner)])
+        bytes.withUnsafeBytes { buffer in
+            let info = AttributeList<LinkAttribute>(buffer)[.linkinfo]?.nested(LinkInfoAttribute.self)
+            #expect(info?[.kind]?.string == "gre")
+        }
+    }
+}
+
+/// The attribute enums are written out in Swift; these pin them to the uapi headers.
+@Suite struct UapiConstantTests {
+    @Test func linkAttributes() {
+        let pairs: [(LinkAttribute, Int)] = [
+            (.address, IFLA_ADDRESS), (.ifname, IFLA_IFNAME), (.mtu, IFLA_MTU), (.link, IFLA_LINK),
+            (.master, IFLA_MASTER), (.txqlen, IFLA_TXQLEN), (.operstate, IFLA_OPERSTATE), (.linkinfo, IFLA_LINKINFO),
+            (.ifalias, IFLA_IFALIAS), (.stats64, IFLA_STATS64), (.group, IFLA_GROUP), (.netnsFD, IFLA_NET_NS_FD),
+            (.extMask, IFLA_EXT_MASK), (.numTxQueues, IFLA_NUM_TX_QUEUES), (.linkNetnsID, IFLA_LINK_NETNSID),
+            (.minMTU, IFLA_MIN_MTU), (.maxMTU, IFLA_MAX_MTU), (.permAddress, IFLA_PERM_ADDRESS),
+            (.groMaxSize, IFLA_GRO_MAX_SIZE), (.tsoMaxSegs, IFLA_TSO_MAX_SEGS),
+        ]
+        for (attribute, value) in pairs { #expect(Int(attribute.rawValue) == value, "\(attribute)") }
+        #expect(Int(LinkInfoAttribute.kind.rawValue) == IFLA_INFO_KIND)
+        #expect(Int(LinkInfoAttribute.data.rawValue) == IFLA_INFO_DATA)
+    }
+
+    @Test func routeAddressNexthopAndRuleAttributes() {
+        #expect(UInt32(RouteAttribute.multipath.rawValue) == RTA_MULTIPATH.rawValue)
+        #expect(UInt32(RouteAttribute.table.rawValue) == RTA_TABLE.rawValue)
+        #expect(UInt32(RouteAttribute.nexthopID.rawValue) == RTA_NH_ID.rawValue)
+        #expect(UInt32(RouteAttribute.preferredSource.rawValue) == RTA_PREFSRC.rawValue)
+        #expect(Int(AddressAttribute.flags.rawValue) == IFA_FLAGS)
+        #expect(Int(AddressAttribute.routePriority.rawValue) == IFA_RT_PRIORITY)
+        #expect(Int(NexthopAttribute.group.rawValue) == NHA_GROUP)
+        #expect(Int(NexthopAttribute.resilientGroup.rawValue) == NHA_RES_GROUP)
+        #expect(Int(RuleAttribute.table.rawValue) == FRA_TABLE)
+        #expect(Int(RuleAttribute.fwmask.rawValue) == FRA_FWMASK)
+        #expect(Int(RuleAttribute.priority.rawValue) == FRA_PRIORITY)
+        #expect(RouteMessageType.getNexthop.rawValue == UInt16(RTM_GETNEXTHOP))
+        #expect(RouteMessageType.newRule.rawValue == UInt16(RTM_NEWRULE))
+    }
+}
+
+@Suite struct AddressTests {
+    @Test func parsesAndFormatsIPv4() {
+        #expect(IPAddress("192.0.2.1")?.description == "192.0.2.1")
+        #expect(IPAddress("10")?.description == "10.0.0.0")
+        #expect(IPAddress("10.1")?.description == "10.1.0.0")
+        #expect(IPAddress("256.0.0.1") == nil)
+        #expect(IPAddress("1.2.3.4.5") == nil)
+        #expect(IPAddress("1..2") == nil)
+        #expect(IPAddress("") == nil)
+    }
+
+    @Test func parsesAndFormatsIPv6() {
+        #expect(IPAddress("2001:db8::1")?.description == "2001:db8::1")
+        #expect(IPAddress("2001:0db8:0:0:0:0:0:1")?.description == "2001:db8::1")
+        #expect(IPAddress("2001:db8::zz") == nil)
+    }
+
+    @Test func encodesInNetworkOrder() {
+        let bytes = IPAddress("192.0.2.1")!.withNetlinkPayload { Array($0) }
+        #expect(bytes == [192, 0, 2, 1])
+        let six = IPAddress("2001:db8::1")!.withNetlinkPayload { Array($0) }
+        #expect(six == [0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1])
+    }
+
+    @Test func prefixes() throws {
+        let prefix = try IPPrefix(parsing: "198.51.100.7/24")
+        #expect(prefix.network == IPAddress("198.51.100.0"))
+        #expect(prefix.contains(IPAddress("198.51.100.200")!))
+        #expect(!prefix.contains(IPAddress("198.51.101.1")!))
+        #expect(try IPPrefix(parsing: "2001:db8::/32").length == 32)
+        #expect(throws: IPPrefix.ParseError.badLength) { try IPPrefix(parsing: "10.0.0.0/33") }
+        #expect(throws: IPPrefix.ParseError.badAddress) { try IPPrefix(parsing: "10.0.0.x/8") }
+    }
+}

@@ -2,7 +2,7 @@ import GreKit
 import SystemPackage
 
 /// gretool's exit codes: the contract scripts rely on.
-public enum ExitStatus: Int32 {
+public enum ExitStatus: Int32, Sendable {
     case success = 0
     /// The kernel refused, or something at run time failed (missing device, no permission).
     case failure = 1

@@ -14,6 +14,12 @@ public enum Gretool {
     public static func run(_ arguments: [String]) -> Int32 {
         let output = OutputBuffer(descriptor: STDOUT_FILENO)
         defer { output.flush() }
+        // ArgumentParser's own flags (completion scripts, the completion callback)
+        // may stand anywhere, even before the object.
+        if arguments.contains(where: HelpTree.isArgumentParserFlag) {
+            output.flush()
+            return HelpTree.run(arguments)
+        }
         do {
             let (options, rest) = try GlobalOptions.parse(arguments.dropFirst())
             if options.version {

@@ -1,17 +1,25 @@
 import ArgumentParser
 import GreKit
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The command tree as ArgumentParser declarations: the source of `--help`, the
 /// shell completion scripts and the manual page. Commands themselves run through
 /// `Gretool.execute`, which batch files use too; this tree only describes them
 /// and reads their words for completion from the same tables.
 enum HelpTree {
-    /// Whether this command line asks for help, completion or the manual.
+    /// Flags only ArgumentParser knows: completion scripts and their callback, the help dump.
+    static func isArgumentParserFlag(_ word: String) -> Bool {
+        word == "---completion" || word == "--experimental-dump-help" || word.hasPrefix("--generate-completion-script")
+    }
+
+    /// Whether this command line asks for help.
     static func handles(options: GlobalOptions, words: ArraySlice<String>, batch: Bool) -> Bool {
         if options.help { return true }
         guard let first = words.first else { return !batch }
-        let helpWords: Set<String> = ["--help", "-h", "-help", "---completion", "--experimental-dump-help"]
-        if words.contains(where: { helpWords.contains($0) || $0.hasPrefix("--generate-completion-script") }) { return true }
+        if words.contains(where: { ["--help", "-h", "-help"].contains($0) }) { return true }
         if first == "help" { return true }
         let second = words.dropFirst().first
         return second == "help" && CommandTable.object(first) != nil
@@ -30,21 +38,33 @@ enum HelpTree {
         return ExitStatus.success.rawValue
     }
 
-    /// Candidates for the word being completed after `gretool OBJECT VERB ...`.
+    /// Candidates for the word being completed (`words[index]`) after `gretool OBJECT`.
     static func complete(_ object: CommandObject, words: [String], index: Int) -> [String] {
-        let typed = Array(words.prefix(index))
-        guard let objectPosition = typed.lastIndex(where: { CommandTable.object($0)?.name == object.name }) else { return [] }
-        let after = Array(typed[(objectPosition + 1)...])
-        guard let verbWord = after.first, let verb = object.verb(verbWord) else {
-            return object.verbs.map(\.name)
+        // Past the program's name and the global options, the object, then the verb.
+        guard index <= words.count, let (_, rest) = try? GlobalOptions.parse(words[1..<index]) else { return [] }
+        let typed = Array(rest.dropFirst())
+        guard let verbWord = typed.first, let verb = object.verb(verbWord) else {
+            return object.verbs.flatMap { [$0.name] + $0.aliases }
         }
-        switch after.count > 1 ? after.last : nil {
+        switch typed.count > 1 ? typed.last : nil {
         case "dev"?, "link"?, "master"?:
             return (try? LinkService(socket: NetlinkSocket()).list().map(\.name)) ?? []
         case "type"?: return LinkKinds.allKinds
         case "mode"?: return Tunnel.modes
         default: return verb.keywords()
         }
+    }
+
+    /// Names under /run/netns, for `-n`.
+    static func namespaces() -> [String] {
+        guard let directory = opendir(NetworkNamespace.directory) else { return [] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if !name.hasPrefix(".") { names.append(name) }
+        }
+        return names.sorted()
     }
 }
 
@@ -70,7 +90,8 @@ struct GretoolCommand: ParsableCommand {
     var details = false
     @Flag(name: [.customShort("s"), .customLong("stats", withSingleDash: true)], help: "Show statistics; twice for error counters.")
     var statistics: Int
-    @Option(name: [.customShort("n"), .customLong("netns", withSingleDash: true)], help: "Run in network namespace NETNS (/run/netns/NETNS).")
+    @Option(name: [.customShort("n"), .customLong("netns", withSingleDash: true)], help: "Run in network namespace NETNS (/run/netns/NETNS).",
+            completion: .custom { _, _, _ in HelpTree.namespaces() })
     var netns: String?
     @Option(name: [.customShort("b"), .customLong("batch", withSingleDash: true)], help: "Read commands from FILE, one per line (- for standard input).", completion: .file())
     var batch: String?
@@ -108,7 +129,7 @@ struct LinkCommand: ObjectCommand {
     static var object: CommandObject { LinkCommands.object }
     @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
     @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
-              completion: .custom { words, index, _ in HelpTree.complete(LinkCommands.object, words: words, index: index) })
+              completion: .custom { words, index, prefix in HelpTree.complete(LinkCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
     var words: [String] = []
 }
 
@@ -116,6 +137,6 @@ struct TunnelCommand: ObjectCommand {
     static var object: CommandObject { TunnelCommands.object }
     @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
     @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
-              completion: .custom { words, index, _ in HelpTree.complete(TunnelCommands.object, words: words, index: index) })
+              completion: .custom { words, index, prefix in HelpTree.complete(TunnelCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
     var words: [String] = []
 }

@@ -1,0 +1,104 @@
+function __gretool_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __gretool_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __gretool_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __gretool_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __gretool_parse_tokens -S
+    set -l unparsed_tokens (__gretool_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'gretool'
+        __gretool_parse_subcommand 0 'j' 'p' 'd' 's' 'n=' 'b=' 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'link'
+            __gretool_parse_subcommand -r 2 'version' 'h/help'
+        case 'tunnel'
+            __gretool_parse_subcommand -r 2 'version' 'h/help'
+        case 'help'
+            __gretool_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __gretool_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __gretool_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __gretool_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __gretool_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__gretool_tokens -p)
+    if test -z "$(__gretool_tokens -t)"
+        set -l index (count (__gretool_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'gretool' -f
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" j json' -s 'j' -o 'json' -d 'JSON output (iproute2\'s keys).'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" p pretty' -s 'p' -o 'pretty' -d 'Indent JSON output.'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" d details' -s 'd' -o 'details' -d 'Show details (all tunnel options).'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool"' -s 's' -o 'stats' -d 'Show statistics; twice for error counters.'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" n netns' -s 'n' -o 'netns' -d 'Run in network namespace NETNS (/run/netns/NETNS).' -rfka '(__gretool_custom_completion ---completion -- -netns (count (__gretool_tokens -pc)) (__gretool_tokens -tC))'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" b batch' -s 'b' -o 'batch' -d 'Read commands from FILE, one per line (- for standard input).' -rF
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" force' -o 'force' -d 'With -batch: go on after a failed line.'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" version' -l 'version' -d 'Show the version.'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool" -eq 1' -fa 'link' -d 'network devices: GRE tunnels and the links around them'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool" -eq 1' -fa 'tunnel' -d 'GRE tunnels in `ip tunnel` syntax'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool link" -eq 1' -fka 'add change set delete del show list lst'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool link" -ge 2' -fka '(__gretool_custom_completion ---completion link -- positional@1 (count (__gretool_tokens -pc)) (__gretool_tokens -tC))'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool link" version' -l 'version' -d 'Show the version.'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool link" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool tunnel" -eq 1' -fka 'add change chg delete del show list lst'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool tunnel" -ge 2' -fka '(__gretool_custom_completion ---completion tunnel -- positional@1 (count (__gretool_tokens -pc)) (__gretool_tokens -tC))'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool tunnel" version' -l 'version' -d 'Show the version.'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool tunnel" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool help" version' -l 'version' -d 'Show the version.'

@@ -119,8 +119,8 @@ if [[ ! -f $initrd ]]; then
     for module in "${order[@]}"; do decompress "${path[$module]}" >"$tree/modules/$module.ko"; done
     printf '%s\n' "${order[@]}" >"$tree/modules/order"
     install -m 755 "$here/init.sh" "$tree/init"
-    (cd "$tree" && find . | busybox cpio -o -H newc -R 0:0 2>/dev/null | gzip -1 >"$initrd.tmp")
-    mv "$initrd.tmp" "$initrd"
+    (cd "$tree" && find . | busybox cpio -o -H newc -R 0:0 2>/dev/null | gzip -1 >"$initrd.$$")
+    mv "$initrd.$$" "$initrd"
     rm -rf "$tree"
     find "$cache" -maxdepth 1 -name 'initramfs-*.cpio.gz' ! -name "${initrd##*/}" -delete
 fi
@@ -128,8 +128,11 @@ fi
 # ------------------------------------------------------------------- share
 # What the guest runs, shared read-only at /run/gretool-lab: the gretool binary
 # (copied, so the checkout may live anywhere, even under /tmp) and the tests.
-share=$cache/share
-rm -rf "$share"
+# Each run has its own share and console log, so several checkouts can use the
+# lab at once; the kernel and initramfs in the cache are shared read-only.
+run=$(mktemp -d "$cache/run.XXXXXX")
+trap 'rm -rf "$run"' EXIT
+share=$run/share
 mkdir -p "$share"
 cp "$gretool" "$share/gretool"
 cp -r "$root/Tests/Kernel" "$share/Kernel"
@@ -150,7 +153,7 @@ chmod -R a+rX "$share"
 # -------------------------------------------------------------------- boot
 # TCG: KVM does not work on these machines. tb-size bounds qemu's translation
 # cache (the default lets its memory grow past 1 GiB).
-console=$cache/console.log
+console=$run/console.log
 qemu=(qemu-system-x86_64 -M q35 -nodefaults -accel tcg,tb-size=64 -cpu max -smp 1 -m 384M
       -display none -monitor none -serial stdio -no-reboot
       -kernel "$vmlinuz" -initrd "$initrd" -append "console=ttyS0 quiet loglevel=3 panic=-1"
@@ -162,7 +165,7 @@ log "booting $version (cache $cache)"
 : >"$console"
 "${qemu[@]}" </dev/null >"$console" 2>&1 &
 qemu_pid=$!
-verdict=$cache/watchdog
+verdict=$run/watchdog
 rm -f "$verdict"
 
 # The watchdog: a guest that hangs, or goes silent, fails the run instead of CI.
@@ -183,7 +186,7 @@ rm -f "$verdict"
     done
 ) &
 watchdog_pid=$!
-trap 'kill "$qemu_pid" "$watchdog_pid" 2>/dev/null || true' EXIT
+trap 'kill "$qemu_pid" "$watchdog_pid" 2>/dev/null || true; rm -rf "$run"' EXIT
 
 first_test=""
 while IFS= read -r line; do

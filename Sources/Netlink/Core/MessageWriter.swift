@@ -143,14 +143,26 @@ public struct MessageWriter {
     }
 
     public var length: Int { Int(message.pointee.nlmsg_len) }
+
+    /// Appends another message's body (family header and attributes) as it is: to
+    /// send what one message described under another type (undoing a creation).
+    public func body(_ bytes: UnsafeRawBufferPointer) throws {
+        guard Int(message.pointee.nlmsg_len) + ((bytes.count + 3) & ~3) <= capacity else {
+            throw NetlinkError.messageTooLarge
+        }
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        let tail = mnl_nlmsg_put_extra_header(message, bytes.count)!
+        tail.copyMemory(from: source, byteCount: bytes.count)
+    }
 }
 
 /// Memory for requests: one at a time, or a batch of them back to back.
 public final class MessageBuffer {
     let base: UnsafeMutableRawPointer
     public let capacity: Int
-    /// Bytes taken by the complete messages written so far.
-    public private(set) var used = 0
+    /// Bytes taken by the complete messages written so far. (One thread owns a buffer;
+    /// the runtime's exclusivity checks cost more than a batch line's encoding.)
+    @exclusivity(unchecked) public private(set) var used = 0
 
     public init(capacity: Int) {
         self.capacity = capacity
@@ -178,6 +190,14 @@ public final class MessageBuffer {
     }
 
     public func reset() { used = 0 }
+
+    /// Drops the messages written after `offset` (a value `used` had).
+    func rewind(to offset: Int) { used = min(used, offset) }
+
+    /// The message that starts at `offset` (a value `used` had before it was appended).
+    func message(at offset: Int) -> UnsafeMutablePointer<nlmsghdr> {
+        (base + offset).assumingMemoryBound(to: nlmsghdr.self)
+    }
 
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: used) }
 

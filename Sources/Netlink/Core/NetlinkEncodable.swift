@@ -47,3 +47,13 @@ extension Array: NetlinkEncodable where Element == UInt8 {
         try withUnsafeBytes(body)
     }
 }
+
+/// A C struct sent as its bytes (ifa_cacheinfo, fib_rule_uid_range).
+public struct Packed<Value>: NetlinkEncodable {
+    public var value: Value
+    public init(_ value: Value) { self.value = value }
+
+    public func withNetlinkPayload<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withUnsafeBytes(of: value, body)
+    }
+}

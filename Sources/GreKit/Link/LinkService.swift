@@ -7,6 +7,7 @@ public final class LinkService: InterfaceResolver {
     public let socket: NetlinkSocket
     private var indexByName: [String: Int32] = [:]
     private var nameByIndex: [Int32: String] = [:]
+    private var lastLookup: (name: String, index: Int32)?
 
     public init(socket: NetlinkSocket) { self.socket = socket }
 
@@ -87,8 +88,11 @@ public final class LinkService: InterfaceResolver {
     // MARK: InterfaceResolver
 
     public func index(of name: String) throws -> Int32 {
-        if let index = indexByName[name] { return index }
-        return try link(named: name).index
+        // Batch lines name the same device again and again: skip the hashing then.
+        if let last = lastLookup, last.name == name { return last.index }
+        let index = try indexByName[name] ?? link(named: name).index
+        lastLookup = (name, index)
+        return index
     }
 
     public func name(of index: Int32) -> String? {
@@ -103,5 +107,6 @@ public final class LinkService: InterfaceResolver {
 
     private func forget(index: Int32) {
         if let name = nameByIndex.removeValue(forKey: index) { indexByName[name] = nil }
+        if lastLookup?.index == index { lastLookup = nil }
     }
 }

@@ -24,6 +24,8 @@ enum Failure {
                 message += "; this needs root (CAP_NET_ADMIN)"
             } else if error.errno == .notSupported, error.kernelMessage == "Unknown device type" {
                 message += "; the running kernel lacks this link type (modprobe its module?)"
+            } else if let hint = error.kernelMessage.flatMap({ kernelHints[$0] }) {
+                message += "; " + hint
             }
             return (message, .failure)
         case let error as CommandFailure:
@@ -35,6 +37,16 @@ enum Failure {
             return ("\(error)", .failure)
         }
     }
+}
+
+extension Failure {
+    /// What some of the kernel's terse refusals mean.
+    static let kernelHints: [String: String] = [
+        "Nexthop has invalid gateway": "the gateway is not on a subnet of the device (give the device, or \"onlink\" if it is reachable anyway)",
+        "Invalid nexthop id": "the group names a nexthop id that does not exist",
+        "Nexthop id does not exist": "no nexthop object has that id",
+        "Invalid prefix for given prefix length": "bits are set past the prefix length",
+    ]
 }
 
 /// A failure a command reports with its own message and status.
@@ -50,11 +62,14 @@ struct ActionFailure: Error {
 }
 
 /// Runs `body`, naming `action` in any kernel or lookup failure it throws.
-/// Bad words keep their own message: they name the culprit already.
+/// Bad words keep their own message: they name the culprit already. So does the
+/// failure of an earlier batch line, which surfaces when its datagram is sent.
 func attempt<Result>(_ action: @autoclosure () -> String, _ body: () throws -> Result) throws -> Result {
     do {
         return try body()
     } catch let error as InvalidArgument {
+        throw error
+    } catch let error as RequestPipeline.Failure {
         throw error
     } catch {
         throw ActionFailure(action: action(), underlying: error)

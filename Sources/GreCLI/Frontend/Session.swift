@@ -28,6 +28,33 @@ final class Session {
         return links
     }
 
+    /// The words of the last command and the verb they named (see `Gretool.execute`).
+    var lastVerb: (object: String, verb: String?, resolved: Verb)?
+
+    /// Set for a batch: changes wait in it and travel many per datagram.
+    private(set) var pipeline: RequestPipeline?
+
+    func startPipeline(_ mode: RequestPipeline.Mode) throws -> RequestPipeline {
+        let pipeline = RequestPipeline(transport: try socket(), mode: mode)
+        self.pipeline = pipeline
+        return pipeline
+    }
+
+    /// Sends what a batch has queued (before anything reads the kernel's state).
+    func settle() throws {
+        try pipeline?.flush()
+    }
+
+    func routes() throws -> RouteService { RouteService(socket: try socket(), changes: pipeline) }
+    func addresses() throws -> AddressService { AddressService(socket: try socket(), changes: pipeline) }
+    func nexthops() throws -> NexthopService { NexthopService(socket: try socket(), changes: pipeline) }
+    func rules() throws -> RuleService { RuleService(socket: try socket(), changes: pipeline) }
+
+    /// One link dump, for showing device names.
+    func deviceNames() throws -> DeviceNames {
+        DeviceNames(LinkSnapshot(try attempt("list links") { try links().list() }))
+    }
+
     /// Starts JSON output when -j is on: the caller writes one array element per object.
     func jsonWriter() -> JSONWriter {
         JSONWriter(output: output, pretty: options.pretty)

@@ -49,8 +49,11 @@ enum HelpTree {
         switch typed.count > 1 ? typed.last : nil {
         case "dev"?, "link"?, "master"?:
             return (try? LinkService(socket: NetlinkSocket()).list().map(\.name)) ?? []
-        case "type"?: return LinkKinds.allKinds
+        case "type"?: return object.name == "link" ? LinkKinds.allKinds : []
         case "mode"?: return Tunnel.modes
+        case "table"?, "lookup"?: return RouteNames.tables.names
+        case "proto"?, "protocol"?: return RouteNames.protocols.names
+        case "scope"?: return RouteNames.scopes.names
         default: return verb.keywords()
         }
     }
@@ -80,7 +83,7 @@ struct GretoolCommand: ParsableCommand {
         (missing device, no permission); 2 the command line is wrong and nothing was sent.
         """,
         version: Gretool.version,
-        subcommands: [LinkCommand.self, TunnelCommand.self])
+        subcommands: [AddressCommand.self, RouteCommand.self, RuleCommand.self, LinkCommand.self, TunnelCommand.self, NexthopCommand.self])
 
     @Flag(name: [.customShort("j"), .customLong("json", withSingleDash: true)], help: "JSON output (iproute2's keys).")
     var json = false
@@ -138,5 +141,37 @@ struct TunnelCommand: ObjectCommand {
     @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
     @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
               completion: .custom { words, index, prefix in HelpTree.complete(TunnelCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
+    var words: [String] = []
+}
+
+struct AddressCommand: ObjectCommand {
+    static var object: CommandObject { AddressCommands.object }
+    @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
+    @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
+              completion: .custom { words, index, prefix in HelpTree.complete(AddressCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
+    var words: [String] = []
+}
+
+struct RouteCommand: ObjectCommand {
+    static var object: CommandObject { RouteCommands.object }
+    @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
+    @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
+              completion: .custom { words, index, prefix in HelpTree.complete(RouteCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
+    var words: [String] = []
+}
+
+struct RuleCommand: ObjectCommand {
+    static var object: CommandObject { RuleCommands.object }
+    @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
+    @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
+              completion: .custom { words, index, prefix in HelpTree.complete(RuleCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
+    var words: [String] = []
+}
+
+struct NexthopCommand: ObjectCommand {
+    static var object: CommandObject { NexthopCommands.object }
+    @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
+    @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
+              completion: .custom { words, index, prefix in HelpTree.complete(NexthopCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
     var words: [String] = []
 }

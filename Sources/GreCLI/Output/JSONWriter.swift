@@ -69,12 +69,21 @@ public struct JSONWriter {
 
     public mutating func unsigned(_ value: UInt64) {
         endOfRecord()
-        output.write(String(value))
+        output.write(decimal: value)
     }
 
     public mutating func signed(_ value: Int64) {
         endOfRecord()
-        output.write(String(value))
+        output.write(decimal: value)
+    }
+
+    /// A value `body` writes straight to the output, quoted or not: addresses and
+    /// numbers, which need no escaping (hot in route dumps).
+    public mutating func raw(quoted: Bool, _ body: (OutputBuffer) -> Void) {
+        endOfRecord()
+        if quoted { output.write(UInt8(ascii: "\"")) }
+        body(output)
+        if quoted { output.write(UInt8(ascii: "\"")) }
     }
 
     public mutating func bool(_ value: Bool) {

@@ -6,6 +6,8 @@ struct LinkView {
     var details = false
     /// 0: none, 1: `-s`, 2 or more: `-s -s` (error counters too).
     var statisticsLevel = 0
+    /// As `ip address show` heads each link's addresses: no link mode, the alias only with -d.
+    var addressListing = false
 
     func fields(_ link: Link, devices: LinkSnapshot) -> [Field] {
         var fields: [Field] = [Field("ifindex", .signed(Int64(link.index)), text: "\(link.index):")]
@@ -21,7 +23,7 @@ struct LinkView {
         if let qdisc = link.qdisc { fields.append(.string("qdisc", qdisc)) }
         if let master = link.master { fields.append(.string("master", devices.name(of: master) ?? "if\(master)")) }
         if let state = link.operationalState { fields.append(.string("operstate", state.name, label: "state")) }
-        if let mode = link.linkMode {
+        if let mode = link.linkMode, !addressListing {
             let name = ["DEFAULT", "DORMANT", "TESTING"].indices.contains(Int(mode)) ? ["DEFAULT", "DORMANT", "TESTING"][Int(mode)] : "unknown"
             fields.append(.string("linkmode", name, label: "mode"))
         }
@@ -50,7 +52,7 @@ struct LinkView {
             fields.append(Field("link_netnsid", .signed(Int64(netnsID)), text: "link-netnsid \(netnsID)"))
         }
         if details { fields.append(contentsOf: detailFields(link, devices: devices)) }
-        if let alias = link.alias {
+        if let alias = link.alias, !addressListing || details {
             fields.append(Field("ifalias", .string(alias), text: "\n    alias \(alias)"))
         }
         if statisticsLevel > 0, let statistics = link.statistics {

@@ -37,7 +37,7 @@ enum AddressCommands {
         let selector = try AddressSelector.parse(words, verb: "show")
         let family = family(session, selector)
         let links = try session.links()
-        let snapshot = LinkSnapshot(try attempt("list links") { try links.list() })
+        let snapshot = LinkSnapshot(try attempt("list links") { try links.list(family: family) })
         var shown = snapshot.links
         if let name = selector.device {
             guard let link = snapshot.link(named: name) else { throw DeviceNotFound(name) }
@@ -56,9 +56,18 @@ enum AddressCommands {
             guard !selected.isEmpty || (own.isEmpty && family == .unspecified) else { return nil }
             return (link, selected)
         }
-        let view = LinkView(details: session.options.details, addressListing: true)
+        let view = LinkView(details: session.options.details, addressListing: true, linkLayer: family == .unspecified)
+        // Selected by label, iproute2 shows the addresses alone.
+        let headed = selector.label == nil
         Printer.print(listed, session: session) { link, addresses in
-            view.fields(link, devices: snapshot) + [AddressView.field(addresses)]
+            var field = AddressView.field(addresses)
+            guard headed else {
+                field.text = field.text.map { String($0.dropFirst()) }
+                return [field]
+            }
+            var link = link
+            if link.txqlen == nil { link.txqlen = LinkService.transmitQueueLength(of: link.name) }
+            return view.fields(link, devices: snapshot) + [field]
         }
     }
 

@@ -26,8 +26,9 @@ enum NexthopCommands {
             try attempt("\(change.rawValue) \(name)") {
                 do {
                     try session.nexthops().apply(nexthop, change)
-                } catch let error as NetlinkError where error.errno == .fileExists && change == .add {
-                    throw CommandFailure(message: "cannot add \(name): the id is in use (\(error))")
+                } catch var error as NetlinkError where error.errno == .fileExists && change == .add {
+                    error.kernelMessage = "nexthop id \(nexthop.id) is in use"
+                    throw error
                 }
             }
         }

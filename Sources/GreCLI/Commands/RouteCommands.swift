@@ -40,8 +40,15 @@ enum RouteCommands {
 
     static func show(_ session: Session, _ words: [String]) throws {
         let selector = try RouteSelector.parse(words, verb: "show", devices: try session.links())
-        let view = RouteView(devices: try session.deviceNames(), details: session.options.details,
-                             statistics: session.options.statistics > 0, tableSelected: selector.table != nil)
+        let devices = try session.deviceNames()
+        var view = RouteView(devices: devices, details: session.options.details,
+                             statistics: session.options.statistics > 0, selected: RouteView.Selection(selector))
+        if session.options.details {
+            // Read before the route dump: the socket cannot ask anything while it streams.
+            let nexthops = (try? session.nexthops().list()) ?? []
+            let nexthopView = NexthopView(devices: devices, details: true)
+            view.nexthopInfo = Dictionary(nexthops.map { ($0.id, nexthopView.fields($0)) }, uniquingKeysWith: { first, _ in first })
+        }
         let filter = selector.dumpFilter(family: session.options.family)
         let routes = try session.routes()
         let output = session.output

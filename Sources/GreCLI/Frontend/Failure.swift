@@ -20,7 +20,8 @@ enum Failure {
             return (error.description, .failure)
         case let error as NetlinkError:
             var message = error.description
-            if error.errno == .notPermitted || error.errno == .permissionDenied {
+            // EACCES is also a route lookup that met a "prohibit" route or rule.
+            if error.errno == .notPermitted {
                 message += "; this needs root (CAP_NET_ADMIN)"
             } else if error.errno == .notSupported, error.kernelMessage == "Unknown device type" {
                 message += "; the running kernel lacks this link type (modprobe its module?)"

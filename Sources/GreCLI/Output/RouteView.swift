@@ -19,6 +19,8 @@ protocol ItemSink {
     mutating func endArray()
     /// JSON only: a string element of the open list.
     mutating func element(_ value: String)
+    /// A described object: text `prefix` then its words; JSON "KEY":{...}.
+    mutating func object(_ key: String, prefix: String, _ fields: [Field])
 }
 
 struct TextSink: ItemSink {
@@ -44,6 +46,10 @@ struct TextSink: ItemSink {
     func beginArray(_ key: String) {}
     func endArray() {}
     func element(_ value: String) {}
+
+    func object(_ key: String, prefix: String, _ fields: [Field]) {
+        output.write(prefix + FieldRenderer.text(fields) + " ")
+    }
 }
 
 struct JSONSink: ItemSink {
@@ -80,6 +86,13 @@ struct JSONSink: ItemSink {
 
     mutating func endArray() { writer.endArray() }
     mutating func element(_ value: String) { writer.string(value) }
+
+    mutating func object(_ key: String, prefix: String, _ fields: [Field]) {
+        writer.name(key)
+        writer.beginObject()
+        FieldRenderer.json(fields, into: &writer)
+        writer.endObject()
+    }
 }
 
 /// Device names for routes: one link dump, and the last answer kept (routes come in
@@ -105,8 +118,36 @@ struct RouteView {
     let devices: DeviceNames
     var details = false
     var statistics = false
-    /// `route show table T`: iproute2 does not name the table it was asked for.
-    var tableSelected = false
+    /// With -d, how a route's nexthop object is shown ("nh_info").
+    var nexthopInfo: [UInt32: [Field]] = [:]
+    /// What the listing was selected by, which iproute2 then does not repeat on each line.
+    var selected = Selection()
+
+    struct Selection: OptionSet {
+        let rawValue: Int
+        static let table = Selection(rawValue: 1 << 0)
+        static let device = Selection(rawValue: 1 << 1)
+        static let protocolID = Selection(rawValue: 1 << 2)
+        static let scope = Selection(rawValue: 1 << 3)
+        static let metric = Selection(rawValue: 1 << 4)
+        static let tos = Selection(rawValue: 1 << 5)
+        static let gateway = Selection(rawValue: 1 << 6)
+        static let preferredSource = Selection(rawValue: 1 << 7)
+
+        init(rawValue: Int) { self.rawValue = rawValue }
+
+        init(_ selector: RouteSelector) {
+            self = []
+            if selector.table != nil { insert(.table) }
+            if selector.outputInterface != nil { insert(.device) }
+            if selector.protocolID != nil { insert(.protocolID) }
+            if selector.scope != nil { insert(.scope) }
+            if selector.metric != nil { insert(.metric) }
+            if selector.tos != nil { insert(.tos) }
+            if let via = selector.via, Int(via.length) == via.family.bitWidth { insert(.gateway) }
+            if let source = selector.preferredSource, Int(source.length) == source.family.bitWidth { insert(.preferredSource) }
+        }
+    }
 
     func write<Sink: ItemSink>(_ route: Route, to sink: inout Sink) {
         sink.beginObject(nil)
@@ -132,22 +173,22 @@ struct RouteView {
             }
         }
         if let id = route.nexthopID { sink.number("nhid", "nhid", UInt64(id)) }
-        if route.tos != 0 { sink.string("tos", "tos", Self.hex(route.tos)) }
-        if let gateway = route.gateway { writeGateway(gateway, family: route.family, to: &sink) }
-        if let index = route.outputInterface { sink.string("dev", "dev", devices.name(index)) }
-        if route.table != 0, route.table != RouteTable.main || details, !tableSelected {
+        if route.tos != 0, !selected.contains(.tos) { sink.string("tos", "tos", Self.hex(route.tos)) }
+        if let gateway = route.gateway, !selected.contains(.gateway) { writeGateway(gateway, family: route.family, to: &sink) }
+        if let index = route.outputInterface, !selected.contains(.device) { sink.string("dev", "dev", devices.name(index)) }
+        if route.table != 0, route.table != RouteTable.main || details, !selected.contains(.table) {
             sink.string("table", "table", RouteNames.tables.name(of: route.table))
         }
         if route.flags & RouteFlags.cloned == 0 {
-            if route.protocolID != RouteProtocol.boot || details {
+            if route.protocolID != RouteProtocol.boot || details, !selected.contains(.protocolID) {
                 sink.string("protocol", "proto", RouteNames.protocols.name(of: UInt32(route.protocolID)))
             }
-            if route.scope != RouteScope.universe || details {
+            if route.scope != RouteScope.universe || details, !selected.contains(.scope) {
                 sink.string("scope", "scope", RouteNames.scopes.name(of: UInt32(route.scope)))
             }
         }
-        if let source = route.preferredSource { sink.quoted("prefsrc", "src") { $0.write(source) } }
-        if let metric = route.priority { sink.number("metric", "metric", UInt64(metric)) }
+        if let source = route.preferredSource, !selected.contains(.preferredSource) { sink.quoted("prefsrc", "src") { $0.write(source) } }
+        if let metric = route.priority, !selected.contains(.metric) { sink.number("metric", "metric", UInt64(metric)) }
         Self.writeFlags(route.flags, to: &sink)
         if let mark = route.mark, mark != 0 {
             if Sink.isJSON || mark < 16 { sink.number("mark", "mark", UInt64(mark)) } else { sink.string("mark", "mark", "0x" + String(mark, radix: 16)) }
@@ -158,6 +199,7 @@ struct RouteView {
         if !route.metrics.isEmpty { Self.writeMetrics(route.metrics, to: &sink) }
         if let index = route.inputInterface { sink.string("iif", "iif", devices.name(index)) }
         if let preference = route.preference { writePreference(preference, to: &sink) }
+        if details, let id = route.nexthopID, let fields = nexthopInfo[id] { sink.object("nh_info", prefix: "\n\tnh_info ", fields) }
         if !route.nexthops.isEmpty {
             sink.beginArray("nexthops")
             for leg in route.nexthops {

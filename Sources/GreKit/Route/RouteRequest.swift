@@ -76,8 +76,6 @@ public enum RouteRequest {
         var scope: UInt8?
         var protocolID: UInt8?
         var table: UInt32?
-        var preferredSource: (IPAddress, String)?
-        var source: (IPPrefix, String)?
 
         while let word = words.next() {
             guard let entry = Self.words.lookup(word, in: words) else {
@@ -91,18 +89,24 @@ public enum RouteRequest {
                 }
                 guard destination == nil else { throw InvalidArgument.unknownWord(target, in: "route \(change.rawValue): the destination is already \(destination!.word)") }
                 let isDefault = target == "default" || target == "any" || target == "all"
-                destination = (isDefault ? nil : try Parse.prefix(target, for: "destination"), target)
+                let prefix = isDefault ? nil : try Parse.prefix(target, for: "destination")
+                if let prefix { try family.adopt(prefix.address, "destination", target) }
+                destination = (prefix, target)
                 continue
             }
             switch entry.keyword {
             case .preferredSource:
                 let value = try words.value(for: "src")
-                preferredSource = (try Parse.address(value, for: "src"), value)
+                let address = try Parse.address(value, for: "src")
+                try family.adopt(address, "src", value)
+                route.preferredSource = address
             case .via:
                 route.gateway = try gateway(&words, family: &family)
             case .from:
                 let value = try words.value(for: "from")
-                source = (try Parse.prefix(value, for: "from"), value)
+                let prefix = try Parse.prefix(value, for: "from")
+                try family.adopt(prefix.address, "from", value)
+                route.source = prefix
             case .tos:
                 route.tos = try Parse.dsfield(words.value(for: entry.spelling), for: "tos")
             case .metric:
@@ -142,9 +146,6 @@ public enum RouteRequest {
         }
 
         guard let destination else { throw InvalidArgument("route \(change.rawValue): no destination given (a prefix or \"default\")") }
-        if let prefix = destination.prefix { try family.adopt(prefix.address, "destination", destination.word) }
-        if let (address, word) = preferredSource { try family.adopt(address, "src", word); route.preferredSource = address }
-        if let (prefix, word) = source { try family.adopt(prefix.address, "from", word); route.source = prefix }
         if family.value == .unspecified { family.value = .inet }
         route.family = family.value
         route.destination = destination.prefix ?? IPPrefix(address: .zero(family.value), length: 0)

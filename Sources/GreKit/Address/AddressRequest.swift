@@ -55,7 +55,7 @@ public enum AddressRequest {
             }
             guard let entry = Self.words.lookup(word, in: words) else {
                 let value = word == "local" ? try words.value(for: "local") : word
-                guard local == nil else { throw InvalidArgument.unknownWord(value, in: "\(verb): the address is already \(local!.word)") }
+                guard local == nil else { throw InvalidArgument.unknownWord(value, in: verb) }
                 local = (try Parse.anyPrefix(value, for: "address"), value.contains("/"), value)
                 continue
             }

@@ -87,7 +87,7 @@ public enum RouteRequest {
                     type = named.keyword
                     target = try words.value(for: named.spelling)
                 }
-                guard destination == nil else { throw InvalidArgument.unknownWord(target, in: "route \(change.rawValue): the destination is already \(destination!.word)") }
+                guard destination == nil else { throw InvalidArgument.unknownWord(target, in: "route \(change.rawValue)") }
                 let isDefault = target == "default" || target == "any" || target == "all"
                 let prefix = isDefault ? nil : try Parse.prefix(target, for: "destination")
                 if let prefix { try family.adopt(prefix.address, "destination", target) }

@@ -103,6 +103,12 @@ public struct JSONWriter {
 
     private func writeQuoted(_ text: String) {
         output.write(UInt8(ascii: "\""))
+        // Keys and most values need no escaping: then they go out whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output.write(text)
+            output.write(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): output.write("\\\"")

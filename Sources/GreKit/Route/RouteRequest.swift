@@ -289,8 +289,9 @@ extension Parse {
 
     /// A prefix "ADDRESS[/LENGTH]" as given, host bits and all (addresses, selectors).
     public static func anyPrefix(_ text: String, for keyword: String) throws(InvalidArgument) -> IPPrefix {
+        var bytes = text
         do {
-            return try IPPrefix(parsing: text)
+            return try bytes.withUTF8 { try IPPrefix(utf8: $0) }
         } catch {
             throw .badValue(keyword, text, expected: "an IPv4 or IPv6 prefix (ADDRESS/LENGTH)")
         }

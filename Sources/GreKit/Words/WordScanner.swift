@@ -57,6 +57,8 @@ public struct KeywordTable<Keyword: Sendable>: Sendable {
     /// The first bytes of the spellings (ASCII): a word starting otherwise names none,
     /// which rules out values (addresses, numbers) at once.
     private let initials: (low: UInt64, high: UInt64)
+    /// Bit n: some spelling is n bytes long (n < 64).
+    private let lengths: UInt64
 
     public init(_ entries: [(String, Keyword, abbreviable: Bool)]) {
         self.entries = entries.map {
@@ -68,6 +70,7 @@ public struct KeywordTable<Keyword: Sendable>: Sendable {
             if first < 64 { initials.low |= 1 << UInt64(first) } else { initials.high |= 1 << UInt64(first - 64) }
         }
         self.initials = initials
+        lengths = entries.reduce(0) { mask, entry in entry.0.utf8.count < 64 ? mask | 1 << UInt64(entry.0.utf8.count) : mask }
     }
 
     /// The entry `word` names: exactly, else as the first abbreviation that fits.
@@ -76,9 +79,11 @@ public struct KeywordTable<Keyword: Sendable>: Sendable {
               (first < 64 ? initials.low >> UInt64(first) : initials.high >> UInt64(first - 64)) & 1 != 0
         else { return nil }
         let length = word.utf8.count
-        let packed = Self.pack(word)
-        if let exact = entries.first(where: { $0.length == length && $0.packed == packed && (length <= 8 || $0.spelling == word) }) {
-            return exact
+        if length < 64, lengths >> UInt64(length) & 1 != 0 {
+            let packed = Self.pack(word)
+            if let exact = entries.first(where: { $0.length == length && $0.packed == packed && (length <= 8 || $0.spelling == word) }) {
+                return exact
+            }
         }
         return entries.first { scanner.word(word, is: $0.spelling, abbreviable: $0.abbreviable) }
     }

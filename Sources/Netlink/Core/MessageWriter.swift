@@ -31,10 +31,16 @@ extension NetlinkError {
 /// Writes attributes of one attribute space into the message being built.
 /// Each call is one libmnl `put`; buffer bounds are checked by its `_check` variants.
 public struct AttributeWriter<Key: NetlinkAttributeType> {
-    let message: UnsafeMutablePointer<nlmsghdr>
-    let capacity: Int
+    @usableFromInline let message: UnsafeMutablePointer<nlmsghdr>
+    @usableFromInline let capacity: Int
 
-    public func put(_ key: Key, _ value: some NetlinkEncodable) throws {
+    @inlinable init(message: UnsafeMutablePointer<nlmsghdr>, capacity: Int) {
+        self.message = message
+        self.capacity = capacity
+    }
+
+    // Inlinable, as decoding is: a batch encodes millions of attributes.
+    @inlinable public func put(_ key: Key, _ value: some NetlinkEncodable) throws {
         let attribute = mnl_nlmsg_get_payload_tail(message)!
         let length = try value.withNetlinkPayload { payload in
             guard mnl_attr_put_check(message, capacity, key.rawValue, payload.count, payload.baseAddress) else {
@@ -49,7 +55,7 @@ public struct AttributeWriter<Key: NetlinkAttributeType> {
     }
 
     /// A zero-length attribute whose presence is its meaning (NLA_FLAG).
-    public func flag(_ key: Key) throws {
+    @inlinable public func flag(_ key: Key) throws {
         guard mnl_attr_put_check(message, capacity, key.rawValue, 0, nil) else {
             throw NetlinkError.messageTooLarge
         }
@@ -126,11 +132,16 @@ public struct RecordWriter {
 /// The message being built: a header, then the family header, then attributes.
 public struct MessageWriter {
     public let message: UnsafeMutablePointer<nlmsghdr>
-    let capacity: Int
+    @usableFromInline let capacity: Int
+
+    @inlinable init(message: UnsafeMutablePointer<nlmsghdr>, capacity: Int) {
+        self.message = message
+        self.capacity = capacity
+    }
 
     /// Writes the family header (ifinfomsg, rtmsg, ...) and returns the writer for
     /// the attributes that follow it.
-    public func header<Header, Key: NetlinkAttributeType>(
+    @inlinable public func header<Header, Key: NetlinkAttributeType>(
         _ value: Header, attributes: Key.Type
     ) throws -> AttributeWriter<Key> {
         let size = MemoryLayout<Header>.size

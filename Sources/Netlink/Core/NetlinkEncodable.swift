@@ -12,7 +12,7 @@ extension UInt64: NetlinkEncodable {}
 extension Int32: NetlinkEncodable {}
 
 extension FixedWidthInteger where Self: NetlinkEncodable {
-    public func withNetlinkPayload<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    @inlinable public func withNetlinkPayload<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try withUnsafeBytes(of: self, body)
     }
 }

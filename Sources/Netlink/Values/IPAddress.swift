@@ -90,7 +90,7 @@ public struct IPv6Address: Hashable, Comparable, Sendable {
         self = withUnsafeBytes(of: storage) { IPv6Address(networkBytes: $0) }
     }
 
-    init(networkBytes bytes: UnsafeRawBufferPointer) {
+    @inlinable init(networkBytes bytes: UnsafeRawBufferPointer) {
         high = UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))
         low = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
     }
@@ -126,7 +126,7 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// Decodes 4 or 16 bytes in network order.
-    public init?(bytes: UnsafeRawBufferPointer) {
+    @inlinable public init?(bytes: UnsafeRawBufferPointer) {
         switch bytes.count {
         case 4: self = .v4(IPv4Address(UInt32(bigEndian: bytes.loadUnaligned(as: UInt32.self))))
         case 16: self = .v6(IPv6Address(networkBytes: bytes))
@@ -187,7 +187,7 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
 }
 
 extension IPAddress: NetlinkEncodable {
-    public func withNetlinkPayload<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    @inlinable public func withNetlinkPayload<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         switch self {
         case .v4(let address):
             return try withUnsafeBytes(of: address.value.bigEndian, body)

@@ -32,8 +32,9 @@ enum Batch {
         var status = ExitStatus.success
         pipeline.onFailure = { status = report($0) }
         var reader = LineReader(descriptor: descriptor)
+        var splitter = CommandLineWords.Splitter()
         var number = 0
-        while let words = try reader.next({ CommandLineWords.split($0) }) {
+        while let words = try reader.next({ splitter.split($0) }) {
             number += 1
             do {
                 let words = try words.get()
@@ -85,54 +86,86 @@ enum Batch {
 enum CommandLineWords {
     static func split(_ line: String) throws(InvalidArgument) -> [String] {
         var line = line
-        return try line.withUTF8 { split($0) }.get()
+        var splitter = Splitter()
+        return try line.withUTF8 { splitter.split($0) }.get()
     }
 
-    /// Straight from the line's bytes: a batch splits millions of lines.
     static func split(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<[String], InvalidArgument> {
-        var words: [String] = []
-        words.reserveCapacity(16)
-        var index = 0
-        let end = bytes.count
-        while index < end {
-            let byte = bytes[index]
-            if isBlank(byte) { index += 1; continue }
-            if byte == UInt8(ascii: "#") { break }
-            let start = index
-            while index < end, !isBlank(bytes[index]), !isQuote(bytes[index]) { index += 1 }
-            guard index < end, isQuote(bytes[index]) else {
-                words.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
-                continue
-            }
-            // A word with quotes: its bytes are gathered without them.
-            var gathered = Array(bytes[start..<index])
-            var quote: UInt8?
+        var splitter = Splitter()
+        return splitter.split(bytes)
+    }
+
+    /// Splits line after line straight from their bytes. Lines of a batch repeat most
+    /// of their words ("route add ... via 198.51.100.2 dev va"): a word whose bytes
+    /// are those of the previous line's word in the same place is that word again,
+    /// and no new string is made for it.
+    struct Splitter {
+        private var previous: (bytes: [UInt8], ranges: [Range<Int>], words: [String]) = ([], [], [])
+
+        mutating func split(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<[String], InvalidArgument> {
+            var words: [String] = []
+            var ranges: [Range<Int>] = []
+            words.reserveCapacity(16)
+            ranges.reserveCapacity(16)
+            var index = 0
+            let end = bytes.count
             while index < end {
                 let byte = bytes[index]
-                if let open = quote {
-                    if byte == open { quote = nil } else { gathered.append(byte) }
-                } else if isQuote(byte) {
-                    quote = byte
-                } else if isBlank(byte) {
-                    break
-                } else {
-                    gathered.append(byte)
+                if isBlank(byte) { index += 1; continue }
+                if byte == UInt8(ascii: "#") { break }
+                let start = index
+                while index < end, !isBlank(bytes[index]), !isQuote(bytes[index]) { index += 1 }
+                guard index < end, isQuote(bytes[index]) else {
+                    let word = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                    words.append(repeated(word, at: words.count) ?? String(decoding: word, as: UTF8.self))
+                    ranges.append(start..<index)
+                    continue
                 }
-                index += 1
+                // A word with quotes: its bytes are gathered without them.
+                var gathered = Array(bytes[start..<index])
+                var quote: UInt8?
+                while index < end {
+                    let byte = bytes[index]
+                    if let open = quote {
+                        if byte == open { quote = nil } else { gathered.append(byte) }
+                    } else if isQuote(byte) {
+                        quote = byte
+                    } else if isBlank(byte) {
+                        break
+                    } else {
+                        gathered.append(byte)
+                    }
+                    index += 1
+                }
+                guard quote == nil else { return .failure(InvalidArgument("unterminated quote")) }
+                words.append(String(decoding: gathered, as: UTF8.self))
+                ranges.append(0..<0)
             }
-            guard quote == nil else { return .failure(InvalidArgument("unterminated quote")) }
-            words.append(String(decoding: gathered, as: UTF8.self))
+            previous = (Array(bytes), ranges, words)
+            return .success(words)
         }
-        return .success(words)
-    }
 
+        /// The previous line's word at `position`, if it had these bytes.
+        private func repeated(_ word: UnsafeBufferPointer<UInt8>, at position: Int) -> String? {
+            guard position < previous.ranges.count else { return nil }
+            let range = previous.ranges[position]
+            guard range.count == word.count, !range.isEmpty else { return nil }
+            let same = previous.bytes.withUnsafeBufferPointer { old in
+                memcmp(old.baseAddress! + range.lowerBound, word.baseAddress!, word.count) == 0
+            }
+            return same ? previous.words[position] : nil
+        }
+    }
+}
+
+extension CommandLineWords {
     @inline(__always)
-    private static func isBlank(_ byte: UInt8) -> Bool {
+    static func isBlank(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
     }
 
     @inline(__always)
-    private static func isQuote(_ byte: UInt8) -> Bool {
+    static func isQuote(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'")
     }
 }

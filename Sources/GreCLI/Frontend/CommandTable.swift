@@ -21,6 +21,21 @@ struct Verb: Sendable {
     let run: @Sendable (Session, [String]) throws -> Void
 }
 
+/// The verb a command's first two words named, as they were spelled.
+final class ResolvedCommand {
+    let object: String
+    let verb: String?
+    let pipelined: Bool
+    let run: @Sendable (Session, [String]) throws -> Void
+
+    init(object: String, verb: String?, pipelined: Bool, run: @escaping @Sendable (Session, [String]) throws -> Void) {
+        self.object = object
+        self.verb = verb
+        self.pipelined = pipelined
+        self.run = run
+    }
+}
+
 /// One object of the command line: `link`, `tunnel`, ...
 struct CommandObject: Sendable {
     let name: String

@@ -51,18 +51,18 @@ public enum Gretool {
 
     /// Runs one command's words (object, verb, arguments) in a session.
     static func execute(_ words: [String], in session: Session) throws {
-        let verb = try resolve(words, session)
+        let command = try resolve(words, session)
         // In a batch, queued changes reach the kernel before anything else runs.
-        if !verb.pipelined { try session.settle() }
-        try verb.run(session, Array(words.dropFirst(2)))
+        if !command.pipelined { try session.settle() }
+        try command.run(session, Array(words.dropFirst(2)))
     }
 
-    /// The verb the first two words name. A batch repeats the same two words line
-    /// after line: the last answer is kept.
-    private static func resolve(_ words: [String], _ session: Session) throws -> Verb {
+    /// What the first two words name. A batch repeats the same two words line after
+    /// line: the last answer is kept.
+    private static func resolve(_ words: [String], _ session: Session) throws -> ResolvedCommand {
         guard let first = words.first else { throw InvalidArgument("no command given; try \"gretool help\"") }
         let second = words.count > 1 ? words[1] : nil
-        if let last = session.lastVerb, last.object == first, last.verb == second { return last.resolved }
+        if let last = session.lastCommand, last.object == first, last.verb == second { return last }
         guard let object = CommandTable.object(first) else {
             throw InvalidArgument("unknown object \"\(first)\"; try \"gretool help\"")
         }
@@ -70,8 +70,9 @@ public enum Gretool {
         guard let verb = object.verb(verbWord) else {
             throw InvalidArgument("unknown verb \"\(verbWord)\" for \(object.name); try \"gretool \(object.name) help\"")
         }
-        session.lastVerb = (first, second, verb)
-        return verb
+        let command = ResolvedCommand(object: first, verb: second, pipelined: verb.pipelined, run: verb.run)
+        session.lastCommand = command
+        return command
     }
 
     /// One line on standard error, prefixed with the program's name.

@@ -28,8 +28,8 @@ final class Session {
         return links
     }
 
-    /// The words of the last command and the verb they named (see `Gretool.execute`).
-    var lastVerb: (object: String, verb: String?, resolved: Verb)?
+    /// The last command's first words and what they named (see `Gretool.execute`).
+    var lastCommand: ResolvedCommand?
 
     /// Set for a batch: changes wait in it and travel many per datagram.
     private(set) var pipeline: RequestPipeline?

@@ -49,7 +49,7 @@ enum HelpTree {
         switch typed.count > 1 ? typed.last : nil {
         case "dev"?, "link"?, "master"?:
             return (try? LinkService(socket: NetlinkSocket()).list().map(\.name)) ?? []
-        case "type"?: return object.name == "link" ? LinkKinds.allKinds : []
+        case "type"?: return object.name == "route" ? RouteRequest.types.spellings : LinkKinds.allKinds
         case "mode"?: return Tunnel.modes
         case "table"?, "lookup"?: return RouteNames.tables.names
         case "proto"?, "protocol"?: return RouteNames.protocols.names
@@ -93,6 +93,10 @@ struct GretoolCommand: ParsableCommand {
     var details = false
     @Flag(name: [.customShort("s"), .customLong("stats", withSingleDash: true)], help: "Show statistics; twice for error counters.")
     var statistics: Int
+    @Flag(name: .customShort("4"), help: "IPv4 only (addresses, routes, rules, nexthops).")
+    var inet = false
+    @Flag(name: .customShort("6"), help: "IPv6 only (addresses, routes, rules, nexthops).")
+    var inet6 = false
     @Option(name: [.customShort("n"), .customLong("netns", withSingleDash: true)], help: "Run in network namespace NETNS (/run/netns/NETNS).",
             completion: .custom { _, _, _ in HelpTree.namespaces() })
     var netns: String?

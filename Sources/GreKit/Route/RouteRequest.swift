@@ -41,7 +41,7 @@ public enum RouteRequest {
     ])
 
     /// Route types a destination may be preceded by (rtnl_rtntype_a2n).
-    static let types = KeywordTable<RouteType>([
+    public static let types = KeywordTable<RouteType>([
         ("local", .local, false), ("nat", .nat, false), ("broadcast", .broadcast, true), ("brd", .broadcast, false),
         ("anycast", .anycast, true), ("multicast", .multicast, true), ("prohibit", .prohibit, true),
         ("unreachable", .unreachable, true), ("blackhole", .blackhole, true), ("xresolve", .externalResolve, true),

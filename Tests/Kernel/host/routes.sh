@@ -341,7 +341,8 @@ test_abbreviations_as_iproute2() {
 
 test_batch_leaves_what_ip_batch_leaves() {
     twins
-    local file=$PWD/$NS_PREFIX.batch
+    local file
+    file=$(mktemp) && trap "rm -f '$file'" EXIT
     cat >"$file" <<'EOF'
 # The seed guide's site A as one file: comments and blank lines are fine.
 addr add 198.51.100.1/24 dev eth0
@@ -363,14 +364,14 @@ route add 198.51.100.2/32 dev eth0 metric 10
 EOF
     both_batch "$file"
     same_state "batch"
-    rm -f "$file"
 }
 
 test_batch_stops_at_the_first_failure() {
     read -r A < <(make_namespaces a)
     ip -n "$A" link add gre0 type veth peer name gre0-p
     ip -n "$A" link set gre0 up
-    local file=$PWD/$NS_PREFIX.batch i err rc
+    local file i err rc
+    file=$(mktemp) && trap "rm -f '$file'" EXIT
     {
         echo "addr add 10.0.0.1/30 dev gre0"
         for i in $(seq 1 40); do echo "route add 10.1.$i.0/24 via 10.0.0.2"; done
@@ -396,7 +397,6 @@ test_batch_stops_at_the_first_failure() {
     printf 'route add 10.2.1.0/24 via 10.0.0.2\nroute add 10.2.2.0/24 via 10.0.0.2 bogus\nroute add 10.2.3.0/24 via 10.0.0.2\n' >"$file"
     refuses 2 'line 2: route add 10.2.2.0/24 via 10.0.0.2 bogus: unknown word "bogus"' g "$A" -batch "$file"
     assert_eq "$(ip -n "$A" -j route show root 10.2.0.0/16 | jq -c 'map(.dst)')" '["10.2.1.0/24"]' "lines around a bad word"
-    rm -f "$file"
 }
 
 test_batch_force_goes_on_and_reports_every_failure() {
@@ -404,7 +404,8 @@ test_batch_force_goes_on_and_reports_every_failure() {
     ip -n "$A" link add gre0 type veth peer name gre0-p
     ip -n "$A" link set gre0 up
     ip -n "$A" addr add 10.0.0.1/30 dev gre0
-    local file=$PWD/$NS_PREFIX.batch err rc
+    local file err rc
+    file=$(mktemp) && trap "rm -f '$file'" EXIT
     printf '%s\n' "route add 10.3.1.0/24 via 10.0.0.2" "route add 10.3.1.0/24 via 10.0.0.2" \
         "route add 10.3.2.0/24 via 10.0.0.2" "route del 10.3.9.0/24" "route add 10.3.3.0/24 via 10.0.0.2 nosuchword" \
         "route add 10.3.4.0/24 via 10.0.0.2" >"$file"
@@ -414,7 +415,6 @@ test_batch_force_goes_on_and_reports_every_failure() {
 gretool: line 4: route del 10.3.9.0/24: No such process
 gretool: line 5: route add 10.3.3.0/24 via 10.0.0.2 nosuchword: unknown word "nosuchword" in route add' "every failure, in order"
     assert_eq "$(ip -n "$A" -j route show root 10.3.0.0/16 | jq -c 'map(.dst)')" '["10.3.1.0/24","10.3.2.0/24","10.3.4.0/24"]' "routes after -force"
-    rm -f "$file"
 }
 
 test_batch_from_stdin_reads_in_order() {

@@ -28,6 +28,15 @@ both() {
     ok g "$G" "$@"
 }
 
+# `both` for each line of standard input.
+both_lines() {
+    local line
+    while read -r line; do
+        [[ -n $line ]] && both $line
+    done
+    return 0
+}
+
 # Both tools' batch files.
 both_batch() {
     local file=$1 out
@@ -152,10 +161,7 @@ test_route_verbs_and_words() {
     both addr add 198.51.100.1/24 dev eth0
     both addr add 198.51.100.9/24 dev eth0
     both addr add 2001:db8::1/64 dev eth0 nodad
-    local line
-    while read -r line; do
-        [[ -n $line ]] && both $line
-    done <<'EOF'
+    both_lines <<'EOF'
 route add 192.0.2.0/25 via 198.51.100.2 metric 5 mtu lock 1400 advmss 1300 proto static
 route add 192.0.2.128/25 via 198.51.100.2 src 198.51.100.9 window 3000 hoplimit 9
 route add blackhole 10.1.0.0/16
@@ -198,10 +204,7 @@ test_nexthop_objects() {
     both addr add 10.0.0.1/30 dev gre0
     both addr add 10.0.0.5/30 dev gre1
     both addr add 2001:db8::1/64 dev eth0 nodad
-    local line
-    while read -r line; do
-        [[ -n $line ]] && both $line
-    done <<'EOF'
+    both_lines <<'EOF'
 nexthop add id 1 via 10.0.0.2 dev gre0
 nexthop add id 2 via 10.0.0.6 dev gre1
 nexthop add id 3 dev gre0
@@ -229,10 +232,7 @@ EOF
 
 test_address_verbs_and_words() {
     twins
-    local line
-    while read -r line; do
-        [[ -n $line ]] && both $line
-    done <<'EOF'
+    both_lines <<'EOF'
 addr add 198.51.100.1/24 dev eth0
 addr add 198.51.100.9/24 dev eth0 label eth0:1
 addr add 10.0.0.1 peer 10.0.0.2/30 dev gre0 metric 7
@@ -263,10 +263,7 @@ EOF
 
 test_rule_verbs() {
     twins
-    local line
-    while read -r line; do
-        [[ -n $line ]] && both $line
-    done <<'EOF'
+    both_lines <<'EOF'
 rule add from 192.0.2.0/24 table 100
 rule add to 203.0.113.0/24 fwmark 0x10/0xff iif eth0 oif gre0 priority 50 table main
 rule add fwmark 7 table 200 pref 60

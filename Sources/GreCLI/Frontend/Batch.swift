@@ -100,13 +100,23 @@ enum CommandLineWords {
     /// are those of the previous line's word in the same place is that word again,
     /// and no new string is made for it.
     struct Splitter {
-        private var previous: (bytes: [UInt8], ranges: [Range<Int>], words: [String]) = ([], [], [])
+        /// The previous line's bytes, where its words were, and the words; the
+        /// current line's are gathered beside them and swapped in (no allocation).
+        private var previous = Line()
+        private var current = Line()
+
+        private struct Line {
+            var bytes: [UInt8] = []
+            var ranges: [Range<Int>] = []
+            var words: [String] = []
+        }
 
         mutating func split(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<[String], InvalidArgument> {
+            current.bytes.removeAll(keepingCapacity: true)
+            current.bytes.append(contentsOf: bytes)
+            current.ranges.removeAll(keepingCapacity: true)
             var words: [String] = []
-            var ranges: [Range<Int>] = []
-            words.reserveCapacity(16)
-            ranges.reserveCapacity(16)
+            words.reserveCapacity(max(8, previous.words.count))
             var index = 0
             let end = bytes.count
             while index < end {
@@ -118,7 +128,7 @@ enum CommandLineWords {
                 guard index < end, isQuote(bytes[index]) else {
                     let word = UnsafeBufferPointer(rebasing: bytes[start..<index])
                     words.append(repeated(word, at: words.count) ?? String(decoding: word, as: UTF8.self))
-                    ranges.append(start..<index)
+                    current.ranges.append(start..<index)
                     continue
                 }
                 // A word with quotes: its bytes are gathered without them.
@@ -139,9 +149,10 @@ enum CommandLineWords {
                 }
                 guard quote == nil else { return .failure(InvalidArgument("unterminated quote")) }
                 words.append(String(decoding: gathered, as: UTF8.self))
-                ranges.append(0..<0)
+                current.ranges.append(0..<0)
             }
-            previous = (Array(bytes), ranges, words)
+            current.words = words
+            swap(&previous, &current)
             return .success(words)
         }
 
@@ -150,10 +161,9 @@ enum CommandLineWords {
             guard position < previous.ranges.count else { return nil }
             let range = previous.ranges[position]
             guard range.count == word.count, !range.isEmpty else { return nil }
-            let same = previous.bytes.withUnsafeBufferPointer { old in
-                memcmp(old.baseAddress! + range.lowerBound, word.baseAddress!, word.count) == 0
-            }
-            return same ? previous.words[position] : nil
+            // Words are short: a loop beats a call to memcmp.
+            for offset in 0..<word.count where previous.bytes[range.lowerBound + offset] != word[offset] { return nil }
+            return previous.words[position]
         }
     }
 }

@@ -89,14 +89,12 @@ public struct KeywordTable<Keyword: Sendable>: Sendable {
     }
 
     private static func pack(_ word: String) -> UInt64 {
-        var packed: UInt64 = 0
-        var shift: UInt64 = 0
-        for byte in word.utf8 {
-            guard shift < 64 else { break }
-            packed |= UInt64(byte) << shift
-            shift += 8
+        var word = word
+        return word.withUTF8 { bytes in
+            var packed: UInt64 = 0
+            for index in 0..<min(8, bytes.count) { packed |= UInt64(bytes[index]) << UInt64(8 * index) }
+            return packed
         }
-        return packed
     }
 
     /// Every spelling, for help text and shell completion.

@@ -78,6 +78,18 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         #expect(text(six) == "2001:db8:5::/48 metric 1024 pref high")
     }
 
+    @Test func prettyEmptyListsAsIproute2() throws {
+        var route = Route(destination: try IPPrefix(parsing: "192.0.2.0/24"))
+        route.outputInterface = 9
+        let pretty = captured { output in
+            var sink = JSONSink(writer: JSONWriter(output: output, pretty: true), output: output)
+            sink.writer.beginArray()
+            RouteView(devices: devices).write(route, to: &sink)
+            sink.writer.endArray()
+        }
+        #expect(pretty == "[ {\n        \"dst\": \"192.0.2.0/24\",\n        \"dev\": \"if9\",\n        \"flags\": [ ]\n    } ]")
+    }
+
     @Test func lookupsShowTheirCacheLine() throws {
         var route = Route(destination: try IPPrefix(parsing: "198.51.100.2/32"))
         route.outputInterface = 9

@@ -48,7 +48,8 @@ public struct JSONWriter {
 
     public mutating func endArray() {
         depth -= 1
-        if pretty { output.write(UInt8(ascii: " ")) }
+        // An empty list is "[ ]", as iproute2 writes it.
+        if pretty, separatorOwed { output.write(UInt8(ascii: " ")) }
         output.write(UInt8(ascii: "]"))
         separatorOwed = true
     }

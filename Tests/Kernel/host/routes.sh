@@ -154,6 +154,9 @@ test_seed_guide_ecmp_over_two_tunnels() {
     both -6 route add 2001:db8:99::/48 nexthop via 2001:db8:1::2 dev gre0 nexthop via 2001:db8:2::2 dev gre1 weight 4
     same_state "IPv6 ECMP"
     same_listing -6 route show
+    # -p is iproute2's layout exactly, empty lists included.
+    assert_eq "$(g "$G" -j -p route show)" "$(ip -n "$I" -j -p route show)" "pretty JSON"
+    assert_eq "$(g "$G" -j -p nexthop show)" "$(ip -n "$I" -j -p nexthop show)" "pretty JSON, no nexthops"
 }
 
 test_route_verbs_and_words() {

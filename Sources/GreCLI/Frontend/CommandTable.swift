@@ -43,6 +43,7 @@ enum CommandTable {
     static let objects: [CommandObject] = [
         LinkCommands.object,
         TunnelCommands.object,
+        KeepaliveCommands.object,
     ]
 
     static func object(_ word: String) -> CommandObject? {

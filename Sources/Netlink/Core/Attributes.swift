@@ -88,3 +88,39 @@ public struct AttributeList<Key: NetlinkAttributeType>: Sequence {
         first { $0.rawType == key.rawValue }
     }
 }
+
+/// The records of a `records` nest (RTA_MULTIPATH): each a fixed header whose first
+/// u16 is the record's length, followed by attributes of `Key`.
+public struct RecordList<Header, Key: NetlinkAttributeType>: Sequence {
+    let buffer: UnsafeRawBufferPointer
+
+    public init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
+
+    public struct Iterator: IteratorProtocol {
+        let buffer: UnsafeRawBufferPointer
+        var offset = 0
+
+        public mutating func next() -> (header: Header, attributes: AttributeList<Key>)? {
+            let headerSize = MemoryLayout<Header>.size
+            guard offset + headerSize <= buffer.count else { return nil }
+            let length = Int(buffer.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+            guard length >= headerSize, offset + length <= buffer.count else { return nil }
+            let header = buffer.loadUnaligned(fromByteOffset: offset, as: Header.self)
+            let attributesStart = offset + ((headerSize + 3) & ~3)
+            let attributes = attributesStart < offset + length
+                ? AttributeList<Key>(UnsafeRawBufferPointer(rebasing: buffer[attributesStart..<(offset + length)]))
+                : .empty
+            offset += (length + 3) & ~3
+            return (header, attributes)
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(buffer: buffer) }
+}
+
+extension Attribute {
+    /// The records inside this attribute (see `RecordList`).
+    public func records<Header, Inner: NetlinkAttributeType>(_: Header.Type, _: Inner.Type) -> RecordList<Header, Inner> {
+        RecordList(payload)
+    }
+}

@@ -1,0 +1,246 @@
+import CMnl
+import Netlink
+
+/// A route as RTM_NEWROUTE describes it. Decoding then encoding a route gives a
+/// request that recreates it exactly: the keepalive watcher relies on that to put
+/// back routes it withdrew.
+public struct Route: Sendable, Equatable {
+    public var family: AddressFamily
+    /// The destination; length 0 is the default route.
+    public var destination: IPPrefix
+    /// Source prefix of a source-specific route (RTA_SRC, "from").
+    public var source: IPPrefix?
+    public var tos: UInt8 = 0
+    public var table: UInt32 = RouteTable.main
+    public var protocolID: UInt8 = RouteProtocol.boot
+    public var scope: UInt8 = RouteScope.universe
+    public var type: RouteType = .unicast
+    /// rtm_flags: RTNH_F_* for a single-nexthop route (onlink), RTM_F_* for lookups.
+    public var flags: UInt32 = 0
+    /// The metric (RTA_PRIORITY).
+    public var priority: UInt32?
+    public var preferredSource: IPAddress?
+    public var gateway: IPAddress?
+    public var outputInterface: Int32?
+    /// ECMP legs (RTA_MULTIPATH); empty for a single-nexthop route.
+    public var nexthops: [Nexthop] = []
+    /// A nexthop object (RTA_NH_ID) instead of gateway/dev/legs.
+    public var nexthopID: UInt32?
+    /// RTA_METRICS: mtu, advmss, ... and which of them are locked.
+    public var metrics = RouteMetrics()
+    /// IPv6 router preference (RTA_PREF).
+    public var preference: UInt8?
+    /// Lookup results only: the input interface and mark asked about.
+    public var inputInterface: Int32?
+    public var mark: UInt32?
+
+    /// One leg of a multipath route.
+    public struct Nexthop: Sendable, Equatable {
+        public var gateway: IPAddress?
+        public var outputInterface: Int32
+        /// 1...256 (the kernel stores weight - 1).
+        public var weight: UInt16 = 1
+        /// RTNH_F_*: dead, onlink, linkdown...
+        public var flags: UInt8 = 0
+
+        public init(gateway: IPAddress?, outputInterface: Int32, weight: UInt16 = 1, flags: UInt8 = 0) {
+            self.gateway = gateway
+            self.outputInterface = outputInterface
+            self.weight = weight
+            self.flags = flags
+        }
+    }
+
+    public init(destination: IPPrefix) {
+        family = destination.family
+        self.destination = destination
+    }
+
+    /// Whether the route sends traffic through the interface (directly or as one of its legs).
+    public func uses(interface index: Int32) -> Bool {
+        outputInterface == index || nexthops.contains { $0.outputInterface == index }
+    }
+
+    // MARK: Decoding
+
+    /// Decodes an RTM_NEWROUTE message; nil for other message types.
+    public init?(_ message: NetlinkMessage) {
+        guard message.routeMessageType == .newRoute || message.routeMessageType == .deleteRoute,
+              let header = message.familyHeader(rtmsg.self),
+              let family = AddressFamily(rawValue: header.rtm_family), family != .unspecified
+        else { return nil }
+        self.family = family
+        destination = IPPrefix(address: .zero(family), length: header.rtm_dst_len)
+        if header.rtm_src_len > 0 { source = IPPrefix(address: .zero(family), length: header.rtm_src_len) }
+        tos = header.rtm_tos
+        table = UInt32(header.rtm_table)
+        protocolID = header.rtm_protocol
+        scope = header.rtm_scope
+        type = RouteType(rawValue: header.rtm_type) ?? .unspecified
+        flags = header.rtm_flags
+        for attribute in message.attributes(after: rtmsg.self, RouteAttribute.self) {
+            switch attribute.key {
+            case .destination?: if let address = attribute.address { destination.address = address }
+            case .source?: if let address = attribute.address { source?.address = address }
+            case .table?: table = attribute.u32
+            case .priority?: priority = attribute.u32
+            case .preferredSource?: preferredSource = attribute.address
+            case .gateway?: gateway = attribute.address
+            case .via?: gateway = Self.decodeVia(attribute.payload)
+            case .outputInterface?: outputInterface = Int32(bitPattern: attribute.u32)
+            case .inputInterface?: inputInterface = Int32(bitPattern: attribute.u32)
+            case .multipath?: nexthops = Self.decodeMultipath(attribute)
+            case .nexthopID?: nexthopID = attribute.u32
+            case .metrics?: metrics = RouteMetrics(attribute.nested(RouteMetric.self))
+            case .preference?: preference = attribute.u8
+            case .mark?: mark = attribute.u32
+            default: break
+            }
+        }
+    }
+
+    private static func decodeMultipath(_ attribute: Attribute<RouteAttribute>) -> [Nexthop] {
+        attribute.records(rtnexthop.self, RouteAttribute.self).map { header, attributes in
+            var hop = Nexthop(gateway: nil, outputInterface: header.rtnh_ifindex,
+                              weight: UInt16(header.rtnh_hops) + 1, flags: header.rtnh_flags)
+            for attribute in attributes {
+                switch attribute.key {
+                case .gateway?: hop.gateway = attribute.address
+                case .via?: hop.gateway = decodeVia(attribute.payload)
+                default: break
+                }
+            }
+            return hop
+        }
+    }
+
+    /// RTA_VIA: a family byte pair, then the address (IPv4 routes via IPv6 gateways).
+    private static func decodeVia(_ payload: UnsafeRawBufferPointer) -> IPAddress? {
+        guard payload.count > 2 else { return nil }
+        return IPAddress(bytes: UnsafeRawBufferPointer(rebasing: payload[2...]))
+    }
+
+    // MARK: Encoding
+
+    /// Writes this route as the body of an RTM_NEWROUTE or RTM_DELROUTE request.
+    public func encode(_ message: MessageWriter) throws {
+        var header = rtmsg()
+        header.rtm_family = family.rawValue
+        header.rtm_dst_len = destination.length
+        header.rtm_src_len = source?.length ?? 0
+        header.rtm_tos = tos
+        // Tables past 255 travel in RTA_TABLE only, as iproute2 sends them.
+        header.rtm_table = table < 256 ? UInt8(table) : 0
+        header.rtm_protocol = protocolID
+        header.rtm_scope = scope
+        header.rtm_type = type.rawValue
+        header.rtm_flags = flags & Self.settableFlags
+        let route = try message.header(header, attributes: RouteAttribute.self)
+        if table >= 256 { try route.put(.table, table) }
+        if destination.length > 0 || destination.address != .zero(family) { try route.put(.destination, destination.address) }
+        if let source { try route.put(.source, source.address) }
+        if let priority { try route.put(.priority, priority) }
+        if let preferredSource { try route.put(.preferredSource, preferredSource) }
+        if let nexthopID { try route.put(.nexthopID, nexthopID) }
+        if let gateway { try putGateway(gateway, into: route) }
+        if let outputInterface { try route.put(.outputInterface, UInt32(bitPattern: outputInterface)) }
+        if !nexthops.isEmpty {
+            try route.records(.multipath) { records in
+                for hop in nexthops {
+                    var record = rtnexthop()
+                    record.rtnh_flags = hop.flags & UInt8(Self.settableFlags)
+                    record.rtnh_hops = UInt8(hop.weight - 1)
+                    record.rtnh_ifindex = hop.outputInterface
+                    try records.record(record, RouteAttribute.self) { attributes in
+                        if let gateway = hop.gateway { try putGateway(gateway, into: attributes) }
+                    }
+                }
+            }
+        }
+        if !metrics.isEmpty { try route.nest(.metrics, RouteMetric.self) { try metrics.encode($0) } }
+        if let preference { try route.put(.preference, preference) }
+    }
+
+    /// Of the flags a dump reports (dead, linkdown, offload, ...), a request may carry
+    /// only onlink: the kernel refuses the others.
+    static let settableFlags: UInt32 = 0x4
+
+    /// A gateway of the route's own family is RTA_GATEWAY; another family needs RTA_VIA.
+    private func putGateway(_ gateway: IPAddress, into attributes: AttributeWriter<RouteAttribute>) throws {
+        if gateway.family == family {
+            try attributes.put(.gateway, gateway)
+        } else {
+            var via: [UInt8] = [gateway.family.rawValue, 0]
+            via += gateway.withNetlinkPayload { Array($0) }
+            try attributes.put(.via, via)
+        }
+    }
+}
+
+/// RTA_METRICS values, and RTAX_LOCK's mask of locked ones.
+public struct RouteMetrics: Sendable, Equatable {
+    public var values: [RouteMetric: UInt32] = [:]
+    /// Bit n set: metric n is locked (e.g. "mtu lock 1400").
+    public var locked: UInt32 = 0
+
+    public init() {}
+
+    init(_ attributes: AttributeList<RouteMetric>) {
+        for attribute in attributes {
+            guard let key = attribute.key else { continue }
+            if key == .lock { locked = attribute.u32 } else if key != .congestionControl { values[key] = attribute.u32 }
+        }
+    }
+
+    public var isEmpty: Bool { values.isEmpty && locked == 0 }
+
+    public subscript(metric: RouteMetric) -> UInt32? {
+        get { values[metric] }
+        set { values[metric] = newValue }
+    }
+
+    public func isLocked(_ metric: RouteMetric) -> Bool { locked & (1 << UInt32(metric.rawValue)) != 0 }
+
+    func encode(_ writer: AttributeWriter<RouteMetric>) throws {
+        if locked != 0 { try writer.put(.lock, locked) }
+        for metric in values.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+            try writer.put(metric, values[metric]!)
+        }
+    }
+}
+
+/// rtm_type values.
+public enum RouteType: UInt8, Sendable, CaseIterable {
+    case unspecified = 0, unicast, local, broadcast, anycast, multicast, blackhole, unreachable, prohibit, `throw`, nat, externalResolve
+
+    /// iproute2's names (rtnl_rtntype_n2a).
+    public var name: String {
+        ["none", "unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable", "prohibit", "throw", "nat", "xresolve"][Int(rawValue)]
+    }
+}
+
+/// rtm_scope values.
+public enum RouteScope {
+    public static let universe: UInt8 = 0
+    public static let site: UInt8 = 200
+    public static let link: UInt8 = 253
+    public static let host: UInt8 = 254
+    public static let nowhere: UInt8 = 255
+}
+
+/// rtm_protocol values gretool names.
+public enum RouteProtocol {
+    public static let unspecified: UInt8 = 0
+    public static let redirect: UInt8 = 1
+    public static let kernel: UInt8 = 2
+    public static let boot: UInt8 = 3
+    public static let `static`: UInt8 = 4
+}
+
+/// Routing table ids with names.
+public enum RouteTable {
+    public static let unspecified: UInt32 = 0
+    public static let `default`: UInt32 = 253
+    public static let main: UInt32 = 254
+    public static let local: UInt32 = 255
+}

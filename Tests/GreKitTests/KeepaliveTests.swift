@@ -331,3 +331,51 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
         #expect(Seconds.format(100_000_000) == "0.1" && Seconds.format(10_000_000_000) == "10" && Seconds.format(1_250_000_000) == "1.25")
     }
 }
+
+@Suite struct RouteWithdrawalTests {
+    private let tunnel: Int32 = 5, ethernet: Int32 = 7
+
+    private func route(_ prefix: String, via gateway: String? = nil, dev: Int32? = nil, table: UInt32 = RouteTable.main,
+                       type: RouteType = .unicast, legs: [(String, Int32)] = [], nexthopID: UInt32? = nil) throws -> Route {
+        var route = Route(destination: try IPPrefix(parsing: prefix))
+        route.gateway = gateway.flatMap { IPAddress($0) }
+        route.outputInterface = dev
+        route.table = table
+        route.type = type
+        route.nexthops = legs.map { Route.Nexthop(gateway: IPAddress($0.0), outputInterface: $0.1) }
+        route.nexthopID = nexthopID
+        return route
+    }
+
+    @Test func withdrawsWhatGoesThroughTheTunnelAndOnlyThat() throws {
+        let viaTunnel = try route("203.0.113.0/24", via: "10.0.0.2", dev: tunnel)
+        let connected = try route("10.0.0.0/30", dev: tunnel)
+        let otherTable = try route("0.0.0.0/0", via: "10.0.0.2", dev: tunnel, table: 100)
+        let ecmp = try route("192.0.2.0/24", legs: [("10.0.0.2", tunnel), ("198.51.100.254", ethernet)])
+        let ecmpAllTunnel = try route("10.9.0.0/16", legs: [("10.0.0.2", tunnel), ("10.0.0.2", tunnel)])
+        let elsewhere = try route("198.51.100.0/24", dev: ethernet)
+        let ownAddress = try route("10.0.0.1/32", dev: tunnel, table: RouteTable.local, type: .local)
+        let linkLocal = try route("fe80::/64", dev: tunnel)
+        let multicast = try route("ff00::/8", dev: tunnel, table: RouteTable.local, type: .multicast)
+        let sharedGroup = try route("10.8.0.0/16", nexthopID: 9)
+        var grouped = sharedGroup
+        grouped.nexthops = [Route.Nexthop(gateway: IPAddress("10.0.0.2"), outputInterface: tunnel),
+                            Route.Nexthop(gateway: IPAddress("198.51.100.254"), outputInterface: ethernet)]
+        var groupOnTunnel = try route("10.7.0.0/16", via: "10.0.0.2", dev: tunnel, nexthopID: 8)
+        groupOnTunnel.table = RouteTable.main
+
+        let plan = RouteWithdrawalPlan(
+            routes: [viaTunnel, connected, otherTable, ecmp, ecmpAllTunnel, elsewhere, ownAddress, linkLocal, multicast, grouped, groupOnTunnel],
+            interface: tunnel)
+        #expect(plan.deletions == [viaTunnel, connected, otherTable, ecmpAllTunnel, groupOnTunnel])
+        #expect(plan.reductions.map(\.original) == [ecmp])
+        #expect(plan.reductions.map(\.reduced.nexthops) == [[Route.Nexthop(gateway: IPAddress("198.51.100.254"), outputInterface: ethernet)]])
+        #expect(plan.kept == [grouped])
+        // A route on a nexthop object is put back by naming the object alone.
+        #expect(groupOnTunnel.asRequest.gateway == nil && groupOnTunnel.asRequest.outputInterface == nil)
+        #expect(groupOnTunnel.asRequest.nexthopID == 8)
+        #expect(viaTunnel.asRequest == viaTunnel)
+        // Routes to the tunnel's own subnet come back before routes via gateways in it.
+        #expect(Route.inAddingOrder([viaTunnel, ecmp, connected]) == [connected, viaTunnel, ecmp])
+    }
+}

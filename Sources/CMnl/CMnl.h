@@ -27,6 +27,16 @@
 // importer does not define; declare it here with its glibc signature.
 extern int setns(int fd, int nstype);
 
+// sendmmsg(2) and struct mmsghdr, the same: the keepalive watcher sends its
+// keepalives in batches, one system call per wake-up.
+#ifndef __USE_GNU
+struct mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+extern int sendmmsg(int fd, struct mmsghdr *vmessages, unsigned int vlen, int flags);
+#endif
+
 // Values the Swift importer drops: macros defined as expressions.
 static const int cmnl_clone_newnet = 0x40000000;            /* CLONE_NEWNET */
 static const unsigned short cmnl_nla_type_mask = NLA_TYPE_MASK;

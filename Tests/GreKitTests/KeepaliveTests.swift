@@ -13,11 +13,10 @@ private func greOptions(_ text: String) throws -> GreOptions {
 /// local -> remote added, as our raw socket's kernel does.
 private func onTheWire(_ packet: [UInt8], from source: IPAddress, to destination: IPAddress) -> [UInt8] {
     guard case .v4(let from) = source, case .v4(let to) = destination else { return [] }
-    var header = KeepalivePacket.ipv4Header(source: from, destination: to, identification: 7, payloadLength: packet.count)
+    var header: [UInt8] = []
+    KeepalivePacket.appendIPv4Header(to: &header, source: from, destination: to, identification: 7, payloadLength: packet.count)
     header[8] = 64
-    header[10] = 0; header[11] = 0
-    let checksum = InternetChecksum.compute(header)
-    header[10] = UInt8(checksum >> 8); header[11] = UInt8(checksum & 0xff)
+    KeepalivePacket.fillChecksum(&header, over: 0..<20, at: 10)
     return header + packet
 }
 

@@ -103,41 +103,92 @@ public final class GreSocket {
         guard status == 0 else { throw .last("cannot attach a socket filter") }
     }
 
-    /// Sends `packet` (a GRE header and what follows) from `source` to `destination`
+    /// A packet to send: a GRE header and what follows, from `source` to `destination`
     /// with the given hop limit; the kernel adds the IP header.
-    public func send(_ packet: [UInt8], from source: IPAddress, to destination: IPAddress, hopLimit: UInt8) throws(SystemCallError) {
-        var control = ControlMessages()
-        switch source {
-        case .v4(let address):
-            // struct in_pktinfo: ifindex, spec_dst (the source), addr.
-            var info: [UInt8] = [0, 0, 0, 0]
-            info.appendBigEndian(address.value)
-            info += [0, 0, 0, 0]
-            control.append(level: Int32(IPPROTO_IP), type: IP_PKTINFO, info)
-            control.append(level: Int32(IPPROTO_IP), type: IP_TTL, Int32(hopLimit))
-        case .v6:
-            // struct in6_pktinfo: the source address, ifindex.
-            var info: [UInt8] = source.withNetlinkPayload { Array($0) }
-            info += [0, 0, 0, 0]
-            control.append(level: Int32(IPPROTO_IPV6), type: IPV6_PKTINFO, info)
-            control.append(level: Int32(IPPROTO_IPV6), type: IPV6_HOPLIMIT, Int32(hopLimit))
+    public struct Outgoing: Sendable {
+        public var packet: [UInt8]
+        public var source: IPAddress
+        public var destination: IPAddress
+        public var hopLimit: UInt8
+
+        public init(packet: [UInt8], source: IPAddress, destination: IPAddress, hopLimit: UInt8) {
+            self.packet = packet
+            self.source = source
+            self.destination = destination
+            self.hopLimit = hopLimit
         }
-        let sent = destination.withSocketAddress { name, nameLength in
-            packet.withUnsafeBytes { bytes in
-                control.bytes.withUnsafeBytes { controlBytes in
-                    var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count)
-                    return withUnsafeMutablePointer(to: &vector) { vector in
-                        var message = msghdr(
-                            msg_name: UnsafeMutableRawPointer(mutating: name), msg_namelen: nameLength,
-                            msg_iov: vector, msg_iovlen: 1,
-                            msg_control: UnsafeMutableRawPointer(mutating: controlBytes.baseAddress),
-                            msg_controllen: controlBytes.count, msg_flags: 0)
-                        return sendmsg(descriptor, &message, Int32(MSG_DONTWAIT))
-                    }
+    }
+
+    public func send(_ packet: [UInt8], from source: IPAddress, to destination: IPAddress, hopLimit: UInt8) throws(SystemCallError) {
+        if let (_, error) = send([Outgoing(packet: packet, source: source, destination: destination, hopLimit: hopLimit)]).first {
+            throw error
+        }
+    }
+
+    /// Sends a batch in as few system calls as the kernel allows (sendmmsg). Returns
+    /// the packets it refused, by position in the batch; the others went out.
+    public func send(_ batch: [Outgoing]) -> [(index: Int, error: SystemCallError)] {
+        guard !batch.isEmpty else { return [] }
+        // Everything sendmmsg reads, laid out once: addresses, control messages
+        // (source address and hop limit), packet bytes, and the headers pointing at them.
+        let nameSize = MemoryLayout<sockaddr_in6>.size
+        let controlSize = ControlMessages.space(20) + ControlMessages.space(4)
+        let packetBytes = batch.reduce(0) { $0 + $1.packet.count }
+        let storage = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: batch.count * (nameSize + controlSize) + packetBytes + 8, alignment: 8)
+        let vectors = UnsafeMutableBufferPointer<iovec>.allocate(capacity: batch.count)
+        let messages = UnsafeMutableBufferPointer<mmsghdr>.allocate(capacity: batch.count)
+        defer {
+            storage.deallocate()
+            vectors.deallocate()
+            messages.deallocate()
+        }
+        storage.initializeMemory(as: UInt8.self, repeating: 0)
+        var packetOffset = batch.count * (nameSize + controlSize)
+        for (index, outgoing) in batch.enumerated() {
+            let name = storage.baseAddress! + index * nameSize
+            let nameLength = outgoing.destination.withSocketAddress { address, length in
+                name.copyMemory(from: address, byteCount: Int(length))
+                return length
+            }
+            let control = storage.baseAddress! + batch.count * nameSize + index * controlSize
+            var writer = ControlMessages(buffer: UnsafeMutableRawBufferPointer(start: control, count: controlSize))
+            switch outgoing.source {
+            case .v4(let address):
+                // struct in_pktinfo: ifindex, spec_dst (the source), addr.
+                writer.append(level: Int32(IPPROTO_IP), type: IP_PKTINFO, length: 12) { data in
+                    data.storeBytes(of: address.value.bigEndian, toByteOffset: 4, as: UInt32.self)
                 }
+                writer.append(level: Int32(IPPROTO_IP), type: IP_TTL, Int32(outgoing.hopLimit))
+            case .v6:
+                // struct in6_pktinfo: the source address, ifindex.
+                writer.append(level: Int32(IPPROTO_IPV6), type: IPV6_PKTINFO, length: 20) { data in
+                    outgoing.source.withNetlinkPayload { data.copyMemory(from: $0) }
+                }
+                writer.append(level: Int32(IPPROTO_IPV6), type: IPV6_HOPLIMIT, Int32(outgoing.hopLimit))
+            }
+            let bytes = storage.baseAddress! + packetOffset
+            outgoing.packet.withUnsafeBytes { bytes.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            packetOffset += outgoing.packet.count
+            vectors[index] = iovec(iov_base: bytes, iov_len: outgoing.packet.count)
+            messages[index] = mmsghdr(
+                msg_hdr: msghdr(msg_name: name, msg_namelen: nameLength, msg_iov: vectors.baseAddress! + index, msg_iovlen: 1,
+                                msg_control: control, msg_controllen: writer.length, msg_flags: 0),
+                msg_len: 0)
+        }
+        // sendmmsg stops at the first packet the kernel refuses: note it, go on after it.
+        var failures: [(Int, SystemCallError)] = []
+        var next = 0
+        while next < batch.count {
+            let sent = sendmmsg(descriptor, messages.baseAddress! + next, UInt32(batch.count - next), Int32(MSG_DONTWAIT))
+            if sent > 0 {
+                next += Int(sent)
+            } else if errno != EINTR {
+                failures.append((next, .last("cannot send to \(batch[next].destination)")))
+                next += 1
             }
         }
-        guard sent >= 0 else { throw .last("cannot send to \(destination)") }
+        return failures
     }
 
     /// A packet received, and what its control messages said (IPv6 only).
@@ -273,28 +324,38 @@ extension IPAddress {
     }
 }
 
-/// Ancillary data of sendmsg/recvmsg (cmsghdr records), built and read without the
-/// CMSG_* macros Swift cannot import.
+/// Ancillary data of sendmsg/recvmsg (cmsghdr records), written and read without
+/// the CMSG_* macros Swift cannot import.
 struct ControlMessages {
-    private(set) var bytes: [UInt8] = []
+    private let buffer: UnsafeMutableRawBufferPointer
+    /// Bytes written so far (msg_controllen).
+    private(set) var length = 0
+
+    init(buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
 
     private static let headerSize = MemoryLayout<cmsghdr>.size
     private static func aligned(_ length: Int) -> Int {
         (length + MemoryLayout<Int>.size - 1) & ~(MemoryLayout<Int>.size - 1)
     }
 
-    mutating func append(level: Int32, type: Int32, _ data: [UInt8]) {
+    /// CMSG_SPACE: the room a message with `dataLength` bytes of data takes.
+    static func space(_ dataLength: Int) -> Int { aligned(headerSize) + aligned(dataLength) }
+
+    /// Appends a message of `length` data bytes (zeroed) that `fill` writes.
+    mutating func append(level: Int32, type: Int32, length dataLength: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        let start = buffer.baseAddress! + length
         var header = cmsghdr()
-        header.cmsg_len = Self.headerSize + data.count
+        header.cmsg_len = Self.headerSize + dataLength
         header.cmsg_level = level
         header.cmsg_type = type
-        withUnsafeBytes(of: header) { bytes += $0 }
-        bytes += data
-        bytes += [UInt8](repeating: 0, count: Self.aligned(bytes.count) - bytes.count)
+        start.initializeMemory(as: UInt8.self, repeating: 0, count: Self.space(dataLength))
+        start.storeBytes(of: header, as: cmsghdr.self)
+        fill(UnsafeMutableRawBufferPointer(start: start + Self.headerSize, count: dataLength))
+        length += Self.space(dataLength)
     }
 
     mutating func append(level: Int32, type: Int32, _ value: Int32) {
-        append(level: level, type: type, withUnsafeBytes(of: value) { Array($0) })
+        append(level: level, type: type, length: 4) { $0.storeBytes(of: value, as: Int32.self) }
     }
 
     struct Message {

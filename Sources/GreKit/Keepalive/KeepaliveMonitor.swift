@@ -36,7 +36,7 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
 
     public init(timing: KeepaliveTiming, names: [String], generator: Generator) {
         self.timing = timing
-        slack = min(timing.interval / 50, 10_000_000)
+        slack = min(timing.interval / 20, 50_000_000)
         members = names.map { Member(name: $0, target: nil, probe: KeepaliveProbe(timing: timing)) }
         self.generator = generator
     }
@@ -98,8 +98,38 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     }
 }
 
-extension KeepaliveMonitor where Generator == SystemRandomNumberGenerator {
+extension KeepaliveMonitor where Generator == NonceGenerator {
     public init(timing: KeepaliveTiming, names: [String]) {
-        self.init(timing: timing, names: names, generator: SystemRandomNumberGenerator())
+        self.init(timing: timing, names: names, generator: NonceGenerator())
     }
+}
+
+/// Nonces for a thousand keepalives a second without a system call each:
+/// xoshiro256**, seeded from the kernel's random source. A nonce only has to be
+/// unguessable by whoever cannot see the keepalives.
+public struct NonceGenerator: RandomNumberGenerator, Sendable {
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    public init() {
+        var seed = SystemRandomNumberGenerator()
+        repeat {
+            state = (seed.next(), seed.next(), seed.next(), seed.next())
+        } while state == (0, 0, 0, 0)
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = (state.1 &* 5).rotatedLeft(by: 7) &* 9
+        let shifted = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= shifted
+        state.3 = state.3.rotatedLeft(by: 45)
+        return result
+    }
+}
+
+extension UInt64 {
+    fileprivate func rotatedLeft(by count: UInt64) -> UInt64 { self << count | self >> (64 - count) }
 }

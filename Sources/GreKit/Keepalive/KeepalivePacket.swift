@@ -88,66 +88,64 @@ public enum KeepalivePacket {
     /// the inner GRE header, protocol type 0, with the tunnel's input key (and a
     /// checksum when the tunnel requires one on input).
     public static func encode(_ target: KeepaliveTarget, nonce: UInt32, sequence: UInt32 = 0) -> [UInt8] {
-        let innerGRE = greHeader(flags: target.inputFlags, protocolType: 0, key: target.inputKey, sequence: 0, payload: [])
-        var inner: [UInt8]
-        let etherType: UInt16
+        let isIPv4 = target.family == .inet
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16 + (isIPv4 ? 20 : 40) + 12)
+        appendGREHeader(to: &bytes, flags: target.outputFlags, protocolType: isIPv4 ? ipv4EtherType : ipv6EtherType,
+                        key: target.outputKey, sequence: sequence)
+        let inner = bytes.count
+        let innerGRELength = 4 + (target.inputFlags.contains(.checksum) ? 4 : 0) + (target.inputFlags.contains(.key) ? 4 : 0)
         switch (target.remote, target.local) {
         case (.v4(let source), .v4(let destination)):
-            inner = ipv4Header(source: source, destination: destination, identification: UInt16(truncatingIfNeeded: nonce),
-                               payloadLength: innerGRE.count)
-            etherType = ipv4EtherType
+            appendIPv4Header(to: &bytes, source: source, destination: destination,
+                             identification: UInt16(truncatingIfNeeded: nonce), payloadLength: innerGRELength)
         default:
-            inner = ipv6Header(source: target.remote, destination: target.local, flowLabel: nonce & 0xF_FFFF,
-                               payloadLength: innerGRE.count)
-            etherType = ipv6EtherType
+            appendIPv6Header(to: &bytes, source: target.remote, destination: target.local, flowLabel: nonce & 0xF_FFFF,
+                             payloadLength: innerGRELength)
         }
-        inner += innerGRE
-        return greHeader(flags: target.outputFlags, protocolType: etherType, key: target.outputKey,
-                         sequence: sequence, payload: inner)
+        let innerGRE = bytes.count
+        appendGREHeader(to: &bytes, flags: target.inputFlags.subtracting(.sequence), protocolType: 0, key: target.inputKey, sequence: 0)
+        if isIPv4 { fillChecksum(&bytes, over: inner..<innerGRE, at: inner + 10) }
+        if target.inputFlags.contains(.checksum) { fillChecksum(&bytes, over: innerGRE..<bytes.count, at: innerGRE + 4) }
+        if target.outputFlags.contains(.checksum) { fillChecksum(&bytes, over: 0..<bytes.count, at: 4) }
+        return bytes
     }
 
-    /// A GRE header (RFC 2784/2890) followed by `payload`; with the checksum flag,
-    /// the checksum covers header and payload.
-    static func greHeader(flags: GreFlags, protocolType: UInt16, key: UInt32, sequence: UInt32, payload: [UInt8]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(16 + payload.count)
+    /// A GRE header (RFC 2784/2890); a checksum field, when present, is left 0 for
+    /// `fillChecksum` once the payload follows.
+    static func appendGREHeader(to bytes: inout [UInt8], flags: GreFlags, protocolType: UInt16, key: UInt32, sequence: UInt32) {
         bytes.appendBigEndian(flags.intersection([.checksum, .key, .sequence]).rawValue)
         bytes.appendBigEndian(protocolType)
         if flags.contains(.checksum) { bytes.appendBigEndian(UInt32(0)) }
         if flags.contains(.key) { bytes.appendBigEndian(key) }
         if flags.contains(.sequence) { bytes.appendBigEndian(sequence) }
-        bytes += payload
-        if flags.contains(.checksum) {
-            let checksum = InternetChecksum.compute(bytes)
-            bytes[4] = UInt8(checksum >> 8)
-            bytes[5] = UInt8(checksum & 0xff)
-        }
-        return bytes
     }
 
-    static func ipv4Header(source: IPv4Address, destination: IPv4Address, identification: UInt16, payloadLength: Int) -> [UInt8] {
-        var header: [UInt8] = [0x45, 0]
-        header.appendBigEndian(UInt16(20 + payloadLength))
-        header.appendBigEndian(identification)
-        header.appendBigEndian(UInt16(0))  // no fragmentation flags, offset 0
-        header += [innerHopLimit, greProtocolNumber, 0, 0]
-        header.appendBigEndian(source.value)
-        header.appendBigEndian(destination.value)
-        let checksum = InternetChecksum.compute(header)
-        header[10] = UInt8(checksum >> 8)
-        header[11] = UInt8(checksum & 0xff)
-        return header
+    /// An IPv4 header without options; its checksum is left 0.
+    static func appendIPv4Header(to bytes: inout [UInt8], source: IPv4Address, destination: IPv4Address,
+                                 identification: UInt16, payloadLength: Int) {
+        bytes += [0x45, 0]
+        bytes.appendBigEndian(UInt16(20 + payloadLength))
+        bytes.appendBigEndian(identification)
+        bytes.appendBigEndian(UInt16(0))  // no fragmentation flags, offset 0
+        bytes += [innerHopLimit, greProtocolNumber, 0, 0]
+        bytes.appendBigEndian(source.value)
+        bytes.appendBigEndian(destination.value)
     }
 
-    static func ipv6Header(source: IPAddress, destination: IPAddress, flowLabel: UInt32, payloadLength: Int) -> [UInt8] {
-        var header: [UInt8] = []
-        header.reserveCapacity(40)
-        header.appendBigEndian(UInt32(6) << 28 | flowLabel)
-        header.appendBigEndian(UInt16(payloadLength))
-        header += [greProtocolNumber, innerHopLimit]
-        source.withNetlinkPayload { header += $0 }
-        destination.withNetlinkPayload { header += $0 }
-        return header
+    static func appendIPv6Header(to bytes: inout [UInt8], source: IPAddress, destination: IPAddress, flowLabel: UInt32, payloadLength: Int) {
+        bytes.appendBigEndian(UInt32(6) << 28 | flowLabel)
+        bytes.appendBigEndian(UInt16(payloadLength))
+        bytes += [greProtocolNumber, innerHopLimit]
+        source.withNetlinkPayload { bytes += $0 }
+        destination.withNetlinkPayload { bytes += $0 }
+    }
+
+    /// Stores at `offset` the Internet checksum of `range` (whose checksum field is 0).
+    static func fillChecksum(_ bytes: inout [UInt8], over range: Range<Int>, at offset: Int) {
+        let checksum = bytes.withUnsafeBytes { InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: $0[range])) }
+        bytes[offset] = UInt8(checksum >> 8)
+        bytes[offset + 1] = UInt8(checksum & 0xff)
     }
 }
 

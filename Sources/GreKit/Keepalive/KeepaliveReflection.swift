@@ -30,9 +30,7 @@ public struct KeepaliveReflection: Equatable, Sendable {
         reflected[8] -= 1
         reflected[10] = 0
         reflected[11] = 0
-        let checksum = reflected.withUnsafeBytes { InternetChecksum.compute(UnsafeRawBufferPointer(rebasing: $0[..<inner.length])) }
-        reflected[10] = UInt8(checksum >> 8)
-        reflected[11] = UInt8(checksum & 0xff)
+        KeepalivePacket.fillChecksum(&reflected, over: 0..<inner.length, at: 10)
         self.outer = GreFlow(source: .v4(outer.source), destination: .v4(outer.destination), key: gre.key)
         self.packet = reflected
     }

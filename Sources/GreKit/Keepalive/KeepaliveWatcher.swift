@@ -88,7 +88,7 @@ public final class KeepaliveWatcher {
     private let subjects: [Subject]
     private let links: LinkService?
     private let report: (KeepaliveEvent) -> Void
-    private var monitor: KeepaliveMonitor<SystemRandomNumberGenerator>
+    private var monitor: KeepaliveMonitor<NonceGenerator>
     /// Interface index of each tunnel member while its device exists.
     private var indexes: [Int32?]
     private var actions: TunnelActions
@@ -131,7 +131,6 @@ public final class KeepaliveWatcher {
         }
         while !stopping {
             sendDue()
-            CommandHook.reap()
             wait(signals: signals)
         }
         restoreAll()
@@ -153,7 +152,9 @@ public final class KeepaliveWatcher {
         guard poll(&descriptors, nfds_t(descriptors.count), timeout) > 0 else { return }
         for descriptor in descriptors where descriptor.revents != 0 {
             if descriptor.fd == signals.descriptor {
-                for signal in signals.pending() where signal != SIGCHLD { stopping = true }
+                for signal in signals.pending() {
+                    if signal == SIGCHLD { CommandHook.reap() } else { stopping = true }
+                }
             } else if descriptor.fd == linkEvents?.fileDescriptor {
                 receiveLinkEvents()
             } else if let family = families.first(where: { sockets[$0]!.descriptor == descriptor.fd }) {
@@ -171,19 +172,31 @@ public final class KeepaliveWatcher {
         return socket
     }
 
+    /// Sends the keepalives due, one batch (one system call) per address family.
     private func sendDue() {
-        for send in monitor.due(at: SystemClock.monotonic()) {
-            guard let target = monitor.members[send.member].target else { continue }
-            let packet = KeepalivePacket.encode(target, nonce: send.nonce, sequence: send.sequence)
-            var failure: String?
-            do {
-                try socket(for: target.family).send(packet, from: target.local, to: target.remote, hopLimit: target.hopLimit)
-            } catch let error as SystemCallError {
-                failure = error.reason
-            } catch {
-                failure = "\(error)"
+        let sends = monitor.due(at: SystemClock.monotonic())
+        guard !sends.isEmpty else { return }
+        var failures: [Int: String] = [:]
+        for family in [AddressFamily.inet, .inet6] {
+            var members: [Int] = []
+            var batch: [GreSocket.Outgoing] = []
+            for send in sends {
+                guard let target = monitor.members[send.member].target, target.family == family else { continue }
+                members.append(send.member)
+                batch.append(GreSocket.Outgoing(
+                    packet: KeepalivePacket.encode(target, nonce: send.nonce, sequence: send.sequence),
+                    source: target.local, destination: target.remote, hopLimit: target.hopLimit))
             }
-            if configuration.verbose { emit(.probe, send.member, message: failure.map { "not sent: \($0)" }) }
+            guard !batch.isEmpty else { continue }
+            do {
+                for (index, error) in try socket(for: family).send(batch) { failures[members[index]] = error.reason }
+            } catch {
+                for member in members { failures[member] = "\(error)" }
+            }
+        }
+        for send in sends {
+            // A keepalive the kernel refused (no route to the remote) is one lost, as on the wire.
+            if configuration.verbose { emit(.probe, send.member, message: failures[send.member].map { "not sent: \($0)" }) }
             if send.change == .down { changed(send.member, to: .down) }
         }
     }

@@ -29,6 +29,14 @@ public final class SignalDescriptor {
         sigprocmask(SIG_SETMASK, &previousMask, nil)
     }
 
+    /// Whether the process was started with `signal` ignored (SIGHUP under nohup):
+    /// a blocked signal reaches a signal descriptor even then, so leave such ones out.
+    public static func isIgnored(_ signal: Int32) -> Bool {
+        var current = sigaction()
+        guard sigaction(signal, nil, &current) == 0 else { return false }
+        return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == 1  // SIG_IGN
+    }
+
     /// The signals delivered since the last call, in order.
     public func pending() -> [Int32] {
         var signals: [Int32] = []

@@ -184,3 +184,25 @@ test_keepalive_ip6gre_kernel_peer() {
     out=$(g "$A" keepalive probe g6 count 3 timeout 2) || fail "no answer over ip6gre: $out"
     [[ $out == "g6: answered in "* ]] || fail "probe: $out"
 }
+
+# A peer whose kernel will not forward (the sysctls left as they are): gretool's
+# responder answers for the tunnels it is given, and only for them.
+test_keepalive_userspace_responder_for_named_tunnels() {
+    veth_pair
+    ip -n "$A" -b - <<EOF2
+tunnel add gre1 mode gre local 198.51.100.1 remote 198.51.100.2 key 1
+tunnel add gre2 mode gre local 198.51.100.1 remote 198.51.100.2 key 2
+EOF2
+    ip -n "$B" -b - <<EOF2
+tunnel add gre1 mode gre local 198.51.100.2 remote 198.51.100.1 key 1
+tunnel add gre2 mode gre local 198.51.100.2 remote 198.51.100.1 key 2
+EOF2
+    local dir; dir=$(mktemp -d)
+    refuses 1 'gre1: no reply' g "$A" keepalive probe gre1 count 1 timeout 0.5
+    "$GRETOOL" -n "$B" keepalive respond gre1 timeout 20 -v >"$dir/respond" 2>&1 &
+    wait_until 5 grep -q 'responding to gre1' "$dir/respond" || fail "responder not ready: $(cat "$dir/respond")"
+    ok g "$A" keepalive probe gre1 count 2 timeout 2 >/dev/null
+    refuses 1 'gre2: no reply' g "$A" keepalive probe gre2 count 1 timeout 0.5
+    grep -q 'reflected keepalive 198.51.100.1 -> 198.51.100.2 key 1$' "$dir/respond" || fail "responder: $(cat "$dir/respond")"
+    rm -rf "$dir"
+}

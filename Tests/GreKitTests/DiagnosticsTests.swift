@@ -290,6 +290,11 @@ private struct FakeRoutes {
                                                   bypasses: [.unknown(remote: IPAddress("203.0.113.2")!, device: "va")]))
         #expect(report.verdict == .problem)
         #expect(report.fixes == ["gretool route add 203.0.113.2/32 via GATEWAY dev va"])
+        // A host route through a tunnel is in the way: the fix replaces it.
+        #expect(RouteFacts.Bypass(remote: IPAddress("198.51.100.2")!, gateway: nil, device: "va", replacing: true).fix
+            == "gretool route replace 198.51.100.2/32 dev va")
+        #expect(RouteFacts.Bypass(remote: IPAddress("2001:db8::2")!, gateway: IPAddress("2001:db8:1::1"), device: "va", table: 100).fix
+            == "gretool route add 2001:db8::2/128 via 2001:db8:1::1 dev va table 100")
     }
 
     @Test func aMissingLocalAddressAndDownDevicesAreProblems() {

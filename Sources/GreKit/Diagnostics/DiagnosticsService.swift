@@ -217,12 +217,16 @@ public final class DiagnosticsService {
         if options.underlay != 0, !underlays.contains(options.underlay) { underlays.append(options.underlay) }
         facts.underlays = underlays.map { (snapshot.name(of: $0) ?? "if\($0)", snapshot[$0]?.isUp ?? false) }
 
-        // The remotes that need a way around the tunnels, and the tables they were looked up in.
-        var stranded: [(remote: IPAddress, table: UInt32)] = []
+        // The remotes that need a way around the tunnels, the tables they were looked up
+        // in, and whether a host route for them is in the way.
+        var stranded: [(remote: IPAddress, table: UInt32, hostRouteExists: Bool)] = []
         switch chain.end {
-        case .loop: stranded = chain.hops.map { ($0.remote, $0.route.table) }
-        case .unresolved(_, let remote, _): stranded = [(remote, RouteTable.main)]
-        default: break
+        case .loop:
+            stranded = chain.hops.map { ($0.remote, $0.route.table, $0.route.destination == IPPrefix(address: $0.remote, length: UInt8($0.remote.family.bitWidth))) }
+        case .unresolved(_, let remote, _):
+            stranded = [(remote, RouteTable.main, false)]
+        default:
+            break
         }
         let tunnels = try greIndexes()
         let lone = chain.hops.count == 1 ? chain.hops.first : nil
@@ -236,16 +240,17 @@ public final class DiagnosticsService {
         guard !stranded.isEmpty || mayBeOverridden, let family = options.remote?.family else { return RouteCheck.report(facts) }
         let table = try routes.list(RouteService.DumpFilter(family: family))
 
-        for (remote, lookupTable) in stranded {
+        for (remote, lookupTable, hostRouteExists) in stranded {
             let candidates = table.filter { $0.table == lookupTable || $0.table == RouteTable.main }
             if let bypass = RouteCheck.bypass(to: remote, in: candidates, avoiding: tunnels) {
                 facts.bypasses.append(RouteFacts.Bypass(remote: remote, gateway: bypass.gateway,
-                                                        device: snapshot.name(of: bypass.device) ?? "if\(bypass.device)", table: bypass.route.table))
+                                                        device: snapshot.name(of: bypass.device) ?? "if\(bypass.device)",
+                                                        table: bypass.route.table, replacing: hostRouteExists))
             } else {
                 // Nothing outside the tunnels reaches it: the device of the local address is the best guess.
                 let device = try options.local.flatMap { local in try addresses().first { $0.local == local } }
                     .flatMap { snapshot.name(of: $0.interfaceIndex) }
-                facts.bypasses.append(.unknown(remote: remote, device: device))
+                facts.bypasses.append(.unknown(remote: remote, device: device, replacing: hostRouteExists))
             }
         }
         if mayBeOverridden, let hop = lone,

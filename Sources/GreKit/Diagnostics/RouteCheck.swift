@@ -156,12 +156,12 @@ public enum RouteCheck {
         }
     }
 
-    /// The host route that sends `remote` around the tunnels, in gretool's words.
-    static func hostRouteFix(_ remote: IPAddress, gateway: IPAddress?, device: String, table: UInt32) -> String {
-        let length = remote.family.bitWidth
+    /// The host route that sends `remote` around the tunnels, in gretool's words:
+    /// `replace` when a host route for it (through a tunnel) is already there.
+    static func hostRouteFix(_ remote: IPAddress, gateway: String?, device: String, table: UInt32, replace: Bool = false) -> String {
         let via = gateway.map { " via \($0)" } ?? ""
         let tableWords = table == RouteTable.main ? "" : " table \(table)"
-        return "gretool route add \(remote)/\(length)\(via) dev \(device)\(tableWords)"
+        return "gretool route \(replace ? "replace" : "add") \(remote)/\(remote.family.bitWidth)\(via) dev \(device)\(tableWords)"
     }
 
     public static func report(_ facts: RouteFacts) -> CheckReport {
@@ -217,7 +217,7 @@ public enum RouteCheck {
                 report.findings.append(Finding(
                     .warning,
                     "\(name)'s remote is reached through \(last.device) only because \(prefixName(last.route.destination)) wins over \(prefixName(override.route.destination)) dev \(override.device); without it the tunnel would loop",
-                    fixes: [hostRouteFix(last.remote, gateway: last.gateway, device: last.device, table: last.route.table)]))
+                    fixes: [hostRouteFix(last.remote, gateway: last.gateway?.description, device: last.device, table: last.route.table)]))
             }
         case .loop(let backTo):
             let text = chain.hops.count == 1
@@ -260,17 +260,18 @@ public struct RouteFacts: Sendable {
         public var isKnown: Bool
         public var fix: String
 
-        public init(remote: IPAddress, gateway: IPAddress?, device: String, table: UInt32 = RouteTable.main) {
+        /// `replacing`: a host route for the remote exists (through a tunnel) and must give way.
+        public init(remote: IPAddress, gateway: IPAddress?, device: String, table: UInt32 = RouteTable.main, replacing: Bool = false) {
             self.remote = remote
             isKnown = true
-            fix = RouteCheck.hostRouteFix(remote, gateway: gateway, device: device, table: table)
+            fix = RouteCheck.hostRouteFix(remote, gateway: gateway?.description, device: device, table: table, replace: replacing)
         }
 
         /// No route outside the tunnels reaches `remote`: the gateway (and maybe the device) is for the user to tell.
-        public static func unknown(remote: IPAddress, device: String?) -> Bypass {
+        public static func unknown(remote: IPAddress, device: String?, replacing: Bool = false) -> Bypass {
             var bypass = Bypass(remote: remote, gateway: nil, device: device ?? "DEVICE")
             bypass.isKnown = false
-            bypass.fix = "gretool route add \(remote)/\(remote.family.bitWidth) via GATEWAY dev \(device ?? "DEVICE")"
+            bypass.fix = RouteCheck.hostRouteFix(remote, gateway: "GATEWAY", device: device ?? "DEVICE", table: RouteTable.main, replace: replacing)
             return bypass
         }
     }

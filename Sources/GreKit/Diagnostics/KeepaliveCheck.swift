@@ -46,11 +46,6 @@ public struct KeepaliveControls: Sendable {
         public var all: Int?
         public var device: Int?
 
-        public init(all: Int?, device: Int?) {
-            self.all = all
-            self.device = device
-        }
-
         public var effective: Int? { all.flatMap { all in device.map { max(all, $0) } } }
     }
 
@@ -61,14 +56,9 @@ public struct KeepaliveControls: Sendable {
     public var forwardingSources: [(name: String, value: Int?)]
     public var acceptLocal: Pair?
     public var reversePathFilter: Pair?
+}
 
-    public init(forwarding: Int?, forwardingSources: [(name: String, value: Int?)], acceptLocal: Pair?, reversePathFilter: Pair?) {
-        self.forwarding = forwarding
-        self.forwardingSources = forwardingSources
-        self.acceptLocal = acceptLocal
-        self.reversePathFilter = reversePathFilter
-    }
-
+extension KeepaliveControls {
     /// Reads them for `device`, of an IPv6 tunnel or not.
     public init(device: String, ipv6: Bool, from controls: SystemControls) {
         if ipv6 {
@@ -93,14 +83,6 @@ public struct KeepaliveFacts: Sendable {
     /// The tunnel's own addresses of the family keepalives use (IPv4 for gre).
     public var addresses: [IPPrefix]
     public var controls: KeepaliveControls
-
-    public init(tunnel: String, options: GreOptions, up: Bool, addresses: [IPPrefix], controls: KeepaliveControls) {
-        self.tunnel = tunnel
-        self.options = options
-        self.up = up
-        self.addresses = addresses
-        self.controls = controls
-    }
 }
 
 public enum KeepaliveCheck {
@@ -131,29 +113,23 @@ public enum KeepaliveCheck {
                                            fixes: [sysctl(scope, "forwarding", 1)]))
         default: break
         }
-        if let pair = controls.acceptLocal {
-            let (all, device, effective) = (pair.all, pair.device, pair.effective)
-            report.numbers.append(Field("accept_local", .object([.jsonOnly("effective", json(effective)), .jsonOnly("all", json(all)), .jsonOnly(name, json(device))]),
-                                        text: "accept_local \(show(effective)) = max(all \(show(all)), \(name) \(show(device)))"))
-            if effective == nil {
-                report.findings.append(unreadable("accept_local"))
-            } else if effective == 0 {
-                report.findings.append(Finding(.problem, "\(name) drops its peer's keepalives: accept_local is off (they come from this host's own address, a martian source)",
-                                               fixes: [sysctl(name, "accept_local", 1)]))
+        // Settings the kernel takes as max(all, device): a bad value is fixed on the device.
+        func check(_ setting: String, _ pair: KeepaliveControls.Pair?, isBad: (Int) -> Bool, _ problem: String, fix: Int) {
+            guard let pair else { return }
+            let effective = pair.effective
+            report.numbers.append(Field(setting, .object([.jsonOnly("effective", json(effective)), .jsonOnly("all", json(pair.all)), .jsonOnly(name, json(pair.device))]),
+                                        text: "\(setting) \(show(effective)) = max(all \(show(pair.all)), \(name) \(show(pair.device)))"))
+            if let effective {
+                if isBad(effective) { report.findings.append(Finding(.problem, "\(name) drops its peer's keepalives: " + problem, fixes: [sysctl(name, setting, fix)])) }
+            } else {
+                report.findings.append(unreadable(setting))
             }
         }
-        if let pair = controls.reversePathFilter {
-            let (all, device, effective) = (pair.all, pair.device, pair.effective)
-            report.numbers.append(Field("rp_filter", .object([.jsonOnly("effective", json(effective)), .jsonOnly("all", json(all)), .jsonOnly(name, json(device))]),
-                                        text: "rp_filter \(show(effective)) = max(all \(show(all)), \(name) \(show(device)))"))
-            if effective == nil {
-                report.findings.append(unreadable("rp_filter"))
-            } else if effective == 1 {
-                // max(all, dev): 2 on the device passes whatever all says.
-                report.findings.append(Finding(.problem, "\(name) drops its peer's keepalives: rp_filter is strict (1); loose (2) or off (0) lets them pass",
-                                               fixes: [sysctl(name, "rp_filter", 2)]))
-            }
-        }
+        check("accept_local", controls.acceptLocal, isBad: { $0 == 0 },
+              "accept_local is off (they come from this host's own address, a martian source)", fix: 1)
+        // 2 on the device passes whatever conf.all says.
+        check("rp_filter", controls.reversePathFilter, isBad: { $0 == 1 },
+              "rp_filter is strict (1); loose (2) or off (0) lets them pass", fix: 2)
 
         let remote = facts.options.remote
         report.numbers.append(Field("remote", remote.map { .string($0.description) } ?? .null, text: "remote \(remote?.description ?? "any")"))

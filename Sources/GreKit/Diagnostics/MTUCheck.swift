@@ -11,13 +11,6 @@ public struct UnderlayPath: Sendable, Equatable {
     /// A path MTU the kernel learnt from ICMP (frag-needed, packet too big) and cached.
     public var cachedPMTU: Int?
 
-    public init(device: String, deviceMTU: Int, routeMTU: Int? = nil, cachedPMTU: Int? = nil) {
-        self.device = device
-        self.deviceMTU = deviceMTU
-        self.routeMTU = routeMTU
-        self.cachedPMTU = cachedPMTU
-    }
-
     /// What the path carries: the smallest of what is known.
     public var mtu: Int { min(deviceMTU, routeMTU ?? .max, cachedPMTU ?? .max) }
 }
@@ -33,12 +26,7 @@ public struct IPsecEncapsulation: Sendable, Equatable {
     public enum Mode: String, Sendable, CaseIterable { case transport, tunnel }
 
     public var mode: Mode
-    public var natTraversal: Bool
-
-    public init(mode: Mode, natTraversal: Bool = false) {
-        self.mode = mode
-        self.natTraversal = natTraversal
-    }
+    public var natTraversal = false
 
     static let espHeader = 8, initializationVector = 16, block = 16, trailer = 2, integrityCheck = 16, udpHeader = 8
 
@@ -90,15 +78,6 @@ public struct MTUFacts: Sendable {
     public var path: Path
     public var ipsec: IPsecEncapsulation?
     public var probe: ProbeResult?
-
-    public init(tunnel: String, mtu: Int, options: GreOptions, path: Path, ipsec: IPsecEncapsulation? = nil, probe: ProbeResult? = nil) {
-        self.tunnel = tunnel
-        self.mtu = mtu
-        self.options = options
-        self.path = path
-        self.ipsec = ipsec
-        self.probe = probe
-    }
 }
 
 public enum MTUCheck {

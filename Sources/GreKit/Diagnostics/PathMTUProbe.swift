@@ -109,15 +109,6 @@ public struct ProbeResult: Sendable, Equatable {
     public var complete: Bool
     public var stopReason: String?
 
-    public init(peer: IPAddress, largest: Int?, smallestFailed: Int?, probes: Int, complete: Bool, stopReason: String? = nil) {
-        self.peer = peer
-        self.largest = largest
-        self.smallestFailed = smallestFailed
-        self.probes = probes
-        self.complete = complete
-        self.stopReason = stopReason
-    }
-
     var field: Field {
         let count = probes == 1 ? "1 probe" : "\(probes) probes"
         let text: String
@@ -167,12 +158,6 @@ public struct PathMTUProbe: Sendable {
 
     /// traceroute's first port: unlikely to be open, so the peer answers port unreachable.
     static let firstPort: UInt16 = 33434
-
-    public init(peer: IPAddress, interfaceIndex: Int32, ceiling: Int) {
-        self.peer = peer
-        self.interfaceIndex = interfaceIndex
-        self.ceiling = ceiling
-    }
 
     public func run() throws -> ProbeResult {
         let socket = try ProbeSocket(peer: peer, interfaceIndex: interfaceIndex)

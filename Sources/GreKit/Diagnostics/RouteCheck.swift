@@ -9,19 +9,12 @@ public struct TunnelEndpoints: Sendable, Equatable {
     public var index: Int32
     public var remote: IPAddress?
     public var local: IPAddress?
-    public var fwmark: UInt32
+    public var fwmark: UInt32 = 0
     /// The device the tunnel is bound to (`dev`), 0 when none.
-    public var underlay: Int32
+    public var underlay: Int32 = 0
+}
 
-    public init(name: String, index: Int32, remote: IPAddress?, local: IPAddress? = nil, fwmark: UInt32 = 0, underlay: Int32 = 0) {
-        self.name = name
-        self.index = index
-        self.remote = remote
-        self.local = local
-        self.fwmark = fwmark
-        self.underlay = underlay
-    }
-
+extension TunnelEndpoints {
     public init(_ link: Link, _ options: GreOptions) {
         self.init(name: link.name, index: link.index, remote: options.remote, local: options.local,
                   fwmark: options.fwmark, underlay: options.underlay)
@@ -40,16 +33,6 @@ public struct RouteHop: Sendable, Equatable {
     public var deviceIndex: Int32
     /// A path MTU the kernel cached for the remote (learnt from ICMP).
     public var cachedPMTU: Int?
-
-    public init(tunnel: String, remote: IPAddress, route: Route, gateway: IPAddress?, device: String, deviceIndex: Int32, cachedPMTU: Int? = nil) {
-        self.tunnel = tunnel
-        self.remote = remote
-        self.route = route
-        self.gateway = gateway
-        self.device = device
-        self.deviceIndex = deviceIndex
-        self.cachedPMTU = cachedPMTU
-    }
 
     /// "198.51.100.2 via default dev gre1": the lookup in iproute2's words.
     var text: String {
@@ -280,33 +263,16 @@ public struct RouteFacts: Sendable {
     public struct Override: Sendable, Equatable {
         public var route: Route
         public var device: String
-
-        public init(route: Route, device: String) {
-            self.route = route
-            self.device = device
-        }
     }
 
     public var tunnel: TunnelEndpoints
     public var tunnelUp: Bool
     public var chain: RouteChain
     /// The `collisions` counter of each tunnel in the chain.
-    public var collisions: [(tunnel: String, count: UInt64)]
-    public var local: LocalAddress
+    public var collisions: [(tunnel: String, count: UInt64)] = []
+    public var local = LocalAddress.any
     /// The device the chain ends on, and the one the tunnel is bound to if any.
-    public var underlays: [(name: String, up: Bool)]
-    public var bypasses: [Bypass]
+    public var underlays: [(name: String, up: Bool)] = []
+    public var bypasses: [Bypass] = []
     public var override: Override?
-
-    public init(tunnel: TunnelEndpoints, tunnelUp: Bool, chain: RouteChain, collisions: [(tunnel: String, count: UInt64)] = [],
-                local: LocalAddress = .any, underlays: [(name: String, up: Bool)] = [], bypasses: [Bypass] = [], override: Override? = nil) {
-        self.tunnel = tunnel
-        self.tunnelUp = tunnelUp
-        self.chain = chain
-        self.collisions = collisions
-        self.local = local
-        self.underlays = underlays
-        self.bypasses = bypasses
-        self.override = override
-    }
 }

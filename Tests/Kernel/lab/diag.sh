@@ -235,3 +235,39 @@ test_ip6gre_sizes_from_its_ipv6_path() {
     diag_in "$A" 0 route t6
     shows "route: OK: t6's remote 2001:db8::2 is reached through va"
 }
+
+# Sends one Cisco-style keepalive from A (198.51.100.1) to B (198.51.100.2) through a raw
+# GRE socket and waits a second for B to reflect it: prints "reflected" or "dropped".
+keepalive_from_a() {
+    in_ns "$A" python3 -c '
+import select, socket, struct, time
+def ip(src, dst, payload):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 255, 47, 0, socket.inet_aton(src), socket.inet_aton(dst))
+    s = sum(struct.unpack("!10H", h))
+    s = (s & 0xFFFF) + (s >> 16)
+    return h[:10] + struct.pack("!H", ~s & 0xFFFF) + h[12:] + payload
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
+s.sendto(struct.pack("!HH", 0, 0x0800) + ip("198.51.100.2", "198.51.100.1", struct.pack("!HH", 0, 0)), ("198.51.100.2", 0))
+deadline = time.monotonic() + 1
+while time.monotonic() < deadline:
+    if select.select([s], [], [], 0.05)[0]:
+        p = s.recv(2048)
+        if p[12:16] == socket.inet_aton("198.51.100.2") and p[20:24] == bytes(4):
+            print("reflected"); break
+else:
+    print("dropped")'
+}
+
+test_keepalive_verdicts_match_what_the_kernel_does() {
+    gre_pair
+    # Each setting alone breaks reflection, as the check says; all together it works.
+    sysctl_in "$B" net.ipv4.conf.gre1.forwarding=1
+    diag_in "$B" 1 keepalive gre1
+    assert_eq "$(keepalive_from_a)" dropped "keepalive with accept_local off"
+    sysctl_in "$B" net.ipv4.conf.gre1.accept_local=1 net.ipv4.conf.all.rp_filter=1
+    diag_in "$B" 1 keepalive gre1
+    assert_eq "$(keepalive_from_a)" dropped "keepalive with strict rp_filter"
+    apply_fixes "$B"
+    diag_in "$B" 0 keepalive gre1
+    assert_eq "$(keepalive_from_a)" reflected "keepalive after the fixes"
+}

@@ -125,7 +125,9 @@ public final class DiagnosticsService {
     /// Looks up a tunnel's remote as the kernel does for the tunnel's packets: from its
     /// local address (when this host has it), with its fwmark, out of its bound device.
     private func resolve(_ tunnel: TunnelEndpoints) throws -> RouteHop {
-        guard let remote = tunnel.remote else { throw DeviceNotFound(tunnel.name) }
+        guard let remote = tunnel.remote else {
+            throw NetlinkError(errno: .invalidArgument, kernelMessage: "\(tunnel.name) has no remote to look up")
+        }
         var lookup = RouteService.Lookup(destination: remote)
         if let local = tunnel.local, try isLocal(local) { lookup.source = local }
         if tunnel.fwmark != 0 { lookup.mark = tunnel.fwmark }
@@ -142,6 +144,7 @@ public final class DiagnosticsService {
     }
 
     private func chain(from tunnel: TunnelEndpoints) throws -> RouteChain {
+        // Read up front, so a failure is reported as such, not as a tunnel that is none.
         _ = try snapshot()
         _ = try addresses()
         return RouteCheck.follow(from: tunnel, resolve: resolve) { (try? self.endpoints(at: $0)) ?? nil }

@@ -33,7 +33,7 @@ enum Batch {
                 if !session.options.force { return status }
             }
         }
-        return status
+        return status == .success ? session.findingStatus : status
     }
 
     private static func report(_ error: any Error, line: Int, text: String) -> ExitStatus {

@@ -24,6 +24,9 @@ struct CommandObject: Sendable {
     let verbs: [Verb]
     /// The verb used when none is given (`gretool link` lists links).
     let defaultVerb: String
+    /// Whether a word that is no verb starts the default verb's words
+    /// (`gretool diag gre1` is `gretool diag all gre1`).
+    var defaultVerbTakesWords = false
 
     /// Resolves a verb as iproute2 does: exact names first, then prefixes in table order.
     func verb(_ word: String) -> Verb? {
@@ -44,6 +47,7 @@ enum CommandTable {
         LinkCommands.object,
         TunnelCommands.object,
         KeepaliveCommands.object,
+        DiagCommands.object,
     ]
 
     static func object(_ word: String) -> CommandObject? {

@@ -40,7 +40,7 @@ public enum Gretool {
             }
             try execute(Array(rest), in: session)
             output.flush()
-            return output.failed ? ExitStatus.failure.rawValue : ExitStatus.success.rawValue
+            return output.failed ? ExitStatus.failure.rawValue : session.findingStatus.rawValue
         } catch {
             output.flush()
             let (message, status) = Failure.describe(error)
@@ -56,10 +56,13 @@ public enum Gretool {
             throw InvalidArgument("unknown object \"\(first)\"; try \"gretool help\"")
         }
         let verbWord = words.count > 1 ? words[1] : object.defaultVerb
-        guard let verb = object.verb(verbWord) else {
+        if let verb = object.verb(verbWord) {
+            try verb.run(session, Array(words.dropFirst(2)))
+        } else if object.defaultVerbTakesWords, let verb = object.verb(object.defaultVerb) {
+            try verb.run(session, Array(words.dropFirst()))
+        } else {
             throw InvalidArgument("unknown verb \"\(verbWord)\" for \(object.name); try \"gretool \(object.name) help\"")
         }
-        try verb.run(session, Array(words.dropFirst(2)))
     }
 
     /// One line on standard error, prefixed with the program's name.

@@ -5,27 +5,14 @@ import Netlink
 import Glibc
 #endif
 
-/// A failed system call, with its errno copied right after the call.
-public struct SystemCallError: Error, Equatable, CustomStringConvertible, Sendable {
-    public let operation: String
-    public let code: Int32
-
-    public init(_ operation: String, code: Int32) {
-        self.operation = operation
-        self.code = code
+extension SystemCallError {
+    /// The errno of the call that just failed, copied before anything else runs.
+    static func last(_ call: String) -> SystemCallError {
+        SystemCallError(call: call, code: errno)
     }
 
-    /// The errno of the call that just failed.
-    static func last(_ operation: String) -> SystemCallError {
-        SystemCallError(operation, code: errno)
-    }
-
+    /// What went wrong, without the call ("Network is unreachable").
     public var reason: String { String(cString: strerror(code)) }
-
-    public var description: String {
-        let text = "\(operation): \(reason)"
-        return code == EPERM || code == EACCES ? text + "; this needs root (CAP_NET_RAW)" : text
-    }
 }
 
 /// A raw IPPROTO_GRE socket. It sends GRE packets whose IP header the kernel adds
@@ -221,7 +208,7 @@ public final class GreSocket {
         if received < 0 {
             let code = errno
             if code == EAGAIN || code == EWOULDBLOCK { return nil }
-            throw SystemCallError("cannot receive GRE packets", code: code)
+            throw SystemCallError(call: "cannot receive GRE packets", code: code)
         }
         var datagram = Datagram(length: received, source: IPAddress(socketAddress: name))
         for message in ControlMessages.parse(UnsafeRawBufferPointer(rebasing: control[..<controlLength])) {

@@ -84,7 +84,7 @@ public enum CommandHook {
                 posix_spawn(&process, "/bin/sh", nil, &attributes, argv, envp)
             }
         }
-        guard status == 0 else { throw SystemCallError("cannot run \"\(command)\"", code: status) }
+        guard status == 0 else { throw SystemCallError(call: "cannot run \"\(command)\"", code: status) }
         return process
     }
 

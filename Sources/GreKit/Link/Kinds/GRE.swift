@@ -504,14 +504,32 @@ public struct GreOptions: LinkKindOptions, Equatable {
 
     // MARK: Derived facts
 
-    /// Bytes the tunnel adds in front of every inner packet, from its actual options.
-    public var overhead: Int {
-        var bytes = (isIPv6 ? 40 : 20) + 4
-        if outputFlags.contains(.key) { bytes += 4 }
-        if outputFlags.contains(.sequence) { bytes += 4 }
-        if outputFlags.contains(.checksum) { bytes += 4 }
-        if isEthernet { bytes += 14 }
-        if isIPv6 && !ipv6Flags.contains(.ignoreEncapLimit) { bytes += 8 }
-        return bytes + encapsulation.overhead
+    /// One item of the per-packet overhead: what it is and how many bytes it takes.
+    public struct OverheadPart: Sendable, Equatable {
+        public let name: String
+        public let bytes: Int
     }
+
+    /// What the tunnel adds in front of every inner packet, item by item, from its
+    /// actual options (what `diag mtu` explains).
+    public var overheadParts: [OverheadPart] {
+        var parts = [OverheadPart(name: isIPv6 ? "outer IPv6" : "outer IPv4", bytes: isIPv6 ? 40 : 20)]
+        if isIPv6 && !ipv6Flags.contains(.ignoreEncapLimit) {
+            parts.append(OverheadPart(name: "encap limit option", bytes: 8))
+        }
+        switch encapsulation.kind {
+        case .none: break
+        case .fou: parts.append(OverheadPart(name: "FOU", bytes: encapsulation.overhead))
+        case .gue: parts.append(OverheadPart(name: "GUE", bytes: encapsulation.overhead))
+        }
+        parts.append(OverheadPart(name: "GRE", bytes: 4))
+        if outputFlags.contains(.key) { parts.append(OverheadPart(name: "key", bytes: 4)) }
+        if outputFlags.contains(.sequence) { parts.append(OverheadPart(name: "seq", bytes: 4)) }
+        if outputFlags.contains(.checksum) { parts.append(OverheadPart(name: "csum", bytes: 4)) }
+        if isEthernet { parts.append(OverheadPart(name: "Ethernet", bytes: 14)) }
+        return parts
+    }
+
+    /// Bytes the tunnel adds in front of every inner packet, from its actual options.
+    public var overhead: Int { overheadParts.reduce(0) { $0 + $1.bytes } }
 }

@@ -26,28 +26,21 @@ public final class GreSocket {
     /// Control messages of the packet being received.
     private let controlBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 8)
 
+    // Once every property is set, a throwing initialiser still runs deinit: it closes
+    // and frees what the initialiser opened.
     public init(family: AddressFamily) throws(SystemCallError) {
         self.family = family
         descriptor = socket(family.socketDomain, rawSocketType, Int32(IPPROTO_GRE))
-        guard descriptor >= 0 else {
-            controlBuffer.deallocate()
-            throw .last("cannot open a raw GRE socket")
-        }
+        guard descriptor >= 0 else { throw .last("cannot open a raw GRE socket") }
         guard family == .inet6 else { return }
-        do {
-            // Destination address, flow label and hop limit of each packet received.
-            try setOption(Int32(IPPROTO_IPV6), IPV6_RECVPKTINFO, 1)
-            try setOption(Int32(IPPROTO_IPV6), Self.ipv6FlowInfo, 1)
-            try setOption(Int32(IPPROTO_IPV6), IPV6_RECVHOPLIMIT, 1)
-        } catch {
-            close(descriptor)
-            controlBuffer.deallocate()
-            throw error
-        }
+        // Destination address, flow label and hop limit of each packet received.
+        try setOption(Int32(IPPROTO_IPV6), IPV6_RECVPKTINFO, 1)
+        try setOption(Int32(IPPROTO_IPV6), Self.ipv6FlowInfo, 1)
+        try setOption(Int32(IPPROTO_IPV6), IPV6_RECVHOPLIMIT, 1)
     }
 
     deinit {
-        close(descriptor)
+        if descriptor >= 0 { close(descriptor) }
         controlBuffer.deallocate()
     }
 
@@ -254,7 +247,7 @@ public final class RawPacketSocket {
         guard descriptor >= 0 else { throw .last("cannot open a raw IP socket") }
     }
 
-    deinit { close(descriptor) }
+    deinit { if descriptor >= 0 { close(descriptor) } }
 
     public func send(_ packet: [UInt8], to destination: IPAddress) throws(SystemCallError) {
         let sent = destination.withSocketAddress { name, length in

@@ -16,16 +16,13 @@ public final class SignalDescriptor {
         sigemptyset(&mask)
         for signal in signals { sigaddset(&mask, signal) }
         guard sigprocmask(SIG_BLOCK, &mask, &previousMask) == 0 else { throw .last("cannot block signals") }
+        // Should signalfd fail, deinit (run once every property is set) unblocks them.
         descriptor = signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
-        guard descriptor >= 0 else {
-            let error = SystemCallError.last("cannot open a signal descriptor")
-            sigprocmask(SIG_SETMASK, &previousMask, nil)
-            throw error
-        }
+        guard descriptor >= 0 else { throw .last("cannot open a signal descriptor") }
     }
 
     deinit {
-        close(descriptor)
+        if descriptor >= 0 { close(descriptor) }
         sigprocmask(SIG_SETMASK, &previousMask, nil)
     }
 

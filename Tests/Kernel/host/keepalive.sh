@@ -87,6 +87,10 @@ test_bad_input_is_refused_before_anything_starts() {
     refuses 2 'keepalive watch: no tunnel given' g "$A" keepalive watch interval 1
     refuses 1 'cannot probe tunnel "gre9": cannot find device "gre9"' g "$A" keepalive probe gre9
     refuses 2 'va is not a GRE tunnel' g "$A" keepalive respond va timeout 1
+    command -v setpriv >/dev/null &&
+        refuses 1 'cannot open a raw GRE socket: Operation not permitted; this needs root \(CAP_NET_RAW\)' \
+            ip netns exec "$A" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+            "$GRETOOL" keepalive watch local 198.51.100.1 remote 198.51.100.2
 }
 
 test_hooks_run_with_the_tunnel_in_their_environment() {

@@ -76,8 +76,12 @@ test_keepalive_routes_withdrawn_when_down_and_restored_exactly() {
     restore_path
     wait_until 5 grep -q '"event":"action".*restored' "$dir/watch" || fail "routes not restored: $(cat "$dir/watch")"
     assert_eq "$(all_routes "$A")" "$before" "routes after the tunnel came back"
+    # Down again, then stopped while down: the routes come back on the way out.
+    cut_path
+    wait_until 5 lines_at_least 2 '"event":"action".*withdrew' "$dir/watch" || fail "not withdrawn again: $(cat "$dir/watch")"
     kill -TERM "$watcher"
     wait "$watcher"; assert_eq "$?" 0 "watch exit status"
+    assert_eq "$(all_routes "$A")" "$before" "routes after the watcher stopped"
     rm -rf "$dir"
 }
 

@@ -185,13 +185,13 @@ _gretool() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    link|tunnel|diag|help)
+    link|tunnel|keepalive|diag|help)
         # Offer subcommand argument completions
         "_gretool_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'link tunnel diag help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'link tunnel keepalive diag help' -- "${cur}"))
         ;;
     esac
 }
@@ -231,6 +231,26 @@ _gretool_tunnel() {
         ;;
     *)
         __gretool_add_completions -W "$(__gretool_custom_complete ---completion tunnel -- positional@1 "${COMP_CWORD}" "$(__gretool_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_gretool_keepalive() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __gretool_offer_flags_options -1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __gretool_add_completions -W 'watch'$'\n''probe'$'\n''respond'
+        return
+        ;;
+    *)
+        __gretool_add_completions -W "$(__gretool_custom_complete ---completion keepalive -- positional@1 "${COMP_CWORD}" "$(__gretool_cursor_index_in_current_word)")"
         return
         ;;
     esac

@@ -46,6 +46,7 @@ enum CommandTable {
     static let objects: [CommandObject] = [
         LinkCommands.object,
         TunnelCommands.object,
+        KeepaliveCommands.object,
         DiagCommands.object,
     ]
 

@@ -51,6 +51,7 @@ enum HelpTree {
             return (try? LinkService(socket: NetlinkSocket()).list().map(\.name)) ?? []
         case "type"?: return LinkKinds.allKinds
         case "mode"?: return Tunnel.modes
+        case "action"?: return KeepaliveWatcher.Action.allCases.map(\.rawValue)
         default: return verb.keywords()
         }
     }
@@ -81,7 +82,7 @@ struct GretoolCommand: ParsableCommand {
         line is wrong and nothing was sent.
         """,
         version: Gretool.version,
-        subcommands: [LinkCommand.self, TunnelCommand.self, DiagCommand.self])
+        subcommands: [LinkCommand.self, TunnelCommand.self, KeepaliveCommand.self, DiagCommand.self])
 
     @Flag(name: [.customShort("j"), .customLong("json", withSingleDash: true)], help: "JSON output (iproute2's keys).")
     var json = false
@@ -139,6 +140,14 @@ struct TunnelCommand: ObjectCommand {
     @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
     @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
               completion: .custom { words, index, prefix in HelpTree.complete(TunnelCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
+    var words: [String] = []
+}
+
+struct KeepaliveCommand: ObjectCommand {
+    static var object: CommandObject { KeepaliveCommands.object }
+    @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
+    @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
+              completion: .custom { words, index, prefix in HelpTree.complete(KeepaliveCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
     var words: [String] = []
 }
 

@@ -1,0 +1,16 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The clocks, in nanoseconds: monotonic for timers and round trips (never jumps),
+/// real time for timestamps people read.
+public enum SystemClock {
+    public static func monotonic() -> Int64 { read(CLOCK_MONOTONIC) }
+    public static func realtime() -> Int64 { read(CLOCK_REALTIME) }
+
+    private static func read(_ clock: clockid_t) -> Int64 {
+        var time = timespec()
+        clock_gettime(clock, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+}

@@ -138,13 +138,6 @@ public struct ProbeResult: Sendable, Equatable {
     }
 }
 
-/// A failed system call outside netlink (the probe's socket).
-public struct SystemCallError: Error, CustomStringConvertible, Sendable {
-    public let call: String
-    public let code: Int32
-    public var description: String { "\(call): \(String(cString: strerror(code)))" }
-}
-
 /// Sends the probes of a search through a tunnel device and reads their fate.
 public struct PathMTUProbe: Sendable {
     public var peer: IPAddress
@@ -163,21 +156,13 @@ public struct PathMTUProbe: Sendable {
         let socket = try ProbeSocket(peer: peer, interfaceIndex: interfaceIndex)
         defer { socket.close() }
         var search = ProbeSearch(floor: peer.family == .inet6 ? 1280 : 68, ceiling: ceiling)
-        let deadline = Clock.milliseconds() + deadlineMilliseconds
-        while search.probes < maxProbes, Clock.milliseconds() < deadline, let size = search.next() {
+        let deadline = SystemClock.milliseconds() + deadlineMilliseconds
+        while search.probes < maxProbes, SystemClock.milliseconds() < deadline, let size = search.next() {
             let port = Self.firstPort &+ UInt16(truncatingIfNeeded: search.probes)
-            let wait = min(probeTimeoutMilliseconds, max(0, deadline - Clock.milliseconds()))
+            let wait = min(probeTimeoutMilliseconds, max(0, deadline - SystemClock.milliseconds()))
             search.record(size, try socket.probe(size: size, port: port, timeoutMilliseconds: wait))
         }
         return search.result(peer: peer)
-    }
-}
-
-enum Clock {
-    static func milliseconds() -> Int {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
     }
 }
 
@@ -195,9 +180,8 @@ final class ProbeSocket {
 
     init(peer: IPAddress, interfaceIndex: Int32) throws {
         self.peer = peer
-        let family = peer.family == .inet6 ? AF_INET6 : AF_INET
-        descriptor = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw SystemCallError(call: "socket", code: errno) }
+        descriptor = socket(peer.family.socketDomain, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw SystemCallError.last("socket") }
         do {
             if peer.family == .inet6 {
                 try set(Int32(IPPROTO_IPV6), IPV6_UNICAST_IF, interfaceIndex, "IPV6_UNICAST_IF")
@@ -220,7 +204,7 @@ final class ProbeSocket {
     private func set(_ level: Int32, _ option: Int32, _ value: Int32, _ name: String) throws {
         var value = value
         guard setsockopt(descriptor, level, option, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
-            throw SystemCallError(call: "setsockopt \(name)", code: errno)
+            throw SystemCallError.last("setsockopt \(name)")
         }
     }
 
@@ -229,7 +213,7 @@ final class ProbeSocket {
         while readError() != nil {}  // errors of earlier probes that came late
         let headers = isIPv6 ? 48 : 28
         let payload = [UInt8](repeating: 0, count: max(0, size - headers))
-        let sent = withSocketAddress(port: port) { address, length in
+        let sent = peer.withSocketAddress(port: port) { address, length in
             payload.withUnsafeBytes { sendto(descriptor, $0.baseAddress, $0.count, 0, address, length) }
         }
         if sent < 0 {
@@ -238,15 +222,15 @@ final class ProbeSocket {
             // A tunnel that is down or has no route to the peer: no size would pass.
             return code == EMSGSIZE ? .tooBig(mtu: nil) : .unreachable("cannot send to \(peer): \(String(cString: strerror(code)))")
         }
-        let deadline = Clock.milliseconds() + timeoutMilliseconds
+        let deadline = SystemClock.milliseconds() + timeoutMilliseconds
         while true {
-            let left = deadline - Clock.milliseconds()
+            let left = deadline - SystemClock.milliseconds()
             if left <= 0 { return .silent }
             var poller = pollfd(fd: descriptor, events: Int16(POLLERR), revents: 0)
             let ready = poll(&poller, 1, Int32(left))
             if ready < 0 {
                 if errno == EINTR { continue }
-                throw SystemCallError(call: "poll", code: errno)
+                throw SystemCallError.last("poll")
             }
             if ready == 0 { return .silent }
             while let (errorPort, outcome) = readError() {
@@ -331,29 +315,6 @@ final class ProbeSocket {
             return .unreachable("ICMP\(error.origin == originICMP6 ? "v6" : "") type \(error.type) code \(error.code) (\(String(cString: strerror(error.errno))))")
         default:
             return .unreachable(String(cString: strerror(error.errno)))
-        }
-    }
-
-    private func withSocketAddress<Result>(port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
-        switch peer {
-        case .v4(let address):
-            var socketAddress = sockaddr_in()
-            socketAddress.sin_family = sa_family_t(AF_INET)
-            socketAddress.sin_port = port.bigEndian
-            socketAddress.sin_addr.s_addr = address.value.bigEndian
-            return withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-        case .v6:
-            var socketAddress = sockaddr_in6()
-            socketAddress.sin6_family = sa_family_t(AF_INET6)
-            socketAddress.sin6_port = port.bigEndian
-            peer.withNetlinkPayload { bytes in
-                withUnsafeMutableBytes(of: &socketAddress.sin6_addr) { $0.copyMemory(from: bytes) }
-            }
-            return withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
         }
     }
 }

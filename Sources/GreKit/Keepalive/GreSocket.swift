@@ -5,16 +5,6 @@ import Netlink
 import Glibc
 #endif
 
-extension SystemCallError {
-    /// The errno of the call that just failed, copied before anything else runs.
-    static func last(_ call: String) -> SystemCallError {
-        SystemCallError(call: call, code: errno)
-    }
-
-    /// What went wrong, without the call ("Network is unreachable").
-    public var reason: String { String(cString: strerror(code)) }
-}
-
 /// A raw IPPROTO_GRE socket. It sends GRE packets whose IP header the kernel adds
 /// (so keepalives leave whatever state the tunnel device is in), and receives every
 /// GRE packet delivered to this host: with its IPv4 header for AF_INET, from the GRE
@@ -258,51 +248,6 @@ public final class RawPacketSocket {
 }
 
 private let rawSocketType = Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-
-extension AddressFamily {
-    var socketDomain: Int32 { self == .inet6 ? AF_INET6 : AF_INET }
-}
-
-extension IPAddress {
-    /// Calls `body` with this address as a sockaddr_in or sockaddr_in6.
-    func withSocketAddress<Result>(port: UInt16 = 0, _ body: (UnsafePointer<sockaddr>, socklen_t) throws -> Result) rethrows -> Result {
-        switch self {
-        case .v4(let address):
-            var name = sockaddr_in()
-            name.sin_family = sa_family_t(AF_INET)
-            name.sin_port = port.bigEndian
-            name.sin_addr = in_addr(s_addr: address.value.bigEndian)
-            return try withUnsafePointer(to: &name) {
-                try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { try body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-        case .v6:
-            var name = sockaddr_in6()
-            name.sin6_family = sa_family_t(AF_INET6)
-            name.sin6_port = port.bigEndian
-            withUnsafeMutableBytes(of: &name.sin6_addr) { storage in
-                withNetlinkPayload { storage.copyMemory(from: $0) }
-            }
-            return try withUnsafePointer(to: &name) {
-                try $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { try body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
-        }
-    }
-
-    /// The address in a sockaddr_in or sockaddr_in6.
-    init?(socketAddress name: sockaddr_storage) {
-        var name = name
-        switch Int32(name.ss_family) {
-        case AF_INET:
-            let address = withUnsafeBytes(of: &name) { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) }
-            self = .v4(IPv4Address(UInt32(bigEndian: address)))
-        case AF_INET6:
-            guard let address = withUnsafeBytes(of: &name, { IPAddress(bytes: UnsafeRawBufferPointer(rebasing: $0[8..<24])) }) else { return nil }
-            self = address
-        default:
-            return nil
-        }
-    }
-}
 
 /// Ancillary data of sendmsg/recvmsg (cmsghdr records), written and read without
 /// the CMSG_* macros Swift cannot import.

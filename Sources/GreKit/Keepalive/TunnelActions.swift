@@ -43,18 +43,7 @@ struct RouteWithdrawalPlan: Equatable {
     }
 }
 
-/// The request that puts back (or deletes) a route as it was dumped. A route on a
-/// nexthop object names only the object: the kernel refuses the object's legs beside it.
 extension Route {
-    var asRequest: Route {
-        guard nexthopID != nil else { return self }
-        var request = self
-        request.gateway = nil
-        request.outputInterface = nil
-        request.nexthops = []
-        return request
-    }
-
     /// Routes on a device before routes via gateways: a gateway must be reachable when
     /// its route is added.
     static func inAddingOrder(_ routes: [Route]) -> [Route] {
@@ -99,7 +88,7 @@ struct TunnelActions {
             var reduced: [Route] = []
             for route in plan.deletions {
                 do {
-                    try routes.delete(route.asRequest)
+                    try routes.delete(route)
                     deleted.append(route)
                 } catch {
                     failures.append("\(route.destination): \(error)")
@@ -138,7 +127,7 @@ struct TunnelActions {
         case .routes(let deleted, let reduced):
             // A route someone put back meanwhile counts as restored.
             for route in Route.inAddingOrder(deleted) {
-                Self.restore(&restored, &failures, route) { try routes.add(route.asRequest) }
+                Self.restore(&restored, &failures, route) { try routes.add(route) }
             }
             for route in reduced {
                 Self.restore(&restored, &failures, route) { try routes.replace(route) }
@@ -149,7 +138,7 @@ struct TunnelActions {
             // Linux brings back the routes of the link's addresses and revives ECMP legs
             // itself: those exist already.
             for route in Route.inAddingOrder(saved) {
-                Self.restore(&restored, &failures, route) { try routes.add(route.asRequest) }
+                Self.restore(&restored, &failures, route) { try routes.add(route) }
             }
             return "set link up, \(Self.routes(restored)) back" + Self.describe(failures: failures, kept: [])
         }

@@ -432,7 +432,7 @@ public struct GreOptions: LinkKindOptions, Equatable {
             describeIPv6(into: &fields)
         } else {
             if tos != 0 {
-                fields.append(Field("tos", .string("0x" + String(tos, radix: 16)), text: tos == 1 ? "tos inherit" : "tos 0x" + String(tos, radix: 16)))
+                fields.append(Field("tos", .string(hexadecimal(tos)), text: tos == 1 ? "tos inherit" : "tos 0x" + String(tos, radix: 16)))
             }
             fields.append(pathMTUDiscovery ? .jsonOnly("pmtudisc", .bool(true)) : Field("pmtudisc", .bool(false), text: "nopmtudisc"))
             if ignoreDF == true { fields.append(.flag("ignore_df", text: "ignore-df")) }
@@ -464,12 +464,12 @@ public struct GreOptions: LinkKindOptions, Equatable {
         if ipv6Flags.contains(.useOriginalTrafficClass) {
             fields.append(.flag("ip6_tnl_f_use_orig_tclass", text: "tclass inherit"))
         } else {
-            fields.append(.string("tclass", hex(UInt64(flowInfo >> 20 & 0xff), digits: 2)))
+            fields.append(.string("tclass", hexadecimal(flowInfo >> 20 & 0xff, digits: 2)))
         }
         if ipv6Flags.contains(.useOriginalFlowLabel) {
             fields.append(.flag("ip6_tnl_f_use_orig_flowlabel", text: "flowlabel inherit"))
         } else {
-            fields.append(.string("flowlabel", hex(UInt64(flowInfo & 0xF_FFFF), digits: 5)))
+            fields.append(.string("flowlabel", hexadecimal(flowInfo & 0xF_FFFF, digits: 5)))
         }
         if ipv6Flags.contains(.receiveDSCPCopy) {
             fields.append(.flag("ip6_tnl_f_rcv_dscp_copy", text: "dscp inherit"))
@@ -497,10 +497,6 @@ public struct GreOptions: LinkKindOptions, Equatable {
         ]), text: text)
     }
 
-    private func hex(_ value: UInt64, digits: Int) -> String {
-        let text = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: max(0, digits - text.count)) + text
-    }
 
     // MARK: Derived facts
 

@@ -7,6 +7,8 @@ import Glibc
 public enum SystemClock {
     public static func monotonic() -> Int64 { read(CLOCK_MONOTONIC) }
     public static func realtime() -> Int64 { read(CLOCK_REALTIME) }
+    /// Monotonic milliseconds, for timeouts counted in them.
+    public static func milliseconds() -> Int { Int(monotonic() / 1_000_000) }
 
     private static func read(_ clock: clockid_t) -> Int64 {
         var time = timespec()

@@ -185,13 +185,13 @@ _gretool() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    address|route|rule|link|tunnel|nexthop|help)
+    address|route|rule|link|tunnel|nexthop|keepalive|diag|help)
         # Offer subcommand argument completions
         "_gretool_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'address route rule link tunnel nexthop help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'address route rule link tunnel nexthop keepalive diag help' -- "${cur}"))
         ;;
     esac
 }
@@ -311,6 +311,46 @@ _gretool_nexthop() {
         ;;
     *)
         __gretool_add_completions -W "$(__gretool_custom_complete ---completion nexthop -- positional@1 "${COMP_CWORD}" "$(__gretool_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_gretool_keepalive() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __gretool_offer_flags_options -1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __gretool_add_completions -W 'watch'$'\n''probe'$'\n''respond'
+        return
+        ;;
+    *)
+        __gretool_add_completions -W "$(__gretool_custom_complete ---completion keepalive -- positional@1 "${COMP_CWORD}" "$(__gretool_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_gretool_diag() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __gretool_offer_flags_options -1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __gretool_add_completions -W 'mtu'$'\n''route'$'\n''keepalive'$'\n''all'
+        return
+        ;;
+    *)
+        __gretool_add_completions -W "$(__gretool_custom_complete ---completion diag -- positional@1 "${COMP_CWORD}" "$(__gretool_cursor_index_in_current_word)")"
         return
         ;;
     esac

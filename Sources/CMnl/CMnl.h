@@ -1,4 +1,5 @@
-// The C surface gretool uses: libmnl and the kernel's rtnetlink uapi.
+// The C surface gretool uses: libmnl and the kernel's rtnetlink uapi, plus the
+// signalfd and socket-filter declarations the keepalive watcher's event loop needs.
 // glibc headers must come before the kernel headers, or clean builds fail on
 // duplicate definitions of struct in6_addr between SwiftGlibc and linux/in6.h.
 #ifndef GRETOOL_CMNL_H
@@ -9,6 +10,7 @@
 #include <netinet/in.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <sys/signalfd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
@@ -19,10 +21,21 @@
 #include <linux/nexthop.h>
 #include <linux/fib_rules.h>
 #include <linux/lwtunnel.h>
+#include <linux/filter.h>
 
 // setns(2) is declared by glibc only under _GNU_SOURCE, which the Swift
 // importer does not define; declare it here with its glibc signature.
 extern int setns(int fd, int nstype);
+
+// sendmmsg(2) and struct mmsghdr, the same: the keepalive watcher sends its
+// keepalives in batches, one system call per wake-up.
+#ifndef __USE_GNU
+struct mmsghdr {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+};
+extern int sendmmsg(int fd, struct mmsghdr *vmessages, unsigned int vlen, int flags);
+#endif
 
 // Values the Swift importer drops: macros defined as expressions.
 static const int cmnl_clone_newnet = 0x40000000;            /* CLONE_NEWNET */

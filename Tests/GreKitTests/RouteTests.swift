@@ -49,6 +49,19 @@ import Testing
         #expect(withMessage(bytes) { $0.attributes(after: rtmsg.self, RouteAttribute.self)[.destination] } == nil)
     }
 
+    @Test func aRouteOnANexthopObjectNamesOnlyTheObject() throws {
+        // Dumps report the object's gateway and device too; the kernel refuses them beside RTA_NH_ID.
+        var route = Route(destination: try IPPrefix(parsing: "10.7.0.0/16"))
+        route.nexthopID = 8
+        route.gateway = IPAddress("10.0.0.2")
+        route.outputInterface = 4
+        let (bytes, decoded) = try roundTrip(route)
+        #expect(decoded?.nexthopID == 8)
+        #expect(decoded?.gateway == nil && decoded?.outputInterface == nil)
+        let types = withMessage(bytes) { $0.attributes(after: rtmsg.self, RouteAttribute.self).map(\.rawType) }
+        #expect(!types.contains(RouteAttribute.gateway.rawValue) && !types.contains(RouteAttribute.outputInterface.rawValue))
+    }
+
     @Test func ipv4RoutesViaIPv6GatewaysUseRTAVia() throws {
         var route = Route(destination: try IPPrefix(parsing: "198.51.100.0/24"))
         route.gateway = IPAddress("2001:db8::1")

@@ -10,7 +10,8 @@
 
 : "${GRETOOL:?GRETOOL must name the gretool binary}"
 
-# gretool and ip in namespace $1.
+# gretool and ip in namespace $1. Run gretool in the background as
+# "$GRETOOL" -n NS ... & (not g ... &): then $! is gretool itself, which signals must reach.
 g() { local ns=$1; shift; "$GRETOOL" -n "$ns" "$@"; }
 ipn() { local ns=$1; shift; ip -n "$ns" "$@"; }
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }

@@ -199,9 +199,9 @@ while IFS= read -r line; do
         "LAB DONE"*) echo "${line#LAB }" ;;
         "GUEST-EXIT"*) ((${#command[@]})) || echo "$line" ;;
         "    "* | "LAB "*) echo "$line" ;;
-        # Kernel messages ("[    5.7] ...") are noise here; the console log keeps them.
-        "["*) ;;
-        *) if ((${#command[@]})); then echo "$line"; fi ;;
+        *)
+            # Kernel messages ("[    5.712345] ...") are noise here; the console log keeps them.
+            if ((${#command[@]})) && ! [[ $line =~ ^\[\ *[0-9]+\.[0-9]+\] ]]; then echo "$line"; fi ;;
     esac
 done < <(tail -n +1 -f --pid="$qemu_pid" "$console")
 wait "$qemu_pid" || true

@@ -52,7 +52,7 @@ enum Batch {
             }
         }
         if let failure = try settle(session) { return report(failure) }
-        return status
+        return status == .success ? session.findingStatus : status
     }
 
     /// Sends what is queued; in stop mode, the failure that ends the batch, if any.

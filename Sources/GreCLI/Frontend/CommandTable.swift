@@ -25,14 +25,18 @@ struct Verb: Sendable {
 final class ResolvedCommand {
     let object: String
     let verb: String?
+    /// How many words come before the verb's own: 2, or 1 when the second word was
+    /// already the default verb's.
+    let leadingWords: Int
     let pipelined: Bool
     let run: @Sendable (Session, [String]) throws -> Void
 
-    init(object: String, verb: String?, pipelined: Bool, run: @escaping @Sendable (Session, [String]) throws -> Void) {
+    init(object: String, verb: String?, leadingWords: Int, resolved: Verb) {
         self.object = object
         self.verb = verb
-        self.pipelined = pipelined
-        self.run = run
+        self.leadingWords = leadingWords
+        pipelined = resolved.pipelined
+        run = resolved.run
     }
 }
 
@@ -45,6 +49,9 @@ struct CommandObject: Sendable {
     let verbs: [Verb]
     /// The verb used when none is given (`gretool link` lists links).
     let defaultVerb: String
+    /// Whether a word that is no verb starts the default verb's words
+    /// (`gretool diag gre1` is `gretool diag all gre1`).
+    var defaultVerbTakesWords = false
 
     /// Resolves a verb as iproute2 does: exact names first, then prefixes in table order.
     func verb(_ word: String) -> Verb? {
@@ -69,6 +76,8 @@ enum CommandTable {
         LinkCommands.object,
         TunnelCommands.object,
         NexthopCommands.object,
+        KeepaliveCommands.object,
+        DiagCommands.object,
     ]
 
     static func object(_ word: String) -> CommandObject? {

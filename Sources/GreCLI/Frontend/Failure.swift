@@ -29,6 +29,10 @@ enum Failure {
                 message += "; " + hint
             }
             return (message, .failure)
+        case let error as SystemCallError:
+            // Raw sockets (keepalives) need CAP_NET_RAW.
+            let needsRoot = error.code == Errno.notPermitted.rawValue || error.code == Errno.permissionDenied.rawValue
+            return (error.description + (needsRoot ? "; this needs root (CAP_NET_RAW)" : ""), .failure)
         case let error as CommandFailure:
             return (error.message, error.status)
         case let error as ActionFailure:

@@ -40,7 +40,7 @@ public enum Gretool {
             }
             try execute(Array(rest), in: session)
             output.flush()
-            return output.failed ? ExitStatus.failure.rawValue : ExitStatus.success.rawValue
+            return output.failed ? ExitStatus.failure.rawValue : session.findingStatus.rawValue
         } catch {
             output.flush()
             let (message, status) = Failure.describe(error)
@@ -54,7 +54,7 @@ public enum Gretool {
         let command = try resolve(words, session)
         // In a batch, queued changes reach the kernel before anything else runs.
         if !command.pipelined { try session.settle() }
-        try command.run(session, Array(words.dropFirst(2)))
+        try command.run(session, Array(words.dropFirst(command.leadingWords)))
     }
 
     /// What the first two words name. A batch repeats the same two words line after
@@ -67,10 +67,15 @@ public enum Gretool {
             throw InvalidArgument("unknown object \"\(first)\"; try \"gretool help\"")
         }
         let verbWord = second ?? object.defaultVerb
-        guard let verb = object.verb(verbWord) else {
+        let command: ResolvedCommand
+        if let verb = object.verb(verbWord) {
+            command = ResolvedCommand(object: first, verb: second, leadingWords: 2, resolved: verb)
+        } else if object.defaultVerbTakesWords, let verb = object.verb(object.defaultVerb) {
+            // The word is the default verb's first.
+            command = ResolvedCommand(object: first, verb: second, leadingWords: 1, resolved: verb)
+        } else {
             throw InvalidArgument("unknown verb \"\(verbWord)\" for \(object.name); try \"gretool \(object.name) help\"")
         }
-        let command = ResolvedCommand(object: first, verb: second, pipelined: verb.pipelined, run: verb.run)
         session.lastCommand = command
         return command
     }

@@ -6,6 +6,8 @@ final class Session {
     let output: OutputBuffer
     private var openSocket: NetlinkSocket?
     private var openLinks: LinkService?
+    /// The exit status when every command ran: failure once a check found a problem (diag).
+    private(set) var findingStatus = ExitStatus.success
 
     init(options: GlobalOptions, output: OutputBuffer) {
         self.options = options
@@ -53,6 +55,11 @@ final class Session {
     /// One link dump, for showing device names.
     func deviceNames() throws -> DeviceNames {
         DeviceNames(LinkSnapshot(try attempt("list links") { try links().list() }))
+    }
+
+    /// Marks the run as having found a problem: it exits 1 though every command ran.
+    func foundProblem() {
+        findingStatus = .failure
     }
 
     /// Starts JSON output when -j is on: the caller writes one array element per object.

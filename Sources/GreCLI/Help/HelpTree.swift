@@ -54,6 +54,7 @@ enum HelpTree {
         case "table"?, "lookup"?: return RouteNames.tables.names
         case "proto"?, "protocol"?: return RouteNames.protocols.names
         case "scope"?: return RouteNames.scopes.names
+        case "action"?: return KeepaliveWatcher.Action.allCases.map(\.rawValue)
         default: return verb.keywords()
         }
     }
@@ -80,10 +81,12 @@ struct GretoolCommand: ParsableCommand {
         and most keywords may be abbreviated ("gretool l sh" is "gretool link show").
 
         Exit status: 0 success; 1 the kernel refused or something failed at run time
-        (missing device, no permission); 2 the command line is wrong and nothing was sent.
+        (missing device, no permission), or a diag check found a problem; 2 the command
+        line is wrong and nothing was sent.
         """,
         version: Gretool.version,
-        subcommands: [AddressCommand.self, RouteCommand.self, RuleCommand.self, LinkCommand.self, TunnelCommand.self, NexthopCommand.self])
+        subcommands: [AddressCommand.self, RouteCommand.self, RuleCommand.self, LinkCommand.self, TunnelCommand.self,
+                      NexthopCommand.self, KeepaliveCommand.self, DiagCommand.self])
 
     @Flag(name: [.customShort("j"), .customLong("json", withSingleDash: true)], help: "JSON output (iproute2's keys).")
     var json = false
@@ -177,5 +180,21 @@ struct NexthopCommand: ObjectCommand {
     @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
     @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
               completion: .custom { words, index, prefix in HelpTree.complete(NexthopCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
+    var words: [String] = []
+}
+
+struct KeepaliveCommand: ObjectCommand {
+    static var object: CommandObject { KeepaliveCommands.object }
+    @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
+    @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
+              completion: .custom { words, index, prefix in HelpTree.complete(KeepaliveCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
+    var words: [String] = []
+}
+
+struct DiagCommand: ObjectCommand {
+    static var object: CommandObject { DiagCommands.object }
+    @Argument(help: "The verb, or the tunnel to run every check on.", completion: .list(verbs())) var verb: String?
+    @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
+              completion: .custom { words, index, prefix in HelpTree.complete(DiagCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
     var words: [String] = []
 }

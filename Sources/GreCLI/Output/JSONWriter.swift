@@ -87,6 +87,12 @@ public struct JSONWriter {
         if quoted { output.write(UInt8(ascii: "\"")) }
     }
 
+    /// A number with a fixed count of decimals: `value` / 10^`fractionDigits`.
+    public mutating func decimal(_ value: Int64, fractionDigits: Int) {
+        endOfRecord()
+        output.write(String(decimal: value, fractionDigits: fractionDigits))
+    }
+
     public mutating func bool(_ value: Bool) {
         endOfRecord()
         output.write(value ? "true" : "false")
@@ -126,5 +132,17 @@ public struct JSONWriter {
             }
         }
         output.write(UInt8(ascii: "\""))
+    }
+}
+
+extension String {
+    /// "0.412" for (412, 3): a fixed-point number as text, without floating point.
+    init(decimal value: Int64, fractionDigits: Int) {
+        var scale: Int64 = 1
+        for _ in 0..<fractionDigits { scale *= 10 }
+        let magnitude = value.magnitude
+        let fraction = String(magnitude % UInt64(scale))
+        self = (value < 0 ? "-" : "") + String(magnitude / UInt64(scale))
+        if fractionDigits > 0 { self += "." + String(repeating: "0", count: fractionDigits - fraction.count) + fraction }
     }
 }

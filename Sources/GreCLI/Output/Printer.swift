@@ -24,4 +24,17 @@ enum Printer {
             }
         }
     }
+
+    /// Prints one object: a JSON object rather than an array of one.
+    static func print(one fields: [Field], session: Session) {
+        guard session.options.json else {
+            print([fields], session: session) { $0 }
+            return
+        }
+        var writer = session.jsonWriter()
+        writer.beginObject()
+        FieldRenderer.json(fields, into: &writer)
+        writer.endObject()
+        writer.finish()
+    }
 }

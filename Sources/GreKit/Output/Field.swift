@@ -55,7 +55,13 @@ public struct Field: Sendable, Equatable {
 
     /// "key 0x1c" in text and JSON alike, as iproute2's print_0xhex.
     public static func hex(_ key: String, _ value: some BinaryInteger, label: String? = nil) -> Field {
-        let text = "0x" + String(value, radix: 16)
+        let text = hexadecimal(value)
         return Field(key, .string(text), text: "\(label ?? key) \(text)")
     }
+}
+
+/// "0x1c", zero-padded to `digits` hex digits ("0x%0*x").
+public func hexadecimal(_ value: some BinaryInteger, digits: Int = 0) -> String {
+    let text = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, digits - text.count)) + text
 }

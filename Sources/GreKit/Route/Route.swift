@@ -146,7 +146,18 @@ public struct Route: Sendable, Equatable {
         if let source { try route.put(.source, source.address) }
         if let priority { try route.put(.priority, priority) }
         if let preferredSource { try route.put(.preferredSource, preferredSource) }
-        if let nexthopID { try route.put(.nexthopID, nexthopID) }
+        if let nexthopID {
+            // A route on a nexthop object names only the object: dumps also report the
+            // object's gateway and device, which the kernel refuses beside it.
+            try route.put(.nexthopID, nexthopID)
+        } else {
+            try encodeNexthops(route)
+        }
+        if !metrics.isEmpty { try route.nest(.metrics, RouteMetric.self) { try metrics.encode($0) } }
+        if let preference { try route.put(.preference, preference) }
+    }
+
+    private func encodeNexthops(_ route: AttributeWriter<RouteAttribute>) throws {
         if let gateway { try putGateway(gateway, into: route) }
         if let outputInterface { try route.put(.outputInterface, UInt32(bitPattern: outputInterface)) }
         if !nexthops.isEmpty {
@@ -162,8 +173,6 @@ public struct Route: Sendable, Equatable {
                 }
             }
         }
-        if !metrics.isEmpty { try route.nest(.metrics, RouteMetric.self) { try metrics.encode($0) } }
-        if let preference { try route.put(.preference, preference) }
     }
 
     /// Of the flags a dump reports (dead, linkdown, offload, ...), a request may carry

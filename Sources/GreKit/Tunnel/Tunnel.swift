@@ -111,21 +111,21 @@ public enum Tunnel {
             if options.ipv6Flags.contains(.useOriginalTrafficClass) {
                 fields.append(Field("ip6_tnl_f_use_orig_tclass", .null, text: "tclass inherit"))
             } else {
-                fields.append(.string("tclass", hex(options.flowInfo >> 20 & 0xff, digits: 2)))
+                fields.append(.string("tclass", hexadecimal(options.flowInfo >> 20 & 0xff, digits: 2)))
             }
             if options.ipv6Flags.contains(.useOriginalFlowLabel) {
                 fields.append(Field("ip6_tnl_f_use_orig_flowlabel", .null, text: "flowlabel inherit"))
             } else {
-                fields.append(.string("flowlabel", hex(options.flowInfo & 0xF_FFFF, digits: 5)))
+                fields.append(.string("flowlabel", hexadecimal(options.flowInfo & 0xF_FFFF, digits: 5)))
             }
-            let flowInfo = hex(options.flowInfo, digits: 8)
+            let flowInfo = hexadecimal(options.flowInfo, digits: 8)
             fields.append(Field("flowinfo", .string(flowInfo), text: "(flowinfo \(flowInfo))"))
         } else {
             fields.append(options.ttl == 0 ? .textOnly("ttl inherit") : .unsigned("ttl", options.ttl))
             if options.tos == 1 {
                 fields.append(.textOnly("tos inherit"))
             } else if options.tos != 0 {
-                fields.append(.string("tos", "0x" + String(options.tos, radix: 16)))
+                fields.append(.string("tos", hexadecimal(options.tos)))
             }
             if !options.pathMTUDiscovery { fields.append(Field("nopmtudisc", .null, text: "nopmtudisc")) }
         }
@@ -148,8 +148,4 @@ public enum Tunnel {
         return fields
     }
 
-    private static func hex(_ value: UInt32, digits: Int) -> String {
-        let text = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: max(0, digits - text.count)) + text
-    }
 }

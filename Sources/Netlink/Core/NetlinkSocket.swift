@@ -191,4 +191,37 @@ public final class NetlinkSocket {
 
     /// The underlying file descriptor (for poll-based event loops).
     public var fileDescriptor: Int32 { mnl_socket_get_fd(handle) }
+
+    // MARK: Notifications
+
+    /// Joins rtnetlink multicast groups (RTNLGRP_*: 1 is links) so the kernel sends
+    /// this socket a message for every change of what they cover. Use a socket of its
+    /// own for them: requests skip messages that are not their replies.
+    public func subscribe(groups: [UInt32]) throws {
+        for group in groups {
+            var value = group
+            guard mnl_socket_setsockopt(handle, Int32(NETLINK_ADD_MEMBERSHIP), &value, socklen_t(MemoryLayout<UInt32>.size)) == 0 else {
+                throw NetlinkError.lastSystemError()
+            }
+        }
+    }
+
+    /// Hands every notification already queued to `each`, without waiting. Throws
+    /// `NetlinkError(errno: .noBufferSpace)` when the kernel dropped some because the
+    /// socket was full: the caller's view is stale and should be read again.
+    public func receiveQueued(_ each: (NetlinkMessage) throws -> Void) throws {
+        while true {
+            let received = recv(fileDescriptor, receiveBuffer.baseAddress, receiveBuffer.count, Int32(MSG_DONTWAIT))
+            if received < 0 {
+                let error = NetlinkError.lastSystemError()
+                switch error.errno {
+                case .interrupted: continue
+                case .resourceTemporarilyUnavailable: return
+                default: throw error
+                }
+            }
+            let datagram = UnsafeRawBufferPointer(rebasing: receiveBuffer[..<received])
+            for message in MessageSequence(buffer: datagram) { try each(message) }
+        }
+    }
 }

@@ -85,3 +85,16 @@ test_same_options_as_iproute2() {
     fi
     echo "$n option sets match"
 }
+
+# Issue 3's grammar puts `mtu N` among the GRE words; iproute2 wants generic words
+# before `type`. gretool takes both; the result equals iproute2's.
+test_generic_words_after_gre_options() {
+    read -r A B < <(make_namespaces a b)
+    ip -n "$A" link add t1 mtu 1400 type gre remote 198.51.100.2 key 3
+    ok g "$B" link add t1 type gre remote 198.51.100.2 key 3 mtu 1400
+    assert_eq "$(ip_gre_options "$B" t1)" "$(ip_gre_options "$A" t1)" "mtu after the GRE words"
+    ip -n "$A" link add t2 txqueuelen 77 type gretap remote 198.51.100.3
+    ok g "$B" link add t2 type gretap remote 198.51.100.3 txqueuelen 77 up
+    assert_eq "$(json_get "$B" t2 .txqlen)" 77 "txqueuelen after the GRE words"
+    assert_eq "$(json_get "$B" t2 '.flags | index("UP") != null')" true "up after the GRE words"
+}

@@ -432,7 +432,7 @@ public struct GreOptions: LinkKindOptions, Equatable {
             describeIPv6(into: &fields)
         } else {
             if tos != 0 {
-                fields.append(Field("tos", .string("0x" + String(tos, radix: 16)), text: tos == 1 ? "tos inherit" : "tos 0x" + String(tos, radix: 16)))
+                fields.append(Field("tos", .string(hexadecimal(tos)), text: tos == 1 ? "tos inherit" : "tos 0x" + String(tos, radix: 16)))
             }
             fields.append(pathMTUDiscovery ? .jsonOnly("pmtudisc", .bool(true)) : Field("pmtudisc", .bool(false), text: "nopmtudisc"))
             if ignoreDF == true { fields.append(.flag("ignore_df", text: "ignore-df")) }
@@ -464,12 +464,12 @@ public struct GreOptions: LinkKindOptions, Equatable {
         if ipv6Flags.contains(.useOriginalTrafficClass) {
             fields.append(.flag("ip6_tnl_f_use_orig_tclass", text: "tclass inherit"))
         } else {
-            fields.append(.string("tclass", hex(UInt64(flowInfo >> 20 & 0xff), digits: 2)))
+            fields.append(.string("tclass", hexadecimal(flowInfo >> 20 & 0xff, digits: 2)))
         }
         if ipv6Flags.contains(.useOriginalFlowLabel) {
             fields.append(.flag("ip6_tnl_f_use_orig_flowlabel", text: "flowlabel inherit"))
         } else {
-            fields.append(.string("flowlabel", hex(UInt64(flowInfo & 0xF_FFFF), digits: 5)))
+            fields.append(.string("flowlabel", hexadecimal(flowInfo & 0xF_FFFF, digits: 5)))
         }
         if ipv6Flags.contains(.receiveDSCPCopy) {
             fields.append(.flag("ip6_tnl_f_rcv_dscp_copy", text: "dscp inherit"))
@@ -497,21 +497,35 @@ public struct GreOptions: LinkKindOptions, Equatable {
         ]), text: text)
     }
 
-    private func hex(_ value: UInt64, digits: Int) -> String {
-        let text = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: max(0, digits - text.count)) + text
-    }
 
     // MARK: Derived facts
 
-    /// Bytes the tunnel adds in front of every inner packet, from its actual options.
-    public var overhead: Int {
-        var bytes = (isIPv6 ? 40 : 20) + 4
-        if outputFlags.contains(.key) { bytes += 4 }
-        if outputFlags.contains(.sequence) { bytes += 4 }
-        if outputFlags.contains(.checksum) { bytes += 4 }
-        if isEthernet { bytes += 14 }
-        if isIPv6 && !ipv6Flags.contains(.ignoreEncapLimit) { bytes += 8 }
-        return bytes + encapsulation.overhead
+    /// One item of the per-packet overhead: what it is and how many bytes it takes.
+    public struct OverheadPart: Sendable, Equatable {
+        public let name: String
+        public let bytes: Int
     }
+
+    /// What the tunnel adds in front of every inner packet, item by item, from its
+    /// actual options (what `diag mtu` explains).
+    public var overheadParts: [OverheadPart] {
+        var parts = [OverheadPart(name: isIPv6 ? "outer IPv6" : "outer IPv4", bytes: isIPv6 ? 40 : 20)]
+        if isIPv6 && !ipv6Flags.contains(.ignoreEncapLimit) {
+            parts.append(OverheadPart(name: "encap limit option", bytes: 8))
+        }
+        switch encapsulation.kind {
+        case .none: break
+        case .fou: parts.append(OverheadPart(name: "FOU", bytes: encapsulation.overhead))
+        case .gue: parts.append(OverheadPart(name: "GUE", bytes: encapsulation.overhead))
+        }
+        parts.append(OverheadPart(name: "GRE", bytes: 4))
+        if outputFlags.contains(.key) { parts.append(OverheadPart(name: "key", bytes: 4)) }
+        if outputFlags.contains(.sequence) { parts.append(OverheadPart(name: "seq", bytes: 4)) }
+        if outputFlags.contains(.checksum) { parts.append(OverheadPart(name: "csum", bytes: 4)) }
+        if isEthernet { parts.append(OverheadPart(name: "Ethernet", bytes: 14)) }
+        return parts
+    }
+
+    /// Bytes the tunnel adds in front of every inner packet, from its actual options.
+    public var overhead: Int { overheadParts.reduce(0) { $0 + $1.bytes } }
 }

@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// `diag keepalive`: will this host reflect a peer's keepalives on the tunnel, and can it
+// send its own? A Cisco-style keepalive arrives as an inner packet from this host's own
+// address to the peer: the host must forward it back out (see LAB.md for the measurements).
+
+/// Kernel settings under /proc/sys, read directly. /proc/sys/net shows the network
+/// namespace of the reading thread, so after `-n NETNS` (setns) it shows that namespace's.
+public struct SystemControls: Sendable {
+    public var root: String
+
+    public init(root: String = "/proc/sys") { self.root = root }
+
+    /// An integer setting such as ["net", "ipv4", "conf", "gre1", "rp_filter"]; nil when
+    /// it does not exist or cannot be read.
+    public func integer(_ components: [String]) -> Int? {
+        let path = ([root] + components).joined(separator: "/")
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        let text = buffer[..<count].prefix { $0 != UInt8(ascii: "\n") }
+        return Int(String(decoding: text, as: UTF8.self).trimmingBlanks())
+    }
+
+    /// The sysctl(8) name of a setting: dots separate, so dots in a device name become slashes.
+    public static func name(_ components: [String]) -> String {
+        components.map { $0.replacing(".", with: "/") }.joined(separator: ".")
+    }
+}
+
+extension String {
+    func trimmingBlanks() -> String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}
+
+/// The settings that decide whether a peer's keepalives come back, for one GRE device.
+public struct KeepaliveControls: Sendable {
+    /// A setting the kernel takes as the larger of conf.all and conf.<device>.
+    public struct Pair: Sendable {
+        public var all: Int?
+        public var device: Int?
+
+        public var effective: Int? { all.flatMap { all in device.map { max(all, $0) } } }
+    }
+
+    /// IPv4 tunnels: conf.<dev>.forwarding decides (ip_forward=1 sets it on every device).
+    /// IPv6 tunnels: conf.all.forwarding decides; IPv6 has no accept_local or rp_filter.
+    public var forwarding: Int?
+    /// The settings shown beside `forwarding`.
+    public var forwardingSources: [(name: String, value: Int?)]
+    public var acceptLocal: Pair?
+    public var reversePathFilter: Pair?
+}
+
+extension KeepaliveControls {
+    /// Reads them for `device`, of an IPv6 tunnel or not.
+    public init(device: String, ipv6: Bool, from controls: SystemControls) {
+        if ipv6 {
+            let all = controls.integer(["net", "ipv6", "conf", "all", "forwarding"])
+            forwarding = all
+            forwardingSources = [("all", all), (device, controls.integer(["net", "ipv6", "conf", device, "forwarding"]))]
+        } else {
+            let conf = ["net", "ipv4", "conf"]
+            forwarding = controls.integer(conf + [device, "forwarding"])
+            forwardingSources = [(device, forwarding), ("ip_forward", controls.integer(["net", "ipv4", "ip_forward"]))]
+            acceptLocal = Pair(all: controls.integer(conf + ["all", "accept_local"]), device: controls.integer(conf + [device, "accept_local"]))
+            reversePathFilter = Pair(all: controls.integer(conf + ["all", "rp_filter"]), device: controls.integer(conf + [device, "rp_filter"]))
+        }
+    }
+}
+
+/// What `diag keepalive` knows about a tunnel.
+public struct KeepaliveFacts: Sendable {
+    public var tunnel: String
+    public var options: GreOptions
+    public var up: Bool
+    /// The tunnel's own addresses of the family keepalives use (IPv4 for gre).
+    public var addresses: [IPPrefix]
+    public var controls: KeepaliveControls
+}
+
+public enum KeepaliveCheck {
+    public static func report(_ facts: KeepaliveFacts) -> CheckReport {
+        let name = facts.tunnel
+        let controls = facts.controls
+        let ipv6 = facts.options.isIPv6
+        let family = ipv6 ? "ipv6" : "ipv4"
+        let conf = ["net", family, "conf"]
+        var report = CheckReport(check: "keepalive", tunnel: name, summaryWhenOK: "")
+        func show(_ value: Int?) -> String { value.map(String.init) ?? "?" }
+        func json(_ value: Int?) -> Field.Value { value.map { .unsigned(UInt64($0)) } ?? .null }
+        func sysctl(_ scope: String, _ setting: String, _ value: Int) -> String {
+            "sysctl -w \(SystemControls.name(conf + [scope, setting]))=\(value)"
+        }
+        func unreadable(_ setting: String) -> Finding {
+            Finding(.warning, "cannot read \(SystemControls.name(conf + [name, setting])) (does \(name) exist in this namespace?)")
+        }
+
+        report.numbers.append(Field("forwarding", .object([.jsonOnly("effective", json(controls.forwarding))]
+                + controls.forwardingSources.map { .jsonOnly($0.name, json($0.value)) }),
+            text: "forwarding \(show(controls.forwarding)) (" + controls.forwardingSources.map { "\($0.name) \(show($0.value))" }.joined(separator: ", ") + ")"))
+        switch controls.forwarding {
+        case nil: report.findings.append(unreadable("forwarding"))
+        case 0?:
+            let scope = ipv6 ? "all" : name
+            report.findings.append(Finding(.problem, "\(name) drops its peer's keepalives: forwarding is off\(ipv6 ? "" : " on \(name)") (they must be forwarded back)",
+                                           fixes: [sysctl(scope, "forwarding", 1)]))
+        default: break
+        }
+        // Settings the kernel takes as max(all, device): a bad value is fixed on the device.
+        func check(_ setting: String, _ pair: KeepaliveControls.Pair?, isBad: (Int) -> Bool, _ problem: String, fix: Int) {
+            guard let pair else { return }
+            let effective = pair.effective
+            report.numbers.append(Field(setting, .object([.jsonOnly("effective", json(effective)), .jsonOnly("all", json(pair.all)), .jsonOnly(name, json(pair.device))]),
+                                        text: "\(setting) \(show(effective)) = max(all \(show(pair.all)), \(name) \(show(pair.device)))"))
+            if let effective {
+                if isBad(effective) { report.findings.append(Finding(.problem, "\(name) drops its peer's keepalives: " + problem, fixes: [sysctl(name, setting, fix)])) }
+            } else {
+                report.findings.append(unreadable(setting))
+            }
+        }
+        check("accept_local", controls.acceptLocal, isBad: { $0 == 0 },
+              "accept_local is off (they come from this host's own address, a martian source)", fix: 1)
+        // 2 on the device passes whatever conf.all says.
+        check("rp_filter", controls.reversePathFilter, isBad: { $0 == 1 },
+              "rp_filter is strict (1); loose (2) or off (0) lets them pass", fix: 2)
+
+        let remote = facts.options.remote
+        report.numbers.append(Field("remote", remote.map { .string($0.description) } ?? .null, text: "remote \(remote?.description ?? "any")"))
+        report.numbers.append(Field("addresses", .array(facts.addresses.map { .string($0.description) }),
+                                    text: "addresses " + (facts.addresses.isEmpty ? "none" : facts.addresses.map(\.description).joined(separator: " "))))
+        if remote == nil {
+            report.findings.append(Finding(.problem, "\(name) has no remote: keepalives have nowhere to go",
+                                           fixes: ["gretool tunnel change \(name) remote ADDRESS"]))
+        }
+        if facts.addresses.isEmpty {
+            report.findings.append(Finding(.warning, "\(name) has no \(ipv6 ? "IPv6" : "IPv4") address: nothing is routed over it",
+                                           fixes: ["gretool addr add ADDRESS/PREFIX dev \(name)"]))
+        }
+        if !facts.up {
+            report.findings.append(Finding(.problem, "\(name) is down: it neither receives nor sends keepalives", fixes: ["gretool link set \(name) up"]))
+        }
+        if facts.options.isEthernet {
+            report.findings.append(Finding(.warning, "keepalives are for gre and ip6gre tunnels: \(facts.options.kind) carries Ethernet frames"))
+        }
+        report.summaryWhenOK = "\(name) reflects its peer's keepalives and can send its own"
+        return report
+    }
+}

@@ -1,0 +1,180 @@
+// `diag mtu`: is the tunnel's MTU what its path carries? Pure arithmetic over facts
+// the diagnostics service gathers (the route to the remote, the tunnel's options),
+// so every verdict can be tested without a kernel.
+
+/// Where the tunnel's own packets go toward its remote, as a route lookup reports it.
+public struct UnderlayPath: Sendable, Equatable {
+    public var device: String
+    public var deviceMTU: Int
+    /// The mtu metric of the route that matched ("ip route add ... mtu 1400").
+    public var routeMTU: Int?
+    /// A path MTU the kernel learnt from ICMP (frag-needed, packet too big) and cached.
+    public var cachedPMTU: Int?
+
+    /// What the path carries: the smallest of what is known.
+    public var mtu: Int { min(deviceMTU, routeMTU ?? .max, cachedPMTU ?? .max) }
+}
+
+/// GRE over IPsec: ESP around every tunnel packet.
+///
+/// ESP's size depends on the cipher. The estimate assumes AES-CBC with HMAC-SHA-256-128
+/// (RFC 4303/3602/4868): ESP header 8 (SPI, sequence), IV 16, the encrypted part padded
+/// to the 16-byte block with its 2 trailer bytes (pad length, next header), ICV 16. AES-GCM
+/// (8-byte IV, 4-byte alignment) needs up to 20 bytes less, so the estimate is safe for
+/// both. Tunnel mode adds a new outer IP header; NAT traversal a UDP header (8).
+public struct IPsecEncapsulation: Sendable, Equatable {
+    public enum Mode: String, Sendable, CaseIterable { case transport, tunnel }
+
+    public var mode: Mode
+    public var natTraversal = false
+
+    static let espHeader = 8, initializationVector = 16, block = 16, trailer = 2, integrityCheck = 16, udpHeader = 8
+
+    /// The largest inner packet that fits in `pathMTU` bytes once the tunnel (which adds
+    /// `tunnelOverhead`, `outerHeader` of it its outer IP header) and ESP have wrapped it.
+    public func largestInnerPacket(pathMTU: Int, tunnelOverhead: Int, outerHeader: Int) -> Int {
+        // Transport mode encrypts what follows the tunnel's outer header; tunnel mode
+        // encrypts the whole tunnel packet and puts a new header of the same family in front.
+        let fixed = outerHeader + (natTraversal ? Self.udpHeader : 0)
+            + Self.espHeader + Self.initializationVector + Self.integrityCheck
+        let encrypted = (pathMTU - fixed) / Self.block * Self.block
+        let wrapped = mode == .tunnel ? tunnelOverhead : tunnelOverhead - outerHeader
+        return encrypted - Self.trailer - wrapped
+    }
+
+    /// The bytes ESP takes at this size, item by item; padding includes the block rounding.
+    func parts(total: Int, outerHeader: Int) -> [GreOptions.OverheadPart] {
+        var parts: [GreOptions.OverheadPart] = []
+        if mode == .tunnel { parts.append(.init(name: outerHeader == 40 ? "outer IPv6" : "outer IPv4", bytes: outerHeader)) }
+        if natTraversal { parts.append(.init(name: "UDP", bytes: Self.udpHeader)) }
+        parts += [
+            .init(name: "ESP", bytes: Self.espHeader), .init(name: "IV", bytes: Self.initializationVector),
+            .init(name: "ICV", bytes: Self.integrityCheck), .init(name: "trailer", bytes: Self.trailer),
+        ]
+        let padding = total - parts.reduce(0) { $0 + $1.bytes }
+        if padding > 0 { parts.append(.init(name: "padding", bytes: padding)) }
+        return parts
+    }
+
+    var description: String {
+        "\(mode.rawValue) mode" + (natTraversal ? ", nat-t" : "")
+    }
+}
+
+/// What `diag mtu` knows about a tunnel.
+public struct MTUFacts: Sendable {
+    /// Where the tunnel's packets go, or why that is unknown.
+    public enum Path: Sendable, Equatable {
+        case known(UnderlayPath)
+        /// No remote (and no bound device): any path is possible.
+        case noRemote
+        /// The route to the remote fails or loops; the text says how.
+        case broken(String)
+    }
+
+    public var tunnel: String
+    public var mtu: Int
+    public var options: GreOptions
+    public var path: Path
+    public var ipsec: IPsecEncapsulation?
+    public var probe: ProbeResult?
+}
+
+public enum MTUCheck {
+    /// An MTU this much below the recommended one still counts as right: a few bytes of
+    /// slack (room for a key or sequence numbers added later) waste under 0.6%.
+    public static let wasteTolerance = 8
+    /// What a path is assumed to carry when nothing tells (Ethernet).
+    public static let assumedPathMTU = 1500
+
+    /// TCP's maximum segment size at an MTU: minus IPv4 + TCP headers (40) or IPv6 + TCP (60).
+    public static func tcpMSS(mtu: Int, ipv6: Bool) -> Int { mtu - (ipv6 ? 60 : 40) }
+
+    /// The recommended MTU over a path, from the tunnel's overhead and any ESP around it.
+    public static func recommendedMTU(pathMTU: Int, options: GreOptions, ipsec: IPsecEncapsulation?) -> Int {
+        guard let ipsec else { return pathMTU - options.overhead }
+        return ipsec.largestInnerPacket(pathMTU: pathMTU, tunnelOverhead: options.overhead,
+                                        outerHeader: options.isIPv6 ? 40 : 20)
+    }
+
+    public static func report(_ facts: MTUFacts) -> CheckReport {
+        let name = facts.tunnel
+        let options = facts.options
+        var report = CheckReport(check: "mtu", tunnel: name, summaryWhenOK: "")
+        let pathMTU: Int
+        switch facts.path {
+        case .known(let path):
+            pathMTU = path.mtu
+            let (routeValue, routeText) = Field.optional(path.routeMTU)
+            let (cachedValue, cachedText) = Field.optional(path.cachedPMTU)
+            report.numbers.append(Field("underlay", .object([
+                .jsonOnly("dev", .string(path.device)), .jsonOnly("mtu", .unsigned(UInt64(path.deviceMTU))),
+                .jsonOnly("route_mtu", routeValue), .jsonOnly("cached_pmtu", cachedValue),
+                .jsonOnly("path_mtu", .unsigned(UInt64(pathMTU))),
+            ]), text: "underlay \(path.device) mtu \(path.deviceMTU) (route mtu \(routeText), cached pmtu \(cachedText)), path mtu \(pathMTU)"))
+        case .noRemote:
+            pathMTU = assumedPathMTU
+            report.numbers.append(Field("underlay", .null, text: "underlay unknown (no remote): assuming a \(pathMTU)-byte path"))
+            report.findings.append(Finding(.warning, "\(name) has no remote: its path is unknown; over a \(pathMTU)-byte underlay it would need \(recommendedMTU(pathMTU: pathMTU, options: options, ipsec: facts.ipsec))"))
+        case .broken(let reason):
+            pathMTU = assumedPathMTU
+            report.numbers.append(Field("underlay", .null, text: "underlay unknown: \(reason)"))
+            report.findings.append(Finding(.warning, "cannot size \(name): \(reason) (see gretool diag route \(name))"))
+        }
+
+        let overhead = options.overheadParts
+        report.numbers.append(Field("overhead", .object([
+            .jsonOnly("bytes", .unsigned(UInt64(options.overhead))),
+            .jsonOnly("parts", .array(overhead.map { .object([.jsonOnly("name", .string($0.name)), .jsonOnly("bytes", .unsigned(UInt64($0.bytes)))]) })),
+        ]), text: "overhead \(options.overhead) = " + overhead.map { "\($0.name) \($0.bytes)" }.joined(separator: " + ")))
+
+        var recommended = recommendedMTU(pathMTU: pathMTU, options: options, ipsec: facts.ipsec)
+        if let ipsec = facts.ipsec {
+            let outer = options.isIPv6 ? 40 : 20
+            let bytes = pathMTU - options.overhead - recommended
+            let parts = ipsec.parts(total: bytes, outerHeader: outer)
+            report.numbers.append(Field("ipsec", .object([
+                .jsonOnly("mode", .string(ipsec.mode.rawValue)), .jsonOnly("nat_t", .bool(ipsec.natTraversal)),
+                .jsonOnly("bytes", .unsigned(UInt64(bytes))),
+                .jsonOnly("parts", .array(parts.map { .object([.jsonOnly("name", .string($0.name)), .jsonOnly("bytes", .unsigned(UInt64($0.bytes)))]) })),
+            ]), text: "ipsec esp \(bytes) (\(ipsec.description), estimate for AES-CBC/HMAC-SHA-256) = "
+                + parts.map { "\($0.name) \($0.bytes)" }.joined(separator: " + ")))
+        }
+
+        if let probe = facts.probe {
+            report.numbers.append(probe.field)
+            report.findings += probe.findings
+            if let largest = probe.largest, largest < recommended {
+                report.findings.append(.note("the probe found less than the route promises: something beyond the first hop carries only \(largest + options.overhead)-byte tunnel packets"))
+                recommended = largest
+            }
+        }
+
+        let effective = min(facts.mtu, recommended)
+        let mssV4 = tcpMSS(mtu: effective, ipv6: false), mssV6 = tcpMSS(mtu: effective, ipv6: true)
+        report.numbers.append(Field("mtu", .object([
+            .jsonOnly("configured", .unsigned(UInt64(facts.mtu))),
+            .jsonOnly("recommended", .signed(Int64(recommended))),
+            .jsonOnly("tcp_mss_ipv4", .signed(Int64(mssV4))), .jsonOnly("tcp_mss_ipv6", .signed(Int64(mssV6))),
+        ]), text: "mtu \(facts.mtu), recommended \(recommended), tcp mss \(mssV4) (IPv4) / \(mssV6) (IPv6)"))
+
+        let fix = "gretool link set \(name) mtu \(recommended)"
+        if facts.mtu > recommended {
+            let excess = "\(recommended + 1)..\(facts.mtu)"
+            report.findings.insert(Finding(.problem, "\(name) mtu \(facts.mtu) is \(facts.mtu - recommended) bytes over what the path carries (\(recommended))", fixes: [fix]), at: 0)
+            if !options.isIPv6 && !options.pathMTUDiscovery {
+                report.findings.append(.note("inner packets of \(excess) bytes are fragmented after encapsulation (nopmtudisc)"))
+            } else {
+                report.findings.append(.note("inner packets of \(excess) bytes are dropped; their senders must get ICMP frag-needed, or they vanish (black hole)"))
+            }
+        } else if facts.mtu < recommended - wasteTolerance {
+            report.findings.insert(Finding(.warning, "\(name) mtu \(facts.mtu) is \(recommended - facts.mtu) bytes below what the path carries (\(recommended)): every full-size packet wastes them", fixes: [fix]), at: 0)
+            if facts.ipsec == nil {
+                report.findings.append(.note("if the tunnel runs over IPsec, check with: gretool diag mtu \(name) ipsec tunnel (or transport)"))
+            }
+        }
+        let spare = recommended - facts.mtu
+        report.summaryWhenOK = "\(name) mtu \(facts.mtu) fits the path (\(recommended))" + (spare > 0 ? ", \(spare) bytes spare" : "")
+        return report
+    }
+}

@@ -1,0 +1,135 @@
+/// The keepalive logic of a watcher, without sockets or clocks of its own: when
+/// each target sends, and what each reply means. The watcher gives it the time and
+/// the packets; tests give it a simulated clock and network.
+///
+/// Each target is independent: its own timer, counter and state. One timer queue
+/// serves them all, so a hub with a thousand spokes costs O(log n) per keepalive.
+public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
+    public struct Member {
+        public let name: String
+        /// Nil while the tunnel is absent (deleted, or no longer usable).
+        public internal(set) var target: KeepaliveTarget?
+        public internal(set) var probe: KeepaliveProbe
+        /// The outer GRE sequence number, for tunnels with `oseq`.
+        var sequence: UInt32 = 0
+        /// Bumped when the member is deactivated, so its pending timer is ignored.
+        var generation: UInt32 = 0
+    }
+
+    /// A keepalive to send now.
+    public struct Send: Equatable {
+        public let member: Int
+        public let nonce: UInt32
+        public let sequence: UInt32
+        /// `.down` when this keepalive is the one that takes the tunnel down.
+        public let change: TunnelState?
+    }
+
+    public let timing: KeepaliveTiming
+    /// Timers due this close together fire in one wake-up: a hub's keepalives go out
+    /// in small batches instead of one wake-up each.
+    public let slack: Int64
+    public private(set) var members: [Member]
+    private var memberByFlow: [GreFlow: Int] = [:]
+    private var timers = TimerQueue<(member: Int, generation: UInt32)>()
+    private var generator: Generator
+
+    public init(timing: KeepaliveTiming, names: [String], generator: Generator) {
+        self.timing = timing
+        slack = min(timing.interval / 20, 50_000_000)
+        members = names.map { Member(name: $0, target: nil, probe: KeepaliveProbe(timing: timing)) }
+        self.generator = generator
+    }
+
+    /// Starts (or restarts, for a re-created tunnel) keepalives to `target`, the first
+    /// one `delay` after `now`.
+    public mutating func activate(_ index: Int, target: KeepaliveTarget, at now: Int64, delay: Int64 = 0) {
+        deactivate(index)
+        members[index].target = target
+        members[index].probe.restart()
+        memberByFlow[target.replyFlow] = index
+        timers.schedule((index, members[index].generation), at: now + delay)
+    }
+
+    /// Points a watched member at new endpoints or options, keeping its state.
+    public mutating func update(_ index: Int, target: KeepaliveTarget) {
+        guard let old = members[index].target, old != target else { return }
+        if memberByFlow[old.replyFlow] == index { memberByFlow[old.replyFlow] = nil }
+        members[index].target = target
+        memberByFlow[target.replyFlow] = index
+    }
+
+    /// Stops keepalives to a member (its tunnel is gone); its state is forgotten.
+    public mutating func deactivate(_ index: Int) {
+        if let old = members[index].target, memberByFlow[old.replyFlow] == index {
+            memberByFlow[old.replyFlow] = nil
+        }
+        members[index].target = nil
+        members[index].generation &+= 1
+    }
+
+    /// When the next keepalive is due (possibly a timer left by a deactivated member,
+    /// which firing discards).
+    public var nextDeadline: Int64? { timers.nextDeadline }
+
+    /// The keepalives due at `now`, each recorded as sent and its next one scheduled.
+    public mutating func due(at now: Int64) -> [Send] {
+        var sends: [Send] = []
+        while let (deadline, timer) = timers.popDue(at: now + slack) {
+            let index = timer.member
+            guard timer.generation == members[index].generation, let target = members[index].target else { continue }
+            let nonce = members[index].probe.nextNonce(limit: target.nonceLimit, using: &generator)
+            members[index].sequence &+= 1
+            let change = members[index].probe.recordSend(nonce: nonce, at: now)
+            sends.append(Send(member: index, nonce: nonce, sequence: members[index].sequence, change: change))
+            // The schedule keeps its phase; after a stall it resumes from now instead
+            // of sending the keepalives it missed in a burst.
+            let next = deadline + timing.interval
+            timers.schedule(timer, at: next > now ? next : now + timing.interval)
+        }
+        return sends
+    }
+
+    /// Matches a reflected keepalive to its member and counts it. Nil when it belongs
+    /// to no member.
+    public mutating func reply(_ reflected: ReflectedKeepalive, at now: Int64) -> (member: Int, outcome: KeepaliveProbe.Outcome)? {
+        guard let index = memberByFlow[reflected.flow] else { return nil }
+        return (index, members[index].probe.recordReply(nonce: reflected.nonce, at: now))
+    }
+}
+
+extension KeepaliveMonitor where Generator == NonceGenerator {
+    public init(timing: KeepaliveTiming, names: [String]) {
+        self.init(timing: timing, names: names, generator: NonceGenerator())
+    }
+}
+
+/// Nonces for a thousand keepalives a second without a system call each:
+/// xoshiro256**, seeded from the kernel's random source. A nonce only has to be
+/// unguessable by whoever cannot see the keepalives.
+public struct NonceGenerator: RandomNumberGenerator, Sendable {
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    public init() {
+        var seed = SystemRandomNumberGenerator()
+        repeat {
+            state = (seed.next(), seed.next(), seed.next(), seed.next())
+        } while state == (0, 0, 0, 0)
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = (state.1 &* 5).rotatedLeft(by: 7) &* 9
+        let shifted = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= shifted
+        state.3 = state.3.rotatedLeft(by: 45)
+        return result
+    }
+}
+
+extension UInt64 {
+    fileprivate func rotatedLeft(by count: UInt64) -> UInt64 { self << count | self >> (64 - count) }
+}

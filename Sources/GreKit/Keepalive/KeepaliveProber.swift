@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `keepalive probe`: a one-shot check for scripts. Sends up to `count` keepalives
+/// spread evenly over `timeout` and stops at the first reply.
+public enum KeepaliveProber {
+    public struct Result: Sendable {
+        /// The first reply's round-trip time; nil when none came back in time.
+        public var roundTrip: Int64?
+        public var sent: Int
+    }
+
+    public static func probe(_ target: KeepaliveTarget, count: Int, timeout: Int64) throws -> Result {
+        let socket = try GreSocket(family: target.family)
+        try socket.acceptOnly(protocolType: 0)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+        defer { buffer.deallocate() }
+        let spacing = timeout / Int64(count)
+        // Retries past the count: a reply to any of them, however late, counts until the timeout.
+        var probe = KeepaliveProbe(timing: KeepaliveTiming(interval: spacing, retries: count))
+        var generator = SystemRandomNumberGenerator()
+        let start = SystemClock.monotonic()
+        var sent = 0
+        while true {
+            let now = SystemClock.monotonic()
+            if sent < count, now >= start + Int64(sent) * spacing {
+                let nonce = probe.nextNonce(limit: target.nonceLimit, using: &generator)
+                _ = probe.recordSend(nonce: nonce, at: now)
+                sent += 1
+                // A send that fails (no route yet) is a keepalive lost, as on the wire.
+                try? socket.send(KeepalivePacket.encode(target, nonce: nonce, sequence: UInt32(sent)),
+                                 from: target.local, to: target.remote, hopLimit: target.hopLimit)
+            }
+            let deadline = sent < count ? start + Int64(sent) * spacing : start + timeout
+            if now >= start + timeout, sent >= count { return Result(roundTrip: nil, sent: sent) }
+            var descriptor = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
+            let wait = Int32(clamping: max(0, (deadline - SystemClock.monotonic() + 999_999) / 1_000_000))
+            guard poll(&descriptor, 1, wait) > 0 else { continue }
+            var roundTrip: Int64?
+            try socket.receiveKeepalives(into: buffer) { reflected in
+                guard reflected.flow == target.replyFlow, roundTrip == nil,
+                      case .answered(let time, _) = probe.recordReply(nonce: reflected.nonce, at: SystemClock.monotonic())
+                else { return }
+                roundTrip = time
+            }
+            if let roundTrip { return Result(roundTrip: roundTrip, sent: sent) }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `keepalive respond`: reflects keepalives in user space, as a router would, for a
+/// host whose kernel will not (no ip_gre, or forwarding off). Runs until signalled,
+/// or until `count` keepalives were reflected or `timeout` passed.
+public final class KeepaliveResponder {
+    /// The keepalives to answer, as they arrive (peer -> here, with the peer's output
+    /// key); nil answers any keepalive addressed to this host.
+    private let flows: Set<GreFlow>?
+    private var receivers: [GreSocket] = []
+    private var senders: [AddressFamily: RawPacketSocket] = [:]
+
+    /// Opens the sockets: both families when `flows` is nil (IPv6 only where the host
+    /// has it), else those the flows use.
+    public init(flows: Set<GreFlow>?) throws {
+        self.flows = flows
+        let families: [AddressFamily] = flows.map { Array(Set($0.map(\.source.family))) } ?? [.inet, .inet6]
+        for family in families {
+            do {
+                let (receiver, sender) = try Self.open(family)
+                receivers.append(receiver)
+                senders[family] = sender
+            } catch {
+                // Answering any keepalive: IPv6 where the host has it.
+                guard flows == nil, family == .inet6, (error as? SystemCallError)?.code == EAFNOSUPPORT else { throw error }
+            }
+        }
+    }
+
+    private static func open(_ family: AddressFamily) throws -> (GreSocket, RawPacketSocket) {
+        let receiver = try GreSocket(family: family)
+        try receiver.acceptOnly(protocolType: family == .inet ? 0x0800 : 0x86DD)
+        receiver.reserveReceiveBuffer(bytes: 4 << 20)
+        return (receiver, try RawPacketSocket(family: family))
+    }
+
+    /// Reflects keepalives; `reflected` sees each one sent. Returns how many were.
+    public func run(count: Int?, timeout: Int64?, reflected: (KeepaliveReflection) -> Void) throws -> Int {
+        let signals = try SignalDescriptor([SIGINT, SIGTERM, SIGHUP])
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+        defer { buffer.deallocate() }
+        let deadline = timeout.map { SystemClock.monotonic() + $0 }
+        var done = 0
+        var descriptors = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
+            + receivers.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+        while count.map({ done < $0 }) ?? true {
+            var wait: Int32 = -1
+            if let deadline {
+                let left = deadline - SystemClock.monotonic()
+                if left <= 0 { break }
+                wait = Int32(clamping: (left + 999_999) / 1_000_000)
+            }
+            guard poll(&descriptors, nfds_t(descriptors.count), wait) > 0 else { continue }
+            if descriptors[0].revents != 0, !signals.pending().isEmpty { break }
+            for (receiver, descriptor) in zip(receivers, descriptors.dropFirst()) where descriptor.revents != 0 {
+                try receiver.receiveReflections(into: buffer) { reflection in
+                    guard count.map({ done < $0 }) ?? true, flows?.contains(reflection.outer) ?? true,
+                          let sender = senders[reflection.destination.family],
+                          (try? sender.send(reflection.packet, to: reflection.destination)) != nil
+                    else { return }
+                    done += 1
+                    reflected(reflection)
+                }
+            }
+        }
+        return done
+    }
+}

@@ -1,0 +1,235 @@
+import Netlink
+
+/// What a keepalive verb is pointed at: a tunnel device by name, or an explicit
+/// target (`local A remote B [key K]`) that needs no device at all.
+public enum KeepaliveSubject: Equatable, Sendable {
+    case tunnel(InterfaceName)
+    case explicit(KeepaliveTarget)
+
+    /// How output names it: the tunnel's name, or the explicit target's remote
+    /// address, with `#KEY` when keyed.
+    public var name: String {
+        switch self {
+        case .tunnel(let name): name.value
+        case .explicit(let target):
+            target.remote.description + (target.inputFlags.contains(.key) ? "#\(target.inputKey)" : "")
+        }
+    }
+}
+
+/// `keepalive watch` words.
+public struct KeepaliveWatchRequest: Equatable, Sendable {
+    public var subjects: [KeepaliveSubject] = []
+    public var timing = KeepaliveTiming.cisco
+    public var action = KeepaliveWatcher.Action.routes
+    public var onDown: String?
+    public var onUp: String?
+    public var json = false
+    public var verbose = false
+
+    public static let minimumInterval: Int64 = KeepaliveTiming.nanosecondsPerSecond / 10
+    /// Cisco's ranges: 1..32767 s and 1..255 retries; intervals here go down to 0.1 s.
+    public static let maximumInterval: Int64 = 32767 * KeepaliveTiming.nanosecondsPerSecond
+    public static let retries: ClosedRange<UInt8> = 1...255
+
+    public static func parse(_ arguments: [String]) throws(InvalidArgument) -> KeepaliveWatchRequest {
+        var request = KeepaliveWatchRequest()
+        var targets = SubjectWords(verb: "keepalive watch")
+        var actionGiven = false
+        var words = WordScanner(arguments, allowsAbbreviations: false)
+        while let word = words.next() {
+            if try targets.take(word, &words) { continue }
+            switch word {
+            case "interval":
+                request.timing.interval = try Seconds.parse(words.value(for: "interval"), for: "interval",
+                                                            in: minimumInterval...maximumInterval)
+            case "retries":
+                request.timing.retries = Int(try Parse.unsigned(words.value(for: "retries"), UInt8.self, for: "retries", in: retries))
+            case "action":
+                let text = try words.value(for: "action")
+                guard let action = KeepaliveWatcher.Action(rawValue: text) else {
+                    throw .badValue("action", text, expected: "routes, link or none")
+                }
+                request.action = action
+                actionGiven = true
+            case "on-down": request.onDown = try words.value(for: "on-down")
+            case "on-up": request.onUp = try words.value(for: "on-up")
+            case "-j", "-json": request.json = true
+            case "-v", "-verbose": request.verbose = true
+            default: try targets.name(word)
+            }
+        }
+        request.subjects = try targets.finish()
+        if actionGiven, request.action != .none, !request.subjects.contains(where: { if case .tunnel = $0 { true } else { false } }) {
+            throw InvalidArgument("action \(request.action.rawValue) needs tunnel names: explicit targets are watched with action none")
+        }
+        return request
+    }
+
+    public static let keywords = ["interval", "retries", "action", "on-down", "on-up", "-j", "-v"] + SubjectWords.keywords
+}
+
+/// `keepalive probe` words.
+public struct KeepaliveProbeRequest: Equatable, Sendable {
+    public var subject: KeepaliveSubject
+    public var count = 3
+    public var timeout = 3 * KeepaliveTiming.nanosecondsPerSecond
+    public var json = false
+
+    public static func parse(_ arguments: [String]) throws(InvalidArgument) -> KeepaliveProbeRequest {
+        var targets = SubjectWords(verb: "keepalive probe")
+        var count = 3
+        var timeout = 3 * KeepaliveTiming.nanosecondsPerSecond
+        var json = false
+        var words = WordScanner(arguments, allowsAbbreviations: false)
+        while let word = words.next() {
+            if try targets.take(word, &words) { continue }
+            switch word {
+            case "count": count = Int(try Parse.unsigned(words.value(for: "count"), UInt16.self, for: "count", in: 1...1000))
+            case "timeout":
+                timeout = try Seconds.parse(words.value(for: "timeout"), for: "timeout",
+                                            in: KeepaliveWatchRequest.minimumInterval...(3600 * KeepaliveTiming.nanosecondsPerSecond))
+            case "-j", "-json": json = true
+            default: try targets.name(word)
+            }
+        }
+        let subjects = try targets.finish()
+        guard subjects.count == 1 else { throw InvalidArgument("keepalive probe checks one tunnel at a time (got \(subjects.count))") }
+        return KeepaliveProbeRequest(subject: subjects[0], count: count, timeout: timeout, json: json)
+    }
+
+    public static let keywords = ["count", "timeout", "-j"] + SubjectWords.keywords
+}
+
+/// `keepalive respond` words.
+public struct KeepaliveRespondRequest: Equatable, Sendable {
+    /// The tunnels whose keepalives to answer; none: any keepalive to this host.
+    public var tunnels: [InterfaceName] = []
+    public var count: Int?
+    public var timeout: Int64?
+    public var json = false
+    public var verbose = false
+
+    public static func parse(_ arguments: [String]) throws(InvalidArgument) -> KeepaliveRespondRequest {
+        var request = KeepaliveRespondRequest()
+        var words = WordScanner(arguments, allowsAbbreviations: false)
+        while let word = words.next() {
+            switch word {
+            case "count": request.count = Int(try Parse.unsigned(words.value(for: "count"), UInt32.self, for: "count", in: 1...UInt32(Int32.max)))
+            case "timeout":
+                request.timeout = try Seconds.parse(words.value(for: "timeout"), for: "timeout",
+                                                    in: KeepaliveWatchRequest.minimumInterval...KeepaliveWatchRequest.maximumInterval)
+            case "-j", "-json": request.json = true
+            case "-v", "-verbose": request.verbose = true
+            default:
+                let name = try InterfaceName(word)
+                guard !request.tunnels.contains(name) else { throw InvalidArgument("keepalive respond: \(word) is named twice") }
+                request.tunnels.append(name)
+            }
+        }
+        return request
+    }
+
+    public static let keywords = ["count", "timeout", "-j", "-v"]
+}
+
+/// Tunnel names and explicit targets (`local A remote B [key K]`), as `watch` and
+/// `probe` take them. An explicit target ends where a word it already has starts
+/// the next one.
+struct SubjectWords {
+    let verb: String
+    private var subjects: [KeepaliveSubject] = []
+    private var local: IPAddress?
+    private var remote: IPAddress?
+    private var key: (text: String, value: UInt32)?
+
+    init(verb: String) { self.verb = verb }
+
+    static let keywords = ["local", "remote", "key"]
+
+    /// Takes `word` (and its value) if it belongs to an explicit target.
+    mutating func take(_ word: String, _ words: inout WordScanner) throws(InvalidArgument) -> Bool {
+        switch word {
+        case "local":
+            if local != nil { try close() }
+            local = try Parse.address(words.value(for: "local"), for: "local")
+        case "remote":
+            if remote != nil { try close() }
+            remote = try Parse.address(words.value(for: "remote"), for: "remote")
+        case "key":
+            if key != nil { try close() }
+            let text = try words.value(for: "key")
+            key = (text, try GreKey(parsing: text, for: "key").value)
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// Any other word names a tunnel (and ends an explicit target before it).
+    mutating func name(_ word: String) throws(InvalidArgument) {
+        let name = try InterfaceName(word)
+        if local != nil || remote != nil || key != nil { try close() }
+        guard !subjects.contains(.tunnel(name)) else { throw InvalidArgument("\(verb): \(word) is named twice") }
+        subjects.append(.tunnel(name))
+    }
+
+    mutating func finish() throws(InvalidArgument) -> [KeepaliveSubject] {
+        if local != nil || remote != nil || key != nil { try close() }
+        guard !subjects.isEmpty else {
+            throw InvalidArgument("\(verb): no tunnel given; name one, or give local ADDR remote ADDR")
+        }
+        return subjects
+    }
+
+    private mutating func close() throws(InvalidArgument) {
+        defer { (local, remote, key) = (nil, nil, nil) }
+        guard let local, let remote else {
+            let given = local.map { "local \($0)" } ?? remote.map { "remote \($0)" } ?? "key \(key!.text)"
+            throw InvalidArgument("\(verb): \(given) belongs to no target: an explicit target is local ADDR remote ADDR [ key KEY ]")
+        }
+        guard local.family == remote.family else {
+            throw InvalidArgument("\(verb): local \(local) and remote \(remote) are of different address families")
+        }
+        guard !local.isUnspecified, !remote.isUnspecified, !remote.isMulticast else {
+            throw InvalidArgument("\(verb): local \(local) remote \(remote) is not a point-to-point path")
+        }
+        let target = KeepaliveTarget(local: local, remote: remote, key: key?.value)
+        guard !subjects.contains(.explicit(target)) else {
+            throw InvalidArgument("\(verb): the target \(target.endpointsDescription) is given twice")
+        }
+        subjects.append(.explicit(target))
+    }
+}
+
+/// Durations in seconds as people write them ("10", "0.5"), held as nanoseconds.
+public enum Seconds {
+    /// Parses up to nine decimals; refuses anything outside `range`.
+    public static func parse(_ text: String, for keyword: String, in range: ClosedRange<Int64>) throws(InvalidArgument) -> Int64 {
+        let expected = "seconds from \(format(range.lowerBound)) to \(format(range.upperBound))"
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let whole = parts[0]
+        let fraction = parts.count > 1 ? parts[1] : ""
+        guard !whole.isEmpty || !fraction.isEmpty, whole.count <= 9, fraction.count <= 9,
+              whole.allSatisfy(\.isASCIIDigit), fraction.allSatisfy(\.isASCIIDigit)
+        else { throw .badValue(keyword, text, expected: expected) }
+        let seconds = Int64(whole) ?? 0
+        let nanoseconds = Int64(fraction + String(repeating: "0", count: 9 - fraction.count)) ?? 0
+        let value = seconds * KeepaliveTiming.nanosecondsPerSecond + nanoseconds
+        guard range.contains(value) else { throw .badValue(keyword, text, expected: expected) }
+        return value
+    }
+
+    /// "10", "0.1", "1.25": seconds without trailing zeros.
+    public static func format(_ nanoseconds: Int64) -> String {
+        let whole = nanoseconds / KeepaliveTiming.nanosecondsPerSecond
+        var fraction = String(nanoseconds % KeepaliveTiming.nanosecondsPerSecond)
+        fraction = String(repeating: "0", count: 9 - fraction.count) + fraction
+        while fraction.last == "0" { fraction.removeLast() }
+        return fraction.isEmpty ? String(whole) : "\(whole).\(fraction)"
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+}

@@ -1,0 +1,100 @@
+import CMnl
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Signals as a readable descriptor (signalfd), so an event loop polls them with
+/// its sockets: no handlers, no async-signal-safety questions. The signals are
+/// blocked for as long as the descriptor is open; children get them unblocked.
+public final class SignalDescriptor {
+    public let descriptor: Int32
+    private var previousMask = sigset_t()
+
+    public init(_ signals: [Int32]) throws(SystemCallError) {
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in signals { sigaddset(&mask, signal) }
+        guard sigprocmask(SIG_BLOCK, &mask, &previousMask) == 0 else { throw .last("cannot block signals") }
+        // Should signalfd fail, deinit (run once every property is set) unblocks them.
+        descriptor = signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
+        guard descriptor >= 0 else { throw .last("cannot open a signal descriptor") }
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+        sigprocmask(SIG_SETMASK, &previousMask, nil)
+    }
+
+    /// Whether the process was started with `signal` ignored (SIGHUP under nohup):
+    /// a blocked signal reaches a signal descriptor even then, so leave such ones out.
+    public static func isIgnored(_ signal: Int32) -> Bool {
+        var current = sigaction()
+        guard sigaction(signal, nil, &current) == 0 else { return false }
+        return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == 1  // SIG_IGN
+    }
+
+    /// The signals delivered since the last call, in order.
+    public func pending() -> [Int32] {
+        var signals: [Int32] = []
+        var information = signalfd_siginfo()
+        let size = MemoryLayout<signalfd_siginfo>.size
+        while read(descriptor, &information, size) == size {
+            signals.append(Int32(bitPattern: information.ssi_signo))
+        }
+        return signals
+    }
+}
+
+/// Runs `on-down` / `on-up` commands: `/bin/sh -c COMMAND` with extra environment
+/// variables, without waiting for them. `reap` collects the ones that finished.
+public enum CommandHook {
+    /// Starts the command; returns its process id.
+    @discardableResult
+    public static func start(_ command: String, environment extra: [(String, String)]) throws(SystemCallError) -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The watcher blocks SIGINT and SIGTERM for its signal descriptor; the command
+        // must not inherit that.
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGCHLD, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let names = Set(extra.map { $0.0 + "=" })
+        var environment = extra.map { "\($0.0)=\($0.1)" }
+        var entry = environ
+        while let variable = entry.pointee {
+            let text = String(cString: variable)
+            if !names.contains(where: { text.hasPrefix($0) }) { environment.append(text) }
+            entry += 1
+        }
+        let arguments = ["/bin/sh", "-c", command]
+        var process: pid_t = 0
+        let status = withCStrings(arguments) { argv in
+            withCStrings(environment) { envp in
+                posix_spawn(&process, "/bin/sh", nil, &attributes, argv, envp)
+            }
+        }
+        guard status == 0 else { throw SystemCallError(call: "cannot run \"\(command)\"", code: status) }
+        return process
+    }
+
+    /// Collects every child that has finished, without waiting for the others.
+    public static func reap() {
+        var status: Int32 = 0
+        while waitpid(-1, &status, WNOHANG) > 0 {}
+    }
+
+    private static func withCStrings<Result>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> Result) -> Result {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { for pointer in pointers { free(pointer) } }
+        return body(pointers)
+    }
+}

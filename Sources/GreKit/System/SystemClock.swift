@@ -1,0 +1,18 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The clocks, in nanoseconds: monotonic for timers and round trips (never jumps),
+/// real time for timestamps people read.
+public enum SystemClock {
+    public static func monotonic() -> Int64 { read(CLOCK_MONOTONIC) }
+    public static func realtime() -> Int64 { read(CLOCK_REALTIME) }
+    /// Monotonic milliseconds, for timeouts counted in them.
+    public static func milliseconds() -> Int { Int(monotonic() / 1_000_000) }
+
+    private static func read(_ clock: clockid_t) -> Int64 {
+        var time = timespec()
+        clock_gettime(clock, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+}

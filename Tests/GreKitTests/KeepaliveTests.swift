@@ -1,0 +1,376 @@
+import Testing
+@testable import GreKit
+
+private let siteA = IPAddress("198.51.100.1")!
+private let siteB = IPAddress("198.51.100.2")!
+
+/// A tunnel's options from `link add` words, for targets built as from a real tunnel.
+private func greOptions(_ text: String) throws -> GreOptions {
+    try #require(try linkAdd("t type gre remote 198.51.100.2 local 198.51.100.1 " + text).options as? GreOptions)
+}
+
+/// The bytes of `packet` as the peer's kernel receives them: an outer IPv4 header
+/// local -> remote added, as our raw socket's kernel does.
+private func onTheWire(_ packet: [UInt8], from source: IPAddress, to destination: IPAddress) -> [UInt8] {
+    guard case .v4(let from) = source, case .v4(let to) = destination else { return [] }
+    var header: [UInt8] = []
+    KeepalivePacket.appendIPv4Header(to: &header, source: from, destination: to, identification: 7, payloadLength: packet.count)
+    header[8] = 64
+    KeepalivePacket.fillChecksum(&header, over: 0..<20, at: 10)
+    return header + packet
+}
+
+/// What comes back when a router (our responder) reflects `packet`.
+private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> ReflectedKeepalive {
+    let wire = onTheWire(packet, from: target.local, to: target.remote)
+    let reflection = try #require(wire.withUnsafeBytes { KeepaliveReflection(ipv4: $0) })
+    return try #require(reflection.packet.withUnsafeBytes { ReflectedKeepalive(ipv4: $0) })
+}
+
+@Suite struct KeepalivePacketTests {
+    // Expected bytes computed independently (Python struct + RFC 1071 checksum).
+
+    @Test func withoutKeyAsCiscoSendsIt() {
+        let packet = KeepalivePacket.encode(KeepaliveTarget(local: siteA, remote: siteB), nonce: 0x1234)
+        #expect(hex(packet) == "00000800" + "4500001812340000ff2f5518c6336402c6336401" + "00000000")
+        // Field by field: outer GRE no flags, protocol IPv4; inner IPv4 remote -> local,
+        // TTL 255, protocol 47, identification = nonce; inner GRE protocol type 0.
+        #expect(packet[0...1] == [0, 0] && packet[2...3] == [0x08, 0x00])
+        #expect(packet[4] == 0x45 && packet[12] == 255 && packet[13] == 47)
+        #expect(packet[8...9] == [0x12, 0x34])
+        #expect(packet[16...19] == [198, 51, 100, 2] && packet[20...23] == [198, 51, 100, 1])
+        #expect(packet[24...27] == [0, 0, 0, 0])
+    }
+
+    @Test func keyedBothWays() throws {
+        let target = KeepaliveTarget(options: try greOptions("key 42"), local: siteA, remote: siteB)
+        #expect(target == KeepaliveTarget(local: siteA, remote: siteB, key: 42))
+        #expect(hex(KeepalivePacket.encode(target, nonce: 0x1234))
+            == "200008000000002a" + "4500001c12340000ff2f5514c6336402c6336401" + "200000000000002a")
+    }
+
+    @Test func outputKeyOutsideInputKeyInside() throws {
+        let target = KeepaliveTarget(options: try greOptions("ikey 5 okey 6"), local: siteA, remote: siteB)
+        let packet = KeepalivePacket.encode(target, nonce: 0x1234)
+        #expect(hex(packet) == "2000080000000006" + "4500001c12340000ff2f5514c6336402c6336401" + "2000000000000005")
+        #expect(target.replyFlow == GreFlow(source: siteB, destination: siteA, key: 5))
+    }
+
+    @Test func checksumAndSequenceAsTheTunnelSends() throws {
+        let target = KeepaliveTarget(options: try greOptions("csum oseq"), local: siteA, remote: siteB)
+        #expect(target.outputFlags == [.checksum, .sequence] && target.inputFlags == .checksum)
+        let packet = KeepalivePacket.encode(target, nonce: 0x1234, sequence: 7)
+        #expect(hex(packet) == "9000080067f8000000000007" + "4500001c12340000ff2f5514c6336402c6336401" + "800000007fff0000")
+        // A checksum over data that includes it sums to zero: outer GRE over everything,
+        // inner GRE over its own header.
+        #expect(InternetChecksum.compute(packet) == 0)
+        #expect(InternetChecksum.compute(Array(packet[32...])) == 0)
+        #expect(InternetChecksum.compute(Array(packet[12..<32])) == 0, "inner IPv4 header checksum")
+    }
+
+    @Test func ipv6CarriesTheNonceInTheFlowLabel() {
+        let local = IPAddress("2001:db8::1")!, remote = IPAddress("2001:db8::2")!
+        let target = KeepaliveTarget(local: local, remote: remote, key: 9)
+        let packet = KeepalivePacket.encode(target, nonce: 0xabcde)
+        #expect(hex(packet) == "200086dd00000009"
+            + "600abcde00082fff" + "20010db8000000000000000000000002" + "20010db8000000000000000000000001"
+            + "2000000000000009")
+        #expect(target.nonceLimit == 0xF_FFFF)
+    }
+
+    @Test func hopLimitFollowsTheTunnel() throws {
+        #expect(KeepaliveTarget(options: try greOptions(""), local: siteA, remote: siteB).hopLimit == 255, "ttl inherit")
+        #expect(KeepaliveTarget(options: try greOptions("ttl 64"), local: siteA, remote: siteB).hopLimit == 64)
+    }
+}
+
+@Suite struct KeepaliveReplyTests {
+    private let target = KeepaliveTarget(local: siteA, remote: siteB, key: 42)
+
+    @Test func aReflectedKeepaliveComesBackAsSent() throws {
+        let reply = try reflected(KeepalivePacket.encode(target, nonce: 0x1234), target)
+        #expect(reply == ReflectedKeepalive(flow: target.replyFlow, nonce: 0x1234, hopLimit: 254))
+    }
+
+    @Test func theResponderReflectsOnlyKeepalivesBackToTheirSender() throws {
+        // Data (an inner packet that is not GRE protocol type 0) is not reflected.
+        var data = KeepalivePacket.encode(target, nonce: 1)
+        data[data.count - 6] = 0x08  // inner GRE protocol type 0x0800
+        #expect(onTheWire(data, from: siteA, to: siteB).withUnsafeBytes { KeepaliveReflection(ipv4: $0) } == nil)
+        // An inner packet toward a third address is not relayed.
+        let elsewhere = KeepaliveTarget(local: IPAddress("203.0.113.9")!, remote: siteB, key: 42)
+        let relay = onTheWire(KeepalivePacket.encode(elsewhere, nonce: 1), from: siteA, to: siteB)
+        #expect(relay.withUnsafeBytes { KeepaliveReflection(ipv4: $0) } == nil)
+        // A corrupted outer checksum is refused.
+        let checked = KeepaliveTarget(options: try greOptions("csum"), local: siteA, remote: siteB)
+        var wire = onTheWire(KeepalivePacket.encode(checked, nonce: 1), from: siteA, to: siteB)
+        #expect(wire.withUnsafeBytes { KeepaliveReflection(ipv4: $0) } != nil)
+        wire[wire.count - 1] ^= 0xff
+        #expect(wire.withUnsafeBytes { KeepaliveReflection(ipv4: $0) } == nil)
+    }
+
+    @Test func repliesAreMatchedToTheirProbes() throws {
+        var monitor = KeepaliveMonitor(timing: KeepaliveTiming(interval: 1_000, retries: 3), names: ["t"])
+        monitor.activate(0, target: target, at: 0)
+        let send = try #require(monitor.due(at: 0).first)
+        let good = try reflected(KeepalivePacket.encode(target, nonce: send.nonce), target)
+        #expect(monitor.reply(good, at: 10)?.outcome == .answered(roundTrip: 10, change: .up))
+        #expect(monitor.reply(good, at: 20)?.outcome == .duplicate)
+        var forged = good
+        forged.nonce = send.nonce == 1 ? 2 : 1
+        #expect(monitor.reply(forged, at: 20)?.outcome == .unknown, "a nonce never sent")
+        var wrongKey = good
+        wrongKey.flow.key = 43
+        #expect(monitor.reply(wrongKey, at: 20) == nil)
+        var unkeyed = good
+        unkeyed.flow.key = nil
+        #expect(monitor.reply(unkeyed, at: 20) == nil)
+        var wrongSource = good
+        wrongSource.flow.source = IPAddress("198.51.100.3")!
+        #expect(monitor.reply(wrongSource, at: 20) == nil)
+        var wrongDestination = good
+        wrongDestination.flow.destination = IPAddress("198.51.100.3")!
+        #expect(monitor.reply(wrongDestination, at: 20) == nil)
+    }
+
+    @Test func staleRepliesCountForNothing() {
+        var probe = KeepaliveProbe(timing: KeepaliveTiming(interval: 1_000, retries: 3))
+        _ = probe.recordSend(nonce: 7, at: 0)
+        #expect(probe.recordReply(nonce: 7, at: 4_001) == .stale)
+        #expect(probe.state == .unknown && probe.unanswered == 1 && probe.received == 0)
+        _ = probe.recordSend(nonce: 8, at: 1_000)
+        #expect(probe.recordReply(nonce: 8, at: 5_000) == .answered(roundTrip: 4_000, change: .up), "within the window")
+    }
+}
+
+@Suite struct KeepaliveStateMachineTests {
+    private let timing = KeepaliveTiming(interval: 100, retries: 3)
+
+    @Test func ciscoTransitions() {
+        var probe = KeepaliveProbe(timing: timing)
+        #expect(probe.state == .unknown)
+        #expect(probe.recordSend(nonce: 1, at: 0) == nil)
+        #expect(probe.recordReply(nonce: 1, at: 5) == .answered(roundTrip: 5, change: .up))
+        #expect(probe.state == .up && probe.unanswered == 0)
+        // Three unanswered keepalives keep it up; the fourth takes it down.
+        for (step, nonce) in [2, 3, 4].enumerated() {
+            #expect(probe.recordSend(nonce: UInt32(nonce), at: Int64(100 * (step + 1))) == nil)
+        }
+        #expect(probe.state == .up && probe.unanswered == 3)
+        #expect(probe.recordSend(nonce: 5, at: 400) == .down)
+        #expect(probe.state == .down && probe.unanswered == 4)
+        // While down it keeps probing, and says down only once.
+        #expect(probe.recordSend(nonce: 6, at: 500) == nil)
+        #expect(probe.unanswered == 5 && probe.sent == 6)
+        // Any reply of the window brings it up, even one to an earlier probe.
+        #expect(probe.recordReply(nonce: 5, at: 520) == .answered(roundTrip: 120, change: .up))
+        #expect(probe.state == .up && probe.unanswered == 0 && probe.received == 2)
+        #expect(probe.recordReply(nonce: 6, at: 530) == .answered(roundTrip: 30, change: nil))
+    }
+
+    @Test func aPeerThatNeverAnswersIsDownAfterRetriesPlusOne() {
+        var probe = KeepaliveProbe(timing: timing)
+        let changes = (1...5).map { probe.recordSend(nonce: UInt32($0), at: Int64($0) * 100) }
+        #expect(changes == [nil, nil, nil, .down, nil])
+    }
+
+    /// A simulated network: the peer answers after `latency` until the path is cut at
+    /// `cut`. The watcher must say down within interval x (retries + 1) of the cut,
+    /// wherever the cut falls between keepalives.
+    @Test(arguments: [0, 1, 37, 50, 99] as [Int64])
+    func detectionIsBoundedByTheRetryWindow(phase: Int64) throws {
+        let timing = KeepaliveTiming(interval: 100_000_000, retries: 3)  // 0.1 s, as the bench
+        let latency: Int64 = 300_000
+        let target = KeepaliveTarget(local: siteA, remote: siteB)
+        var monitor = KeepaliveMonitor(timing: timing, names: ["t"])
+        monitor.activate(0, target: target, at: 0)
+        let cut = 1_000_000_000 + phase * 1_000_000
+        var inFlight: [(arrival: Int64, nonce: UInt32)] = []
+        var wentDown: Int64?
+        var now: Int64 = 0
+        while now < 3_000_000_000, wentDown == nil {
+            for send in monitor.due(at: now) {
+                if now < cut { inFlight.append((now + latency, send.nonce)) }
+                if send.change == .down { wentDown = now }
+            }
+            for reply in inFlight where reply.arrival <= now {
+                let packet = ReflectedKeepalive(flow: target.replyFlow, nonce: reply.nonce, hopLimit: 254)
+                _ = monitor.reply(packet, at: now)
+            }
+            inFlight.removeAll { $0.arrival <= now }
+            now += 1_000_000  // the loop wakes at least once a millisecond here
+        }
+        let down = try #require(wentDown)
+        #expect(monitor.members[0].probe.state == .down)
+        #expect(down - cut <= timing.interval * Int64(timing.retries + 1), "took \(down - cut) ns")
+        #expect(down - cut >= timing.interval * Int64(timing.retries) - latency, "not before retries keepalives were lost")
+    }
+
+    @Test func aDeactivatedMemberSendsNothingAndAReactivatedOneStartsOver() throws {
+        let target = KeepaliveTarget(local: siteA, remote: siteB)
+        var monitor = KeepaliveMonitor(timing: timing, names: ["t"])
+        monitor.activate(0, target: target, at: 0)
+        #expect(monitor.due(at: 0).count == 1)
+        monitor.deactivate(0)
+        #expect(monitor.due(at: 1_000).isEmpty)
+        monitor.activate(0, target: target, at: 2_000, delay: 50)
+        #expect(monitor.due(at: 2_000).isEmpty)
+        #expect(monitor.due(at: 2_050).map(\.member) == [0])
+        #expect(monitor.members[0].probe.sent == 1, "counters start over")
+    }
+
+    @Test func sequenceNumbersCountPerTarget() {
+        var monitor = KeepaliveMonitor(timing: timing, names: ["a", "b"])
+        monitor.activate(0, target: KeepaliveTarget(local: siteA, remote: siteB), at: 0)
+        monitor.activate(1, target: KeepaliveTarget(local: siteA, remote: IPAddress("198.51.100.3")!), at: 0, delay: 10)
+        let sends = (0..<3).flatMap { monitor.due(at: Int64($0) * 100 + 10) }
+        #expect(sends.map(\.member) == [0, 1, 0, 1, 0, 1])
+        #expect(sends.map(\.sequence) == [1, 1, 2, 2, 3, 3])
+    }
+}
+
+@Suite struct TimerQueueTests {
+    @Test func earliestFirstAndFIFOOnTies() {
+        var queue = TimerQueue<String>()
+        for (name, deadline) in [("c", 30), ("a", 10), ("d", 30), ("b", 20), ("e", 5), ("f", 30)] as [(String, Int64)] {
+            queue.schedule(name, at: deadline)
+        }
+        #expect(queue.nextDeadline == 5)
+        #expect(queue.popDue(at: 4) == nil)
+        var order: [String] = []
+        while let (_, name) = queue.popDue(at: 100) { order.append(name) }
+        #expect(order == ["e", "a", "b", "c", "d", "f"])
+        #expect(queue.isEmpty)
+    }
+
+    @Test func manyTimersComeOutSorted() {
+        var queue = TimerQueue<Int>()
+        var generator = SystemRandomNumberGenerator()
+        let deadlines = (0..<2000).map { _ in Int64.random(in: 0..<1_000_000, using: &generator) }
+        for (index, deadline) in deadlines.enumerated() { queue.schedule(index, at: deadline) }
+        var popped: [Int64] = []
+        while let (deadline, _) = queue.popDue(at: .max) { popped.append(deadline) }
+        #expect(popped == deadlines.sorted())
+    }
+}
+
+@Suite struct KeepaliveWordTests {
+    @Test func watchDefaultsAreCisco() throws {
+        let request = try KeepaliveWatchRequest.parse(words("gre1 gre2"))
+        #expect(request.subjects == [.tunnel(try InterfaceName("gre1")), .tunnel(try InterfaceName("gre2"))])
+        #expect(request.timing == KeepaliveTiming(interval: 10_000_000_000, retries: 3))
+        #expect(request.action == .routes)
+    }
+
+    @Test func watchTakesEveryWord() throws {
+        let request = try KeepaliveWatchRequest.parse(
+            ["gre1", "interval", "0.1", "retries", "5", "action", "link", "on-down", "logger down", "on-up", "true", "-j", "-v"])
+        #expect(request.timing == KeepaliveTiming(interval: 100_000_000, retries: 5))
+        #expect(request.action == .link && request.onDown == "logger down" && request.onUp == "true")
+        #expect(request.json && request.verbose)
+    }
+
+    @Test func explicitTargets() throws {
+        let request = try KeepaliveWatchRequest.parse(words(
+            "local 198.51.100.1 remote 198.51.100.2 key 7 local 198.51.100.1 remote 198.51.100.3 gre1"))
+        #expect(request.subjects.map(\.name) == ["198.51.100.2#7", "198.51.100.3", "gre1"])
+        #expect(request.subjects[0] == .explicit(KeepaliveTarget(local: siteA, remote: siteB, key: 7)))
+        let probe = try KeepaliveProbeRequest.parse(words("local 2001:db8::1 remote 2001:db8::2 count 2 timeout 0.5"))
+        #expect(probe.subject == .explicit(KeepaliveTarget(local: IPAddress("2001:db8::1")!, remote: IPAddress("2001:db8::2")!)))
+        #expect(probe.count == 2 && probe.timeout == 500_000_000)
+    }
+
+    @Test(arguments: [
+        ("gre1 interval 0", #"invalid interval "0": expected seconds from 0.1 to 32767"#),
+        ("gre1 interval 0.05", #"invalid interval "0.05": expected seconds from 0.1 to 32767"#),
+        ("gre1 interval ten", #"invalid interval "ten": expected seconds from 0.1 to 32767"#),
+        ("gre1 interval 1e3", #"invalid interval "1e3": expected seconds from 0.1 to 32767"#),
+        ("gre1 interval", #""interval" needs a value"#),
+        ("gre1 retries 0", #"invalid retries "0": expected a number 1..255"#),
+        ("gre1 retries 256", #"invalid retries "256": expected a number 1..255"#),
+        ("gre1 action shutdown", #"invalid action "shutdown": expected routes, link or none"#),
+        ("", "keepalive watch: no tunnel given; name one, or give local ADDR remote ADDR"),
+        ("gre1 gre1", "keepalive watch: gre1 is named twice"),
+        ("local 198.51.100.1", "keepalive watch: local 198.51.100.1 belongs to no target: an explicit target is local ADDR remote ADDR [ key KEY ]"),
+        ("local 198.51.100.1 remote 198.51.100.2 key 1 key 2", "keepalive watch: key 2 belongs to no target: an explicit target is local ADDR remote ADDR [ key KEY ]"),
+        ("local 198.51.100.1 remote 2001:db8::2", "keepalive watch: local 198.51.100.1 and remote 2001:db8::2 are of different address families"),
+        ("local 198.51.100.1 remote 198.51.100.2 local 198.51.100.1 remote 198.51.100.2", "keepalive watch: the target 198.51.100.1 -> 198.51.100.2 is given twice"),
+        ("local 198.51.100.1 remote 198.51.100.2 action routes", "action routes needs tunnel names: explicit targets are watched with action none"),
+        ("local 198.51.100.1 remote 198.51.100.x", #"invalid remote "198.51.100.x": expected an IPv4 or IPv6 address"#),
+        ("local 198.51.100.1 remote 198.51.100.2 key -1", #"invalid key "-1": expected a number 0..4294967295 or a dotted quad"#),
+        ("this-name-is-far-too-long", #"interface name "this-name-is-far-too-long" is 25 bytes long; the limit is 15"#),
+    ])
+    func watchRefusals(text: String, message: String) {
+        #expect(throws: InvalidArgument(message)) { try KeepaliveWatchRequest.parse(words(text)) }
+    }
+
+    @Test func probeAndRespondRefusals() throws {
+        #expect(throws: InvalidArgument("keepalive probe checks one tunnel at a time (got 2)")) {
+            try KeepaliveProbeRequest.parse(words("gre1 gre2"))
+        }
+        #expect(throws: InvalidArgument(#"invalid count "0": expected a number 1..1000"#)) {
+            try KeepaliveProbeRequest.parse(words("gre1 count 0"))
+        }
+        #expect(throws: InvalidArgument(#"invalid timeout "0": expected seconds from 0.1 to 3600"#)) {
+            try KeepaliveProbeRequest.parse(words("gre1 timeout 0"))
+        }
+        #expect(throws: InvalidArgument("keepalive respond: gre1 is named twice")) {
+            try KeepaliveRespondRequest.parse(words("gre1 gre1"))
+        }
+        #expect(try KeepaliveRespondRequest.parse([]).tunnels.isEmpty)
+    }
+
+    @Test func secondsReadAndWritten() throws {
+        #expect(try Seconds.parse("10", for: "x", in: 0...Int64.max) == 10_000_000_000)
+        #expect(try Seconds.parse("0.25", for: "x", in: 0...Int64.max) == 250_000_000)
+        #expect(try Seconds.parse(".5", for: "x", in: 0...Int64.max) == 500_000_000)
+        #expect(try Seconds.parse("1.000000001", for: "x", in: 0...Int64.max) == 1_000_000_001)
+        #expect(throws: InvalidArgument.self) { try Seconds.parse("1.0000000001", for: "x", in: 0...Int64.max) }
+        #expect(throws: InvalidArgument.self) { try Seconds.parse(".", for: "x", in: 0...Int64.max) }
+        #expect(Seconds.format(100_000_000) == "0.1" && Seconds.format(10_000_000_000) == "10" && Seconds.format(1_250_000_000) == "1.25")
+    }
+}
+
+@Suite struct RouteWithdrawalTests {
+    private let tunnel: Int32 = 5, ethernet: Int32 = 7
+
+    private func route(_ prefix: String, via gateway: String? = nil, dev: Int32? = nil, table: UInt32 = RouteTable.main,
+                       type: RouteType = .unicast, legs: [(String, Int32)] = [], nexthopID: UInt32? = nil) throws -> Route {
+        var route = Route(destination: try IPPrefix(parsing: prefix))
+        route.gateway = gateway.flatMap { IPAddress($0) }
+        route.outputInterface = dev
+        route.table = table
+        route.type = type
+        route.nexthops = legs.map { Route.Nexthop(gateway: IPAddress($0.0), outputInterface: $0.1) }
+        route.nexthopID = nexthopID
+        return route
+    }
+
+    @Test func withdrawsWhatGoesThroughTheTunnelAndOnlyThat() throws {
+        let viaTunnel = try route("203.0.113.0/24", via: "10.0.0.2", dev: tunnel)
+        let connected = try route("10.0.0.0/30", dev: tunnel)
+        let otherTable = try route("0.0.0.0/0", via: "10.0.0.2", dev: tunnel, table: 100)
+        let ecmp = try route("192.0.2.0/24", legs: [("10.0.0.2", tunnel), ("198.51.100.254", ethernet)])
+        let ecmpAllTunnel = try route("10.9.0.0/16", legs: [("10.0.0.2", tunnel), ("10.0.0.2", tunnel)])
+        let elsewhere = try route("198.51.100.0/24", dev: ethernet)
+        let ownAddress = try route("10.0.0.1/32", dev: tunnel, table: RouteTable.local, type: .local)
+        let linkLocal = try route("fe80::/64", dev: tunnel)
+        let multicast = try route("ff00::/8", dev: tunnel, table: RouteTable.local, type: .multicast)
+        let sharedGroup = try route("10.8.0.0/16", nexthopID: 9)
+        var grouped = sharedGroup
+        grouped.nexthops = [Route.Nexthop(gateway: IPAddress("10.0.0.2"), outputInterface: tunnel),
+                            Route.Nexthop(gateway: IPAddress("198.51.100.254"), outputInterface: ethernet)]
+        var groupOnTunnel = try route("10.7.0.0/16", via: "10.0.0.2", dev: tunnel, nexthopID: 8)
+        groupOnTunnel.table = RouteTable.main
+
+        let plan = RouteWithdrawalPlan(
+            routes: [viaTunnel, connected, otherTable, ecmp, ecmpAllTunnel, elsewhere, ownAddress, linkLocal, multicast, grouped, groupOnTunnel],
+            interface: tunnel)
+        #expect(plan.deletions == [viaTunnel, connected, otherTable, ecmpAllTunnel, groupOnTunnel])
+        #expect(plan.reductions.map(\.original) == [ecmp])
+        #expect(plan.reductions.map(\.reduced.nexthops) == [[Route.Nexthop(gateway: IPAddress("198.51.100.254"), outputInterface: ethernet)]])
+        #expect(plan.kept == [grouped])
+        // Routes to the tunnel's own subnet come back before routes via gateways in it.
+        #expect(Route.inAddingOrder([viaTunnel, ecmp, connected]) == [connected, viaTunnel, ecmp])
+    }
+}

@@ -1,0 +1,66 @@
+import CMnl
+import Testing
+@testable import GreKit
+
+@Suite struct LinkRequestEncodingTests {
+    /// The IFLA_* attributes (outside IFLA_LINKINFO) and the ifinfomsg of a request.
+    private func encoded(_ text: String, mode: LinkRequest.Mode = .create, index: Int32 = 0)
+        throws -> (header: ifinfomsg, attributes: [LinkAttribute: String]) {
+        let request = try LinkRequest.parse(words(text), mode: mode, devices: FakeDevices()) { _ in throw DeviceNotFound("unused") }
+        let bytes = try MessageBuffer.encode(type: 16, flags: []) { try request.encode($0, index: index) }
+        return withMessage(bytes) { message in
+            let attributes = message.attributes(after: ifinfomsg.self, LinkAttribute.self)
+                .filter { $0.key != nil && $0.key != .linkinfo }
+                .map { ($0.key!, hex($0.payload)) }
+            return (message.familyHeader(ifinfomsg.self)!, Dictionary(attributes, uniquingKeysWith: { a, _ in a }))
+        }
+    }
+
+    @Test func creationCarriesTheNameAndGenericWords() throws {
+        let (header, attributes) = try encoded("va mtu 1400 txqueuelen 500 address 02:00:00:00:00:0a alias uplink numtxqueues 4 numrxqueues 2 group 7 master eth0 type veth")
+        #expect(header.ifi_index == 0)
+        #expect(attributes[.ifname] == "766100")
+        #expect(attributes[.mtu] == "78050000")
+        #expect(attributes[.txqlen] == "f4010000")
+        #expect(attributes[.address] == "02000000000a")
+        #expect(attributes[.ifalias] == "75706c696e6b00")
+        #expect(attributes[.numTxQueues] == "04000000")
+        #expect(attributes[.numRxQueues] == "02000000")
+        #expect(attributes[.group] == "07000000")
+        #expect(attributes[.master] == "05000000")
+    }
+
+    @Test func upAndDownAreTheHeadersFlagAndChangeMask() throws {
+        let (up, _) = try encoded("eth0 up", mode: .modify, index: 5)
+        #expect(up.ifi_index == 5)
+        #expect(up.ifi_flags == 0x1 && up.ifi_change == 0x1)
+        let (down, _) = try encoded("eth0 down", mode: .modify, index: 5)
+        #expect(down.ifi_flags == 0 && down.ifi_change == 0x1)
+        let (arp, _) = try encoded("eth0 arp off multicast on", mode: .modify, index: 5)
+        #expect(arp.ifi_flags == 0x80 | 0x1000, "arp off sets NOARP; multicast on sets MULTICAST")
+        #expect(arp.ifi_change == 0x80 | 0x1000)
+    }
+
+    @Test func aChangeSendsOnlyWhatItNames() throws {
+        let (header, attributes) = try encoded("eth0 mtu 9000", mode: .modify, index: 5)
+        #expect(header.ifi_change == 0)
+        #expect(attributes.keys.sorted { $0.rawValue < $1.rawValue } == [.mtu], "no name, no flags, no kind data")
+        let (_, renamed) = try encoded("dev eth0 name wan0", mode: .modify, index: 5)
+        #expect(renamed[.ifname] == "77616e3000", "the new name travels as IFLA_IFNAME")
+        let (_, detached) = try encoded("eth0 nomaster", mode: .modify, index: 5)
+        #expect(detached[.master] == "00000000")
+    }
+
+    @Test func vethPeerNestCarriesItsOwnHeaderAndName() throws {
+        let request = try linkAdd("va type veth peer name vb mtu 1400")
+        let bytes = try MessageBuffer.encode(type: 16, flags: []) { try request.encode($0, index: 0) }
+        let peer = withMessage(bytes) { message -> [String] in
+            guard let data = message.attributes(after: ifinfomsg.self, LinkAttribute.self)[.linkinfo]?
+                .nested(LinkInfoAttribute.self)[.data]?.nested(VethAttribute.self)[.peer] else { return [] }
+            // VETH_INFO_PEER: an ifinfomsg (16 bytes), then IFLA_IFNAME and IFLA_MTU.
+            let inner = AttributeList<LinkAttribute>(UnsafeRawBufferPointer(rebasing: data.payload[16...]))
+            return inner.map { "\($0.rawType):\(hex($0.payload))" }
+        }
+        #expect(peer == ["3:766200", "4:78050000"])
+    }
+}

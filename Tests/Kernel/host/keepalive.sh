@@ -1,0 +1,134 @@
+# Keepalives on this machine's kernel (no GRE here): explicit targets, watched from
+# namespace A, answered by gretool's user-space responder in namespace B over veth.
+
+# Background processes run gretool itself (not through the g function, whose subshell
+# would take the signals meant for gretool).
+
+# Starts the responder in namespace $1 (extra words after), output in $2; waits until it is ready.
+start_responder() {
+    local ns=$1 log=$2; shift 2
+    "$GRETOOL" -n "$ns" keepalive respond timeout 60 "$@" >"$log" 2>&1 &
+    wait_until 5 grep -q "responding to" "$log" || fail "responder did not start: $(cat "$log")"
+}
+
+# Whether file $3 has at least $1 lines matching $2 (for wait_until).
+at_least() { (($(grep -c -- "$2" "$3") >= $1)); }
+
+# Seconds since the epoch of an RFC 3339 timestamp.
+epoch() { date -d "$1" +%s.%N; }
+
+# Waits up to $2 seconds for a JSON line of state $3 in log $1; prints its timestamp.
+wait_state() {
+    local log=$1 limit=$2 state=$3 line
+    wait_until "$limit" grep -q "\"event\":\"state\".*\"state\":\"$state\"" "$log" || return 1
+    line=$(grep "\"event\":\"state\".*\"state\":\"$state\"" "$log" | tail -1)
+    jq -r .timestamp <<<"$line"
+}
+
+test_watch_goes_down_within_the_retry_window_and_comes_back() {
+    veth_pair
+    local dir; dir=$(mktemp -d)
+    start_responder "$B" "$dir/respond"
+    "$GRETOOL" -n "$A" keepalive watch local 198.51.100.1 remote 198.51.100.2 interval 0.2 retries 3 -j >"$dir/watch" 2>"$dir/err" &
+    local watcher=$!
+    wait_state "$dir/watch" 5 up >/dev/null || fail "never up: $(cat "$dir/watch" "$dir/err")"
+    # Cut the path, then restore it.
+    local cut down took
+    cut=$EPOCHREALTIME
+    ipn "$B" link set vb down
+    down=$(wait_state "$dir/watch" 5 down) || fail "never down after the cut: $(cat "$dir/watch")"
+    took=$(awk -v a="$cut" -v b="$(epoch "$down")" 'BEGIN { printf "%.3f", b - a }')
+    # interval x (retries + 1) + one interval
+    awk -v t="$took" 'BEGIN { exit !(t <= 1.0) }' || fail "down ${took}s after the cut (limit 1.0 s)"
+    local ups; ups=$(grep -c '"state":"up"' "$dir/watch")
+    ipn "$B" link set vb up
+    wait_until 5 at_least $((ups + 1)) '"event":"state".*"state":"up"' "$dir/watch" ||
+        fail "not up again after the path was restored: $(cat "$dir/watch")"
+    # The counters tell the story: keepalives were sent and answered, some missed.
+    local last; last=$(grep '"event":"state"' "$dir/watch" | tail -1)
+    [[ $(jq '.sent > .received and .received > 0 and .missed == 0' <<<"$last") == true ]] || fail "counters: $last"
+    kill -TERM "$watcher"
+    wait "$watcher"; assert_eq "$?" 0 "watch exit status after SIGTERM"
+    [[ ! -s $dir/err ]] || fail "watch wrote to stderr: $(cat "$dir/err")"
+    rm -rf "$dir"
+}
+
+test_probe_exit_codes() {
+    veth_pair
+    local dir; dir=$(mktemp -d)
+    ipn "$A" addr add 2001:db8::1/64 dev va nodad
+    ipn "$B" addr add 2001:db8::2/64 dev vb nodad
+    # Nobody answers yet (the host kernel has no GRE): exit 1 with one line on stderr.
+    refuses 1 '^gretool: 198.51.100.2: no reply to 2 keepalives in 0.4 s$' \
+        g "$A" keepalive probe local 198.51.100.1 remote 198.51.100.2 count 2 timeout 0.4
+    start_responder "$B" "$dir/respond" -v
+    ok g "$A" keepalive probe local 198.51.100.1 remote 198.51.100.2 timeout 2 >/dev/null
+    local out
+    out=$(g "$A" keepalive probe local 198.51.100.1 remote 198.51.100.2 key 42 -j) || fail "keyed probe failed"
+    [[ $(jq -r '[.tunnel, .answered, .sent] | map(tostring) | join(" ")' <<<"$out") == "198.51.100.2#42 true 1" ]] || fail "probe -j: $out"
+    out=$(g "$A" keepalive probe local 2001:db8::1 remote 2001:db8::2 key 7) || fail "IPv6 probe failed"
+    [[ $out == "2001:db8::2#7: answered in "*" ms (1 keepalive sent)" ]] || fail "IPv6 probe: $out"
+    # The responder reflected exactly what came, with the keys.
+    grep -q 'reflected keepalive 198.51.100.1 -> 198.51.100.2 key 42$' "$dir/respond" || fail "responder: $(cat "$dir/respond")"
+    grep -q 'reflected keepalive 2001:db8::1 -> 2001:db8::2 key 7$' "$dir/respond" || fail "responder: $(cat "$dir/respond")"
+    refuses 2 'invalid count "0"' g "$A" keepalive probe local 198.51.100.1 remote 198.51.100.2 count 0
+    rm -rf "$dir"
+}
+
+test_bad_input_is_refused_before_anything_starts() {
+    veth_pair
+    refuses 1 'cannot watch tunnel "gre9": cannot find device "gre9"' g "$A" keepalive watch gre9
+    refuses 2 'va is not a GRE tunnel \(it is a veth link\)' g "$A" keepalive watch va
+    refuses 2 'invalid interval "0": expected seconds from 0.1 to 32767' g "$A" keepalive watch va interval 0
+    refuses 2 'invalid interval "0.05"' g "$A" keepalive watch va interval 0.05
+    refuses 2 'invalid retries "0": expected a number 1..255' g "$A" keepalive watch va retries 0
+    refuses 2 'invalid action "bounce": expected routes, link or none' g "$A" keepalive watch va action bounce
+    refuses 2 'action routes needs tunnel names' g "$A" keepalive watch local 198.51.100.1 remote 198.51.100.2 action routes
+    refuses 2 'keepalive watch: no tunnel given' g "$A" keepalive watch interval 1
+    refuses 1 'cannot probe tunnel "gre9": cannot find device "gre9"' g "$A" keepalive probe gre9
+    refuses 2 'va is not a GRE tunnel' g "$A" keepalive respond va timeout 1
+    command -v setpriv >/dev/null &&
+        refuses 1 'cannot open a raw GRE socket: Operation not permitted; this needs root \(CAP_NET_RAW\)' \
+            ip netns exec "$A" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+            "$GRETOOL" keepalive watch local 198.51.100.1 remote 198.51.100.2
+}
+
+test_hooks_run_with_the_tunnel_in_their_environment() {
+    veth_pair
+    local dir; dir=$(mktemp -d)
+    start_responder "$B" "$dir/respond"
+    "$GRETOOL" -n "$A" keepalive watch local 198.51.100.1 remote 198.51.100.2 key 5 interval 0.1 retries 1 \
+        on-up "echo \"\$STATE \$TUNNEL \$REMOTE \$LOCAL\" >>$dir/hooks" \
+        on-down "echo \"\$STATE \$TUNNEL \$REMOTE \$LOCAL\" >>$dir/hooks" >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 5 grep -q '^up ' "$dir/hooks" || fail "on-up did not run: $(cat "$dir/watch")"
+    ipn "$A" link set va down
+    wait_until 5 grep -q '^down ' "$dir/hooks" || fail "on-down did not run: $(cat "$dir/watch")"
+    assert_eq "$(head -2 "$dir/hooks")" "up 198.51.100.2#5 198.51.100.2 198.51.100.1
+down 198.51.100.2#5 198.51.100.2 198.51.100.1" "hook environment"
+    kill -INT "$watcher"
+    wait "$watcher"; assert_eq "$?" 0 "watch exit status after SIGINT"
+    rm -rf "$dir"
+}
+
+test_one_watcher_many_targets() {
+    veth_pair
+    local dir; dir=$(mktemp -d)
+    # B answers for a whole /24 (AnyIP); A reaches it over the veth.
+    ipn "$B" route add local 203.0.113.0/24 dev lo
+    ipn "$A" route add 203.0.113.0/24 via 198.51.100.2
+    start_responder "$B" "$dir/respond"
+    local words=() i
+    for i in $(seq 1 200); do words+=(local 198.51.100.1 remote "203.0.113.$i"); done
+    "$GRETOOL" -n "$A" keepalive watch "${words[@]}" interval 0.5 -j >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 10 at_least 200 '"state":"up"' "$dir/watch" ||
+        fail "$(grep -c '"state":"up"' "$dir/watch") of 200 targets up"
+    # Each target is independent: one path cut, only that one goes down.
+    ipn "$A" route add blackhole 203.0.113.7/32
+    wait_until 5 grep -q '"tunnel":"203.0.113.7","state":"down"' "$dir/watch" || fail "target 7 not down"
+    sleep 0.6
+    assert_eq "$(grep -c '"state":"down"' "$dir/watch")" 1 "targets down"
+    kill -TERM "$watcher"; wait "$watcher"
+    rm -rf "$dir"
+}

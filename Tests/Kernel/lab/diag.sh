@@ -1,0 +1,273 @@
+# gretool diag on real misconfigurations in a GRE kernel: each is found with the right
+# verdict, numbers and fix, the fix (run as printed) repairs it, and a clean tunnel is
+# reported clean. Routes are set up with ip: gretool's route verbs live elsewhere.
+
+# Runs `gretool -n NS diag WORDS...`, which must exit with STATUS; its output is in $out.
+diag_in() {
+    local ns=$1 want=$2; shift 2
+    out=$("$GRETOOL" -n "$ns" diag "$@" 2>&1)
+    local rc=$?
+    [[ $rc == "$want" ]] || fail "gretool diag $* exited $rc, expected $want:
+$(sed 's/^/        /' <<<"$out")"
+}
+
+# The output of the last diag_in contains this line (exactly, leading blanks aside).
+shows() {
+    grep -qxF -- "$1" <<<"$(sed 's/^ *//' <<<"$out")" || fail "diag output lacks the line [$1]:
+$(sed 's/^/        /' <<<"$out")"
+}
+
+# Runs the fix lines of the last diag_in in namespace $1, as printed.
+apply_fixes() {
+    local ns=$1 line
+    while IFS= read -r line; do
+        case $line in
+            "gretool route "*) ip -n "$ns" ${line#gretool } ;;  # same words; gretool's route verbs are not here yet
+            "gretool "*) "$GRETOOL" -n "$ns" ${line#gretool } ;;
+            "sysctl "*) ip netns exec "$ns" $line >/dev/null ;;
+            *) fail "unexpected fix line: $line" ;;
+        esac || fail "fix failed: $line"
+    done < <(sed -n 's/^ *fix: //p' <<<"$out")
+}
+
+# Sets /proc/sys/net settings in a namespace: sysctl_in NS NAME=VALUE...
+sysctl_in() {
+    local ns=$1; shift
+    ip netns exec "$ns" sysctl -qw "$@" || fail "sysctl $*"
+}
+
+# veth_pair plus gre1 on both sides (10.1.0.1/30 and .2/30), up.
+gre_pair() {
+    veth_pair
+    ipn "$A" tunnel add gre1 mode gre remote 198.51.100.2 local 198.51.100.1 "$@"
+    ipn "$B" tunnel add gre1 mode gre remote 198.51.100.1 local 198.51.100.2 "$@"
+    ipn "$A" addr add 10.1.0.1/30 dev gre1 && ipn "$A" link set gre1 up
+    ipn "$B" addr add 10.1.0.2/30 dev gre1 && ipn "$B" link set gre1 up
+}
+
+# A - router - B: va 198.51.100.1/24 behind 198.51.100.254, vb 203.0.113.2/24 behind
+# 203.0.113.254; gre1 between A and B. A's default route has metric 100.
+routed_gre_pair() {
+    read -r A R B < <(make_namespaces a r b)
+    ip link add va netns "$A" type veth peer name ra netns "$R"
+    ip link add vb netns "$B" type veth peer name rb netns "$R"
+    ipn "$A" addr add 198.51.100.1/24 dev va && ipn "$A" link set va up
+    ipn "$R" addr add 198.51.100.254/24 dev ra && ipn "$R" link set ra up
+    ipn "$R" addr add 203.0.113.254/24 dev rb && ipn "$R" link set rb up
+    ipn "$B" addr add 203.0.113.2/24 dev vb && ipn "$B" link set vb up
+    sysctl_in "$R" net.ipv4.ip_forward=1
+    ipn "$A" route add default via 198.51.100.254 metric 100
+    ipn "$B" route add default via 203.0.113.254
+    ipn "$A" tunnel add gre1 mode gre remote 203.0.113.2 local 198.51.100.1
+    ipn "$B" tunnel add gre1 mode gre remote 198.51.100.1 local 203.0.113.2
+    ipn "$A" addr add 10.1.0.1/30 dev gre1 && ipn "$A" link set gre1 up
+    ipn "$B" addr add 10.1.0.2/30 dev gre1 && ipn "$B" link set gre1 up
+}
+
+test_a_clean_tunnel_is_reported_clean() {
+    gre_pair
+    # What a keepalive peer needs, in A's namespace only: the VM's own namespace has
+    # forwarding and accept_local off, so this also shows /proc/sys is read after setns.
+    sysctl_in "$A" net.ipv4.conf.gre1.forwarding=1 net.ipv4.conf.gre1.accept_local=1
+    diag_in "$A" 0 gre1
+    shows "mtu: OK: gre1 mtu 1476 fits the path (1476)"
+    shows "underlay va mtu 1500 (route mtu -, cached pmtu -), path mtu 1500"
+    shows "overhead 24 = outer IPv4 20 + GRE 4"
+    shows "mtu 1476, recommended 1476, tcp mss 1436 (IPv4) / 1416 (IPv6)"
+    shows "route: OK: gre1's remote 198.51.100.2 is reached through va"
+    shows "gre1 remote 198.51.100.2: 198.51.100.0/24 dev va"
+    shows "local 198.51.100.1 on va"
+    shows "keepalive: OK: gre1 reflects its peer's keepalives and can send its own"
+    shows "accept_local 1 = max(all 0, gre1 1)"
+    [[ $out != *fix:* ]] || fail "a clean tunnel got fixes: $out"
+    # The same as JSON: an array of the three checks, each ok without fixes; without a
+    # tunnel, diag checks every tunnel (here the only one with endpoints).
+    local json
+    json=$("$GRETOOL" -n "$A" -j diag) || fail "diag -j failed"
+    assert_eq "$(jq -c 'map([.tunnel, .check, .verdict, (.fix | length)])' <<<"$json")" \
+        '[["gre1","mtu","ok",0],["gre1","route","ok",0],["gre1","keepalive","ok",0]]' "diag -j"
+}
+
+test_gre_at_1500_over_a_1500_underlay_is_too_big() {
+    gre_pair
+    ipn "$A" link set gre1 mtu 1500
+    diag_in "$A" 1 mtu gre1
+    shows "mtu: PROBLEM: gre1 mtu 1500 is 24 bytes over what the path carries (1476)"
+    shows "fix: gretool link set gre1 mtu 1476"
+    apply_fixes "$A"
+    diag_in "$A" 0 mtu gre1
+    shows "mtu: OK: gre1 mtu 1476 fits the path (1476)"
+}
+
+test_key_and_seq_at_1476_is_too_big() {
+    gre_pair key 42 seq
+    ipn "$A" link set gre1 mtu 1476
+    diag_in "$A" 1 mtu gre1
+    shows "mtu: PROBLEM: gre1 mtu 1476 is 8 bytes over what the path carries (1468)"
+    shows "overhead 32 = outer IPv4 20 + GRE 4 + key 4 + seq 4"
+    shows "fix: gretool link set gre1 mtu 1468"
+    # Too small is a warning: the exit status stays 0.
+    ipn "$A" link set gre1 mtu 1400
+    diag_in "$A" 0 mtu gre1
+    shows "mtu: WARNING: gre1 mtu 1400 is 68 bytes below what the path carries (1468): every full-size packet wastes them"
+    # Over IPsec (tunnel mode, NAT-T) 1400 is too big: the estimate is near Cisco's 1400.
+    diag_in "$A" 1 mtu gre1 ipsec tunnel nat-t
+    shows "fix: gretool link set gre1 mtu 1390"
+}
+
+test_recursion_through_a_default_route_via_the_tunnel() {
+    routed_gre_pair
+    # Everything through the tunnel, with no host route for the remote: the tunnel's own
+    # packets follow the default route back into it.
+    ipn "$A" route add default dev gre1 metric 10
+    in_ns "$A" bash -c 'for i in 1 2 3; do echo x >/dev/udp/10.1.0.2/9; done' 2>/dev/null
+    diag_in "$A" 1 route gre1
+    shows "route: PROBLEM: gre1's remote 203.0.113.2 is routed into gre1 itself (recursive routing): the kernel drops its packets"
+    shows "gre1 remote 203.0.113.2: default dev gre1"
+    grep -Eq '^ +collisions gre1 [1-9][0-9]*$' <<<"$out" || fail "collisions did not rise: $out"
+    shows "fix: gretool route add 203.0.113.2/32 via 198.51.100.254 dev va"
+    # The mtu check cannot size a looping tunnel and says why.
+    diag_in "$A" 0 mtu gre1
+    shows "mtu: WARNING: cannot size gre1: its remote is routed back into a tunnel (a loop) (see gretool diag route gre1)"
+    diag_in "$A" 1 route gre1
+    apply_fixes "$A"
+    diag_in "$A" 0 route gre1
+    shows "route: OK: gre1's remote 203.0.113.2 is reached through va"
+    # A more specific route that is no host route also saves it, for now: a warning.
+    ipn "$A" route del 203.0.113.2/32
+    ipn "$A" route add 203.0.113.0/24 via 198.51.100.254
+    diag_in "$A" 0 route gre1
+    shows "route: WARNING: gre1's remote is reached through va only because 203.0.113.0/24 wins over default dev gre1; without it the tunnel would loop"
+}
+
+test_two_tunnels_routed_through_each_other_loop() {
+    veth_pair
+    ipn "$A" tunnel add gre1 mode gre remote 198.51.100.2 local 198.51.100.1
+    ipn "$A" tunnel add gre2 mode gre remote 198.51.100.3 local 198.51.100.1
+    ipn "$A" link set gre1 up && ipn "$A" link set gre2 up
+    ipn "$A" route add 198.51.100.2/32 dev gre2
+    ipn "$A" route add 198.51.100.3/32 dev gre1
+    diag_in "$A" 1 route gre1
+    shows "route: PROBLEM: gre1's remote is routed into gre2, and the routes lead back into gre1: a loop, the kernel drops the packets"
+    shows "gre1 remote 198.51.100.2: 198.51.100.2 dev gre2"
+    shows "gre2 remote 198.51.100.3: 198.51.100.3 dev gre1"
+    shows "collisions gre1 0, gre2 0"
+    # The remotes are on va's subnet: the host routes need no gateway, and replace the
+    # host routes through the tunnels.
+    shows "fix: gretool route replace 198.51.100.2/32 dev va"
+    shows "fix: gretool route replace 198.51.100.3/32 dev va"
+    apply_fixes "$A"
+    diag_in "$A" 0 route gre2
+    shows "route: OK: gre2's remote 198.51.100.3 is reached through va"
+    # A local address this host does not have: the kernel cannot send.
+    ipn "$A" tunnel add gre3 mode gre remote 198.51.100.2 local 198.51.100.77 key 3
+    ipn "$A" link set gre3 up
+    diag_in "$A" 1 route gre3
+    shows "route: PROBLEM: local 198.51.100.77 is not an address of this host: the kernel cannot send gre3's packets"
+}
+
+test_a_peer_with_accept_local_off_drops_keepalives() {
+    gre_pair
+    sysctl_in "$B" net.ipv4.conf.gre1.forwarding=1
+    diag_in "$B" 1 keepalive gre1
+    shows "keepalive: PROBLEM: gre1 drops its peer's keepalives: accept_local is off (they come from this host's own address, a martian source)"
+    shows "accept_local 0 = max(all 0, gre1 0)"
+    shows "fix: sysctl -w net.ipv4.conf.gre1.accept_local=1"
+    apply_fixes "$B"
+    diag_in "$B" 0 keepalive gre1
+    # Forwarding off too: both problems, both fixes.
+    sysctl_in "$B" net.ipv4.conf.gre1.forwarding=0
+    diag_in "$B" 1 keepalive gre1
+    shows "fix: sysctl -w net.ipv4.conf.gre1.forwarding=1"
+}
+
+test_strict_rp_filter_drops_keepalives() {
+    gre_pair
+    sysctl_in "$B" net.ipv4.conf.gre1.forwarding=1 net.ipv4.conf.gre1.accept_local=1 net.ipv4.conf.all.rp_filter=1
+    diag_in "$B" 1 keepalive gre1
+    shows "keepalive: PROBLEM: gre1 drops its peer's keepalives: rp_filter is strict (1); loose (2) or off (0) lets them pass"
+    shows "rp_filter 1 = max(all 1, gre1 0)"
+    shows "fix: sysctl -w net.ipv4.conf.gre1.rp_filter=2"
+    apply_fixes "$B"
+    diag_in "$B" 0 keepalive gre1
+    shows "rp_filter 2 = max(all 1, gre1 2)"
+}
+
+test_probe_finds_a_narrowed_underlay() {
+    gre_pair
+    # Narrowed after the tunnels exist, so they keep 1476.
+    ipn "$A" link set va mtu 1400 && ipn "$B" link set vb mtu 1400
+    diag_in "$A" 1 mtu gre1 probe
+    grep -Eq '^ +probe 10\.1\.0\.2: 1376 bytes pass, 1377 do not \(([1-9]|1[0-6]) probes?\)$' <<<"$out" ||
+        fail "probe did not find 1376 within 16 probes: $out"
+    shows "fix: gretool link set gre1 mtu 1376"
+    # The peer named, as JSON.
+    local json
+    json=$("$GRETOOL" -n "$A" -j diag mtu gre1 probe 10.1.0.2)
+    assert_eq "$(jq -c '[.verdict, .numbers.probe.largest, .numbers.probe.complete, (.numbers.probe.probes <= 16), .fix]' <<<"$json")" \
+        '["problem",1376,true,true,["gretool link set gre1 mtu 1376"]]' "diag -j mtu gre1 probe 10.1.0.2"
+}
+
+test_probe_beyond_the_first_hop() {
+    routed_gre_pair
+    # The router's link toward B carries 1400: A's underlay still says 1500.
+    ipn "$R" link set rb mtu 1400 && ipn "$B" link set vb mtu 1400
+    diag_in "$A" 1 mtu gre1 probe
+    shows "underlay va mtu 1500 (route mtu -, cached pmtu -), path mtu 1500"
+    grep -Eq '^ +probe 10\.1\.0\.2: 1376 bytes pass, 1377 do not \(([1-9]|1[0-6]) probes?\)$' <<<"$out" ||
+        fail "probe did not find 1376 within 16 probes: $out"
+    shows "fix: gretool link set gre1 mtu 1376"
+    # The router's frag-needed is now cached for the remote: the route shows it.
+    diag_in "$A" 1 mtu gre1
+    shows "underlay va mtu 1500 (route mtu -, cached pmtu 1400), path mtu 1400"
+}
+
+test_ip6gre_sizes_from_its_ipv6_path() {
+    read -r A B < <(make_namespaces a b)
+    ip link add va netns "$A" type veth peer name vb netns "$B"
+    ipn "$A" addr add 2001:db8::1/64 dev va nodad && ipn "$A" link set va up
+    ipn "$B" addr add 2001:db8::2/64 dev vb nodad && ipn "$B" link set vb up
+    ipn "$A" link add t6 type ip6gre remote 2001:db8::2 local 2001:db8::1
+    ipn "$A" link set t6 up
+    diag_in "$A" 0 mtu t6
+    shows "mtu: OK: t6 mtu 1448 fits the path (1448)"
+    shows "overhead 52 = outer IPv6 40 + encap limit option 8 + GRE 4"
+    diag_in "$A" 0 route t6
+    shows "route: OK: t6's remote 2001:db8::2 is reached through va"
+}
+
+# Sends one Cisco-style keepalive from A (198.51.100.1) to B (198.51.100.2) through a raw
+# GRE socket and waits a second for B to reflect it: prints "reflected" or "dropped".
+keepalive_from_a() {
+    in_ns "$A" python3 -c '
+import select, socket, struct, time
+def ip(src, dst, payload):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 255, 47, 0, socket.inet_aton(src), socket.inet_aton(dst))
+    s = sum(struct.unpack("!10H", h))
+    s = (s & 0xFFFF) + (s >> 16)
+    return h[:10] + struct.pack("!H", ~s & 0xFFFF) + h[12:] + payload
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
+s.sendto(struct.pack("!HH", 0, 0x0800) + ip("198.51.100.2", "198.51.100.1", struct.pack("!HH", 0, 0)), ("198.51.100.2", 0))
+deadline = time.monotonic() + 1
+while time.monotonic() < deadline:
+    if select.select([s], [], [], 0.05)[0]:
+        p = s.recv(2048)
+        if p[12:16] == socket.inet_aton("198.51.100.2") and p[20:24] == bytes(4):
+            print("reflected"); break
+else:
+    print("dropped")'
+}
+
+test_keepalive_verdicts_match_what_the_kernel_does() {
+    gre_pair
+    # Each setting alone breaks reflection, as the check says; all together it works.
+    sysctl_in "$B" net.ipv4.conf.gre1.forwarding=1
+    diag_in "$B" 1 keepalive gre1
+    assert_eq "$(keepalive_from_a)" dropped "keepalive with accept_local off"
+    sysctl_in "$B" net.ipv4.conf.gre1.accept_local=1 net.ipv4.conf.all.rp_filter=1
+    diag_in "$B" 1 keepalive gre1
+    assert_eq "$(keepalive_from_a)" dropped "keepalive with strict rp_filter"
+    apply_fixes "$B"
+    diag_in "$B" 0 keepalive gre1
+    assert_eq "$(keepalive_from_a)" reflected "keepalive after the fixes"
+}

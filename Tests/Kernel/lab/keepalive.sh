@@ -1,0 +1,212 @@
+# Keepalives against the Linux kernel's own ip_gre as the peer: real gre tunnels
+# between namespaces A (198.51.100.1, the watcher) and B (198.51.100.2, the peer)
+# over veth. B answers as LAB.md says a Linux peer does: forwarding on, its own
+# address accepted as a source, no strict reverse-path filter.
+#
+# A path cut is B's underlay losing every packet it sends (netem), so A's own links
+# and routes stay as they are while the peer falls silent.
+
+# The pair of namespaces with gre1 on each side (extra words: the tunnel options of A,
+# then of B, separated by "|"), inner addresses 10.0.0.1/30 and 10.0.0.2/30.
+gre_pair() {
+    local options=${1:-} a_words b_words
+    a_words=${options%%|*}
+    b_words=${options#*|}
+    [[ $options == *"|"* ]] || b_words=$a_words
+    veth_pair
+    in_ns "$B" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1 \
+        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 >/dev/null
+    ip -n "$A" -b - <<EOF || fail "cannot make A's tunnel"
+tunnel add gre1 mode gre local 198.51.100.1 remote 198.51.100.2 $a_words
+link set gre1 up
+addr add 10.0.0.1/30 dev gre1
+EOF
+    ip -n "$B" -b - <<EOF || fail "cannot make B's tunnel"
+tunnel add gre1 mode gre local 198.51.100.2 remote 198.51.100.1 $b_words
+link set gre1 up
+addr add 10.0.0.2/30 dev gre1
+EOF
+}
+
+cut_path() { tc -n "$B" qdisc add dev vb root netem loss 100%; }
+restore_path() { tc -n "$B" qdisc del dev vb root; }
+
+# Whether file $3 has at least $1 lines matching $2 (for wait_until).
+lines_at_least() { (($(grep -c -- "$2" "$3") >= $1)); }
+# Whether watch log $2 has at least $1 changes to state $3.
+states_at_least() { lines_at_least "$1" "\"event\":\"state\".*\"state\":\"$3\"" "$2"; }
+
+# Every route of namespace $1, both families, every table; but the veth's own IPv6
+# link-local address, which appears whenever its duplicate address detection ends.
+all_routes() {
+    { ip -n "$1" -j route show table all; ip -n "$1" -6 -j route show table all; } |
+        jq -cs '[.[][] | select(.dev != "va" or .type != "local" or (.dst | startswith("fe80") | not))]'
+}
+
+# Routes through the tunnel in A: a primary with a floating backup, an ECMP route
+# with one leg through the tunnel, a route in another table, an IPv6 route.
+add_routes_through_the_tunnel() {
+    ip -n "$A" -b - <<EOF || fail "cannot add routes"
+route add 203.0.113.0/24 via 10.0.0.2 dev gre1 metric 10
+route add 203.0.113.0/24 via 198.51.100.2 dev va metric 100
+route add 192.0.2.0/24 nexthop via 10.0.0.2 dev gre1 weight 2 nexthop via 198.51.100.2 dev va
+route add default via 10.0.0.2 dev gre1 table 100
+addr add 2001:db8:ffff::1/64 dev gre1 nodad
+route add 2001:db8:1::/48 via 2001:db8:ffff::2 dev gre1 metric 5
+EOF
+}
+
+test_keepalive_routes_withdrawn_when_down_and_restored_exactly() {
+    gre_pair
+    add_routes_through_the_tunnel
+    local dir; dir=$(mktemp -d)
+    local before; before=$(all_routes "$A")
+    "$GRETOOL" -n "$A" keepalive watch gre1 interval 0.2 retries 2 -j >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 5 states_at_least 1 "$dir/watch" up || fail "never up: $(cat "$dir/watch")"
+    cut_path
+    wait_until 5 grep -q '"event":"action".*withdrew' "$dir/watch" || fail "routes not withdrawn: $(cat "$dir/watch")"
+    # Nothing goes through gre1 any more but its own addresses; the backup took over
+    # and the ECMP route kept its other leg.
+    local during; during=$(all_routes "$A")
+    assert_eq "$(jq -r '[.[] | select(.dev == "gre1" or any(.nexthops[]?; .dev == "gre1")) | select(.table != "local" and (.dst | startswith("fe80") | not))] | length' <<<"$during")" 0 "routes through gre1 while down"
+    assert_eq "$(ip -n "$A" -j route get 203.0.113.1 | jq -r '.[0].dev')" va "route to 203.0.113.1 while down"
+    assert_eq "$(jq -r '[.[] | select(.dst == "192.0.2.0/24")] | .[0] | [.gateway // .nexthops[0].gateway, .dev // .nexthops[0].dev] | join(" ")' <<<"$during")" "198.51.100.2 va" "ECMP route while down"
+    grep -q '"message":"withdrew 6 routes (1 ECMP, only their legs through gre1)"' "$dir/watch" || fail "action: $(grep action "$dir/watch")"
+    restore_path
+    wait_until 5 grep -q '"event":"action".*restored' "$dir/watch" || fail "routes not restored: $(cat "$dir/watch")"
+    assert_eq "$(all_routes "$A")" "$before" "routes after the tunnel came back"
+    # Down again, then stopped while down: the routes come back on the way out.
+    cut_path
+    wait_until 5 lines_at_least 2 '"event":"action".*withdrew' "$dir/watch" || fail "not withdrawn again: $(cat "$dir/watch")"
+    kill -TERM "$watcher"
+    wait "$watcher"; assert_eq "$?" 0 "watch exit status"
+    assert_eq "$(all_routes "$A")" "$before" "routes after the watcher stopped"
+    rm -rf "$dir"
+}
+
+test_keepalive_action_link_keyed_and_restored_on_exit() {
+    gre_pair "key 42"
+    # Linux flushes a link's IPv6 addresses when it goes down, unless told to keep them.
+    in_ns "$A" sysctl -qw net.ipv6.conf.gre1.keep_addr_on_down=1 >/dev/null
+    add_routes_through_the_tunnel
+    local dir; dir=$(mktemp -d)
+    local before; before=$(all_routes "$A")
+    "$GRETOOL" -n "$A" keepalive watch gre1 interval 0.2 retries 2 action link -j >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 5 states_at_least 1 "$dir/watch" up || fail "never up: $(cat "$dir/watch")"
+    cut_path
+    wait_until 5 grep -q '"event":"action".*set link down' "$dir/watch" || fail "link not set down: $(cat "$dir/watch")"
+    [[ $(ip -n "$A" -j link show gre1 | jq -r '.[0].flags | index("UP") != null') == false ]] || fail "gre1 still up"
+    restore_path
+    wait_until 5 grep -q '"event":"action".*set link up' "$dir/watch" || fail "link not set up: $(cat "$dir/watch")"
+    assert_eq "$(all_routes "$A")" "$before" "routes after the link came back"
+    # Down again, then stopped while down: the watcher puts everything back on its way out.
+    cut_path
+    wait_until 5 states_at_least 2 "$dir/watch" down || fail "not down the second time: $(cat "$dir/watch")"
+    wait_until 2 lines_at_least 2 '"event":"action".*set link down' "$dir/watch" || fail "link not set down again"
+    kill -TERM "$watcher"
+    wait "$watcher"; assert_eq "$?" 0 "watch exit status"
+    assert_eq "$(all_routes "$A")" "$before" "routes after the watcher stopped"
+    rm -rf "$dir"
+}
+
+# One keepalive and its reflection as they cross B's veth, field by field, with
+# different keys each way, checksums and a fixed TTL. B's kernel checks the outer
+# checksum and key before it forwards anything, so the answer proves them right too.
+test_keepalive_on_the_wire_is_ciscos() {
+    gre_pair "ikey 5 okey 6 csum ttl 64|ikey 6 okey 5 csum"
+    local dir; dir=$(mktemp -d)
+    in_ns "$B" tcpdump -i vb -c 2 -w "$dir/capture" -U 'ip proto 47' >/dev/null 2>&1 &
+    local capture=$!
+    wait_until 5 test -s "$dir/capture" || true
+    sleep 0.3
+    ok g "$A" keepalive probe gre1 count 1 timeout 2 >/dev/null
+    wait_until 5 bash -c "! kill -0 $capture" || fail "tcpdump saw fewer than 2 GRE packets"
+    # pcap: 24-byte file header, then per packet a 16-byte record header and an
+    # Ethernet frame (14 bytes) carrying the IP packet.
+    local bytes; read -ra bytes < <(od -An -v -tx1 "$dir/capture" | tr -s ' \n' ' ')
+    local at=$((24 + 16 + 14)) field
+    field() { local hex="" i; for ((i = $1; i < $1 + $2; i++)); do hex+=${bytes[at + i]}; done; echo "$hex"; }
+    # Outer IPv4: A -> B, TTL 64 (the tunnel's), protocol 47.
+    assert_eq "$(field 12 4) $(field 16 4) $(field 8 1) $(field 9 1)" "c6336401 c6336402 40 2f" "outer src dst ttl proto"
+    # GRE: checksum and key present (0xa000), protocol IPv4, key = okey 6.
+    assert_eq "$(field 20 2) $(field 22 2) $(field 28 4)" "a000 0800 00000006" "outer GRE flags, protocol, key"
+    # Inner IPv4: B -> A, TTL 255, protocol 47, a non-zero identification (the nonce).
+    assert_eq "$(field 44 4) $(field 48 4) $(field 40 1) $(field 41 1)" "c6336402 c6336401 ff 2f" "inner src dst ttl proto"
+    [[ $(field 36 2) != 0000 ]] || fail "inner identification is 0"
+    local nonce; nonce=$(field 36 2)
+    # Inner GRE: checksum (icsum) and key present, protocol type 0, key = ikey 5.
+    assert_eq "$(field 52 2) $(field 54 2) $(field 60 4)" "a000 0000 00000005" "inner GRE flags, protocol, key"
+    # The reflection: that inner packet, forwarded back by B's kernel, TTL 254, same nonce.
+    local caplen=$((16#${bytes[24 + 8]} + 16#${bytes[24 + 9]} * 256))
+    at=$((24 + 16 + caplen + 16 + 14))
+    assert_eq "$(field 12 4) $(field 16 4) $(field 8 1) $(field 4 2)" "c6336402 c6336401 fe $nonce" "reflection src dst ttl id"
+    assert_eq "$(field 20 2) $(field 22 2) $(field 28 4)" "a000 0000 00000005" "reflection GRE"
+    rm -rf "$dir"
+}
+
+test_keepalive_follows_tunnels_deleted_and_recreated() {
+    gre_pair
+    ip -n "$A" tunnel add gre2 mode gre local 198.51.100.1 remote 198.51.100.2 key 7
+    ip -n "$B" tunnel add gre2 mode gre local 198.51.100.2 remote 198.51.100.1 key 7
+    ip -n "$A" link set gre2 up; ip -n "$B" link set gre2 up
+    local dir; dir=$(mktemp -d)
+    "$GRETOOL" -n "$A" keepalive watch gre1 gre2 interval 0.2 retries 2 -j >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 5 states_at_least 2 "$dir/watch" up || fail "not both up: $(cat "$dir/watch")"
+    ip -n "$A" link del gre2
+    wait_until 5 grep -q '"event":"deleted","tunnel":"gre2","state":"absent"' "$dir/watch" || fail "deletion not reported: $(cat "$dir/watch")"
+    ip -n "$A" tunnel add gre2 mode gre local 198.51.100.1 remote 198.51.100.2 key 7
+    wait_until 5 grep -q '"event":"created","tunnel":"gre2"' "$dir/watch" || fail "re-creation not picked up: $(cat "$dir/watch")"
+    wait_until 5 states_at_least 3 "$dir/watch" up || fail "gre2 not up again: $(cat "$dir/watch")"
+    ! grep -q '"state":"down"' "$dir/watch" || fail "something went down: $(cat "$dir/watch")"
+    kill -TERM "$watcher"; wait "$watcher"
+    # Tunnels keepalives cannot watch are refused before anything starts.
+    ip -n "$A" -b - <<EOF
+link add nr type gre local 198.51.100.1
+link add tap1 type gretap local 198.51.100.1 remote 198.51.100.3
+link add d0 type dummy
+EOF
+    refuses 2 'nr has no remote address' g "$A" keepalive watch nr
+    refuses 2 'tap1 is a gretap tunnel: keepalives need gre or ip6gre' g "$A" keepalive watch tap1
+    refuses 2 'd0 is not a GRE tunnel' g "$A" keepalive probe d0
+    rm -rf "$dir"
+}
+
+# ip6gre: the nonce travels in the inner IPv6 header's flow label, which the peer's
+# kernel keeps when it forwards the reflection.
+test_keepalive_ip6gre_kernel_peer() {
+    veth_pair
+    ipn "$A" addr add 2001:db8::1/64 dev va nodad
+    ipn "$B" addr add 2001:db8::2/64 dev vb nodad
+    in_ns "$B" sysctl -qw net.ipv6.conf.all.forwarding=1 >/dev/null
+    ip -n "$A" link add g6 type ip6gre local 2001:db8::1 remote 2001:db8::2 key 9
+    ip -n "$B" link add g6 type ip6gre local 2001:db8::2 remote 2001:db8::1 key 9
+    ip -n "$A" link set g6 up; ip -n "$B" link set g6 up
+    local out
+    out=$(g "$A" keepalive probe g6 count 3 timeout 2) || fail "no answer over ip6gre: $out"
+    [[ $out == "g6: answered in "* ]] || fail "probe: $out"
+}
+
+# A peer whose kernel will not forward (the sysctls left as they are): gretool's
+# responder answers for the tunnels it is given, and only for them.
+test_keepalive_userspace_responder_for_named_tunnels() {
+    veth_pair
+    ip -n "$A" -b - <<EOF2
+tunnel add gre1 mode gre local 198.51.100.1 remote 198.51.100.2 key 1
+tunnel add gre2 mode gre local 198.51.100.1 remote 198.51.100.2 key 2
+EOF2
+    ip -n "$B" -b - <<EOF2
+tunnel add gre1 mode gre local 198.51.100.2 remote 198.51.100.1 key 1
+tunnel add gre2 mode gre local 198.51.100.2 remote 198.51.100.1 key 2
+EOF2
+    local dir; dir=$(mktemp -d)
+    refuses 1 'gre1: no reply' g "$A" keepalive probe gre1 count 1 timeout 0.5
+    "$GRETOOL" -n "$B" keepalive respond gre1 timeout 20 -v >"$dir/respond" 2>&1 &
+    wait_until 5 grep -q 'responding to gre1' "$dir/respond" || fail "responder not ready: $(cat "$dir/respond")"
+    ok g "$A" keepalive probe gre1 count 2 timeout 2 >/dev/null
+    refuses 1 'gre2: no reply' g "$A" keepalive probe gre2 count 1 timeout 0.5
+    grep -q 'reflected keepalive 198.51.100.1 -> 198.51.100.2 key 1$' "$dir/respond" || fail "responder: $(cat "$dir/respond")"
+    rm -rf "$dir"
+}

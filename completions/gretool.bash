@@ -163,7 +163,7 @@ _gretool() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=(-s -stats)
-    local -a non_repeating_flags=(-j -json -p -pretty -d -details -force --version -h --help)
+    local -a non_repeating_flags=(-j -json -p -pretty -d -details -4 -6 -force --version -h --help)
     local -a repeating_options=()
     local -a non_repeating_options=(-n -netns -b -batch)
     __gretool_offer_flags_options 0
@@ -185,13 +185,73 @@ _gretool() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    link|tunnel|keepalive|diag|help)
+    address|route|rule|link|tunnel|nexthop|keepalive|diag|help)
         # Offer subcommand argument completions
         "_gretool_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'link tunnel keepalive diag help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'address route rule link tunnel nexthop keepalive diag help' -- "${cur}"))
+        ;;
+    esac
+}
+
+_gretool_address() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __gretool_offer_flags_options -1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __gretool_add_completions -W 'add'$'\n''change'$'\n''chg'$'\n''replace'$'\n''delete'$'\n''del'$'\n''show'$'\n''list'$'\n''lst'$'\n''flush'
+        return
+        ;;
+    *)
+        __gretool_add_completions -W "$(__gretool_custom_complete ---completion address -- positional@1 "${COMP_CWORD}" "$(__gretool_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_gretool_route() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __gretool_offer_flags_options -1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __gretool_add_completions -W 'add'$'\n''change'$'\n''chg'$'\n''replace'$'\n''prepend'$'\n''append'$'\n''delete'$'\n''del'$'\n''show'$'\n''list'$'\n''lst'$'\n''get'$'\n''flush'
+        return
+        ;;
+    *)
+        __gretool_add_completions -W "$(__gretool_custom_complete ---completion route -- positional@1 "${COMP_CWORD}" "$(__gretool_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_gretool_rule() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __gretool_offer_flags_options -1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __gretool_add_completions -W 'show'$'\n''list'$'\n''lst'$'\n''add'$'\n''delete'$'\n''del'$'\n''flush'
+        return
+        ;;
+    *)
+        __gretool_add_completions -W "$(__gretool_custom_complete ---completion rule -- positional@1 "${COMP_CWORD}" "$(__gretool_cursor_index_in_current_word)")"
+        return
         ;;
     esac
 }
@@ -231,6 +291,26 @@ _gretool_tunnel() {
         ;;
     *)
         __gretool_add_completions -W "$(__gretool_custom_complete ---completion tunnel -- positional@1 "${COMP_CWORD}" "$(__gretool_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_gretool_nexthop() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __gretool_offer_flags_options -1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __gretool_add_completions -W 'add'$'\n''replace'$'\n''delete'$'\n''del'$'\n''show'$'\n''list'$'\n''lst'$'\n''get'$'\n''flush'
+        return
+        ;;
+    *)
+        __gretool_add_completions -W "$(__gretool_custom_complete ---completion nexthop -- positional@1 "${COMP_CWORD}" "$(__gretool_cursor_index_in_current_word)")"
         return
         ;;
     esac

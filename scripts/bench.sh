@@ -2,14 +2,14 @@
 # make bench: gretool side by side with iproute2, in one run, reported as ratios.
 # A benchmark, not a test: it prints numbers and never fails on them.
 #
-#   scripts/bench.sh GRETOOL [SECTION...]     sections: startup keepalive (default: all)
+#   scripts/bench.sh GRETOOL [SECTION...]     sections: startup batch routeshow keepalive (default: all)
 set -euo pipefail
 export LC_ALL=C
 gretool=$(readlink -f "${1:?usage: bench.sh GRETOOL [SECTION...]}")
 shift
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 sections=("$@")
-((${#sections[@]})) || sections=(startup keepalive)
+((${#sections[@]})) || sections=(startup batch routeshow keepalive)
 
 if ! command -v hyperfine >/dev/null; then
     echo "bench: installing hyperfine"
@@ -39,6 +39,107 @@ startup() {
     done < <(medians "$out")
     echo "target: gretool link show at most 2.5x ip link show"
     rm -f "$out"
+}
+
+# A namespace for one section, removed when the script ends: name in $bench_ns.
+# It holds a veth pair va/vb, both up, va with 198.51.100.1/24 (routes go via .2).
+bench_namespace() {
+    bench_ns=gretool-bench-$$-$1
+    ip netns add "$bench_ns"
+    trap 'ip netns del "$bench_ns" 2>/dev/null; rm -rf "${bench_dir:-}"' EXIT
+    ip -n "$bench_ns" link set lo up
+    ip -n "$bench_ns" link add va type veth peer name vb
+    ip -n "$bench_ns" link set va up
+    ip -n "$bench_ns" link set vb up
+    ip -n "$bench_ns" addr add 198.51.100.1/24 dev va
+}
+
+# Runs a command in the namespace (no -n: both tools pay the same way in) and prints
+# "wall user sys peak-RSS-MiB" (GNU time; its resolution is 10 ms).
+measure() {
+    local out
+    out=$(mktemp)
+    ip netns exec "$bench_ns" /usr/bin/time -o "$out" -f "%e %U %S %M" "$@" >/dev/null 2>&1 || true
+    awk '{ printf "%.2f %.2f %.2f %.1f\n", $1, $2, $3, $4 / 1024 }' "$out"
+    rm -f "$out"
+}
+
+routes_in_namespace() { ip -n "$bench_ns" route show root 10.0.0.0/8 | wc -l; }
+
+batch() {
+    echo "== batch: route adds, then deletes, gretool -batch vs ip -batch (namespace, veth; median of 3)"
+    bench_namespace batch
+    bench_dir=$(mktemp -d)
+    local count tool verb line ip_wall
+    printf '%-8s %-8s %-6s %8s %8s %8s %8s %9s %7s\n' routes tool verb "wall s" "user s" "sys s" "RSS MiB" "user/wall" "x ip"
+    for count in 10000 100000; do
+        awk -v n="$count" 'BEGIN { for (i = 0; i < n; i++)
+            printf "route add 10.%d.%d.%d/32 via 198.51.100.2 dev va\n", int(i / 65536) % 256, int(i / 256) % 256, i % 256 }' \
+            >"$bench_dir/add"
+        sed 's/^route add/route del/' "$bench_dir/add" >"$bench_dir/del"
+        for verb in add del; do
+            ip_wall=""
+            for tool in ip gretool; do
+                local binary=ip
+                [[ $tool == gretool ]] && binary=$gretool
+                # Three runs need the routes there (del) or gone (add) each time.
+                line=$( for _ in 1 2 3; do
+                            ip -n "$bench_ns" route flush root 10.0.0.0/8 2>/dev/null
+                            [[ $verb == del ]] && ip netns exec "$bench_ns" ip -batch "$bench_dir/add"
+                            measure "$binary" -batch "$bench_dir/$verb"
+                        done | sort -n | sed -n 2p )
+                read -r wall user sys rss <<<"$line"
+                [[ -n $ip_wall ]] || ip_wall=$wall
+                printf '%-8s %-8s %-6s %8s %8s %8s %8s %8s%% %7s\n' "$count" "$tool" "$verb" "$wall" "$user" "$sys" "$rss" \
+                    "$(awk -v u="$user" -v w="$wall" 'BEGIN { printf "%.0f", (w > 0 ? 100 * u / w : 0) }')" "$(ratio "$wall" "$ip_wall")"
+            done
+            local left
+            left=$(routes_in_namespace)
+            [[ $verb == add && $left != "$count" ]] && echo "   (after add: $left routes, expected $count)"
+            [[ $verb == del && $left != 0 ]] && echo "   (after del: $left routes left)"
+        done
+        ip -n "$bench_ns" route flush root 10.0.0.0/8 2>/dev/null || true
+    done
+    echo "targets: gretool no slower than ip -batch (x ip <= 1), user under 10% of wall, at most 32 MiB at 100k"
+    end_section
+}
+
+routeshow() {
+    echo "== route show over 100,000 routes: gretool vs ip, text and -j (namespace; hyperfine medians)"
+    bench_namespace show
+    bench_dir=$(mktemp -d)
+    awk 'BEGIN { for (i = 0; i < 100000; i++)
+        printf "route add 10.%d.%d.%d/32 via 198.51.100.2 dev va\n", int(i / 65536) % 256, int(i / 256) % 256, i % 256 }' \
+        >"$bench_dir/add"
+    ip netns exec "$bench_ns" ip -batch "$bench_dir/add"
+    local out="$bench_dir/hyperfine.json" ip_text ip_json name ms
+    ip netns exec "$bench_ns" hyperfine -N --warmup 3 --runs 20 --export-json "$out" \
+        -n "ip route show" "ip route show" \
+        -n "gretool route show" "$gretool route show" \
+        -n "ip -j route show" "ip -j route show" \
+        -n "gretool -j route show" "$gretool -j route show" >/dev/null
+    ip_text=$(medians "$out" | awk -F'\t' '$1 == "ip route show" {print $2}')
+    ip_json=$(medians "$out" | awk -F'\t' '$1 == "ip -j route show" {print $2}')
+    printf '%-24s %10s %12s %10s\n' command "median ms" "ip / this" "RSS MiB"
+    while IFS=$'\t' read -r name ms; do
+        local base=$ip_text words rss
+        [[ $name == *"-j"* ]] && base=$ip_json
+        read -ra words <<<"$name"
+        [[ ${words[0]} == gretool ]] && words[0]=$gretool
+        rss=$(measure "${words[@]}" | awk '{print $4}')
+        printf '%-24s %10.1f %12s %10s\n' "$name" "$ms" "$(ratio "$base" "$ms")" "$rss"
+    done < <(medians "$out")
+    # Flat memory: the same listing over a tenth of the routes.
+    head -90000 "$bench_dir/add" | sed 's/^route add/route del/' >"$bench_dir/del"
+    ip netns exec "$bench_ns" ip -batch "$bench_dir/del"
+    echo "gretool route show RSS at $(routes_in_namespace) routes: $(measure "$gretool" route show | awk '{print $4}') MiB"
+    echo "target: gretool at least 1.3x faster than ip (ip / this >= 1.3), memory flat"
+    end_section
+}
+
+end_section() {
+    ip netns del "$bench_ns" 2>/dev/null || true
+    rm -rf "$bench_dir"
 }
 
 # Keepalives on this kernel (no GRE needed): a watcher in one namespace, gretool's

@@ -3,7 +3,7 @@
 # (The lab installs its own: qemu-system-x86, busybox-static and the kernel image.)
 set -euo pipefail
 need=()
-for package in libmnl-dev pkg-config jq iproute2 bc tcpdump; do
+for package in libmnl-dev pkg-config jq iproute2 bc tcpdump time; do
     dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
 done
 ((${#need[@]})) || exit 0

@@ -14,12 +14,37 @@ struct Verb: Sendable {
     let summary: String
     /// Keywords the verb takes, for shell completion.
     var keywords: @Sendable () -> [String] = { [] }
+    /// Whether its requests may wait in a batch's pipeline (it changes routes, addresses,
+    /// nexthops or rules, and reads nothing they change). A batch sends what is queued
+    /// before any other verb runs.
+    var pipelined = false
     let run: @Sendable (Session, [String]) throws -> Void
+}
+
+/// The verb a command's first two words named, as they were spelled.
+final class ResolvedCommand {
+    let object: String
+    let verb: String?
+    /// How many words come before the verb's own: 2, or 1 when the second word was
+    /// already the default verb's.
+    let leadingWords: Int
+    let pipelined: Bool
+    let run: @Sendable (Session, [String]) throws -> Void
+
+    init(object: String, verb: String?, leadingWords: Int, resolved: Verb) {
+        self.object = object
+        self.verb = verb
+        self.leadingWords = leadingWords
+        pipelined = resolved.pipelined
+        run = resolved.run
+    }
 }
 
 /// One object of the command line: `link`, `tunnel`, ...
 struct CommandObject: Sendable {
     let name: String
+    /// Other whole spellings ("nh" for nexthop).
+    var aliases: [String] = []
     let summary: String
     let verbs: [Verb]
     /// The verb used when none is given (`gretool link` lists links).
@@ -30,7 +55,7 @@ struct CommandObject: Sendable {
 
     /// Resolves a verb as iproute2 does: exact names first, then prefixes in table order.
     func verb(_ word: String) -> Verb? {
-        if let exact = verbs.first(where: { $0.name == word || $0.aliases.contains(word) }) { return exact }
+        if let exact = verbs.first(where: { $0.name == word }) ?? verbs.first(where: { $0.aliases.contains(word) }) { return exact }
         return verbs.first { verb in
             verb.abbreviable && ([verb.name] + verb.aliases).contains { $0.hasPrefix(word) }
         }
@@ -42,16 +67,21 @@ struct CommandObject: Sendable {
 }
 
 enum CommandTable {
-    /// In iproute2's order, which decides abbreviations ("a" is addr, "r" is route).
+    /// In iproute2's order, which decides abbreviations ("a" is address, "r" route,
+    /// "ru" rule, "l" link, "t" tunnel).
     static let objects: [CommandObject] = [
+        AddressCommands.object,
+        RouteCommands.object,
+        RuleCommands.object,
         LinkCommands.object,
         TunnelCommands.object,
+        NexthopCommands.object,
         KeepaliveCommands.object,
         DiagCommands.object,
     ]
 
     static func object(_ word: String) -> CommandObject? {
-        if let exact = objects.first(where: { $0.name == word }) { return exact }
+        if let exact = objects.first(where: { $0.name == word }) ?? objects.first(where: { $0.aliases.contains(word) }) { return exact }
         return objects.first { $0.name.hasPrefix(word) }
     }
 }

@@ -20,10 +20,13 @@ enum Failure {
             return (error.description, .failure)
         case let error as NetlinkError:
             var message = error.description
-            if error.errno == .notPermitted || error.errno == .permissionDenied {
+            // EACCES is also a route lookup that met a "prohibit" route or rule.
+            if error.errno == .notPermitted {
                 message += "; this needs root (CAP_NET_ADMIN)"
             } else if error.errno == .notSupported, error.kernelMessage == "Unknown device type" {
                 message += "; the running kernel lacks this link type (modprobe its module?)"
+            } else if let hint = error.kernelMessage.flatMap({ kernelHints[$0] }) {
+                message += "; " + hint
             }
             return (message, .failure)
         case let error as SystemCallError:
@@ -41,6 +44,16 @@ enum Failure {
     }
 }
 
+extension Failure {
+    /// What some of the kernel's terse refusals mean.
+    static let kernelHints: [String: String] = [
+        "Nexthop has invalid gateway": "the gateway is not on a subnet of the device (give the device, or \"onlink\" if it is reachable anyway)",
+        "Invalid nexthop id": "the group names a nexthop id that does not exist",
+        "Nexthop id does not exist": "no nexthop object has that id",
+        "Invalid prefix for given prefix length": "bits are set past the prefix length",
+    ]
+}
+
 /// A failure a command reports with its own message and status.
 struct CommandFailure: Error {
     let message: String
@@ -54,11 +67,14 @@ struct ActionFailure: Error {
 }
 
 /// Runs `body`, naming `action` in any kernel or lookup failure it throws.
-/// Bad words keep their own message: they name the culprit already.
+/// Bad words keep their own message: they name the culprit already. So does the
+/// failure of an earlier batch line, which surfaces when its datagram is sent.
 func attempt<Result>(_ action: @autoclosure () -> String, _ body: () throws -> Result) throws -> Result {
     do {
         return try body()
     } catch let error as InvalidArgument {
+        throw error
+    } catch let error as RequestPipeline.Failure {
         throw error
     } catch {
         throw ActionFailure(action: action(), underlying: error)

@@ -51,18 +51,33 @@ public enum Gretool {
 
     /// Runs one command's words (object, verb, arguments) in a session.
     static func execute(_ words: [String], in session: Session) throws {
+        let command = try resolve(words, session)
+        // In a batch, queued changes reach the kernel before anything else runs.
+        if !command.pipelined { try session.settle() }
+        try command.run(session, Array(words.dropFirst(command.leadingWords)))
+    }
+
+    /// What the first two words name. A batch repeats the same two words line after
+    /// line: the last answer is kept.
+    private static func resolve(_ words: [String], _ session: Session) throws -> ResolvedCommand {
         guard let first = words.first else { throw InvalidArgument("no command given; try \"gretool help\"") }
+        let second = words.count > 1 ? words[1] : nil
+        if let last = session.lastCommand, last.object == first, last.verb == second { return last }
         guard let object = CommandTable.object(first) else {
             throw InvalidArgument("unknown object \"\(first)\"; try \"gretool help\"")
         }
-        let verbWord = words.count > 1 ? words[1] : object.defaultVerb
+        let verbWord = second ?? object.defaultVerb
+        let command: ResolvedCommand
         if let verb = object.verb(verbWord) {
-            try verb.run(session, Array(words.dropFirst(2)))
+            command = ResolvedCommand(object: first, verb: second, leadingWords: 2, resolved: verb)
         } else if object.defaultVerbTakesWords, let verb = object.verb(object.defaultVerb) {
-            try verb.run(session, Array(words.dropFirst()))
+            // The word is the default verb's first.
+            command = ResolvedCommand(object: first, verb: second, leadingWords: 1, resolved: verb)
         } else {
             throw InvalidArgument("unknown verb \"\(verbWord)\" for \(object.name); try \"gretool \(object.name) help\"")
         }
+        session.lastCommand = command
+        return command
     }
 
     /// One line on standard error, prefixed with the program's name.

@@ -30,6 +30,33 @@ final class Session {
         return links
     }
 
+    /// The last command's first words and what they named (see `Gretool.execute`).
+    var lastCommand: ResolvedCommand?
+
+    /// Set for a batch: changes wait in it and travel many per datagram.
+    private(set) var pipeline: RequestPipeline?
+
+    func startPipeline(_ mode: RequestPipeline.Mode) throws -> RequestPipeline {
+        let pipeline = RequestPipeline(transport: try socket(), mode: mode)
+        self.pipeline = pipeline
+        return pipeline
+    }
+
+    /// Sends what a batch has queued (before anything reads the kernel's state).
+    func settle() throws {
+        try pipeline?.flush()
+    }
+
+    func routes() throws -> RouteService { RouteService(socket: try socket(), changes: pipeline) }
+    func addresses() throws -> AddressService { AddressService(socket: try socket(), changes: pipeline) }
+    func nexthops() throws -> NexthopService { NexthopService(socket: try socket(), changes: pipeline) }
+    func rules() throws -> RuleService { RuleService(socket: try socket(), changes: pipeline) }
+
+    /// One link dump, for showing device names.
+    func deviceNames() throws -> DeviceNames {
+        DeviceNames(LinkSnapshot(try attempt("list links") { try links().list() }))
+    }
+
     /// Marks the run as having found a problem: it exits 1 though every command ran.
     func foundProblem() {
         findingStatus = .failure

@@ -49,8 +49,11 @@ enum HelpTree {
         switch typed.count > 1 ? typed.last : nil {
         case "dev"?, "link"?, "master"?:
             return (try? LinkService(socket: NetlinkSocket()).list().map(\.name)) ?? []
-        case "type"?: return LinkKinds.allKinds
+        case "type"?: return object.name == "route" ? RouteRequest.types.spellings : LinkKinds.allKinds
         case "mode"?: return Tunnel.modes
+        case "table"?, "lookup"?: return RouteNames.tables.names
+        case "proto"?, "protocol"?: return RouteNames.protocols.names
+        case "scope"?: return RouteNames.scopes.names
         case "action"?: return KeepaliveWatcher.Action.allCases.map(\.rawValue)
         default: return verb.keywords()
         }
@@ -82,7 +85,8 @@ struct GretoolCommand: ParsableCommand {
         line is wrong and nothing was sent.
         """,
         version: Gretool.version,
-        subcommands: [LinkCommand.self, TunnelCommand.self, KeepaliveCommand.self, DiagCommand.self])
+        subcommands: [AddressCommand.self, RouteCommand.self, RuleCommand.self, LinkCommand.self, TunnelCommand.self,
+                      NexthopCommand.self, KeepaliveCommand.self, DiagCommand.self])
 
     @Flag(name: [.customShort("j"), .customLong("json", withSingleDash: true)], help: "JSON output (iproute2's keys).")
     var json = false
@@ -92,6 +96,10 @@ struct GretoolCommand: ParsableCommand {
     var details = false
     @Flag(name: [.customShort("s"), .customLong("stats", withSingleDash: true)], help: "Show statistics; twice for error counters.")
     var statistics: Int
+    @Flag(name: .customShort("4"), help: "IPv4 only (addresses, routes, rules, nexthops).")
+    var inet = false
+    @Flag(name: .customShort("6"), help: "IPv6 only (addresses, routes, rules, nexthops).")
+    var inet6 = false
     @Option(name: [.customShort("n"), .customLong("netns", withSingleDash: true)], help: "Run in network namespace NETNS (/run/netns/NETNS).",
             completion: .custom { _, _, _ in HelpTree.namespaces() })
     var netns: String?
@@ -140,6 +148,38 @@ struct TunnelCommand: ObjectCommand {
     @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
     @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
               completion: .custom { words, index, prefix in HelpTree.complete(TunnelCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
+    var words: [String] = []
+}
+
+struct AddressCommand: ObjectCommand {
+    static var object: CommandObject { AddressCommands.object }
+    @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
+    @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
+              completion: .custom { words, index, prefix in HelpTree.complete(AddressCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
+    var words: [String] = []
+}
+
+struct RouteCommand: ObjectCommand {
+    static var object: CommandObject { RouteCommands.object }
+    @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
+    @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
+              completion: .custom { words, index, prefix in HelpTree.complete(RouteCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
+    var words: [String] = []
+}
+
+struct RuleCommand: ObjectCommand {
+    static var object: CommandObject { RuleCommands.object }
+    @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
+    @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
+              completion: .custom { words, index, prefix in HelpTree.complete(RuleCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
+    var words: [String] = []
+}
+
+struct NexthopCommand: ObjectCommand {
+    static var object: CommandObject { NexthopCommands.object }
+    @Argument(help: "The verb.", completion: .list(verbs())) var verb: String?
+    @Argument(parsing: .captureForPassthrough, help: "The verb's words.",
+              completion: .custom { words, index, prefix in HelpTree.complete(NexthopCommands.object, words: words, index: index).filter { $0.hasPrefix(prefix) } })
     var words: [String] = []
 }
 

@@ -1,12 +1,12 @@
 import GreKit
 
 /// Renders domain `Field`s as iproute2 does: text words joined by spaces (a word
-/// that starts a new line attaches without one), or JSON members.
+/// that starts a new line, or follows a tab, attaches without one), or JSON members.
 enum FieldRenderer {
     static func text(_ fields: [Field], into line: inout String) {
         for field in fields {
             guard let text = field.text, !text.isEmpty else { continue }
-            if !line.isEmpty, !text.hasPrefix("\n"), !line.hasSuffix("\n"), !line.hasSuffix(" ") {
+            if !line.isEmpty, !text.hasPrefix("\n"), !line.hasSuffix("\n"), !line.hasSuffix(" "), !line.hasSuffix("\t") {
                 line += " "
             }
             line += text

@@ -6,6 +6,10 @@ struct LinkView {
     var details = false
     /// 0: none, 1: `-s`, 2 or more: `-s -s` (error counters too).
     var statisticsLevel = 0
+    /// As `ip address show` heads each link's addresses: no link mode, the alias only with -d.
+    var addressListing = false
+    /// The "link/ether ADDRESS brd ..." line; `ip -4|-6 address show` leaves it out (but for -d).
+    var linkLayer = true
 
     func fields(_ link: Link, devices: LinkSnapshot) -> [Field] {
         var fields: [Field] = [Field("ifindex", .signed(Int64(link.index)), text: "\(link.index):")]
@@ -21,15 +25,31 @@ struct LinkView {
         if let qdisc = link.qdisc { fields.append(.string("qdisc", qdisc)) }
         if let master = link.master { fields.append(.string("master", devices.name(of: master) ?? "if\(master)")) }
         if let state = link.operationalState { fields.append(.string("operstate", state.name, label: "state")) }
-        if let mode = link.linkMode {
+        if let mode = link.linkMode, !addressListing {
             let name = ["DEFAULT", "DORMANT", "TESTING"].indices.contains(Int(mode)) ? ["DEFAULT", "DORMANT", "TESTING"][Int(mode)] : "unknown"
             fields.append(.string("linkmode", name, label: "mode"))
         }
         if let group = link.group { fields.append(.string("group", group == 0 ? "default" : String(group))) }
         if let txqlen = link.txqlen { fields.append(.unsigned("txqlen", txqlen, label: "qlen")) }
 
+        if linkLayer || details { fields.append(contentsOf: linkLayerFields(link)) }
+        if let netnsID = link.linkNetnsID {
+            fields.append(Field("link_netnsid", .signed(Int64(netnsID)), text: "link-netnsid \(netnsID)"))
+        }
+        if details { fields.append(contentsOf: detailFields(link, devices: devices)) }
+        if let alias = link.alias, !addressListing || details {
+            fields.append(Field("ifalias", .string(alias), text: "\n    alias \(alias)"))
+        }
+        if statisticsLevel > 0, let statistics = link.statistics {
+            fields.append(statisticsField(statistics, carrierChanges: link.carrierChanges))
+        }
+        return fields
+    }
+
+    /// "link/ether ADDRESS brd ADDRESS" on a line of its own.
+    private func linkLayerFields(_ link: Link) -> [Field] {
         let type = HardwareType.name(link.hardwareType)
-        fields.append(Field("link_type", .string(type), text: "\n    link/\(type)"))
+        var fields = [Field("link_type", .string(type), text: "\n    link/\(type)")]
         if let address = link.address {
             let text = format(address, type: link.hardwareType)
             fields.append(Field("address", .string(text), text: text))
@@ -45,16 +65,6 @@ struct LinkView {
         }
         if let permanent = link.permanentAddress, permanent != link.address {
             fields.append(.string("permaddr", format(permanent, type: link.hardwareType)))
-        }
-        if let netnsID = link.linkNetnsID {
-            fields.append(Field("link_netnsid", .signed(Int64(netnsID)), text: "link-netnsid \(netnsID)"))
-        }
-        if details { fields.append(contentsOf: detailFields(link, devices: devices)) }
-        if let alias = link.alias {
-            fields.append(Field("ifalias", .string(alias), text: "\n    alias \(alias)"))
-        }
-        if statisticsLevel > 0, let statistics = link.statistics {
-            fields.append(statisticsField(statistics, carrierChanges: link.carrierChanges))
         }
         return fields
     }

@@ -1,13 +1,19 @@
+import GreKit
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Buffered output to a file descriptor with write(2): no stdio, no Foundation.
-/// Large outputs stream in 64 KiB chunks, so memory stays flat.
+/// Large outputs stream in 64 KiB chunks, so memory stays flat. The buffer is raw
+/// memory: a route dump writes tens of millions of bytes through it, and an array's
+/// uniqueness check on every append would cost more than the formatting.
 public final class OutputBuffer {
-    private var bytes: [UInt8] = []
+    private let storage: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    // One thread writes; the runtime's exclusivity checks would cost more than the appends.
+    @exclusivity(unchecked) private var count = 0
     private let descriptor: Int32
-    private let limit: Int
     /// Set when a write failed (e.g. EPIPE when the reader went away).
     public private(set) var failed = false
     /// Whether anything has been written through (not just buffered).
@@ -15,44 +21,113 @@ public final class OutputBuffer {
 
     public init(descriptor: Int32, limit: Int = 64 * 1024) {
         self.descriptor = descriptor
-        self.limit = limit
-        bytes.reserveCapacity(limit + 4096)
+        capacity = limit
+        storage = .allocate(capacity: limit)
     }
 
-    deinit { flush() }
-
-    @inline(__always)
-    public func write(_ text: String) {
-        bytes.append(contentsOf: text.utf8)
-        if bytes.count >= limit { flush() }
+    deinit {
+        flush()
+        storage.deallocate()
     }
 
     @inline(__always)
     public func write(_ byte: UInt8) {
-        bytes.append(byte)
+        if count == capacity { flush() }
+        storage[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    public func write(_ text: String) {
+        var text = text
+        text.withUTF8 { write(buffer: $0) }
     }
 
     public func write(bytes more: some Sequence<UInt8>) {
-        bytes.append(contentsOf: more)
-        if bytes.count >= limit { flush() }
+        if more.withContiguousStorageIfAvailable({ write(buffer: $0) }) == nil {
+            for byte in more { write(byte) }
+        }
+    }
+
+    /// Bytes in memory the caller owns.
+    public func write(buffer bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        if bytes.count > capacity - count {
+            flush()
+            guard bytes.count <= capacity else {
+                writeThrough(UnsafeRawBufferPointer(bytes))
+                return
+            }
+        }
+        (storage + count).update(from: source, count: bytes.count)
+        count += bytes.count
+    }
+
+    /// A number in decimal, without making a String (hot in route dumps).
+    public func write(decimal value: UInt64) {
+        guard value >= 10 else {
+            write(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var rest = value
+            var start = 20
+            while rest > 0 {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+            write(buffer: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
+    }
+
+    public func write(decimal value: Int64) {
+        if value < 0 { write(UInt8(ascii: "-")) }
+        write(decimal: value.magnitude)
+    }
+
+    /// An address in its usual text form, without making a String.
+    public func write(_ address: IPAddress) {
+        switch address {
+        case .v4(let v4):
+            let (a, b, c, d) = v4.octets
+            write(decimal: UInt64(a)); write(UInt8(ascii: "."))
+            write(decimal: UInt64(b)); write(UInt8(ascii: "."))
+            write(decimal: UInt64(c)); write(UInt8(ascii: "."))
+            write(decimal: UInt64(d))
+        case .v6:
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(INET6_ADDRSTRLEN)) { text in
+                address.withNetlinkPayload { raw in
+                    _ = inet_ntop(AF_INET6, raw.baseAddress, text.baseAddress, socklen_t(text.count))
+                }
+                let length = strlen(text.baseAddress!)
+                text.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: length) {
+                    write(buffer: UnsafeBufferPointer(start: $0, count: length))
+                }
+            }
+        }
     }
 
     public func flush() {
-        guard !bytes.isEmpty else { return }
-        defer { bytes.removeAll(keepingCapacity: true) }
+        guard count > 0 else { return }
+        defer { count = 0 }
         guard !failed else { return }
         hasFlushed = true
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failed = true
-                    return
-                }
-                offset += written
+        writeThrough(UnsafeRawBufferPointer(start: storage, count: count))
+    }
+
+    private func writeThrough(_ buffer: UnsafeRawBufferPointer) {
+        guard !failed else { return }
+        hasFlushed = true
+        var offset = 0
+        while offset < buffer.count {
+            let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                failed = true
+                return
             }
+            offset += written
         }
     }
 }

@@ -2,7 +2,10 @@ import GreKit
 
 /// Prints a list of objects as text lines or as one JSON array, streaming.
 enum Printer {
-    static func print<Element>(_ elements: some Sequence<Element>, session: Session, fields: (Element) -> [Field]) {
+    /// `terminator` ends each text line (iproute2 leaves a space before it for some objects).
+    static func print<Element>(
+        _ elements: some Sequence<Element>, session: Session, terminator: String = "\n", fields: (Element) -> [Field]
+    ) {
         let output = session.output
         if session.options.json {
             var writer = session.jsonWriter()
@@ -17,7 +20,7 @@ enum Printer {
         } else {
             for element in elements {
                 output.write(FieldRenderer.text(fields(element)))
-                output.write(UInt8(ascii: "\n"))
+                output.write(terminator)
             }
         }
     }

@@ -1,12 +1,17 @@
 import CMnl
 import Netlink
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The links of the current network namespace, through one netlink socket.
 /// Also the interface directory: it resolves names and indexes, and caches them.
 public final class LinkService: InterfaceResolver {
     public let socket: NetlinkSocket
     private var indexByName: [String: Int32] = [:]
     private var nameByIndex: [Int32: String] = [:]
+    private var lastLookup: (name: String, index: Int32)?
 
     public init(socket: NetlinkSocket) { self.socket = socket }
 
@@ -14,10 +19,15 @@ public final class LinkService: InterfaceResolver {
     private static let filterVF: UInt32 = 1 << 0
     private static let filterSkipStats: UInt32 = 1 << 3
 
-    /// Every link (optionally only those of one kind), in index order.
-    public func list(kind: String? = nil, statistics: Bool = false) throws -> [Link] {
+    /// Every link (optionally only those of one kind), in index order. A `family` asks
+    /// that family's view of the links (IPv6 reports fewer attributes), as `ip -6 address` does.
+    public func list(kind: String? = nil, statistics: Bool = false, family: AddressFamily = .unspecified) throws -> [Link] {
         let links = try socket.collect(.getLink, { message in
-            let request = try message.header(ifinfomsg(), attributes: LinkAttribute.self)
+            var header = ifinfomsg()
+            header.ifi_family = family.rawValue
+            let request = try message.header(header, attributes: LinkAttribute.self)
+            // IPv6's view of the links takes no attributes at all.
+            guard family == .unspecified else { return }
             try request.put(.extMask, Self.filterVF | (statistics ? 0 : Self.filterSkipStats))
             if let kind {
                 try request.nest(.linkinfo, LinkInfoAttribute.self) { try $0.put(.kind, kind) }
@@ -84,11 +94,29 @@ public final class LinkService: InterfaceResolver {
         if let index = indexByName[name] { forget(index: index) }
     }
 
+    /// The transmit queue length by ioctl, for link views that lack it (IPv6's view of
+    /// the links), as iproute2 fills it in.
+    public static func transmitQueueLength(of name: String) -> UInt32? {
+        let descriptor = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var request = ifreq()
+        withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { buffer in
+            let bytes = Array(name.utf8.prefix(buffer.count - 1))
+            buffer.copyBytes(from: bytes)
+        }
+        guard ioctl(descriptor, UInt(SIOCGIFTXQLEN), &request) == 0 else { return nil }
+        return UInt32(bitPattern: request.ifr_ifru.ifru_ivalue)
+    }
+
     // MARK: InterfaceResolver
 
     public func index(of name: String) throws -> Int32 {
-        if let index = indexByName[name] { return index }
-        return try link(named: name).index
+        // Batch lines name the same device again and again: skip the hashing then.
+        if let last = lastLookup, last.name == name { return last.index }
+        let index = try indexByName[name] ?? link(named: name).index
+        lastLookup = (name, index)
+        return index
     }
 
     public func name(of index: Int32) -> String? {
@@ -103,5 +131,6 @@ public final class LinkService: InterfaceResolver {
 
     private func forget(index: Int32) {
         if let name = nameByIndex.removeValue(forKey: index) { indexByName[name] = nil }
+        if lastLookup?.index == index { lastLookup = nil }
     }
 }

@@ -30,9 +30,12 @@ public struct Route: Sendable, Equatable {
     public var metrics = RouteMetrics()
     /// IPv6 router preference (RTA_PREF).
     public var preference: UInt8?
-    /// Lookup results only: the input interface and mark asked about.
+    /// Lookup results only: the input interface and mark asked about, the user the
+    /// lookup was made for, and the cache entry's counters.
     public var inputInterface: Int32?
     public var mark: UInt32?
+    public var uid: UInt32?
+    public var cacheInfo: RouteCacheInfo?
 
     /// One leg of a multipath route.
     public struct Nexthop: Sendable, Equatable {
@@ -94,6 +97,8 @@ public struct Route: Sendable, Equatable {
             case .metrics?: metrics = RouteMetrics(attribute.nested(RouteMetric.self))
             case .preference?: preference = attribute.u8
             case .mark?: mark = attribute.u32
+            case .uid?: uid = attribute.u32
+            case .cacheInfo?: cacheInfo = attribute.load(rta_cacheinfo.self).map(RouteCacheInfo.init)
             default: break
             }
         }
@@ -183,6 +188,30 @@ public struct Route: Sendable, Equatable {
             via += gateway.withNetlinkPayload { Array($0) }
             try attributes.put(.via, via)
         }
+    }
+}
+
+/// RTA_CACHEINFO: what a route lookup (or an expiring IPv6 route) reports about its entry.
+public struct RouteCacheInfo: Sendable, Equatable {
+    public var clientReferences: UInt32
+    public var lastUse: UInt32
+    public var used: UInt32
+    /// In clock ticks (USER_HZ); 0: never.
+    public var expires: Int32
+    public var error: UInt32
+    public var ipID: UInt32
+    public var timestamp: UInt32
+    public var timestampAge: UInt32
+
+    init(_ info: rta_cacheinfo) {
+        clientReferences = info.rta_clntref
+        lastUse = info.rta_lastuse
+        used = info.rta_used
+        expires = info.rta_expires
+        error = info.rta_error
+        ipID = info.rta_id
+        timestamp = info.rta_ts
+        timestampAge = info.rta_tsage
     }
 }
 

@@ -2,20 +2,30 @@ import CMnl
 import Netlink
 
 /// The routes of the current network namespace, through one netlink socket.
+/// Changes go through `changes`: the socket itself unless a batch pipelines them.
 public struct RouteService {
     public let socket: NetlinkSocket
+    public let changes: any ChangeSink
 
-    public init(socket: NetlinkSocket) { self.socket = socket }
+    public init(socket: NetlinkSocket, changes: (any ChangeSink)? = nil) {
+        self.socket = socket
+        self.changes = changes ?? socket
+    }
 
     /// What a dump asks the kernel for; with strict checking on, the kernel
-    /// filters by family and table itself.
+    /// filters by family, table, output device and protocol itself.
     public struct DumpFilter: Sendable {
         public var family: AddressFamily = .unspecified
         /// nil: every table.
         public var table: UInt32?
-        public init(family: AddressFamily = .unspecified, table: UInt32? = nil) {
+        public var outputInterface: Int32?
+        public var protocolID: UInt8?
+        public init(family: AddressFamily = .unspecified, table: UInt32? = nil,
+                    outputInterface: Int32? = nil, protocolID: UInt8? = nil) {
             self.family = family
             self.table = table
+            self.outputInterface = outputInterface
+            self.protocolID = protocolID
         }
     }
 
@@ -36,29 +46,54 @@ public struct RouteService {
     private static func encodeDumpRequest(_ message: MessageWriter, _ filter: DumpFilter) throws {
         var header = rtmsg()
         header.rtm_family = filter.family.rawValue
-        if let table = filter.table, table < 256 { header.rtm_table = UInt8(table) }
+        header.rtm_protocol = filter.protocolID ?? 0
         let request = try message.header(header, attributes: RouteAttribute.self)
-        if let table = filter.table, table >= 256 { try request.put(.table, table) }
+        if let table = filter.table { try request.put(.table, table) }
+        if let index = filter.outputInterface { try request.put(.outputInterface, UInt32(bitPattern: index)) }
+    }
+
+    /// Sends the route as the verb asks (add, change, replace, prepend, append, delete).
+    public func apply(_ route: Route, _ change: RouteChange) throws {
+        try changes.send(change.request) { try route.encode($0) }
     }
 
     /// Adds a route; `exclusive` refuses one that exists (add), else it is appended.
     public func add(_ route: Route, exclusive: Bool = true) throws {
-        try socket.perform(.newRoute, flags: exclusive ? [.create, .exclusive] : [.create, .append]) { try route.encode($0) }
+        try apply(route, exclusive ? .add : .append)
     }
 
     /// Replaces the route with the same key (destination, tos, priority, table), or adds it.
-    public func replace(_ route: Route) throws {
-        try socket.perform(.newRoute, flags: [.create, .replace]) { try route.encode($0) }
-    }
+    public func replace(_ route: Route) throws { try apply(route, .replace) }
 
     /// Changes an existing route with the same key.
-    public func change(_ route: Route) throws {
-        try socket.perform(.newRoute, flags: [.replace]) { try route.encode($0) }
-    }
+    public func change(_ route: Route) throws { try apply(route, .change) }
 
     /// Deletes the first route the description matches (the kernel's rule: unset fields match anything).
-    public func delete(_ route: Route) throws {
-        try socket.perform(.deleteRoute) { try route.encode($0) }
+    public func delete(_ route: Route) throws { try apply(route, .delete) }
+
+    /// Deletes every route the dump filter and `matches` select, dumping again until
+    /// none is left (deleting one route can take others with it, or a concurrent
+    /// change can add some), at most `rounds` times. Returns how many were deleted.
+    @discardableResult
+    public func flush(_ filter: DumpFilter, rounds: Int = 10, matching matches: (Route) -> Bool) throws -> Int {
+        var deleted = 0
+        for _ in 0..<rounds {
+            let doomed = try list(filter).filter(matches)
+            if doomed.isEmpty { return deleted }
+            let pipeline = RequestPipeline(transport: socket, mode: .continueAfterFailures)
+            var failures: [NetlinkError] = []
+            pipeline.onFailure = { failure in
+                // Gone already (taken with an address or device deleted before it): flushed.
+                if failure.error.errno != .noSuchProcess && failure.error.errno != .noSuchFileOrDirectory {
+                    failures.append(failure.error)
+                }
+            }
+            for route in doomed { try pipeline.send(RouteChange.delete.request) { try route.encode($0) } }
+            try pipeline.flush()
+            if let failure = failures.first { throw failure }
+            deleted += doomed.count
+        }
+        return deleted
     }
 
     /// A route lookup, as `ip route get`: the route the kernel would use for a packet.
@@ -68,28 +103,31 @@ public struct RouteService {
         public var inputInterface: Int32?
         public var outputInterface: Int32?
         public var mark: UInt32?
+        public var tos: UInt8 = 0
+        public var uid: UInt32?
         /// Return the matching table entry rather than the resolved (cloned) result.
         public var fibMatch = false
 
         public init(destination: IPAddress) { self.destination = destination }
     }
 
-    /// RTM_F_FIB_MATCH in rtm_flags.
-    private static let fibMatchFlag: UInt32 = 0x2000
-
     public func lookup(_ lookup: Lookup) throws -> Route {
         try socket.fetch(.getRoute, { message in
             var header = rtmsg()
             header.rtm_family = lookup.destination.family.rawValue
             header.rtm_dst_len = UInt8(lookup.destination.family.bitWidth)
+            header.rtm_tos = lookup.tos
             if let source = lookup.source { header.rtm_src_len = UInt8(source.family.bitWidth) }
-            if lookup.fibMatch { header.rtm_flags = Self.fibMatchFlag }
+            // Only IPv4 reports the table the route was found in.
+            if lookup.destination.family == .inet { header.rtm_flags |= RouteFlags.lookupTable }
+            if lookup.fibMatch { header.rtm_flags |= RouteFlags.fibMatch }
             let request = try message.header(header, attributes: RouteAttribute.self)
             try request.put(.destination, lookup.destination)
             if let source = lookup.source { try request.put(.source, source) }
             if let index = lookup.inputInterface { try request.put(.inputInterface, UInt32(bitPattern: index)) }
             if let index = lookup.outputInterface { try request.put(.outputInterface, UInt32(bitPattern: index)) }
             if let mark = lookup.mark { try request.put(.mark, mark) }
+            if let uid = lookup.uid { try request.put(.uid, uid) }
         }) { message in
             guard let route = Route(message) else {
                 throw NetlinkError(errno: .badMessage, kernelMessage: "unexpected reply to a route lookup")

@@ -23,7 +23,8 @@ public enum Parse {
 
     /// An IPv4 or IPv6 address.
     public static func address(_ text: String, for keyword: String) throws(InvalidArgument) -> IPAddress {
-        guard let address = IPAddress(text) else {
+        var bytes = text
+        guard let address = bytes.withUTF8({ IPAddress(utf8: $0) }) else {
             throw .badValue(keyword, text, expected: "an IPv4 or IPv6 address")
         }
         return address

@@ -5,29 +5,38 @@ public protocol NetlinkAttributeType: RawRepresentable, Sendable where RawValue 
 
 /// One attribute of a received message. The payload points into the receive
 /// buffer and is valid only while the message being decoded is.
+// Decoding is inlinable: a route dump decodes a million attributes, and generic code
+// that other modules cannot specialize pays for runtime type lookups on each.
 public struct Attribute<Key: NetlinkAttributeType> {
     /// The attribute type without the NLA_F_NESTED / NLA_F_NET_BYTEORDER bits.
     public let rawType: UInt16
     public let payload: UnsafeRawBufferPointer
 
+    @inlinable
+    init(rawType: UInt16, payload: UnsafeRawBufferPointer) {
+        self.rawType = rawType
+        self.payload = payload
+    }
+
+    @inlinable
     public var key: Key? { Key(rawValue: rawType) }
 
     // Payloads are only 4-byte aligned and the kernel's policy guarantees their
     // sizes; a short payload decodes as zero rather than trapping.
-    @inline(__always)
-    private func integer<T: FixedWidthInteger>(_: T.Type) -> T {
+    @inlinable @inline(__always)
+    func integer<T: FixedWidthInteger>(_: T.Type) -> T {
         payload.count >= MemoryLayout<T>.size ? payload.loadUnaligned(as: T.self) : 0
     }
 
-    public var u8: UInt8 { integer(UInt8.self) }
-    public var u16: UInt16 { integer(UInt16.self) }
-    public var u32: UInt32 { integer(UInt32.self) }
-    public var u64: UInt64 { integer(UInt64.self) }
-    public var s32: Int32 { integer(Int32.self) }
+    @inlinable public var u8: UInt8 { integer(UInt8.self) }
+    @inlinable public var u16: UInt16 { integer(UInt16.self) }
+    @inlinable public var u32: UInt32 { integer(UInt32.self) }
+    @inlinable public var u64: UInt64 { integer(UInt64.self) }
+    @inlinable public var s32: Int32 { integer(Int32.self) }
     /// A 16-bit value carried in network byte order.
-    public var be16: UInt16 { UInt16(bigEndian: integer(UInt16.self)) }
+    @inlinable public var be16: UInt16 { UInt16(bigEndian: integer(UInt16.self)) }
     /// A 32-bit value carried in network byte order.
-    public var be32: UInt32 { UInt32(bigEndian: integer(UInt32.self)) }
+    @inlinable public var be32: UInt32 { UInt32(bigEndian: integer(UInt32.self)) }
 
     /// A NUL-terminated string, bounded by the payload length.
     public var string: String {
@@ -38,10 +47,10 @@ public struct Attribute<Key: NetlinkAttributeType> {
     public var bytes: [UInt8] { Array(payload) }
 
     /// An IPv4 or IPv6 address, by payload length.
-    public var address: IPAddress? { IPAddress(bytes: payload) }
+    @inlinable public var address: IPAddress? { IPAddress(bytes: payload) }
 
     /// The attributes nested inside this one, in another attribute space.
-    public func nested<Inner: NetlinkAttributeType>(_: Inner.Type) -> AttributeList<Inner> {
+    @inlinable public func nested<Inner: NetlinkAttributeType>(_: Inner.Type) -> AttributeList<Inner> {
         AttributeList(payload)
     }
 
@@ -53,17 +62,22 @@ public struct Attribute<Key: NetlinkAttributeType> {
 
 /// The attributes of a message or a nest, walked with libmnl's own iterator.
 public struct AttributeList<Key: NetlinkAttributeType>: Sequence {
-    let buffer: UnsafeRawBufferPointer
+    @usableFromInline let buffer: UnsafeRawBufferPointer
 
-    public init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
+    @inlinable public init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
 
-    public static var empty: AttributeList { AttributeList(UnsafeRawBufferPointer(start: nil, count: 0)) }
+    @inlinable public static var empty: AttributeList { AttributeList(UnsafeRawBufferPointer(start: nil, count: 0)) }
 
     public struct Iterator: IteratorProtocol {
-        var cursor: UnsafePointer<nlattr>?
-        var remaining: Int32
+        @usableFromInline var cursor: UnsafePointer<nlattr>?
+        @usableFromInline var remaining: Int32
 
-        public mutating func next() -> Attribute<Key>? {
+        @inlinable init(cursor: UnsafePointer<nlattr>?, remaining: Int32) {
+            self.cursor = cursor
+            self.remaining = remaining
+        }
+
+        @inlinable public mutating func next() -> Attribute<Key>? {
             guard let attribute = cursor, mnl_attr_ok(attribute, remaining) else { return nil }
             let length = Int32(attribute.pointee.nla_len)
             let aligned = (length + 3) & ~3
@@ -76,7 +90,7 @@ public struct AttributeList<Key: NetlinkAttributeType>: Sequence {
         }
     }
 
-    public func makeIterator() -> Iterator {
+    @inlinable public func makeIterator() -> Iterator {
         guard let base = buffer.baseAddress, buffer.count >= 4 else {
             return Iterator(cursor: nil, remaining: 0)
         }
@@ -84,7 +98,7 @@ public struct AttributeList<Key: NetlinkAttributeType>: Sequence {
     }
 
     /// The first attribute of the given type, if present.
-    public subscript(key: Key) -> Attribute<Key>? {
+    @inlinable public subscript(key: Key) -> Attribute<Key>? {
         first { $0.rawType == key.rawValue }
     }
 }

@@ -31,10 +31,16 @@ extension NetlinkError {
 /// Writes attributes of one attribute space into the message being built.
 /// Each call is one libmnl `put`; buffer bounds are checked by its `_check` variants.
 public struct AttributeWriter<Key: NetlinkAttributeType> {
-    let message: UnsafeMutablePointer<nlmsghdr>
-    let capacity: Int
+    @usableFromInline let message: UnsafeMutablePointer<nlmsghdr>
+    @usableFromInline let capacity: Int
 
-    public func put(_ key: Key, _ value: some NetlinkEncodable) throws {
+    @inlinable init(message: UnsafeMutablePointer<nlmsghdr>, capacity: Int) {
+        self.message = message
+        self.capacity = capacity
+    }
+
+    // Inlinable, as decoding is: a batch encodes millions of attributes.
+    @inlinable public func put(_ key: Key, _ value: some NetlinkEncodable) throws {
         let attribute = mnl_nlmsg_get_payload_tail(message)!
         let length = try value.withNetlinkPayload { payload in
             guard mnl_attr_put_check(message, capacity, key.rawValue, payload.count, payload.baseAddress) else {
@@ -49,7 +55,7 @@ public struct AttributeWriter<Key: NetlinkAttributeType> {
     }
 
     /// A zero-length attribute whose presence is its meaning (NLA_FLAG).
-    public func flag(_ key: Key) throws {
+    @inlinable public func flag(_ key: Key) throws {
         guard mnl_attr_put_check(message, capacity, key.rawValue, 0, nil) else {
             throw NetlinkError.messageTooLarge
         }
@@ -126,11 +132,16 @@ public struct RecordWriter {
 /// The message being built: a header, then the family header, then attributes.
 public struct MessageWriter {
     public let message: UnsafeMutablePointer<nlmsghdr>
-    let capacity: Int
+    @usableFromInline let capacity: Int
+
+    @inlinable init(message: UnsafeMutablePointer<nlmsghdr>, capacity: Int) {
+        self.message = message
+        self.capacity = capacity
+    }
 
     /// Writes the family header (ifinfomsg, rtmsg, ...) and returns the writer for
     /// the attributes that follow it.
-    public func header<Header, Key: NetlinkAttributeType>(
+    @inlinable public func header<Header, Key: NetlinkAttributeType>(
         _ value: Header, attributes: Key.Type
     ) throws -> AttributeWriter<Key> {
         let size = MemoryLayout<Header>.size
@@ -143,14 +154,26 @@ public struct MessageWriter {
     }
 
     public var length: Int { Int(message.pointee.nlmsg_len) }
+
+    /// Appends another message's body (family header and attributes) as it is: to
+    /// send what one message described under another type (undoing a creation).
+    public func body(_ bytes: UnsafeRawBufferPointer) throws {
+        guard Int(message.pointee.nlmsg_len) + ((bytes.count + 3) & ~3) <= capacity else {
+            throw NetlinkError.messageTooLarge
+        }
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        let tail = mnl_nlmsg_put_extra_header(message, bytes.count)!
+        tail.copyMemory(from: source, byteCount: bytes.count)
+    }
 }
 
 /// Memory for requests: one at a time, or a batch of them back to back.
 public final class MessageBuffer {
     let base: UnsafeMutableRawPointer
     public let capacity: Int
-    /// Bytes taken by the complete messages written so far.
-    public private(set) var used = 0
+    /// Bytes taken by the complete messages written so far. (One thread owns a buffer;
+    /// the runtime's exclusivity checks cost more than a batch line's encoding.)
+    @exclusivity(unchecked) public private(set) var used = 0
 
     public init(capacity: Int) {
         self.capacity = capacity
@@ -178,6 +201,14 @@ public final class MessageBuffer {
     }
 
     public func reset() { used = 0 }
+
+    /// Drops the messages written after `offset` (a value `used` had).
+    func rewind(to offset: Int) { used = min(used, offset) }
+
+    /// The message that starts at `offset` (a value `used` had before it was appended).
+    func message(at offset: Int) -> UnsafeMutablePointer<nlmsghdr> {
+        (base + offset).assumingMemoryBound(to: nlmsghdr.self)
+    }
 
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: used) }
 

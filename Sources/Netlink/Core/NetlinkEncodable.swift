@@ -12,7 +12,7 @@ extension UInt64: NetlinkEncodable {}
 extension Int32: NetlinkEncodable {}
 
 extension FixedWidthInteger where Self: NetlinkEncodable {
-    public func withNetlinkPayload<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    @inlinable public func withNetlinkPayload<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try withUnsafeBytes(of: self, body)
     }
 }
@@ -45,5 +45,15 @@ extension String: NetlinkEncodable {
 extension Array: NetlinkEncodable where Element == UInt8 {
     public func withNetlinkPayload<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try withUnsafeBytes(body)
+    }
+}
+
+/// A C struct sent as its bytes (ifa_cacheinfo, fib_rule_uid_range).
+public struct Packed<Value>: NetlinkEncodable {
+    public var value: Value
+    public init(_ value: Value) { self.value = value }
+
+    public func withNetlinkPayload<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withUnsafeBytes(of: value, body)
     }
 }

@@ -5,29 +5,29 @@ public struct NetlinkMessage {
     public let header: UnsafePointer<nlmsghdr>
 
     /// Views a message in memory the caller owns (a receive buffer, a capture).
-    public init(header: UnsafePointer<nlmsghdr>) { self.header = header }
+    @inlinable public init(header: UnsafePointer<nlmsghdr>) { self.header = header }
 
-    public var type: UInt16 { header.pointee.nlmsg_type }
-    public var flags: NetlinkFlags { NetlinkFlags(rawValue: header.pointee.nlmsg_flags) }
-    public var sequence: UInt32 { header.pointee.nlmsg_seq }
-    public var length: Int { Int(header.pointee.nlmsg_len) }
+    @inlinable public var type: UInt16 { header.pointee.nlmsg_type }
+    @inlinable public var flags: NetlinkFlags { NetlinkFlags(rawValue: header.pointee.nlmsg_flags) }
+    @inlinable public var sequence: UInt32 { header.pointee.nlmsg_seq }
+    @inlinable public var length: Int { Int(header.pointee.nlmsg_len) }
 
     /// Everything after the netlink header.
-    public var payload: UnsafeRawBufferPointer {
+    @inlinable public var payload: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(
             start: mnl_nlmsg_get_payload(header),
             count: max(0, length - MemoryLayout<nlmsghdr>.size))
     }
 
     /// The family header (ifinfomsg, rtmsg, ...) at the start of the payload.
-    public func familyHeader<Header>(_: Header.Type) -> Header? {
+    @inlinable public func familyHeader<Header>(_: Header.Type) -> Header? {
         let payload = self.payload
         guard payload.count >= MemoryLayout<Header>.size else { return nil }
         return payload.loadUnaligned(as: Header.self)
     }
 
     /// The attributes that follow a family header of the given type.
-    public func attributes<Header, Key: NetlinkAttributeType>(
+    @inlinable public func attributes<Header, Key: NetlinkAttributeType>(
         after _: Header.Type, _: Key.Type
     ) -> AttributeList<Key> {
         let offset = (MemoryLayout<Header>.size + 3) & ~3

@@ -133,20 +133,20 @@ public final class NetlinkSocket {
 
     // MARK: Pipelined requests
 
-    /// Sends the messages already written into `buffer` in one datagram and reads
-    /// their acknowledgements; `onAck` gets each one's sequence number and error.
-    /// Every message must carry NLM_F_ACK and a sequence in `sequences`.
+    /// Sends the messages written into `buffer` in one datagram. Only the last one
+    /// (sequence `last`) asks for an acknowledgement: the kernel answers the others
+    /// only when they fail, and in order, so once `last` is answered every failure
+    /// in the datagram has been seen. `onError` gets each failure with its sequence.
+    /// Sequences outside `sequences` (replies to earlier requests) are skipped.
     public func sendBatch(
-        _ buffer: MessageBuffer, sequences: ClosedRange<UInt32>,
-        onAck: (UInt32, NetlinkError?) throws -> Void
+        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
+        onError: (UInt32, NetlinkError) throws -> Void
     ) throws {
         try send(buffer.bytes)
-        var outstanding = sequences.count
         try receive(accepting: { sequences.contains($0) }) { message in
             guard message.type == NetlinkMessage.errorType else { return false }
-            try onAck(message.sequence, message.acknowledgementError())
-            outstanding -= 1
-            return outstanding == 0
+            if let error = message.acknowledgementError() { try onError(message.sequence, error) }
+            return message.sequence == last
         }
     }
 

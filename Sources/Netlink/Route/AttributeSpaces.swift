@@ -38,7 +38,7 @@ public enum RouteAttribute: UInt16, NetlinkAttributeType {
 }
 
 /// RTAX_*: inside RTA_METRICS.
-public enum RouteMetric: UInt16, NetlinkAttributeType {
+public enum RouteMetric: UInt16, NetlinkAttributeType, CaseIterable {
     case lock = 1, mtu, window, rtt, rttvar, ssthresh, cwnd, advmss, reordering, hoplimit, initcwnd, features, rtoMin, initrwnd, quickack, congestionControl, fastopenNoCookie
 }
 

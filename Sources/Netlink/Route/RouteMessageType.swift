@@ -36,5 +36,5 @@ extension NetlinkSocket {
 }
 
 extension NetlinkMessage {
-    public var routeMessageType: RouteMessageType? { RouteMessageType(rawValue: type) }
+    @inlinable public var routeMessageType: RouteMessageType? { RouteMessageType(rawValue: type) }
 }

@@ -21,11 +21,17 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Dotted quad, also in iproute2's short forms: "10" is 10.0.0.0, "10.1" is 10.1.0.0.
     public init?(_ text: some StringProtocol) {
+        guard let address = String(text).withUTF8Bytes(Self.init(utf8:)) else { return nil }
+        self = address
+    }
+
+    /// The same from bytes (batch files parse millions of these).
+    public init?(utf8 text: UnsafeBufferPointer<UInt8>) {
         var result: UInt32 = 0
         var parts = 0
         var current: UInt32 = 0
         var digits = 0
-        for byte in text.utf8 {
+        for byte in text {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
                 current = current * 10 + UInt32(byte - UInt8(ascii: "0"))
@@ -67,13 +73,24 @@ public struct IPv6Address: Hashable, Comparable, Sendable {
     public init(high: UInt64, low: UInt64) { self.high = high; self.low = low }
 
     public init?(_ text: some StringProtocol) {
+        guard let address = String(text).withUTF8Bytes(Self.init(utf8:)) else { return nil }
+        self = address
+    }
+
+    public init?(utf8 text: UnsafeBufferPointer<UInt8>) {
+        // inet_pton wants a C string; the longest IPv6 text is 45 bytes.
+        guard text.count < 64 else { return nil }
         var storage = in6_addr()
-        let ok = String(text).withCString { inet_pton(AF_INET6, $0, &storage) } == 1
+        let ok = withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { cString in
+            UnsafeMutableRawBufferPointer(cString).copyMemory(from: UnsafeRawBufferPointer(text))
+            cString[text.count] = 0
+            return inet_pton(AF_INET6, cString.baseAddress, &storage) == 1
+        }
         guard ok else { return nil }
         self = withUnsafeBytes(of: storage) { IPv6Address(networkBytes: $0) }
     }
 
-    init(networkBytes bytes: UnsafeRawBufferPointer) {
+    @inlinable init(networkBytes bytes: UnsafeRawBufferPointer) {
         high = UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))
         low = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
     }
@@ -94,17 +111,22 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses "192.0.2.1" or "2001:db8::1".
     public init?(_ text: some StringProtocol) {
-        if text.contains(":") {
-            guard let address = IPv6Address(text) else { return nil }
+        guard let address = String(text).withUTF8Bytes(Self.init(utf8:)) else { return nil }
+        self = address
+    }
+
+    public init?(utf8 text: UnsafeBufferPointer<UInt8>) {
+        if text.contains(UInt8(ascii: ":")) {
+            guard let address = IPv6Address(utf8: text) else { return nil }
             self = .v6(address)
         } else {
-            guard let address = IPv4Address(text) else { return nil }
+            guard let address = IPv4Address(utf8: text) else { return nil }
             self = .v4(address)
         }
     }
 
     /// Decodes 4 or 16 bytes in network order.
-    public init?(bytes: UnsafeRawBufferPointer) {
+    @inlinable public init?(bytes: UnsafeRawBufferPointer) {
         switch bytes.count {
         case 4: self = .v4(IPv4Address(UInt32(bigEndian: bytes.loadUnaligned(as: UInt32.self))))
         case 16: self = .v6(IPv6Address(networkBytes: bytes))
@@ -165,7 +187,7 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
 }
 
 extension IPAddress: NetlinkEncodable {
-    public func withNetlinkPayload<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    @inlinable public func withNetlinkPayload<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         switch self {
         case .v4(let address):
             return try withUnsafeBytes(of: address.value.bigEndian, body)
@@ -191,13 +213,24 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init(parsing text: some StringProtocol) throws(ParseError) {
-        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let address = IPAddress(parts[0]) else { throw .badAddress }
+        let parsed = String(text).withUTF8Bytes { bytes in Result { () throws(ParseError) in try IPPrefix(utf8: bytes) } }
+        self = try parsed.get()
+    }
+
+    public init(utf8 text: UnsafeBufferPointer<UInt8>) throws(ParseError) {
+        let slash = text.firstIndex(of: UInt8(ascii: "/")) ?? text.endIndex
+        guard let address = IPAddress(utf8: UnsafeBufferPointer(rebasing: text[..<slash])) else { throw .badAddress }
         let width = address.family.bitWidth
         var length = width
-        if parts.count == 2 {
-            guard let value = Int(parts[1]), (0...width).contains(value), !parts[1].hasPrefix("+") else { throw .badLength }
-            length = value
+        if slash != text.endIndex {
+            let digits = text[(slash + 1)...]
+            guard !digits.isEmpty, digits.count <= 3 else { throw .badLength }
+            length = 0
+            for byte in digits {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { throw .badLength }
+                length = length * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            guard length <= width else { throw .badLength }
         }
         self.address = address
         self.length = UInt8(length)
@@ -225,4 +258,12 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(address)/\(length)" }
+}
+
+extension String {
+    /// Runs `body` on the string's UTF-8 bytes, in place when the string is native.
+    func withUTF8Bytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        var copy = self
+        return copy.withUTF8(body)
+    }
 }

@@ -1,0 +1,88 @@
+import GreKit
+
+/// `gretool address`: IPv4 and IPv6 addresses of the links.
+enum AddressCommands {
+    static let addressWords = "ADDR[/PLEN] [ peer ADDR[/PLEN] ] dev NAME [ broadcast ADDR | + | - ] [ label NAME ] [ scope S ] [ metric N ] [ noprefixroute ] [ valid_lft S ] [ preferred_lft S ]"
+
+    static let object = CommandObject(
+        name: "address", aliases: ["addr"], summary: "IPv4 and IPv6 addresses of the links",
+        verbs: [
+            changeVerb(.add, usage: "address add \(addressWords)", summary: "add an address; refuses one that exists"),
+            changeVerb(.change, aliases: ["chg"], usage: "address change \(addressWords)", summary: "change an existing address"),
+            changeVerb(.replace, usage: "address replace \(addressWords)", summary: "replace an address, or add it"),
+            changeVerb(.delete, aliases: ["del"], usage: "address del ADDR[/PLEN] dev NAME", summary: "delete an address"),
+            Verb(name: "show", aliases: ["list", "lst"], usage: "address show [ dev NAME ] [ to PREFIX ] [ scope S ] [ label PATTERN ] [ up ] [ [-]FLAG ]",
+                 summary: "show links and their addresses", keywords: { AddressSelector.keywords }, run: show),
+            Verb(name: "flush", usage: "address flush [ dev NAME ] [ to PREFIX ] [ scope S ] [ label PATTERN ] [ [-]FLAG ]",
+                 summary: "delete the addresses selected", keywords: { AddressSelector.keywords }, run: flush),
+        ],
+        defaultVerb: "show")
+
+    private static func changeVerb(_ change: AddressChange, aliases: [String] = [], usage: String, summary: String) -> Verb {
+        Verb(name: change.rawValue, aliases: aliases, usage: usage, summary: summary,
+             keywords: { AddressRequest.keywords }, pipelined: true) { session, words in
+            let links = try session.links()
+            let address = try AddressRequest.parse(words, change, family: session.options.family, devices: links)
+            let target = "\(address.local.map(String.init(describing:)) ?? "?")/\(address.prefixLength) on \(links.name(of: address.interface) ?? "?")"
+            try attempt("\(change.rawValue) address \(target)") { try session.addresses().apply(address, change) }
+        }
+    }
+
+    /// The family a listing means: -4/-6, else that of a `to` prefix.
+    private static func family(_ session: Session, _ selector: AddressSelector) -> AddressFamily {
+        session.options.family != .unspecified ? session.options.family : selector.prefix?.family ?? .unspecified
+    }
+
+    static func show(_ session: Session, _ words: [String]) throws {
+        let selector = try AddressSelector.parse(words, verb: "show")
+        let family = family(session, selector)
+        let links = try session.links()
+        let snapshot = LinkSnapshot(try attempt("list links") { try links.list(family: family) })
+        var shown = snapshot.links
+        if let name = selector.device {
+            guard let link = snapshot.link(named: name) else { throw DeviceNotFound(name) }
+            shown = [link]
+        }
+        if selector.onlyUp { shown = shown.filter(\.isUp) }
+        let addresses = try attempt("list addresses") {
+            try session.addresses().list(family: family, interface: shown.count == 1 ? shown[0].index : nil)
+        }
+        let byLink = Dictionary(grouping: addresses, by: \.interface)
+        // As iproute2: a link is listed when an address of it is selected, or when it
+        // has none at all and no family was asked for.
+        let listed: [(Link, [Address])] = shown.compactMap { link in
+            let own = byLink[link.index] ?? []
+            let selected = own.filter { selector.matches($0, family: family, deviceName: link.name) }
+            guard !selected.isEmpty || (own.isEmpty && family == .unspecified) else { return nil }
+            return (link, selected)
+        }
+        let view = LinkView(details: session.options.details, addressListing: true, linkLayer: family == .unspecified)
+        // Selected by label, iproute2 shows the addresses alone.
+        let headed = selector.label == nil
+        Printer.print(listed, session: session) { link, addresses in
+            var field = AddressView.field(addresses)
+            guard headed else {
+                field.text = field.text.map { String($0.dropFirst()) }
+                return [field]
+            }
+            var link = link
+            if link.txqlen == nil { link.txqlen = LinkService.transmitQueueLength(of: link.name) }
+            return view.fields(link, devices: snapshot) + [field]
+        }
+    }
+
+    static func flush(_ session: Session, _ words: [String]) throws {
+        let selector = try AddressSelector.parse(words, verb: "flush")
+        guard !selector.isEmpty else {
+            throw InvalidArgument("address flush needs a selector (dev NAME, to PREFIX, scope S, label PATTERN...)")
+        }
+        let links = try session.links()
+        let index = try selector.device.map { name in try attempt("flush addresses") { try links.index(of: name) } }
+        let family = family(session, selector)
+        _ = try attempt("flush addresses") {
+            try session.addresses().flush(family: family, interface: index) { address in
+                selector.matches(address, family: family, deviceName: links.name(of: address.interface))
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import GreKit
+
+/// An address as `ip address show` prints it under its link (print_addrinfo): one
+/// line of words, then the lifetimes on a line of their own.
+enum AddressView {
+    /// The "addr_info" list a link's description ends with.
+    static func field(_ addresses: [Address]) -> Field {
+        var text = ""
+        var objects: [Field.Value] = []
+        for address in addresses {
+            let (line, fields) = describe(address)
+            text += line
+            objects.append(.object(fields))
+        }
+        return Field("addr_info", .array(objects), text: text)
+    }
+
+    static func describe(_ address: Address) -> (text: String, fields: [Field]) {
+        var text = "\n    " + address.family.name + " "
+        var fields: [Field] = [.jsonOnly("family", .string(address.family.name))]
+        if let primary = address.primary {
+            text += primary.description
+            fields.append(.jsonOnly("local", .string(primary.description)))
+            if let peer = address.peer {
+                text += " peer " + peer.description
+                fields.append(.jsonOnly("address", .string(peer.description)))
+            }
+            text += "/\(address.prefixLength) "
+            fields.append(.jsonOnly("prefixlen", .signed(Int64(address.prefixLength))))
+            if let metric = address.metric {
+                text += "metric \(metric) "
+                fields.append(.jsonOnly("metric", .unsigned(UInt64(metric))))
+            }
+        }
+        if let broadcast = address.broadcast {
+            text += "brd \(broadcast) "
+            fields.append(.jsonOnly("broadcast", .string(broadcast.description)))
+        }
+        if let anycast = address.anycast {
+            text += "any \(anycast) "
+            fields.append(.jsonOnly("anycast", .string(anycast.description)))
+        }
+        let scope = RouteNames.scopes.name(of: UInt32(address.scope))
+        text += "scope \(scope) "
+        fields.append(.jsonOnly("scope", .string(scope)))
+        var flags = address.flags
+        for flag in AddressFlag.words {
+            if flag.bit == AddressFlag.permanent {
+                if flags & flag.bit == 0 {
+                    text += "dynamic "
+                    fields.append(.jsonOnly("dynamic", .bool(true)))
+                }
+            } else if flags & flag.bit != 0 {
+                // The secondary bit of an IPv6 address marks a temporary (privacy) one.
+                let name = flag.bit == AddressFlag.secondary && address.family == .inet6 ? "temporary" : flag.name
+                text += name + " "
+                fields.append(.jsonOnly(name, .bool(true)))
+            }
+            flags &= ~flag.bit
+        }
+        if flags != 0 {
+            let hex = (flags < 16 ? "0" : "") + String(flags, radix: 16)
+            text += "flags \(hex) "
+            fields.append(.jsonOnly("ifa_flags", .string(hex)))
+        }
+        if let label = address.label {
+            text += label
+            fields.append(.jsonOnly("label", .string(label)))
+        }
+        if let lifetime = address.lifetime {
+            func seconds(_ value: UInt32) -> String { value == Address.Lifetime.forever ? "forever" : "\(value)sec" }
+            text += "\n       valid_lft \(seconds(lifetime.valid)) preferred_lft \(seconds(lifetime.preferred))"
+            fields.append(.jsonOnly("valid_life_time", .unsigned(UInt64(lifetime.valid))))
+            fields.append(.jsonOnly("preferred_life_time", .unsigned(UInt64(lifetime.preferred))))
+        }
+        return (text, fields)
+    }
+}

@@ -1,0 +1,371 @@
+import GreKit
+
+/// Where a route's items go: text words or JSON members. Routes are written through
+/// a sink rather than described as `[Field]`: a dump can hold a million of them, and
+/// iproute2 takes 60% of its time formatting, so nothing is built per route but bytes.
+protocol ItemSink {
+    static var isJSON: Bool { get }
+    var output: OutputBuffer { get }
+    /// Text "[LABEL ]VALUE "; JSON "KEY":"VALUE". `value` writes bytes that need no escaping.
+    mutating func quoted(_ key: String, _ label: String?, _ value: (OutputBuffer) -> Void)
+    /// Text "[LABEL ]N "; JSON "KEY":N.
+    mutating func number(_ key: String, _ label: String?, _ value: UInt64)
+    /// Text "[LABEL ]VALUE "; JSON "KEY":"VALUE", escaped (names may hold anything).
+    mutating func string(_ key: String, _ label: String?, _ value: String)
+    /// JSON only: nests and lists.
+    mutating func beginObject(_ key: String?)
+    mutating func endObject()
+    mutating func beginArray(_ key: String)
+    mutating func endArray()
+    /// JSON only: a string element of the open list.
+    mutating func element(_ value: String)
+    /// A described object: text `prefix` then its words; JSON "KEY":{...}.
+    mutating func object(_ key: String, prefix: String, _ fields: [Field])
+}
+
+struct TextSink: ItemSink {
+    static let isJSON = false
+    let output: OutputBuffer
+
+    mutating func quoted(_ key: String, _ label: String?, _ value: (OutputBuffer) -> Void) {
+        if let label { output.write(label); output.write(UInt8(ascii: " ")) }
+        value(output)
+        output.write(UInt8(ascii: " "))
+    }
+
+    mutating func number(_ key: String, _ label: String?, _ value: UInt64) {
+        quoted(key, label) { $0.write(decimal: value) }
+    }
+
+    mutating func string(_ key: String, _ label: String?, _ value: String) {
+        quoted(key, label) { $0.write(value) }
+    }
+
+    func beginObject(_ key: String?) {}
+    func endObject() {}
+    func beginArray(_ key: String) {}
+    func endArray() {}
+    func element(_ value: String) {}
+
+    func object(_ key: String, prefix: String, _ fields: [Field]) {
+        output.write(prefix + FieldRenderer.text(fields) + " ")
+    }
+}
+
+struct JSONSink: ItemSink {
+    static let isJSON = true
+    var writer: JSONWriter
+    let output: OutputBuffer
+
+    mutating func quoted(_ key: String, _ label: String?, _ value: (OutputBuffer) -> Void) {
+        writer.name(key)
+        writer.raw(quoted: true, value)
+    }
+
+    mutating func number(_ key: String, _ label: String?, _ value: UInt64) {
+        writer.name(key)
+        writer.unsigned(value)
+    }
+
+    mutating func string(_ key: String, _ label: String?, _ value: String) {
+        writer.name(key)
+        writer.string(value)
+    }
+
+    mutating func beginObject(_ key: String?) {
+        if let key { writer.name(key) }
+        writer.beginObject()
+    }
+
+    mutating func endObject() { writer.endObject() }
+
+    mutating func beginArray(_ key: String) {
+        writer.name(key)
+        writer.beginArray()
+    }
+
+    mutating func endArray() { writer.endArray() }
+    mutating func element(_ value: String) { writer.string(value) }
+
+    mutating func object(_ key: String, prefix: String, _ fields: [Field]) {
+        writer.name(key)
+        writer.beginObject()
+        FieldRenderer.json(fields, into: &writer)
+        writer.endObject()
+    }
+}
+
+/// Device names for routes: one link dump, and the last answer kept (routes come in
+/// runs through the same device).
+final class DeviceNames {
+    private let snapshot: LinkSnapshot
+    private var lastIndex: Int32 = -1
+    private var lastName = ""
+
+    init(_ snapshot: LinkSnapshot) { self.snapshot = snapshot }
+
+    /// The name, or "ifN" for a device that is gone, as iproute2 shows it.
+    func name(_ index: Int32) -> String {
+        if index == lastIndex { return lastName }
+        lastIndex = index
+        lastName = snapshot.name(of: index) ?? "if\(index)"
+        return lastName
+    }
+}
+
+/// A route as `ip route show` and `ip route get` print it (print_route), text or JSON.
+struct RouteView {
+    let devices: DeviceNames
+    var details = false
+    var statistics = false
+    /// With -d, how a route's nexthop object is shown ("nh_info").
+    var nexthopInfo: [UInt32: [Field]] = [:]
+    /// What the listing was selected by, which iproute2 then does not repeat on each line.
+    var selected = Selection()
+
+    struct Selection: OptionSet {
+        let rawValue: Int
+        static let table = Selection(rawValue: 1 << 0)
+        static let device = Selection(rawValue: 1 << 1)
+        static let protocolID = Selection(rawValue: 1 << 2)
+        static let scope = Selection(rawValue: 1 << 3)
+        static let metric = Selection(rawValue: 1 << 4)
+        static let tos = Selection(rawValue: 1 << 5)
+        static let gateway = Selection(rawValue: 1 << 6)
+        static let preferredSource = Selection(rawValue: 1 << 7)
+
+        init(rawValue: Int) { self.rawValue = rawValue }
+
+        init(_ selector: RouteSelector) {
+            self = []
+            if selector.table != nil { insert(.table) }
+            if selector.outputInterface != nil { insert(.device) }
+            if selector.protocolID != nil { insert(.protocolID) }
+            if selector.scope != nil { insert(.scope) }
+            if selector.metric != nil { insert(.metric) }
+            if selector.tos != nil { insert(.tos) }
+            if let via = selector.via, Int(via.length) == via.family.bitWidth { insert(.gateway) }
+            if let source = selector.preferredSource, Int(source.length) == source.family.bitWidth { insert(.preferredSource) }
+        }
+    }
+
+    func write<Sink: ItemSink>(_ route: Route, to sink: inout Sink) {
+        sink.beginObject(nil)
+        if route.type != .unicast || details { sink.string("type", nil, route.type.name) }
+        sink.quoted("dst", nil) { output in
+            if route.destination.length == 0, route.destination.address.isUnspecified {
+                output.write("default")
+            } else {
+                output.write(route.destination.address)
+                if Int(route.destination.length) != route.family.bitWidth {
+                    output.write(UInt8(ascii: "/"))
+                    output.write(decimal: UInt64(route.destination.length))
+                }
+            }
+        }
+        if let source = route.source {
+            sink.quoted("from", "from") { output in
+                output.write(source.address)
+                if Int(source.length) != route.family.bitWidth {
+                    output.write(UInt8(ascii: "/"))
+                    output.write(decimal: UInt64(source.length))
+                }
+            }
+        }
+        if let id = route.nexthopID { sink.number("nhid", "nhid", UInt64(id)) }
+        if route.tos != 0, !selected.contains(.tos) { sink.string("tos", "tos", Self.hex(route.tos)) }
+        if let gateway = route.gateway, !selected.contains(.gateway) { writeGateway(gateway, family: route.family, to: &sink) }
+        if let index = route.outputInterface, !selected.contains(.device) { sink.string("dev", "dev", devices.name(index)) }
+        if route.table != 0, route.table != RouteTable.main || details, !selected.contains(.table) {
+            sink.string("table", "table", RouteNames.tables.name(of: route.table))
+        }
+        if route.flags & RouteFlags.cloned == 0 {
+            if route.protocolID != RouteProtocol.boot || details, !selected.contains(.protocolID) {
+                sink.string("protocol", "proto", RouteNames.protocols.name(of: UInt32(route.protocolID)))
+            }
+            if route.scope != RouteScope.universe || details, !selected.contains(.scope) {
+                sink.string("scope", "scope", RouteNames.scopes.name(of: UInt32(route.scope)))
+            }
+        }
+        if let source = route.preferredSource, !selected.contains(.preferredSource) { sink.quoted("prefsrc", "src") { $0.write(source) } }
+        if let metric = route.priority, !selected.contains(.metric) { sink.number("metric", "metric", UInt64(metric)) }
+        Self.writeFlags(route.flags, to: &sink)
+        if let mark = route.mark, mark != 0 {
+            if Sink.isJSON || mark < 16 { sink.number("mark", "mark", UInt64(mark)) } else { sink.string("mark", "mark", "0x" + String(mark, radix: 16)) }
+        }
+        if let uid = route.uid { sink.number("uid", "uid", UInt64(uid)) }
+        if route.family == .inet, route.flags & RouteFlags.cloned != 0 { writeCacheFlags(route.flags, to: &sink) }
+        if let info = route.cacheInfo { writeCacheInfo(info, to: &sink) }
+        if !route.metrics.isEmpty { Self.writeMetrics(route.metrics, to: &sink) }
+        if let index = route.inputInterface { sink.string("iif", "iif", devices.name(index)) }
+        if let preference = route.preference { writePreference(preference, to: &sink) }
+        if details, let id = route.nexthopID, let fields = nexthopInfo[id] { sink.object("nh_info", prefix: "\n\tnh_info ", fields) }
+        if !route.nexthops.isEmpty {
+            sink.beginArray("nexthops")
+            for leg in route.nexthops {
+                sink.beginObject(nil)
+                if !Sink.isJSON { sink.output.write("\n\tnexthop ") }
+                if let gateway = leg.gateway { writeGateway(gateway, family: route.family, to: &sink) }
+                sink.string("dev", "dev", devices.name(leg.outputInterface))
+                sink.number("weight", "weight", UInt64(leg.weight))
+                Self.writeFlags(UInt32(leg.flags), to: &sink)
+                sink.endObject()
+            }
+            sink.endArray()
+        }
+        sink.endObject()
+    }
+
+    /// RTA_GATEWAY, or RTA_VIA for a gateway of another family.
+    private func writeGateway<Sink: ItemSink>(_ gateway: IPAddress, family: AddressFamily, to sink: inout Sink) {
+        guard gateway.family != family else {
+            sink.quoted("gateway", "via") { $0.write(gateway) }
+            return
+        }
+        if Sink.isJSON {
+            sink.beginObject("via")
+            sink.string("family", nil, gateway.family.name)
+            sink.quoted("host", nil) { $0.write(gateway) }
+            sink.endObject()
+        } else {
+            sink.quoted("via", "via " + gateway.family.name) { $0.write(gateway) }
+        }
+    }
+
+    /// print_rt_flags: "flags" is always a list in JSON.
+    static func writeFlags<Sink: ItemSink>(_ flags: UInt32, to sink: inout Sink) {
+        sink.beginArray("flags")
+        for (bit, name) in flagNames where flags & bit != 0 {
+            if Sink.isJSON { sink.element(name) } else { sink.output.write(name); sink.output.write(UInt8(ascii: " ")) }
+        }
+        sink.endArray()
+    }
+
+    static let flagNames: [(UInt32, String)] = [
+        (RouteFlags.dead, "dead"), (RouteFlags.onlink, "onlink"), (RouteFlags.pervasive, "pervasive"),
+        (RouteFlags.offload, "offload"), (RouteFlags.trap, "trap"), (RouteFlags.notify, "notify"),
+        (RouteFlags.linkdown, "linkdown"), (RouteFlags.unresolved, "unresolved"),
+        (RouteFlags.routeOffload, "rt_offload"), (RouteFlags.routeTrap, "rt_trap"),
+        (RouteFlags.routeOffloadFailed, "rt_offload_failed"),
+    ]
+
+    /// The RTCF_* bits of a cached IPv4 route, on a line of their own.
+    private func writeCacheFlags<Sink: ItemSink>(_ flags: UInt32, to sink: inout Sink) {
+        var rest = flags & ~0xffff
+        if Sink.isJSON {
+            sink.beginArray("cache")
+            for (bit, name) in Self.cacheFlagNames where rest & bit != 0 { sink.element(name) }
+            sink.endArray()
+            return
+        }
+        let output = sink.output
+        output.write("\n    cache ")
+        guard rest != 0 else { return }
+        output.write(UInt8(ascii: "<"))
+        for (bit, name) in Self.cacheFlagNames where rest & bit != 0 {
+            rest &= ~bit
+            output.write(name)
+            output.write(rest != 0 ? "," : "> ")
+        }
+        if rest != 0 { output.write(String(rest, radix: 16) + ">") }
+    }
+
+    /// RTCF_* (linux/in_route.h) in iproute2's order.
+    static let cacheFlagNames: [(UInt32, String)] = [
+        (0x8000_0000, "local"), (0x4000_0000, "reject"), (0x2000_0000, "mc"), (0x1000_0000, "brd"),
+        (0x0800_0000, "dst-nat"), (0x0080_0000, "src-nat"), (0x0040_0000, "masq"), (0x0002_0000, "dst-direct"),
+        (0x0400_0000, "src-direct"), (0x0004_0000, "redirected"), (0x0100_0000, "redirect"),
+        (0x0020_0000, "fastroute"), (0x0001_0000, "notify"), (0x0008_0000, "proxy"),
+    ]
+
+    /// print_rta_cacheinfo: what a lookup reports about the cached entry.
+    private func writeCacheInfo<Sink: ItemSink>(_ info: RouteCacheInfo, to sink: inout Sink) {
+        let hz: Int32 = 100
+        if info.expires != 0 {
+            if Sink.isJSON { sink.number("expires", nil, UInt64(max(0, info.expires / hz))) } else {
+                sink.output.write("expires \(info.expires / hz)sec ")
+            }
+        }
+        if info.error != 0 { sink.number("error", "error", UInt64(info.error)) }
+        if statistics {
+            if info.clientReferences != 0 { sink.number("users", "users", UInt64(info.clientReferences)) }
+            if info.used != 0 { sink.number("used", "used", UInt64(info.used)) }
+            if info.lastUse != 0 {
+                if Sink.isJSON { sink.number("age", nil, UInt64(info.lastUse) / 100) } else {
+                    sink.output.write("age \(info.lastUse / 100)sec ")
+                }
+            }
+        }
+        if info.ipID != 0 {
+            let digits = String(info.ipID, radix: 16)
+            sink.string("ipid", "ipid", "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits)
+        }
+        if info.timestamp != 0 || info.timestampAge != 0 {
+            sink.string("ts", "ts", "0x" + String(info.timestamp, radix: 16))
+            if Sink.isJSON { sink.number("tsage", nil, UInt64(info.timestampAge)) } else {
+                sink.output.write("tsage \(info.timestampAge)sec ")
+            }
+        }
+    }
+
+    /// print_rta_metrics: "mtu lock 1400 advmss 1300 "; JSON "metrics":[{...}].
+    static func writeMetrics<Sink: ItemSink>(_ metrics: RouteMetrics, to sink: inout Sink) {
+        sink.beginArray("metrics")
+        sink.beginObject(nil)
+        for metric in RouteMetric.allCases where metric != .lock {
+            let value = metrics[metric]
+            guard value != nil || metrics.isLocked(metric) else { continue }
+            var number = value ?? 0
+            if metric == .hoplimit, number == UInt32.max { continue }
+            let name = metricNames[metric] ?? "metric \(metric.rawValue)"
+            if !Sink.isJSON {
+                sink.output.write(name)
+                sink.output.write(metrics.isLocked(metric) ? " lock " : " ")
+            }
+            switch metric {
+            case .rtt, .rttvar, .rtoMin:
+                if metric == .rtt { number /= 8 } else if metric == .rttvar { number /= 4 }
+                if Sink.isJSON {
+                    sink.number(name, nil, UInt64(number))
+                } else {
+                    sink.output.write(number >= 1000 ? "\(Double(number) / 1000)s " : "\(number)ms ")
+                }
+            default:
+                if Sink.isJSON { sink.number(name, nil, UInt64(number)) } else {
+                    sink.output.write(decimal: UInt64(number))
+                    sink.output.write(UInt8(ascii: " "))
+                }
+            }
+        }
+        sink.endObject()
+        sink.endArray()
+    }
+
+    static let metricNames: [RouteMetric: String] = [
+        .mtu: "mtu", .window: "window", .rtt: "rtt", .rttvar: "rttvar", .ssthresh: "ssthresh", .cwnd: "cwnd",
+        .advmss: "advmss", .reordering: "reordering", .hoplimit: "hoplimit", .initcwnd: "initcwnd",
+        .features: "features", .rtoMin: "rto_min", .initrwnd: "initrwnd", .quickack: "quickack",
+        .fastopenNoCookie: "fastopen_no_cookie",
+    ]
+
+    /// RTA_PREF: "pref medium" ends the line without a space, as iproute2 prints it.
+    private func writePreference<Sink: ItemSink>(_ preference: UInt8, to sink: inout Sink) {
+        let name: String? = switch preference {
+        case 3: "low"
+        case 0: "medium"
+        case 1: "high"
+        default: nil
+        }
+        if Sink.isJSON {
+            if let name { sink.string("pref", nil, name) } else { sink.number("pref", nil, UInt64(preference)) }
+        } else {
+            sink.output.write(name.map { "pref " + $0 } ?? String(preference))
+        }
+    }
+
+    /// A TOS byte as iproute2 prints it without a name for it: 0x%02x.
+    static func hex(_ value: UInt8) -> String {
+        let digits = String(value, radix: 16)
+        return "0x" + (digits.count == 1 ? "0" : "") + digits
+    }
+}

@@ -1,0 +1,130 @@
+import CMnl
+import Netlink
+
+/// An interface address as RTM_NEWADDR describes it.
+public struct Address: Sendable, Equatable {
+    public var family: AddressFamily
+    public var prefixLength: UInt8
+    /// IFA_F_* (IFA_FLAGS when present, else the header's byte).
+    public var flags: UInt32 = 0
+    public var scope: UInt8 = RouteScope.universe
+    public var interface: Int32
+    /// IFA_LOCAL: the interface's own address.
+    public var local: IPAddress?
+    /// IFA_ADDRESS: the same as local, or the peer of a point-to-point address.
+    public var address: IPAddress?
+    public var broadcast: IPAddress?
+    public var anycast: IPAddress?
+    public var label: String?
+    /// IFA_RT_PRIORITY: the metric of the prefix route.
+    public var metric: UInt32?
+    public var lifetime: Lifetime?
+
+    /// Seconds; `Lifetime.forever` is 0xffffffff.
+    public struct Lifetime: Sendable, Equatable {
+        public var preferred: UInt32
+        public var valid: UInt32
+        public static let forever = UInt32.max
+
+        public init(preferred: UInt32, valid: UInt32) {
+            self.preferred = preferred
+            self.valid = valid
+        }
+    }
+
+    public init(family: AddressFamily, prefixLength: UInt8, interface: Int32) {
+        self.family = family
+        self.prefixLength = prefixLength
+        self.interface = interface
+    }
+
+    /// The address shown first: IFA_LOCAL, or IFA_ADDRESS when there is no local one.
+    public var primary: IPAddress? { local ?? address }
+
+    /// The peer of a point-to-point address, when it differs from the local one.
+    public var peer: IPAddress? {
+        guard let local, let address, address != local else { return nil }
+        return address
+    }
+
+    /// Decodes an RTM_NEWADDR (or RTM_DELADDR) message; nil for other types.
+    public init?(_ message: NetlinkMessage) {
+        guard message.routeMessageType == .newAddress || message.routeMessageType == .deleteAddress,
+              let header = message.familyHeader(ifaddrmsg.self),
+              let family = AddressFamily(rawValue: header.ifa_family), family != .unspecified
+        else { return nil }
+        self.family = family
+        prefixLength = header.ifa_prefixlen
+        flags = UInt32(header.ifa_flags)
+        scope = header.ifa_scope
+        interface = Int32(bitPattern: header.ifa_index)
+        for attribute in message.attributes(after: ifaddrmsg.self, AddressAttribute.self) {
+            switch attribute.key {
+            case .local?: local = attribute.address
+            case .address?: address = attribute.address
+            case .broadcast?: broadcast = attribute.address
+            case .anycast?: anycast = attribute.address
+            case .label?: label = attribute.string
+            case .flags?: flags = attribute.u32
+            case .routePriority?: metric = attribute.u32
+            case .cacheInfo?:
+                if let info = attribute.load(ifa_cacheinfo.self) {
+                    lifetime = Lifetime(preferred: info.ifa_prefered, valid: info.ifa_valid)
+                }
+            default: break
+            }
+        }
+    }
+
+    /// Writes the body of an RTM_NEWADDR or RTM_DELADDR request.
+    public func encode(_ message: MessageWriter) throws {
+        var header = ifaddrmsg()
+        header.ifa_family = family.rawValue
+        header.ifa_prefixlen = prefixLength
+        // Flags past the first byte travel in IFA_FLAGS only, as iproute2 sends them.
+        header.ifa_flags = flags <= 0xff ? UInt8(flags) : 0
+        header.ifa_scope = scope
+        header.ifa_index = UInt32(bitPattern: interface)
+        let attributes = try message.header(header, attributes: AddressAttribute.self)
+        if let local { try attributes.put(.local, local) }
+        if let address { try attributes.put(.address, address) }
+        if let broadcast { try attributes.put(.broadcast, broadcast) }
+        if let anycast { try attributes.put(.anycast, anycast) }
+        if let label { try attributes.put(.label, label) }
+        if let metric { try attributes.put(.routePriority, metric) }
+        if let lifetime {
+            var info = ifa_cacheinfo()
+            info.ifa_prefered = lifetime.preferred
+            info.ifa_valid = lifetime.valid
+            try attributes.put(.cacheInfo, Packed(info))
+        }
+        if flags > 0xff { try attributes.put(.flags, flags) }
+    }
+}
+
+/// IFA_F_* and the words iproute2 uses for them, in its order (ifa_flag_data).
+public enum AddressFlag {
+    public static let secondary: UInt32 = 0x01
+    public static let nodad: UInt32 = 0x02
+    public static let optimistic: UInt32 = 0x04
+    public static let dadFailed: UInt32 = 0x08
+    public static let home: UInt32 = 0x10
+    public static let deprecated: UInt32 = 0x20
+    public static let tentative: UInt32 = 0x40
+    public static let permanent: UInt32 = 0x80
+    public static let manageTemporary: UInt32 = 0x100
+    public static let noPrefixRoute: UInt32 = 0x200
+    public static let autoJoin: UInt32 = 0x400
+    public static let stablePrivacy: UInt32 = 0x800
+
+    /// (word, bit, settable by a request, IPv6 only).
+    public static let words: [(name: String, bit: UInt32, settable: Bool, ipv6Only: Bool)] = [
+        ("secondary", secondary, false, false), ("temporary", secondary, false, false),
+        ("nodad", nodad, true, true), ("optimistic", optimistic, true, true),
+        ("dadfailed", dadFailed, false, true), ("home", home, true, true),
+        ("deprecated", deprecated, false, true), ("tentative", tentative, false, true),
+        ("permanent", permanent, false, true), ("mngtmpaddr", manageTemporary, true, true),
+        ("noprefixroute", noPrefixRoute, true, false), ("autojoin", autoJoin, true, false),
+        ("stable-privacy", stablePrivacy, false, true),
+    ]
+}

@@ -1,0 +1,221 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The verbs that change addresses, each with the request iproute2 sends for it.
+public enum AddressChange: String, Sendable {
+    case add, change, replace, delete
+
+    /// What `add` made (it refuses an existing address) the same description deletes.
+    public var request: ChangeRequest {
+        switch self {
+        case .add: ChangeRequest(.newAddress, flags: [.create, .exclusive], undo: .resend(as: .deleteAddress))
+        case .change: ChangeRequest(.newAddress, flags: .replace)
+        case .replace: ChangeRequest(.newAddress, flags: [.create, .replace])
+        case .delete: ChangeRequest(.deleteAddress, flags: [])
+        }
+    }
+}
+
+/// `address add|change|replace|del` words, as iproute2's ipaddr_modify reads them.
+public enum AddressRequest {
+    enum Word: Sendable { case peer, broadcast, anycast, scope, device, label, metric, validLifetime, preferredLifetime }
+
+    static let words = KeywordTable<Word>([
+        ("peer", .peer, false), ("remote", .peer, false), ("broadcast", .broadcast, true), ("brd", .broadcast, false),
+        ("anycast", .anycast, false), ("scope", .scope, false), ("dev", .device, false), ("label", .label, false),
+        ("metric", .metric, true), ("priority", .metric, true), ("preference", .metric, true),
+        ("valid_lft", .validLifetime, true), ("preferred_lft", .preferredLifetime, true),
+    ])
+
+    public static var keywords: [String] { words.spellings + ["local"] + AddressFlag.words.filter(\.settable).map(\.name) }
+
+    public static func parse(
+        _ arguments: [String], _ change: AddressChange, family: AddressFamily, devices: any InterfaceResolver
+    ) throws -> Address {
+        let verb = "address \(change.rawValue)"
+        var words = WordScanner(arguments)
+        var local: (prefix: IPPrefix, lengthGiven: Bool, word: String)?
+        var peer: (prefix: IPPrefix, word: String)?
+        var broadcast: (value: IPAddress?, word: String)?
+        var anycast: (IPAddress, String)?
+        var scope: UInt8?
+        var device: String?
+        var label: String?
+        var metric: UInt32?
+        var valid: UInt32?
+        var preferred: UInt32?
+        var flags: UInt32 = 0
+
+        while let word = words.next() {
+            if let flag = AddressFlag.words.first(where: { $0.name == word }) {
+                guard flag.settable else { throw InvalidArgument("\(verb): \"\(word)\" is a state the kernel sets, not an option") }
+                flags |= flag.bit
+                continue
+            }
+            guard let entry = Self.words.lookup(word, in: words) else {
+                let value = word == "local" ? try words.value(for: "local") : word
+                guard local == nil else { throw InvalidArgument.unknownWord(value, in: verb) }
+                local = (try Parse.anyPrefix(value, for: "address"), value.contains("/"), value)
+                continue
+            }
+            switch entry.keyword {
+            case .peer:
+                let value = try words.value(for: "peer")
+                guard peer == nil else { throw InvalidArgument("\(verb): more than one peer") }
+                peer = (try Parse.anyPrefix(value, for: "peer"), value)
+            case .broadcast:
+                let value = try words.value(for: "broadcast")
+                broadcast = (value == "+" || value == "-" ? nil : try Parse.address(value, for: "broadcast"), value)
+            case .anycast:
+                let value = try words.value(for: "anycast")
+                anycast = (try Parse.address(value, for: "anycast"), value)
+            case .scope: scope = try Parse.name(words.value(for: "scope"), in: RouteNames.scopes, for: "scope")
+            case .device: device = try InterfaceName(words.value(for: "dev")).value
+            case .label: label = try words.value(for: "label")
+            case .metric: metric = try Parse.unsigned(words.value(for: entry.spelling), UInt32.self, for: "metric")
+            case .validLifetime: valid = try lifetime(words.value(for: "valid_lft"), for: "valid_lft")
+            case .preferredLifetime: preferred = try lifetime(words.value(for: "preferred_lft"), for: "preferred_lft")
+            }
+        }
+
+        guard let device else { throw InvalidArgument("\(verb): \"dev\" is required") }
+        guard let local else { throw InvalidArgument("\(verb): no address given") }
+        var family = family == .unspecified ? local.prefix.family : family
+        if family == .unspecified { family = .inet }
+        func check(_ address: IPAddress, _ keyword: String, _ word: String) throws {
+            guard address.family == family else {
+                throw InvalidArgument("\(keyword) \(word) is \(address.family.label), but the address is \(family.label)")
+            }
+        }
+        try check(local.prefix.address, "address", local.word)
+        if let peer { try check(peer.prefix.address, "peer", peer.word) }
+        if let (address, word) = anycast { try check(address, "anycast", word) }
+        if let value = broadcast?.value { try check(value, "broadcast", broadcast!.word) }
+        for flag in AddressFlag.words where flags & flag.bit != 0 && flag.ipv6Only && family != .inet6 {
+            throw InvalidArgument("\(verb): \(flag.name) applies to IPv6 addresses only")
+        }
+
+        var address = Address(family: family, prefixLength: local.prefix.length, interface: 0)
+        address.local = local.prefix.address
+        if let peer {
+            address.address = peer.prefix.address
+            address.prefixLength = peer.prefix.length
+        } else if change != .delete || family != .inet || local.lengthGiven {
+            // Without a length, an IPv4 delete matches the address whatever its prefix.
+            address.address = local.prefix.address
+        }
+        address.flags = flags
+        address.label = label
+        address.metric = metric
+        address.anycast = anycast?.0
+        if let broadcast {
+            if let value = broadcast.value {
+                address.broadcast = value
+            } else if change != .delete {
+                guard family == .inet else { throw InvalidArgument("\(verb): a broadcast address is IPv4 only") }
+                address.broadcast = computedBroadcast(peer?.prefix ?? local.prefix, allOnes: broadcast.word == "+")
+            }
+        }
+        if change != .delete {
+            // Loopback addresses are host-scoped unless told otherwise, as iproute2 has it.
+            let loopback: Bool = if case .v4(let v4) = local.prefix.address { v4.isLoopback } else { false }
+            address.scope = scope ?? (loopback ? RouteScope.host : RouteScope.universe)
+        } else {
+            address.scope = scope ?? RouteScope.universe
+        }
+        if valid != nil || preferred != nil {
+            let lifetime = Address.Lifetime(preferred: preferred ?? Address.Lifetime.forever, valid: valid ?? Address.Lifetime.forever)
+            guard lifetime.valid != 0 else { throw InvalidArgument("\(verb): valid_lft is zero") }
+            guard lifetime.valid >= lifetime.preferred else { throw InvalidArgument("\(verb): preferred_lft is greater than valid_lft") }
+            address.lifetime = lifetime
+        }
+        if flags & AddressFlag.autoJoin != 0, !local.prefix.address.isMulticast {
+            throw InvalidArgument("\(verb): autojoin needs a multicast address")
+        }
+        address.interface = try devices.index(of: device)
+        return address
+    }
+
+    /// "forever" or seconds.
+    private static func lifetime(_ text: String, for keyword: String) throws(InvalidArgument) -> UInt32 {
+        text == "forever" ? Address.Lifetime.forever : try Parse.unsigned(text, UInt32.self, for: keyword)
+    }
+
+    /// `brd +` sets the host bits, `brd -` clears them; for prefixes of 31 and 32 bits there is none.
+    private static func computedBroadcast(_ prefix: IPPrefix, allOnes: Bool) -> IPAddress? {
+        guard case .v4(let address) = prefix.address, prefix.length <= 30 else { return nil }
+        let host = UInt32.max >> UInt32(prefix.length)
+        return .v4(IPv4Address(allOnes ? address.value | host : address.value & ~host))
+    }
+}
+
+/// Which addresses `address show` and `address flush` mean (iproute2's filter words).
+public struct AddressSelector: Sendable {
+    public var device: String?
+    public var prefix: IPPrefix?
+    public var scope: UInt8?
+    public var onlyUp = false
+    /// A shell pattern (fnmatch) on the label, or on the device name when there is none.
+    public var label: String?
+    /// Flag bits that must match `flags`, as iproute2's `permanent`, `-secondary`, `primary`...
+    public var flagMask: UInt32 = 0
+    public var flags: UInt32 = 0
+    public private(set) var isEmpty = true
+
+    public init() {}
+
+    public static let keywords = ["dev", "to", "scope", "up", "label", "primary", "dynamic"]
+        + AddressFlag.words.map(\.name)
+
+    public static func parse(_ arguments: [String], verb: String) throws -> AddressSelector {
+        var words = WordScanner(arguments)
+        var selector = AddressSelector()
+        selector.isEmpty = arguments.isEmpty
+        while let word = words.next() {
+            switch word {
+            case "to": selector.prefix = try Parse.anyPrefix(words.value(for: "to"), for: "to")
+            case "scope":
+                let value = try words.value(for: "scope")
+                selector.scope = value == "all" ? nil : try Parse.name(value, in: RouteNames.scopes, for: "scope")
+            case "up": selector.onlyUp = true
+            case "label": selector.label = try words.value(for: "label")
+            default:
+                if selector.flagFilter(word) { continue }
+                let value = word == "dev" ? try words.value(for: "dev") : word
+                guard selector.device == nil else { throw InvalidArgument.unknownWord(value, in: "address \(verb)") }
+                selector.device = try InterfaceName(value).value
+            }
+        }
+        return selector
+    }
+
+    /// `[-]FLAG`, `dynamic` (not permanent), `primary` (not secondary).
+    private mutating func flagFilter(_ word: String) -> Bool {
+        var name = Substring(word)
+        var inverted = name.hasPrefix("-")
+        if inverted { name = name.dropFirst() }
+        if name == "dynamic" { inverted.toggle(); name = "permanent" }
+        if name == "primary" { inverted.toggle(); name = "secondary" }
+        guard let flag = AddressFlag.words.first(where: { $0.name == name }) else { return false }
+        if inverted { flags &= ~flag.bit } else { flags |= flag.bit }
+        flagMask |= flag.bit
+        return true
+    }
+
+    /// Everything but the device (which the dump asks the kernel for).
+    public func matches(_ address: Address, family: AddressFamily, deviceName: String?) -> Bool {
+        if family != .unspecified, address.family != family { return false }
+        if let scope, address.scope != scope { return false }
+        if (flags ^ address.flags) & flagMask != 0 { return false }
+        if let label, !Self.matches(pattern: label, address.label ?? deviceName ?? "") { return false }
+        if let prefix {
+            guard let primary = address.primary, prefix.contains(primary) else { return false }
+        }
+        return true
+    }
+
+    private static func matches(pattern: String, _ text: String) -> Bool {
+        fnmatch(pattern, text, 0) == 0
+    }
+}

@@ -1,0 +1,134 @@
+import CMnl
+import Netlink
+
+/// A nexthop object (RTM_NEWNEXTHOP): a gateway and device, a blackhole, or a group
+/// of other nexthops, which routes refer to by id (`route add ... nhid N`).
+public struct NexthopObject: Sendable, Equatable {
+    public var id: UInt32
+    /// Unspecified for groups.
+    public var family: AddressFamily = .unspecified
+    /// Reported by the kernel; never sent.
+    public var scope: UInt8 = RouteScope.universe
+    public var protocolID: UInt8 = RouteProtocol.unspecified
+    /// RTNH_F_* (onlink; dead and linkdown in replies).
+    public var flags: UInt32 = 0
+    public var gateway: IPAddress?
+    public var outputInterface: Int32?
+    public var blackhole = false
+    public var fdb = false
+    public var group: [Member] = []
+    public var groupType: GroupType?
+    public var resilient: Resilient?
+
+    /// One nexthop of a group, weight 1...256.
+    public struct Member: Sendable, Equatable {
+        public var id: UInt32
+        public var weight: UInt16
+        public init(id: UInt32, weight: UInt16 = 1) {
+            self.id = id
+            self.weight = weight
+        }
+    }
+
+    /// NHA_GROUP_TYPE.
+    public enum GroupType: UInt16, Sendable {
+        case multipath = 0, resilient = 1
+        public var name: String { self == .multipath ? "mpath" : "resilient" }
+    }
+
+    /// NHA_RES_GROUP: timers in clock ticks (USER_HZ, hundredths of a second).
+    public struct Resilient: Sendable, Equatable {
+        public var buckets: UInt16?
+        public var idleTimer: UInt32?
+        public var unbalancedTimer: UInt32?
+        /// Replies only.
+        public var unbalancedTime: UInt64?
+        public init() {}
+    }
+
+    public init(id: UInt32) { self.id = id }
+
+    /// Decodes an RTM_NEWNEXTHOP (or RTM_DELNEXTHOP) message; nil for other types.
+    public init?(_ message: NetlinkMessage) {
+        guard message.routeMessageType == .newNexthop || message.routeMessageType == .deleteNexthop,
+              let header = message.familyHeader(nhmsg.self) else { return nil }
+        id = 0
+        family = AddressFamily(rawValue: header.nh_family) ?? .unspecified
+        scope = header.nh_scope
+        protocolID = header.nh_protocol
+        flags = header.nh_flags
+        for attribute in message.attributes(after: nhmsg.self, NexthopAttribute.self) {
+            switch attribute.key {
+            case .id?: id = attribute.u32
+            case .outputInterface?: outputInterface = Int32(bitPattern: attribute.u32)
+            case .gateway?: gateway = attribute.address
+            case .blackhole?: blackhole = true
+            case .fdb?: fdb = true
+            case .groupType?: groupType = GroupType(rawValue: attribute.u16)
+            case .group?: group = Self.decodeGroup(attribute.payload)
+            case .resilientGroup?:
+                var resilient = Resilient()
+                for field in attribute.nested(ResilientGroupAttribute.self) {
+                    switch field.key {
+                    case .buckets?: resilient.buckets = field.u16
+                    case .idleTimer?: resilient.idleTimer = field.u32
+                    case .unbalancedTimer?: resilient.unbalancedTimer = field.u32
+                    case .unbalancedTime?: resilient.unbalancedTime = field.u64
+                    case nil: break
+                    }
+                }
+                self.resilient = resilient
+            default: break
+            }
+        }
+    }
+
+    /// struct nexthop_grp: u32 id, u8 weight - 1, u8 weight_high (0 up to 256), u16 reserved.
+    static let memberSize = 8
+
+    private static func decodeGroup(_ payload: UnsafeRawBufferPointer) -> [Member] {
+        stride(from: 0, through: payload.count - memberSize, by: memberSize).map { offset in
+            let id = payload.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+            let weight = UInt16(payload[offset + 4]) | UInt16(payload[offset + 5]) << 8
+            return Member(id: id, weight: weight + 1)
+        }
+    }
+
+    /// Writes the body of an RTM_NEWNEXTHOP request. A group carries nothing but its
+    /// members, type and resilient parameters (and id and protocol).
+    public func encode(_ message: MessageWriter) throws {
+        var header = nhmsg()
+        header.nh_family = family.rawValue
+        header.nh_protocol = protocolID
+        header.nh_flags = flags & RouteFlags.onlink
+        let attributes = try message.header(header, attributes: NexthopAttribute.self)
+        if id != 0 { try attributes.put(.id, id) }
+        if let outputInterface { try attributes.put(.outputInterface, UInt32(bitPattern: outputInterface)) }
+        if let gateway { try attributes.put(.gateway, gateway) }
+        if blackhole { try attributes.flag(.blackhole) }
+        if fdb { try attributes.flag(.fdb) }
+        if !group.isEmpty {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(group.count * Self.memberSize)
+            for member in group {
+                withUnsafeBytes(of: member.id) { bytes += $0 }
+                let stored = member.weight - 1
+                bytes += [UInt8(stored & 0xff), UInt8(stored >> 8), 0, 0]
+            }
+            try attributes.put(.group, bytes)
+        }
+        if let groupType { try attributes.put(.groupType, groupType.rawValue) }
+        if let resilient {
+            try attributes.nest(.resilientGroup, ResilientGroupAttribute.self) { nest in
+                if let buckets = resilient.buckets { try nest.put(.buckets, buckets) }
+                if let idle = resilient.idleTimer { try nest.put(.idleTimer, idle) }
+                if let unbalanced = resilient.unbalancedTimer { try nest.put(.unbalancedTimer, unbalanced) }
+            }
+        }
+    }
+
+    /// Writes the body of an RTM_DELNEXTHOP (or RTM_GETNEXTHOP) request: the id only.
+    public static func encodeIdentity(_ id: UInt32, _ message: MessageWriter) throws {
+        try message.header(nhmsg(), attributes: NexthopAttribute.self).put(.id, id)
+    }
+}

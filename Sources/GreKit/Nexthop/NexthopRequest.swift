@@ -1,0 +1,163 @@
+/// The verbs that change nexthop objects.
+public enum NexthopChange: String, Sendable {
+    case add, replace, delete
+}
+
+/// `nexthop add|replace` words, as iproute2's ipnh_modify reads them (no keyword is
+/// abbreviated but `protocol`).
+public enum NexthopRequest {
+    public static let keywords = ["id", "dev", "via", "blackhole", "fdb", "onlink", "group", "type", "protocol",
+                                  "mpath", "resilient", "buckets", "idle_timer", "unbalanced_timer"]
+
+    public static func parse(
+        _ arguments: [String], _ change: NexthopChange, family: AddressFamily, devices: any InterfaceResolver
+    ) throws -> NexthopObject {
+        let verb = "nexthop \(change.rawValue)"
+        var words = WordScanner(arguments)
+        var nexthop = NexthopObject(id: 0)
+        var family = family
+        while let word = words.next() {
+            switch word {
+            case "id":
+                nexthop.id = try identifier(words.value(for: "id"))
+            case "dev":
+                nexthop.outputInterface = try RouteRequest.device(words.value(for: "dev"), devices)
+                if family == .unspecified { family = .inet }
+            case "via":
+                var value = try words.value(for: "via")
+                if let named = AddressFamily(name: value) {
+                    value = try words.value(for: "via \(value)")
+                    if family == .unspecified { family = named }
+                }
+                let gateway = try Parse.address(value, for: "via")
+                if family == .unspecified { family = gateway.family }
+                guard gateway.family == family else {
+                    throw InvalidArgument("via \(value) is \(gateway.family.label), but the nexthop is \(family.label)")
+                }
+                nexthop.gateway = gateway
+            case "blackhole":
+                nexthop.blackhole = true
+                if family == .unspecified { family = .inet }
+            case "fdb": nexthop.fdb = true
+            case "onlink": nexthop.flags |= RouteFlags.onlink
+            case "group": nexthop.group = try group(words.value(for: "group"))
+            case "type":
+                let value = try words.value(for: "type")
+                switch value {
+                case "mpath": nexthop.groupType = .multipath
+                case "resilient":
+                    nexthop.groupType = .resilient
+                    nexthop.resilient = try resilient(&words)
+                default: throw InvalidArgument.badValue("type", value, expected: "mpath or resilient")
+                }
+            default:
+                guard words.word(word, is: "protocol") else { throw InvalidArgument.unknownWord(word, in: verb) }
+                nexthop.protocolID = try Parse.name(words.value(for: "protocol"), in: RouteNames.protocols, for: "protocol")
+            }
+        }
+        nexthop.family = family
+        if change == .replace, nexthop.id == 0 { throw InvalidArgument("\(verb): \"id\" is required") }
+        if !nexthop.group.isEmpty {
+            guard nexthop.gateway == nil, nexthop.outputInterface == nil, !nexthop.blackhole else {
+                throw InvalidArgument("\(verb): a group takes no via, dev or blackhole of its own")
+            }
+            // A group has no family of its own.
+            nexthop.family = .unspecified
+        } else if nexthop.groupType != nil {
+            throw InvalidArgument("\(verb): \"type\" applies to groups only")
+        } else if !nexthop.blackhole, nexthop.gateway == nil, nexthop.outputInterface == nil {
+            throw InvalidArgument("\(verb): give via ADDRESS, dev NAME, blackhole or group MEMBERS")
+        }
+        return nexthop
+    }
+
+    /// `nexthop del|get id N` (the kernel takes nothing else).
+    public static func identity(_ arguments: [String], verb: String) throws -> UInt32 {
+        guard arguments.count == 2, arguments[0] == "id" else { throw InvalidArgument("usage: gretool nexthop \(verb) id ID") }
+        return try identifier(arguments[1])
+    }
+
+    static func identifier(_ text: String) throws(InvalidArgument) -> UInt32 {
+        try Parse.unsigned(text, UInt32.self, for: "id", in: 1...UInt32.max)
+    }
+
+    /// `ID[,WEIGHT]/ID[,WEIGHT]/...`
+    static func group(_ text: String) throws(InvalidArgument) -> [NexthopObject.Member] {
+        var members: [NexthopObject.Member] = []
+        for part in text.split(separator: "/", omittingEmptySubsequences: false) {
+            let fields = part.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false)
+            guard !fields[0].isEmpty else { throw .badValue("group", text, expected: "ID[,WEIGHT]/ID[,WEIGHT]...") }
+            var member = NexthopObject.Member(id: try identifier(String(fields[0])))
+            if fields.count == 2 {
+                member.weight = try Parse.unsigned(String(fields[1]), UInt16.self, for: "weight", in: 1...256)
+            }
+            guard !members.contains(where: { $0.id == member.id }) else {
+                throw InvalidArgument("group \(text): nexthop \(member.id) is named twice")
+            }
+            members.append(member)
+        }
+        return members
+    }
+
+    /// `[ buckets N ] [ idle_timer SECONDS ] [ unbalanced_timer SECONDS ]` after `type resilient`.
+    private static func resilient(_ words: inout WordScanner) throws -> NexthopObject.Resilient {
+        var resilient = NexthopObject.Resilient()
+        // Seconds travel as clock ticks (hundredths).
+        let seconds = 0...(UInt32.max / 100 - 1)
+        while let word = words.peek() {
+            switch word {
+            case "buckets":
+                _ = words.next()
+                resilient.buckets = try Parse.unsigned(words.value(for: "buckets"), UInt16.self, for: "buckets")
+            case "idle_timer":
+                _ = words.next()
+                resilient.idleTimer = try Parse.unsigned(words.value(for: "idle_timer"), UInt32.self, for: "idle_timer", in: seconds) * 100
+            case "unbalanced_timer":
+                _ = words.next()
+                resilient.unbalancedTimer = try Parse.unsigned(words.value(for: "unbalanced_timer"), UInt32.self, for: "unbalanced_timer", in: seconds) * 100
+            default:
+                return resilient
+            }
+        }
+        return resilient
+    }
+}
+
+/// Which nexthops `nexthop show` and `nexthop flush` mean.
+public struct NexthopSelector: Sendable {
+    public var id: UInt32?
+    public var outputInterface: Int32?
+    public var groupsOnly = false
+    public var master: Int32?
+    public var fdbOnly = false
+    public var protocolID: UInt8?
+    public private(set) var isEmpty = true
+
+    public init() {}
+
+    public static let keywords = ["id", "dev", "groups", "master", "protocol", "fdb"]
+
+    public static func parse(_ arguments: [String], verb: String, devices: any InterfaceResolver) throws -> NexthopSelector {
+        var words = WordScanner(arguments)
+        var selector = NexthopSelector()
+        selector.isEmpty = arguments.isEmpty
+        while let word = words.next() {
+            if word == "id" {
+                selector.id = try NexthopRequest.identifier(words.value(for: "id"))
+            } else if words.word(word, is: "dev") {
+                selector.outputInterface = try RouteRequest.device(words.value(for: "dev"), devices)
+            } else if words.word(word, is: "groups") {
+                selector.groupsOnly = true
+            } else if words.word(word, is: "master") {
+                selector.master = try RouteRequest.device(words.value(for: "master"), devices)
+            } else if words.word(word, is: "protocol") {
+                selector.protocolID = try Parse.name(words.value(for: "protocol"), in: RouteNames.protocols, for: "protocol")
+            } else if words.word(word, is: "fdb") {
+                selector.fdbOnly = true
+            } else {
+                throw InvalidArgument.unknownWord(word, in: "nexthop \(verb)")
+            }
+        }
+        return selector
+    }
+}

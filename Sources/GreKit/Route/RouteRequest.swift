@@ -1,0 +1,324 @@
+/// The verbs that change routes, each with the request iproute2 sends for it.
+public enum RouteChange: String, Sendable {
+    case add, change, replace, prepend, append, delete
+
+    /// Only `add` refuses an existing route, so only what it made can be taken back
+    /// exactly (by the same description, deleted).
+    public var request: ChangeRequest {
+        switch self {
+        case .add: ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .resend(as: .deleteRoute))
+        case .change: ChangeRequest(.newRoute, flags: .replace)
+        case .replace: ChangeRequest(.newRoute, flags: [.create, .replace])
+        case .prepend: ChangeRequest(.newRoute, flags: .create)
+        case .append: ChangeRequest(.newRoute, flags: [.create, .append])
+        case .delete: ChangeRequest(.deleteRoute, flags: [])
+        }
+    }
+}
+
+/// `route add|change|replace|prepend|append|del` words, as iproute2's iproute_modify
+/// reads them, into the route to send.
+public enum RouteRequest {
+    enum Word: Sendable {
+        case preferredSource, via, from, tos, metric, scope, onlink, nexthop, nexthopID, protocolID, table, device, preference
+        case metricValue(RouteMetric)
+    }
+
+    /// iproute2's order: the first keyword a word abbreviates wins ("t" is table, "p" priority).
+    static let words = KeywordTable<Word>([
+        ("src", .preferredSource, false), ("via", .via, false), ("from", .from, false),
+        ("tos", .tos, false), ("dsfield", .tos, true),
+        ("metric", .metric, true), ("priority", .metric, true), ("preference", .metric, false),
+        ("scope", .scope, false),
+        ("mtu", .metricValue(.mtu), false), ("hoplimit", .metricValue(.hoplimit), false),
+        ("advmss", .metricValue(.advmss), false), ("reordering", .metricValue(.reordering), true),
+        ("window", .metricValue(.window), true), ("cwnd", .metricValue(.cwnd), true),
+        ("initcwnd", .metricValue(.initcwnd), true), ("initrwnd", .metricValue(.initrwnd), true),
+        ("ssthresh", .metricValue(.ssthresh), true),
+        ("onlink", .onlink, false), ("nexthop", .nexthop, false), ("nhid", .nexthopID, false),
+        ("protocol", .protocolID, true), ("table", .table, true),
+        ("dev", .device, false), ("oif", .device, false), ("pref", .preference, true),
+    ])
+
+    /// Route types a destination may be preceded by (rtnl_rtntype_a2n).
+    public static let types = KeywordTable<RouteType>([
+        ("local", .local, false), ("nat", .nat, false), ("broadcast", .broadcast, true), ("brd", .broadcast, false),
+        ("anycast", .anycast, true), ("multicast", .multicast, true), ("prohibit", .prohibit, true),
+        ("unreachable", .unreachable, true), ("blackhole", .blackhole, true), ("xresolve", .externalResolve, true),
+        ("unicast", .unicast, true), ("throw", .throw, false),
+    ])
+
+    /// Words of a `nexthop` leg (parse_one_nh: none abbreviated).
+    static let legWords = ["via", "dev", "weight", "onlink"]
+
+    public static var keywords: [String] { words.spellings + ["to", "nexthop", "weight"] + types.spellings }
+
+    /// The family a route's addresses settle on: the global option, else the first address given.
+    struct Family {
+        var value: AddressFamily
+
+        mutating func adopt(_ address: IPAddress, _ keyword: String, _ word: String) throws(InvalidArgument) {
+            if value == .unspecified { value = address.family; return }
+            guard address.family == value else {
+                throw InvalidArgument("\(keyword) \(word) is \(address.family.label), but the route is \(value.label)")
+            }
+        }
+    }
+
+    public static func parse(
+        _ arguments: [String], _ change: RouteChange, family: AddressFamily, devices: any InterfaceResolver
+    ) throws -> Route {
+        var words = WordScanner(arguments)
+        var family = Family(value: family)
+        var route = Route(destination: IPPrefix(address: .zero(.inet), length: 0))
+        var destination: (prefix: IPPrefix?, word: String)?
+        var type: RouteType?
+        var scope: UInt8?
+        var protocolID: UInt8?
+        var table: UInt32?
+
+        while let word = words.next() {
+            guard let entry = Self.words.lookup(word, in: words) else {
+                // [ to ] [ TYPE ] PREFIX
+                var target = word
+                if target == "to" { target = try words.value(for: "to") }
+                if let first = target.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first),
+                   let named = types.lookup(target, in: words) {
+                    type = named.keyword
+                    target = try words.value(for: named.spelling)
+                }
+                guard destination == nil else { throw InvalidArgument.unknownWord(target, in: "route \(change.rawValue)") }
+                let isDefault = target == "default" || target == "any" || target == "all"
+                let prefix = isDefault ? nil : try Parse.prefix(target, for: "destination")
+                if let prefix { try family.adopt(prefix.address, "destination", target) }
+                destination = (prefix, target)
+                continue
+            }
+            switch entry.keyword {
+            case .preferredSource:
+                let value = try words.value(for: "src")
+                let address = try Parse.address(value, for: "src")
+                try family.adopt(address, "src", value)
+                route.preferredSource = address
+            case .via:
+                route.gateway = try gateway(&words, family: &family)
+            case .from:
+                let value = try words.value(for: "from")
+                let prefix = try Parse.prefix(value, for: "from")
+                try family.adopt(prefix.address, "from", value)
+                route.source = prefix
+            case .tos:
+                route.tos = try Parse.dsfield(words.value(for: entry.spelling), for: "tos")
+            case .metric:
+                route.priority = try Parse.unsigned(words.value(for: "metric"), UInt32.self, for: "metric")
+            case .scope:
+                scope = try Parse.name(words.value(for: "scope"), in: RouteNames.scopes, for: "scope")
+            case .metricValue(let metric):
+                var value = try words.value(for: entry.spelling)
+                if value == "lock" {
+                    route.metrics.locked |= 1 << UInt32(metric.rawValue)
+                    value = try words.value(for: "\(entry.spelling) lock")
+                }
+                let limit: UInt32 = metric == .hoplimit ? 255 : .max
+                route.metrics[metric] = try Parse.unsigned(value, UInt32.self, for: entry.spelling, in: 0...limit)
+            case .onlink:
+                route.flags |= RouteFlags.onlink
+            case .nexthop:
+                words.unread()
+                route.nexthops = try legs(&words, family: &family, devices: devices)
+            case .nexthopID:
+                route.nexthopID = try Parse.unsigned(words.value(for: "nhid"), UInt32.self, for: "nhid")
+            case .protocolID:
+                protocolID = try Parse.name(words.value(for: "protocol"), in: RouteNames.protocols, for: "protocol")
+            case .table:
+                table = try Parse.table(words.value(for: "table"))
+            case .device:
+                route.outputInterface = try device(words.value(for: entry.spelling), devices)
+            case .preference:
+                let value = try words.value(for: "pref")
+                switch value {
+                case "low": route.preference = 3
+                case "medium": route.preference = 0
+                case "high": route.preference = 1
+                default: route.preference = try Parse.unsigned(value, UInt8.self, for: "pref")
+                }
+            }
+        }
+
+        guard let destination else { throw InvalidArgument("route \(change.rawValue): no destination given (a prefix or \"default\")") }
+        if family.value == .unspecified { family.value = .inet }
+        route.family = family.value
+        route.destination = destination.prefix ?? IPPrefix(address: .zero(family.value), length: 0)
+        route.table = table ?? ([.local, .broadcast, .nat, .anycast].contains(type) ? RouteTable.local : RouteTable.main)
+        if change == .delete {
+            route.protocolID = protocolID ?? RouteProtocol.unspecified
+            route.type = type ?? .unspecified
+        } else {
+            route.protocolID = protocolID ?? RouteProtocol.boot
+            route.type = type ?? .unicast
+        }
+        route.scope = scope ?? defaultScope(route, change)
+        return route
+    }
+
+    /// iproute2's choice when no scope is given.
+    private static func defaultScope(_ route: Route, _ change: RouteChange) -> UInt8 {
+        if route.family == .inet6 { return RouteScope.universe }
+        switch route.type {
+        case .local, .nat: return RouteScope.host
+        case .broadcast, .multicast, .anycast: return RouteScope.link
+        case .unicast, .unspecified:
+            if change == .delete { return RouteScope.nowhere }
+            let direct = route.gateway == nil && route.nexthops.isEmpty && route.nexthopID == nil
+            return direct ? RouteScope.link : RouteScope.universe
+        default:
+            return change == .delete ? RouteScope.nowhere : RouteScope.universe
+        }
+    }
+
+    /// `via [ inet | inet6 ] ADDRESS` (after "via"): a gateway of another family only when named so.
+    private static func gateway(_ words: inout WordScanner, family: inout Family) throws -> IPAddress {
+        var value = try words.value(for: "via")
+        var named: AddressFamily?
+        if let spelled = AddressFamily(name: value) {
+            named = spelled
+            value = try words.value(for: "via \(spelled.name)")
+        }
+        let address = try Parse.address(value, for: "via")
+        if let named {
+            guard address.family == named else { throw InvalidArgument("via \(named.name) \(value): not an \(named.label) address") }
+            if family.value == .unspecified { family.value = named }
+        } else {
+            try family.adopt(address, "via", value)
+        }
+        return address
+    }
+
+    /// `nexthop [ via ADDRESS ] [ dev NAME ] [ weight 1..256 ] [ onlink ]`, repeated to the end.
+    private static func legs(
+        _ words: inout WordScanner, family: inout Family, devices: any InterfaceResolver
+    ) throws -> [Route.Nexthop] {
+        var legs: [Route.Nexthop] = []
+        while let word = words.next() {
+            guard word == "nexthop" else { throw InvalidArgument("\"nexthop\" or the end of the line expected instead of \"\(word)\"") }
+            guard !words.isAtEnd else { throw InvalidArgument("nothing after \"nexthop\"") }
+            var leg = Route.Nexthop(gateway: nil, outputInterface: 0)
+            legWords: while let word = words.peek() {
+                switch word {
+                case "via":
+                    _ = words.next()
+                    leg.gateway = try gateway(&words, family: &family)
+                case "dev":
+                    _ = words.next()
+                    leg.outputInterface = try device(words.value(for: "dev"), devices)
+                case "weight":
+                    _ = words.next()
+                    leg.weight = try Parse.unsigned(words.value(for: "weight"), UInt16.self, for: "weight", in: 1...256)
+                case "onlink":
+                    _ = words.next()
+                    leg.flags |= UInt8(RouteFlags.onlink)
+                default:
+                    break legWords
+                }
+            }
+            legs.append(leg)
+        }
+        return legs
+    }
+
+    static func device(_ name: String, _ devices: any InterfaceResolver) throws -> Int32 {
+        try devices.index(of: InterfaceName(name).value)
+    }
+}
+
+/// rtm_flags and rtnh_flags bits (RTNH_F_*, RTM_F_*).
+public enum RouteFlags {
+    public static let dead: UInt32 = 0x1
+    public static let pervasive: UInt32 = 0x2
+    public static let onlink: UInt32 = 0x4
+    public static let offload: UInt32 = 0x8
+    public static let linkdown: UInt32 = 0x10
+    public static let unresolved: UInt32 = 0x20
+    public static let trap: UInt32 = 0x40
+    public static let notify: UInt32 = 0x100
+    public static let cloned: UInt32 = 0x200
+    public static let lookupTable: UInt32 = 0x1000
+    public static let fibMatch: UInt32 = 0x2000
+    public static let routeOffload: UInt32 = 0x4000
+    public static let routeTrap: UInt32 = 0x8000
+    public static let routeOffloadFailed: UInt32 = 0x2000_0000
+}
+
+extension AddressFamily {
+    /// iproute2's family words ("inet", "inet6").
+    public init?(name: String) {
+        switch name {
+        case "inet": self = .inet
+        case "inet6": self = .inet6
+        default: return nil
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .inet: "inet"
+        case .inet6: "inet6"
+        case .unspecified: "unspec"
+        }
+    }
+
+    /// For messages: "IPv4", "IPv6".
+    public var label: String {
+        switch self {
+        case .inet: "IPv4"
+        case .inet6: "IPv6"
+        case .unspecified: "of no family"
+        }
+    }
+}
+
+extension Parse {
+    /// A prefix "ADDRESS[/LENGTH]" whose bits past the length are zero (a route's destination).
+    public static func prefix(_ text: String, for keyword: String) throws(InvalidArgument) -> IPPrefix {
+        let prefix = try anyPrefix(text, for: keyword)
+        guard prefix.network == prefix.address else {
+            throw InvalidArgument("invalid \(keyword) \"\(text)\": bits are set past the prefix length (the prefix is \(prefix.network)/\(prefix.length))")
+        }
+        return prefix
+    }
+
+    /// A prefix "ADDRESS[/LENGTH]" as given, host bits and all (addresses, selectors).
+    public static func anyPrefix(_ text: String, for keyword: String) throws(InvalidArgument) -> IPPrefix {
+        var bytes = text
+        do {
+            return try bytes.withUTF8 { try IPPrefix(utf8: $0) }
+        } catch {
+            throw .badValue(keyword, text, expected: "an IPv4 or IPv6 prefix (ADDRESS/LENGTH)")
+        }
+    }
+
+    /// A name from one of iproute2's databases, or a number.
+    public static func name(_ text: String, in table: NameTable, for keyword: String) throws(InvalidArgument) -> UInt8 {
+        guard let id = table.id(of: text) else {
+            throw .badValue(keyword, text, expected: "a number 0..255 or a name from \(table.source)")
+        }
+        return UInt8(id)
+    }
+
+    /// A routing table: a number, or a name from rt_tables.
+    public static func table(_ text: String) throws(InvalidArgument) -> UInt32 {
+        guard let id = RouteNames.tables.id(of: text) else {
+            throw .badValue("table", text, expected: "a number or a name from \(RouteNames.tables.source)")
+        }
+        return id
+    }
+
+    /// A TOS (DS field) byte, in hexadecimal as iproute2 reads it.
+    public static func dsfield(_ text: String, for keyword: String) throws(InvalidArgument) -> UInt8 {
+        let digits = text.hasPrefix("0x") || text.hasPrefix("0X") ? text.dropFirst(2) : Substring(text)
+        guard !digits.isEmpty, let value = UInt8(digits, radix: 16) else {
+            throw .badValue(keyword, text, expected: "a hexadecimal number 0..ff")
+        }
+        return value
+    }
+}

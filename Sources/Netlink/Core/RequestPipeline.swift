@@ -1,0 +1,246 @@
+/// A request that changes the kernel's state, and how to take it back exactly.
+public struct ChangeRequest: Sendable {
+    public enum Undo: Sendable, Equatable {
+        /// Not exactly: a delete, a replace, an append. When a failure must stop
+        /// everything after it, such a request goes to the kernel on its own.
+        case impossible
+        /// The same body under another type: what `add` created with NLM_F_EXCL,
+        /// the same description deletes, and only that.
+        case resend(as: RouteMessageType)
+        /// A body of its own (the `undo` writer of `ChangeSink.send`).
+        case request(RouteMessageType)
+    }
+
+    public var type: RouteMessageType
+    public var flags: NetlinkFlags
+    public var undo: Undo
+
+    public init(_ type: RouteMessageType, flags: NetlinkFlags, undo: Undo = .impossible) {
+        self.type = type
+        self.flags = flags
+        self.undo = undo
+    }
+}
+
+/// Where changes go: straight to the kernel (a socket, one acknowledged request at a
+/// time), or into a `RequestPipeline` that sends many per datagram.
+public protocol ChangeSink: AnyObject {
+    /// Sends (or queues) the request `build` writes. `undo` writes the body that takes
+    /// it back when `request.undo` is `.request`; it runs at once or never.
+    func send(_ request: ChangeRequest, _ build: (MessageWriter) throws -> Void, undo: (MessageWriter) throws -> Void) throws
+}
+
+extension ChangeSink {
+    public func send(_ request: ChangeRequest, _ build: (MessageWriter) throws -> Void) throws {
+        try send(request, build, undo: { _ in })
+    }
+}
+
+extension NetlinkSocket: ChangeSink {
+    public func send(_ request: ChangeRequest, _ build: (MessageWriter) throws -> Void, undo: (MessageWriter) throws -> Void) throws {
+        try perform(request.type.rawValue, flags: request.flags, build)
+    }
+}
+
+/// What the pipeline needs from a socket (tests stand in for the kernel).
+public protocol BatchTransport: AnyObject {
+    func nextSequence() -> UInt32
+    func perform(_ type: UInt16, flags: NetlinkFlags, _ build: (MessageWriter) throws -> Void) throws
+    func sendBatch(
+        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
+        onError: (UInt32, NetlinkError) throws -> Void) throws
+}
+
+extension NetlinkSocket: BatchTransport {}
+
+/// Sends changes many per datagram, as `ip -batch` would send them one by one, and
+/// keeps `ip -batch`'s meaning:
+///
+/// - `stopAtFirstFailure`: nothing after a failed request may take effect. The
+///   kernel applies every message of a datagram, so only requests that can be taken
+///   back exactly are queued; when one fails, those after it that succeeded are taken
+///   back, newest first, and the failure is thrown. Other requests are sent alone,
+///   after what is queued.
+/// - `continueAfterFailures`: everything is queued; each failure goes to `onFailure`.
+///
+/// Acknowledgements are matched by sequence number; only the last message of a
+/// datagram asks for one, the others are answered only when they fail.
+public final class RequestPipeline: ChangeSink {
+    public enum Mode: Sendable { case stopAtFirstFailure, continueAfterFailures }
+
+    /// What a request was queued for, reported with its failure: a batch line's number
+    /// and words.
+    public struct Tag: Sendable {
+        public var number: Int
+        public var words: [String]
+        public init(number: Int, words: [String]) {
+            self.number = number
+            self.words = words
+        }
+    }
+
+    /// A queued request the kernel refused, named by the tag it was queued with.
+    public struct Failure: Error {
+        public let tag: Tag
+        public let error: NetlinkError
+        /// Later requests that could not be taken back (stop mode).
+        public var undoFailures: [(tag: Tag, error: NetlinkError)] = []
+    }
+
+    /// Messages per datagram: every failure is a datagram of its own in the socket's
+    /// receive queue, which must hold them all until the last is answered.
+    public static let maximumMessages = 128
+    /// Room kept free in the buffers, so an ordinary request always fits after a check.
+    static let reserve = 8 * 1024
+
+    public let mode: Mode
+    private let transport: any BatchTransport
+    private let requests = MessageBuffer(capacity: 64 * 1024)
+    private let undos = MessageBuffer(capacity: 32 * 1024)
+    // One thread owns a pipeline; the runtime's exclusivity checks are not worth their cost here.
+    @exclusivity(unchecked) private var entries: [Entry] = []
+
+    /// What the requests queued from now on are reported as.
+    public var tag = Tag(number: 0, words: [])
+    /// Continue mode: told of every failure, in order.
+    public var onFailure: (Failure) -> Void = { _ in }
+
+    private struct Entry {
+        let sequence: UInt32
+        let offset: Int
+        let tag: Tag
+        let undo: UndoStep
+    }
+
+    private enum UndoStep {
+        case none
+        case resend(UInt16)
+        case message(offset: Int)
+    }
+
+    public init(transport: any BatchTransport, mode: Mode) {
+        self.transport = transport
+        self.mode = mode
+        entries.reserveCapacity(Self.maximumMessages)
+    }
+
+    public var pendingCount: Int { entries.count }
+
+    public func send(_ request: ChangeRequest, _ build: (MessageWriter) throws -> Void, undo: (MessageWriter) throws -> Void) throws {
+        let rollback = mode == .stopAtFirstFailure
+        if rollback, request.undo == .impossible {
+            try flush()
+            try transport.perform(request.type.rawValue, flags: request.flags, build)
+            return
+        }
+        if entries.count >= Self.maximumMessages || requests.capacity - requests.used < Self.reserve
+            || undos.capacity - undos.used < Self.reserve {
+            try flush()
+        }
+        let sequence = transport.nextSequence()
+        let offset = requests.used
+        do {
+            try requests.append(type: request.type.rawValue, flags: request.flags.union(.request), sequence: sequence, build)
+        } catch let error as NetlinkError where error == .messageTooLarge && !entries.isEmpty {
+            // Larger than the reserve: it gets a datagram to itself.
+            try flush()
+            try requests.append(type: request.type.rawValue, flags: request.flags.union(.request), sequence: sequence, build)
+        }
+        var step = UndoStep.none
+        if rollback {
+            switch request.undo {
+            case .impossible: break
+            case .resend(let type): step = .resend(type.rawValue)
+            case .request(let type):
+                let undoOffset = undos.used
+                do {
+                    try undos.append(type: type.rawValue, flags: .request, sequence: 0, undo)
+                } catch {
+                    requests.rewind(to: offset)
+                    throw error
+                }
+                step = .message(offset: undoOffset)
+            }
+        }
+        entries.append(Entry(sequence: sequence, offset: offset, tag: tag, undo: step))
+    }
+
+    /// Sends what is queued and settles it: in stop mode, throws the first failure
+    /// after taking back what succeeded after it; else reports every failure.
+    public func flush() throws {
+        guard let last = entries.last else { return }
+        defer {
+            entries.removeAll(keepingCapacity: true)
+            requests.reset()
+            undos.reset()
+        }
+        requests.message(at: last.offset).pointee.nlmsg_flags |= NetlinkFlags.ack.rawValue
+        let first = entries[0].sequence
+        // Sequences start from the clock; should they wrap inside a datagram, accept any.
+        let sequences = first <= last.sequence ? first...last.sequence : 0...UInt32.max
+        var refused: [(index: Int, error: NetlinkError)] = []
+        try transport.sendBatch(requests, last: last.sequence, sequences: sequences) { sequence, error in
+            if let index = index(of: sequence) { refused.append((index, error)) }
+        }
+        guard !refused.isEmpty else { return }
+        let outcome = PipelineOutcome.decide(
+            count: entries.count, failed: refused.map(\.index), stopAtFirstFailure: mode == .stopAtFirstFailure)
+        let errors = Dictionary(refused.map { ($0.index, $0.error) }, uniquingKeysWith: { first, _ in first })
+        let failures = outcome.reported.map { Failure(tag: entries[$0].tag, error: errors[$0]!) }
+        guard mode == .stopAtFirstFailure, var failure = failures.first else {
+            failures.forEach(onFailure)
+            return
+        }
+        for index in outcome.undone {
+            do {
+                try takeBack(entries[index])
+            } catch let error as NetlinkError {
+                failure.undoFailures.append((entries[index].tag, error))
+            }
+        }
+        throw failure
+    }
+
+    private func index(of sequence: UInt32) -> Int? {
+        var low = 0, high = entries.count - 1
+        while low <= high {
+            let middle = (low + high) / 2
+            let found = entries[middle].sequence
+            if found == sequence { return middle }
+            if found < sequence { low = middle + 1 } else { high = middle - 1 }
+        }
+        return nil
+    }
+
+    private func takeBack(_ entry: Entry) throws {
+        switch entry.undo {
+        case .none:
+            return
+        case .resend(let type):
+            let original = NetlinkMessage(header: requests.message(at: entry.offset))
+            try transport.perform(type, flags: []) { try $0.body(original.payload) }
+        case .message(let offset):
+            let undo = NetlinkMessage(header: undos.message(at: offset))
+            try transport.perform(undo.type, flags: []) { try $0.body(undo.payload) }
+        }
+    }
+}
+
+/// Which failures of a datagram are reported and which successes are taken back:
+/// the whole policy of the pipeline, apart from the kernel.
+struct PipelineOutcome: Equatable {
+    /// Indexes of refused requests to report, in order.
+    var reported: [Int]
+    /// Indexes of requests to take back, in the order to do it (newest first).
+    var undone: [Int]
+
+    static func decide(count: Int, failed: [Int], stopAtFirstFailure: Bool) -> PipelineOutcome {
+        let failures = failed.sorted()
+        guard stopAtFirstFailure, let first = failures.first else {
+            return PipelineOutcome(reported: failures, undone: [])
+        }
+        let refused = Set(failures)
+        let undone = (first + 1..<count).reversed().filter { !refused.contains($0) }
+        return PipelineOutcome(reported: [first], undone: Array(undone))
+    }
+}

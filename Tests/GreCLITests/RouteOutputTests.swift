@@ -1,0 +1,176 @@
+import SystemPackage
+import Testing
+@testable import GreCLI
+@testable import GreKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// No devices: index 9 shows as "if9".
+private var devices: DeviceNames { DeviceNames(LinkSnapshot([])) }
+
+private func text(_ route: Route, _ view: RouteView = RouteView(devices: devices)) -> String {
+    captured { output in
+        var sink = TextSink(output: output)
+        view.write(route, to: &sink)
+    }
+}
+
+private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices)) -> String {
+    captured { output in
+        var sink = JSONSink(writer: JSONWriter(output: output, pretty: false), output: output)
+        view.write(route, to: &sink)
+    }
+}
+
+@Suite struct RouteOutputTests {
+    private func multipath() throws -> Route {
+        var route = Route(destination: try IPPrefix(parsing: "203.0.113.0/24"))
+        route.nexthops = [.init(gateway: IPAddress("198.51.100.2"), outputInterface: 9, weight: 2),
+                          .init(gateway: IPAddress("198.51.100.3"), outputInterface: 9, weight: 1, flags: 0x10)]
+        return route
+    }
+
+    @Test func multipathLegsAsIproute2PrintsThem() throws {
+        #expect(text(try multipath()) == "203.0.113.0/24 \n\tnexthop via 198.51.100.2 dev if9 weight 2 \n\tnexthop via 198.51.100.3 dev if9 weight 1 linkdown ")
+        #expect(json(try multipath()) == #"{"dst":"203.0.113.0/24","flags":[],"nexthops":[{"gateway":"198.51.100.2","dev":"if9","weight":2,"flags":[]},{"gateway":"198.51.100.3","dev":"if9","weight":1,"flags":["linkdown"]}]}"#)
+    }
+
+    @Test func everyCommonWordInItsPlace() throws {
+        var route = Route(destination: try IPPrefix(parsing: "192.0.2.0/24"))
+        route.gateway = IPAddress("198.51.100.2")
+        route.outputInterface = 9
+        route.table = 1000
+        route.protocolID = RouteProtocol.static
+        route.priority = 5
+        route.preferredSource = IPAddress("198.51.100.1")
+        route.metrics[.mtu] = 1400
+        route.metrics[.advmss] = 1300
+        route.metrics.locked = 1 << 2
+        route.flags = RouteFlags.onlink
+        #expect(text(route) == "192.0.2.0/24 via 198.51.100.2 dev if9 table 1000 proto static src 198.51.100.1 metric 5 onlink mtu lock 1400 advmss 1300 ")
+        #expect(json(route) == #"{"dst":"192.0.2.0/24","gateway":"198.51.100.2","dev":"if9","table":"1000","protocol":"static","prefsrc":"198.51.100.1","metric":5,"flags":["onlink"],"metrics":[{"mtu":1400,"advmss":1300}]}"#)
+        // Listed by table, device and protocol, iproute2 does not repeat them.
+        var selector = RouteSelector()
+        selector.table = 1000
+        selector.outputInterface = 9
+        selector.protocolID = RouteProtocol.static
+        let selected = RouteView(devices: devices, selected: RouteView.Selection(selector))
+        #expect(text(route, selected) == "192.0.2.0/24 via 198.51.100.2 src 198.51.100.1 metric 5 onlink mtu lock 1400 advmss 1300 ")
+        // -d names the type, the main table, protocol boot and scope global too.
+        var plain = Route(destination: try IPPrefix(parsing: "0.0.0.0/0"))
+        plain.outputInterface = 9
+        #expect(text(plain, RouteView(devices: devices, details: true)) == "unicast default dev if9 table main proto boot scope global ")
+    }
+
+    @Test func typesGatewaysOfAnotherFamilyAndPreferences() throws {
+        var blackhole = Route(destination: try IPPrefix(parsing: "10.1.0.0/16"))
+        blackhole.type = .blackhole
+        #expect(text(blackhole) == "blackhole 10.1.0.0/16 ")
+        var via = Route(destination: try IPPrefix(parsing: "10.7.0.0/16"))
+        via.gateway = IPAddress("2001:db8::2")
+        #expect(text(via) == "10.7.0.0/16 via inet6 2001:db8::2 ")
+        #expect(json(via) == #"{"dst":"10.7.0.0/16","via":{"family":"inet6","host":"2001:db8::2"},"flags":[]}"#)
+        var six = Route(destination: try IPPrefix(parsing: "2001:db8:5::/48"))
+        six.priority = 1024
+        six.preference = 1
+        #expect(text(six) == "2001:db8:5::/48 metric 1024 pref high")
+    }
+
+    @Test func prettyEmptyListsAsIproute2() throws {
+        var route = Route(destination: try IPPrefix(parsing: "192.0.2.0/24"))
+        route.outputInterface = 9
+        let pretty = captured { output in
+            var sink = JSONSink(writer: JSONWriter(output: output, pretty: true), output: output)
+            sink.writer.beginArray()
+            RouteView(devices: devices).write(route, to: &sink)
+            sink.writer.endArray()
+        }
+        #expect(pretty == "[ {\n        \"dst\": \"192.0.2.0/24\",\n        \"dev\": \"if9\",\n        \"flags\": [ ]\n    } ]")
+    }
+
+    @Test func lookupsShowTheirCacheLine() throws {
+        var route = Route(destination: try IPPrefix(parsing: "198.51.100.2/32"))
+        route.outputInterface = 9
+        route.preferredSource = IPAddress("198.51.100.1")
+        route.uid = 0
+        route.flags = RouteFlags.cloned
+        #expect(text(route) == "198.51.100.2 dev if9 src 198.51.100.1 uid 0 \n    cache ")
+        #expect(json(route) == #"{"dst":"198.51.100.2","dev":"if9","prefsrc":"198.51.100.1","flags":[],"uid":0,"cache":[]}"#)
+        route.flags |= 0x8000_0000
+        #expect(text(route).hasSuffix("\n    cache <local> "))
+    }
+}
+
+@Suite struct ObjectWordTests {
+    @Test func objectsAbbreviateAsIniproute2() {
+        #expect(CommandTable.object("a")?.name == "address")
+        #expect(CommandTable.object("addr")?.name == "address")
+        #expect(CommandTable.object("r")?.name == "route")
+        #expect(CommandTable.object("ru")?.name == "rule")
+        #expect(CommandTable.object("l")?.name == "link")
+        #expect(CommandTable.object("t")?.name == "tunnel")
+        #expect(CommandTable.object("nh")?.name == "nexthop")
+        #expect(CommandTable.object("n")?.name == "nexthop")
+    }
+
+    @Test func verbsAbbreviateAsIniproute2() {
+        let route = RouteCommands.object
+        #expect(route.verb("a")?.name == "add")
+        #expect(route.verb("ap")?.name == "append")
+        #expect(route.verb("p")?.name == "prepend")
+        #expect(route.verb("c")?.name == "change")
+        #expect(route.verb("chg")?.name == "change")
+        #expect(route.verb("r")?.name == "replace")
+        #expect(route.verb("d")?.name == "delete")
+        #expect(route.verb("s")?.name == "show")
+        #expect(route.verb("l")?.name == "show")
+        #expect(route.verb("g")?.name == "get")
+        #expect(route.verb("f")?.name == "flush")
+        #expect(RuleCommands.object.verb("s")?.name == "show")
+        #expect(RuleCommands.object.verb("d")?.name == "delete")
+        #expect(AddressCommands.object.verb("del")?.name == "delete")
+        // Changes may wait in a batch's pipeline; what reads may not.
+        #expect(route.verb("add")?.pipelined == true && route.verb("del")?.pipelined == true)
+        #expect(route.verb("show")?.pipelined == false && route.verb("flush")?.pipelined == false)
+        #expect(NexthopCommands.object.verb("get")?.pipelined == false)
+    }
+}
+
+@Suite struct BatchInputTests {
+    /// The lines a LineReader reads from `text`, split into words.
+    private func lines(_ text: String) throws -> [[String]] {
+        // A file, not a pipe: a pipe would fill before anything reads it.
+        var path = Array("/tmp/gretool-lines-XXXXXX".utf8CString)
+        let descriptor = mkstemp(&path)
+        unlink(path)
+        defer { close(descriptor) }
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBytes { _ = write(descriptor, $0.baseAddress, $0.count) }
+        lseek(descriptor, 0, SEEK_SET)
+        var reader = LineReader(descriptor: FileDescriptor(rawValue: descriptor))
+        var lines: [[String]] = []
+        while let words = try reader.next({ CommandLineWords.split($0) }) { lines.append(try words.get()) }
+        return lines
+    }
+
+    @Test func linesWordsCommentsAndTheLastLineWithoutANewline() throws {
+        #expect(try lines("route add 10.0.0.0/8 dev va\n\n  # comment\nroute del 'a b'\t\"c\"d # x\nlink show") ==
+                [["route", "add", "10.0.0.0/8", "dev", "va"], [], [], ["route", "del", "a b", "cd"], ["link", "show"]])
+        #expect(try lines("") == [])
+        #expect(try lines("\n") == [[]])
+    }
+
+    @Test func longFilesAreReadInBlocks() throws {
+        let line = "route add 10.0.0.0/8 via 198.51.100.2 dev va\n"
+        let read = try lines(String(repeating: line, count: 3000))
+        #expect(read.count == 3000)
+        #expect(read.allSatisfy { $0.count == 7 })
+    }
+
+    @Test func aFailureNamesTheLineAsRun() {
+        let tag = RequestPipeline.Tag(number: 3, words: ["route", "add", "10.0.0.0/8", "dev", "va"])
+        #expect(tag.text == "route add 10.0.0.0/8 dev va")
+    }
+}

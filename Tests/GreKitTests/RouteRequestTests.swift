@@ -1,0 +1,177 @@
+import CMnl
+import Testing
+@testable import GreKit
+
+/// The body (after nlmsghdr) of the request `route VERB WORDS` sends, in hex.
+private func route(_ text: String, _ change: RouteChange = .add, family: AddressFamily = .unspecified) throws -> String {
+    let route = try RouteRequest.parse(words(text), change, family: family, devices: FakeDevices())
+    return hex(try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { try route.encode($0) }.dropFirst(16))
+}
+
+@Suite struct RouteWordTests {
+    @Test func everyWordOfAUnicastRoute() throws {
+        let bytes = try route("203.0.113.0/24 via 10.0.0.2 dev va src 10.0.0.1 metric 5 table 1000 proto static mtu lock 1400 advmss 1300 onlink")
+        let expected = [
+            "02180000", "00040001", "04000000",    // rtmsg: inet /24, table 0 (1000 travels in RTA_TABLE), static, universe, unicast; onlink
+            "08000f00e8030000",                    // RTA_TABLE 1000
+            "08000100cb007100",                    // RTA_DST 203.0.113.0
+            "0800060005000000",                    // RTA_PRIORITY 5
+            "080007000a000001",                    // RTA_PREFSRC 10.0.0.1
+            "080005000a000002",                    // RTA_GATEWAY 10.0.0.2
+            "0800040007000000",                    // RTA_OIF 7 (va)
+            "1c000880", "0800010004000000",        // RTA_METRICS: RTAX_LOCK bit 2 (mtu)
+            "0800020078050000", "0800080014050000", // RTAX_MTU 1400, RTAX_ADVMSS 1300
+        ]
+        #expect(bytes == expected.joined())
+    }
+
+    @Test func defaultsAreIproute2s() throws {
+        // No gateway: scope link; table main by name; protocol boot.
+        #expect(try route("default dev eth0 table main") == "02000000" + "fe03fd01" + "00000000" + "0800040005000000")
+        // A type before the prefix; the scope given wins.
+        #expect(try route("blackhole 192.0.2.0/24 scope host table 100") == "02180000" + "6403fe06" + "00000000" + "08000100c0000200")
+        // A delete names protocol 0, scope nowhere, type 0, so that it matches any route.
+        #expect(try route("192.0.2.0/24", .delete) == "02180000" + "fe00ff00" + "00000000" + "08000100c0000200")
+        // Local routes go to table local, with host scope.
+        #expect(try route("local 192.0.2.1 dev va").hasPrefix("02200000" + "ff03fe02"))
+        #expect(try route("default dev va", family: .inet6).hasPrefix("0a000000" + "fe030001"))
+    }
+
+    @Test func multipathLegsWithWeightsAndFlags() throws {
+        let bytes = try route("192.0.2.0/24 nexthop via 10.0.0.2 dev va weight 3 nexthop via 10.0.0.6 dev eth0 onlink")
+        let expected = [
+            "02180000", "fe030001", "00000000", "08000100c0000200",
+            "24000900",                                // RTA_MULTIPATH, not a nest
+            "10000002", "07000000", "080005000a000002", // leg: len 16, flags 0, weight 3 stored as 2, va, gateway
+            "10000400", "05000000", "080005000a000006", // leg: onlink, weight 1 stored as 0, eth0
+        ]
+        #expect(bytes == expected.joined())
+    }
+
+    @Test func nexthopObjectsAndIPv6Preference() throws {
+        #expect(try route("192.0.2.0/24 nhid 7") == "02180000" + "fe030001" + "00000000" + "08000100c0000200" + "08001e0007000000")
+        #expect(try route("2001:db8::/32 via 2001:db8::2 pref high")
+                == "0a200000" + "fe030001" + "00000000" + "1400010020010db8000000000000000000000000"
+                + "1400050020010db8000000000000000000000002" + "0500140001000000")
+        // An IPv4 route through an IPv6 gateway: RTA_VIA (family, then address).
+        #expect(try route("198.51.100.0/24 via inet6 2001:db8::1 dev va").contains("16001200" + "0a00" + "20010db8"))
+    }
+
+    @Test func wordsAreRefusedWithTheirName() {
+        let devices = FakeDevices()
+        func refusal(_ text: String, _ change: RouteChange = .add) -> String? {
+            do {
+                _ = try RouteRequest.parse(words(text), change, family: .unspecified, devices: devices)
+                return nil
+            } catch let error as InvalidArgument {
+                return error.message
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(refusal("203.0.113.1/24 dev va") == "invalid destination \"203.0.113.1/24\": bits are set past the prefix length (the prefix is 203.0.113.0/24)")
+        #expect(refusal("2001:db8::1/64 dev va")?.hasPrefix("invalid destination \"2001:db8::1/64\": bits are set") == true)
+        #expect(refusal("10.0.0.0/33 dev va") == "invalid destination \"10.0.0.0/33\": expected an IPv4 or IPv6 prefix (ADDRESS/LENGTH)")
+        #expect(refusal("192.0.2.0/24 dev va table nosuch") == "invalid table \"nosuch\": expected a number or a name from /etc/iproute2/rt_tables")
+        #expect(refusal("192.0.2.0/24 nexthop via 10.0.0.2 weight 0") == "invalid weight \"0\": expected a number 1..256")
+        #expect(refusal("192.0.2.0/24 nexthop via 10.0.0.2 weight 257") == "invalid weight \"257\": expected a number 1..256")
+        #expect(refusal("192.0.2.0/24 nexthop dev va bogus") == "\"nexthop\" or the end of the line expected instead of \"bogus\"")
+        #expect(refusal("192.0.2.0/24 via 2001:db8::1") == "via 2001:db8::1 is IPv6, but the route is IPv4")
+        #expect(refusal("192.0.2.0/24 dev va 198.51.100.0/24") == "unknown word \"198.51.100.0/24\" in route add")
+        #expect(refusal("192.0.2.0/24 hoplimit 256") == "invalid hoplimit \"256\": expected a number 0..255")
+        #expect(refusal("dev va", .delete) == "route delete: no destination given (a prefix or \"default\")")
+        #expect(refusal("192.0.2.0/24 dev nosuch") == "cannot find device \"nosuch\"")
+    }
+
+    @Test func abbreviationsAsIproute2() throws {
+        // "t" is table and "p" priority (iproute2's first match); "d" is dsfield, not dev.
+        #expect(try route("192.0.2.0/24 dev va t 100 p 7") == route("192.0.2.0/24 dev va table 100 metric 7"))
+        #expect(try route("192.0.2.0/24 dev va pro static") == route("192.0.2.0/24 dev va protocol static"))
+        #expect(try route("192.0.2.0/24 dev va d 10").hasPrefix("02180010"))
+    }
+}
+
+@Suite struct RouteSelectorTests {
+    private func selector(_ text: String) throws -> RouteSelector {
+        try RouteSelector.parse(words(text), verb: "show", devices: FakeDevices())
+    }
+
+    private func route(_ destination: String, table: UInt32 = RouteTable.main) throws -> Route {
+        var route = Route(destination: try IPPrefix(parsing: destination))
+        route.table = table
+        route.outputInterface = 7
+        return route
+    }
+
+    @Test func prefixesSelectAsRootMatchAndExact() throws {
+        let routes = try ["10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "192.0.2.0/24", "0.0.0.0/0"].map { try route($0) }
+        func selected(_ text: String) throws -> [String] {
+            let selector = try selector(text)
+            return routes.filter(selector.matches).map { $0.destination.description }
+        }
+        #expect(try selected("root 10.1.0.0/16") == ["10.1.0.0/16", "10.1.2.0/24"])
+        #expect(try selected("match 10.1.2.3") == ["10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "0.0.0.0/0"])
+        #expect(try selected("10.1.0.0/16") == ["10.1.0.0/16"])
+        #expect(try selected("default") == ["0.0.0.0/0"])
+    }
+
+    @Test func whatTheKernelFiltersAndTheFamilyAListingMeans() throws {
+        let all = try selector("table all dev va proto static")
+        #expect(all.table == nil)
+        #expect(all.dumpFilter(family: .unspecified).family == .unspecified)
+        #expect(all.dumpFilter(family: .unspecified).outputInterface == 7)
+        #expect(all.dumpFilter(family: .unspecified).protocolID == RouteProtocol.static)
+        // Without "table all" and without -6, a listing is IPv4, main table.
+        #expect(try selector("").dumpFilter(family: .unspecified).family == .inet)
+        #expect(try selector("").dumpFilter(family: .unspecified).table == RouteTable.main)
+        #expect(throws: InvalidArgument.badValue("table", "nosuch", expected: "a number or a name from /etc/iproute2/rt_tables")) {
+            try selector("table nosuch")
+        }
+    }
+
+    @Test func lookupWords() throws {
+        let lookup = try RouteService.Lookup.parse(words("to 192.0.2.7 from 198.51.100.1 oif va mark 0x10 uid 1000"), family: .unspecified, devices: FakeDevices())
+        #expect(lookup.destination == IPAddress("192.0.2.7"))
+        #expect(lookup.source == IPAddress("198.51.100.1"))
+        #expect(lookup.outputInterface == 7)
+        #expect(lookup.mark == 16)
+        #expect(lookup.uid == 1000)
+        #expect(throws: InvalidArgument("route get: 192.0.2.0/24 is a prefix; give an address")) {
+            try RouteService.Lookup.parse(["192.0.2.0/24"], family: .unspecified, devices: FakeDevices())
+        }
+    }
+}
+
+@Suite struct RouteReplyTests {
+    @Test func multipathLegsFromTheKernel() throws {
+        let route = try #require(withMessage(RouteReplies.multipath) { Route($0) })
+        #expect(route.destination == (try IPPrefix(parsing: "203.0.113.0/24")))
+        #expect(route.nexthops == [.init(gateway: IPAddress("198.51.100.2"), outputInterface: 3, weight: 2),
+                                   .init(gateway: IPAddress("198.51.100.3"), outputInterface: 3, weight: 1)])
+        #expect(route.uses(interface: 3))
+        #expect(route.protocolID == RouteProtocol.boot)
+    }
+
+    @Test func tablesPast255MetricsAndLocks() throws {
+        let route = try #require(withMessage(RouteReplies.table1000) { Route($0) })
+        #expect(route.table == 1000)
+        #expect(route.priority == 5)
+        #expect(route.protocolID == RouteProtocol.static)
+        #expect(route.metrics[.mtu] == 1400 && route.metrics[.advmss] == 1300)
+        #expect(route.metrics.isLocked(.mtu) && !route.metrics.isLocked(.advmss))
+        #expect(route.gateway == IPAddress("198.51.100.2") && route.outputInterface == 3)
+        // Encoded again, it describes the same route (what keepalive relies on).
+        let again = try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { try route.encode($0) }
+        #expect(withMessage(again) { Route($0) } == route)
+    }
+
+    @Test func routesThroughNexthopObjectsAndIPv6Preferences() throws {
+        let viaObject = try #require(withMessage(RouteReplies.throughNexthop) { Route($0) })
+        #expect(viaObject.nexthopID == 10)
+        #expect(viaObject.nexthops.map(\.weight) == [1, 3])
+        let six = try #require(withMessage(RouteReplies.ipv6WithPreference) { Route($0) })
+        #expect(six.family == .inet6 && six.preference == 1)
+        #expect(six.destination == (try IPPrefix(parsing: "2001:db8:5::/48")))
+        #expect(six.cacheInfo?.expires == 0)
+    }
+}

@@ -1,0 +1,203 @@
+import CMnl
+import Testing
+@testable import Netlink
+
+/// A kernel stand-in: records what it is sent and refuses what `refuses` says.
+private final class FakeKernel: BatchTransport {
+    struct Sent: Equatable {
+        var type: UInt16
+        var flags: UInt16
+        var body: [UInt8]
+    }
+
+    private var sequence: UInt32 = 1000
+    var refuses: (Sent) -> NetlinkError? = { _ in nil }
+    /// Each datagram's messages, in order.
+    var datagrams: [[Sent]] = []
+    /// Requests sent on their own (undos, requests that cannot be undone).
+    var alone: [Sent] = []
+    /// Everything, in the order it reached the kernel.
+    var log: [String] = []
+
+    func nextSequence() -> UInt32 {
+        sequence += 1
+        return sequence
+    }
+
+    func perform(_ type: UInt16, flags: NetlinkFlags, _ build: (MessageWriter) throws -> Void) throws {
+        let bytes = try MessageBuffer.encode(type: type, flags: flags, build)
+        let sent = Sent(type: type, flags: flags.rawValue, body: Array(bytes.dropFirst(16)))
+        alone.append(sent)
+        log.append("alone \(type) \(sent.body.first ?? 0)")
+        if let error = refuses(sent) { throw error }
+    }
+
+    func sendBatch(
+        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
+        onError: (UInt32, NetlinkError) throws -> Void
+    ) throws {
+        var datagram: [Sent] = []
+        for message in MessageSequence(buffer: buffer.bytes) {
+            let sent = Sent(type: message.type, flags: message.flags.rawValue, body: Array(message.payload))
+            datagram.append(sent)
+            if let error = refuses(sent) { try onError(message.sequence, error) }
+        }
+        datagrams.append(datagram)
+        log.append("datagram of \(datagram.count)")
+    }
+}
+
+/// A route-like body whose first byte tells requests apart.
+private func request(_ marker: UInt8) -> (MessageWriter) throws -> Void {
+    { message in
+        var header = rtmsg()
+        header.rtm_family = marker
+        _ = try message.header(header, attributes: RouteAttribute.self)
+    }
+}
+
+private let exists = NetlinkError(errno: .fileExists)
+private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .resend(as: .deleteRoute))
+
+@Suite struct PipelineTests {
+    @Test func onlyTheLastMessageOfADatagramAsksForAnAcknowledgement() throws {
+        let kernel = FakeKernel()
+        let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
+        for marker in 1...3 as ClosedRange<UInt8> { try pipeline.send(add, request(marker)) }
+        #expect(kernel.datagrams.isEmpty, "nothing is sent before a flush")
+        try pipeline.flush()
+        let flags = kernel.datagrams.first?.map { NetlinkFlags(rawValue: $0.flags).contains(.ack) }
+        #expect(flags == [false, false, true])
+        #expect(kernel.datagrams.first?.map(\.body.first) == [1, 2, 3])
+        #expect(pipeline.pendingCount == 0)
+    }
+
+    @Test func aFailureStopsEverythingAfterItEvenInTheSameDatagram() throws {
+        let kernel = FakeKernel()
+        kernel.refuses = { $0.type == RouteMessageType.newRoute.rawValue && $0.body.first == 3 ? exists : nil }
+        let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
+        for marker in 1...5 as ClosedRange<UInt8> {
+            pipeline.tag = RequestPipeline.Tag(number: Int(marker), words: ["line", "\(marker)"])
+            try pipeline.send(add, request(marker))
+        }
+        let failure = try #require(throws: RequestPipeline.Failure.self) { try pipeline.flush() }
+        #expect(failure.tag.number == 3 && failure.tag.words == ["line", "3"])
+        #expect(failure.error == exists)
+        // Lines 5 and 4 went through with line 3: they are taken back, newest first,
+        // by the same description under the undo type.
+        #expect(kernel.alone.map(\.type) == [RouteMessageType.deleteRoute.rawValue, RouteMessageType.deleteRoute.rawValue])
+        #expect(kernel.alone.map { $0.body.first } == [5, 4])
+        #expect(kernel.alone.map(\.body) == [kernel.datagrams[0][4].body, kernel.datagrams[0][3].body])
+    }
+
+    @Test func undoFailuresAreReportedWithTheFailure() throws {
+        let kernel = FakeKernel()
+        kernel.refuses = { sent in
+            if sent.type == RouteMessageType.newRoute.rawValue, sent.body.first == 1 { return exists }
+            if sent.type == RouteMessageType.deleteRoute.rawValue { return NetlinkError(errno: .noSuchProcess) }
+            return nil
+        }
+        let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
+        for marker in 1...2 as ClosedRange<UInt8> {
+            pipeline.tag = RequestPipeline.Tag(number: Int(marker), words: [])
+            try pipeline.send(add, request(marker))
+        }
+        let failure = try #require(throws: RequestPipeline.Failure.self) { try pipeline.flush() }
+        #expect(failure.tag.number == 1)
+        #expect(failure.undoFailures.map(\.tag.number) == [2])
+    }
+
+    @Test func requestsThatCannotBeUndoneGoAloneAfterWhatIsQueued() throws {
+        let kernel = FakeKernel()
+        let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
+        try pipeline.send(add, request(1))
+        try pipeline.send(ChangeRequest(.deleteRoute, flags: []), request(2))
+        try pipeline.send(add, request(3))
+        try pipeline.flush()
+        #expect(kernel.log == ["datagram of 1", "alone 25 2", "datagram of 1"])
+    }
+
+    @Test func ownUndoBodiesAreWrittenWhenQueued() throws {
+        let kernel = FakeKernel()
+        kernel.refuses = { $0.body.first == 9 ? exists : nil }
+        let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
+        let nexthop = ChangeRequest(.newNexthop, flags: [.create, .exclusive], undo: .request(.deleteNexthop))
+        try pipeline.send(add, request(9))
+        try pipeline.send(nexthop, request(1), undo: request(77))
+        #expect(throws: RequestPipeline.Failure.self) { try pipeline.flush() }
+        #expect(kernel.alone.map(\.type) == [RouteMessageType.deleteNexthop.rawValue])
+        #expect(kernel.alone.first?.body.first == 77)
+    }
+
+    @Test func forceModeQueuesEverythingAndReportsEveryFailure() throws {
+        let kernel = FakeKernel()
+        kernel.refuses = { $0.body.first.map { $0 % 2 == 0 } == true ? exists : nil }
+        let pipeline = RequestPipeline(transport: kernel, mode: .continueAfterFailures)
+        var reported: [Int] = []
+        pipeline.onFailure = { reported.append($0.tag.number) }
+        for marker in 1...6 as ClosedRange<UInt8> {
+            pipeline.tag = RequestPipeline.Tag(number: Int(marker), words: [])
+            try pipeline.send(marker == 4 ? ChangeRequest(.deleteRoute, flags: []) : add, request(marker))
+        }
+        try pipeline.flush()
+        #expect(reported == [2, 4, 6])
+        #expect(kernel.datagrams.map(\.count) == [6])
+        #expect(kernel.alone.isEmpty, "nothing is taken back with -force")
+    }
+
+    @Test func datagramsHoldABoundedNumberOfMessages() throws {
+        let kernel = FakeKernel()
+        let pipeline = RequestPipeline(transport: kernel, mode: .continueAfterFailures)
+        for _ in 0..<(RequestPipeline.maximumMessages * 2 + 5) { try pipeline.send(add, request(1)) }
+        try pipeline.flush()
+        #expect(kernel.datagrams.map(\.count) == [RequestPipeline.maximumMessages, RequestPipeline.maximumMessages, 5])
+    }
+
+    @Test func outcomes() {
+        // Stop mode: the first failure is reported; later successes are undone, newest first.
+        #expect(PipelineOutcome.decide(count: 6, failed: [4, 2], stopAtFirstFailure: true)
+                == PipelineOutcome(reported: [2], undone: [5, 3]))
+        #expect(PipelineOutcome.decide(count: 3, failed: [2], stopAtFirstFailure: true)
+                == PipelineOutcome(reported: [2], undone: []))
+        #expect(PipelineOutcome.decide(count: 3, failed: [], stopAtFirstFailure: true)
+                == PipelineOutcome(reported: [], undone: []))
+        // Force mode: every failure, nothing undone.
+        #expect(PipelineOutcome.decide(count: 6, failed: [4, 2], stopAtFirstFailure: false)
+                == PipelineOutcome(reported: [2, 4], undone: []))
+    }
+}
+
+/// The attribute values routes, addresses, nexthops and rules use, pinned to the uapi.
+@Suite struct RouteSpaceConstantTests {
+    @Test func routeAttributesAndMetrics() {
+        let pairs: [(RouteAttribute, UInt32)] = [
+            (.destination, RTA_DST.rawValue), (.source, RTA_SRC.rawValue), (.gateway, RTA_GATEWAY.rawValue),
+            (.outputInterface, RTA_OIF.rawValue), (.priority, RTA_PRIORITY.rawValue), (.metrics, RTA_METRICS.rawValue),
+            (.cacheInfo, RTA_CACHEINFO.rawValue), (.mark, RTA_MARK.rawValue), (.via, RTA_VIA.rawValue),
+            (.preference, RTA_PREF.rawValue), (.uid, RTA_UID.rawValue),
+        ]
+        for (attribute, value) in pairs { #expect(UInt32(attribute.rawValue) == value, "\(attribute)") }
+        let metrics: [(RouteMetric, UInt32)] = [
+            (.lock, UInt32(RTAX_LOCK)), (.mtu, UInt32(RTAX_MTU)), (.advmss, UInt32(RTAX_ADVMSS)),
+            (.hoplimit, UInt32(RTAX_HOPLIMIT)), (.initrwnd, UInt32(RTAX_INITRWND)), (.fastopenNoCookie, UInt32(RTAX_FASTOPEN_NO_COOKIE)),
+        ]
+        for (metric, value) in metrics { #expect(UInt32(metric.rawValue) == value, "\(metric)") }
+    }
+
+    @Test func addressNexthopAndRuleAttributes() {
+        #expect(Int(AddressAttribute.label.rawValue) == IFA_LABEL)
+        #expect(Int(AddressAttribute.cacheInfo.rawValue) == IFA_CACHEINFO)
+        #expect(Int(AddressAttribute.anycast.rawValue) == IFA_ANYCAST)
+        #expect(Int(NexthopAttribute.groups.rawValue) == NHA_GROUPS)
+        #expect(Int(NexthopAttribute.fdb.rawValue) == NHA_FDB)
+        #expect(Int(NexthopAttribute.groupType.rawValue) == NHA_GROUP_TYPE)
+        #expect(Int(ResilientGroupAttribute.unbalancedTime.rawValue) == NHA_RES_GROUP_UNBALANCED_TIME)
+        #expect(Int(RuleAttribute.inputInterface.rawValue) == FRA_IIFNAME)
+        #expect(Int(RuleAttribute.outputInterface.rawValue) == FRA_OIFNAME)
+        #expect(Int(RuleAttribute.goto.rawValue) == FRA_GOTO)
+        #expect(Int(RuleAttribute.suppressPrefixLength.rawValue) == FRA_SUPPRESS_PREFIXLEN)
+        #expect(Int(RuleAttribute.uidRange.rawValue) == FRA_UID_RANGE)
+        #expect(Int(RuleAttribute.dportRange.rawValue) == FRA_DPORT_RANGE)
+        #expect(MemoryLayout<fib_rule_hdr>.size == 12 && MemoryLayout<nhmsg>.size == 8)
+    }
+}

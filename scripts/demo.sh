@@ -41,8 +41,8 @@ echo "== two namespaces, $A and $B, joined by a veth pair (the underlay)"
 ip netns add "$A"
 ip netns add "$B"
 run gretool -n "$A" link add va type veth peer name vb netns "$B"
-ip -n "$A" addr add 198.51.100.1/24 dev va
-ip -n "$B" addr add 198.51.100.2/24 dev vb
+run gretool -n "$A" addr add 198.51.100.1/24 dev va
+run gretool -n "$B" addr add 198.51.100.2/24 dev vb
 run gretool -n "$A" link set va up
 run gretool -n "$B" link set vb up
 gretool -n "$A" link set lo up; gretool -n "$B" link set lo up
@@ -53,14 +53,14 @@ run gretool -n "$A" tunnel add gre1 mode gre remote 198.51.100.2 local 198.51.10
 run gretool -n "$B" tunnel add gre1 mode gre remote 198.51.100.1 local 198.51.100.2 ttl 255 key 42
 run gretool -n "$A" link set gre1 up
 run gretool -n "$B" link set gre1 up
-ip -n "$A" addr add 10.0.0.1/30 dev gre1
-ip -n "$B" addr add 10.0.0.2/30 dev gre1
+run gretool -n "$A" addr add 10.0.0.1/30 dev gre1
+run gretool -n "$B" addr add 10.0.0.2/30 dev gre1
 
 echo
 echo "== a network behind B, reached through the tunnel"
-ip -n "$B" addr add 203.0.113.1/24 dev lo
-ip -n "$A" route add 203.0.113.0/24 via 10.0.0.2 dev gre1
-run ip -n "$A" route get 203.0.113.1
+run gretool -n "$B" addr add 203.0.113.1/24 dev lo
+run gretool -n "$A" route add 203.0.113.0/24 via 10.0.0.2 dev gre1
+run gretool -n "$A" route get 203.0.113.1
 
 echo
 echo "== traffic through the tunnel"
@@ -71,5 +71,15 @@ echo "== what gretool shows"
 run gretool -n "$A" tunnel show
 run gretool -n "$A" -d link show gre1
 run gretool -n "$A" -s link show gre1
+
+echo
+echo "== keepalives: what diag says this host needs to answer its peer's, then a probe"
+run gretool -n "$A" diag keepalive gre1 || true
+# diag's fix lines, on both ends (each answers the other's keepalives).
+for ns in "$A" "$B"; do
+    ip netns exec "$ns" sysctl -qw net.ipv4.conf.gre1.forwarding=1 net.ipv4.conf.gre1.accept_local=1
+done
+run gretool -n "$A" keepalive probe gre1 count 3 timeout 2
+run gretool -n "$A" diag gre1
 echo
 echo "demo: done (namespaces removed)"

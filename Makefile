@@ -10,7 +10,7 @@ SWIFT ?= swift
 RELEASE_FLAGS = -c release --static-swift-stdlib -Xlinker --gc-sections -Xlinker -s
 GRETOOL = .build/release/gretool
 
-.PHONY: all build deps test unit-test kernel-test lab-test demo bench install completions check-completions clean
+.PHONY: all build deps test unit-test kernel-test lab-test demo bench install completions man clean
 
 all: build
 
@@ -50,12 +50,18 @@ completions: build
 	$(GRETOOL) --generate-completion-script zsh > completions/_gretool
 	$(GRETOOL) --generate-completion-script fish > completions/gretool.fish
 
+# The manual page, generated from the same command tree (ArgumentParser's plugin).
+man:
+	$(SWIFT) package generate-manual --date $$(git log -1 --format=%cs 2>/dev/null || date +%F) >/dev/null
+	cp .build/plugins/GenerateManual/outputs/gretool/gretool.1 Documentation/gretool.1
+
 install: build
 	install -D -m 755 $(GRETOOL) $(DESTDIR)$(PREFIX)/bin/gretool
 	install -D -m 644 completions/gretool.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gretool
 	install -D -m 644 completions/_gretool $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_gretool
 	install -D -m 644 completions/gretool.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/gretool.fish
 	install -D -m 644 Documentation/gretool.md $(DESTDIR)$(PREFIX)/share/doc/gretool/gretool.md
+	install -D -m 644 Documentation/gretool.1 $(DESTDIR)$(PREFIX)/share/man/man1/gretool.1
 
 clean:
 	rm -rf .build

@@ -78,3 +78,49 @@ extension String {
         return String(self[range.lowerBound...])
     }
 }
+
+/// Routes a kernel reported with attributes gretool does not interpret: they must come
+/// back unchanged when the route is recreated (the keepalive watcher's restore).
+@Suite struct RouteExactRestoreTests {
+    // ip route add 192.0.2.0/24 encap ip id 5 dst 198.51.100.9 dev va (lwtunnel), as dumped by 6.18.
+    static let encapsulated = bytes("7400000018000200010000001b7b000002180000fe03fd011000000008000f00fe00000008000100c00002000800040003000000380016000c000100000000000000000508000200c633640908000300000000000500050000000000050004000000000006000600000000000600150002000000")
+    // ip route add 203.0.113.0/24 via 198.51.100.2 dev va realm 7 congctl cubic.
+    static let realmAndCongestionControl = bytes("5400000018000200010000001b7b000002180000fe0300011000000008000f00fe00000008000100cb007100100008000a001000637562696300000008000500c6336402080004000300000008000b0007000000")
+
+    static func bytes(_ hex: String) -> [UInt8] {
+        let digits = Array(hex.utf8)
+        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
+    }
+
+    private func recreate(_ reply: [UInt8]) throws -> (original: Route, request: [UInt8], again: Route) {
+        let original = try #require(withMessage(reply) { Route($0) })
+        let request = try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: [.request, .create, .exclusive]) {
+            try original.encode($0)
+        }
+        let again = try #require(withMessage(request) { Route($0) })
+        return (original, request, again)
+    }
+
+    /// The request's attributes, type (flags included) and payload in hex.
+    private func attributes(_ request: [UInt8]) -> [String] {
+        withMessage(request) { $0.attributes(after: rtmsg.self, RouteAttribute.self).map { "\($0.typeAndFlags):\(hex($0.payload))" } }
+    }
+
+    @Test func lightweightTunnelEncapsulationIsSentBack() throws {
+        let (original, request, again) = try recreate(Self.encapsulated)
+        #expect(original.opaque.map(\.typeAndFlags) == [RouteAttribute.encap.rawValue, RouteAttribute.encapType.rawValue])
+        #expect(again.opaque == original.opaque)
+        #expect(attributes(request).contains("21:0200"), "RTA_ENCAP_TYPE ip")
+        #expect(attributes(request).contains { $0.hasPrefix("22:0c00010000000000000000050800") }, "RTA_ENCAP as the kernel sent it, with the tunnel id")
+        #expect(again.flags == 0, "linkdown, reported by the dump, is not sent back")
+    }
+
+    @Test func realmsAndCongestionControlAreSentBack() throws {
+        let (original, request, again) = try recreate(Self.realmAndCongestionControl)
+        #expect(original.metrics.congestionControl == "cubic")
+        #expect(again.metrics == original.metrics)
+        #expect(again.opaque == original.opaque)
+        #expect(attributes(request).contains("11:07000000"), "RTA_FLOW realm 7")
+        #expect(again.gateway == IPAddress("198.51.100.2"))
+    }
+}

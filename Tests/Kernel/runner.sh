@@ -4,7 +4,7 @@
 #   LAB PASS <file>:<test> <seconds>s      or      LAB FAIL <file>:<test> <seconds>s
 # followed, for failures, by the test's output indented. Ends with
 #   LAB DONE pass=N fail=M skip=K
-# and exits 0 only if nothing failed.
+# and exits 0 only if nothing failed; 77 when the whole suite was skipped (not root).
 #
 # Usage: runner.sh [-t SECONDS] [-k PATTERN] FILE...
 #   GRETOOL   the gretool binary under test (required)
@@ -29,7 +29,7 @@ export GRETOOL
 if [[ $(id -u) != 0 ]]; then
     echo "LAB SKIP all kernel tests: they need root (network namespaces); run make test as root"
     echo "LAB DONE pass=0 fail=0 skip=1"
-    exit 0
+    exit 77
 fi
 
 pass=0 failed=0 skipped=0 serial=0

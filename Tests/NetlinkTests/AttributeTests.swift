@@ -130,3 +130,22 @@ import Testing
         #expect(throws: IPPrefix.ParseError.badAddress) { try IPPrefix(parsing: "10.0.0.x/8") }
     }
 }
+
+@Suite struct StructPayloadTests {
+    @Test func aShorterStructFromAnOlderKernelFillsWhatItHas() throws {
+        // rtnl_link_stats64 grew rx_otherhost_dropped at its end (200 bytes here); kernels
+        // before it send 192. The counters they send must still be read.
+        var stats = rtnl_link_stats64()
+        stats.rx_packets = 7
+        stats.collisions = 42
+        let full = withUnsafeBytes(of: stats) { Array($0) }
+        var attribute: [UInt8] = []
+        withUnsafeBytes(of: UInt16(4 + 192)) { attribute += $0 }
+        withUnsafeBytes(of: UInt16(23)) { attribute += $0 }
+        attribute += full.prefix(192)
+        let decoded = attribute.withUnsafeBytes { AttributeList<LinkAttribute>($0)[.stats64]?.load(rtnl_link_stats64.self) }
+        #expect(decoded?.rx_packets == 7)
+        #expect(decoded?.collisions == 42)
+        #expect(decoded?.rx_otherhost_dropped == 0)
+    }
+}

@@ -45,16 +45,16 @@ enum NexthopCommands {
             if let id = selector.id { return [try session.nexthops().get(id)] }
             return try session.nexthops().list(family: session.options.family, selector)
         }
-        print(nexthops, session)
+        try print(nexthops, session)
     }
 
     static func get(_ session: Session, _ words: [String]) throws {
         let id = try NexthopRequest.identity(words, verb: "get")
-        print([try attempt("get nexthop \(id)") { try session.nexthops().get(id) }], session)
+        try print([try attempt("get nexthop \(id)") { try session.nexthops().get(id) }], session)
     }
 
-    private static func print(_ nexthops: [NexthopObject], _ session: Session) {
-        guard let devices = try? session.deviceNames() else { return }
+    private static func print(_ nexthops: [NexthopObject], _ session: Session) throws {
+        let devices = try attempt("list links") { try session.deviceNames() }
         let view = NexthopView(devices: devices, details: session.options.details)
         // iproute2 ends each line with a space.
         Printer.print(nexthops, session: session, terminator: " \n") { view.fields($0) }
@@ -67,6 +67,9 @@ enum NexthopCommands {
             return
         }
         let count = try attempt("flush nexthops") { try session.nexthops().flush(family: session.options.family, selector) }
-        session.output.write(count == 0 ? "Nothing to flush\n" : "Flushed \(count) nexthops\n")
+        // iproute2 prints this line even under -j; gretool keeps -j output JSON only.
+        if !session.options.json {
+            session.output.write(count == 0 ? "Nothing to flush\n" : "Flushed \(count) nexthops\n")
+        }
     }
 }

@@ -55,10 +55,7 @@ enum RouteCommands {
         // Each route is written as it is decoded: memory stays flat whatever the table's size.
         if session.options.json {
             var sink = JSONSink(writer: session.jsonWriter(), output: output)
-            sink.writer.beginArray()
-            try dump(routes, filter, selector) { view.write($0, to: &sink) }
-            sink.writer.endArray()
-            sink.writer.finish()
+            try sink.list { sink in try dump(routes, filter, selector) { view.write($0, to: &sink) } }
         } else {
             var sink = TextSink(output: output)
             try dump(routes, filter, selector) { route in
@@ -90,10 +87,7 @@ enum RouteCommands {
         let output = session.output
         if session.options.json {
             var sink = JSONSink(writer: session.jsonWriter(), output: output)
-            sink.writer.beginArray()
-            view.write(route, to: &sink)
-            sink.writer.endArray()
-            sink.writer.finish()
+            sink.list { view.write(route, to: &$0) }
         } else {
             var sink = TextSink(output: output)
             view.write(route, to: &sink)

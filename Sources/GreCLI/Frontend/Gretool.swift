@@ -31,7 +31,10 @@ public enum Gretool {
                 return HelpTree.run(arguments)
             }
             if let namespace = options.namespace {
-                try attempt("enter network namespace \"\(namespace)\"") { try NetworkNamespace.enter(named: namespace) }
+                guard NetworkNamespace.isValidName(namespace) else {
+                    throw InvalidArgument("invalid network namespace name \"\(namespace)\"")
+                }
+                try NetworkNamespace.enter(named: namespace)
             }
             let session = Session(options: options, output: output)
             if let file = options.batchFile {

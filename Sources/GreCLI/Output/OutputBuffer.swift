@@ -16,8 +16,6 @@ public final class OutputBuffer {
     private let descriptor: Int32
     /// Set when a write failed (e.g. EPIPE when the reader went away).
     public private(set) var failed = false
-    /// Whether anything has been written through (not just buffered).
-    public private(set) var hasFlushed = false
 
     public init(descriptor: Int32, limit: Int = 64 * 1024) {
         self.descriptor = descriptor
@@ -112,13 +110,11 @@ public final class OutputBuffer {
         guard count > 0 else { return }
         defer { count = 0 }
         guard !failed else { return }
-        hasFlushed = true
         writeThrough(UnsafeRawBufferPointer(start: storage, count: count))
     }
 
     private func writeThrough(_ buffer: UnsafeRawBufferPointer) {
         guard !failed else { return }
-        hasFlushed = true
         var offset = 0
         while offset < buffer.count {
             let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)

@@ -79,6 +79,17 @@ struct JSONSink: ItemSink {
 
     mutating func endObject() { writer.endObject() }
 
+    /// A JSON array that is closed even when listing fails midway, so standard output
+    /// stays valid JSON whatever goes to standard error.
+    mutating func list(_ body: (inout JSONSink) throws -> Void) rethrows {
+        writer.beginArray()
+        defer {
+            writer.endArray()
+            writer.finish()
+        }
+        try body(&self)
+    }
+
     mutating func beginArray(_ key: String) {
         writer.name(key)
         writer.beginArray()

@@ -11,15 +11,11 @@ public final class NamespaceReference: @unchecked Sendable, Equatable {
     public let descriptor: Int32
 
     public init(_ name: String) throws {
-        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+        guard NetworkNamespace.isValidName(name) else {
             throw InvalidArgument("invalid network namespace name \"\(name)\"")
         }
-        let descriptor = open("\(NetworkNamespace.directory)/\(name)", O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw InvalidArgument("cannot find network namespace \"\(name)\"")
-        }
+        descriptor = try NetworkNamespace.open(named: name)
         self.name = name
-        self.descriptor = descriptor
     }
 
     deinit { close(descriptor) }

@@ -30,6 +30,9 @@ public struct Route: Sendable, Equatable {
     public var metrics = RouteMetrics()
     /// IPv6 router preference (RTA_PREF).
     public var preference: UInt8?
+    /// What gretool does not interpret but must send back to recreate the route:
+    /// realms, lightweight-tunnel encapsulation, expiry, TTL propagation.
+    public var opaque: [OpaqueAttribute] = []
     /// Lookup results only: the input interface and mark asked about, the user the
     /// lookup was made for, and the cache entry's counters.
     public var inputInterface: Int32?
@@ -45,6 +48,8 @@ public struct Route: Sendable, Equatable {
         public var weight: UInt16 = 1
         /// RTNH_F_*: dead, onlink, linkdown...
         public var flags: UInt8 = 0
+        /// The leg's realms and encapsulation, kept as the kernel sent them.
+        public var opaque: [OpaqueAttribute] = []
 
         public init(gateway: IPAddress?, outputInterface: Int32, weight: UInt16 = 1, flags: UInt8 = 0) {
             self.gateway = gateway
@@ -99,6 +104,7 @@ public struct Route: Sendable, Equatable {
             case .mark?: mark = attribute.u32
             case .uid?: uid = attribute.u32
             case .cacheInfo?: cacheInfo = attribute.load(rta_cacheinfo.self).map(RouteCacheInfo.init)
+            case .flow?, .encapType?, .encap?, .expires?, .ttlPropagate?: opaque.append(OpaqueAttribute(attribute))
             default: break
             }
         }
@@ -112,6 +118,7 @@ public struct Route: Sendable, Equatable {
                 switch attribute.key {
                 case .gateway?: hop.gateway = attribute.address
                 case .via?: hop.gateway = decodeVia(attribute.payload)
+                case .flow?, .encapType?, .encap?: hop.opaque.append(OpaqueAttribute(attribute))
                 default: break
                 }
             }
@@ -155,6 +162,7 @@ public struct Route: Sendable, Equatable {
         }
         if !metrics.isEmpty { try route.nest(.metrics, RouteMetric.self) { try metrics.encode($0) } }
         if let preference { try route.put(.preference, preference) }
+        for attribute in opaque { try route.put(attribute) }
     }
 
     private func encodeNexthops(_ route: AttributeWriter<RouteAttribute>) throws {
@@ -169,6 +177,7 @@ public struct Route: Sendable, Equatable {
                     record.rtnh_ifindex = hop.outputInterface
                     try records.record(record, RouteAttribute.self) { attributes in
                         if let gateway = hop.gateway { try putGateway(gateway, into: attributes) }
+                        for attribute in hop.opaque { try attributes.put(attribute) }
                     }
                 }
             }
@@ -220,17 +229,23 @@ public struct RouteMetrics: Sendable, Equatable {
     public var values: [RouteMetric: UInt32] = [:]
     /// Bit n set: metric n is locked (e.g. "mtu lock 1400").
     public var locked: UInt32 = 0
+    /// RTAX_CC_ALGO: the congestion control the route sets ("congctl bbr").
+    public var congestionControl: String?
 
     public init() {}
 
     init(_ attributes: AttributeList<RouteMetric>) {
         for attribute in attributes {
-            guard let key = attribute.key else { continue }
-            if key == .lock { locked = attribute.u32 } else if key != .congestionControl { values[key] = attribute.u32 }
+            switch attribute.key {
+            case .lock?: locked = attribute.u32
+            case .congestionControl?: congestionControl = attribute.string
+            case let key?: values[key] = attribute.u32
+            case nil: break
+            }
         }
     }
 
-    public var isEmpty: Bool { values.isEmpty && locked == 0 }
+    public var isEmpty: Bool { values.isEmpty && locked == 0 && congestionControl == nil }
 
     public subscript(metric: RouteMetric) -> UInt32? {
         get { values[metric] }
@@ -244,6 +259,7 @@ public struct RouteMetrics: Sendable, Equatable {
         for metric in values.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             try writer.put(metric, values[metric]!)
         }
+        if let congestionControl { try writer.put(.congestionControl, congestionControl) }
     }
 }
 

@@ -8,15 +8,19 @@ public protocol NetlinkAttributeType: RawRepresentable, Sendable where RawValue 
 // Decoding is inlinable: a route dump decodes a million attributes, and generic code
 // that other modules cannot specialize pays for runtime type lookups on each.
 public struct Attribute<Key: NetlinkAttributeType> {
-    /// The attribute type without the NLA_F_NESTED / NLA_F_NET_BYTEORDER bits.
-    public let rawType: UInt16
+    /// The attribute type as sent, NLA_F_NESTED / NLA_F_NET_BYTEORDER bits included.
+    public let typeAndFlags: UInt16
     public let payload: UnsafeRawBufferPointer
 
     @inlinable
-    init(rawType: UInt16, payload: UnsafeRawBufferPointer) {
-        self.rawType = rawType
+    init(typeAndFlags: UInt16, payload: UnsafeRawBufferPointer) {
+        self.typeAndFlags = typeAndFlags
         self.payload = payload
     }
+
+    /// The attribute type without the flag bits.
+    @inlinable
+    public var rawType: UInt16 { typeAndFlags & cmnl_nla_type_mask }
 
     @inlinable
     public var key: Key? { Key(rawValue: rawType) }
@@ -54,9 +58,17 @@ public struct Attribute<Key: NetlinkAttributeType> {
         AttributeList(payload)
     }
 
-    /// Loads a C struct carried as the payload (e.g. rtnl_link_stats64).
+    /// Loads a C struct carried as the payload (e.g. rtnl_link_stats64). Structs grow
+    /// at their end across kernel versions: an older kernel's shorter payload fills the
+    /// fields it has and leaves the newer ones zero, as iproute2 reads it.
+    /// T must be a plain C struct.
     public func load<T>(_: T.Type) -> T? {
-        payload.count >= MemoryLayout<T>.size ? payload.loadUnaligned(as: T.self) : nil
+        guard !payload.isEmpty else { return nil }
+        return withUnsafeTemporaryAllocation(byteCount: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment) { storage in
+            storage.initializeMemory(as: UInt8.self, repeating: 0)
+            storage.copyMemory(from: UnsafeRawBufferPointer(rebasing: payload.prefix(storage.count)))
+            return storage.load(as: T.self)
+        }
     }
 }
 
@@ -86,7 +98,7 @@ public struct AttributeList<Key: NetlinkAttributeType>: Sequence {
             let payload = UnsafeRawBufferPointer(
                 start: mnl_attr_get_payload(attribute),
                 count: Int(mnl_attr_get_payload_len(attribute)))
-            return Attribute(rawType: attribute.pointee.nla_type & cmnl_nla_type_mask, payload: payload)
+            return Attribute(typeAndFlags: attribute.pointee.nla_type, payload: payload)
         }
     }
 
@@ -136,5 +148,17 @@ extension Attribute {
     /// The records inside this attribute (see `RecordList`).
     public func records<Header, Inner: NetlinkAttributeType>(_: Header.Type, _: Inner.Type) -> RecordList<Header, Inner> {
         RecordList(payload)
+    }
+}
+
+/// An attribute kept as the kernel sent it, to be sent back unchanged: what a model
+/// does not interpret but must not lose (a route's realms or lwtunnel encapsulation).
+public struct OpaqueAttribute: Sendable, Equatable {
+    public let typeAndFlags: UInt16
+    public let payload: [UInt8]
+
+    public init<Key>(_ attribute: Attribute<Key>) {
+        typeAndFlags = attribute.typeAndFlags
+        payload = Array(attribute.payload)
     }
 }

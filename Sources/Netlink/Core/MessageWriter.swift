@@ -41,17 +41,24 @@ public struct AttributeWriter<Key: NetlinkAttributeType> {
 
     // Inlinable, as decoding is: a batch encodes millions of attributes.
     @inlinable public func put(_ key: Key, _ value: some NetlinkEncodable) throws {
+        try value.withNetlinkPayload { try put(type: key.rawValue, $0) }
+    }
+
+    /// Sends back an attribute as it was received (type flags included).
+    public func put(_ attribute: OpaqueAttribute) throws {
+        try attribute.payload.withUnsafeBytes { try put(type: attribute.typeAndFlags, $0) }
+    }
+
+    @inlinable @usableFromInline
+    func put(type: UInt16, _ payload: UnsafeRawBufferPointer) throws {
         let attribute = mnl_nlmsg_get_payload_tail(message)!
-        let length = try value.withNetlinkPayload { payload in
-            guard mnl_attr_put_check(message, capacity, key.rawValue, payload.count, payload.baseAddress) else {
-                throw NetlinkError.messageTooLarge
-            }
-            return payload.count
+        guard mnl_attr_put_check(message, capacity, type, payload.count, payload.baseAddress) else {
+            throw NetlinkError.messageTooLarge
         }
         // libmnl 1.0.4 leaves the alignment padding as it found it: zero it, so
         // requests are deterministic and carry no stale memory.
-        let padding = (4 - length % 4) % 4
-        (attribute + 4 + length).initializeMemory(as: UInt8.self, repeating: 0, count: padding)
+        let padding = (4 - payload.count % 4) % 4
+        (attribute + 4 + payload.count).initializeMemory(as: UInt8.self, repeating: 0, count: padding)
     }
 
     /// A zero-length attribute whose presence is its meaning (NLA_FLAG).
@@ -152,8 +159,6 @@ public struct MessageWriter {
         withUnsafeBytes(of: value) { extra.copyMemory(from: $0.baseAddress!, byteCount: size) }
         return AttributeWriter(message: message, capacity: capacity)
     }
-
-    public var length: Int { Int(message.pointee.nlmsg_len) }
 
     /// Appends another message's body (family header and attributes) as it is: to
     /// send what one message described under another type (undoing a creation).

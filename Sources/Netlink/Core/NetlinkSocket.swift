@@ -16,14 +16,16 @@ public enum DumpConsistency: Sendable {
 /// socket belongs to one thread, like the network namespace it was opened in.
 public final class NetlinkSocket {
     private let handle: OpaquePointer
-    public let portID: UInt32
     private var lastSequence: UInt32
     private let requestBuffer = MessageBuffer(capacity: 32 * 1024)
     // Large enough for the biggest datagram the kernel builds for a dump (32 KiB).
     private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
 
     public init() throws {
-        guard let socket = mnl_socket_open(NETLINK_ROUTE) else { throw NetlinkError.lastSystemError() }
+        // Close-on-exec: commands the keepalive watcher runs must not inherit it.
+        guard let socket = mnl_socket_open2(NETLINK_ROUTE, Int32(SOCK_CLOEXEC.rawValue)) else {
+            throw NetlinkError.lastSystemError()
+        }
         handle = socket
         do {
             guard mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else { throw NetlinkError.lastSystemError() }
@@ -38,7 +40,6 @@ public final class NetlinkSocket {
             receiveBuffer.deallocate()
             throw error
         }
-        portID = mnl_socket_get_portid(socket)
         // Start from the clock, as iproute2 does, so replies to an earlier
         // process that used the same port id are never mistaken for ours.
         lastSequence = UInt32(truncatingIfNeeded: time(nil))

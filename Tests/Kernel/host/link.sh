@@ -114,7 +114,9 @@ test_bad_input_changes_nothing() {
     refuses 2 'unknown link type "nosuchkind"' g "$A" link add x type nosuchkind
     refuses 2 'invalid mtu "12"' g "$A" link add x mtu 12 type veth
     refuses 2 'unknown word "bogus" in veth options' g "$A" link add x type veth peer name y bogus
-    refuses 2 'cannot find network namespace "no-such-ns"' g "$A" link add x type veth peer name y netns no-such-ns
+    refuses 1 'network namespace "no-such-ns" does not exist \(No such file or directory\)' g "$A" link add x type veth peer name y netns no-such-ns
+    refuses 1 '^gretool: network namespace "no-such-ns" does not exist \(No such file or directory\)$' "$GRETOOL" -n no-such-ns link show
+    refuses 2 'invalid network namespace name "a/b"' "$GRETOOL" -n a/b link show
     refuses 2 'numtxqueues can only be given when the link is created' g "$A" link set lo numtxqueues 4
     refuses 1 'cannot create link "x": .*no such device|cannot find device "eth77"' g "$A" link add x link eth77 type veth
     refuses 2 'unknown object "frobnicate"' "$GRETOOL" frobnicate

@@ -15,6 +15,9 @@ public struct VethOptions: LinkKindOptions {
     }
 
     public let kind: String
+    /// Whether `peer` was given: the words after it describe the peer (as in
+    /// iproute2); before it, generic words such as mtu are the link's own.
+    public var describesPeer = false
     public var peerName: InterfaceName?
     public var peerNamespace: NamespaceReference?
     public var peerAddress: [UInt8]?
@@ -25,9 +28,11 @@ public struct VethOptions: LinkKindOptions {
     public init(kind: String, data: Attribute<LinkInfoAttribute>?) { self.kind = kind }
 
     public mutating func apply(_ word: String, _ words: inout WordScanner, _ devices: any InterfaceResolver) throws -> Bool {
+        guard describesPeer else {
+            describesPeer = word == "peer"
+            return describesPeer
+        }
         switch word {
-        case "peer":
-            return true
         case "name":
             peerName = try InterfaceName(words.value(for: "name"))
         case "netns":
@@ -42,7 +47,7 @@ public struct VethOptions: LinkKindOptions {
             peerMTU = try Parse.unsigned(words.value(for: "mtu"), UInt32.self, for: "mtu")
         default:
             // A bare word after `peer` is the peer's name, as in iproute2.
-            guard peerName == nil, words.words.prefix(words.position).contains("peer") else { return false }
+            guard peerName == nil else { return false }
             peerName = try InterfaceName(word)
         }
         return true
@@ -51,10 +56,11 @@ public struct VethOptions: LinkKindOptions {
     public mutating func finish() throws(InvalidArgument) {}
 
     public func encode(_ info: AttributeWriter<LinkInfoAttribute>) throws {
-        guard let peerName else { return }
+        // Without `peer` the kernel names the peer itself (veth0, veth1, ...).
+        guard describesPeer else { return }
         try info.nest(.data, VethAttribute.self) { data in
             try data.nest(.peer, LinkAttribute.self, header: ifinfomsg()) { peer in
-                try peer.put(.ifname, peerName.value)
+                if let peerName { try peer.put(.ifname, peerName.value) }
                 if let peerNamespace { try peer.put(.netnsFD, UInt32(bitPattern: peerNamespace.descriptor)) }
                 if let peerAddress { try peer.put(.address, peerAddress) }
                 if let peerMTU { try peer.put(.mtu, peerMTU) }
@@ -62,19 +68,5 @@ public struct VethOptions: LinkKindOptions {
         }
     }
 
-    public func describe(_ devices: any InterfaceResolver) -> [Field] { [] }
-}
-
-/// dummy links take no options.
-public struct DummyOptions: LinkKindOptions {
-    public static let kinds = ["dummy"]
-    public static let keywords: [String] = []
-    public static func usage(kind: String) -> String { "Usage: ... dummy" }
-    public let kind: String
-    public init(kind: String) { self.kind = kind }
-    public init(kind: String, data: Attribute<LinkInfoAttribute>?) { self.kind = kind }
-    public mutating func apply(_ word: String, _ words: inout WordScanner, _ devices: any InterfaceResolver) throws -> Bool { false }
-    public mutating func finish() throws(InvalidArgument) {}
-    public func encode(_ info: AttributeWriter<LinkInfoAttribute>) throws {}
     public func describe(_ devices: any InterfaceResolver) -> [Field] { [] }
 }

@@ -1,0 +1,35 @@
+# Output and exit-status contracts across objects: -j output is valid JSON on every
+# path, error paths included, and words land on the link they belong to.
+
+test_json_stays_valid_on_every_object_and_on_errors() {
+    veth_pair
+    ok g "$A" route add 203.0.113.0/24 via 198.51.100.2
+    ok g "$A" nexthop add id 5 via 198.51.100.2 dev va
+    ok g "$A" rule add from 203.0.113.0/24 table 100 priority 100
+    local listing
+    for listing in "link show" "address show" "route show" "route show table all" "-6 route show" \
+                   "rule show" "nexthop show" "tunnel show" "route get 203.0.113.7"; do
+        g "$A" -j $listing | jq -e . >/dev/null || fail "invalid JSON from gretool -j $listing"
+        g "$A" -j -p $listing | jq -e . >/dev/null || fail "invalid JSON from gretool -j -p $listing"
+    done
+    # A listing that fails midway still leaves valid JSON on standard output.
+    local out rc
+    out=$(g "$A" -j route show table 100 2>/dev/null); rc=$?
+    [[ $rc == 1 ]] || fail "route show of a missing table: exit $rc, expected 1"
+    jq -e . <<<"$out" >/dev/null || fail "route show of a missing table left invalid JSON: [$out]"
+    # Flush prints iproute2's summary line as text only.
+    out=$(g "$A" -j nexthop flush)
+    [[ -z $out ]] || jq -e . <<<"$out" >/dev/null || fail "-j nexthop flush printed text: [$out]"
+    assert_eq "$(g "$A" nexthop flush)" "Nothing to flush" "text flush summary"
+}
+
+test_generic_words_around_a_veths_peer_land_where_they_belong() {
+    read -r A < <(make_namespaces a)
+    # Before "peer": the link's own words. After it: the peer's.
+    ok g "$A" link add x type veth mtu 1400 address 02:00:00:00:00:0b
+    assert_eq "$(json_get "$A" x .mtu)" 1400 "mtu of the link itself"
+    assert_eq "$(json_get "$A" x .address)" 02:00:00:00:00:0b "address of the link itself"
+    ok g "$A" link add y type veth mtu 1450 peer name z mtu 1300
+    assert_eq "$(json_get "$A" y .mtu)" 1450 "mtu before peer"
+    assert_eq "$(json_get "$A" z .mtu)" 1300 "mtu after peer"
+}

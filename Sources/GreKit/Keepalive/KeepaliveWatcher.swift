@@ -112,9 +112,7 @@ public final class KeepaliveWatcher {
     /// Runs until SIGINT, SIGTERM or SIGHUP, then restores everything the action took
     /// away and returns. Throws only when it cannot start (sockets, permissions).
     public func run() throws {
-        // SIGHUP ends watching too, unless it was ignored from the start (nohup).
-        let hangUp = SignalDescriptor.isIgnored(SIGHUP) ? [] : [SIGHUP]
-        let signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD] + hangUp)
+        let signals = try SignalDescriptor.termination(and: [SIGCHLD])
         // A reader that goes away must not kill the watcher before it restores routes.
         signal(SIGPIPE, SIG_IGN)
         for family in Set(subjects.map(\.target.family)) { _ = try socket(for: family) }

@@ -104,7 +104,7 @@ public final class KeepaliveWatcher {
         self.report = report
         monitor = KeepaliveMonitor(timing: configuration.timing, names: subjects.map(\.name))
         indexes = subjects.map(\.index)
-        actions = TunnelActions(action: configuration.action, links: links)
+        actions = TunnelActions(action: configuration.action, network: links.map(KernelTunnelNetwork.init))
     }
 
     deinit { receiveBuffer.deallocate() }
@@ -231,7 +231,9 @@ public final class KeepaliveWatcher {
                     : try actions.bringUp(member, index: index)
                 if let done { emit(.action, member, message: done) }
             } catch {
-                emit(.error, member, message: "cannot \(state == .down ? "take down" : "bring up") \(name): \(error)")
+                // What could not be given back stays owed: tried again at the next up, and on exit.
+                let retry = state == .up ? " (kept to retry)" : ""
+                emit(.error, member, message: "cannot \(state == .down ? "take down" : "bring up") \(name): \(error)\(retry)")
             }
         }
         let command = state == .down ? configuration.onDown : configuration.onUp
@@ -253,6 +255,10 @@ public final class KeepaliveWatcher {
                 if let done = try actions.bringUp(member, index: index) { emit(.action, member, message: done) }
             } catch {
                 emit(.error, member, message: "cannot restore \(subjects[member].name): \(error)")
+            }
+            if let owed = actions.taken[member] {
+                let link = owed.linkDown ? "link left down, " : ""
+                emit(.error, member, message: "not restored on exit: \(link)\(TunnelActions.describe(owed))")
             }
         }
         CommandHook.reap()

@@ -111,6 +111,53 @@ test_keepalive_action_link_keyed_and_restored_on_exit() {
     rm -rf "$dir"
 }
 
+# Linux deletes the nexthop objects on a link set down, removes them from their groups
+# (deleting a group left with no member) and deletes the routes on all of these.
+# action link saves them first and puts them back: nexthop objects, then the groups
+# with their whole membership and weights, then the routes on them.
+test_keepalive_action_link_restores_nexthop_objects() {
+    gre_pair
+    in_ns "$A" sysctl -qw net.ipv6.conf.gre1.keep_addr_on_down=1 >/dev/null
+    ip -n "$A" -b - <<EOF || fail "cannot add nexthop objects and routes on them"
+addr add 2001:db8:ffff::1/64 dev gre1 nodad
+nexthop add id 5 via 10.0.0.2 dev gre1
+nexthop add id 6 via 198.51.100.2 dev va
+nexthop add id 7 via 2001:db8:ffff::2 dev gre1
+nexthop add id 10 group 5,3/6
+nexthop add id 11 group 5
+route add 203.0.113.0/24 nhid 5
+route add 192.0.2.0/24 nhid 10
+route add 10.9.0.0/16 nhid 11
+route add 2001:db8:2::/48 nhid 7
+EOF
+    local dir; dir=$(mktemp -d)
+    local nexthops routes
+    nexthops=$(ip -n "$A" -j nexthop)
+    routes=$(all_routes "$A")
+    "$GRETOOL" -n "$A" keepalive watch gre1 interval 0.2 retries 2 action link -j >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 5 states_at_least 1 "$dir/watch" up || fail "never up: $(cat "$dir/watch")"
+    cut_path
+    wait_until 5 grep -q '"event":"action".*set link down' "$dir/watch" || fail "link not set down: $(cat "$dir/watch")"
+    grep -q '"message":"set link down (.*2 nexthops and 2 nexthop groups through it saved)"' "$dir/watch" ||
+        fail "action: $(grep action "$dir/watch")"
+    # What Linux did: 5, 7 and 11 gone with the routes on them, 10 down to 6 alone.
+    assert_eq "$(ip -n "$A" -j nexthop | jq -c '[.[] | [.id, ([.group[]?.id])]]')" '[[6,[]],[10,[6]]]' "nexthops while down"
+    restore_path
+    wait_until 5 grep -q '"event":"action".*set link up' "$dir/watch" || fail "link not set up: $(cat "$dir/watch")"
+    ! grep -q '"event":"error"\|failed' "$dir/watch" || fail "errors: $(grep 'error\|failed' "$dir/watch")"
+    assert_eq "$(ip -n "$A" -j nexthop)" "$nexthops" "nexthops after the link came back"
+    assert_eq "$(all_routes "$A")" "$routes" "routes after the link came back"
+    # Down again, then stopped while down: all of it comes back on the way out.
+    cut_path
+    wait_until 5 lines_at_least 2 '"event":"action".*set link down' "$dir/watch" || fail "link not set down again"
+    kill -TERM "$watcher"
+    wait "$watcher"; assert_eq "$?" 0 "watch exit status"
+    assert_eq "$(ip -n "$A" -j nexthop)" "$nexthops" "nexthops after the watcher stopped"
+    assert_eq "$(all_routes "$A")" "$routes" "routes after the watcher stopped"
+    rm -rf "$dir"
+}
+
 # One keepalive and its reflection as they cross B's veth, field by field, with
 # different keys each way, checksums and a fixed TTL. B's kernel checks the outer
 # checksum and key before it forwards anything, so the answer proves them right too.

@@ -82,6 +82,57 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
         #expect(KeepaliveTarget(options: try greOptions(""), local: siteA, remote: siteB).hopLimit == 255, "ttl inherit")
         #expect(KeepaliveTarget(options: try greOptions("ttl 64"), local: siteA, remote: siteB).hopLimit == 64)
     }
+
+    @Test func markDeviceAndTOSFollowTheTunnel() throws {
+        func path(_ text: String) throws -> OuterPath {
+            KeepaliveTarget(options: try greOptions(text), local: siteA, remote: siteB).path
+        }
+        #expect(try path("fwmark 42 tos 0x28 dev eth0") == OuterPath(mark: 42, interface: 5, tos: 0x28))
+        #expect(try path("") == OuterPath())
+        #expect(try path("tos inherit") == OuterPath(), "a keepalive's inner TOS is 0")
+        #expect(KeepaliveTarget(local: siteA, remote: siteB, key: 1).path == OuterPath())
+        let local = IPAddress("2001:db8::1")!, remote = IPAddress("2001:db8::2")!
+        func path6(_ text: String) throws -> OuterPath {
+            let options = try #require(try linkAdd("t type ip6gre remote 2001:db8::2 local 2001:db8::1 " + text).options as? GreOptions)
+            return KeepaliveTarget(options: options, local: local, remote: remote).path
+        }
+        #expect(try path6("tclass 0x28 fwmark 9 dev va") == OuterPath(mark: 9, interface: 7, tos: 0x28))
+        #expect(try path6("tclass inherit fwmark inherit") == OuterPath())
+    }
+}
+
+@Suite struct KeepaliveControlMessageTests {
+    /// The control messages of `outgoing`, as sendmmsg reads them (x86-64: a 16-byte
+    /// cmsghdr of length, level and type, then the data padded to 8 bytes).
+    private func control(_ outgoing: GreSocket.Outgoing) -> String {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: GreSocket.controlSpace, alignment: 8)
+        defer { buffer.deallocate() }
+        var writer = ControlMessages(buffer: buffer)
+        GreSocket.writeControlMessages(for: outgoing, into: &writer)
+        return hex(buffer[..<writer.length])
+    }
+
+    @Test func ipv4SourceHopLimitDeviceTOSAndMark() {
+        let plain = GreSocket.Outgoing(packet: [], source: siteA, destination: siteB, hopLimit: 64)
+        let pktinfo = "1c00000000000000" + "00000000" + "08000000"  // IPPROTO_IP, IP_PKTINFO
+        let ttl = "1400000000000000" + "00000000" + "02000000" + "40000000" + "00000000"  // IP_TTL 64
+        #expect(control(plain) == pktinfo + "00000000" + "c6336401" + "00000000" + "00000000" + ttl)
+        var tunnel = plain
+        tunnel.path = OuterPath(mark: 42, interface: 5, tos: 0x28)
+        #expect(control(tunnel) == pktinfo + "05000000" + "c6336401" + "00000000" + "00000000" + ttl
+            + "1400000000000000" + "00000000" + "01000000" + "28000000" + "00000000"  // IP_TOS 0x28
+            + "1400000000000000" + "01000000" + "24000000" + "2a000000" + "00000000")  // SOL_SOCKET, SO_MARK 42
+    }
+
+    @Test func ipv6SourceHopLimitDeviceTrafficClassAndMark() {
+        let outgoing = GreSocket.Outgoing(packet: [], source: IPAddress("2001:db8::1")!, destination: IPAddress("2001:db8::2")!,
+                                          hopLimit: 64, path: OuterPath(mark: 42, interface: 7, tos: 0x28))
+        #expect(control(outgoing)
+            == "2400000000000000" + "29000000" + "32000000" + "20010db8000000000000000000000001" + "07000000" + "00000000"  // IPV6_PKTINFO
+            + "1400000000000000" + "29000000" + "34000000" + "40000000" + "00000000"  // IPV6_HOPLIMIT 64
+            + "1400000000000000" + "29000000" + "43000000" + "28000000" + "00000000"  // IPV6_TCLASS 0x28
+            + "1400000000000000" + "01000000" + "24000000" + "2a000000" + "00000000")  // SO_MARK 42
+    }
 }
 
 @Suite struct KeepaliveReplyTests {

@@ -33,8 +33,7 @@ public enum KeepaliveProber {
                 _ = probe.recordSend(nonce: nonce, at: now)
                 sent += 1
                 // A send that fails (no route yet) is a keepalive lost, as on the wire.
-                try? socket.send(KeepalivePacket.encode(target, nonce: nonce, sequence: UInt32(sent)),
-                                 from: target.local, to: target.remote, hopLimit: target.hopLimit)
+                try? socket.send(GreSocket.Outgoing(keepalive: target, nonce: nonce, sequence: UInt32(sent)))
             }
             let deadline = sent < count ? start + Int64(sent) * spacing : start + timeout
             if now >= start + timeout, sent >= count { return Result(roundTrip: nil, sent: sent) }

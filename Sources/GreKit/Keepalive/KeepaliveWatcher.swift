@@ -183,9 +183,7 @@ public final class KeepaliveWatcher {
             for send in sends {
                 guard let target = monitor.members[send.member].target, target.family == family else { continue }
                 members.append(send.member)
-                batch.append(GreSocket.Outgoing(
-                    packet: KeepalivePacket.encode(target, nonce: send.nonce, sequence: send.sequence),
-                    source: target.local, destination: target.remote, hopLimit: target.hopLimit))
+                batch.append(GreSocket.Outgoing(keepalive: target, nonce: send.nonce, sequence: send.sequence))
             }
             guard !batch.isEmpty else { continue }
             do {

@@ -550,11 +550,17 @@ private final class FakeNetwork: TunnelNetwork {
                       group(10, [.init(id: 1, weight: 3), .init(id: 2)]), group(11, [.init(id: 1)])])
     }
 
-    @Test func linkActionPutsBackTheNexthopObjectsLinuxDeletesWithTheLink() throws {
+    /// That network, its state, and `action` taken on the tunnel, with its report.
+    private func takenDown(by action: KeepaliveWatcher.Action) throws -> (FakeNetwork, [String], TunnelActions, String?) {
         let network = try network()
         let before = network.state
-        var actions = TunnelActions(action: .link, network: network)
-        let down = try actions.takeDown(0, index: tunnel, name: "gre1")
+        var actions = TunnelActions(action: action, network: network)
+        let report = try actions.takeDown(0, index: tunnel, name: "gre1")
+        return (network, before, actions, report)
+    }
+
+    @Test func linkActionPutsBackTheNexthopObjectsLinuxDeletesWithTheLink() throws {
+        var (network, before, actions, down) = try takenDown(by: .link)
         #expect(down == "set link down (4 routes, 1 nexthop and 2 nexthop groups through it saved)")
         // What Linux did: object 1 and group 11 gone, group 10 down to object 2, and the
         // routes on the link, on 1 and on 11 gone with them.
@@ -571,10 +577,7 @@ private final class FakeNetwork: TunnelNetwork {
     }
 
     @Test func aLinkThatWouldNotComeUpKeepsEverythingForTheNextTry() throws {
-        let network = try network()
-        let before = network.state
-        var actions = TunnelActions(action: .link, network: network)
-        _ = try actions.takeDown(0, index: tunnel, name: "gre1")
+        var (network, before, actions, _) = try takenDown(by: .link)
         network.failOnce = ["link 5 up"]
         #expect(throws: NetlinkError.self) { try actions.bringUp(0, index: tunnel) }
         #expect(actions.membersToRestore == [0] && actions.taken[0]?.linkDown == true)
@@ -586,10 +589,7 @@ private final class FakeNetwork: TunnelNetwork {
     }
 
     @Test func whatFailsToComeBackIsTriedAgainAtTheNextUp() throws {
-        let network = try network()
-        let before = network.state
-        var actions = TunnelActions(action: .link, network: network)
-        _ = try actions.takeDown(0, index: tunnel, name: "gre1")
+        var (network, before, actions, _) = try takenDown(by: .link)
         network.failOnce = ["add nexthop 1", "add 203.0.113.0/24"]
         let up = try #require(try actions.bringUp(0, index: tunnel))
         #expect(up.hasPrefix("set link up, 1 route back; failed, kept to retry: nexthop id 1: injected (Device or resource busy), "))
@@ -604,10 +604,8 @@ private final class FakeNetwork: TunnelNetwork {
     }
 
     @Test func withdrawnRoutesThatFailToComeBackAreKept() throws {
-        let network = try network()
-        let before = network.state
-        var actions = TunnelActions(action: .routes, network: network)
-        #expect(try actions.takeDown(0, index: tunnel, name: "gre1") == "withdrew 3 routes; kept (shared nexthop group): 10.2.0.0/16")
+        var (network, before, actions, down) = try takenDown(by: .routes)
+        #expect(down == "withdrew 3 routes; kept (shared nexthop group): 10.2.0.0/16")
         network.failOnce = ["add 10.0.0.0/30"]
         let up = try actions.bringUp(0, index: tunnel)
         #expect(up == "restored 2 routes; failed, kept to retry: 10.0.0.0/30: injected (Device or resource busy)")

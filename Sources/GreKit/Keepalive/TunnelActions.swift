@@ -124,7 +124,7 @@ struct TunnelActions {
     private(set) var taken: [Int: Taken] = [:]
 
     /// What the action took from one tunnel and has not given back yet.
-    struct Taken: Equatable {
+    struct Taken {
         /// The watcher set the link down (action link).
         var linkDown = false
         /// Routes to add back: withdrawn (action routes) or deleted with the link.

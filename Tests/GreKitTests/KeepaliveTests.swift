@@ -82,6 +82,57 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
         #expect(KeepaliveTarget(options: try greOptions(""), local: siteA, remote: siteB).hopLimit == 255, "ttl inherit")
         #expect(KeepaliveTarget(options: try greOptions("ttl 64"), local: siteA, remote: siteB).hopLimit == 64)
     }
+
+    @Test func markDeviceAndTOSFollowTheTunnel() throws {
+        func path(_ text: String) throws -> OuterPath {
+            KeepaliveTarget(options: try greOptions(text), local: siteA, remote: siteB).path
+        }
+        #expect(try path("fwmark 42 tos 0x28 dev eth0") == OuterPath(mark: 42, interface: 5, tos: 0x28))
+        #expect(try path("") == OuterPath())
+        #expect(try path("tos inherit") == OuterPath(), "a keepalive's inner TOS is 0")
+        #expect(KeepaliveTarget(local: siteA, remote: siteB, key: 1).path == OuterPath())
+        let local = IPAddress("2001:db8::1")!, remote = IPAddress("2001:db8::2")!
+        func path6(_ text: String) throws -> OuterPath {
+            let options = try #require(try linkAdd("t type ip6gre remote 2001:db8::2 local 2001:db8::1 " + text).options as? GreOptions)
+            return KeepaliveTarget(options: options, local: local, remote: remote).path
+        }
+        #expect(try path6("tclass 0x28 fwmark 9 dev va") == OuterPath(mark: 9, interface: 7, tos: 0x28))
+        #expect(try path6("tclass inherit fwmark inherit") == OuterPath())
+    }
+}
+
+@Suite struct KeepaliveControlMessageTests {
+    /// The control messages of `outgoing`, as sendmmsg reads them (x86-64: a 16-byte
+    /// cmsghdr of length, level and type, then the data padded to 8 bytes).
+    private func control(_ outgoing: GreSocket.Outgoing) -> String {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: GreSocket.controlSpace, alignment: 8)
+        defer { buffer.deallocate() }
+        var writer = ControlMessages(buffer: buffer)
+        GreSocket.writeControlMessages(for: outgoing, into: &writer)
+        return hex(buffer[..<writer.length])
+    }
+
+    @Test func ipv4SourceHopLimitDeviceTOSAndMark() {
+        let plain = GreSocket.Outgoing(packet: [], source: siteA, destination: siteB, hopLimit: 64)
+        let pktinfo = "1c00000000000000" + "00000000" + "08000000"  // IPPROTO_IP, IP_PKTINFO
+        let ttl = "1400000000000000" + "00000000" + "02000000" + "40000000" + "00000000"  // IP_TTL 64
+        #expect(control(plain) == pktinfo + "00000000" + "c6336401" + "00000000" + "00000000" + ttl)
+        var tunnel = plain
+        tunnel.path = OuterPath(mark: 42, interface: 5, tos: 0x28)
+        #expect(control(tunnel) == pktinfo + "05000000" + "c6336401" + "00000000" + "00000000" + ttl
+            + "1400000000000000" + "00000000" + "01000000" + "28000000" + "00000000"  // IP_TOS 0x28
+            + "1400000000000000" + "01000000" + "24000000" + "2a000000" + "00000000")  // SOL_SOCKET, SO_MARK 42
+    }
+
+    @Test func ipv6SourceHopLimitDeviceTrafficClassAndMark() {
+        let outgoing = GreSocket.Outgoing(packet: [], source: IPAddress("2001:db8::1")!, destination: IPAddress("2001:db8::2")!,
+                                          hopLimit: 64, path: OuterPath(mark: 42, interface: 7, tos: 0x28))
+        #expect(control(outgoing)
+            == "2400000000000000" + "29000000" + "32000000" + "20010db8000000000000000000000001" + "07000000" + "00000000"  // IPV6_PKTINFO
+            + "1400000000000000" + "29000000" + "34000000" + "40000000" + "00000000"  // IPV6_HOPLIMIT 64
+            + "1400000000000000" + "29000000" + "43000000" + "28000000" + "00000000"  // IPV6_TCLASS 0x28
+            + "1400000000000000" + "01000000" + "24000000" + "2a000000" + "00000000")  // SO_MARK 42
+    }
 }
 
 @Suite struct KeepaliveReplyTests {
@@ -331,20 +382,21 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
     }
 }
 
+/// A route as a dump reports it.
+private func route(_ prefix: String, via gateway: String? = nil, dev: Int32? = nil, table: UInt32 = RouteTable.main,
+                   type: RouteType = .unicast, legs: [(String, Int32)] = [], nexthopID: UInt32? = nil) throws -> Route {
+    var route = Route(destination: try IPPrefix(parsing: prefix))
+    route.gateway = gateway.flatMap { IPAddress($0) }
+    route.outputInterface = dev
+    route.table = table
+    route.type = type
+    route.nexthops = legs.map { Route.Nexthop(gateway: IPAddress($0.0), outputInterface: $0.1) }
+    route.nexthopID = nexthopID
+    return route
+}
+
 @Suite struct RouteWithdrawalTests {
     private let tunnel: Int32 = 5, ethernet: Int32 = 7
-
-    private func route(_ prefix: String, via gateway: String? = nil, dev: Int32? = nil, table: UInt32 = RouteTable.main,
-                       type: RouteType = .unicast, legs: [(String, Int32)] = [], nexthopID: UInt32? = nil) throws -> Route {
-        var route = Route(destination: try IPPrefix(parsing: prefix))
-        route.gateway = gateway.flatMap { IPAddress($0) }
-        route.outputInterface = dev
-        route.table = table
-        route.type = type
-        route.nexthops = legs.map { Route.Nexthop(gateway: IPAddress($0.0), outputInterface: $0.1) }
-        route.nexthopID = nexthopID
-        return route
-    }
 
     @Test func withdrawsWhatGoesThroughTheTunnelAndOnlyThat() throws {
         let viaTunnel = try route("203.0.113.0/24", via: "10.0.0.2", dev: tunnel)
@@ -372,5 +424,194 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
         #expect(plan.kept == [grouped])
         // Routes to the tunnel's own subnet come back before routes via gateways in it.
         #expect(Route.inAddingOrder([viaTunnel, ecmp, connected]) == [connected, viaTunnel, ecmp])
+    }
+}
+
+/// The kernel as the keepalive actions see it: routes, nexthop objects and the state of
+/// links, with Linux's behaviour when a link goes down (the nexthop objects on it are
+/// deleted, groups lose them as members and go when they have none left, and the routes
+/// through the link or on what was deleted go too), and failures on demand.
+private final class FakeNetwork: TunnelNetwork {
+    var upLinks: Set<Int32>
+    var table: [Route]
+    var objects: [NexthopObject]
+    /// Requests refused once each, by their log line ("link 5 up", "add 10.1.0.0/16", "add nexthop 1").
+    var failOnce: Set<String> = []
+    /// Every change requested, in order.
+    private(set) var log: [String] = []
+
+    init(up: Set<Int32>, routes: [Route], objects: [NexthopObject]) {
+        upLinks = up
+        table = routes
+        self.objects = objects
+    }
+
+    /// Routes and objects in a fixed order, to compare states.
+    var state: [String] {
+        table.map { "\($0)" }.sorted() + objects.map { "\($0)" }.sorted()
+    }
+
+    private func request(_ line: String) throws {
+        log.append(line)
+        if failOnce.remove(line) != nil { throw NetlinkError(errno: .resourceBusy, kernelMessage: "injected") }
+    }
+
+    func routes() throws -> [Route] { table }
+    func isUp(index: Int32) throws -> Bool { upLinks.contains(index) }
+
+    func setAdministrativeState(up: Bool, index: Int32) throws {
+        try request("link \(index) \(up ? "up" : "down")")
+        guard !up else { upLinks.insert(index); return }
+        upLinks.remove(index)
+        var gone = Set(objects.filter { $0.outputInterface == index }.map(\.id))
+        objects.removeAll { gone.contains($0.id) }
+        for (position, group) in objects.enumerated().reversed() where !group.group.isEmpty {
+            objects[position].group.removeAll { gone.contains($0.id) }
+            if objects[position].group.isEmpty { gone.insert(group.id); objects.remove(at: position) }
+        }
+        table.removeAll { route in
+            route.nexthopID.map(gone.contains) ?? (route.uses(interface: index) && route.nexthops.allSatisfy { $0.outputInterface == index })
+        }
+    }
+
+    func apply(_ route: Route, _ change: RouteChange) throws {
+        try request("\(change.rawValue) \(route.destination)")
+        let existing = table.firstIndex { $0.destination == route.destination && $0.table == route.table }
+        switch change {
+        case .add:
+            guard existing == nil else { throw NetlinkError(errno: .fileExists) }
+            if let id = route.nexthopID, !objects.contains(where: { $0.id == id }) {
+                throw NetlinkError(errno: .invalidArgument, kernelMessage: "Nexthop id does not exist")
+            }
+            table.append(route)
+        case .delete:
+            guard let existing else { throw NetlinkError(errno: .noSuchProcess) }
+            table.remove(at: existing)
+        default:
+            guard let existing else { throw NetlinkError(errno: .noSuchProcess) }
+            table[existing] = route
+        }
+    }
+
+    func nexthops(on index: Int32) throws -> [NexthopObject] { objects.filter { $0.outputInterface == index } }
+    func nexthopGroups() throws -> [NexthopObject] { objects.filter { !$0.group.isEmpty } }
+
+    func apply(_ nexthop: NexthopObject, _ change: NexthopChange) throws {
+        try request("\(change.rawValue) nexthop \(nexthop.id)")
+        if let device = nexthop.outputInterface, !upLinks.contains(device) {
+            throw NetlinkError(errno: .networkDown, kernelMessage: "Nexthop device is not up")
+        }
+        guard nexthop.group.allSatisfy({ member in objects.contains { $0.id == member.id } }) else {
+            throw NetlinkError(errno: .invalidArgument, kernelMessage: "Invalid nexthop id")
+        }
+        let existing = objects.firstIndex { $0.id == nexthop.id }
+        switch (change, existing) {
+        case (.add, _?): throw NetlinkError(errno: .fileExists)
+        case (.replace, let position?): objects[position] = nexthop
+        default: objects.append(nexthop)
+        }
+    }
+}
+
+@Suite struct TunnelActionTests {
+    private let tunnel: Int32 = 5, ethernet: Int32 = 7
+
+    private func nexthop(_ id: UInt32, via gateway: String, dev: Int32) -> NexthopObject {
+        var nexthop = NexthopObject(id: id)
+        nexthop.family = .inet
+        nexthop.gateway = IPAddress(gateway)
+        nexthop.outputInterface = dev
+        return nexthop
+    }
+
+    private func group(_ id: UInt32, _ members: [NexthopObject.Member]) -> NexthopObject {
+        var group = NexthopObject(id: id)
+        group.group = members
+        group.groupType = .multipath
+        return group
+    }
+
+    /// A tunnel with a connected route and a route via its peer, nexthop object 1 on it
+    /// and 2 elsewhere, group 10 of both (weighted), group 11 of 1 alone, and routes on
+    /// each: one as dumps show it with nexthop_compat_mode on (its device), one as with
+    /// it off (the id alone).
+    private func network() throws -> FakeNetwork {
+        FakeNetwork(
+            up: [tunnel, ethernet],
+            routes: [
+                try route("10.0.0.0/30", dev: tunnel),
+                try route("203.0.113.0/24", via: "10.0.0.2", dev: tunnel),
+                try route("10.1.0.0/16", via: "10.0.0.2", dev: tunnel, nexthopID: 1),
+                try route("10.2.0.0/16", legs: [("10.0.0.2", tunnel), ("198.51.100.254", ethernet)], nexthopID: 10),
+                try route("10.3.0.0/16", nexthopID: 11),
+                try route("198.51.100.0/24", dev: ethernet),
+            ],
+            objects: [nexthop(1, via: "10.0.0.2", dev: tunnel), nexthop(2, via: "198.51.100.254", dev: ethernet),
+                      group(10, [.init(id: 1, weight: 3), .init(id: 2)]), group(11, [.init(id: 1)])])
+    }
+
+    /// That network, its state, and `action` taken on the tunnel, with its report.
+    private func takenDown(by action: KeepaliveWatcher.Action) throws -> (FakeNetwork, [String], TunnelActions, String?) {
+        let network = try network()
+        let before = network.state
+        var actions = TunnelActions(action: action, network: network)
+        let report = try actions.takeDown(0, index: tunnel, name: "gre1")
+        return (network, before, actions, report)
+    }
+
+    @Test func linkActionPutsBackTheNexthopObjectsLinuxDeletesWithTheLink() throws {
+        var (network, before, actions, down) = try takenDown(by: .link)
+        #expect(down == "set link down (4 routes, 1 nexthop and 2 nexthop groups through it saved)")
+        // What Linux did: object 1 and group 11 gone, group 10 down to object 2, and the
+        // routes on the link, on 1 and on 11 gone with them.
+        #expect(network.objects.map(\.id) == [2, 10] && network.objects[1].group == [.init(id: 2)])
+        #expect(network.table.map(\.destination.description) == ["10.2.0.0/16", "198.51.100.0/24"])
+
+        let up = try actions.bringUp(0, index: tunnel)
+        #expect(up == "set link up, 4 routes, 1 nexthop and 2 nexthop groups back")
+        #expect(network.state == before)
+        #expect(actions.membersToRestore.isEmpty)
+        // Device routes, then the objects, then the groups whole again, then the routes on them.
+        #expect(network.log == ["link 5 down", "link 5 up", "add 10.0.0.0/30", "add nexthop 1", "replace nexthop 10",
+                                "replace nexthop 11", "add 203.0.113.0/24", "add 10.1.0.0/16", "add 10.3.0.0/16"])
+    }
+
+    @Test func aLinkThatWouldNotComeUpKeepsEverythingForTheNextTry() throws {
+        var (network, before, actions, _) = try takenDown(by: .link)
+        network.failOnce = ["link 5 up"]
+        #expect(throws: NetlinkError.self) { try actions.bringUp(0, index: tunnel) }
+        #expect(actions.membersToRestore == [0] && actions.taken[0]?.linkDown == true)
+        // The peer answers and falls silent again while the link is still down: nothing
+        // new to take, and nothing forgotten. On the next up (or on exit) all comes back.
+        #expect(try actions.takeDown(0, index: tunnel, name: "gre1") == nil)
+        _ = try actions.bringUp(0, index: tunnel)
+        #expect(network.state == before && actions.membersToRestore.isEmpty)
+    }
+
+    @Test func whatFailsToComeBackIsTriedAgainAtTheNextUp() throws {
+        var (network, before, actions, _) = try takenDown(by: .link)
+        network.failOnce = ["add nexthop 1", "add 203.0.113.0/24"]
+        let up = try #require(try actions.bringUp(0, index: tunnel))
+        #expect(up.hasPrefix("set link up, 1 route back; failed, kept to retry: nexthop id 1: injected (Device or resource busy), "))
+        #expect(up.contains("203.0.113.0/24: injected"))
+        let owed = try #require(actions.taken[0])
+        #expect(owed.nexthops.map(\.id) == [1] && owed.groups.map(\.id) == [10, 11] && !owed.linkDown)
+        #expect(owed.routes.map(\.destination.description) == ["203.0.113.0/24", "10.1.0.0/16", "10.3.0.0/16"])
+        // Down again: the link is set down once more, what is owed kept as it was saved.
+        _ = try actions.takeDown(0, index: tunnel, name: "gre1")
+        _ = try actions.bringUp(0, index: tunnel)
+        #expect(network.state == before && actions.membersToRestore.isEmpty)
+    }
+
+    @Test func withdrawnRoutesThatFailToComeBackAreKept() throws {
+        var (network, before, actions, down) = try takenDown(by: .routes)
+        #expect(down == "withdrew 3 routes; kept (shared nexthop group): 10.2.0.0/16")
+        network.failOnce = ["add 10.0.0.0/30"]
+        let up = try actions.bringUp(0, index: tunnel)
+        #expect(up == "restored 2 routes; failed, kept to retry: 10.0.0.0/30: injected (Device or resource busy)")
+        #expect(actions.taken[0]?.routes.map(\.destination.description) == ["10.0.0.0/30"])
+        // As on exit: tried again, and then forgotten.
+        #expect(try actions.bringUp(0, index: tunnel) == "restored 1 route")
+        #expect(network.state == before && actions.membersToRestore.isEmpty)
     }
 }

@@ -83,6 +83,9 @@ enum KeepaliveCommands {
             output.write("\(name): answered in \(milliseconds(roundTrip)) ms (\(keepalives(result.sent)) sent)\n")
         }
         guard result.roundTrip != nil else {
+            if result.interrupted {
+                throw CommandFailure(message: "\(name): interrupted after \(keepalives(result.sent)), no reply")
+            }
             throw CommandFailure(message: "\(name): no reply to \(keepalives(result.sent)) in \(Seconds.format(request.timeout)) s")
         }
     }

@@ -39,10 +39,7 @@ public final class GreSocket {
     static let ipv6FlowInfo: Int32 = 11
 
     func setOption(_ level: Int32, _ name: Int32, _ value: Int32) throws(SystemCallError) {
-        var value = value
-        guard setsockopt(descriptor, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
-            throw .last("cannot set socket option \(name)")
-        }
+        try setSocketOption(descriptor, level, name, value)
     }
 
     /// Room for bursts: a hub's replies arrive together. Root may exceed rmem_max.
@@ -74,35 +71,35 @@ public final class GreSocket {
     }
 
     /// A packet to send: a GRE header and what follows, from `source` to `destination`
-    /// with the given hop limit; the kernel adds the IP header.
+    /// with the given hop limit, along `path`; the kernel adds the IP header.
     public struct Outgoing: Sendable {
         public var packet: [UInt8]
         public var source: IPAddress
         public var destination: IPAddress
         public var hopLimit: UInt8
+        public var path: OuterPath
 
-        public init(packet: [UInt8], source: IPAddress, destination: IPAddress, hopLimit: UInt8) {
+        public init(packet: [UInt8], source: IPAddress, destination: IPAddress, hopLimit: UInt8, path: OuterPath = OuterPath()) {
             self.packet = packet
             self.source = source
             self.destination = destination
             self.hopLimit = hopLimit
+            self.path = path
         }
     }
 
-    public func send(_ packet: [UInt8], from source: IPAddress, to destination: IPAddress, hopLimit: UInt8) throws(SystemCallError) {
-        if let (_, error) = send([Outgoing(packet: packet, source: source, destination: destination, hopLimit: hopLimit)]).first {
-            throw error
-        }
+    public func send(_ outgoing: Outgoing) throws(SystemCallError) {
+        if let (_, error) = send([outgoing]).first { throw error }
     }
 
     /// Sends a batch in as few system calls as the kernel allows (sendmmsg). Returns
     /// the packets it refused, by position in the batch; the others went out.
     public func send(_ batch: [Outgoing]) -> [(index: Int, error: SystemCallError)] {
         guard !batch.isEmpty else { return [] }
-        // Everything sendmmsg reads, laid out once: addresses, control messages
-        // (source address and hop limit), packet bytes, and the headers pointing at them.
+        // Everything sendmmsg reads, laid out once: addresses, control messages,
+        // packet bytes, and the headers pointing at them.
         let nameSize = MemoryLayout<sockaddr_in6>.size
-        let controlSize = ControlMessages.space(20) + ControlMessages.space(4)
+        let controlSize = Self.controlSpace
         let packetBytes = batch.reduce(0) { $0 + $1.packet.count }
         let storage = UnsafeMutableRawBufferPointer.allocate(
             byteCount: batch.count * (nameSize + controlSize) + packetBytes + 8, alignment: 8)
@@ -123,20 +120,7 @@ public final class GreSocket {
             }
             let control = storage.baseAddress! + batch.count * nameSize + index * controlSize
             var writer = ControlMessages(buffer: UnsafeMutableRawBufferPointer(start: control, count: controlSize))
-            switch outgoing.source {
-            case .v4(let address):
-                // struct in_pktinfo: ifindex, spec_dst (the source), addr.
-                writer.append(level: Int32(IPPROTO_IP), type: IP_PKTINFO, length: 12) { data in
-                    data.storeBytes(of: address.value.bigEndian, toByteOffset: 4, as: UInt32.self)
-                }
-                writer.append(level: Int32(IPPROTO_IP), type: IP_TTL, Int32(outgoing.hopLimit))
-            case .v6:
-                // struct in6_pktinfo: the source address, ifindex.
-                writer.append(level: Int32(IPPROTO_IPV6), type: IPV6_PKTINFO, length: 20) { data in
-                    outgoing.source.withNetlinkPayload { data.copyMemory(from: $0) }
-                }
-                writer.append(level: Int32(IPPROTO_IPV6), type: IPV6_HOPLIMIT, Int32(outgoing.hopLimit))
-            }
+            Self.writeControlMessages(for: outgoing, into: &writer)
             let bytes = storage.baseAddress! + packetOffset
             outgoing.packet.withUnsafeBytes { bytes.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
             packetOffset += outgoing.packet.count
@@ -159,6 +143,37 @@ public final class GreSocket {
             }
         }
         return failures
+    }
+
+    /// Room for the control messages of one packet.
+    static let controlSpace = ControlMessages.space(20) + 3 * ControlMessages.space(4)
+
+    /// The control messages that send a packet as the tunnel sends its own: from its
+    /// local address, with its hop limit, out of its underlay device (the interface of
+    /// IP_PKTINFO / IPV6_PKTINFO), with its TOS (IP_TOS) or traffic class (IPV6_TCLASS)
+    /// and its mark (SO_MARK: Linux 4.19 on, CAP_NET_RAW or CAP_NET_ADMIN). TOS and mark
+    /// only when set, so keepalives to explicit targets ask for nothing more.
+    static func writeControlMessages(for outgoing: Outgoing, into writer: inout ControlMessages) {
+        let path = outgoing.path
+        switch outgoing.source {
+        case .v4(let address):
+            // struct in_pktinfo: ifindex, spec_dst (the source), addr.
+            writer.append(level: Int32(IPPROTO_IP), type: IP_PKTINFO, length: 12) { data in
+                data.storeBytes(of: path.interface, toByteOffset: 0, as: Int32.self)
+                data.storeBytes(of: address.value.bigEndian, toByteOffset: 4, as: UInt32.self)
+            }
+            writer.append(level: Int32(IPPROTO_IP), type: IP_TTL, Int32(outgoing.hopLimit))
+            if path.tos != 0 { writer.append(level: Int32(IPPROTO_IP), type: IP_TOS, Int32(path.tos)) }
+        case .v6:
+            // struct in6_pktinfo: the source address, ifindex.
+            writer.append(level: Int32(IPPROTO_IPV6), type: IPV6_PKTINFO, length: 20) { data in
+                outgoing.source.withNetlinkPayload { data.copyMemory(from: $0) }
+                data.storeBytes(of: path.interface, toByteOffset: 16, as: Int32.self)
+            }
+            writer.append(level: Int32(IPPROTO_IPV6), type: IPV6_HOPLIMIT, Int32(outgoing.hopLimit))
+            if path.tos != 0 { writer.append(level: Int32(IPPROTO_IPV6), type: IPV6_TCLASS, Int32(path.tos)) }
+        }
+        if path.mark != 0 { writer.append(level: SOL_SOCKET, type: SO_MARK, Int32(bitPattern: path.mark)) }
     }
 
     /// A packet received, and what its control messages said (IPv6 only).
@@ -209,12 +224,16 @@ public final class GreSocket {
         return datagram
     }
 
-    /// The address this host sends from toward `remote`, as the kernel's routing picks
-    /// it (for tunnels with `local any`). A connected UDP socket: nothing is sent.
-    public static func localAddress(toward remote: IPAddress) throws(SystemCallError) -> IPAddress {
+    /// The address this host sends from toward `remote` along `path`, as the kernel's
+    /// routing picks it (for tunnels with `local any`): the lookup the tunnel makes, with
+    /// its mark, device and TOS. A connected UDP socket: nothing is sent.
+    public static func localAddress(toward remote: IPAddress, along path: OuterPath = OuterPath()) throws(SystemCallError) -> IPAddress {
         let probe = socket(remote.family.socketDomain, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard probe >= 0 else { throw .last("cannot open a socket") }
         defer { close(probe) }
+        if path.mark != 0 { try setSocketOption(probe, SOL_SOCKET, SO_MARK, Int32(bitPattern: path.mark), "SO_MARK") }
+        if path.interface != 0 { try setSocketOption(probe, SOL_SOCKET, SO_BINDTOIFINDEX, path.interface, "SO_BINDTOIFINDEX") }
+        if path.tos != 0, remote.family == .inet { try setSocketOption(probe, Int32(IPPROTO_IP), IP_TOS, Int32(path.tos), "IP_TOS") }
         let connected = remote.withSocketAddress(port: 9) { connect(probe, $0, $1) }
         guard connected == 0 else { throw .last("no route to \(remote)") }
         var name = sockaddr_storage()
@@ -248,6 +267,14 @@ public final class RawPacketSocket {
 }
 
 private let rawSocketType = Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+
+private func setSocketOption(_ descriptor: Int32, _ level: Int32, _ name: Int32, _ value: Int32,
+                             _ label: String? = nil) throws(SystemCallError) {
+    var value = value
+    guard setsockopt(descriptor, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+        throw .last("cannot set socket option \(label ?? String(name))")
+    }
+}
 
 /// Ancillary data of sendmsg/recvmsg (cmsghdr records), written and read without
 /// the CMSG_* macros Swift cannot import.

@@ -24,6 +24,38 @@ public struct GreFlow: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// How a tunnel's outer packets are routed and marked, so its keepalives take the same
+/// path through policy routing and the underlay: the tunnel's fwmark, the underlay
+/// device it is bound to (`dev`), and its TOS (IPv4) or traffic class (ip6gre). Where
+/// the tunnel takes one from the inner packet (`tos inherit`, `fwmark inherit`), a
+/// keepalive gets 0, the value of its own inner packet.
+public struct OuterPath: Hashable, Sendable {
+    /// 0: no mark.
+    public var mark: UInt32
+    /// The interface index packets must leave by; 0: wherever routing says.
+    public var interface: Int32
+    public var tos: UInt8
+
+    public init(mark: UInt32 = 0, interface: Int32 = 0, tos: UInt8 = 0) {
+        self.mark = mark
+        self.interface = interface
+        self.tos = tos
+    }
+
+    /// The path of a tunnel's own packets.
+    public init(tunnel options: GreOptions) {
+        let inherited = options.ipv6Flags
+        mark = inherited.contains(.useOriginalFwmark) ? 0 : options.fwmark
+        interface = options.underlay
+        if options.isIPv6 {
+            tos = inherited.contains(.useOriginalTrafficClass) ? 0 : UInt8(truncatingIfNeeded: options.flowInfo >> 20)
+        } else {
+            // Bit 0 set: inherit (1 alone is `tos inherit`).
+            tos = options.tos & 1 != 0 ? 0 : options.tos
+        }
+    }
+}
+
 /// One end's view of a keepalive exchange: the tunnel's endpoints and the GRE
 /// options its packets carry, or an explicit target given on the command line.
 public struct KeepaliveTarget: Hashable, Sendable {
@@ -37,6 +69,8 @@ public struct KeepaliveTarget: Hashable, Sendable {
     public var inputKey: UInt32
     /// Hop limit of the outer header: the tunnel's TTL (255 where it inherits).
     public var hopLimit: UInt8
+    /// The tunnel's mark, underlay device and TOS; none for an explicit target.
+    public var path: OuterPath
 
     /// An explicit target: both directions keyed with `key`, or unkeyed.
     public init(local: IPAddress, remote: IPAddress, key: UInt32? = nil) {
@@ -47,6 +81,7 @@ public struct KeepaliveTarget: Hashable, Sendable {
         outputKey = key ?? 0
         inputKey = key ?? 0
         hopLimit = 255
+        path = OuterPath()
     }
 
     /// The target of a tunnel whose local address is `local` (its own, or the one
@@ -59,6 +94,7 @@ public struct KeepaliveTarget: Hashable, Sendable {
         outputKey = options.outputFlags.contains(.key) ? options.outputKey.value : 0
         inputKey = options.inputFlags.contains(.key) ? options.inputKey.value : 0
         hopLimit = options.ttl == 0 ? 255 : options.ttl
+        path = OuterPath(tunnel: options)
     }
 
     public var family: AddressFamily { remote.family }
@@ -72,6 +108,14 @@ public struct KeepaliveTarget: Hashable, Sendable {
     /// The largest nonce the inner header can carry: the IPv4 identification field
     /// (16 bits) or the IPv6 flow label (20 bits).
     public var nonceLimit: UInt32 { family == .inet6 ? 0xF_FFFF : 0xFFFF }
+}
+
+extension GreSocket.Outgoing {
+    /// A keepalive to `target`, sent as the tunnel sends its own packets.
+    public init(keepalive target: KeepaliveTarget, nonce: UInt32, sequence: UInt32) {
+        self.init(packet: KeepalivePacket.encode(target, nonce: nonce, sequence: sequence),
+                  source: target.local, destination: target.remote, hopLimit: target.hopLimit, path: target.path)
+    }
 }
 
 public enum KeepalivePacket {

@@ -3,15 +3,19 @@ import Glibc
 #endif
 
 /// `keepalive probe`: a one-shot check for scripts. Sends up to `count` keepalives
-/// spread evenly over `timeout` and stops at the first reply.
+/// spread evenly over `timeout` and stops at the first reply, or at a termination
+/// signal (as `watch` and `respond` do).
 public enum KeepaliveProber {
     public struct Result: Sendable {
         /// The first reply's round-trip time; nil when none came back in time.
         public var roundTrip: Int64?
         public var sent: Int
+        /// A termination signal ended the probe before a reply or the timeout.
+        public var interrupted = false
     }
 
     public static func probe(_ target: KeepaliveTarget, count: Int, timeout: Int64) throws -> Result {
+        let signals = try SignalDescriptor.termination()
         let socket = try GreSocket(family: target.family)
         try socket.acceptOnly(protocolType: 0)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
@@ -29,14 +33,18 @@ public enum KeepaliveProber {
                 _ = probe.recordSend(nonce: nonce, at: now)
                 sent += 1
                 // A send that fails (no route yet) is a keepalive lost, as on the wire.
-                try? socket.send(KeepalivePacket.encode(target, nonce: nonce, sequence: UInt32(sent)),
-                                 from: target.local, to: target.remote, hopLimit: target.hopLimit)
+                try? socket.send(GreSocket.Outgoing(keepalive: target, nonce: nonce, sequence: UInt32(sent)))
             }
             let deadline = sent < count ? start + Int64(sent) * spacing : start + timeout
             if now >= start + timeout, sent >= count { return Result(roundTrip: nil, sent: sent) }
-            var descriptor = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
+            var descriptors = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0),
+                               pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
             let wait = Int32(clamping: max(0, (deadline - SystemClock.monotonic() + 999_999) / 1_000_000))
-            guard poll(&descriptor, 1, wait) > 0 else { continue }
+            guard poll(&descriptors, 2, wait) > 0 else { continue }
+            if descriptors[1].revents != 0, !signals.pending().isEmpty {
+                return Result(roundTrip: nil, sent: sent, interrupted: true)
+            }
+            guard descriptors[0].revents != 0 else { continue }
             var roundTrip: Int64?
             try socket.receiveKeepalives(into: buffer) { reflected in
                 guard reflected.flow == target.replyFlow, roundTrip == nil,

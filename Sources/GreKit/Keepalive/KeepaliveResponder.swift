@@ -38,7 +38,7 @@ public final class KeepaliveResponder {
 
     /// Reflects keepalives; `reflected` sees each one sent. Returns how many were.
     public func run(count: Int?, timeout: Int64?, reflected: (KeepaliveReflection) -> Void) throws -> Int {
-        let signals = try SignalDescriptor([SIGINT, SIGTERM, SIGHUP])
+        let signals = try SignalDescriptor.termination()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
         defer { buffer.deallocate() }
         let deadline = timeout.map { SystemClock.monotonic() + $0 }

@@ -104,7 +104,7 @@ public final class KeepaliveWatcher {
         self.report = report
         monitor = KeepaliveMonitor(timing: configuration.timing, names: subjects.map(\.name))
         indexes = subjects.map(\.index)
-        actions = TunnelActions(action: configuration.action, links: links)
+        actions = TunnelActions(action: configuration.action, network: links.map(KernelTunnelNetwork.init))
     }
 
     deinit { receiveBuffer.deallocate() }
@@ -112,9 +112,7 @@ public final class KeepaliveWatcher {
     /// Runs until SIGINT, SIGTERM or SIGHUP, then restores everything the action took
     /// away and returns. Throws only when it cannot start (sockets, permissions).
     public func run() throws {
-        // SIGHUP ends watching too, unless it was ignored from the start (nohup).
-        let hangUp = SignalDescriptor.isIgnored(SIGHUP) ? [] : [SIGHUP]
-        let signals = try SignalDescriptor([SIGINT, SIGTERM, SIGCHLD] + hangUp)
+        let signals = try SignalDescriptor.termination(and: [SIGCHLD])
         // A reader that goes away must not kill the watcher before it restores routes.
         signal(SIGPIPE, SIG_IGN)
         for family in Set(subjects.map(\.target.family)) { _ = try socket(for: family) }
@@ -185,9 +183,7 @@ public final class KeepaliveWatcher {
             for send in sends {
                 guard let target = monitor.members[send.member].target, target.family == family else { continue }
                 members.append(send.member)
-                batch.append(GreSocket.Outgoing(
-                    packet: KeepalivePacket.encode(target, nonce: send.nonce, sequence: send.sequence),
-                    source: target.local, destination: target.remote, hopLimit: target.hopLimit))
+                batch.append(GreSocket.Outgoing(keepalive: target, nonce: send.nonce, sequence: send.sequence))
             }
             guard !batch.isEmpty else { continue }
             do {
@@ -233,7 +229,9 @@ public final class KeepaliveWatcher {
                     : try actions.bringUp(member, index: index)
                 if let done { emit(.action, member, message: done) }
             } catch {
-                emit(.error, member, message: "cannot \(state == .down ? "take down" : "bring up") \(name): \(error)")
+                // What could not be given back stays owed: tried again at the next up, and on exit.
+                let retry = state == .up ? " (kept to retry)" : ""
+                emit(.error, member, message: "cannot \(state == .down ? "take down" : "bring up") \(name): \(error)\(retry)")
             }
         }
         let command = state == .down ? configuration.onDown : configuration.onUp
@@ -255,6 +253,10 @@ public final class KeepaliveWatcher {
                 if let done = try actions.bringUp(member, index: index) { emit(.action, member, message: done) }
             } catch {
                 emit(.error, member, message: "cannot restore \(subjects[member].name): \(error)")
+            }
+            if let owed = actions.taken[member] {
+                let link = owed.linkDown ? "link left down, " : ""
+                emit(.error, member, message: "not restored on exit: \(link)\(TunnelActions.describe(owed))")
             }
         }
         CommandHook.reap()

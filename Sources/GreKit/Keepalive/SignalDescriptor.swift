@@ -26,9 +26,18 @@ public final class SignalDescriptor {
         sigprocmask(SIG_SETMASK, &previousMask, nil)
     }
 
-    /// Whether the process was started with `signal` ignored (SIGHUP under nohup):
-    /// a blocked signal reaches a signal descriptor even then, so leave such ones out.
-    public static func isIgnored(_ signal: Int32) -> Bool {
+    /// A descriptor for the signals that end a long-running command (`keepalive
+    /// watch`, `respond`, `probe`), and for `extra` ones: SIGINT, SIGTERM, and SIGHUP
+    /// unless the process was started with it ignored (nohup). A blocked signal reaches
+    /// a signal descriptor even when its disposition is to ignore it, so an ignored
+    /// SIGHUP must be left out of the mask, not merely left alone.
+    public static func termination(and extra: [Int32] = []) throws(SystemCallError) -> SignalDescriptor {
+        let hangUp = isIgnored(SIGHUP) ? [] : [SIGHUP]
+        return try SignalDescriptor([SIGINT, SIGTERM] + hangUp + extra)
+    }
+
+    /// Whether the process was started with `signal` ignored (SIGHUP under nohup).
+    static func isIgnored(_ signal: Int32) -> Bool {
         var current = sigaction()
         guard sigaction(signal, nil, &current) == 0 else { return false }
         return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == 1  // SIG_IGN

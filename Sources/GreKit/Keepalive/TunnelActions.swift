@@ -44,31 +44,114 @@ struct RouteWithdrawalPlan: Equatable {
 }
 
 extension Route {
-    /// Routes on a device before routes via gateways: a gateway must be reachable when
-    /// its route is added.
+    /// Routes on a device first, then routes via gateways, then routes on nexthop
+    /// objects: a gateway must be reachable, and an object exist, when its route is added.
     static func inAddingOrder(_ routes: [Route]) -> [Route] {
-        let direct = routes.filter { $0.gateway == nil && $0.nexthops.allSatisfy { $0.gateway == nil } }
-        let viaGateways = routes.filter { $0.gateway != nil || $0.nexthops.contains { $0.gateway != nil } }
-        return direct + viaGateways
+        let direct = routes.filter(\.isDirect)
+        let viaGateways = routes.filter { !$0.isDirect && $0.nexthopID == nil }
+        return direct + viaGateways + routes.filter { $0.nexthopID != nil }
+    }
+
+    /// Whether the route names no gateway and no nexthop object: a device route.
+    var isDirect: Bool { nexthopID == nil && gateway == nil && nexthops.allSatisfy { $0.gateway == nil } }
+}
+
+/// What the keepalive actions read and change: the kernel's links, routes and
+/// nexthop objects (`KernelTunnelNetwork`), or a test's stand-in.
+protocol TunnelNetwork {
+    func routes() throws -> [Route]
+    func isUp(index: Int32) throws -> Bool
+    func setAdministrativeState(up: Bool, index: Int32) throws
+    func apply(_ route: Route, _ change: RouteChange) throws
+    /// The nexthop objects whose device is `index`.
+    func nexthops(on index: Int32) throws -> [NexthopObject]
+    func nexthopGroups() throws -> [NexthopObject]
+    func apply(_ nexthop: NexthopObject, _ change: NexthopChange) throws
+}
+
+/// The kernel's, through the watcher's netlink socket.
+struct KernelTunnelNetwork: TunnelNetwork {
+    let links: LinkService
+
+    func routes() throws -> [Route] { try RouteService(socket: links.socket).list() }
+
+    func isUp(index: Int32) throws -> Bool { try links.link(index: index).isUp }
+
+    /// Sets the link up or down (IFF_UP), changing nothing else.
+    func setAdministrativeState(up: Bool, index: Int32) throws {
+        var request = LinkRequest(mode: .modify)
+        if up { request.setFlags = .up } else { request.clearFlags = .up }
+        try links.modify(request, index: index)
+    }
+
+    func apply(_ route: Route, _ change: RouteChange) throws { try RouteService(socket: links.socket).apply(route, change) }
+
+    func nexthops(on index: Int32) throws -> [NexthopObject] {
+        var selector = NexthopSelector()
+        selector.outputInterface = index
+        return try listNexthops(selector)
+    }
+
+    func nexthopGroups() throws -> [NexthopObject] {
+        var selector = NexthopSelector()
+        selector.groupsOnly = true
+        return try listNexthops(selector)
+    }
+
+    func apply(_ nexthop: NexthopObject, _ change: NexthopChange) throws {
+        try NexthopService(socket: links.socket).apply(nexthop, change)
+    }
+
+    private func listNexthops(_ selector: NexthopSelector) throws -> [NexthopObject] {
+        do {
+            return try NexthopService(socket: links.socket).list(selector)
+        } catch let error as NetlinkError where error.errno == .notSupported {
+            // A kernel before nexthop objects (Linux 5.3) has none to lose.
+            return []
+        }
     }
 }
 
 /// What a watcher does to a tunnel that goes down, and undoes when it is up again:
-/// withdraw its routes (`routes`), or set its link down (`link`), having saved the
-/// routes Linux flushes with it. Remembers, per watched tunnel, what it took away.
+/// withdraw its routes (`routes`), or set its link down (`link`), having saved what
+/// Linux deletes with it: the routes through it, the nexthop objects on it (and the
+/// routes on those), and the membership of the groups that contain them.
+/// Remembers, per watched tunnel, what it took away until all of it is back: what
+/// fails to come back is tried again at the next up, and on exit.
 struct TunnelActions {
     let action: KeepaliveWatcher.Action
-    let links: LinkService?
-    private var taken: [Int: Taken] = [:]
+    let network: (any TunnelNetwork)?
+    private(set) var taken: [Int: Taken] = [:]
 
-    private enum Taken {
-        case routes(deleted: [Route], reduced: [Route])
-        case link(saved: [Route])
+    /// What the action took from one tunnel and has not given back yet.
+    struct Taken {
+        /// The watcher set the link down (action link).
+        var linkDown = false
+        /// Routes to add back: withdrawn (action routes) or deleted with the link.
+        var routes: [Route] = []
+        /// ECMP routes as they were before their legs through the tunnel were removed (action routes).
+        var reduced: [Route] = []
+        /// Nexthop objects on the tunnel, deleted with the link.
+        var nexthops: [NexthopObject] = []
+        /// Groups with members among those nexthops, with their whole membership.
+        var groups: [NexthopObject] = []
+
+        var isEmpty: Bool { !linkDown && routes.isEmpty && reduced.isEmpty && nexthops.isEmpty && groups.isEmpty }
+
+        /// Adds what a later take-down took. Where both hold the same route or object,
+        /// this one's is older, from before anything was taken: it wins.
+        mutating func merge(_ later: Taken) {
+            linkDown = linkDown || later.linkDown
+            routes += later.routes.filter { !routes.contains($0) }
+            reduced += later.reduced.filter { !reduced.contains($0) }
+            nexthops += later.nexthops.filter { nexthop in !nexthops.contains { $0.id == nexthop.id } }
+            groups += later.groups.filter { group in !groups.contains { $0.id == group.id } }
+        }
     }
 
-    init(action: KeepaliveWatcher.Action, links: LinkService?) {
+    init(action: KeepaliveWatcher.Action, network: (any TunnelNetwork)?) {
         self.action = action
-        self.links = links
+        self.network = network
     }
 
     /// Members whose tunnels the action took something from.
@@ -76,91 +159,147 @@ struct TunnelActions {
 
     /// Acts on a tunnel that went down; returns what was done, for the report.
     mutating func takeDown(_ member: Int, index: Int32, name: String) throws -> String? {
-        guard taken[member] == nil, action != .none, let links else { return nil }
-        let routes = RouteService(socket: links.socket)
-        let plan = RouteWithdrawalPlan(routes: try routes.list(), interface: index)
-        var failures: [String] = []
+        guard action != .none, let network else { return nil }
+        var done = Taken()
+        let report: String
         switch action {
         case .none:
             return nil
         case .routes:
-            var deleted: [Route] = []
-            var reduced: [Route] = []
+            let plan = RouteWithdrawalPlan(routes: try network.routes(), interface: index)
+            var failures: [String] = []
             for route in plan.deletions {
-                do {
-                    try routes.delete(route)
-                    deleted.append(route)
-                } catch {
-                    failures.append("\(route.destination): \(error)")
+                Self.attempt(route.destination.description, &failures) {
+                    try network.apply(route, .delete)
+                    done.routes.append(route)
                 }
             }
             for (original, reduction) in plan.reductions {
-                do {
-                    try routes.change(reduction)
-                    reduced.append(original)
-                } catch {
-                    failures.append("\(original.destination): \(error)")
+                Self.attempt(original.destination.description, &failures) {
+                    try network.apply(reduction, .change)
+                    done.reduced.append(original)
                 }
             }
-            taken[member] = .routes(deleted: deleted, reduced: reduced)
-            var done = "withdrew " + Self.routes(deleted.count + reduced.count)
-            if !reduced.isEmpty { done += " (\(reduced.count) ECMP, only their legs through \(name))" }
-            return done + Self.describe(failures: failures, kept: plan.kept)
+            report = "withdrew " + Self.count(done.routes.count + done.reduced.count, "route")
+                + (done.reduced.isEmpty ? "" : " (\(done.reduced.count) ECMP, only their legs through \(name))")
+                + Self.describe(failures: failures, kept: plan.kept)
         case .link:
-            let link = try links.link(index: index)
-            // A link someone else set down is not the watcher's to bring up later.
-            guard link.isUp else { return nil }
-            let saved = plan.deletions + plan.reductions.map(\.original)
-            try links.setAdministrativeState(up: false, index: index)
-            taken[member] = .link(saved: saved)
-            return "set link down (\(Self.routes(saved.count)) through it saved)"
+            // A link someone else set down is not the watcher's to bring up later
+            // (nor one whose bringing up failed: that is owed already).
+            guard try network.isUp(index: index) else { return nil }
+            done = try Self.savedWithLink(index: index, network)
+            try network.setAdministrativeState(up: false, index: index)
+            done.linkDown = true
+            report = "set link down (" + Self.describe(done) + " through it saved)"
         }
+        if var owed = taken[member] {
+            owed.merge(done)
+            taken[member] = owed
+        } else if !done.isEmpty {
+            taken[member] = done
+        }
+        return report
     }
 
-    /// Undoes what `takeDown` did to the tunnel; returns what was done.
+    /// What Linux deletes with a link set down: the nexthop objects on it, with them
+    /// their members in groups (and the groups left with none), and the routes through
+    /// the link or on those objects.
+    static func savedWithLink(index: Int32, _ network: any TunnelNetwork) throws -> Taken {
+        let allRoutes = try network.routes()
+        let plan = RouteWithdrawalPlan(routes: allRoutes, interface: index)
+        var saved = Taken()
+        saved.nexthops = try network.nexthops(on: index)
+        let onLink = Set(saved.nexthops.map(\.id))
+        saved.groups = try network.nexthopGroups().filter { $0.group.contains { onLink.contains($0.id) } }
+        let doomed = onLink.union(saved.groups.filter { $0.group.allSatisfy { onLink.contains($0.id) } }.map(\.id))
+        saved.routes = plan.deletions + plan.reductions.map(\.original)
+        // Routes on doomed objects, should the dump not show their device (nexthop_compat_mode off).
+        saved.routes += allRoutes.filter { route in
+            route.nexthopID.map(doomed.contains) == true && RouteWithdrawalPlan.isWithdrawable(route) && !saved.routes.contains(route)
+        }
+        return saved
+    }
+
+    /// Gives back what the action took from the tunnel; returns what was done. Throws,
+    /// keeping everything owed, when the link cannot be set up; what else fails stays
+    /// owed too, for the next up or the watcher's exit, and is reported.
     mutating func bringUp(_ member: Int, index: Int32) throws -> String? {
-        guard let links, let what = taken.removeValue(forKey: member) else { return nil }
-        let routes = RouteService(socket: links.socket)
-        var failures: [String] = []
-        var restored = 0
-        switch what {
-        case .routes(let deleted, let reduced):
-            // A route someone put back meanwhile counts as restored.
-            for route in Route.inAddingOrder(deleted) {
-                Self.restore(&restored, &failures, route) { try routes.add(route) }
-            }
-            for route in reduced {
-                Self.restore(&restored, &failures, route) { try routes.replace(route) }
-            }
-            return "restored " + Self.routes(restored) + Self.describe(failures: failures, kept: [])
-        case .link(let saved):
-            try links.setAdministrativeState(up: true, index: index)
-            // Linux brings back the routes of the link's addresses and revives ECMP legs
-            // itself: those exist already.
-            for route in Route.inAddingOrder(saved) {
-                Self.restore(&restored, &failures, route) { try routes.add(route) }
-            }
-            return "set link up, \(Self.routes(restored)) back" + Self.describe(failures: failures, kept: [])
+        guard let network, var owed = taken[member] else { return nil }
+        let setUp = owed.linkDown
+        if setUp {
+            try network.setAdministrativeState(up: true, index: index)
+            owed.linkDown = false
         }
+        // Linux brings back the routes of the link's addresses and revives ECMP legs
+        // itself: those exist already, and count as restored.
+        var failures: [String] = []
+        let routes = Route.inAddingOrder(owed.routes)
+        let direct = routes.filter(\.isDirect)
+        var restored = Taken()
+        owed.routes = Self.restore(direct, &restored.routes, &failures, name: \.destination.description) { try network.apply($0, .add) }
+        owed.nexthops = Self.restore(owed.nexthops, &restored.nexthops, &failures, name: { "nexthop id \($0.id)" }) {
+            try network.apply($0, .add)
+        }
+        // A group that lost members is given them back; one that lost all is made again.
+        owed.groups = Self.restore(owed.groups, &restored.groups, &failures, name: { "nexthop group id \($0.id)" }) {
+            try network.apply($0, .replace)
+        }
+        owed.routes += Self.restore(routes.filter { !$0.isDirect }, &restored.routes, &failures, name: \.destination.description) {
+            try network.apply($0, .add)
+        }
+        owed.reduced = Self.restore(owed.reduced, &restored.reduced, &failures, name: \.destination.description) {
+            try network.apply($0, .replace)
+        }
+        taken[member] = owed.isEmpty ? nil : owed
+        var report = setUp ? "set link up, " + Self.describe(restored) + " back" : "restored " + Self.describe(restored)
+        if !failures.isEmpty {
+            report += "; failed, kept to retry: " + failures.joined(separator: ", ")
+        }
+        return report
     }
 
-    private static func restore(_ restored: inout Int, _ failures: inout [String], _ route: Route, _ request: () throws -> Void) {
+    /// Sends each of `items`; those sent (or found there already) go to `restored`,
+    /// the others are returned and their errors noted in `failures`.
+    private static func restore<Item>(_ items: [Item], _ restored: inout [Item], _ failures: inout [String],
+                                      name: (Item) -> String, _ request: (Item) throws -> Void) -> [Item] {
+        var left: [Item] = []
+        for item in items {
+            do {
+                try request(item)
+                restored.append(item)
+            } catch let error as NetlinkError where error.errno == .fileExists {
+                restored.append(item)
+            } catch {
+                failures.append("\(name(item)): \(error)")
+                left.append(item)
+            }
+        }
+        return left
+    }
+
+    private static func attempt(_ name: String, _ failures: inout [String], _ request: () throws -> Void) {
         do {
             try request()
-            restored += 1
-        } catch let error as NetlinkError where error.errno == .fileExists {
-            restored += 1
         } catch {
-            failures.append("\(route.destination): \(error)")
+            failures.append("\(name): \(error)")
         }
     }
 
-    /// The tunnel is gone, and its routes with it: nothing to restore.
+    /// The tunnel is gone, and its routes and nexthop objects with it: nothing to restore.
     mutating func forget(_ member: Int) {
         taken[member] = nil
     }
 
-    private static func routes(_ count: Int) -> String { count == 1 ? "1 route" : "\(count) routes" }
+    /// "3 routes", "3 routes, 2 nexthops and 1 nexthop group".
+    static func describe(_ taken: Taken) -> String {
+        var parts = [count(taken.routes.count + taken.reduced.count, "route")]
+        if !taken.nexthops.isEmpty { parts.append(count(taken.nexthops.count, "nexthop")) }
+        if !taken.groups.isEmpty { parts.append(count(taken.groups.count, "nexthop group")) }
+        guard parts.count > 1 else { return parts[0] }
+        return parts.dropLast().joined(separator: ", ") + " and " + parts.last!
+    }
+
+    private static func count(_ count: Int, _ noun: String) -> String { count == 1 ? "1 \(noun)" : "\(count) \(noun)s" }
 
     private static func describe(failures: [String], kept: [Route]) -> String {
         var text = ""
@@ -169,14 +308,5 @@ struct TunnelActions {
             text += "; kept (shared nexthop group): " + kept.map(\.destination.description).joined(separator: ", ")
         }
         return text
-    }
-}
-
-extension LinkService {
-    /// Sets a link up or down (IFF_UP), changing nothing else.
-    func setAdministrativeState(up: Bool, index: Int32) throws {
-        var request = LinkRequest(mode: .modify)
-        if up { request.setFlags = .up } else { request.clearFlags = .up }
-        try modify(request, index: index)
     }
 }

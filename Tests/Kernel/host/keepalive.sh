@@ -132,3 +132,31 @@ test_one_watcher_many_targets() {
     kill -TERM "$watcher"; wait "$watcher"
     rm -rf "$dir"
 }
+
+# Started with SIGHUP ignored (nohup), watch, respond and probe go on through a
+# hangup; SIGTERM still ends them, watch and respond with exit 0.
+test_nohup_survives_a_hangup() {
+    veth_pair
+    local dir; dir=$(mktemp -d)
+    nohup "$GRETOOL" -n "$B" keepalive respond timeout 5 >"$dir/respond" 2>&1 &
+    local responder=$!
+    wait_until 5 grep -q "responding to" "$dir/respond" || fail "responder did not start: $(cat "$dir/respond")"
+    nohup "$GRETOOL" -n "$A" keepalive watch local 198.51.100.1 remote 198.51.100.2 interval 0.2 -j >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 5 grep -q '"state":"up"' "$dir/watch" || fail "never up: $(cat "$dir/watch")"
+    nohup "$GRETOOL" -n "$A" keepalive probe local 198.51.100.1 remote 198.51.100.3 count 1 timeout 5 >"$dir/probe" 2>&1 &
+    local prober=$!
+    sleep 0.2
+    kill -HUP "$responder" "$watcher" "$prober"
+    sleep 0.5
+    kill -0 "$responder" || fail "respond ended on SIGHUP under nohup: $(cat "$dir/respond")"
+    kill -0 "$watcher" || fail "watch ended on SIGHUP under nohup: $(cat "$dir/watch")"
+    kill -0 "$prober" || fail "probe ended on SIGHUP under nohup: $(cat "$dir/probe")"
+    kill -TERM "$responder" "$watcher" "$prober"
+    wait "$responder"; assert_eq "$?" 0 "respond exit status after SIGTERM"
+    wait "$watcher"; assert_eq "$?" 0 "watch exit status after SIGTERM"
+    wait "$prober"; assert_eq "$?" 1 "probe exit status after SIGTERM"
+    grep -Eq ' reflected [0-9]+ keepalives?$' "$dir/respond" || fail "respond did not finish cleanly: $(cat "$dir/respond")"
+    assert_eq "$(cat "$dir/probe")" "gretool: 198.51.100.3: interrupted after 1 keepalive, no reply" "probe message"
+    rm -rf "$dir"
+}

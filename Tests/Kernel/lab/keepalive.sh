@@ -111,11 +111,127 @@ test_keepalive_action_link_keyed_and_restored_on_exit() {
     rm -rf "$dir"
 }
 
+# Linux deletes the nexthop objects on a link set down, removes them from their groups
+# (deleting a group left with no member) and deletes the routes on all of these.
+# action link saves them first and puts them back: nexthop objects, then the groups
+# with their whole membership and weights, then the routes on them.
+test_keepalive_action_link_restores_nexthop_objects() {
+    gre_pair
+    in_ns "$A" sysctl -qw net.ipv6.conf.gre1.keep_addr_on_down=1 >/dev/null
+    ip -n "$A" -b - <<EOF || fail "cannot add nexthop objects and routes on them"
+addr add 2001:db8:ffff::1/64 dev gre1 nodad
+nexthop add id 5 via 10.0.0.2 dev gre1
+nexthop add id 6 via 198.51.100.2 dev va
+nexthop add id 7 via 2001:db8:ffff::2 dev gre1
+nexthop add id 10 group 5,3/6
+nexthop add id 11 group 5
+route add 203.0.113.0/24 nhid 5
+route add 192.0.2.0/24 nhid 10
+route add 10.9.0.0/16 nhid 11
+route add 2001:db8:2::/48 nhid 7
+EOF
+    local dir; dir=$(mktemp -d)
+    local nexthops routes
+    nexthops=$(ip -n "$A" -j nexthop)
+    routes=$(all_routes "$A")
+    "$GRETOOL" -n "$A" keepalive watch gre1 interval 0.2 retries 2 action link -j >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 5 states_at_least 1 "$dir/watch" up || fail "never up: $(cat "$dir/watch")"
+    cut_path
+    wait_until 5 grep -q '"event":"action".*set link down' "$dir/watch" || fail "link not set down: $(cat "$dir/watch")"
+    grep -q '"message":"set link down (.*2 nexthops and 2 nexthop groups through it saved)"' "$dir/watch" ||
+        fail "action: $(grep action "$dir/watch")"
+    # What Linux did: 5, 7 and 11 gone with the routes on them, 10 down to 6 alone.
+    assert_eq "$(ip -n "$A" -j nexthop | jq -c '[.[] | [.id, ([.group[]?.id])]]')" '[[6,[]],[10,[6]]]' "nexthops while down"
+    restore_path
+    wait_until 5 grep -q '"event":"action".*set link up' "$dir/watch" || fail "link not set up: $(cat "$dir/watch")"
+    ! grep -q '"event":"error"\|failed' "$dir/watch" || fail "errors: $(grep 'error\|failed' "$dir/watch")"
+    assert_eq "$(ip -n "$A" -j nexthop)" "$nexthops" "nexthops after the link came back"
+    assert_eq "$(all_routes "$A")" "$routes" "routes after the link came back"
+    # Down again, then stopped while down: all of it comes back on the way out.
+    cut_path
+    wait_until 5 lines_at_least 2 '"event":"action".*set link down' "$dir/watch" || fail "link not set down again"
+    kill -TERM "$watcher"
+    wait "$watcher"; assert_eq "$?" 0 "watch exit status"
+    assert_eq "$(ip -n "$A" -j nexthop)" "$nexthops" "nexthops after the watcher stopped"
+    assert_eq "$(all_routes "$A")" "$routes" "routes after the watcher stopped"
+    rm -rf "$dir"
+}
+
+# A tunnel with a fwmark whose remote only the mark's routing table reaches: the
+# main table has no route there, so keepalives must carry the mark as the tunnel's
+# packets do. With local any, the local address is looked up with the mark too.
+test_keepalive_follows_the_tunnels_fwmark() {
+    veth_pair
+    in_ns "$A" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.va.rp_filter=0 >/dev/null
+    in_ns "$B" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1 \
+        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 >/dev/null
+    ip -n "$A" -b - <<EOF || fail "cannot set up A"
+rule add fwmark 7 table 100
+route add 203.0.113.2 via 198.51.100.2 dev va table 100
+tunnel add gre1 mode gre local 198.51.100.1 remote 203.0.113.2 key 1
+link set gre1 type gre fwmark 7
+link set gre1 up
+tunnel add gre2 mode gre remote 203.0.113.2 key 2
+link set gre2 type gre fwmark 7
+link set gre2 up
+EOF
+    ip -n "$B" -b - <<EOF || fail "cannot set up B"
+addr add 203.0.113.2/32 dev lo
+tunnel add gre1 mode gre local 203.0.113.2 remote 198.51.100.1 key 1
+link set gre1 up
+tunnel add gre2 mode gre local 203.0.113.2 remote 198.51.100.1 key 2
+link set gre2 up
+EOF
+    # Only the mark leads there.
+    refuses 2 'Network is unreachable' ip -n "$A" route get 203.0.113.2
+    assert_eq "$(ip -n "$A" -j route get 203.0.113.2 mark 7 | jq -r '.[0].dev')" va "route with the mark"
+    ok g "$A" keepalive probe gre1 count 3 timeout 2 >/dev/null
+    local dir; dir=$(mktemp -d)
+    "$GRETOOL" -n "$A" keepalive watch gre1 gre2 interval 0.2 retries 2 -j >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 5 states_at_least 2 "$dir/watch" up || fail "not both up: $(cat "$dir/watch")"
+    grep -q '"tunnel":"gre2".*"message":"198.51.100.1 -> 203.0.113.2 key 2 ' "$dir/watch" ||
+        fail "local address of gre2: $(grep '"watch"' "$dir/watch")"
+    kill -TERM "$watcher"; wait "$watcher"
+    rm -rf "$dir"
+}
+
+# A tunnel bound to an underlay device (dev) sends there even where the main table
+# prefers another way: so do its keepalives.
+test_keepalive_follows_the_tunnels_device() {
+    veth_pair
+    ip link add vc netns "$A" type veth peer name vd netns "$B" || fail "cannot create the second veth pair"
+    in_ns "$A" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.vc.rp_filter=0 >/dev/null
+    in_ns "$B" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1 \
+        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 >/dev/null
+    ip -n "$A" -b - <<EOF || fail "cannot set up A"
+addr add 192.0.2.1/24 dev vc
+link set vc up
+route add 203.0.113.2 via 198.51.100.9 dev va metric 10
+route add 203.0.113.2 via 192.0.2.2 dev vc metric 20
+tunnel add gre1 mode gre local 198.51.100.1 remote 203.0.113.2 dev vc
+link set gre1 up
+EOF
+    ip -n "$B" -b - <<EOF || fail "cannot set up B"
+addr add 192.0.2.2/24 dev vd
+link set vd up
+addr add 203.0.113.2/32 dev lo
+tunnel add gre1 mode gre local 203.0.113.2 remote 198.51.100.1
+link set gre1 up
+EOF
+    # Unbound, the way is a gateway that does not exist.
+    assert_eq "$(ip -n "$A" -j route get 203.0.113.2 | jq -r '.[0].gateway')" 198.51.100.9 "route without the device"
+    local out
+    out=$(g "$A" keepalive probe gre1 count 3 timeout 2) || fail "no answer through vc: $out"
+    [[ $out == "gre1: answered in "* ]] || fail "probe: $out"
+}
+
 # One keepalive and its reflection as they cross B's veth, field by field, with
 # different keys each way, checksums and a fixed TTL. B's kernel checks the outer
 # checksum and key before it forwards anything, so the answer proves them right too.
 test_keepalive_on_the_wire_is_ciscos() {
-    gre_pair "ikey 5 okey 6 csum ttl 64|ikey 6 okey 5 csum"
+    gre_pair "ikey 5 okey 6 csum ttl 64 tos 0x28|ikey 6 okey 5 csum"
     local dir; dir=$(mktemp -d)
     in_ns "$B" tcpdump -i vb -c 2 -w "$dir/capture" -U 'ip proto 47' >/dev/null 2>&1 &
     local capture=$!
@@ -128,8 +244,8 @@ test_keepalive_on_the_wire_is_ciscos() {
     local bytes; read -ra bytes < <(od -An -v -tx1 "$dir/capture" | tr -s ' \n' ' ')
     local at=$((24 + 16 + 14)) field
     field() { local hex="" i; for ((i = $1; i < $1 + $2; i++)); do hex+=${bytes[at + i]}; done; echo "$hex"; }
-    # Outer IPv4: A -> B, TTL 64 (the tunnel's), protocol 47.
-    assert_eq "$(field 12 4) $(field 16 4) $(field 8 1) $(field 9 1)" "c6336401 c6336402 40 2f" "outer src dst ttl proto"
+    # Outer IPv4: A -> B, TOS 0x28 and TTL 64 (the tunnel's), protocol 47.
+    assert_eq "$(field 12 4) $(field 16 4) $(field 1 1) $(field 8 1) $(field 9 1)" "c6336401 c6336402 28 40 2f" "outer src dst tos ttl proto"
     # GRE: checksum and key present (0xa000), protocol IPv4, key = okey 6.
     assert_eq "$(field 20 2) $(field 22 2) $(field 28 4)" "a000 0800 00000006" "outer GRE flags, protocol, key"
     # Inner IPv4: B -> A, TTL 255, protocol 47, a non-zero identification (the nonce).
@@ -175,13 +291,14 @@ EOF
 }
 
 # ip6gre: the nonce travels in the inner IPv6 header's flow label, which the peer's
-# kernel keeps when it forwards the reflection.
+# kernel keeps when it forwards the reflection. The tunnel's device, traffic class and
+# mark go with keepalives as IPV6_PKTINFO, IPV6_TCLASS and SO_MARK: the kernel takes them.
 test_keepalive_ip6gre_kernel_peer() {
     veth_pair
     ipn "$A" addr add 2001:db8::1/64 dev va nodad
     ipn "$B" addr add 2001:db8::2/64 dev vb nodad
     in_ns "$B" sysctl -qw net.ipv6.conf.all.forwarding=1 >/dev/null
-    ip -n "$A" link add g6 type ip6gre local 2001:db8::1 remote 2001:db8::2 key 9
+    ip -n "$A" link add g6 type ip6gre local 2001:db8::1 remote 2001:db8::2 key 9 dev va tclass 0x28 fwmark 3
     ip -n "$B" link add g6 type ip6gre local 2001:db8::2 remote 2001:db8::1 key 9
     ip -n "$A" link set g6 up; ip -n "$B" link set g6 up
     local out

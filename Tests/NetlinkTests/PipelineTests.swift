@@ -201,3 +201,38 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         #expect(MemoryLayout<fib_rule_hdr>.size == 12 && MemoryLayout<nhmsg>.size == 8)
     }
 }
+
+/// Tags are kept as bytes beside the queued requests: each failure still names its own.
+@Suite struct PipelineTagTests {
+    @Test func tagsSurviveFlushesAndLaterLines() throws {
+        let kernel = FakeKernel()
+        kernel.refuses = { $0.body.first.map { $0 % 3 == 0 } == true ? exists : nil }
+        let pipeline = RequestPipeline(transport: kernel, mode: .continueAfterFailures)
+        var reported: [RequestPipeline.Tag] = []
+        pipeline.onFailure = { reported.append($0.tag) }
+        for marker in 1...(2 * RequestPipeline.maximumMessages) {
+            var bytes = Array("route\nadd\n10.0.\(marker).0/24\n".utf8)
+            if marker % 2 == 0 {
+                pipeline.tag = RequestPipeline.Tag(number: marker, words: ["route", "add", "10.0.\(marker).0/24"])
+            } else {
+                bytes.withUnsafeBytes { pipeline.tag(number: marker, wordBytes: $0) }
+            }
+            // A line that queues nothing leaves no trace.
+            if marker % 5 == 0 { continue }
+            try pipeline.send(add, request(UInt8(truncatingIfNeeded: marker)))
+        }
+        try pipeline.flush()
+        let expected = (1...(2 * RequestPipeline.maximumMessages)).filter { $0 % 5 != 0 && UInt8(truncatingIfNeeded: $0) % 3 == 0 }
+        #expect(reported.map(\.number) == expected)
+        #expect(reported.allSatisfy { $0.words == ["route", "add", "10.0.\($0.number).0/24"] })
+        #expect(pipeline.tag.number == 2 * RequestPipeline.maximumMessages)
+    }
+
+    @Test func wordsMayBeEmptyOrHoldBlanks() {
+        let pipeline = RequestPipeline(transport: FakeKernel(), mode: .continueAfterFailures)
+        pipeline.tag = RequestPipeline.Tag(number: 1, words: ["link", "set", "va", "alias", "to the hub", ""])
+        #expect(pipeline.tag.words == ["link", "set", "va", "alias", "to the hub", ""])
+        pipeline.tag = RequestPipeline.Tag(number: 2, words: [])
+        #expect(pipeline.tag.words.isEmpty && pipeline.tag.number == 2)
+    }
+}

@@ -99,16 +99,51 @@ public final class RequestPipeline: ChangeSink {
     private let undos = MessageBuffer(capacity: 32 * 1024)
     // One thread owns a pipeline; the runtime's exclusivity checks are not worth their cost here.
     @exclusivity(unchecked) private var entries: [Entry] = []
+    /// The words of the tags queued requests carry, then the current tag's: each word's
+    /// bytes followed by a newline (words of a batch line hold none). Entries name their
+    /// tag by a range here, so queuing a request copies no strings and counts no references.
+    @exclusivity(unchecked) private var tagWords: [UInt8] = []
+    /// The bytes of `tagWords` that queued entries name.
+    @exclusivity(unchecked) private var taggedEnd = 0
+    @exclusivity(unchecked) private var currentTag = TagReference(number: 0, words: 0..<0)
 
     /// What the requests queued from now on are reported as.
-    public var tag = Tag(number: 0, words: [])
+    public var tag: Tag {
+        get { tag(currentTag) }
+        set {
+            startTag(number: newValue.number)
+            for word in newValue.words {
+                tagWords.append(contentsOf: word.utf8)
+                tagWords.append(Self.wordEnd)
+            }
+            currentTag.words = currentTag.words.lowerBound..<tagWords.count
+        }
+    }
+
+    /// Sets the tag from words already in the stored form: each word's UTF-8 bytes
+    /// followed by a newline (a batch line is split into that form anyway).
+    public func tag(number: Int, wordBytes: UnsafeRawBufferPointer) {
+        startTag(number: number)
+        tagWords.append(contentsOf: wordBytes)
+        currentTag.words = currentTag.words.lowerBound..<tagWords.count
+    }
+
+    /// Ends every word in the stored form of a tag.
+    @inlinable public static var wordEnd: UInt8 { UInt8(ascii: "\n") }
+
     /// Continue mode: told of every failure, in order.
     public var onFailure: (Failure) -> Void = { _ in }
+
+    /// A tag as entries hold it: plain values.
+    private struct TagReference {
+        var number: Int
+        var words: Range<Int>
+    }
 
     private struct Entry {
         let sequence: UInt32
         let offset: Int
-        let tag: Tag
+        let tag: TagReference
         let undo: UndoStep
     }
 
@@ -162,7 +197,20 @@ public final class RequestPipeline: ChangeSink {
                 step = .message(offset: undoOffset)
             }
         }
-        entries.append(Entry(sequence: sequence, offset: offset, tag: tag, undo: step))
+        entries.append(Entry(sequence: sequence, offset: offset, tag: currentTag, undo: step))
+        taggedEnd = currentTag.words.upperBound
+    }
+
+    /// Drops the current tag's words (unless queued entries name them) and starts the next.
+    private func startTag(number: Int) {
+        tagWords.removeSubrange(taggedEnd...)
+        currentTag = TagReference(number: number, words: taggedEnd..<taggedEnd)
+    }
+
+    private func tag(_ reference: TagReference) -> Tag {
+        let bytes = tagWords[reference.words]
+        let words = bytes.split(separator: Self.wordEnd, omittingEmptySubsequences: false).dropLast()
+        return Tag(number: reference.number, words: words.map { String(decoding: $0, as: UTF8.self) })
     }
 
     /// Sends what is queued and settles it: in stop mode, throws the first failure
@@ -173,6 +221,10 @@ public final class RequestPipeline: ChangeSink {
             entries.removeAll(keepingCapacity: true)
             requests.reset()
             undos.reset()
+            // Only the current tag's words stay: later requests may still be queued with it.
+            tagWords.removeSubrange(..<currentTag.words.lowerBound)
+            currentTag.words = 0..<currentTag.words.count
+            taggedEnd = 0
         }
         requests.message(at: last.offset).pointee.nlmsg_flags |= NetlinkFlags.ack.rawValue
         let first = entries[0].sequence
@@ -186,7 +238,7 @@ public final class RequestPipeline: ChangeSink {
         let outcome = PipelineOutcome.decide(
             count: entries.count, failed: refused.map(\.index), stopAtFirstFailure: mode == .stopAtFirstFailure)
         let errors = Dictionary(refused.map { ($0.index, $0.error) }, uniquingKeysWith: { first, _ in first })
-        let failures = outcome.reported.map { Failure(tag: entries[$0].tag, error: errors[$0]!) }
+        let failures = outcome.reported.map { Failure(tag: tag(entries[$0].tag), error: errors[$0]!) }
         guard mode == .stopAtFirstFailure, var failure = failures.first else {
             failures.forEach(onFailure)
             return
@@ -195,7 +247,7 @@ public final class RequestPipeline: ChangeSink {
             do {
                 try takeBack(entries[index])
             } catch let error as NetlinkError {
-                failure.undoFailures.append((entries[index].tag, error))
+                failure.undoFailures.append((tag(entries[index].tag), error))
             }
         }
         throw failure

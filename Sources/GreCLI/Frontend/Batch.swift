@@ -34,13 +34,13 @@ enum Batch {
         var reader = LineReader(descriptor: descriptor)
         var splitter = CommandLineWords.Splitter()
         var number = 0
-        while let words = try reader.next({ splitter.split($0) }) {
+        while let split = try reader.next({ splitter.split($0) }) {
             number += 1
             do {
-                let words = try words.get()
-                guard !words.isEmpty else { continue }
-                pipeline.tag = RequestPipeline.Tag(number: number, words: words)
-                try Gretool.execute(words, in: session)
+                try split.get()
+                guard let object = splitter.object else { continue }
+                splitter.withWordBytes { pipeline.tag(number: number, wordBytes: $0) }
+                try Gretool.execute(object: object, verb: splitter.verb, splitter.arguments, in: session)
             } catch let failure as RequestPipeline.Failure {
                 // An earlier line, refused when its datagram went out.
                 return report(failure)
@@ -86,85 +86,205 @@ enum Batch {
 enum CommandLineWords {
     static func split(_ line: String) throws(InvalidArgument) -> [String] {
         var line = line
-        var splitter = Splitter()
-        return try line.withUTF8 { splitter.split($0) }.get()
+        return try line.withUTF8 { split($0) }.get()
     }
 
     static func split(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<[String], InvalidArgument> {
         var splitter = Splitter()
-        return splitter.split(bytes)
+        return splitter.split(bytes).map { splitter.command + splitter.arguments }
     }
 
-    /// Splits line after line straight from their bytes. Lines of a batch repeat most
-    /// of their words ("route add ... via 198.51.100.2 dev va"): a word whose bytes
-    /// are those of the previous line's word in the same place is that word again,
-    /// and no new string is made for it.
+    /// Splits line after line straight from their bytes, into the command (object and
+    /// verb) and the verb's words. Lines of a batch repeat most of their words ("route
+    /// add ... via 198.51.100.2 dev va"): a word whose bytes are those of the previous
+    /// line's word in the same place stays where it is, so a line costs a string only
+    /// for each word that changed, and no array.
     struct Splitter {
-        /// The previous line's bytes, where its words were, and the words; the
-        /// current line's are gathered beside them and swapped in (no allocation).
-        private var previous = Line()
-        private var current = Line()
+        /// The line's first two words (the object and the verb), then the others.
+        private(set) var command: [String] = []
+        private(set) var arguments: [String] = []
+        var object: String? { command.first }
+        var verb: String? { command.count > 1 ? command[1] : nil }
+        /// The bytes of the words above, and the previous line's (swapped, not reallocated).
+        private var line = WordBytes()
+        private var previous = WordBytes()
 
-        private struct Line {
-            var bytes: [UInt8] = []
-            var ranges: [Range<Int>] = []
-            var words: [String] = []
+        /// The line's words in the form a pipeline's tag keeps them.
+        func withWordBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+            body(UnsafeRawBufferPointer(line.words))
         }
 
-        mutating func split(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<[String], InvalidArgument> {
-            current.bytes.removeAll(keepingCapacity: true)
-            current.bytes.append(contentsOf: bytes)
-            current.ranges.removeAll(keepingCapacity: true)
-            var words: [String] = []
-            words.reserveCapacity(max(8, previous.words.count))
-            var index = 0
-            let end = bytes.count
+        mutating func split(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<Void, InvalidArgument> {
+            swap(&line, &previous)
+            guard line.gather(bytes) else {
+                // No word is kept: the next line is compared with nothing.
+                line.clear()
+                command.removeAll()
+                arguments.removeAll()
+                return .failure(InvalidArgument("unterminated quote"))
+            }
+            let current = line.words, before = previous.words
+            let count = line.count
+            // Words whose bytes and end mark both lines share at their start, or whose
+            // bytes and the end mark before them both share at their end, are the
+            // previous line's, in the same places (the same number of words follow).
+            let prefix = Self.sharedBytes(current, before, fromEnd: false)
+            let suffix = count == previous.count ? Self.sharedBytes(current, before, fromEnd: true) : 0
+            var start = 0
+            for index in 0..<count {
+                let end = line.end(of: index)
+                defer { start = end + 1 }
+                if end < prefix || start > current.count - suffix { continue }
+                let word = UnsafeBufferPointer(rebasing: current[start..<end])
+                if index < previous.count {
+                    let old = previous.range(of: index)
+                    if old.count == word.count, Self.sharedBytes(word, UnsafeBufferPointer(rebasing: before[old]), fromEnd: false) == word.count {
+                        continue
+                    }
+                }
+                store(String(decoding: word, as: UTF8.self), at: index)
+            }
+            if command.count > min(count, 2) { command.removeLast(command.count - min(count, 2)) }
+            if arguments.count > max(count - 2, 0) { arguments.removeLast(arguments.count - max(count - 2, 0)) }
+            return .success(())
+        }
+
+        private mutating func store(_ word: String, at index: Int) {
+            if index < 2 {
+                if index < command.count { command[index] = word } else { command.append(word) }
+            } else if index - 2 < arguments.count {
+                arguments[index - 2] = word
+            } else {
+                arguments.append(word)
+            }
+        }
+
+        /// How many bytes two buffers share from their starts (or their ends).
+        private static func sharedBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, fromEnd: Bool) -> Int {
+            let count = min(a.count, b.count)
+            let raw = (UnsafeRawBufferPointer(a), UnsafeRawBufferPointer(b))
+            var shared = 0
+            // Lines and words are short: eight bytes at a time beats a call to memcmp.
+            while count - shared >= 8 {
+                let offsets = fromEnd ? (a.count - shared - 8, b.count - shared - 8) : (shared, shared)
+                let difference = UInt64(littleEndian: raw.0.loadUnaligned(fromByteOffset: offsets.0, as: UInt64.self)
+                    ^ raw.1.loadUnaligned(fromByteOffset: offsets.1, as: UInt64.self))
+                if difference != 0 {
+                    return shared + (fromEnd ? difference.leadingZeroBitCount : difference.trailingZeroBitCount) / 8
+                }
+                shared += 8
+            }
+            while shared < count, fromEnd ? a[a.count - shared - 1] == b[b.count - shared - 1] : a[shared] == b[shared] {
+                shared += 1
+            }
+            return shared
+        }
+    }
+}
+
+/// One line's words, each followed by `RequestPipeline.wordEnd` (no word of a line
+/// holds a newline), and where those end marks are. The memory is kept from line to line.
+private final class WordBytes {
+    private var bytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 256)
+    private var ends = UnsafeMutableBufferPointer<Int>.allocate(capacity: 129)
+    private var used = 0
+    private(set) var count = 0
+
+    deinit {
+        bytes.deallocate()
+        ends.deallocate()
+    }
+
+    /// The words, end marks and all.
+    var words: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[..<used]) }
+
+    func end(of index: Int) -> Int { ends[index] }
+
+    func range(of index: Int) -> Range<Int> {
+        (index == 0 ? 0 : ends[index - 1] + 1)..<ends[index]
+    }
+
+    func clear() {
+        used = 0
+        count = 0
+    }
+
+    /// Copies the words of `line`: quotes group (and go), blanks separate, `#` at the
+    /// start of a word ends the line. False for an unterminated quote.
+    func gather(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        // A line's words take at most its bytes and one end mark; each takes two bytes
+        // of the line but the last.
+        if bytes.count <= line.count {
+            bytes.deallocate()
+            bytes = .allocate(capacity: line.count + 1)
+        }
+        if ends.count <= line.count / 2 {
+            ends.deallocate()
+            ends = .allocate(capacity: line.count / 2 + 1)
+        }
+        let input = UnsafeRawBufferPointer(line)
+        let output = UnsafeMutableRawBufferPointer(bytes)
+        var index = 0
+        used = 0
+        count = 0
+        let end = line.count
+        while index < end {
+            let byte = line[index]
+            if CommandLineWords.isBlank(byte) { index += 1; continue }
+            if byte == UInt8(ascii: "#") { break }
             while index < end {
-                let byte = bytes[index]
-                if isBlank(byte) { index += 1; continue }
-                if byte == UInt8(ascii: "#") { break }
-                let start = index
-                while index < end, !isBlank(bytes[index]), !isQuote(bytes[index]) { index += 1 }
-                guard index < end, isQuote(bytes[index]) else {
-                    let word = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                    words.append(repeated(word, at: words.count) ?? String(decoding: word, as: UTF8.self))
-                    current.ranges.append(start..<index)
+                // Eight bytes at a time, up to the first that is not plainly part of the
+                // word. (The output never runs ahead of the input: it has the room.)
+                if end - index >= 8 {
+                    let chunk = input.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                    output.storeBytes(of: chunk, toByteOffset: used, as: UInt64.self)
+                    let plain = Self.plainBytes(chunk)
+                    index += plain
+                    used += plain
+                    if plain == 8 { continue }
+                }
+                let byte = line[index]
+                index += 1
+                if byte > Self.lastSpecial {
+                    bytes[used] = byte
+                    used += 1
                     continue
                 }
-                // A word with quotes: its bytes are gathered without them.
-                var gathered = Array(bytes[start..<index])
-                var quote: UInt8?
-                while index < end {
-                    let byte = bytes[index]
-                    if let open = quote {
-                        if byte == open { quote = nil } else { gathered.append(byte) }
-                    } else if isQuote(byte) {
-                        quote = byte
-                    } else if isBlank(byte) {
-                        break
-                    } else {
-                        gathered.append(byte)
-                    }
+                if CommandLineWords.isBlank(byte) { break }
+                guard CommandLineWords.isQuote(byte) else {
+                    bytes[used] = byte
+                    used += 1
+                    continue
+                }
+                // Quoted: everything up to the same quote.
+                while index < end, line[index] != byte {
+                    bytes[used] = line[index]
+                    used += 1
                     index += 1
                 }
-                guard quote == nil else { return .failure(InvalidArgument("unterminated quote")) }
-                words.append(String(decoding: gathered, as: UTF8.self))
-                current.ranges.append(0..<0)
+                guard index < end else { return false }
+                index += 1
             }
-            current.words = words
-            swap(&previous, &current)
-            return .success(words)
+            bytes[used] = RequestPipeline.wordEnd
+            ends[count] = used
+            count += 1
+            used += 1
         }
+        return true
+    }
 
-        /// The previous line's word at `position`, if it had these bytes.
-        private func repeated(_ word: UnsafeBufferPointer<UInt8>, at position: Int) -> String? {
-            guard position < previous.ranges.count else { return nil }
-            let range = previous.ranges[position]
-            guard range.count == word.count, !range.isEmpty else { return nil }
-            // Words are short: a loop beats a call to memcmp.
-            for offset in 0..<word.count where previous.bytes[range.lowerBound + offset] != word[offset] { return nil }
-            return previous.words[position]
-        }
+    /// Blanks, quotes and `#` are all at most `'`: bytes past it are a word's own.
+    private static let lastSpecial = UInt8(ascii: "'")
+
+    /// How many of the chunk's bytes (in memory order) come before the first one
+    /// that is at most `lastSpecial`.
+    @inline(__always)
+    private static func plainBytes(_ bytes: UInt64) -> Int {
+        // Sets the top bit of each byte below lastSpecial + 1 (bytes of 0x80 and up
+        // are never flagged); the lowest flag is always a true one.
+        let chunk = UInt64(littleEndian: bytes)
+        let below = (chunk &- 0x0101_0101_0101_0101 &* UInt64(lastSpecial + 1)) & ~chunk & 0x8080_8080_8080_8080
+        return below == 0 ? 8 : below.trailingZeroBitCount / 8
     }
 }
 

@@ -51,17 +51,26 @@ public enum Gretool {
 
     /// Runs one command's words (object, verb, arguments) in a session.
     static func execute(_ words: [String], in session: Session) throws {
-        let command = try resolve(words, session)
+        guard let object = words.first else { throw InvalidArgument("no command given; try \"gretool help\"") }
+        try execute(object: object, verb: words.count > 1 ? words[1] : nil, Array(words.dropFirst(2)), in: session)
+    }
+
+    /// Runs a command given as its first two words and the rest (a batch keeps its lines so).
+    static func execute(object: String, verb: String?, _ rest: [String], in session: Session) throws {
+        let command = try resolve(object, verb, session)
         // In a batch, queued changes reach the kernel before anything else runs.
         if !command.pipelined { try session.settle() }
-        try command.run(session, Array(words.dropFirst(command.leadingWords)))
+        if command.leadingWords == 1, let verb {
+            // The second word is the default verb's first.
+            try command.run(session, [verb] + rest)
+        } else {
+            try command.run(session, rest)
+        }
     }
 
     /// What the first two words name. A batch repeats the same two words line after
     /// line: the last answer is kept.
-    private static func resolve(_ words: [String], _ session: Session) throws -> ResolvedCommand {
-        guard let first = words.first else { throw InvalidArgument("no command given; try \"gretool help\"") }
-        let second = words.count > 1 ? words[1] : nil
+    private static func resolve(_ first: String, _ second: String?, _ session: Session) throws -> ResolvedCommand {
         if let last = session.lastCommand, last.object == first, last.verb == second { return last }
         guard let object = CommandTable.object(first) else {
             throw InvalidArgument("unknown object \"\(first)\"; try \"gretool help\"")

@@ -82,13 +82,17 @@ public enum RouteRequest {
                 // [ to ] [ TYPE ] PREFIX
                 var target = word
                 if target == "to" { target = try words.value(for: "to") }
-                if let first = target.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first),
-                   let named = types.lookup(target, in: words) {
-                    type = named.keyword
-                    target = try words.value(for: named.spelling)
+                // Most destinations are prefixes: digits (or hex digits and colons).
+                var mayBeName = false
+                if let first = target.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) {
+                    mayBeName = true
+                    if let entry = types.lookup(target, in: words) {
+                        type = entry.keyword
+                        target = try words.value(for: entry.spelling)
+                    }
                 }
                 guard destination == nil else { throw InvalidArgument.unknownWord(target, in: "route \(change.rawValue)") }
-                let isDefault = target == "default" || target == "any" || target == "all"
+                let isDefault = mayBeName && (target == "default" || target == "any" || target == "all")
                 let prefix = isDefault ? nil : try Parse.prefix(target, for: "destination")
                 if let prefix { try family.adopt(prefix.address, "destination", target) }
                 destination = (prefix, target)
@@ -149,7 +153,10 @@ public enum RouteRequest {
         if family.value == .unspecified { family.value = .inet }
         route.family = family.value
         route.destination = destination.prefix ?? IPPrefix(address: .zero(family.value), length: 0)
-        route.table = table ?? ([.local, .broadcast, .nat, .anycast].contains(type) ? RouteTable.local : RouteTable.main)
+        switch type {
+        case .local?, .broadcast?, .nat?, .anycast?: route.table = table ?? RouteTable.local
+        default: route.table = table ?? RouteTable.main
+        }
         if change == .delete {
             route.protocolID = protocolID ?? RouteProtocol.unspecified
             route.type = type ?? .unspecified
@@ -157,19 +164,19 @@ public enum RouteRequest {
             route.protocolID = protocolID ?? RouteProtocol.boot
             route.type = type ?? .unicast
         }
-        route.scope = scope ?? defaultScope(route, change)
+        let direct = route.gateway == nil && route.nexthops.isEmpty && route.nexthopID == nil
+        route.scope = scope ?? defaultScope(route.family, route.type, direct: direct, change)
         return route
     }
 
-    /// iproute2's choice when no scope is given.
-    private static func defaultScope(_ route: Route, _ change: RouteChange) -> UInt8 {
-        if route.family == .inet6 { return RouteScope.universe }
-        switch route.type {
+    /// iproute2's choice when no scope is given; `direct`: the route names no gateway.
+    private static func defaultScope(_ family: AddressFamily, _ type: RouteType, direct: Bool, _ change: RouteChange) -> UInt8 {
+        if family == .inet6 { return RouteScope.universe }
+        switch type {
         case .local, .nat: return RouteScope.host
         case .broadcast, .multicast, .anycast: return RouteScope.link
         case .unicast, .unspecified:
             if change == .delete { return RouteScope.nowhere }
-            let direct = route.gateway == nil && route.nexthops.isEmpty && route.nexthopID == nil
             return direct ? RouteScope.link : RouteScope.universe
         default:
             return change == .delete ? RouteScope.nowhere : RouteScope.universe

@@ -32,24 +32,24 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
         var current: UInt32 = 0
         var digits = 0
         for byte in text {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                current = current * 10 + UInt32(byte - UInt8(ascii: "0"))
-                digits += 1
+            let digit = byte &- UInt8(ascii: "0")
+            if digit < 10 {
+                // At most 3 digits of at most 255: no overflow to check.
+                current = current &* 10 &+ UInt32(digit)
+                digits &+= 1
                 guard digits <= 3, current <= 255 else { return nil }
-            case UInt8(ascii: "."):
-                guard digits > 0, parts < 3 else { return nil }
+            } else if byte == UInt8(ascii: "."), digits > 0, parts < 3 {
                 result = result << 8 | current
-                parts += 1
+                parts &+= 1
                 current = 0
                 digits = 0
-            default:
+            } else {
                 return nil
             }
         }
         guard digits > 0 else { return nil }
         result = result << 8 | current
-        parts += 1
+        parts &+= 1
         value = result << (8 * UInt32(4 - parts))
     }
 
@@ -116,12 +116,13 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public init?(utf8 text: UnsafeBufferPointer<UInt8>) {
-        if text.contains(UInt8(ascii: ":")) {
-            guard let address = IPv6Address(utf8: text) else { return nil }
+        // IPv4 first: it stops at the first byte that is no digit or dot.
+        if let address = IPv4Address(utf8: text) {
+            self = .v4(address)
+        } else if text.contains(UInt8(ascii: ":")), let address = IPv6Address(utf8: text) {
             self = .v6(address)
         } else {
-            guard let address = IPv4Address(utf8: text) else { return nil }
-            self = .v4(address)
+            return nil
         }
     }
 

@@ -191,6 +191,51 @@ public struct Route: Sendable, Equatable {
     }
 }
 
+extension Route: Recreatable {
+    /// The route a delete removed, as the kernel described it, added again. Only what
+    /// a route request carries is given back, so a route with more (realms, an
+    /// encapsulation, an expiry, a congestion control) is refused rather than changed.
+    public static func writeRecreation(of deleted: NetlinkMessage, into message: MessageWriter) throws {
+        guard let route = Route(deleted) else {
+            throw NetlinkError(errno: .badMessage, kernelMessage: "the kernel described the deleted route in an unexpected message")
+        }
+        for attribute in deleted.attributes(after: rtmsg.self, RouteAttribute.self) {
+            if let lost = Self.lost(attribute) {
+                throw NetlinkError(errno: .notSupported, kernelMessage: "gretool cannot add the deleted route again with \(lost)")
+            }
+        }
+        try route.encode(message)
+    }
+
+    /// What decoding then encoding would not give back of this attribute; nil when
+    /// nothing (or when it is the kernel's own bookkeeping, which no request sets).
+    private static func lost(_ attribute: Attribute<RouteAttribute>) -> String? {
+        switch attribute.key {
+        case .destination?, .source?, .gateway?, .via?, .outputInterface?, .priority?, .preferredSource?,
+             .table?, .nexthopID?, .preference?, .pad?:
+            return nil
+        case .metrics?:
+            let all = attribute.nested(RouteMetric.self).allSatisfy { $0.key != nil && $0.key != .congestionControl }
+            return all ? nil : "its congestion control"
+        case .multipath?:
+            let all = attribute.records(rtnexthop.self, RouteAttribute.self).allSatisfy { _, attributes in
+                attributes.allSatisfy { $0.key == .gateway || $0.key == .via }
+            }
+            return all ? nil : "what its nexthops carry beyond their gateways"
+        case .cacheInfo?:
+            // An IPv6 route that expires says when here: it would come back for good.
+            let expires = attribute.load(rta_cacheinfo.self)?.rta_expires ?? 0
+            return expires == 0 ? nil : "its expiry"
+        case .flow?:
+            return "its realms"
+        case .encapType?, .encap?:
+            return "its encapsulation"
+        default:
+            return "attribute \(attribute.rawType)"
+        }
+    }
+}
+
 /// RTA_CACHEINFO: what a route lookup (or an expiring IPv6 route) reports about its entry.
 public struct RouteCacheInfo: Sendable, Equatable {
     public var clientReferences: UInt32

@@ -3,7 +3,8 @@ public enum RouteChange: String, Sendable {
     case add, change, replace, prepend, append, delete
 
     /// Only `add` refuses an existing route, so only what it made can be taken back
-    /// exactly (by the same description, deleted).
+    /// exactly (by the same description, deleted); what `delete` removed is added again
+    /// as the kernel describes it.
     public var request: ChangeRequest {
         switch self {
         case .add: ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .resend(as: .deleteRoute))
@@ -11,7 +12,7 @@ public enum RouteChange: String, Sendable {
         case .replace: ChangeRequest(.newRoute, flags: [.create, .replace])
         case .prepend: ChangeRequest(.newRoute, flags: .create)
         case .append: ChangeRequest(.newRoute, flags: [.create, .append])
-        case .delete: ChangeRequest(.deleteRoute, flags: [])
+        case .delete: ChangeRequest(.deleteRoute, flags: [], undo: .recreate(as: .newRoute, kind: Route.self))
         }
     }
 }

@@ -10,6 +10,8 @@ public struct NetlinkFlags: OptionSet, Sendable {
     public static let request = NetlinkFlags(rawValue: 0x001)
     public static let multi = NetlinkFlags(rawValue: 0x002)
     public static let ack = NetlinkFlags(rawValue: 0x004)
+    /// Asks the kernel to send the requester what the change did (as it tells listeners).
+    public static let echo = NetlinkFlags(rawValue: 0x008)
     public static let dumpInterrupted = NetlinkFlags(rawValue: 0x010)
     // GET requests
     public static let dump = NetlinkFlags(rawValue: 0x300)

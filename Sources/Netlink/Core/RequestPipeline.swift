@@ -1,14 +1,29 @@
+import CMnl
+
 /// A request that changes the kernel's state, and how to take it back exactly.
 public struct ChangeRequest: Sendable {
     public enum Undo: Sendable, Equatable {
-        /// Not exactly: a delete, a replace, an append. When a failure must stop
-        /// everything after it, such a request goes to the kernel on its own.
+        /// Not exactly: a replace, an append. When a failure must stop everything after
+        /// it, such a request goes to the kernel on its own.
         case impossible
         /// The same body under another type: what `add` created with NLM_F_EXCL,
         /// the same description deletes, and only that.
         case resend(as: RouteMessageType)
         /// A body of its own (the `undo` writer of `ChangeSink.send`).
         case request(RouteMessageType)
+        /// What a delete removed, created again (NLM_F_CREATE|NLM_F_EXCL) as the kernel
+        /// described it: the request asks for that description (NLM_F_ECHO) and `kind`
+        /// writes the request from it.
+        case recreate(as: RouteMessageType, kind: any Recreatable.Type)
+
+        public static func == (lhs: Undo, rhs: Undo) -> Bool {
+            switch (lhs, rhs) {
+            case (.impossible, .impossible): true
+            case let (.resend(a), .resend(b)), let (.request(a), .request(b)): a == b
+            case let (.recreate(a, kindA), .recreate(b, kindB)): a == b && kindA == kindB
+            default: false
+            }
+        }
     }
 
     public var type: RouteMessageType
@@ -42,6 +57,14 @@ extension NetlinkSocket: ChangeSink {
     }
 }
 
+/// Objects a pipelined delete can take back: from the kernel's description of what it
+/// deleted (its echo of the request), the request that creates exactly that again.
+public protocol Recreatable: Sendable {
+    /// Writes the body of the request that creates what `deleted` describes, or throws
+    /// when the description holds something the request could not give back.
+    static func writeRecreation(of deleted: NetlinkMessage, into message: MessageWriter) throws
+}
+
 /// What the pipeline needs from a socket (tests stand in for the kernel).
 public protocol BatchTransport: AnyObject {
     func nextSequence() -> UInt32
@@ -49,6 +72,21 @@ public protocol BatchTransport: AnyObject {
     func sendBatch(
         _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
         onError: (UInt32, NetlinkError) throws -> Void) throws
+    /// The same, handing every other reply to the datagram's requests (the echoes
+    /// NLM_F_ECHO asks for) to `onEcho`, in order.
+    func sendBatch(
+        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
+        onError: (UInt32, NetlinkError) throws -> Void, onEcho: (NetlinkMessage) throws -> Void) throws
+}
+
+extension BatchTransport {
+    /// A transport that echoes nothing: what asked for an echo cannot be taken back.
+    public func sendBatch(
+        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
+        onError: (UInt32, NetlinkError) throws -> Void, onEcho: (NetlinkMessage) throws -> Void
+    ) throws {
+        try sendBatch(buffer, last: last, sequences: sequences, onError: onError)
+    }
 }
 
 extension NetlinkSocket: BatchTransport {}
@@ -58,9 +96,10 @@ extension NetlinkSocket: BatchTransport {}
 ///
 /// - `stopAtFirstFailure`: nothing after a failed request may take effect. The
 ///   kernel applies every message of a datagram, so only requests that can be taken
-///   back exactly are queued; when one fails, those after it that succeeded are taken
-///   back, newest first, and the failure is thrown. Other requests are sent alone,
-///   after what is queued.
+///   back exactly are queued (creations by their own description, deletes by the
+///   kernel's echo of what they deleted); when one fails, those after it that
+///   succeeded are taken back, newest first, and the failure is thrown. Other
+///   requests are sent alone, after what is queued.
 /// - `continueAfterFailures`: everything is queued; each failure goes to `onFailure`.
 ///
 /// Acknowledgements are matched by sequence number; only the last message of a
@@ -97,6 +136,8 @@ public final class RequestPipeline: ChangeSink {
     private let transport: any BatchTransport
     private let requests = MessageBuffer(capacity: 64 * 1024)
     private let undos = MessageBuffer(capacity: 32 * 1024)
+    /// The kernel's echoes of queued deletes (a datagram's worth), as received.
+    @exclusivity(unchecked) private var echoes: [UInt8] = []
     // One thread owns a pipeline; the runtime's exclusivity checks are not worth their cost here.
     @exclusivity(unchecked) private var entries: [Entry] = []
     /// The words of the tags queued requests carry, then the current tag's: each word's
@@ -144,13 +185,15 @@ public final class RequestPipeline: ChangeSink {
         let sequence: UInt32
         let offset: Int
         let tag: TagReference
-        let undo: UndoStep
+        var undo: UndoStep
     }
 
     private enum UndoStep {
         case none
         case resend(UInt16)
         case message(offset: Int)
+        /// `echo`: where the kernel's echo is in `echoes`, once it came.
+        case recreate(UInt16, kind: any Recreatable.Type, echo: Int?)
     }
 
     public init(transport: any BatchTransport, mode: Mode) {
@@ -174,18 +217,21 @@ public final class RequestPipeline: ChangeSink {
         }
         let sequence = transport.nextSequence()
         let offset = requests.used
+        var flags = request.flags.union(.request)
+        if rollback, case .recreate = request.undo { flags.insert(.echo) }
         do {
-            try requests.append(type: request.type.rawValue, flags: request.flags.union(.request), sequence: sequence, build)
+            try requests.append(type: request.type.rawValue, flags: flags, sequence: sequence, build)
         } catch let error as NetlinkError where error == .messageTooLarge && !entries.isEmpty {
             // Larger than the reserve: it gets a datagram to itself.
             try flush()
-            try requests.append(type: request.type.rawValue, flags: request.flags.union(.request), sequence: sequence, build)
+            try requests.append(type: request.type.rawValue, flags: flags, sequence: sequence, build)
         }
         var step = UndoStep.none
         if rollback {
             switch request.undo {
             case .impossible: break
             case .resend(let type): step = .resend(type.rawValue)
+            case .recreate(let type, let kind): step = .recreate(type.rawValue, kind: kind, echo: nil)
             case .request(let type):
                 let undoOffset = undos.used
                 do {
@@ -221,6 +267,7 @@ public final class RequestPipeline: ChangeSink {
             entries.removeAll(keepingCapacity: true)
             requests.reset()
             undos.reset()
+            echoes.removeAll(keepingCapacity: true)
             // Only the current tag's words stay: later requests may still be queued with it.
             tagWords.removeSubrange(..<currentTag.words.lowerBound)
             currentTag.words = 0..<currentTag.words.count
@@ -231,9 +278,9 @@ public final class RequestPipeline: ChangeSink {
         // Sequences start from the clock; should they wrap inside a datagram, accept any.
         let sequences = first <= last.sequence ? first...last.sequence : 0...UInt32.max
         var refused: [(index: Int, error: NetlinkError)] = []
-        try transport.sendBatch(requests, last: last.sequence, sequences: sequences) { sequence, error in
+        try transport.sendBatch(requests, last: last.sequence, sequences: sequences, onError: { sequence, error in
             if let index = index(of: sequence) { refused.append((index, error)) }
-        }
+        }, onEcho: keepEcho)
         guard !refused.isEmpty else { return }
         let outcome = PipelineOutcome.decide(
             count: entries.count, failed: refused.map(\.index), stopAtFirstFailure: mode == .stopAtFirstFailure)
@@ -264,6 +311,18 @@ public final class RequestPipeline: ChangeSink {
         return nil
     }
 
+    /// Keeps the kernel's description of what a queued delete deleted: its undo.
+    private func keepEcho(_ message: NetlinkMessage) {
+        guard let index = index(of: message.sequence),
+              case .recreate(let type, let kind, echo: nil) = entries[index].undo,
+              message.type == requests.message(at: entries[index].offset).pointee.nlmsg_type
+        else { return }
+        entries[index].undo = .recreate(type, kind: kind, echo: echoes.count)
+        echoes.append(contentsOf: UnsafeRawBufferPointer(start: message.header, count: message.length))
+        // Messages start 4-aligned, as in a datagram.
+        while echoes.count % 4 != 0 { echoes.append(0) }
+    }
+
     private func takeBack(_ entry: Entry) throws {
         switch entry.undo {
         case .none:
@@ -274,6 +333,13 @@ public final class RequestPipeline: ChangeSink {
         case .message(let offset):
             let undo = NetlinkMessage(header: undos.message(at: offset))
             try transport.perform(undo.type, flags: []) { try $0.body(undo.payload) }
+        case .recreate(_, _, echo: nil):
+            throw NetlinkError(errno: .noData, kernelMessage: "the kernel did not say what it deleted")
+        case .recreate(let type, let kind, echo: let offset?):
+            try echoes.withUnsafeBytes { bytes in
+                let deleted = NetlinkMessage(header: (bytes.baseAddress! + offset).assumingMemoryBound(to: nlmsghdr.self))
+                try transport.perform(type, flags: [.create, .exclusive]) { try kind.writeRecreation(of: deleted, into: $0) }
+            }
         }
     }
 }

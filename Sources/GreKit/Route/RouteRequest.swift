@@ -69,9 +69,18 @@ public enum RouteRequest {
     public static func parse(
         _ arguments: [String], _ change: RouteChange, family: AddressFamily, devices: any InterfaceResolver
     ) throws -> Route {
+        // Filled in place: a route is a large value, and a batch parses one per line.
+        var route = Route(destination: IPPrefix(address: .zero(.inet), length: 0))
+        try parse(arguments, change, family: family, devices: devices, into: &route)
+        return route
+    }
+
+    private static func parse(
+        _ arguments: [String], _ change: RouteChange, family: AddressFamily, devices: any InterfaceResolver,
+        into route: inout Route
+    ) throws {
         var words = WordScanner(arguments)
         var family = Family(value: family)
-        var route = Route(destination: IPPrefix(address: .zero(.inet), length: 0))
         var destination: (prefix: IPPrefix?, word: String)?
         var type: RouteType?
         var scope: UInt8?
@@ -167,7 +176,6 @@ public enum RouteRequest {
         }
         let direct = route.gateway == nil && route.nexthops.isEmpty && route.nexthopID == nil
         route.scope = scope ?? defaultScope(route.family, route.type, direct: direct, change)
-        return route
     }
 
     /// iproute2's choice when no scope is given; `direct`: the route names no gateway.

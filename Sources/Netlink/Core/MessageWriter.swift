@@ -30,8 +30,9 @@ extension NetlinkError {
     public static let messageTooLarge = NetlinkError(errno: .noBufferSpace, kernelMessage: "request too large for the netlink buffer")
 }
 
-/// Writes attributes of one attribute space into the message being built.
-/// Each call is one libmnl `put`; buffer bounds are checked by its `_check` variants.
+/// Writes attributes of one attribute space into the message being built. Nests go
+/// through libmnl (its `_check` variants bound them); plain attributes, by far the most
+/// (a batch writes millions), are written here in a few stores.
 public struct AttributeWriter<Key: NetlinkAttributeType> {
     @usableFromInline let message: UnsafeMutablePointer<nlmsghdr>
     @usableFromInline let capacity: Int
@@ -43,17 +44,22 @@ public struct AttributeWriter<Key: NetlinkAttributeType> {
 
     // Inlinable, as decoding is: a batch encodes millions of attributes.
     @inlinable public func put(_ key: Key, _ value: some NetlinkEncodable) throws {
-        let attribute = mnl_nlmsg_get_payload_tail(message)!
-        let length = try value.withNetlinkPayload { payload in
-            guard mnl_attr_put_check(message, capacity, key.rawValue, payload.count, payload.baseAddress) else {
-                throw NetlinkError.messageTooLarge
+        try value.withNetlinkPayload { payload in
+            // struct nlattr { u16 nla_len; u16 nla_type; }, the payload, zeros to a multiple of 4
+            // (so requests are deterministic and carry no stale memory).
+            let length = MemoryLayout<nlattr>.size + payload.count
+            let aligned = (length + 3) & ~3
+            let end = (Int(message.pointee.nlmsg_len) + 3) & ~3
+            guard end + aligned <= capacity, length <= Int(UInt16.max) else { throw NetlinkError.messageTooLarge }
+            let attribute = UnsafeMutableRawPointer(message) + end
+            attribute.storeBytes(of: UInt16(length), toByteOffset: 0, as: UInt16.self)
+            attribute.storeBytes(of: key.rawValue, toByteOffset: 2, as: UInt16.self)
+            if let bytes = payload.baseAddress {
+                (attribute + MemoryLayout<nlattr>.size).copyMemory(from: bytes, byteCount: payload.count)
             }
-            return payload.count
+            (attribute + length).initializeMemory(as: UInt8.self, repeating: 0, count: aligned - length)
+            message.pointee.nlmsg_len = UInt32(end + aligned)
         }
-        // libmnl 1.0.4 leaves the alignment padding as it found it: zero it, so
-        // requests are deterministic and carry no stale memory.
-        let padding = (4 - length % 4) % 4
-        (attribute + 4 + length).initializeMemory(as: UInt8.self, repeating: 0, count: padding)
     }
 
     /// A zero-length attribute whose presence is its meaning (NLA_FLAG).

@@ -124,23 +124,23 @@ enum CommandLineWords {
                 return .failure(InvalidArgument("unterminated quote"))
             }
             let current = line.words, before = previous.words
-            let count = line.count
+            let ends = line.endMarks, oldEnds = previous.endMarks
+            let count = ends.count
             // Words whose bytes and end mark both lines share at their start, or whose
             // bytes and the end mark before them both share at their end, are the
             // previous line's, in the same places (the same number of words follow).
             let prefix = Self.sharedBytes(current, before, fromEnd: false)
-            let suffix = count == previous.count ? Self.sharedBytes(current, before, fromEnd: true) : 0
+            let suffix = count == oldEnds.count ? Self.sharedBytes(current, before, fromEnd: true) : 0
             var start = 0
             for index in 0..<count {
-                let end = line.end(of: index)
-                defer { start = end + 1 }
-                if end < prefix || start > current.count - suffix { continue }
+                let end = ends[index]
+                defer { start = end &+ 1 }
+                if end < prefix || start > current.count &- suffix { continue }
                 let word = UnsafeBufferPointer(rebasing: current[start..<end])
-                if index < previous.count {
-                    let old = previous.range(of: index)
-                    if old.count == word.count, Self.sharedBytes(word, UnsafeBufferPointer(rebasing: before[old]), fromEnd: false) == word.count {
-                        continue
-                    }
+                if index < oldEnds.count {
+                    let oldStart = index == 0 ? 0 : oldEnds[index &- 1] &+ 1
+                    let old = UnsafeBufferPointer(rebasing: before[oldStart..<oldEnds[index]])
+                    if old.count == word.count, Self.sharedBytes(word, old, fromEnd: false) == word.count { continue }
                 }
                 store(String(decoding: word, as: UTF8.self), at: index)
             }
@@ -198,11 +198,8 @@ private final class WordBytes {
     /// The words, end marks and all.
     var words: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[..<used]) }
 
-    func end(of index: Int) -> Int { ends[index] }
-
-    func range(of index: Int) -> Range<Int> {
-        (index == 0 ? 0 : ends[index - 1] + 1)..<ends[index]
-    }
+    /// Where each word's end mark is in `words`.
+    var endMarks: UnsafeBufferPointer<Int> { UnsafeBufferPointer(rebasing: ends[..<count]) }
 
     func clear() {
         used = 0
@@ -222,55 +219,63 @@ private final class WordBytes {
             ends.deallocate()
             ends = .allocate(capacity: line.count / 2 + 1)
         }
-        let input = UnsafeRawBufferPointer(line)
-        let output = UnsafeMutableRawBufferPointer(bytes)
-        var index = 0
-        used = 0
-        count = 0
+        guard let (used, count) = Self.gather(line, into: bytes.baseAddress!, ends: ends.baseAddress!) else { return false }
+        self.used = used
+        self.count = count
+        return true
+    }
+
+    /// `gather` on plain memory (the counts stay in registers): the bytes and words
+    /// written, nil for an unterminated quote.
+    private static func gather(
+        _ line: UnsafeBufferPointer<UInt8>, into output: UnsafeMutablePointer<UInt8>, ends: UnsafeMutablePointer<Int>
+    ) -> (used: Int, count: Int)? {
+        guard let input = line.baseAddress else { return (0, 0) }
         let end = line.count
+        var index = 0, used = 0, count = 0
         while index < end {
-            let byte = line[index]
-            if CommandLineWords.isBlank(byte) { index += 1; continue }
+            let byte = input[index]
+            if CommandLineWords.isBlank(byte) { index &+= 1; continue }
             if byte == UInt8(ascii: "#") { break }
             while index < end {
                 // Eight bytes at a time, up to the first that is not plainly part of the
                 // word. (The output never runs ahead of the input: it has the room.)
-                if end - index >= 8 {
-                    let chunk = input.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                    output.storeBytes(of: chunk, toByteOffset: used, as: UInt64.self)
-                    let plain = Self.plainBytes(chunk)
-                    index += plain
-                    used += plain
+                if end &- index >= 8 {
+                    let chunk = UnsafeRawPointer(input + index).loadUnaligned(as: UInt64.self)
+                    UnsafeMutableRawPointer(output + used).storeBytes(of: chunk, as: UInt64.self)
+                    let plain = plainBytes(chunk)
+                    index &+= plain
+                    used &+= plain
                     if plain == 8 { continue }
                 }
-                let byte = line[index]
-                index += 1
-                if byte > Self.lastSpecial {
-                    bytes[used] = byte
-                    used += 1
+                let byte = input[index]
+                index &+= 1
+                if byte > lastSpecial {
+                    output[used] = byte
+                    used &+= 1
                     continue
                 }
                 if CommandLineWords.isBlank(byte) { break }
                 guard CommandLineWords.isQuote(byte) else {
-                    bytes[used] = byte
-                    used += 1
+                    output[used] = byte
+                    used &+= 1
                     continue
                 }
                 // Quoted: everything up to the same quote.
-                while index < end, line[index] != byte {
-                    bytes[used] = line[index]
-                    used += 1
-                    index += 1
+                while index < end, input[index] != byte {
+                    output[used] = input[index]
+                    used &+= 1
+                    index &+= 1
                 }
-                guard index < end else { return false }
-                index += 1
+                guard index < end else { return nil }
+                index &+= 1
             }
-            bytes[used] = RequestPipeline.wordEnd
+            output[used] = RequestPipeline.wordEnd
             ends[count] = used
-            count += 1
-            used += 1
+            count &+= 1
+            used &+= 1
         }
-        return true
+        return (used, count)
     }
 
     /// Blanks, quotes and `#` are all at most `'`: bytes past it are a word's own.

@@ -6,8 +6,7 @@ public struct InterfaceName: Hashable, Sendable, CustomStringConvertible {
 
     public init(_ text: String) throws(InvalidArgument) {
         // Batch lines name a device on every line: the bytes are read in place.
-        let (length, valid) = text.utf8.withContiguousStorageIfAvailable(Self.check)
-            ?? Array(text.utf8).withUnsafeBufferPointer(Self.check)
+        let (length, valid) = text.withUTF8Bytes(Self.check)
         guard length > 0 else { throw InvalidArgument("interface name is empty") }
         guard length <= Self.maximumLength else {
             throw InvalidArgument("interface name \"\(text)\" is \(length) bytes long; the limit is \(Self.maximumLength)")

@@ -268,9 +268,10 @@ public enum RouteFlags {
 extension AddressFamily {
     /// iproute2's family words ("inet", "inet6").
     public init?(name: String) {
-        switch name {
-        case "inet": self = .inet
-        case "inet6": self = .inet6
+        // By length first: most words that meet this are addresses.
+        switch name.utf8.count {
+        case 4 where name == "inet": self = .inet
+        case 5 where name == "inet6": self = .inet6
         default: return nil
         }
     }
@@ -305,9 +306,8 @@ extension Parse {
 
     /// A prefix "ADDRESS[/LENGTH]" as given, host bits and all (addresses, selectors).
     public static func anyPrefix(_ text: String, for keyword: String) throws(InvalidArgument) -> IPPrefix {
-        var bytes = text
         do {
-            return try bytes.withUTF8 { try IPPrefix(utf8: $0) }
+            return try text.withUTF8Bytes { try IPPrefix(utf8: $0) }
         } catch {
             throw .badValue(keyword, text, expected: "an IPv4 or IPv6 prefix (ADDRESS/LENGTH)")
         }

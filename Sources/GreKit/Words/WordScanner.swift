@@ -23,9 +23,10 @@ public struct WordScanner: Sendable {
         return words[position]
     }
 
-    /// The value after `keyword`, or an error naming the keyword that lacks it.
-    public mutating func value(for keyword: String) throws(InvalidArgument) -> String {
-        guard let value = next() else { throw InvalidArgument("\"\(keyword)\" needs a value") }
+    /// The value after `keyword`, or an error naming the keyword that lacks it (the
+    /// name is only made then).
+    public mutating func value(for keyword: @autoclosure () -> String) throws(InvalidArgument) -> String {
+        guard let value = next() else { throw InvalidArgument("\"\(keyword())\" needs a value") }
         return value
     }
 
@@ -45,9 +46,12 @@ public struct WordScanner: Sendable {
 /// if/else chains (so "nopmtudisc" is tried before "pmtudisc").
 public struct KeywordTable<Keyword: Sendable>: Sendable {
     public struct Entry: Sendable {
-        public let spelling: String
+        /// Kept as the literal it is: an entry is then a plain value, copied without
+        /// counting references (a batch looks one up per keyword of every line).
+        let literal: StaticString
         public let keyword: Keyword
         public let abbreviable: Bool
+        public var spelling: String { literal.description }
     }
 
     public let entries: [Entry]
@@ -79,9 +83,9 @@ public struct KeywordTable<Keyword: Sendable>: Sendable {
         var slot: Int { Int(truncatingIfNeeded: ((head ^ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> 48) }
     }
 
-    public init(_ entries: [(String, Keyword, abbreviable: Bool)]) {
-        self.entries = entries.map { Entry(spelling: $0.0, keyword: $0.1, abbreviable: $0.abbreviable) }
-        let keys = entries.map { entry in Self.withBytes(entry.0) { Key($0, abbreviable: entry.abbreviable) } }
+    public init(_ entries: [(StaticString, Keyword, abbreviable: Bool)]) {
+        self.entries = entries.map { Entry(literal: $0.0, keyword: $0.1, abbreviable: $0.abbreviable) }
+        let keys = entries.map { entry in entry.0.withUTF8Buffer { Key($0, abbreviable: entry.abbreviable) } }
         self.keys = keys
         var size = 8
         while size < 2 * keys.count { size *= 2 }
@@ -97,7 +101,7 @@ public struct KeywordTable<Keyword: Sendable>: Sendable {
         self.slots = slots
         var initials: (low: UInt64, high: UInt64) = (0, 0)
         for entry in entries {
-            guard let first = entry.0.utf8.first, first < 128 else { continue }
+            guard let first = entry.0.withUTF8Buffer({ $0.first }), first < 128 else { continue }
             if first < 64 { initials.low |= 1 << UInt64(first) } else { initials.high |= 1 << UInt64(first - 64) }
         }
         self.initials = initials
@@ -105,7 +109,7 @@ public struct KeywordTable<Keyword: Sendable>: Sendable {
 
     /// The entry `word` names: exactly, else as the first abbreviation that fits.
     public func lookup(_ word: String, in scanner: WordScanner) -> Entry? {
-        guard let index = Self.withBytes(word, { index(of: $0, abbreviations: scanner.allowsAbbreviations) }) else { return nil }
+        guard let index = word.withUTF8Bytes({ index(of: $0, abbreviations: scanner.allowsAbbreviations) }) else { return nil }
         return entries[index]
     }
 
@@ -118,7 +122,7 @@ public struct KeywordTable<Keyword: Sendable>: Sendable {
         while slots[slot] != 0 {
             let index = Int(slots[slot]) - 1
             if keys[index].head == key.head, keys[index].length == key.length,
-               key.length <= 8 || Self.withBytes(entries[index].spelling, { $0.elementsEqual(word) }) {
+               key.length <= 8 || entries[index].literal.withUTF8Buffer({ $0.elementsEqual(word) }) {
                 return index
             }
             slot = (slot + 1) & (slots.count - 1)
@@ -129,13 +133,8 @@ public struct KeywordTable<Keyword: Sendable>: Sendable {
         return keys.indices.first { index in
             let candidate = keys[index]
             guard candidate.abbreviable, candidate.length > key.length, candidate.head & mask == key.head else { return false }
-            return key.length <= 8 || Self.withBytes(entries[index].spelling, { $0.starts(with: word) })
+            return key.length <= 8 || entries[index].literal.withUTF8Buffer({ $0.starts(with: word) })
         }
-    }
-
-    /// A string's UTF-8 bytes, without copying them when it can.
-    private static func withBytes<Result>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
-        text.utf8.withContiguousStorageIfAvailable(body) ?? Array(text.utf8).withUnsafeBufferPointer(body)
     }
 
     /// Every spelling, for help text and shell completion.

@@ -137,13 +137,13 @@ public final class RequestPipeline: ChangeSink {
     private let requests = MessageBuffer(capacity: 64 * 1024)
     private let undos = MessageBuffer(capacity: 32 * 1024)
     /// The kernel's echoes of queued deletes (a datagram's worth), as received.
-    @exclusivity(unchecked) private var echoes: [UInt8] = []
+    @exclusivity(unchecked) private var echoes = ByteStore()
     // One thread owns a pipeline; the runtime's exclusivity checks are not worth their cost here.
     @exclusivity(unchecked) private var entries: [Entry] = []
     /// The words of the tags queued requests carry, then the current tag's: each word's
     /// bytes followed by a newline (words of a batch line hold none). Entries name their
     /// tag by a range here, so queuing a request copies no strings and counts no references.
-    @exclusivity(unchecked) private var tagWords: [UInt8] = []
+    @exclusivity(unchecked) private var tagWords = ByteStore()
     /// The bytes of `tagWords` that queued entries name.
     @exclusivity(unchecked) private var taggedEnd = 0
     @exclusivity(unchecked) private var currentTag = TagReference(number: 0, words: 0..<0)
@@ -154,8 +154,8 @@ public final class RequestPipeline: ChangeSink {
         set {
             startTag(number: newValue.number)
             for word in newValue.words {
-                tagWords.append(contentsOf: word.utf8)
-                tagWords.append(Self.wordEnd)
+                word.withUTF8Bytes { tagWords.append(UnsafeRawBufferPointer($0)) }
+                withUnsafeBytes(of: Self.wordEnd) { tagWords.append($0) }
             }
             currentTag.words = currentTag.words.lowerBound..<tagWords.count
         }
@@ -165,7 +165,7 @@ public final class RequestPipeline: ChangeSink {
     /// followed by a newline (a batch line is split into that form anyway).
     public func tag(number: Int, wordBytes: UnsafeRawBufferPointer) {
         startTag(number: number)
-        tagWords.append(contentsOf: wordBytes)
+        tagWords.append(wordBytes)
         currentTag.words = currentTag.words.lowerBound..<tagWords.count
     }
 
@@ -249,12 +249,12 @@ public final class RequestPipeline: ChangeSink {
 
     /// Drops the current tag's words (unless queued entries name them) and starts the next.
     private func startTag(number: Int) {
-        tagWords.removeSubrange(taggedEnd...)
+        tagWords.removeLast(tagWords.count - taggedEnd)
         currentTag = TagReference(number: number, words: taggedEnd..<taggedEnd)
     }
 
     private func tag(_ reference: TagReference) -> Tag {
-        let bytes = tagWords[reference.words]
+        let bytes = tagWords.withBytes { Array($0[reference.words]) }
         let words = bytes.split(separator: Self.wordEnd, omittingEmptySubsequences: false).dropLast()
         return Tag(number: reference.number, words: words.map { String(decoding: $0, as: UTF8.self) })
     }
@@ -267,9 +267,9 @@ public final class RequestPipeline: ChangeSink {
             entries.removeAll(keepingCapacity: true)
             requests.reset()
             undos.reset()
-            echoes.removeAll(keepingCapacity: true)
+            echoes.removeAll()
             // Only the current tag's words stay: later requests may still be queued with it.
-            tagWords.removeSubrange(..<currentTag.words.lowerBound)
+            tagWords.removeFirst(currentTag.words.lowerBound)
             currentTag.words = 0..<currentTag.words.count
             taggedEnd = 0
         }
@@ -318,9 +318,9 @@ public final class RequestPipeline: ChangeSink {
               message.type == requests.message(at: entries[index].offset).pointee.nlmsg_type
         else { return }
         entries[index].undo = .recreate(type, kind: kind, echo: echoes.count)
-        echoes.append(contentsOf: UnsafeRawBufferPointer(start: message.header, count: message.length))
+        echoes.append(UnsafeRawBufferPointer(start: message.header, count: message.length))
         // Messages start 4-aligned, as in a datagram.
-        while echoes.count % 4 != 0 { echoes.append(0) }
+        withUnsafeBytes(of: UInt32(0)) { echoes.append(UnsafeRawBufferPointer(rebasing: $0[..<((4 - message.length % 4) % 4)])) }
     }
 
     private func takeBack(_ entry: Entry) throws {
@@ -336,7 +336,7 @@ public final class RequestPipeline: ChangeSink {
         case .recreate(_, _, echo: nil):
             throw NetlinkError(errno: .noData, kernelMessage: "the kernel did not say what it deleted")
         case .recreate(let type, let kind, echo: let offset?):
-            try echoes.withUnsafeBytes { bytes in
+            try echoes.withBytes { bytes in
                 let deleted = NetlinkMessage(header: (bytes.baseAddress! + offset).assumingMemoryBound(to: nlmsghdr.self))
                 try transport.perform(type, flags: [.create, .exclusive]) { try kind.writeRecreation(of: deleted, into: $0) }
             }
@@ -360,5 +360,39 @@ struct PipelineOutcome: Equatable {
         let refused = Set(failures)
         let undone = (first + 1..<count).reversed().filter { !refused.contains($0) }
         return PipelineOutcome(reported: [first], undone: Array(undone))
+    }
+}
+
+/// Bytes appended, dropped from either end and read in place: plain memory, owned.
+struct ByteStore: ~Copyable {
+    private var memory = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
+    private(set) var count = 0
+
+    deinit { memory.deallocate() }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        if count + bytes.count > memory.count {
+            let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(2 * memory.count, count + bytes.count), alignment: 8)
+            larger.baseAddress!.copyMemory(from: memory.baseAddress!, byteCount: count)
+            memory.deallocate()
+            memory = larger
+        }
+        (memory.baseAddress! + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    mutating func removeLast(_ dropped: Int) { count -= dropped }
+
+    mutating func removeFirst(_ dropped: Int) {
+        guard dropped > 0 else { return }
+        memory.baseAddress!.copyMemory(from: memory.baseAddress! + dropped, byteCount: count - dropped)
+        count -= dropped
+    }
+
+    mutating func removeAll() { count = 0 }
+
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try body(UnsafeRawBufferPointer(rebasing: memory[..<count]))
     }
 }

@@ -262,9 +262,10 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension String {
-    /// Runs `body` on the string's UTF-8 bytes, in place when the string is native.
-    func withUTF8Bytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
-        var copy = self
-        return copy.withUTF8(body)
+    /// Runs `body` on the string's UTF-8 bytes: in place for a native or small string
+    /// (no copy, nothing reference counted), else on a copy. Parsers of words use it.
+    @inlinable public func withUTF8Bytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        if let result = try utf8.withContiguousStorageIfAvailable(body) { return result }
+        return try Array(utf8).withUnsafeBufferPointer(body)
     }
 }

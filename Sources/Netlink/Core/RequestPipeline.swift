@@ -301,6 +301,10 @@ public final class RequestPipeline: ChangeSink {
     }
 
     private func index(of sequence: UInt32) -> Int? {
+        guard let first = entries.first?.sequence else { return nil }
+        // Queued requests take consecutive sequences: look there first.
+        let guess = Int(sequence &- first)
+        if guess < entries.count, entries[guess].sequence == sequence { return guess }
         var low = 0, high = entries.count - 1
         while low <= high {
             let middle = (low + high) / 2
@@ -318,9 +322,8 @@ public final class RequestPipeline: ChangeSink {
               message.type == requests.message(at: entries[index].offset).pointee.nlmsg_type
         else { return }
         entries[index].undo = .recreate(type, kind: kind, echo: echoes.count)
-        echoes.append(UnsafeRawBufferPointer(start: message.header, count: message.length))
         // Messages start 4-aligned, as in a datagram.
-        withUnsafeBytes(of: UInt32(0)) { echoes.append(UnsafeRawBufferPointer(rebasing: $0[..<((4 - message.length % 4) % 4)])) }
+        echoes.append(UnsafeRawBufferPointer(start: message.header, count: message.length), alignedTo: 4)
     }
 
     private func takeBack(_ entry: Entry) throws {
@@ -370,16 +373,19 @@ struct ByteStore: ~Copyable {
 
     deinit { memory.deallocate() }
 
-    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    /// Appends the bytes, then zeros up to a multiple of `alignment`.
+    mutating func append(_ bytes: UnsafeRawBufferPointer, alignedTo alignment: Int = 1) {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-        if count + bytes.count > memory.count {
-            let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(2 * memory.count, count + bytes.count), alignment: 8)
+        let padded = (bytes.count + alignment - 1) / alignment * alignment
+        if count + padded > memory.count {
+            let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(2 * memory.count, count + padded), alignment: 8)
             larger.baseAddress!.copyMemory(from: memory.baseAddress!, byteCount: count)
             memory.deallocate()
             memory = larger
         }
         (memory.baseAddress! + count).copyMemory(from: source, byteCount: bytes.count)
-        count += bytes.count
+        (memory.baseAddress! + count + bytes.count).initializeMemory(as: UInt8.self, repeating: 0, count: padded - bytes.count)
+        count += padded
     }
 
     mutating func removeLast(_ dropped: Int) { count -= dropped }

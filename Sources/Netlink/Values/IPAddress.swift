@@ -219,17 +219,19 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init(utf8 text: UnsafeBufferPointer<UInt8>) throws(ParseError) {
-        let slash = text.firstIndex(of: UInt8(ascii: "/")) ?? text.endIndex
+        var slash = 0
+        while slash < text.count, text[slash] != UInt8(ascii: "/") { slash &+= 1 }
         guard let address = IPAddress(utf8: UnsafeBufferPointer(rebasing: text[..<slash])) else { throw .badAddress }
         let width = address.family.bitWidth
         var length = width
-        if slash != text.endIndex {
-            let digits = text[(slash + 1)...]
-            guard !digits.isEmpty, digits.count <= 3 else { throw .badLength }
+        if slash != text.count {
+            let digits = text.count &- slash &- 1
+            guard digits > 0, digits <= 3 else { throw .badLength }
             length = 0
-            for byte in digits {
-                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { throw .badLength }
-                length = length * 10 + Int(byte - UInt8(ascii: "0"))
+            for index in (slash &+ 1)..<text.count {
+                let digit = text[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { throw .badLength }
+                length = length &* 10 &+ Int(digit)
             }
             guard length <= width else { throw .badLength }
         }

@@ -116,33 +116,16 @@ enum CommandLineWords {
 
         mutating func split(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<Void, InvalidArgument> {
             swap(&line, &previous)
-            guard line.gather(bytes) else {
+            guard let changed = line.gather(bytes, comparedWith: previous) else {
                 // No word is kept: the next line is compared with nothing.
                 line.clear()
                 command.removeAll()
                 arguments.removeAll()
                 return .failure(InvalidArgument("unterminated quote"))
             }
-            let current = line.words, before = previous.words
-            let ends = line.endMarks, oldEnds = previous.endMarks
-            let count = ends.count
-            // Words whose bytes and end mark both lines share at their start, or whose
-            // bytes and the end mark before them both share at their end, are the
-            // previous line's, in the same places (the same number of words follow).
-            let prefix = Self.sharedBytes(current, before, fromEnd: false)
-            let suffix = count == oldEnds.count ? Self.sharedBytes(current, before, fromEnd: true) : 0
-            var start = 0
-            for index in 0..<count {
-                let end = ends[index]
-                defer { start = end &+ 1 }
-                if end < prefix || start > current.count &- suffix { continue }
-                let word = UnsafeBufferPointer(rebasing: current[start..<end])
-                if index < oldEnds.count {
-                    let oldStart = index == 0 ? 0 : oldEnds[index &- 1] &+ 1
-                    let old = UnsafeBufferPointer(rebasing: before[oldStart..<oldEnds[index]])
-                    if old.count == word.count, Self.sharedBytes(word, old, fromEnd: false) == word.count { continue }
-                }
-                store(String(decoding: word, as: UTF8.self), at: index)
+            let count = line.count
+            for index in 0..<count where changed.contains(index) {
+                store(String(decoding: line.word(index), as: UTF8.self), at: index)
             }
             if command.count > min(count, 2) { command.removeLast(command.count - min(count, 2)) }
             if arguments.count > max(count - 2, 0) { arguments.removeLast(arguments.count - max(count - 2, 0)) }
@@ -158,34 +141,23 @@ enum CommandLineWords {
                 arguments.append(word)
             }
         }
-
-        /// How many bytes two buffers share from their starts (or their ends).
-        private static func sharedBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, fromEnd: Bool) -> Int {
-            let count = min(a.count, b.count)
-            let raw = (UnsafeRawBufferPointer(a), UnsafeRawBufferPointer(b))
-            var shared = 0
-            // Lines and words are short: eight bytes at a time beats a call to memcmp.
-            while count - shared >= 8 {
-                let offsets = fromEnd ? (a.count - shared - 8, b.count - shared - 8) : (shared, shared)
-                let difference = UInt64(littleEndian: raw.0.loadUnaligned(fromByteOffset: offsets.0, as: UInt64.self)
-                    ^ raw.1.loadUnaligned(fromByteOffset: offsets.1, as: UInt64.self))
-                if difference != 0 {
-                    return shared + (fromEnd ? difference.leadingZeroBitCount : difference.trailingZeroBitCount) / 8
-                }
-                shared += 8
-            }
-            while shared < count, fromEnd ? a[a.count - shared - 1] == b[b.count - shared - 1] : a[shared] == b[shared] {
-                shared += 1
-            }
-            return shared
-        }
     }
+}
+
+/// Which words of a line differ from the previous line's in the same place (or had
+/// none there): a bit each for the first 64, and every word after them.
+private struct ChangedWords {
+    var bits: UInt64 = 0
+
+    func contains(_ index: Int) -> Bool { index >= 64 || bits >> UInt64(index) & 1 != 0 }
+    mutating func insert(_ index: Int) { if index < 64 { bits |= 1 << UInt64(index) } }
 }
 
 /// One line's words, each followed by `RequestPipeline.wordEnd` (no word of a line
 /// holds a newline), and where those end marks are. The memory is kept from line to line.
 private final class WordBytes {
-    private var bytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 256)
+    /// Eight bytes more than the words take: a word is compared eight bytes at a time.
+    private var bytes = WordBytes.zeroed(256 + 8)
     private var ends = UnsafeMutableBufferPointer<Int>.allocate(capacity: 129)
     private var used = 0
     private(set) var count = 0
@@ -198,45 +170,58 @@ private final class WordBytes {
     /// The words, end marks and all.
     var words: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: bytes[..<used]) }
 
-    /// Where each word's end mark is in `words`.
-    var endMarks: UnsafeBufferPointer<Int> { UnsafeBufferPointer(rebasing: ends[..<count]) }
+    private static func zeroed(_ capacity: Int) -> UnsafeMutableBufferPointer<UInt8> {
+        let bytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: capacity)
+        bytes.initialize(repeating: 0)
+        return bytes
+    }
+
+    func word(_ index: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[(index == 0 ? 0 : ends[index - 1] + 1)..<ends[index]])
+    }
 
     func clear() {
         used = 0
         count = 0
     }
 
-    /// Copies the words of `line`: quotes group (and go), blanks separate, `#` at the
-    /// start of a word ends the line. False for an unterminated quote.
-    func gather(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// Copies the words of `line` (quotes group and go, blanks separate, `#` at the
+    /// start of a word ends the line) and compares each with the word `previous` had
+    /// in its place. Nil for an unterminated quote.
+    func gather(_ line: UnsafeBufferPointer<UInt8>, comparedWith previous: WordBytes) -> ChangedWords? {
         // A line's words take at most its bytes and one end mark; each takes two bytes
         // of the line but the last.
-        if bytes.count <= line.count {
+        if bytes.count < line.count + 1 + 8 {
             bytes.deallocate()
-            bytes = .allocate(capacity: line.count + 1)
+            bytes = Self.zeroed(line.count + 1 + 8)
         }
         if ends.count <= line.count / 2 {
             ends.deallocate()
             ends = .allocate(capacity: line.count / 2 + 1)
         }
-        guard let (used, count) = Self.gather(line, into: bytes.baseAddress!, ends: ends.baseAddress!) else { return false }
+        guard let (used, count, changed) = Self.gather(
+            line, into: bytes.baseAddress!, ends: ends.baseAddress!,
+            previous: previous.bytes.baseAddress!, previousEnds: previous.ends.baseAddress!, previousCount: previous.count)
+        else { return nil }
         self.used = used
         self.count = count
-        return true
+        return changed
     }
 
-    /// `gather` on plain memory (the counts stay in registers): the bytes and words
-    /// written, nil for an unterminated quote.
+    /// `gather` on plain memory (the counts stay in registers).
     private static func gather(
-        _ line: UnsafeBufferPointer<UInt8>, into output: UnsafeMutablePointer<UInt8>, ends: UnsafeMutablePointer<Int>
-    ) -> (used: Int, count: Int)? {
-        guard let input = line.baseAddress else { return (0, 0) }
+        _ line: UnsafeBufferPointer<UInt8>, into output: UnsafeMutablePointer<UInt8>, ends: UnsafeMutablePointer<Int>,
+        previous: UnsafePointer<UInt8>, previousEnds: UnsafePointer<Int>, previousCount: Int
+    ) -> (used: Int, count: Int, changed: ChangedWords)? {
+        guard let input = line.baseAddress else { return (0, 0, ChangedWords()) }
         let end = line.count
         var index = 0, used = 0, count = 0
+        var changed = ChangedWords()
         while index < end {
             let byte = input[index]
             if CommandLineWords.isBlank(byte) { index &+= 1; continue }
             if byte == UInt8(ascii: "#") { break }
+            let start = used
             while index < end {
                 // Eight bytes at a time, up to the first that is not plainly part of the
                 // word. (The output never runs ahead of the input: it has the room.)
@@ -270,12 +255,36 @@ private final class WordBytes {
                 guard index < end else { return nil }
                 index &+= 1
             }
+            if count >= previousCount {
+                changed.insert(count)
+            } else {
+                let previousStart = count == 0 ? 0 : previousEnds[count &- 1] &+ 1
+                if previousEnds[count] &- previousStart != used &- start
+                    || !sameBytes(output + start, previous + previousStart, count: used &- start) {
+                    changed.insert(count)
+                }
+            }
             output[used] = RequestPipeline.wordEnd
             ends[count] = used
             count &+= 1
             used &+= 1
         }
-        return (used, count)
+        return (used, count, changed)
+    }
+
+    /// Whether `count` bytes at `a` and `b` are the same; both may be read eight bytes
+    /// past the last (the buffers have that room).
+    @inline(__always)
+    private static func sameBytes(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
+        var offset = 0
+        while true {
+            let difference = UInt64(littleEndian: UnsafeRawPointer(a + offset).loadUnaligned(as: UInt64.self)
+                ^ UnsafeRawPointer(b + offset).loadUnaligned(as: UInt64.self))
+            let left = count &- offset
+            if left <= 8 { return left <= 0 || difference & (~0 >> UInt64(64 &- 8 &* left)) == 0 }
+            if difference != 0 { return false }
+            offset &+= 8
+        }
     }
 
     /// Blanks, quotes and `#` are all at most `'`: bytes past it are a word's own.

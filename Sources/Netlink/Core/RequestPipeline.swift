@@ -126,8 +126,9 @@ public final class RequestPipeline: ChangeSink {
         public var undoFailures: [(tag: Tag, error: NetlinkError)] = []
     }
 
-    /// Messages per datagram: every failure is a datagram of its own in the socket's
-    /// receive queue, which must hold them all until the last is answered.
+    /// Messages per datagram: every failure (and every echo of a delete) is a datagram
+    /// of its own in the socket's receive queue, which must hold them all until the
+    /// last is answered (128 of ~1 KiB each, in a buffer of at least 416 KiB).
     public static let maximumMessages = 128
     /// Room kept free in the buffers, so an ordinary request always fits after a check.
     static let reserve = 8 * 1024

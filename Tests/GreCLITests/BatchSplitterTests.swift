@@ -61,18 +61,18 @@ import Testing
         var bad = "route add 10.0.0.1/32 dev \"va"
         try good.withUTF8 { splitter.split($0) }.get()
         #expect(throws: InvalidArgument("unterminated quote")) { try bad.withUTF8 { splitter.split($0) }.get() }
-        #expect(splitter.object == nil && splitter.arguments.isEmpty)
+        #expect(splitter.command.isEmpty && splitter.arguments.isEmpty)
         try good.withUTF8 { splitter.split($0) }.get()
         #expect(splitter.command + splitter.arguments == ["route", "add", "10.0.0.1/32", "dev", "va"])
     }
 
-    @Test func theVerbIsTheSecondWord() throws {
+    @Test func theCommandIsTheFirstTwoWords() throws {
         var splitter = CommandLineWords.Splitter()
         var line = "route"
         try line.withUTF8 { splitter.split($0) }.get()
-        #expect(splitter.object == "route" && splitter.verb == nil)
+        #expect(splitter.command == ["route"] && splitter.arguments.isEmpty)
         line = "route show dev va"
         try line.withUTF8 { splitter.split($0) }.get()
-        #expect(splitter.object == "route" && splitter.verb == "show" && splitter.arguments == ["dev", "va"])
+        #expect(splitter.command == ["route", "show"] && splitter.arguments == ["dev", "va"])
     }
 }

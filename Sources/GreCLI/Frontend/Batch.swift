@@ -38,9 +38,9 @@ enum Batch {
             number += 1
             do {
                 try split.get()
-                guard let object = splitter.object else { continue }
+                guard !splitter.command.isEmpty else { continue }
                 splitter.withWordBytes { pipeline.tag(number: number, wordBytes: $0) }
-                try Gretool.execute(object: object, verb: splitter.verb, splitter.arguments, in: session)
+                try Gretool.execute(command: splitter.command, splitter.arguments, in: session)
             } catch let failure as RequestPipeline.Failure {
                 // An earlier line, refused when its datagram went out.
                 return report(failure)
@@ -103,8 +103,6 @@ enum CommandLineWords {
         /// The line's first two words (the object and the verb), then the others.
         private(set) var command: [String] = []
         private(set) var arguments: [String] = []
-        var object: String? { command.first }
-        var verb: String? { command.count > 1 ? command[1] : nil }
         /// The bytes of the words above, and the previous line's (swapped, not reallocated).
         private var line = WordBytes()
         private var previous = WordBytes()

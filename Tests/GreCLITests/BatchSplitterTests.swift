@@ -55,6 +55,12 @@ import Testing
         }
     }
 
+    @Test func wordsAreTheirBytesDecodedAsUTF8() throws {
+        let bytes: [UInt8] = Array("link set va alias ".utf8) + [0xc3, 0xa9, 0x20, 0xff, 0x41, 0x20] + Array("1234567890123456789".utf8)
+        let words = try bytes.withUnsafeBufferPointer { try CommandLineWords.split($0).get() }
+        #expect(words == ["link", "set", "va", "alias", "é", String(decoding: [0xff, 0x41], as: UTF8.self), "1234567890123456789"])
+    }
+
     @Test func anUnterminatedQuoteLeavesNothingBehind() throws {
         var splitter = CommandLineWords.Splitter()
         var good = "route add 10.0.0.1/32 dev va"

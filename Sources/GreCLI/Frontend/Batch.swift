@@ -123,7 +123,9 @@ enum CommandLineWords {
             }
             let count = line.count
             for index in 0..<count where changed.contains(index) {
-                store(String(decoding: line.word(index), as: UTF8.self), at: index)
+                let word = line.word(index)
+                // A string made in place: short ASCII words (most) need no validation.
+                store(String(unsafeUninitializedCapacity: word.count) { $0.initialize(fromContentsOf: word) }, at: index)
             }
             if command.count > min(count, 2) { command.removeLast(command.count - min(count, 2)) }
             if arguments.count > max(count - 2, 0) { arguments.removeLast(arguments.count - max(count - 2, 0)) }

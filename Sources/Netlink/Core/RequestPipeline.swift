@@ -374,10 +374,10 @@ struct ByteStore: ~Copyable {
 
     deinit { memory.deallocate() }
 
-    /// Appends the bytes, then zeros up to a multiple of `alignment`.
+    /// Appends the bytes, then zeros up to a multiple of `alignment` (a power of two).
     mutating func append(_ bytes: UnsafeRawBufferPointer, alignedTo alignment: Int = 1) {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-        let padded = (bytes.count + alignment - 1) / alignment * alignment
+        let padded = (bytes.count + alignment - 1) & ~(alignment - 1)
         if count + padded > memory.count {
             let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(2 * memory.count, count + padded), alignment: 8)
             larger.baseAddress!.copyMemory(from: memory.baseAddress!, byteCount: count)

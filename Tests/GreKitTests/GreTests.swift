@@ -350,3 +350,20 @@ func greAttribute(_ text: String, _ attribute: GreAttribute) throws -> String? {
         }
     }
 }
+
+/// Interface names are checked from their bytes: the kernel's rules, word by word.
+@Suite struct InterfaceNameTests {
+    @Test func names() throws {
+        #expect(try InterfaceName("va").value == "va")
+        #expect(try InterfaceName("a.b").value == "a.b")
+        #expect(try InterfaceName("...").value == "...")
+        #expect(try InterfaceName("123456789012345").value == "123456789012345")
+        for bad in [".", "..", "a b", "a:b", "a/b", "a\u{7f}", "\t"] {
+            #expect(throws: InvalidArgument("\"\(bad)\" is not a valid interface name")) { try InterfaceName(bad) }
+        }
+        #expect(throws: InvalidArgument("interface name is empty")) { try InterfaceName("") }
+        #expect(throws: InvalidArgument("interface name \"1234567890123456\" is 16 bytes long; the limit is 15")) {
+            try InterfaceName("1234567890123456")
+        }
+    }
+}

@@ -115,6 +115,18 @@ extension String {
         #expect(again.flags == 0, "linkdown, reported by the dump, is not sent back")
     }
 
+    @Test func anIPv6ExpiryReportedInTicksIsSetInSeconds() throws {
+        // A dump reports the time an IPv6 route has left in RTA_CACHEINFO (clock ticks);
+        // recreating it sets RTA_EXPIRES in seconds, rounded up.
+        var route = Route(destination: try IPPrefix(parsing: "2001:db8:7::/64"))
+        route.gateway = IPAddress("2001:db8:1::2")
+        var info = rta_cacheinfo()
+        info.rta_expires = 59_901
+        route.cacheInfo = RouteCacheInfo(info)
+        let request = try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: [.request]) { try route.encode($0) }
+        #expect(attributes(request).contains("23:58020000"), "RTA_EXPIRES 600 s (599.01 rounded up) at 100 ticks a second")
+    }
+
     @Test func realmsAndCongestionControlAreSentBack() throws {
         let (original, request, again) = try recreate(Self.realmAndCongestionControl)
         #expect(original.metrics.congestionControl == "cubic")

@@ -149,3 +149,28 @@ import Testing
         #expect(decoded?.rx_otherhost_dropped == 0)
     }
 }
+
+/// The byte parsers batch lines go through, at their edges.
+@Suite struct AddressEdgeTests {
+    @Test func ipv4Edges() {
+        #expect(IPAddress("255.255.255.255")?.description == "255.255.255.255")
+        #expect(IPAddress("0.0.0.0")?.description == "0.0.0.0")
+        #expect(IPAddress("010.1.2.3")?.description == "10.1.2.3")
+        #expect(IPAddress("1.2.3.") == nil)
+        #expect(IPAddress(".1.2.3") == nil)
+        #expect(IPAddress("1.2.3.4444") == nil)
+        #expect(IPAddress("1.2.3.256") == nil)
+        #expect(IPAddress("1.2.3.4/") == nil)
+        #expect(IPAddress("1.2.3.-4") == nil)
+        #expect(IPAddress("::ffff:192.0.2.1")?.family == .inet6)
+        #expect(IPAddress("192.0.2.1:80") == nil)
+    }
+
+    @Test func prefixes() throws {
+        #expect(try IPPrefix(parsing: "10.1.2.3/32").description == "10.1.2.3/32")
+        #expect(try IPPrefix(parsing: "10/8").description == "10.0.0.0/8")
+        #expect(try IPPrefix(parsing: "2001:db8::/32").description == "2001:db8::/32")
+        #expect(throws: IPPrefix.ParseError.badLength) { try IPPrefix(parsing: "10.0.0.0/33") }
+        #expect(throws: IPPrefix.ParseError.badAddress) { try IPPrefix(parsing: "10.0.0.x/8") }
+    }
+}

@@ -201,3 +201,152 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         #expect(MemoryLayout<fib_rule_hdr>.size == 12 && MemoryLayout<nhmsg>.size == 8)
     }
 }
+
+/// Tags are kept as bytes beside the queued requests: each failure still names its own.
+@Suite struct PipelineTagTests {
+    @Test func tagsSurviveFlushesAndLaterLines() throws {
+        let kernel = FakeKernel()
+        kernel.refuses = { $0.body.first.map { $0 % 3 == 0 } == true ? exists : nil }
+        let pipeline = RequestPipeline(transport: kernel, mode: .continueAfterFailures)
+        var reported: [RequestPipeline.Tag] = []
+        pipeline.onFailure = { reported.append($0.tag) }
+        for marker in 1...(2 * RequestPipeline.maximumMessages) {
+            var bytes = Array("route\nadd\n10.0.\(marker).0/24\n".utf8)
+            if marker % 2 == 0 {
+                pipeline.tag = RequestPipeline.Tag(number: marker, words: ["route", "add", "10.0.\(marker).0/24"])
+            } else {
+                bytes.withUnsafeBytes { pipeline.tag(number: marker, wordBytes: $0) }
+            }
+            // A line that queues nothing leaves no trace.
+            if marker % 5 == 0 { continue }
+            try pipeline.send(add, request(UInt8(truncatingIfNeeded: marker)))
+        }
+        try pipeline.flush()
+        let expected = (1...(2 * RequestPipeline.maximumMessages)).filter { $0 % 5 != 0 && UInt8(truncatingIfNeeded: $0) % 3 == 0 }
+        #expect(reported.map(\.number) == expected)
+        #expect(reported.allSatisfy { $0.words == ["route", "add", "10.0.\($0.number).0/24"] })
+        #expect(pipeline.tag.number == 2 * RequestPipeline.maximumMessages)
+    }
+
+    @Test func wordsMayBeEmptyOrHoldBlanks() {
+        let pipeline = RequestPipeline(transport: FakeKernel(), mode: .continueAfterFailures)
+        pipeline.tag = RequestPipeline.Tag(number: 1, words: ["link", "set", "va", "alias", "to the hub", ""])
+        #expect(pipeline.tag.words == ["link", "set", "va", "alias", "to the hub", ""])
+        pipeline.tag = RequestPipeline.Tag(number: 2, words: [])
+        #expect(pipeline.tag.words.isEmpty && pipeline.tag.number == 2)
+    }
+}
+
+/// A kernel stand-in that also echoes each request that asks for it (NLM_F_ECHO),
+/// as the kernel tells the requester what a delete removed: type and body as sent,
+/// with the body's first byte plus 100 (what "the kernel" knows beyond the request).
+private final class EchoingKernel: BatchTransport {
+    private var sequence: UInt32 = 5000
+    var refuses: (FakeKernel.Sent) -> NetlinkError? = { _ in nil }
+    var echoes = true
+    var datagrams: [[FakeKernel.Sent]] = []
+    var alone: [FakeKernel.Sent] = []
+
+    func nextSequence() -> UInt32 {
+        sequence += 1
+        return sequence
+    }
+
+    func perform(_ type: UInt16, flags: NetlinkFlags, _ build: (MessageWriter) throws -> Void) throws {
+        let bytes = try MessageBuffer.encode(type: type, flags: flags, build)
+        let sent = FakeKernel.Sent(type: type, flags: flags.rawValue, body: Array(bytes.dropFirst(16)))
+        alone.append(sent)
+        if let error = refuses(sent) { throw error }
+    }
+
+    func sendBatch(
+        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
+        onError: (UInt32, NetlinkError) throws -> Void
+    ) throws {
+        try sendBatch(buffer, last: last, sequences: sequences, onError: onError, onEcho: { _ in })
+    }
+
+    func sendBatch(
+        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
+        onError: (UInt32, NetlinkError) throws -> Void, onEcho: (NetlinkMessage) throws -> Void
+    ) throws {
+        var datagram: [FakeKernel.Sent] = []
+        for message in MessageSequence(buffer: buffer.bytes) {
+            let sent = FakeKernel.Sent(type: message.type, flags: message.flags.rawValue, body: Array(message.payload))
+            datagram.append(sent)
+            if let error = refuses(sent) {
+                try onError(message.sequence, error)
+            } else if echoes, message.flags.contains(.echo) {
+                var body = sent.body
+                body[0] &+= 100
+                let echo = try MessageBuffer.encode(type: message.type, flags: [], sequence: message.sequence) {
+                    try $0.body(UnsafeRawBufferPointer(start: body, count: body.count))
+                }
+                try echo.withUnsafeBytes { try onEcho(NetlinkMessage(header: $0.baseAddress!.assumingMemoryBound(to: nlmsghdr.self))) }
+            }
+        }
+        datagrams.append(datagram)
+    }
+}
+
+/// What the tests' deletes remove comes back as the echo says, marked 200 + its byte.
+private enum MarkedRoute: Recreatable {
+    static func writeRecreation(of deleted: NetlinkMessage, into message: MessageWriter) throws {
+        var header = deleted.familyHeader(rtmsg.self)!
+        header.rtm_family &+= 100
+        _ = try message.header(header, attributes: RouteAttribute.self)
+    }
+}
+
+private let delete = ChangeRequest(.deleteRoute, flags: [], undo: .recreate(as: .newRoute, kind: MarkedRoute.self))
+
+@Suite struct PipelinedDeleteTests {
+    @Test func deletesAfterAFailureComeBackAsTheKernelDescribedThem() throws {
+        let kernel = EchoingKernel()
+        kernel.refuses = { $0.type == RouteMessageType.newRoute.rawValue && $0.body.first == 3 ? exists : nil }
+        let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
+        for (marker, change) in [(1, delete), (2, add), (3, add), (4, delete), (5, add), (6, delete)] as [(UInt8, ChangeRequest)] {
+            pipeline.tag = RequestPipeline.Tag(number: Int(marker), words: [])
+            try pipeline.send(change, request(marker))
+        }
+        let failure = try #require(throws: RequestPipeline.Failure.self) { try pipeline.flush() }
+        #expect(failure.tag.number == 3 && failure.undoFailures.isEmpty)
+        #expect(kernel.datagrams.count == 1, "deletes travel in the datagram with the rest")
+        #expect(kernel.datagrams[0].map { NetlinkFlags(rawValue: $0.flags).contains(.echo) } == [true, false, false, true, false, true])
+        // Newest first: 6 and 4 created again from their echoes (4 + 100, + 100 again), 5 deleted.
+        #expect(kernel.alone.map(\.type) == [RouteMessageType.newRoute.rawValue, RouteMessageType.deleteRoute.rawValue,
+                                             RouteMessageType.newRoute.rawValue])
+        #expect(kernel.alone.map { $0.body.first } == [206, 5, 204])
+        let exclusive = NetlinkFlags([.create, .exclusive]).rawValue
+        #expect(kernel.alone.map(\.flags) == [exclusive, 0, exclusive])
+    }
+
+    @Test func aDeleteTheKernelDidNotDescribeIsReported() throws {
+        let kernel = EchoingKernel()
+        kernel.echoes = false
+        kernel.refuses = { $0.body.first == 1 ? exists : nil }
+        let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
+        for marker in 1...2 as ClosedRange<UInt8> {
+            pipeline.tag = RequestPipeline.Tag(number: Int(marker), words: [])
+            try pipeline.send(marker == 1 ? add : delete, request(marker))
+        }
+        let failure = try #require(throws: RequestPipeline.Failure.self) { try pipeline.flush() }
+        #expect(failure.undoFailures.map(\.tag.number) == [2])
+        #expect(failure.undoFailures.first?.error.errno == .noData)
+        #expect(kernel.alone.isEmpty)
+    }
+
+    @Test func withForceDeletesAskForNoEcho() throws {
+        let kernel = EchoingKernel()
+        let pipeline = RequestPipeline(transport: kernel, mode: .continueAfterFailures)
+        try pipeline.send(delete, request(1))
+        try pipeline.flush()
+        #expect(kernel.datagrams.first?.map { NetlinkFlags(rawValue: $0.flags).contains(.echo) } == [false])
+    }
+
+    @Test func undoKindsCompare() {
+        #expect(ChangeRequest.Undo.recreate(as: .newRoute, kind: MarkedRoute.self) == .recreate(as: .newRoute, kind: MarkedRoute.self))
+        #expect(ChangeRequest.Undo.recreate(as: .newRoute, kind: MarkedRoute.self) != .recreate(as: .newAddress, kind: MarkedRoute.self))
+        #expect(ChangeRequest.Undo.recreate(as: .newRoute, kind: MarkedRoute.self) != .resend(as: .newRoute))
+    }
+}

@@ -31,6 +31,13 @@ final class ResolvedCommand {
     let pipelined: Bool
     let run: @Sendable (Session, [String]) throws -> Void
 
+    /// Whether a command's first words are the ones this was resolved from.
+    func named(by command: [String]) -> Bool {
+        guard command[0] == object else { return false }
+        if let verb { return command.count > 1 && command[1] == verb }
+        return command.count == 1
+    }
+
     init(object: String, verb: String?, leadingWords: Int, resolved: Verb) {
         self.object = object
         self.verb = verb

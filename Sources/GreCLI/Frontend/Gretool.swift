@@ -54,33 +54,45 @@ public enum Gretool {
 
     /// Runs one command's words (object, verb, arguments) in a session.
     static func execute(_ words: [String], in session: Session) throws {
-        let command = try resolve(words, session)
+        guard !words.isEmpty else { throw InvalidArgument("no command given; try \"gretool help\"") }
+        try execute(command: Array(words.prefix(2)), Array(words.dropFirst(2)), in: session)
+    }
+
+    /// Runs a command given as its first words (the object, and the verb if any) and the
+    /// rest: a batch keeps its lines so, and hands both arrays as they are.
+    static func execute(command: [String], _ rest: [String], in session: Session) throws {
+        let resolved = try resolve(command, session)
         // In a batch, queued changes reach the kernel before anything else runs.
-        if !command.pipelined { try session.settle() }
-        try command.run(session, Array(words.dropFirst(command.leadingWords)))
+        if !resolved.pipelined { try session.settle() }
+        if resolved.leadingWords == 1, command.count > 1 {
+            // The second word is the default verb's first.
+            try resolved.run(session, [command[1]] + rest)
+        } else {
+            try resolved.run(session, rest)
+        }
     }
 
     /// What the first two words name. A batch repeats the same two words line after
     /// line: the last answer is kept.
-    private static func resolve(_ words: [String], _ session: Session) throws -> ResolvedCommand {
-        guard let first = words.first else { throw InvalidArgument("no command given; try \"gretool help\"") }
-        let second = words.count > 1 ? words[1] : nil
-        if let last = session.lastCommand, last.object == first, last.verb == second { return last }
+    private static func resolve(_ command: [String], _ session: Session) throws -> ResolvedCommand {
+        if let last = session.lastCommand, last.named(by: command) { return last }
+        let first = command[0]
+        let second = command.count > 1 ? command[1] : nil
         guard let object = CommandTable.object(first) else {
             throw InvalidArgument("unknown object \"\(first)\"; try \"gretool help\"")
         }
         let verbWord = second ?? object.defaultVerb
-        let command: ResolvedCommand
+        let resolved: ResolvedCommand
         if let verb = object.verb(verbWord) {
-            command = ResolvedCommand(object: first, verb: second, leadingWords: 2, resolved: verb)
+            resolved = ResolvedCommand(object: first, verb: second, leadingWords: 2, resolved: verb)
         } else if object.defaultVerbTakesWords, let verb = object.verb(object.defaultVerb) {
             // The word is the default verb's first.
-            command = ResolvedCommand(object: first, verb: second, leadingWords: 1, resolved: verb)
+            resolved = ResolvedCommand(object: first, verb: second, leadingWords: 1, resolved: verb)
         } else {
             throw InvalidArgument("unknown verb \"\(verbWord)\" for \(object.name); try \"gretool \(object.name) help\"")
         }
-        session.lastCommand = command
-        return command
+        session.lastCommand = resolved
+        return resolved
     }
 
     /// One line on standard error, prefixed with the program's name.

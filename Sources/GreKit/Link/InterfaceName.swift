@@ -5,17 +5,23 @@ public struct InterfaceName: Hashable, Sendable, CustomStringConvertible {
     public static let maximumLength = 15
 
     public init(_ text: String) throws(InvalidArgument) {
-        let length = text.utf8.count
+        // Batch lines name a device on every line: the bytes are read in place.
+        let (length, valid) = text.withUTF8Bytes(Self.check)
         guard length > 0 else { throw InvalidArgument("interface name is empty") }
         guard length <= Self.maximumLength else {
             throw InvalidArgument("interface name \"\(text)\" is \(length) bytes long; the limit is \(Self.maximumLength)")
         }
-        guard text != ".", text != "..",
-              !text.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") || $0 <= 0x20 || $0 == 0x7f })
-        else {
-            throw InvalidArgument("\"\(text)\" is not a valid interface name")
-        }
+        guard valid else { throw InvalidArgument("\"\(text)\" is not a valid interface name") }
         value = text
+    }
+
+    /// The name's length, and whether it is neither "." nor ".." and has no '/', ':',
+    /// blank or control byte.
+    private static func check(_ bytes: UnsafeBufferPointer<UInt8>) -> (length: Int, valid: Bool) {
+        let dot = UInt8(ascii: ".")
+        if bytes.count <= 2, bytes.allSatisfy({ $0 == dot }) { return (bytes.count, false) }
+        let valid = !bytes.contains { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ":") || $0 <= 0x20 || $0 == 0x7f }
+        return (bytes.count, valid)
     }
 
     public var description: String { value }

@@ -1,6 +1,10 @@
 import CMnl
 import Netlink
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A route as RTM_NEWROUTE describes it. Decoding then encoding a route gives a
 /// request that recreates it exactly: the keepalive watcher relies on that to put
 /// back routes it withdrew.
@@ -162,6 +166,12 @@ public struct Route: Sendable, Equatable {
         }
         if !metrics.isEmpty { try route.nest(.metrics, RouteMetric.self) { try metrics.encode($0) } }
         if let preference { try route.put(.preference, preference) }
+        // An expiring IPv6 route reports the time left in RTA_CACHEINFO, in clock
+        // ticks; a request sets it with RTA_EXPIRES, in seconds (rounded up).
+        if family == .inet6, let ticks = cacheInfo?.expires, ticks > 0 {
+            let perSecond = max(1, Int32(sysconf(Int32(_SC_CLK_TCK))))
+            try route.put(.expires, UInt32((ticks + perSecond - 1) / perSecond))
+        }
         for attribute in opaque { try route.put(attribute) }
     }
 
@@ -197,6 +207,17 @@ public struct Route: Sendable, Equatable {
             via += gateway.withNetlinkPayload { Array($0) }
             try attributes.put(.via, via)
         }
+    }
+}
+
+extension Route: Recreatable {
+    /// The route a delete removed, as the kernel described it, added again: decoding
+    /// keeps everything a request can set, what gretool does not interpret included.
+    public static func writeRecreation(of deleted: NetlinkMessage, into message: MessageWriter) throws {
+        guard let route = Route(deleted) else {
+            throw NetlinkError(errno: .badMessage, kernelMessage: "the kernel described the deleted route in an unexpected message")
+        }
+        try route.encode(message)
     }
 }
 

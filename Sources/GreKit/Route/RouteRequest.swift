@@ -3,7 +3,8 @@ public enum RouteChange: String, Sendable {
     case add, change, replace, prepend, append, delete
 
     /// Only `add` refuses an existing route, so only what it made can be taken back
-    /// exactly (by the same description, deleted).
+    /// exactly (by the same description, deleted); what `delete` removed is added again
+    /// as the kernel describes it.
     public var request: ChangeRequest {
         switch self {
         case .add: ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .resend(as: .deleteRoute))
@@ -11,7 +12,7 @@ public enum RouteChange: String, Sendable {
         case .replace: ChangeRequest(.newRoute, flags: [.create, .replace])
         case .prepend: ChangeRequest(.newRoute, flags: .create)
         case .append: ChangeRequest(.newRoute, flags: [.create, .append])
-        case .delete: ChangeRequest(.deleteRoute, flags: [])
+        case .delete: ChangeRequest(.deleteRoute, flags: [], undo: .recreate(as: .newRoute, kind: Route.self))
         }
     }
 }
@@ -68,9 +69,18 @@ public enum RouteRequest {
     public static func parse(
         _ arguments: [String], _ change: RouteChange, family: AddressFamily, devices: any InterfaceResolver
     ) throws -> Route {
+        // Filled in place: a route is a large value, and a batch parses one per line.
+        var route = Route(destination: IPPrefix(address: .zero(.inet), length: 0))
+        try parse(arguments, change, family: family, devices: devices, into: &route)
+        return route
+    }
+
+    private static func parse(
+        _ arguments: [String], _ change: RouteChange, family: AddressFamily, devices: any InterfaceResolver,
+        into route: inout Route
+    ) throws {
         var words = WordScanner(arguments)
         var family = Family(value: family)
-        var route = Route(destination: IPPrefix(address: .zero(.inet), length: 0))
         var destination: (prefix: IPPrefix?, word: String)?
         var type: RouteType?
         var scope: UInt8?
@@ -82,13 +92,17 @@ public enum RouteRequest {
                 // [ to ] [ TYPE ] PREFIX
                 var target = word
                 if target == "to" { target = try words.value(for: "to") }
-                if let first = target.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first),
-                   let named = types.lookup(target, in: words) {
-                    type = named.keyword
-                    target = try words.value(for: named.spelling)
+                // Most destinations are prefixes: digits (or hex digits and colons).
+                var mayBeName = false
+                if let first = target.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) {
+                    mayBeName = true
+                    if let entry = types.lookup(target, in: words) {
+                        type = entry.keyword
+                        target = try words.value(for: entry.spelling)
+                    }
                 }
                 guard destination == nil else { throw InvalidArgument.unknownWord(target, in: "route \(change.rawValue)") }
-                let isDefault = target == "default" || target == "any" || target == "all"
+                let isDefault = mayBeName && (target == "default" || target == "any" || target == "all")
                 let prefix = isDefault ? nil : try Parse.prefix(target, for: "destination")
                 if let prefix { try family.adopt(prefix.address, "destination", target) }
                 destination = (prefix, target)
@@ -149,7 +163,10 @@ public enum RouteRequest {
         if family.value == .unspecified { family.value = .inet }
         route.family = family.value
         route.destination = destination.prefix ?? IPPrefix(address: .zero(family.value), length: 0)
-        route.table = table ?? ([.local, .broadcast, .nat, .anycast].contains(type) ? RouteTable.local : RouteTable.main)
+        switch type {
+        case .local?, .broadcast?, .nat?, .anycast?: route.table = table ?? RouteTable.local
+        default: route.table = table ?? RouteTable.main
+        }
         if change == .delete {
             route.protocolID = protocolID ?? RouteProtocol.unspecified
             route.type = type ?? .unspecified
@@ -157,19 +174,18 @@ public enum RouteRequest {
             route.protocolID = protocolID ?? RouteProtocol.boot
             route.type = type ?? .unicast
         }
-        route.scope = scope ?? defaultScope(route, change)
-        return route
+        let direct = route.gateway == nil && route.nexthops.isEmpty && route.nexthopID == nil
+        route.scope = scope ?? defaultScope(route.family, route.type, direct: direct, change)
     }
 
-    /// iproute2's choice when no scope is given.
-    private static func defaultScope(_ route: Route, _ change: RouteChange) -> UInt8 {
-        if route.family == .inet6 { return RouteScope.universe }
-        switch route.type {
+    /// iproute2's choice when no scope is given; `direct`: the route names no gateway.
+    private static func defaultScope(_ family: AddressFamily, _ type: RouteType, direct: Bool, _ change: RouteChange) -> UInt8 {
+        if family == .inet6 { return RouteScope.universe }
+        switch type {
         case .local, .nat: return RouteScope.host
         case .broadcast, .multicast, .anycast: return RouteScope.link
         case .unicast, .unspecified:
             if change == .delete { return RouteScope.nowhere }
-            let direct = route.gateway == nil && route.nexthops.isEmpty && route.nexthopID == nil
             return direct ? RouteScope.link : RouteScope.universe
         default:
             return change == .delete ? RouteScope.nowhere : RouteScope.universe
@@ -252,9 +268,10 @@ public enum RouteFlags {
 extension AddressFamily {
     /// iproute2's family words ("inet", "inet6").
     public init?(name: String) {
-        switch name {
-        case "inet": self = .inet
-        case "inet6": self = .inet6
+        // By length first: most words that meet this are addresses.
+        switch name.utf8.count {
+        case 4 where name == "inet": self = .inet
+        case 5 where name == "inet6": self = .inet6
         default: return nil
         }
     }
@@ -289,9 +306,8 @@ extension Parse {
 
     /// A prefix "ADDRESS[/LENGTH]" as given, host bits and all (addresses, selectors).
     public static func anyPrefix(_ text: String, for keyword: String) throws(InvalidArgument) -> IPPrefix {
-        var bytes = text
         do {
-            return try bytes.withUTF8 { try IPPrefix(utf8: $0) }
+            return try text.withUTF8Bytes { try IPPrefix(utf8: $0) }
         } catch {
             throw .badValue(keyword, text, expected: "an IPv4 or IPv6 prefix (ADDRESS/LENGTH)")
         }

@@ -23,8 +23,7 @@ public enum Parse {
 
     /// An IPv4 or IPv6 address.
     public static func address(_ text: String, for keyword: String) throws(InvalidArgument) -> IPAddress {
-        var bytes = text
-        guard let address = bytes.withUTF8({ IPAddress(utf8: $0) }) else {
+        guard let address = text.withUTF8Bytes({ IPAddress(utf8: $0) }) else {
             throw .badValue(keyword, text, expected: "an IPv4 or IPv6 address")
         }
         return address

@@ -10,6 +10,8 @@ public struct NetlinkFlags: OptionSet, Sendable {
     public static let request = NetlinkFlags(rawValue: 0x001)
     public static let multi = NetlinkFlags(rawValue: 0x002)
     public static let ack = NetlinkFlags(rawValue: 0x004)
+    /// Asks the kernel to send the requester what the change did (as it tells listeners).
+    public static let echo = NetlinkFlags(rawValue: 0x008)
     public static let dumpInterrupted = NetlinkFlags(rawValue: 0x010)
     // GET requests
     public static let dump = NetlinkFlags(rawValue: 0x300)
@@ -28,8 +30,9 @@ extension NetlinkError {
     public static let messageTooLarge = NetlinkError(errno: .noBufferSpace, kernelMessage: "request too large for the netlink buffer")
 }
 
-/// Writes attributes of one attribute space into the message being built.
-/// Each call is one libmnl `put`; buffer bounds are checked by its `_check` variants.
+/// Writes attributes of one attribute space into the message being built. Nests go
+/// through libmnl (its `_check` variants bound them); plain attributes, by far the most
+/// (a batch writes millions), are written here in a few stores.
 public struct AttributeWriter<Key: NetlinkAttributeType> {
     @usableFromInline let message: UnsafeMutablePointer<nlmsghdr>
     @usableFromInline let capacity: Int
@@ -51,14 +54,20 @@ public struct AttributeWriter<Key: NetlinkAttributeType> {
 
     @inlinable @usableFromInline
     func put(type: UInt16, _ payload: UnsafeRawBufferPointer) throws {
-        let attribute = mnl_nlmsg_get_payload_tail(message)!
-        guard mnl_attr_put_check(message, capacity, type, payload.count, payload.baseAddress) else {
-            throw NetlinkError.messageTooLarge
+        // struct nlattr { u16 nla_len; u16 nla_type; }, the payload, zeros to a multiple of 4
+        // (so requests are deterministic and carry no stale memory).
+        let length = MemoryLayout<nlattr>.size + payload.count
+        let aligned = (length + 3) & ~3
+        let end = (Int(message.pointee.nlmsg_len) + 3) & ~3
+        guard end + aligned <= capacity, length <= Int(UInt16.max) else { throw NetlinkError.messageTooLarge }
+        let attribute = UnsafeMutableRawPointer(message) + end
+        attribute.storeBytes(of: UInt16(length), toByteOffset: 0, as: UInt16.self)
+        attribute.storeBytes(of: type, toByteOffset: 2, as: UInt16.self)
+        if let bytes = payload.baseAddress {
+            (attribute + MemoryLayout<nlattr>.size).copyMemory(from: bytes, byteCount: payload.count)
         }
-        // libmnl 1.0.4 leaves the alignment padding as it found it: zero it, so
-        // requests are deterministic and carry no stale memory.
-        let padding = (4 - payload.count % 4) % 4
-        (attribute + 4 + payload.count).initializeMemory(as: UInt8.self, repeating: 0, count: padding)
+        (attribute + length).initializeMemory(as: UInt8.self, repeating: 0, count: aligned - length)
+        message.pointee.nlmsg_len = UInt32(end + aligned)
     }
 
     /// A zero-length attribute whose presence is its meaning (NLA_FLAG).

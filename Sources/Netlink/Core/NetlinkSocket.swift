@@ -143,9 +143,21 @@ public final class NetlinkSocket {
         _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
         onError: (UInt32, NetlinkError) throws -> Void
     ) throws {
+        try sendBatch(buffer, last: last, sequences: sequences, onError: onError, onEcho: { _ in })
+    }
+
+    /// The same; the other replies to the datagram's requests (echoes of what they
+    /// did, for NLM_F_ECHO) go to `onEcho`. They come before the request's own answer.
+    public func sendBatch(
+        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
+        onError: (UInt32, NetlinkError) throws -> Void, onEcho: (NetlinkMessage) throws -> Void
+    ) throws {
         try send(buffer.bytes)
         try receive(accepting: { sequences.contains($0) }) { message in
-            guard message.type == NetlinkMessage.errorType else { return false }
+            guard message.type == NetlinkMessage.errorType else {
+                try onEcho(message)
+                return false
+            }
             if let error = message.acknowledgementError() { try onError(message.sequence, error) }
             return message.sequence == last
         }

@@ -1,14 +1,29 @@
+import CMnl
+
 /// A request that changes the kernel's state, and how to take it back exactly.
 public struct ChangeRequest: Sendable {
     public enum Undo: Sendable, Equatable {
-        /// Not exactly: a delete, a replace, an append. When a failure must stop
-        /// everything after it, such a request goes to the kernel on its own.
+        /// Not exactly: a replace, an append. When a failure must stop everything after
+        /// it, such a request goes to the kernel on its own.
         case impossible
         /// The same body under another type: what `add` created with NLM_F_EXCL,
         /// the same description deletes, and only that.
         case resend(as: RouteMessageType)
         /// A body of its own (the `undo` writer of `ChangeSink.send`).
         case request(RouteMessageType)
+        /// What a delete removed, created again (NLM_F_CREATE|NLM_F_EXCL) as the kernel
+        /// described it: the request asks for that description (NLM_F_ECHO) and `kind`
+        /// writes the request from it.
+        case recreate(as: RouteMessageType, kind: any Recreatable.Type)
+
+        public static func == (lhs: Undo, rhs: Undo) -> Bool {
+            switch (lhs, rhs) {
+            case (.impossible, .impossible): true
+            case let (.resend(a), .resend(b)), let (.request(a), .request(b)): a == b
+            case let (.recreate(a, kindA), .recreate(b, kindB)): a == b && kindA == kindB
+            default: false
+            }
+        }
     }
 
     public var type: RouteMessageType
@@ -42,6 +57,14 @@ extension NetlinkSocket: ChangeSink {
     }
 }
 
+/// Objects a pipelined delete can take back: from the kernel's description of what it
+/// deleted (its echo of the request), the request that creates exactly that again.
+public protocol Recreatable: Sendable {
+    /// Writes the body of the request that creates what `deleted` describes, or throws
+    /// when the description holds something the request could not give back.
+    static func writeRecreation(of deleted: NetlinkMessage, into message: MessageWriter) throws
+}
+
 /// What the pipeline needs from a socket (tests stand in for the kernel).
 public protocol BatchTransport: AnyObject {
     func nextSequence() -> UInt32
@@ -49,6 +72,21 @@ public protocol BatchTransport: AnyObject {
     func sendBatch(
         _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
         onError: (UInt32, NetlinkError) throws -> Void) throws
+    /// The same, handing every other reply to the datagram's requests (the echoes
+    /// NLM_F_ECHO asks for) to `onEcho`, in order.
+    func sendBatch(
+        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
+        onError: (UInt32, NetlinkError) throws -> Void, onEcho: (NetlinkMessage) throws -> Void) throws
+}
+
+extension BatchTransport {
+    /// A transport that echoes nothing: what asked for an echo cannot be taken back.
+    public func sendBatch(
+        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
+        onError: (UInt32, NetlinkError) throws -> Void, onEcho: (NetlinkMessage) throws -> Void
+    ) throws {
+        try sendBatch(buffer, last: last, sequences: sequences, onError: onError)
+    }
 }
 
 extension NetlinkSocket: BatchTransport {}
@@ -58,9 +96,10 @@ extension NetlinkSocket: BatchTransport {}
 ///
 /// - `stopAtFirstFailure`: nothing after a failed request may take effect. The
 ///   kernel applies every message of a datagram, so only requests that can be taken
-///   back exactly are queued; when one fails, those after it that succeeded are taken
-///   back, newest first, and the failure is thrown. Other requests are sent alone,
-///   after what is queued.
+///   back exactly are queued (creations by their own description, deletes by the
+///   kernel's echo of what they deleted); when one fails, those after it that
+///   succeeded are taken back, newest first, and the failure is thrown. Other
+///   requests are sent alone, after what is queued.
 /// - `continueAfterFailures`: everything is queued; each failure goes to `onFailure`.
 ///
 /// Acknowledgements are matched by sequence number; only the last message of a
@@ -87,8 +126,9 @@ public final class RequestPipeline: ChangeSink {
         public var undoFailures: [(tag: Tag, error: NetlinkError)] = []
     }
 
-    /// Messages per datagram: every failure is a datagram of its own in the socket's
-    /// receive queue, which must hold them all until the last is answered.
+    /// Messages per datagram: every failure (and every echo of a delete) is a datagram
+    /// of its own in the socket's receive queue, which must hold them all until the
+    /// last is answered (128 of ~1 KiB each, in a buffer of at least 416 KiB).
     public static let maximumMessages = 128
     /// Room kept free in the buffers, so an ordinary request always fits after a check.
     static let reserve = 8 * 1024
@@ -97,25 +137,64 @@ public final class RequestPipeline: ChangeSink {
     private let transport: any BatchTransport
     private let requests = MessageBuffer(capacity: 64 * 1024)
     private let undos = MessageBuffer(capacity: 32 * 1024)
+    /// The kernel's echoes of queued deletes (a datagram's worth), as received.
+    @exclusivity(unchecked) private var echoes = ByteStore()
     // One thread owns a pipeline; the runtime's exclusivity checks are not worth their cost here.
     @exclusivity(unchecked) private var entries: [Entry] = []
+    /// The words of the tags queued requests carry, then the current tag's: each word's
+    /// bytes followed by a newline (words of a batch line hold none). Entries name their
+    /// tag by a range here, so queuing a request copies no strings and counts no references.
+    @exclusivity(unchecked) private var tagWords = ByteStore()
+    /// The bytes of `tagWords` that queued entries name.
+    @exclusivity(unchecked) private var taggedEnd = 0
+    @exclusivity(unchecked) private var currentTag = TagReference(number: 0, words: 0..<0)
 
     /// What the requests queued from now on are reported as.
-    public var tag = Tag(number: 0, words: [])
+    public var tag: Tag {
+        get { tag(currentTag) }
+        set {
+            startTag(number: newValue.number)
+            for word in newValue.words {
+                word.withUTF8Bytes { tagWords.append(UnsafeRawBufferPointer($0)) }
+                withUnsafeBytes(of: Self.wordEnd) { tagWords.append($0) }
+            }
+            currentTag.words = currentTag.words.lowerBound..<tagWords.count
+        }
+    }
+
+    /// Sets the tag from words already in the stored form: each word's UTF-8 bytes
+    /// followed by a newline (a batch line is split into that form anyway).
+    public func tag(number: Int, wordBytes: UnsafeRawBufferPointer) {
+        startTag(number: number)
+        tagWords.append(wordBytes)
+        currentTag.words = currentTag.words.lowerBound..<tagWords.count
+    }
+
+    /// Ends every word in the stored form of a tag.
+    @inlinable public static var wordEnd: UInt8 { UInt8(ascii: "\n") }
+
     /// Continue mode: told of every failure, in order.
     public var onFailure: (Failure) -> Void = { _ in }
+
+    /// A tag as entries hold it: plain values.
+    private struct TagReference {
+        var number: Int
+        var words: Range<Int>
+    }
 
     private struct Entry {
         let sequence: UInt32
         let offset: Int
-        let tag: Tag
-        let undo: UndoStep
+        let tag: TagReference
+        var undo: UndoStep
     }
 
     private enum UndoStep {
         case none
         case resend(UInt16)
         case message(offset: Int)
+        /// `echo`: where the kernel's echo is in `echoes`, once it came.
+        case recreate(UInt16, kind: any Recreatable.Type, echo: Int?)
     }
 
     public init(transport: any BatchTransport, mode: Mode) {
@@ -139,18 +218,21 @@ public final class RequestPipeline: ChangeSink {
         }
         let sequence = transport.nextSequence()
         let offset = requests.used
+        var flags = request.flags.union(.request)
+        if rollback, case .recreate = request.undo { flags.insert(.echo) }
         do {
-            try requests.append(type: request.type.rawValue, flags: request.flags.union(.request), sequence: sequence, build)
+            try requests.append(type: request.type.rawValue, flags: flags, sequence: sequence, build)
         } catch let error as NetlinkError where error == .messageTooLarge && !entries.isEmpty {
             // Larger than the reserve: it gets a datagram to itself.
             try flush()
-            try requests.append(type: request.type.rawValue, flags: request.flags.union(.request), sequence: sequence, build)
+            try requests.append(type: request.type.rawValue, flags: flags, sequence: sequence, build)
         }
         var step = UndoStep.none
         if rollback {
             switch request.undo {
             case .impossible: break
             case .resend(let type): step = .resend(type.rawValue)
+            case .recreate(let type, let kind): step = .recreate(type.rawValue, kind: kind, echo: nil)
             case .request(let type):
                 let undoOffset = undos.used
                 do {
@@ -162,7 +244,20 @@ public final class RequestPipeline: ChangeSink {
                 step = .message(offset: undoOffset)
             }
         }
-        entries.append(Entry(sequence: sequence, offset: offset, tag: tag, undo: step))
+        entries.append(Entry(sequence: sequence, offset: offset, tag: currentTag, undo: step))
+        taggedEnd = currentTag.words.upperBound
+    }
+
+    /// Drops the current tag's words (unless queued entries name them) and starts the next.
+    private func startTag(number: Int) {
+        tagWords.removeLast(tagWords.count - taggedEnd)
+        currentTag = TagReference(number: number, words: taggedEnd..<taggedEnd)
+    }
+
+    private func tag(_ reference: TagReference) -> Tag {
+        let bytes = tagWords.withBytes { Array($0[reference.words]) }
+        let words = bytes.split(separator: Self.wordEnd, omittingEmptySubsequences: false).dropLast()
+        return Tag(number: reference.number, words: words.map { String(decoding: $0, as: UTF8.self) })
     }
 
     /// Sends what is queued and settles it: in stop mode, throws the first failure
@@ -173,20 +268,25 @@ public final class RequestPipeline: ChangeSink {
             entries.removeAll(keepingCapacity: true)
             requests.reset()
             undos.reset()
+            echoes.removeAll()
+            // Only the current tag's words stay: later requests may still be queued with it.
+            tagWords.removeFirst(currentTag.words.lowerBound)
+            currentTag.words = 0..<currentTag.words.count
+            taggedEnd = 0
         }
         requests.message(at: last.offset).pointee.nlmsg_flags |= NetlinkFlags.ack.rawValue
         let first = entries[0].sequence
         // Sequences start from the clock; should they wrap inside a datagram, accept any.
         let sequences = first <= last.sequence ? first...last.sequence : 0...UInt32.max
         var refused: [(index: Int, error: NetlinkError)] = []
-        try transport.sendBatch(requests, last: last.sequence, sequences: sequences) { sequence, error in
+        try transport.sendBatch(requests, last: last.sequence, sequences: sequences, onError: { sequence, error in
             if let index = index(of: sequence) { refused.append((index, error)) }
-        }
+        }, onEcho: keepEcho)
         guard !refused.isEmpty else { return }
         let outcome = PipelineOutcome.decide(
             count: entries.count, failed: refused.map(\.index), stopAtFirstFailure: mode == .stopAtFirstFailure)
         let errors = Dictionary(refused.map { ($0.index, $0.error) }, uniquingKeysWith: { first, _ in first })
-        let failures = outcome.reported.map { Failure(tag: entries[$0].tag, error: errors[$0]!) }
+        let failures = outcome.reported.map { Failure(tag: tag(entries[$0].tag), error: errors[$0]!) }
         guard mode == .stopAtFirstFailure, var failure = failures.first else {
             failures.forEach(onFailure)
             return
@@ -195,13 +295,17 @@ public final class RequestPipeline: ChangeSink {
             do {
                 try takeBack(entries[index])
             } catch let error as NetlinkError {
-                failure.undoFailures.append((entries[index].tag, error))
+                failure.undoFailures.append((tag(entries[index].tag), error))
             }
         }
         throw failure
     }
 
     private func index(of sequence: UInt32) -> Int? {
+        guard let first = entries.first?.sequence else { return nil }
+        // Queued requests take consecutive sequences: look there first.
+        let guess = Int(sequence &- first)
+        if guess < entries.count, entries[guess].sequence == sequence { return guess }
         var low = 0, high = entries.count - 1
         while low <= high {
             let middle = (low + high) / 2
@@ -210,6 +314,17 @@ public final class RequestPipeline: ChangeSink {
             if found < sequence { low = middle + 1 } else { high = middle - 1 }
         }
         return nil
+    }
+
+    /// Keeps the kernel's description of what a queued delete deleted: its undo.
+    private func keepEcho(_ message: NetlinkMessage) {
+        guard let index = index(of: message.sequence),
+              case .recreate(let type, let kind, echo: nil) = entries[index].undo,
+              message.type == requests.message(at: entries[index].offset).pointee.nlmsg_type
+        else { return }
+        entries[index].undo = .recreate(type, kind: kind, echo: echoes.count)
+        // Messages start 4-aligned, as in a datagram.
+        echoes.append(UnsafeRawBufferPointer(start: message.header, count: message.length), alignedTo: 4)
     }
 
     private func takeBack(_ entry: Entry) throws {
@@ -222,6 +337,13 @@ public final class RequestPipeline: ChangeSink {
         case .message(let offset):
             let undo = NetlinkMessage(header: undos.message(at: offset))
             try transport.perform(undo.type, flags: []) { try $0.body(undo.payload) }
+        case .recreate(_, _, echo: nil):
+            throw NetlinkError(errno: .noData, kernelMessage: "the kernel did not say what it deleted")
+        case .recreate(let type, let kind, echo: let offset?):
+            try echoes.withBytes { bytes in
+                let deleted = NetlinkMessage(header: (bytes.baseAddress! + offset).assumingMemoryBound(to: nlmsghdr.self))
+                try transport.perform(type, flags: [.create, .exclusive]) { try kind.writeRecreation(of: deleted, into: $0) }
+            }
         }
     }
 }
@@ -242,5 +364,42 @@ struct PipelineOutcome: Equatable {
         let refused = Set(failures)
         let undone = (first + 1..<count).reversed().filter { !refused.contains($0) }
         return PipelineOutcome(reported: [first], undone: Array(undone))
+    }
+}
+
+/// Bytes appended, dropped from either end and read in place: plain memory, owned.
+struct ByteStore: ~Copyable {
+    private var memory = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 8)
+    private(set) var count = 0
+
+    deinit { memory.deallocate() }
+
+    /// Appends the bytes, then zeros up to a multiple of `alignment` (a power of two).
+    mutating func append(_ bytes: UnsafeRawBufferPointer, alignedTo alignment: Int = 1) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        let padded = (bytes.count + alignment - 1) & ~(alignment - 1)
+        if count + padded > memory.count {
+            let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(2 * memory.count, count + padded), alignment: 8)
+            larger.baseAddress!.copyMemory(from: memory.baseAddress!, byteCount: count)
+            memory.deallocate()
+            memory = larger
+        }
+        (memory.baseAddress! + count).copyMemory(from: source, byteCount: bytes.count)
+        (memory.baseAddress! + count + bytes.count).initializeMemory(as: UInt8.self, repeating: 0, count: padded - bytes.count)
+        count += padded
+    }
+
+    mutating func removeLast(_ dropped: Int) { count -= dropped }
+
+    mutating func removeFirst(_ dropped: Int) {
+        guard dropped > 0 else { return }
+        memory.baseAddress!.copyMemory(from: memory.baseAddress! + dropped, byteCount: count - dropped)
+        count -= dropped
+    }
+
+    mutating func removeAll() { count = 0 }
+
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try body(UnsafeRawBufferPointer(rebasing: memory[..<count]))
     }
 }

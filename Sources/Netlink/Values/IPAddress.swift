@@ -32,24 +32,24 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
         var current: UInt32 = 0
         var digits = 0
         for byte in text {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                current = current * 10 + UInt32(byte - UInt8(ascii: "0"))
-                digits += 1
+            let digit = byte &- UInt8(ascii: "0")
+            if digit < 10 {
+                // At most 3 digits of at most 255: no overflow to check.
+                current = current &* 10 &+ UInt32(digit)
+                digits &+= 1
                 guard digits <= 3, current <= 255 else { return nil }
-            case UInt8(ascii: "."):
-                guard digits > 0, parts < 3 else { return nil }
+            } else if byte == UInt8(ascii: "."), digits > 0, parts < 3 {
                 result = result << 8 | current
-                parts += 1
+                parts &+= 1
                 current = 0
                 digits = 0
-            default:
+            } else {
                 return nil
             }
         }
         guard digits > 0 else { return nil }
         result = result << 8 | current
-        parts += 1
+        parts &+= 1
         value = result << (8 * UInt32(4 - parts))
     }
 
@@ -116,12 +116,13 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public init?(utf8 text: UnsafeBufferPointer<UInt8>) {
-        if text.contains(UInt8(ascii: ":")) {
-            guard let address = IPv6Address(utf8: text) else { return nil }
+        // IPv4 first: it stops at the first byte that is no digit or dot.
+        if let address = IPv4Address(utf8: text) {
+            self = .v4(address)
+        } else if text.contains(UInt8(ascii: ":")), let address = IPv6Address(utf8: text) {
             self = .v6(address)
         } else {
-            guard let address = IPv4Address(utf8: text) else { return nil }
-            self = .v4(address)
+            return nil
         }
     }
 
@@ -218,17 +219,19 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init(utf8 text: UnsafeBufferPointer<UInt8>) throws(ParseError) {
-        let slash = text.firstIndex(of: UInt8(ascii: "/")) ?? text.endIndex
+        var slash = 0
+        while slash < text.count, text[slash] != UInt8(ascii: "/") { slash &+= 1 }
         guard let address = IPAddress(utf8: UnsafeBufferPointer(rebasing: text[..<slash])) else { throw .badAddress }
         let width = address.family.bitWidth
         var length = width
-        if slash != text.endIndex {
-            let digits = text[(slash + 1)...]
-            guard !digits.isEmpty, digits.count <= 3 else { throw .badLength }
+        if slash != text.count {
+            let digits = text.count &- slash &- 1
+            guard digits > 0, digits <= 3 else { throw .badLength }
             length = 0
-            for byte in digits {
-                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { throw .badLength }
-                length = length * 10 + Int(byte - UInt8(ascii: "0"))
+            for index in (slash &+ 1)..<text.count {
+                let digit = text[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { throw .badLength }
+                length = length &* 10 &+ Int(digit)
             }
             guard length <= width else { throw .badLength }
         }
@@ -261,9 +264,10 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension String {
-    /// Runs `body` on the string's UTF-8 bytes, in place when the string is native.
-    func withUTF8Bytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
-        var copy = self
-        return copy.withUTF8(body)
+    /// Runs `body` on the string's UTF-8 bytes: in place for a native or small string
+    /// (no copy, nothing reference counted), else on a copy. Parsers of words use it.
+    @inlinable public func withUTF8Bytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        if let result = try utf8.withContiguousStorageIfAvailable(body) { return result }
+        return try Array(utf8).withUnsafeBufferPointer(body)
     }
 }

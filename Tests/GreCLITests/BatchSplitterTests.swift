@@ -1,0 +1,84 @@
+import Testing
+@testable import GreCLI
+@testable import GreKit
+
+/// A batch splits its lines with one splitter that keeps the words the lines share:
+/// each line must still come out as if it were split on its own.
+@Suite struct BatchSplitterTests {
+    /// Every line through one splitter, as its command and arguments, and its tag form.
+    private func splitInTurn(_ lines: [String]) throws -> [(words: [String], tag: String)] {
+        var splitter = CommandLineWords.Splitter()
+        return try lines.map { line in
+            var line = line
+            try line.withUTF8 { splitter.split($0) }.get()
+            let tag = splitter.withWordBytes { String(decoding: $0, as: UTF8.self) }
+            return (splitter.command + splitter.arguments, tag)
+        }
+    }
+
+    @Test func linesSplitInTurnAreLinesSplitAlone() throws {
+        let lines = [
+            "route add 10.0.0.1/32 via 198.51.100.2 dev va",
+            "route add 10.0.0.2/32 via 198.51.100.2 dev va",
+            "route add 10.0.0.2/32 via 198.51.100.2 dev va",
+            "route add 10.0.10.2/32 via 198.51.100.2 dev va",
+            "route add 10.0.0.3/32 via 198.51.100.22 dev va",
+            "route add 10.0.0.3/32 via 198.51.100.2 dev vb metric 5",
+            "route add 10.0.0.3/32 via 198.51.100.2 dev vb metric 6",
+            "route del 10.0.0.3/32",
+            "route del 10.0.0.3/3",
+            "route del 10.0.0.3/32 # gone",
+            "link set va alias \"to the hub\"",
+            "link set va alias 'to the hub'x",
+            "link set va alias \"\"",
+            "link set va",
+            "",
+            "   # nothing",
+            "link",
+            "route add 2001:db8:aaaa:bbbb:cccc:dddd:eeee:1/128 dev va",
+            "route add 2001:db8:aaaa:bbbb:cccc:dddd:eeee:12/128 dev va",
+            "route add 2001:db8:aaaa:bbbb:cccc:dddd:eee:12/128 dev va",
+            "route\tadd\t10.0.0.1/32\tdev\tva\r",
+            "a b c d e f g h i j k l m n o p q r s t u v w x y z",
+            "a b c d e f g h i j k l m n o p q r s t u v w x y",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa b",
+            "b aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "x b",
+            "xb",
+            "route add 10.0.0.1/32 via 198.51.100.2 dev va",
+        ]
+        let inTurn = try splitInTurn(lines)
+        for (line, split) in zip(lines, inTurn) {
+            let alone = try CommandLineWords.split(line)
+            #expect(split.words == alone, "\(line)")
+            #expect(split.tag == alone.map { $0 + "\n" }.joined(), "\(line)")
+        }
+    }
+
+    @Test func wordsAreTheirBytesDecodedAsUTF8() throws {
+        let bytes: [UInt8] = Array("link set va alias ".utf8) + [0xc3, 0xa9, 0x20, 0xff, 0x41, 0x20] + Array("1234567890123456789".utf8)
+        let words = try bytes.withUnsafeBufferPointer { try CommandLineWords.split($0).get() }
+        #expect(words == ["link", "set", "va", "alias", "é", String(decoding: [0xff, 0x41], as: UTF8.self), "1234567890123456789"])
+    }
+
+    @Test func anUnterminatedQuoteLeavesNothingBehind() throws {
+        var splitter = CommandLineWords.Splitter()
+        var good = "route add 10.0.0.1/32 dev va"
+        var bad = "route add 10.0.0.1/32 dev \"va"
+        try good.withUTF8 { splitter.split($0) }.get()
+        #expect(throws: InvalidArgument("unterminated quote")) { try bad.withUTF8 { splitter.split($0) }.get() }
+        #expect(splitter.command.isEmpty && splitter.arguments.isEmpty)
+        try good.withUTF8 { splitter.split($0) }.get()
+        #expect(splitter.command + splitter.arguments == ["route", "add", "10.0.0.1/32", "dev", "va"])
+    }
+
+    @Test func theCommandIsTheFirstTwoWords() throws {
+        var splitter = CommandLineWords.Splitter()
+        var line = "route"
+        try line.withUTF8 { splitter.split($0) }.get()
+        #expect(splitter.command == ["route"] && splitter.arguments.isEmpty)
+        line = "route show dev va"
+        try line.withUTF8 { splitter.split($0) }.get()
+        #expect(splitter.command == ["route", "show"] && splitter.arguments == ["dev", "va"])
+    }
+}

@@ -37,4 +37,47 @@ public enum Parse {
         default: throw .badValue(keyword, text, expected: "on or off")
         }
     }
+
+    /// A prefix "ADDRESS[/LENGTH]" whose bits past the length are zero (a route's destination).
+    public static func prefix(_ text: String, for keyword: String) throws(InvalidArgument) -> IPPrefix {
+        let prefix = try anyPrefix(text, for: keyword)
+        guard prefix.network == prefix.address else {
+            throw InvalidArgument("invalid \(keyword) \"\(text)\": bits are set past the prefix length (the prefix is \(prefix.network)/\(prefix.length))")
+        }
+        return prefix
+    }
+
+    /// A prefix "ADDRESS[/LENGTH]" as given, host bits and all (addresses, selectors).
+    public static func anyPrefix(_ text: String, for keyword: String) throws(InvalidArgument) -> IPPrefix {
+        do {
+            return try text.withUTF8Bytes { try IPPrefix(utf8: $0) }
+        } catch {
+            throw .badValue(keyword, text, expected: "an IPv4 or IPv6 prefix (ADDRESS/LENGTH)")
+        }
+    }
+
+    /// A name from one of iproute2's databases, or a number.
+    public static func name(_ text: String, in table: NameTable, for keyword: String) throws(InvalidArgument) -> UInt8 {
+        guard let id = table.id(of: text) else {
+            throw .badValue(keyword, text, expected: "a number 0..255 or a name from \(table.source)")
+        }
+        return UInt8(id)
+    }
+
+    /// A routing table: a number, or a name from rt_tables.
+    public static func table(_ text: String) throws(InvalidArgument) -> UInt32 {
+        guard let id = RouteNames.tables.id(of: text) else {
+            throw .badValue("table", text, expected: "a number or a name from \(RouteNames.tables.source)")
+        }
+        return id
+    }
+
+    /// A TOS (DS field) byte, in hexadecimal as iproute2 reads it.
+    public static func dsfield(_ text: String, for keyword: String) throws(InvalidArgument) -> UInt8 {
+        let digits = text.hasPrefix("0x") || text.hasPrefix("0X") ? text.dropFirst(2) : Substring(text)
+        guard !digits.isEmpty, let value = UInt8(digits, radix: 16) else {
+            throw .badValue(keyword, text, expected: "a hexadecimal number 0..ff")
+        }
+        return value
+    }
 }

@@ -15,7 +15,7 @@ enum KeepaliveCommands {
         verbs: [
             Verb(name: "watch",
                  usage: "keepalive watch \(targetWords)... [ interval SEC ] [ retries N ] [ action { routes | link | none } ] [ on-down CMD ] [ on-up CMD ] [ -j ] [ -v ]",
-                 summary: "watch tunnels until SIGINT/SIGTERM; down: withdraw their routes (or set the link down), up: restore",
+                 summary: "watch tunnels until SIGINT, SIGTERM or SIGHUP (unless ignored); down: withdraw their routes (or set the link down), up: restore",
                  keywords: { KeepaliveWatchRequest.keywords }, run: watch),
             Verb(name: "probe", usage: "keepalive probe \(targetWords) [ count N ] [ timeout SEC ] [ -j ]",
                  summary: "send keepalives until one comes back: exit 0 if the peer answered, 1 if not",

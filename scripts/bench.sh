@@ -165,7 +165,8 @@ keepalive() {
     # Detection latency: the veth is cut (B's end set down) at a random point between
     # keepalives; latency is from the cut to the watcher's down line.
     echo "-- detection latency at interval 0.1 s, retries 3, over 20 cuts (target: every cut within 0.45 s)"
-    "$gretool" -n "$A" keepalive watch local 198.51.100.1 remote 198.51.100.2 interval 0.1 retries 3 -j >"$dir/watch" 2>&1 &
+    : >"$dir/watch"
+    "$gretool" -n "$A" keepalive watch local 198.51.100.1 remote 198.51.100.2 interval 0.1 retries 3 -j >>"$dir/watch" 2>&1 &
     watcher=$!
     local cut latencies=() state count down
     count() { grep -c "\"event\":\"state\".*\"state\":\"$1\"" "$dir/watch" || true; }
@@ -189,7 +190,9 @@ keepalive() {
     echo "-- one watcher, 1000 targets, interval 1 s, 30 s (targets: under 2% of one core, RSS under 32 MB)"
     local words=() i
     for i in $(seq 0 999); do words+=(local 198.51.100.1 remote "10.200.$((i / 250)).$((i % 250 + 1))"); done
-    "$gretool" -n "$A" keepalive watch "${words[@]}" interval 1 -j >"$dir/many" 2>&1 &
+    # The file exists before the watcher starts writing: the loop below reads it at once.
+    : >"$dir/many"
+    "$gretool" -n "$A" keepalive watch "${words[@]}" interval 1 -j >>"$dir/many" 2>&1 &
     watcher=$!
     local waited=0
     until (($(grep -c '"state":"up"' "$dir/many" || true) >= 1000)) || ((waited > 100)); do sleep 0.1; waited=$((waited + 1)); done

@@ -52,7 +52,7 @@ public struct AttributeWriter<Key: NetlinkAttributeType> {
         try attribute.payload.withUnsafeBytes { try put(type: attribute.typeAndFlags, $0) }
     }
 
-    @inlinable @usableFromInline
+    @inlinable
     func put(type: UInt16, _ payload: UnsafeRawBufferPointer) throws {
         // struct nlattr { u16 nla_len; u16 nla_type; }, the payload, zeros to a multiple of 4
         // (so requests are deterministic and carry no stale memory).

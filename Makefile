@@ -10,7 +10,7 @@ SWIFT ?= swift
 RELEASE_FLAGS = -c release --static-swift-stdlib -Xlinker --gc-sections -Xlinker -s
 GRETOOL = .build/release/gretool
 KERNEL_TESTS = GRETOOL=$(GRETOOL) Tests/Kernel/runner.sh Tests/Kernel/host/*.sh
-LAB_TESTS = Tests/Lab/lab.sh --gretool $(GRETOOL)
+LAB_TESTS = Tests/Lab/lab.sh --gretool $(GRETOOL) && Tests/Lab/selftest.sh --gretool $(GRETOOL)
 
 .PHONY: all build deps test unit-test kernel-test lab-test demo bench install completions man clean
 

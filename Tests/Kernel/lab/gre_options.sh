@@ -23,6 +23,7 @@ OPTION_SETS=(
     "gre|remote REMOTE4 fwmark 0x1c"
     "gre|remote REMOTE4 encap fou encap-sport auto encap-dport 5555 encap-csum"
     "gre|remote REMOTE4 encap gue encap-sport 1234 encap-dport 6666 noencap-csum encap-remcsum"
+    "gre|remote REMOTE4 encap fou encap-dport 5555 encap none"
     "gre|external"
     "gretap|remote REMOTE4 local 198.51.100.1 key 5"
     "gretap|remote REMOTE4 csum seq ttl 20 dev va"

@@ -151,7 +151,7 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         lseek(descriptor, 0, SEEK_SET)
         var reader = LineReader(descriptor: FileDescriptor(rawValue: descriptor))
         var lines: [[String]] = []
-        while let words = try reader.next({ CommandLineWords.split($0) }) { lines.append(try words.get()) }
+        while let words = try reader.next({ wordsOfLine($0) }) { lines.append(try words.get()) }
         return lines
     }
 

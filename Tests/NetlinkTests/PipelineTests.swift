@@ -10,7 +10,7 @@ private final class FakeKernel: BatchTransport {
         var body: [UInt8]
     }
 
-    private var sequence: UInt32 = 1000
+    private var sequence: UInt32
     var refuses: (Sent) -> NetlinkError? = { _ in nil }
     /// Each datagram's messages, in order.
     var datagrams: [[Sent]] = []
@@ -19,8 +19,10 @@ private final class FakeKernel: BatchTransport {
     /// Everything, in the order it reached the kernel.
     var log: [String] = []
 
+    init(sequencesAfter first: UInt32 = 1000) { sequence = first }
+
     func nextSequence() -> UInt32 {
-        sequence += 1
+        sequence &+= 1
         return sequence
     }
 
@@ -34,7 +36,7 @@ private final class FakeKernel: BatchTransport {
 
     func sendBatch(
         _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
-        onError: (UInt32, NetlinkError) throws -> Void
+        onError: (UInt32, NetlinkError) throws -> Void, onEcho: (NetlinkMessage) throws -> Void
     ) throws {
         var datagram: [Sent] = []
         for message in MessageSequence(buffer: buffer.bytes) {
@@ -44,6 +46,14 @@ private final class FakeKernel: BatchTransport {
         }
         datagrams.append(datagram)
         log.append("datagram of \(datagram.count)")
+    }
+}
+
+extension RequestPipeline {
+    /// Tags what is queued next as a batch does, from a line's number and words.
+    func tag(number: Int, words: [String]) {
+        let bytes = words.flatMap { Array($0.utf8) + [RequestPipeline.wordEnd] }
+        bytes.withUnsafeBytes { tag(number: number, wordBytes: $0) }
     }
 }
 
@@ -69,7 +79,8 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         let flags = kernel.datagrams.first?.map { NetlinkFlags(rawValue: $0.flags).contains(.ack) }
         #expect(flags == [false, false, true])
         #expect(kernel.datagrams.first?.map(\.body.first) == [1, 2, 3])
-        #expect(pipeline.pendingCount == 0)
+        try pipeline.flush()
+        #expect(kernel.datagrams.count == 1, "a flush sends what is queued once")
     }
 
     @Test func aFailureStopsEverythingAfterItEvenInTheSameDatagram() throws {
@@ -77,7 +88,7 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         kernel.refuses = { $0.type == RouteMessageType.newRoute.rawValue && $0.body.first == 3 ? exists : nil }
         let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
         for marker in 1...5 as ClosedRange<UInt8> {
-            pipeline.tag = RequestPipeline.Tag(number: Int(marker), words: ["line", "\(marker)"])
+            pipeline.tag(number: Int(marker), words: ["line", "\(marker)"])
             try pipeline.send(add, request(marker))
         }
         let failure = try #require(throws: RequestPipeline.Failure.self) { try pipeline.flush() }
@@ -99,7 +110,7 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         }
         let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
         for marker in 1...2 as ClosedRange<UInt8> {
-            pipeline.tag = RequestPipeline.Tag(number: Int(marker), words: [])
+            pipeline.tag(number: Int(marker), words: [])
             try pipeline.send(add, request(marker))
         }
         let failure = try #require(throws: RequestPipeline.Failure.self) { try pipeline.flush() }
@@ -136,7 +147,7 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         var reported: [Int] = []
         pipeline.onFailure = { reported.append($0.tag.number) }
         for marker in 1...6 as ClosedRange<UInt8> {
-            pipeline.tag = RequestPipeline.Tag(number: Int(marker), words: [])
+            pipeline.tag(number: Int(marker), words: [])
             try pipeline.send(marker == 4 ? ChangeRequest(.deleteRoute, flags: []) : add, request(marker))
         }
         try pipeline.flush()
@@ -151,6 +162,23 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         for _ in 0..<(RequestPipeline.maximumMessages * 2 + 5) { try pipeline.send(add, request(1)) }
         try pipeline.flush()
         #expect(kernel.datagrams.map(\.count) == [RequestPipeline.maximumMessages, RequestPipeline.maximumMessages, 5])
+    }
+
+    @Test func failuresAreFoundBetweenLookupsAndAcrossASequenceWrap() throws {
+        // Name lookups take sequences between queued requests, and sequences start from
+        // the clock, so they may wrap inside a datagram: each failure still names its line.
+        let kernel = FakeKernel(sequencesAfter: UInt32.max - 4)
+        kernel.refuses = { [2, 5, 6].contains($0.body.first) ? exists : nil }
+        let pipeline = RequestPipeline(transport: kernel, mode: .continueAfterFailures)
+        var reported: [Int] = []
+        pipeline.onFailure = { reported.append($0.tag.number) }
+        for marker in 1...6 as ClosedRange<UInt8> {
+            pipeline.tag(number: Int(marker), words: [])
+            if marker % 2 == 0 { _ = kernel.nextSequence() }
+            try pipeline.send(add, request(marker))
+        }
+        try pipeline.flush()
+        #expect(reported == [2, 5, 6])
     }
 
     @Test func outcomes() {
@@ -211,12 +239,7 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         var reported: [RequestPipeline.Tag] = []
         pipeline.onFailure = { reported.append($0.tag) }
         for marker in 1...(2 * RequestPipeline.maximumMessages) {
-            var bytes = Array("route\nadd\n10.0.\(marker).0/24\n".utf8)
-            if marker % 2 == 0 {
-                pipeline.tag = RequestPipeline.Tag(number: marker, words: ["route", "add", "10.0.\(marker).0/24"])
-            } else {
-                bytes.withUnsafeBytes { pipeline.tag(number: marker, wordBytes: $0) }
-            }
+            pipeline.tag(number: marker, words: ["route", "add", "10.0.\(marker).0/24"])
             // A line that queues nothing leaves no trace.
             if marker % 5 == 0 { continue }
             try pipeline.send(add, request(UInt8(truncatingIfNeeded: marker)))
@@ -230,9 +253,9 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
 
     @Test func wordsMayBeEmptyOrHoldBlanks() {
         let pipeline = RequestPipeline(transport: FakeKernel(), mode: .continueAfterFailures)
-        pipeline.tag = RequestPipeline.Tag(number: 1, words: ["link", "set", "va", "alias", "to the hub", ""])
+        pipeline.tag(number: 1, words: ["link", "set", "va", "alias", "to the hub", ""])
         #expect(pipeline.tag.words == ["link", "set", "va", "alias", "to the hub", ""])
-        pipeline.tag = RequestPipeline.Tag(number: 2, words: [])
+        pipeline.tag(number: 2, words: [])
         #expect(pipeline.tag.words.isEmpty && pipeline.tag.number == 2)
     }
 }
@@ -257,13 +280,6 @@ private final class EchoingKernel: BatchTransport {
         let sent = FakeKernel.Sent(type: type, flags: flags.rawValue, body: Array(bytes.dropFirst(16)))
         alone.append(sent)
         if let error = refuses(sent) { throw error }
-    }
-
-    func sendBatch(
-        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
-        onError: (UInt32, NetlinkError) throws -> Void
-    ) throws {
-        try sendBatch(buffer, last: last, sequences: sequences, onError: onError, onEcho: { _ in })
     }
 
     func sendBatch(
@@ -306,7 +322,7 @@ private let delete = ChangeRequest(.deleteRoute, flags: [], undo: .recreate(as: 
         kernel.refuses = { $0.type == RouteMessageType.newRoute.rawValue && $0.body.first == 3 ? exists : nil }
         let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
         for (marker, change) in [(1, delete), (2, add), (3, add), (4, delete), (5, add), (6, delete)] as [(UInt8, ChangeRequest)] {
-            pipeline.tag = RequestPipeline.Tag(number: Int(marker), words: [])
+            pipeline.tag(number: Int(marker), words: [])
             try pipeline.send(change, request(marker))
         }
         let failure = try #require(throws: RequestPipeline.Failure.self) { try pipeline.flush() }
@@ -327,7 +343,7 @@ private let delete = ChangeRequest(.deleteRoute, flags: [], undo: .recreate(as: 
         kernel.refuses = { $0.body.first == 1 ? exists : nil }
         let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
         for marker in 1...2 as ClosedRange<UInt8> {
-            pipeline.tag = RequestPipeline.Tag(number: Int(marker), words: [])
+            pipeline.tag(number: Int(marker), words: [])
             try pipeline.send(marker == 1 ? add : delete, request(marker))
         }
         let failure = try #require(throws: RequestPipeline.Failure.self) { try pipeline.flush() }

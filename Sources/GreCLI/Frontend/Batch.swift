@@ -84,16 +84,6 @@ enum Batch {
 
 /// Splits a batch line into words: blanks separate, quotes group, `#` starts a comment.
 enum CommandLineWords {
-    static func split(_ line: String) throws(InvalidArgument) -> [String] {
-        var line = line
-        return try line.withUTF8 { split($0) }.get()
-    }
-
-    static func split(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<[String], InvalidArgument> {
-        var splitter = Splitter()
-        return splitter.split(bytes).map { splitter.command + splitter.arguments }
-    }
-
     /// Splits line after line straight from their bytes, into the command (object and
     /// verb) and the verb's words. Lines of a batch repeat most of their words ("route
     /// add ... via 198.51.100.2 dev va"): a word whose bytes are those of the previous

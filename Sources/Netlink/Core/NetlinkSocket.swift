@@ -137,17 +137,10 @@ public final class NetlinkSocket {
     /// Sends the messages written into `buffer` in one datagram. Only the last one
     /// (sequence `last`) asks for an acknowledgement: the kernel answers the others
     /// only when they fail, and in order, so once `last` is answered every failure
-    /// in the datagram has been seen. `onError` gets each failure with its sequence.
-    /// Sequences outside `sequences` (replies to earlier requests) are skipped.
-    public func sendBatch(
-        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
-        onError: (UInt32, NetlinkError) throws -> Void
-    ) throws {
-        try sendBatch(buffer, last: last, sequences: sequences, onError: onError, onEcho: { _ in })
-    }
-
-    /// The same; the other replies to the datagram's requests (echoes of what they
-    /// did, for NLM_F_ECHO) go to `onEcho`. They come before the request's own answer.
+    /// in the datagram has been seen. `onError` gets each failure with its sequence;
+    /// the other replies to the datagram's requests (echoes of what they did, for
+    /// NLM_F_ECHO) go to `onEcho`, before the request's own answer. Sequences outside
+    /// `sequences` (replies to earlier requests) are skipped.
     public func sendBatch(
         _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
         onError: (UInt32, NetlinkError) throws -> Void, onEcho: (NetlinkMessage) throws -> Void

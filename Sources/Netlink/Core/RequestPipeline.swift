@@ -69,24 +69,12 @@ public protocol Recreatable: Sendable {
 public protocol BatchTransport: AnyObject {
     func nextSequence() -> UInt32
     func perform(_ type: UInt16, flags: NetlinkFlags, _ build: (MessageWriter) throws -> Void) throws
-    func sendBatch(
-        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
-        onError: (UInt32, NetlinkError) throws -> Void) throws
-    /// The same, handing every other reply to the datagram's requests (the echoes
-    /// NLM_F_ECHO asks for) to `onEcho`, in order.
+    /// Sends the buffer's messages in one datagram and reads the replies up to the
+    /// answer to `last`: failures go to `onError`, every other reply to the datagram's
+    /// requests (the echoes NLM_F_ECHO asks for) to `onEcho`, in order.
     func sendBatch(
         _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
         onError: (UInt32, NetlinkError) throws -> Void, onEcho: (NetlinkMessage) throws -> Void) throws
-}
-
-extension BatchTransport {
-    /// A transport that echoes nothing: what asked for an echo cannot be taken back.
-    public func sendBatch(
-        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
-        onError: (UInt32, NetlinkError) throws -> Void, onEcho: (NetlinkMessage) throws -> Void
-    ) throws {
-        try sendBatch(buffer, last: last, sequences: sequences, onError: onError)
-    }
 }
 
 extension NetlinkSocket: BatchTransport {}
@@ -150,17 +138,7 @@ public final class RequestPipeline: ChangeSink {
     @exclusivity(unchecked) private var currentTag = TagReference(number: 0, words: 0..<0)
 
     /// What the requests queued from now on are reported as.
-    public var tag: Tag {
-        get { tag(currentTag) }
-        set {
-            startTag(number: newValue.number)
-            for word in newValue.words {
-                word.withUTF8Bytes { tagWords.append(UnsafeRawBufferPointer($0)) }
-                withUnsafeBytes(of: Self.wordEnd) { tagWords.append($0) }
-            }
-            currentTag.words = currentTag.words.lowerBound..<tagWords.count
-        }
-    }
+    public var tag: Tag { tag(currentTag) }
 
     /// Sets the tag from words already in the stored form: each word's UTF-8 bytes
     /// followed by a newline (a batch line is split into that form anyway).
@@ -202,8 +180,6 @@ public final class RequestPipeline: ChangeSink {
         self.mode = mode
         entries.reserveCapacity(Self.maximumMessages)
     }
-
-    public var pendingCount: Int { entries.count }
 
     public func send(_ request: ChangeRequest, _ build: (MessageWriter) throws -> Void, undo: (MessageWriter) throws -> Void) throws {
         let rollback = mode == .stopAtFirstFailure
@@ -303,15 +279,18 @@ public final class RequestPipeline: ChangeSink {
 
     private func index(of sequence: UInt32) -> Int? {
         guard let first = entries.first?.sequence else { return nil }
-        // Queued requests take consecutive sequences: look there first.
-        let guess = Int(sequence &- first)
+        // Queued requests take increasing sequences, counted from the first (so a
+        // wrap past 2^32 keeps the order). Mostly consecutive: look there first. Name
+        // lookups between them (a batch line's "dev va") take sequences too: then search.
+        let distance = sequence &- first
+        let guess = Int(distance)
         if guess < entries.count, entries[guess].sequence == sequence { return guess }
         var low = 0, high = entries.count - 1
         while low <= high {
             let middle = (low + high) / 2
-            let found = entries[middle].sequence
-            if found == sequence { return middle }
-            if found < sequence { low = middle + 1 } else { high = middle - 1 }
+            let found = entries[middle].sequence &- first
+            if found == distance { return middle }
+            if found < distance { low = middle + 1 } else { high = middle - 1 }
         }
         return nil
     }

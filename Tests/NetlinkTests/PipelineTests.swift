@@ -164,6 +164,26 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         #expect(kernel.datagrams.map(\.count) == [RequestPipeline.maximumMessages, RequestPipeline.maximumMessages, 5])
     }
 
+    @Test func aRequestLargerThanTheRoomLeftGoesInTheNextDatagramAndAsksForTheAcknowledgement() throws {
+        let kernel = FakeKernel()
+        let pipeline = RequestPipeline(transport: kernel, mode: .continueAfterFailures)
+        func request(_ marker: UInt8, carrying bytes: [UInt8]) -> (MessageWriter) throws -> Void {
+            { message in
+                var header = rtmsg()
+                header.rtm_family = marker
+                try message.header(header, attributes: RouteAttribute.self).put(.encap, bytes)
+            }
+        }
+        try pipeline.send(add, request(1, carrying: [UInt8](repeating: 0, count: 16 * 1024)))
+        // Too large for what is left of the buffer beside request 1, not for an empty one.
+        let large = [UInt8](repeating: 0xab, count: 60 * 1024)
+        try pipeline.send(add, request(2, carrying: large))
+        try pipeline.flush()
+        #expect(kernel.datagrams.map { $0.map(\.body.first) } == [[1], [2]])
+        #expect(kernel.datagrams.map { $0.map { NetlinkFlags(rawValue: $0.flags).contains(.ack) } } == [[true], [true]])
+        #expect(kernel.datagrams.last?.last?.body.suffix(large.count).elementsEqual(large) == true, "the request as written")
+    }
+
     @Test func failuresAreFoundBetweenLookupsAndAcrossASequenceWrap() throws {
         // Name lookups take sequences between queued requests, and sequences start from
         // the clock, so they may wrap inside a datagram: each failure still names its line.

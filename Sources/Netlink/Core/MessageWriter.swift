@@ -224,6 +224,11 @@ public final class MessageBuffer {
         (base + offset).assumingMemoryBound(to: nlmsghdr.self)
     }
 
+    /// Where a message `append` returned starts.
+    func offset(of message: UnsafeMutablePointer<nlmsghdr>) -> Int {
+        UnsafeMutableRawPointer(message) - base
+    }
+
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: used) }
 
     /// Encodes one message on its own and returns its bytes: for tests and tools.

@@ -193,16 +193,18 @@ public final class RequestPipeline: ChangeSink {
             try flush()
         }
         let sequence = transport.nextSequence()
-        let offset = requests.used
         var flags = request.flags.union(.request)
         if rollback, case .recreate = request.undo { flags.insert(.echo) }
+        let message: UnsafeMutablePointer<nlmsghdr>
         do {
-            try requests.append(type: request.type.rawValue, flags: flags, sequence: sequence, build)
+            message = try requests.append(type: request.type.rawValue, flags: flags, sequence: sequence, build)
         } catch let error as NetlinkError where error == .messageTooLarge && !entries.isEmpty {
             // Larger than the reserve: it gets a datagram to itself.
             try flush()
-            try requests.append(type: request.type.rawValue, flags: flags, sequence: sequence, build)
+            message = try requests.append(type: request.type.rawValue, flags: flags, sequence: sequence, build)
         }
+        // Where it landed: after what was queued, or at the start once that was sent.
+        let offset = requests.offset(of: message)
         var step = UndoStep.none
         if rollback {
             switch request.undo {

@@ -471,3 +471,24 @@ test_batch_from_stdin_reads_in_order() {
 10.4.1.0/24 via 10.0.0.2 dev gre0 
 10.4.2.0/24 via 10.0.0.2 dev gre0 " "listings in a batch"
 }
+
+test_batch_request_larger_than_the_room_left_is_answered() {
+    read -r A < <(make_namespaces a)
+    ip -n "$A" link add va type veth peer name vb
+    ip -n "$A" link set va up && ip -n "$A" link set vb up
+    ip -n "$A" addr add 198.51.100.1/24 dev va
+    local file i err rc
+    file=$(mktemp) && trap "rm -f '$file'" EXIT
+    # Nine large lines the kernel refuses (a gateway on no subnet of va), then one too
+    # large for the room they leave: it must go out alone, asking for its answer.
+    for i in $(seq 1 9); do
+        printf 'route add 10.9.%d.0/24' "$i"; printf ' nexthop via 192.0.2.1 dev va%.0s' $(seq 350); echo
+    done >"$file"
+    { printf 'route add 10.10.0.0/16 table 500'; printf ' nexthop via 198.51.100.2 dev va%.0s' $(seq 1000); echo; } >>"$file"
+    err=$(timeout 20 "$GRETOOL" -n "$A" -force -batch "$file" 2>&1 >/dev/null); rc=$?
+    [[ $rc != 124 ]] || fail "the batch hung waiting for an answer"
+    assert_eq "$rc" 1 "exit status"
+    assert_eq "$(grep -c 'Nexthop has invalid gateway' <<<"$err")" 9 "the refused lines"
+    # (ip cannot dump a route this large.)
+    assert_eq "$(g "$A" -j route show table 500 | jq '.[0].nexthops | length')" 1000 "the large route"
+}

@@ -37,6 +37,19 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         #expect(try route("default dev va", family: .inet6).hasPrefix("0a000000" + "fe030001"))
     }
 
+    @Test func anIPv6RouteSaysTheMetricTheKernelGivesIt() throws {
+        // The kernel makes an IPv6 route's metric 0, or none, 1024; sent, the delete that
+        // takes back an add (a batch's undo) matches that route, not one of a lower metric.
+        let metric1024 = "0800060000040000"
+        #expect(try route("2001:db8:5::/64 dev va").contains(metric1024))
+        #expect(try route("2001:db8:5::/64 dev va metric 0").contains(metric1024))
+        #expect(try route("2001:db8:5::/64 dev va", .replace).contains(metric1024))
+        #expect(try route("2001:db8:5::/64 dev va metric 100").contains("0800060064000000"))
+        // A delete without a metric still matches any, as iproute2's; an IPv4 route keeps none.
+        #expect(!(try route("2001:db8:5::/64", .delete).contains("08000600")))
+        #expect(!(try route("192.0.2.0/24 dev va").contains("08000600")))
+    }
+
     @Test func multipathLegsWithWeightsAndFlags() throws {
         let bytes = try route("192.0.2.0/24 nexthop via 10.0.0.2 dev va weight 3 nexthop via 10.0.0.6 dev eth0 onlink")
         let expected = [
@@ -52,7 +65,7 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         #expect(try route("192.0.2.0/24 nhid 7") == "02180000" + "fe030001" + "00000000" + "08000100c0000200" + "08001e0007000000")
         #expect(try route("2001:db8::/32 via 2001:db8::2 pref high")
                 == "0a200000" + "fe030001" + "00000000" + "1400010020010db8000000000000000000000000"
-                + "1400050020010db8000000000000000000000002" + "0500140001000000")
+                + "0800060000040000" + "1400050020010db8000000000000000000000002" + "0500140001000000")
         // An IPv4 route through an IPv6 gateway: RTA_VIA (family, then address).
         #expect(try route("198.51.100.0/24 via inet6 2001:db8::1 dev va").contains("16001200" + "0a00" + "20010db8"))
     }

@@ -23,6 +23,8 @@ public struct Route: Sendable, Equatable {
     public var flags: UInt32 = 0
     /// The metric (RTA_PRIORITY).
     public var priority: UInt32?
+    /// What the kernel makes an IPv6 route's metric 0, or none (IP6_RT_PRIO_USER).
+    public static let ipv6DefaultMetric: UInt32 = 1024
     public var preferredSource: IPAddress?
     public var gateway: IPAddress?
     public var outputInterface: Int32?

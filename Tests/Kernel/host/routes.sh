@@ -492,3 +492,27 @@ test_batch_request_larger_than_the_room_left_is_answered() {
     # (ip cannot dump a route this large.)
     assert_eq "$(g "$A" -j route show table 500 | jq '.[0].nexthops | length')" 1000 "the large route"
 }
+
+test_batch_takes_back_only_what_it_added() {
+    read -r A < <(make_namespaces a)
+    ip -n "$A" link add va type veth peer name vb
+    ip -n "$A" link set va up && ip -n "$A" link set vb up
+    ip -n "$A" addr add 2001:db8:1::1/64 dev va nodad
+    ip -n "$A" -6 route add 2001:db8:5::/64 dev va metric 100
+    ip -n "$A" rule add pref 100 fwmark 1 lookup 5
+    local file before err
+    file=$(mktemp) && trap "rm -f '$file'" EXIT
+    before=$(ip -n "$A" -j -6 route show; ip -n "$A" -j rule show)
+    # Line 1 fails; line 2 went out with it and is taken back: the route it added (metric
+    # 1024), not the one of metric 100 that was there before.
+    printf '%s\n' "route add 2001:db8:7::/64 via 2001:db8:99::1" "route add 2001:db8:5::/64 dev va" >"$file"
+    err=$(g "$A" -batch "$file" 2>&1 >/dev/null)
+    [[ $err == "gretool: line 1: "* ]] || fail "the report: $err"
+    assert_eq "$(ip -n "$A" -j -6 route show; ip -n "$A" -j rule show)" "$before" "IPv6 routes after the failure"
+    # A rule cannot be taken back (its delete would take the fwmark rule of the same
+    # priority): it waits for the lines before it, and is never sent.
+    printf '%s\n' "route add 2001:db8:7::/64 via 2001:db8:99::1" "rule add priority 100 lookup 5" >"$file"
+    err=$(g "$A" -batch "$file" 2>&1 >/dev/null)
+    [[ $err == "gretool: line 1: "* ]] || fail "the report: $err"
+    assert_eq "$(ip -n "$A" -j -6 route show; ip -n "$A" -j rule show)" "$before" "rules after the failure"
+}

@@ -327,6 +327,8 @@ private final class EchoingKernel: BatchTransport {
 
 /// What the tests' deletes remove comes back as the echo says, marked 200 + its byte.
 private enum MarkedRoute: Recreatable {
+    static func recreationFlags(of deleted: NetlinkMessage) -> NetlinkFlags { [.create, .append] }
+
     static func writeRecreation(of deleted: NetlinkMessage, into message: MessageWriter) throws {
         var header = deleted.familyHeader(rtmsg.self)!
         header.rtm_family &+= 100
@@ -353,8 +355,9 @@ private let delete = ChangeRequest(.deleteRoute, flags: [], undo: .recreate(as: 
         #expect(kernel.alone.map(\.type) == [RouteMessageType.newRoute.rawValue, RouteMessageType.deleteRoute.rawValue,
                                              RouteMessageType.newRoute.rawValue])
         #expect(kernel.alone.map { $0.body.first } == [206, 5, 204])
-        let exclusive = NetlinkFlags([.create, .exclusive]).rawValue
-        #expect(kernel.alone.map(\.flags) == [exclusive, 0, exclusive])
+        // With the flags the kind gives.
+        let append = NetlinkFlags([.create, .append]).rawValue
+        #expect(kernel.alone.map(\.flags) == [append, 0, append])
     }
 
     @Test func aDeleteTheKernelDidNotDescribeIsReported() throws {

@@ -11,9 +11,8 @@ public struct ChangeRequest: Sendable {
         case resend(as: RouteMessageType)
         /// A body of its own (the `undo` writer of `ChangeSink.send`).
         case request(RouteMessageType)
-        /// What a delete removed, created again (NLM_F_CREATE|NLM_F_EXCL) as the kernel
-        /// described it: the request asks for that description (NLM_F_ECHO) and `kind`
-        /// writes the request from it.
+        /// What a delete removed, created again as the kernel described it: the request
+        /// asks for that description (NLM_F_ECHO) and `kind` writes the request from it.
         case recreate(as: RouteMessageType, kind: any Recreatable.Type)
 
         public static func == (lhs: Undo, rhs: Undo) -> Bool {
@@ -60,6 +59,8 @@ extension NetlinkSocket: ChangeSink {
 /// Objects a pipelined delete can take back: from the kernel's description of what it
 /// deleted (its echo of the request), the request that creates exactly that again.
 public protocol Recreatable: Sendable {
+    /// The flags of that request: NLM_F_CREATE, and how it may meet what exists.
+    static func recreationFlags(of deleted: NetlinkMessage) -> NetlinkFlags
     /// Writes the body of the request that creates what `deleted` describes, or throws
     /// when the description holds something the request could not give back.
     static func writeRecreation(of deleted: NetlinkMessage, into message: MessageWriter) throws
@@ -323,7 +324,7 @@ public final class RequestPipeline: ChangeSink {
         case .recreate(let type, let kind, echo: let offset?):
             try echoes.withBytes { bytes in
                 let deleted = NetlinkMessage(header: (bytes.baseAddress! + offset).assumingMemoryBound(to: nlmsghdr.self))
-                try transport.perform(type, flags: [.create, .exclusive]) { try kind.writeRecreation(of: deleted, into: $0) }
+                try transport.perform(type, flags: kind.recreationFlags(of: deleted)) { try kind.writeRecreation(of: deleted, into: $0) }
             }
         }
     }

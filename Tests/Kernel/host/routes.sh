@@ -516,3 +516,26 @@ test_batch_takes_back_only_what_it_added() {
     [[ $err == "gretool: line 1: "* ]] || fail "the report: $err"
     assert_eq "$(ip -n "$A" -j -6 route show; ip -n "$A" -j rule show)" "$before" "rules after the failure"
 }
+
+test_batch_puts_back_one_deleted_leg_of_an_ipv6_ecmp_route() {
+    read -r A < <(make_namespaces a)
+    ip -n "$A" link add va type veth peer name vb
+    ip -n "$A" link set va up && ip -n "$A" link set vb up
+    ip -n "$A" addr add 2001:db8:1::1/64 dev va nodad
+    ip -n "$A" -6 route add 2001:db8:6::/64 nexthop via 2001:db8:1::2 dev va nexthop via 2001:db8:1::3 dev va
+    local file before err
+    file=$(mktemp) && trap "rm -f '$file'" EXIT
+    before=$(ip -n "$A" -d -j -6 route show)
+    # The kernel describes the deleted leg alone; its sibling keeps the metric, so the
+    # leg goes back appended to it.
+    printf '%s\n' "route del 10.5.99.0/24" "route del 2001:db8:6::/64 via 2001:db8:1::3" >"$file"
+    err=$(g "$A" -batch "$file" 2>&1 >/dev/null)
+    assert_eq "$err" "gretool: line 1: route del 10.5.99.0/24: No such process" "the report"
+    assert_eq "$(ip -n "$A" -d -j -6 route show)" "$before" "the route after the failure"
+    # The first leg comes back too, after the other: the same legs.
+    printf '%s\n' "route del 10.5.99.0/24" "route del 2001:db8:6::/64 via 2001:db8:1::2" >"$file"
+    err=$(g "$A" -batch "$file" 2>&1 >/dev/null)
+    assert_eq "$err" "gretool: line 1: route del 10.5.99.0/24: No such process" "the report"
+    local legs='map(if .nexthops then .nexthops |= sort_by(.gateway) else . end)'
+    assert_eq "$(ip -n "$A" -d -j -6 route show | jq -c "$legs")" "$(jq -c "$legs" <<<"$before")" "the legs after the failure"
+}

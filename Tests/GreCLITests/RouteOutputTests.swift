@@ -2,6 +2,7 @@ import SystemPackage
 import Testing
 @testable import GreCLI
 @testable import GreKit
+@testable import Netlink
 
 #if canImport(Glibc)
 import Glibc
@@ -172,5 +173,20 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
     @Test func aFailureNamesTheLineAsRun() {
         let tag = RequestPipeline.Tag(number: 3, words: ["route", "add", "10.0.0.0/8", "dev", "va"])
         #expect(tag.text == "route add 10.0.0.0/8 dev va")
+        var failure = RequestPipeline.Failure(tag: tag, error: NetlinkError(errno: .fileExists))
+        failure.undoFailures = [(RequestPipeline.Tag(number: 5, words: ["route", "del", "10.1.0.0/16"]), NetlinkError(errno: .fileExists))]
+        #expect(Batch.describe(failure) == [
+            "line 3: route add 10.0.0.0/8 dev va: File exists",
+            "line 5: route del 10.1.0.0/16: could not be taken back after line 3 failed: File exists",
+        ])
+    }
+
+    @Test func linesWhoseRepliesWereLostAreNamedAsUnknown() {
+        let first = RequestPipeline.Tag(number: 3, words: ["route", "add", "10.0.0.0/8", "dev", "va"])
+        var failure = RequestPipeline.Failure(tag: first, error: .repliesLost)
+        failure.unknownThrough = RequestPipeline.Tag(number: 130, words: ["route", "del", "10.1.0.0/16"])
+        #expect(Batch.describe(failure) == ["lines 3-130: outcome unknown: netlink receive buffer overflow (No buffer space available)"])
+        failure.unknownThrough = first
+        #expect(Batch.describe(failure) == ["line 3: route add 10.0.0.0/8 dev va: outcome unknown: netlink receive buffer overflow (No buffer space available)"])
     }
 }

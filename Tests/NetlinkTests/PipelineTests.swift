@@ -11,7 +11,10 @@ private final class FakeKernel: BatchTransport {
     }
 
     private var sequence: UInt32
+    var receiveBufferSize = 2 << 20
     var refuses: (Sent) -> NetlinkError? = { _ in nil }
+    /// Thrown for a datagram as the socket throws when replies were lost.
+    var losesReplies: (_ datagram: Int) -> Bool = { _ in false }
     /// Each datagram's messages, in order.
     var datagrams: [[Sent]] = []
     /// Requests sent on their own (undos, requests that cannot be undone).
@@ -46,6 +49,7 @@ private final class FakeKernel: BatchTransport {
         }
         datagrams.append(datagram)
         log.append("datagram of \(datagram.count)")
+        if losesReplies(datagrams.count) { throw NetlinkError.repliesLost }
     }
 }
 
@@ -184,6 +188,50 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         #expect(kernel.datagrams.last?.last?.body.suffix(large.count).elementsEqual(large) == true, "the request as written")
     }
 
+    @Test func lostRepliesMakeEveryLineOfTheDatagramUnknownAndNothingIsTakenBack() throws {
+        let kernel = FakeKernel()
+        kernel.losesReplies = { $0 == 1 }
+        let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
+        for marker in 1...4 as ClosedRange<UInt8> {
+            pipeline.tag(number: Int(marker) + 10, words: ["line", "\(marker)"])
+            try pipeline.send(add, request(marker))
+        }
+        let failure = try #require(throws: RequestPipeline.Failure.self) { try pipeline.flush() }
+        #expect(failure.tag.number == 11 && failure.unknownThrough?.number == 14)
+        #expect(failure.error == .repliesLost && failure.undoFailures.isEmpty)
+        #expect(kernel.alone.isEmpty, "what took effect is unknown: nothing is taken back")
+        // With -force it is reported, and the batch goes on.
+        let forced = RequestPipeline(transport: kernel, mode: .continueAfterFailures)
+        var reported: [(Int, Int?)] = []
+        forced.onFailure = { reported.append(($0.tag.number, $0.unknownThrough?.number)) }
+        kernel.losesReplies = { $0 == 2 }
+        for marker in 1...3 as ClosedRange<UInt8> {
+            forced.tag(number: Int(marker), words: [])
+            try forced.send(add, request(marker))
+            if marker == 2 { try forced.flush() }
+        }
+        try forced.flush()
+        #expect(reported.map(\.0) == [1] && reported.map(\.1) == [2])
+        #expect(kernel.datagrams.map(\.count) == [4, 2, 1])
+    }
+
+    @Test func datagramsAreBoundedByWhatTheirRepliesMayTake() throws {
+        let kernel = EchoingKernel()
+        let length = try MessageBuffer.encode(type: RouteMessageType.deleteRoute.rawValue, flags: [], request(1)).count
+        let echoCost = RequestPipeline.replyCost(requestLength: length, echo: true)
+        let addCost = RequestPipeline.replyCost(requestLength: length, echo: false)
+        #expect(echoCost > 8 * 1024 && addCost >= 1024)
+        kernel.receiveBufferSize = 3 * echoCost + echoCost / 2
+        let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
+        for marker in 1...10 as ClosedRange<UInt8> { try pipeline.send(delete, request(marker)) }
+        try pipeline.flush()
+        #expect(kernel.datagrams.map(\.count) == [3, 3, 3, 1])
+        // Requests that ask for no echo may only fail: many more fit.
+        for marker in 1...10 as ClosedRange<UInt8> { try pipeline.send(add, request(marker)) }
+        try pipeline.flush()
+        #expect(kernel.datagrams.last?.count == 10)
+    }
+
     @Test func failuresAreFoundBetweenLookupsAndAcrossASequenceWrap() throws {
         // Name lookups take sequences between queued requests, and sequences start from
         // the clock, so they may wrap inside a datagram: each failure still names its line.
@@ -285,6 +333,7 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
 /// with the body's first byte plus 100 (what "the kernel" knows beyond the request).
 private final class EchoingKernel: BatchTransport {
     private var sequence: UInt32 = 5000
+    var receiveBufferSize = 2 << 20
     var refuses: (FakeKernel.Sent) -> NetlinkError? = { _ in nil }
     var echoes = true
     var datagrams: [[FakeKernel.Sent]] = []

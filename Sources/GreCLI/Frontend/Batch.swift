@@ -74,11 +74,22 @@ enum Batch {
     }
 
     private static func report(_ failure: RequestPipeline.Failure) -> ExitStatus {
-        let status = report(failure.error, line: failure.tag.number, text: failure.tag.text)
-        for undo in failure.undoFailures {
-            Gretool.reportError("line \(undo.tag.number): \(undo.tag.text): could not be taken back after line \(failure.tag.number) failed: \(Failure.describe(undo.error).message)")
+        describe(failure).forEach(Gretool.reportError)
+        return .failure
+    }
+
+    /// The lines on standard error for a failure of queued lines: the line the kernel
+    /// refused, then those after it that could not be taken back; or the lines whose
+    /// replies were lost.
+    static func describe(_ failure: RequestPipeline.Failure) -> [String] {
+        let reason = Failure.describe(failure.error).message
+        if let last = failure.unknownThrough, last.number != failure.tag.number {
+            return ["lines \(failure.tag.number)-\(last.number): outcome unknown: \(reason)"]
         }
-        return status
+        let outcome = failure.unknownThrough != nil ? "outcome unknown: " : ""
+        return ["line \(failure.tag.number): \(failure.tag.text): \(outcome)\(reason)"] + failure.undoFailures.map { undo in
+            "line \(undo.tag.number): \(undo.tag.text): could not be taken back after line \(failure.tag.number) failed: \(Failure.describe(undo.error).message)"
+        }
     }
 }
 

@@ -28,6 +28,8 @@ public struct NetlinkFlags: OptionSet, Sendable {
 extension NetlinkError {
     /// A request did not fit its buffer: a bug or an absurd input, never the kernel.
     public static let messageTooLarge = NetlinkError(errno: .noBufferSpace, kernelMessage: "request too large for the netlink buffer")
+    /// The kernel dropped replies to a datagram: the socket's receive buffer was full.
+    public static let repliesLost = NetlinkError(errno: .noBufferSpace, kernelMessage: "netlink receive buffer overflow")
 }
 
 /// Writes attributes of one attribute space into the message being built. Nests go

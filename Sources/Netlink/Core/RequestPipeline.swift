@@ -69,6 +69,8 @@ public protocol Recreatable: Sendable {
 /// What the pipeline needs from a socket (tests stand in for the kernel).
 public protocol BatchTransport: AnyObject {
     func nextSequence() -> UInt32
+    /// What the kernel may queue for the transport before it drops replies.
+    var receiveBufferSize: Int { get }
     func perform(_ type: UInt16, flags: NetlinkFlags, _ build: (MessageWriter) throws -> Void) throws
     /// Sends the buffer's messages in one datagram and reads the replies up to the
     /// answer to `last`: failures go to `onError`, every other reply to the datagram's
@@ -107,23 +109,40 @@ public final class RequestPipeline: ChangeSink {
         }
     }
 
-    /// A queued request the kernel refused, named by the tag it was queued with.
+    /// A queued request the kernel refused, named by the tag it was queued with; or the
+    /// requests of a datagram whose replies were lost.
     public struct Failure: Error {
+        /// The request refused, or the first whose outcome is unknown.
         public let tag: Tag
         public let error: NetlinkError
+        /// Set when the replies to a datagram were lost (`NetlinkError.repliesLost`):
+        /// the last request whose outcome, as that of every one from `tag`, is unknown.
+        public var unknownThrough: Tag?
         /// Later requests that could not be taken back (stop mode).
         public var undoFailures: [(tag: Tag, error: NetlinkError)] = []
     }
 
-    /// Messages per datagram: every failure (and every echo of a delete) is a datagram
-    /// of its own in the socket's receive queue, which must hold them all until the
-    /// last is answered (128 of ~1 KiB each, in a buffer of at least 416 KiB).
+    /// Messages per datagram, at most.
     public static let maximumMessages = 128
+
+    /// What the replies to a request may take of the socket's receive buffer, which must
+    /// hold them all until the datagram's last is answered. The kernel counts a reply's
+    /// buffer: the message rounded up to a power of two, plus its overhead. Any request
+    /// may fail (an acknowledgement with an error text, ~1.3 KiB); a delete that asks
+    /// for its echo also gets the description of what went, which may be far larger
+    /// than the request (a route named by its prefix may have had 64 legs: ~8.5 KiB),
+    /// so it is counted generously. A datagram's requests share the receive buffer.
+    static func replyCost(requestLength: Int, echo: Bool) -> Int {
+        2 * 1024 + (echo ? 8 * 1024 + 8 * requestLength : 0)
+    }
     /// Room kept free in the buffers, so an ordinary request always fits after a check.
     static let reserve = 8 * 1024
 
     public let mode: Mode
     private let transport: any BatchTransport
+    /// The receive buffer the replies to one datagram may take (`replyCost`).
+    private let replyBudget: Int
+    @exclusivity(unchecked) private var replyBytes = 0
     private let requests = MessageBuffer(capacity: 64 * 1024)
     private let undos = MessageBuffer(capacity: 32 * 1024)
     /// The kernel's echoes of queued deletes (a datagram's worth), as received.
@@ -179,6 +198,7 @@ public final class RequestPipeline: ChangeSink {
     public init(transport: any BatchTransport, mode: Mode) {
         self.transport = transport
         self.mode = mode
+        replyBudget = transport.receiveBufferSize
         entries.reserveCapacity(Self.maximumMessages)
     }
 
@@ -196,16 +216,7 @@ public final class RequestPipeline: ChangeSink {
         let sequence = transport.nextSequence()
         var flags = request.flags.union(.request)
         if rollback, case .recreate = request.undo { flags.insert(.echo) }
-        let message: UnsafeMutablePointer<nlmsghdr>
-        do {
-            message = try requests.append(type: request.type.rawValue, flags: flags, sequence: sequence, build)
-        } catch let error as NetlinkError where error == .messageTooLarge && !entries.isEmpty {
-            // Larger than the reserve: it gets a datagram to itself.
-            try flush()
-            message = try requests.append(type: request.type.rawValue, flags: flags, sequence: sequence, build)
-        }
-        // Where it landed: after what was queued, or at the start once that was sent.
-        let offset = requests.offset(of: message)
+        let (offset, replyCost) = try append(type: request.type.rawValue, flags: flags, sequence: sequence, build)
         var step = UndoStep.none
         if rollback {
             switch request.undo {
@@ -224,7 +235,30 @@ public final class RequestPipeline: ChangeSink {
             }
         }
         entries.append(Entry(sequence: sequence, offset: offset, tag: currentTag, undo: step))
+        replyBytes += replyCost
         taggedEnd = currentTag.words.upperBound
+    }
+
+    /// Appends a request after those queued; when it does not fit beside them, in the
+    /// buffer or with its replies in the receive buffer, sends them first. Returns
+    /// where it landed and what its replies may take.
+    private func append(
+        type: UInt16, flags: NetlinkFlags, sequence: UInt32, _ build: (MessageWriter) throws -> Void
+    ) throws -> (offset: Int, replyCost: Int) {
+        func placed(_ message: UnsafeMutablePointer<nlmsghdr>) -> (offset: Int, replyCost: Int) {
+            (requests.offset(of: message), Self.replyCost(requestLength: Int(message.pointee.nlmsg_len), echo: flags.contains(.echo)))
+        }
+        if !entries.isEmpty {
+            do {
+                let queued = placed(try requests.append(type: type, flags: flags, sequence: sequence, build))
+                if replyBytes + queued.replyCost <= replyBudget { return queued }
+                requests.rewind(to: queued.offset)
+            } catch let error as NetlinkError where error == .messageTooLarge {
+                // Larger than the reserve: it gets a datagram to itself.
+            }
+            try flush()
+        }
+        return placed(try requests.append(type: type, flags: flags, sequence: sequence, build))
     }
 
     /// Drops the current tag's words (unless queued entries name them) and starts the next.
@@ -245,6 +279,7 @@ public final class RequestPipeline: ChangeSink {
         guard let last = entries.last else { return }
         defer {
             entries.removeAll(keepingCapacity: true)
+            replyBytes = 0
             requests.reset()
             undos.reset()
             echoes.removeAll()
@@ -258,9 +293,16 @@ public final class RequestPipeline: ChangeSink {
         // Sequences start from the clock; should they wrap inside a datagram, accept any.
         let sequences = first <= last.sequence ? first...last.sequence : 0...UInt32.max
         var refused: [(index: Int, error: NetlinkError)] = []
-        try transport.sendBatch(requests, last: last.sequence, sequences: sequences, onError: { sequence, error in
-            if let index = index(of: sequence) { refused.append((index, error)) }
-        }, onEcho: keepEcho)
+        do {
+            try transport.sendBatch(requests, last: last.sequence, sequences: sequences, onError: { sequence, error in
+                if let index = index(of: sequence) { refused.append((index, error)) }
+            }, onEcho: keepEcho)
+        } catch let error as NetlinkError {
+            // Replies lost: which requests took effect, and so what to take back, is unknown.
+            let failure = Failure(tag: tag(entries[0].tag), error: error, unknownThrough: tag(last.tag))
+            guard mode == .stopAtFirstFailure else { return onFailure(failure) }
+            throw failure
+        }
         guard !refused.isEmpty else { return }
         let outcome = PipelineOutcome.decide(
             count: entries.count, failed: refused.map(\.index), stopAtFirstFailure: mode == .stopAtFirstFailure)

@@ -30,6 +30,12 @@ enum Batch {
         let force = session.options.force
         let pipeline = try session.startPipeline(force ? .continueAfterFailures : .stopAtFirstFailure)
         var status = ExitStatus.success
+        // Whether a line got past its words, so that something may have reached the
+        // kernel: from then on a bad word no longer means "nothing was sent" (exit 2).
+        var sentSomething = false
+        func exitStatus(_ status: ExitStatus) -> ExitStatus {
+            status == .usage && sentSomething ? .failure : status
+        }
         pipeline.onFailure = { status = report($0) }
         var reader = LineReader(descriptor: descriptor)
         var splitter = CommandLineWords.Splitter()
@@ -41,6 +47,7 @@ enum Batch {
                 guard !splitter.command.isEmpty else { continue }
                 splitter.withWordBytes { pipeline.tag(number: number, wordBytes: $0) }
                 try Gretool.execute(command: splitter.command, splitter.arguments, in: session)
+                sentSomething = true
             } catch let failure as RequestPipeline.Failure {
                 // An earlier line, refused when its datagram went out.
                 return report(failure)
@@ -48,11 +55,12 @@ enum Batch {
                 // Lines queued before this one come first.
                 if let failure = try settle(session) { return report(failure) }
                 status = report(error, line: number, text: pipeline.tag.number == number ? pipeline.tag.text : "")
-                if !force { return status }
+                if status != .usage { sentSomething = true }
+                if !force { return exitStatus(status) }
             }
         }
         if let failure = try settle(session) { return report(failure) }
-        return status == .success ? session.findingStatus : status
+        return status == .success ? session.findingStatus : exitStatus(status)
     }
 
     /// Sends what is queued; in stop mode, the failure that ends the batch, if any.

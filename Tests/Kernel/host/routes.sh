@@ -393,9 +393,9 @@ test_batch_stops_at_the_first_failure() {
     printf 'route del 10.1.1.0/24\nroute del 10.1.99.0/24\nroute del 10.1.2.0/24\n' >"$file"
     refuses 1 '^gretool: line 2: route del 10.1.99.0/24: No such process$' g "$A" -batch "$file"
     assert_eq "$(ip -n "$A" -j route show root 10.1.0.0/16 | jq length)" 39 "deletes before and after the failure"
-    # A bad word stops it before anything after it is sent.
+    # A bad word stops it before anything after it is sent. (Exit 1: line 1 was applied.)
     printf 'route add 10.2.1.0/24 via 10.0.0.2\nroute add 10.2.2.0/24 via 10.0.0.2 bogus\nroute add 10.2.3.0/24 via 10.0.0.2\n' >"$file"
-    refuses 2 'line 2: route add 10.2.2.0/24 via 10.0.0.2 bogus: unknown word "bogus"' g "$A" -batch "$file"
+    refuses 1 'line 2: route add 10.2.2.0/24 via 10.0.0.2 bogus: unknown word "bogus"' g "$A" -batch "$file"
     assert_eq "$(ip -n "$A" -j route show root 10.2.0.0/16 | jq -c 'map(.dst)')" '["10.2.1.0/24"]' "lines around a bad word"
 }
 
@@ -456,6 +456,34 @@ test_batch_force_goes_on_and_reports_every_failure() {
 gretool: line 4: route del 10.3.9.0/24: No such process
 gretool: line 5: route add 10.3.3.0/24 via 10.0.0.2 nosuchword: unknown word "nosuchword" in route add' "every failure, in order"
     assert_eq "$(ip -n "$A" -j route show root 10.3.0.0/16 | jq -c 'map(.dst)')" '["10.3.1.0/24","10.3.2.0/24","10.3.4.0/24"]' "routes after -force"
+}
+
+test_batch_exit_status_2_only_when_nothing_was_sent() {
+    read -r A < <(make_namespaces a)
+    ip -n "$A" link add gre0 type veth peer name gre0-p
+    ip -n "$A" link set gre0 up
+    ip -n "$A" addr add 10.0.0.1/30 dev gre0
+    local ok_line="route add 10.6.1.0/24 via 10.0.0.2" bad_line="route add 10.6.2.0/24 bogus" rc
+    status_of() { printf '%s\n' "$@" | g "$A" "${flags[@]}" -batch - >/dev/null 2>&1; echo $?; }
+    local flags=()
+    assert_eq "$(status_of "# nothing yet" "$bad_line" "$ok_line")" 2 "a bad first line"
+    ip -n "$A" route flush root 10.6.0.0/16
+    assert_eq "$(status_of "$ok_line" "$bad_line")" 1 "a bad line after one that was applied"
+    ip -n "$A" route flush root 10.6.0.0/16
+    flags=(-force)
+    assert_eq "$(status_of "$bad_line" "$bad_line")" 2 "-force, every line bad"
+    assert_eq "$(status_of "$bad_line" "$ok_line")" 1 "-force, a line applied after a bad one"
+    ip -n "$A" route flush root 10.6.0.0/16
+    assert_eq "$(status_of "$ok_line" "route del 10.6.9.0/24" "$bad_line")" 1 "-force, the kernel refused a line, then a bad one"
+}
+
+test_batch_output_that_cannot_be_written_fails() {
+    read -r A < <(make_namespaces a)
+    local rc
+    echo "link show" | g "$A" -batch - >/dev/full 2>/dev/null; rc=$?
+    assert_eq "$rc" 1 "exit status of a batch writing to a full device"
+    g "$A" link show >/dev/full 2>/dev/null; rc=$?
+    assert_eq "$rc" 1 "exit status of the command alone"
 }
 
 test_batch_from_stdin_reads_in_order() {

@@ -84,7 +84,13 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         }
         #expect(refusal("203.0.113.1/24 dev va") == "invalid destination \"203.0.113.1/24\": bits are set past the prefix length (the prefix is 203.0.113.0/24)")
         #expect(refusal("2001:db8::1/64 dev va")?.hasPrefix("invalid destination \"2001:db8::1/64\": bits are set") == true)
-        #expect(refusal("10.0.0.0/33 dev va") == "invalid destination \"10.0.0.0/33\": expected an IPv4 or IPv6 prefix (ADDRESS/LENGTH)")
+        #expect(refusal("10.0.0.0/33 dev va") == "invalid destination \"10.0.0.0/33\": expected an IPv4 or IPv6 prefix (ADDRESS/LENGTH or ADDRESS/NETMASK)")
+        // Numbers iproute2 reads otherwise than their digits say (strtoul, base 0): refused, named.
+        #expect(refusal("10.010.0.0/16 dev va") == "invalid destination \"10.010.0.0/16\": \"010\" has a leading zero, which iproute2 reads as octal; write 10.8.0.0/16 or 10.10.0.0/16")
+        #expect(refusal("192.0.2.0/24 via 10.0.0.09") == "invalid via \"10.0.0.09\": \"09\" has a leading zero, which iproute2 reads as octal; write 10.0.0.9")
+        #expect(refusal("192.0.2.0/24 via 0x0a.0.0.2") == "invalid via \"0x0a.0.0.2\": \"0x0a\" is hexadecimal; write 10.0.0.2")
+        #expect(refusal("10.0.0.0/010 dev va") == "invalid destination \"10.0.0.0/010\": \"010\" has a leading zero, which iproute2 reads as octal; write 10.0.0.0/8 or 10.0.0.0/10")
+        #expect(refusal("10.0.0.0/255.0.255.0 dev va") == "invalid destination \"10.0.0.0/255.0.255.0\": the netmask 255.0.255.0 is not contiguous (its one bits must lead, as in 255.255.0.0)")
         #expect(refusal("192.0.2.0/24 dev va table nosuch") == "invalid table \"nosuch\": expected a number or a name from /etc/iproute2/rt_tables")
         #expect(refusal("192.0.2.0/24 nexthop via 10.0.0.2 weight 0") == "invalid weight \"0\": expected a number 1..256")
         #expect(refusal("192.0.2.0/24 nexthop via 10.0.0.2 weight 257") == "invalid weight \"257\": expected a number 1..256")
@@ -94,6 +100,10 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         #expect(refusal("192.0.2.0/24 hoplimit 256") == "invalid hoplimit \"256\": expected a number 0..255")
         #expect(refusal("dev va", .delete) == "route delete: no destination given (a prefix or \"default\")")
         #expect(refusal("192.0.2.0/24 dev nosuch") == "cannot find device \"nosuch\"")
+    }
+
+    @Test func aNetmaskIsALength() throws {
+        #expect(try route("10.1.0.0/255.255.0.0 dev va") == route("10.1.0.0/16 dev va"))
     }
 
     @Test func abbreviationsAsIproute2() throws {

@@ -1,3 +1,4 @@
+import CMnl
 import SystemPackage
 import Testing
 @testable import GreCLI
@@ -63,6 +64,33 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         var plain = Route(destination: try IPPrefix(parsing: "0.0.0.0/0"))
         plain.outputInterface = 9
         #expect(text(plain, RouteView(devices: devices, details: true)) == "unicast default dev if9 table main proto boot scope global ")
+    }
+
+    @Test func realmsAndCongestionControlAsIproute2PrintsThem() throws {
+        // As the kernel describes it: realms (RTA_FLOW, from << 16 | to), a locked
+        // congestion control in the metrics; realms past 255 have no names.
+        let bytes = try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { message in
+            var header = rtmsg()
+            header.rtm_family = AddressFamily.inet.rawValue
+            header.rtm_dst_len = 24
+            header.rtm_table = UInt8(RouteTable.main)
+            header.rtm_protocol = RouteProtocol.boot
+            header.rtm_type = RouteType.unicast.rawValue
+            let route = try message.header(header, attributes: RouteAttribute.self)
+            try route.put(.destination, IPAddress("192.0.2.0")!)
+            try route.put(.flow, UInt32(300 << 16 | 1000))
+            try route.nest(.metrics, RouteMetric.self) { metrics in
+                try metrics.put(.lock, UInt32(1 << RouteMetric.congestionControl.rawValue))
+                try metrics.put(.mtu, UInt32(1400))
+                try metrics.put(.congestionControl, "cubic")
+            }
+        }
+        var route = try #require(bytes.withUnsafeBytes { Route(NetlinkMessage(header: $0.baseAddress!.assumingMemoryBound(to: nlmsghdr.self))) })
+        #expect(text(route) == "192.0.2.0/24 realms 300/1000 mtu 1400 congctl lock cubic ")
+        #expect(json(route) == #"{"dst":"192.0.2.0/24","flags":[],"flow":{"from":"300","to":"1000"},"metrics":[{"mtu":1400,"congestion":"cubic"}]}"#)
+        route.metrics = RouteMetrics()
+        route.metrics.congestionControl = "bbr"
+        #expect(text(route) == "192.0.2.0/24 realms 300/1000 congctl bbr ")
     }
 
     @Test func typesGatewaysOfAnotherFamilyAndPreferences() throws {

@@ -63,6 +63,19 @@ public struct Route: Sendable, Equatable {
             self.weight = weight
             self.flags = flags
         }
+
+        /// The leg's realms (see `Route.realms`).
+        public var realms: UInt32? { Route.realms(in: opaque) }
+    }
+
+    /// RTA_FLOW, kept in `opaque`: the realms, the source's in the high 16 bits and
+    /// the destination's in the low ones.
+    public var realms: UInt32? { Self.realms(in: opaque) }
+
+    private static func realms(in attributes: [OpaqueAttribute]) -> UInt32? {
+        guard let flow = attributes.first(where: { $0.typeAndFlags == RouteAttribute.flow.rawValue }),
+              flow.payload.count == MemoryLayout<UInt32>.size else { return nil }
+        return flow.payload.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
     }
 
     public init(destination: IPPrefix) {

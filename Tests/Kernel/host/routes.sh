@@ -587,3 +587,21 @@ test_batch_names_the_lines_whose_replies_were_lost() {
     assert_eq "$err" "gretool: lines 1-128: outcome unknown: netlink receive buffer overflow (No buffer space available)" "the report"
     assert_eq "$(g "$A" -j route show root 10.20.0.0/16 | jq length)" 12 "routes of the lines after them"
 }
+
+test_realms_and_congestion_control_show_as_iproute2_shows_them() {
+    read -r A < <(make_namespaces a)
+    ip -n "$A" link add va type veth peer name vb
+    ip -n "$A" link set va up && ip -n "$A" link set vb up
+    ip -n "$A" addr add 198.51.100.1/24 dev va
+    ip -n "$A" addr add 2001:db8:1::1/64 dev va nodad
+    ip -n "$A" route add 10.1.0.0/16 via 198.51.100.2 realm 5 congctl cubic
+    ip -n "$A" route add 10.2.0.0/16 via 198.51.100.2 realms 2/5 congctl lock cubic mtu 1400
+    ip -n "$A" route add 10.3.0.0/16 via 198.51.100.2 realms 3/0
+    ip -n "$A" route add 10.5.0.0/16 nexthop via 198.51.100.2 realm 7 nexthop via 198.51.100.3 realms 1/2
+    ip -n "$A" -6 route add 2001:db8:5::/64 via 2001:db8:1::2 congctl lock cubic
+    local words
+    for words in "route show" "-d route show" "-6 route show" "route show 10.5.0.0/16"; do
+        assert_eq "$(g "$A" $words)" "$(ip -n "$A" $words)" "text of $words"
+        assert_eq "$(g "$A" -j $words)" "$(ip -n "$A" -j $words)" "JSON of $words"
+    done
+}

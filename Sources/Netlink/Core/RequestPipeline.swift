@@ -135,6 +135,7 @@ public final class RequestPipeline: ChangeSink {
     static func replyCost(requestLength: Int, echo: Bool) -> Int {
         2 * 1024 + (echo ? 8 * 1024 + 8 * requestLength : 0)
     }
+
     /// Room kept free in the buffers, so an ordinary request always fits after a check.
     static let reserve = 8 * 1024
 

@@ -4,6 +4,17 @@ import Testing
 
 /// A batch splits its lines with one splitter that keeps the words the lines share:
 /// each line must still come out as if it were split on its own.
+/// A line's words as a splitter of its own makes them (as the first line of a batch).
+func wordsOfLine(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<[String], InvalidArgument> {
+    var splitter = CommandLineWords.Splitter()
+    return splitter.split(bytes).map { splitter.command + splitter.arguments }
+}
+
+func wordsOfLine(_ line: String) throws(InvalidArgument) -> [String] {
+    var line = line
+    return try line.withUTF8 { wordsOfLine($0) }.get()
+}
+
 @Suite struct BatchSplitterTests {
     /// Every line through one splitter, as its command and arguments, and its tag form.
     private func splitInTurn(_ lines: [String]) throws -> [(words: [String], tag: String)] {
@@ -49,7 +60,7 @@ import Testing
         ]
         let inTurn = try splitInTurn(lines)
         for (line, split) in zip(lines, inTurn) {
-            let alone = try CommandLineWords.split(line)
+            let alone = try wordsOfLine(line)
             #expect(split.words == alone, "\(line)")
             #expect(split.tag == alone.map { $0 + "\n" }.joined(), "\(line)")
         }
@@ -57,7 +68,7 @@ import Testing
 
     @Test func wordsAreTheirBytesDecodedAsUTF8() throws {
         let bytes: [UInt8] = Array("link set va alias ".utf8) + [0xc3, 0xa9, 0x20, 0xff, 0x41, 0x20] + Array("1234567890123456789".utf8)
-        let words = try bytes.withUnsafeBufferPointer { try CommandLineWords.split($0).get() }
+        let words = try bytes.withUnsafeBufferPointer { try wordsOfLine($0).get() }
         #expect(words == ["link", "set", "va", "alias", "é", String(decoding: [0xff, 0x41], as: UTF8.self), "1234567890123456789"])
     }
 

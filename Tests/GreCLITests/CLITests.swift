@@ -136,11 +136,11 @@ func captured(_ body: (OutputBuffer) -> Void) -> String {
     }
 
     @Test func batchLinesSplitLikeAShell() throws {
-        #expect(try CommandLineWords.split("  link add  va type veth  ") == ["link", "add", "va", "type", "veth"])
-        #expect(try CommandLineWords.split("link set va alias \"to the hub\" # comment") == ["link", "set", "va", "alias", "to the hub"])
-        #expect(try CommandLineWords.split("# only a comment") == [])
-        #expect(try CommandLineWords.split("") == [])
-        #expect(throws: InvalidArgument("unterminated quote")) { try CommandLineWords.split("link set va alias \"x") }
+        #expect(try wordsOfLine("  link add  va type veth  ") == ["link", "add", "va", "type", "veth"])
+        #expect(try wordsOfLine("link set va alias \"to the hub\" # comment") == ["link", "set", "va", "alias", "to the hub"])
+        #expect(try wordsOfLine("# only a comment") == [])
+        #expect(try wordsOfLine("") == [])
+        #expect(throws: InvalidArgument("unterminated quote")) { try wordsOfLine("link set va alias \"x") }
     }
 }
 

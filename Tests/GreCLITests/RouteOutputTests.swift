@@ -1,7 +1,9 @@
+import CMnl
 import SystemPackage
 import Testing
 @testable import GreCLI
 @testable import GreKit
+@testable import Netlink
 
 #if canImport(Glibc)
 import Glibc
@@ -62,6 +64,33 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         var plain = Route(destination: try IPPrefix(parsing: "0.0.0.0/0"))
         plain.outputInterface = 9
         #expect(text(plain, RouteView(devices: devices, details: true)) == "unicast default dev if9 table main proto boot scope global ")
+    }
+
+    @Test func realmsAndCongestionControlAsIproute2PrintsThem() throws {
+        // As the kernel describes it: realms (RTA_FLOW, from << 16 | to), a locked
+        // congestion control in the metrics; realms past 255 have no names.
+        let bytes = try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { message in
+            var header = rtmsg()
+            header.rtm_family = AddressFamily.inet.rawValue
+            header.rtm_dst_len = 24
+            header.rtm_table = UInt8(RouteTable.main)
+            header.rtm_protocol = RouteProtocol.boot
+            header.rtm_type = RouteType.unicast.rawValue
+            let route = try message.header(header, attributes: RouteAttribute.self)
+            try route.put(.destination, IPAddress("192.0.2.0")!)
+            try route.put(.flow, UInt32(300 << 16 | 1000))
+            try route.nest(.metrics, RouteMetric.self) { metrics in
+                try metrics.put(.lock, UInt32(1 << RouteMetric.congestionControl.rawValue))
+                try metrics.put(.mtu, UInt32(1400))
+                try metrics.put(.congestionControl, "cubic")
+            }
+        }
+        var route = try #require(bytes.withUnsafeBytes { Route(NetlinkMessage(header: $0.baseAddress!.assumingMemoryBound(to: nlmsghdr.self))) })
+        #expect(text(route) == "192.0.2.0/24 realms 300/1000 mtu 1400 congctl lock cubic ")
+        #expect(json(route) == #"{"dst":"192.0.2.0/24","flags":[],"flow":{"from":"300","to":"1000"},"metrics":[{"mtu":1400,"congestion":"cubic"}]}"#)
+        route.metrics = RouteMetrics()
+        route.metrics.congestionControl = "bbr"
+        #expect(text(route) == "192.0.2.0/24 realms 300/1000 congctl bbr ")
     }
 
     @Test func typesGatewaysOfAnotherFamilyAndPreferences() throws {
@@ -151,7 +180,7 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         lseek(descriptor, 0, SEEK_SET)
         var reader = LineReader(descriptor: FileDescriptor(rawValue: descriptor))
         var lines: [[String]] = []
-        while let words = try reader.next({ CommandLineWords.split($0) }) { lines.append(try words.get()) }
+        while let words = try reader.next({ wordsOfLine($0) }) { lines.append(try words.get()) }
         return lines
     }
 
@@ -172,5 +201,20 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
     @Test func aFailureNamesTheLineAsRun() {
         let tag = RequestPipeline.Tag(number: 3, words: ["route", "add", "10.0.0.0/8", "dev", "va"])
         #expect(tag.text == "route add 10.0.0.0/8 dev va")
+        var failure = RequestPipeline.Failure(tag: tag, error: NetlinkError(errno: .fileExists))
+        failure.undoFailures = [(RequestPipeline.Tag(number: 5, words: ["route", "del", "10.1.0.0/16"]), NetlinkError(errno: .fileExists))]
+        #expect(Batch.describe(failure) == [
+            "line 3: route add 10.0.0.0/8 dev va: File exists",
+            "line 5: route del 10.1.0.0/16: could not be taken back after line 3 failed: File exists",
+        ])
+    }
+
+    @Test func linesWhoseRepliesWereLostAreNamedAsUnknown() {
+        let first = RequestPipeline.Tag(number: 3, words: ["route", "add", "10.0.0.0/8", "dev", "va"])
+        var failure = RequestPipeline.Failure(tag: first, error: .repliesLost)
+        failure.unknownThrough = RequestPipeline.Tag(number: 130, words: ["route", "del", "10.1.0.0/16"])
+        #expect(Batch.describe(failure) == ["lines 3-130: outcome unknown: netlink receive buffer overflow (No buffer space available)"])
+        failure.unknownThrough = first
+        #expect(Batch.describe(failure) == ["line 3: route add 10.0.0.0/8 dev va: outcome unknown: netlink receive buffer overflow (No buffer space available)"])
     }
 }

@@ -42,6 +42,13 @@ import Testing
         #expect(expires == 2)
     }
 
+    @Test func anIPv6RouteIsAppendedAnIPv4RouteCreatedAlone() throws {
+        // One leg of an IPv6 ECMP route, deleted, is described alone: it goes back beside
+        // the legs left, which keep the metric (with CREATE|EXCL that is "File exists").
+        #expect(withMessage(RouteReplies.ipv6WithPreference) { Route.recreationFlags(of: $0) } == [.create, .append])
+        #expect(withMessage(Self.echo) { Route.recreationFlags(of: $0) } == [.create, .exclusive])
+    }
+
     @Test func deletesAskForTheEcho() {
         #expect(RouteChange.delete.request.undo == .recreate(as: .newRoute, kind: Route.self))
         #expect(RouteChange.add.request.undo == .resend(as: .deleteRoute))

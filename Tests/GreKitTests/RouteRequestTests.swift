@@ -37,6 +37,19 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         #expect(try route("default dev va", family: .inet6).hasPrefix("0a000000" + "fe030001"))
     }
 
+    @Test func anIPv6RouteSaysTheMetricTheKernelGivesIt() throws {
+        // The kernel makes an IPv6 route's metric 0, or none, 1024; sent, the delete that
+        // takes back an add (a batch's undo) matches that route, not one of a lower metric.
+        let metric1024 = "0800060000040000"
+        #expect(try route("2001:db8:5::/64 dev va").contains(metric1024))
+        #expect(try route("2001:db8:5::/64 dev va metric 0").contains(metric1024))
+        #expect(try route("2001:db8:5::/64 dev va", .replace).contains(metric1024))
+        #expect(try route("2001:db8:5::/64 dev va metric 100").contains("0800060064000000"))
+        // A delete without a metric still matches any, as iproute2's; an IPv4 route keeps none.
+        #expect(!(try route("2001:db8:5::/64", .delete).contains("08000600")))
+        #expect(!(try route("192.0.2.0/24 dev va").contains("08000600")))
+    }
+
     @Test func multipathLegsWithWeightsAndFlags() throws {
         let bytes = try route("192.0.2.0/24 nexthop via 10.0.0.2 dev va weight 3 nexthop via 10.0.0.6 dev eth0 onlink")
         let expected = [
@@ -52,7 +65,7 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         #expect(try route("192.0.2.0/24 nhid 7") == "02180000" + "fe030001" + "00000000" + "08000100c0000200" + "08001e0007000000")
         #expect(try route("2001:db8::/32 via 2001:db8::2 pref high")
                 == "0a200000" + "fe030001" + "00000000" + "1400010020010db8000000000000000000000000"
-                + "1400050020010db8000000000000000000000002" + "0500140001000000")
+                + "0800060000040000" + "1400050020010db8000000000000000000000002" + "0500140001000000")
         // An IPv4 route through an IPv6 gateway: RTA_VIA (family, then address).
         #expect(try route("198.51.100.0/24 via inet6 2001:db8::1 dev va").contains("16001200" + "0a00" + "20010db8"))
     }
@@ -71,7 +84,13 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         }
         #expect(refusal("203.0.113.1/24 dev va") == "invalid destination \"203.0.113.1/24\": bits are set past the prefix length (the prefix is 203.0.113.0/24)")
         #expect(refusal("2001:db8::1/64 dev va")?.hasPrefix("invalid destination \"2001:db8::1/64\": bits are set") == true)
-        #expect(refusal("10.0.0.0/33 dev va") == "invalid destination \"10.0.0.0/33\": expected an IPv4 or IPv6 prefix (ADDRESS/LENGTH)")
+        #expect(refusal("10.0.0.0/33 dev va") == "invalid destination \"10.0.0.0/33\": expected an IPv4 or IPv6 prefix (ADDRESS/LENGTH or ADDRESS/NETMASK)")
+        // Numbers iproute2 reads otherwise than their digits say (strtoul, base 0): refused, named.
+        #expect(refusal("10.010.0.0/16 dev va") == "invalid destination \"10.010.0.0/16\": \"010\" has a leading zero, which iproute2 reads as octal; write 10.8.0.0/16 or 10.10.0.0/16")
+        #expect(refusal("192.0.2.0/24 via 10.0.0.09") == "invalid via \"10.0.0.09\": \"09\" has a leading zero, which iproute2 reads as octal; write 10.0.0.9")
+        #expect(refusal("192.0.2.0/24 via 0x0a.0.0.2") == "invalid via \"0x0a.0.0.2\": \"0x0a\" is hexadecimal; write 10.0.0.2")
+        #expect(refusal("10.0.0.0/010 dev va") == "invalid destination \"10.0.0.0/010\": \"010\" has a leading zero, which iproute2 reads as octal; write 10.0.0.0/8 or 10.0.0.0/10")
+        #expect(refusal("10.0.0.0/255.0.255.0 dev va") == "invalid destination \"10.0.0.0/255.0.255.0\": the netmask 255.0.255.0 is not contiguous (its one bits must lead, as in 255.255.0.0)")
         #expect(refusal("192.0.2.0/24 dev va table nosuch") == "invalid table \"nosuch\": expected a number or a name from /etc/iproute2/rt_tables")
         #expect(refusal("192.0.2.0/24 nexthop via 10.0.0.2 weight 0") == "invalid weight \"0\": expected a number 1..256")
         #expect(refusal("192.0.2.0/24 nexthop via 10.0.0.2 weight 257") == "invalid weight \"257\": expected a number 1..256")
@@ -81,6 +100,10 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         #expect(refusal("192.0.2.0/24 hoplimit 256") == "invalid hoplimit \"256\": expected a number 0..255")
         #expect(refusal("dev va", .delete) == "route delete: no destination given (a prefix or \"default\")")
         #expect(refusal("192.0.2.0/24 dev nosuch") == "cannot find device \"nosuch\"")
+    }
+
+    @Test func aNetmaskIsALength() throws {
+        #expect(try route("10.1.0.0/255.255.0.0 dev va") == route("10.1.0.0/16 dev va"))
     }
 
     @Test func abbreviationsAsIproute2() throws {

@@ -155,7 +155,13 @@ import Testing
     @Test func ipv4Edges() {
         #expect(IPAddress("255.255.255.255")?.description == "255.255.255.255")
         #expect(IPAddress("0.0.0.0")?.description == "0.0.0.0")
-        #expect(IPAddress("010.1.2.3")?.description == "10.1.2.3")
+        // iproute2 reads a leading zero as octal and 0x as hexadecimal: refused, not misread.
+        #expect(IPAddress("010.1.2.3") == nil)
+        #expect(IPAddress("10.1.2.03") == nil)
+        #expect(IPAddress("10.00.2.3") == nil)
+        #expect(IPAddress("0x0a.1.2.3") == nil)
+        #expect(IPAddress("10.0.100.0")?.description == "10.0.100.0")
+        #expect(IPAddress("10.0.0.0")?.description == "10.0.0.0")
         #expect(IPAddress("1.2.3.") == nil)
         #expect(IPAddress(".1.2.3") == nil)
         #expect(IPAddress("1.2.3.4444") == nil)
@@ -167,6 +173,18 @@ import Testing
     }
 
     @Test func prefixes() throws {
+        // iproute2's netmask form, contiguous masks only.
+        #expect(try IPPrefix(parsing: "10.1.0.0/255.255.0.0").description == "10.1.0.0/16")
+        #expect(try IPPrefix(parsing: "10.1.2.3/255.255.255.255").description == "10.1.2.3/32")
+        #expect(try IPPrefix(parsing: "0.0.0.0/0.0.0.0").description == "0.0.0.0/0")
+        #expect(try IPPrefix(parsing: "10.0.0.0/255.128").description == "10.0.0.0/9")
+        #expect(throws: IPPrefix.ParseError.nonContiguousMask) { try IPPrefix(parsing: "10.0.0.0/255.0.255.0") }
+        #expect(throws: IPPrefix.ParseError.badLength) { try IPPrefix(parsing: "10.0.0.0/255.0.0.0.0") }
+        // A length with a leading zero is octal to iproute2.
+        #expect(throws: IPPrefix.ParseError.badLength) { try IPPrefix(parsing: "10.0.0.0/08") }
+        #expect(throws: IPPrefix.ParseError.badLength) { try IPPrefix(parsing: "10.0.0.0/0x8") }
+        #expect(throws: IPPrefix.ParseError.badLength) { try IPPrefix(parsing: "10.0.0.0/") }
+        #expect(try IPPrefix(parsing: "0.0.0.0/0").length == 0)
         #expect(try IPPrefix(parsing: "10.1.2.3/32").description == "10.1.2.3/32")
         #expect(try IPPrefix(parsing: "10/8").description == "10.0.0.0/8")
         #expect(try IPPrefix(parsing: "2001:db8::/32").description == "2001:db8::/32")

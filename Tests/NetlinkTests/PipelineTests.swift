@@ -10,8 +10,11 @@ private final class FakeKernel: BatchTransport {
         var body: [UInt8]
     }
 
-    private var sequence: UInt32 = 1000
+    private var sequence: UInt32
+    var receiveBufferSize = 2 << 20
     var refuses: (Sent) -> NetlinkError? = { _ in nil }
+    /// Thrown for a datagram as the socket throws when replies were lost.
+    var losesReplies: (_ datagram: Int) -> Bool = { _ in false }
     /// Each datagram's messages, in order.
     var datagrams: [[Sent]] = []
     /// Requests sent on their own (undos, requests that cannot be undone).
@@ -19,8 +22,10 @@ private final class FakeKernel: BatchTransport {
     /// Everything, in the order it reached the kernel.
     var log: [String] = []
 
+    init(sequencesAfter first: UInt32 = 1000) { sequence = first }
+
     func nextSequence() -> UInt32 {
-        sequence += 1
+        sequence &+= 1
         return sequence
     }
 
@@ -34,7 +39,7 @@ private final class FakeKernel: BatchTransport {
 
     func sendBatch(
         _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
-        onError: (UInt32, NetlinkError) throws -> Void
+        onError: (UInt32, NetlinkError) throws -> Void, onEcho: (NetlinkMessage) throws -> Void
     ) throws {
         var datagram: [Sent] = []
         for message in MessageSequence(buffer: buffer.bytes) {
@@ -44,6 +49,15 @@ private final class FakeKernel: BatchTransport {
         }
         datagrams.append(datagram)
         log.append("datagram of \(datagram.count)")
+        if losesReplies(datagrams.count) { throw NetlinkError.repliesLost }
+    }
+}
+
+extension RequestPipeline {
+    /// Tags what is queued next as a batch does, from a line's number and words.
+    func tag(number: Int, words: [String]) {
+        let bytes = words.flatMap { Array($0.utf8) + [RequestPipeline.wordEnd] }
+        bytes.withUnsafeBytes { tag(number: number, wordBytes: $0) }
     }
 }
 
@@ -69,7 +83,8 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         let flags = kernel.datagrams.first?.map { NetlinkFlags(rawValue: $0.flags).contains(.ack) }
         #expect(flags == [false, false, true])
         #expect(kernel.datagrams.first?.map(\.body.first) == [1, 2, 3])
-        #expect(pipeline.pendingCount == 0)
+        try pipeline.flush()
+        #expect(kernel.datagrams.count == 1, "a flush sends what is queued once")
     }
 
     @Test func aFailureStopsEverythingAfterItEvenInTheSameDatagram() throws {
@@ -77,7 +92,7 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         kernel.refuses = { $0.type == RouteMessageType.newRoute.rawValue && $0.body.first == 3 ? exists : nil }
         let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
         for marker in 1...5 as ClosedRange<UInt8> {
-            pipeline.tag = RequestPipeline.Tag(number: Int(marker), words: ["line", "\(marker)"])
+            pipeline.tag(number: Int(marker), words: ["line", "\(marker)"])
             try pipeline.send(add, request(marker))
         }
         let failure = try #require(throws: RequestPipeline.Failure.self) { try pipeline.flush() }
@@ -99,7 +114,7 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         }
         let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
         for marker in 1...2 as ClosedRange<UInt8> {
-            pipeline.tag = RequestPipeline.Tag(number: Int(marker), words: [])
+            pipeline.tag(number: Int(marker), words: [])
             try pipeline.send(add, request(marker))
         }
         let failure = try #require(throws: RequestPipeline.Failure.self) { try pipeline.flush() }
@@ -136,7 +151,7 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         var reported: [Int] = []
         pipeline.onFailure = { reported.append($0.tag.number) }
         for marker in 1...6 as ClosedRange<UInt8> {
-            pipeline.tag = RequestPipeline.Tag(number: Int(marker), words: [])
+            pipeline.tag(number: Int(marker), words: [])
             try pipeline.send(marker == 4 ? ChangeRequest(.deleteRoute, flags: []) : add, request(marker))
         }
         try pipeline.flush()
@@ -151,6 +166,87 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         for _ in 0..<(RequestPipeline.maximumMessages * 2 + 5) { try pipeline.send(add, request(1)) }
         try pipeline.flush()
         #expect(kernel.datagrams.map(\.count) == [RequestPipeline.maximumMessages, RequestPipeline.maximumMessages, 5])
+    }
+
+    @Test func aRequestLargerThanTheRoomLeftGoesInTheNextDatagramAndAsksForTheAcknowledgement() throws {
+        let kernel = FakeKernel()
+        let pipeline = RequestPipeline(transport: kernel, mode: .continueAfterFailures)
+        func request(_ marker: UInt8, carrying bytes: [UInt8]) -> (MessageWriter) throws -> Void {
+            { message in
+                var header = rtmsg()
+                header.rtm_family = marker
+                try message.header(header, attributes: RouteAttribute.self).put(.encap, bytes)
+            }
+        }
+        try pipeline.send(add, request(1, carrying: [UInt8](repeating: 0, count: 16 * 1024)))
+        // Too large for what is left of the buffer beside request 1, not for an empty one.
+        let large = [UInt8](repeating: 0xab, count: 60 * 1024)
+        try pipeline.send(add, request(2, carrying: large))
+        try pipeline.flush()
+        #expect(kernel.datagrams.map { $0.map(\.body.first) } == [[1], [2]])
+        #expect(kernel.datagrams.map { $0.map { NetlinkFlags(rawValue: $0.flags).contains(.ack) } } == [[true], [true]])
+        #expect(kernel.datagrams.last?.last?.body.suffix(large.count).elementsEqual(large) == true, "the request as written")
+    }
+
+    @Test func lostRepliesMakeEveryLineOfTheDatagramUnknownAndNothingIsTakenBack() throws {
+        let kernel = FakeKernel()
+        kernel.losesReplies = { $0 == 1 }
+        let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
+        for marker in 1...4 as ClosedRange<UInt8> {
+            pipeline.tag(number: Int(marker) + 10, words: ["line", "\(marker)"])
+            try pipeline.send(add, request(marker))
+        }
+        let failure = try #require(throws: RequestPipeline.Failure.self) { try pipeline.flush() }
+        #expect(failure.tag.number == 11 && failure.unknownThrough?.number == 14)
+        #expect(failure.error == .repliesLost && failure.undoFailures.isEmpty)
+        #expect(kernel.alone.isEmpty, "what took effect is unknown: nothing is taken back")
+        // With -force it is reported, and the batch goes on.
+        let forced = RequestPipeline(transport: kernel, mode: .continueAfterFailures)
+        var reported: [(Int, Int?)] = []
+        forced.onFailure = { reported.append(($0.tag.number, $0.unknownThrough?.number)) }
+        kernel.losesReplies = { $0 == 2 }
+        for marker in 1...3 as ClosedRange<UInt8> {
+            forced.tag(number: Int(marker), words: [])
+            try forced.send(add, request(marker))
+            if marker == 2 { try forced.flush() }
+        }
+        try forced.flush()
+        #expect(reported.map(\.0) == [1] && reported.map(\.1) == [2])
+        #expect(kernel.datagrams.map(\.count) == [4, 2, 1])
+    }
+
+    @Test func datagramsAreBoundedByWhatTheirRepliesMayTake() throws {
+        let kernel = EchoingKernel()
+        let length = try MessageBuffer.encode(type: RouteMessageType.deleteRoute.rawValue, flags: [], request(1)).count
+        let echoCost = RequestPipeline.replyCost(requestLength: length, echo: true)
+        let addCost = RequestPipeline.replyCost(requestLength: length, echo: false)
+        #expect(echoCost > 8 * 1024 && addCost >= 1024)
+        kernel.receiveBufferSize = 3 * echoCost + echoCost / 2
+        let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
+        for marker in 1...10 as ClosedRange<UInt8> { try pipeline.send(delete, request(marker)) }
+        try pipeline.flush()
+        #expect(kernel.datagrams.map(\.count) == [3, 3, 3, 1])
+        // Requests that ask for no echo may only fail: many more fit.
+        for marker in 1...10 as ClosedRange<UInt8> { try pipeline.send(add, request(marker)) }
+        try pipeline.flush()
+        #expect(kernel.datagrams.last?.count == 10)
+    }
+
+    @Test func failuresAreFoundBetweenLookupsAndAcrossASequenceWrap() throws {
+        // Name lookups take sequences between queued requests, and sequences start from
+        // the clock, so they may wrap inside a datagram: each failure still names its line.
+        let kernel = FakeKernel(sequencesAfter: UInt32.max - 4)
+        kernel.refuses = { [2, 5, 6].contains($0.body.first) ? exists : nil }
+        let pipeline = RequestPipeline(transport: kernel, mode: .continueAfterFailures)
+        var reported: [Int] = []
+        pipeline.onFailure = { reported.append($0.tag.number) }
+        for marker in 1...6 as ClosedRange<UInt8> {
+            pipeline.tag(number: Int(marker), words: [])
+            if marker % 2 == 0 { _ = kernel.nextSequence() }
+            try pipeline.send(add, request(marker))
+        }
+        try pipeline.flush()
+        #expect(reported == [2, 5, 6])
     }
 
     @Test func outcomes() {
@@ -211,12 +307,7 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
         var reported: [RequestPipeline.Tag] = []
         pipeline.onFailure = { reported.append($0.tag) }
         for marker in 1...(2 * RequestPipeline.maximumMessages) {
-            var bytes = Array("route\nadd\n10.0.\(marker).0/24\n".utf8)
-            if marker % 2 == 0 {
-                pipeline.tag = RequestPipeline.Tag(number: marker, words: ["route", "add", "10.0.\(marker).0/24"])
-            } else {
-                bytes.withUnsafeBytes { pipeline.tag(number: marker, wordBytes: $0) }
-            }
+            pipeline.tag(number: marker, words: ["route", "add", "10.0.\(marker).0/24"])
             // A line that queues nothing leaves no trace.
             if marker % 5 == 0 { continue }
             try pipeline.send(add, request(UInt8(truncatingIfNeeded: marker)))
@@ -230,9 +321,9 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
 
     @Test func wordsMayBeEmptyOrHoldBlanks() {
         let pipeline = RequestPipeline(transport: FakeKernel(), mode: .continueAfterFailures)
-        pipeline.tag = RequestPipeline.Tag(number: 1, words: ["link", "set", "va", "alias", "to the hub", ""])
+        pipeline.tag(number: 1, words: ["link", "set", "va", "alias", "to the hub", ""])
         #expect(pipeline.tag.words == ["link", "set", "va", "alias", "to the hub", ""])
-        pipeline.tag = RequestPipeline.Tag(number: 2, words: [])
+        pipeline.tag(number: 2, words: [])
         #expect(pipeline.tag.words.isEmpty && pipeline.tag.number == 2)
     }
 }
@@ -242,6 +333,7 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
 /// with the body's first byte plus 100 (what "the kernel" knows beyond the request).
 private final class EchoingKernel: BatchTransport {
     private var sequence: UInt32 = 5000
+    var receiveBufferSize = 2 << 20
     var refuses: (FakeKernel.Sent) -> NetlinkError? = { _ in nil }
     var echoes = true
     var datagrams: [[FakeKernel.Sent]] = []
@@ -257,13 +349,6 @@ private final class EchoingKernel: BatchTransport {
         let sent = FakeKernel.Sent(type: type, flags: flags.rawValue, body: Array(bytes.dropFirst(16)))
         alone.append(sent)
         if let error = refuses(sent) { throw error }
-    }
-
-    func sendBatch(
-        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
-        onError: (UInt32, NetlinkError) throws -> Void
-    ) throws {
-        try sendBatch(buffer, last: last, sequences: sequences, onError: onError, onEcho: { _ in })
     }
 
     func sendBatch(
@@ -291,6 +376,8 @@ private final class EchoingKernel: BatchTransport {
 
 /// What the tests' deletes remove comes back as the echo says, marked 200 + its byte.
 private enum MarkedRoute: Recreatable {
+    static func recreationFlags(of deleted: NetlinkMessage) -> NetlinkFlags { [.create, .append] }
+
     static func writeRecreation(of deleted: NetlinkMessage, into message: MessageWriter) throws {
         var header = deleted.familyHeader(rtmsg.self)!
         header.rtm_family &+= 100
@@ -306,7 +393,7 @@ private let delete = ChangeRequest(.deleteRoute, flags: [], undo: .recreate(as: 
         kernel.refuses = { $0.type == RouteMessageType.newRoute.rawValue && $0.body.first == 3 ? exists : nil }
         let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
         for (marker, change) in [(1, delete), (2, add), (3, add), (4, delete), (5, add), (6, delete)] as [(UInt8, ChangeRequest)] {
-            pipeline.tag = RequestPipeline.Tag(number: Int(marker), words: [])
+            pipeline.tag(number: Int(marker), words: [])
             try pipeline.send(change, request(marker))
         }
         let failure = try #require(throws: RequestPipeline.Failure.self) { try pipeline.flush() }
@@ -317,8 +404,9 @@ private let delete = ChangeRequest(.deleteRoute, flags: [], undo: .recreate(as: 
         #expect(kernel.alone.map(\.type) == [RouteMessageType.newRoute.rawValue, RouteMessageType.deleteRoute.rawValue,
                                              RouteMessageType.newRoute.rawValue])
         #expect(kernel.alone.map { $0.body.first } == [206, 5, 204])
-        let exclusive = NetlinkFlags([.create, .exclusive]).rawValue
-        #expect(kernel.alone.map(\.flags) == [exclusive, 0, exclusive])
+        // With the flags the kind gives.
+        let append = NetlinkFlags([.create, .append]).rawValue
+        #expect(kernel.alone.map(\.flags) == [append, 0, append])
     }
 
     @Test func aDeleteTheKernelDidNotDescribeIsReported() throws {
@@ -327,7 +415,7 @@ private let delete = ChangeRequest(.deleteRoute, flags: [], undo: .recreate(as: 
         kernel.refuses = { $0.body.first == 1 ? exists : nil }
         let pipeline = RequestPipeline(transport: kernel, mode: .stopAtFirstFailure)
         for marker in 1...2 as ClosedRange<UInt8> {
-            pipeline.tag = RequestPipeline.Tag(number: Int(marker), words: [])
+            pipeline.tag(number: Int(marker), words: [])
             try pipeline.send(marker == 1 ? add : delete, request(marker))
         }
         let failure = try #require(throws: RequestPipeline.Failure.self) { try pipeline.flush() }

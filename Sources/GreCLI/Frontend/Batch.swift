@@ -30,6 +30,12 @@ enum Batch {
         let force = session.options.force
         let pipeline = try session.startPipeline(force ? .continueAfterFailures : .stopAtFirstFailure)
         var status = ExitStatus.success
+        // Whether a line got past its words, so that something may have reached the
+        // kernel: from then on a bad word no longer means "nothing was sent" (exit 2).
+        var sentSomething = false
+        func exitStatus(_ status: ExitStatus) -> ExitStatus {
+            status == .usage && sentSomething ? .failure : status
+        }
         pipeline.onFailure = { status = report($0) }
         var reader = LineReader(descriptor: descriptor)
         var splitter = CommandLineWords.Splitter()
@@ -41,6 +47,7 @@ enum Batch {
                 guard !splitter.command.isEmpty else { continue }
                 splitter.withWordBytes { pipeline.tag(number: number, wordBytes: $0) }
                 try Gretool.execute(command: splitter.command, splitter.arguments, in: session)
+                sentSomething = true
             } catch let failure as RequestPipeline.Failure {
                 // An earlier line, refused when its datagram went out.
                 return report(failure)
@@ -48,11 +55,12 @@ enum Batch {
                 // Lines queued before this one come first.
                 if let failure = try settle(session) { return report(failure) }
                 status = report(error, line: number, text: pipeline.tag.number == number ? pipeline.tag.text : "")
-                if !force { return status }
+                if status != .usage { sentSomething = true }
+                if !force { return exitStatus(status) }
             }
         }
         if let failure = try settle(session) { return report(failure) }
-        return status == .success ? session.findingStatus : status
+        return status == .success ? session.findingStatus : exitStatus(status)
     }
 
     /// Sends what is queued; in stop mode, the failure that ends the batch, if any.
@@ -74,26 +82,27 @@ enum Batch {
     }
 
     private static func report(_ failure: RequestPipeline.Failure) -> ExitStatus {
-        let status = report(failure.error, line: failure.tag.number, text: failure.tag.text)
-        for undo in failure.undoFailures {
-            Gretool.reportError("line \(undo.tag.number): \(undo.tag.text): could not be taken back after line \(failure.tag.number) failed: \(Failure.describe(undo.error).message)")
+        describe(failure).forEach(Gretool.reportError)
+        return .failure
+    }
+
+    /// The lines on standard error for a failure of queued lines: the line the kernel
+    /// refused, then those after it that could not be taken back; or the lines whose
+    /// replies were lost.
+    static func describe(_ failure: RequestPipeline.Failure) -> [String] {
+        let reason = Failure.describe(failure.error).message
+        if let last = failure.unknownThrough, last.number != failure.tag.number {
+            return ["lines \(failure.tag.number)-\(last.number): outcome unknown: \(reason)"]
         }
-        return status
+        let outcome = failure.unknownThrough != nil ? "outcome unknown: " : ""
+        return ["line \(failure.tag.number): \(failure.tag.text): \(outcome)\(reason)"] + failure.undoFailures.map { undo in
+            "line \(undo.tag.number): \(undo.tag.text): could not be taken back after line \(failure.tag.number) failed: \(Failure.describe(undo.error).message)"
+        }
     }
 }
 
 /// Splits a batch line into words: blanks separate, quotes group, `#` starts a comment.
 enum CommandLineWords {
-    static func split(_ line: String) throws(InvalidArgument) -> [String] {
-        var line = line
-        return try line.withUTF8 { split($0) }.get()
-    }
-
-    static func split(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<[String], InvalidArgument> {
-        var splitter = Splitter()
-        return splitter.split(bytes).map { splitter.command + splitter.arguments }
-    }
-
     /// Splits line after line straight from their bytes, into the command (object and
     /// verb) and the verb's words. Lines of a batch repeat most of their words ("route
     /// add ... via 198.51.100.2 dev va"): a word whose bytes are those of the previous

@@ -37,13 +37,17 @@ public enum Gretool {
                 try NetworkNamespace.enter(named: namespace)
             }
             let session = Session(options: options, output: output)
+            let status: ExitStatus
             if let file = options.batchFile {
                 guard rest.isEmpty else { throw InvalidArgument("-batch takes no command words (got \"\(rest.first!)\")") }
-                return try Batch.run(file, session: session).rawValue
+                status = try Batch.run(file, session: session)
+            } else {
+                try execute(Array(rest), in: session)
+                status = session.findingStatus
             }
-            try execute(Array(rest), in: session)
+            // Output that did not reach standard output is a failure too.
             output.flush()
-            return output.failed ? ExitStatus.failure.rawValue : session.findingStatus.rawValue
+            return (status == .success && output.failed ? ExitStatus.failure : status).rawValue
         } catch {
             output.flush()
             let (message, status) = Failure.describe(error)

@@ -204,6 +204,7 @@ struct RouteView {
         if let mark = route.mark, mark != 0 {
             if Sink.isJSON || mark < 16 { sink.number("mark", "mark", UInt64(mark)) } else { sink.string("mark", "mark", "0x" + String(mark, radix: 16)) }
         }
+        if let realms = route.realms { Self.writeRealms(realms, to: &sink) }
         if let uid = route.uid { sink.number("uid", "uid", UInt64(uid)) }
         if route.family == .inet, route.flags & RouteFlags.cloned != 0 { writeCacheFlags(route.flags, to: &sink) }
         if let info = route.cacheInfo { writeCacheInfo(info, to: &sink) }
@@ -217,6 +218,7 @@ struct RouteView {
                 sink.beginObject(nil)
                 if !Sink.isJSON { sink.output.write("\n\tnexthop ") }
                 if let gateway = leg.gateway { writeGateway(gateway, family: route.family, to: &sink) }
+                if let realms = leg.realms { Self.writeRealms(realms, to: &sink) }
                 sink.string("dev", "dev", devices.name(leg.outputInterface))
                 sink.number("weight", "weight", UInt64(leg.weight))
                 Self.writeFlags(UInt32(leg.flags), to: &sink)
@@ -240,6 +242,21 @@ struct RouteView {
             sink.endObject()
         } else {
             sink.quoted("via", "via " + gateway.family.name) { $0.write(gateway) }
+        }
+    }
+
+    /// print_rta_flow: "realm TO " or "realms FROM/TO "; JSON "flow":{"from":…,"to":…},
+    /// names from rt_realms.
+    static func writeRealms<Sink: ItemSink>(_ realms: UInt32, to sink: inout Sink) {
+        let from = realms >> 16, to = realms & 0xffff
+        if Sink.isJSON {
+            sink.beginObject("flow")
+            if from != 0 { sink.string("from", nil, RouteNames.realm(from)) }
+            sink.string("to", nil, RouteNames.realm(to))
+            sink.endObject()
+        } else {
+            sink.output.write(from != 0 ? "realms " + RouteNames.realm(from) + "/" : "realm ")
+            sink.string("to", nil, RouteNames.realm(to))
         }
     }
 
@@ -319,11 +336,19 @@ struct RouteView {
         }
     }
 
-    /// print_rta_metrics: "mtu lock 1400 advmss 1300 "; JSON "metrics":[{...}].
+    /// print_rta_metrics: "mtu lock 1400 advmss 1300 congctl cubic "; JSON
+    /// "metrics":[{...,"congestion":"cubic"}] (no locks in JSON).
     static func writeMetrics<Sink: ItemSink>(_ metrics: RouteMetrics, to sink: inout Sink) {
         sink.beginArray("metrics")
         sink.beginObject(nil)
         for metric in RouteMetric.allCases where metric != .lock {
+            if metric == .congestionControl {
+                // A name, not a number: its own field of the metrics.
+                guard let algorithm = metrics.congestionControl else { continue }
+                if !Sink.isJSON { sink.output.write(metrics.isLocked(metric) ? "congctl lock " : "congctl ") }
+                sink.string("congestion", nil, algorithm)
+                continue
+            }
             let value = metrics[metric]
             guard value != nil || metrics.isLocked(metric) else { continue }
             var number = value ?? 0

@@ -6,7 +6,10 @@ import Glibc
 public enum AddressChange: String, Sendable {
     case add, change, replace, delete
 
-    /// What `add` made (it refuses an existing address) the same description deletes.
+    /// What `add` made (it refuses an existing address) the same description deletes,
+    /// and only that: the delete carries the whole key. IPv4: the local address, the
+    /// prefix length and the address (or peer) whose subnet an existing one may not
+    /// share with the same local; IPv6: the address, unique on its device.
     public var request: ChangeRequest {
         switch self {
         case .add: ChangeRequest(.newAddress, flags: [.create, .exclusive], undo: .resend(as: .deleteAddress))

@@ -71,18 +71,24 @@ public final class LinkService: InterfaceResolver {
         }
     }
 
+    // Every change forgets every name: one request can create, rename or delete more
+    // links than it names (a veth's peer is made and deleted with it, a VLAN goes
+    // with its parent, a rename frees a name another link may take).
+
     /// Creates a link; nothing is left behind when the kernel refuses it.
     public func create(_ request: LinkRequest) throws {
+        defer { forgetAll() }
         try socket.perform(.newLink, flags: [.create, .exclusive]) { try request.encode($0, index: 0) }
     }
 
     /// Changes the link at `index` as the request says.
     public func modify(_ request: LinkRequest, index: Int32) throws {
+        defer { forgetAll() }
         try socket.perform(.newLink) { try request.encode($0, index: index) }
-        forget(index: index)
     }
 
     public func delete(named name: String) throws {
+        defer { forgetAll() }
         do {
             try socket.perform(.deleteLink) { message in
                 let request = try message.header(ifinfomsg(), attributes: LinkAttribute.self)
@@ -91,7 +97,6 @@ public final class LinkService: InterfaceResolver {
         } catch let error as NetlinkError where error.errno == .operationNotSupportedByDevice {
             throw DeviceNotFound(name)
         }
-        if let index = indexByName[name] { forget(index: index) }
     }
 
     /// The transmit queue length by ioctl, for link views that lack it (IPv6's view of
@@ -129,8 +134,9 @@ public final class LinkService: InterfaceResolver {
         nameByIndex[link.index] = link.name
     }
 
-    private func forget(index: Int32) {
-        if let name = nameByIndex.removeValue(forKey: index) { indexByName[name] = nil }
-        if lastLookup?.index == index { lastLookup = nil }
+    private func forgetAll() {
+        indexByName.removeAll(keepingCapacity: true)
+        nameByIndex.removeAll(keepingCapacity: true)
+        lastLookup = nil
     }
 }

@@ -23,6 +23,8 @@ public struct Route: Sendable, Equatable {
     public var flags: UInt32 = 0
     /// The metric (RTA_PRIORITY).
     public var priority: UInt32?
+    /// What the kernel makes an IPv6 route's metric 0, or none (IP6_RT_PRIO_USER).
+    public static let ipv6DefaultMetric: UInt32 = 1024
     public var preferredSource: IPAddress?
     public var gateway: IPAddress?
     public var outputInterface: Int32?
@@ -61,6 +63,19 @@ public struct Route: Sendable, Equatable {
             self.weight = weight
             self.flags = flags
         }
+
+        /// The leg's realms (see `Route.realms`).
+        public var realms: UInt32? { Route.realms(in: opaque) }
+    }
+
+    /// RTA_FLOW, kept in `opaque`: the realms, the source's in the high 16 bits and
+    /// the destination's in the low ones.
+    public var realms: UInt32? { Self.realms(in: opaque) }
+
+    private static func realms(in attributes: [OpaqueAttribute]) -> UInt32? {
+        guard let flow = attributes.first(where: { $0.typeAndFlags == RouteAttribute.flow.rawValue }),
+              flow.payload.count == MemoryLayout<UInt32>.size else { return nil }
+        return flow.payload.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
     }
 
     public init(destination: IPPrefix) {
@@ -211,6 +226,14 @@ public struct Route: Sendable, Equatable {
 }
 
 extension Route: Recreatable {
+    /// NLM_F_CREATE|NLM_F_EXCL: nothing of its key may be there. An IPv6 route is
+    /// appended instead: deleting one leg of an ECMP route, the kernel describes that
+    /// leg only, and the legs left keep the metric, so only NLM_F_APPEND puts it back
+    /// beside them (with nothing of its key left, append creates the route).
+    public static func recreationFlags(of deleted: NetlinkMessage) -> NetlinkFlags {
+        deleted.familyHeader(rtmsg.self)?.rtm_family == AddressFamily.inet6.rawValue ? [.create, .append] : [.create, .exclusive]
+    }
+
     /// The route a delete removed, as the kernel described it, added again: decoding
     /// keeps everything a request can set, what gretool does not interpret included.
     public static func writeRecreation(of deleted: NetlinkMessage, into message: MessageWriter) throws {

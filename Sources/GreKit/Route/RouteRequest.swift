@@ -3,8 +3,11 @@ public enum RouteChange: String, Sendable {
     case add, change, replace, prepend, append, delete
 
     /// Only `add` refuses an existing route, so only what it made can be taken back
-    /// exactly (by the same description, deleted); what `delete` removed is added again
-    /// as the kernel describes it.
+    /// exactly, by the same description deleted: the key (destination, source, table,
+    /// TOS, metric) is then its own, and every field a delete leaves out matches
+    /// anything. An IPv4 route without a metric has metric 0, the lowest, so it is the
+    /// first of its key the delete meets; an IPv6 route's metric is always sent (see
+    /// `parse`). What `delete` removed is added again as the kernel describes it.
     public var request: ChangeRequest {
         switch self {
         case .add: ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .resend(as: .deleteRoute))
@@ -176,6 +179,12 @@ public enum RouteRequest {
         }
         let direct = route.gateway == nil && route.nexthops.isEmpty && route.nexthopID == nil
         route.scope = scope ?? defaultScope(route.family, route.type, direct: direct, change)
+        if change != .delete, route.family == .inet6, (route.priority ?? 0) == 0 {
+            // The metric the kernel gives an IPv6 route without one, said: the same route,
+            // and the delete that takes back an add matches it alone (without a metric,
+            // the kernel deletes the route of the lowest metric first).
+            route.priority = Route.ipv6DefaultMetric
+        }
     }
 
     /// iproute2's choice when no scope is given; `direct`: the route names no gateway.

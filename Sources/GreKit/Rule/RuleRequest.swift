@@ -6,14 +6,15 @@ import Glibc
 public enum RuleChange: String, Sendable {
     case add, delete
 
-    /// A rule added with its priority is deleted, exactly, by the same description;
-    /// without one the kernel picks the priority, and a twin elsewhere could match.
-    func request(for rule: Rule) -> ChangeRequest {
+    /// No rule can be taken back exactly: a delete matches any rule its description
+    /// does not rule out (a selector it leaves out, a mark, matches anything), and an
+    /// added rule goes after those of the same priority, so the delete of what `add`
+    /// made would take an older rule first (`pref 100 fwmark 1 lookup 5` before the
+    /// added `pref 100 lookup 5`). Without `-force` a batch sends each rule alone.
+    var request: ChangeRequest {
         switch self {
-        case .add:
-            ChangeRequest(.newRule, flags: [.create, .exclusive], undo: rule.priority != nil ? .resend(as: .deleteRule) : .impossible)
-        case .delete:
-            ChangeRequest(.deleteRule, flags: [])
+        case .add: ChangeRequest(.newRule, flags: [.create, .exclusive])
+        case .delete: ChangeRequest(.deleteRule, flags: [])
         }
     }
 }

@@ -22,7 +22,7 @@ public struct RuleService {
     }
 
     public func apply(_ rule: Rule, _ change: RuleChange) throws {
-        try changes.send(change.request(for: rule)) { try rule.encode($0) }
+        try changes.send(change.request) { try rule.encode($0) }
     }
 
     /// Deletes the rules `matches` selects, as `ip rule flush` does: every one with a

@@ -120,4 +120,16 @@ public enum RouteNames {
     public static let scopes = NameTable(
         builtIn: [(0, "global"), (255, "nowhere"), (254, "host"), (253, "link"), (200, "site")],
         path: directory + "/rt_scopes", largest: 255)
+
+    /// Route realms: rt_realms.
+    public static let realms = NameTable(builtIn: [], path: directory + "/rt_realms", largest: 255)
+
+    /// A realm as iproute2 names it (rtnl_rtrealm_n2a): from rt_realms up to 255; realm 0
+    /// is "unknown" unless the file names it (iproute2's table starts so, and the file,
+    /// read for the realm printed before it, renames it: Debian's says "cosmos").
+    public static func realm(_ id: UInt32) -> String {
+        guard id < 256 else { return String(id) }
+        let name = realms.name(of: id)
+        return id == 0 && name == "0" ? "unknown" : name
+    }
 }

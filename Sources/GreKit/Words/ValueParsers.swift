@@ -24,9 +24,62 @@ public enum Parse {
     /// An IPv4 or IPv6 address.
     public static func address(_ text: String, for keyword: String) throws(InvalidArgument) -> IPAddress {
         guard let address = text.withUTF8Bytes({ IPAddress(utf8: $0) }) else {
-            throw .badValue(keyword, text, expected: "an IPv4 or IPv6 address")
+            throw badAddress(keyword, text, expected: "an IPv4 or IPv6 address")
         }
         return address
+    }
+
+    /// The refusal of a word meant as an address or prefix: when it holds a number
+    /// iproute2 reads otherwise than its digits say (see `misread`), that; else what
+    /// was expected.
+    public static func badAddress(_ keyword: String, _ text: String, expected: String) -> InvalidArgument {
+        guard let reason = misread(text) else { return .badValue(keyword, text, expected: expected) }
+        return InvalidArgument("invalid \(keyword) \"\(text)\": \(reason)")
+    }
+
+    /// Why iproute2 would read an address or prefix otherwise than gretool could: a
+    /// number in it (an IPv4 octet, the length) with a leading zero, which iproute2's
+    /// strtoul takes for octal ("010" is 8), or in hexadecimal ("0x0a"). Says which,
+    /// and how to write what iproute2 reads and what the digits say. Nil when no
+    /// number is so.
+    static func misread(_ text: String) -> String? {
+        let halves = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        let isIPv4 = !halves[0].contains(":")
+        let octets = isIPv4 ? halves[0].split(separator: ".", omittingEmptySubsequences: false) : []
+        // A netmask length ("/255.255.0.0") is IPv4 text of its own: not looked into.
+        let length = halves.count == 2 && !halves[1].contains(".") ? halves[1] : nil
+        func isHex(_ number: Substring) -> Bool { number.count > 2 && (number.hasPrefix("0x") || number.hasPrefix("0X")) }
+        func hasLeadingZero(_ number: Substring) -> Bool { number.count > 1 && number.hasPrefix("0") && UInt32(number) != nil }
+        guard let culprit = (octets + (length.map { [$0] } ?? [])).first(where: { isHex($0) || hasLeadingZero($0) }) else {
+            return nil
+        }
+        func value(_ number: Substring, asIproute2: Bool) -> UInt32? {
+            if isHex(number) { return asIproute2 ? UInt32(number.dropFirst(2), radix: 16) : nil }
+            if asIproute2, number.count > 1, number.hasPrefix("0") { return UInt32(number.dropFirst(), radix: 8) }
+            return UInt32(number, radix: 10)
+        }
+        func rewritten(asIproute2: Bool) -> String? {
+            var address = String(halves[0])
+            if isIPv4 {
+                var values: [UInt32] = []
+                for octet in octets {
+                    guard let value = value(octet, asIproute2: asIproute2), value <= 255 else { return nil }
+                    values.append(value)
+                }
+                guard values.count <= 4 else { return nil }
+                address = (values + [0, 0, 0]).prefix(4).map(String.init).joined(separator: ".")
+            }
+            guard halves.count == 2 else { return address }
+            guard let length else { return address + "/" + halves[1] }
+            guard let bits = value(length, asIproute2: asIproute2), bits <= (isIPv4 ? 32 : 128) else { return nil }
+            return address + "/" + String(bits)
+        }
+        let what = isHex(culprit) ? "\"\(culprit)\" is hexadecimal" : "\"\(culprit)\" has a leading zero, which iproute2 reads as octal"
+        var readings: [String] = []
+        for reading in [rewritten(asIproute2: true), rewritten(asIproute2: false)] {
+            if let reading, !readings.contains(reading) { readings.append(reading) }
+        }
+        return readings.isEmpty ? what : what + "; write " + readings.joined(separator: " or ")
     }
 
     /// `on` or `off`.
@@ -50,9 +103,11 @@ public enum Parse {
     /// A prefix "ADDRESS[/LENGTH]" as given, host bits and all (addresses, selectors).
     public static func anyPrefix(_ text: String, for keyword: String) throws(InvalidArgument) -> IPPrefix {
         do {
-            return try text.withUTF8Bytes { try IPPrefix(utf8: $0) }
+            return try IPPrefix(parsing: text)
+        } catch .nonContiguousMask {
+            throw InvalidArgument("invalid \(keyword) \"\(text)\": the netmask \(text.split(separator: "/").last ?? "") is not contiguous (its one bits must lead, as in 255.255.0.0)")
         } catch {
-            throw .badValue(keyword, text, expected: "an IPv4 or IPv6 prefix (ADDRESS/LENGTH)")
+            throw badAddress(keyword, text, expected: "an IPv4 or IPv6 prefix (ADDRESS/LENGTH or ADDRESS/NETMASK)")
         }
     }
 

@@ -28,6 +28,8 @@ public struct NetlinkFlags: OptionSet, Sendable {
 extension NetlinkError {
     /// A request did not fit its buffer: a bug or an absurd input, never the kernel.
     public static let messageTooLarge = NetlinkError(errno: .noBufferSpace, kernelMessage: "request too large for the netlink buffer")
+    /// The kernel dropped replies to a datagram: the socket's receive buffer was full.
+    public static let repliesLost = NetlinkError(errno: .noBufferSpace, kernelMessage: "netlink receive buffer overflow")
 }
 
 /// Writes attributes of one attribute space into the message being built. Nests go
@@ -222,6 +224,11 @@ public final class MessageBuffer {
     /// The message that starts at `offset` (a value `used` had before it was appended).
     func message(at offset: Int) -> UnsafeMutablePointer<nlmsghdr> {
         (base + offset).assumingMemoryBound(to: nlmsghdr.self)
+    }
+
+    /// Where a message `append` returned starts.
+    func offset(of message: UnsafeMutablePointer<nlmsghdr>) -> Int {
+        UnsafeMutableRawPointer(message) - base
     }
 
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: used) }

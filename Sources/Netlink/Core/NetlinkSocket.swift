@@ -20,6 +20,9 @@ public final class NetlinkSocket {
     private let requestBuffer = MessageBuffer(capacity: 32 * 1024)
     // Large enough for the biggest datagram the kernel builds for a dump (32 KiB).
     private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
+    /// What the kernel may queue for this socket before it drops replies (SO_RCVBUF as
+    /// the kernel set it: it counts each reply's buffer, overhead included).
+    public private(set) var receiveBufferSize = 0
 
     public init() throws {
         // Close-on-exec: commands the keepalive watcher runs must not inherit it.
@@ -33,8 +36,7 @@ public final class NetlinkSocket {
             try Self.enable(NETLINK_CAP_ACK, on: socket)
             // Strict checking makes the kernel honour dump filters (table, ifindex).
             try Self.enable(NETLINK_GET_STRICT_CHK, on: socket)
-            var size: Int32 = 1 << 20
-            setsockopt(mnl_socket_get_fd(socket), SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            receiveBufferSize = Self.enlargeReceiveBuffer(mnl_socket_get_fd(socket))
         } catch {
             mnl_socket_close(socket)
             receiveBuffer.deallocate()
@@ -48,6 +50,20 @@ public final class NetlinkSocket {
     deinit {
         mnl_socket_close(handle)
         receiveBuffer.deallocate()
+    }
+
+    /// Asks for 1 MiB of receive buffer, past net.core.rmem_max when allowed (CAP_NET_ADMIN,
+    /// which changes need anyway), else up to it; returns what the kernel set.
+    private static func enlargeReceiveBuffer(_ descriptor: Int32) -> Int {
+        var size: Int32 = 1 << 20
+        let length = socklen_t(MemoryLayout<Int32>.size)
+        if setsockopt(descriptor, SOL_SOCKET, SO_RCVBUFFORCE, &size, length) != 0 {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, length)
+        }
+        var actual: Int32 = 0
+        var actualLength = length
+        guard getsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &actual, &actualLength) == 0 else { return 0 }
+        return Int(actual)
     }
 
     private static func enable(_ option: Int32, on socket: OpaquePointer) throws {
@@ -137,29 +153,32 @@ public final class NetlinkSocket {
     /// Sends the messages written into `buffer` in one datagram. Only the last one
     /// (sequence `last`) asks for an acknowledgement: the kernel answers the others
     /// only when they fail, and in order, so once `last` is answered every failure
-    /// in the datagram has been seen. `onError` gets each failure with its sequence.
-    /// Sequences outside `sequences` (replies to earlier requests) are skipped.
-    public func sendBatch(
-        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
-        onError: (UInt32, NetlinkError) throws -> Void
-    ) throws {
-        try sendBatch(buffer, last: last, sequences: sequences, onError: onError, onEcho: { _ in })
-    }
-
-    /// The same; the other replies to the datagram's requests (echoes of what they
-    /// did, for NLM_F_ECHO) go to `onEcho`. They come before the request's own answer.
+    /// in the datagram has been seen. `onError` gets each failure with its sequence;
+    /// the other replies to the datagram's requests (echoes of what they did, for
+    /// NLM_F_ECHO) go to `onEcho`, before the request's own answer. Sequences outside
+    /// `sequences` (replies to earlier requests) are skipped.
+    ///
+    /// Throws `NetlinkError.repliesLost` when the kernel dropped replies because the
+    /// receive buffer was full: which requests took effect is then unknown.
     public func sendBatch(
         _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
         onError: (UInt32, NetlinkError) throws -> Void, onEcho: (NetlinkMessage) throws -> Void
     ) throws {
         try send(buffer.bytes)
-        try receive(accepting: { sequences.contains($0) }) { message in
-            guard message.type == NetlinkMessage.errorType else {
-                try onEcho(message)
-                return false
+        do {
+            try receive(accepting: { sequences.contains($0) }) { message in
+                guard message.type == NetlinkMessage.errorType else {
+                    try onEcho(message)
+                    return false
+                }
+                if let error = message.acknowledgementError() { try onError(message.sequence, error) }
+                return message.sequence == last
             }
-            if let error = message.acknowledgementError() { try onError(message.sequence, error) }
-            return message.sequence == last
+        } catch let error as NetlinkError where error.errno == .noBufferSpace {
+            // The kernel answered the whole datagram before sendto returned: what it
+            // could queue is there. Dropped too, so the next requests start clean.
+            try? receiveQueued { _ in }
+            throw NetlinkError.repliesLost
         }
     }
 

@@ -11,9 +11,8 @@ public struct ChangeRequest: Sendable {
         case resend(as: RouteMessageType)
         /// A body of its own (the `undo` writer of `ChangeSink.send`).
         case request(RouteMessageType)
-        /// What a delete removed, created again (NLM_F_CREATE|NLM_F_EXCL) as the kernel
-        /// described it: the request asks for that description (NLM_F_ECHO) and `kind`
-        /// writes the request from it.
+        /// What a delete removed, created again as the kernel described it: the request
+        /// asks for that description (NLM_F_ECHO) and `kind` writes the request from it.
         case recreate(as: RouteMessageType, kind: any Recreatable.Type)
 
         public static func == (lhs: Undo, rhs: Undo) -> Bool {
@@ -60,6 +59,8 @@ extension NetlinkSocket: ChangeSink {
 /// Objects a pipelined delete can take back: from the kernel's description of what it
 /// deleted (its echo of the request), the request that creates exactly that again.
 public protocol Recreatable: Sendable {
+    /// The flags of that request: NLM_F_CREATE, and how it may meet what exists.
+    static func recreationFlags(of deleted: NetlinkMessage) -> NetlinkFlags
     /// Writes the body of the request that creates what `deleted` describes, or throws
     /// when the description holds something the request could not give back.
     static func writeRecreation(of deleted: NetlinkMessage, into message: MessageWriter) throws
@@ -68,25 +69,15 @@ public protocol Recreatable: Sendable {
 /// What the pipeline needs from a socket (tests stand in for the kernel).
 public protocol BatchTransport: AnyObject {
     func nextSequence() -> UInt32
+    /// What the kernel may queue for the transport before it drops replies.
+    var receiveBufferSize: Int { get }
     func perform(_ type: UInt16, flags: NetlinkFlags, _ build: (MessageWriter) throws -> Void) throws
-    func sendBatch(
-        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
-        onError: (UInt32, NetlinkError) throws -> Void) throws
-    /// The same, handing every other reply to the datagram's requests (the echoes
-    /// NLM_F_ECHO asks for) to `onEcho`, in order.
+    /// Sends the buffer's messages in one datagram and reads the replies up to the
+    /// answer to `last`: failures go to `onError`, every other reply to the datagram's
+    /// requests (the echoes NLM_F_ECHO asks for) to `onEcho`, in order.
     func sendBatch(
         _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
         onError: (UInt32, NetlinkError) throws -> Void, onEcho: (NetlinkMessage) throws -> Void) throws
-}
-
-extension BatchTransport {
-    /// A transport that echoes nothing: what asked for an echo cannot be taken back.
-    public func sendBatch(
-        _ buffer: MessageBuffer, last: UInt32, sequences: ClosedRange<UInt32>,
-        onError: (UInt32, NetlinkError) throws -> Void, onEcho: (NetlinkMessage) throws -> Void
-    ) throws {
-        try sendBatch(buffer, last: last, sequences: sequences, onError: onError)
-    }
 }
 
 extension NetlinkSocket: BatchTransport {}
@@ -118,23 +109,41 @@ public final class RequestPipeline: ChangeSink {
         }
     }
 
-    /// A queued request the kernel refused, named by the tag it was queued with.
+    /// A queued request the kernel refused, named by the tag it was queued with; or the
+    /// requests of a datagram whose replies were lost.
     public struct Failure: Error {
+        /// The request refused, or the first whose outcome is unknown.
         public let tag: Tag
         public let error: NetlinkError
+        /// Set when the replies to a datagram were lost (`NetlinkError.repliesLost`):
+        /// the last request whose outcome, as that of every one from `tag`, is unknown.
+        public var unknownThrough: Tag?
         /// Later requests that could not be taken back (stop mode).
         public var undoFailures: [(tag: Tag, error: NetlinkError)] = []
     }
 
-    /// Messages per datagram: every failure (and every echo of a delete) is a datagram
-    /// of its own in the socket's receive queue, which must hold them all until the
-    /// last is answered (128 of ~1 KiB each, in a buffer of at least 416 KiB).
+    /// Messages per datagram, at most.
     public static let maximumMessages = 128
+
+    /// What the replies to a request may take of the socket's receive buffer, which must
+    /// hold them all until the datagram's last is answered. The kernel counts a reply's
+    /// buffer: the message rounded up to a power of two, plus its overhead. Any request
+    /// may fail (an acknowledgement with an error text, ~1.3 KiB); a delete that asks
+    /// for its echo also gets the description of what went, which may be far larger
+    /// than the request (a route named by its prefix may have had 64 legs: ~8.5 KiB),
+    /// so it is counted generously. A datagram's requests share the receive buffer.
+    static func replyCost(requestLength: Int, echo: Bool) -> Int {
+        2 * 1024 + (echo ? 8 * 1024 + 8 * requestLength : 0)
+    }
+
     /// Room kept free in the buffers, so an ordinary request always fits after a check.
     static let reserve = 8 * 1024
 
     public let mode: Mode
     private let transport: any BatchTransport
+    /// The receive buffer the replies to one datagram may take (`replyCost`).
+    private let replyBudget: Int
+    @exclusivity(unchecked) private var replyBytes = 0
     private let requests = MessageBuffer(capacity: 64 * 1024)
     private let undos = MessageBuffer(capacity: 32 * 1024)
     /// The kernel's echoes of queued deletes (a datagram's worth), as received.
@@ -150,17 +159,7 @@ public final class RequestPipeline: ChangeSink {
     @exclusivity(unchecked) private var currentTag = TagReference(number: 0, words: 0..<0)
 
     /// What the requests queued from now on are reported as.
-    public var tag: Tag {
-        get { tag(currentTag) }
-        set {
-            startTag(number: newValue.number)
-            for word in newValue.words {
-                word.withUTF8Bytes { tagWords.append(UnsafeRawBufferPointer($0)) }
-                withUnsafeBytes(of: Self.wordEnd) { tagWords.append($0) }
-            }
-            currentTag.words = currentTag.words.lowerBound..<tagWords.count
-        }
-    }
+    public var tag: Tag { tag(currentTag) }
 
     /// Sets the tag from words already in the stored form: each word's UTF-8 bytes
     /// followed by a newline (a batch line is split into that form anyway).
@@ -200,10 +199,9 @@ public final class RequestPipeline: ChangeSink {
     public init(transport: any BatchTransport, mode: Mode) {
         self.transport = transport
         self.mode = mode
+        replyBudget = transport.receiveBufferSize
         entries.reserveCapacity(Self.maximumMessages)
     }
-
-    public var pendingCount: Int { entries.count }
 
     public func send(_ request: ChangeRequest, _ build: (MessageWriter) throws -> Void, undo: (MessageWriter) throws -> Void) throws {
         let rollback = mode == .stopAtFirstFailure
@@ -217,16 +215,9 @@ public final class RequestPipeline: ChangeSink {
             try flush()
         }
         let sequence = transport.nextSequence()
-        let offset = requests.used
         var flags = request.flags.union(.request)
         if rollback, case .recreate = request.undo { flags.insert(.echo) }
-        do {
-            try requests.append(type: request.type.rawValue, flags: flags, sequence: sequence, build)
-        } catch let error as NetlinkError where error == .messageTooLarge && !entries.isEmpty {
-            // Larger than the reserve: it gets a datagram to itself.
-            try flush()
-            try requests.append(type: request.type.rawValue, flags: flags, sequence: sequence, build)
-        }
+        let (offset, replyCost) = try append(type: request.type.rawValue, flags: flags, sequence: sequence, build)
         var step = UndoStep.none
         if rollback {
             switch request.undo {
@@ -245,7 +236,30 @@ public final class RequestPipeline: ChangeSink {
             }
         }
         entries.append(Entry(sequence: sequence, offset: offset, tag: currentTag, undo: step))
+        replyBytes += replyCost
         taggedEnd = currentTag.words.upperBound
+    }
+
+    /// Appends a request after those queued; when it does not fit beside them, in the
+    /// buffer or with its replies in the receive buffer, sends them first. Returns
+    /// where it landed and what its replies may take.
+    private func append(
+        type: UInt16, flags: NetlinkFlags, sequence: UInt32, _ build: (MessageWriter) throws -> Void
+    ) throws -> (offset: Int, replyCost: Int) {
+        func placed(_ message: UnsafeMutablePointer<nlmsghdr>) -> (offset: Int, replyCost: Int) {
+            (requests.offset(of: message), Self.replyCost(requestLength: Int(message.pointee.nlmsg_len), echo: flags.contains(.echo)))
+        }
+        if !entries.isEmpty {
+            do {
+                let queued = placed(try requests.append(type: type, flags: flags, sequence: sequence, build))
+                if replyBytes + queued.replyCost <= replyBudget { return queued }
+                requests.rewind(to: queued.offset)
+            } catch let error as NetlinkError where error == .messageTooLarge {
+                // Larger than the reserve: it gets a datagram to itself.
+            }
+            try flush()
+        }
+        return placed(try requests.append(type: type, flags: flags, sequence: sequence, build))
     }
 
     /// Drops the current tag's words (unless queued entries name them) and starts the next.
@@ -266,6 +280,7 @@ public final class RequestPipeline: ChangeSink {
         guard let last = entries.last else { return }
         defer {
             entries.removeAll(keepingCapacity: true)
+            replyBytes = 0
             requests.reset()
             undos.reset()
             echoes.removeAll()
@@ -279,9 +294,16 @@ public final class RequestPipeline: ChangeSink {
         // Sequences start from the clock; should they wrap inside a datagram, accept any.
         let sequences = first <= last.sequence ? first...last.sequence : 0...UInt32.max
         var refused: [(index: Int, error: NetlinkError)] = []
-        try transport.sendBatch(requests, last: last.sequence, sequences: sequences, onError: { sequence, error in
-            if let index = index(of: sequence) { refused.append((index, error)) }
-        }, onEcho: keepEcho)
+        do {
+            try transport.sendBatch(requests, last: last.sequence, sequences: sequences, onError: { sequence, error in
+                if let index = index(of: sequence) { refused.append((index, error)) }
+            }, onEcho: keepEcho)
+        } catch let error as NetlinkError {
+            // Replies lost: which requests took effect, and so what to take back, is unknown.
+            let failure = Failure(tag: tag(entries[0].tag), error: error, unknownThrough: tag(last.tag))
+            guard mode == .stopAtFirstFailure else { return onFailure(failure) }
+            throw failure
+        }
         guard !refused.isEmpty else { return }
         let outcome = PipelineOutcome.decide(
             count: entries.count, failed: refused.map(\.index), stopAtFirstFailure: mode == .stopAtFirstFailure)
@@ -303,15 +325,18 @@ public final class RequestPipeline: ChangeSink {
 
     private func index(of sequence: UInt32) -> Int? {
         guard let first = entries.first?.sequence else { return nil }
-        // Queued requests take consecutive sequences: look there first.
-        let guess = Int(sequence &- first)
+        // Queued requests take increasing sequences, counted from the first (so a
+        // wrap past 2^32 keeps the order). Mostly consecutive: look there first. Name
+        // lookups between them (a batch line's "dev va") take sequences too: then search.
+        let distance = sequence &- first
+        let guess = Int(distance)
         if guess < entries.count, entries[guess].sequence == sequence { return guess }
         var low = 0, high = entries.count - 1
         while low <= high {
             let middle = (low + high) / 2
-            let found = entries[middle].sequence
-            if found == sequence { return middle }
-            if found < sequence { low = middle + 1 } else { high = middle - 1 }
+            let found = entries[middle].sequence &- first
+            if found == distance { return middle }
+            if found < distance { low = middle + 1 } else { high = middle - 1 }
         }
         return nil
     }
@@ -342,7 +367,7 @@ public final class RequestPipeline: ChangeSink {
         case .recreate(let type, let kind, echo: let offset?):
             try echoes.withBytes { bytes in
                 let deleted = NetlinkMessage(header: (bytes.baseAddress! + offset).assumingMemoryBound(to: nlmsghdr.self))
-                try transport.perform(type, flags: [.create, .exclusive]) { try kind.writeRecreation(of: deleted, into: $0) }
+                try transport.perform(type, flags: kind.recreationFlags(of: deleted)) { try kind.writeRecreation(of: deleted, into: $0) }
             }
         }
     }

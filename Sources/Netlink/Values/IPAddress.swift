@@ -20,6 +20,8 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
     }
 
     /// Dotted quad, also in iproute2's short forms: "10" is 10.0.0.0, "10.1" is 10.1.0.0.
+    /// Decimal only, and without leading zeros: iproute2 reads "010" as octal (8) and
+    /// "0x0a" as hexadecimal, so such a number is refused rather than read otherwise.
     public init?(_ text: some StringProtocol) {
         guard let address = String(text).withUTF8Bytes(Self.init(utf8:)) else { return nil }
         self = address
@@ -34,6 +36,8 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
         for byte in text {
             let digit = byte &- UInt8(ascii: "0")
             if digit < 10 {
+                // A digit after a leading zero: octal to iproute2.
+                guard digits == 0 || current != 0 else { return nil }
                 // At most 3 digits of at most 255: no overflow to check.
                 current = current &* 10 &+ UInt32(digit)
                 digits &+= 1
@@ -211,6 +215,8 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
     public enum ParseError: Error, Equatable {
         case badAddress
         case badLength
+        /// A netmask given for the length whose one bits are not all leading.
+        case nonContiguousMask
     }
 
     public init(parsing text: some StringProtocol) throws(ParseError) {
@@ -218,6 +224,8 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
         self = try parsed.get()
     }
 
+    /// "ADDRESS[/LENGTH]"; the length in decimal without a leading zero (iproute2 reads
+    /// "010" as octal), or, as iproute2 also takes it, an IPv4 netmask ("/255.255.0.0").
     public init(utf8 text: UnsafeBufferPointer<UInt8>) throws(ParseError) {
         var slash = 0
         while slash < text.count, text[slash] != UInt8(ascii: "/") { slash &+= 1 }
@@ -225,18 +233,33 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
         let width = address.family.bitWidth
         var length = width
         if slash != text.count {
-            let digits = text.count &- slash &- 1
-            guard digits > 0, digits <= 3 else { throw .badLength }
-            length = 0
-            for index in (slash &+ 1)..<text.count {
-                let digit = text[index] &- UInt8(ascii: "0")
-                guard digit < 10 else { throw .badLength }
-                length = length &* 10 &+ Int(digit)
-            }
+            length = try Self.length(UnsafeBufferPointer(rebasing: text[(slash &+ 1)...]))
             guard length <= width else { throw .badLength }
         }
         self.address = address
         self.length = UInt8(length)
+    }
+
+    @inline(__always)
+    private static func length(_ text: UnsafeBufferPointer<UInt8>) throws(ParseError) -> Int {
+        if text.count > 0, text.count <= 3, text[0] != UInt8(ascii: "0") || text.count == 1 {
+            var length = 0
+            for byte in text {
+                let digit = byte &- UInt8(ascii: "0")
+                guard digit < 10 else { return try netmaskLength(text) }
+                length = length &* 10 &+ Int(digit)
+            }
+            return length
+        }
+        return try netmaskLength(text)
+    }
+
+    /// The length a contiguous IPv4 netmask gives (iproute2's get_netmask).
+    private static func netmaskLength(_ text: UnsafeBufferPointer<UInt8>) throws(ParseError) -> Int {
+        guard text.contains(UInt8(ascii: ".")), let mask = IPv4Address(utf8: text) else { throw .badLength }
+        let host = ~mask.value
+        guard host & (host &+ 1) == 0 else { throw .nonContiguousMask }
+        return mask.value.nonzeroBitCount
     }
 
     public var family: AddressFamily { address.family }

@@ -166,3 +166,16 @@ test_abbreviations_as_iproute2() {
     ok g "$A" link set va txq 77
     assert_eq "$(json_get "$A" va .txqlen)" 77 "txq"
 }
+
+test_batch_names_the_links_that_exist_after_each_change() {
+    read -r A < <(make_namespaces a)
+    local out
+    # Deleting xa takes its peer xb with it; a new xb (another index) is made: line 7
+    # must find that one, not the index a line before it looked up.
+    out=$(printf '%s\n' "link add xa type veth peer name xb" "link set xa up" "link set xb up" \
+        "route add 10.6.0.0/16 dev xb" "link del xa" "link add xb type veth peer name xc" "link set xb up" \
+        "link set xb down" "link set xb name xd" "link add xb type veth peer name xe" "link set xb up" \
+        "route add 10.7.0.0/16 dev xb" | g "$A" -batch - 2>&1) || fail "batch failed: $out"
+    assert_eq "$(ip -n "$A" -j link show | jq -c '[.[].ifname | select(startswith("x"))] | sort')" '["xb","xc","xd","xe"]' "the links"
+    assert_eq "$(ip -n "$A" -j route show 10.7.0.0/16 | jq -r '.[0].dev')" xb "a route through the third xb"
+}

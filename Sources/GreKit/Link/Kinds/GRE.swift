@@ -29,7 +29,7 @@ public struct GreKey: Hashable, Sendable, CustomStringConvertible {
     public init(parsing text: String, for keyword: String) throws(InvalidArgument) {
         if text.contains(".") {
             guard let quad = IPv4Address(text) else {
-                throw .badValue(keyword, text, expected: "a number 0..4294967295 or a dotted quad")
+                throw Parse.badAddress(keyword, text, expected: "a number 0..4294967295 or a dotted quad")
             }
             value = quad.value
         } else {
@@ -340,7 +340,7 @@ public struct GreOptions: LinkKindOptions, Equatable {
     private func endpoint(_ text: String, for keyword: String) throws(InvalidArgument) -> IPAddress? {
         if text == "any" { return nil }
         guard let address = IPAddress(text) else {
-            throw .badValue(keyword, text, expected: isIPv6 ? "an IPv6 address or any" : "an IPv4 address or any")
+            throw Parse.badAddress(keyword, text, expected: isIPv6 ? "an IPv6 address or any" : "an IPv4 address or any")
         }
         guard address.family == family else {
             let other = isIPv6 ? String(kind.dropFirst(3)) : "ip6" + kind

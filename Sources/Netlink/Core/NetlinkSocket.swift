@@ -20,6 +20,8 @@ public final class NetlinkSocket {
     private let requestBuffer = MessageBuffer(capacity: 32 * 1024)
     // Large enough for the biggest datagram the kernel builds for a dump (32 KiB).
     private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
+    /// Whether a receive has succeeded yet (the kernel then knows the buffer's size).
+    private var hasReceived = false
     /// What the kernel may queue for this socket before it drops replies (SO_RCVBUF as
     /// the kernel set it: it counts each reply's buffer, overhead included).
     public private(set) var receiveBufferSize = 0
@@ -116,6 +118,10 @@ public final class NetlinkSocket {
         _ type: UInt16, _ build: (MessageWriter) throws -> Void,
         each: (NetlinkMessage) throws -> Void
     ) throws -> DumpConsistency {
+        // The kernel sizes a dump's first datagram by the largest receive it has seen on
+        // the socket, a page before any: a bigger first object (a route with hundreds of
+        // legs) would end the dump without it. One acknowledged no-op teaches it ours.
+        if !hasReceived { try perform(UInt16(NLMSG_NOOP)) { _ in } }
         let sequence = try sendOne(type, flags: [.request, .dump], build)
         var consistency = DumpConsistency.consistent
         try receive(sequence: sequence) { message in
@@ -214,6 +220,7 @@ public final class NetlinkSocket {
                 if error.errno == .interrupted { continue }
                 throw error
             }
+            hasReceived = true
             let datagram = UnsafeRawBufferPointer(rebasing: receiveBuffer[..<received])
             for message in MessageSequence(buffer: datagram) where accepting(message.sequence) {
                 if try handle(message) { return }

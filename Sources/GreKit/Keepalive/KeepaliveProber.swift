@@ -25,16 +25,15 @@ public enum KeepaliveProber {
         var probe = KeepaliveProbe(timing: KeepaliveTiming(interval: spacing, retries: count))
         var generator = SystemRandomNumberGenerator()
         let start = SystemClock.monotonic()
-        var sent = 0
         while true {
             let now = SystemClock.monotonic()
-            if sent < count, now >= start + Int64(sent) * spacing {
+            if probe.sent < count, now >= start + Int64(probe.sent) * spacing {
                 let nonce = probe.nextNonce(limit: target.nonceLimit, using: &generator)
                 _ = probe.recordSend(nonce: nonce, at: now)
-                sent += 1
                 // A send that fails (no route yet) is a keepalive lost, as on the wire.
-                try? socket.send(GreSocket.Outgoing(keepalive: target, nonce: nonce, sequence: UInt32(sent)))
+                try? socket.send(GreSocket.Outgoing(keepalive: target, nonce: nonce, sequence: UInt32(probe.sent)))
             }
+            let sent = Int(probe.sent)
             let deadline = sent < count ? start + Int64(sent) * spacing : start + timeout
             if now >= start + timeout, sent >= count { return Result(roundTrip: nil, sent: sent) }
             var descriptors = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0),

@@ -42,8 +42,16 @@ public final class GreSocket {
         try setSocketOption(descriptor, level, name, value)
     }
 
-    /// Room for bursts: a hub's replies arrive together. Root may exceed rmem_max.
-    public func reserveReceiveBuffer(bytes: Int32) {
+    /// A socket that receives only GRE packets of `protocolType` (see `acceptOnly`), with
+    /// room for bursts: a hub's replies, or the keepalives a responder reflects, arrive together.
+    public convenience init(family: AddressFamily, acceptingOnly protocolType: UInt16) throws(SystemCallError) {
+        try self.init(family: family)
+        try acceptOnly(protocolType: protocolType)
+        reserveReceiveBuffer(bytes: 4 << 20)
+    }
+
+    /// Root may exceed rmem_max.
+    private func reserveReceiveBuffer(bytes: Int32) {
         var size = bytes
         if setsockopt(descriptor, SOL_SOCKET, SO_RCVBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size)) != 0 {
             setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))

@@ -30,10 +30,8 @@ public final class KeepaliveResponder {
     }
 
     private static func open(_ family: AddressFamily) throws -> (GreSocket, RawPacketSocket) {
-        let receiver = try GreSocket(family: family)
-        try receiver.acceptOnly(protocolType: family == .inet ? 0x0800 : 0x86DD)
-        receiver.reserveReceiveBuffer(bytes: 4 << 20)
-        return (receiver, try RawPacketSocket(family: family))
+        let protocolType = family == .inet ? KeepalivePacket.ipv4EtherType : KeepalivePacket.ipv6EtherType
+        return (try GreSocket(family: family, acceptingOnly: protocolType), try RawPacketSocket(family: family))
     }
 
     /// Reflects keepalives; `reflected` sees each one sent. Returns how many were.

@@ -165,9 +165,7 @@ public final class KeepaliveWatcher {
 
     private func socket(for family: AddressFamily) throws -> GreSocket {
         if let socket = sockets[family] { return socket }
-        let socket = try GreSocket(family: family)
-        try socket.acceptOnly(protocolType: 0)
-        socket.reserveReceiveBuffer(bytes: 4 << 20)
+        let socket = try GreSocket(family: family, acceptingOnly: 0)
         sockets[family] = socket
         return socket
     }

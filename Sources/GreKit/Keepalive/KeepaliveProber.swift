@@ -38,8 +38,7 @@ public enum KeepaliveProber {
             if now >= start + timeout, sent >= count { return Result(roundTrip: nil, sent: sent) }
             var descriptors = [pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0),
                                pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
-            let wait = Int32(clamping: max(0, (deadline - SystemClock.monotonic() + 999_999) / 1_000_000))
-            guard poll(&descriptors, 2, wait) > 0 else { continue }
+            guard poll(&descriptors, 2, SystemClock.pollTimeout(until: deadline)) > 0 else { continue }
             if descriptors[1].revents != 0, !signals.pending().isEmpty {
                 return Result(roundTrip: nil, sent: sent, interrupted: true)
             }

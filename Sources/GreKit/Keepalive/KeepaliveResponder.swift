@@ -46,9 +46,8 @@ public final class KeepaliveResponder {
         while count.map({ done < $0 }) ?? true {
             var wait: Int32 = -1
             if let deadline {
-                let left = deadline - SystemClock.monotonic()
-                if left <= 0 { break }
-                wait = Int32(clamping: (left + 999_999) / 1_000_000)
+                wait = SystemClock.pollTimeout(until: deadline)
+                if wait == 0 { break }
             }
             guard poll(&descriptors, nfds_t(descriptors.count), wait) > 0 else { continue }
             if descriptors[0].revents != 0, !signals.pending().isEmpty { break }

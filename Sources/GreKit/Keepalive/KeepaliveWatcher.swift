@@ -143,12 +143,7 @@ public final class KeepaliveWatcher {
         if let linkEvents { descriptors.append(pollfd(fd: linkEvents.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
         let families = Array(sockets.keys)
         for family in families { descriptors.append(pollfd(fd: sockets[family]!.descriptor, events: Int16(POLLIN), revents: 0)) }
-        // Milliseconds, rounded up: waking early would only spin.
-        var timeout: Int32 = 1000
-        if let deadline = monitor.nextDeadline {
-            let wait = max(0, deadline - SystemClock.monotonic())
-            timeout = Int32(min(1000, (wait + 999_999) / 1_000_000))
-        }
+        let timeout = min(1000, monitor.nextDeadline.map { SystemClock.pollTimeout(until: $0) } ?? 1000)
         guard poll(&descriptors, nfds_t(descriptors.count), timeout) > 0 else { return }
         for descriptor in descriptors where descriptor.revents != 0 {
             if descriptor.fd == signals.descriptor {

@@ -9,6 +9,11 @@ public enum SystemClock {
     public static func realtime() -> Int64 { read(CLOCK_REALTIME) }
     /// Monotonic milliseconds, for timeouts counted in them.
     public static func milliseconds() -> Int { Int(monotonic() / 1_000_000) }
+    /// A poll timeout: milliseconds until the monotonic `deadline`, rounded up (waking
+    /// early would only spin); 0 once it has passed.
+    static func pollTimeout(until deadline: Int64) -> Int32 {
+        Int32(clamping: (max(0, deadline - monotonic()) + 999_999) / 1_000_000)
+    }
 
     private static func read(_ clock: clockid_t) -> Int64 {
         var time = timespec()

@@ -161,7 +161,7 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
     }
 
     @Test func repliesAreMatchedToTheirProbes() throws {
-        var monitor = KeepaliveMonitor(timing: KeepaliveTiming(interval: 1_000, retries: 3), names: ["t"])
+        var monitor = KeepaliveMonitor(timing: KeepaliveTiming(interval: 1_000, retries: 3), members: 1)
         monitor.activate(0, target: target, at: 0)
         let send = try #require(monitor.due(at: 0).first)
         let good = try reflected(KeepalivePacket.encode(target, nonce: send.nonce), target)
@@ -233,7 +233,7 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
         let timing = KeepaliveTiming(interval: 100_000_000, retries: 3)  // 0.1 s, as the bench
         let latency: Int64 = 300_000
         let target = KeepaliveTarget(local: siteA, remote: siteB)
-        var monitor = KeepaliveMonitor(timing: timing, names: ["t"])
+        var monitor = KeepaliveMonitor(timing: timing, members: 1)
         monitor.activate(0, target: target, at: 0)
         let cut = 1_000_000_000 + phase * 1_000_000
         var inFlight: [(arrival: Int64, nonce: UInt32)] = []
@@ -259,7 +259,7 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
 
     @Test func aDeactivatedMemberSendsNothingAndAReactivatedOneStartsOver() throws {
         let target = KeepaliveTarget(local: siteA, remote: siteB)
-        var monitor = KeepaliveMonitor(timing: timing, names: ["t"])
+        var monitor = KeepaliveMonitor(timing: timing, members: 1)
         monitor.activate(0, target: target, at: 0)
         #expect(monitor.due(at: 0).count == 1)
         monitor.deactivate(0)
@@ -271,7 +271,7 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
     }
 
     @Test func sequenceNumbersCountPerTarget() {
-        var monitor = KeepaliveMonitor(timing: timing, names: ["a", "b"])
+        var monitor = KeepaliveMonitor(timing: timing, members: 2)
         monitor.activate(0, target: KeepaliveTarget(local: siteA, remote: siteB), at: 0)
         monitor.activate(1, target: KeepaliveTarget(local: siteA, remote: IPAddress("198.51.100.3")!), at: 0, delay: 10)
         let sends = (0..<3).flatMap { monitor.due(at: Int64($0) * 100 + 10) }

@@ -6,7 +6,6 @@
 /// serves them all, so a hub with a thousand spokes costs O(log n) per keepalive.
 public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     public struct Member {
-        public let name: String
         /// Nil while the tunnel is absent (deleted, or no longer usable).
         public internal(set) var target: KeepaliveTarget?
         public internal(set) var probe: KeepaliveProbe
@@ -34,10 +33,10 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     private var timers = TimerQueue<(member: Int, generation: UInt32)>()
     private var generator: Generator
 
-    public init(timing: KeepaliveTiming, names: [String], generator: Generator) {
+    public init(timing: KeepaliveTiming, members count: Int, generator: Generator) {
         self.timing = timing
         slack = min(timing.interval / 20, 50_000_000)
-        members = names.map { Member(name: $0, target: nil, probe: KeepaliveProbe(timing: timing)) }
+        members = Array(repeating: Member(target: nil, probe: KeepaliveProbe(timing: timing)), count: count)
         self.generator = generator
     }
 
@@ -99,8 +98,8 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
 }
 
 extension KeepaliveMonitor where Generator == NonceGenerator {
-    public init(timing: KeepaliveTiming, names: [String]) {
-        self.init(timing: timing, names: names, generator: NonceGenerator())
+    public init(timing: KeepaliveTiming, members count: Int) {
+        self.init(timing: timing, members: count, generator: NonceGenerator())
     }
 }
 

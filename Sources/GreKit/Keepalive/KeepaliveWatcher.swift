@@ -102,7 +102,7 @@ public final class KeepaliveWatcher {
         self.subjects = subjects
         self.links = links
         self.report = report
-        monitor = KeepaliveMonitor(timing: configuration.timing, names: subjects.map(\.name))
+        monitor = KeepaliveMonitor(timing: configuration.timing, members: subjects.count)
         indexes = subjects.map(\.index)
         actions = TunnelActions(action: configuration.action, network: links.map(KernelTunnelNetwork.init))
     }
@@ -344,7 +344,7 @@ public final class KeepaliveWatcher {
         let entry = monitor.members[member]
         let state: TunnelState = entry.target == nil && indexes[member] == nil && subjects[member].index != nil ? .absent : entry.probe.state
         report(KeepaliveEvent(
-            kind: kind, tunnel: entry.name, state: state, roundTrip: roundTrip ?? entry.probe.lastRoundTrip,
+            kind: kind, tunnel: subjects[member].name, state: state, roundTrip: roundTrip ?? entry.probe.lastRoundTrip,
             sent: entry.probe.sent, received: entry.probe.received, missed: entry.probe.unanswered, message: message))
     }
 }

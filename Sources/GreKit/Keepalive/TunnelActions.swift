@@ -3,7 +3,7 @@ import Netlink
 
 /// What the keepalive actions do to the routes through a tunnel, decided from a
 /// route dump: pure, so it is tested without a kernel.
-struct RouteWithdrawalPlan: Equatable {
+struct RouteWithdrawalPlan {
     /// Routes that go entirely through the tunnel: deleted, added back later.
     var deletions: [Route] = []
     /// ECMP routes with legs through the tunnel and elsewhere: replaced by their other
@@ -12,12 +12,6 @@ struct RouteWithdrawalPlan: Equatable {
     /// Routes that use the tunnel but cannot be withdrawn alone: their nexthop group is
     /// shared with other routes and has other legs.
     var kept: [Route] = []
-
-    static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.deletions == rhs.deletions && lhs.kept == rhs.kept
-            && lhs.reductions.map(\.original) == rhs.reductions.map(\.original)
-            && lhs.reductions.map(\.reduced) == rhs.reductions.map(\.reduced)
-    }
 
     /// Every unicast route through interface `index`, in every table but the local one
     /// (the tunnel's own addresses) and without IPv6 link-local routes.

@@ -153,7 +153,7 @@ struct TunnelActions {
 
     /// Acts on a tunnel that went down; returns what was done, for the report.
     mutating func takeDown(_ member: Int, index: Int32, name: String) throws -> String? {
-        guard action != .none, let network else { return nil }
+        guard let network else { return nil }
         var done = Taken()
         let report: String
         switch action {

@@ -40,10 +40,10 @@ struct RouteWithdrawalPlan {
 extension Route {
     /// Routes on a device first, then routes via gateways, then routes on nexthop
     /// objects: a gateway must be reachable, and an object exist, when its route is added.
-    static func inAddingOrder(_ routes: [Route]) -> [Route] {
-        let direct = routes.filter(\.isDirect)
+    /// Split after the routes on a device, which nexthop objects may need in turn.
+    static func inAddingOrder(_ routes: [Route]) -> (direct: [Route], indirect: [Route]) {
         let viaGateways = routes.filter { !$0.isDirect && $0.nexthopID == nil }
-        return direct + viaGateways + routes.filter { $0.nexthopID != nil }
+        return (routes.filter(\.isDirect), viaGateways + routes.filter { $0.nexthopID != nil })
     }
 
     /// Whether the route names no gateway and no nexthop object: a device route.
@@ -227,8 +227,7 @@ struct TunnelActions {
         // Linux brings back the routes of the link's addresses and revives ECMP legs
         // itself: those exist already, and count as restored.
         var failures: [String] = []
-        let routes = Route.inAddingOrder(owed.routes)
-        let direct = routes.filter(\.isDirect)
+        let (direct, indirect) = Route.inAddingOrder(owed.routes)
         var restored = Taken()
         owed.routes = Self.restore(direct, &restored.routes, &failures, name: \.destination.description) { try network.apply($0, .add) }
         owed.nexthops = Self.restore(owed.nexthops, &restored.nexthops, &failures, name: { "nexthop id \($0.id)" }) {
@@ -238,7 +237,7 @@ struct TunnelActions {
         owed.groups = Self.restore(owed.groups, &restored.groups, &failures, name: { "nexthop group id \($0.id)" }) {
             try network.apply($0, .replace)
         }
-        owed.routes += Self.restore(routes.filter { !$0.isDirect }, &restored.routes, &failures, name: \.destination.description) {
+        owed.routes += Self.restore(indirect, &restored.routes, &failures, name: \.destination.description) {
             try network.apply($0, .add)
         }
         owed.reduced = Self.restore(owed.reduced, &restored.reduced, &failures, name: \.destination.description) {

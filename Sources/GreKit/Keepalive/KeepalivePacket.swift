@@ -195,10 +195,8 @@ public enum KeepalivePacket {
 
 /// A GRE header as read from the wire.
 struct GreHeader {
-    var flags: GreFlags
     var protocolType: UInt16
     var key: UInt32?
-    var sequence: UInt32?
     /// Bytes up to the payload.
     var length: Int
 
@@ -209,7 +207,7 @@ struct GreHeader {
         let word = bytes.bigEndian(UInt16.self, at: 0)
         // Routing present (0x4000), strict source route, recursion or a version other than 0.
         guard word & 0x4000 == 0, word & 0x0007 == 0 else { return nil }
-        flags = GreFlags(rawValue: word).intersection([.checksum, .key, .sequence])
+        let flags = GreFlags(rawValue: word)
         protocolType = bytes.bigEndian(UInt16.self, at: 2)
         length = 4
         if flags.contains(.checksum) {
@@ -223,7 +221,6 @@ struct GreHeader {
         }
         if flags.contains(.sequence) {
             guard bytes.count >= length + 4 else { return nil }
-            sequence = bytes.bigEndian(UInt32.self, at: length)
             length += 4
         }
     }

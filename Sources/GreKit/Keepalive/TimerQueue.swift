@@ -17,7 +17,6 @@ public struct TimerQueue<Element> {
 
     public init() {}
 
-    public var count: Int { heap.count }
     public var isEmpty: Bool { heap.isEmpty }
 
     /// The earliest deadline, if any timer is set.

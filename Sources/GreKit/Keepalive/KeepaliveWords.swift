@@ -72,9 +72,9 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
 /// `keepalive probe` words.
 public struct KeepaliveProbeRequest: Equatable, Sendable {
     public var subject: KeepaliveSubject
-    public var count = 3
-    public var timeout = 3 * KeepaliveTiming.nanosecondsPerSecond
-    public var json = false
+    public var count: Int
+    public var timeout: Int64
+    public var json: Bool
 
     public static func parse(_ arguments: [String]) throws(InvalidArgument) -> KeepaliveProbeRequest {
         var targets = SubjectWords(verb: "keepalive probe")
@@ -169,20 +169,22 @@ struct SubjectWords {
     /// Any other word names a tunnel (and ends an explicit target before it).
     mutating func name(_ word: String) throws(InvalidArgument) {
         let name = try InterfaceName(word)
-        if local != nil || remote != nil || key != nil { try close() }
+        try close()
         guard !subjects.contains(.tunnel(name)) else { throw InvalidArgument("\(verb): \(word) is named twice") }
         subjects.append(.tunnel(name))
     }
 
     mutating func finish() throws(InvalidArgument) -> [KeepaliveSubject] {
-        if local != nil || remote != nil || key != nil { try close() }
+        try close()
         guard !subjects.isEmpty else {
             throw InvalidArgument("\(verb): no tunnel given; name one, or give local ADDR remote ADDR")
         }
         return subjects
     }
 
+    /// Ends the explicit target being given, if one is.
     private mutating func close() throws(InvalidArgument) {
+        guard local != nil || remote != nil || key != nil else { return }
         defer { (local, remote, key) = (nil, nil, nil) }
         guard let local, let remote else {
             let given = local.map { "local \($0)" } ?? remote.map { "remote \($0)" } ?? "key \(key!.text)"

@@ -70,6 +70,8 @@ public final class DiagnosticsService {
     private let routes: RouteService
     private var cachedSnapshot: LinkSnapshot?
     private var cachedAddresses: [InterfaceAddress]?
+    /// Each tunnel's chain by link index: `diag all` checks mtu and route on the same chain.
+    private var cachedChains: [Int32: RouteChain] = [:]
 
     public init(socket: NetlinkSocket, links: LinkService, controls: SystemControls = SystemControls()) {
         self.socket = socket
@@ -144,10 +146,13 @@ public final class DiagnosticsService {
     }
 
     private func chain(from tunnel: TunnelEndpoints) throws -> RouteChain {
+        if let chain = cachedChains[tunnel.index] { return chain }
         // Read up front, so a failure is reported as such, not as a tunnel that is none.
         _ = try snapshot()
         _ = try addresses()
-        return RouteCheck.follow(from: tunnel, resolve: resolve) { (try? self.endpoints(at: $0)) ?? nil }
+        let chain = RouteCheck.follow(from: tunnel, resolve: resolve) { (try? self.endpoints(at: $0)) ?? nil }
+        cachedChains[tunnel.index] = chain
+        return chain
     }
 
     // MARK: mtu

@@ -59,8 +59,6 @@ public enum RouteChainEnd: Sendable, Equatable {
 public struct RouteChain: Sendable, Equatable {
     public var hops: [RouteHop]
     public var end: RouteChainEnd
-
-    public var isLoop: Bool { if case .loop = end { true } else { false } }
 }
 
 public enum RouteCheck {

@@ -52,9 +52,6 @@ public enum RouteRequest {
         ("unicast", .unicast, true), ("throw", .throw, false),
     ])
 
-    /// Words of a `nexthop` leg (parse_one_nh: none abbreviated).
-    static let legWords = ["via", "dev", "weight", "onlink"]
-
     public static var keywords: [String] { words.spellings + ["to", "nexthop", "weight"] + types.spellings }
 
     /// The family a route's addresses settle on: the global option, else the first address given.

@@ -455,8 +455,11 @@ private struct FakeRoutes {
 
     @Test func thePeerOnATunnelSubnet() {
         func peer(_ local: String, _ length: UInt8, peer: String? = nil) -> String? {
-            InterfaceAddress(interfaceIndex: 1, local: IPAddress(local)!, peer: peer.flatMap { IPAddress($0) }, prefixLength: length)
-                .subnetPeer?.description
+            let local = IPAddress(local)!
+            var address = Address(family: local.family, prefixLength: length, interface: 1)
+            address.local = local
+            address.address = peer.flatMap { IPAddress($0) } ?? local
+            return address.subnetPeer?.description
         }
         #expect(peer("10.1.0.1", 30) == "10.1.0.2")
         #expect(peer("10.1.0.2", 30) == "10.1.0.1")

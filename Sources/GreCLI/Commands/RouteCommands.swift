@@ -69,13 +69,22 @@ enum RouteCommands {
         _ routes: RouteService, _ filter: RouteService.DumpFilter, _ selector: RouteSelector, _ each: (Route) -> Void
     ) throws {
         do {
-            try routes.dump(filter) { route in
-                if selector.matches(route) { each(route) }
+            try ignoringMissingMainTable(filter) {
+                try routes.dump(filter) { route in
+                    if selector.matches(route) { each(route) }
+                }
             }
-        } catch let error as NetlinkError where error.errno == .noSuchFileOrDirectory && filter.table == RouteTable.main {
-            // No main table yet (a fresh namespace): no routes, as iproute2 reports it.
         } catch {
             throw ActionFailure(action: "list routes", underlying: error)
+        }
+    }
+
+    /// Runs `body` on the routes of `filter`; a main table that does not exist yet (a
+    /// fresh namespace answers ENOENT) holds no routes, as iproute2 reports it.
+    private static func ignoringMissingMainTable(_ filter: RouteService.DumpFilter, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as NetlinkError where error.errno == .noSuchFileOrDirectory && filter.table == RouteTable.main {
         }
     }
 
@@ -102,11 +111,7 @@ enum RouteCommands {
         }
         let filter = selector.dumpFilter(family: session.options.family)
         try attempt("flush routes") {
-            do {
-                try session.routes().flush(filter) { selector.matches($0) }
-            } catch let error as NetlinkError where error.errno == .noSuchFileOrDirectory && filter.table == RouteTable.main {
-                // No main table: nothing to flush.
-            }
+            try ignoringMissingMainTable(filter) { try session.routes().flush(filter) { selector.matches($0) } }
         }
     }
 }

@@ -160,6 +160,15 @@ struct RouteView {
         }
     }
 
+    /// The address, then "/LENGTH" unless the prefix is a single host of the route's family.
+    private static func writePrefix(_ prefix: IPPrefix, family: AddressFamily, to output: OutputBuffer) {
+        output.write(prefix.address)
+        if Int(prefix.length) != family.bitWidth {
+            output.write(UInt8(ascii: "/"))
+            output.write(decimal: UInt64(prefix.length))
+        }
+    }
+
     func write<Sink: ItemSink>(_ route: Route, to sink: inout Sink) {
         sink.beginObject(nil)
         if route.type != .unicast || details { sink.string("type", nil, route.type.name) }
@@ -167,21 +176,11 @@ struct RouteView {
             if route.destination.length == 0, route.destination.address.isUnspecified {
                 output.write("default")
             } else {
-                output.write(route.destination.address)
-                if Int(route.destination.length) != route.family.bitWidth {
-                    output.write(UInt8(ascii: "/"))
-                    output.write(decimal: UInt64(route.destination.length))
-                }
+                Self.writePrefix(route.destination, family: route.family, to: output)
             }
         }
         if let source = route.source {
-            sink.quoted("from", "from") { output in
-                output.write(source.address)
-                if Int(source.length) != route.family.bitWidth {
-                    output.write(UInt8(ascii: "/"))
-                    output.write(decimal: UInt64(source.length))
-                }
-            }
+            sink.quoted("from", "from") { Self.writePrefix(source, family: route.family, to: $0) }
         }
         if let id = route.nexthopID { sink.number("nhid", "nhid", UInt64(id)) }
         if route.tos != 0, !selected.contains(.tos) { sink.string("tos", "tos", Self.hex(route.tos)) }

@@ -69,7 +69,9 @@ public final class DiagnosticsService {
     private let controls: SystemControls
     private let routes: RouteService
     private var cachedSnapshot: LinkSnapshot?
-    private var cachedAddresses: [InterfaceAddress]?
+    private var cachedAddresses: [Address]?
+    /// Each tunnel's chain by link index: `diag all` checks mtu and route on the same chain.
+    private var cachedChains: [Int32: RouteChain] = [:]
 
     public init(socket: NetlinkSocket, links: LinkService, controls: SystemControls = SystemControls()) {
         self.socket = socket
@@ -86,9 +88,10 @@ public final class DiagnosticsService {
         return snapshot
     }
 
-    private func addresses() throws -> [InterfaceAddress] {
+    /// Every address that has one to compare (the kernel always sends one).
+    private func addresses() throws -> [Address] {
         if let cachedAddresses { return cachedAddresses }
-        let addresses = try InterfaceAddress.list(socket)
+        let addresses = try AddressService(socket: socket).list().filter { $0.primary != nil }
         cachedAddresses = addresses
         return addresses
     }
@@ -119,7 +122,7 @@ public final class DiagnosticsService {
     }
 
     private func isLocal(_ address: IPAddress) throws -> Bool {
-        try addresses().contains { $0.local == address }
+        try addresses().contains { $0.primary == address }
     }
 
     /// Looks up a tunnel's remote as the kernel does for the tunnel's packets: from its
@@ -144,10 +147,13 @@ public final class DiagnosticsService {
     }
 
     private func chain(from tunnel: TunnelEndpoints) throws -> RouteChain {
+        if let chain = cachedChains[tunnel.index] { return chain }
         // Read up front, so a failure is reported as such, not as a tunnel that is none.
         _ = try snapshot()
         _ = try addresses()
-        return RouteCheck.follow(from: tunnel, resolve: resolve) { (try? self.endpoints(at: $0)) ?? nil }
+        let chain = RouteCheck.follow(from: tunnel, resolve: resolve) { (try? self.endpoints(at: $0)) ?? nil }
+        cachedChains[tunnel.index] = chain
+        return chain
     }
 
     // MARK: mtu
@@ -188,9 +194,9 @@ public final class DiagnosticsService {
 
     /// The other end's address on the tunnel: a point-to-point peer or the other host of a /30 or /31.
     private func peerOnTunnel(_ link: Link) throws -> IPAddress {
-        let own = try addresses().filter { $0.interfaceIndex == link.index }
+        let own = try addresses().filter { $0.interface == link.index }
         if let peer = own.lazy.compactMap(\.subnetPeer).first { return peer }
-        let listed = own.isEmpty ? "it has no address" : "its addresses: " + own.map(\.prefix.description).joined(separator: ", ")
+        let listed = own.isEmpty ? "it has no address" : "its addresses: " + own.compactMap(\.primaryPrefix?.description).joined(separator: ", ")
         throw InvalidArgument("cannot tell \(link.name)'s peer on the tunnel (\(listed)); give it: diag mtu \(link.name) probe ADDRESS")
     }
 
@@ -204,8 +210,8 @@ public final class DiagnosticsService {
         var facts = RouteFacts(tunnel: endpoints, tunnelUp: link.isUp, chain: chain)
 
         if let address = options.local {
-            if let entry = try addresses().first(where: { $0.local == address }) {
-                facts.local = .present(address, device: snapshot.name(of: entry.interfaceIndex) ?? "if\(entry.interfaceIndex)")
+            if let entry = try addresses().first(where: { $0.primary == address }) {
+                facts.local = .present(address, device: snapshot.name(of: entry.interface) ?? "if\(entry.interface)")
             } else {
                 facts.local = .missing(address)
             }
@@ -251,8 +257,8 @@ public final class DiagnosticsService {
                                                         table: bypass.route.table, replacing: hostRouteExists))
             } else {
                 // Nothing outside the tunnels reaches it: the device of the local address is the best guess.
-                let device = try options.local.flatMap { local in try addresses().first { $0.local == local } }
-                    .flatMap { snapshot.name(of: $0.interfaceIndex) }
+                let device = try options.local.flatMap { local in try addresses().first { $0.primary == local } }
+                    .flatMap { snapshot.name(of: $0.interface) }
                 facts.bypasses.append(.unknown(remote: remote, device: device, replacing: hostRouteExists))
             }
         }
@@ -273,9 +279,9 @@ public final class DiagnosticsService {
 
     public func keepalive(_ name: String) throws -> CheckReport {
         let (link, options) = try tunnel(named: name)
-        let addresses = try addresses().filter { $0.interfaceIndex == link.index && $0.local.family == options.family }
+        let addresses = try addresses().filter { $0.interface == link.index && $0.primary?.family == options.family }
         return KeepaliveCheck.report(KeepaliveFacts(
-            tunnel: link.name, options: options, up: link.isUp, addresses: addresses.map(\.prefix),
+            tunnel: link.name, options: options, up: link.isUp, addresses: addresses.compactMap(\.primaryPrefix),
             controls: KeepaliveControls(device: link.name, ipv6: options.isIPv6, from: controls)))
     }
 }

@@ -43,9 +43,9 @@ public struct IPsecEncapsulation: Sendable, Equatable {
     }
 
     /// The bytes ESP takes at this size, item by item; padding includes the block rounding.
-    func parts(total: Int, outerHeader: Int) -> [GreOptions.OverheadPart] {
+    func parts(total: Int, outerHeader: GreOptions.OverheadPart) -> [GreOptions.OverheadPart] {
         var parts: [GreOptions.OverheadPart] = []
-        if mode == .tunnel { parts.append(.init(name: outerHeader == 40 ? "outer IPv6" : "outer IPv4", bytes: outerHeader)) }
+        if mode == .tunnel { parts.append(outerHeader) }
         if natTraversal { parts.append(.init(name: "UDP", bytes: Self.udpHeader)) }
         parts += [
             .init(name: "ESP", bytes: Self.espHeader), .init(name: "IV", bytes: Self.initializationVector),
@@ -58,6 +58,13 @@ public struct IPsecEncapsulation: Sendable, Equatable {
 
     var description: String {
         "\(mode.rawValue) mode" + (natTraversal ? ", nat-t" : "")
+    }
+}
+
+extension GreOptions {
+    /// The tunnel's outer IP header: the first part of its overhead, repeated by tunnel-mode ESP.
+    var outerHeader: OverheadPart {
+        isIPv6 ? OverheadPart(name: "outer IPv6", bytes: 40) : OverheadPart(name: "outer IPv4", bytes: 20)
     }
 }
 
@@ -94,7 +101,7 @@ public enum MTUCheck {
     public static func recommendedMTU(pathMTU: Int, options: GreOptions, ipsec: IPsecEncapsulation?) -> Int {
         guard let ipsec else { return pathMTU - options.overhead }
         return ipsec.largestInnerPacket(pathMTU: pathMTU, tunnelOverhead: options.overhead,
-                                        outerHeader: options.isIPv6 ? 40 : 20)
+                                        outerHeader: options.outerHeader.bytes)
     }
 
     public static func report(_ facts: MTUFacts) -> CheckReport {
@@ -130,9 +137,8 @@ public enum MTUCheck {
 
         var recommended = recommendedMTU(pathMTU: pathMTU, options: options, ipsec: facts.ipsec)
         if let ipsec = facts.ipsec {
-            let outer = options.isIPv6 ? 40 : 20
             let bytes = pathMTU - options.overhead - recommended
-            let parts = ipsec.parts(total: bytes, outerHeader: outer)
+            let parts = ipsec.parts(total: bytes, outerHeader: options.outerHeader)
             report.numbers.append(Field("ipsec", .object([
                 .jsonOnly("mode", .string(ipsec.mode.rawValue)), .jsonOnly("nat_t", .bool(ipsec.natTraversal)),
                 .jsonOnly("bytes", .unsigned(UInt64(bytes))),

@@ -280,26 +280,16 @@ final class ProbeSocket {
     }
 
     static func extendedError(in control: ArraySlice<UInt8>) -> ExtendedError? {
-        let bytes = Array(control)
-        let headerSize = MemoryLayout<cmsghdr>.size
-        var offset = 0
-        return bytes.withUnsafeBytes { buffer -> ExtendedError? in
-            while offset + headerSize <= buffer.count {
-                let length = Int(buffer.loadUnaligned(fromByteOffset: offset, as: Int.self))
-                let level = buffer.loadUnaligned(fromByteOffset: offset + 8, as: Int32.self)
-                let type = buffer.loadUnaligned(fromByteOffset: offset + 12, as: Int32.self)
-                guard length >= headerSize, offset + length <= buffer.count else { return nil }
-                let isError = (level == Int32(IPPROTO_IP) && type == IP_RECVERR) || (level == Int32(IPPROTO_IPV6) && type == IPV6_RECVERR)
-                if isError, length >= headerSize + 16 {
-                    let at = offset + headerSize
-                    return ExtendedError(
-                        errno: buffer.loadUnaligned(fromByteOffset: at, as: Int32.self),
-                        origin: buffer[at + 4], type: buffer[at + 5], code: buffer[at + 6],
-                        info: buffer.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self))
-                }
-                offset += (length + 7) & ~7
-            }
-            return nil
+        control.withUnsafeBytes { buffer -> ExtendedError? in
+            let messages = ControlMessages.parse(buffer)
+            guard let data = messages.first(where: { message in
+                let isError = (message.level == Int32(IPPROTO_IP) && message.type == IP_RECVERR)
+                    || (message.level == Int32(IPPROTO_IPV6) && message.type == IPV6_RECVERR)
+                return isError && message.data.count >= 16
+            })?.data else { return nil }
+            return ExtendedError(errno: data.loadUnaligned(fromByteOffset: 0, as: Int32.self),
+                                 origin: data[4], type: data[5], code: data[6],
+                                 info: data.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
         }
     }
 

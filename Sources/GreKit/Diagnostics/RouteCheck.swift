@@ -59,8 +59,6 @@ public enum RouteChainEnd: Sendable, Equatable {
 public struct RouteChain: Sendable, Equatable {
     public var hops: [RouteHop]
     public var end: RouteChainEnd
-
-    public var isLoop: Bool { if case .loop = end { true } else { false } }
 }
 
 public enum RouteCheck {
@@ -245,17 +243,18 @@ public struct RouteFacts: Sendable {
 
         /// `replacing`: a host route for the remote exists (through a tunnel) and must give way.
         public init(remote: IPAddress, gateway: IPAddress?, device: String, table: UInt32 = RouteTable.main, replacing: Bool = false) {
-            self.remote = remote
-            isKnown = true
-            fix = RouteCheck.hostRouteFix(remote, gateway: gateway?.description, device: device, table: table, replace: replacing)
+            self.init(remote: remote, isKnown: true, gateway: gateway?.description, device: device, table: table, replacing: replacing)
         }
 
         /// No route outside the tunnels reaches `remote`: the gateway (and maybe the device) is for the user to tell.
         public static func unknown(remote: IPAddress, device: String?, replacing: Bool = false) -> Bypass {
-            var bypass = Bypass(remote: remote, gateway: nil, device: device ?? "DEVICE")
-            bypass.isKnown = false
-            bypass.fix = RouteCheck.hostRouteFix(remote, gateway: "GATEWAY", device: device ?? "DEVICE", table: RouteTable.main, replace: replacing)
-            return bypass
+            Bypass(remote: remote, isKnown: false, gateway: "GATEWAY", device: device ?? "DEVICE", table: RouteTable.main, replacing: replacing)
+        }
+
+        private init(remote: IPAddress, isKnown: Bool, gateway: String?, device: String, table: UInt32, replacing: Bool) {
+            self.remote = remote
+            self.isKnown = isKnown
+            fix = RouteCheck.hostRouteFix(remote, gateway: gateway, device: device, table: table, replace: replacing)
         }
     }
 

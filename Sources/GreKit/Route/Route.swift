@@ -211,7 +211,7 @@ public struct Route: Sendable, Equatable {
 
     /// Of the flags a dump reports (dead, linkdown, offload, ...), a request may carry
     /// only onlink: the kernel refuses the others.
-    static let settableFlags: UInt32 = 0x4
+    static let settableFlags = RouteFlags.onlink
 
     /// A gateway of the route's own family is RTA_GATEWAY; another family needs RTA_VIA.
     private func putGateway(_ gateway: IPAddress, into attributes: AttributeWriter<RouteAttribute>) throws {

@@ -52,9 +52,6 @@ public enum RouteRequest {
         ("unicast", .unicast, true), ("throw", .throw, false),
     ])
 
-    /// Words of a `nexthop` leg (parse_one_nh: none abbreviated).
-    static let legWords = ["via", "dev", "weight", "onlink"]
-
     public static var keywords: [String] { words.spellings + ["to", "nexthop", "weight"] + types.spellings }
 
     /// The family a route's addresses settle on: the global option, else the first address given.
@@ -74,14 +71,6 @@ public enum RouteRequest {
     ) throws -> Route {
         // Filled in place: a route is a large value, and a batch parses one per line.
         var route = Route(destination: IPPrefix(address: .zero(.inet), length: 0))
-        try parse(arguments, change, family: family, devices: devices, into: &route)
-        return route
-    }
-
-    private static func parse(
-        _ arguments: [String], _ change: RouteChange, family: AddressFamily, devices: any InterfaceResolver,
-        into route: inout Route
-    ) throws {
         var words = WordScanner(arguments)
         var family = Family(value: family)
         var destination: (prefix: IPPrefix?, word: String)?
@@ -185,6 +174,7 @@ public enum RouteRequest {
             // the kernel deletes the route of the lowest metric first).
             route.priority = Route.ipv6DefaultMetric
         }
+        return route
     }
 
     /// iproute2's choice when no scope is given; `direct`: the route names no gateway.

@@ -57,20 +57,6 @@ public struct RouteService {
         try changes.send(change.request) { try route.encode($0) }
     }
 
-    /// Adds a route; `exclusive` refuses one that exists (add), else it is appended.
-    public func add(_ route: Route, exclusive: Bool = true) throws {
-        try apply(route, exclusive ? .add : .append)
-    }
-
-    /// Replaces the route with the same key (destination, tos, priority, table), or adds it.
-    public func replace(_ route: Route) throws { try apply(route, .replace) }
-
-    /// Changes an existing route with the same key.
-    public func change(_ route: Route) throws { try apply(route, .change) }
-
-    /// Deletes the first route the description matches (the kernel's rule: unset fields match anything).
-    public func delete(_ route: Route) throws { try apply(route, .delete) }
-
     /// Deletes every route the dump filter and `matches` select, dumping again until
     /// none is left (deleting one route can take others with it, or a concurrent
     /// change can add some), at most `rounds` times. Returns how many were deleted.

@@ -509,7 +509,7 @@ public struct GreOptions: LinkKindOptions, Equatable {
     /// What the tunnel adds in front of every inner packet, item by item, from its
     /// actual options (what `diag mtu` explains).
     public var overheadParts: [OverheadPart] {
-        var parts = [OverheadPart(name: isIPv6 ? "outer IPv6" : "outer IPv4", bytes: isIPv6 ? 40 : 20)]
+        var parts = [outerHeader]
         if isIPv6 && !ipv6Flags.contains(.ignoreEncapLimit) {
             parts.append(OverheadPart(name: "encap limit option", bytes: 8))
         }

@@ -6,6 +6,8 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 SWIFT ?= swift
+# bash for pipefail: a build piped through grep must still fail when the build does.
+SHELL := /bin/bash
 # Release builds carry the Swift runtime, so the binary runs without a toolchain.
 RELEASE_FLAGS = -c release --static-swift-stdlib -Xlinker --gc-sections -Xlinker -s
 GRETOOL = .build/release/gretool
@@ -20,7 +22,7 @@ deps:
 	@scripts/deps.sh
 
 build: deps
-	$(SWIFT) build $(RELEASE_FLAGS) 2>&1 | grep -v "use of \`mktemp' is dangerous" || true
+	set -o pipefail; $(SWIFT) build $(RELEASE_FLAGS) 2>&1 | { grep -v "use of \`mktemp' is dangerous" || true; }
 	@test -x $(GRETOOL)
 
 unit-test: deps

@@ -38,7 +38,7 @@ lab-test: build
 # without it they are skipped (exit 77), and the summary says so.
 test: build
 	@status=0; skipped=""; \
-	echo "== unit tests"; $(MAKE) --no-print-directory unit-test || status=1; \
+	echo "== unit tests"; $(SWIFT) test || status=1; \
 	echo "== kernel tests (this kernel, namespaces)"; \
 	$(KERNEL_TESTS); rc=$$?; \
 	if [ $$rc = 77 ]; then skipped="$$skipped kernel"; elif [ $$rc != 0 ]; then status=1; fi; \

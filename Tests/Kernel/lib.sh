@@ -2,8 +2,9 @@
 #
 # A test is a shell function named test_* in a file under host/ or lab/. Each runs in
 # a subshell of its own with fresh namespaces named from $NS_PREFIX; everything it
-# creates inside them disappears when the runner deletes them. Assertions print what
-# was expected and what was found, then fail the test.
+# creates inside them disappears when the runner deletes them, and so does what it
+# makes with mktemp (TMPDIR is a directory of its own). Assertions print what was
+# expected and what was found, then fail the test.
 #
 # Network rule: traffic only inside namespaces a test created, addresses from
 # 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 and 10.0.0.0/8.

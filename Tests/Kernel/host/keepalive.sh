@@ -50,7 +50,6 @@ test_watch_goes_down_within_the_retry_window_and_comes_back() {
     kill -TERM "$watcher"
     wait "$watcher"; assert_eq "$?" 0 "watch exit status after SIGTERM"
     [[ ! -s $dir/err ]] || fail "watch wrote to stderr: $(cat "$dir/err")"
-    rm -rf "$dir"
 }
 
 test_probe_exit_codes() {
@@ -72,7 +71,6 @@ test_probe_exit_codes() {
     grep -q 'reflected keepalive 198.51.100.1 -> 198.51.100.2 key 42$' "$dir/respond" || fail "responder: $(cat "$dir/respond")"
     grep -q 'reflected keepalive 2001:db8::1 -> 2001:db8::2 key 7$' "$dir/respond" || fail "responder: $(cat "$dir/respond")"
     refuses 2 'invalid count "0"' g "$A" keepalive probe local 198.51.100.1 remote 198.51.100.2 count 0
-    rm -rf "$dir"
 }
 
 test_bad_input_is_refused_before_anything_starts() {
@@ -108,7 +106,6 @@ test_hooks_run_with_the_tunnel_in_their_environment() {
 down 198.51.100.2#5 198.51.100.2 198.51.100.1" "hook environment"
     kill -INT "$watcher"
     wait "$watcher"; assert_eq "$?" 0 "watch exit status after SIGINT"
-    rm -rf "$dir"
 }
 
 test_one_watcher_many_targets() {
@@ -130,7 +127,6 @@ test_one_watcher_many_targets() {
     sleep 0.6
     assert_eq "$(grep -c '"state":"down"' "$dir/watch")" 1 "targets down"
     kill -TERM "$watcher"; wait "$watcher"
-    rm -rf "$dir"
 }
 
 # Started with SIGHUP ignored (nohup), watch, respond and probe go on through a
@@ -158,5 +154,4 @@ test_nohup_survives_a_hangup() {
     wait "$prober"; assert_eq "$?" 1 "probe exit status after SIGTERM"
     grep -Eq ' reflected [0-9]+ keepalives?$' "$dir/respond" || fail "respond did not finish cleanly: $(cat "$dir/respond")"
     assert_eq "$(cat "$dir/probe")" "gretool: 198.51.100.3: interrupted after 1 keepalive, no reply" "probe message"
-    rm -rf "$dir"
 }

@@ -82,7 +82,6 @@ test_keepalive_routes_withdrawn_when_down_and_restored_exactly() {
     kill -TERM "$watcher"
     wait "$watcher"; assert_eq "$?" 0 "watch exit status"
     assert_eq "$(all_routes "$A")" "$before" "routes after the watcher stopped"
-    rm -rf "$dir"
 }
 
 test_keepalive_action_link_keyed_and_restored_on_exit() {
@@ -108,7 +107,6 @@ test_keepalive_action_link_keyed_and_restored_on_exit() {
     kill -TERM "$watcher"
     wait "$watcher"; assert_eq "$?" 0 "watch exit status"
     assert_eq "$(all_routes "$A")" "$before" "routes after the watcher stopped"
-    rm -rf "$dir"
 }
 
 # Linux deletes the nexthop objects on a link set down, removes them from their groups
@@ -155,7 +153,6 @@ EOF
     wait "$watcher"; assert_eq "$?" 0 "watch exit status"
     assert_eq "$(ip -n "$A" -j nexthop)" "$nexthops" "nexthops after the watcher stopped"
     assert_eq "$(all_routes "$A")" "$routes" "routes after the watcher stopped"
-    rm -rf "$dir"
 }
 
 # A tunnel with a fwmark whose remote only the mark's routing table reaches: the
@@ -194,7 +191,6 @@ EOF
     grep -q '"tunnel":"gre2".*"message":"198.51.100.1 -> 203.0.113.2 key 2 ' "$dir/watch" ||
         fail "local address of gre2: $(grep '"watch"' "$dir/watch")"
     kill -TERM "$watcher"; wait "$watcher"
-    rm -rf "$dir"
 }
 
 # A tunnel bound to an underlay device (dev) sends there even where the main table
@@ -259,7 +255,6 @@ test_keepalive_on_the_wire_is_ciscos() {
     at=$((24 + 16 + caplen + 16 + 14))
     assert_eq "$(field 12 4) $(field 16 4) $(field 8 1) $(field 4 2)" "c6336402 c6336401 fe $nonce" "reflection src dst ttl id"
     assert_eq "$(field 20 2) $(field 22 2) $(field 28 4)" "a000 0000 00000005" "reflection GRE"
-    rm -rf "$dir"
 }
 
 test_keepalive_follows_tunnels_deleted_and_recreated() {
@@ -287,7 +282,6 @@ EOF
     refuses 2 'nr has no remote address' g "$A" keepalive watch nr
     refuses 2 'tap1 is a gretap tunnel: keepalives need gre or ip6gre' g "$A" keepalive watch tap1
     refuses 2 'd0 is not a GRE tunnel' g "$A" keepalive probe d0
-    rm -rf "$dir"
 }
 
 # ip6gre: the nonce travels in the inner IPv6 header's flow label, which the peer's
@@ -325,5 +319,4 @@ EOF2
     ok g "$A" keepalive probe gre1 count 2 timeout 2 >/dev/null
     refuses 1 'gre2: no reply' g "$A" keepalive probe gre2 count 1 timeout 0.5
     grep -q 'reflected keepalive 198.51.100.1 -> 198.51.100.2 key 1$' "$dir/respond" || fail "responder: $(cat "$dir/respond")"
-    rm -rf "$dir"
 }

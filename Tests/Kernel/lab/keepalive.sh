@@ -6,6 +6,12 @@
 # A path cut is B's underlay losing every packet it sends (netem), so A's own links
 # and routes stay as they are while the peer falls silent.
 
+# Namespace $1 reflects keepalives as LAB.md says a Linux peer does.
+answer_as_a_linux_peer() {
+    in_ns "$1" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1 \
+        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 >/dev/null
+}
+
 # The pair of namespaces with gre1 on each side (extra words: the tunnel options of A,
 # then of B, separated by "|"), inner addresses 10.0.0.1/30 and 10.0.0.2/30.
 gre_pair() {
@@ -14,8 +20,7 @@ gre_pair() {
     b_words=${options#*|}
     [[ $options == *"|"* ]] || b_words=$a_words
     veth_pair
-    in_ns "$B" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1 \
-        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 >/dev/null
+    answer_as_a_linux_peer "$B"
     ip -n "$A" -b - <<EOF || fail "cannot make A's tunnel"
 tunnel add gre1 mode gre local 198.51.100.1 remote 198.51.100.2 $a_words
 link set gre1 up
@@ -31,8 +36,6 @@ EOF
 cut_path() { tc -n "$B" qdisc add dev vb root netem loss 100%; }
 restore_path() { tc -n "$B" qdisc del dev vb root; }
 
-# Whether file $3 has at least $1 lines matching $2 (for wait_until).
-lines_at_least() { (($(grep -c -- "$2" "$3") >= $1)); }
 # Whether watch log $2 has at least $1 changes to state $3.
 states_at_least() { lines_at_least "$1" "\"event\":\"state\".*\"state\":\"$3\"" "$2"; }
 
@@ -161,8 +164,7 @@ EOF
 test_keepalive_follows_the_tunnels_fwmark() {
     veth_pair
     in_ns "$A" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.va.rp_filter=0 >/dev/null
-    in_ns "$B" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1 \
-        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 >/dev/null
+    answer_as_a_linux_peer "$B"
     ip -n "$A" -b - <<EOF || fail "cannot set up A"
 rule add fwmark 7 table 100
 route add 203.0.113.2 via 198.51.100.2 dev va table 100
@@ -199,8 +201,7 @@ test_keepalive_follows_the_tunnels_device() {
     veth_pair
     ip link add vc netns "$A" type veth peer name vd netns "$B" || fail "cannot create the second veth pair"
     in_ns "$A" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.vc.rp_filter=0 >/dev/null
-    in_ns "$B" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1 \
-        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 >/dev/null
+    answer_as_a_linux_peer "$B"
     ip -n "$A" -b - <<EOF || fail "cannot set up A"
 addr add 192.0.2.1/24 dev vc
 link set vc up

@@ -167,7 +167,6 @@ log "booting $version (cache $cache)"
 "${qemu[@]}" </dev/null >"$console" 2>&1 &
 qemu_pid=$!
 verdict=$run/watchdog
-rm -f "$verdict"
 
 # The watchdog: a guest that hangs, or goes silent, fails the run instead of CI.
 (
@@ -189,13 +188,13 @@ rm -f "$verdict"
 watchdog_pid=$!
 trap 'kill "$qemu_pid" "$watchdog_pid" 2>/dev/null || true; rm -rf "$run"' EXIT
 
-first_test=""
+seen_a_test=""
 while IFS= read -r line; do
     line=${line%$'\r'}
     case $line in
         "LAB GUEST"*) log "guest up after $(elapsed)s: ${line#LAB GUEST up }" ;;
         "LAB PASS"* | "LAB FAIL"* | "LAB SKIP"*)
-            if [[ -z $first_test ]]; then first_test=$(elapsed); log "first test finished $(elapsed)s after start"; fi
+            if [[ -z $seen_a_test ]]; then seen_a_test=1; log "first test finished $(elapsed)s after start"; fi
             echo "${line#LAB }" ;;
         "LAB DONE"*) echo "${line#LAB }" ;;
         "GUEST-EXIT"*) ((${#command[@]})) || echo "$line" ;;

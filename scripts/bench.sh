@@ -11,11 +11,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 sections=("$@")
 ((${#sections[@]})) || sections=(startup batch routeshow keepalive)
 
-if ! command -v hyperfine >/dev/null; then
-    echo "bench: installing hyperfine"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends hyperfine >/dev/null 2>&1 ||
-        { apt-get update >/dev/null && apt-get install -y --no-install-recommends hyperfine >/dev/null; }
-fi
+command -v hyperfine >/dev/null || "$root/scripts/deps.sh" hyperfine
 
 # Median of each command in a hyperfine JSON export, in milliseconds.
 medians() { jq -r '.results[] | "\(.command)\t\(.median * 1000)"' "$1"; }

@@ -6,6 +6,8 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 SWIFT ?= swift
+# bash for pipefail: a build piped through grep must still fail when the build does.
+SHELL := /bin/bash
 # Release builds carry the Swift runtime, so the binary runs without a toolchain.
 RELEASE_FLAGS = -c release --static-swift-stdlib -Xlinker --gc-sections -Xlinker -s
 GRETOOL = .build/release/gretool
@@ -20,7 +22,7 @@ deps:
 	@scripts/deps.sh
 
 build: deps
-	$(SWIFT) build $(RELEASE_FLAGS) 2>&1 | grep -v "use of \`mktemp' is dangerous" || true
+	set -o pipefail; $(SWIFT) build $(RELEASE_FLAGS) 2>&1 | { grep -v "use of \`mktemp' is dangerous" || true; }
 	@test -x $(GRETOOL)
 
 unit-test: deps
@@ -36,7 +38,7 @@ lab-test: build
 # without it they are skipped (exit 77), and the summary says so.
 test: build
 	@status=0; skipped=""; \
-	echo "== unit tests"; $(MAKE) --no-print-directory unit-test || status=1; \
+	echo "== unit tests"; $(SWIFT) test || status=1; \
 	echo "== kernel tests (this kernel, namespaces)"; \
 	$(KERNEL_TESTS); rc=$$?; \
 	if [ $$rc = 77 ]; then skipped="$$skipped kernel"; elif [ $$rc != 0 ]; then status=1; fi; \

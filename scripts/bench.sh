@@ -11,11 +11,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 sections=("$@")
 ((${#sections[@]})) || sections=(startup batch routeshow keepalive)
 
-if ! command -v hyperfine >/dev/null; then
-    echo "bench: installing hyperfine"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends hyperfine >/dev/null 2>&1 ||
-        { apt-get update >/dev/null && apt-get install -y --no-install-recommends hyperfine >/dev/null; }
-fi
+command -v hyperfine >/dev/null || "$root/scripts/deps.sh" hyperfine
 
 # Median of each command in a hyperfine JSON export, in milliseconds.
 medians() { jq -r '.results[] | "\(.command)\t\(.median * 1000)"' "$1"; }
@@ -41,12 +37,14 @@ startup() {
     rm -f "$out"
 }
 
-# A namespace for one section, removed when the script ends: name in $bench_ns.
+# A namespace for one section, name in $bench_ns, and a directory for its files,
+# $bench_dir; both removed by end_section, or when the script ends.
 # It holds a veth pair va/vb, both up, va with 198.51.100.1/24 (routes go via .2).
 bench_namespace() {
     bench_ns=gretool-bench-$$-$1
+    bench_dir=$(mktemp -d)
+    trap end_section EXIT
     ip netns add "$bench_ns"
-    trap 'ip netns del "$bench_ns" 2>/dev/null; rm -rf "${bench_dir:-}"' EXIT
     ip -n "$bench_ns" link set lo up
     ip -n "$bench_ns" link add va type veth peer name vb
     ip -n "$bench_ns" link set va up
@@ -66,16 +64,19 @@ measure() {
 
 routes_in_namespace() { ip -n "$bench_ns" route show root 10.0.0.0/8 | wc -l; }
 
+# An ip -batch file adding $1 host routes in 10.0.0.0/8, via 198.51.100.2 dev va.
+route_adds() {
+    awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++)
+        printf "route add 10.%d.%d.%d/32 via 198.51.100.2 dev va\n", int(i / 65536) % 256, int(i / 256) % 256, i % 256 }'
+}
+
 batch() {
     echo "== batch: route adds, then deletes, gretool -batch vs ip -batch (namespace, veth; median of 3)"
     bench_namespace batch
-    bench_dir=$(mktemp -d)
     local count tool verb line ip_wall
     printf '%-8s %-8s %-6s %8s %8s %8s %8s %9s %7s\n' routes tool verb "wall s" "user s" "sys s" "RSS MiB" "user/wall" "x ip"
     for count in 10000 100000; do
-        awk -v n="$count" 'BEGIN { for (i = 0; i < n; i++)
-            printf "route add 10.%d.%d.%d/32 via 198.51.100.2 dev va\n", int(i / 65536) % 256, int(i / 256) % 256, i % 256 }' \
-            >"$bench_dir/add"
+        route_adds "$count" >"$bench_dir/add"
         sed 's/^route add/route del/' "$bench_dir/add" >"$bench_dir/del"
         for verb in add del; do
             ip_wall=""
@@ -107,10 +108,7 @@ batch() {
 routeshow() {
     echo "== route show over 100,000 routes: gretool vs ip, text and -j (namespace; hyperfine medians)"
     bench_namespace show
-    bench_dir=$(mktemp -d)
-    awk 'BEGIN { for (i = 0; i < 100000; i++)
-        printf "route add 10.%d.%d.%d/32 via 198.51.100.2 dev va\n", int(i / 65536) % 256, int(i / 256) % 256, i % 256 }' \
-        >"$bench_dir/add"
+    route_adds 100000 >"$bench_dir/add"
     ip netns exec "$bench_ns" ip -batch "$bench_dir/add"
     local out="$bench_dir/hyperfine.json" ip_text ip_json name ms
     ip netns exec "$bench_ns" hyperfine -N --warmup 3 --runs 20 --export-json "$out" \
@@ -168,7 +166,7 @@ keepalive() {
     : >"$dir/watch"
     "$gretool" -n "$A" keepalive watch local 198.51.100.1 remote 198.51.100.2 interval 0.1 retries 3 -j >>"$dir/watch" 2>&1 &
     watcher=$!
-    local cut latencies=() state count down
+    local cut latencies=() down
     count() { grep -c "\"event\":\"state\".*\"state\":\"$1\"" "$dir/watch" || true; }
     for cut in $(seq 1 20); do
         until (($(count up) >= cut)); do sleep 0.01; done

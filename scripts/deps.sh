@@ -1,9 +1,12 @@
 #!/bin/bash
-# Installs the Debian packages gretool builds and tests with, when they are missing.
-# (The lab installs its own: qemu-system-x86, busybox-static and the kernel image.)
+# Installs the Debian packages named as arguments when they are missing; without
+# arguments, those gretool builds and tests with. (The lab and make bench name
+# their own: qemu-system-x86 and busybox-static, hyperfine.)
 set -euo pipefail
+packages=("$@")
+((${#packages[@]})) || packages=(libmnl-dev pkg-config jq iproute2 bc tcpdump time)
 need=()
-for package in libmnl-dev pkg-config jq iproute2 bc tcpdump time; do
+for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
 done
 ((${#need[@]})) || exit 0

@@ -2,8 +2,9 @@
 #
 # A test is a shell function named test_* in a file under host/ or lab/. Each runs in
 # a subshell of its own with fresh namespaces named from $NS_PREFIX; everything it
-# creates inside them disappears when the runner deletes them. Assertions print what
-# was expected and what was found, then fail the test.
+# creates inside them disappears when the runner deletes them, and so does what it
+# makes with mktemp (TMPDIR is a directory of its own). Assertions print what was
+# expected and what was found, then fail the test.
 #
 # Network rule: traffic only inside namespaces a test created, addresses from
 # 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 and 10.0.0.0/8.
@@ -68,11 +69,20 @@ json_get() {
     ip -n "$1" -d -j link show dev "$2" | jq -r ".[0] | $3"
 }
 
-# The options of a link, canonical JSON: what iproute2 reports (ip_gre_options) and
-# what gretool reports (gretool_gre_options) for the same link.
-link_options_filter='.[0] | {kind: .linkinfo.info_kind, mtu, data: (.linkinfo.info_data // {})}'
-ip_gre_options() { ip -n "$1" -d -j link show dev "$2" | jq -cS "$link_options_filter"; }
-gretool_gre_options() { "$GRETOOL" -n "$1" -d -j link show dev "$2" | jq -cS "$link_options_filter"; }
+# The options of link $2 in namespace $1 as iproute2 reports them, canonical JSON.
+ip_gre_options() {
+    ip -n "$1" -d -j link show dev "$2" |
+        jq -cS '.[0] | {kind: .linkinfo.info_kind, mtu, data: (.linkinfo.info_data // {})}'
+}
+
+# Runs a command in namespace $1 as nobody, without capabilities.
+as_nobody() {
+    local ns=$1; shift
+    in_ns "$ns" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"
+}
+
+# Whether file $3 has at least $1 lines matching $2 (for wait_until).
+lines_at_least() { (($(grep -c -- "$2" "$3") >= $1)); }
 
 # Polls a condition (a command) up to $1 seconds.
 wait_until() {

@@ -45,8 +45,10 @@ for file in "$@"; do
         serial=$((serial + 1))
         prefix="gt$$-$serial"
         start=$EPOCHREALTIME
-        # The test and its namespaces: a fresh subshell; namespaces removed afterwards.
-        NS_PREFIX=$prefix timeout --kill-after=5 "$limit" bash -c "
+        # The test, its namespaces and its temporary files (mktemp, in TMPDIR): a fresh
+        # subshell; namespaces and files removed afterwards, whether it passed or not.
+        mkdir "$out/$serial"
+        NS_PREFIX=$prefix TMPDIR=$out/$serial timeout --kill-after=5 "$limit" bash -c "
             set -u
             source '$here/lib.sh'
             source '$file'
@@ -57,6 +59,7 @@ for file in "$@"; do
             ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
             ip netns del "$ns" 2>/dev/null
         done
+        rm -rf "${out:?}/$serial"
         took=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
         if [[ $rc == 0 ]]; then
             pass=$((pass + 1)); echo "LAB PASS $name ${took}s"

@@ -56,11 +56,7 @@ need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 if ((${#need[@]})); then
-    log "installing ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
-        { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; } ||
-        die "cannot install ${need[*]}"
+    "$root/scripts/deps.sh" "${need[@]}" || die "cannot install ${need[*]}"
 fi
 
 # ------------------------------------------------------------------ kernel
@@ -167,7 +163,6 @@ log "booting $version (cache $cache)"
 "${qemu[@]}" </dev/null >"$console" 2>&1 &
 qemu_pid=$!
 verdict=$run/watchdog
-rm -f "$verdict"
 
 # The watchdog: a guest that hangs, or goes silent, fails the run instead of CI.
 (
@@ -189,13 +184,13 @@ rm -f "$verdict"
 watchdog_pid=$!
 trap 'kill "$qemu_pid" "$watchdog_pid" 2>/dev/null || true; rm -rf "$run"' EXIT
 
-first_test=""
+seen_a_test=""
 while IFS= read -r line; do
     line=${line%$'\r'}
     case $line in
         "LAB GUEST"*) log "guest up after $(elapsed)s: ${line#LAB GUEST up }" ;;
         "LAB PASS"* | "LAB FAIL"* | "LAB SKIP"*)
-            if [[ -z $first_test ]]; then first_test=$(elapsed); log "first test finished $(elapsed)s after start"; fi
+            if [[ -z $seen_a_test ]]; then seen_a_test=1; log "first test finished $(elapsed)s after start"; fi
             echo "${line#LAB }" ;;
         "LAB DONE"*) echo "${line#LAB }" ;;
         "GUEST-EXIT"*) ((${#command[@]})) || echo "$line" ;;

@@ -140,7 +140,7 @@ test_not_root_is_refused_clearly() {
     read -r A < <(make_namespaces a)
     command -v setpriv >/dev/null || { echo "setpriv missing"; exit 77; }
     refuses 1 'Operation not permitted.*needs root' \
-        ip netns exec "$A" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$GRETOOL" link add x type veth
+        as_nobody "$A" "$GRETOOL" link add x type veth
     [[ $(ip -n "$A" -j link show | jq length) == 1 ]] || fail "a link was made without root"
 }
 

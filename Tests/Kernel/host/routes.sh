@@ -342,7 +342,7 @@ test_abbreviations_as_iproute2() {
 test_batch_leaves_what_ip_batch_leaves() {
     twins
     local file
-    file=$(mktemp) && trap "rm -f '$file'" EXIT
+    file=$(mktemp)
     cat >"$file" <<'EOF'
 # The seed guide's site A as one file: comments and blank lines are fine.
 addr add 198.51.100.1/24 dev eth0
@@ -371,7 +371,7 @@ test_batch_stops_at_the_first_failure() {
     ip -n "$A" link add gre0 type veth peer name gre0-p
     ip -n "$A" link set gre0 up
     local file i err rc
-    file=$(mktemp) && trap "rm -f '$file'" EXIT
+    file=$(mktemp)
     {
         echo "addr add 10.0.0.1/30 dev gre0"
         for i in $(seq 1 40); do echo "route add 10.1.$i.0/24 via 10.0.0.2"; done
@@ -416,7 +416,7 @@ test_batch_deletes_after_a_failure_come_back_as_they_were() {
     ip -n "$A" -6 route add 2001:db8:5::/64 via 2001:db8:1::2 metric 7 pref high hoplimit 9
     ip -n "$A" -6 route add 2001:db8:6::/64 nexthop via 2001:db8:1::2 dev gre0 nexthop via 2001:db8:1::3 dev gre0
     local file before err rc
-    file=$(mktemp) && trap "rm -f '$file'" EXIT
+    file=$(mktemp)
     before=$(ip -n "$A" -d -j route show table all; ip -n "$A" -d -j -6 route show table all)
     # Line 2 fails; lines 3-8 went out in the same message and are taken back.
     printf '%s\n' "route del 10.5.1.0/24" "route del 10.5.99.0/24" "route del 10.5.2.0/24 table 100" \
@@ -446,7 +446,7 @@ test_batch_force_goes_on_and_reports_every_failure() {
     ip -n "$A" link set gre0 up
     ip -n "$A" addr add 10.0.0.1/30 dev gre0
     local file err rc
-    file=$(mktemp) && trap "rm -f '$file'" EXIT
+    file=$(mktemp)
     printf '%s\n' "route add 10.3.1.0/24 via 10.0.0.2" "route add 10.3.1.0/24 via 10.0.0.2" \
         "route add 10.3.2.0/24 via 10.0.0.2" "route del 10.3.9.0/24" "route add 10.3.3.0/24 via 10.0.0.2 nosuchword" \
         "route add 10.3.4.0/24 via 10.0.0.2" >"$file"
@@ -506,7 +506,7 @@ test_batch_request_larger_than_the_room_left_is_answered() {
     ip -n "$A" link set va up && ip -n "$A" link set vb up
     ip -n "$A" addr add 198.51.100.1/24 dev va
     local file i err rc
-    file=$(mktemp) && trap "rm -f '$file'" EXIT
+    file=$(mktemp)
     # Nine large lines the kernel refuses (a gateway on no subnet of va), then one too
     # large for the room they leave: it must go out alone, asking for its answer.
     for i in $(seq 1 9); do
@@ -529,7 +529,7 @@ test_batch_takes_back_only_what_it_added() {
     ip -n "$A" -6 route add 2001:db8:5::/64 dev va metric 100
     ip -n "$A" rule add pref 100 fwmark 1 lookup 5
     local file before err
-    file=$(mktemp) && trap "rm -f '$file'" EXIT
+    file=$(mktemp)
     before=$(ip -n "$A" -j -6 route show; ip -n "$A" -j rule show)
     # Line 1 fails; line 2 went out with it and is taken back: the route it added (metric
     # 1024), not the one of metric 100 that was there before.
@@ -552,7 +552,7 @@ test_batch_puts_back_one_deleted_leg_of_an_ipv6_ecmp_route() {
     ip -n "$A" addr add 2001:db8:1::1/64 dev va nodad
     ip -n "$A" -6 route add 2001:db8:6::/64 nexthop via 2001:db8:1::2 dev va nexthop via 2001:db8:1::3 dev va
     local file before err
-    file=$(mktemp) && trap "rm -f '$file'" EXIT
+    file=$(mktemp)
     before=$(ip -n "$A" -d -j -6 route show)
     # The kernel describes the deleted leg alone; its sibling keeps the metric, so the
     # leg goes back appended to it.
@@ -574,7 +574,7 @@ test_batch_names_the_lines_whose_replies_were_lost() {
     ip -n "$A" link set va up && ip -n "$A" link set vb up
     ip -n "$A" addr add 198.51.100.1/24 dev va
     local add del legs i err rc
-    add=$(mktemp) && del=$(mktemp) && trap "rm -f '$add' '$del'" EXIT
+    add=$(mktemp) && del=$(mktemp)
     legs=$(for i in $(seq 1000); do printf ' nexthop via 198.51.100.%d dev va' $((i % 250 + 2)); done)
     for i in $(seq 140); do echo "route add 10.20.$i.0/24$legs"; done >"$add"
     for i in $(seq 140); do echo "route del 10.20.$i.0/24"; done >"$del"

@@ -6,6 +6,12 @@
 # A path cut is B's underlay losing every packet it sends (netem), so A's own links
 # and routes stay as they are while the peer falls silent.
 
+# Namespace $1 reflects keepalives as LAB.md says a Linux peer does.
+answer_as_a_linux_peer() {
+    in_ns "$1" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1 \
+        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 >/dev/null
+}
+
 # The pair of namespaces with gre1 on each side (extra words: the tunnel options of A,
 # then of B, separated by "|"), inner addresses 10.0.0.1/30 and 10.0.0.2/30.
 gre_pair() {
@@ -14,8 +20,7 @@ gre_pair() {
     b_words=${options#*|}
     [[ $options == *"|"* ]] || b_words=$a_words
     veth_pair
-    in_ns "$B" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1 \
-        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 >/dev/null
+    answer_as_a_linux_peer "$B"
     ip -n "$A" -b - <<EOF || fail "cannot make A's tunnel"
 tunnel add gre1 mode gre local 198.51.100.1 remote 198.51.100.2 $a_words
 link set gre1 up
@@ -31,8 +36,6 @@ EOF
 cut_path() { tc -n "$B" qdisc add dev vb root netem loss 100%; }
 restore_path() { tc -n "$B" qdisc del dev vb root; }
 
-# Whether file $3 has at least $1 lines matching $2 (for wait_until).
-lines_at_least() { (($(grep -c -- "$2" "$3") >= $1)); }
 # Whether watch log $2 has at least $1 changes to state $3.
 states_at_least() { lines_at_least "$1" "\"event\":\"state\".*\"state\":\"$3\"" "$2"; }
 
@@ -82,7 +85,6 @@ test_keepalive_routes_withdrawn_when_down_and_restored_exactly() {
     kill -TERM "$watcher"
     wait "$watcher"; assert_eq "$?" 0 "watch exit status"
     assert_eq "$(all_routes "$A")" "$before" "routes after the watcher stopped"
-    rm -rf "$dir"
 }
 
 test_keepalive_action_link_keyed_and_restored_on_exit() {
@@ -108,7 +110,6 @@ test_keepalive_action_link_keyed_and_restored_on_exit() {
     kill -TERM "$watcher"
     wait "$watcher"; assert_eq "$?" 0 "watch exit status"
     assert_eq "$(all_routes "$A")" "$before" "routes after the watcher stopped"
-    rm -rf "$dir"
 }
 
 # Linux deletes the nexthop objects on a link set down, removes them from their groups
@@ -155,7 +156,6 @@ EOF
     wait "$watcher"; assert_eq "$?" 0 "watch exit status"
     assert_eq "$(ip -n "$A" -j nexthop)" "$nexthops" "nexthops after the watcher stopped"
     assert_eq "$(all_routes "$A")" "$routes" "routes after the watcher stopped"
-    rm -rf "$dir"
 }
 
 # A tunnel with a fwmark whose remote only the mark's routing table reaches: the
@@ -164,8 +164,7 @@ EOF
 test_keepalive_follows_the_tunnels_fwmark() {
     veth_pair
     in_ns "$A" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.va.rp_filter=0 >/dev/null
-    in_ns "$B" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1 \
-        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 >/dev/null
+    answer_as_a_linux_peer "$B"
     ip -n "$A" -b - <<EOF || fail "cannot set up A"
 rule add fwmark 7 table 100
 route add 203.0.113.2 via 198.51.100.2 dev va table 100
@@ -194,7 +193,6 @@ EOF
     grep -q '"tunnel":"gre2".*"message":"198.51.100.1 -> 203.0.113.2 key 2 ' "$dir/watch" ||
         fail "local address of gre2: $(grep '"watch"' "$dir/watch")"
     kill -TERM "$watcher"; wait "$watcher"
-    rm -rf "$dir"
 }
 
 # A tunnel bound to an underlay device (dev) sends there even where the main table
@@ -203,8 +201,7 @@ test_keepalive_follows_the_tunnels_device() {
     veth_pair
     ip link add vc netns "$A" type veth peer name vd netns "$B" || fail "cannot create the second veth pair"
     in_ns "$A" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.vc.rp_filter=0 >/dev/null
-    in_ns "$B" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1 \
-        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 >/dev/null
+    answer_as_a_linux_peer "$B"
     ip -n "$A" -b - <<EOF || fail "cannot set up A"
 addr add 192.0.2.1/24 dev vc
 link set vc up
@@ -259,7 +256,6 @@ test_keepalive_on_the_wire_is_ciscos() {
     at=$((24 + 16 + caplen + 16 + 14))
     assert_eq "$(field 12 4) $(field 16 4) $(field 8 1) $(field 4 2)" "c6336402 c6336401 fe $nonce" "reflection src dst ttl id"
     assert_eq "$(field 20 2) $(field 22 2) $(field 28 4)" "a000 0000 00000005" "reflection GRE"
-    rm -rf "$dir"
 }
 
 test_keepalive_follows_tunnels_deleted_and_recreated() {
@@ -287,7 +283,6 @@ EOF
     refuses 2 'nr has no remote address' g "$A" keepalive watch nr
     refuses 2 'tap1 is a gretap tunnel: keepalives need gre or ip6gre' g "$A" keepalive watch tap1
     refuses 2 'd0 is not a GRE tunnel' g "$A" keepalive probe d0
-    rm -rf "$dir"
 }
 
 # ip6gre: the nonce travels in the inner IPv6 header's flow label, which the peer's
@@ -325,5 +320,4 @@ EOF2
     ok g "$A" keepalive probe gre1 count 2 timeout 2 >/dev/null
     refuses 1 'gre2: no reply' g "$A" keepalive probe gre2 count 1 timeout 0.5
     grep -q 'reflected keepalive 198.51.100.1 -> 198.51.100.2 key 1$' "$dir/respond" || fail "responder: $(cat "$dir/respond")"
-    rm -rf "$dir"
 }

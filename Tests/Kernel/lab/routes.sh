@@ -59,7 +59,7 @@ listings() {
 test_seed_guide_over_gre_as_ip_leaves_it() {
     read -r I G < <(make_namespaces ip gt)
     local file
-    file=$(mktemp) && trap "rm -f '$file'" EXIT
+    file=$(mktemp)
     seed_guide_batch >"$file"
     ip -n "$I" -batch "$file" || fail "ip -batch failed"
     ok g "$G" -batch "$file"

@@ -1,25 +1,23 @@
 # Tunnel and link verbs on GRE devices in a real GRE kernel.
 
-gre_json() { ip -n "$1" -d -j link show dev "$2" | jq -cS '.[0] | {kind: .linkinfo.info_kind, mtu, data: .linkinfo.info_data}'; }
-
 test_tunnel_add_equals_ip_tunnel_add() {
     read -r A B < <(make_namespaces a b)
     # The seed guide's line, with documentation addresses.
     local words="mode gre remote 198.51.100.2 local 198.51.100.1 ttl 255"
     ip -n "$A" tunnel add gre1 $words
     ok g "$B" tunnel add gre1 $words
-    assert_eq "$(gre_json "$B" gre1)" "$(gre_json "$A" gre1)" "tunnel add $words"
+    assert_eq "$(ip_gre_options "$B" gre1)" "$(ip_gre_options "$A" gre1)" "tunnel add $words"
     # The same with keys, checksums and sequence numbers.
     words="mode gre remote 198.51.100.3 local 198.51.100.1 ikey 5 okey 6 icsum oseq tos 10"
     ip -n "$A" tunnel add gre2 $words
     ok g "$B" tunnel add gre2 $words
-    assert_eq "$(gre_json "$B" gre2)" "$(gre_json "$A" gre2)" "tunnel add $words"
+    assert_eq "$(ip_gre_options "$B" gre2)" "$(ip_gre_options "$A" gre2)" "tunnel add $words"
     # ip6gre through ip -6 tunnel.
     words="mode ip6gre remote 2001:db8::2 local 2001:db8::1 hoplimit 9 key 7"
     ip -n "$A" -6 tunnel add t6 $words
     ok g "$B" tunnel add t6 $words
-    assert_eq "$(gre_json "$B" t6 | jq -c 'del(.data.encap_limit, .data.flowlabel, .data.tclass)')" \
-        "$(gre_json "$A" t6 | jq -c 'del(.data.encap_limit, .data.flowlabel, .data.tclass)')" "tunnel add $words"
+    assert_eq "$(ip_gre_options "$B" t6 | jq -c 'del(.data.encap_limit, .data.flowlabel, .data.tclass)')" \
+        "$(ip_gre_options "$A" t6 | jq -c 'del(.data.encap_limit, .data.flowlabel, .data.tclass)')" "tunnel add $words"
 }
 
 test_tunnel_show_as_ip_tunnel_show() {
@@ -45,16 +43,16 @@ test_tunnel_change_keeps_what_it_does_not_name() {
     read -r A < <(make_namespaces a)
     ok g "$A" tunnel add gre0x mode gre remote 198.51.100.2 local 198.51.100.1 key 42 csum
     local before after
-    before=$(gre_json "$A" gre0x)
+    before=$(ip_gre_options "$A" gre0x)
     ok g "$A" tunnel change gre0x ttl 64
-    after=$(gre_json "$A" gre0x)
+    after=$(ip_gre_options "$A" gre0x)
     assert_eq "$(jq -r .data.ttl <<<"$after")" 64 "ttl changed"
     assert_eq "$(jq -c '.data | del(.ttl)' <<<"$after")" "$(jq -c '.data | del(.ttl)' <<<"$before")" "everything else kept"
     assert_eq "$(jq -r '.data.ikey + " " + .data.okey + " " + .data.local + " " + .data.remote' <<<"$after")" \
         "0.0.0.42 0.0.0.42 198.51.100.1 198.51.100.2" "key, local and remote"
     # And through link change.
     ok g "$A" link change gre0x type gre tos 20 nocsum
-    after=$(gre_json "$A" gre0x)
+    after=$(ip_gre_options "$A" gre0x)
     assert_eq "$(jq -r '.data | [.tos, .ttl, .ikey, (.icsum // false)] | map(tostring) | join(" ")' <<<"$after")" "0x20 64 0.0.0.42 false" "link change"
     ok g "$A" link set gre0x up mtu 1400 name wan1
     assert_eq "$(json_get "$A" wan1 .mtu)" 1400 "mtu"
@@ -79,8 +77,7 @@ test_bad_tunnel_input_makes_nothing() {
     refuses 2 'ttl 64 and nopmtudisc are incompatible' g "$A" tunnel add t1 mode gre remote 198.51.100.2 ttl 64 nopmtudisc
     refuses 2 'unknown word "frob" in gre options' g "$A" link add t1 type gre remote 198.51.100.2 frob
     command -v setpriv >/dev/null &&
-        refuses 1 'Operation not permitted.*needs root' ip netns exec "$A" setpriv --reuid=65534 --regid=65534 \
-            --clear-groups --inh-caps=-all "$GRETOOL" tunnel add t1 mode gre remote 198.51.100.2
+        refuses 1 'Operation not permitted.*needs root' as_nobody "$A" "$GRETOOL" tunnel add t1 mode gre remote 198.51.100.2
     # The kernel refuses a second tunnel with the same endpoints and key.
     ok g "$A" tunnel add t2 mode gre remote 198.51.100.2 key 1
     refuses 1 'cannot create tunnel "t3": File exists' g "$A" tunnel add t3 mode gre remote 198.51.100.2 key 1

@@ -119,7 +119,7 @@ final class DeviceNames {
     func name(_ index: Int32) -> String {
         if index == lastIndex { return lastName }
         lastIndex = index
-        lastName = snapshot.name(of: index) ?? "if\(index)"
+        lastName = snapshot.displayName(of: index)
         return lastName
     }
 }

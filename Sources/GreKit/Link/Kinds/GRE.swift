@@ -424,7 +424,7 @@ public struct GreOptions: LinkKindOptions, Equatable {
         fields.append(.string("remote", remote?.description ?? "any"))
         fields.append(.string("local", local?.description ?? "any"))
         if underlay != 0 {
-            fields.append(.string("link", devices.name(of: underlay) ?? "if\(underlay)", label: "dev"))
+            fields.append(.string("link", devices.displayName(of: underlay), label: "dev"))
         }
         let ttlLabel = isIPv6 ? "hoplimit" : "ttl"
         fields.append(Field("ttl", .unsigned(UInt64(ttl)), text: ttl == 0 ? "\(ttlLabel) inherit" : "\(ttlLabel) \(ttl)"))

@@ -84,7 +84,7 @@ public struct VxlanOptions: LinkKindOptions {
         if let vni { fields.append(.unsigned("id", vni)) }
         if let remote { fields.append(.string(remote.isMulticast ? "group" : "remote", remote.description)) }
         if let local { fields.append(.string("local", local.description)) }
-        if underlay != 0 { fields.append(.string("link", devices.name(of: underlay) ?? "if\(underlay)", label: "dev")) }
+        if underlay != 0 { fields.append(.string("link", devices.displayName(of: underlay), label: "dev")) }
         if let port { fields.append(.unsigned("port", port, label: "dstport")) }
         if let ttl { fields.append(Field("ttl", .unsigned(UInt64(ttl)), text: ttl == 0 ? "ttl auto" : "ttl \(ttl)")) }
         if let learning { fields.append(Field("learning", .bool(learning), text: learning ? "learning" : "nolearning")) }

@@ -432,7 +432,8 @@ public struct GreOptions: LinkKindOptions, Equatable {
             describeIPv6(into: &fields)
         } else {
             if tos != 0 {
-                fields.append(Field("tos", .string(hexadecimal(tos)), text: tos == 1 ? "tos inherit" : "tos 0x" + String(tos, radix: 16)))
+                let value = hexadecimal(tos)
+                fields.append(Field("tos", .string(value), text: tos == 1 ? "tos inherit" : "tos \(value)"))
             }
             fields.append(pathMTUDiscovery ? .jsonOnly("pmtudisc", .bool(true)) : Field("pmtudisc", .bool(false), text: "nopmtudisc"))
             if ignoreDF == true { fields.append(.flag("ignore_df", text: "ignore-df")) }

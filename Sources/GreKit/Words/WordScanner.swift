@@ -13,7 +13,6 @@ public struct WordScanner: Sendable {
     }
 
     public var isAtEnd: Bool { position >= words.count }
-    public var remaining: ArraySlice<String> { words[position...] }
 
     public func peek() -> String? { isAtEnd ? nil : words[position] }
 

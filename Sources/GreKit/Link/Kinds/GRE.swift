@@ -355,8 +355,7 @@ public struct GreOptions: LinkKindOptions, Equatable {
             if isIPv6 { ipv6Flags.insert(.useOriginalTrafficClass) } else { tos = 1 }
             return
         }
-        let digits = text.hasPrefix("0x") || text.hasPrefix("0X") ? String(text.dropFirst(2)) : text
-        guard !digits.isEmpty, let value = UInt8(digits, radix: 16) else {
+        guard let value = Parse.parseDSField(text) else {
             throw .badValue(spelling, text, expected: "a hexadecimal value 0..ff or inherit")
         }
         if isIPv6 {

@@ -53,8 +53,12 @@ public struct VxlanOptions: LinkKindOptions {
             let text = try words.value(for: word)
             ttl = text == "auto" || text == "inherit" ? 0 : try Parse.unsigned(text, UInt8.self, for: word)
         case "tos":
+            // As iproute2: inherit, or hexadecimal with or without 0x.
             let text = try words.value(for: word)
-            tos = text == "inherit" ? 1 : try Parse.unsigned("0x" + text, UInt8.self, for: word)
+            guard let value = text == "inherit" ? 1 : Parse.parseDSField(text) else {
+                throw InvalidArgument.badValue(word, text, expected: "a hexadecimal value 0..ff or inherit")
+            }
+            tos = value
         case "learning": learning = true
         case "nolearning": learning = false
         default: return false

@@ -112,6 +112,11 @@ public struct KeywordTable<Keyword: Sendable>: Sendable {
         return entries[index]
     }
 
+    /// The entry spelled exactly `word`, never one it abbreviates.
+    public func lookup(exact word: String) -> Entry? {
+        word.withUTF8Bytes { index(of: $0, abbreviations: false) }.map { entries[$0] }
+    }
+
     private func index(of word: UnsafeBufferPointer<UInt8>, abbreviations: Bool) -> Int? {
         guard let first = word.first, first < 128,
               (first < 64 ? initials.low >> UInt64(first) : initials.high >> UInt64(first - 64)) & 1 != 0

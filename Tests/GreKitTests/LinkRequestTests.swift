@@ -63,4 +63,14 @@ import Testing
         }
         #expect(peer == ["3:766200", "4:78050000"])
     }
+
+    @Test func vxlanTosIsHexadecimalWithOrWithoutPrefix() throws {
+        for text in ["0x10", "10"] {
+            let vxlan = try #require(linkAdd("vx0 type vxlan id 1 tos \(text)").options as? VxlanOptions)
+            #expect(vxlan.tos == 0x10, "tos \(text)")
+        }
+        #expect(throws: InvalidArgument("invalid tos \"0x\": expected a hexadecimal value 0..ff or inherit")) {
+            _ = try linkAdd("vx0 type vxlan id 1 tos 0x")
+        }
+    }
 }

@@ -23,9 +23,13 @@ enum AddressCommands {
              keywords: { AddressRequest.keywords }, pipelined: true) { session, words in
             let links = try session.links()
             let address = try AddressRequest.parse(words, change, family: session.options.family, devices: links)
-            let target = "\(address.local.map(String.init(describing:)) ?? "?")/\(address.prefixLength) on \(links.name(of: address.interface) ?? "?")"
-            try attempt("\(change.rawValue) address \(target)") { try session.addresses().apply(address, change) }
+            try attempt("\(change.rawValue) address \(describe(address, links))") { try session.addresses().apply(address, change) }
         }
+    }
+
+    /// "ADDR/PLEN on DEV", for an error message only: naming the device may ask the kernel.
+    private static func describe(_ address: Address, _ links: LinkService) -> String {
+        "\(address.local.map(String.init(describing:)) ?? "?")/\(address.prefixLength) on \(links.name(of: address.interface) ?? "?")"
     }
 
     /// The family a listing means: -4/-6, else that of a `to` prefix.

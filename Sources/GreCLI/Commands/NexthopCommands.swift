@@ -54,7 +54,7 @@ enum NexthopCommands {
     }
 
     private static func print(_ nexthops: [NexthopObject], _ session: Session) throws {
-        let devices = try attempt("list links") { try session.deviceNames() }
+        let devices = try session.deviceNames()
         let view = NexthopView(devices: devices, details: session.options.details)
         // iproute2 ends each line with a space.
         Printer.print(nexthops, session: session, terminator: " \n") { view.fields($0) }

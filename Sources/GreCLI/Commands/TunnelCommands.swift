@@ -51,11 +51,7 @@ enum TunnelCommands {
         while let word = scanner.next() {
             switch word {
             case "mode":
-                let value = try scanner.value(for: "mode")
-                guard Tunnel.modes.contains(value) else {
-                    throw InvalidArgument.badValue("mode", value, expected: Tunnel.modes.joined(separator: ", "))
-                }
-                mode = value
+                mode = try Tunnel.mode(&scanner)
             default:
                 let value = word == "name" ? try scanner.value(for: "name") : word
                 guard name == nil else { throw InvalidArgument.unknownWord(word, in: "tunnel show") }

@@ -23,7 +23,7 @@ struct LinkView {
         fields.append(Field("flags", .array(flagNames.map { .string($0) }), text: "<\(flagNames.joined(separator: ","))>"))
         if let mtu = link.mtu { fields.append(.unsigned("mtu", mtu)) }
         if let qdisc = link.qdisc { fields.append(.string("qdisc", qdisc)) }
-        if let master = link.master { fields.append(.string("master", devices.name(of: master) ?? "if\(master)")) }
+        if let master = link.master { fields.append(.string("master", devices.displayName(of: master))) }
         if let state = link.operationalState { fields.append(.string("operstate", state.name, label: "state")) }
         if let mode = link.linkMode, !addressListing {
             let name = ["DEFAULT", "DORMANT", "TESTING"].indices.contains(Int(mode)) ? ["DEFAULT", "DORMANT", "TESTING"][Int(mode)] : "unknown"
@@ -78,7 +78,7 @@ struct LinkView {
         if link.linkNetnsID != nil {
             return [.jsonOnly("link_index", .signed(Int64(parent))), Field("ifname", .string(link.name), text: "\(link.name)@if\(parent):")]
         }
-        let parentName = devices.name(of: parent) ?? "if\(parent)"
+        let parentName = devices.displayName(of: parent)
         return [.jsonOnly("link", .string(parentName)), Field("ifname", .string(link.name), text: "\(link.name)@\(parentName):")]
     }
 

@@ -119,7 +119,7 @@ final class DeviceNames {
     func name(_ index: Int32) -> String {
         if index == lastIndex { return lastName }
         lastIndex = index
-        lastName = snapshot.name(of: index) ?? "if\(index)"
+        lastName = snapshot.displayName(of: index)
         return lastName
     }
 }
@@ -183,7 +183,7 @@ struct RouteView {
             sink.quoted("from", "from") { Self.writePrefix(source, family: route.family, to: $0) }
         }
         if let id = route.nexthopID { sink.number("nhid", "nhid", UInt64(id)) }
-        if route.tos != 0, !selected.contains(.tos) { sink.string("tos", "tos", Self.hex(route.tos)) }
+        if route.tos != 0, !selected.contains(.tos) { sink.string("tos", "tos", hexadecimal(route.tos, digits: 2)) }
         if let gateway = route.gateway, !selected.contains(.gateway) { writeGateway(gateway, family: route.family, to: &sink) }
         if let index = route.outputInterface, !selected.contains(.device) { sink.string("dev", "dev", devices.name(index)) }
         if route.table != 0, route.table != RouteTable.main || details, !selected.contains(.table) {
@@ -324,11 +324,10 @@ struct RouteView {
             }
         }
         if info.ipID != 0 {
-            let digits = String(info.ipID, radix: 16)
-            sink.string("ipid", "ipid", "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits)
+            sink.string("ipid", "ipid", hexadecimal(info.ipID, digits: 4))
         }
         if info.timestamp != 0 || info.timestampAge != 0 {
-            sink.string("ts", "ts", "0x" + String(info.timestamp, radix: 16))
+            sink.string("ts", "ts", hexadecimal(info.timestamp))
             if Sink.isJSON { sink.number("tsage", nil, UInt64(info.timestampAge)) } else {
                 sink.output.write("tsage \(info.timestampAge)sec ")
             }
@@ -396,11 +395,5 @@ struct RouteView {
         } else {
             sink.output.write(name.map { "pref " + $0 } ?? String(preference))
         }
-    }
-
-    /// A TOS byte as iproute2 prints it without a name for it: 0x%02x.
-    static func hex(_ value: UInt8) -> String {
-        let digits = String(value, radix: 16)
-        return "0x" + (digits.count == 1 ? "0" : "") + digits
     }
 }

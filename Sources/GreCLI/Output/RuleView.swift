@@ -11,11 +11,11 @@ struct RuleView {
         fields += prefix(rule.source, key: "src", lengthKey: "srclen", word: "from", hostLength: hostLength)
         if rule.source == nil { fields.append(Field("src", .string("all"), text: "from all")) }
         fields += prefix(rule.destination, key: "dst", lengthKey: "dstlen", word: "to", hostLength: hostLength)
-        if rule.tos != 0 { fields.append(.string("tos", RouteView.hex(rule.tos))) }
+        if rule.tos != 0 { fields.append(.string("tos", hexadecimal(rule.tos, digits: 2))) }
         if rule.fwmark != nil || rule.fwmask != nil {
-            let mark = "0x" + String(rule.fwmark ?? 0, radix: 16)
+            let mark = hexadecimal(rule.fwmark ?? 0)
             if let mask = rule.fwmask, mask != UInt32.max {
-                let maskText = "0x" + String(mask, radix: 16)
+                let maskText = hexadecimal(mask)
                 fields.append(Field("fwmark", .string(mark), text: "fwmark \(mark)/\(maskText)"))
                 fields.append(.jsonOnly("fwmask", .string(maskText)))
             } else {

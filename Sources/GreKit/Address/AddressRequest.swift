@@ -206,12 +206,13 @@ public struct AddressSelector: Sendable {
         return true
     }
 
-    /// Everything but the device (which the dump asks the kernel for).
-    public func matches(_ address: Address, family: AddressFamily, deviceName: String?) -> Bool {
+    /// Everything but the device (which the dump asks the kernel for). The device's
+    /// name is asked for only when a label pattern meets an address without a label.
+    public func matches(_ address: Address, family: AddressFamily, deviceName: @autoclosure () -> String?) -> Bool {
         if family != .unspecified, address.family != family { return false }
         if let scope, address.scope != scope { return false }
         if (flags ^ address.flags) & flagMask != 0 { return false }
-        if let label, !Self.matches(pattern: label, address.label ?? deviceName ?? "") { return false }
+        if let label, !Self.matches(pattern: label, address.label ?? deviceName() ?? "") { return false }
         if let prefix {
             guard let primary = address.primary, prefix.contains(primary) else { return false }
         }

@@ -142,7 +142,7 @@ public final class DiagnosticsService {
         // The resolved route carries a cached PMTU in place of the route's own mtu metric.
         let routeMTU = entry.metrics[.mtu], resolvedMTU = resolved.metrics[.mtu]
         return RouteHop(tunnel: tunnel.name, remote: remote, route: entry, gateway: resolved.gateway,
-                        device: try snapshot().name(of: index) ?? "if\(index)", deviceIndex: index,
+                        device: try snapshot().displayName(of: index), deviceIndex: index,
                         cachedPMTU: resolvedMTU != routeMTU ? resolvedMTU.map(Int.init) : nil)
     }
 
@@ -211,7 +211,7 @@ public final class DiagnosticsService {
 
         if let address = options.local {
             if let entry = try addresses().first(where: { $0.primary == address }) {
-                facts.local = .present(address, device: snapshot.name(of: entry.interface) ?? "if\(entry.interface)")
+                facts.local = .present(address, device: snapshot.displayName(of: entry.interface))
             } else {
                 facts.local = .missing(address)
             }
@@ -224,7 +224,7 @@ public final class DiagnosticsService {
         var underlays: [Int32] = []
         if case .underlay = chain.end, let last = chain.hops.last { underlays.append(last.deviceIndex) }
         if options.underlay != 0, !underlays.contains(options.underlay) { underlays.append(options.underlay) }
-        facts.underlays = underlays.map { (snapshot.name(of: $0) ?? "if\($0)", snapshot[$0]?.isUp ?? false) }
+        facts.underlays = underlays.map { (snapshot.displayName(of: $0), snapshot[$0]?.isUp ?? false) }
 
         // The remotes that need a way around the tunnels, the tables they were looked up
         // in, and whether a host route for them is in the way.
@@ -253,7 +253,7 @@ public final class DiagnosticsService {
             let candidates = table.filter { $0.table == lookupTable || $0.table == RouteTable.main }
             if let bypass = RouteCheck.bypass(to: remote, in: candidates, avoiding: tunnels) {
                 facts.bypasses.append(RouteFacts.Bypass(remote: remote, gateway: bypass.gateway,
-                                                        device: snapshot.name(of: bypass.device) ?? "if\(bypass.device)",
+                                                        device: snapshot.displayName(of: bypass.device),
                                                         table: bypass.route.table, replacing: hostRouteExists))
             } else {
                 // Nothing outside the tunnels reaches it: the device of the local address is the best guess.

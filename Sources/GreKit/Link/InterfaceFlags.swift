@@ -40,7 +40,7 @@ public struct InterfaceFlags: OptionSet, Sendable {
             names.append(name)
             rest.remove(flag)
         }
-        if !rest.isEmpty { names.append("0x" + String(rest.rawValue, radix: 16)) }
+        if !rest.isEmpty { names.append(hexadecimal(rest.rawValue)) }
         return names
     }
 }

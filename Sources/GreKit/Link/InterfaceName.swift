@@ -36,6 +36,11 @@ public protocol InterfaceResolver {
     func name(of index: Int32) -> String?
 }
 
+extension InterfaceResolver {
+    /// The name of a device, or "ifN" for one that is gone, as iproute2 shows it.
+    public func displayName(of index: Int32) -> String { name(of: index) ?? "if\(index)" }
+}
+
 /// A missing device named on the command line.
 public struct DeviceNotFound: Error, Equatable, CustomStringConvertible, Sendable {
     public let name: String

@@ -90,7 +90,7 @@ public struct LinkRequest: Sendable {
             // Until the device is named, only whole keywords count: iproute2 reads
             // "link add t type veth" as txqueuelen, gretool makes a link called t.
             let keyword = request.device == nil
-                ? Self.words.entries.first { $0.spelling == word }
+                ? Self.words.lookup(exact: word)
                 : Self.words.lookup(word, in: words)
             guard let entry = keyword else {
                 // A bare word names the device, as in iproute2.

@@ -19,9 +19,9 @@ public final class LinkService: InterfaceResolver {
     private static let filterVF: UInt32 = 1 << 0
     private static let filterSkipStats: UInt32 = 1 << 3
 
-    /// Every link (optionally only those of one kind), in index order. A `family` asks
-    /// that family's view of the links (IPv6 reports fewer attributes), as `ip -6 address` does.
-    public func list(kind: String? = nil, statistics: Bool = false, family: AddressFamily = .unspecified) throws -> [Link] {
+    /// Every link, in index order. A `family` asks that family's view of the links
+    /// (IPv6 reports fewer attributes), as `ip -6 address` does.
+    public func list(statistics: Bool = false, family: AddressFamily = .unspecified) throws -> [Link] {
         let links = try socket.collect(.getLink, { message in
             var header = ifinfomsg()
             header.ifi_family = family.rawValue
@@ -29,12 +29,9 @@ public final class LinkService: InterfaceResolver {
             // IPv6's view of the links takes no attributes at all.
             guard family == .unspecified else { return }
             try request.put(.extMask, Self.filterVF | (statistics ? 0 : Self.filterSkipStats))
-            if let kind {
-                try request.nest(.linkinfo, LinkInfoAttribute.self) { try $0.put(.kind, kind) }
-            }
         }) { Link($0) }
         for link in links { remember(link) }
-        return kind.map { kind in links.filter { $0.kind == kind } } ?? links
+        return links
     }
 
     /// One link by name; `DeviceNotFound` when there is none.

@@ -1,6 +1,6 @@
 /// The verbs that change nexthop objects.
 public enum NexthopChange: String, Sendable {
-    case add, replace, delete
+    case add, replace
 }
 
 /// `nexthop add|replace` words, as iproute2's ipnh_modify reads them (no keyword is

@@ -48,8 +48,6 @@ public struct NexthopService {
                              { try nexthop.encode($0) }, undo: { try NexthopObject.encodeIdentity(nexthop.id, $0) })
         case .replace:
             try changes.send(ChangeRequest(.newNexthop, flags: [.create, .replace])) { try nexthop.encode($0) }
-        case .delete:
-            try delete(nexthop.id)
         }
     }
 

@@ -76,10 +76,9 @@ public enum RuleRequest {
             case .priority: rule.priority = try Parse.unsigned(words.value(for: entry.spelling), UInt32.self, for: "priority")
             case .tos: rule.tos = try Parse.dsfield(words.value(for: entry.spelling), for: "tos")
             case .fwmark:
-                let value = try words.value(for: "fwmark")
-                let parts = value.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-                rule.fwmark = try Parse.unsigned(String(parts[0]), UInt32.self, for: "fwmark")
-                if parts.count == 2 { rule.fwmask = try Parse.unsigned(String(parts[1]), UInt32.self, for: "fwmark mask") }
+                let fwmark = try Self.fwmark(words.value(for: "fwmark"))
+                rule.fwmark = fwmark.mark
+                rule.fwmask = fwmark.mask ?? rule.fwmask
             case .protocolID: rule.protocolID = try Parse.name(words.value(for: "protocol"), in: RouteNames.protocols, for: "protocol")
             case .table:
                 rule.table = try Parse.table(words.value(for: entry.spelling))
@@ -117,6 +116,13 @@ public enum RuleRequest {
     static func prefix(_ text: String, for keyword: String) throws(InvalidArgument) -> IPPrefix? {
         if text == "all" || text == "default" || text == "any" { return nil }
         return try Parse.anyPrefix(text, for: keyword)
+    }
+
+    /// "MARK[/MASK]", the value of `fwmark`.
+    static func fwmark(_ text: String) throws(InvalidArgument) -> (mark: UInt32, mask: UInt32?) {
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        let mark = try Parse.unsigned(String(parts[0]), UInt32.self, for: "fwmark")
+        return (mark, parts.count == 2 ? try Parse.unsigned(String(parts[1]), UInt32.self, for: "fwmark mask") : nil)
     }
 
     /// "START-END", or a single number where `single` allows it.
@@ -175,10 +181,9 @@ public struct RuleSelector: Sendable {
             case "not": selector.invertedOnly = true
             case "tos", "dsfield": selector.tos = try Parse.dsfield(words.value(for: word), for: "tos")
             case "fwmark":
-                let value = try words.value(for: "fwmark")
-                let parts = value.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-                selector.fwmark = try Parse.unsigned(String(parts[0]), UInt32.self, for: "fwmark")
-                if parts.count == 2 { selector.fwmask = try Parse.unsigned(String(parts[1]), UInt32.self, for: "fwmark mask") }
+                let fwmark = try RuleRequest.fwmark(words.value(for: "fwmark"))
+                selector.fwmark = fwmark.mark
+                selector.fwmask = fwmark.mask ?? selector.fwmask
             case "dev", "iif": selector.inputInterface = try InterfaceName(words.value(for: word)).value
             case "oif": selector.outputInterface = try InterfaceName(words.value(for: word)).value
             default:

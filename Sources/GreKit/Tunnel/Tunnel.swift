@@ -4,8 +4,18 @@ import Netlink
 /// add` builds the same request as `link add ... type gre`, `tunnel change` merges
 /// into the current options, `tunnel show` lists GRE links in `ip tunnel`'s format.
 public enum Tunnel {
-    public static let modes = ["gre", "gretap", "ip6gre", "ip6gretap"]
+    /// A tunnel's mode is its GRE link kind.
+    public static let modes = GreOptions.kinds
     public static let keywords = ["mode", "name"] + GreOptions.keywords
+
+    /// The value of a `mode` word, refused unless it is one of the modes.
+    public static func mode(_ words: inout WordScanner) throws -> String {
+        let value = try words.value(for: "mode")
+        guard modes.contains(value) else {
+            throw InvalidArgument.badValue("mode", value, expected: modes.joined(separator: ", "))
+        }
+        return value
+    }
 
     /// Parses `tunnel add` words into a link creation.
     public static func add(_ arguments: [String], devices: any InterfaceResolver) throws -> LinkRequest {
@@ -50,11 +60,7 @@ public enum Tunnel {
         var words = WordScanner(arguments, allowsAbbreviations: false)
         while let word = words.next() {
             if word == "mode" {
-                let value = try words.value(for: "mode")
-                guard modes.contains(value) else {
-                    throw InvalidArgument.badValue("mode", value, expected: modes.joined(separator: ", "))
-                }
-                mode = value
+                mode = try Self.mode(&words)
             } else if let entry = GreOptions.words.lookup(word, in: words) {
                 options.append(word)
                 if GreOptions.takesValue(entry.keyword) { options.append(try words.value(for: word)) }

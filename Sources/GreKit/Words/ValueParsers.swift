@@ -129,10 +129,13 @@ public enum Parse {
 
     /// A TOS (DS field) byte, in hexadecimal as iproute2 reads it.
     public static func dsfield(_ text: String, for keyword: String) throws(InvalidArgument) -> UInt8 {
-        let digits = text.hasPrefix("0x") || text.hasPrefix("0X") ? text.dropFirst(2) : Substring(text)
-        guard !digits.isEmpty, let value = UInt8(digits, radix: 16) else {
-            throw .badValue(keyword, text, expected: "a hexadecimal number 0..ff")
-        }
+        guard let value = parseDSField(text) else { throw .badValue(keyword, text, expected: "a hexadecimal number 0..ff") }
         return value
+    }
+
+    /// A TOS byte in hexadecimal, "0x" optional, or nil: callers word their own refusal.
+    static func parseDSField(_ text: String) -> UInt8? {
+        let digits = text.hasPrefix("0x") || text.hasPrefix("0X") ? text.dropFirst(2) : Substring(text)
+        return digits.isEmpty ? nil : UInt8(digits, radix: 16)
     }
 }

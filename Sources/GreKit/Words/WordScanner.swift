@@ -13,7 +13,6 @@ public struct WordScanner: Sendable {
     }
 
     public var isAtEnd: Bool { position >= words.count }
-    public var remaining: ArraySlice<String> { words[position...] }
 
     public func peek() -> String? { isAtEnd ? nil : words[position] }
 
@@ -111,6 +110,11 @@ public struct KeywordTable<Keyword: Sendable>: Sendable {
     public func lookup(_ word: String, in scanner: WordScanner) -> Entry? {
         guard let index = word.withUTF8Bytes({ index(of: $0, abbreviations: scanner.allowsAbbreviations) }) else { return nil }
         return entries[index]
+    }
+
+    /// The entry spelled exactly `word`, never one it abbreviates.
+    public func lookup(exact word: String) -> Entry? {
+        word.withUTF8Bytes { index(of: $0, abbreviations: false) }.map { entries[$0] }
     }
 
     private func index(of word: UnsafeBufferPointer<UInt8>, abbreviations: Bool) -> Int? {

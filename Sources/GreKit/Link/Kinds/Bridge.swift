@@ -8,11 +8,10 @@ enum BridgeAttribute: UInt16, NetlinkAttributeType {
 /// Bridges: the few options a tunnel setup uses (a gretap port in a bridge).
 public struct BridgeOptions: LinkKindOptions {
     public static let kinds = ["bridge"]
-    static let settable: [(word: String, attribute: BridgeAttribute, json: String)] = [
-        ("forward_delay", .forwardDelay, "forward_delay"), ("hello_time", .helloTime, "hello_time"),
-        ("max_age", .maxAge, "max_age"), ("ageing_time", .ageingTime, "ageing_time"),
-        ("stp_state", .stpState, "stp_state"), ("priority", .priority, "priority"),
-        ("vlan_filtering", .vlanFiltering, "vlan_filtering"),
+    /// Each word is also the key shown in JSON.
+    static let settable: [(word: String, attribute: BridgeAttribute)] = [
+        ("forward_delay", .forwardDelay), ("hello_time", .helloTime), ("max_age", .maxAge), ("ageing_time", .ageingTime),
+        ("stp_state", .stpState), ("priority", .priority), ("vlan_filtering", .vlanFiltering),
     ]
     public static let keywords = settable.map(\.word)
     public static func usage(kind: String) -> String {
@@ -68,7 +67,7 @@ public struct BridgeOptions: LinkKindOptions {
 
     public func describe(_ devices: any InterfaceResolver) -> [Field] {
         Self.settable.compactMap { entry in
-            reported[entry.attribute].map { Field.unsigned(entry.json, $0, label: entry.word) }
+            reported[entry.attribute].map { Field.unsigned(entry.word, $0) }
         }
     }
 }

@@ -355,8 +355,7 @@ public struct GreOptions: LinkKindOptions, Equatable {
             if isIPv6 { ipv6Flags.insert(.useOriginalTrafficClass) } else { tos = 1 }
             return
         }
-        let digits = text.hasPrefix("0x") || text.hasPrefix("0X") ? String(text.dropFirst(2)) : text
-        guard !digits.isEmpty, let value = UInt8(digits, radix: 16) else {
+        guard let value = Parse.parseDSField(text) else {
             throw .badValue(spelling, text, expected: "a hexadecimal value 0..ff or inherit")
         }
         if isIPv6 {
@@ -424,7 +423,7 @@ public struct GreOptions: LinkKindOptions, Equatable {
         fields.append(.string("remote", remote?.description ?? "any"))
         fields.append(.string("local", local?.description ?? "any"))
         if underlay != 0 {
-            fields.append(.string("link", devices.name(of: underlay) ?? "if\(underlay)", label: "dev"))
+            fields.append(.string("link", devices.displayName(of: underlay), label: "dev"))
         }
         let ttlLabel = isIPv6 ? "hoplimit" : "ttl"
         fields.append(Field("ttl", .unsigned(UInt64(ttl)), text: ttl == 0 ? "\(ttlLabel) inherit" : "\(ttlLabel) \(ttl)"))
@@ -432,7 +431,8 @@ public struct GreOptions: LinkKindOptions, Equatable {
             describeIPv6(into: &fields)
         } else {
             if tos != 0 {
-                fields.append(Field("tos", .string(hexadecimal(tos)), text: tos == 1 ? "tos inherit" : "tos 0x" + String(tos, radix: 16)))
+                let value = hexadecimal(tos)
+                fields.append(Field("tos", .string(value), text: tos == 1 ? "tos inherit" : "tos \(value)"))
             }
             fields.append(pathMTUDiscovery ? .jsonOnly("pmtudisc", .bool(true)) : Field("pmtudisc", .bool(false), text: "nopmtudisc"))
             if ignoreDF == true { fields.append(.flag("ignore_df", text: "ignore-df")) }

@@ -53,8 +53,12 @@ public struct VxlanOptions: LinkKindOptions {
             let text = try words.value(for: word)
             ttl = text == "auto" || text == "inherit" ? 0 : try Parse.unsigned(text, UInt8.self, for: word)
         case "tos":
+            // As iproute2: inherit, or hexadecimal with or without 0x.
             let text = try words.value(for: word)
-            tos = text == "inherit" ? 1 : try Parse.unsigned("0x" + text, UInt8.self, for: word)
+            guard let value = text == "inherit" ? 1 : Parse.parseDSField(text) else {
+                throw InvalidArgument.badValue(word, text, expected: "a hexadecimal value 0..ff or inherit")
+            }
+            tos = value
         case "learning": learning = true
         case "nolearning": learning = false
         default: return false
@@ -84,7 +88,7 @@ public struct VxlanOptions: LinkKindOptions {
         if let vni { fields.append(.unsigned("id", vni)) }
         if let remote { fields.append(.string(remote.isMulticast ? "group" : "remote", remote.description)) }
         if let local { fields.append(.string("local", local.description)) }
-        if underlay != 0 { fields.append(.string("link", devices.name(of: underlay) ?? "if\(underlay)", label: "dev")) }
+        if underlay != 0 { fields.append(.string("link", devices.displayName(of: underlay), label: "dev")) }
         if let port { fields.append(.unsigned("port", port, label: "dstport")) }
         if let ttl { fields.append(Field("ttl", .unsigned(UInt64(ttl)), text: ttl == 0 ? "ttl auto" : "ttl \(ttl)")) }
         if let learning { fields.append(Field("learning", .bool(learning), text: learning ? "learning" : "nolearning")) }

@@ -41,12 +41,6 @@ public final class OutputBuffer {
         text.withUTF8 { write(buffer: $0) }
     }
 
-    public func write(bytes more: some Sequence<UInt8>) {
-        if more.withContiguousStorageIfAvailable({ write(buffer: $0) }) == nil {
-            for byte in more { write(byte) }
-        }
-    }
-
     /// Bytes in memory the caller owns.
     public func write(buffer bytes: UnsafeBufferPointer<UInt8>) {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }

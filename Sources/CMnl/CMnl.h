@@ -20,7 +20,6 @@
 #include <linux/if_tunnel.h>
 #include <linux/nexthop.h>
 #include <linux/fib_rules.h>
-#include <linux/lwtunnel.h>
 #include <linux/filter.h>
 
 // setns(2) is declared by glibc only under _GNU_SOURCE, which the Swift

@@ -1,4 +1,7 @@
 import CMnl
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import Netlink
 
@@ -111,6 +114,25 @@ import Testing
         #expect(IPAddress("2001:db8::1")?.description == "2001:db8::1")
         #expect(IPAddress("2001:0db8:0:0:0:0:0:1")?.description == "2001:db8::1")
         #expect(IPAddress("2001:db8::zz") == nil)
+    }
+
+    @Test func formatsAsInetNtop() {
+        // Every octet value in every position, and IPv6 forms with and without "::".
+        var addresses: [IPAddress] = []
+        for octet in 0...255 {
+            for shift in stride(from: 0, through: 24, by: 8) {
+                addresses.append(.v4(IPv4Address(UInt32(octet) << shift | 0x0102_0304 & ~(0xff << shift))))
+            }
+        }
+        for (high, low) in [(0, 0), (0, 1), (0x2001_0db8_0000_0000, 1), (0, 0xffff_c000_0201), (~0, ~0), (0xfe80_0000_0000_0000, 0x0001_0000_0000_0001)] as [(UInt64, UInt64)] {
+            addresses.append(.v6(IPv6Address(high: high, low: low)))
+        }
+        for address in addresses {
+            var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            address.withNetlinkPayload { _ = inet_ntop(address.family == .inet ? AF_INET : AF_INET6, $0.baseAddress, &text, socklen_t(text.count)) }
+            let expected = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            #expect(address.description == expected)
+        }
     }
 
     @Test func encodesInNetworkOrder() {

@@ -54,7 +54,8 @@ enum Batch {
             } catch {
                 // Lines queued before this one come first.
                 if let failure = try settle(session) { return report(failure) }
-                status = report(error, line: number, text: pipeline.tag.number == number ? pipeline.tag.text : "")
+                let tag = pipeline.tag
+                status = report(error, line: number, text: tag.number == number ? tag.text : "")
                 if status != .usage { sentSomething = true }
                 if !force { return exitStatus(status) }
             }

@@ -1,8 +1,5 @@
 import GreKit
 
-/// What a command handler gets: the session and the words after its verb.
-typealias CommandHandler = (Session, [String]) throws -> Void
-
 /// One verb of an object: `add`, `show`, ...
 struct Verb: Sendable {
     let name: String

@@ -26,7 +26,7 @@ public enum Gretool {
                 output.write("gretool \(version)\n")
                 return ExitStatus.success.rawValue
             }
-            if HelpTree.handles(options: options, words: rest, batch: options.batchFile != nil) {
+            if HelpTree.handles(options: options, words: rest) {
                 output.flush()
                 return HelpTree.run(arguments)
             }
@@ -42,7 +42,8 @@ public enum Gretool {
                 guard rest.isEmpty else { throw InvalidArgument("-batch takes no command words (got \"\(rest.first!)\")") }
                 status = try Batch.run(file, session: session)
             } else {
-                try execute(Array(rest), in: session)
+                guard !rest.isEmpty else { throw InvalidArgument("no command given; try \"gretool help\"") }
+                try execute(command: Array(rest.prefix(2)), Array(rest.dropFirst(2)), in: session)
                 status = session.findingStatus
             }
             // Output that did not reach standard output is a failure too.
@@ -54,12 +55,6 @@ public enum Gretool {
             reportError(message)
             return status.rawValue
         }
-    }
-
-    /// Runs one command's words (object, verb, arguments) in a session.
-    static func execute(_ words: [String], in session: Session) throws {
-        guard !words.isEmpty else { throw InvalidArgument("no command given; try \"gretool help\"") }
-        try execute(command: Array(words.prefix(2)), Array(words.dropFirst(2)), in: session)
     }
 
     /// Runs a command given as its first words (the object, and the verb if any) and the

@@ -16,9 +16,9 @@ enum HelpTree {
     }
 
     /// Whether this command line asks for help.
-    static func handles(options: GlobalOptions, words: ArraySlice<String>, batch: Bool) -> Bool {
+    static func handles(options: GlobalOptions, words: ArraySlice<String>) -> Bool {
         if options.help { return true }
-        guard let first = words.first else { return !batch }
+        guard let first = words.first else { return options.batchFile == nil }
         if words.contains(where: { ["--help", "-h", "-help"].contains($0) }) { return true }
         if first == "help" { return true }
         let second = words.dropFirst().first

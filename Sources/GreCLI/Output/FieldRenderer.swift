@@ -3,7 +3,8 @@ import GreKit
 /// Renders domain `Field`s as iproute2 does: text words joined by spaces (a word
 /// that starts a new line, or follows a tab, attaches without one), or JSON members.
 enum FieldRenderer {
-    static func text(_ fields: [Field], into line: inout String) {
+    static func text(_ fields: [Field]) -> String {
+        var line = ""
         for field in fields {
             guard let text = field.text, !text.isEmpty else { continue }
             if !line.isEmpty, !text.hasPrefix("\n"), !line.hasSuffix("\n"), !line.hasSuffix(" "), !line.hasSuffix("\t") {
@@ -11,12 +12,14 @@ enum FieldRenderer {
             }
             line += text
         }
+        return line
     }
 
-    static func text(_ fields: [Field]) -> String {
-        var line = ""
-        text(fields, into: &line)
-        return line
+    /// Writes the fields as one JSON object.
+    static func object(_ fields: [Field], into writer: inout JSONWriter) {
+        writer.beginObject()
+        json(fields, into: &writer)
+        writer.endObject()
     }
 
     /// Writes the fields as members of the JSON object currently open.
@@ -35,10 +38,7 @@ enum FieldRenderer {
         case .signed(let number): writer.signed(number)
         case .bool(let flag): writer.bool(flag)
         case .null: writer.null()
-        case .object(let members):
-            writer.beginObject()
-            json(members, into: &writer)
-            writer.endObject()
+        case .object(let members): object(members, into: &writer)
         case .array(let elements):
             writer.beginArray()
             for element in elements { self.value(element, into: &writer) }

@@ -19,8 +19,8 @@ public final class OutputBuffer {
 
     public init(descriptor: Int32, limit: Int = 64 * 1024) {
         self.descriptor = descriptor
-        capacity = limit
-        storage = .allocate(capacity: limit)
+        capacity = max(limit, IPAddress.textCapacity)  // room for any one address
+        storage = .allocate(capacity: capacity)
     }
 
     deinit {
@@ -39,12 +39,6 @@ public final class OutputBuffer {
     public func write(_ text: String) {
         var text = text
         text.withUTF8 { write(buffer: $0) }
-    }
-
-    public func write(bytes more: some Sequence<UInt8>) {
-        if more.withContiguousStorageIfAvailable({ write(buffer: $0) }) == nil {
-            for byte in more { write(byte) }
-        }
     }
 
     /// Bytes in memory the caller owns.
@@ -86,24 +80,8 @@ public final class OutputBuffer {
 
     /// An address in its usual text form, without making a String.
     public func write(_ address: IPAddress) {
-        switch address {
-        case .v4(let v4):
-            let (a, b, c, d) = v4.octets
-            write(decimal: UInt64(a)); write(UInt8(ascii: "."))
-            write(decimal: UInt64(b)); write(UInt8(ascii: "."))
-            write(decimal: UInt64(c)); write(UInt8(ascii: "."))
-            write(decimal: UInt64(d))
-        case .v6:
-            withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(INET6_ADDRSTRLEN)) { text in
-                address.withNetlinkPayload { raw in
-                    _ = inet_ntop(AF_INET6, raw.baseAddress, text.baseAddress, socklen_t(text.count))
-                }
-                let length = strlen(text.baseAddress!)
-                text.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: length) {
-                    write(buffer: UnsafeBufferPointer(start: $0, count: length))
-                }
-            }
-        }
+        if capacity - count < IPAddress.textCapacity { flush() }
+        count += address.writeText(to: storage + count)
     }
 
     public func flush() {

@@ -10,11 +10,7 @@ enum Printer {
         if session.options.json {
             var writer = session.jsonWriter()
             writer.beginArray()
-            for element in elements {
-                writer.beginObject()
-                FieldRenderer.json(fields(element), into: &writer)
-                writer.endObject()
-            }
+            for element in elements { FieldRenderer.object(fields(element), into: &writer) }
             writer.endArray()
             writer.finish()
         } else {
@@ -32,9 +28,7 @@ enum Printer {
             return
         }
         var writer = session.jsonWriter()
-        writer.beginObject()
-        FieldRenderer.json(fields, into: &writer)
-        writer.endObject()
+        FieldRenderer.object(fields, into: &writer)
         writer.finish()
     }
 }

@@ -100,9 +100,7 @@ struct JSONSink: ItemSink {
 
     mutating func object(_ key: String, prefix: String, _ fields: [Field]) {
         writer.name(key)
-        writer.beginObject()
-        FieldRenderer.json(fields, into: &writer)
-        writer.endObject()
+        FieldRenderer.object(fields, into: &writer)
     }
 }
 

@@ -32,6 +32,20 @@ extension NetlinkError {
     public static let repliesLost = NetlinkError(errno: .noBufferSpace, kernelMessage: "netlink receive buffer overflow")
 }
 
+/// Appends `bytes` at the end of `message`, then zeros to a multiple of 4, and returns
+/// where they start; throws, writing nothing, if that would pass `capacity`.
+@inlinable @discardableResult
+func appendPadded(
+    _ bytes: UnsafeRawBufferPointer, to message: UnsafeMutablePointer<nlmsghdr>, capacity: Int
+) throws -> UnsafeMutableRawPointer {
+    guard Int(message.pointee.nlmsg_len) + ((bytes.count + 3) & ~3) <= capacity else {
+        throw NetlinkError.messageTooLarge
+    }
+    let tail = mnl_nlmsg_put_extra_header(message, bytes.count)!
+    if let source = bytes.baseAddress { tail.copyMemory(from: source, byteCount: bytes.count) }
+    return tail
+}
+
 /// Writes attributes of one attribute space into the message being built. Nests go
 /// through libmnl (its `_check` variants bound them); plain attributes, by far the most
 /// (a batch writes millions), are written here in a few stores.
@@ -83,11 +97,7 @@ public struct AttributeWriter<Key: NetlinkAttributeType> {
     public func nest<Inner: NetlinkAttributeType>(
         _ key: Key, _: Inner.Type = Inner.self, _ body: (AttributeWriter<Inner>) throws -> Void
     ) throws {
-        guard let start = mnl_attr_nest_start_check(message, capacity, key.rawValue) else {
-            throw NetlinkError.messageTooLarge
-        }
-        try body(AttributeWriter<Inner>(message: message, capacity: capacity))
-        mnl_attr_nest_end(message, start)
+        try withNest(key) { _ in try body(AttributeWriter<Inner>(message: message, capacity: capacity)) }
     }
 
     /// A nest that starts with a family header of its own before its attributes
@@ -95,36 +105,34 @@ public struct AttributeWriter<Key: NetlinkAttributeType> {
     public func nest<Header, Inner: NetlinkAttributeType>(
         _ key: Key, _: Inner.Type, header: Header, _ body: (AttributeWriter<Inner>) throws -> Void
     ) throws {
-        guard let start = mnl_attr_nest_start_check(message, capacity, key.rawValue) else {
-            throw NetlinkError.messageTooLarge
+        try withNest(key) { _ in
+            _ = try appendRaw(header)
+            try body(AttributeWriter<Inner>(message: message, capacity: capacity))
         }
-        _ = try appendRaw(header)
-        try body(AttributeWriter<Inner>(message: message, capacity: capacity))
-        mnl_attr_nest_end(message, start)
     }
 
     /// A nest whose payload is a list of fixed headers each followed by attributes
     /// (RTA_MULTIPATH's rtnexthop records): `body` gets a writer for records.
     public func records(_ key: Key, _ body: (RecordWriter) throws -> Void) throws {
+        try withNest(key) { start in
+            // RTA_MULTIPATH is not an attribute nest: it must not carry NLA_F_NESTED.
+            start.pointee.nla_type = key.rawValue
+            try body(RecordWriter(message: message, capacity: capacity))
+        }
+    }
+
+    /// Opens a nest, lets `body` fill it (given the nest's header), closes it.
+    private func withNest(_ key: Key, _ body: (UnsafeMutablePointer<nlattr>) throws -> Void) throws {
         guard let start = mnl_attr_nest_start_check(message, capacity, key.rawValue) else {
             throw NetlinkError.messageTooLarge
         }
-        // RTA_MULTIPATH is not an attribute nest: it must not carry NLA_F_NESTED.
-        start.pointee.nla_type = key.rawValue
-        try body(RecordWriter(message: message, capacity: capacity))
+        try body(start)
         mnl_attr_nest_end(message, start)
     }
 
     /// Raw payload bytes appended at the current end of the message (no attribute header).
     func appendRaw<T>(_ value: T) throws -> UnsafeMutableRawPointer {
-        let size = MemoryLayout<T>.size
-        let aligned = (size + 3) & ~3
-        guard Int(message.pointee.nlmsg_len) + aligned <= capacity else { throw NetlinkError.messageTooLarge }
-        let tail = mnl_nlmsg_get_payload_tail(message)!
-        tail.initializeMemory(as: UInt8.self, repeating: 0, count: aligned)
-        withUnsafeBytes(of: value) { tail.copyMemory(from: $0.baseAddress!, byteCount: size) }
-        message.pointee.nlmsg_len += UInt32(aligned)
-        return tail
+        try withUnsafeBytes(of: value) { try appendPadded($0, to: message, capacity: capacity) }
     }
 }
 
@@ -140,9 +148,8 @@ public struct RecordWriter {
     ) throws {
         let writer = AttributeWriter<Key>(message: message, capacity: capacity)
         let start = try writer.appendRaw(value)
-        let before = Int(message.pointee.nlmsg_len) - ((MemoryLayout<Record>.size + 3) & ~3)
         try body(writer)
-        let length = Int(message.pointee.nlmsg_len) - before
+        let length = Int(message.pointee.nlmsg_len) - (start - UnsafeMutableRawPointer(message))
         start.storeBytes(of: UInt16(length), as: UInt16.self)
     }
 }
@@ -162,24 +169,14 @@ public struct MessageWriter {
     @inlinable public func header<Header, Key: NetlinkAttributeType>(
         _ value: Header, attributes: Key.Type
     ) throws -> AttributeWriter<Key> {
-        let size = MemoryLayout<Header>.size
-        guard Int(message.pointee.nlmsg_len) + ((size + 3) & ~3) <= capacity else {
-            throw NetlinkError.messageTooLarge
-        }
-        let extra = mnl_nlmsg_put_extra_header(message, size)!
-        withUnsafeBytes(of: value) { extra.copyMemory(from: $0.baseAddress!, byteCount: size) }
+        _ = try withUnsafeBytes(of: value) { try appendPadded($0, to: message, capacity: capacity) }
         return AttributeWriter(message: message, capacity: capacity)
     }
 
     /// Appends another message's body (family header and attributes) as it is: to
     /// send what one message described under another type (undoing a creation).
     public func body(_ bytes: UnsafeRawBufferPointer) throws {
-        guard Int(message.pointee.nlmsg_len) + ((bytes.count + 3) & ~3) <= capacity else {
-            throw NetlinkError.messageTooLarge
-        }
-        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-        let tail = mnl_nlmsg_put_extra_header(message, bytes.count)!
-        tail.copyMemory(from: source, byteCount: bytes.count)
+        try appendPadded(bytes, to: message, capacity: capacity)
     }
 }
 

@@ -57,10 +57,6 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
         value = result << (8 * UInt32(4 - parts))
     }
 
-    public var octets: (UInt8, UInt8, UInt8, UInt8) {
-        (UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff))
-    }
-
     public static func < (lhs: IPv4Address, rhs: IPv4Address) -> Bool { lhs.value < rhs.value }
 
     public var description: String { IPAddress.v4(self).description }
@@ -165,29 +161,37 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        var text = ""
-        write(to: &text)
-        return text
+        String(unsafeUninitializedCapacity: Self.textCapacity) { writeText(to: $0.baseAddress!) }
     }
 
-    /// Appends the textual form without intermediate allocations (hot in route dumps).
-    public func write(to output: inout String) {
+    /// The room `writeText` needs: inet_ntop's longest IPv6 text and its terminating zero.
+    @inlinable public static var textCapacity: Int { Int(INET6_ADDRSTRLEN) }
+
+    /// Writes the usual text form ("192.0.2.1", "2001:db8::1" as inet_ntop writes it) to
+    /// `text`, which has room for `textCapacity` bytes, and returns its length. Nothing is
+    /// allocated: route dumps write millions of addresses.
+    @inlinable public func writeText(to text: UnsafeMutablePointer<UInt8>) -> Int {
+        var count = 0
         switch self {
         case .v4(let address):
-            let (a, b, c, d) = address.octets
-            output += String(a); output += "."
-            output += String(b); output += "."
-            output += String(c); output += "."
-            output += String(d)
+            for shift in stride(from: 24 as UInt32, through: 0, by: -8) {
+                let octet = UInt8(truncatingIfNeeded: address.value >> shift)
+                if shift != 24 { text[count] = UInt8(ascii: "."); count &+= 1 }
+                if octet >= 100 { text[count] = UInt8(ascii: "0") &+ octet / 100; count &+= 1 }
+                if octet >= 10 { text[count] = UInt8(ascii: "0") &+ octet / 10 % 10; count &+= 1 }
+                text[count] = UInt8(ascii: "0") &+ octet % 10
+                count &+= 1
+            }
         case .v6:
-            var buffer = [UInt8](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-            withNetlinkPayload { bytes in
-                buffer.withUnsafeMutableBufferPointer { text in
-                    _ = inet_ntop(AF_INET6, bytes.baseAddress, text.baseAddress, socklen_t(text.count))
+            withNetlinkPayload { raw in
+                text.withMemoryRebound(to: CChar.self, capacity: Self.textCapacity) { chars in
+                    if inet_ntop(AF_INET6, raw.baseAddress, chars, socklen_t(Self.textCapacity)) != nil {
+                        count = strlen(chars)
+                    }
                 }
             }
-            output += String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
         }
+        return count
     }
 }
 

@@ -364,8 +364,8 @@ private final class EchoingKernel: BatchTransport {
             } else if echoes, message.flags.contains(.echo) {
                 var body = sent.body
                 body[0] &+= 100
-                let echo = try MessageBuffer.encode(type: message.type, flags: [], sequence: message.sequence) {
-                    try $0.body(UnsafeRawBufferPointer(start: body, count: body.count))
+                let echo = try MessageBuffer.encode(type: message.type, flags: [], sequence: message.sequence) { writer in
+                    try body.withUnsafeBytes { try writer.body($0) }
                 }
                 try echo.withUnsafeBytes { try onEcho(NetlinkMessage(header: $0.baseAddress!.assumingMemoryBound(to: nlmsghdr.self))) }
             }

@@ -14,7 +14,7 @@ private func gre(_ kind: String = "gre", _ text: String = "") throws -> GreOptio
     return options
 }
 
-private func mtuReport(_ mtu: Int, _ options: GreOptions, path: Int = 1500, ipsec: IPsecEncapsulation? = nil, probe: ProbeResult? = nil) -> CheckReport {
+private func mtuReport(_ mtu: Int, _ options: GreOptions, path: Int = 1500, ipsec: IPsecEncapsulation? = nil, probe: PathMTUResult? = nil) -> CheckReport {
     MTUCheck.report(MTUFacts(tunnel: "gre1", mtu: mtu, options: options,
                              path: .known(UnderlayPath(device: "va", deviceMTU: path)), ipsec: ipsec, probe: probe))
 }
@@ -100,7 +100,7 @@ private func mtuReport(_ mtu: Int, _ options: GreOptions, path: Int = 1500, ipse
     }
 
     @Test func aProbeBelowTheRouteDecides() throws {
-        let probe = ProbeResult(peer: IPAddress("10.1.0.2")!, largest: 1376, smallestFailed: 1377, probes: 2, complete: true)
+        let probe = PathMTUResult(peer: IPAddress("10.1.0.2")!, largest: 1376, smallestFailed: 1377, probes: 2, complete: true)
         let report = mtuReport(1476, try gre(), probe: probe)
         #expect(report.verdict == .problem)
         #expect(report.fixes == ["gretool link set gre1 mtu 1376"])
@@ -117,8 +117,8 @@ private func mtuReport(_ mtu: Int, _ options: GreOptions, path: Int = 1500, ipse
 }
 
 /// A path for the probe search: sizes up to `mtu` pass; above it, `beyond` says what happens.
-private func search(ceiling: Int = 1476, mtu: Int, beyond: (Int) -> ProbeOutcome, limit: Int = 16) -> ProbeSearch {
-    var search = ProbeSearch(floor: 68, ceiling: ceiling)
+private func search(ceiling: Int = 1476, mtu: Int, beyond: (Int) -> PathMTUSearch.Outcome, limit: Int = 16) -> PathMTUSearch {
+    var search = PathMTUSearch(floor: 68, ceiling: ceiling)
     while search.probes < limit, let size = search.next() {
         search.record(size, size <= mtu ? .passed : beyond(size))
     }

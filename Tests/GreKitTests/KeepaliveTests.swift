@@ -185,7 +185,7 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
     }
 
     @Test func staleRepliesCountForNothing() {
-        var probe = KeepaliveProbe(timing: KeepaliveTiming(interval: 1_000, retries: 3))
+        var probe = KeepaliveStateMachine(timing: KeepaliveTiming(interval: 1_000, retries: 3))
         _ = probe.recordSend(nonce: 7, at: 0)
         #expect(probe.recordReply(nonce: 7, at: 4_001) == .stale)
         #expect(probe.state == .unknown && probe.unanswered == 1 && probe.received == 0)
@@ -198,7 +198,7 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
     private let timing = KeepaliveTiming(interval: 100, retries: 3)
 
     @Test func ciscoTransitions() {
-        var probe = KeepaliveProbe(timing: timing)
+        var probe = KeepaliveStateMachine(timing: timing)
         #expect(probe.state == .unknown)
         #expect(probe.recordSend(nonce: 1, at: 0) == nil)
         #expect(probe.recordReply(nonce: 1, at: 5) == .answered(roundTrip: 5, change: .up))
@@ -220,7 +220,7 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
     }
 
     @Test func aPeerThatNeverAnswersIsDownAfterRetriesPlusOne() {
-        var probe = KeepaliveProbe(timing: timing)
+        var probe = KeepaliveStateMachine(timing: timing)
         let changes = (1...5).map { probe.recordSend(nonce: UInt32($0), at: Int64($0) * 100) }
         #expect(changes == [nil, nil, nil, .down, nil])
     }
@@ -252,7 +252,7 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
             now += 1_000_000  // the loop wakes at least once a millisecond here
         }
         let down = try #require(wentDown)
-        #expect(monitor.members[0].probe.state == .down)
+        #expect(monitor.members[0].stateMachine.state == .down)
         #expect(down - cut <= timing.interval * Int64(timing.retries + 1), "took \(down - cut) ns")
         #expect(down - cut >= timing.interval * Int64(timing.retries) - latency, "not before retries keepalives were lost")
     }
@@ -267,7 +267,7 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
         monitor.activate(0, target: target, at: 2_000, delay: 50)
         #expect(monitor.due(at: 2_000).isEmpty)
         #expect(monitor.due(at: 2_050).map(\.member) == [0])
-        #expect(monitor.members[0].probe.sent == 1, "counters start over")
+        #expect(monitor.members[0].stateMachine.sent == 1, "counters start over")
     }
 
     @Test func sequenceNumbersCountPerTarget() {

@@ -65,7 +65,7 @@ enum KeepaliveCommands {
         let request = try KeepaliveProbeRequest.parse(words)
         let (target, _) = try resolve(request.subject, links: session.links(), verb: "probe")
         let result = try attempt("probe \(request.subject.name)") {
-            try KeepaliveProber.probe(target, count: request.count, timeout: request.timeout)
+            try KeepalivePing.run(target, count: request.count, timeout: request.timeout)
         }
         let name = request.subject.name
         let output = session.output
@@ -165,7 +165,7 @@ struct KeepaliveReport {
             return "\(name): up (rtt \(event.roundTrip.map { KeepaliveCommands.milliseconds($0) } ?? "?") ms)"
         case .state:
             return "\(name): \(event.state.rawValue) (\(KeepaliveCommands.keepalives(event.missed)) unanswered, \(lastRoundTrip))"
-        case .probe:
+        case .sent:
             let outcome = event.message.map { "keepalive \($0)" } ?? "keepalive sent"
             return "\(name): \(outcome) (\(event.missed) unanswered)"
         case .reply:

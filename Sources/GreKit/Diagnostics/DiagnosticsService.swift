@@ -168,7 +168,7 @@ public final class DiagnosticsService {
             case .address(let address): peer = address
             case .peerOnTunnel: peer = try peerOnTunnel(link)
             }
-            facts.probe = try PathMTUProbe(peer: peer, interfaceIndex: link.index, ceiling: facts.mtu).run()
+            facts.probe = try PathMTUMeasurement(peer: peer, interfaceIndex: link.index, ceiling: facts.mtu).run()
         }
         return MTUCheck.report(facts)
     }

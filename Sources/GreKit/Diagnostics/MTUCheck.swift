@@ -84,7 +84,7 @@ public struct MTUFacts: Sendable {
     public var options: GreOptions
     public var path: Path
     public var ipsec: IPsecEncapsulation?
-    public var probe: ProbeResult?
+    public var probe: PathMTUResult?
 }
 
 public enum MTUCheck {

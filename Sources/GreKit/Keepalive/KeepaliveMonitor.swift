@@ -8,7 +8,7 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     public struct Member {
         /// Nil while the tunnel is absent (deleted, or no longer usable).
         public internal(set) var target: KeepaliveTarget?
-        public internal(set) var probe: KeepaliveProbe
+        public internal(set) var stateMachine: KeepaliveStateMachine
         /// The outer GRE sequence number, for tunnels with `oseq`.
         var sequence: UInt32 = 0
         /// Bumped when the member is deactivated, so its pending timer is ignored.
@@ -36,7 +36,7 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     public init(timing: KeepaliveTiming, members count: Int, generator: Generator) {
         self.timing = timing
         slack = min(timing.interval / 20, 50_000_000)
-        members = Array(repeating: Member(target: nil, probe: KeepaliveProbe(timing: timing)), count: count)
+        members = Array(repeating: Member(target: nil, stateMachine: KeepaliveStateMachine(timing: timing)), count: count)
         self.generator = generator
     }
 
@@ -45,7 +45,7 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     public mutating func activate(_ index: Int, target: KeepaliveTarget, at now: Int64, delay: Int64 = 0) {
         deactivate(index)
         members[index].target = target
-        members[index].probe.restart()
+        members[index].stateMachine.restart()
         memberByFlow[target.replyFlow] = index
         timers.schedule((index, members[index].generation), at: now + delay)
     }
@@ -77,9 +77,9 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
         while let (deadline, timer) = timers.popDue(at: now + slack) {
             let index = timer.member
             guard timer.generation == members[index].generation, let target = members[index].target else { continue }
-            let nonce = members[index].probe.nextNonce(limit: target.nonceLimit, using: &generator)
+            let nonce = members[index].stateMachine.nextNonce(limit: target.nonceLimit, using: &generator)
             members[index].sequence &+= 1
-            let change = members[index].probe.recordSend(nonce: nonce, at: now)
+            let change = members[index].stateMachine.recordSend(nonce: nonce, at: now)
             sends.append(Send(member: index, nonce: nonce, sequence: members[index].sequence, change: change))
             // The schedule keeps its phase; after a stall it resumes from now instead
             // of sending the keepalives it missed in a burst.
@@ -91,9 +91,9 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
 
     /// Matches a reflected keepalive to its member and counts it. Nil when it belongs
     /// to no member.
-    public mutating func reply(_ reflected: ReflectedKeepalive, at now: Int64) -> (member: Int, outcome: KeepaliveProbe.Outcome)? {
+    public mutating func reply(_ reflected: ReflectedKeepalive, at now: Int64) -> (member: Int, outcome: KeepaliveStateMachine.ReplyOutcome)? {
         guard let index = memberByFlow[reflected.flow] else { return nil }
-        return (index, members[index].probe.recordReply(nonce: reflected.nonce, at: now))
+        return (index, members[index].stateMachine.recordReply(nonce: reflected.nonce, at: now))
     }
 }
 

@@ -5,7 +5,7 @@ import Netlink
 import Glibc
 #endif
 
-/// Something a watcher reports: a state change, a probe (verbose), a tunnel that
+/// Something a watcher reports: a state change, a keepalive sent (verbose), a tunnel that
 /// went away or came back, an action taken or undone, an error it lived through.
 public struct KeepaliveEvent: Sendable {
     public enum Kind: String, Sendable {
@@ -14,7 +14,8 @@ public struct KeepaliveEvent: Sendable {
         /// The state changed.
         case state
         /// A keepalive was sent (verbose; message: why sending failed, if it did).
-        case probe
+        /// Its JSON name is "probe", as scripts know it.
+        case sent = "probe"
         /// A reply was counted (verbose).
         case reply
         /// The tunnel device was deleted; keepalives stop until it is back.
@@ -187,7 +188,7 @@ public final class KeepaliveWatcher {
         }
         for send in sends {
             // A keepalive the kernel refused (no route to the remote) is one lost, as on the wire.
-            if configuration.verbose { emit(.probe, send.member, message: failures[send.member].map { "not sent: \($0)" }) }
+            if configuration.verbose { emit(.sent, send.member, message: failures[send.member].map { "not sent: \($0)" }) }
             if send.change == .down { changed(send.member, to: .down) }
         }
     }
@@ -212,8 +213,7 @@ public final class KeepaliveWatcher {
     // MARK: State changes and actions
 
     private func changed(_ member: Int, to state: TunnelState) {
-        let probe = monitor.members[member].probe
-        emit(.state, member, roundTrip: probe.lastRoundTrip)
+        emit(.state, member, roundTrip: monitor.members[member].stateMachine.lastRoundTrip)
         if let index = indexes[member] {
             let name = subjects[member].name
             do {
@@ -342,9 +342,9 @@ public final class KeepaliveWatcher {
             return
         }
         let entry = monitor.members[member]
-        let state: TunnelState = entry.target == nil && indexes[member] == nil && subjects[member].index != nil ? .absent : entry.probe.state
+        let state: TunnelState = entry.target == nil && indexes[member] == nil && subjects[member].index != nil ? .absent : entry.stateMachine.state
         report(KeepaliveEvent(
-            kind: kind, tunnel: subjects[member].name, state: state, roundTrip: roundTrip ?? entry.probe.lastRoundTrip,
-            sent: entry.probe.sent, received: entry.probe.received, missed: entry.probe.unanswered, message: message))
+            kind: kind, tunnel: subjects[member].name, state: state, roundTrip: roundTrip ?? entry.stateMachine.lastRoundTrip,
+            sent: entry.stateMachine.sent, received: entry.stateMachine.received, missed: entry.stateMachine.unanswered, message: message))
     }
 }

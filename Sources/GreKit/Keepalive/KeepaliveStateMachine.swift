@@ -28,60 +28,67 @@ public struct KeepaliveTiming: Equatable, Sendable {
     public var window: Int64 { interval * Int64(retries + 1) }
 }
 
-/// Cisco's keepalive state machine for one tunnel, with replies matched to probes.
+/// Cisco's keepalive state machine for one tunnel, with each reply matched to the
+/// keepalive it answers.
 ///
 /// Every keepalive sent increments a counter; any matching reply resets it to 0 and
-/// brings the tunnel up; when a send takes the counter past `retries`, the tunnel
-/// goes down. Keepalives go on while it is down. Each probe carries a nonce the
-/// peer returns untouched: a reply counts only if its nonce is that of a probe sent
-/// within the window and not answered before, so stale, duplicated and forged
-/// replies change nothing, and every counted reply gives a round-trip time.
-public struct KeepaliveProbe: Sendable {
+/// brings the tunnel up; when a send takes the counter past `retries`, the tunnel goes
+/// down. Keepalives go on while it is down, so that the tunnel comes back up as soon as
+/// the peer answers again.
+///
+/// Each keepalive carries a nonce that the peer returns untouched. A reply counts only
+/// if its nonce is that of a keepalive sent within the window and not answered before:
+/// so stale, duplicated and forged replies change nothing, and every reply that counts
+/// gives a round-trip time.
+public struct KeepaliveStateMachine: Sendable {
     public let timing: KeepaliveTiming
     public private(set) var state = TunnelState.unknown
     /// Keepalives sent since the last reply (Cisco's counter).
     public private(set) var unanswered = 0
     public private(set) var sent: UInt64 = 0
     public private(set) var received: UInt64 = 0
-    /// Round-trip time of the last counted reply, in nanoseconds.
+    /// Round-trip time of the last reply that counted, in nanoseconds.
     public private(set) var lastRoundTrip: Int64?
 
-    private struct Probe: Sendable {
+    /// A keepalive sent and remembered by its nonce, waiting for its reply.
+    private struct PendingKeepalive: Sendable {
         var sentAt: Int64
         var answered = false
     }
 
-    /// Probes by nonce, kept for two windows so late replies are told apart from forged ones.
-    private var probes: [UInt32: Probe] = [:]
+    /// Keepalives by nonce. Each is kept for two windows, so that a late reply is told
+    /// apart from a forged one.
+    private var pending: [UInt32: PendingKeepalive] = [:]
 
     public init(timing: KeepaliveTiming) { self.timing = timing }
 
-    public enum Outcome: Equatable, Sendable {
-        /// A reply to a probe of the window: the round-trip time, and the new state
+    /// What a reply meant.
+    public enum ReplyOutcome: Equatable, Sendable {
+        /// A reply to a keepalive of the window: the round-trip time, and the new state
         /// if the reply changed it.
         case answered(roundTrip: Int64, change: TunnelState?)
-        /// The probe was answered already.
+        /// The keepalive was answered already.
         case duplicate
-        /// The probe is older than the window.
+        /// The keepalive is older than the window.
         case stale
-        /// No probe with this nonce: forged, or older than anything remembered.
+        /// No keepalive has this nonce: the reply is forged, or older than anything remembered.
         case unknown
     }
 
-    /// A nonce for the next probe: random (so replies cannot be guessed), non-zero
-    /// (the kernel replaces a zero IPv4 identification) and not in use.
+    /// A nonce for the next keepalive. It is random, so that replies cannot be guessed;
+    /// non-zero, because the kernel replaces a zero IPv4 identification; and not in use.
     public func nextNonce(limit: UInt32, using generator: inout some RandomNumberGenerator) -> UInt32 {
         while true {
             let nonce = UInt32.random(in: 1...limit, using: &generator)
-            if probes[nonce] == nil { return nonce }
+            if pending[nonce] == nil { return nonce }
         }
     }
 
-    /// Records a keepalive sent at `now` (whether or not the kernel took it: Cisco
-    /// counts attempts). Returns `.down` when this send took the tunnel down.
+    /// Records a keepalive sent at `now`, whether or not the kernel took it: Cisco counts
+    /// attempts. Returns `.down` when this send took the tunnel down.
     public mutating func recordSend(nonce: UInt32, at now: Int64) -> TunnelState? {
         forget(before: now - 2 * timing.window)
-        probes[nonce] = Probe(sentAt: now)
+        pending[nonce] = PendingKeepalive(sentAt: now)
         sent += 1
         unanswered += 1
         guard unanswered > timing.retries, state != .down else { return nil }
@@ -90,12 +97,12 @@ public struct KeepaliveProbe: Sendable {
     }
 
     /// Counts a reply carrying `nonce` that arrived at `now`.
-    public mutating func recordReply(nonce: UInt32, at now: Int64) -> Outcome {
-        guard let probe = probes[nonce] else { return .unknown }
-        guard !probe.answered else { return .duplicate }
-        guard now - probe.sentAt <= timing.window else { return .stale }
-        probes[nonce]?.answered = true
-        let roundTrip = now - probe.sentAt
+    public mutating func recordReply(nonce: UInt32, at now: Int64) -> ReplyOutcome {
+        guard let keepalive = pending[nonce] else { return .unknown }
+        guard !keepalive.answered else { return .duplicate }
+        guard now - keepalive.sentAt <= timing.window else { return .stale }
+        pending[nonce]?.answered = true
+        let roundTrip = now - keepalive.sentAt
         received += 1
         unanswered = 0
         lastRoundTrip = roundTrip
@@ -104,14 +111,16 @@ public struct KeepaliveProbe: Sendable {
         return .answered(roundTrip: roundTrip, change: .up)
     }
 
-    /// Starts over, as for a tunnel just created: state unknown, nothing outstanding.
+    /// Starts over, as for a tunnel just created: the state is unknown and nothing is pending.
     public mutating func restart() {
-        self = KeepaliveProbe(timing: timing)
+        self = KeepaliveStateMachine(timing: timing)
     }
 
     private mutating func forget(before limit: Int64) {
-        // Pruned in batches: at most about four windows' worth of probes are kept.
-        guard probes.count > 4 * (timing.retries + 2) else { return }
-        probes = probes.filter { $0.value.sentAt >= limit }
+        // Pruning walks every pending keepalive, so it runs only once about four windows'
+        // worth have gathered, and keeps the last two: the cost per send stays constant
+        // on average.
+        guard pending.count > 4 * (timing.retries + 2) else { return }
+        pending = pending.filter { $0.value.sentAt >= limit }
     }
 }

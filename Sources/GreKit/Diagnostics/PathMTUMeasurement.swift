@@ -2,27 +2,28 @@
 import Glibc
 #endif
 
-// `diag mtu TUNNEL probe`: finds the largest packet that crosses the tunnel to the
-// peer's tunnel address, as tracepath does: UDP datagrams with DF set to a high port,
-// so that arrival shows as the peer's ICMP port unreachable. No raw sockets.
+// `diag mtu TUNNEL probe` measures the path MTU through a tunnel: it finds the largest
+// packet that crosses the tunnel to the peer's tunnel address, as tracepath does. Each
+// probe is a UDP datagram with DF set, sent to a high port, so that its arrival shows as
+// the peer's ICMP port unreachable; no raw socket is needed.
 
-/// What one probe of a given size learnt.
-public enum ProbeOutcome: Sendable, Equatable {
-    /// The peer answered (ICMP port unreachable): the size crosses the path.
-    case passed
-    /// Too big: refused locally (EMSGSIZE) or ICMP frag-needed / packet too big, with
-    /// the MTU it reported when it did.
-    case tooBig(mtu: Int?)
-    /// No answer in time: dropped on the way, or the peer rate-limits its ICMP.
-    case silent
-    /// Another ICMP error (net or host unreachable, prohibited): probing is pointless.
-    case unreachable(String)
-}
-
-/// The search of a path MTU probe, apart from the packets: which size to try next
-/// given what the earlier ones did. Sizes at or below `largestPassed` pass, sizes at or
+/// The path MTU search, apart from the packets: which size to probe next given what
+/// the earlier probes learnt. Sizes at or below `largestPassed` pass, sizes at or
 /// above `smallestFailed` do not; the search narrows the gap between them.
-public struct ProbeSearch: Sendable {
+public struct PathMTUSearch: Sendable {
+    /// What one probe of a given size learnt.
+    public enum Outcome: Sendable, Equatable {
+        /// The peer answered (ICMP port unreachable): the size crosses the path.
+        case passed
+        /// Too big: refused locally (EMSGSIZE) or ICMP frag-needed / packet too big, with
+        /// the MTU it reported when it did.
+        case tooBig(mtu: Int?)
+        /// No answer in time: dropped on the way, or the peer rate-limits its ICMP.
+        case silent
+        /// Another ICMP error (net or host unreachable, prohibited): probing is pointless.
+        case unreachable(String)
+    }
+
     public let floor: Int
     public let ceiling: Int
     public private(set) var largestPassed: Int?
@@ -66,7 +67,7 @@ public struct ProbeSearch: Sendable {
         return (knownToPass + smallestFailed) / 2
     }
 
-    public mutating func record(_ size: Int, _ outcome: ProbeOutcome) {
+    public mutating func record(_ size: Int, _ outcome: Outcome) {
         probes += 1
         switch outcome {
         case .passed:
@@ -91,14 +92,14 @@ public struct ProbeSearch: Sendable {
         }
     }
 
-    public func result(peer: IPAddress) -> ProbeResult {
-        ProbeResult(peer: peer, largest: largestPassed, smallestFailed: smallestFailed > ceiling ? nil : smallestFailed,
+    public func result(peer: IPAddress) -> PathMTUResult {
+        PathMTUResult(peer: peer, largest: largestPassed, smallestFailed: smallestFailed > ceiling ? nil : smallestFailed,
                     probes: probes, complete: isDone && stopReason == nil, stopReason: stopReason)
     }
 }
 
-/// What a path MTU probe found.
-public struct ProbeResult: Sendable, Equatable {
+/// What a path MTU measurement found.
+public struct PathMTUResult: Sendable, Equatable {
     public var peer: IPAddress
     /// The largest packet that reached the peer; nil when none did.
     public var largest: Int?
@@ -138,8 +139,9 @@ public struct ProbeResult: Sendable, Equatable {
     }
 }
 
-/// Sends the probes of a search through a tunnel device and reads their fate.
-public struct PathMTUProbe: Sendable {
+/// Measures the path MTU through a tunnel device: sends the probes the search asks
+/// for and records what became of each.
+public struct PathMTUMeasurement: Sendable {
     public var peer: IPAddress
     /// The tunnel device the probes must leave through.
     public var interfaceIndex: Int32
@@ -152,10 +154,10 @@ public struct PathMTUProbe: Sendable {
     /// traceroute's first port: unlikely to be open, so the peer answers port unreachable.
     static let firstPort: UInt16 = 33434
 
-    public func run() throws -> ProbeResult {
+    public func run() throws -> PathMTUResult {
         let socket = try ProbeSocket(peer: peer, interfaceIndex: interfaceIndex)
         defer { socket.close() }
-        var search = ProbeSearch(floor: peer.family == .inet6 ? 1280 : 68, ceiling: ceiling)
+        var search = PathMTUSearch(floor: peer.family == .inet6 ? 1280 : 68, ceiling: ceiling)
         let deadline = SystemClock.milliseconds() + deadlineMilliseconds
         while search.probes < maxProbes, SystemClock.milliseconds() < deadline, let size = search.next() {
             let port = Self.firstPort &+ UInt16(truncatingIfNeeded: search.probes)
@@ -209,7 +211,7 @@ final class ProbeSocket {
     }
 
     /// Sends one datagram making an IP packet of `size` bytes to `port` and waits for its fate.
-    func probe(size: Int, port: UInt16, timeoutMilliseconds: Int) throws -> ProbeOutcome {
+    func probe(size: Int, port: UInt16, timeoutMilliseconds: Int) throws -> PathMTUSearch.Outcome {
         while readError() != nil {}  // errors of earlier probes that came late
         let headers = isIPv6 ? 48 : 28
         let payload = [UInt8](repeating: 0, count: max(0, size - headers))
@@ -240,7 +242,7 @@ final class ProbeSocket {
     }
 
     /// One queued error: the destination port of the probe it is about, and what it means.
-    private func readError() -> (UInt16, ProbeOutcome)? {
+    private func readError() -> (UInt16, PathMTUSearch.Outcome)? {
         var data = [UInt8](repeating: 0, count: 64)
         var control = [UInt8](repeating: 0, count: 512)
         var name = sockaddr_storage()
@@ -293,7 +295,7 @@ final class ProbeSocket {
         }
     }
 
-    static func outcome(of error: ExtendedError) -> ProbeOutcome {
+    static func outcome(of error: ExtendedError) -> PathMTUSearch.Outcome {
         switch (error.origin, error.type, error.code) {
         case (originICMP, 3, 3), (originICMP6, 1, 4):
             return .passed

@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs `on-down` / `on-up` commands: `/bin/sh -c COMMAND` with extra environment
+/// variables, without waiting for them. `reap` collects the ones that finished.
+public enum CommandHook {
+    /// Starts the command; returns its process id.
+    @discardableResult
+    public static func start(_ command: String, environment extra: [(String, String)]) throws(SystemCallError) -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The watcher blocks SIGINT and SIGTERM for its signal descriptor; the command
+        // must not inherit that.
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGCHLD, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let names = Set(extra.map { $0.0 + "=" })
+        var environment = extra.map { "\($0.0)=\($0.1)" }
+        var entry = environ
+        while let variable = entry.pointee {
+            let text = String(cString: variable)
+            if !names.contains(where: { text.hasPrefix($0) }) { environment.append(text) }
+            entry += 1
+        }
+        let arguments = ["/bin/sh", "-c", command]
+        var process: pid_t = 0
+        let status = withCStrings(arguments) { argv in
+            withCStrings(environment) { envp in
+                posix_spawn(&process, "/bin/sh", nil, &attributes, argv, envp)
+            }
+        }
+        guard status == 0 else { throw SystemCallError(call: "cannot run \"\(command)\"", code: status) }
+        return process
+    }
+
+    /// Collects every child that has finished, without waiting for the others.
+    public static func reap() {
+        var status: Int32 = 0
+        while waitpid(-1, &status, WNOHANG) > 0 {}
+    }
+
+    private static func withCStrings<Result>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> Result) -> Result {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        pointers.append(nil)
+        defer { for pointer in pointers { free(pointer) } }
+        return body(pointers)
+    }
+}

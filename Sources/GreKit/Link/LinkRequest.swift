@@ -132,7 +132,7 @@ public struct LinkRequest: Sendable {
         guard link.kind == kind else {
             throw InvalidArgument("\(name) is a \(link.kind ?? "plain") link; its type cannot change to \(kind)")
         }
-        guard let existing = link.options else { throw InvalidArgument("gretool cannot change options of \(kind) links") }
+        guard let existing = link.options else { throw InvalidArgument("changing the options of \(kind) links is not supported") }
         return existing
     }
 

@@ -2,6 +2,10 @@ import Testing
 @testable import GreCLI
 @testable import GreKit
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct DiagCLITests {
     private let report: CheckReport = {
         var report = CheckReport(check: "mtu", tunnel: "gre1", summaryWhenOK: "fine")
@@ -10,9 +14,9 @@ import Testing
             Field("overhead", .unsigned(24), text: "overhead 24 = outer IPv4 20 + GRE 4"),
         ]
         report.findings = [
-            Finding(.problem, "gre1 mtu 1500 is 24 bytes over what the path carries (1476)", fixes: ["gretool link set gre1 mtu 1476"]),
+            Finding(.problem, "gre1 mtu 1500 is 24 bytes over what the path carries (1476)", fixes: [.setMTU(link: "gre1", mtu: 1476)]),
             .note("packets are dropped"),
-            Finding(.warning, "something else", fixes: ["gretool link set gre1 mtu 1476"]),
+            Finding(.warning, "something else", fixes: [.setMTU(link: "gre1", mtu: 1476)]),
         ]
         return report
     }()
@@ -60,4 +64,78 @@ import Testing
         #expect(diag.verb("k")?.name == "keepalive")
         #expect(LinkCommands.object.defaultVerbTakesWords == false, "other objects still refuse unknown verbs")
     }
+}
+
+/// Fixes are values in the domain; the command line writes them as commands.
+@Suite struct FixCommandTests {
+    private func hostRoute(_ remote: String, via gateway: FixValue<IPAddress>?, dev device: FixValue<String>,
+                           table: UInt32 = RouteTable.main, replacing: Bool = false) -> String {
+        Fix.hostRoute(HostRouteFix(destination: IPAddress(remote)!, gateway: gateway, device: device, table: table, replacing: replacing)).commandLine
+    }
+
+    @Test func linkFixesAreGretoolLinkSet() {
+        #expect(Fix.setMTU(link: "gre1", mtu: 1476).commandLine == "gretool link set gre1 mtu 1476")
+        #expect(Fix.setUp(link: "va").commandLine == "gretool link set va up")
+    }
+
+    @Test func hostRoutesNameTheirGatewayDeviceAndTable() {
+        #expect(hostRoute("203.0.113.2", via: .known(IPAddress("198.51.100.254")!), dev: .known("va"))
+            == "gretool route add 203.0.113.2/32 via 198.51.100.254 dev va")
+        #expect(hostRoute("198.51.100.2", via: nil, dev: .known("va"), replacing: true) == "gretool route replace 198.51.100.2/32 dev va")
+        #expect(hostRoute("2001:db8::2", via: .known(IPAddress("2001:db8:1::1")!), dev: .known("va"), table: 100)
+            == "gretool route add 2001:db8::2/128 via 2001:db8:1::1 dev va table 100")
+    }
+
+    @Test func unknownValuesArePlaceholderWords() {
+        #expect(hostRoute("203.0.113.2", via: .unknown, dev: .known("va")) == "gretool route add 203.0.113.2/32 via GATEWAY dev va")
+        #expect(hostRoute("203.0.113.2", via: .unknown, dev: .unknown) == "gretool route add 203.0.113.2/32 via GATEWAY dev DEVICE")
+        #expect(Fix.changeRemote(tunnel: "gre1", remote: .unknown).commandLine == "gretool tunnel change gre1 remote ADDRESS")
+        #expect(Fix.changeRemote(tunnel: "gre1", remote: .known(IPAddress("198.51.100.2")!)).commandLine
+            == "gretool tunnel change gre1 remote 198.51.100.2")
+        #expect(Fix.addAddress(.unknown, device: "gre1").commandLine == "gretool addr add ADDRESS/PREFIX dev gre1")
+        #expect(Fix.addAddress(.known(try! IPPrefix(parsing: "198.51.100.1/32")), device: "va").commandLine
+            == "gretool addr add 198.51.100.1/32 dev va")
+    }
+
+    @Test func kernelSettingsAreSysctlWrites() {
+        #expect(Fix.setSystemControl(["net", "ipv4", "conf", "gre1", "accept_local"], value: 1).commandLine
+            == "sysctl -w net.ipv4.conf.gre1.accept_local=1")
+        #expect(Fix.setSystemControl(["net", "ipv6", "conf", "all", "forwarding"], value: 1).commandLine
+            == "sysctl -w net.ipv6.conf.all.forwarding=1")
+        #expect(Fix.setSystemControl(["net", "ipv4", "conf", "eth0.100", "rp_filter"], value: 2).commandLine
+            == "sysctl -w net.ipv4.conf.eth0/100.rp_filter=2")
+    }
+
+    /// The domain says what to change; only the command line spells gretool's commands.
+    /// No string literal in Sources/GreKit may start with "gretool ".
+    @Test func theDomainWritesNoCommandLines() throws {
+        let files = swiftFiles(under: "\(repositoryRoot)/Sources/GreKit")
+        #expect(files.count > 50, "Sources/GreKit was not found")
+        var offenders: [String] = []
+        for path in files {
+            let lines = try #require(readFile(path)).split(separator: "\n", omittingEmptySubsequences: false)
+            for (number, line) in lines.enumerated() where !line.drop(while: { $0 == " " }).hasPrefix("//") {
+                if line.contains("\"gretool ") { offenders.append("\(path.dropFirst(repositoryRoot.count + 1)):\(number + 1)") }
+            }
+        }
+        #expect(offenders.isEmpty, "string literals that start with \"gretool \": \(offenders)")
+    }
+}
+
+/// The .swift files in `directory` and below.
+func swiftFiles(under directory: String) -> [String] {
+    guard let stream = opendir(directory) else { return [] }
+    defer { closedir(stream) }
+    var files: [String] = []
+    while let entry = readdir(stream) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        guard !name.hasPrefix(".") else { continue }
+        let path = directory + "/" + name
+        if Int32(entry.pointee.d_type) == DT_DIR {
+            files += swiftFiles(under: path)
+        } else if name.hasSuffix(".swift") {
+            files.append(path)
+        }
+    }
+    return files.sorted()
 }

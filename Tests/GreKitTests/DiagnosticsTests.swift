@@ -44,13 +44,13 @@ private func mtuReport(_ mtu: Int, _ options: GreOptions, path: Int = 1500, ipse
         let report = mtuReport(1500, try gre())
         #expect(report.verdict == .problem)
         #expect(report.summary == "gre1 mtu 1500 is 24 bytes over what the path carries (1476)")
-        #expect(report.fixes == ["gretool link set gre1 mtu 1476"])
+        #expect(report.fixes == [.setMTU(link: "gre1", mtu: 1476)])
     }
 
     @Test func keyAndSequenceNeedEightBytesMore() throws {
         let report = mtuReport(1476, try gre("gre", "key 42 seq"))
         #expect(report.verdict == .problem)
-        #expect(report.fixes == ["gretool link set gre1 mtu 1468"])
+        #expect(report.fixes == [.setMTU(link: "gre1", mtu: 1468)])
     }
 
     @Test func tooSmallIsAWarningBeyondTheTolerance() throws {
@@ -58,7 +58,7 @@ private func mtuReport(_ mtu: Int, _ options: GreOptions, path: Int = 1500, ipse
         let report = mtuReport(1400, try gre())
         #expect(report.verdict == .warning)
         #expect(report.summary.hasPrefix("gre1 mtu 1400 is 76 bytes below what the path carries (1476)"))
-        #expect(report.fixes == ["gretool link set gre1 mtu 1476"])
+        #expect(report.fixes == [.setMTU(link: "gre1", mtu: 1476)])
         #expect(report.findings.contains { $0.text.contains("diag mtu gre1 ipsec") })
     }
 
@@ -67,7 +67,7 @@ private func mtuReport(_ mtu: Int, _ options: GreOptions, path: Int = 1500, ipse
         #expect(path.mtu == 1400)
         #expect(UnderlayPath(device: "va", deviceMTU: 1500, routeMTU: 1450).mtu == 1450)
         let report = MTUCheck.report(MTUFacts(tunnel: "gre1", mtu: 1476, options: try gre(), path: .known(path)))
-        #expect(report.fixes == ["gretool link set gre1 mtu 1376"])
+        #expect(report.fixes == [.setMTU(link: "gre1", mtu: 1376)])
     }
 
     @Test func tcpMSSFollowsTheUsableMTU() throws {
@@ -103,7 +103,7 @@ private func mtuReport(_ mtu: Int, _ options: GreOptions, path: Int = 1500, ipse
         let probe = PathMTUResult(peer: IPAddress("10.1.0.2")!, largest: 1376, smallestFailed: 1377, probes: 2, complete: true)
         let report = mtuReport(1476, try gre(), probe: probe)
         #expect(report.verdict == .problem)
-        #expect(report.fixes == ["gretool link set gre1 mtu 1376"])
+        #expect(report.fixes == [.setMTU(link: "gre1", mtu: 1376)])
         #expect(report.numbers.compactMap(\.text).contains("probe 10.1.0.2: 1376 bytes pass, 1377 do not (2 probes)"))
     }
 
@@ -125,7 +125,7 @@ private func search(ceiling: Int = 1476, mtu: Int, beyond: (Int) -> PathMTUSearc
     return search
 }
 
-@Suite struct ProbeSearchTests {
+@Suite struct PathMTUSearchTests {
     @Test func aFragNeededHintFindsTheMTUInTwoProbes() {
         let result = search(mtu: 1376) { _ in .tooBig(mtu: 1376) }
         #expect(result.largestPassed == 1376 && result.smallestFailed == 1377)
@@ -226,6 +226,12 @@ private struct FakeRoutes {
     }
 }
 
+/// The fix of a host route to `remote`.
+private func hostRoute(_ remote: String, via gateway: FixValue<IPAddress>?, dev device: FixValue<String>,
+                       table: UInt32 = RouteTable.main, replacing: Bool = false) -> Fix {
+    .hostRoute(HostRouteFix(destination: IPAddress(remote)!, gateway: gateway, device: device, table: table, replacing: replacing))
+}
+
 @Suite struct RouteCheckTests {
     @Test func aRemoteThroughTheUnderlayEndsThere() {
         var fake = FakeRoutes()
@@ -250,7 +256,7 @@ private struct FakeRoutes {
         let report = RouteCheck.report(facts)
         #expect(report.verdict == .problem)
         #expect(report.summary.contains("routed into gre1 itself (recursive routing)"))
-        #expect(report.fixes == ["gretool route add 203.0.113.2/32 via 198.51.100.254 dev va"])
+        #expect(report.fixes == [hostRoute("203.0.113.2", via: .known(IPAddress("198.51.100.254")!), dev: .known("va"))])
         #expect(report.numbers.compactMap(\.text).contains("collisions gre1 7"))
     }
 
@@ -289,12 +295,14 @@ private struct FakeRoutes {
         let report = RouteCheck.report(RouteFacts(tunnel: fake.tunnels[10]!, tunnelUp: true, chain: chain,
                                                   bypasses: [.unknown(remote: IPAddress("203.0.113.2")!, device: "va")]))
         #expect(report.verdict == .problem)
-        #expect(report.fixes == ["gretool route add 203.0.113.2/32 via GATEWAY dev va"])
+        #expect(report.fixes == [hostRoute("203.0.113.2", via: .unknown, dev: .known("va"))])
         // A host route through a tunnel is in the way: the fix replaces it.
         #expect(RouteFacts.Bypass(remote: IPAddress("198.51.100.2")!, gateway: nil, device: "va", replacing: true).fix
-            == "gretool route replace 198.51.100.2/32 dev va")
+            == hostRoute("198.51.100.2", via: nil, dev: .known("va"), replacing: true))
         #expect(RouteFacts.Bypass(remote: IPAddress("2001:db8::2")!, gateway: IPAddress("2001:db8:1::1"), device: "va", table: 100).fix
-            == "gretool route add 2001:db8::2/128 via 2001:db8:1::1 dev va table 100")
+            == hostRoute("2001:db8::2", via: .known(IPAddress("2001:db8:1::1")!), dev: .known("va"), table: 100))
+        #expect(RouteFacts.Bypass.unknown(remote: IPAddress("198.51.100.2")!, device: nil).fix
+            == hostRoute("198.51.100.2", via: .unknown, dev: .unknown))
     }
 
     @Test func aMissingLocalAddressAndDownDevicesAreProblems() {
@@ -306,7 +314,7 @@ private struct FakeRoutes {
         let report = RouteCheck.report(facts)
         #expect(report.verdict == .problem)
         #expect(report.summary == "local 198.51.100.1 is not an address of this host: the kernel cannot send gre1's packets")
-        #expect(report.fixes == ["gretool addr add 198.51.100.1/32 dev va", "gretool link set va up", "gretool link set gre1 up"])
+        #expect(report.fixes == [.addAddress(.known(IPPrefix(address: IPAddress("198.51.100.1")!, length: 32)), device: "va"), .setUp(link: "va"), .setUp(link: "gre1")])
     }
 
     @Test func aRemoteSavedOnlyByAMoreSpecificRouteIsAWarning() throws {
@@ -320,7 +328,7 @@ private struct FakeRoutes {
                                                   override: .init(route: tunnelDefault, device: "gre1")))
         #expect(report.verdict == .warning)
         #expect(report.summary.contains("only because 203.0.113.0/24 wins over default dev gre1"))
-        #expect(report.fixes == ["gretool route add 203.0.113.2/32 via 198.51.100.254 dev va"])
+        #expect(report.fixes == [hostRoute("203.0.113.2", via: .known(IPAddress("198.51.100.254")!), dev: .known("va"))])
     }
 
     @Test func theBypassIsTheBestRouteOutsideTheTunnels() throws {
@@ -380,14 +388,14 @@ private struct FakeRoutes {
     @Test func eachMissingSettingIsAProblemWithItsFix() throws {
         let acceptLocalOff = try report(controls(acceptLocal: (0, 0)))
         #expect(acceptLocalOff.verdict == .problem)
-        #expect(acceptLocalOff.fixes == ["sysctl -w net.ipv4.conf.gre1.accept_local=1"])
+        #expect(acceptLocalOff.fixes == [.setSystemControl(["net", "ipv4", "conf", "gre1", "accept_local"], value: 1)])
         // max(all, dev): strict all wins over a device at 0, and 2 on the device beats it.
         let strict = try report(controls(rpFilter: (1, 0)))
         #expect(strict.verdict == .problem)
-        #expect(strict.fixes == ["sysctl -w net.ipv4.conf.gre1.rp_filter=2"])
+        #expect(strict.fixes == [.setSystemControl(["net", "ipv4", "conf", "gre1", "rp_filter"], value: 2)])
         #expect(try report(controls(rpFilter: (1, 2))).verdict == .ok)
         let noForwarding = try report(controls(forwarding: 0))
-        #expect(noForwarding.fixes == ["sysctl -w net.ipv4.conf.gre1.forwarding=1"])
+        #expect(noForwarding.fixes == [.setSystemControl(["net", "ipv4", "conf", "gre1", "forwarding"], value: 1)])
     }
 
     @Test func aTunnelWithoutRemoteOrAddressCannotSend() throws {
@@ -400,7 +408,7 @@ private struct FakeRoutes {
     @Test func ipv6TunnelsHaveOnlyForwarding() throws {
         let controls = KeepaliveControls(forwarding: 0, forwardingSources: [("all", 0), ("gre1", 1)], acceptLocal: nil, reversePathFilter: nil)
         let report = try report(controls, options: gre("ip6gre", "remote 2001:db8::2"), addresses: ["2001:db8:1::1/64"])
-        #expect(report.fixes == ["sysctl -w net.ipv6.conf.all.forwarding=1"])
+        #expect(report.fixes == [.setSystemControl(["net", "ipv6", "conf", "all", "forwarding"], value: 1)])
         #expect(!report.numbers.contains { $0.key == "rp_filter" })
     }
 

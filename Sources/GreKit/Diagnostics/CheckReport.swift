@@ -18,13 +18,13 @@ public enum Verdict: Int, Comparable, Sendable, CaseIterable {
     public static func < (lhs: Verdict, rhs: Verdict) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
-/// One thing a check found, with the commands that fix it.
+/// One thing a check found, with the changes that fix it.
 public struct Finding: Sendable, Equatable {
     public var verdict: Verdict
     public var text: String
-    public var fixes: [String]
+    public var fixes: [Fix]
 
-    public init(_ verdict: Verdict, _ text: String, fixes: [String] = []) {
+    public init(_ verdict: Verdict, _ text: String, fixes: [Fix] = []) {
         self.verdict = verdict
         self.text = text
         self.fixes = fixes
@@ -34,8 +34,8 @@ public struct Finding: Sendable, Equatable {
     public static func note(_ text: String) -> Finding { Finding(.ok, text) }
 }
 
-/// The outcome of one check on one tunnel, as `gretool diag` reports it: a verdict and
-/// a one-line summary, the numbers behind it, what else it found and the fix commands.
+/// The outcome of one check on one tunnel: a verdict and a one-line summary, the
+/// numbers behind it, what else it found and the fixes.
 public struct CheckReport: Sendable, Equatable {
     /// "mtu", "route" or "keepalive".
     public let check: String
@@ -57,36 +57,17 @@ public struct CheckReport: Sendable, Equatable {
     public var verdict: Verdict { findings.map(\.verdict).max() ?? .ok }
 
     /// The first of the worst findings: the summary line is about it.
-    private var headline: Finding? {
+    public var headline: Finding? {
         let worst = verdict
         return worst == .ok ? nil : findings.first { $0.verdict == worst }
     }
 
     public var summary: String { headline?.text ?? summaryWhenOK }
 
-    /// Every fix command, in the order of the findings, each once.
-    public var fixes: [String] {
-        var seen: Set<String> = []
+    /// Every fix, in the order of the findings, each once.
+    public var fixes: [Fix] {
+        var seen: Set<Fix> = []
         return findings.flatMap(\.fixes).filter { seen.insert($0).inserted }
-    }
-
-    /// Text: "mtu: PROBLEM: summary", then the numbers, the other findings and the fixes,
-    /// each on an indented line. JSON: check, tunnel, verdict, summary, numbers, findings, fix.
-    public func describe() -> [Field] {
-        let indent = "\n    "
-        let others = findings.filter { $0 != headline }
-        let findingLines = others.map { indent + ($0.verdict == .ok ? "" : "\($0.verdict.name): ") + $0.text }.joined()
-        return [
-            Field("check", .string(check), text: "\(check):"),
-            .jsonOnly("tunnel", .string(tunnel)),
-            Field("verdict", .string(verdict.name), text: verdict.name.uppercased() + ":"),
-            Field("summary", .string(summary), text: summary),
-            Field("numbers", .object(numbers), text: numbers.compactMap(\.text).map { indent + $0 }.joined()),
-            Field("findings", .array(findings.map { finding in
-                .object([.jsonOnly("verdict", .string(finding.verdict.name)), .jsonOnly("text", .string(finding.text))])
-            }), text: findingLines),
-            Field("fix", .array(fixes.map { .string($0) }), text: fixes.map { indent + "fix: " + $0 }.joined()),
-        ]
     }
 }
 

@@ -231,7 +231,7 @@ public final class DiagnosticsService {
         var stranded: [(remote: IPAddress, table: UInt32, hostRouteExists: Bool)] = []
         switch chain.end {
         case .loop:
-            stranded = chain.hops.map { ($0.remote, $0.route.table, $0.route.destination == IPPrefix(address: $0.remote, length: UInt8($0.remote.family.bitWidth))) }
+            stranded = chain.hops.map { ($0.remote, $0.route.table, $0.route.destination == IPPrefix(host: $0.remote)) }
         case .unresolved(_, let remote, _):
             stranded = [(remote, RouteTable.main, false)]
         default:

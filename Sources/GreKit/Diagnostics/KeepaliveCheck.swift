@@ -95,8 +95,8 @@ public enum KeepaliveCheck {
         var report = CheckReport(check: "keepalive", tunnel: name, summaryWhenOK: "")
         func show(_ value: Int?) -> String { value.map(String.init) ?? "?" }
         func json(_ value: Int?) -> Field.Value { value.map { .unsigned(UInt64($0)) } ?? .null }
-        func sysctl(_ scope: String, _ setting: String, _ value: Int) -> String {
-            "sysctl -w \(SystemControls.name(conf + [scope, setting]))=\(value)"
+        func sysctl(_ scope: String, _ setting: String, _ value: Int) -> Fix {
+            .setSystemControl(conf + [scope, setting], value: value)
         }
         func unreadable(_ setting: String) -> Finding {
             Finding(.warning, "cannot read \(SystemControls.name(conf + [name, setting])) (does \(name) exist in this namespace?)")
@@ -137,14 +137,14 @@ public enum KeepaliveCheck {
                                     text: "addresses " + (facts.addresses.isEmpty ? "none" : facts.addresses.map(\.description).joined(separator: " "))))
         if remote == nil {
             report.findings.append(Finding(.problem, "\(name) has no remote: keepalives have nowhere to go",
-                                           fixes: ["gretool tunnel change \(name) remote ADDRESS"]))
+                                           fixes: [.changeRemote(tunnel: name, remote: .unknown)]))
         }
         if facts.addresses.isEmpty {
             report.findings.append(Finding(.warning, "\(name) has no \(ipv6 ? "IPv6" : "IPv4") address: nothing is routed over it",
-                                           fixes: ["gretool addr add ADDRESS/PREFIX dev \(name)"]))
+                                           fixes: [.addAddress(.unknown, device: name)]))
         }
         if !facts.up {
-            report.findings.append(Finding(.problem, "\(name) is down: it neither receives nor sends keepalives", fixes: ["gretool link set \(name) up"]))
+            report.findings.append(Finding(.problem, "\(name) is down: it neither receives nor sends keepalives", fixes: [.setUp(link: name)]))
         }
         if facts.options.isEthernet {
             report.findings.append(Finding(.warning, "keepalives are for gre and ip6gre tunnels: \(facts.options.kind) carries Ethernet frames"))

@@ -164,7 +164,7 @@ public enum MTUCheck {
             .jsonOnly("tcp_mss_ipv4", .signed(Int64(mssV4))), .jsonOnly("tcp_mss_ipv6", .signed(Int64(mssV6))),
         ]), text: "mtu \(facts.mtu), recommended \(recommended), tcp mss \(mssV4) (IPv4) / \(mssV6) (IPv6)"))
 
-        let fix = "gretool link set \(name) mtu \(recommended)"
+        let fix = Fix.setMTU(link: name, mtu: recommended)
         if facts.mtu > recommended {
             let excess = "\(recommended + 1)..\(facts.mtu)"
             report.findings.insert(Finding(.problem, "\(name) mtu \(facts.mtu) is \(facts.mtu - recommended) bytes over what the path carries (\(recommended))", fixes: [fix]), at: 0)

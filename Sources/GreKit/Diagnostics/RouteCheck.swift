@@ -137,14 +137,6 @@ public enum RouteCheck {
         }
     }
 
-    /// The host route that sends `remote` around the tunnels, in gretool's words:
-    /// `replace` when a host route for it (through a tunnel) is already there.
-    static func hostRouteFix(_ remote: IPAddress, gateway: String?, device: String, table: UInt32, replace: Bool = false) -> String {
-        let via = gateway.map { " via \($0)" } ?? ""
-        let tableWords = table == RouteTable.main ? "" : " table \(table)"
-        return "gretool route \(replace ? "replace" : "add") \(remote)/\(remote.family.bitWidth)\(via) dev \(device)\(tableWords)"
-    }
-
     public static func report(_ facts: RouteFacts) -> CheckReport {
         let tunnel = facts.tunnel
         let name = tunnel.name
@@ -173,17 +165,17 @@ public enum RouteCheck {
                                         text: "local \(address) on no device"))
             let device = facts.underlays.first?.name
             report.findings.append(Finding(.problem, "local \(address) is not an address of this host: the kernel cannot send \(name)'s packets",
-                                           fixes: device.map { ["gretool addr add \(address)/\(address.family.bitWidth) dev \($0)"] } ?? []))
+                                           fixes: device.map { [.addAddress(.known(IPPrefix(host: address)), device: $0)] } ?? []))
         }
         for underlay in facts.underlays {
             report.numbers.append(Field("underlay", .object([.jsonOnly("dev", .string(underlay.name)), .jsonOnly("up", .bool(underlay.up))]),
                                         text: "underlay \(underlay.name) \(underlay.up ? "up" : "down")"))
             if !underlay.up {
-                report.findings.append(Finding(.problem, "underlay \(underlay.name) is down", fixes: ["gretool link set \(underlay.name) up"]))
+                report.findings.append(Finding(.problem, "underlay \(underlay.name) is down", fixes: [.setUp(link: underlay.name)]))
             }
         }
         if !facts.tunnelUp {
-            report.findings.append(Finding(.problem, "\(name) is down", fixes: ["gretool link set \(name) up"]))
+            report.findings.append(Finding(.problem, "\(name) is down", fixes: [.setUp(link: name)]))
         }
 
         switch chain.end {
@@ -198,14 +190,15 @@ public enum RouteCheck {
                 report.findings.append(Finding(
                     .warning,
                     "\(name)'s remote is reached through \(last.device) only because \(prefixName(last.route.destination)) wins over \(prefixName(override.route.destination)) dev \(override.device); without it the tunnel would loop",
-                    fixes: [hostRouteFix(last.remote, gateway: last.gateway?.description, device: last.device, table: last.route.table)]))
+                    fixes: [.hostRoute(HostRouteFix(destination: last.remote, gateway: last.gateway.map { .known($0) },
+                                                    device: .known(last.device), table: last.route.table))]))
             }
         case .loop(let backTo):
             let text = chain.hops.count == 1
                 ? "\(name)'s remote \(chain.hops[0].remote) is routed into \(name) itself (recursive routing): the kernel drops its packets"
                 : "\(name)'s remote is routed into \(chain.hops[0].device), and the routes lead back into \(backTo): a loop, the kernel drops the packets"
             report.findings.append(Finding(.problem, text, fixes: facts.bypasses.map(\.fix)))
-            for bypass in facts.bypasses where !bypass.isKnown {
+            for bypass in facts.bypasses where bypass.route.gateway == .unknown {
                 report.findings.append(.note("no route outside the tunnels reaches \(bypass.remote); put the underlay's gateway for GATEWAY"))
             }
             if facts.collisions.contains(where: { $0.count > 0 }) {
@@ -236,25 +229,24 @@ public struct RouteFacts: Sendable {
 
     /// A host route that sends a looping remote around the tunnels.
     public struct Bypass: Sendable, Equatable {
-        public var remote: IPAddress
-        /// Whether a route told the gateway; else the fix has placeholders to fill in.
-        public var isKnown: Bool
-        public var fix: String
+        public var route: HostRouteFix
+
+        public var remote: IPAddress { route.destination }
+        public var fix: Fix { .hostRoute(route) }
 
         /// `replacing`: a host route for the remote exists (through a tunnel) and must give way.
         public init(remote: IPAddress, gateway: IPAddress?, device: String, table: UInt32 = RouteTable.main, replacing: Bool = false) {
-            self.init(remote: remote, isKnown: true, gateway: gateway?.description, device: device, table: table, replacing: replacing)
+            route = HostRouteFix(destination: remote, gateway: gateway.map { .known($0) }, device: .known(device),
+                                 table: table, replacing: replacing)
         }
 
-        /// No route outside the tunnels reaches `remote`: the gateway (and maybe the device) is for the user to tell.
+        /// No route outside the tunnels reaches `remote`: the gateway, and the device when
+        /// `device` is nil, are for the user to fill in.
         public static func unknown(remote: IPAddress, device: String?, replacing: Bool = false) -> Bypass {
-            Bypass(remote: remote, isKnown: false, gateway: "GATEWAY", device: device ?? "DEVICE", table: RouteTable.main, replacing: replacing)
-        }
-
-        private init(remote: IPAddress, isKnown: Bool, gateway: String?, device: String, table: UInt32, replacing: Bool) {
-            self.remote = remote
-            self.isKnown = isKnown
-            fix = RouteCheck.hostRouteFix(remote, gateway: gateway, device: device, table: table, replace: replacing)
+            var bypass = Bypass(remote: remote, gateway: nil, device: "", replacing: replacing)
+            bypass.route.gateway = .unknown
+            bypass.route.device = device.map { .known($0) } ?? .unknown
+            return bypass
         }
     }
 

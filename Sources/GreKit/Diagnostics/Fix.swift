@@ -1,0 +1,61 @@
+import Netlink
+
+/// A change that puts right what a check found. The check says what to change, as a
+/// value; the command line decides how to say it (`gretool link set gre1 mtu 1476`,
+/// `sysctl -w ...`), so that the domain holds no command lines of its own.
+public enum Fix: Sendable, Hashable {
+    /// Set a link's MTU.
+    case setMTU(link: String, mtu: Int)
+    /// Set a link up.
+    case setUp(link: String)
+    /// Add a host route, or replace the one in the way.
+    case hostRoute(HostRouteFix)
+    /// Add an address (with its prefix length) to a device.
+    case addAddress(FixValue<IPPrefix>, device: String)
+    /// Write a kernel setting under /proc/sys, named by its path components
+    /// (["net", "ipv4", "conf", "gre1", "rp_filter"]).
+    case setSystemControl([String], value: Int)
+    /// Change a tunnel's remote address.
+    case changeRemote(tunnel: String, remote: FixValue<IPAddress>)
+}
+
+/// A value a fix needs. When the check cannot know it (no route tells the gateway, the
+/// tunnel has no address yet), it is `.unknown`, for the user to fill in: the command
+/// line shows a placeholder word such as GATEWAY in its place.
+public enum FixValue<Value: Sendable & Hashable>: Sendable, Hashable {
+    case known(Value)
+    case unknown
+}
+
+/// A host route that sends a tunnel's remote around the tunnels: the fix for
+/// recursive routing.
+public struct HostRouteFix: Sendable, Hashable {
+    /// The remote: the route is for it alone (/32 or /128).
+    public var destination: IPAddress
+    /// Nil when the remote is on the device's own link.
+    public var gateway: FixValue<IPAddress>?
+    public var device: FixValue<String>
+    public var table: UInt32
+    /// Whether a host route to the remote exists (through a tunnel) and must be replaced
+    /// rather than added to.
+    public var replacing: Bool
+
+    public init(destination: IPAddress, gateway: FixValue<IPAddress>?, device: FixValue<String>,
+                table: UInt32 = RouteTable.main, replacing: Bool = false) {
+        self.destination = destination
+        self.gateway = gateway
+        self.device = device
+        self.table = table
+        self.replacing = replacing
+    }
+
+    /// The route's destination prefix: the remote with its full length.
+    public var prefix: IPPrefix { IPPrefix(host: destination) }
+}
+
+extension IPPrefix {
+    /// The prefix of one address: /32 for IPv4, /128 for IPv6.
+    init(host address: IPAddress) {
+        self.init(address: address, length: UInt8(address.family.bitWidth))
+    }
+}

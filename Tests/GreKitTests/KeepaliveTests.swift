@@ -552,24 +552,24 @@ private final class FakeNetwork: TunnelNetwork {
     }
 
     /// That network, its state, and `action` taken on the tunnel, with its report.
-    private func takenDown(by action: KeepaliveWatcher.Action) throws -> (FakeNetwork, [String], TunnelActions, String?) {
+    private func takenDown(by action: KeepaliveWatcher.Action) throws -> (FakeNetwork, [String], TunnelActions, KeepaliveActionOutcome?) {
         let network = try network()
         let before = network.state
         var actions = TunnelActions(action: action, network: network)
-        let report = try actions.takeDown(0, index: tunnel, name: "gre1")
+        let report = try actions.takeDown(0, index: tunnel)
         return (network, before, actions, report)
     }
 
     @Test func linkActionPutsBackTheNexthopObjectsLinuxDeletesWithTheLink() throws {
         var (network, before, actions, down) = try takenDown(by: .link)
-        #expect(down == "set link down (4 routes, 1 nexthop and 2 nexthop groups through it saved)")
+        #expect(down == .linkSetDown(saved: ActionCounts(routes: 4, nexthops: 1, nexthopGroups: 2)))
         // What Linux did: object 1 and group 11 gone, group 10 down to object 2, and the
         // routes on the link, on 1 and on 11 gone with them.
         #expect(network.objects.map(\.id) == [2, 10] && network.objects[1].group == [.init(id: 2)])
         #expect(network.table.map(\.destination.description) == ["10.2.0.0/16", "198.51.100.0/24"])
 
         let up = try actions.bringUp(0, index: tunnel)
-        #expect(up == "set link up, 4 routes, 1 nexthop and 2 nexthop groups back")
+        #expect(up == .restored(ActionCounts(routes: 4, nexthops: 1, nexthopGroups: 2), linkSetUp: true, keptToRetry: []))
         #expect(network.state == before)
         #expect(actions.membersToRestore.isEmpty)
         // Device routes, then the objects, then the groups whole again, then the routes on them.
@@ -584,7 +584,7 @@ private final class FakeNetwork: TunnelNetwork {
         #expect(actions.membersToRestore == [0] && actions.taken[0]?.linkDown == true)
         // The peer answers and falls silent again while the link is still down: nothing
         // new to take, and nothing forgotten. On the next up (or on exit) all comes back.
-        #expect(try actions.takeDown(0, index: tunnel, name: "gre1") == nil)
+        #expect(try actions.takeDown(0, index: tunnel) == nil)
         _ = try actions.bringUp(0, index: tunnel)
         #expect(network.state == before && actions.membersToRestore.isEmpty)
     }
@@ -593,26 +593,29 @@ private final class FakeNetwork: TunnelNetwork {
         var (network, before, actions, _) = try takenDown(by: .link)
         network.failOnce = ["add nexthop 1", "add 203.0.113.0/24"]
         let up = try #require(try actions.bringUp(0, index: tunnel))
-        #expect(up.hasPrefix("set link up, 1 route back; failed, kept to retry: nexthop id 1: injected (Device or resource busy), "))
-        #expect(up.contains("203.0.113.0/24: injected"))
+        guard case .restored(let counts, linkSetUp: true, let kept) = up else { Issue.record("not restored: \(up)"); return }
+        #expect(counts == ActionCounts(routes: 1))
+        #expect(kept.first == KeepaliveActionFailure(.nexthop(id: 1), reason: "injected (Device or resource busy)"))
+        #expect(kept.contains { $0.item == .route(try! IPPrefix(parsing: "203.0.113.0/24")) && $0.reason.hasPrefix("injected") })
         let owed = try #require(actions.taken[0])
         #expect(owed.nexthops.map(\.id) == [1] && owed.groups.map(\.id) == [10, 11] && !owed.linkDown)
         #expect(owed.routes.map(\.destination.description) == ["203.0.113.0/24", "10.1.0.0/16", "10.3.0.0/16"])
         // Down again: the link is set down once more, what is owed kept as it was saved.
-        _ = try actions.takeDown(0, index: tunnel, name: "gre1")
+        _ = try actions.takeDown(0, index: tunnel)
         _ = try actions.bringUp(0, index: tunnel)
         #expect(network.state == before && actions.membersToRestore.isEmpty)
     }
 
     @Test func withdrawnRoutesThatFailToComeBackAreKept() throws {
         var (network, before, actions, down) = try takenDown(by: .routes)
-        #expect(down == "withdrew 3 routes; kept (shared nexthop group): 10.2.0.0/16")
+        #expect(down == .routesWithdrawn(RouteWithdrawal(routes: 3, kept: [try IPPrefix(parsing: "10.2.0.0/16")])))
         network.failOnce = ["add 10.0.0.0/30"]
         let up = try actions.bringUp(0, index: tunnel)
-        #expect(up == "restored 2 routes; failed, kept to retry: 10.0.0.0/30: injected (Device or resource busy)")
+        #expect(up == .restored(ActionCounts(routes: 2), linkSetUp: false,
+                                keptToRetry: [KeepaliveActionFailure(.route(try IPPrefix(parsing: "10.0.0.0/30")), reason: "injected (Device or resource busy)")]))
         #expect(actions.taken[0]?.routes.map(\.destination.description) == ["10.0.0.0/30"])
         // As on exit: tried again, and then forgotten.
-        #expect(try actions.bringUp(0, index: tunnel) == "restored 1 route")
+        #expect(try actions.bringUp(0, index: tunnel) == .restored(ActionCounts(routes: 1), linkSetUp: false, keptToRetry: []))
         #expect(network.state == before && actions.membersToRestore.isEmpty)
     }
 }

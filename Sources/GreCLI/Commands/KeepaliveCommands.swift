@@ -68,19 +68,10 @@ enum KeepaliveCommands {
             try KeepalivePing.run(target, count: request.count, timeout: request.timeout)
         }
         let name = request.subject.name
-        let output = session.output
-        if request.json || session.options.json {
-            var json = session.jsonWriter()
-            json.beginObject()
-            json.name("tunnel"); json.string(name)
-            json.name("answered"); json.bool(result.roundTrip != nil)
-            json.name("rtt_ms")
-            if let roundTrip = result.roundTrip { json.decimal(roundTrip / 1000, fractionDigits: 3) } else { json.null() }
-            json.name("sent"); json.unsigned(UInt64(result.sent))
-            json.endObject()
-            json.finish()
-        } else if let roundTrip = result.roundTrip {
-            output.write("\(name): answered in \(milliseconds(roundTrip)) ms (\(keepalives(result.sent)) sent)\n")
+        let json = request.json || session.options.json
+        // Silence prints nothing as text: the error message below says it.
+        if json || result.roundTrip != nil {
+            Printer.print(one: result.fields(tunnel: name), session: session, json: json)
         }
         guard result.roundTrip != nil else {
             if result.interrupted {
@@ -103,21 +94,20 @@ enum KeepaliveCommands {
         let json = request.json || session.options.json
         let scope = request.tunnels.isEmpty ? "any keepalive to this host" : request.tunnels.map(\.value).joined(separator: ", ")
         let report = KeepaliveReport(output: session.output, json: json)
-        report.line(event: "ready", text: "responding to \(scope)")
+        report.line(event: "ready", [.textOnly("responding to \(scope)")])
         let count = try attempt("respond to keepalives") {
             try responder.run(count: request.count, timeout: request.timeout) { reflection in
                 guard request.verbose else { return }
-                report.line(event: "reflected", text: "reflected keepalive \(reflection.outer)") { json in
-                    json.name("source"); json.string(reflection.outer.source.description)
-                    json.name("destination"); json.string(reflection.outer.destination.description)
-                    json.name("key")
-                    if let key = reflection.outer.key { json.unsigned(UInt64(key)) } else { json.null() }
-                }
+                let outer = reflection.outer
+                report.line(event: "reflected", [
+                    .jsonOnly("source", .string(outer.source.description)),
+                    .jsonOnly("destination", .string(outer.destination.description)),
+                    .jsonOnly("key", outer.key.map { .unsigned(UInt64($0)) } ?? .null),
+                    .textOnly("reflected keepalive \(outer)"),
+                ])
             }
         }
-        report.line(event: "done", text: "reflected \(keepalives(count))") { json in
-            json.name("reflected"); json.unsigned(UInt64(count))
-        }
+        report.line(event: "done", [Field("reflected", .unsigned(UInt64(count)), text: "reflected \(keepalives(count))")])
     }
 
     // MARK: Formatting
@@ -129,88 +119,5 @@ enum KeepaliveCommands {
 
     static func keepalives(_ count: some BinaryInteger) -> String {
         count == 1 ? "1 keepalive" : "\(count) keepalives"
-    }
-}
-
-/// Keepalive events as lines: text for people (a timestamp, the tunnel, what
-/// happened) or JSON lines for programs. Each line is flushed as it is written.
-struct KeepaliveReport {
-    let output: OutputBuffer
-    let json: Bool
-
-    func write(_ event: KeepaliveEvent) {
-        if json {
-            line(event: event.kind.rawValue, text: "") { json in
-                json.name("tunnel"); json.string(event.tunnel)
-                json.name("state"); json.string(event.state.rawValue)
-                json.name("rtt_ms")
-                if let roundTrip = event.roundTrip { json.decimal(roundTrip / 1000, fractionDigits: 3) } else { json.null() }
-                json.name("sent"); json.unsigned(event.sent)
-                json.name("received"); json.unsigned(event.received)
-                json.name("missed"); json.unsigned(UInt64(event.missed))
-                if let message = event.message { json.name("message"); json.string(message) }
-            }
-        } else {
-            line(event: event.kind.rawValue, text: Self.text(event))
-        }
-    }
-
-    static func text(_ event: KeepaliveEvent) -> String {
-        let name = event.tunnel.isEmpty ? "gretool" : event.tunnel
-        let lastRoundTrip = event.roundTrip.map { "last rtt \(KeepaliveCommands.milliseconds($0)) ms" } ?? "no reply yet"
-        switch event.kind {
-        case .watch:
-            return "\(name): watching \(event.message ?? "")"
-        case .state where event.state == .up:
-            return "\(name): up (rtt \(event.roundTrip.map { KeepaliveCommands.milliseconds($0) } ?? "?") ms)"
-        case .state:
-            return "\(name): \(event.state.rawValue) (\(KeepaliveCommands.keepalives(event.missed)) unanswered, \(lastRoundTrip))"
-        case .sent:
-            let outcome = event.message.map { "keepalive \($0)" } ?? "keepalive sent"
-            return "\(name): \(outcome) (\(event.missed) unanswered)"
-        case .reply:
-            return "\(name): reply in \(event.roundTrip.map { KeepaliveCommands.milliseconds($0) } ?? "?") ms"
-        case .deleted:
-            return "\(name): deleted; waiting for it to come back"
-        case .created:
-            return "\(name): back; watching \(event.message ?? "")"
-        case .action:
-            return "\(name): \(event.message ?? "")"
-        case .error:
-            return "\(name): error: \(event.message ?? "")"
-        }
-    }
-
-    /// One line: "TIMESTAMP TEXT", or a JSON object with the timestamp, the event
-    /// and what `members` adds.
-    func line(event: String, text: String, members: (inout JSONWriter) -> Void = { _ in }) {
-        let timestamp = Self.timestamp(SystemClock.realtime())
-        if json {
-            var writer = JSONWriter(output: output, pretty: false)
-            writer.beginObject()
-            writer.name("timestamp"); writer.string(timestamp)
-            writer.name("event"); writer.string(event)
-            members(&writer)
-            writer.endObject()
-            writer.finish()
-        } else {
-            output.write(timestamp + " " + text + "\n")
-        }
-        output.flush()
-    }
-
-    /// RFC 3339 in UTC with milliseconds: 2025-01-31T12:00:00.250Z.
-    static func timestamp(_ nanoseconds: Int64) -> String {
-        var seconds = time_t(nanoseconds / 1_000_000_000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func digits(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        let milliseconds = Int32(nanoseconds % 1_000_000_000 / 1_000_000)
-        return digits(parts.tm_year + 1900, 4) + "-" + digits(parts.tm_mon + 1, 2) + "-" + digits(parts.tm_mday, 2)
-            + "T" + digits(parts.tm_hour, 2) + ":" + digits(parts.tm_min, 2) + ":" + digits(parts.tm_sec, 2)
-            + "." + digits(milliseconds, 3) + "Z"
     }
 }

@@ -36,6 +36,7 @@ enum FieldRenderer {
         case .string(let text): writer.string(text)
         case .unsigned(let number): writer.unsigned(number)
         case .signed(let number): writer.signed(number)
+        case .decimal(let number, let fractionDigits): writer.decimal(number, fractionDigits: fractionDigits)
         case .bool(let flag): writer.bool(flag)
         case .null: writer.null()
         case .object(let members): object(members, into: &writer)

@@ -1,6 +1,8 @@
 import GreKit
 
-/// Prints a list of objects as text lines or as one JSON array, streaming.
+/// Prints objects described as `[Field]`: a list as text lines or as one JSON array,
+/// streaming; one object as its text or one JSON object; and the records of a stream
+/// (keepalive events) as JSON lines.
 enum Printer {
     /// `terminator` ends each text line (iproute2 leaves a space before it for some objects).
     static func print<Element>(
@@ -21,14 +23,31 @@ enum Printer {
         }
     }
 
-    /// Prints one object: a JSON object rather than an array of one.
-    static func print(one fields: [Field], session: Session) {
-        guard session.options.json else {
-            print([fields], session: session) { $0 }
+    /// Prints one object: a JSON object rather than an array of one. `json` overrides -j
+    /// for a command that takes its own.
+    static func print(one fields: [Field], session: Session, json: Bool? = nil) {
+        guard json ?? session.options.json else {
+            session.output.write(FieldRenderer.text(fields))
+            session.output.write("\n")
             return
         }
         var writer = session.jsonWriter()
         FieldRenderer.object(fields, into: &writer)
         writer.finish()
+    }
+
+    /// Prints one record of a stream and flushes it, so that a reader sees it at once:
+    /// its text, or a compact JSON object on a line of its own (JSON lines), which a
+    /// program can read record by record without waiting for the stream to end.
+    static func line(_ fields: [Field], output: OutputBuffer, json: Bool) {
+        if json {
+            var writer = JSONWriter(output: output, pretty: false)
+            FieldRenderer.object(fields, into: &writer)
+            writer.finish()
+        } else {
+            output.write(FieldRenderer.text(fields))
+            output.write("\n")
+        }
+        output.flush()
     }
 }

@@ -5,41 +5,6 @@ import Netlink
 import Glibc
 #endif
 
-/// Something a watcher reports: a state change, a keepalive sent (verbose), a tunnel that
-/// went away or came back, an action taken or undone, an error it lived through.
-public struct KeepaliveEvent: Sendable {
-    public enum Kind: String, Sendable {
-        /// Watching begins (message: the endpoints).
-        case watch
-        /// The state changed.
-        case state
-        /// A keepalive was sent (verbose; message: why sending failed, if it did).
-        /// Its JSON name is "probe", as scripts know it.
-        case sent = "probe"
-        /// A reply was counted (verbose).
-        case reply
-        /// The tunnel device was deleted; keepalives stop until it is back.
-        case deleted
-        /// The tunnel device is back (re-created) or usable again; keepalives resume.
-        case created
-        /// What the action did (message).
-        case action
-        /// Something failed; the watcher goes on (message).
-        case error
-    }
-
-    public var kind: Kind
-    public var tunnel: String
-    public var state: TunnelState
-    /// The round-trip time of this reply (reply, state up) or of the last one, in nanoseconds.
-    public var roundTrip: Int64?
-    public var sent: UInt64
-    public var received: UInt64
-    /// Keepalives unanswered in a row (Cisco's counter).
-    public var missed: Int
-    public var message: String?
-}
-
 /// Watches tunnels with keepalives in the foreground, in one thread: one poll loop
 /// over a raw GRE socket per address family, a netlink socket for link changes and a
 /// signal descriptor; one timer queue for every target.
@@ -128,7 +93,7 @@ public final class KeepaliveWatcher {
         for (member, subject) in subjects.enumerated() {
             let delay = configuration.timing.interval * Int64(member) / Int64(subjects.count)
             monitor.activate(member, target: subject.target, at: start, delay: delay)
-            emit(.watch, member, message: description(of: member))
+            emit(.watch(watching(member)), member)
         }
         while !stopping {
             sendDue()
@@ -188,7 +153,7 @@ public final class KeepaliveWatcher {
         }
         for send in sends {
             // A keepalive the kernel refused (no route to the remote) is one lost, as on the wire.
-            if configuration.verbose { emit(.sent, send.member, message: failures[send.member].map { "not sent: \($0)" }) }
+            if configuration.verbose { emit(.sent(failure: failures[send.member]), send.member) }
             if send.change == .down { changed(send.member, to: .down) }
         }
     }
@@ -202,7 +167,7 @@ public final class KeepaliveWatcher {
                 answered.append((member, roundTrip, change))
             }
         } catch {
-            emit(.error, nil, message: "\(error)")
+            emit(.problem(.receiveFailed(reason: "\(error)")), nil)
         }
         for (member, roundTrip, change) in answered {
             if configuration.verbose { emit(.reply, member, roundTrip: roundTrip) }
@@ -215,16 +180,12 @@ public final class KeepaliveWatcher {
     private func changed(_ member: Int, to state: TunnelState) {
         emit(.state, member, roundTrip: monitor.members[member].stateMachine.lastRoundTrip)
         if let index = indexes[member] {
-            let name = subjects[member].name
             do {
-                let done = state == .down
-                    ? try actions.takeDown(member, index: index, name: name)
-                    : try actions.bringUp(member, index: index)
-                if let done { emit(.action, member, message: done) }
+                let done = state == .down ? try actions.takeDown(member, index: index) : try actions.bringUp(member, index: index)
+                if let done { emit(.action(done), member) }
             } catch {
-                // What could not be given back stays owed: tried again at the next up, and on exit.
-                let retry = state == .up ? " (kept to retry)" : ""
-                emit(.error, member, message: "cannot \(state == .down ? "take down" : "bring up") \(name): \(error)\(retry)")
+                // What could not be given back stays owed: it is tried again at the next up, and on exit.
+                emit(.problem(state == .down ? .takeDownFailed(reason: "\(error)") : .bringUpFailed(reason: "\(error)")), member)
             }
         }
         let command = state == .down ? configuration.onDown : configuration.onUp
@@ -234,7 +195,7 @@ public final class KeepaliveWatcher {
             do {
                 try CommandHook.start(command, environment: environment)
             } catch {
-                emit(.error, member, message: "\(error)")
+                emit(.problem(.hookFailed(reason: "\(error)")), member)
             }
         }
     }
@@ -243,13 +204,12 @@ public final class KeepaliveWatcher {
         for member in actions.membersToRestore {
             guard let index = indexes[member] else { continue }
             do {
-                if let done = try actions.bringUp(member, index: index) { emit(.action, member, message: done) }
+                if let done = try actions.bringUp(member, index: index) { emit(.action(done), member) }
             } catch {
-                emit(.error, member, message: "cannot restore \(subjects[member].name): \(error)")
+                emit(.problem(.restoreFailed(reason: "\(error)")), member)
             }
             if let owed = actions.taken[member] {
-                let link = owed.linkDown ? "link left down, " : ""
-                emit(.error, member, message: "not restored on exit: \(link)\(TunnelActions.describe(owed))")
+                emit(.problem(.notRestored(linkDown: owed.linkDown, owed.counts)), member)
             }
         }
         CommandHook.reap()
@@ -273,7 +233,7 @@ public final class KeepaliveWatcher {
         } catch let error as NetlinkError where error.errno == .noBufferSpace {
             resynchronize()
         } catch {
-            emit(.error, nil, message: "link notifications: \(error)")
+            emit(.problem(.linkNotificationsFailed(reason: "\(error)")), nil)
         }
     }
 
@@ -301,7 +261,7 @@ public final class KeepaliveWatcher {
             target = try KeepaliveTarget(tunnel: link)
         } catch {
             if monitor.members[member].target != nil {
-                emit(.error, member, message: "\(error); keepalives stop until it is usable again")
+                emit(.problem(.unusable(reason: "\(error)")), member)
                 monitor.deactivate(member)
             }
             return
@@ -314,7 +274,7 @@ public final class KeepaliveWatcher {
         indexes[member] = link.index
         _ = try? socket(for: target.family)
         monitor.activate(member, target: target, at: SystemClock.monotonic())
-        emit(.created, member, message: description(of: member))
+        emit(.created(watching(member)), member)
     }
 
     private func linkDeleted(index: Int32) {
@@ -328,23 +288,23 @@ public final class KeepaliveWatcher {
 
     // MARK: Reporting
 
-    /// "198.51.100.1 -> 198.51.100.2 key 42 (interval 10 s, retries 3, action routes)"
-    private func description(of member: Int) -> String {
-        let timing = configuration.timing
-        let action = indexes[member] == nil ? Action.none : configuration.action
-        let endpoints = monitor.members[member].target?.endpointsDescription ?? subjects[member].target.endpointsDescription
-        return "\(endpoints) (interval \(Seconds.format(timing.interval)) s, retries \(timing.retries), action \(action.rawValue))"
+    /// What the watcher keeps to a member: its current target (or the one it was given),
+    /// the timing, and the action (none for a target without a device).
+    private func watching(_ member: Int) -> Watching {
+        Watching(target: monitor.members[member].target ?? subjects[member].target, timing: configuration.timing,
+                 action: indexes[member] == nil ? .none : configuration.action)
     }
 
-    private func emit(_ kind: KeepaliveEvent.Kind, _ member: Int?, roundTrip: Int64? = nil, message: String? = nil) {
+    private func emit(_ kind: KeepaliveEvent.Kind, _ member: Int?, roundTrip: Int64? = nil) {
         guard let member else {
-            report(KeepaliveEvent(kind: kind, tunnel: "", state: .unknown, sent: 0, received: 0, missed: 0, message: message))
+            report(KeepaliveEvent(kind: kind, tunnel: "", state: .unknown))
             return
         }
         let entry = monitor.members[member]
-        let state: TunnelState = entry.target == nil && indexes[member] == nil && subjects[member].index != nil ? .absent : entry.stateMachine.state
+        let machine = entry.stateMachine
+        let state: TunnelState = entry.target == nil && indexes[member] == nil && subjects[member].index != nil ? .absent : machine.state
         report(KeepaliveEvent(
-            kind: kind, tunnel: subjects[member].name, state: state, roundTrip: roundTrip ?? entry.stateMachine.lastRoundTrip,
-            sent: entry.stateMachine.sent, received: entry.stateMachine.received, missed: entry.stateMachine.unanswered, message: message))
+            kind: kind, tunnel: subjects[member].name, state: state, roundTrip: roundTrip ?? machine.lastRoundTrip,
+            sent: machine.sent, received: machine.received, missed: machine.unanswered))
     }
 }

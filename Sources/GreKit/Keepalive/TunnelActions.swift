@@ -132,6 +132,11 @@ struct TunnelActions {
 
         var isEmpty: Bool { !linkDown && routes.isEmpty && reduced.isEmpty && nexthops.isEmpty && groups.isEmpty }
 
+        /// How many of each: routes (withdrawn and reduced alike), nexthops and groups.
+        var counts: ActionCounts {
+            ActionCounts(routes: routes.count + reduced.count, nexthops: nexthops.count, nexthopGroups: groups.count)
+        }
+
         /// Adds what a later take-down took. Where both hold the same route or object,
         /// this one's is older, from before anything was taken: it wins.
         mutating func merge(_ later: Taken) {
@@ -152,39 +157,39 @@ struct TunnelActions {
     var membersToRestore: [Int] { taken.keys.sorted() }
 
     /// Acts on a tunnel that went down; returns what was done, for the report.
-    mutating func takeDown(_ member: Int, index: Int32, name: String) throws -> String? {
+    mutating func takeDown(_ member: Int, index: Int32) throws -> KeepaliveActionOutcome? {
         guard let network else { return nil }
         var done = Taken()
-        let report: String
+        let outcome: KeepaliveActionOutcome
         switch action {
         case .none:
             return nil
         case .routes:
             let plan = RouteWithdrawalPlan(routes: try network.routes(), interface: index)
-            var failures: [String] = []
+            var failures: [KeepaliveActionFailure] = []
             for route in plan.deletions {
-                Self.attempt(route.destination.description, &failures) {
+                Self.attempt(.route(route.destination), &failures) {
                     try network.apply(route, .delete)
                     done.routes.append(route)
                 }
             }
             for (original, reduction) in plan.reductions {
-                Self.attempt(original.destination.description, &failures) {
+                Self.attempt(.route(original.destination), &failures) {
                     try network.apply(reduction, .change)
                     done.reduced.append(original)
                 }
             }
-            report = "withdrew " + Self.count(done.routes.count + done.reduced.count, "route")
-                + (done.reduced.isEmpty ? "" : " (\(done.reduced.count) ECMP, only their legs through \(name))")
-                + Self.describe(failures: failures, kept: plan.kept)
+            outcome = .routesWithdrawn(RouteWithdrawal(
+                routes: done.routes.count + done.reduced.count, reduced: done.reduced.count,
+                failures: failures, kept: plan.kept.map(\.destination)))
         case .link:
-            // A link someone else set down is not the watcher's to bring up later
-            // (nor one whose bringing up failed: that is owed already).
+            // A link that someone else set down is not the watcher's to bring up later;
+            // nor is one whose bringing up failed, for that one is owed already.
             guard try network.isUp(index: index) else { return nil }
             done = try Self.savedWithLink(index: index, network)
             try network.setAdministrativeState(up: false, index: index)
             done.linkDown = true
-            report = "set link down (" + Self.describe(done) + " through it saved)"
+            outcome = .linkSetDown(saved: done.counts)
         }
         if var owed = taken[member] {
             owed.merge(done)
@@ -192,7 +197,7 @@ struct TunnelActions {
         } else if !done.isEmpty {
             taken[member] = done
         }
-        return report
+        return outcome
     }
 
     /// What Linux deletes with a link set down: the nexthop objects on it, with them
@@ -217,7 +222,7 @@ struct TunnelActions {
     /// Gives back what the action took from the tunnel; returns what was done. Throws,
     /// keeping everything owed, when the link cannot be set up; what else fails stays
     /// owed too, for the next up or the watcher's exit, and is reported.
-    mutating func bringUp(_ member: Int, index: Int32) throws -> String? {
+    mutating func bringUp(_ member: Int, index: Int32) throws -> KeepaliveActionOutcome? {
         guard let network, var owed = taken[member] else { return nil }
         let setUp = owed.linkDown
         if setUp {
@@ -226,55 +231,53 @@ struct TunnelActions {
         }
         // Linux brings back the routes of the link's addresses and revives ECMP legs
         // itself: those exist already, and count as restored.
-        var failures: [String] = []
+        var failures: [KeepaliveActionFailure] = []
         let (direct, indirect) = Route.inAddingOrder(owed.routes)
         var restored = Taken()
-        owed.routes = Self.restore(direct, &restored.routes, &failures, name: \.destination.description) { try network.apply($0, .add) }
-        owed.nexthops = Self.restore(owed.nexthops, &restored.nexthops, &failures, name: { "nexthop id \($0.id)" }) {
+        owed.routes = Self.restore(direct, &restored.routes, &failures, item: { .route($0.destination) }) {
+            try network.apply($0, .add)
+        }
+        owed.nexthops = Self.restore(owed.nexthops, &restored.nexthops, &failures, item: { .nexthop(id: $0.id) }) {
             try network.apply($0, .add)
         }
         // A group that lost members is given them back; one that lost all is made again.
-        owed.groups = Self.restore(owed.groups, &restored.groups, &failures, name: { "nexthop group id \($0.id)" }) {
+        owed.groups = Self.restore(owed.groups, &restored.groups, &failures, item: { .nexthopGroup(id: $0.id) }) {
             try network.apply($0, .replace)
         }
-        owed.routes += Self.restore(indirect, &restored.routes, &failures, name: \.destination.description) {
+        owed.routes += Self.restore(indirect, &restored.routes, &failures, item: { .route($0.destination) }) {
             try network.apply($0, .add)
         }
-        owed.reduced = Self.restore(owed.reduced, &restored.reduced, &failures, name: \.destination.description) {
+        owed.reduced = Self.restore(owed.reduced, &restored.reduced, &failures, item: { .route($0.destination) }) {
             try network.apply($0, .replace)
         }
         taken[member] = owed.isEmpty ? nil : owed
-        var report = setUp ? "set link up, " + Self.describe(restored) + " back" : "restored " + Self.describe(restored)
-        if !failures.isEmpty {
-            report += "; failed, kept to retry: " + failures.joined(separator: ", ")
-        }
-        return report
+        return .restored(restored.counts, linkSetUp: setUp, keptToRetry: failures)
     }
 
     /// Sends each of `items`; those sent (or found there already) go to `restored`,
     /// the others are returned and their errors noted in `failures`.
-    private static func restore<Item>(_ items: [Item], _ restored: inout [Item], _ failures: inout [String],
-                                      name: (Item) -> String, _ request: (Item) throws -> Void) -> [Item] {
+    private static func restore<Item>(_ items: [Item], _ restored: inout [Item], _ failures: inout [KeepaliveActionFailure],
+                                      item: (Item) -> KeepaliveActionFailure.Item, _ request: (Item) throws -> Void) -> [Item] {
         var left: [Item] = []
-        for item in items {
+        for element in items {
             do {
-                try request(item)
-                restored.append(item)
+                try request(element)
+                restored.append(element)
             } catch let error as NetlinkError where error.errno == .fileExists {
-                restored.append(item)
+                restored.append(element)
             } catch {
-                failures.append("\(name(item)): \(error)")
-                left.append(item)
+                failures.append(KeepaliveActionFailure(item(element), error))
+                left.append(element)
             }
         }
         return left
     }
 
-    private static func attempt(_ name: String, _ failures: inout [String], _ request: () throws -> Void) {
+    private static func attempt(_ item: KeepaliveActionFailure.Item, _ failures: inout [KeepaliveActionFailure], _ request: () throws -> Void) {
         do {
             try request()
         } catch {
-            failures.append("\(name): \(error)")
+            failures.append(KeepaliveActionFailure(item, error))
         }
     }
 
@@ -283,23 +286,4 @@ struct TunnelActions {
         taken[member] = nil
     }
 
-    /// "3 routes", "3 routes, 2 nexthops and 1 nexthop group".
-    static func describe(_ taken: Taken) -> String {
-        var parts = [count(taken.routes.count + taken.reduced.count, "route")]
-        if !taken.nexthops.isEmpty { parts.append(count(taken.nexthops.count, "nexthop")) }
-        if !taken.groups.isEmpty { parts.append(count(taken.groups.count, "nexthop group")) }
-        guard parts.count > 1 else { return parts[0] }
-        return parts.dropLast().joined(separator: ", ") + " and " + parts.last!
-    }
-
-    private static func count(_ count: Int, _ noun: String) -> String { count == 1 ? "1 \(noun)" : "\(count) \(noun)s" }
-
-    private static func describe(failures: [String], kept: [Route]) -> String {
-        var text = ""
-        if !failures.isEmpty { text += "; failed: " + failures.joined(separator: ", ") }
-        if !kept.isEmpty {
-            text += "; kept (shared nexthop group): " + kept.map(\.destination.description).joined(separator: ", ")
-        }
-        return text
-    }
 }

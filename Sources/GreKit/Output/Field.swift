@@ -6,6 +6,8 @@ public struct Field: Sendable, Equatable {
         case string(String)
         case unsigned(UInt64)
         case signed(Int64)
+        /// A fixed-point number: `value` / 10^`fractionDigits` (0.412 from 412 and 3).
+        case decimal(Int64, fractionDigits: Int)
         case bool(Bool)
         case null
         case object([Field])

@@ -1,0 +1,203 @@
+import GreKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Keepalive events as lines: text for people (a timestamp, the tunnel, what happened)
+/// or JSON lines for programs, through `Printer.line`. Each line is flushed as it is
+/// written, so that whoever reads the stream sees each event as it happens.
+struct KeepaliveReport {
+    let output: OutputBuffer
+    let json: Bool
+
+    func write(_ event: KeepaliveEvent) {
+        line(event: event.name, event.fields)
+    }
+
+    /// One line: the time, the event's name (JSON only), then `fields`.
+    func line(event: String, _ fields: [Field]) {
+        let timestamp = Self.timestamp(SystemClock.realtime())
+        Printer.line([Field("timestamp", .string(timestamp), text: timestamp), .jsonOnly("event", .string(event))] + fields,
+                     output: output, json: json)
+    }
+
+    static func text(_ event: KeepaliveEvent) -> String { event.text }
+
+    /// RFC 3339 in UTC with milliseconds: 2025-01-31T12:00:00.250Z.
+    static func timestamp(_ nanoseconds: Int64) -> String {
+        var seconds = time_t(nanoseconds / 1_000_000_000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func digits(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        let milliseconds = Int32(nanoseconds % 1_000_000_000 / 1_000_000)
+        return digits(parts.tm_year + 1900, 4) + "-" + digits(parts.tm_mon + 1, 2) + "-" + digits(parts.tm_mday, 2)
+            + "T" + digits(parts.tm_hour, 2) + ":" + digits(parts.tm_min, 2) + ":" + digits(parts.tm_sec, 2)
+            + "." + digits(milliseconds, 3) + "Z"
+    }
+}
+
+extension KeepaliveEvent {
+    /// The event's name in JSON: what scripts match on.
+    var name: String {
+        switch kind {
+        case .watch: "watch"
+        case .state: "state"
+        case .sent: "probe"
+        case .reply: "reply"
+        case .deleted: "deleted"
+        case .created: "created"
+        case .action: "action"
+        case .problem: "error"
+        }
+    }
+
+    /// JSON: the tunnel, its state and counters, and the message when the event has one.
+    /// Text: the line for people.
+    var fields: [Field] {
+        var fields: [Field] = [
+            .jsonOnly("tunnel", .string(tunnel)),
+            .jsonOnly("state", .string(state.rawValue)),
+            .jsonOnly("rtt_ms", roundTrip.map(Field.Value.milliseconds) ?? .null),
+            .jsonOnly("sent", .unsigned(sent)),
+            .jsonOnly("received", .unsigned(received)),
+            .jsonOnly("missed", .unsigned(UInt64(missed))),
+        ]
+        if let message { fields.append(.jsonOnly("message", .string(message))) }
+        fields.append(.textOnly(text))
+        return fields
+    }
+
+    /// What the event says beyond its name and counters, for JSON's "message".
+    var message: String? {
+        switch kind {
+        case .watch(let watching), .created(let watching): watching.description
+        case .sent(let failure): failure.map { "not sent: \($0)" }
+        case .state, .reply, .deleted: nil
+        case .action(let outcome): outcome.description(tunnel: tunnel)
+        case .problem(let problem): problem.description(tunnel: tunnel)
+        }
+    }
+
+    /// "gre1: up (rtt 0.412 ms)", "gre1: withdrew 2 routes", ...
+    var text: String {
+        let name = tunnel.isEmpty ? "gretool" : tunnel
+        let lastRoundTrip = roundTrip.map { "last rtt \(KeepaliveCommands.milliseconds($0)) ms" } ?? "no reply yet"
+        switch kind {
+        case .watch:
+            return "\(name): watching \(message ?? "")"
+        case .state where state == .up:
+            return "\(name): up (rtt \(roundTrip.map { KeepaliveCommands.milliseconds($0) } ?? "?") ms)"
+        case .state:
+            return "\(name): \(state.rawValue) (\(KeepaliveCommands.keepalives(missed)) unanswered, \(lastRoundTrip))"
+        case .sent:
+            return "\(name): keepalive \(message ?? "sent") (\(missed) unanswered)"
+        case .reply:
+            return "\(name): reply in \(roundTrip.map { KeepaliveCommands.milliseconds($0) } ?? "?") ms"
+        case .deleted:
+            return "\(name): deleted; waiting for it to come back"
+        case .created:
+            return "\(name): back; watching \(message ?? "")"
+        case .action:
+            return "\(name): \(message ?? "")"
+        case .problem:
+            return "\(name): error: \(message ?? "")"
+        }
+    }
+}
+
+extension Watching {
+    /// "198.51.100.1 -> 198.51.100.2 key 42 (interval 10 s, retries 3, action routes)"
+    var description: String {
+        "\(target.endpointsDescription) (interval \(Seconds.format(timing.interval)) s, retries \(timing.retries), action \(action.rawValue))"
+    }
+}
+
+extension KeepaliveActionOutcome {
+    /// "withdrew 3 routes (1 ECMP, only their legs through gre1)", "set link down (4 routes
+    /// and 1 nexthop through it saved)", "set link up, 4 routes back", "restored 2 routes;
+    /// failed, kept to retry: 10.0.0.0/30: ..."
+    func description(tunnel: String) -> String {
+        switch self {
+        case .routesWithdrawn(let withdrawal):
+            var text = "withdrew " + count(withdrawal.routes, "route")
+            if withdrawal.reduced > 0 { text += " (\(withdrawal.reduced) ECMP, only their legs through \(tunnel))" }
+            if !withdrawal.failures.isEmpty { text += "; failed: " + withdrawal.failures.map(\.description).joined(separator: ", ") }
+            if !withdrawal.kept.isEmpty {
+                text += "; kept (shared nexthop group): " + withdrawal.kept.map(\.description).joined(separator: ", ")
+            }
+            return text
+        case .linkSetDown(let saved):
+            return "set link down (\(saved.description) through it saved)"
+        case .restored(let counts, let linkSetUp, let kept):
+            var text = linkSetUp ? "set link up, \(counts.description) back" : "restored \(counts.description)"
+            if !kept.isEmpty { text += "; failed, kept to retry: " + kept.map(\.description).joined(separator: ", ") }
+            return text
+        }
+    }
+}
+
+extension ActionCounts {
+    /// "3 routes", "3 routes, 2 nexthops and 1 nexthop group".
+    var description: String {
+        var parts = [count(routes, "route")]
+        if nexthops > 0 { parts.append(count(nexthops, "nexthop")) }
+        if nexthopGroups > 0 { parts.append(count(nexthopGroups, "nexthop group")) }
+        guard parts.count > 1 else { return parts[0] }
+        return parts.dropLast().joined(separator: ", ") + " and " + parts.last!
+    }
+}
+
+extension KeepaliveActionFailure {
+    /// "10.0.0.0/30: injected (Device or resource busy)", "nexthop id 1: ..."
+    var description: String {
+        switch item {
+        case .route(let prefix): "\(prefix): \(reason)"
+        case .nexthop(let id): "nexthop id \(id): \(reason)"
+        case .nexthopGroup(let id): "nexthop group id \(id): \(reason)"
+        }
+    }
+}
+
+extension KeepaliveProblem {
+    func description(tunnel: String) -> String {
+        switch self {
+        case .takeDownFailed(let reason): "cannot take down \(tunnel): \(reason)"
+        case .bringUpFailed(let reason): "cannot bring up \(tunnel): \(reason) (kept to retry)"
+        case .restoreFailed(let reason): "cannot restore \(tunnel): \(reason)"
+        case .notRestored(let linkDown, let counts): "not restored on exit: \(linkDown ? "link left down, " : "")\(counts.description)"
+        case .unusable(let reason): "\(reason); keepalives stop until it is usable again"
+        case .hookFailed(let reason), .receiveFailed(let reason): reason
+        case .linkNotificationsFailed(let reason): "link notifications: \(reason)"
+        }
+    }
+}
+
+extension KeepalivePing.Result {
+    /// JSON: the tunnel, whether it answered, the round trip and the keepalives sent.
+    /// Text: "gre1: answered in 0.412 ms (2 keepalives sent)" when it answered; silence
+    /// is an error message instead.
+    func fields(tunnel: String) -> [Field] {
+        var fields: [Field] = [
+            .jsonOnly("tunnel", .string(tunnel)),
+            .jsonOnly("answered", .bool(roundTrip != nil)),
+            .jsonOnly("rtt_ms", roundTrip.map(Field.Value.milliseconds) ?? .null),
+            .jsonOnly("sent", .unsigned(UInt64(sent))),
+        ]
+        if let roundTrip {
+            fields.append(.textOnly("\(tunnel): answered in \(KeepaliveCommands.milliseconds(roundTrip)) ms (\(KeepaliveCommands.keepalives(sent)) sent)"))
+        }
+        return fields
+    }
+}
+
+extension Field.Value {
+    /// Nanoseconds as milliseconds with three decimals, a JSON number.
+    static func milliseconds(_ nanoseconds: Int64) -> Field.Value { .decimal(nanoseconds / 1000, fractionDigits: 3) }
+}
+
+/// "1 route", "3 routes".
+private func count(_ count: Int, _ noun: String) -> String { count == 1 ? "1 \(noun)" : "\(count) \(noun)s" }

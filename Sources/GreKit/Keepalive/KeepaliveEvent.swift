@@ -1,0 +1,151 @@
+import Netlink
+
+/// Something a watcher reports: watching begins, a state change, a keepalive sent or a
+/// reply counted (verbose), a tunnel that went away or came back, what the action did,
+/// a problem it lived through. The events are values; the command line decides how to
+/// show them (text lines or JSON lines).
+public struct KeepaliveEvent: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// Watching begins.
+        case watch(Watching)
+        /// The state changed (to the event's `state`).
+        case state
+        /// A keepalive was sent (verbose). `failure` is why the kernel refused it, if it
+        /// did: that keepalive counts as lost, as on the wire.
+        case sent(failure: String?)
+        /// A reply was counted (verbose).
+        case reply
+        /// The tunnel device was deleted; keepalives stop until it is back.
+        case deleted
+        /// The tunnel device is back (re-created) or usable again; keepalives resume.
+        case created(Watching)
+        /// What the action did to the tunnel's routes or link.
+        case action(KeepaliveActionOutcome)
+        /// Something failed; the watcher goes on.
+        case problem(KeepaliveProblem)
+    }
+
+    public var kind: Kind
+    /// The watched tunnel's name; empty for what concerns the whole watcher.
+    public var tunnel: String
+    public var state: TunnelState
+    /// The round-trip time of this reply (reply, state up) or of the last one, in nanoseconds.
+    public var roundTrip: Int64?
+    public var sent: UInt64
+    public var received: UInt64
+    /// Keepalives unanswered in a row (Cisco's counter).
+    public var missed: Int
+
+    public init(kind: Kind, tunnel: String, state: TunnelState, roundTrip: Int64? = nil,
+                sent: UInt64 = 0, received: UInt64 = 0, missed: Int = 0) {
+        self.kind = kind
+        self.tunnel = tunnel
+        self.state = state
+        self.roundTrip = roundTrip
+        self.sent = sent
+        self.received = received
+        self.missed = missed
+    }
+}
+
+/// What a watcher keeps to one target: its endpoints, the timing and the action.
+public struct Watching: Sendable, Equatable {
+    public var target: KeepaliveTarget
+    public var timing: KeepaliveTiming
+    /// `.none` for an explicit target, which has no device to act on.
+    public var action: KeepaliveWatcher.Action
+
+    public init(target: KeepaliveTarget, timing: KeepaliveTiming, action: KeepaliveWatcher.Action) {
+        self.target = target
+        self.timing = timing
+        self.action = action
+    }
+}
+
+/// What a keepalive action did when its tunnel went down or came back up.
+public enum KeepaliveActionOutcome: Sendable, Equatable {
+    /// Action routes, tunnel down: the routes through the tunnel were withdrawn.
+    case routesWithdrawn(RouteWithdrawal)
+    /// Action link, tunnel down: the link was set down, after saving what Linux deletes
+    /// with it.
+    case linkSetDown(saved: ActionCounts)
+    /// Tunnel up (or the watcher exiting): what was taken came back, the link set up
+    /// first when the action had set it down. What failed to come back is kept, and
+    /// tried again at the next up and on exit.
+    case restored(ActionCounts, linkSetUp: Bool, keptToRetry: [KeepaliveActionFailure])
+}
+
+/// The routes the action took from a tunnel that went down.
+public struct RouteWithdrawal: Sendable, Equatable {
+    /// Routes withdrawn: deleted, or reduced to their legs elsewhere.
+    public var routes: Int
+    /// Of those, the ECMP routes that only lost their legs through the tunnel.
+    public var reduced: Int
+    public var failures: [KeepaliveActionFailure]
+    /// Routes left in place: they are on a nexthop group that other routes share.
+    public var kept: [IPPrefix]
+
+    public init(routes: Int, reduced: Int = 0, failures: [KeepaliveActionFailure] = [], kept: [IPPrefix] = []) {
+        self.routes = routes
+        self.reduced = reduced
+        self.failures = failures
+        self.kept = kept
+    }
+}
+
+/// How much an action took or gave back.
+public struct ActionCounts: Sendable, Equatable {
+    public var routes: Int
+    public var nexthops: Int
+    public var nexthopGroups: Int
+
+    public init(routes: Int, nexthops: Int = 0, nexthopGroups: Int = 0) {
+        self.routes = routes
+        self.nexthops = nexthops
+        self.nexthopGroups = nexthopGroups
+    }
+}
+
+/// A route or nexthop object the action could not withdraw or restore, and why.
+public struct KeepaliveActionFailure: Sendable, Equatable {
+    public enum Item: Sendable, Equatable {
+        case route(IPPrefix)
+        case nexthop(id: UInt32)
+        case nexthopGroup(id: UInt32)
+    }
+
+    public var item: Item
+    /// The error's own message.
+    public var reason: String
+
+    public init(_ item: Item, reason: String) {
+        self.item = item
+        self.reason = reason
+    }
+
+    init(_ item: Item, _ error: any Error) {
+        self.init(item, reason: "\(error)")
+    }
+}
+
+/// A failure the watcher lives through. Each reason is the error's own message.
+public enum KeepaliveProblem: Sendable, Equatable {
+    /// The action on a tunnel that went down failed.
+    case takeDownFailed(reason: String)
+    /// Bringing a tunnel's routes or link back failed; everything is kept, to try again
+    /// at the next up and on exit.
+    case bringUpFailed(reason: String)
+    /// On exit, bringing back what the action took failed.
+    case restoreFailed(reason: String)
+    /// On exit, this much stayed taken: the link left down, and these counts.
+    case notRestored(linkDown: Bool, ActionCounts)
+    /// The tunnel changed so that keepalives cannot go on (its remote went away, say);
+    /// they stop until it is usable again.
+    case unusable(reason: String)
+    /// An on-down or on-up command could not be started.
+    case hookFailed(reason: String)
+    /// Reading replies failed.
+    case receiveFailed(reason: String)
+    /// Reading link notifications failed.
+    case linkNotificationsFailed(reason: String)
+}

@@ -66,6 +66,33 @@ import Glibc
     }
 }
 
+/// `diag`'s verbs come from one table of checks.
+@Suite struct DiagRegistryTests {
+    /// A check that reports "fine" on every tunnel `applies` accepts.
+    private func check(_ name: String, inAll applies: (@Sendable (String) -> Bool)?) -> DiagCheck {
+        DiagCheck(name: name, words: "TUNNEL", summary: "test", request: { $0[0] }, attempting: { "check \($0)" },
+                  facts: { _, tunnel in tunnel }, check: { CheckReport(check: name, tunnel: $0, summaryWhenOK: "fine") },
+                  inAll: applies.map { applies in { _, tunnel in applies(tunnel) ? tunnel : nil } })
+    }
+
+    @Test func theVerbsAreTheChecksThenAll() throws {
+        let diag = try #require(CommandTable.object("diag"))
+        #expect(diag.verbs.map(\.name) == DiagCommands.checks.map(\.name) + ["all"])
+        #expect(DiagCommands.checks.map(\.name) == ["mtu", "route", "keepalive"])
+        #expect(diag.verb("route")?.usage == "diag route TUNNEL")
+        #expect(diag.verb("all")?.summary.hasPrefix("the three checks;") == true)
+    }
+
+    @Test func diagAllRunsWhatAppliesTunnelAfterTunnel() throws {
+        let checks = [check("always", inAll: { _ in true }), check("never", inAll: nil), check("gre1only", inAll: { $0 == "gre1" })]
+        let socket = try NetlinkSocket()
+        let diagnostics = DiagnosticsService(socket: socket, links: try LinkService(socket: socket))
+        let reports = try DiagCommands.reports(on: ["gre1", "gre2"], checks: checks, diagnostics)
+        #expect(reports.map { "\($0.check) \($0.tunnel)" } == ["always gre1", "gre1only gre1", "always gre2"])
+        #expect(checks[1].inAll == nil)
+    }
+}
+
 /// Fixes are values in the domain; the command line writes them as commands.
 @Suite struct FixCommandTests {
     private func hostRoute(_ remote: String, via gateway: FixValue<IPAddress>?, dev device: FixValue<String>,

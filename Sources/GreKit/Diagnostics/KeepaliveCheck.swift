@@ -153,3 +153,17 @@ public enum KeepaliveCheck {
         return report
     }
 }
+
+// MARK: Gathering the facts
+
+extension DiagnosticsService {
+    /// What `diag keepalive` checks: the tunnel's options, state and addresses, and the
+    /// kernel settings that decide whether its peer's keepalives come back.
+    public func keepaliveFacts(tunnel name: String) throws -> KeepaliveFacts {
+        let (link, options) = try tunnel(named: name)
+        let addresses = try addresses().filter { $0.interface == link.index && $0.primary?.family == options.family }
+        return KeepaliveFacts(
+            tunnel: link.name, options: options, up: link.isUp, addresses: addresses.compactMap(\.primaryPrefix),
+            controls: KeepaliveControls(device: link.name, ipv6: options.isIPv6, from: controls))
+    }
+}

@@ -184,3 +184,51 @@ public enum MTUCheck {
         return report
     }
 }
+
+// MARK: Gathering the facts
+
+extension DiagnosticsService {
+    /// What `diag mtu` checks: the tunnel's MTU and options, its path, and what a probe
+    /// through the tunnel finds when the request asks for one.
+    public func mtuFacts(_ request: MTUCheckRequest) throws -> MTUFacts {
+        let (link, options) = try tunnel(named: request.tunnel)
+        var facts = MTUFacts(tunnel: link.name, mtu: Int(link.mtu ?? 0), options: options,
+                             path: try path(of: link, options), ipsec: request.ipsec)
+        if let target = request.probe {
+            let peer: IPAddress
+            switch target {
+            case .address(let address): peer = address
+            case .peerOnTunnel: peer = try peerOnTunnel(link)
+            }
+            facts.probe = try PathMTUMeasurement(peer: peer, interfaceIndex: link.index, ceiling: facts.mtu).run()
+        }
+        return facts
+    }
+
+    private func path(of link: Link, _ options: GreOptions) throws -> MTUFacts.Path {
+        let snapshot = try snapshot()
+        guard options.remote != nil else {
+            guard options.underlay != 0, let device = snapshot[options.underlay] else { return .noRemote }
+            return .known(UnderlayPath(device: device.name, deviceMTU: Int(device.mtu ?? 0)))
+        }
+        let chain = try chain(from: TunnelEndpoints(link, options))
+        switch chain.end {
+        case .loop: return .broken("its remote is routed back into a tunnel (a loop)")
+        case .unresolved(_, _, let reason): return .broken("no route to its remote (\(reason))")
+        case .noRemote(let other): return .broken("its packets go into \(other), which has no remote")
+        case .underlay, .tooLong: break
+        }
+        let hop = chain.hops[0]
+        if hop.route.type == .local { return .broken("its remote is an address of this host") }
+        return .known(UnderlayPath(device: hop.device, deviceMTU: Int(snapshot[hop.deviceIndex]?.mtu ?? 0),
+                                   routeMTU: hop.route.metrics[.mtu].map(Int.init), cachedPMTU: hop.cachedPMTU))
+    }
+
+    /// The other end's address on the tunnel: a point-to-point peer or the other host of a /30 or /31.
+    private func peerOnTunnel(_ link: Link) throws -> IPAddress {
+        let own = try addresses().filter { $0.interface == link.index }
+        if let peer = own.lazy.compactMap(\.subnetPeer).first { return peer }
+        let listed = own.isEmpty ? "it has no address" : "its addresses: " + own.compactMap(\.primaryPrefix?.description).joined(separator: ", ")
+        throw InvalidArgument("cannot tell \(link.name)'s peer on the tunnel (\(listed)); give it: diag mtu \(link.name) probe ADDRESS")
+    }
+}

@@ -267,3 +267,82 @@ public struct RouteFacts: Sendable {
     public var bypasses: [Bypass] = []
     public var override: Override?
 }
+
+// MARK: Gathering the facts
+
+extension DiagnosticsService {
+    /// What `diag route` checks: the route chain from the tunnel, its local address, the
+    /// state of the devices it ends on, and the routes that would fix a loop.
+    public func routeFacts(tunnel name: String) throws -> RouteFacts {
+        let (link, options) = try tunnel(named: name)
+        let snapshot = try snapshot()
+        let endpoints = TunnelEndpoints(link, options)
+        let chain = try chain(from: endpoints)
+        var facts = RouteFacts(tunnel: endpoints, tunnelUp: link.isUp, chain: chain)
+
+        if let address = options.local {
+            if let entry = try addresses().first(where: { $0.primary == address }) {
+                facts.local = .present(address, device: snapshot.displayName(of: entry.interface))
+            } else {
+                facts.local = .missing(address)
+            }
+        }
+        var seen: Set<String> = []
+        facts.collisions = chain.hops.compactMap { hop in
+            guard seen.insert(hop.tunnel).inserted else { return nil }
+            return (hop.tunnel, snapshot.link(named: hop.tunnel)?.statistics?.collisions ?? 0)
+        }
+        var underlays: [Int32] = []
+        if case .underlay = chain.end, let last = chain.hops.last { underlays.append(last.deviceIndex) }
+        if options.underlay != 0, !underlays.contains(options.underlay) { underlays.append(options.underlay) }
+        facts.underlays = underlays.map { (snapshot.displayName(of: $0), snapshot[$0]?.isUp ?? false) }
+
+        // The remotes that need a way around the tunnels, the tables they were looked up
+        // in, and whether a host route for them is in the way.
+        var stranded: [(remote: IPAddress, table: UInt32, hostRouteExists: Bool)] = []
+        switch chain.end {
+        case .loop:
+            stranded = chain.hops.map { ($0.remote, $0.route.table, $0.route.destination == IPPrefix(host: $0.remote)) }
+        case .unresolved(_, let remote, _):
+            stranded = [(remote, RouteTable.main, false)]
+        default:
+            break
+        }
+        let tunnels = try greIndexes()
+        let lone = chain.hops.count == 1 ? chain.hops.first : nil
+        let mayBeOverridden = lone.map { hop in
+            if case .underlay = chain.end, hop.route.type == .unicast,
+               hop.route.destination.length < UInt8(hop.remote.family.bitWidth), !Self.isConnected(hop.route) {
+                return true
+            }
+            return false
+        } ?? false
+        guard !stranded.isEmpty || mayBeOverridden, let family = options.remote?.family else { return facts }
+        let table = try routes.list(RouteService.DumpFilter(family: family))
+
+        for (remote, lookupTable, hostRouteExists) in stranded {
+            let candidates = table.filter { $0.table == lookupTable || $0.table == RouteTable.main }
+            if let bypass = RouteCheck.bypass(to: remote, in: candidates, avoiding: tunnels) {
+                facts.bypasses.append(RouteFacts.Bypass(remote: remote, gateway: bypass.gateway,
+                                                        device: snapshot.displayName(of: bypass.device),
+                                                        table: bypass.route.table, replacing: hostRouteExists))
+            } else {
+                // Nothing outside the tunnels reaches it: the device of the local address is the best guess.
+                let device = try options.local.flatMap { local in try addresses().first { $0.primary == local } }
+                    .flatMap { snapshot.name(of: $0.interface) }
+                facts.bypasses.append(.unknown(remote: remote, device: device, replacing: hostRouteExists))
+            }
+        }
+        if mayBeOverridden, let hop = lone,
+           let covering = RouteCheck.coveringTunnelRoute(to: hop.remote, in: table.filter { $0.table == hop.route.table }, through: tunnels) {
+            let device = (covering.outputInterface ?? covering.nexthops.first?.outputInterface).flatMap { snapshot.name(of: $0) } ?? "?"
+            facts.override = RouteFacts.Override(route: covering, device: device)
+        }
+        return facts
+    }
+
+    /// A route to a directly attached subnet (the kernel's, or any on-link route without a gateway).
+    private static func isConnected(_ route: Route) -> Bool {
+        route.gateway == nil && route.nexthops.isEmpty && route.scope == RouteScope.link
+    }
+}

@@ -11,8 +11,8 @@ SHELL := /bin/bash
 # Release builds carry the Swift runtime, so the binary runs without a toolchain.
 RELEASE_FLAGS = -c release --static-swift-stdlib -Xlinker --gc-sections -Xlinker -s
 GRETOOL = .build/release/gretool
-KERNEL_TESTS = GRETOOL=$(GRETOOL) Tests/Kernel/runner.sh Tests/Kernel/host/*.sh
-LAB_TESTS = Tests/Lab/lab.sh --gretool $(GRETOOL) && Tests/Lab/selftest.sh --gretool $(GRETOOL)
+# The test stages (unit, kernel, lab) are scripts/test.sh's.
+TESTS = SWIFT=$(SWIFT) GRETOOL=$(GRETOOL) scripts/test.sh
 
 .PHONY: all build deps test unit-test kernel-test lab-test demo bench install completions man clean
 
@@ -26,29 +26,17 @@ build: deps
 	@test -x $(GRETOOL)
 
 unit-test: deps
-	$(SWIFT) test
+	@$(TESTS) unit
 
 kernel-test: build
-	$(KERNEL_TESTS)
+	@$(TESTS) kernel
 
 lab-test: build
-	$(LAB_TESTS)
+	@$(TESTS) lab
 
-# Every stage runs; the target fails if any did. Kernel and lab tests need root:
-# without it they are skipped (exit 77), and the summary says so.
+# Every stage runs; the target fails if any did (see scripts/test.sh).
 test: build
-	@status=0; skipped=""; \
-	echo "== unit tests"; $(SWIFT) test || status=1; \
-	echo "== kernel tests (this kernel, namespaces)"; \
-	$(KERNEL_TESTS); rc=$$?; \
-	if [ $$rc = 77 ]; then skipped="$$skipped kernel"; elif [ $$rc != 0 ]; then status=1; fi; \
-	echo "== lab tests (GRE kernel in qemu)"; \
-	$(LAB_TESTS); rc=$$?; \
-	if [ $$rc = 77 ]; then skipped="$$skipped lab"; elif [ $$rc != 0 ]; then status=1; fi; \
-	if [ $$status != 0 ]; then echo "== some tests FAILED"; \
-	elif [ -n "$$skipped" ]; then echo "== tests passed, but SKIPPED (not root):$$skipped"; \
-	else echo "== all tests passed"; fi; \
-	exit $$status
+	@$(TESTS)
 
 demo: build
 	scripts/demo.sh $(GRETOOL)

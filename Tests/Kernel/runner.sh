@@ -1,36 +1,53 @@
 #!/bin/bash
 # Runs gretool's kernel tests: every test_* function in the given files, each in a
-# subshell with fresh namespaces and a time limit. Prints one line per test:
-#   LAB PASS <file>:<test> <seconds>s      or      LAB FAIL <file>:<test> <seconds>s
+# subshell with fresh namespaces and a time limit. Prints one line per test, prefixed
+# with the suite's name (HOST for host/*.sh, LAB for lab/*.sh):
+#   HOST PASS <file>:<test> <seconds>s      or      HOST FAIL <file>:<test> <seconds>s
 # followed, for failures, by the test's output indented. Ends with
-#   LAB DONE pass=N fail=M skip=K
+#   HOST DONE pass=N fail=M skip=K
 # and exits 0 only if nothing failed; 77 when the whole suite was skipped (not root).
+# The lab (Tests/Lab/lab.sh) picks its guest's LAB lines out of the serial console.
 #
-# Usage: runner.sh [-t SECONDS] [-k PATTERN] FILE...
+# Usage: runner.sh [-t SECONDS] [-k PATTERN] [-s SUITE] FILE...
 #   GRETOOL   the gretool binary under test (required)
 #   -t        time limit per test (default 90 s)
 #   -k        run only tests whose name contains PATTERN
+#   -s        the suite's name in the output (default: the first FILE's directory, in
+#             capitals)
 set -u
 export LC_ALL=C
-limit=90 pattern=""
-while getopts "t:k:" opt; do
+limit=90 pattern="" suite=""
+usage="usage: $0 [-t SECONDS] [-k PATTERN] [-s SUITE] FILE..."
+while getopts "t:k:s:" opt; do
     case $opt in
         t) limit=$OPTARG ;;
         k) pattern=$OPTARG ;;
-        *) echo "usage: $0 [-t SECONDS] [-k PATTERN] FILE..." >&2; exit 2 ;;
+        s) suite=$OPTARG ;;
+        *) echo "$usage" >&2; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
+(($#)) || { echo "$usage" >&2; exit 2; }
+if [[ -z $suite ]]; then
+    suite=$(basename "$(dirname "$1")")
+    suite=${suite^^}
+fi
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${GRETOOL:?set GRETOOL to the gretool binary}"
 GRETOOL=$(readlink -f "$GRETOOL")
 export GRETOOL
 
 if [[ $(id -u) != 0 ]]; then
-    echo "LAB SKIP all kernel tests: they need root (network namespaces); run make test as root"
-    echo "LAB DONE pass=0 fail=0 skip=1"
+    echo "$suite SKIP all kernel tests: they need root (network namespaces); run make test as root"
+    echo "$suite DONE pass=0 fail=0 skip=1"
     exit 77
 fi
+
+# Each file is read by a fresh bash that sources the helpers, then the file. The paths
+# reach that bash as arguments, never inside its script, so no path is read as code.
+# In a test's bash, the arguments after the two files are the test to call.
+list_tests='source "$1" && source "$2" && declare -F'
+run_test='set -u; source "$1" || exit 1; source "$2" || exit 1; shift 2; "$@"'
 
 pass=0 failed=0 skipped=0 serial=0
 out=$(mktemp -d)
@@ -38,7 +55,7 @@ trap 'rm -rf "$out"' EXIT
 
 for file in "$@"; do
     base=$(basename "$file" .sh)
-    tests=$(bash -c "source '$here/lib.sh'; source '$file'; declare -F" | awk '{print $3}' | grep '^test_' || true)
+    tests=$(bash -c "$list_tests" list-tests "$here/lib.sh" "$file" | awk '{print $3}' | grep '^test_' || true)
     for t in $tests; do
         name="$base:${t#test_}"
         [[ -z $pattern || $name == *"$pattern"* ]] || continue
@@ -48,12 +65,8 @@ for file in "$@"; do
         # The test, its namespaces and its temporary files (mktemp, in TMPDIR): a fresh
         # subshell; namespaces and files removed afterwards, whether it passed or not.
         mkdir "$out/$serial"
-        NS_PREFIX=$prefix TMPDIR=$out/$serial timeout --kill-after=5 "$limit" bash -c "
-            set -u
-            source '$here/lib.sh'
-            source '$file'
-            $t
-        " >"$out/log" 2>&1
+        NS_PREFIX=$prefix TMPDIR=$out/$serial timeout --kill-after=5 "$limit" \
+            bash -c "$run_test" "$name" "$here/lib.sh" "$file" "$t" >"$out/log" 2>&1
         rc=$?
         for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$prefix-" || true); do
             ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
@@ -62,16 +75,16 @@ for file in "$@"; do
         rm -rf "${out:?}/$serial"
         took=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
         if [[ $rc == 0 ]]; then
-            pass=$((pass + 1)); echo "LAB PASS $name ${took}s"
+            pass=$((pass + 1)); echo "$suite PASS $name ${took}s"
         elif [[ $rc == 77 ]]; then
-            skipped=$((skipped + 1)); echo "LAB SKIP $name: $(tail -1 "$out/log")"
+            skipped=$((skipped + 1)); echo "$suite SKIP $name: $(tail -1 "$out/log")"
         else
             failed=$((failed + 1))
             [[ $rc == 124 || $rc == 137 ]] && echo "    timed out after ${limit}s" >>"$out/log"
-            echo "LAB FAIL $name ${took}s"
+            echo "$suite FAIL $name ${took}s"
             sed 's/^/    | /' "$out/log"
         fi
     done
 done
-echo "LAB DONE pass=$pass fail=$failed skip=$skipped"
+echo "$suite DONE pass=$pass fail=$failed skip=$skipped"
 [[ $failed == 0 ]]

@@ -142,7 +142,7 @@ for file in ${extra[@]+"${extra[@]}"}; do cp "$file" "$share/"; done
     if ((${#command[@]})); then
         printf 'cd /run/gretool-lab && %s\n' "$(printf '%q ' "${command[@]}")"
     else
-        printf 'bash /run/gretool-lab/Kernel/runner.sh %s /run/gretool-lab/Kernel/lab/*.sh\n' "${pattern:+-k $(printf '%q' "$pattern")}"
+        printf 'bash /run/gretool-lab/Kernel/runner.sh -s LAB %s /run/gretool-lab/Kernel/lab/*.sh\n' "${pattern:+-k $(printf '%q' "$pattern")}"
     fi
 } >"$share/guest.sh"
 chmod -R a+rX "$share"

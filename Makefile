@@ -8,8 +8,20 @@ DESTDIR ?=
 SWIFT ?= swift
 # bash for pipefail: a build piped through grep must still fail when the build does.
 SHELL := /bin/bash
-# Release builds carry the Swift runtime, so the binary runs without a toolchain.
-RELEASE_FLAGS = -c release --static-swift-stdlib -Xlinker --gc-sections -Xlinker -s
+# Release builds carry the Swift runtime and libstdc++, so the binary runs without a
+# toolchain. How they are linked decides start-up (make bench; Development.md says why):
+# libstdc++ is linked statically (a directory holding only its archive is searched
+# first) because loading it costs more than anything gretool does; lld packs the
+# relative relocations (DT_RELR, glibc 2.36) that a position-independent binary
+# applies at start; nothing is exported (the runtime's dladdr scans every exported
+# symbol); concrete generic types are made by calls, not from mangled names, whose
+# decoding scans every protocol conformance in the binary.
+STATIC_CXX = .build/static-c++
+RELEASE_FLAGS = -c release --static-swift-stdlib \
+	-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors \
+	-Xswiftc -use-ld=lld -Xswiftc -L$(CURDIR)/$(STATIC_CXX) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc \
+	-Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic \
+	-Xlinker --gc-sections -Xlinker -s
 GRETOOL = .build/release/gretool
 # The test stages (unit, kernel, lab) are scripts/test.sh's.
 TESTS = SWIFT=$(SWIFT) GRETOOL=$(GRETOOL) scripts/test.sh
@@ -21,9 +33,14 @@ all: build
 deps:
 	@scripts/deps.sh
 
-build: deps
+build: deps $(STATIC_CXX)/libstdc++.a
 	set -o pipefail; $(SWIFT) build $(RELEASE_FLAGS) 2>&1 | { grep -v "use of \`mktemp' is dangerous" || true; }
 	@test -x $(GRETOOL)
+
+$(STATIC_CXX)/libstdc++.a:
+	@archive=$$(clang -print-file-name=libstdc++.a); \
+	test -f "$$archive" || { echo "no libstdc++.a (apt-get install libstdc++-12-dev)" >&2; exit 1; }; \
+	mkdir -p $(STATIC_CXX) && ln -sf "$$archive" $@
 
 unit-test: deps
 	@$(TESTS) unit

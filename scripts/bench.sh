@@ -33,7 +33,7 @@ startup() {
     while IFS=$'\t' read -r name ms; do
         printf '%-22s %10.3f %10s\n' "$name" "$ms" "$(ratio "$ms" "$ip_ms")"
     done < <(medians "$out")
-    echo "target: gretool link show at most 2.5x ip link show"
+    echo "target: gretool link show at most 1.6x ip link show"
     rm -f "$out"
 }
 

@@ -1,4 +1,4 @@
-/// Streaming JSON in iproute2's layout (lib/json_writer.c): compact by default;
+/// Streaming JSON in iproute2's layout (its lib/json_writer.c): compact by default;
 /// pretty (-p) puts each member on its own line, indented by four spaces, and
 /// pads arrays with a space inside the brackets. Output is always valid JSON.
 public struct JSONWriter {

@@ -152,7 +152,9 @@ public final class DiagnosticsService {
     /// The route chain from a tunnel, followed once per run.
     func chain(from tunnel: TunnelEndpoints) throws -> RouteChain {
         if let chain = cachedChains[tunnel.index] { return chain }
-        // Read up front, so a failure is reported as such, not as a tunnel that is none.
+        // The links and addresses are read before the chain is followed: the lookups
+        // inside it take a device that cannot be read for one that is no tunnel, so a
+        // failure to read must surface here, as the failure it is.
         _ = try snapshot()
         _ = try addresses()
         let chain = RouteCheck.follow(from: tunnel, resolve: resolve) { (try? self.endpoints(at: $0)) ?? nil }

@@ -2,9 +2,11 @@
 import Glibc
 #endif
 
-// `diag keepalive`: will this host reflect a peer's keepalives on the tunnel, and can it
-// send its own? A Cisco-style keepalive arrives as an inner packet from this host's own
-// address to the peer: the host must forward it back out (see LAB.md for the measurements).
+// `diag keepalive`: will this host reflect its peer's keepalives on the tunnel, and can
+// it send its own? A Cisco-style keepalive arrives as an inner packet from this host's
+// own address to the peer, and this host must forward it back out through the tunnel.
+// So forwarding must be on, and the packet must pass the checks on its source: it is
+// a martian unless accept_local is on, and strict reverse path filtering drops it.
 
 /// Kernel settings under /proc/sys, read directly. /proc/sys/net shows the network
 /// namespace of the reading thread, so after `-n NETNS` (setns) it shows that namespace's.
@@ -113,7 +115,8 @@ public enum KeepaliveCheck {
                                            fixes: [sysctl(scope, "forwarding", 1)]))
         default: break
         }
-        // Settings the kernel takes as max(all, device): a bad value is fixed on the device.
+        // The kernel takes the larger of conf.all and conf.<device> for these settings, so
+        // the fix sets the device's value: the larger value wins whatever conf.all says.
         func check(_ setting: String, _ pair: KeepaliveControls.Pair?, isBad: (Int) -> Bool, _ problem: String, fix: Int) {
             guard let pair else { return }
             let effective = pair.effective
@@ -127,7 +130,7 @@ public enum KeepaliveCheck {
         }
         check("accept_local", controls.acceptLocal, isBad: { $0 == 0 },
               "accept_local is off (they come from this host's own address, a martian source)", fix: 1)
-        // 2 on the device passes whatever conf.all says.
+        // Loose filtering (2) on the device wins over a strict conf.all (1).
         check("rp_filter", controls.reversePathFilter, isBad: { $0 == 1 },
               "rp_filter is strict (1); loose (2) or off (0) lets them pass", fix: 2)
 

@@ -30,8 +30,9 @@ public struct IPsecEncapsulation: Sendable, Equatable {
 
     static let espHeader = 8, initializationVector = 16, block = 16, trailer = 2, integrityCheck = 16, udpHeader = 8
 
-    /// The largest inner packet that fits in `pathMTU` bytes once the tunnel (which adds
-    /// `tunnelOverhead`, `outerHeader` of it its outer IP header) and ESP have wrapped it.
+    /// The largest inner packet that fits in `pathMTU` bytes once the tunnel and ESP have
+    /// wrapped it. The tunnel adds `tunnelOverhead` bytes, of which `outerHeader` are its
+    /// outer IP header.
     public func largestInnerPacket(pathMTU: Int, tunnelOverhead: Int, outerHeader: Int) -> Int {
         // Transport mode encrypts what follows the tunnel's outer header; tunnel mode
         // encrypts the whole tunnel packet and puts a new header of the same family in front.

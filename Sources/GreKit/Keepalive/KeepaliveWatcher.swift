@@ -251,7 +251,8 @@ public final class KeepaliveWatcher {
     }
 
     private func linkChanged(_ link: Link) {
-        // A watched device renamed away is gone as far as its name goes.
+        // Members follow their tunnel by name, so a watched device renamed to something
+        // else counts as deleted.
         if let member = indexes.firstIndex(where: { $0 == link.index }), subjects[member].name != link.name {
             linkDeleted(index: link.index)
         }

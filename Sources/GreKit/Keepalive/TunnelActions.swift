@@ -38,9 +38,11 @@ struct RouteWithdrawalPlan {
 }
 
 extension Route {
-    /// Routes on a device first, then routes via gateways, then routes on nexthop
-    /// objects: a gateway must be reachable, and an object exist, when its route is added.
-    /// Split after the routes on a device, which nexthop objects may need in turn.
+    /// Orders routes for adding back. The kernel refuses a route via a gateway it cannot
+    /// reach, and a route on a nexthop object that does not exist; so routes on a device
+    /// come first, then routes via gateways, then routes on nexthop objects. The order is
+    /// split after the routes on a device, because the nexthop objects, restored between
+    /// the two halves, may need those routes too.
     static func inAddingOrder(_ routes: [Route]) -> (direct: [Route], indirect: [Route]) {
         let viaGateways = routes.filter { !$0.isDirect && $0.nexthopID == nil }
         return (routes.filter(\.isDirect), viaGateways + routes.filter { $0.nexthopID != nil })
@@ -106,12 +108,12 @@ struct KernelTunnelNetwork: TunnelNetwork {
     }
 }
 
-/// What a watcher does to a tunnel that goes down, and undoes when it is up again:
-/// withdraw its routes (`routes`), or set its link down (`link`), having saved what
-/// Linux deletes with it: the routes through it, the nexthop objects on it (and the
-/// routes on those), and the membership of the groups that contain them.
-/// Remembers, per watched tunnel, what it took away until all of it is back: what
-/// fails to come back is tried again at the next up, and on exit.
+/// What a watcher does to a tunnel that goes down, and undoes when it comes up again.
+/// Action `routes` withdraws the routes through the tunnel. Action `link` sets its link
+/// down, after saving what Linux deletes with it: the routes through it, the nexthop
+/// objects on it (and the routes on those), and the membership of the groups that
+/// contain them. For each watched tunnel it remembers what it took until all of it is
+/// back: what fails to come back is tried again at the next up, and on exit.
 struct TunnelActions {
     let action: KeepaliveWatcher.Action
     let network: (any TunnelNetwork)?
@@ -137,8 +139,9 @@ struct TunnelActions {
             ActionCounts(routes: routes.count + reduced.count, nexthops: nexthops.count, nexthopGroups: groups.count)
         }
 
-        /// Adds what a later take-down took. Where both hold the same route or object,
-        /// this one's is older, from before anything was taken: it wins.
+        /// Adds what a later take-down took. Where both hold the same route or object, the
+        /// copy held already wins: it was saved first, before anything was taken, so it is
+        /// the original.
         mutating func merge(_ later: Taken) {
             linkDown = linkDown || later.linkDown
             routes += later.routes.filter { !routes.contains($0) }
@@ -212,7 +215,9 @@ struct TunnelActions {
         saved.groups = try network.nexthopGroups().filter { $0.group.contains { onLink.contains($0.id) } }
         let doomed = onLink.union(saved.groups.filter { $0.group.allSatisfy { onLink.contains($0.id) } }.map(\.id))
         saved.routes = plan.deletions + plan.reductions.map(\.original)
-        // Routes on doomed objects, should the dump not show their device (nexthop_compat_mode off).
+        // Also save the routes on the nexthop objects that go with the link: with
+        // nexthop_compat_mode off, the dump does not show such a route's device, and the
+        // plan above misses it.
         saved.routes += allRoutes.filter { route in
             route.nexthopID.map(doomed.contains) == true && RouteWithdrawalPlan.isWithdrawable(route) && !saved.routes.contains(route)
         }

@@ -76,7 +76,8 @@ public struct PathMTUSearch: Sendable {
         case .tooBig(let mtu):
             answered = true
             smallestFailed = min(smallestFailed, size)
-            // Trusted: the sizes above the reported MTU need not be tried.
+            // The MTU an ICMP error reports is trusted, so the sizes above it need not be
+            // tried: the next probe is that size.
             if let mtu, mtu < size, mtu > knownToPass {
                 hint = mtu
                 smallestFailed = min(smallestFailed, mtu + 1)

@@ -96,7 +96,7 @@ import Glibc
 /// Fixes are values in the domain; the command line writes them as commands.
 @Suite struct FixCommandTests {
     private func hostRoute(_ remote: String, via gateway: FixValue<IPAddress>?, dev device: FixValue<String>,
-                           table: UInt32 = RouteTable.main, replacing: Bool = false) -> String {
+                           table: RouteTable = .main, replacing: Bool = false) -> String {
         Fix.hostRoute(HostRouteFix(destination: IPAddress(remote)!, gateway: gateway, device: device, table: table, replacing: replacing)).commandLine
     }
 
@@ -109,7 +109,7 @@ import Glibc
         #expect(hostRoute("203.0.113.2", via: .known(IPAddress("198.51.100.254")!), dev: .known("va"))
             == "gretool route add 203.0.113.2/32 via 198.51.100.254 dev va")
         #expect(hostRoute("198.51.100.2", via: nil, dev: .known("va"), replacing: true) == "gretool route replace 198.51.100.2/32 dev va")
-        #expect(hostRoute("2001:db8::2", via: .known(IPAddress("2001:db8:1::1")!), dev: .known("va"), table: 100)
+        #expect(hostRoute("2001:db8::2", via: .known(IPAddress("2001:db8:1::1")!), dev: .known("va"), table: RouteTable(rawValue: 100))
             == "gretool route add 2001:db8::2/128 via 2001:db8:1::1 dev va table 100")
     }
 

@@ -30,7 +30,7 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
     private func multipath() throws -> Route {
         var route = Route(destination: try IPPrefix(parsing: "203.0.113.0/24"))
         route.nexthops = [.init(gateway: IPAddress("198.51.100.2"), outputInterface: 9, weight: 2),
-                          .init(gateway: IPAddress("198.51.100.3"), outputInterface: 9, weight: 1, flags: 0x10)]
+                          .init(gateway: IPAddress("198.51.100.3"), outputInterface: 9, weight: 1, flags: RouteFlags(rawValue: 0x10))]
         return route
     }
 
@@ -43,7 +43,7 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         var route = Route(destination: try IPPrefix(parsing: "192.0.2.0/24"))
         route.gateway = IPAddress("198.51.100.2")
         route.outputInterface = 9
-        route.table = 1000
+        route.table = RouteTable(rawValue: 1000)
         route.protocolID = RouteProtocol.static
         route.priority = 5
         route.preferredSource = IPAddress("198.51.100.1")
@@ -55,7 +55,7 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         #expect(json(route) == #"{"dst":"192.0.2.0/24","gateway":"198.51.100.2","dev":"if9","table":"1000","protocol":"static","prefsrc":"198.51.100.1","metric":5,"flags":["onlink"],"metrics":[{"mtu":1400,"advmss":1300}]}"#)
         // Listed by table, device and protocol, iproute2 does not repeat them.
         var selector = RouteSelector()
-        selector.table = 1000
+        selector.table = RouteTable(rawValue: 1000)
         selector.outputInterface = 9
         selector.protocolID = RouteProtocol.static
         let selected = RouteView(devices: devices, selected: RouteView.Selection(selector))
@@ -73,8 +73,8 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
             var header = rtmsg()
             header.rtm_family = AddressFamily.inet.rawValue
             header.rtm_dst_len = 24
-            header.rtm_table = UInt8(RouteTable.main)
-            header.rtm_protocol = RouteProtocol.boot
+            header.rtm_table = UInt8(RouteTable.main.rawValue)
+            header.rtm_protocol = RouteProtocol.boot.rawValue
             header.rtm_type = RouteType.unicast.rawValue
             let route = try message.header(header, attributes: RouteAttribute.self)
             try route.put(.destination, IPAddress("192.0.2.0")!)
@@ -103,7 +103,7 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         #expect(json(via) == #"{"dst":"10.7.0.0/16","via":{"family":"inet6","host":"2001:db8::2"},"flags":[]}"#)
         var six = Route(destination: try IPPrefix(parsing: "2001:db8:5::/48"))
         six.priority = 1024
-        six.preference = 1
+        six.preference = RoutePreference(rawValue: 1)
         #expect(text(six) == "2001:db8:5::/48 metric 1024 pref high")
     }
 
@@ -127,7 +127,7 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         route.flags = RouteFlags.cloned
         #expect(text(route) == "198.51.100.2 dev if9 src 198.51.100.1 uid 0 \n    cache ")
         #expect(json(route) == #"{"dst":"198.51.100.2","dev":"if9","prefsrc":"198.51.100.1","flags":[],"uid":0,"cache":[]}"#)
-        route.flags |= 0x8000_0000
+        route.flags.insert(RouteFlags(rawValue: 0x8000_0000))
         #expect(text(route).hasSuffix("\n    cache <local> "))
     }
 }

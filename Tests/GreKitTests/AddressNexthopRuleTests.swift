@@ -74,7 +74,7 @@ private func refusal(_ body: () throws -> Void) -> String? {
         let address = try #require(withMessage(RouteReplies.peerAddress) { Address($0) })
         #expect(address.local == IPAddress("10.0.0.1") && address.peer == IPAddress("10.0.0.2"))
         #expect(address.prefixLength == 30 && address.interface == 2)
-        #expect(address.flags == AddressFlag.permanent | AddressFlag.noPrefixRoute)
+        #expect(address.flags == [.permanent, .noPrefixRoute])
         #expect(address.metric == 7 && address.label == "vb")
         #expect(address.lifetime == Address.Lifetime(preferred: .max, valid: .max))
     }
@@ -82,7 +82,7 @@ private func refusal(_ body: () throws -> Void) -> String? {
     @Test func selectorsFilterAsIproute2() throws {
         var address = Address(family: .inet, prefixLength: 24, interface: 7)
         address.local = IPAddress("192.0.2.1")
-        address.flags = AddressFlag.secondary | AddressFlag.permanent
+        address.flags = [.secondary, .permanent]
         address.label = "va:1"
         func matches(_ text: String) throws -> Bool {
             try AddressSelector.parse(words(text), verb: "show").matches(address, family: .unspecified, deviceName: "va")
@@ -218,11 +218,11 @@ private func refusal(_ body: () throws -> Void) -> String? {
 
     @Test func decodesARuleFromTheKernel() throws {
         let rule = try #require(withMessage(RouteReplies.rule) { Rule($0) })
-        #expect(rule.priority == 50 && rule.table == 100)
+        #expect(rule.priority == 50 && rule.table.rawValue == 100)
         #expect(rule.source == (try IPPrefix(parsing: "192.0.2.0/24")))
         #expect(rule.destination == (try IPPrefix(parsing: "203.0.113.0/24")))
         #expect(rule.fwmark == 16 && rule.fwmask == 255 && rule.inputInterface == "va")
-        #expect(rule.suppressPrefixLength == -1 && rule.protocolID == 0)
+        #expect(rule.suppressPrefixLength == -1 && rule.protocolID?.rawValue == 0)
         // Selected by a prefix it lies inside, not by one inside it.
         #expect(try RuleSelector.parse(words("from 192.0.0.0/16 table 100"), verb: "show").matches(rule))
         #expect(!(try RuleSelector.parse(words("from 192.0.2.0/25"), verb: "show").matches(rule)))
@@ -233,19 +233,19 @@ private func refusal(_ body: () throws -> Void) -> String? {
 @Suite struct NameTableTests {
     @Test func readsIproute2sFormat() {
         let text = "# reserved\n255\tlocal\n  0x10  hexed # comment\n100 inr.ruhep\nbad line\n7\n"
-        let entries = NameTable.parse(Array(text.utf8))
+        let entries = NameDatabase.parse(Array(text.utf8))
         #expect(entries.map(\.id) == [255, 16, 100])
         #expect(entries.map(\.name) == ["local", "hexed", "inr.ruhep"])
     }
 
     @Test func builtInNamesNeedNoFile() {
-        let table = NameTable(builtIn: [(254, "main")], path: "/nonexistent", largest: .max)
-        #expect(table.name(of: 254) == "main")
-        #expect(table.name(of: 100) == "100")
-        #expect(table.id(of: "main") == 254)
-        #expect(table.id(of: "0x10") == 16)
+        let table = NameTable<RouteTable>(builtIn: [(RouteTable(rawValue: 254), "main")], path: "/nonexistent")
+        #expect(table.name(of: RouteTable(rawValue: 254)) == "main")
+        #expect(table.name(of: RouteTable(rawValue: 100)) == "100")
+        #expect(table.id(of: "main")?.rawValue == 254)
+        #expect(table.id(of: "0x10")?.rawValue == 16)
         #expect(table.id(of: "nosuch") == nil)
-        let small = NameTable(builtIn: [], path: "/nonexistent", largest: 255)
+        let small = NameTable<RouteProtocol>(builtIn: [], path: "/nonexistent")
         #expect(small.id(of: "256") == nil)
     }
 }

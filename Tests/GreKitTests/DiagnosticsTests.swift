@@ -228,7 +228,7 @@ private struct FakeRoutes {
 
 /// The fix of a host route to `remote`.
 private func hostRoute(_ remote: String, via gateway: FixValue<IPAddress>?, dev device: FixValue<String>,
-                       table: UInt32 = RouteTable.main, replacing: Bool = false) -> Fix {
+                       table: RouteTable = .main, replacing: Bool = false) -> Fix {
     .hostRoute(HostRouteFix(destination: IPAddress(remote)!, gateway: gateway, device: device, table: table, replacing: replacing))
 }
 
@@ -299,8 +299,8 @@ private func hostRoute(_ remote: String, via gateway: FixValue<IPAddress>?, dev 
         // A host route through a tunnel is in the way: the fix replaces it.
         #expect(RouteFacts.Bypass(remote: IPAddress("198.51.100.2")!, gateway: nil, device: "va", replacing: true).fix
             == hostRoute("198.51.100.2", via: nil, dev: .known("va"), replacing: true))
-        #expect(RouteFacts.Bypass(remote: IPAddress("2001:db8::2")!, gateway: IPAddress("2001:db8:1::1"), device: "va", table: 100).fix
-            == hostRoute("2001:db8::2", via: .known(IPAddress("2001:db8:1::1")!), dev: .known("va"), table: 100))
+        #expect(RouteFacts.Bypass(remote: IPAddress("2001:db8::2")!, gateway: IPAddress("2001:db8:1::1"), device: "va", table: RouteTable(rawValue: 100)).fix
+            == hostRoute("2001:db8::2", via: .known(IPAddress("2001:db8:1::1")!), dev: .known("va"), table: RouteTable(rawValue: 100)))
         #expect(RouteFacts.Bypass.unknown(remote: IPAddress("198.51.100.2")!, device: nil).fix
             == hostRoute("198.51.100.2", via: .unknown, dev: .unknown))
     }

@@ -383,7 +383,7 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
 }
 
 /// A route as a dump reports it.
-private func route(_ prefix: String, via gateway: String? = nil, dev: Int32? = nil, table: UInt32 = RouteTable.main,
+private func route(_ prefix: String, via gateway: String? = nil, dev: Int32? = nil, table: RouteTable = .main,
                    type: RouteType = .unicast, legs: [(String, Int32)] = [], nexthopID: UInt32? = nil) throws -> Route {
     var route = Route(destination: try IPPrefix(parsing: prefix))
     route.gateway = gateway.flatMap { IPAddress($0) }
@@ -401,7 +401,7 @@ private func route(_ prefix: String, via gateway: String? = nil, dev: Int32? = n
     @Test func withdrawsWhatGoesThroughTheTunnelAndOnlyThat() throws {
         let viaTunnel = try route("203.0.113.0/24", via: "10.0.0.2", dev: tunnel)
         let connected = try route("10.0.0.0/30", dev: tunnel)
-        let otherTable = try route("0.0.0.0/0", via: "10.0.0.2", dev: tunnel, table: 100)
+        let otherTable = try route("0.0.0.0/0", via: "10.0.0.2", dev: tunnel, table: RouteTable(rawValue: 100))
         let ecmp = try route("192.0.2.0/24", legs: [("10.0.0.2", tunnel), ("198.51.100.254", ethernet)])
         let ecmpAllTunnel = try route("10.9.0.0/16", legs: [("10.0.0.2", tunnel), ("10.0.0.2", tunnel)])
         let elsewhere = try route("198.51.100.0/24", dev: ethernet)

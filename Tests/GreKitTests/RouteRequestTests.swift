@@ -119,7 +119,7 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         try RouteSelector.parse(words(text), verb: "show", devices: FakeDevices())
     }
 
-    private func route(_ destination: String, table: UInt32 = RouteTable.main) throws -> Route {
+    private func route(_ destination: String, table: RouteTable = .main) throws -> Route {
         var route = Route(destination: try IPPrefix(parsing: destination))
         route.table = table
         route.outputInterface = 7
@@ -177,7 +177,7 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
 
     @Test func tablesPast255MetricsAndLocks() throws {
         let route = try #require(withMessage(RouteReplies.table1000) { Route($0) })
-        #expect(route.table == 1000)
+        #expect(route.table.rawValue == 1000)
         #expect(route.priority == 5)
         #expect(route.protocolID == RouteProtocol.static)
         #expect(route.metrics[.mtu] == 1400 && route.metrics[.advmss] == 1300)
@@ -193,7 +193,7 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         #expect(viaObject.nexthopID == 10)
         #expect(viaObject.nexthops.map(\.weight) == [1, 3])
         let six = try #require(withMessage(RouteReplies.ipv6WithPreference) { Route($0) })
-        #expect(six.family == .inet6 && six.preference == 1)
+        #expect(six.family == .inet6 && six.preference?.rawValue == 1)
         #expect(six.destination == (try IPPrefix(parsing: "2001:db8:5::/48")))
         #expect(six.cacheInfo?.expires == 0)
     }

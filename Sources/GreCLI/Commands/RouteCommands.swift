@@ -34,7 +34,7 @@ enum RouteCommands {
     /// "203.0.113.0/24", "default", "2001:db8::/32 table 100", for messages.
     static func describe(_ route: Route) -> String {
         var text = route.destination.length == 0 ? "default" : route.destination.description
-        if route.table != RouteTable.main { text += " table \(RouteNames.tables.name(of: route.table))" }
+        if route.table != .main { text += " table \(route.table.name)" }
         return text
     }
 
@@ -84,7 +84,7 @@ enum RouteCommands {
     private static func ignoringMissingMainTable(_ filter: RouteService.DumpFilter, _ body: () throws -> Void) throws {
         do {
             try body()
-        } catch let error as NetlinkError where error.errno == .noSuchFileOrDirectory && filter.table == RouteTable.main {
+        } catch let error as NetlinkError where error.errno == .noSuchFileOrDirectory && filter.table == .main {
         }
     }
 

@@ -40,26 +40,26 @@ enum AddressView {
             text += "any \(anycast) "
             fields.append(.jsonOnly("anycast", .string(anycast.description)))
         }
-        let scope = RouteNames.scopes.name(of: UInt32(address.scope))
+        let scope = address.scope.name
         text += "scope \(scope) "
         fields.append(.jsonOnly("scope", .string(scope)))
         var flags = address.flags
-        for flag in AddressFlag.words {
-            if flag.bit == AddressFlag.permanent {
-                if flags & flag.bit == 0 {
+        for flag in AddressFlags.words {
+            if flag.flag == .permanent {
+                if !flags.contains(flag.flag) {
                     text += "dynamic "
                     fields.append(.jsonOnly("dynamic", .bool(true)))
                 }
-            } else if flags & flag.bit != 0 {
+            } else if flags.contains(flag.flag) {
                 // The secondary bit of an IPv6 address marks a temporary (privacy) one.
-                let name = flag.bit == AddressFlag.secondary && address.family == .inet6 ? "temporary" : flag.name
+                let name = flag.flag == .secondary && address.family == .inet6 ? "temporary" : flag.name
                 text += name + " "
                 fields.append(.jsonOnly(name, .bool(true)))
             }
-            flags &= ~flag.bit
+            flags.remove(flag.flag)
         }
-        if flags != 0 {
-            let hex = (flags < 16 ? "0" : "") + String(flags, radix: 16)
+        if !flags.isEmpty {
+            let hex = (flags.rawValue < 16 ? "0" : "") + String(flags.rawValue, radix: 16)
             text += "flags \(hex) "
             fields.append(.jsonOnly("ifa_flags", .string(hex)))
         }

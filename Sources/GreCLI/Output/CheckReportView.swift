@@ -35,7 +35,7 @@ extension Fix {
             return "gretool link set \(link) up"
         case .hostRoute(let route):
             let via = route.gateway.map { " via " + $0.text(or: "GATEWAY") } ?? ""
-            let table = route.table == RouteTable.main ? "" : " table \(route.table)"
+            let table = route.table == .main ? "" : " table \(route.table.rawValue)"
             return "gretool route \(route.replacing ? "replace" : "add") \(route.prefix)\(via) dev \(route.device.text(or: "DEVICE"))\(table)"
         case .addAddress(let address, let device):
             return "gretool addr add \(address.text(or: "ADDRESS/PREFIX")) dev \(device)"

@@ -16,7 +16,7 @@ struct NexthopView {
             }
             fields.append(Field("group", .array(members), text: "group " + text))
         }
-        if let type = nexthop.groupType, type != .multipath { fields.append(.string("type", type.name)) }
+        if let type = nexthop.groupType, type != .multipath, let name = type.name { fields.append(.string("type", name)) }
         if let resilient = nexthop.resilient {
             let args: [Field] = [
                 .unsigned("buckets", resilient.buckets ?? 0),
@@ -28,14 +28,14 @@ struct NexthopView {
         }
         if let gateway = nexthop.gateway { fields.append(.string("gateway", gateway.description, label: "via")) }
         if let index = nexthop.outputInterface { fields.append(.string("dev", devices.name(index))) }
-        if nexthop.scope != RouteScope.universe || details {
-            fields.append(.string("scope", RouteNames.scopes.name(of: UInt32(nexthop.scope))))
+        if nexthop.scope != .universe || details {
+            fields.append(.string("scope", nexthop.scope.name))
         }
         if nexthop.blackhole { fields.append(Field("blackhole", .null, text: "blackhole")) }
-        if nexthop.protocolID != RouteProtocol.unspecified || details {
-            fields.append(.string("protocol", RouteNames.protocols.name(of: UInt32(nexthop.protocolID)), label: "proto"))
+        if nexthop.protocolID != .unspecified || details {
+            fields.append(.string("protocol", nexthop.protocolID.name, label: "proto"))
         }
-        let flags = RouteView.flagNames.filter { nexthop.flags & $0.0 != 0 }.map(\.1)
+        let flags = RouteView.flagNames.filter { nexthop.flags.contains($0.flag) }.map(\.name)
         fields.append(Field("flags", .array(flags.map { .string($0) }), text: flags.joined(separator: " ")))
         if nexthop.fdb { fields.append(Field("fdb", .null, text: "fdb")) }
         return fields

@@ -184,15 +184,15 @@ struct RouteView {
         if route.tos != 0, !selected.contains(.tos) { sink.string("tos", "tos", hexadecimal(route.tos, digits: 2)) }
         if let gateway = route.gateway, !selected.contains(.gateway) { writeGateway(gateway, family: route.family, to: &sink) }
         if let index = route.outputInterface, !selected.contains(.device) { sink.string("dev", "dev", devices.name(index)) }
-        if route.table != 0, route.table != RouteTable.main || details, !selected.contains(.table) {
-            sink.string("table", "table", RouteNames.tables.name(of: route.table))
+        if route.table != .unspecified, route.table != .main || details, !selected.contains(.table) {
+            sink.string("table", "table", route.table.name)
         }
-        if route.flags & RouteFlags.cloned == 0 {
-            if route.protocolID != RouteProtocol.boot || details, !selected.contains(.protocolID) {
-                sink.string("protocol", "proto", RouteNames.protocols.name(of: UInt32(route.protocolID)))
+        if !route.flags.contains(.cloned) {
+            if route.protocolID != .boot || details, !selected.contains(.protocolID) {
+                sink.string("protocol", "proto", route.protocolID.name)
             }
-            if route.scope != RouteScope.universe || details, !selected.contains(.scope) {
-                sink.string("scope", "scope", RouteNames.scopes.name(of: UInt32(route.scope)))
+            if route.scope != .universe || details, !selected.contains(.scope) {
+                sink.string("scope", "scope", route.scope.name)
             }
         }
         if let source = route.preferredSource, !selected.contains(.preferredSource) { sink.quoted("prefsrc", "src") { $0.write(source) } }
@@ -203,7 +203,7 @@ struct RouteView {
         }
         if let realms = route.realms { Self.writeRealms(realms, to: &sink) }
         if let uid = route.uid { sink.number("uid", "uid", UInt64(uid)) }
-        if route.family == .inet, route.flags & RouteFlags.cloned != 0 { writeCacheFlags(route.flags, to: &sink) }
+        if route.family == .inet, route.flags.contains(.cloned) { writeCacheFlags(route.flags.cacheFlags, to: &sink) }
         if let info = route.cacheInfo { writeCacheInfo(info, to: &sink) }
         if !route.metrics.isEmpty { Self.writeMetrics(route.metrics, to: &sink) }
         if let index = route.inputInterface { sink.string("iif", "iif", devices.name(index)) }
@@ -218,7 +218,7 @@ struct RouteView {
                 if let realms = leg.realms { Self.writeRealms(realms, to: &sink) }
                 sink.string("dev", "dev", devices.name(leg.outputInterface))
                 sink.number("weight", "weight", UInt64(leg.weight))
-                Self.writeFlags(UInt32(leg.flags), to: &sink)
+                Self.writeFlags(leg.flags, to: &sink)
                 sink.endObject()
             }
             sink.endArray()
@@ -258,49 +258,48 @@ struct RouteView {
     }
 
     /// print_rt_flags: "flags" is always a list in JSON.
-    static func writeFlags<Sink: ItemSink>(_ flags: UInt32, to sink: inout Sink) {
+    static func writeFlags<Sink: ItemSink>(_ flags: RouteFlags, to sink: inout Sink) {
         sink.beginArray("flags")
-        for (bit, name) in flagNames where flags & bit != 0 {
+        for (flag, name) in flagNames where flags.contains(flag) {
             if Sink.isJSON { sink.element(name) } else { sink.output.write(name); sink.output.write(UInt8(ascii: " ")) }
         }
         sink.endArray()
     }
 
-    static let flagNames: [(UInt32, String)] = [
-        (RouteFlags.dead, "dead"), (RouteFlags.onlink, "onlink"), (RouteFlags.pervasive, "pervasive"),
-        (RouteFlags.offload, "offload"), (RouteFlags.trap, "trap"), (RouteFlags.notify, "notify"),
-        (RouteFlags.linkdown, "linkdown"), (RouteFlags.unresolved, "unresolved"),
-        (RouteFlags.routeOffload, "rt_offload"), (RouteFlags.routeTrap, "rt_trap"),
-        (RouteFlags.routeOffloadFailed, "rt_offload_failed"),
+    /// print_rt_flags' words, in its order.
+    static let flagNames: [(flag: RouteFlags, name: String)] = [
+        (.dead, "dead"), (.onlink, "onlink"), (.pervasive, "pervasive"), (.offload, "offload"), (.trap, "trap"),
+        (.notify, "notify"), (.linkdown, "linkdown"), (.unresolved, "unresolved"),
+        (.routeOffload, "rt_offload"), (.routeTrap, "rt_trap"), (.routeOffloadFailed, "rt_offload_failed"),
     ]
 
-    /// The RTCF_* bits of a cached IPv4 route, on a line of their own.
-    private func writeCacheFlags<Sink: ItemSink>(_ flags: UInt32, to sink: inout Sink) {
-        var rest = flags & ~0xffff
+    /// How the kernel cached an IPv4 route, on a line of its own.
+    private func writeCacheFlags<Sink: ItemSink>(_ flags: RouteCacheFlags, to sink: inout Sink) {
+        var rest = flags
         if Sink.isJSON {
             sink.beginArray("cache")
-            for (bit, name) in Self.cacheFlagNames where rest & bit != 0 { sink.element(name) }
+            for (flag, name) in Self.cacheFlagNames where rest.contains(flag) { sink.element(name) }
             sink.endArray()
             return
         }
         let output = sink.output
         output.write("\n    cache ")
-        guard rest != 0 else { return }
+        guard !rest.isEmpty else { return }
         output.write(UInt8(ascii: "<"))
-        for (bit, name) in Self.cacheFlagNames where rest & bit != 0 {
-            rest &= ~bit
+        for (flag, name) in Self.cacheFlagNames where rest.contains(flag) {
+            rest.remove(flag)
             output.write(name)
-            output.write(rest != 0 ? "," : "> ")
+            output.write(!rest.isEmpty ? "," : "> ")
         }
-        if rest != 0 { output.write(String(rest, radix: 16) + ">") }
+        if !rest.isEmpty { output.write(String(rest.rawValue, radix: 16) + ">") }
     }
 
-    /// RTCF_* (linux/in_route.h) in iproute2's order.
-    static let cacheFlagNames: [(UInt32, String)] = [
-        (0x8000_0000, "local"), (0x4000_0000, "reject"), (0x2000_0000, "mc"), (0x1000_0000, "brd"),
-        (0x0800_0000, "dst-nat"), (0x0080_0000, "src-nat"), (0x0040_0000, "masq"), (0x0002_0000, "dst-direct"),
-        (0x0400_0000, "src-direct"), (0x0004_0000, "redirected"), (0x0100_0000, "redirect"),
-        (0x0020_0000, "fastroute"), (0x0001_0000, "notify"), (0x0008_0000, "proxy"),
+    /// print_cache_flags' words, in its order.
+    static let cacheFlagNames: [(flag: RouteCacheFlags, name: String)] = [
+        (.local, "local"), (.reject, "reject"), (.multicast, "mc"), (.broadcast, "brd"),
+        (.destinationNAT, "dst-nat"), (.sourceNAT, "src-nat"), (.masquerade, "masq"), (.directDestination, "dst-direct"),
+        (.directSource, "src-direct"), (.redirected, "redirected"), (.doRedirect, "redirect"),
+        (.fast, "fastroute"), (.notify, "notify"), (.transparentProxy, "proxy"),
     ]
 
     /// print_rta_cacheinfo: what a lookup reports about the cached entry.
@@ -381,17 +380,17 @@ struct RouteView {
     ]
 
     /// RTA_PREF: "pref medium" ends the line without a space, as iproute2 prints it.
-    private func writePreference<Sink: ItemSink>(_ preference: UInt8, to sink: inout Sink) {
+    private func writePreference<Sink: ItemSink>(_ preference: RoutePreference, to sink: inout Sink) {
         let name: String? = switch preference {
-        case 3: "low"
-        case 0: "medium"
-        case 1: "high"
+        case .low: "low"
+        case .medium: "medium"
+        case .high: "high"
         default: nil
         }
         if Sink.isJSON {
-            if let name { sink.string("pref", nil, name) } else { sink.number("pref", nil, UInt64(preference)) }
+            if let name { sink.string("pref", nil, name) } else { sink.number("pref", nil, UInt64(preference.rawValue)) }
         } else {
-            sink.output.write(name.map { "pref " + $0 } ?? String(preference))
+            sink.output.write(name.map { "pref " + $0 } ?? String(preference.rawValue))
         }
     }
 }

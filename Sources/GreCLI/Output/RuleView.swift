@@ -7,7 +7,7 @@ struct RuleView {
     func fields(_ rule: Rule) -> [Field] {
         let hostLength = rule.family.bitWidth
         var fields: [Field] = [Field("priority", .unsigned(UInt64(rule.priority ?? 0)), text: "\(rule.priority ?? 0):\t")]
-        if rule.flags & Rule.invert != 0 { fields.append(Field("not", .null, text: "not")) }
+        if rule.flags.contains(.invert) { fields.append(Field("not", .null, text: "not")) }
         fields += prefix(rule.source, key: "src", lengthKey: "srclen", word: "from", hostLength: hostLength)
         if rule.source == nil { fields.append(Field("src", .string("all"), text: "from all")) }
         fields += prefix(rule.destination, key: "dst", lengthKey: "dstlen", word: "to", hostLength: hostLength)
@@ -24,11 +24,11 @@ struct RuleView {
         }
         if let name = rule.inputInterface {
             fields.append(.string("iif", name))
-            if rule.flags & Rule.inputDetached != 0 { fields.append(Field("iif_detached", .null, text: "[detached]")) }
+            if rule.flags.contains(.inputInterfaceDetached) { fields.append(Field("iif_detached", .null, text: "[detached]")) }
         }
         if let name = rule.outputInterface {
             fields.append(.string("oif", name))
-            if rule.flags & Rule.outputDetached != 0 { fields.append(Field("oif_detached", .null, text: "[detached]")) }
+            if rule.flags.contains(.outputInterfaceDetached) { fields.append(Field("oif_detached", .null, text: "[detached]")) }
         }
         if rule.l3mdev { fields.append(Field("l3mdev", .null, text: "lookup [l3mdev-table]")) }
         if let range = rule.uidRange {
@@ -38,8 +38,8 @@ struct RuleView {
         if let proto = rule.ipProtocol { fields.append(.string("ipproto", RuleRequest.ipProtocolName(proto))) }
         fields += ports(rule.sourcePorts, "sport")
         fields += ports(rule.destinationPorts, "dport")
-        if rule.table != 0 {
-            fields.append(.string("table", RouteNames.tables.name(of: rule.table), label: "lookup"))
+        if rule.table != .unspecified {
+            fields.append(.string("table", rule.table.name, label: "lookup"))
             if let length = rule.suppressPrefixLength, length != -1 {
                 fields.append(Field("suppress_prefixlen", .signed(Int64(length)), text: "suppress_prefixlength \(length)"))
             }
@@ -50,13 +50,13 @@ struct RuleView {
         switch rule.action {
         case .goto:
             if let target = rule.goto { fields.append(.unsigned("goto", target)) } else { fields.append(.string("goto", "none")) }
-            if rule.flags & Rule.unresolved != 0 { fields.append(Field("unresolved", .null, text: "[unresolved]")) }
+            if rule.flags.contains(.unresolved) { fields.append(Field("unresolved", .null, text: "[unresolved]")) }
         case .nop: fields.append(Field("nop", .null, text: "nop"))
         case .toTable: break
         default: fields.append(Field("action", .string(Self.actionName(rule.action)), text: Self.actionName(rule.action)))
         }
-        if let proto = rule.protocolID, (proto != 0 && proto != RouteProtocol.kernel) || details {
-            fields.append(.string("protocol", RouteNames.protocols.name(of: UInt32(proto)), label: "proto"))
+        if let proto = rule.protocolID, (proto != .unspecified && proto != .kernel) || details {
+            fields.append(.string("protocol", proto.name, label: "proto"))
         }
         return fields
     }
@@ -78,7 +78,7 @@ struct RuleView {
                 .jsonOnly("\(key)_end", .unsigned(UInt64(range.upperBound)))]
     }
 
-    static func actionName(_ action: Rule.Action) -> String {
+    static func actionName(_ action: RuleAction) -> String {
         switch action {
         case .blackhole: "blackhole"
         case .unreachable: "unreachable"

@@ -6,8 +6,8 @@ public struct Address: Sendable, Equatable {
     public var family: AddressFamily
     public var prefixLength: UInt8
     /// IFA_F_* (IFA_FLAGS when present, else the header's byte).
-    public var flags: UInt32 = 0
-    public var scope: UInt8 = RouteScope.universe
+    public var flags: AddressFlags = []
+    public var scope: RouteScope = .universe
     public var interface: Int32
     /// IFA_LOCAL: the interface's own address.
     public var local: IPAddress?
@@ -55,8 +55,8 @@ public struct Address: Sendable, Equatable {
         else { return nil }
         self.family = family
         prefixLength = header.ifa_prefixlen
-        flags = UInt32(header.ifa_flags)
-        scope = header.ifa_scope
+        flags = AddressFlags(rawValue: UInt32(header.ifa_flags))
+        scope = RouteScope(rawValue: header.ifa_scope)
         interface = Int32(bitPattern: header.ifa_index)
         for attribute in message.attributes(after: ifaddrmsg.self, AddressAttribute.self) {
             switch attribute.key {
@@ -65,7 +65,7 @@ public struct Address: Sendable, Equatable {
             case .broadcast?: broadcast = attribute.address
             case .anycast?: anycast = attribute.address
             case .label?: label = attribute.string
-            case .flags?: flags = attribute.u32
+            case .flags?: flags = AddressFlags(rawValue: attribute.u32)
             case .routePriority?: metric = attribute.u32
             case .cacheInfo?:
                 if let info = attribute.load(ifa_cacheinfo.self) {
@@ -82,8 +82,8 @@ public struct Address: Sendable, Equatable {
         header.ifa_family = family.rawValue
         header.ifa_prefixlen = prefixLength
         // Flags past the first byte travel in IFA_FLAGS only, as iproute2 sends them.
-        header.ifa_flags = flags <= 0xff ? UInt8(flags) : 0
-        header.ifa_scope = scope
+        header.ifa_flags = UInt8(exactly: flags.rawValue) ?? 0
+        header.ifa_scope = scope.rawValue
         header.ifa_index = UInt32(bitPattern: interface)
         let attributes = try message.header(header, attributes: AddressAttribute.self)
         if let local { try attributes.put(.local, local) }
@@ -98,33 +98,20 @@ public struct Address: Sendable, Equatable {
             info.ifa_valid = lifetime.valid
             try attributes.put(.cacheInfo, Packed(info))
         }
-        if flags > 0xff { try attributes.put(.flags, flags) }
+        if flags.rawValue > 0xff { try attributes.put(.flags, flags.rawValue) }
     }
 }
 
-/// IFA_F_* and the words iproute2 uses for them, in its order (ifa_flag_data).
-public enum AddressFlag {
-    public static let secondary: UInt32 = 0x01
-    public static let nodad: UInt32 = 0x02
-    public static let optimistic: UInt32 = 0x04
-    public static let dadFailed: UInt32 = 0x08
-    public static let home: UInt32 = 0x10
-    public static let deprecated: UInt32 = 0x20
-    public static let tentative: UInt32 = 0x40
-    public static let permanent: UInt32 = 0x80
-    public static let manageTemporary: UInt32 = 0x100
-    public static let noPrefixRoute: UInt32 = 0x200
-    public static let autoJoin: UInt32 = 0x400
-    public static let stablePrivacy: UInt32 = 0x800
-
-    /// (word, bit, settable by a request, IPv6 only).
-    public static let words: [(name: String, bit: UInt32, settable: Bool, ipv6Only: Bool)] = [
-        ("secondary", secondary, false, false), ("temporary", secondary, false, false),
-        ("nodad", nodad, true, true), ("optimistic", optimistic, true, true),
-        ("dadfailed", dadFailed, false, true), ("home", home, true, true),
-        ("deprecated", deprecated, false, true), ("tentative", tentative, false, true),
-        ("permanent", permanent, false, true), ("mngtmpaddr", manageTemporary, true, true),
-        ("noprefixroute", noPrefixRoute, true, false), ("autojoin", autoJoin, true, false),
-        ("stable-privacy", stablePrivacy, false, true),
+extension AddressFlags {
+    /// The words iproute2 uses for the flags, in its order (ifa_flag_data): the word,
+    /// the flag, whether a request may set it, and whether it applies to IPv6 only.
+    public static let words: [(name: String, flag: AddressFlags, settable: Bool, ipv6Only: Bool)] = [
+        ("secondary", .secondary, false, false), ("temporary", .secondary, false, false),
+        ("nodad", .noDAD, true, true), ("optimistic", .optimistic, true, true),
+        ("dadfailed", .dadFailed, false, true), ("home", .homeAddress, true, true),
+        ("deprecated", .deprecated, false, true), ("tentative", .tentative, false, true),
+        ("permanent", .permanent, false, true), ("mngtmpaddr", .manageTemporaryAddress, true, true),
+        ("noprefixroute", .noPrefixRoute, true, false), ("autojoin", .multicastAutoJoin, true, false),
+        ("stable-privacy", .stablePrivacy, false, true),
     ]
 }

@@ -31,7 +31,7 @@ public enum AddressRequest {
         ("valid_lft", .validLifetime, true), ("preferred_lft", .preferredLifetime, true),
     ])
 
-    public static var keywords: [String] { words.spellings + ["local"] + AddressFlag.words.filter(\.settable).map(\.name) }
+    public static var keywords: [String] { words.spellings + ["local"] + AddressFlags.words.filter(\.settable).map(\.name) }
 
     public static func parse(
         _ arguments: [String], _ change: AddressChange, family: AddressFamily, devices: any InterfaceResolver
@@ -42,18 +42,18 @@ public enum AddressRequest {
         var peer: (prefix: IPPrefix, word: String)?
         var broadcast: (value: IPAddress?, word: String)?
         var anycast: (IPAddress, String)?
-        var scope: UInt8?
+        var scope: RouteScope?
         var device: String?
         var label: String?
         var metric: UInt32?
         var valid: UInt32?
         var preferred: UInt32?
-        var flags: UInt32 = 0
+        var flags: AddressFlags = []
 
         while let word = words.next() {
-            if let flag = AddressFlag.words.first(where: { $0.name == word }) {
+            if let flag = AddressFlags.words.first(where: { $0.name == word }) {
                 guard flag.settable else { throw InvalidArgument("\(verb): \"\(word)\" is a state the kernel sets, not an option") }
-                flags |= flag.bit
+                flags.insert(flag.flag)
                 continue
             }
             guard let entry = Self.words.lookup(word, in: words) else {
@@ -95,7 +95,7 @@ public enum AddressRequest {
         if let peer { try check(peer.prefix.address, "peer", peer.word) }
         if let (address, word) = anycast { try check(address, "anycast", word) }
         if let value = broadcast?.value { try check(value, "broadcast", broadcast!.word) }
-        for flag in AddressFlag.words where flags & flag.bit != 0 && flag.ipv6Only && family != .inet6 {
+        for flag in AddressFlags.words where flags.contains(flag.flag) && flag.ipv6Only && family != .inet6 {
             throw InvalidArgument("\(verb): \(flag.name) applies to IPv6 addresses only")
         }
 
@@ -123,9 +123,9 @@ public enum AddressRequest {
         if change != .delete {
             // Loopback addresses are host-scoped unless told otherwise, as iproute2 has it.
             let loopback: Bool = if case .v4(let v4) = local.prefix.address { v4.isLoopback } else { false }
-            address.scope = scope ?? (loopback ? RouteScope.host : RouteScope.universe)
+            address.scope = scope ?? (loopback ? .host : .universe)
         } else {
-            address.scope = scope ?? RouteScope.universe
+            address.scope = scope ?? .universe
         }
         if valid != nil || preferred != nil {
             let lifetime = Address.Lifetime(preferred: preferred ?? Address.Lifetime.forever, valid: valid ?? Address.Lifetime.forever)
@@ -133,7 +133,7 @@ public enum AddressRequest {
             guard lifetime.valid >= lifetime.preferred else { throw InvalidArgument("\(verb): preferred_lft is greater than valid_lft") }
             address.lifetime = lifetime
         }
-        if flags & AddressFlag.autoJoin != 0, !local.prefix.address.isMulticast {
+        if flags.contains(.multicastAutoJoin), !local.prefix.address.isMulticast {
             throw InvalidArgument("\(verb): autojoin needs a multicast address")
         }
         address.interface = try devices.index(of: device)
@@ -157,19 +157,19 @@ public enum AddressRequest {
 public struct AddressSelector: Sendable {
     public var device: String?
     public var prefix: IPPrefix?
-    public var scope: UInt8?
+    public var scope: RouteScope?
     public var onlyUp = false
     /// A shell pattern (fnmatch) on the label, or on the device name when there is none.
     public var label: String?
     /// Flag bits that must match `flags`, as iproute2's `permanent`, `-secondary`, `primary`...
-    public var flagMask: UInt32 = 0
-    public var flags: UInt32 = 0
+    public var flagMask: AddressFlags = []
+    public var flags: AddressFlags = []
     public private(set) var isEmpty = true
 
     public init() {}
 
     public static let keywords = ["dev", "to", "scope", "up", "label", "primary", "dynamic"]
-        + AddressFlag.words.map(\.name)
+        + AddressFlags.words.map(\.name)
 
     public static func parse(_ arguments: [String], verb: String) throws -> AddressSelector {
         var words = WordScanner(arguments)
@@ -200,9 +200,9 @@ public struct AddressSelector: Sendable {
         if inverted { name = name.dropFirst() }
         if name == "dynamic" { inverted.toggle(); name = "permanent" }
         if name == "primary" { inverted.toggle(); name = "secondary" }
-        guard let flag = AddressFlag.words.first(where: { $0.name == name }) else { return false }
-        if inverted { flags &= ~flag.bit } else { flags |= flag.bit }
-        flagMask |= flag.bit
+        guard let flag = AddressFlags.words.first(where: { $0.name == name }) else { return false }
+        if inverted { flags.remove(flag.flag) } else { flags.insert(flag.flag) }
+        flagMask.insert(flag.flag)
         return true
     }
 
@@ -211,7 +211,7 @@ public struct AddressSelector: Sendable {
     public func matches(_ address: Address, family: AddressFamily, deviceName: @autoclosure () -> String?) -> Bool {
         if family != .unspecified, address.family != family { return false }
         if let scope, address.scope != scope { return false }
-        if (flags ^ address.flags) & flagMask != 0 { return false }
+        if !flags.symmetricDifference(address.flags).isDisjoint(with: flagMask) { return false }
         if let label, !Self.matches(pattern: label, address.label ?? deviceName() ?? "") { return false }
         if let prefix {
             guard let primary = address.primary, prefix.contains(primary) else { return false }

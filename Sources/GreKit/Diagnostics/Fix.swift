@@ -35,13 +35,13 @@ public struct HostRouteFix: Sendable, Hashable {
     /// Nil when the remote is on the device's own link.
     public var gateway: FixValue<IPAddress>?
     public var device: FixValue<String>
-    public var table: UInt32
+    public var table: RouteTable
     /// Whether a host route to the remote exists (through a tunnel) and must be replaced
     /// rather than added to.
     public var replacing: Bool
 
     public init(destination: IPAddress, gateway: FixValue<IPAddress>?, device: FixValue<String>,
-                table: UInt32 = RouteTable.main, replacing: Bool = false) {
+                table: RouteTable = .main, replacing: Bool = false) {
         self.destination = destination
         self.gateway = gateway
         self.device = device

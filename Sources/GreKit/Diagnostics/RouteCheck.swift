@@ -36,7 +36,7 @@ public struct RouteHop: Sendable, Equatable {
 
     /// "198.51.100.2 via default dev gre1": the lookup in iproute2's words.
     var text: String {
-        let table = route.table == RouteTable.main ? "" : " table \(RouteCheck.tableName(route.table))"
+        let table = route.table == .main ? "" : " table \(RouteCheck.tableName(route.table))"
         let via = gateway.map { " via \($0)" } ?? ""
         return "\(tunnel) remote \(remote): \(RouteCheck.prefixName(route.destination))\(via) dev \(device)\(table)"
     }
@@ -89,12 +89,12 @@ public enum RouteCheck {
     }
 
     /// A table as iproute2 names it.
-    static func tableName(_ table: UInt32) -> String {
+    static func tableName(_ table: RouteTable) -> String {
         switch table {
-        case RouteTable.main: "main"
-        case RouteTable.local: "local"
-        case RouteTable.default: "default"
-        default: String(table)
+        case .main: "main"
+        case .local: "local"
+        case .default: "default"
+        default: String(table.rawValue)
         }
     }
 
@@ -235,7 +235,7 @@ public struct RouteFacts: Sendable {
         public var fix: Fix { .hostRoute(route) }
 
         /// `replacing`: a host route for the remote exists (through a tunnel) and must give way.
-        public init(remote: IPAddress, gateway: IPAddress?, device: String, table: UInt32 = RouteTable.main, replacing: Bool = false) {
+        public init(remote: IPAddress, gateway: IPAddress?, device: String, table: RouteTable = .main, replacing: Bool = false) {
             route = HostRouteFix(destination: remote, gateway: gateway.map { .known($0) }, device: .known(device),
                                  table: table, replacing: replacing)
         }
@@ -299,12 +299,12 @@ extension DiagnosticsService {
 
         // The remotes that need a way around the tunnels, the tables they were looked up
         // in, and whether a host route for them is in the way.
-        var stranded: [(remote: IPAddress, table: UInt32, hostRouteExists: Bool)] = []
+        var stranded: [(remote: IPAddress, table: RouteTable, hostRouteExists: Bool)] = []
         switch chain.end {
         case .loop:
             stranded = chain.hops.map { ($0.remote, $0.route.table, $0.route.destination == IPPrefix(host: $0.remote)) }
         case .unresolved(_, let remote, _):
-            stranded = [(remote, RouteTable.main, false)]
+            stranded = [(remote, .main, false)]
         default:
             break
         }
@@ -321,7 +321,7 @@ extension DiagnosticsService {
         let table = try routes.list(RouteService.DumpFilter(family: family))
 
         for (remote, lookupTable, hostRouteExists) in stranded {
-            let candidates = table.filter { $0.table == lookupTable || $0.table == RouteTable.main }
+            let candidates = table.filter { $0.table == lookupTable || $0.table == .main }
             if let bypass = RouteCheck.bypass(to: remote, in: candidates, avoiding: tunnels) {
                 facts.bypasses.append(RouteFacts.Bypass(remote: remote, gateway: bypass.gateway,
                                                         device: snapshot.displayName(of: bypass.device),
@@ -343,6 +343,6 @@ extension DiagnosticsService {
 
     /// A route to a directly attached subnet (the kernel's, or any on-link route without a gateway).
     private static func isConnected(_ route: Route) -> Bool {
-        route.gateway == nil && route.nexthops.isEmpty && route.scope == RouteScope.link
+        route.gateway == nil && route.nexthops.isEmpty && route.scope == .link
     }
 }

@@ -31,7 +31,7 @@ struct RouteWithdrawalPlan {
     }
 
     static func isWithdrawable(_ route: Route) -> Bool {
-        guard route.type == .unicast, route.table != RouteTable.local else { return false }
+        guard route.type == .unicast, route.table != .local else { return false }
         if case .v6(let address) = route.destination.address, address.isLinkLocal || address.isMulticast { return false }
         return true
     }

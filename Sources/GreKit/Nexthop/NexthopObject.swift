@@ -8,16 +8,16 @@ public struct NexthopObject: Sendable, Equatable {
     /// Unspecified for groups.
     public var family: AddressFamily = .unspecified
     /// Reported by the kernel; never sent.
-    public var scope: UInt8 = RouteScope.universe
-    public var protocolID: UInt8 = RouteProtocol.unspecified
+    public var scope: RouteScope = .universe
+    public var protocolID: RouteProtocol = .unspecified
     /// RTNH_F_* (onlink; dead and linkdown in replies).
-    public var flags: UInt32 = 0
+    public var flags: RouteFlags = []
     public var gateway: IPAddress?
     public var outputInterface: Int32?
     public var blackhole = false
     public var fdb = false
     public var group: [Member] = []
-    public var groupType: GroupType?
+    public var groupType: NexthopGroupType?
     public var resilient: Resilient?
 
     /// One nexthop of a group, weight 1...256.
@@ -28,12 +28,6 @@ public struct NexthopObject: Sendable, Equatable {
             self.id = id
             self.weight = weight
         }
-    }
-
-    /// NHA_GROUP_TYPE.
-    public enum GroupType: UInt16, Sendable {
-        case multipath = 0, resilient = 1
-        public var name: String { self == .multipath ? "mpath" : "resilient" }
     }
 
     /// NHA_RES_GROUP: timers in clock ticks (USER_HZ, hundredths of a second).
@@ -54,9 +48,9 @@ public struct NexthopObject: Sendable, Equatable {
               let header = message.familyHeader(nhmsg.self) else { return nil }
         id = 0
         family = AddressFamily(rawValue: header.nh_family) ?? .unspecified
-        scope = header.nh_scope
-        protocolID = header.nh_protocol
-        flags = header.nh_flags
+        scope = RouteScope(rawValue: header.nh_scope)
+        protocolID = RouteProtocol(rawValue: header.nh_protocol)
+        flags = RouteFlags(rawValue: header.nh_flags)
         for attribute in message.attributes(after: nhmsg.self, NexthopAttribute.self) {
             switch attribute.key {
             case .id?: id = attribute.u32
@@ -64,7 +58,7 @@ public struct NexthopObject: Sendable, Equatable {
             case .gateway?: gateway = attribute.address
             case .blackhole?: blackhole = true
             case .fdb?: fdb = true
-            case .groupType?: groupType = GroupType(rawValue: attribute.u16)
+            case .groupType?: groupType = NexthopGroupType(rawValue: attribute.u16)
             case .group?: group = Self.decodeGroup(attribute.payload)
             case .resilientGroup?:
                 var resilient = Resilient()
@@ -99,8 +93,9 @@ public struct NexthopObject: Sendable, Equatable {
     public func encode(_ message: MessageWriter) throws {
         var header = nhmsg()
         header.nh_family = family.rawValue
-        header.nh_protocol = protocolID
-        header.nh_flags = flags & RouteFlags.onlink
+        header.nh_protocol = protocolID.rawValue
+        // The other flags are states the kernel reports.
+        header.nh_flags = flags.intersection(.onlink).rawValue
         let attributes = try message.header(header, attributes: NexthopAttribute.self)
         if id != 0 { try attributes.put(.id, id) }
         if let outputInterface { try attributes.put(.outputInterface, UInt32(bitPattern: outputInterface)) }
@@ -130,5 +125,16 @@ public struct NexthopObject: Sendable, Equatable {
     /// Writes the body of an RTM_DELNEXTHOP (or RTM_GETNEXTHOP) request: the id only.
     public static func encodeIdentity(_ id: UInt32, _ message: MessageWriter) throws {
         try message.header(nhmsg(), attributes: NexthopAttribute.self).put(.id, id)
+    }
+}
+
+extension NexthopGroupType {
+    /// iproute2's name for the type (nh_group_type_name); nil for a type it does not know.
+    public var name: String? {
+        switch self {
+        case .multipath: "mpath"
+        case .resilient: "resilient"
+        default: nil
+        }
     }
 }

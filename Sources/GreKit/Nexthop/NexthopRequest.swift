@@ -39,7 +39,7 @@ public enum NexthopRequest {
                 nexthop.blackhole = true
                 if family == .unspecified { family = .inet }
             case "fdb": nexthop.fdb = true
-            case "onlink": nexthop.flags |= RouteFlags.onlink
+            case "onlink": nexthop.flags.insert(.onlink)
             case "group": nexthop.group = try group(words.value(for: "group"))
             case "type":
                 let value = try words.value(for: "type")
@@ -130,7 +130,7 @@ public struct NexthopSelector: Sendable {
     public var groupsOnly = false
     public var master: Int32?
     public var fdbOnly = false
-    public var protocolID: UInt8?
+    public var protocolID: RouteProtocol?
     public private(set) var isEmpty = true
 
     public init() {}

@@ -15,12 +15,12 @@ public struct Route: Sendable, Equatable {
     /// Source prefix of a source-specific route (RTA_SRC, "from").
     public var source: IPPrefix?
     public var tos: UInt8 = 0
-    public var table: UInt32 = RouteTable.main
-    public var protocolID: UInt8 = RouteProtocol.boot
-    public var scope: UInt8 = RouteScope.universe
+    public var table: RouteTable = .main
+    public var protocolID: RouteProtocol = .boot
+    public var scope: RouteScope = .universe
     public var type: RouteType = .unicast
     /// rtm_flags: RTNH_F_* for a single-nexthop route (onlink), RTM_F_* for lookups.
-    public var flags: UInt32 = 0
+    public var flags: RouteFlags = []
     /// The metric (RTA_PRIORITY).
     public var priority: UInt32?
     /// What the kernel makes an IPv6 route's metric 0, or none (IP6_RT_PRIO_USER).
@@ -35,7 +35,7 @@ public struct Route: Sendable, Equatable {
     /// RTA_METRICS: mtu, advmss, ... and which of them are locked.
     public var metrics = RouteMetrics()
     /// IPv6 router preference (RTA_PREF).
-    public var preference: UInt8?
+    public var preference: RoutePreference?
     /// What gretool does not interpret but must send back to recreate the route:
     /// realms, lightweight-tunnel encapsulation, expiry, TTL propagation.
     public var opaque: [OpaqueAttribute] = []
@@ -52,12 +52,12 @@ public struct Route: Sendable, Equatable {
         public var outputInterface: Int32
         /// 1...256 (the kernel stores weight - 1).
         public var weight: UInt16 = 1
-        /// RTNH_F_*: dead, onlink, linkdown...
-        public var flags: UInt8 = 0
+        /// RTNH_F_*: dead, onlink, linkdown... (rtnh_flags: the low byte only).
+        public var flags: RouteFlags = []
         /// The leg's realms and encapsulation, kept as the kernel sent them.
         public var opaque: [OpaqueAttribute] = []
 
-        public init(gateway: IPAddress?, outputInterface: Int32, weight: UInt16 = 1, flags: UInt8 = 0) {
+        public init(gateway: IPAddress?, outputInterface: Int32, weight: UInt16 = 1, flags: RouteFlags = []) {
             self.gateway = gateway
             self.outputInterface = outputInterface
             self.weight = weight
@@ -100,16 +100,16 @@ public struct Route: Sendable, Equatable {
         destination = IPPrefix(address: .zero(family), length: header.rtm_dst_len)
         if header.rtm_src_len > 0 { source = IPPrefix(address: .zero(family), length: header.rtm_src_len) }
         tos = header.rtm_tos
-        table = UInt32(header.rtm_table)
-        protocolID = header.rtm_protocol
-        scope = header.rtm_scope
-        type = RouteType(rawValue: header.rtm_type) ?? .unspecified
-        flags = header.rtm_flags
+        table = RouteTable(rawValue: UInt32(header.rtm_table))
+        protocolID = RouteProtocol(rawValue: header.rtm_protocol)
+        scope = RouteScope(rawValue: header.rtm_scope)
+        type = RouteType(rawValue: header.rtm_type)
+        flags = RouteFlags(rawValue: header.rtm_flags)
         for attribute in message.attributes(after: rtmsg.self, RouteAttribute.self) {
             switch attribute.key {
             case .destination?: if let address = attribute.address { destination.address = address }
             case .source?: if let address = attribute.address { source?.address = address }
-            case .table?: table = attribute.u32
+            case .table?: table = RouteTable(rawValue: attribute.u32)
             case .priority?: priority = attribute.u32
             case .preferredSource?: preferredSource = attribute.address
             case .gateway?: gateway = attribute.address
@@ -119,7 +119,7 @@ public struct Route: Sendable, Equatable {
             case .multipath?: nexthops = Self.decodeMultipath(attribute)
             case .nexthopID?: nexthopID = attribute.u32
             case .metrics?: metrics = RouteMetrics(attribute.nested(RouteMetric.self))
-            case .preference?: preference = attribute.u8
+            case .preference?: preference = RoutePreference(rawValue: attribute.u8)
             case .mark?: mark = attribute.u32
             case .uid?: uid = attribute.u32
             case .cacheInfo?: cacheInfo = attribute.load(rta_cacheinfo.self).map(RouteCacheInfo.init)
@@ -132,7 +132,7 @@ public struct Route: Sendable, Equatable {
     private static func decodeMultipath(_ attribute: Attribute<RouteAttribute>) -> [Nexthop] {
         attribute.records(rtnexthop.self, RouteAttribute.self).map { header, attributes in
             var hop = Nexthop(gateway: nil, outputInterface: header.rtnh_ifindex,
-                              weight: UInt16(header.rtnh_hops) + 1, flags: header.rtnh_flags)
+                              weight: UInt16(header.rtnh_hops) + 1, flags: RouteFlags(nexthopFlags: header.rtnh_flags))
             for attribute in attributes {
                 switch attribute.key {
                 case .gateway?: hop.gateway = attribute.address
@@ -161,13 +161,13 @@ public struct Route: Sendable, Equatable {
         header.rtm_src_len = source?.length ?? 0
         header.rtm_tos = tos
         // Tables past 255 travel in RTA_TABLE only, as iproute2 sends them.
-        header.rtm_table = table < 256 ? UInt8(table) : 0
-        header.rtm_protocol = protocolID
-        header.rtm_scope = scope
+        header.rtm_table = UInt8(exactly: table.rawValue) ?? 0
+        header.rtm_protocol = protocolID.rawValue
+        header.rtm_scope = scope.rawValue
         header.rtm_type = type.rawValue
-        header.rtm_flags = flags & Self.settableFlags
+        header.rtm_flags = flags.intersection(Self.settableFlags).rawValue
         let route = try message.header(header, attributes: RouteAttribute.self)
-        if table >= 256 { try route.put(.table, table) }
+        if table.rawValue >= 256 { try route.put(.table, table.rawValue) }
         if destination.length > 0 || destination.address != .zero(family) { try route.put(.destination, destination.address) }
         if let source { try route.put(.source, source.address) }
         if let priority { try route.put(.priority, priority) }
@@ -180,7 +180,7 @@ public struct Route: Sendable, Equatable {
             try encodeNexthops(route)
         }
         if !metrics.isEmpty { try route.nest(.metrics, RouteMetric.self) { try metrics.encode($0) } }
-        if let preference { try route.put(.preference, preference) }
+        if let preference { try route.put(.preference, preference.rawValue) }
         // An expiring IPv6 route reports the time left in RTA_CACHEINFO, in clock
         // ticks; a request sets it with RTA_EXPIRES, in seconds (rounded up).
         if family == .inet6, let ticks = cacheInfo?.expires, ticks > 0 {
@@ -197,7 +197,7 @@ public struct Route: Sendable, Equatable {
             try route.records(.multipath) { records in
                 for hop in nexthops {
                     var record = rtnexthop()
-                    record.rtnh_flags = hop.flags & UInt8(Self.settableFlags)
+                    record.rtnh_flags = hop.flags.intersection(Self.settableFlags).nexthopFlags
                     record.rtnh_hops = UInt8(hop.weight - 1)
                     record.rtnh_ifindex = hop.outputInterface
                     try records.record(record, RouteAttribute.self) { attributes in
@@ -211,7 +211,7 @@ public struct Route: Sendable, Equatable {
 
     /// Of the flags a dump reports (dead, linkdown, offload, ...), a request may carry
     /// only onlink: the kernel refuses the others.
-    static let settableFlags = RouteFlags.onlink
+    static var settableFlags: RouteFlags { .onlink }
 
     /// A gateway of the route's own family is RTA_GATEWAY; another family needs RTA_VIA.
     private func putGateway(_ gateway: IPAddress, into attributes: AttributeWriter<RouteAttribute>) throws {
@@ -305,40 +305,4 @@ public struct RouteMetrics: Sendable, Equatable {
         }
         if let congestionControl { try writer.put(.congestionControl, congestionControl) }
     }
-}
-
-/// rtm_type values.
-public enum RouteType: UInt8, Sendable, CaseIterable {
-    case unspecified = 0, unicast, local, broadcast, anycast, multicast, blackhole, unreachable, prohibit, `throw`, nat, externalResolve
-
-    /// iproute2's names (rtnl_rtntype_n2a).
-    public var name: String {
-        ["none", "unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable", "prohibit", "throw", "nat", "xresolve"][Int(rawValue)]
-    }
-}
-
-/// rtm_scope values.
-public enum RouteScope {
-    public static let universe: UInt8 = 0
-    public static let site: UInt8 = 200
-    public static let link: UInt8 = 253
-    public static let host: UInt8 = 254
-    public static let nowhere: UInt8 = 255
-}
-
-/// rtm_protocol values gretool names.
-public enum RouteProtocol {
-    public static let unspecified: UInt8 = 0
-    public static let redirect: UInt8 = 1
-    public static let kernel: UInt8 = 2
-    public static let boot: UInt8 = 3
-    public static let `static`: UInt8 = 4
-}
-
-/// Routing table ids with names.
-public enum RouteTable {
-    public static let unspecified: UInt32 = 0
-    public static let `default`: UInt32 = 253
-    public static let main: UInt32 = 254
-    public static let local: UInt32 = 255
 }

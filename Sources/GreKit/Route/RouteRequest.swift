@@ -85,9 +85,9 @@ public enum RouteRequest {
         var family = Family(value: family)
         var destination: (prefix: IPPrefix?, word: String)?
         var type: RouteType?
-        var scope: UInt8?
-        var protocolID: UInt8?
-        var table: UInt32?
+        var scope: RouteScope?
+        var protocolID: RouteProtocol?
+        var table: RouteTable?
 
         while let word = words.next() {
             guard let entry = Self.words.lookup(word, in: words) else {
@@ -138,7 +138,7 @@ public enum RouteRequest {
                 let limit: UInt32 = metric == .hoplimit ? 255 : .max
                 route.metrics[metric] = try Parse.unsigned(value, UInt32.self, for: entry.spelling, in: 0...limit)
             case .onlink:
-                route.flags |= RouteFlags.onlink
+                route.flags.insert(.onlink)
             case .nexthop:
                 words.unread()
                 route.nexthops = try legs(&words, family: &family, devices: devices)
@@ -153,10 +153,10 @@ public enum RouteRequest {
             case .preference:
                 let value = try words.value(for: "pref")
                 switch value {
-                case "low": route.preference = 3
-                case "medium": route.preference = 0
-                case "high": route.preference = 1
-                default: route.preference = try Parse.unsigned(value, UInt8.self, for: "pref")
+                case "low": route.preference = .low
+                case "medium": route.preference = .medium
+                case "high": route.preference = .high
+                default: route.preference = RoutePreference(rawValue: try Parse.unsigned(value, UInt8.self, for: "pref"))
                 }
             }
         }
@@ -166,14 +166,14 @@ public enum RouteRequest {
         route.family = family.value
         route.destination = destination.prefix ?? IPPrefix(address: .zero(family.value), length: 0)
         switch type {
-        case .local?, .broadcast?, .nat?, .anycast?: route.table = table ?? RouteTable.local
-        default: route.table = table ?? RouteTable.main
+        case .local?, .broadcast?, .nat?, .anycast?: route.table = table ?? .local
+        default: route.table = table ?? .main
         }
         if change == .delete {
-            route.protocolID = protocolID ?? RouteProtocol.unspecified
+            route.protocolID = protocolID ?? .unspecified
             route.type = type ?? .unspecified
         } else {
-            route.protocolID = protocolID ?? RouteProtocol.boot
+            route.protocolID = protocolID ?? .boot
             route.type = type ?? .unicast
         }
         let direct = route.gateway == nil && route.nexthops.isEmpty && route.nexthopID == nil
@@ -187,16 +187,16 @@ public enum RouteRequest {
     }
 
     /// iproute2's choice when no scope is given; `direct`: the route names no gateway.
-    private static func defaultScope(_ family: AddressFamily, _ type: RouteType, direct: Bool, _ change: RouteChange) -> UInt8 {
-        if family == .inet6 { return RouteScope.universe }
+    private static func defaultScope(_ family: AddressFamily, _ type: RouteType, direct: Bool, _ change: RouteChange) -> RouteScope {
+        if family == .inet6 { return .universe }
         switch type {
-        case .local, .nat: return RouteScope.host
-        case .broadcast, .multicast, .anycast: return RouteScope.link
+        case .local, .nat: return .host
+        case .broadcast, .multicast, .anycast: return .link
         case .unicast, .unspecified:
-            if change == .delete { return RouteScope.nowhere }
-            return direct ? RouteScope.link : RouteScope.universe
+            if change == .delete { return .nowhere }
+            return direct ? .link : .universe
         default:
-            return change == .delete ? RouteScope.nowhere : RouteScope.universe
+            return change == .delete ? .nowhere : .universe
         }
     }
 
@@ -240,7 +240,7 @@ public enum RouteRequest {
                     leg.weight = try Parse.unsigned(words.value(for: "weight"), UInt16.self, for: "weight", in: 1...256)
                 case "onlink":
                     _ = words.next()
-                    leg.flags |= UInt8(RouteFlags.onlink)
+                    leg.flags.insert(.onlink)
                 default:
                     break legWords
                 }
@@ -253,24 +253,6 @@ public enum RouteRequest {
     static func device(_ name: String, _ devices: any InterfaceResolver) throws -> Int32 {
         try devices.index(of: InterfaceName(name).value)
     }
-}
-
-/// rtm_flags and rtnh_flags bits (RTNH_F_*, RTM_F_*).
-public enum RouteFlags {
-    public static let dead: UInt32 = 0x1
-    public static let pervasive: UInt32 = 0x2
-    public static let onlink: UInt32 = 0x4
-    public static let offload: UInt32 = 0x8
-    public static let linkdown: UInt32 = 0x10
-    public static let unresolved: UInt32 = 0x20
-    public static let trap: UInt32 = 0x40
-    public static let notify: UInt32 = 0x100
-    public static let cloned: UInt32 = 0x200
-    public static let lookupTable: UInt32 = 0x1000
-    public static let fibMatch: UInt32 = 0x2000
-    public static let routeOffload: UInt32 = 0x4000
-    public static let routeTrap: UInt32 = 0x8000
-    public static let routeOffloadFailed: UInt32 = 0x2000_0000
 }
 
 extension AddressFamily {

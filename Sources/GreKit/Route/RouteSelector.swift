@@ -2,10 +2,10 @@
 /// what the kernel filters (family, table, device, protocol) and what is checked here.
 public struct RouteSelector: Sendable {
     /// nil: every table (`table all`).
-    public var table: UInt32? = RouteTable.main
+    public var table: RouteTable? = .main
     public var outputInterface: Int32?
-    public var protocolID: UInt8?
-    public var scope: UInt8?
+    public var protocolID: RouteProtocol?
+    public var scope: RouteScope?
     public var type: RouteType?
     public var tos: UInt8?
     public var metric: UInt32?
@@ -104,7 +104,7 @@ public struct RouteSelector: Sendable {
     /// The rest, as iproute2's filter_nlmsg checks it.
     public func matches(_ route: Route) -> Bool {
         // Cached clones are not table entries.
-        if route.flags & RouteFlags.cloned != 0 { return false }
+        if route.flags.contains(.cloned) { return false }
         if let table, route.table != table { return false }
         if let outputInterface, route.outputInterface != outputInterface { return false }
         if let protocolID, route.protocolID != protocolID { return false }

@@ -17,11 +17,11 @@ public struct RouteService {
     public struct DumpFilter: Sendable {
         public var family: AddressFamily = .unspecified
         /// nil: every table.
-        public var table: UInt32?
+        public var table: RouteTable?
         public var outputInterface: Int32?
-        public var protocolID: UInt8?
-        public init(family: AddressFamily = .unspecified, table: UInt32? = nil,
-                    outputInterface: Int32? = nil, protocolID: UInt8? = nil) {
+        public var protocolID: RouteProtocol?
+        public init(family: AddressFamily = .unspecified, table: RouteTable? = nil,
+                    outputInterface: Int32? = nil, protocolID: RouteProtocol? = nil) {
             self.family = family
             self.table = table
             self.outputInterface = outputInterface
@@ -46,9 +46,9 @@ public struct RouteService {
     private static func encodeDumpRequest(_ message: MessageWriter, _ filter: DumpFilter) throws {
         var header = rtmsg()
         header.rtm_family = filter.family.rawValue
-        header.rtm_protocol = filter.protocolID ?? 0
+        header.rtm_protocol = (filter.protocolID ?? .unspecified).rawValue
         let request = try message.header(header, attributes: RouteAttribute.self)
-        if let table = filter.table { try request.put(.table, table) }
+        if let table = filter.table { try request.put(.table, table.rawValue) }
         if let index = filter.outputInterface { try request.put(.outputInterface, UInt32(bitPattern: index)) }
     }
 
@@ -105,8 +105,10 @@ public struct RouteService {
             header.rtm_tos = lookup.tos
             if let source = lookup.source { header.rtm_src_len = UInt8(source.family.bitWidth) }
             // Only IPv4 reports the table the route was found in.
-            if lookup.destination.family == .inet { header.rtm_flags |= RouteFlags.lookupTable }
-            if lookup.fibMatch { header.rtm_flags |= RouteFlags.fibMatch }
+            var flags: RouteFlags = []
+            if lookup.destination.family == .inet { flags.insert(.lookupTable) }
+            if lookup.fibMatch { flags.insert(.fibMatch) }
+            header.rtm_flags = flags.rawValue
             let request = try message.header(header, attributes: RouteAttribute.self)
             try request.put(.destination, lookup.destination)
             if let source = lookup.source { try request.put(.source, source) }

@@ -9,16 +9,16 @@ public struct Rule: Sendable, Equatable {
     public var source: IPPrefix?
     public var destination: IPPrefix?
     public var tos: UInt8 = 0
-    /// 0 when the rule does not look up a table (header table, or FRA_TABLE past 255).
-    public var table: UInt32 = 0
-    public var action: Action = .toTable
-    /// FIB_RULE_*: invert (`not`), iif/oif detached, unresolved goto.
-    public var flags: UInt32 = 0
+    /// Unspecified when the rule does not look up a table (header table, or FRA_TABLE past 255).
+    public var table: RouteTable = .unspecified
+    public var action: RuleAction = .toTable
+    /// Invert (`not`), iif/oif detached, unresolved goto.
+    public var flags: RuleFlags = []
     public var fwmark: UInt32?
     public var fwmask: UInt32?
     public var inputInterface: String?
     public var outputInterface: String?
-    public var protocolID: UInt8?
+    public var protocolID: RouteProtocol?
     public var goto: UInt32?
     public var suppressPrefixLength: Int32?
     public var suppressInterfaceGroup: Int32?
@@ -27,17 +27,6 @@ public struct Rule: Sendable, Equatable {
     public var ipProtocol: UInt8?
     public var sourcePorts: ClosedRange<UInt16>?
     public var destinationPorts: ClosedRange<UInt16>?
-
-    /// FR_ACT_*; the terminal ones share their numbers with route types.
-    public enum Action: UInt8, Sendable {
-        case unspecified = 0, toTable, goto, nop
-        case blackhole = 6, unreachable, prohibit
-    }
-
-    public static let invert: UInt32 = 0x2
-    public static let unresolved: UInt32 = 0x4
-    public static let inputDetached: UInt32 = 0x8
-    public static let outputDetached: UInt32 = 0x10
 
     public init(family: AddressFamily) { self.family = family }
 
@@ -49,9 +38,9 @@ public struct Rule: Sendable, Equatable {
         else { return nil }
         self.family = family
         tos = header.tos
-        table = UInt32(header.table)
-        action = Action(rawValue: header.action) ?? .unspecified
-        flags = header.flags
+        table = RouteTable(rawValue: UInt32(header.table))
+        action = RuleAction(rawValue: header.action)
+        flags = RuleFlags(rawValue: header.flags)
         if header.src_len > 0 { source = IPPrefix(address: .zero(family), length: header.src_len) }
         if header.dst_len > 0 { destination = IPPrefix(address: .zero(family), length: header.dst_len) }
         for attribute in message.attributes(after: fib_rule_hdr.self, RuleAttribute.self) {
@@ -59,12 +48,12 @@ public struct Rule: Sendable, Equatable {
             case .source?: if let address = attribute.address { source = IPPrefix(address: address, length: header.src_len) }
             case .destination?: if let address = attribute.address { destination = IPPrefix(address: address, length: header.dst_len) }
             case .priority?: priority = attribute.u32
-            case .table?: table = attribute.u32
+            case .table?: table = RouteTable(rawValue: attribute.u32)
             case .fwmark?: fwmark = attribute.u32
             case .fwmask?: fwmask = attribute.u32
             case .inputInterface?: inputInterface = attribute.string
             case .outputInterface?: outputInterface = attribute.string
-            case .protocolID?: protocolID = attribute.u8
+            case .protocolID?: protocolID = RouteProtocol(rawValue: attribute.u8)
             case .goto?: goto = attribute.u32
             case .suppressPrefixLength?: suppressPrefixLength = attribute.s32
             case .suppressIfgroup?: suppressInterfaceGroup = attribute.s32
@@ -95,17 +84,18 @@ public struct Rule: Sendable, Equatable {
         header.dst_len = destination?.length ?? 0
         header.tos = tos
         // Tables past 255 travel in FRA_TABLE only, as iproute2 sends them.
-        header.table = table < 256 ? UInt8(table) : 0
+        header.table = UInt8(exactly: table.rawValue) ?? 0
         header.action = action.rawValue
-        header.flags = flags & Self.invert
+        // The other flags are states the kernel reports.
+        header.flags = flags.intersection(.invert).rawValue
         let attributes = try message.header(header, attributes: RuleAttribute.self)
         if let source, source.length > 0 { try attributes.put(.source, source.address) }
         if let destination, destination.length > 0 { try attributes.put(.destination, destination.address) }
         if let priority { try attributes.put(.priority, priority) }
         if let fwmark { try attributes.put(.fwmark, fwmark) }
         if let fwmask { try attributes.put(.fwmask, fwmask) }
-        if let protocolID { try attributes.put(.protocolID, protocolID) }
-        if table >= 256 { try attributes.put(.table, table) }
+        if let protocolID { try attributes.put(.protocolID, protocolID.rawValue) }
+        if table.rawValue >= 256 { try attributes.put(.table, table.rawValue) }
         if let suppressPrefixLength { try attributes.put(.suppressPrefixLength, UInt32(bitPattern: suppressPrefixLength)) }
         if let suppressInterfaceGroup { try attributes.put(.suppressIfgroup, UInt32(bitPattern: suppressInterfaceGroup)) }
         if let inputInterface { try attributes.put(.inputInterface, inputInterface) }

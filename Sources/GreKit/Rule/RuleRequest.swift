@@ -39,7 +39,7 @@ public enum RuleRequest {
     ])
 
     /// Actions other than looking up a table (`[ type ] ACTION`).
-    static let actions = KeywordTable<Rule.Action>([
+    static let actions = KeywordTable<RuleAction>([
         ("nop", .nop, true), ("prohibit", .prohibit, true), ("unreachable", .unreachable, true), ("blackhole", .blackhole, true),
     ])
 
@@ -51,7 +51,7 @@ public enum RuleRequest {
         var words = WordScanner(arguments)
         var rule = Rule(family: family)
         var addresses: [(IPAddress, String)] = []
-        var action: Rule.Action?
+        var action: RuleAction?
         var tableGiven = false
         while let word = words.next() {
             guard let entry = Self.words.lookup(word, in: words) else {
@@ -67,7 +67,7 @@ public enum RuleRequest {
                 continue
             }
             switch entry.keyword {
-            case .not: rule.flags |= Rule.invert
+            case .not: rule.flags.insert(.invert)
             case .from, .to:
                 let value = try words.value(for: entry.spelling)
                 let prefix = try Self.prefix(value, for: entry.spelling)
@@ -102,10 +102,10 @@ public enum RuleRequest {
         for (address, word) in addresses where address.family != rule.family {
             throw InvalidArgument("\(word) is \(address.family.label), but the rule is \(rule.family.label)")
         }
-        if rule.l3mdev, tableGiven, rule.table != 0 { throw InvalidArgument("\(verb): l3mdev rules take no table") }
+        if rule.l3mdev, tableGiven, rule.table != .unspecified { throw InvalidArgument("\(verb): l3mdev rules take no table") }
         if change == .add {
             rule.action = action ?? .toTable
-            if !tableGiven, action == nil { rule.table = RouteTable.main }
+            if !tableGiven, action == nil { rule.table = .main }
         } else {
             rule.action = action ?? .unspecified
         }
@@ -163,10 +163,10 @@ public struct RuleSelector: Sendable {
     public var fwmask: UInt32?
     public var inputInterface: String?
     public var outputInterface: String?
-    public var table: UInt32?
+    public var table: RouteTable?
     public var source: IPPrefix?
     public var destination: IPPrefix?
-    public var protocolID: UInt8?
+    public var protocolID: RouteProtocol?
 
     public init() {}
 
@@ -208,7 +208,7 @@ public struct RuleSelector: Sendable {
     /// As iproute2's filter_nlmsg.
     public func matches(_ rule: Rule) -> Bool {
         if let priority, (rule.priority ?? 0) != priority { return false }
-        if invertedOnly, rule.flags & Rule.invert == 0 { return false }
+        if invertedOnly, !rule.flags.contains(.invert) { return false }
         if let source, !Self.within(rule.source, source) { return false }
         if let destination, !Self.within(rule.destination, destination) { return false }
         if let tos, rule.tos != tos { return false }
@@ -216,8 +216,8 @@ public struct RuleSelector: Sendable {
         if let fwmask, (rule.fwmask ?? 0) != fwmask { return false }
         if let inputInterface, rule.inputInterface != inputInterface { return false }
         if let outputInterface, rule.outputInterface != outputInterface { return false }
-        if let table, table != 0, rule.table != table { return false }
-        if let protocolID, (rule.protocolID ?? 0) != protocolID { return false }
+        if let table, table != .unspecified, rule.table != table { return false }
+        if let protocolID, (rule.protocolID ?? .unspecified) != protocolID { return false }
         return true
     }
 

@@ -111,16 +111,17 @@ public enum Parse {
         }
     }
 
-    /// A name from one of iproute2's databases, or a number.
-    public static func name(_ text: String, in table: NameTable, for keyword: String) throws(InvalidArgument) -> UInt8 {
+    /// A name from one of iproute2's databases of one-byte values (protocols, scopes), or a number.
+    public static func name<Value>(_ text: String, in table: NameTable<Value>, for keyword: String) throws(InvalidArgument) -> Value
+    where Value.RawValue == UInt8 {
         guard let id = table.id(of: text) else {
             throw .badValue(keyword, text, expected: "a number 0..255 or a name from \(table.source)")
         }
-        return UInt8(id)
+        return id
     }
 
     /// A routing table: a number, or a name from rt_tables.
-    public static func table(_ text: String) throws(InvalidArgument) -> UInt32 {
+    public static func table(_ text: String) throws(InvalidArgument) -> RouteTable {
         guard let id = RouteNames.tables.id(of: text) else {
             throw .badValue("table", text, expected: "a number or a name from \(RouteNames.tables.source)")
         }

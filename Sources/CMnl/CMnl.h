@@ -20,6 +20,8 @@
 #include <linux/if_tunnel.h>
 #include <linux/nexthop.h>
 #include <linux/fib_rules.h>
+#include <linux/in_route.h>
+#include <linux/icmpv6.h>
 #include <linux/filter.h>
 
 // setns(2) is declared by glibc only under _GNU_SOURCE, which the Swift

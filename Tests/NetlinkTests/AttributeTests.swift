@@ -66,39 +66,6 @@ import Testing
     }
 }
 
-/// The attribute enums are written out in Swift; these pin them to the uapi headers.
-@Suite struct UapiConstantTests {
-    @Test func linkAttributes() {
-        let pairs: [(LinkAttribute, Int)] = [
-            (.address, IFLA_ADDRESS), (.ifname, IFLA_IFNAME), (.mtu, IFLA_MTU), (.link, IFLA_LINK),
-            (.master, IFLA_MASTER), (.txqlen, IFLA_TXQLEN), (.operstate, IFLA_OPERSTATE), (.linkinfo, IFLA_LINKINFO),
-            (.ifalias, IFLA_IFALIAS), (.stats64, IFLA_STATS64), (.group, IFLA_GROUP), (.netnsFD, IFLA_NET_NS_FD),
-            (.extMask, IFLA_EXT_MASK), (.numTxQueues, IFLA_NUM_TX_QUEUES), (.linkNetnsID, IFLA_LINK_NETNSID),
-            (.minMTU, IFLA_MIN_MTU), (.maxMTU, IFLA_MAX_MTU), (.permAddress, IFLA_PERM_ADDRESS),
-            (.groMaxSize, IFLA_GRO_MAX_SIZE), (.tsoMaxSegs, IFLA_TSO_MAX_SEGS),
-        ]
-        for (attribute, value) in pairs { #expect(Int(attribute.rawValue) == value, "\(attribute)") }
-        #expect(Int(LinkInfoAttribute.kind.rawValue) == IFLA_INFO_KIND)
-        #expect(Int(LinkInfoAttribute.data.rawValue) == IFLA_INFO_DATA)
-    }
-
-    @Test func routeAddressNexthopAndRuleAttributes() {
-        #expect(UInt32(RouteAttribute.multipath.rawValue) == RTA_MULTIPATH.rawValue)
-        #expect(UInt32(RouteAttribute.table.rawValue) == RTA_TABLE.rawValue)
-        #expect(UInt32(RouteAttribute.nexthopID.rawValue) == RTA_NH_ID.rawValue)
-        #expect(UInt32(RouteAttribute.preferredSource.rawValue) == RTA_PREFSRC.rawValue)
-        #expect(Int(AddressAttribute.flags.rawValue) == IFA_FLAGS)
-        #expect(Int(AddressAttribute.routePriority.rawValue) == IFA_RT_PRIORITY)
-        #expect(Int(NexthopAttribute.group.rawValue) == NHA_GROUP)
-        #expect(Int(NexthopAttribute.resilientGroup.rawValue) == NHA_RES_GROUP)
-        #expect(Int(RuleAttribute.table.rawValue) == FRA_TABLE)
-        #expect(Int(RuleAttribute.fwmask.rawValue) == FRA_FWMASK)
-        #expect(Int(RuleAttribute.priority.rawValue) == FRA_PRIORITY)
-        #expect(RouteMessageType.getNexthop.rawValue == UInt16(RTM_GETNEXTHOP))
-        #expect(RouteMessageType.newRule.rawValue == UInt16(RTM_NEWRULE))
-    }
-}
-
 @Suite struct AddressTests {
     @Test func parsesAndFormatsIPv4() {
         #expect(IPAddress("192.0.2.1")?.description == "192.0.2.1")

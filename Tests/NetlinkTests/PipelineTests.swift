@@ -263,41 +263,6 @@ private let add = ChangeRequest(.newRoute, flags: [.create, .exclusive], undo: .
     }
 }
 
-/// The attribute values routes, addresses, nexthops and rules use, pinned to the uapi.
-@Suite struct RouteSpaceConstantTests {
-    @Test func routeAttributesAndMetrics() {
-        let pairs: [(RouteAttribute, UInt32)] = [
-            (.destination, RTA_DST.rawValue), (.source, RTA_SRC.rawValue), (.gateway, RTA_GATEWAY.rawValue),
-            (.outputInterface, RTA_OIF.rawValue), (.priority, RTA_PRIORITY.rawValue), (.metrics, RTA_METRICS.rawValue),
-            (.cacheInfo, RTA_CACHEINFO.rawValue), (.mark, RTA_MARK.rawValue), (.via, RTA_VIA.rawValue),
-            (.preference, RTA_PREF.rawValue), (.uid, RTA_UID.rawValue),
-        ]
-        for (attribute, value) in pairs { #expect(UInt32(attribute.rawValue) == value, "\(attribute)") }
-        let metrics: [(RouteMetric, UInt32)] = [
-            (.lock, UInt32(RTAX_LOCK)), (.mtu, UInt32(RTAX_MTU)), (.advmss, UInt32(RTAX_ADVMSS)),
-            (.hoplimit, UInt32(RTAX_HOPLIMIT)), (.initrwnd, UInt32(RTAX_INITRWND)), (.fastopenNoCookie, UInt32(RTAX_FASTOPEN_NO_COOKIE)),
-        ]
-        for (metric, value) in metrics { #expect(UInt32(metric.rawValue) == value, "\(metric)") }
-    }
-
-    @Test func addressNexthopAndRuleAttributes() {
-        #expect(Int(AddressAttribute.label.rawValue) == IFA_LABEL)
-        #expect(Int(AddressAttribute.cacheInfo.rawValue) == IFA_CACHEINFO)
-        #expect(Int(AddressAttribute.anycast.rawValue) == IFA_ANYCAST)
-        #expect(Int(NexthopAttribute.groups.rawValue) == NHA_GROUPS)
-        #expect(Int(NexthopAttribute.fdb.rawValue) == NHA_FDB)
-        #expect(Int(NexthopAttribute.groupType.rawValue) == NHA_GROUP_TYPE)
-        #expect(Int(ResilientGroupAttribute.unbalancedTime.rawValue) == NHA_RES_GROUP_UNBALANCED_TIME)
-        #expect(Int(RuleAttribute.inputInterface.rawValue) == FRA_IIFNAME)
-        #expect(Int(RuleAttribute.outputInterface.rawValue) == FRA_OIFNAME)
-        #expect(Int(RuleAttribute.goto.rawValue) == FRA_GOTO)
-        #expect(Int(RuleAttribute.suppressPrefixLength.rawValue) == FRA_SUPPRESS_PREFIXLEN)
-        #expect(Int(RuleAttribute.uidRange.rawValue) == FRA_UID_RANGE)
-        #expect(Int(RuleAttribute.dportRange.rawValue) == FRA_DPORT_RANGE)
-        #expect(MemoryLayout<fib_rule_hdr>.size == 12 && MemoryLayout<nhmsg>.size == 8)
-    }
-}
-
 /// Tags are kept as bytes beside the queued requests: each failure still names its own.
 @Suite struct PipelineTagTests {
     @Test func tagsSurviveFlushesAndLaterLines() throws {

@@ -1,4 +1,7 @@
 import CMnl
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import GreKit
 
@@ -247,5 +250,22 @@ private func refusal(_ body: () throws -> Void) -> String? {
         #expect(table.id(of: "nosuch") == nil)
         let small = NameTable<RouteProtocol>(builtIn: [], path: "/nonexistent")
         #expect(small.id(of: "256") == nil)
+    }
+
+    @Test func numbersTooWideForTheValueNameNothing() throws {
+        // As iproute2 skips them: "300 wide" in rt_protos is no protocol (which are bytes).
+        var template = Array("/tmp/gretool-names-XXXXXX".utf8CString)
+        let directory = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        defer { _ = system("rm -rf '\(directory)'") }
+        let file = fopen(directory + "/rt_protos", "w")
+        fputs("300 wide\n7 seven\n400 twice\n9 twice\n", file)
+        fclose(file)
+        let protocols = NameTable<RouteProtocol>(builtIn: [], path: directory + "/rt_protos")
+        #expect(protocols.id(of: "wide") == nil)
+        #expect(protocols.id(of: "seven")?.rawValue == 7)
+        #expect(protocols.id(of: "twice")?.rawValue == 9)
+        #expect(protocols.name(of: RouteProtocol(rawValue: 44)) == "44")
+        let tables = NameTable<RouteTable>(builtIn: [], path: directory + "/rt_protos")
+        #expect(tables.id(of: "wide")?.rawValue == 300)
     }
 }

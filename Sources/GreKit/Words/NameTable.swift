@@ -13,7 +13,8 @@ public struct NameTable<Value: RawRepresentable>: Sendable where Value.RawValue:
     private let database: NameDatabase
 
     public init(builtIn: [(Value, String)], path: String) {
-        database = NameDatabase(builtIn: builtIn.map { (UInt32($0.0.rawValue), $0.1) }, path: path)
+        database = NameDatabase(builtIn: builtIn.map { (UInt32($0.0.rawValue), $0.1) }, path: path,
+                                largest: UInt32(Value.RawValue.max))
     }
 
     /// The name of `value`, or its number in decimal.
@@ -43,12 +44,15 @@ public struct NameTable<Value: RawRepresentable>: Sendable where Value.RawValue:
 final class NameDatabase: @unchecked Sendable {
     private let builtIn: [(id: UInt32, name: String)]
     let path: String
+    /// The greatest number the values named here may have.
+    private let largest: UInt32
     // Single-threaded by design (a CLI run); loaded on first need.
     private var fromFiles: [(id: UInt32, name: String)]?
 
-    init(builtIn: [(UInt32, String)], path: String) {
+    init(builtIn: [(UInt32, String)], path: String, largest: UInt32) {
         self.builtIn = builtIn.map { (id: $0.0, name: $0.1) }
         self.path = path
+        self.largest = largest
     }
 
     /// The name of `id`, or its number in decimal.
@@ -70,6 +74,8 @@ final class NameDatabase: @unchecked Sendable {
         if let fromFiles { return fromFiles }
         var entries = Self.load(path)
         for file in Self.configurationFiles(in: path + ".d") { entries += Self.load(file) }
+        // A number too wide for the values names none of them: iproute2 skips the line.
+        entries.removeAll { $0.id > largest }
         fromFiles = entries
         return entries
     }

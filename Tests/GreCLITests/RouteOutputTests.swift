@@ -132,6 +132,19 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
     }
 }
 
+@Suite struct RuleOutputTests {
+    /// iproute2 names an action it has no word for as the route type of its number
+    /// (rtnl_rtntype_n2a): 0 is "none", 4 "anycast"; past the types, the number.
+    @Test func actionsAreNamedAsRouteTypes() {
+        var rule = Rule(family: .inet)
+        rule.priority = 300
+        for (number, name) in [(0, "none"), (4, "anycast"), (5, "multicast"), (6, "blackhole"), (8, "prohibit"), (12, "12")] {
+            rule.action = RuleAction(rawValue: UInt8(number))
+            #expect(FieldRenderer.text(RuleView().fields(rule)) == "300:\tfrom all \(name)")
+        }
+    }
+}
+
 @Suite struct ObjectWordTests {
     @Test func objectsAbbreviateAsIniproute2() {
         #expect(CommandTable.object("a")?.name == "address")

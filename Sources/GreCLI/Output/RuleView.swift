@@ -53,7 +53,10 @@ struct RuleView {
             if rule.flags.contains(.unresolved) { fields.append(Field("unresolved", .null, text: "[unresolved]")) }
         case .nop: fields.append(Field("nop", .null, text: "nop"))
         case .toTable: break
-        default: fields.append(Field("action", .string(Self.actionName(rule.action)), text: Self.actionName(rule.action)))
+        default:
+            // Any other action is named as the route type of its number, as iproute2 names it.
+            let name = RouteType(rawValue: rule.action.rawValue).name
+            fields.append(Field("action", .string(name), text: name))
         }
         if let proto = rule.protocolID, (proto != .unspecified && proto != .kernel) || details {
             fields.append(.string("protocol", proto.name, label: "proto"))
@@ -76,14 +79,5 @@ struct RuleView {
         if range.lowerBound == range.upperBound { return [.unsigned(key, range.lowerBound)] }
         return [Field("\(key)_start", .unsigned(UInt64(range.lowerBound)), text: "\(key) \(range.lowerBound)-\(range.upperBound)"),
                 .jsonOnly("\(key)_end", .unsigned(UInt64(range.upperBound)))]
-    }
-
-    static func actionName(_ action: RuleAction) -> String {
-        switch action {
-        case .blackhole: "blackhole"
-        case .unreachable: "unreachable"
-        case .prohibit: "prohibit"
-        default: String(action.rawValue)
-        }
     }
 }

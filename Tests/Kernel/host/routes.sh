@@ -290,6 +290,20 @@ EOF
     same_state "rule flush"
 }
 
+# Rules whose actions gretool has no words for (made by ip in both namespaces) read
+# as iproute2 reads them: an action is named as the route type of its number.
+test_rule_actions_read_as_iproute2_names_them() {
+    twins
+    local ns action
+    for ns in "$I" "$G"; do
+        for action in 0 4 5; do
+            ip -n "$ns" rule add pref $((300 + action)) from 192.0.2.0/24 type $action || fail "ip cannot add a rule of action $action"
+        done
+    done
+    same_listing rule
+    same_listing -d rule
+}
+
 test_bad_input_is_refused_and_changes_nothing() {
     twins
     local ns=$G

@@ -84,8 +84,12 @@ fi
 # --------------------------------------------------------------- initramfs
 # busybox, the modules the tests need (with their dependencies, read from each
 # module's depends= field: the .deb ships no modules.dep) and init. Cached by a
-# hash of everything that goes into it.
-modules=(veth ip_gre ip6_gre fou fou6 dummy sch_netem 9pnet_virtio 9p virtio_pci)
+# hash of everything that goes into it. The second line is IPsec (ESP, the xfrm netlink
+# family, the AEAD and authenc ciphers the tests set up by hand): drbg seeds the IV
+# generators, and without it SAs fail with "unable to initialize cryptographic operations".
+modules=(veth ip_gre ip6_gre fou fou6 dummy sch_netem 9pnet_virtio 9p virtio_pci
+         esp4 esp6 xfrm_user xfrm_algo authenc gcm ghash_generic seqiv echainiv ctr drbg ecb cbc
+         aes_generic hmac sha256_generic sha512_generic chacha20poly1305 chacha_generic poly1305_generic)
 stamp=$( (echo "$version ${modules[*]}"; cat "$here/init.sh"; sha256sum /usr/bin/busybox) | sha256sum | cut -c1-16)
 initrd=$cache/initramfs-$stamp.cpio.gz
 if [[ ! -f $initrd ]]; then

@@ -1,4 +1,4 @@
-// The C surface gretool uses: libmnl and the kernel's rtnetlink uapi, plus the
+// The C surface gretool uses: libmnl and the kernel's rtnetlink and xfrm uapi, plus the
 // signalfd and socket-filter declarations the keepalive watcher's event loop needs.
 // glibc headers must come before the kernel headers, or clean builds fail on
 // duplicate definitions of struct in6_addr between SwiftGlibc and linux/in6.h.
@@ -23,6 +23,7 @@
 #include <linux/in_route.h>
 #include <linux/icmpv6.h>
 #include <linux/filter.h>
+#include <linux/xfrm.h>
 
 // setns(2) is declared by glibc only under _GNU_SOURCE, which the Swift
 // importer does not define; declare it here with its glibc signature.

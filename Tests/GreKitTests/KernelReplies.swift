@@ -87,7 +87,7 @@ enum KernelReplies {
         0500080000000000
         """)
 
-    private static func bytes(_ hex: String) -> [UInt8] {
+    static func bytes(_ hex: String) -> [UInt8] {
         let digits = Array(hex.utf8.filter { $0 != 10 && $0 != 32 })
         return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
     }

@@ -181,3 +181,23 @@ import Testing
         #expect(throws: IPPrefix.ParseError.badAddress) { try IPPrefix(parsing: "10.0.0.x/8") }
     }
 }
+
+@Suite struct XFRMConstantTests {
+    @Test func messageTypesAndAttributes() {
+        // The message types are also macros, which import as Int; the attributes are enums.
+        let types: [(XFRMMessageType, Int)] = [
+            (.newSA, XFRM_MSG_NEWSA), (.getSA, XFRM_MSG_GETSA), (.newPolicy, XFRM_MSG_NEWPOLICY),
+            (.getPolicy, XFRM_MSG_GETPOLICY), (.newSADInfo, XFRM_MSG_NEWSADINFO), (.getSADInfo, XFRM_MSG_GETSADINFO),
+            (.newSPDInfo, XFRM_MSG_NEWSPDINFO), (.getSPDInfo, XFRM_MSG_GETSPDINFO), (.getDefault, XFRM_MSG_GETDEFAULT),
+        ]
+        for (type, value) in types { #expect(Int(type.rawValue) == value, "\(type)") }
+        let attributes: [(XFRMAttribute, xfrm_attr_type_t)] = [
+            (.encryption, XFRMA_ALG_CRYPT), (.encapsulation, XFRMA_ENCAP), (.templates, XFRMA_TMPL),
+            (.aead, XFRMA_ALG_AEAD), (.truncatedAuthentication, XFRMA_ALG_AUTH_TRUNC), (.mark, XFRMA_MARK),
+            (.interfaceID, XFRMA_IF_ID),
+        ]
+        for (attribute, value) in attributes { #expect(UInt32(attribute.rawValue) == value.rawValue, "\(attribute)") }
+        #expect(UInt32(XFRMPolicyDatabaseAttribute.info.rawValue) == XFRMA_SPD_INFO.rawValue)
+        #expect(UInt32(XFRMAssociationDatabaseAttribute.count.rawValue) == XFRMA_SAD_CNT.rawValue)
+    }
+}

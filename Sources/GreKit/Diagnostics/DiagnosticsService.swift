@@ -74,6 +74,8 @@ public final class DiagnosticsService {
     private var cachedAddresses: [Address]?
     /// Each tunnel's chain by link index: `diag all` checks mtu and route on the same chain.
     private var cachedChains: [Int32: RouteChain] = [:]
+    /// The IPsec policies and SAs, read once; nil inside when the kernel has no xfrm netlink.
+    private var cachedIPsec: IPsecSnapshot??
 
     public init(socket: NetlinkSocket, links: LinkService, controls: SystemControls = SystemControls()) {
         self.socket = socket
@@ -146,7 +148,8 @@ public final class DiagnosticsService {
         let routeMTU = entry.metrics[.mtu], resolvedMTU = resolved.metrics[.mtu]
         return RouteHop(tunnel: tunnel.name, remote: remote, route: entry, gateway: resolved.gateway,
                         device: try snapshot().displayName(of: index), deviceIndex: index,
-                        cachedPMTU: resolvedMTU != routeMTU ? resolvedMTU.map(Int.init) : nil)
+                        cachedPMTU: resolvedMTU != routeMTU ? resolvedMTU.map(Int.init) : nil,
+                        source: tunnel.local ?? resolved.preferredSource)
     }
 
     /// The route chain from a tunnel, followed once per run.
@@ -160,5 +163,25 @@ public final class DiagnosticsService {
         let chain = RouteCheck.follow(from: tunnel, resolve: resolve) { (try? self.endpoints(at: $0)) ?? nil }
         cachedChains[tunnel.index] = chain
         return chain
+    }
+
+    // MARK: IPsec
+
+    /// The IPsec policies and SAs, read once; nil when the kernel has no xfrm netlink.
+    func ipsec() throws -> IPsecSnapshot? {
+        if let cachedIPsec { return cachedIPsec }
+        let snapshot = try IPsecService.open()?.snapshot()
+        cachedIPsec = .some(snapshot)
+        return snapshot
+    }
+
+    /// The tunnel's own GRE packets as the xfrm lookup sees them: from the address the
+    /// kernel picks, to the remote, with the tunnel's mark. Nil without a remote or a
+    /// route to it.
+    func greFlow(_ link: Link, _ options: GreOptions) throws -> XFRMFlow? {
+        guard let remote = options.remote else { return nil }
+        let chain = try chain(from: TunnelEndpoints(link, options))
+        guard let source = chain.hops.first?.source else { return nil }
+        return XFRMFlow(source: source, destination: remote, proto: .gre, mark: options.fwmark)
     }
 }

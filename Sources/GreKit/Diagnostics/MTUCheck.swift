@@ -15,53 +15,6 @@ public struct UnderlayPath: Sendable, Equatable {
     public var mtu: Int { min(deviceMTU, routeMTU ?? .max, cachedPMTU ?? .max) }
 }
 
-/// GRE over IPsec: ESP around every tunnel packet.
-///
-/// ESP's size depends on the cipher. The estimate assumes AES-CBC with HMAC-SHA-256-128
-/// (RFC 4303/3602/4868): ESP header 8 (SPI, sequence), IV 16, the encrypted part padded
-/// to the 16-byte block with its 2 trailer bytes (pad length, next header), ICV 16. AES-GCM
-/// (8-byte IV, 4-byte alignment) needs up to 20 bytes less, so the estimate is safe for
-/// both. Tunnel mode adds a new outer IP header; NAT traversal a UDP header (8).
-public struct IPsecEncapsulation: Sendable, Equatable {
-    public enum Mode: String, Sendable, CaseIterable { case transport, tunnel }
-
-    public var mode: Mode
-    public var natTraversal = false
-
-    static let espHeader = 8, initializationVector = 16, block = 16, trailer = 2, integrityCheck = 16, udpHeader = 8
-
-    /// The largest inner packet that fits in `pathMTU` bytes once the tunnel and ESP have
-    /// wrapped it. The tunnel adds `tunnelOverhead` bytes, of which `outerHeader` are its
-    /// outer IP header.
-    public func largestInnerPacket(pathMTU: Int, tunnelOverhead: Int, outerHeader: Int) -> Int {
-        // Transport mode encrypts what follows the tunnel's outer header; tunnel mode
-        // encrypts the whole tunnel packet and puts a new header of the same family in front.
-        let fixed = outerHeader + (natTraversal ? Self.udpHeader : 0)
-            + Self.espHeader + Self.initializationVector + Self.integrityCheck
-        let encrypted = (pathMTU - fixed) / Self.block * Self.block
-        let wrapped = mode == .tunnel ? tunnelOverhead : tunnelOverhead - outerHeader
-        return encrypted - Self.trailer - wrapped
-    }
-
-    /// The bytes ESP takes at this size, item by item; padding includes the block rounding.
-    func parts(total: Int, outerHeader: GreOptions.OverheadPart) -> [GreOptions.OverheadPart] {
-        var parts: [GreOptions.OverheadPart] = []
-        if mode == .tunnel { parts.append(outerHeader) }
-        if natTraversal { parts.append(.init(name: "UDP", bytes: Self.udpHeader)) }
-        parts += [
-            .init(name: "ESP", bytes: Self.espHeader), .init(name: "IV", bytes: Self.initializationVector),
-            .init(name: "ICV", bytes: Self.integrityCheck), .init(name: "trailer", bytes: Self.trailer),
-        ]
-        let padding = total - parts.reduce(0) { $0 + $1.bytes }
-        if padding > 0 { parts.append(.init(name: "padding", bytes: padding)) }
-        return parts
-    }
-
-    var description: String {
-        "\(mode.rawValue) mode" + (natTraversal ? ", nat-t" : "")
-    }
-}
-
 extension GreOptions {
     /// The tunnel's outer IP header: the first part of its overhead, repeated by tunnel-mode ESP.
     var outerHeader: OverheadPart {
@@ -80,12 +33,45 @@ public struct MTUFacts: Sendable {
         case broken(String)
     }
 
+    /// Where the ESP sizes came from.
+    public enum IPsecSizing: Sendable, Equatable {
+        /// `ipsec transport|tunnel` words; no policy protects the tunnel.
+        case words
+        /// The SA that protects the tunnel's GRE; `overridingWords` when words asked otherwise.
+        case association(overridingWords: Bool)
+        /// A policy protects the tunnel but no SA exists yet: its mode, algorithms assumed.
+        case policyWithoutAssociation
+        /// The SA's algorithms are not in gretool's table: its mode, algorithms assumed.
+        case unknownAlgorithms(SecurityAssociation)
+    }
+
     public var tunnel: String
     public var mtu: Int
     public var options: GreOptions
     public var path: Path
     public var ipsec: IPsecEncapsulation?
+    public var ipsecSizing: IPsecSizing = .words
     public var probe: PathMTUResult?
+
+    /// Sizes ESP from the outbound policy that protects the tunnel's GRE: from its SA when
+    /// there is one gretool can size, else from the policy's mode with the assumed algorithms.
+    mutating func sizeESP(from outbound: PolicyMatch, wordsGiven: Bool) {
+        guard outbound.policy.action == .allow,
+              let template = outbound.policy.templates.first(where: { $0.proto == .esp }),
+              let mode = IPsecEncapsulation.Mode(template.mode)
+        else { return }
+        if let association = outbound.espAssociation {
+            if let exact = IPsecEncapsulation(association) {
+                ipsec = exact
+                ipsecSizing = .association(overridingWords: wordsGiven)
+                return
+            }
+            ipsecSizing = .unknownAlgorithms(association)
+        } else {
+            ipsecSizing = .policyWithoutAssociation
+        }
+        ipsec = IPsecEncapsulation(mode: mode, natTraversal: false)
+    }
 }
 
 public enum MTUCheck {
@@ -101,8 +87,7 @@ public enum MTUCheck {
     /// The recommended MTU over a path, from the tunnel's overhead and any ESP around it.
     public static func recommendedMTU(pathMTU: Int, options: GreOptions, ipsec: IPsecEncapsulation?) -> Int {
         guard let ipsec else { return pathMTU - options.overhead }
-        return ipsec.largestInnerPacket(pathMTU: pathMTU, tunnelOverhead: options.overhead,
-                                        outerHeader: options.outerHeader.bytes)
+        return ipsec.largestInnerPacket(pathMTU: pathMTU, ipv6: options.isIPv6) - options.overhead
     }
 
     public static func report(_ facts: MTUFacts) -> CheckReport {
@@ -144,8 +129,18 @@ public enum MTUCheck {
                 .jsonOnly("mode", .string(ipsec.mode.rawValue)), .jsonOnly("nat_t", .bool(ipsec.natTraversal)),
                 .jsonOnly("bytes", .unsigned(UInt64(bytes))),
                 .jsonOnly("parts", .array(parts.map { .object([.jsonOnly("name", .string($0.name)), .jsonOnly("bytes", .unsigned(UInt64($0.bytes)))]) })),
-            ]), text: "ipsec esp \(bytes) (\(ipsec.description), estimate for AES-CBC/HMAC-SHA-256) = "
+            ]), text: "ipsec esp \(bytes) (\(ipsec.description)) = "
                 + parts.map { "\($0.name) \($0.bytes)" }.joined(separator: " + ")))
+            switch facts.ipsecSizing {
+            case .words, .association(overridingWords: false): break
+            case .association(overridingWords: true):
+                report.findings.append(.note("the SA that protects \(name) gives the sizes, not the ipsec words"))
+            case .policyWithoutAssociation:
+                report.findings.append(.note("a policy protects \(name)'s GRE but no SA exists yet: ESP estimated in the policy's mode (see gretool diag ipsec \(name))"))
+            case .unknownAlgorithms(let association):
+                let names = [association.aead, association.encryption, association.authentication].compactMap { $0?.name }.joined(separator: ", ")
+                report.findings.append(.note("SA 0x\(String(association.spi, radix: 16)) uses \(names), whose sizes gretool does not know: ESP estimated"))
+            }
         }
 
         if let probe = facts.probe {
@@ -195,6 +190,10 @@ extension DiagnosticsService {
         let (link, options) = try tunnel(named: request.tunnel)
         var facts = MTUFacts(tunnel: link.name, mtu: Int(link.mtu ?? 0), options: options,
                              path: try path(of: link, options), ipsec: request.ipsec)
+        if let flow = try greFlow(link, options), let ipsec = try ipsec(),
+           let outbound = flow.policy(.outbound, in: ipsec.policies, associations: ipsec.associations) {
+            facts.sizeESP(from: outbound, wordsGiven: request.ipsec != nil)
+        }
         if let target = request.probe {
             let peer: IPAddress
             switch target {

@@ -33,6 +33,9 @@ public struct RouteHop: Sendable, Equatable {
     public var deviceIndex: Int32
     /// A path MTU the kernel cached for the remote (learnt from ICMP).
     public var cachedPMTU: Int?
+    /// The source address the kernel picks for the tunnel's packets (its local address,
+    /// or for `local any` the route's).
+    public var source: IPAddress?
 
     /// "198.51.100.2 via default dev gre1": the lookup in iproute2's words.
     var text: String {

@@ -12,8 +12,24 @@ public enum DumpConsistency: Sendable {
     case interrupted
 }
 
-/// An rtnetlink socket (libmnl) with extended acks on. Not thread-safe: one
-/// socket belongs to one thread, like the network namespace it was opened in.
+/// The netlink families gretool speaks.
+public enum NetlinkProtocol: Sendable {
+    /// rtnetlink: links, addresses, routes, rules, nexthops.
+    case route
+    /// xfrm: IPsec policies and security associations.
+    case xfrm
+
+    var number: Int32 {
+        switch self {
+        case .route: NETLINK_ROUTE
+        case .xfrm: NETLINK_XFRM
+        }
+    }
+}
+
+/// A netlink socket (libmnl) with extended acks on, rtnetlink unless asked for another
+/// family. Not thread-safe: one socket belongs to one thread, like the network namespace
+/// it was opened in.
 public final class NetlinkSocket {
     private let handle: OpaquePointer
     private var lastSequence: UInt32
@@ -26,9 +42,9 @@ public final class NetlinkSocket {
     /// the kernel set it: it counts each reply's buffer, overhead included).
     public private(set) var receiveBufferSize = 0
 
-    public init() throws {
+    public init(_ family: NetlinkProtocol = .route) throws {
         // Close-on-exec: commands the keepalive watcher runs must not inherit it.
-        guard let socket = mnl_socket_open2(NETLINK_ROUTE, Int32(SOCK_CLOEXEC.rawValue)) else {
+        guard let socket = mnl_socket_open2(family.number, Int32(SOCK_CLOEXEC.rawValue)) else {
             throw NetlinkError.lastSystemError()
         }
         handle = socket

@@ -2,40 +2,6 @@
 # verdict, numbers and fix, the fix (run as printed) repairs it, and a clean tunnel is
 # reported clean. Routes are set up with ip: gretool's route verbs live elsewhere.
 
-# Runs `gretool -n NS diag WORDS...`, which must exit with STATUS; its output is in $out.
-diag_in() {
-    local ns=$1 want=$2; shift 2
-    out=$("$GRETOOL" -n "$ns" diag "$@" 2>&1)
-    local rc=$?
-    [[ $rc == "$want" ]] || fail "gretool diag $* exited $rc, expected $want:
-$(sed 's/^/        /' <<<"$out")"
-}
-
-# The output of the last diag_in contains this line (exactly, leading blanks aside).
-shows() {
-    grep -qxF -- "$1" <<<"$(sed 's/^ *//' <<<"$out")" || fail "diag output lacks the line [$1]:
-$(sed 's/^/        /' <<<"$out")"
-}
-
-# Runs the fix lines of the last diag_in in namespace $1, as printed.
-apply_fixes() {
-    local ns=$1 line
-    while IFS= read -r line; do
-        case $line in
-            "gretool route "*) ip -n "$ns" ${line#gretool } ;;  # same words; gretool's route verbs are not here yet
-            "gretool "*) "$GRETOOL" -n "$ns" ${line#gretool } ;;
-            "sysctl "*) ip netns exec "$ns" $line >/dev/null ;;
-            *) fail "unexpected fix line: $line" ;;
-        esac || fail "fix failed: $line"
-    done < <(sed -n 's/^ *fix: //p' <<<"$out")
-}
-
-# Sets /proc/sys/net settings in a namespace: sysctl_in NS NAME=VALUE...
-sysctl_in() {
-    local ns=$1; shift
-    ip netns exec "$ns" sysctl -qw "$@" || fail "sysctl $*"
-}
-
 # veth_pair plus gre1 on both sides (10.1.0.1/30 and .2/30), up.
 gre_pair() {
     veth_pair

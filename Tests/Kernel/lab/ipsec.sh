@@ -123,16 +123,28 @@ test_esp_transport_carries_gre_and_nothing_crosses_in_clear() {
     assert_eq "$gre" 0 "GRE packets in clear on the underlay"
 }
 
-# What crosses is the kernel's xfrm_state_mtu() arithmetic: the largest GRE inner packet
-# over a 1500-byte path, for each cipher and mode, passes, and one byte more does not.
+# diag mtu sizes ESP from the SA that protects the tunnel, and a DF probe through the real
+# tunnel confirms it for each cipher and mode: the recommended MTU passes, one byte more
+# does not. (gre1's MTU is 1500, so only ESP stops what is too big.) The sizes are the
+# kernel's xfrm_state_mtu() arithmetic over a 1500-byte path.
 test_esp_sizes_are_the_kernels() {
     protected_pair
-    local case cipher mode natt size
-    for case in gcm:transport::1442 gcm:tunnel::1422 gcm:transport:natt:1434 \
-        chacha:transport::1442 chacha:tunnel::1422 \
-        cbc:transport::1434 cbc:tunnel::1414 cbc:tunnel:natt:1398 cbc512:transport::1418; do
-        IFS=: read -r cipher mode natt size <<<"$case"
+    local case cipher mode natt size name
+    for case in gcm:transport::1442:AES-GCM-16 gcm:tunnel::1422:AES-GCM-16 gcm:transport:natt:1434:AES-GCM-16 \
+        chacha:transport::1442:ChaCha20-Poly1305 chacha:tunnel::1422:ChaCha20-Poly1305 \
+        cbc:transport::1434:"AES-CBC + HMAC-SHA-256-128" cbc:tunnel::1414:"AES-CBC + HMAC-SHA-256-128" \
+        cbc:tunnel:natt:1398:"AES-CBC + HMAC-SHA-256-128" cbc512:transport::1418:"AES-CBC + HMAC-SHA-512-256"; do
+        IFS=: read -r cipher mode natt size name <<<"$case"
         protect "$cipher" "$mode" "$natt"
+        diag_in "$A" 1 mtu gre1
+        shows "mtu 1500, recommended $size, tcp mss $((size - 40)) (IPv4) / $((size - 60)) (IPv6)"
+        grep -qF "($mode mode${natt:+, nat-t}, $name of SA 0x101)" <<<"$out" || fail "$case: ESP not sized from the SA:
+$out"
         assert_eq "$(df_probe $natt "$size" $((size + 1)))" "$size:pass $((size + 1)):drop" "$cipher $mode $natt"
     done
+    # Without SAs, the policies' mode (transport, the last case's), the sizes assumed.
+    ipn "$A" xfrm state flush
+    diag_in "$A" 1 mtu gre1
+    shows "mtu 1500, recommended 1434, tcp mss 1394 (IPv4) / 1374 (IPv6)"
+    shows "a policy protects gre1's GRE but no SA exists yet: ESP estimated in the policy's mode (see gretool diag ipsec gre1)"
 }

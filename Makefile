@@ -66,10 +66,12 @@ completions: build
 	$(GRETOOL) --generate-completion-script zsh > completions/_gretool
 	$(GRETOOL) --generate-completion-script fish > completions/gretool.fish
 
-# The manual page, generated from the same command tree (ArgumentParser's plugin).
+# The manual page, generated from the same command tree (ArgumentParser's plugin). The
+# plugin builds the package again with its own settings; a scratch directory of its own
+# leaves make build's binary and objects as they are.
 man:
-	$(SWIFT) package generate-manual --date $$(git log -1 --format=%cs 2>/dev/null || date +%F) >/dev/null
-	cp .build/plugins/GenerateManual/outputs/gretool/gretool.1 Documentation/gretool.1
+	$(SWIFT) package --scratch-path .build-man generate-manual --date $$(git log -1 --format=%cs 2>/dev/null || date +%F) >/dev/null
+	cp .build-man/plugins/GenerateManual/outputs/gretool/gretool.1 Documentation/gretool.1
 
 install: build
 	install -D -m 755 $(GRETOOL) $(DESTDIR)$(PREFIX)/bin/gretool

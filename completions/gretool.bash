@@ -162,7 +162,7 @@ _gretool() {
     local -i positional_number
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
-    local -a repeating_flags=(-s -stats)
+    local -a repeating_flags=(-s -stats -statistics)
     local -a non_repeating_flags=(-j -json -p -pretty -d -details -4 -6 -force --version -h --help)
     local -a repeating_options=()
     local -a non_repeating_options=(-n -netns -b -batch)

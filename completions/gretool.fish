@@ -96,7 +96,7 @@ complete -c 'gretool' -f
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" j json' -s 'j' -o 'json' -d 'JSON output (iproute2\'s keys).'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" p pretty' -s 'p' -o 'pretty' -d 'Indent JSON output.'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" d details' -s 'd' -o 'details' -d 'Show details (all tunnel options).'
-complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool"' -s 's' -o 'stats' -d 'Show statistics; twice for error counters.'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool"' -s 's' -o 'stats' -o 'statistics' -d 'Show statistics; twice for error counters.'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" 4' -s '4' -d 'IPv4 only (addresses, routes, rules, nexthops).'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" 6' -s '6' -d 'IPv6 only (addresses, routes, rules, nexthops).'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" n netns' -s 'n' -o 'netns' -d 'Run in network namespace NETNS (/run/netns/NETNS).' -rfka '(__gretool_custom_completion ---completion -- -netns (count (__gretool_tokens -pc)) (__gretool_tokens -tC))'

@@ -1,7 +1,7 @@
 import GreKit
 
 /// `gretool address`: IPv4 and IPv6 addresses of the links.
-enum AddressCommands {
+enum AddressCommands: ObjectCommands {
     static let addressWords = "ADDR[/PLEN] [ peer ADDR[/PLEN] ] dev NAME [ broadcast ADDR | + | - ] [ label NAME ] [ scope S ] [ metric N ] [ noprefixroute ] [ valid_lft S ] [ preferred_lft S ]"
 
     static let object = CommandObject(

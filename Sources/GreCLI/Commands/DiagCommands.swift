@@ -3,7 +3,7 @@ import GreKit
 /// `gretool diag`: why a tunnel misbehaves. Each check prints a verdict, the numbers
 /// behind it and the commands that fix what it found. The run exits 1 when a check
 /// found a problem (warnings do not count), as scripts and monitors expect.
-enum DiagCommands {
+enum DiagCommands: ObjectCommands {
     /// The checks, one row each, in the order `diag all` runs them and abbreviations
     /// resolve ("m" is mtu, "r" route, "k" keepalive). A check is a file in
     /// GreKit/Diagnostics (its facts, how the service gathers them, the pure check) and
@@ -37,7 +37,7 @@ enum DiagCommands {
                  summary: "the \(spelled(checks.count { $0.inAll != nil })) checks; without TUNNEL, on every tunnel that has a remote or local address",
                  keywords: tunnelNames, run: all),
         ],
-        defaultVerb: "all", defaultVerbTakesWords: true)
+        defaultVerb: "all", defaultVerbTakesWords: true, verbHelp: "The verb, or the tunnel to run every check on.")
 
     /// GRE tunnels of the namespace, for shell completion.
     @Sendable static func tunnelNames() -> [String] {

@@ -7,7 +7,7 @@ import Glibc
 /// `gretool keepalive`: Cisco-compatible GRE keepalives. `watch` runs the state
 /// machine in the foreground and acts on the routes or the link; `probe` is a
 /// one-shot check; `respond` answers keepalives where the kernel will not.
-enum KeepaliveCommands {
+enum KeepaliveCommands: ObjectCommands {
     static let targetWords = "{ TUNNEL | local ADDR remote ADDR [ key KEY ] }"
 
     static let object = CommandObject(

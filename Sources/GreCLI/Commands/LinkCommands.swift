@@ -1,7 +1,7 @@
 import GreKit
 
 /// `gretool link`: add, change, set, delete and show network devices.
-enum LinkCommands {
+enum LinkCommands: ObjectCommands {
     static let object = CommandObject(
         name: "link", summary: "network devices: GRE tunnels and the links around them",
         verbs: [

@@ -1,7 +1,7 @@
 import GreKit
 
 /// `gretool nexthop`: nexthop objects that routes refer to by id.
-enum NexthopCommands {
+enum NexthopCommands: ObjectCommands {
     static let nexthopWords = "[ id ID ] { via ADDR [ dev NAME ] [ onlink ] | dev NAME | blackhole | group ID[,WEIGHT]/... [ type { mpath | resilient [ buckets N ] [ idle_timer S ] [ unbalanced_timer S ] } ] } [ protocol P ]"
 
     static let object = CommandObject(

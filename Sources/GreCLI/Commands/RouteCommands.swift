@@ -1,7 +1,7 @@
 import GreKit
 
 /// `gretool route`: routes, ECMP multipath, routes through nexthop objects, lookups.
-enum RouteCommands {
+enum RouteCommands: ObjectCommands {
     static let routeWords = "[ TYPE ] PREFIX [ via ADDR ] [ dev NAME ] [ src ADDR ] [ metric N ] [ table ID ] [ proto P ] [ scope S ] [ onlink ] [ mtu [ lock ] N ] [ advmss N ] [ nhid ID ] [ nexthop via ADDR dev NAME weight W ]..."
 
     static let object = CommandObject(

@@ -1,7 +1,7 @@
 import GreKit
 
 /// `gretool rule`: policy routing rules.
-enum RuleCommands {
+enum RuleCommands: ObjectCommands {
     static let ruleWords = "[ not ] [ from PREFIX ] [ to PREFIX ] [ priority N ] [ tos T ] [ fwmark M[/MASK] ] [ iif NAME ] [ oif NAME ] [ table ID | goto N | nop | blackhole | unreachable | prohibit ] [ protocol P ] [ suppress_prefixlength N ]"
 
     static let object = CommandObject(

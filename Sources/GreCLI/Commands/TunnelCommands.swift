@@ -1,7 +1,7 @@
 import GreKit
 
 /// `gretool tunnel`: `ip tunnel`'s verbs for GRE tunnels (gre, gretap, ip6gre, ip6gretap).
-enum TunnelCommands {
+enum TunnelCommands: ObjectCommands {
     static let usageWords = "[ mode { gre | gretap | ip6gre | ip6gretap } ] [ remote ADDR ] [ local ADDR ] [ ttl TTL ] [ tos TOS ] [ [i|o]key KEY ] [ [i|o]csum ] [ [i|o]seq ] [ [no]pmtudisc ] [ dev PHYS_DEV ]"
 
     static let object = CommandObject(

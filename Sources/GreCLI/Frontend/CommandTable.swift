@@ -1,3 +1,4 @@
+import ArgumentParser
 import GreKit
 
 /// One verb of an object: `add`, `show`, ...
@@ -56,6 +57,10 @@ struct CommandObject: Sendable {
     /// Whether a word that is no verb starts the default verb's words
     /// (`gretool diag gre1` is `gretool diag all gre1`).
     var defaultVerbTakesWords = false
+    /// What help says the word after the object is.
+    var verbHelp = "The verb."
+    /// The object's command in the ArgumentParser tree (`CommandTable` sets it).
+    var helpCommand: (@Sendable () -> any ParsableCommand.Type)?
 
     /// Resolves a verb as iproute2 does: exact names first, then prefixes in table order.
     func verb(_ word: String) -> Verb? {
@@ -65,24 +70,42 @@ struct CommandObject: Sendable {
         }
     }
 
-    var usage: String {
-        verbs.map { "  " + $0.usage }.joined(separator: "\n")
+    /// Every verb's name and aliases, for completion.
+    var verbSpellings: [String] {
+        verbs.flatMap { [$0.name] + $0.aliases }
     }
 }
 
+/// What an object's file, `Commands/<Object>Commands.swift`, declares: the object, its
+/// verbs and the functions that run them. Dispatch, help, shell completion and the
+/// manual page all read it from `CommandTable`.
+protocol ObjectCommands: Sendable {
+    static var object: CommandObject { get }
+}
+
+/// The objects of the command line: the one list of them.
 enum CommandTable {
     /// In iproute2's order, which decides abbreviations ("a" is address, "r" route,
     /// "ru" rule, "l" link, "t" tunnel).
     static let objects: [CommandObject] = [
-        AddressCommands.object,
-        RouteCommands.object,
-        RuleCommands.object,
-        LinkCommands.object,
-        TunnelCommands.object,
-        NexthopCommands.object,
-        KeepaliveCommands.object,
-        DiagCommands.object,
+        declared(by: AddressCommands.self),
+        declared(by: RouteCommands.self),
+        declared(by: RuleCommands.self),
+        declared(by: LinkCommands.self),
+        declared(by: TunnelCommands.self),
+        declared(by: NexthopCommands.self),
+        declared(by: KeepaliveCommands.self),
+        declared(by: DiagCommands.self),
     ]
+
+    /// The object a file declares, given its command in the ArgumentParser tree. The
+    /// command is a type made only when help asks for it, so a command line that runs
+    /// a command never makes one.
+    private static func declared<Declaration: ObjectCommands>(by _: Declaration.Type) -> CommandObject {
+        var object = Declaration.object
+        object.helpCommand = { ObjectCommand<Declaration>.self }
+        return object
+    }
 
     static func object(_ word: String) -> CommandObject? {
         if let exact = objects.first(where: { $0.name == word }) ?? objects.first(where: { $0.aliases.contains(word) }) { return exact }

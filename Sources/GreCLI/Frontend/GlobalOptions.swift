@@ -14,39 +14,56 @@ public struct GlobalOptions: Sendable {
     public var help = false
     public var version = false
 
-    enum Option: Sendable {
-        case json, pretty, details, statistics, namespace, batch, force, inet, inet6, help, version
+    enum Option: Sendable, CaseIterable {
+        case json, pretty, details, statistics, inet, inet6, namespace, batch, force, help, version
     }
 
-    static let table = KeywordTable<Option>([
-        ("-json", .json, true), ("-pretty", .pretty, true), ("-details", .details, true),
-        ("-stats", .statistics, true), ("-statistics", .statistics, true),
-        ("-netns", .namespace, true), ("-batch", .batch, true), ("-force", .force, true),
-        ("-4", .inet, false), ("-6", .inet6, false), ("-help", .help, true), ("-Version", .version, true),
-    ])
+    /// Everything said about one option, in one place: parsing reads the spellings, and the
+    /// ArgumentParser tree (help, shell completion, the manual page) reads them all
+    /// (`GretoolCommand`; a unit test checks that the two agree).
+    struct Row: Sendable {
+        let option: Option
+        /// iproute2's spellings, single dash, the one help shows first. A longer spelling
+        /// may be abbreviated ("-det" for -details); "-4" and "-6" may not.
+        let spellings: [String]
+        /// Letters that name the option after a dash whatever the spellings say ("-v" for
+        /// -Version); help shows the first as the short form.
+        var letters = ""
+        var takesValue = false
+        let help: String
+    }
 
-    /// Every spelling, for help and completion.
-    public static var spellings: [String] { table.spellings }
+    /// In the order help lists them. Help and version are ArgumentParser's own flags
+    /// there, so their help is its text.
+    static let rows: [Row] = [
+        Row(option: .json, spellings: ["-json"], letters: "j", help: "JSON output (iproute2's keys)."),
+        Row(option: .pretty, spellings: ["-pretty"], letters: "p", help: "Indent JSON output."),
+        Row(option: .details, spellings: ["-details"], letters: "d", help: "Show details (all tunnel options)."),
+        Row(option: .statistics, spellings: ["-stats", "-statistics"], letters: "s",
+            help: "Show statistics; twice for error counters."),
+        Row(option: .inet, spellings: ["-4"], help: "IPv4 only (addresses, routes, rules, nexthops)."),
+        Row(option: .inet6, spellings: ["-6"], help: "IPv6 only (addresses, routes, rules, nexthops)."),
+        Row(option: .namespace, spellings: ["-netns"], letters: "n", takesValue: true,
+            help: "Run in network namespace NETNS (/run/netns/NETNS)."),
+        Row(option: .batch, spellings: ["-batch"], letters: "b", takesValue: true,
+            help: "Read commands from FILE, one per line (- for standard input)."),
+        Row(option: .force, spellings: ["-force"], help: "With -batch: go on after a failed line."),
+        Row(option: .help, spellings: ["-help"], letters: "h", help: "Show help information."),
+        Row(option: .version, spellings: ["-Version"], letters: "Vv", help: "Show the version."),
+    ]
+
+    static func row(_ option: Option) -> Row {
+        rows.first { $0.option == option }!
+    }
 
     /// Parses leading options; returns them and the words that follow.
     public static func parse(_ arguments: ArraySlice<String>) throws(InvalidArgument) -> (GlobalOptions, ArraySlice<String>) {
         var options = GlobalOptions()
         var rest = arguments
-        let scanner = WordScanner([])
         while let word = rest.first, word.hasPrefix("-"), word.count > 1 {
             rest = rest.dropFirst()
             let spelling = word.hasPrefix("--") ? String(word.dropFirst()) : word
-            // "-n" and "-b" are iproute2's short forms of -netns and -batch.
-            let option: Option?
-            switch spelling {
-            case "-n": option = .namespace
-            case "-b": option = .batch
-            case "-s": option = .statistics
-            case "-V", "-v": option = .version
-            case "-h": option = .help
-            default: option = table.lookup(spelling, in: scanner)?.keyword
-            }
-            guard let option else {
+            guard let option = option(spelled: spelling) else {
                 throw InvalidArgument("unknown option \"\(word)\"; try \"gretool help\"")
             }
             switch option {
@@ -66,5 +83,19 @@ public struct GlobalOptions: Sendable {
             }
         }
         return (options, rest)
+    }
+
+    /// The option a word names: "-X" when X is one of a row's letters; else a spelling,
+    /// exactly, or else the first longer spelling it abbreviates (iproute2's matches(),
+    /// through WordScanner), in the rows' order.
+    private static func option(spelled word: String) -> Option? {
+        if word.utf8.count == 2, let letter = word.utf8.last,
+           let row = rows.first(where: { $0.letters.utf8.contains(letter) }) {
+            return row.option
+        }
+        let scanner = WordScanner([])
+        let row = rows.first { $0.spellings.contains(word) }
+            ?? rows.first { $0.spellings.contains { scanner.word(word, is: $0, abbreviable: $0.utf8.count > 2) } }
+        return row?.option
     }
 }

@@ -6,7 +6,8 @@ import Glibc
 
 /// The entry point. Commands are dispatched by gretool's own word scanner, as
 /// `ip` does, so a command pays only for what it uses; ArgumentParser serves
-/// help, shell completion and the manual (see HelpTree).
+/// help, shell completion and the manual page from a description of the same
+/// tables (`GretoolCommand`).
 public enum Gretool {
     public static let version = "0.1.0"
 
@@ -57,8 +58,9 @@ public enum Gretool {
         }
     }
 
-    /// Runs a command given as its first words (the object, and the verb if any) and the
-    /// rest: a batch keeps its lines so, and hands both arrays as they are.
+    /// Runs a command given as two arrays: its first words (the object, and the verb if
+    /// any) and the rest. A batch splits its lines this way and hands both arrays over
+    /// as they are, without copying.
     static func execute(command: [String], _ rest: [String], in session: Session) throws {
         let resolved = try resolve(command, session)
         // In a batch, queued changes reach the kernel before anything else runs.

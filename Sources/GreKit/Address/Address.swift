@@ -5,7 +5,7 @@ import Netlink
 public struct Address: Sendable, Equatable {
     public var family: AddressFamily
     public var prefixLength: UInt8
-    /// IFA_F_* (IFA_FLAGS when present, else the header's byte).
+    /// From IFA_FLAGS when the kernel sends it (all 32 bits), else from the header's one byte.
     public var flags: AddressFlags = []
     public var scope: RouteScope = .universe
     public var interface: Int32
@@ -20,7 +20,7 @@ public struct Address: Sendable, Equatable {
     public var metric: UInt32?
     public var lifetime: Lifetime?
 
-    /// Seconds; `Lifetime.forever` is 0xffffffff.
+    /// In seconds; `Lifetime.forever` (0xffffffff) never runs out.
     public struct Lifetime: Sendable, Equatable {
         public var preferred: UInt32
         public var valid: UInt32

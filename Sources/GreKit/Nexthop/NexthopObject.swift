@@ -7,7 +7,7 @@ public struct NexthopObject: Sendable, Equatable {
     public var id: UInt32
     /// Unspecified for groups.
     public var family: AddressFamily = .unspecified
-    /// Reported by the kernel; never sent.
+    /// The kernel reports it; a request leaves it 0, as the kernel requires.
     public var scope: RouteScope = .universe
     public var protocolID: RouteProtocol = .unspecified
     /// RTNH_F_* (onlink; dead and linkdown in replies).
@@ -35,7 +35,7 @@ public struct NexthopObject: Sendable, Equatable {
         public var buckets: UInt16?
         public var idleTimer: UInt32?
         public var unbalancedTimer: UInt32?
-        /// Replies only.
+        /// How long the group has been unbalanced: only the kernel's replies carry it.
         public var unbalancedTime: UInt64?
         public init() {}
     }

@@ -23,7 +23,7 @@ public struct Route: Sendable, Equatable {
     public var flags: RouteFlags = []
     /// The metric (RTA_PRIORITY).
     public var priority: UInt32?
-    /// What the kernel makes an IPv6 route's metric 0, or none (IP6_RT_PRIO_USER).
+    /// The metric the kernel gives an IPv6 route added with metric 0 or none (IP6_RT_PRIO_USER).
     public static let ipv6DefaultMetric: UInt32 = 1024
     public var preferredSource: IPAddress?
     public var gateway: IPAddress?
@@ -50,7 +50,7 @@ public struct Route: Sendable, Equatable {
     public struct Nexthop: Sendable, Equatable {
         public var gateway: IPAddress?
         public var outputInterface: Int32
-        /// 1...256 (the kernel stores weight - 1).
+        /// From 1 to 256; the kernel stores the weight less one (rtnh_hops).
         public var weight: UInt16 = 1
         /// RTNH_F_*: dead, onlink, linkdown... (rtnh_flags: the low byte only).
         public var flags: RouteFlags = []
@@ -249,7 +249,7 @@ public struct RouteCacheInfo: Sendable, Equatable {
     public var clientReferences: UInt32
     public var lastUse: UInt32
     public var used: UInt32
-    /// In clock ticks (USER_HZ); 0: never.
+    /// In clock ticks (USER_HZ); 0 when the entry does not expire.
     public var expires: Int32
     public var error: UInt32
     public var ipID: UInt32

@@ -1,7 +1,7 @@
 /// Which routes `route show` and `route flush` mean, from iproute2's selector words:
 /// what the kernel filters (family, table, device, protocol) and what is checked here.
 public struct RouteSelector: Sendable {
-    /// nil: every table (`table all`).
+    /// Nil for every table (`table all`).
     public var table: RouteTable? = .main
     public var outputInterface: Int32?
     public var protocolID: RouteProtocol?

@@ -16,7 +16,7 @@ public struct RouteService {
     /// filters by family, table, output device and protocol itself.
     public struct DumpFilter: Sendable {
         public var family: AddressFamily = .unspecified
-        /// nil: every table.
+        /// Nil for every table.
         public var table: RouteTable?
         public var outputInterface: Int32?
         public var protocolID: RouteProtocol?

@@ -5,7 +5,7 @@ import Netlink
 public struct Rule: Sendable, Equatable {
     public var family: AddressFamily
     public var priority: UInt32?
-    /// `from`: the prefix's length is the header's src_len (0 with no address: all).
+    /// The `from` prefix, its length the header's src_len; nil (length 0, no address) for every source.
     public var source: IPPrefix?
     public var destination: IPPrefix?
     public var tos: UInt8 = 0

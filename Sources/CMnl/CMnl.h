@@ -24,6 +24,10 @@
 #include <linux/icmpv6.h>
 #include <linux/filter.h>
 #include <linux/xfrm.h>
+#include <linux/if.h>
+#include <linux/ip6_tunnel.h>
+#include <linux/veth.h>
+#include <linux/ipv6_route.h>
 
 // setns(2) is declared by glibc only under _GNU_SOURCE, which the Swift
 // importer does not define; declare it here with its glibc signature.
@@ -42,5 +46,9 @@ extern int sendmmsg(int fd, struct mmsghdr *vmessages, unsigned int vlen, int fl
 // Values the Swift importer drops: macros defined as expressions.
 static const int cmnl_clone_newnet = 0x40000000;            /* CLONE_NEWNET */
 static const unsigned short cmnl_nla_type_mask = NLA_TYPE_MASK;
+// The GRE header's flags as they travel (big-endian), for the unit test that pins gretool's copy.
+static const unsigned short cmnl_gre_csum = GRE_CSUM;
+static const unsigned short cmnl_gre_key = GRE_KEY;
+static const unsigned short cmnl_gre_seq = GRE_SEQ;
 
 #endif

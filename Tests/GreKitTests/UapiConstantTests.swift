@@ -1,0 +1,101 @@
+import CMnl
+import Testing
+@testable import GreKit
+
+/// A C constant as a number, whichever type the importer gave it (an integer, or a
+/// struct for a C enum such as rt_scope_t).
+private func number(_ constant: some BinaryInteger) -> Int64 { Int64(constant) }
+private func number<Constant: RawRepresentable>(_ constant: Constant) -> Int64 where Constant.RawValue: BinaryInteger {
+    Int64(constant.rawValue)
+}
+
+/// Each enum's cases, found by trying every raw value up to `largest`.
+private func rawValues<Case: RawRepresentable>(of _: Case.Type, upTo largest: Case.RawValue) -> Set<Case.RawValue>
+where Case.RawValue: FixedWidthInteger {
+    Set((0...largest).filter { Case(rawValue: $0) != nil })
+}
+
+/// The uapi values the domain writes out in Swift (those of link kinds live with their
+/// kind, as the kinds' attribute spaces do), each pinned to the C header's constant.
+/// The rtnetlink values of Netlink are pinned in NetlinkTests.
+@Suite struct UapiConstantTests {
+    @Test func greAttributes() {
+        let pins: [(GreAttribute, Int)] = [
+            (.link, IFLA_GRE_LINK), (.inputFlags, IFLA_GRE_IFLAGS), (.outputFlags, IFLA_GRE_OFLAGS),
+            (.inputKey, IFLA_GRE_IKEY), (.outputKey, IFLA_GRE_OKEY), (.local, IFLA_GRE_LOCAL), (.remote, IFLA_GRE_REMOTE),
+            (.ttl, IFLA_GRE_TTL), (.tos, IFLA_GRE_TOS), (.pmtudisc, IFLA_GRE_PMTUDISC), (.encapLimit, IFLA_GRE_ENCAP_LIMIT),
+            (.flowInfo, IFLA_GRE_FLOWINFO), (.flags, IFLA_GRE_FLAGS), (.encapType, IFLA_GRE_ENCAP_TYPE),
+            (.encapFlags, IFLA_GRE_ENCAP_FLAGS), (.encapSourcePort, IFLA_GRE_ENCAP_SPORT),
+            (.encapDestinationPort, IFLA_GRE_ENCAP_DPORT), (.collectMetadata, IFLA_GRE_COLLECT_METADATA),
+            (.ignoreDF, IFLA_GRE_IGNORE_DF), (.fwmark, IFLA_GRE_FWMARK),
+        ]
+        for (attribute, value) in pins { #expect(Int(attribute.rawValue) == value, "\(attribute)") }
+        #expect(rawValues(of: GreAttribute.self, upTo: 0xff) == Set(pins.map(\.0.rawValue)), "a GRE attribute without a pin")
+    }
+
+    @Test func greHeaderAndTunnelFlags() {
+        // The GRE flags travel big-endian (GRE_KEY is __cpu_to_be16(0x2000)); GreFlags holds host values.
+        let header: [(GreFlags, UInt16)] = [(.checksum, cmnl_gre_csum), (.key, cmnl_gre_key), (.sequence, cmnl_gre_seq)]
+        for (flag, value) in header { #expect(flag.rawValue.bigEndian == value, "\(flag)") }
+        let encapsulation: [(TunnelEncapsulation.Flags, Int64)] = [
+            (.checksum, number(TUNNEL_ENCAP_FLAG_CSUM)), (.checksum6, number(TUNNEL_ENCAP_FLAG_CSUM6)),
+            (.remoteChecksum, number(TUNNEL_ENCAP_FLAG_REMCSUM)),
+        ]
+        for (flag, value) in encapsulation { #expect(Int64(flag.rawValue) == value, "\(flag)") }
+        let kinds: [(TunnelEncapsulation.Kind, Int64)] = [
+            (.none, number(TUNNEL_ENCAP_NONE)), (.fou, number(TUNNEL_ENCAP_FOU)), (.gue, number(TUNNEL_ENCAP_GUE)),
+        ]
+        for (kind, value) in kinds { #expect(Int64(kind.rawValue) == value, "\(kind)") }
+        #expect(rawValues(of: TunnelEncapsulation.Kind.self, upTo: 0xff) == Set(kinds.map(\.0.rawValue)), "an encapsulation without a pin")
+        let ipv6: [(IPv6TunnelFlags, Int64)] = [
+            (.ignoreEncapLimit, number(IP6_TNL_F_IGN_ENCAP_LIMIT)), (.useOriginalTrafficClass, number(IP6_TNL_F_USE_ORIG_TCLASS)),
+            (.useOriginalFlowLabel, number(IP6_TNL_F_USE_ORIG_FLOWLABEL)), (.receiveDSCPCopy, number(IP6_TNL_F_RCV_DSCP_COPY)),
+            (.useOriginalFwmark, number(IP6_TNL_F_USE_ORIG_FWMARK)), (.allowLocalRemote, number(IP6_TNL_F_ALLOW_LOCAL_REMOTE)),
+        ]
+        for (flag, value) in ipv6 { #expect(Int64(flag.rawValue) == value, "\(flag)") }
+    }
+
+    @Test func otherKindsAttributes() {
+        let bridge: [(BridgeAttribute, Int)] = [
+            (.forwardDelay, IFLA_BR_FORWARD_DELAY), (.helloTime, IFLA_BR_HELLO_TIME), (.maxAge, IFLA_BR_MAX_AGE),
+            (.ageingTime, IFLA_BR_AGEING_TIME), (.stpState, IFLA_BR_STP_STATE), (.priority, IFLA_BR_PRIORITY),
+            (.vlanFiltering, IFLA_BR_VLAN_FILTERING),
+        ]
+        for (attribute, value) in bridge { #expect(Int(attribute.rawValue) == value, "\(attribute)") }
+        #expect(rawValues(of: BridgeAttribute.self, upTo: 0xff) == Set(bridge.map(\.0.rawValue)), "a bridge attribute without a pin")
+        let vxlan: [(VxlanAttribute, Int)] = [
+            (.id, IFLA_VXLAN_ID), (.group, IFLA_VXLAN_GROUP), (.link, IFLA_VXLAN_LINK), (.local, IFLA_VXLAN_LOCAL),
+            (.ttl, IFLA_VXLAN_TTL), (.tos, IFLA_VXLAN_TOS), (.learning, IFLA_VXLAN_LEARNING), (.port, IFLA_VXLAN_PORT),
+            (.group6, IFLA_VXLAN_GROUP6), (.local6, IFLA_VXLAN_LOCAL6),
+        ]
+        for (attribute, value) in vxlan { #expect(Int(attribute.rawValue) == value, "\(attribute)") }
+        #expect(rawValues(of: VxlanAttribute.self, upTo: 0xff) == Set(vxlan.map(\.0.rawValue)), "a VXLAN attribute without a pin")
+        #expect(Int(VethAttribute.peer.rawValue) == VETH_INFO_PEER)
+        #expect(rawValues(of: VethAttribute.self, upTo: 0xff) == [VethAttribute.peer.rawValue], "a veth attribute without a pin")
+    }
+
+    @Test func linkFlagsAndStates() {
+        let flags: [(InterfaceFlags, Int64)] = [
+            (.up, number(IFF_UP)), (.broadcast, number(IFF_BROADCAST)), (.debug, number(IFF_DEBUG)),
+            (.loopback, number(IFF_LOOPBACK)), (.pointToPoint, number(IFF_POINTOPOINT)),
+            (.noTrailers, number(IFF_NOTRAILERS)), (.running, number(IFF_RUNNING)), (.noARP, number(IFF_NOARP)),
+            (.promiscuous, number(IFF_PROMISC)), (.allMulticast, number(IFF_ALLMULTI)),
+            (.master, number(IFF_MASTER)), (.slave, number(IFF_SLAVE)), (.multicast, number(IFF_MULTICAST)),
+            (.portSelect, number(IFF_PORTSEL)), (.autoMedia, number(IFF_AUTOMEDIA)),
+            (.dynamic, number(IFF_DYNAMIC)), (.lowerUp, number(IFF_LOWER_UP)), (.dormant, number(IFF_DORMANT)),
+            (.echo, number(IFF_ECHO)),
+        ]
+        for (flag, value) in flags { #expect(Int64(flag.rawValue) == value, "\(flag)") }
+        let states: [(OperationalState, Int64)] = [
+            (.unknown, number(IF_OPER_UNKNOWN)), (.notPresent, number(IF_OPER_NOTPRESENT)), (.down, number(IF_OPER_DOWN)),
+            (.lowerLayerDown, number(IF_OPER_LOWERLAYERDOWN)), (.testing, number(IF_OPER_TESTING)),
+            (.dormant, number(IF_OPER_DORMANT)), (.up, number(IF_OPER_UP)),
+        ]
+        for (state, value) in states { #expect(Int64(state.rawValue) == value, "\(state)") }
+        #expect(rawValues(of: OperationalState.self, upTo: 0xff) == Set(states.map(\.0.rawValue)), "an operational state without a pin")
+    }
+
+    @Test func routeValues() {
+        #expect(Route.ipv6DefaultMetric == IP6_RT_PRIO_USER)
+    }
+}

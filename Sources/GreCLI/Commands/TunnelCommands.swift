@@ -47,7 +47,7 @@ enum TunnelCommands: ObjectCommands {
     static func show(_ session: Session, _ words: [String]) throws {
         var scanner = WordScanner(words, allowsAbbreviations: false)
         var name: String?
-        var mode: String?
+        var mode: GreKind?
         while let word = scanner.next() {
             switch word {
             case "mode":
@@ -66,7 +66,7 @@ enum TunnelCommands: ObjectCommands {
         }
         let tunnels = snapshot.links.compactMap { link -> (Link, GreOptions)? in
             guard let options = link.options as? GreOptions,
-                  name == nil || link.name == name, mode == nil || link.kind == mode else { return nil }
+                  name == nil || link.name == name, mode == nil || options.greKind == mode else { return nil }
             return (link, options)
         }
         Printer.print(tunnels, session: session) { link, options in

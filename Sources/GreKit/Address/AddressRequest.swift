@@ -24,14 +24,19 @@ public enum AddressChange: String, Sendable {
 public enum AddressRequest {
     enum Word: Sendable { case peer, broadcast, anycast, scope, device, label, metric, validLifetime, preferredLifetime }
 
-    static let words = KeywordTable<Word>([
-        ("peer", .peer, false), ("remote", .peer, false), ("broadcast", .broadcast, true), ("brd", .broadcast, false),
-        ("anycast", .anycast, false), ("scope", .scope, false), ("dev", .device, false), ("label", .label, false),
-        ("metric", .metric, true), ("priority", .metric, true), ("preference", .metric, true),
-        ("valid_lft", .validLifetime, true), ("preferred_lft", .preferredLifetime, true),
+    /// iproute2's order (ipaddr_modify); the rows it refuses twice (`duparg`) are
+    /// given once.
+    static let grammar = KeywordTable<Word>([
+        Keyword(.peer, "peer", "remote", value: "PREFIX", repeatable: false),
+        Keyword(.broadcast, .abbreviable("broadcast"), "brd", value: "{ ADDRESS | + | - }", repeatable: false),
+        Keyword(.anycast, "anycast", value: "ADDRESS", repeatable: false),
+        Keyword(.scope, "scope", value: "SCOPE"), Keyword(.device, "dev", value: "NAME"), Keyword(.label, "label", value: "LABEL"),
+        Keyword(.metric, .abbreviable("metric"), .abbreviable("priority"), .abbreviable("preference"), value: "NUMBER"),
+        Keyword(.validLifetime, .abbreviable("valid_lft"), value: "{ SECONDS | forever }", repeatable: false),
+        Keyword(.preferredLifetime, .abbreviable("preferred_lft"), value: "{ SECONDS | forever }", repeatable: false),
     ])
 
-    public static var keywords: [String] { words.spellings + ["local"] + AddressFlags.words.filter(\.settable).map(\.name) }
+    public static var keywords: [String] { grammar.spellings + ["local"] + AddressFlags.words.filter(\.settable).map(\.name) }
 
     public static func parse(
         _ arguments: [String], _ change: AddressChange, family: AddressFamily, devices: any InterfaceResolver
@@ -56,29 +61,26 @@ public enum AddressRequest {
                 flags.insert(flag.flag)
                 continue
             }
-            guard let entry = Self.words.lookup(word, in: words) else {
+            guard let entry = try words.keyword(word, in: grammar) else {
                 let value = word == "local" ? try words.value(for: "local") : word
                 guard local == nil else { throw InvalidArgument.unknownWord(value, in: verb) }
                 local = (try Parse.anyPrefix(value, for: "address"), value.contains("/"), value)
                 continue
             }
+            let value = try words.value(of: entry)
             switch entry.keyword {
             case .peer:
-                let value = try words.value(for: "peer")
-                guard peer == nil else { throw InvalidArgument("\(verb): more than one peer") }
                 peer = (try Parse.anyPrefix(value, for: "peer"), value)
             case .broadcast:
-                let value = try words.value(for: "broadcast")
                 broadcast = (value == "+" || value == "-" ? nil : try Parse.address(value, for: "broadcast"), value)
             case .anycast:
-                let value = try words.value(for: "anycast")
                 anycast = (try Parse.address(value, for: "anycast"), value)
-            case .scope: scope = try Parse.name(words.value(for: "scope"), in: RouteNames.scopes, for: "scope")
-            case .device: device = try InterfaceName(words.value(for: "dev")).value
-            case .label: label = try words.value(for: "label")
-            case .metric: metric = try Parse.unsigned(words.value(for: entry.spelling), UInt32.self, for: "metric")
-            case .validLifetime: valid = try lifetime(words.value(for: "valid_lft"), for: "valid_lft")
-            case .preferredLifetime: preferred = try lifetime(words.value(for: "preferred_lft"), for: "preferred_lft")
+            case .scope: scope = try Parse.name(value, in: RouteNames.scopes, for: "scope")
+            case .device: device = try InterfaceName(value).value
+            case .label: label = value
+            case .metric: metric = try Parse.unsigned(value, UInt32.self, for: "metric")
+            case .validLifetime: valid = try lifetime(value, for: "valid_lft")
+            case .preferredLifetime: preferred = try lifetime(value, for: "preferred_lft")
             }
         }
 
@@ -168,27 +170,47 @@ public struct AddressSelector: Sendable {
 
     public init() {}
 
-    public static let keywords = ["dev", "to", "scope", "up", "label", "primary", "dynamic"]
-        + AddressFlags.words.map(\.name)
+    enum Word: Sendable { case to, scope, up, label, device }
+
+    /// iproute2's words (ipaddr_list_flush_or_save) besides the flag filters.
+    static let grammar = KeywordTable<Word>([
+        Keyword(.device, "dev", value: "NAME"), Keyword(.to, "to", value: "PREFIX"),
+        Keyword(.scope, "scope", value: "{ SCOPE | all }"), Keyword(.up, "up"), Keyword(.label, "label", value: "PATTERN"),
+    ])
+
+    public static var keywords: [String] { grammar.spellings + ["primary", "dynamic"] + AddressFlags.words.map(\.name) }
 
     public static func parse(_ arguments: [String], verb: String) throws -> AddressSelector {
         var words = WordScanner(arguments)
         var selector = AddressSelector()
         selector.isEmpty = arguments.isEmpty
         while let word = words.next() {
-            switch word {
-            case "to": selector.prefix = try Parse.anyPrefix(words.value(for: "to"), for: "to")
-            case "scope":
-                let value = try words.value(for: "scope")
-                selector.scope = value == "all" ? nil : try Parse.name(value, in: RouteNames.scopes, for: "scope")
-            case "up": selector.onlyUp = true
-            case "label": selector.label = try words.value(for: "label")
-            default:
+            let name: String
+            if let entry = try words.keyword(word, in: grammar) {
+                let value = try words.value(of: entry)
+                switch entry.keyword {
+                case .to:
+                    selector.prefix = try Parse.anyPrefix(value, for: "to")
+                    continue
+                case .scope:
+                    selector.scope = value == "all" ? nil : try Parse.name(value, in: RouteNames.scopes, for: "scope")
+                    continue
+                case .up:
+                    selector.onlyUp = true
+                    continue
+                case .label:
+                    selector.label = value
+                    continue
+                case .device:
+                    name = value
+                }
+            } else {
                 if selector.flagFilter(word) { continue }
-                let value = word == "dev" ? try words.value(for: "dev") : word
-                guard selector.device == nil else { throw InvalidArgument.unknownWord(value, in: "address \(verb)") }
-                selector.device = try InterfaceName(value).value
+                name = word
             }
+            // The device, named by "dev NAME" or alone (iproute2's duparg2 on a second).
+            guard selector.device == nil else { throw InvalidArgument.unknownWord(name, in: "address \(verb)") }
+            selector.device = try InterfaceName(name).value
         }
         return selector
     }

@@ -19,17 +19,24 @@ public struct MTUCheckRequest: Sendable, Equatable {
     }
 
     enum Word: Sendable { case probe, ipsec, natTraversal }
-    static let words = KeywordTable<Word>([("probe", .probe, true), ("ipsec", .ipsec, true), ("nat-t", .natTraversal, false)])
+
+    /// gretool's own words, each a setting given once.
+    static let grammar = KeywordTable<Word>([
+        // Its address is optional: read only when the next word is one.
+        Keyword(.probe, .abbreviable("probe"), repeatable: false),
+        Keyword(.ipsec, .abbreviable("ipsec"), value: "{ transport | tunnel }", repeatable: false),
+        Keyword(.natTraversal, "nat-t", repeatable: false),
+    ])
 
     /// For shell completion.
-    public static let keywords = ["probe", "ipsec"] + IPsecEncapsulation.Mode.allCases.map(\.rawValue) + ["nat-t"]
+    public static var keywords: [String] { grammar.spellings + IPsecEncapsulation.Mode.allCases.map(\.rawValue) }
 
     public static func parse(_ arguments: [String]) throws(InvalidArgument) -> MTUCheckRequest {
         var scanner = WordScanner(arguments)
         guard let name = scanner.next() else { throw InvalidArgument("diag mtu: no tunnel name given") }
         var request = MTUCheckRequest(tunnel: try InterfaceName(name).value)
         while let word = scanner.next() {
-            guard let entry = words.lookup(word, in: scanner) else { throw .unknownWord(word, in: "diag mtu") }
+            guard let entry = try scanner.keyword(word, in: grammar) else { throw .unknownWord(word, in: "diag mtu") }
             switch entry.keyword {
             case .probe:
                 if let next = scanner.peek(), let address = IPAddress(next) {
@@ -39,9 +46,9 @@ public struct MTUCheckRequest: Sendable, Equatable {
                     request.probe = .peerOnTunnel
                 }
             case .ipsec:
-                let text = try scanner.value(for: "ipsec")
-                guard let mode = IPsecEncapsulation.Mode(rawValue: text) else {
-                    throw .badValue("ipsec", text, expected: "transport or tunnel")
+                let value = try scanner.value(of: entry)
+                guard let mode = IPsecEncapsulation.Mode(rawValue: value) else {
+                    throw .badValue("ipsec", value, expected: "transport or tunnel")
                 }
                 request.ipsec = IPsecEncapsulation(mode: mode, natTraversal: request.ipsec?.natTraversal ?? false)
             case .natTraversal:

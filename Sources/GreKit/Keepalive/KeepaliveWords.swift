@@ -32,6 +32,19 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
     public static let maximumInterval: Int64 = 32767 * KeepaliveTiming.nanosecondsPerSecond
     public static let retries: ClosedRange<UInt8> = 1...255
 
+    enum Word: Sendable { case interval, retries, action, onDown, onUp, json, verbose }
+
+    /// gretool's own words (no iproute2 counterpart), each a setting given once;
+    /// `-j` and `-v` may repeat, as iproute2's options may.
+    static let grammar = KeywordTable<Word>([
+        Keyword(.interval, "interval", value: "SECONDS", repeatable: false),
+        Keyword(.retries, "retries", value: "1..255", repeatable: false),
+        Keyword(.action, "action", value: "{ routes | link | none }", repeatable: false),
+        Keyword(.onDown, "on-down", value: "COMMAND", repeatable: false),
+        Keyword(.onUp, "on-up", value: "COMMAND", repeatable: false),
+        Keyword(.json, "-j", "-json"), Keyword(.verbose, "-v", "-verbose"),
+    ])
+
     public static func parse(_ arguments: [String]) throws(InvalidArgument) -> KeepaliveWatchRequest {
         var request = KeepaliveWatchRequest()
         var targets = SubjectWords(verb: "keepalive watch")
@@ -39,24 +52,26 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
         var words = WordScanner(arguments, allowsAbbreviations: false)
         while let word = words.next() {
             if try targets.take(word, &words) { continue }
-            switch word {
-            case "interval":
-                request.timing.interval = try Seconds.parse(words.value(for: "interval"), for: "interval",
-                                                            in: minimumInterval...maximumInterval)
-            case "retries":
-                request.timing.retries = Int(try Parse.unsigned(words.value(for: "retries"), UInt8.self, for: "retries", in: retries))
-            case "action":
-                let text = try words.value(for: "action")
+            guard let entry = try words.keyword(word, in: grammar) else {
+                try targets.name(word)
+                continue
+            }
+            let text = try words.value(of: entry)
+            switch entry.keyword {
+            case .interval:
+                request.timing.interval = try Seconds.parse(text, for: "interval", in: minimumInterval...maximumInterval)
+            case .retries:
+                request.timing.retries = Int(try Parse.unsigned(text, UInt8.self, for: "retries", in: retries))
+            case .action:
                 guard let action = KeepaliveWatcher.Action(rawValue: text) else {
                     throw .badValue("action", text, expected: "routes, link or none")
                 }
                 request.action = action
                 actionGiven = true
-            case "on-down": request.onDown = try words.value(for: "on-down")
-            case "on-up": request.onUp = try words.value(for: "on-up")
-            case "-j", "-json": request.json = true
-            case "-v", "-verbose": request.verbose = true
-            default: try targets.name(word)
+            case .onDown: request.onDown = text
+            case .onUp: request.onUp = text
+            case .json: request.json = true
+            case .verbose: request.verbose = true
             }
         }
         request.subjects = try targets.finish()
@@ -66,7 +81,7 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
         return request
     }
 
-    public static let keywords = ["interval", "retries", "action", "on-down", "on-up", "-j", "-v"] + SubjectWords.keywords
+    public static var keywords: [String] { grammar.spellings + SubjectWords.grammar.spellings }
 }
 
 /// `keepalive probe` words.
@@ -84,13 +99,16 @@ public struct KeepaliveProbeRequest: Equatable, Sendable {
         var words = WordScanner(arguments, allowsAbbreviations: false)
         while let word = words.next() {
             if try targets.take(word, &words) { continue }
-            switch word {
-            case "count": count = Int(try Parse.unsigned(words.value(for: "count"), UInt16.self, for: "count", in: 1...1000))
-            case "timeout":
-                timeout = try Seconds.parse(words.value(for: "timeout"), for: "timeout",
+            guard let entry = try words.keyword(word, in: grammar) else {
+                try targets.name(word)
+                continue
+            }
+            switch entry.keyword {
+            case .count: count = Int(try Parse.unsigned(words.value(of: entry), UInt16.self, for: "count", in: 1...1000))
+            case .timeout:
+                timeout = try Seconds.parse(words.value(of: entry), for: "timeout",
                                             in: KeepaliveWatchRequest.minimumInterval...(3600 * KeepaliveTiming.nanosecondsPerSecond))
-            case "-j", "-json": json = true
-            default: try targets.name(word)
+            case .json: json = true
             }
         }
         let subjects = try targets.finish()
@@ -98,7 +116,16 @@ public struct KeepaliveProbeRequest: Equatable, Sendable {
         return KeepaliveProbeRequest(subject: subjects[0], count: count, timeout: timeout, json: json)
     }
 
-    public static let keywords = ["count", "timeout", "-j"] + SubjectWords.keywords
+    enum Word: Sendable { case count, timeout, json }
+
+    /// gretool's own words, each given once but `-j`.
+    static let grammar = KeywordTable<Word>([
+        Keyword(.count, "count", value: "1..1000", repeatable: false),
+        Keyword(.timeout, "timeout", value: "SECONDS", repeatable: false),
+        Keyword(.json, "-j", "-json"),
+    ])
+
+    public static var keywords: [String] { grammar.spellings + SubjectWords.grammar.spellings }
 }
 
 /// `keepalive respond` words.
@@ -114,14 +141,16 @@ public struct KeepaliveRespondRequest: Equatable, Sendable {
         var request = KeepaliveRespondRequest()
         var words = WordScanner(arguments, allowsAbbreviations: false)
         while let word = words.next() {
-            switch word {
-            case "count": request.count = Int(try Parse.unsigned(words.value(for: "count"), UInt32.self, for: "count", in: 1...UInt32(Int32.max)))
-            case "timeout":
-                request.timeout = try Seconds.parse(words.value(for: "timeout"), for: "timeout",
-                                                    in: KeepaliveWatchRequest.minimumInterval...KeepaliveWatchRequest.maximumInterval)
-            case "-j", "-json": request.json = true
-            case "-v", "-verbose": request.verbose = true
-            default:
+            if let entry = try words.keyword(word, in: grammar) {
+                switch entry.keyword {
+                case .count: request.count = Int(try Parse.unsigned(words.value(of: entry), UInt32.self, for: "count", in: 1...UInt32(Int32.max)))
+                case .timeout:
+                    request.timeout = try Seconds.parse(words.value(of: entry), for: "timeout",
+                                                        in: KeepaliveWatchRequest.minimumInterval...KeepaliveWatchRequest.maximumInterval)
+                case .json: request.json = true
+                case .verbose: request.verbose = true
+                }
+            } else {
                 let name = try InterfaceName(word)
                 guard !request.tunnels.contains(name) else { throw InvalidArgument("keepalive respond: \(word) is named twice") }
                 request.tunnels.append(name)
@@ -130,7 +159,16 @@ public struct KeepaliveRespondRequest: Equatable, Sendable {
         return request
     }
 
-    public static let keywords = ["count", "timeout", "-j", "-v"]
+    enum Word: Sendable { case count, timeout, json, verbose }
+
+    /// gretool's own words, each given once but `-j` and `-v`.
+    static let grammar = KeywordTable<Word>([
+        Keyword(.count, "count", value: "COUNT", repeatable: false),
+        Keyword(.timeout, "timeout", value: "SECONDS", repeatable: false),
+        Keyword(.json, "-j", "-json"), Keyword(.verbose, "-v", "-verbose"),
+    ])
+
+    public static var keywords: [String] { grammar.spellings }
 }
 
 /// Tunnel names and explicit targets (`local A remote B [key K]`), as `watch` and
@@ -145,23 +183,28 @@ struct SubjectWords {
 
     init(verb: String) { self.verb = verb }
 
-    static let keywords = ["local", "remote", "key"]
+    enum Word: Sendable { case local, remote, key }
+
+    /// A target's words. Each repeats by design: a word the target being given
+    /// already has starts the next one.
+    static let grammar = KeywordTable<Word>([
+        Keyword(.local, "local", value: "ADDR"), Keyword(.remote, "remote", value: "ADDR"), Keyword(.key, "key", value: "KEY"),
+    ])
 
     /// Takes `word` (and its value) if it belongs to an explicit target.
     mutating func take(_ word: String, _ words: inout WordScanner) throws(InvalidArgument) -> Bool {
-        switch word {
-        case "local":
+        guard let entry = try words.keyword(word, in: Self.grammar) else { return false }
+        let text = try words.value(of: entry)
+        switch entry.keyword {
+        case .local:
             if local != nil { try close() }
-            local = try Parse.address(words.value(for: "local"), for: "local")
-        case "remote":
+            local = try Parse.address(text, for: "local")
+        case .remote:
             if remote != nil { try close() }
-            remote = try Parse.address(words.value(for: "remote"), for: "remote")
-        case "key":
+            remote = try Parse.address(text, for: "remote")
+        case .key:
             if key != nil { try close() }
-            let text = try words.value(for: "key")
             key = (text, try GreKey(parsing: text, for: "key").value)
-        default:
-            return false
         }
         return true
     }

@@ -2,14 +2,17 @@ import Netlink
 
 /// The options of one link kind: iproute2's `link_util`. A module owns both
 /// directions for its kinds: words -> options -> IFLA_INFO_DATA, and
-/// IFLA_INFO_DATA -> options -> fields. Adding an option touches its module only.
+/// IFLA_INFO_DATA -> options -> fields. Its words are rows of one `KeywordTable`
+/// (`grammar`), from which parsing, completion and usage text come; adding an
+/// option touches its module only.
 public protocol LinkKindOptions: Sendable {
+    /// The grammar's words: an enum of the module's own.
+    associatedtype Word: Sendable
+
     /// The IFLA_INFO_KIND values this module serves.
     static var kinds: [String] { get }
-    /// The option words it takes, for help and shell completion.
-    static var keywords: [String] { get }
-    /// Usage text for `gretool link help TYPE`.
-    static func usage(kind: String) -> String
+    /// The option words, one row each, in iproute2's order.
+    static var grammar: KeywordTable<Word> { get }
 
     /// The options a new link of `kind` starts from.
     init(kind: String)
@@ -17,10 +20,20 @@ public protocol LinkKindOptions: Sendable {
     init(kind: String, data: Attribute<LinkInfoAttribute>?)
 
     var kind: String { get }
+    /// The address family the link's own addresses are of (a GRE tunnel's
+    /// endpoints), when its words depend on it: rows of the other family are then
+    /// refused. Nil for kinds whose words do not.
+    var wordFamily: AddressFamily? { get }
 
     /// Applies one option word and the values after it. Returns false when the
     /// word is not one of this kind's, so the caller can report or reinterpret it.
+    /// A kind whose grammar is rows alone has this from the protocol; one with
+    /// words that are no keyword (veth's peer name) writes its own.
     mutating func apply(_ word: String, _ words: inout WordScanner, _ devices: any InterfaceResolver) throws -> Bool
+
+    /// Sets what one keyword of `grammar` says, its value already read (and the
+    /// keyword checked to be one of this link's family, and no refused repeat).
+    mutating func set(_ entry: KeywordTable<Word>.Entry, _ value: String, _ devices: any InterfaceResolver) throws
 
     /// Refuses contradictory combinations once every word has been applied, and
     /// fills in what follows from them.
@@ -31,6 +44,35 @@ public protocol LinkKindOptions: Sendable {
 
     /// The options as iproute2 shows them under `-d`.
     func describe(_ devices: any InterfaceResolver) -> [Field]
+}
+
+extension LinkKindOptions {
+    public var wordFamily: AddressFamily? { nil }
+
+    public mutating func apply(_ word: String, _ words: inout WordScanner, _ devices: any InterfaceResolver) throws -> Bool {
+        guard let entry = try words.keyword(word, in: Self.grammar) else { return false }
+        try apply(entry, words.value(of: entry), devices)
+        return true
+    }
+
+    /// Sets what a keyword of `grammar` says, unless it belongs to the other address
+    /// family's links.
+    public mutating func apply(_ entry: KeywordTable<Word>.Entry, _ value: String, _ devices: any InterfaceResolver) throws {
+        if let family = wordFamily, let only = entry.family, only != family {
+            throw InvalidArgument("\"\(entry.spelling)\" is not an option of \(kind) links")
+        }
+        try set(entry, value, devices)
+    }
+
+    /// The option words, for help and shell completion.
+    public static var keywords: [String] { grammar.spellings }
+
+    /// Usage text for `gretool link help TYPE`: the rows that links of `kind` take.
+    public static func usage(kind: String) -> String {
+        let family = Self(kind: kind).wordFamily
+        let words = grammar.usage(family: family, indent: "    ")
+        return words.isEmpty ? "Usage: ... \(kind)" : "Usage: ... \(kind)\n" + words
+    }
 }
 
 /// The registry of link kinds, looked up by the word after `type`.

@@ -48,19 +48,30 @@ public struct LinkRequest: Sendable {
         case alias, group, parent, master, noMaster, netns, arp, multicast, allMulticast, promiscuous
     }
 
-    static let words = KeywordTable<Word>([
-        ("dev", .device, true), ("name", .name, true), ("type", .type, true),
-        ("up", .up, false), ("down", .down, false),
-        ("mtu", .mtu, true), ("txqueuelen", .txqlen, true), ("qlen", .txqlen, true), ("txqlen", .txqlen, true),
-        ("address", .address, true), ("broadcast", .broadcast, true), ("brd", .broadcast, true),
-        ("numtxqueues", .numTxQueues, false), ("numrxqueues", .numRxQueues, false),
-        ("alias", .alias, false), ("group", .group, false), ("link", .parent, false),
-        ("master", .master, false), ("nomaster", .noMaster, false), ("netns", .netns, false),
-        ("arp", .arp, false), ("multicast", .multicast, false), ("allmulticast", .allMulticast, false),
-        ("promisc", .promiscuous, false),
+    /// The words before (and, see `afterKind`, after) a kind's own, in iproute2's
+    /// order (iplink_parse). The rows iproute2 refuses twice (`duparg`) are given once.
+    static let grammar = KeywordTable<Word>([
+        Keyword(.device, .abbreviable("dev"), value: "NAME", repeatable: false),
+        Keyword(.name, .abbreviable("name"), value: "NAME", repeatable: false),
+        // The words after it are the kind's (see `afterKind`): it cannot come twice.
+        Keyword(.type, .abbreviable("type"), value: "TYPE"),
+        Keyword(.up, "up"), Keyword(.down, "down"),
+        Keyword(.mtu, .abbreviable("mtu"), value: "MTU", repeatable: false),
+        Keyword(.txqlen, .abbreviable("txqueuelen"), .abbreviable("qlen"), .abbreviable("txqlen"), value: "PACKETS", repeatable: false),
+        Keyword(.address, .abbreviable("address"), value: "LLADDR"),
+        Keyword(.broadcast, .abbreviable("broadcast"), .abbreviable("brd"), value: "LLADDR"),
+        Keyword(.numTxQueues, "numtxqueues", value: "QUEUES", repeatable: false),
+        Keyword(.numRxQueues, "numrxqueues", value: "QUEUES", repeatable: false),
+        Keyword(.alias, "alias", value: "NAME"),
+        Keyword(.group, "group", value: "GROUP", repeatable: false),
+        Keyword(.parent, "link", value: "DEVICE"),
+        Keyword(.master, "master", value: "DEVICE"), Keyword(.noMaster, "nomaster"),
+        Keyword(.netns, "netns", value: "{ PID | NAME }", repeatable: false),
+        Keyword(.arp, "arp", value: "{ on | off }"), Keyword(.multicast, "multicast", value: "{ on | off }"),
+        Keyword(.allMulticast, "allmulticast", value: "{ on | off }"), Keyword(.promiscuous, "promisc", value: "{ on | off }"),
     ])
 
-    public static var keywords: [String] { words.spellings }
+    public static var keywords: [String] { grammar.spellings }
 
     /// Parses `link add` words (mode .create) or `link set|change` words (.modify).
     /// `current` returns the existing link for a change, so kind words merge into it.
@@ -77,31 +88,31 @@ public struct LinkRequest: Sendable {
             if var kindOptions = options {
                 // After `type KIND` the kind's words come first; generic words that
                 // cannot be mistaken for a kind's (mtu, up, txqueuelen...) follow them.
+                words.allowsAbbreviations = true
                 if try kindOptions.apply(word, &words, devices) {
                     options = kindOptions
                     continue
                 }
-                guard let entry = Self.words.lookup(word, in: words), Self.afterKind.contains(entry.keyword) else {
+                guard let generic = grammar.lookup(word, in: words), afterKind.contains(generic.keyword),
+                      let entry = try words.keyword(word, in: grammar) else {
                     throw InvalidArgument.unknownWord(word, in: "\(kindOptions.kind) options")
                 }
-                try request.apply(entry, &words, devices: devices, verb: verb)
+                try request.apply(entry, words.value(of: entry), devices: devices, verb: verb)
                 continue
             }
             // Until the device is named, only whole keywords count: iproute2 reads
             // "link add t type veth" as txqueuelen, gretool makes a link called t.
-            let keyword = request.device == nil
-                ? Self.words.lookup(exact: word)
-                : Self.words.lookup(word, in: words)
-            guard let entry = keyword else {
+            words.allowsAbbreviations = request.device != nil
+            guard let entry = try words.keyword(word, in: grammar) else {
                 // A bare word names the device, as in iproute2.
                 guard request.device == nil else { throw InvalidArgument.unknownWord(word, in: verb) }
                 request.device = try InterfaceName(word)
                 continue
             }
             if entry.keyword == .type {
-                options = try kindOptions(words.value(for: "type"), for: request, current: current)
+                options = try kindOptions(words.value(of: entry), for: request, current: current)
             } else {
-                try request.apply(entry, &words, devices: devices, verb: verb)
+                try request.apply(entry, words.value(of: entry), devices: devices, verb: verb)
             }
         }
 
@@ -138,14 +149,16 @@ public struct LinkRequest: Sendable {
 
     /// Applies one generic word and its value.
     private mutating func apply(
-        _ entry: KeywordTable<Word>.Entry, _ words: inout WordScanner, devices: any InterfaceResolver, verb: String
+        _ entry: KeywordTable<Word>.Entry, _ text: String, devices: any InterfaceResolver, verb: String
     ) throws {
+        let spelling = entry.spelling
         switch entry.keyword {
         case .device:
+            // A bare word may have named it already (iproute2's duparg2).
             guard device == nil else { throw InvalidArgument("\(verb): the device is named twice") }
-            device = try InterfaceName(words.value(for: "dev"))
+            device = try InterfaceName(text)
         case .name:
-            let value = try InterfaceName(words.value(for: "name"))
+            let value = try InterfaceName(text)
             if mode == .create {
                 guard device == nil else { throw InvalidArgument("\(verb): the device is named twice") }
                 device = value
@@ -153,43 +166,41 @@ public struct LinkRequest: Sendable {
                 newName = value
             }
         case .type:
-            throw InvalidArgument("\(verb): \"type\" is given twice")
+            preconditionFailure("parse reads \"type\" itself")
         case .up:
             setFlags.insert(.up); clearFlags.remove(.up)
         case .down:
             clearFlags.insert(.up); setFlags.remove(.up)
         case .mtu:
-            mtu = try Parse.unsigned(words.value(for: "mtu"), UInt32.self, for: "mtu", in: 68...65535)
+            mtu = try Parse.unsigned(text, UInt32.self, for: "mtu", in: 68...65535)
         case .txqlen:
-            txqlen = try Parse.unsigned(words.value(for: entry.spelling), UInt32.self, for: entry.spelling)
+            txqlen = try Parse.unsigned(text, UInt32.self, for: spelling)
         case .address, .broadcast:
-            let text = try words.value(for: entry.spelling)
             guard let bytes = LinkLayerAddress.parse(text) else {
-                throw InvalidArgument.badValue(entry.spelling, text, expected: "a link-layer address like 02:00:00:00:00:01")
+                throw InvalidArgument.badValue(spelling, text, expected: "a link-layer address like 02:00:00:00:00:01")
             }
             if entry.keyword == .address { address = bytes } else { broadcast = bytes }
         case .numTxQueues, .numRxQueues:
             guard mode == .create else {
-                throw InvalidArgument("\(entry.spelling) can only be given when the link is created")
+                throw InvalidArgument("\(spelling) can only be given when the link is created")
             }
-            let value = try Parse.unsigned(words.value(for: entry.spelling), UInt32.self, for: entry.spelling, in: 1...4096)
+            let value = try Parse.unsigned(text, UInt32.self, for: spelling, in: 1...4096)
             if entry.keyword == .numTxQueues { numTxQueues = value } else { numRxQueues = value }
         case .alias:
-            let text = try words.value(for: "alias")
             guard text.utf8.count < 256 else { throw InvalidArgument("alias is longer than 255 bytes") }
             alias = text
         case .group:
-            group = try Parse.unsigned(words.value(for: "group"), UInt32.self, for: "group")
+            group = try Parse.unsigned(text, UInt32.self, for: "group")
         case .parent:
-            parent = try devices.index(of: words.value(for: "link"))
+            parent = try devices.index(of: text)
         case .master:
-            master = try devices.index(of: words.value(for: "master"))
+            master = try devices.index(of: text)
         case .noMaster:
             master = 0
         case .netns:
-            namespace = try NamespaceReference(words.value(for: "netns"))
+            namespace = try NamespaceReference(text)
         case .arp, .multicast, .allMulticast, .promiscuous:
-            let on = try Parse.onOff(words.value(for: entry.spelling), for: entry.spelling)
+            let on = try Parse.onOff(text, for: spelling)
             let flag: InterfaceFlags = switch entry.keyword {
             case .arp: .noARP
             case .multicast: .multicast

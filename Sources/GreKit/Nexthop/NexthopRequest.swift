@@ -3,11 +3,28 @@ public enum NexthopChange: String, Sendable {
     case add, replace
 }
 
-/// `nexthop add|replace` words, as iproute2's ipnh_modify reads them (no keyword is
-/// abbreviated but `protocol`).
+/// `nexthop add|replace` words, as iproute2's ipnh_modify reads them.
 public enum NexthopRequest {
-    public static let keywords = ["id", "dev", "via", "blackhole", "fdb", "onlink", "group", "type", "protocol",
-                                  "mpath", "resilient", "buckets", "idle_timer", "unbalanced_timer"]
+    enum Word: Sendable { case id, device, via, blackhole, fdb, onlink, group, type, protocolID }
+
+    /// iproute2's order; no keyword is abbreviated but `protocol`, and each may be
+    /// given again (the later wins).
+    static let grammar = KeywordTable<Word>([
+        Keyword(.id, "id", value: "ID"), Keyword(.device, "dev", value: "NAME"),
+        Keyword(.via, "via", value: "[ inet | inet6 ] ADDRESS"), Keyword(.blackhole, "blackhole"), Keyword(.fdb, "fdb"),
+        Keyword(.onlink, "onlink"), Keyword(.group, "group", value: "ID[,WEIGHT]/..."),
+        Keyword(.type, "type", value: "{ mpath | resilient }"), Keyword(.protocolID, .abbreviable("protocol"), value: "PROTOCOL"),
+    ])
+
+    enum ResilientWord: Sendable { case buckets, idleTimer, unbalancedTimer }
+
+    /// The words after `type resilient`.
+    static let resilientGrammar = KeywordTable<ResilientWord>([
+        Keyword(.buckets, "buckets", value: "NUMBER"), Keyword(.idleTimer, "idle_timer", value: "SECONDS"),
+        Keyword(.unbalancedTimer, "unbalanced_timer", value: "SECONDS"),
+    ])
+
+    public static var keywords: [String] { grammar.spellings + ["mpath", "resilient"] + resilientGrammar.spellings }
 
     public static func parse(
         _ arguments: [String], _ change: NexthopChange, family: AddressFamily, devices: any InterfaceResolver
@@ -17,14 +34,15 @@ public enum NexthopRequest {
         var nexthop = NexthopObject(id: 0)
         var family = family
         while let word = words.next() {
-            switch word {
-            case "id":
-                nexthop.id = try identifier(words.value(for: "id"))
-            case "dev":
-                nexthop.outputInterface = try RouteRequest.device(words.value(for: "dev"), devices)
+            guard let entry = try words.keyword(word, in: grammar) else { throw InvalidArgument.unknownWord(word, in: verb) }
+            var value = try words.value(of: entry)
+            switch entry.keyword {
+            case .id:
+                nexthop.id = try identifier(value)
+            case .device:
+                nexthop.outputInterface = try RouteRequest.device(value, devices)
                 if family == .unspecified { family = .inet }
-            case "via":
-                var value = try words.value(for: "via")
+            case .via:
                 if let named = AddressFamily(name: value) {
                     value = try words.value(for: "via \(value)")
                     if family == .unspecified { family = named }
@@ -35,14 +53,13 @@ public enum NexthopRequest {
                     throw InvalidArgument("via \(value) is \(gateway.family.label), but the nexthop is \(family.label)")
                 }
                 nexthop.gateway = gateway
-            case "blackhole":
+            case .blackhole:
                 nexthop.blackhole = true
                 if family == .unspecified { family = .inet }
-            case "fdb": nexthop.fdb = true
-            case "onlink": nexthop.flags.insert(.onlink)
-            case "group": nexthop.group = try group(words.value(for: "group"))
-            case "type":
-                let value = try words.value(for: "type")
+            case .fdb: nexthop.fdb = true
+            case .onlink: nexthop.flags.insert(.onlink)
+            case .group: nexthop.group = try group(value)
+            case .type:
                 switch value {
                 case "mpath": nexthop.groupType = .multipath
                 case "resilient":
@@ -50,9 +67,8 @@ public enum NexthopRequest {
                     nexthop.resilient = try resilient(&words)
                 default: throw InvalidArgument.badValue("type", value, expected: "mpath or resilient")
                 }
-            default:
-                guard words.word(word, is: "protocol") else { throw InvalidArgument.unknownWord(word, in: verb) }
-                nexthop.protocolID = try Parse.name(words.value(for: "protocol"), in: RouteNames.protocols, for: "protocol")
+            case .protocolID:
+                nexthop.protocolID = try Parse.name(value, in: RouteNames.protocols, for: "protocol")
             }
         }
         nexthop.family = family
@@ -104,19 +120,18 @@ public enum NexthopRequest {
         var resilient = NexthopObject.Resilient()
         // Seconds travel as clock ticks (hundredths).
         let seconds = 0...(UInt32.max / 100 - 1)
-        while let word = words.peek() {
-            switch word {
-            case "buckets":
-                _ = words.next()
-                resilient.buckets = try Parse.unsigned(words.value(for: "buckets"), UInt16.self, for: "buckets")
-            case "idle_timer":
-                _ = words.next()
-                resilient.idleTimer = try Parse.unsigned(words.value(for: "idle_timer"), UInt32.self, for: "idle_timer", in: seconds) * 100
-            case "unbalanced_timer":
-                _ = words.next()
-                resilient.unbalancedTimer = try Parse.unsigned(words.value(for: "unbalanced_timer"), UInt32.self, for: "unbalanced_timer", in: seconds) * 100
-            default:
-                return resilient
+        // A word that is none of these ends them (and is nexthop's own).
+        while let word = words.peek(), resilientGrammar.lookup(word, in: words) != nil {
+            _ = words.next()
+            guard let entry = try words.keyword(word, in: resilientGrammar) else { break }
+            let value = try words.value(of: entry)
+            switch entry.keyword {
+            case .buckets:
+                resilient.buckets = try Parse.unsigned(value, UInt16.self, for: "buckets")
+            case .idleTimer:
+                resilient.idleTimer = try Parse.unsigned(value, UInt32.self, for: "idle_timer", in: seconds) * 100
+            case .unbalancedTimer:
+                resilient.unbalancedTimer = try Parse.unsigned(value, UInt32.self, for: "unbalanced_timer", in: seconds) * 100
             }
         }
         return resilient
@@ -135,27 +150,31 @@ public struct NexthopSelector: Sendable {
 
     public init() {}
 
-    public static let keywords = ["id", "dev", "groups", "master", "protocol", "fdb"]
+    enum Word: Sendable { case id, device, groups, master, protocolID, fdb }
+
+    /// iproute2's words (ipnh_list_flush): `id` whole, the others abbreviable.
+    static let grammar = KeywordTable<Word>([
+        Keyword(.id, "id", value: "ID"), Keyword(.device, .abbreviable("dev"), value: "NAME"), Keyword(.groups, .abbreviable("groups")),
+        Keyword(.master, .abbreviable("master"), value: "NAME"), Keyword(.protocolID, .abbreviable("protocol"), value: "PROTOCOL"),
+        Keyword(.fdb, .abbreviable("fdb")),
+    ])
+
+    public static var keywords: [String] { grammar.spellings }
 
     public static func parse(_ arguments: [String], verb: String, devices: any InterfaceResolver) throws -> NexthopSelector {
         var words = WordScanner(arguments)
         var selector = NexthopSelector()
         selector.isEmpty = arguments.isEmpty
         while let word = words.next() {
-            if word == "id" {
-                selector.id = try NexthopRequest.identifier(words.value(for: "id"))
-            } else if words.word(word, is: "dev") {
-                selector.outputInterface = try RouteRequest.device(words.value(for: "dev"), devices)
-            } else if words.word(word, is: "groups") {
-                selector.groupsOnly = true
-            } else if words.word(word, is: "master") {
-                selector.master = try RouteRequest.device(words.value(for: "master"), devices)
-            } else if words.word(word, is: "protocol") {
-                selector.protocolID = try Parse.name(words.value(for: "protocol"), in: RouteNames.protocols, for: "protocol")
-            } else if words.word(word, is: "fdb") {
-                selector.fdbOnly = true
-            } else {
-                throw InvalidArgument.unknownWord(word, in: "nexthop \(verb)")
+            guard let entry = try words.keyword(word, in: grammar) else { throw InvalidArgument.unknownWord(word, in: "nexthop \(verb)") }
+            let value = try words.value(of: entry)
+            switch entry.keyword {
+            case .id: selector.id = try NexthopRequest.identifier(value)
+            case .device: selector.outputInterface = try RouteRequest.device(value, devices)
+            case .groups: selector.groupsOnly = true
+            case .master: selector.master = try RouteRequest.device(value, devices)
+            case .protocolID: selector.protocolID = try Parse.name(value, in: RouteNames.protocols, for: "protocol")
+            case .fdb: selector.fdbOnly = true
             }
         }
         return selector

@@ -28,20 +28,33 @@ public enum RouteRequest {
         case metricValue(RouteMetric)
     }
 
-    /// iproute2's order: the first keyword a word abbreviates wins ("t" is table, "p" priority).
-    static let words = KeywordTable<Word>([
-        ("src", .preferredSource, false), ("via", .via, false), ("from", .from, false),
-        ("tos", .tos, false), ("dsfield", .tos, true),
-        ("metric", .metric, true), ("priority", .metric, true), ("preference", .metric, false),
-        ("scope", .scope, false),
-        ("mtu", .metricValue(.mtu), false), ("hoplimit", .metricValue(.hoplimit), false),
-        ("advmss", .metricValue(.advmss), false), ("reordering", .metricValue(.reordering), true),
-        ("window", .metricValue(.window), true), ("cwnd", .metricValue(.cwnd), true),
-        ("initcwnd", .metricValue(.initcwnd), true), ("initrwnd", .metricValue(.initrwnd), true),
-        ("ssthresh", .metricValue(.ssthresh), true),
-        ("onlink", .onlink, false), ("nexthop", .nexthop, false), ("nhid", .nexthopID, false),
-        ("protocol", .protocolID, true), ("table", .table, true),
-        ("dev", .device, false), ("oif", .device, false), ("pref", .preference, true),
+    /// iproute2's order (iproute_modify): the first keyword a word abbreviates wins
+    /// ("t" is table, "p" priority). iproute2 takes every one of them again (the
+    /// later wins), so all are repeatable.
+    static let grammar = KeywordTable<Word>([
+        Keyword(.preferredSource, "src", value: "ADDRESS"),
+        Keyword(.via, "via", value: "[ inet | inet6 ] ADDRESS"),
+        Keyword(.from, "from", value: "PREFIX"),
+        Keyword(.tos, "tos", .abbreviable("dsfield"), value: "TOS"),
+        Keyword(.metric, .abbreviable("metric"), .abbreviable("priority"), "preference", value: "NUMBER"),
+        Keyword(.scope, "scope", value: "SCOPE"),
+        Keyword(.metricValue(.mtu), "mtu", value: "[ lock ] NUMBER"),
+        Keyword(.metricValue(.hoplimit), "hoplimit", value: "[ lock ] NUMBER"),
+        Keyword(.metricValue(.advmss), "advmss", value: "[ lock ] NUMBER"),
+        Keyword(.metricValue(.reordering), .abbreviable("reordering"), value: "[ lock ] NUMBER"),
+        Keyword(.metricValue(.window), .abbreviable("window"), value: "[ lock ] NUMBER"),
+        Keyword(.metricValue(.cwnd), .abbreviable("cwnd"), value: "[ lock ] NUMBER"),
+        Keyword(.metricValue(.initcwnd), .abbreviable("initcwnd"), value: "[ lock ] NUMBER"),
+        Keyword(.metricValue(.initrwnd), .abbreviable("initrwnd"), value: "[ lock ] NUMBER"),
+        Keyword(.metricValue(.ssthresh), .abbreviable("ssthresh"), value: "[ lock ] NUMBER"),
+        Keyword(.onlink, "onlink"),
+        // Its legs follow it to the end of the line: `legs` reads them.
+        Keyword(.nexthop, "nexthop"),
+        Keyword(.nexthopID, "nhid", value: "ID"),
+        Keyword(.protocolID, .abbreviable("protocol"), value: "PROTOCOL"),
+        Keyword(.table, .abbreviable("table"), value: "TABLE"),
+        Keyword(.device, "dev", "oif", value: "NAME"),
+        Keyword(.preference, .abbreviable("pref"), value: "{ low | medium | high }"),
     ])
 
     /// Route types a destination may be preceded by (rtnl_rtntype_a2n).
@@ -52,7 +65,7 @@ public enum RouteRequest {
         ("unicast", .unicast, true), ("throw", .throw, false),
     ])
 
-    public static var keywords: [String] { words.spellings + ["to", "nexthop", "weight"] + types.spellings }
+    public static var keywords: [String] { grammar.spellings + ["to", "weight"] + types.spellings }
 
     /// The family a route's addresses settle on: the global option, else the first address given.
     struct Family {
@@ -90,7 +103,7 @@ public enum RouteRequest {
         var table: RouteTable?
 
         while let word = words.next() {
-            guard let entry = Self.words.lookup(word, in: words) else {
+            guard let entry = try words.keyword(word, in: grammar) else {
                 // [ to ] [ TYPE ] PREFIX
                 var target = word
                 if target == "to" { target = try words.value(for: "to") }
@@ -110,48 +123,46 @@ public enum RouteRequest {
                 destination = (prefix, target)
                 continue
             }
+            let value = try words.value(of: entry)
             switch entry.keyword {
             case .preferredSource:
-                let value = try words.value(for: "src")
                 let address = try Parse.address(value, for: "src")
                 try family.adopt(address, "src", value)
                 route.preferredSource = address
             case .via:
-                route.gateway = try gateway(&words, family: &family)
+                route.gateway = try gateway(value, &words, family: &family)
             case .from:
-                let value = try words.value(for: "from")
                 let prefix = try Parse.prefix(value, for: "from")
                 try family.adopt(prefix.address, "from", value)
                 route.source = prefix
             case .tos:
-                route.tos = try Parse.dsfield(words.value(for: entry.spelling), for: "tos")
+                route.tos = try Parse.dsfield(value, for: "tos")
             case .metric:
-                route.priority = try Parse.unsigned(words.value(for: "metric"), UInt32.self, for: "metric")
+                route.priority = try Parse.unsigned(value, UInt32.self, for: "metric")
             case .scope:
-                scope = try Parse.name(words.value(for: "scope"), in: RouteNames.scopes, for: "scope")
+                scope = try Parse.name(value, in: RouteNames.scopes, for: "scope")
             case .metricValue(let metric):
-                var value = try words.value(for: entry.spelling)
-                if value == "lock" {
+                var number = value
+                if number == "lock" {
                     route.metrics.locked |= 1 << UInt32(metric.rawValue)
-                    value = try words.value(for: "\(entry.spelling) lock")
+                    number = try words.value(for: "\(entry.spelling) lock")
                 }
                 let limit: UInt32 = metric == .hoplimit ? 255 : .max
-                route.metrics[metric] = try Parse.unsigned(value, UInt32.self, for: entry.spelling, in: 0...limit)
+                route.metrics[metric] = try Parse.unsigned(number, UInt32.self, for: entry.spelling, in: 0...limit)
             case .onlink:
                 route.flags.insert(.onlink)
             case .nexthop:
                 words.unread()
                 route.nexthops = try legs(&words, family: &family, devices: devices)
             case .nexthopID:
-                route.nexthopID = try Parse.unsigned(words.value(for: "nhid"), UInt32.self, for: "nhid")
+                route.nexthopID = try Parse.unsigned(value, UInt32.self, for: "nhid")
             case .protocolID:
-                protocolID = try Parse.name(words.value(for: "protocol"), in: RouteNames.protocols, for: "protocol")
+                protocolID = try Parse.name(value, in: RouteNames.protocols, for: "protocol")
             case .table:
-                table = try Parse.table(words.value(for: "table"))
+                table = try Parse.table(value)
             case .device:
-                route.outputInterface = try device(words.value(for: entry.spelling), devices)
+                route.outputInterface = try device(value, devices)
             case .preference:
-                let value = try words.value(for: "pref")
                 switch value {
                 case "low": route.preference = .low
                 case "medium": route.preference = .medium
@@ -200,9 +211,10 @@ public enum RouteRequest {
         }
     }
 
-    /// `via [ inet | inet6 ] ADDRESS` (after "via"): a gateway of another family only when named so.
-    private static func gateway(_ words: inout WordScanner, family: inout Family) throws -> IPAddress {
-        var value = try words.value(for: "via")
+    /// `via [ inet | inet6 ] ADDRESS` (`first`: the word after "via"): a gateway of
+    /// another family only when named so.
+    private static func gateway(_ first: String, _ words: inout WordScanner, family: inout Family) throws -> IPAddress {
+        var value = first
         var named: AddressFamily?
         if let spelled = AddressFamily(name: value) {
             named = spelled
@@ -231,7 +243,7 @@ public enum RouteRequest {
                 switch word {
                 case "via":
                     _ = words.next()
-                    leg.gateway = try gateway(&words, family: &family)
+                    leg.gateway = try gateway(words.value(for: "via"), &words, family: &family)
                 case "dev":
                     _ = words.next()
                     leg.outputInterface = try device(words.value(for: "dev"), devices)

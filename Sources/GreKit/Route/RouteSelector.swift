@@ -23,29 +23,32 @@ public struct RouteSelector: Sendable {
 
     enum Word: Sendable { case table, tos, protocolID, scope, type, device, metric, via, source, from }
 
-    static let words = KeywordTable<Word>([
-        ("table", .table, true), ("tos", .tos, false), ("dsfield", .tos, true), ("protocol", .protocolID, true),
-        ("scope", .scope, true), ("type", .type, true), ("dev", .device, false), ("oif", .device, false),
-        ("metric", .metric, true), ("priority", .metric, true), ("preference", .metric, false),
-        ("via", .via, false), ("src", .source, false), ("from", .from, true),
+    /// iproute2's order (iproute_list_flush_or_save); each may be given again.
+    static let grammar = KeywordTable<Word>([
+        Keyword(.table, .abbreviable("table"), value: "{ TABLE | all }"), Keyword(.tos, "tos", .abbreviable("dsfield"), value: "TOS"),
+        Keyword(.protocolID, .abbreviable("protocol"), value: "{ PROTOCOL | all }"),
+        Keyword(.scope, .abbreviable("scope"), value: "{ SCOPE | all }"), Keyword(.type, .abbreviable("type"), value: "TYPE"),
+        Keyword(.device, "dev", "oif", value: "NAME"),
+        Keyword(.metric, .abbreviable("metric"), .abbreviable("priority"), "preference", value: "NUMBER"),
+        Keyword(.via, "via", value: "PREFIX"), Keyword(.source, "src", value: "PREFIX"), Keyword(.from, .abbreviable("from"), value: "PREFIX"),
     ])
 
-    public static var keywords: [String] { words.spellings + ["to", "root", "match", "exact", "all"] }
+    public static var keywords: [String] { grammar.spellings + ["to", "root", "match", "exact", "all"] }
 
     public static func parse(_ arguments: [String], verb: String, devices: any InterfaceResolver) throws -> RouteSelector {
         var words = WordScanner(arguments)
         var selector = RouteSelector()
         selector.isEmpty = arguments.isEmpty
         while let word = words.next() {
-            guard let entry = Self.words.lookup(word, in: words) else {
+            guard let entry = try words.keyword(word, in: grammar) else {
                 var value = word
                 if words.word(value, is: "to") { value = try words.value(for: "to") }
                 try selector.destination(value, &words)
                 continue
             }
+            let value = try words.value(of: entry)
             switch entry.keyword {
             case .table:
-                let value = try words.value(for: "table")
                 if value == "all" {
                     selector.table = nil
                 } else if value == "cache" {
@@ -53,23 +56,20 @@ public struct RouteSelector: Sendable {
                 } else {
                     selector.table = try Parse.table(value)
                 }
-            case .tos: selector.tos = try Parse.dsfield(words.value(for: "tos"), for: "tos")
+            case .tos: selector.tos = try Parse.dsfield(value, for: "tos")
             case .protocolID:
-                let value = try words.value(for: "protocol")
                 selector.protocolID = value == "all" ? nil : try Parse.name(value, in: RouteNames.protocols, for: "protocol")
             case .scope:
-                let value = try words.value(for: "scope")
                 selector.scope = value == "all" ? nil : try Parse.name(value, in: RouteNames.scopes, for: "scope")
             case .type:
-                let value = try words.value(for: "type")
                 guard let type = RouteRequest.types.lookup(value, in: words)?.keyword else {
                     throw InvalidArgument.badValue("type", value, expected: RouteRequest.types.spellings.joined(separator: ", "))
                 }
                 selector.type = type
-            case .device: selector.outputInterface = try RouteRequest.device(words.value(for: entry.spelling), devices)
-            case .metric: selector.metric = try Parse.unsigned(words.value(for: "metric"), UInt32.self, for: "metric")
-            case .via: selector.via = try Parse.anyPrefix(words.value(for: "via"), for: "via")
-            case .source: selector.preferredSource = try Parse.anyPrefix(words.value(for: "src"), for: "src")
+            case .device: selector.outputInterface = try RouteRequest.device(value, devices)
+            case .metric: selector.metric = try Parse.unsigned(value, UInt32.self, for: "metric")
+            case .via: selector.via = try Parse.anyPrefix(value, for: "via")
+            case .source: selector.preferredSource = try Parse.anyPrefix(value, for: "src")
             case .from: throw InvalidArgument("route \(verb): \"from\" selectors are not supported")
             }
         }
@@ -134,13 +134,15 @@ public struct RouteSelector: Sendable {
 extension RouteService.Lookup {
     enum Word: Sendable { case tos, from, inputInterface, mark, outputInterface, uid, fibMatch }
 
-    static let words = KeywordTable<Word>([
-        ("tos", .tos, false), ("dsfield", .tos, true), ("from", .from, true), ("iif", .inputInterface, true),
-        ("mark", .mark, true), ("oif", .outputInterface, true), ("dev", .outputInterface, false),
-        ("uid", .uid, true), ("fibmatch", .fibMatch, true),
+    /// iproute2's order (iproute_get); each may be given again.
+    static let grammar = KeywordTable<Word>([
+        Keyword(.tos, "tos", .abbreviable("dsfield"), value: "TOS"), Keyword(.from, .abbreviable("from"), value: "ADDRESS"),
+        Keyword(.inputInterface, .abbreviable("iif"), value: "NAME"), Keyword(.mark, .abbreviable("mark"), value: "MARK"),
+        Keyword(.outputInterface, .abbreviable("oif"), "dev", value: "NAME"),
+        Keyword(.uid, .abbreviable("uid"), value: "NUMBER"), Keyword(.fibMatch, .abbreviable("fibmatch")),
     ])
 
-    public static var keywords: [String] { words.spellings + ["to"] }
+    public static var keywords: [String] { grammar.spellings + ["to"] }
 
     /// `route get [ to ] ADDRESS [ from ADDRESS ] [ iif DEV ] [ oif DEV ] [ mark N ] [ tos T ] [ uid N ] [ fibmatch ]`.
     public static func parse(_ arguments: [String], family: AddressFamily, devices: any InterfaceResolver) throws -> Self {
@@ -148,7 +150,7 @@ extension RouteService.Lookup {
         var destination: IPAddress?
         var lookup = Self(destination: .zero(.inet))
         while let word = words.next() {
-            guard let entry = Self.words.lookup(word, in: words) else {
+            guard let entry = try words.keyword(word, in: grammar) else {
                 let value = word == "to" ? try words.value(for: "to") : word
                 guard destination == nil else { throw InvalidArgument.unknownWord(value, in: "route get") }
                 // iproute2 takes "ADDRESS/32"; a shorter prefix is a mistake it only warns about.
@@ -159,13 +161,14 @@ extension RouteService.Lookup {
                 destination = prefix.address
                 continue
             }
+            let value = try words.value(of: entry)
             switch entry.keyword {
-            case .tos: lookup.tos = try Parse.dsfield(words.value(for: "tos"), for: "tos")
-            case .from: lookup.source = try Parse.address(words.value(for: "from"), for: "from")
-            case .inputInterface: lookup.inputInterface = try RouteRequest.device(words.value(for: "iif"), devices)
-            case .outputInterface: lookup.outputInterface = try RouteRequest.device(words.value(for: entry.spelling), devices)
-            case .mark: lookup.mark = try Parse.unsigned(words.value(for: "mark"), UInt32.self, for: "mark")
-            case .uid: lookup.uid = try Parse.unsigned(words.value(for: "uid"), UInt32.self, for: "uid")
+            case .tos: lookup.tos = try Parse.dsfield(value, for: "tos")
+            case .from: lookup.source = try Parse.address(value, for: "from")
+            case .inputInterface: lookup.inputInterface = try RouteRequest.device(value, devices)
+            case .outputInterface: lookup.outputInterface = try RouteRequest.device(value, devices)
+            case .mark: lookup.mark = try Parse.unsigned(value, UInt32.self, for: "mark")
+            case .uid: lookup.uid = try Parse.unsigned(value, UInt32.self, for: "uid")
             case .fibMatch: lookup.fibMatch = true
             }
         }

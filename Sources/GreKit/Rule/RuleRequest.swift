@@ -26,16 +26,19 @@ public enum RuleRequest {
         case inputInterface, outputInterface, l3mdev, uidRange, ipProtocol, sourcePort, destinationPort
     }
 
-    static let words = KeywordTable<Word>([
-        ("not", .not, false), ("from", .from, false), ("to", .to, false),
-        ("preference", .priority, true), ("order", .priority, true), ("priority", .priority, true),
-        ("tos", .tos, false), ("dsfield", .tos, true), ("fwmark", .fwmark, false),
-        ("protocol", .protocolID, true), ("table", .table, true), ("lookup", .table, false),
-        ("suppress_prefixlength", .suppressPrefixLength, true), ("sup_pl", .suppressPrefixLength, false),
-        ("suppress_ifgroup", .suppressGroup, true), ("sup_group", .suppressGroup, false),
-        ("dev", .inputInterface, false), ("iif", .inputInterface, false), ("oif", .outputInterface, false),
-        ("l3mdev", .l3mdev, false), ("uidrange", .uidRange, false), ("ipproto", .ipProtocol, false),
-        ("sport", .sourcePort, false), ("dport", .destinationPort, false),
+    /// iproute2's order (iprule_modify), which takes each word again (the later wins).
+    static let grammar = KeywordTable<Word>([
+        Keyword(.not, "not"), Keyword(.from, "from", value: "PREFIX"), Keyword(.to, "to", value: "PREFIX"),
+        Keyword(.priority, .abbreviable("preference"), .abbreviable("order"), .abbreviable("priority"), value: "NUMBER"),
+        Keyword(.tos, "tos", .abbreviable("dsfield"), value: "TOS"), Keyword(.fwmark, "fwmark", value: "MARK[/MASK]"),
+        Keyword(.protocolID, .abbreviable("protocol"), value: "PROTOCOL"),
+        Keyword(.table, .abbreviable("table"), "lookup", value: "TABLE"),
+        Keyword(.suppressPrefixLength, .abbreviable("suppress_prefixlength"), "sup_pl", value: "LENGTH"),
+        Keyword(.suppressGroup, .abbreviable("suppress_ifgroup"), "sup_group", value: "GROUP"),
+        Keyword(.inputInterface, "dev", "iif", value: "NAME"), Keyword(.outputInterface, "oif", value: "NAME"),
+        Keyword(.l3mdev, "l3mdev"), Keyword(.uidRange, "uidrange", value: "START-END"),
+        Keyword(.ipProtocol, "ipproto", value: "PROTOCOL"),
+        Keyword(.sourcePort, "sport", value: "{ PORT | START-END }"), Keyword(.destinationPort, "dport", value: "{ PORT | START-END }"),
     ])
 
     /// Actions other than looking up a table (`[ type ] ACTION`).
@@ -43,7 +46,7 @@ public enum RuleRequest {
         ("nop", .nop, true), ("prohibit", .prohibit, true), ("unreachable", .unreachable, true), ("blackhole", .blackhole, true),
     ])
 
-    public static var keywords: [String] { words.spellings + ["type", "goto"] + actions.spellings }
+    public static var keywords: [String] { grammar.spellings + ["type", "goto"] + actions.spellings }
 
     public static func parse(_ arguments: [String], _ change: RuleChange, family: AddressFamily) throws -> Rule {
         let verb = "rule \(change.rawValue)"
@@ -54,7 +57,7 @@ public enum RuleRequest {
         var action: RuleAction?
         var tableGiven = false
         while let word = words.next() {
-            guard let entry = Self.words.lookup(word, in: words) else {
+            guard let entry = try words.keyword(word, in: grammar) else {
                 let value = word == "type" ? try words.value(for: "type") : word
                 if words.word(value, is: "goto") {
                     rule.goto = try Parse.unsigned(words.value(for: "goto"), UInt32.self, for: "goto")
@@ -66,36 +69,36 @@ public enum RuleRequest {
                 }
                 continue
             }
+            let (spelling, value) = (entry.spelling, try words.value(of: entry))
             switch entry.keyword {
             case .not: rule.flags.insert(.invert)
             case .from, .to:
-                let value = try words.value(for: entry.spelling)
-                let prefix = try Self.prefix(value, for: entry.spelling)
+                let prefix = try Self.prefix(value, for: spelling)
                 if let prefix { addresses.append((prefix.address, value)) }
                 if entry.keyword == .from { rule.source = prefix } else { rule.destination = prefix }
-            case .priority: rule.priority = try Parse.unsigned(words.value(for: entry.spelling), UInt32.self, for: "priority")
-            case .tos: rule.tos = try Parse.dsfield(words.value(for: entry.spelling), for: "tos")
+            case .priority: rule.priority = try Parse.unsigned(value, UInt32.self, for: "priority")
+            case .tos: rule.tos = try Parse.dsfield(value, for: "tos")
             case .fwmark:
-                let fwmark = try Self.fwmark(words.value(for: "fwmark"))
+                let fwmark = try Self.fwmark(value)
                 rule.fwmark = fwmark.mark
                 rule.fwmask = fwmark.mask ?? rule.fwmask
-            case .protocolID: rule.protocolID = try Parse.name(words.value(for: "protocol"), in: RouteNames.protocols, for: "protocol")
+            case .protocolID: rule.protocolID = try Parse.name(value, in: RouteNames.protocols, for: "protocol")
             case .table:
-                rule.table = try Parse.table(words.value(for: entry.spelling))
+                rule.table = try Parse.table(value)
                 tableGiven = true
             case .suppressPrefixLength:
-                rule.suppressPrefixLength = Int32(try Parse.unsigned(words.value(for: entry.spelling), UInt32.self, for: entry.spelling, in: 0...UInt32(Int32.max)))
+                rule.suppressPrefixLength = Int32(try Parse.unsigned(value, UInt32.self, for: spelling, in: 0...UInt32(Int32.max)))
             case .suppressGroup:
-                rule.suppressInterfaceGroup = Int32(try Parse.unsigned(words.value(for: entry.spelling), UInt32.self, for: entry.spelling, in: 0...UInt32(Int32.max)))
-            case .inputInterface: rule.inputInterface = try InterfaceName(words.value(for: entry.spelling)).value
-            case .outputInterface: rule.outputInterface = try InterfaceName(words.value(for: "oif")).value
+                rule.suppressInterfaceGroup = Int32(try Parse.unsigned(value, UInt32.self, for: spelling, in: 0...UInt32(Int32.max)))
+            case .inputInterface: rule.inputInterface = try InterfaceName(value).value
+            case .outputInterface: rule.outputInterface = try InterfaceName(value).value
             case .l3mdev:
                 rule.l3mdev = true
                 tableGiven = true
-            case .uidRange: rule.uidRange = try range(words.value(for: "uidrange"), UInt32.self, for: "uidrange", single: false)
-            case .ipProtocol: rule.ipProtocol = try ipProtocol(words.value(for: "ipproto"))
-            case .sourcePort: rule.sourcePorts = try range(words.value(for: "sport"), UInt16.self, for: "sport", single: true)
-            case .destinationPort: rule.destinationPorts = try range(words.value(for: "dport"), UInt16.self, for: "dport", single: true)
+            case .uidRange: rule.uidRange = try range(value, UInt32.self, for: "uidrange", single: false)
+            case .ipProtocol: rule.ipProtocol = try ipProtocol(value)
+            case .sourcePort: rule.sourcePorts = try range(value, UInt16.self, for: "sport", single: true)
+            case .destinationPort: rule.destinationPorts = try range(value, UInt16.self, for: "dport", single: true)
             }
         }
         if rule.family == .unspecified { rule.family = addresses.first?.0.family ?? .inet }
@@ -170,36 +173,46 @@ public struct RuleSelector: Sendable {
 
     public init() {}
 
-    public static let keywords = ["preference", "priority", "not", "tos", "fwmark", "dev", "iif", "oif", "table", "lookup",
-                                  "from", "protocol", "to"]
+    enum Word: Sendable { case not, tos, fwmark, inputInterface, outputInterface, priority, table, from, protocolID, to }
+
+    /// iproute2's words (iprule_list_flush_or_save): the exact ones, then the
+    /// abbreviable ones in its order; any other word is the destination prefix.
+    static let grammar = KeywordTable<Word>([
+        Keyword(.not, "not"), Keyword(.tos, "tos", "dsfield", value: "TOS"), Keyword(.fwmark, "fwmark", value: "MARK[/MASK]"),
+        Keyword(.inputInterface, "dev", "iif", value: "NAME"), Keyword(.outputInterface, "oif", value: "NAME"),
+        Keyword(.priority, .abbreviable("preference"), .abbreviable("order"), .abbreviable("priority"), value: "NUMBER"),
+        Keyword(.table, .abbreviable("lookup"), .abbreviable("table"), value: "TABLE"),
+        Keyword(.from, .abbreviable("from"), .abbreviable("src"), value: "PREFIX"),
+        Keyword(.protocolID, .abbreviable("protocol"), value: "{ PROTOCOL | all }"),
+        Keyword(.to, .abbreviable("dst"), .abbreviable("to"), value: "PREFIX"),
+    ])
+
+    public static var keywords: [String] { grammar.spellings }
 
     public static func parse(_ arguments: [String], verb: String) throws -> RuleSelector {
         var words = WordScanner(arguments)
         var selector = RuleSelector()
         while let word = words.next() {
-            switch word {
-            case "not": selector.invertedOnly = true
-            case "tos", "dsfield": selector.tos = try Parse.dsfield(words.value(for: word), for: "tos")
-            case "fwmark":
-                let fwmark = try RuleRequest.fwmark(words.value(for: "fwmark"))
+            guard let entry = try words.keyword(word, in: grammar) else {
+                selector.destination = try RuleRequest.prefix(word, for: "to")
+                continue
+            }
+            let value = try words.value(of: entry)
+            switch entry.keyword {
+            case .not: selector.invertedOnly = true
+            case .tos: selector.tos = try Parse.dsfield(value, for: "tos")
+            case .fwmark:
+                let fwmark = try RuleRequest.fwmark(value)
                 selector.fwmark = fwmark.mark
                 selector.fwmask = fwmark.mask ?? selector.fwmask
-            case "dev", "iif": selector.inputInterface = try InterfaceName(words.value(for: word)).value
-            case "oif": selector.outputInterface = try InterfaceName(words.value(for: word)).value
-            default:
-                if words.word(word, is: "preference") || words.word(word, is: "order") || words.word(word, is: "priority") {
-                    selector.priority = try Parse.unsigned(words.value(for: "priority"), UInt32.self, for: "priority")
-                } else if words.word(word, is: "lookup") || words.word(word, is: "table") {
-                    selector.table = try Parse.table(words.value(for: "table"))
-                } else if words.word(word, is: "from") || words.word(word, is: "src") {
-                    selector.source = try RuleRequest.prefix(words.value(for: "from"), for: "from")
-                } else if words.word(word, is: "protocol") {
-                    let value = try words.value(for: "protocol")
-                    selector.protocolID = value == "all" ? nil : try Parse.name(value, in: RouteNames.protocols, for: "protocol")
-                } else {
-                    let value = words.word(word, is: "dst") || words.word(word, is: "to") ? try words.value(for: "to") : word
-                    selector.destination = try RuleRequest.prefix(value, for: "to")
-                }
+            case .inputInterface: selector.inputInterface = try InterfaceName(value).value
+            case .outputInterface: selector.outputInterface = try InterfaceName(value).value
+            case .priority: selector.priority = try Parse.unsigned(value, UInt32.self, for: "priority")
+            case .table: selector.table = try Parse.table(value)
+            case .from: selector.source = try RuleRequest.prefix(value, for: "from")
+            case .protocolID:
+                selector.protocolID = value == "all" ? nil : try Parse.name(value, in: RouteNames.protocols, for: "protocol")
+            case .to: selector.destination = try RuleRequest.prefix(value, for: "to")
             }
         }
         return selector

@@ -1,30 +1,48 @@
 import Netlink
 
-/// `ip tunnel`'s grammar over GRE links. Tunnels are links of a GRE kind: `tunnel
+/// `ip tunnel`'s dialect of the GRE kinds. Tunnels are links of a GRE kind: `tunnel
 /// add` builds the same request as `link add ... type gre`, `tunnel change` merges
 /// into the current options, `tunnel show` lists GRE links in `ip tunnel`'s format.
+/// Its words are GRE's rows (`GreOptions.grammar`) plus `mode` and `name`, never
+/// abbreviated, because any other word is the tunnel's name.
 public enum Tunnel {
     /// A tunnel's mode is its GRE link kind.
-    public static let modes = GreOptions.kinds
-    public static let keywords = ["mode", "name"] + GreOptions.keywords
+    public static let modes = GreKind.allCases.map(\.rawValue)
+
+    public enum Word: Sendable {
+        case mode, name
+        case option(GreOptions.Word)
+    }
+
+    /// GRE's rows, then `ip tunnel`'s own two (after them, so that a GRE row keeps
+    /// its index: a keyword read here is handed to `GreOptions` as its own).
+    public static let grammar = KeywordTable<Word>(
+        GreOptions.grammar.rows.map { $0.map(Word.option) }
+            + [Keyword(.mode, "mode", value: "{ gre | gretap | ip6gre | ip6gretap }"), Keyword(.name, "name", value: "NAME")])
+
+    /// For completion: the mode and name first, as before the options.
+    public static var keywords: [String] { ["mode", "name"] + GreOptions.grammar.spellings }
 
     /// The value of a `mode` word, refused unless it is one of the modes.
-    public static func mode(_ words: inout WordScanner) throws -> String {
-        let value = try words.value(for: "mode")
-        guard modes.contains(value) else {
+    public static func mode(_ words: inout WordScanner) throws -> GreKind {
+        try mode(words.value(for: "mode"))
+    }
+
+    private static func mode(_ value: String) throws(InvalidArgument) -> GreKind {
+        guard let kind = GreKind(rawValue: value) else {
             throw InvalidArgument.badValue("mode", value, expected: modes.joined(separator: ", "))
         }
-        return value
+        return kind
     }
 
     /// Parses `tunnel add` words into a link creation.
     public static func add(_ arguments: [String], devices: any InterfaceResolver) throws -> LinkRequest {
-        let words = try split(arguments, verb: "tunnel add")
+        let words = try read(arguments, verb: "tunnel add")
         // As iproute2: without a mode, a name starting with "gre" means GRE.
-        guard let kind = words.mode ?? (words.name.value.hasPrefix("gre") ? "gre" : nil) else {
+        guard let kind = words.mode ?? (words.name.value.hasPrefix("gre") ? .gre : nil) else {
             throw InvalidArgument("tunnel add: cannot determine the tunnel mode; give mode gre, gretap, ip6gre or ip6gretap")
         }
-        let options = try apply(words.options, to: GreOptions(kind: kind), verb: "tunnel add", devices: devices)
+        let options = try apply(words.options, to: GreOptions(kind), devices: devices)
         return LinkRequest(mode: .create, name: words.name, options: options)
     }
 
@@ -32,12 +50,12 @@ public enum Tunnel {
     public static func change(
         _ arguments: [String], devices: any InterfaceResolver, current: (InterfaceName) throws -> Link
     ) throws -> (request: LinkRequest, index: Int32) {
-        let words = try split(arguments, verb: "tunnel change")
+        let words = try read(arguments, verb: "tunnel change")
         let (link, currentOptions) = try tunnel(current(words.name))
-        if let mode = words.mode, mode != currentOptions.kind {
-            throw InvalidArgument("\(link.name) is a \(currentOptions.kind) tunnel; its mode cannot change to \(mode)")
+        if let mode = words.mode, mode != currentOptions.greKind {
+            throw InvalidArgument("\(link.name) is a \(currentOptions.kind) tunnel; its mode cannot change to \(mode.rawValue)")
         }
-        let options = try apply(words.options, to: currentOptions, verb: "tunnel change", devices: devices)
+        let options = try apply(words.options, to: currentOptions, devices: devices)
         return (LinkRequest(mode: .modify, name: words.name, options: options), link.index)
     }
 
@@ -49,45 +67,51 @@ public enum Tunnel {
         return (link, options)
     }
 
-    /// Separates `mode`, the name and the option words (with their values).
-    /// Keywords are never abbreviated here: any other word is the tunnel's name.
-    private static func split(
-        _ arguments: [String], verb: String
-    ) throws -> (name: InterfaceName, mode: String?, options: [String]) {
-        var mode: String?
+    /// The words of `tunnel add|change`, read once: the name, the mode and the
+    /// option keywords with their values. The options are applied only once the
+    /// mode is known, since the name, which may come last, can decide it.
+    private struct Words {
+        var name: InterfaceName
+        var mode: GreKind?
+        var options: [(KeywordTable<GreOptions.Word>.Entry, String)]
+    }
+
+    private static func read(_ arguments: [String], verb: String) throws -> Words {
+        var mode: GreKind?
         var name: InterfaceName?
-        var options: [String] = []
+        var options: [(KeywordTable<GreOptions.Word>.Entry, String)] = []
         var words = WordScanner(arguments, allowsAbbreviations: false)
         while let word = words.next() {
-            if word == "mode" {
-                mode = try Self.mode(&words)
-            } else if let entry = GreOptions.words.lookup(word, in: words) {
-                options.append(word)
-                if GreOptions.takesValue(entry.keyword) { options.append(try words.value(for: word)) }
-            } else {
-                let value = word == "name" ? try words.value(for: "name") : word
-                guard name == nil else {
-                    throw word == "name" ? InvalidArgument("\(verb): the tunnel is named twice") : InvalidArgument.unknownWord(word, in: verb)
+            let value: String
+            if let entry = try words.keyword(word, in: grammar) {
+                switch entry.keyword {
+                case .mode:
+                    mode = try Self.mode(words.value(of: entry))
+                    continue
+                case .option(let option):
+                    options.append((entry.with(option), try words.value(of: entry)))
+                    continue
+                case .name:
+                    value = try words.value(of: entry)
                 }
-                name = try InterfaceName(value)
+            } else {
+                value = word
             }
+            guard name == nil else {
+                throw word == "name" ? InvalidArgument("\(verb): the tunnel is named twice") : InvalidArgument.unknownWord(word, in: verb)
+            }
+            name = try InterfaceName(value)
         }
         guard let name else { throw InvalidArgument("\(verb): no tunnel name given") }
-        return (name, mode, options)
+        return Words(name: name, mode: mode, options: options)
     }
 
     private static func apply(
-        _ arguments: [String], to start: GreOptions, verb: String, devices: any InterfaceResolver
+        _ given: [(KeywordTable<GreOptions.Word>.Entry, String)], to start: GreOptions, devices: any InterfaceResolver
     ) throws -> GreOptions {
         var options = start
-        var words = WordScanner(arguments, allowsAbbreviations: false)
-        while let word = words.next() {
-            guard try options.apply(word, &words, devices) else { throw InvalidArgument.unknownWord(word, in: verb) }
-        }
-        try options.finish()
-        if !options.isIPv6, options.ttl != 0, !options.pathMTUDiscovery {
-            throw InvalidArgument("ttl \(options.ttl) and nopmtudisc are incompatible: a fixed TTL needs path MTU discovery")
-        }
+        for (entry, value) in given { try options.apply(entry, value, devices) }
+        try options.finish(as: .tunnel)
         return options
     }
 

@@ -6,6 +6,11 @@ public struct WordScanner: Sendable {
     /// iproute2 accepts most keywords abbreviated ("rem" for "remote"); `ip tunnel`
     /// does not, because there an unknown word is the tunnel's name.
     public var allowsAbbreviations: Bool
+    /// The rows already given that may be given only once, per grammar. A grammar
+    /// is known by its word type (each has an enum of its own); a line meets one or
+    /// two grammars (`link add`'s words and its kind's), and a route line none with
+    /// such rows, so a short list, made only when needed, is enough.
+    private var givenOnce: [(grammar: ObjectIdentifier, rows: UInt64)] = []
 
     public init(_ words: [String], allowsAbbreviations: Bool = true) {
         self.words = words
@@ -39,108 +44,47 @@ public struct WordScanner: Sendable {
         guard allowsAbbreviations, abbreviable, !word.isEmpty else { return false }
         return keyword.utf8.count > word.utf8.count && keyword.utf8.starts(with: word.utf8)
     }
-}
 
-/// An ordered keyword table: the first entry a word names wins, as in iproute2's
-/// if/else chains (so "nopmtudisc" is tried before "pmtudisc").
-public struct KeywordTable<Keyword: Sendable>: Sendable {
-    public struct Entry: Sendable {
-        /// Kept as the literal it is: an entry is then a plain value, copied without
-        /// counting references (a batch looks one up per keyword of every line).
-        let literal: StaticString
-        public let keyword: Keyword
-        public let abbreviable: Bool
-        public var spelling: String { literal.description }
+    /// The keyword of `table` that `word` (just read) names; nil when it names none,
+    /// so the caller can take it as something else (a name, a prefix). A row that
+    /// may be given once is refused the second time, naming the word, as iproute2's
+    /// `duparg()` does. Read its value with `value(of:)`.
+    @inline(__always)
+    public mutating func keyword<Word>(
+        _ word: String, in table: KeywordTable<Word>
+    ) throws(InvalidArgument) -> KeywordTable<Word>.Entry? {
+        guard let entry = table.lookup(word, in: self) else { return nil }
+        if !entry.repeatable { try noteOnce(entry, in: table) }
+        return entry
     }
 
-    public let entries: [Entry]
-    /// The entries' spellings as plain numbers, in the same order: a word is matched
-    /// against these, its bytes against their bytes, with no string operations.
-    private let keys: [Key]
-    /// Exact spellings by their key: open addressing, each slot an index into `keys`
-    /// plus one (0: empty), the first entry of a spelling only.
-    private let slots: [Int16]
-    /// The first bytes of the spellings (ASCII): a word starting otherwise names none,
-    /// which rules out values (addresses, numbers) at once.
-    private let initials: (low: UInt64, high: UInt64)
+    /// The value of a keyword just read: the next word when its row takes one (an
+    /// error naming the keyword when there is none), "" when the row is a flag.
+    ///
+    /// The entry and its value travel apart, never as one value: a generic type
+    /// holding a String is copied through its type's metadata, which cost a batch
+    /// line 4% more instructions (callgrind).
+    @inline(__always)
+    public mutating func value<Word>(of entry: KeywordTable<Word>.Entry) throws(InvalidArgument) -> String {
+        entry.takesValue ? try value(for: entry.spelling) : ""
+    }
 
-    /// A spelling's length and first 8 bytes (as one number: most keywords fit whole).
-    private struct Key {
-        var head: UInt64
-        var length: Int
-        var abbreviable: Bool
-
-        init(_ bytes: UnsafeBufferPointer<UInt8>, abbreviable: Bool = false) {
-            var head: UInt64 = 0
-            for index in 0..<min(8, bytes.count) { head |= UInt64(bytes[index]) << UInt64(8 * index) }
-            self.head = head
-            length = bytes.count
-            self.abbreviable = abbreviable
+    @inline(never)
+    private mutating func noteOnce<Word>(_ entry: KeywordTable<Word>.Entry, in table: KeywordTable<Word>) throws(InvalidArgument) {
+        let grammar = ObjectIdentifier(Word.self)
+        let bit: UInt64 = 1 << UInt64(entry.row)
+        guard let index = givenOnce.firstIndex(where: { $0.grammar == grammar }) else {
+            givenOnce.append((grammar, bit))
+            return
         }
-
-        /// Where its slot search starts (Fibonacci hashing).
-        var slot: Int { Int(truncatingIfNeeded: ((head ^ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> 48) }
-    }
-
-    public init(_ entries: [(StaticString, Keyword, abbreviable: Bool)]) {
-        self.entries = entries.map { Entry(literal: $0.0, keyword: $0.1, abbreviable: $0.abbreviable) }
-        let keys = entries.map { entry in entry.0.withUTF8Buffer { Key($0, abbreviable: entry.abbreviable) } }
-        self.keys = keys
-        var size = 8
-        while size < 2 * keys.count { size *= 2 }
-        var slots = [Int16](repeating: 0, count: size)
-        // Spellings of up to 8 bytes are whole in their key: only the first entry of each
-        // goes in. Longer ones all go in, in order, and are told apart by their bytes.
-        for (index, key) in keys.enumerated()
-        where key.length > 8 || !keys[..<index].contains(where: { $0.head == key.head && $0.length == key.length }) {
-            var slot = key.slot & (size - 1)
-            while slots[slot] != 0 { slot = (slot + 1) & (size - 1) }
-            slots[slot] = Int16(index + 1)
-        }
-        self.slots = slots
-        var initials: (low: UInt64, high: UInt64) = (0, 0)
-        for entry in entries {
-            guard let first = entry.0.withUTF8Buffer({ $0.first }), first < 128 else { continue }
-            if first < 64 { initials.low |= 1 << UInt64(first) } else { initials.high |= 1 << UInt64(first - 64) }
-        }
-        self.initials = initials
-    }
-
-    /// The entry `word` names: exactly, else as the first abbreviation that fits.
-    public func lookup(_ word: String, in scanner: WordScanner) -> Entry? {
-        guard let index = word.withUTF8Bytes({ index(of: $0, abbreviations: scanner.allowsAbbreviations) }) else { return nil }
-        return entries[index]
-    }
-
-    /// The entry spelled exactly `word`, never one it abbreviates.
-    public func lookup(exact word: String) -> Entry? {
-        word.withUTF8Bytes { index(of: $0, abbreviations: false) }.map { entries[$0] }
-    }
-
-    private func index(of word: UnsafeBufferPointer<UInt8>, abbreviations: Bool) -> Int? {
-        guard let first = word.first, first < 128,
-              (first < 64 ? initials.low >> UInt64(first) : initials.high >> UInt64(first - 64)) & 1 != 0
-        else { return nil }
-        let key = Key(word)
-        var slot = key.slot & (slots.count - 1)
-        while slots[slot] != 0 {
-            let index = Int(slots[slot]) - 1
-            if keys[index].head == key.head, keys[index].length == key.length,
-               key.length <= 8 || entries[index].literal.withUTF8Buffer({ $0.elementsEqual(word) }) {
-                return index
+        guard givenOnce[index].rows & bit == 0 else {
+            // The value is the word after the keyword, as in iproute2's message.
+            if entry.takesValue, let second = peek() {
+                throw InvalidArgument("duplicate \"\(entry.spelling)\": \"\(second)\" is the second value")
             }
-            slot = (slot + 1) & (slots.count - 1)
+            let spelling = entry.spelling, name = table.name(of: entry)
+            throw InvalidArgument(spelling == name ? "duplicate \"\(spelling)\"" : "duplicate \"\(spelling)\" (\(name) is set once)")
         }
-        // An abbreviation: a proper prefix of an abbreviable spelling (iproute2's matches()).
-        guard abbreviations else { return nil }
-        let mask: UInt64 = key.length >= 8 ? ~0 : (1 << UInt64(8 * key.length)) - 1
-        return keys.indices.first { index in
-            let candidate = keys[index]
-            guard candidate.abbreviable, candidate.length > key.length, candidate.head & mask == key.head else { return false }
-            return key.length <= 8 || entries[index].literal.withUTF8Buffer({ $0.starts(with: word) })
-        }
+        givenOnce[index].rows |= bit
     }
-
-    /// Every spelling, for help text and shell completion.
-    public var spellings: [String] { entries.map(\.spelling) }
 }

@@ -1,22 +1,23 @@
 import Netlink
 
 /// IFLA_BR_*: inside IFLA_INFO_DATA of a bridge (the ones gretool shows or sets).
-enum BridgeAttribute: UInt16, NetlinkAttributeType {
+public enum BridgeAttribute: UInt16, NetlinkAttributeType {
     case forwardDelay = 1, helloTime, maxAge, ageingTime, stpState, priority, vlanFiltering
 }
 
 /// Bridges: the few options a tunnel setup uses (a gretap port in a bridge).
 public struct BridgeOptions: LinkKindOptions {
     public static let kinds = ["bridge"]
-    /// Each word is also the key shown in JSON.
-    static let settable: [(word: String, attribute: BridgeAttribute)] = [
-        ("forward_delay", .forwardDelay), ("hello_time", .helloTime), ("max_age", .maxAge), ("ageing_time", .ageingTime),
-        ("stp_state", .stpState), ("priority", .priority), ("vlan_filtering", .vlanFiltering),
-    ]
-    public static let keywords = settable.map(\.word)
-    public static func usage(kind: String) -> String {
-        "Usage: ... bridge [ " + keywords.map { "\($0) N" }.joined(separator: " ] [ ") + " ]"
-    }
+    public typealias Word = BridgeAttribute
+
+    /// Each word is also the key shown in JSON. iproute2 (iplink_bridge.c) takes
+    /// each again, the later winning.
+    public static let grammar = KeywordTable<Word>([
+        Keyword(.forwardDelay, "forward_delay", value: "DELAY"), Keyword(.helloTime, "hello_time", value: "TIME"),
+        Keyword(.maxAge, "max_age", value: "AGE"), Keyword(.ageingTime, "ageing_time", value: "TIME"),
+        Keyword(.stpState, "stp_state", value: "{ 0 | 1 }"), Keyword(.priority, "priority", value: "PRIORITY"),
+        Keyword(.vlanFiltering, "vlan_filtering", value: "{ 0 | 1 }"),
+    ])
 
     public let kind: String
     /// Values the kernel reported, shown under -d.
@@ -38,15 +39,13 @@ public struct BridgeOptions: LinkKindOptions {
         }
     }
 
-    public mutating func apply(_ word: String, _ words: inout WordScanner, _ devices: any InterfaceResolver) throws -> Bool {
-        guard let entry = Self.settable.first(where: { $0.word == word }) else { return false }
-        let text = try words.value(for: word)
-        switch entry.attribute {
+    public mutating func set(_ entry: KeywordTable<Word>.Entry, _ text: String, _ devices: any InterfaceResolver) throws {
+        let word = entry.spelling
+        switch entry.keyword {
         case .priority: requested[.priority] = UInt32(try Parse.unsigned(text, UInt16.self, for: word))
-        case .vlanFiltering, .stpState: requested[entry.attribute] = UInt32(try Parse.unsigned(text, UInt8.self, for: word, in: 0...1))
-        default: requested[entry.attribute] = try Parse.unsigned(text, UInt32.self, for: word)
+        case .vlanFiltering, .stpState: requested[entry.keyword] = UInt32(try Parse.unsigned(text, UInt8.self, for: word, in: 0...1))
+        default: requested[entry.keyword] = try Parse.unsigned(text, UInt32.self, for: word)
         }
-        return true
     }
 
     public mutating func finish() throws(InvalidArgument) {}
@@ -54,7 +53,7 @@ public struct BridgeOptions: LinkKindOptions {
     public func encode(_ info: AttributeWriter<LinkInfoAttribute>) throws {
         guard !requested.isEmpty else { return }
         try info.nest(.data, BridgeAttribute.self) { data in
-            for attribute in Self.settable.map(\.attribute) {
+            for attribute in Self.grammar.rows.map(\.word) {
                 guard let value = requested[attribute] else { continue }
                 switch attribute {
                 case .priority: try data.put(attribute, UInt16(value))
@@ -66,8 +65,8 @@ public struct BridgeOptions: LinkKindOptions {
     }
 
     public func describe(_ devices: any InterfaceResolver) -> [Field] {
-        Self.settable.compactMap { entry in
-            reported[entry.attribute].map { Field.unsigned(entry.word, $0) }
+        Self.grammar.entries.compactMap { entry in
+            reported[entry.keyword].map { Field.unsigned(entry.spelling, $0) }
         }
     }
 }

@@ -3,12 +3,12 @@ import Netlink
 /// dummy links take no options.
 public struct DummyOptions: LinkKindOptions {
     public static let kinds = ["dummy"]
-    public static let keywords: [String] = []
-    public static func usage(kind: String) -> String { "Usage: ... dummy" }
+    public typealias Word = Never
+    public static let grammar = KeywordTable<Never>([Keyword<Never>]())
     public let kind: String
     public init(kind: String) { self.kind = kind }
     public init(kind: String, data: Attribute<LinkInfoAttribute>?) { self.kind = kind }
-    public mutating func apply(_ word: String, _ words: inout WordScanner, _ devices: any InterfaceResolver) throws -> Bool { false }
+    public mutating func set(_ entry: KeywordTable<Never>.Entry, _ value: String, _ devices: any InterfaceResolver) throws {}
     public mutating func finish() throws(InvalidArgument) {}
     public func encode(_ info: AttributeWriter<LinkInfoAttribute>) throws {}
     public func describe(_ devices: any InterfaceResolver) -> [Field] { [] }

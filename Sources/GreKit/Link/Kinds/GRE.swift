@@ -84,10 +84,37 @@ public struct IPv6TunnelFlags: OptionSet, Sendable {
     public static let allowLocalRemote = IPv6TunnelFlags(rawValue: 0x40)
 }
 
-public struct GreOptions: LinkKindOptions, Equatable {
-    public static let kinds = ["gre", "gretap", "ip6gre", "ip6gretap"]
+/// The GRE link kinds: IP packets (gre, ip6gre) or Ethernet frames (gretap,
+/// ip6gretap) over GRE, with an outer header of IPv4 or IPv6.
+public enum GreKind: String, CaseIterable, Sendable {
+    case gre, gretap, ip6gre, ip6gretap
 
-    public let kind: String
+    /// The family of the outer header, and so of the endpoints.
+    public var family: AddressFamily {
+        switch self {
+        case .gre, .gretap: .inet
+        case .ip6gre, .ip6gretap: .inet6
+        }
+    }
+
+    /// Whether it carries Ethernet frames (a tap) rather than IP packets.
+    public var carriesEthernet: Bool { self == .gretap || self == .ip6gretap }
+
+    /// The kind that carries the same payload over the other family.
+    public var overOtherFamily: GreKind {
+        switch self {
+        case .gre: .ip6gre
+        case .gretap: .ip6gretap
+        case .ip6gre: .gre
+        case .ip6gretap: .gretap
+        }
+    }
+}
+
+public struct GreOptions: LinkKindOptions, Equatable {
+    public static let kinds = GreKind.allCases.map(\.rawValue)
+
+    public let greKind: GreKind
     public var local: IPAddress?
     public var remote: IPAddress?
     public var inputFlags: GreFlags = []
@@ -114,14 +141,24 @@ public struct GreOptions: LinkKindOptions, Equatable {
     public var flowInfo: UInt32 = 0
     public var ipv6Flags: IPv6TunnelFlags = []
 
-    public var isIPv6: Bool { kind.hasPrefix("ip6") }
-    public var isEthernet: Bool { kind.hasSuffix("tap") }
-    public var family: AddressFamily { isIPv6 ? .inet6 : .inet }
+    /// IFLA_INFO_KIND.
+    public var kind: String { greKind.rawValue }
+    public var isIPv6: Bool { greKind.family == .inet6 }
+    public var isEthernet: Bool { greKind.carriesEthernet }
+    public var family: AddressFamily { greKind.family }
+    public var wordFamily: AddressFamily? { greKind.family }
 
+    /// The defaults iproute2 sends for a new link of `kind`.
+    public init(_ kind: GreKind) {
+        greKind = kind
+        ttl = kind.family == .inet6 ? 64 : 0
+        if kind.family == .inet6 { encapsulation.flags = .checksum6 }
+    }
+
+    /// `kind` is one of `kinds` (the registry hands out this module for those only).
     public init(kind: String) {
-        self.kind = kind
-        ttl = kind.hasPrefix("ip6") ? 64 : 0
-        if kind.hasPrefix("ip6") { encapsulation.flags = .checksum6 }
+        guard let greKind = GreKind(rawValue: kind) else { preconditionFailure("\(kind) is not a GRE kind") }
+        self.init(greKind)
     }
 
     public init(kind: String, data: Attribute<LinkInfoAttribute>?) {
@@ -158,7 +195,7 @@ public struct GreOptions: LinkKindOptions, Equatable {
 
     // MARK: Words
 
-    enum Word: Sendable {
+    public enum Word: Sendable {
         case key, noKey, inputKey, noInputKey, outputKey, noOutputKey
         case sequence, noSequence, inputSequence, noInputSequence, outputSequence, noOutputSequence
         case checksum, noChecksum, inputChecksum, noInputChecksum, outputChecksum, noOutputChecksum
@@ -170,90 +207,60 @@ public struct GreOptions: LinkKindOptions, Equatable {
         case flowLabel, encapLimit, dscp, allowLocalRemote, noAllowLocalRemote
     }
 
-    /// In iproute2's order: the first entry a word names wins.
-    static let words = KeywordTable<Word>([
-        ("key", .key, true), ("nokey", .noKey, true), ("ikey", .inputKey, true), ("noikey", .noInputKey, true),
-        ("okey", .outputKey, true), ("nookey", .noOutputKey, true),
-        ("seq", .sequence, true), ("noseq", .noSequence, true), ("iseq", .inputSequence, true),
-        ("noiseq", .noInputSequence, true), ("oseq", .outputSequence, true), ("nooseq", .noOutputSequence, true),
-        ("csum", .checksum, true), ("nocsum", .noChecksum, true), ("icsum", .inputChecksum, true),
-        ("noicsum", .noInputChecksum, true), ("ocsum", .outputChecksum, true), ("noocsum", .noOutputChecksum, true),
-        ("nopmtudisc", .noPMTUDiscovery, true), ("pmtudisc", .pmtuDiscovery, true),
-        ("remote", .remote, true), ("local", .local, true), ("dev", .device, true),
-        ("ttl", .ttl, true), ("hoplimit", .ttl, true), ("hlim", .ttl, true),
-        ("tos", .tos, true), ("tclass", .tos, true), ("dsfield", .tos, true),
-        ("noencap", .noEncap, false), ("encap", .encap, false),
-        ("encap-sport", .encapSourcePort, false), ("encap-dport", .encapDestinationPort, false),
-        ("encap-csum", .encapChecksum, false), ("noencap-csum", .noEncapChecksum, false),
-        ("encap-udp6-csum", .encapUDP6Checksum, false), ("noencap-udp6-csum", .noEncapUDP6Checksum, false),
-        ("encap-remcsum", .encapRemoteChecksum, false), ("noencap-remcsum", .noEncapRemoteChecksum, false),
-        ("external", .external, false), ("ignore-df", .ignoreDF, false), ("noignore-df", .noIgnoreDF, false),
-        ("fwmark", .fwmark, false),
-        ("flowlabel", .flowLabel, false), ("fl", .flowLabel, false), ("encaplimit", .encapLimit, false),
-        ("dscp", .dscp, false), ("allow-localremote", .allowLocalRemote, false),
-        ("noallow-localremote", .noAllowLocalRemote, false),
+    /// Every GRE option word, in iproute2's order (link_gre.c, then link_gre6.c's
+    /// own): the first row a word names wins. iproute2 takes each of them again
+    /// (the later wins), so every row is repeatable. `ip tunnel` reads the same
+    /// rows (see `Tunnel`).
+    public static let grammar = KeywordTable<Word>([
+        Keyword(.key, .abbreviable("key"), value: "KEY"), Keyword(.noKey, .abbreviable("nokey")),
+        Keyword(.inputKey, .abbreviable("ikey"), value: "KEY"), Keyword(.noInputKey, .abbreviable("noikey")),
+        Keyword(.outputKey, .abbreviable("okey"), value: "KEY"), Keyword(.noOutputKey, .abbreviable("nookey")),
+        Keyword(.sequence, .abbreviable("seq")), Keyword(.noSequence, .abbreviable("noseq")),
+        Keyword(.inputSequence, .abbreviable("iseq")), Keyword(.noInputSequence, .abbreviable("noiseq")),
+        Keyword(.outputSequence, .abbreviable("oseq")), Keyword(.noOutputSequence, .abbreviable("nooseq")),
+        Keyword(.checksum, .abbreviable("csum")), Keyword(.noChecksum, .abbreviable("nocsum")),
+        Keyword(.inputChecksum, .abbreviable("icsum")), Keyword(.noInputChecksum, .abbreviable("noicsum")),
+        Keyword(.outputChecksum, .abbreviable("ocsum")), Keyword(.noOutputChecksum, .abbreviable("noocsum")),
+        Keyword(.noPMTUDiscovery, .abbreviable("nopmtudisc"), family: .inet),
+        Keyword(.pmtuDiscovery, .abbreviable("pmtudisc"), family: .inet),
+        Keyword(.remote, .abbreviable("remote"), value: "ADDR"),
+        Keyword(.local, .abbreviable("local"), value: "ADDR"),
+        Keyword(.device, .abbreviable("dev"), value: "PHYS_DEV"),
+        Keyword(.ttl, .abbreviable("ttl"), .abbreviable("hoplimit"), .abbreviable("hlim"), value: "{ 1..255 | inherit }"),
+        Keyword(.tos, .abbreviable("tos"), .abbreviable("tclass"), .abbreviable("dsfield"), value: "{ HEX | inherit }"),
+        Keyword(.noEncap, "noencap"), Keyword(.encap, "encap", value: "{ fou | gue | none }"),
+        Keyword(.encapSourcePort, "encap-sport", value: "{ PORT | auto }"),
+        Keyword(.encapDestinationPort, "encap-dport", value: "PORT"),
+        Keyword(.encapChecksum, "encap-csum"), Keyword(.noEncapChecksum, "noencap-csum"),
+        Keyword(.encapUDP6Checksum, "encap-udp6-csum"), Keyword(.noEncapUDP6Checksum, "noencap-udp6-csum"),
+        Keyword(.encapRemoteChecksum, "encap-remcsum"), Keyword(.noEncapRemoteChecksum, "noencap-remcsum"),
+        Keyword(.external, "external"),
+        Keyword(.ignoreDF, "ignore-df", family: .inet), Keyword(.noIgnoreDF, "noignore-df", family: .inet),
+        Keyword(.fwmark, "fwmark", value: "{ MARK | inherit }"),
+        Keyword(.flowLabel, "flowlabel", "fl", value: "{ HEX | inherit }", family: .inet6),
+        Keyword(.encapLimit, "encaplimit", value: "{ 0..255 | none }", family: .inet6),
+        Keyword(.dscp, "dscp", value: "inherit", family: .inet6),
+        Keyword(.allowLocalRemote, "allow-localremote", family: .inet6),
+        Keyword(.noAllowLocalRemote, "noallow-localremote", family: .inet6),
     ])
 
-    public static let keywords = words.spellings
-
-    /// Whether a word is followed by a value (so a scanner can step over it).
-    static func takesValue(_ word: Word) -> Bool {
-        switch word {
-        case .key, .inputKey, .outputKey, .remote, .local, .device, .ttl, .tos, .encap,
-             .encapSourcePort, .encapDestinationPort, .fwmark, .flowLabel, .encapLimit, .dscp:
-            true
-        default:
-            false
-        }
-    }
-
-    /// Words that only one address family's tunnels take.
-    static let ipv4Only: Set<String> = ["pmtudisc", "nopmtudisc", "ignore-df", "noignore-df"]
-    static let ipv6Only: Set<String> = ["flowlabel", "fl", "encaplimit", "dscp", "allow-localremote", "noallow-localremote"]
-
-    public static func usage(kind: String) -> String {
-        let common = """
-            [ remote ADDR ] [ local ADDR ] [ dev PHYS_DEV ]
-            [ [i|o]key KEY | no[i|o]key ] [ [no][i|o]seq ] [ [no][i|o]csum ]
-            [ ttl TTL ] [ tos TOS ] [ fwmark MARK ] [ external ]
-            [ encap { fou | gue | none } ] [ encap-sport { PORT | auto } ] [ encap-dport PORT ]
-            [ [no]encap-csum ] [ [no]encap-udp6-csum ] [ [no]encap-remcsum ]
-        """
-        let family = kind.hasPrefix("ip6")
-            ? "    [ encaplimit { 0..255 | none } ] [ flowlabel { FLOWLABEL | inherit } ] [ dscp inherit ]\n    [ [no]allow-localremote ]"
-            : "    [ [no]pmtudisc ] [ [no]ignore-df ]"
-        return """
-        Usage: ... \(kind)
-        \(common)
-        \(family)
-
-        Where: ADDR := { \(kind.hasPrefix("ip6") ? "IPV6_ADDRESS" : "IPV4_ADDRESS") | any }
-               KEY  := { DOTTED_QUAD | NUMBER }   TTL := { 1..255 | inherit }
-               TOS  := { HEX | inherit }          MARK := { 0..0xffffffff }
-        """
-    }
-
-    public mutating func apply(_ word: String, _ words: inout WordScanner, _ devices: any InterfaceResolver) throws -> Bool {
-        guard let entry = Self.words.lookup(word, in: words) else { return false }
+    public mutating func set(_ entry: KeywordTable<Word>.Entry, _ text: String, _ devices: any InterfaceResolver) throws {
         let spelling = entry.spelling
-        if isIPv6 ? Self.ipv4Only.contains(spelling) : Self.ipv6Only.contains(spelling) {
-            throw InvalidArgument("\"\(spelling)\" is not an option of \(kind) links")
-        }
         switch entry.keyword {
         case .key:
-            let key = try GreKey(parsing: words.value(for: spelling), for: spelling)
+            let key = try GreKey(parsing: text, for: spelling)
             inputKey = key; outputKey = key
             inputFlags.insert(.key); outputFlags.insert(.key)
         case .noKey:
             inputKey = GreKey(0); outputKey = GreKey(0)
             inputFlags.remove(.key); outputFlags.remove(.key)
         case .inputKey:
-            inputKey = try GreKey(parsing: words.value(for: spelling), for: spelling)
+            inputKey = try GreKey(parsing: text, for: spelling)
             inputFlags.insert(.key)
         case .noInputKey:
             inputKey = GreKey(0); inputFlags.remove(.key)
         case .outputKey:
-            outputKey = try GreKey(parsing: words.value(for: spelling), for: spelling)
+            outputKey = try GreKey(parsing: text, for: spelling)
             outputFlags.insert(.key)
         case .noOutputKey:
             outputKey = GreKey(0); outputFlags.remove(.key)
@@ -271,25 +278,21 @@ public struct GreOptions: LinkKindOptions, Equatable {
         case .noOutputChecksum: outputFlags.remove(.checksum)
         case .noPMTUDiscovery: pathMTUDiscovery = false
         case .pmtuDiscovery: pathMTUDiscovery = true
-        case .remote: remote = try endpoint(words.value(for: "remote"), for: "remote")
-        case .local: local = try endpoint(words.value(for: "local"), for: "local")
-        case .device: underlay = try devices.index(of: words.value(for: "dev"))
-        case .ttl:
-            let text = try words.value(for: spelling)
-            ttl = text == "inherit" ? 0 : try Parse.unsigned(text, UInt8.self, for: spelling)
-        case .tos: try applyTOS(words.value(for: spelling), spelling: spelling)
+        case .remote: remote = try endpoint(text, for: "remote")
+        case .local: local = try endpoint(text, for: "local")
+        case .device: underlay = try devices.index(of: text)
+        case .ttl: ttl = text == "inherit" ? 0 : try Parse.unsigned(text, UInt8.self, for: spelling)
+        case .tos: try applyTOS(text, spelling: spelling)
         case .noEncap: encapsulation.kind = .none
         case .encap:
-            let text = try words.value(for: "encap")
             guard let kind = ["none": TunnelEncapsulation.Kind.none, "fou": .fou, "gue": .gue][text] else {
                 throw InvalidArgument.badValue("encap", text, expected: "fou, gue or none")
             }
             encapsulation.kind = kind
         case .encapSourcePort:
-            let text = try words.value(for: "encap-sport")
             encapsulation.sourcePort = text == "auto" ? 0 : try Parse.unsigned(text, UInt16.self, for: "encap-sport")
         case .encapDestinationPort:
-            encapsulation.destinationPort = try Parse.unsigned(words.value(for: "encap-dport"), UInt16.self, for: "encap-dport")
+            encapsulation.destinationPort = try Parse.unsigned(text, UInt16.self, for: "encap-dport")
         case .encapChecksum: encapsulation.flags.insert(.checksum)
         case .noEncapChecksum: encapsulation.flags.remove(.checksum)
         case .encapUDP6Checksum: encapsulation.flags.insert(.checksum6)
@@ -300,7 +303,6 @@ public struct GreOptions: LinkKindOptions, Equatable {
         case .ignoreDF: ignoreDF = true
         case .noIgnoreDF: ignoreDF = false
         case .fwmark:
-            let text = try words.value(for: "fwmark")
             if isIPv6 && text == "inherit" {
                 ipv6Flags.insert(.useOriginalFwmark); fwmark = 0
             } else {
@@ -308,7 +310,6 @@ public struct GreOptions: LinkKindOptions, Equatable {
                 ipv6Flags.remove(.useOriginalFwmark)
             }
         case .flowLabel:
-            let text = try words.value(for: spelling)
             flowInfo &= ~0x000F_FFFF
             if text == "inherit" {
                 ipv6Flags.insert(.useOriginalFlowLabel)
@@ -320,7 +321,6 @@ public struct GreOptions: LinkKindOptions, Equatable {
                 ipv6Flags.remove(.useOriginalFlowLabel)
             }
         case .encapLimit:
-            let text = try words.value(for: "encaplimit")
             if text == "none" {
                 ipv6Flags.insert(.ignoreEncapLimit)
             } else {
@@ -328,13 +328,11 @@ public struct GreOptions: LinkKindOptions, Equatable {
                 ipv6Flags.remove(.ignoreEncapLimit)
             }
         case .dscp:
-            let text = try words.value(for: "dscp")
             guard text == "inherit" else { throw InvalidArgument.badValue("dscp", text, expected: "inherit") }
             ipv6Flags.insert(.receiveDSCPCopy)
         case .allowLocalRemote: ipv6Flags.insert(.allowLocalRemote)
         case .noAllowLocalRemote: ipv6Flags.remove(.allowLocalRemote)
         }
-        return true
     }
 
     private func endpoint(_ text: String, for keyword: String) throws(InvalidArgument) -> IPAddress? {
@@ -343,8 +341,7 @@ public struct GreOptions: LinkKindOptions, Equatable {
             throw Parse.badAddress(keyword, text, expected: isIPv6 ? "an IPv6 address or any" : "an IPv4 address or any")
         }
         guard address.family == family else {
-            let other = isIPv6 ? String(kind.dropFirst(3)) : "ip6" + kind
-            throw InvalidArgument("\(keyword) \(text) is \(address.family == .inet6 ? "IPv6" : "IPv4"), but \(kind) tunnels run over \(isIPv6 ? "IPv6" : "IPv4") (use \(other))")
+            throw InvalidArgument("\(keyword) \(text) is \(address.family.label), but \(kind) tunnels run over \(family.label) (use \(greKind.overOtherFamily.rawValue))")
         }
         return address.isUnspecified ? nil : address
     }
@@ -366,7 +363,13 @@ public struct GreOptions: LinkKindOptions, Equatable {
         }
     }
 
-    public mutating func finish() throws(InvalidArgument) {
+    /// The command lines GRE options come from: `ip link`'s words, and `ip tunnel`'s
+    /// (the same rows, never abbreviated, with one rule of their own in `finish`).
+    public enum Dialect: Sendable { case link, tunnel }
+
+    public mutating func finish() throws(InvalidArgument) { try finish(as: .link) }
+
+    public mutating func finish(as dialect: Dialect) throws(InvalidArgument) {
         if !isIPv6, ignoreDF == true, pathMTUDiscovery {
             throw InvalidArgument("ignore-df needs nopmtudisc: the kernel refuses to ignore DF while path MTU discovery is on")
         }
@@ -377,6 +380,13 @@ public struct GreOptions: LinkKindOptions, Equatable {
                 if inputKey.value == 0 { inputKey = GreKey(group.value); inputFlags.insert(.key) }
                 if outputKey.value == 0 { outputKey = GreKey(group.value); outputFlags.insert(.key) }
             }
+        }
+        // `ip tunnel` refuses a fixed TTL without path MTU discovery: through its ioctl
+        // the kernel turns discovery back on for a tunnel with a TTL (ip_tunnel_ctl sets
+        // DF), so the two words contradict each other there. `ip link` sends both, and
+        // the kernel keeps both.
+        if dialect == .tunnel, !isIPv6, ttl != 0, !pathMTUDiscovery {
+            throw InvalidArgument("ttl \(ttl) and nopmtudisc are incompatible: a fixed TTL needs path MTU discovery")
         }
     }
 

@@ -9,10 +9,22 @@ enum VxlanAttribute: UInt16, NetlinkAttributeType {
 /// VXLAN links, for test topologies and display: id, remote/group, local, dev, dstport, ttl, tos, learning.
 public struct VxlanOptions: LinkKindOptions {
     public static let kinds = ["vxlan"]
-    public static let keywords = ["id", "vni", "remote", "group", "local", "dev", "dstport", "ttl", "tos", "learning", "nolearning"]
-    public static func usage(kind: String) -> String {
-        "Usage: ... vxlan id VNI [ { remote | group } ADDR ] [ local ADDR ] [ dev PHYS_DEV ] [ dstport PORT ] [ ttl TTL ] [ tos TOS ] [ [no]learning ]"
-    }
+
+    public enum Word: Sendable { case id, remote, local, device, port, ttl, tos, learning }
+
+    /// iproute2's vxlan words that gretool takes (iplink_vxlan.c), which refuses
+    /// each of them twice (`check_duparg`, per attribute: `learning` and
+    /// `nolearning` set one). gretool keeps them unabbreviated.
+    public static let grammar = KeywordTable<Word>([
+        Keyword(.id, "id", "vni", value: "VNI", repeatable: false),
+        Keyword(.remote, "remote", "group", value: "ADDR", repeatable: false),
+        Keyword(.local, "local", value: "ADDR", repeatable: false),
+        Keyword(.device, "dev", value: "PHYS_DEV", repeatable: false),
+        Keyword(.port, "dstport", value: "PORT", repeatable: false),
+        Keyword(.ttl, "ttl", value: "{ 1..255 | auto | inherit }", repeatable: false),
+        Keyword(.tos, "tos", value: "{ HEX | inherit }", repeatable: false),
+        Keyword(.learning, "learning", "nolearning", repeatable: false),
+    ])
 
     public let kind: String
     public var vni: UInt32?
@@ -42,28 +54,23 @@ public struct VxlanOptions: LinkKindOptions {
         }
     }
 
-    public mutating func apply(_ word: String, _ words: inout WordScanner, _ devices: any InterfaceResolver) throws -> Bool {
-        switch word {
-        case "id", "vni": vni = try Parse.unsigned(words.value(for: word), UInt32.self, for: word, in: 0...0xFF_FFFF)
-        case "remote", "group": remote = try Parse.address(words.value(for: word), for: word)
-        case "local": local = try Parse.address(words.value(for: word), for: word)
-        case "dev": underlay = try devices.index(of: words.value(for: "dev"))
-        case "dstport": port = try Parse.unsigned(words.value(for: word), UInt16.self, for: word)
-        case "ttl":
-            let text = try words.value(for: word)
-            ttl = text == "auto" || text == "inherit" ? 0 : try Parse.unsigned(text, UInt8.self, for: word)
-        case "tos":
+    public mutating func set(_ entry: KeywordTable<Word>.Entry, _ text: String, _ devices: any InterfaceResolver) throws {
+        let word = entry.spelling
+        switch entry.keyword {
+        case .id: vni = try Parse.unsigned(text, UInt32.self, for: word, in: 0...0xFF_FFFF)
+        case .remote: remote = try Parse.address(text, for: word)
+        case .local: local = try Parse.address(text, for: word)
+        case .device: underlay = try devices.index(of: text)
+        case .port: port = try Parse.unsigned(text, UInt16.self, for: word)
+        case .ttl: ttl = text == "auto" || text == "inherit" ? 0 : try Parse.unsigned(text, UInt8.self, for: word)
+        case .tos:
             // As iproute2: inherit, or hexadecimal with or without 0x.
-            let text = try words.value(for: word)
             guard let value = text == "inherit" ? 1 : Parse.parseDSField(text) else {
                 throw InvalidArgument.badValue(word, text, expected: "a hexadecimal value 0..ff or inherit")
             }
             tos = value
-        case "learning": learning = true
-        case "nolearning": learning = false
-        default: return false
+        case .learning: learning = word == "learning"
         }
-        return true
     }
 
     public mutating func finish() throws(InvalidArgument) {

@@ -9,10 +9,18 @@ enum VethAttribute: UInt16, NetlinkAttributeType {
 /// veth pairs: `type veth peer name NAME [netns NS] [address LLADDR] [mtu N]`.
 public struct VethOptions: LinkKindOptions {
     public static let kinds = ["veth"]
-    public static let keywords = ["peer", "name", "netns", "address", "mtu"]
-    public static func usage(kind: String) -> String {
-        "Usage: ... veth [ peer [ name ] NAME [ netns NETNS ] [ address LLADDR ] [ mtu MTU ] ]"
-    }
+
+    public enum Word: Sendable { case peer, name, netns, address, mtu }
+
+    /// `peer`, then the peer's own words, which iproute2 reads with iplink_parse (so
+    /// name, netns and mtu are refused twice there, as for any link).
+    public static let grammar = KeywordTable<Word>([
+        Keyword(.peer, "peer"),
+        Keyword(.name, "name", value: "NAME", repeatable: false),
+        Keyword(.netns, "netns", value: "NETNS", repeatable: false),
+        Keyword(.address, "address", value: "LLADDR"),
+        Keyword(.mtu, "mtu", value: "MTU", repeatable: false),
+    ])
 
     public let kind: String
     /// Whether `peer` was given: the words after it describe the peer (as in
@@ -27,30 +35,34 @@ public struct VethOptions: LinkKindOptions {
     // The kernel reports nothing about a veth's peer in IFLA_INFO_DATA.
     public init(kind: String, data: Attribute<LinkInfoAttribute>?) { self.kind = kind }
 
+    /// Before `peer`, only `peer` is a veth word (the rest are the link's own);
+    /// after it, a bare word is the peer's name, as in iproute2.
     public mutating func apply(_ word: String, _ words: inout WordScanner, _ devices: any InterfaceResolver) throws -> Bool {
         guard describesPeer else {
             describesPeer = word == "peer"
             return describesPeer
         }
-        switch word {
-        case "name":
-            peerName = try InterfaceName(words.value(for: "name"))
-        case "netns":
-            peerNamespace = try NamespaceReference(words.value(for: "netns"))
-        case "address":
-            let text = try words.value(for: "address")
+        if let entry = try words.keyword(word, in: Self.grammar), entry.keyword != .peer {
+            try set(entry, words.value(of: entry), devices)
+            return true
+        }
+        guard peerName == nil else { return false }
+        peerName = try InterfaceName(word)
+        return true
+    }
+
+    public mutating func set(_ entry: KeywordTable<Word>.Entry, _ text: String, _ devices: any InterfaceResolver) throws {
+        switch entry.keyword {
+        case .peer: describesPeer = true
+        case .name: peerName = try InterfaceName(text)
+        case .netns: peerNamespace = try NamespaceReference(text)
+        case .address:
             guard let bytes = LinkLayerAddress.parse(text), bytes.count == 6 else {
                 throw InvalidArgument.badValue("address", text, expected: "a MAC address like 02:00:00:00:00:01")
             }
             peerAddress = bytes
-        case "mtu":
-            peerMTU = try Parse.unsigned(words.value(for: "mtu"), UInt32.self, for: "mtu")
-        default:
-            // A bare word after `peer` is the peer's name, as in iproute2.
-            guard peerName == nil else { return false }
-            peerName = try InterfaceName(word)
+        case .mtu: peerMTU = try Parse.unsigned(text, UInt32.self, for: "mtu")
         }
-        return true
     }
 
     public mutating func finish() throws(InvalidArgument) {}

@@ -123,26 +123,29 @@ public enum RouteRequest {
                 destination = (prefix, target)
                 continue
             }
-            let value = try words.value(of: entry)
+            // Each case reads its value where it uses it: a value kept across the switch
+            // costs a batch line retains (callgrind).
             switch entry.keyword {
             case .preferredSource:
+                let value = try words.value(of: entry)
                 let address = try Parse.address(value, for: "src")
                 try family.adopt(address, "src", value)
                 route.preferredSource = address
             case .via:
-                route.gateway = try gateway(value, &words, family: &family)
+                route.gateway = try gateway(words.value(of: entry), &words, family: &family)
             case .from:
+                let value = try words.value(of: entry)
                 let prefix = try Parse.prefix(value, for: "from")
                 try family.adopt(prefix.address, "from", value)
                 route.source = prefix
             case .tos:
-                route.tos = try Parse.dsfield(value, for: "tos")
+                route.tos = try Parse.dsfield(words.value(of: entry), for: "tos")
             case .metric:
-                route.priority = try Parse.unsigned(value, UInt32.self, for: "metric")
+                route.priority = try Parse.unsigned(words.value(of: entry), UInt32.self, for: "metric")
             case .scope:
-                scope = try Parse.name(value, in: RouteNames.scopes, for: "scope")
+                scope = try Parse.name(words.value(of: entry), in: RouteNames.scopes, for: "scope")
             case .metricValue(let metric):
-                var number = value
+                var number = try words.value(of: entry)
                 if number == "lock" {
                     route.metrics.locked |= 1 << UInt32(metric.rawValue)
                     number = try words.value(for: "\(entry.spelling) lock")
@@ -155,14 +158,15 @@ public enum RouteRequest {
                 words.unread()
                 route.nexthops = try legs(&words, family: &family, devices: devices)
             case .nexthopID:
-                route.nexthopID = try Parse.unsigned(value, UInt32.self, for: "nhid")
+                route.nexthopID = try Parse.unsigned(words.value(of: entry), UInt32.self, for: "nhid")
             case .protocolID:
-                protocolID = try Parse.name(value, in: RouteNames.protocols, for: "protocol")
+                protocolID = try Parse.name(words.value(of: entry), in: RouteNames.protocols, for: "protocol")
             case .table:
-                table = try Parse.table(value)
+                table = try Parse.table(words.value(of: entry))
             case .device:
-                route.outputInterface = try device(value, devices)
+                route.outputInterface = try device(words.value(of: entry), devices)
             case .preference:
+                let value = try words.value(of: entry)
                 switch value {
                 case "low": route.preference = .low
                 case "medium": route.preference = .medium
@@ -214,21 +218,18 @@ public enum RouteRequest {
     /// `via [ inet | inet6 ] ADDRESS` (`first`: the word after "via"): a gateway of
     /// another family only when named so.
     private static func gateway(_ first: String, _ words: inout WordScanner, family: inout Family) throws -> IPAddress {
-        var value = first
-        var named: AddressFamily?
-        if let spelled = AddressFamily(name: value) {
-            named = spelled
-            value = try words.value(for: "via \(spelled.name)")
+        guard let named = AddressFamily(name: first) else {
+            let address = try Parse.address(first, for: "via")
+            try family.adopt(address, "via", first)
+            return address
         }
+        let value = try words.value(for: "via \(named.name)")
         let address = try Parse.address(value, for: "via")
-        if let named {
-            guard address.family == named else { throw InvalidArgument("via \(named.name) \(value): not an \(named.label) address") }
-            if family.value == .unspecified { family.value = named }
-        } else {
-            try family.adopt(address, "via", value)
-        }
+        guard address.family == named else { throw InvalidArgument("via \(named.name) \(value): not an \(named.label) address") }
+        if family.value == .unspecified { family.value = named }
         return address
     }
+
 
     /// `nexthop [ via ADDRESS ] [ dev NAME ] [ weight 1..256 ] [ onlink ]`, repeated to the end.
     private static func legs(

@@ -69,53 +69,87 @@ public struct KeywordTable<Word: Sendable>: Sendable {
         var slot: Int { Int(truncatingIfNeeded: ((head ^ UInt64(length)) &* 0x9E37_79B9_7F4A_7C15) >> 48) }
     }
 
+    // The tables are built once per process, at first use; a command line's start-up
+    // pays for them. Plain index loops keep that small: generic adapters (enumerated,
+    // slices, closures) make unspecialized code (a table built in another module)
+    // look their types up by name, tens of thousands of instructions each.
+
     public init(_ rows: [Keyword<Word>]) {
         self.rows = rows
         var entries: [Entry] = []
-        for (index, row) in rows.enumerated() {
+        var row = 0
+        while row < rows.count {
+            let keyword = rows[row]
             // A row given once is tracked as a bit of a 64-bit set (see WordScanner).
-            precondition(row.repeatable || index < 64, "a keyword given once must be among a grammar's first 64 rows")
-            precondition(index <= UInt16.max, "a grammar of more rows than a row index holds")
+            precondition(keyword.repeatable || row < 64, "a keyword given once must be among a grammar's first 64 rows")
+            precondition(row <= UInt16.max, "a grammar of more rows than a row index holds")
             var facts: KeywordFacts = []
-            if row.takesValue { facts.insert(.takesValue) }
-            if row.repeatable { facts.insert(.repeatable) }
-            if row.family == .inet { facts.insert(.inet) }
-            if row.family == .inet6 { facts.insert(.inet6) }
-            for spelling in row.spellings {
-                entries.append(Entry(literal: spelling.literal, keyword: row.word, row: index,
-                                     facts: spelling.abbreviable ? facts.union(.abbreviable) : facts))
+            if keyword.takesValue { facts.insert(.takesValue) }
+            if keyword.repeatable { facts.insert(.repeatable) }
+            if keyword.family == .inet { facts.insert(.inet) }
+            if keyword.family == .inet6 { facts.insert(.inet6) }
+            var spelling = 0
+            while spelling < keyword.spellings.count {
+                let written = keyword.spellings[spelling]
+                entries.append(Entry(literal: written.literal, keyword: keyword.word, row: row,
+                                     facts: written.abbreviable ? facts.union(.abbreviable) : facts))
+                spelling += 1
             }
+            row += 1
         }
         self.entries = entries
-        let keys = entries.map { entry in entry.literal.withUTF8Buffer { Key($0, abbreviable: entry.abbreviable) } }
+        var keys: [Key] = []
+        keys.reserveCapacity(entries.count)
+        var index = 0
+        while index < entries.count {
+            let entry = entries[index]
+            keys.append(entry.literal.withUTF8Buffer { Key($0, abbreviable: entry.abbreviable) })
+            index += 1
+        }
         self.keys = keys
         var size = 8
         while size < 2 * keys.count { size *= 2 }
         var slots = [Int16](repeating: 0, count: size)
-        // Spellings of up to 8 bytes are whole in their key: only the first entry of each
-        // goes in. Longer ones all go in, in order, and are told apart by their bytes.
-        for (index, key) in keys.enumerated()
-        where key.length > 8 || !keys[..<index].contains(where: { $0.head == key.head && $0.length == key.length }) {
-            var slot = key.slot & (size - 1)
-            while slots[slot] != 0 { slot = (slot + 1) & (size - 1) }
-            slots[slot] = Int16(index + 1)
+        var initials: (low: UInt64, high: UInt64) = (0, 0)
+        index = 0
+        while index < keys.count {
+            let key = keys[index]
+            // Spellings of up to 8 bytes are whole in their key: only the first entry of
+            // each goes in. Longer ones all go in, in order, and are told apart by their bytes.
+            var seen = false
+            var earlier = 0
+            while key.length <= 8, !seen, earlier < index {
+                seen = keys[earlier].head == key.head && keys[earlier].length == key.length
+                earlier += 1
+            }
+            if !seen {
+                var slot = key.slot & (size - 1)
+                while slots[slot] != 0 { slot = (slot + 1) & (size - 1) }
+                slots[slot] = Int16(index + 1)
+            }
+            let first = UInt8(truncatingIfNeeded: key.head)
+            if key.length > 0, first < 128 {
+                if first < 64 { initials.low |= 1 << UInt64(first) } else { initials.high |= 1 << UInt64(first - 64) }
+            }
+            index += 1
         }
         self.slots = slots
-        var initials: (low: UInt64, high: UInt64) = (0, 0)
-        for entry in entries {
-            guard let first = entry.literal.withUTF8Buffer({ $0.first }), first < 128 else { continue }
-            if first < 64 { initials.low |= 1 << UInt64(first) } else { initials.high |= 1 << UInt64(first - 64) }
-        }
         self.initials = initials
     }
 
     /// A table of names that take no value and may repeat, one row per spelling (the
     /// values a keyword takes by name, such as route types, and small test tables).
     public init(_ names: [(StaticString, Word, abbreviable: Bool)]) {
-        self.init(names.map { name in
-            Keyword(name.1, [name.abbreviable ? .abbreviable(name.0) : Spelling(stringLiteral: name.0)],
-                    value: nil, family: nil, repeatable: true)
-        })
+        var rows: [Keyword<Word>] = []
+        rows.reserveCapacity(names.count)
+        var index = 0
+        while index < names.count {
+            let name = names[index]
+            rows.append(Keyword(name.1, [name.abbreviable ? .abbreviable(name.0) : Spelling(stringLiteral: name.0)],
+                                value: nil, family: nil, repeatable: true))
+            index += 1
+        }
+        self.init(rows)
     }
 
     /// The name of an entry's row: its first spelling, as usage text shows it.
@@ -125,7 +159,13 @@ public struct KeywordTable<Word: Sendable>: Sendable {
     /// Use `WordScanner.keyword(_:in:)` to read a keyword with its value and to
     /// refuse a repeated one; this only looks.
     public func lookup(_ word: String, in scanner: WordScanner) -> Entry? {
-        guard let index = word.withUTF8Bytes({ index(of: $0, abbreviations: scanner.allowsAbbreviations) }) else { return nil }
+        lookup(word, abbreviations: scanner.allowsAbbreviations)
+    }
+
+    /// The same, from a flag alone: a scanner passed by value is copied, arrays and
+    /// all, which costs a batch line retains.
+    func lookup(_ word: String, abbreviations: Bool) -> Entry? {
+        guard let index = word.withUTF8Bytes({ index(of: $0, abbreviations: abbreviations) }) else { return nil }
         return entries[index]
     }
 

@@ -53,7 +53,7 @@ public struct WordScanner: Sendable {
     public mutating func keyword<Word>(
         _ word: String, in table: KeywordTable<Word>
     ) throws(InvalidArgument) -> KeywordTable<Word>.Entry? {
-        guard let entry = table.lookup(word, in: self) else { return nil }
+        guard let entry = table.lookup(word, abbreviations: allowsAbbreviations) else { return nil }
         if !entry.repeatable { try noteOnce(entry, in: table) }
         return entry
     }

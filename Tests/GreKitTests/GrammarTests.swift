@@ -135,3 +135,34 @@ import Testing
         #expect(Tunnel.keywords == ["mode", "name"] + GreOptions.keywords)
     }
 }
+
+/// Diagnostics and keepalives see a tunnel through `TunnelKind`, whatever its kind.
+@Suite struct TunnelKindTests {
+    @Test func aGreLinkIsATunnel() throws {
+        let link = try #require(withMessage(KernelReplies.g1) { Link($0) })
+        let tunnel = try link.tunnelOptions()
+        #expect(tunnel.remote == IPAddress("198.51.100.2") && tunnel.family == .inet && !tunnel.isEthernet)
+        #expect(tunnel.overhead == 36 && tunnel.outerHeader.bytes == 20)
+        #expect(tunnel.outputKey == GreKey(42) && tunnel.outputFlags.contains(.key))
+    }
+
+    @Test func whatTheOuterPacketsCarry() throws {
+        func tunnel(_ text: String) throws -> any TunnelKind {
+            try #require(try linkAdd("t type " + text).options as? any TunnelKind)
+        }
+        #expect(try tunnel("gre tos 0x10 fwmark 7").outerTOS == 0x10)
+        #expect(try tunnel("gre tos inherit").outerTOS == 0, "inherited: the inner packet's")
+        #expect(try tunnel("gre fwmark 7").outerMark == 7)
+        #expect(try tunnel("ip6gre tclass 0x20 fwmark inherit").outerTOS == 0x20)
+        #expect(try tunnel("ip6gre fwmark inherit").outerMark == 0)
+        #expect(try tunnel("ip6gretap").isEthernet)
+    }
+
+    @Test func otherLinksAreNot() throws {
+        var link = try #require(withMessage(KernelReplies.g1) { Link($0) })
+        link.options = VethOptions(kind: "veth")
+        link.kind = "veth"
+        #expect(link.tunnel == nil)
+        #expect(throws: InvalidArgument("g1 is not a GRE tunnel (it is a veth link)")) { _ = try link.tunnelOptions() }
+    }
+}

@@ -41,7 +41,7 @@ enum DiagCommands: ObjectCommands {
 
     /// GRE tunnels of the namespace, for shell completion.
     @Sendable static func tunnelNames() -> [String] {
-        (try? LinkService(socket: NetlinkSocket()).list().filter { $0.options is GreOptions }.map(\.name)) ?? []
+        (try? LinkService(socket: NetlinkSocket()).list().filter { $0.tunnel != nil }.map(\.name)) ?? []
     }
 
     static func service(_ session: Session) throws -> DiagnosticsService {

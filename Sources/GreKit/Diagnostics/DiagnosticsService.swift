@@ -108,29 +108,29 @@ public final class DiagnosticsService {
     }
 
     /// The GRE tunnel of that name; an error naming what it is otherwise.
-    public func tunnel(named name: String) throws -> (Link, GreOptions) {
+    public func tunnel(named name: String) throws -> (Link, any TunnelKind) {
         guard let link = try snapshot().link(named: name) else { throw DeviceNotFound(name) }
-        return try Tunnel.tunnel(link)
+        return (link, try link.tunnelOptions())
     }
 
     /// What `gretool diag` checks when no tunnel is named: GRE tunnels with an endpoint
     /// (the modules' fallback devices, gre0 and the like, have none).
     public func tunnelNames() throws -> [String] {
         try snapshot().links.compactMap { link in
-            guard let options = link.options as? GreOptions, !options.external,
+            guard let options = link.tunnel, !options.external,
                   options.remote != nil || options.local != nil else { return nil }
             return link.name
         }
     }
 
     private func endpoints(at index: Int32) throws -> TunnelEndpoints? {
-        guard let link = try snapshot()[index], let options = link.options as? GreOptions, !options.external else { return nil }
+        guard let link = try snapshot()[index], let options = link.tunnel, !options.external else { return nil }
         return TunnelEndpoints(link, options)
     }
 
-    /// The interface indexes of the GRE tunnels.
+    /// The interface indexes of the tunnels.
     func greIndexes() throws -> Set<Int32> {
-        Set(try snapshot().links.filter { $0.options is GreOptions }.map(\.index))
+        Set(try snapshot().links.filter { $0.tunnel != nil }.map(\.index))
     }
 
     private func isLocal(_ address: IPAddress) throws -> Bool {
@@ -185,10 +185,10 @@ public final class DiagnosticsService {
     /// The tunnel's own GRE packets as the xfrm lookup sees them: from the address the
     /// kernel picks, to the remote, with the tunnel's mark. Nil without a remote or a
     /// route to it.
-    func greFlow(_ link: Link, _ options: GreOptions) throws -> XFRMFlow? {
+    func greFlow(_ link: Link, _ options: any TunnelKind) throws -> XFRMFlow? {
         guard let remote = options.remote else { return nil }
         let chain = try chain(from: TunnelEndpoints(link, options))
         guard let source = chain.hops.first?.source else { return nil }
-        return XFRMFlow(source: source, destination: remote, proto: .gre, mark: options.fwmark)
+        return XFRMFlow(source: source, destination: remote, proto: .gre, mark: options.outerMark)
     }
 }

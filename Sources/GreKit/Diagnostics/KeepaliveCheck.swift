@@ -80,7 +80,7 @@ extension KeepaliveControls {
 /// What `diag keepalive` knows about a tunnel.
 public struct KeepaliveFacts: Sendable {
     public var tunnel: String
-    public var options: GreOptions
+    public var options: any TunnelKind
     public var up: Bool
     /// The tunnel's own addresses of the family keepalives use (IPv4 for gre).
     public var addresses: [IPPrefix]

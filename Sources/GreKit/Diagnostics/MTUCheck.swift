@@ -15,13 +15,6 @@ public struct UnderlayPath: Sendable, Equatable {
     public var mtu: Int { min(deviceMTU, routeMTU ?? .max, cachedPMTU ?? .max) }
 }
 
-extension GreOptions {
-    /// The tunnel's outer IP header: the first part of its overhead, repeated by tunnel-mode ESP.
-    var outerHeader: OverheadPart {
-        isIPv6 ? OverheadPart(name: "outer IPv6", bytes: 40) : OverheadPart(name: "outer IPv4", bytes: 20)
-    }
-}
-
 /// What `diag mtu` knows about a tunnel.
 public struct MTUFacts: Sendable {
     /// Where the tunnel's packets go, or why that is unknown.
@@ -47,7 +40,7 @@ public struct MTUFacts: Sendable {
 
     public var tunnel: String
     public var mtu: Int
-    public var options: GreOptions
+    public var options: any TunnelKind
     public var path: Path
     public var ipsec: IPsecEncapsulation?
     public var ipsecSizing: IPsecSizing = .words
@@ -85,7 +78,7 @@ public enum MTUCheck {
     public static func tcpMSS(mtu: Int, ipv6: Bool) -> Int { mtu - (ipv6 ? 60 : 40) }
 
     /// The recommended MTU over a path, from the tunnel's overhead and any ESP around it.
-    public static func recommendedMTU(pathMTU: Int, options: GreOptions, ipsec: IPsecEncapsulation?) -> Int {
+    public static func recommendedMTU(pathMTU: Int, options: any TunnelKind, ipsec: IPsecEncapsulation?) -> Int {
         guard let ipsec else { return pathMTU - options.overhead }
         return ipsec.largestInnerPacket(pathMTU: pathMTU, ipv6: options.isIPv6) - options.overhead
     }
@@ -205,7 +198,7 @@ extension DiagnosticsService {
         return facts
     }
 
-    private func path(of link: Link, _ options: GreOptions) throws -> MTUFacts.Path {
+    private func path(of link: Link, _ options: any TunnelKind) throws -> MTUFacts.Path {
         let snapshot = try snapshot()
         guard options.remote != nil else {
             guard options.underlay != 0, let device = snapshot[options.underlay] else { return .noRemote }

@@ -15,9 +15,9 @@ public struct TunnelEndpoints: Sendable, Equatable {
 }
 
 extension TunnelEndpoints {
-    public init(_ link: Link, _ options: GreOptions) {
+    public init(_ link: Link, _ options: any TunnelKind) {
         self.init(name: link.name, index: link.index, remote: options.remote, local: options.local,
-                  fwmark: options.fwmark, underlay: options.underlay)
+                  fwmark: options.outerMark, underlay: options.underlay)
     }
 }
 

@@ -133,8 +133,8 @@ public struct IPsecEncapsulation: Sendable, Equatable {
     static let espHeader = 8, trailer = 2
 
     /// The bytes ESP takes when it adds `total`, item by item; padding is what remains.
-    func parts(total: Int, outerHeader: GreOptions.OverheadPart) -> [GreOptions.OverheadPart] {
-        var parts: [GreOptions.OverheadPart] = []
+    func parts(total: Int, outerHeader: OverheadPart) -> [OverheadPart] {
+        var parts: [OverheadPart] = []
         if mode == .tunnel { parts.append(outerHeader) }
         if let encapsulation {
             parts.append(.init(name: encapsulation == .tcp ? "TCP length" : "UDP", bytes: encapsulation.bytes))

@@ -43,16 +43,10 @@ public struct OuterPath: Hashable, Sendable {
     }
 
     /// The path of a tunnel's own packets.
-    public init(tunnel options: GreOptions) {
-        let inherited = options.ipv6Flags
-        mark = inherited.contains(.useOriginalFwmark) ? 0 : options.fwmark
+    public init(tunnel options: any TunnelKind) {
+        mark = options.outerMark
         interface = options.underlay
-        if options.isIPv6 {
-            tos = inherited.contains(.useOriginalTrafficClass) ? 0 : UInt8(truncatingIfNeeded: options.flowInfo >> 20)
-        } else {
-            // Bit 0 set: inherit (1 alone is `tos inherit`).
-            tos = options.tos & 1 != 0 ? 0 : options.tos
-        }
+        tos = options.outerTOS
     }
 }
 
@@ -86,7 +80,7 @@ public struct KeepaliveTarget: Hashable, Sendable {
 
     /// The target of a tunnel whose local address is `local` (its own, or the one
     /// the kernel picks toward the remote when the tunnel leaves it open).
-    public init(options: GreOptions, local: IPAddress, remote: IPAddress) {
+    public init(options: any TunnelKind, local: IPAddress, remote: IPAddress) {
         self.local = local
         self.remote = remote
         outputFlags = options.outputFlags.intersection([.checksum, .key, .sequence])

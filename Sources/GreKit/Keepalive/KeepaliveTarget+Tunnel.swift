@@ -4,7 +4,7 @@ extension KeepaliveTarget {
     /// The target of a GRE tunnel device, or why it cannot be watched: keepalives need
     /// a point-to-point IP-over-GRE tunnel (gre or ip6gre) with a remote address.
     public init(tunnel link: Link) throws {
-        let (_, options) = try Tunnel.tunnel(link)
+        let options = try link.tunnelOptions()
         guard !options.isEthernet else {
             throw InvalidArgument("\(link.name) is a \(options.kind) tunnel: keepalives need gre or ip6gre (IP over GRE)")
         }

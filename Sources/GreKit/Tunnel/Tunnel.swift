@@ -61,9 +61,7 @@ public enum Tunnel {
 
     /// The link and its options if it is a GRE tunnel, else an error naming what it is.
     public static func tunnel(_ link: Link) throws(InvalidArgument) -> (Link, GreOptions) {
-        guard let options = link.options as? GreOptions else {
-            throw InvalidArgument("\(link.name) is not a GRE tunnel (it is a \(link.kind ?? "plain \(HardwareType.name(link.hardwareType))") link)")
-        }
+        guard let options = link.options as? GreOptions else { throw link.notATunnel }
         return (link, options)
     }
 
@@ -119,63 +117,6 @@ public enum Tunnel {
 
     /// A tunnel as `ip tunnel show` prints it.
     public static func describe(_ link: Link, _ options: GreOptions, _ devices: any InterfaceResolver) -> [Field] {
-        let family = options.isIPv6 ? "ipv6" : "ip"
-        let mode = (options.isEthernet ? "gretap" : "gre") + "/" + family
-        let zero = IPAddress.zero(options.family).description
-        var fields: [Field] = [
-            Field("ifname", .string(link.name), text: "\(link.name):"),
-            Field("mode", .string(mode), text: mode),
-            Field("remote", .string(options.remote?.description ?? zero), text: "remote \(options.remote?.description ?? "any")"),
-            Field("local", .string(options.local?.description ?? zero), text: "local \(options.local?.description ?? "any")"),
-        ]
-        if options.underlay != 0, let device = devices.name(of: options.underlay) {
-            fields.append(.string(options.isIPv6 ? "link" : "dev", device, label: "dev"))
-        }
-        if options.isIPv6 {
-            if options.ipv6Flags.contains(.ignoreEncapLimit) {
-                fields.append(Field("ip6_tnl_f_ign_encap_limit", .null, text: "encaplimit none"))
-            } else {
-                fields.append(.unsigned("encap_limit", options.encapLimit, label: "encaplimit"))
-            }
-            fields.append(options.ttl == 0 ? .textOnly("hoplimit inherit") : .unsigned("hoplimit", options.ttl))
-            if options.ipv6Flags.contains(.useOriginalTrafficClass) {
-                fields.append(Field("ip6_tnl_f_use_orig_tclass", .null, text: "tclass inherit"))
-            } else {
-                fields.append(.string("tclass", hexadecimal(options.flowInfo >> 20 & 0xff, digits: 2)))
-            }
-            if options.ipv6Flags.contains(.useOriginalFlowLabel) {
-                fields.append(Field("ip6_tnl_f_use_orig_flowlabel", .null, text: "flowlabel inherit"))
-            } else {
-                fields.append(.string("flowlabel", hexadecimal(options.flowInfo & 0xF_FFFF, digits: 5)))
-            }
-            let flowInfo = hexadecimal(options.flowInfo, digits: 8)
-            fields.append(Field("flowinfo", .string(flowInfo), text: "(flowinfo \(flowInfo))"))
-        } else {
-            fields.append(options.ttl == 0 ? .textOnly("ttl inherit") : .unsigned("ttl", options.ttl))
-            if options.tos == 1 {
-                fields.append(.textOnly("tos inherit"))
-            } else if options.tos != 0 {
-                fields.append(.string("tos", hexadecimal(options.tos)))
-            }
-            if !options.pathMTUDiscovery { fields.append(Field("nopmtudisc", .null, text: "nopmtudisc")) }
-        }
-        let (inFlags, outFlags) = (options.inputFlags, options.outputFlags)
-        if inFlags.contains(.key), outFlags.contains(.key), options.inputKey == options.outputKey {
-            fields.append(.unsigned("key", options.inputKey.value))
-        } else {
-            if inFlags.contains(.key) { fields.append(.unsigned("ikey", options.inputKey.value)) }
-            if outFlags.contains(.key) { fields.append(.unsigned("okey", options.outputKey.value)) }
-        }
-        // iproute2 prints each flag on a line of its own in text, as an array in JSON.
-        var flags: [(String, String)] = []
-        if inFlags.contains(.sequence) { flags.append(("rx_drop_ooseq", "Drop packets out of sequence.")) }
-        if inFlags.contains(.checksum) { flags.append(("rx_csum", "Checksum in received packet is required.")) }
-        if outFlags.contains(.sequence) { flags.append(("tx_seq", "Sequence packets on output.")) }
-        if outFlags.contains(.checksum) { flags.append(("tx_csum", "Checksum output packets.")) }
-        fields.append(Field(
-            "flags", .array(flags.map { .string($0.0) }),
-            text: flags.isEmpty ? nil : flags.map { "\n  " + $0.1 }.joined()))
-        return fields
+        options.describeAsTunnel(name: link.name, devices)
     }
-
 }

@@ -111,7 +111,7 @@ public enum GreKind: String, CaseIterable, Sendable {
     }
 }
 
-public struct GreOptions: LinkKindOptions, Equatable {
+public struct GreOptions: TunnelKind, Equatable {
     public static let kinds = GreKind.allCases.map(\.rawValue)
 
     public let greKind: GreKind
@@ -143,7 +143,6 @@ public struct GreOptions: LinkKindOptions, Equatable {
 
     /// IFLA_INFO_KIND.
     public var kind: String { greKind.rawValue }
-    public var isIPv6: Bool { greKind.family == .inet6 }
     public var isEthernet: Bool { greKind.carriesEthernet }
     public var family: AddressFamily { greKind.family }
     public var wordFamily: AddressFamily? { greKind.family }
@@ -427,23 +426,27 @@ public struct GreOptions: LinkKindOptions, Equatable {
 
     // MARK: Description
 
+    // iproute2 prints the same facts two ways: `ip -d link show` (link_gre.c,
+    // link_gre6.c) and `ip tunnel show` (iptunnel.c, ip6tunnel.c). The items both
+    // print are made by the helpers below, each of which says where the two differ.
+
+    /// The options as `ip -d link show` prints them.
     public func describe(_ devices: any InterfaceResolver) -> [Field] {
         var fields: [Field] = []
         if external { fields.append(.flag("external")) }
-        fields.append(.string("remote", remote?.description ?? "any"))
-        fields.append(.string("local", local?.description ?? "any"))
+        fields.append(endpoint("remote", remote, as: .link))
+        fields.append(endpoint("local", local, as: .link))
         if underlay != 0 {
             fields.append(.string("link", devices.displayName(of: underlay), label: "dev"))
         }
-        let ttlLabel = isIPv6 ? "hoplimit" : "ttl"
-        fields.append(Field("ttl", .unsigned(UInt64(ttl)), text: ttl == 0 ? "\(ttlLabel) inherit" : "\(ttlLabel) \(ttl)"))
+        fields.append(hopLimit(as: .link))
         if isIPv6 {
-            describeIPv6(into: &fields)
+            fields.append(encapsulationLimit(as: .link))
+            fields.append(trafficClass(as: .link))
+            fields.append(flowLabel(as: .link))
+            if ipv6Flags.contains(.receiveDSCPCopy) { fields.append(ipv6Flag("ip6_tnl_f_rcv_dscp_copy", "dscp inherit", as: .link)) }
         } else {
-            if tos != 0 {
-                let value = hexadecimal(tos)
-                fields.append(Field("tos", .string(value), text: tos == 1 ? "tos inherit" : "tos \(value)"))
-            }
+            if let tos = typeOfService(as: .link) { fields.append(tos) }
             fields.append(pathMTUDiscovery ? .jsonOnly("pmtudisc", .bool(true)) : Field("pmtudisc", .bool(false), text: "nopmtudisc"))
             if ignoreDF == true { fields.append(.flag("ignore_df", text: "ignore-df")) }
         }
@@ -465,25 +468,98 @@ public struct GreOptions: LinkKindOptions, Equatable {
         return fields
     }
 
-    private func describeIPv6(into fields: inout [Field]) {
-        if ipv6Flags.contains(.ignoreEncapLimit) {
-            fields.append(.flag("ip6_tnl_f_ign_encap_limit", text: "encaplimit none"))
+    /// The tunnel `name` as `ip tunnel show` prints it.
+    public func describeAsTunnel(name: String, _ devices: any InterfaceResolver) -> [Field] {
+        let mode = (isEthernet ? "gretap" : "gre") + "/" + (isIPv6 ? "ipv6" : "ip")
+        var fields: [Field] = [
+            Field("ifname", .string(name), text: "\(name):"),
+            Field("mode", .string(mode), text: mode),
+            endpoint("remote", remote, as: .tunnel),
+            endpoint("local", local, as: .tunnel),
+        ]
+        if underlay != 0, let device = devices.name(of: underlay) {
+            fields.append(.string(isIPv6 ? "link" : "dev", device, label: "dev"))
+        }
+        if isIPv6 {
+            fields.append(encapsulationLimit(as: .tunnel))
+            fields.append(hopLimit(as: .tunnel))
+            fields.append(trafficClass(as: .tunnel))
+            fields.append(flowLabel(as: .tunnel))
+            let flowInfo = hexadecimal(flowInfo, digits: 8)
+            fields.append(Field("flowinfo", .string(flowInfo), text: "(flowinfo \(flowInfo))"))
         } else {
-            fields.append(.unsigned("encap_limit", encapLimit, label: "encaplimit"))
+            fields.append(hopLimit(as: .tunnel))
+            if let tos = typeOfService(as: .tunnel) { fields.append(tos) }
+            if !pathMTUDiscovery { fields.append(Field("nopmtudisc", .null, text: "nopmtudisc")) }
         }
-        if ipv6Flags.contains(.useOriginalTrafficClass) {
-            fields.append(.flag("ip6_tnl_f_use_orig_tclass", text: "tclass inherit"))
+        // Keys in decimal, one "key" when both directions share it (tnl_print_gre_flags).
+        if inputFlags.contains(.key), outputFlags.contains(.key), inputKey == outputKey {
+            fields.append(.unsigned("key", inputKey.value))
         } else {
-            fields.append(.string("tclass", hexadecimal(flowInfo >> 20 & 0xff, digits: 2)))
+            if inputFlags.contains(.key) { fields.append(.unsigned("ikey", inputKey.value)) }
+            if outputFlags.contains(.key) { fields.append(.unsigned("okey", outputKey.value)) }
         }
-        if ipv6Flags.contains(.useOriginalFlowLabel) {
-            fields.append(.flag("ip6_tnl_f_use_orig_flowlabel", text: "flowlabel inherit"))
-        } else {
-            fields.append(.string("flowlabel", hexadecimal(flowInfo & 0xF_FFFF, digits: 5)))
+        // Each flag on a line of its own in text, as an array in JSON.
+        var flags: [(String, String)] = []
+        if inputFlags.contains(.sequence) { flags.append(("rx_drop_ooseq", "Drop packets out of sequence.")) }
+        if inputFlags.contains(.checksum) { flags.append(("rx_csum", "Checksum in received packet is required.")) }
+        if outputFlags.contains(.sequence) { flags.append(("tx_seq", "Sequence packets on output.")) }
+        if outputFlags.contains(.checksum) { flags.append(("tx_csum", "Checksum output packets.")) }
+        fields.append(Field(
+            "flags", .array(flags.map { .string($0.0) }),
+            text: flags.isEmpty ? nil : flags.map { "\n  " + $0.1 }.joined()))
+        return fields
+    }
+
+    /// "remote ADDR", "any" when open. In JSON `ip tunnel` writes the zero address.
+    private func endpoint(_ key: String, _ address: IPAddress?, as dialect: Dialect) -> Field {
+        let text = address?.description ?? "any"
+        let json = address?.description ?? (dialect == .link ? "any" : IPAddress.zero(family).description)
+        return Field(key, .string(json), text: "\(key) \(text)")
+    }
+
+    /// "ttl N" (IPv6: "hoplimit N"), "inherit" for 0. `ip link` keys it "ttl" in JSON
+    /// and always writes it; `ip tunnel` keys it by its text and leaves "inherit" out.
+    private func hopLimit(as dialect: Dialect) -> Field {
+        let label = isIPv6 ? "hoplimit" : "ttl"
+        switch dialect {
+        case .link: return Field("ttl", .unsigned(UInt64(ttl)), text: ttl == 0 ? "\(label) inherit" : "\(label) \(ttl)")
+        case .tunnel: return ttl == 0 ? .textOnly("\(label) inherit") : .unsigned(label, ttl)
         }
-        if ipv6Flags.contains(.receiveDSCPCopy) {
-            fields.append(.flag("ip6_tnl_f_rcv_dscp_copy", text: "dscp inherit"))
+    }
+
+    /// "tos 0x10", "tos inherit" for 1; nil for 0. `ip link` writes inherit's 0x1 in
+    /// JSON, `ip tunnel` leaves it out.
+    private func typeOfService(as dialect: Dialect) -> Field? {
+        guard tos != 0 else { return nil }
+        let value = hexadecimal(tos)
+        switch dialect {
+        case .link: return Field("tos", .string(value), text: tos == 1 ? "tos inherit" : "tos \(value)")
+        case .tunnel: return tos == 1 ? .textOnly("tos inherit") : .string("tos", value)
         }
+    }
+
+    /// An ip6_tnl flag: true in `ip link`'s JSON, null in `ip tunnel`'s.
+    private func ipv6Flag(_ key: String, _ text: String, as dialect: Dialect) -> Field {
+        Field(key, dialect == .link ? .bool(true) : .null, text: text)
+    }
+
+    private func encapsulationLimit(as dialect: Dialect) -> Field {
+        ipv6Flags.contains(.ignoreEncapLimit)
+            ? ipv6Flag("ip6_tnl_f_ign_encap_limit", "encaplimit none", as: dialect)
+            : .unsigned("encap_limit", encapLimit, label: "encaplimit")
+    }
+
+    private func trafficClass(as dialect: Dialect) -> Field {
+        ipv6Flags.contains(.useOriginalTrafficClass)
+            ? ipv6Flag("ip6_tnl_f_use_orig_tclass", "tclass inherit", as: dialect)
+            : .string("tclass", hexadecimal(flowInfo >> 20 & 0xff, digits: 2))
+    }
+
+    private func flowLabel(as dialect: Dialect) -> Field {
+        ipv6Flags.contains(.useOriginalFlowLabel)
+            ? ipv6Flag("ip6_tnl_f_use_orig_flowlabel", "flowlabel inherit", as: dialect)
+            : .string("flowlabel", hexadecimal(flowInfo & 0xF_FFFF, digits: 5))
     }
 
     private func describeEncapsulation() -> Field {
@@ -510,14 +586,14 @@ public struct GreOptions: LinkKindOptions, Equatable {
 
     // MARK: Derived facts
 
-    /// One item of the per-packet overhead: what it is and how many bytes it takes.
-    public struct OverheadPart: Sendable, Equatable {
-        public let name: String
-        public let bytes: Int
+    public var outerMark: UInt32 { ipv6Flags.contains(.useOriginalFwmark) ? 0 : fwmark }
+
+    public var outerTOS: UInt8 {
+        if isIPv6 { return ipv6Flags.contains(.useOriginalTrafficClass) ? 0 : UInt8(truncatingIfNeeded: flowInfo >> 20) }
+        // Bit 0 set: inherit (1 alone is `tos inherit`).
+        return tos & 1 != 0 ? 0 : tos
     }
 
-    /// What the tunnel adds in front of every inner packet, item by item, from its
-    /// actual options (what `diag mtu` explains).
     public var overheadParts: [OverheadPart] {
         var parts = [outerHeader]
         if isIPv6 && !ipv6Flags.contains(.ignoreEncapLimit) {
@@ -535,7 +611,4 @@ public struct GreOptions: LinkKindOptions, Equatable {
         if isEthernet { parts.append(OverheadPart(name: "Ethernet", bytes: 14)) }
         return parts
     }
-
-    /// Bytes the tunnel adds in front of every inner packet, from its actual options.
-    public var overhead: Int { overheadParts.reduce(0) { $0 + $1.bytes } }
 }

@@ -211,6 +211,37 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         #expect(read.allSatisfy { $0.count == 7 })
     }
 
+    /// The lines a LineReader reads from `bytes`, as their lengths, and the error that ended them.
+    private func lineLengths(_ bytes: [UInt8]) -> (lengths: [Int], error: LineReader.LineTooLong?) {
+        var reader = LineReader(bytes: bytes)
+        var lengths: [Int] = []
+        do {
+            while let length = try reader.next({ $0.count }) { lengths.append(length) }
+        } catch {
+            return (lengths, error as? LineReader.LineTooLong)
+        }
+        return (lengths, nil)
+    }
+
+    @Test func aLineLongerThanTheBoundIsRefusedWithItsNumber() {
+        let longest = LineReader.maximumLength
+        let newline = UInt8(ascii: "\n")
+        let short = Array("link show\n".utf8)
+        // The longest line is read, with or without its newline, wherever the blocks end.
+        for prefix in [[], short, short + short + Array(repeating: UInt8(ascii: "x"), count: 1000) + [newline]] {
+            let line = Array(repeating: UInt8(ascii: "a"), count: longest)
+            let lines = prefix.count(where: { $0 == newline })
+            #expect(lineLengths(prefix + line + [newline] + short).error == nil)
+            #expect(lineLengths(prefix + line).lengths.last == longest)
+            // One byte more, with a newline, at the end of the file, or a mebibyte of it.
+            for tooLong in [line + [0x61, newline] + short, line + [0x61], Array(repeating: 0, count: 1 << 20) + [newline]] {
+                let (lengths, error) = lineLengths(prefix + tooLong)
+                #expect(error == LineReader.LineTooLong(line: lines + 1))
+                #expect(lengths.count == lines)
+            }
+        }
+    }
+
     @Test func aFailureNamesTheLineAsRun() {
         let tag = RequestPipeline.Tag(number: 3, words: ["route", "add", "10.0.0.0/8", "dev", "va"])
         #expect(tag.text == "route add 10.0.0.0/8 dev va")

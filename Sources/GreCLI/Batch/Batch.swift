@@ -30,9 +30,17 @@ enum Batch {
         pipeline.onFailure = { status = report($0) }
         var reader = LineReader(descriptor: descriptor)
         var splitter = CommandLineWords.Splitter()
-        var number = 0
-        while let split = try reader.next({ splitter.split($0) }) {
-            number += 1
+        while true {
+            let split: Result<Void, InvalidArgument>
+            do {
+                guard let next = try reader.next({ splitter.split($0) }) else { break }
+                split = next
+            } catch let tooLong as LineReader.LineTooLong {
+                // Even with -force: the rest of the file is no batch.
+                if let failure = try settle(session) { return report(failure) }
+                return exitStatus(report(InvalidArgument(tooLong.message), line: tooLong.line, text: ""))
+            }
+            let number = reader.lineNumber
             do {
                 try split.get()
                 guard !splitter.command.isEmpty else { continue }

@@ -413,6 +413,29 @@ test_batch_stops_at_the_first_failure() {
     assert_eq "$(ip -n "$A" -j route show root 10.2.0.0/16 | jq -c 'map(.dst)')" '["10.2.1.0/24"]' "lines around a bad word"
 }
 
+test_batch_refuses_a_line_past_the_bound_with_its_number() {
+    read -r A < <(make_namespaces a)
+    ip -n "$A" link add gre0 type veth peer name gre0-p
+    ip -n "$A" link set gre0 up
+    local file
+    file=$(mktemp)
+    # A file without newlines: refused at line 1 after 64 KiB, nothing sent (exit 2),
+    # even with -force, in bounded time and memory.
+    refuses 2 '^gretool: line 1: longer than 65536 bytes$' timeout 10 "$GRETOOL" -n "$A" -batch /dev/zero
+    refuses 2 '^gretool: line 1: longer than 65536 bytes$' timeout 10 "$GRETOOL" -n "$A" -force -batch - </dev/zero
+    # A mebibyte line after one that took effect: the batch stops there (exit 1) and the
+    # line after it is not run.
+    {
+        echo "addr add 10.0.0.1/30 dev gre0"
+        head -c 1048576 /dev/zero | tr '\0' x; echo
+        echo "route add 10.3.0.0/16 via 10.0.0.2"
+    } >"$file"
+    refuses 1 '^gretool: line 2: longer than 65536 bytes$' g "$A" -force -batch "$file"
+    assert_eq "$(ip -n "$A" -j addr show dev gre0 | jq -c '[.[0].addr_info[] | select(.family == "inet") | .local]')" '["10.0.0.1"]' "the line before"
+    assert_eq "$(ip -n "$A" -j route show 10.3.0.0/16 | jq length)" 0 "the line after"
+    rm -f "$file"
+}
+
 test_batch_deletes_after_a_failure_come_back_as_they_were() {
     read -r A < <(make_namespaces a)
     ip -n "$A" link add gre0 type veth peer name gre0-p

@@ -114,10 +114,14 @@ test_esp_transport_carries_gre_and_nothing_crosses_in_clear() {
     local capture=$!
     wait_until 5 test -s "$dir/capture" || true
     ping_from "$A" -c 3 -W 2 10.1.0.2 >/dev/null || fail "no ping through gre1 over ESP"
-    sleep 0.3
-    kill "$capture"; wait "$capture" 2>/dev/null
+    # Under emulation tcpdump can lag behind the wire; a packet still in its socket when it is
+    # killed is never written. Wait (bounded) until the file holds the six the pings made.
     local esp gre
-    esp=$(tcpdump -r "$dir/capture" -n 'ip proto 50' 2>/dev/null | wc -l)
+    count_esp() { tcpdump -r "$dir/capture" -n 'ip proto 50' 2>/dev/null | wc -l; }
+    six_esp_captured() { (($(count_esp) >= 6)); }
+    wait_until 10 six_esp_captured || true
+    kill "$capture"; wait "$capture" 2>/dev/null
+    esp=$(count_esp)
     gre=$(tcpdump -r "$dir/capture" -n 'ip proto 47' 2>/dev/null | wc -l)
     ((esp >= 6)) || fail "expected ESP both ways, saw $esp ESP packets"
     assert_eq "$gre" 0 "GRE packets in clear on the underlay"

@@ -17,13 +17,19 @@ let package = Package(
             pkgConfig: "libmnl",
             providers: [.apt(["libmnl-dev"])]
         ),
+        // Beside it, the system layer: owned descriptors, sockets and their options,
+        // socket addresses, control messages, files, one error model (on swift-system).
+        .target(
+            name: "SystemCalls",
+            dependencies: ["CMnl", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         // Layer 2: typed netlink (socket, messages, attributes, errors).
         .target(
             name: "Netlink",
-            dependencies: ["CMnl", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CMnl", "SystemCalls", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // Layer 3: the domain (links and their kinds, addresses, routes, keepalive, diagnostics).
-        .target(name: "GreKit", dependencies: ["Netlink"]),
+        .target(name: "GreKit", dependencies: ["Netlink", "SystemCalls"]),
         // Layer 4: the command line (dispatch, iproute2-style output, help and completions).
         .target(
             name: "GreCLI",
@@ -31,6 +37,7 @@ let package = Package(
         ),
         .executableTarget(name: "gretool", dependencies: ["GreCLI"]),
 
+        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
         .testTarget(name: "GreKitTests", dependencies: ["GreKit"]),
         .testTarget(name: "GreCLITests", dependencies: ["GreCLI"]),

@@ -1,5 +1,7 @@
-// The C surface gretool uses: libmnl and the kernel's rtnetlink and xfrm uapi, plus the
-// signalfd and socket-filter declarations the keepalive watcher's event loop needs.
+// The C surface gretool uses: libmnl and the kernel's rtnetlink and xfrm uapi, and the system
+// headers of the socket layer (signalfd, socket filters, the error queue) and of the
+// packets it reads and writes (the kernel's iphdr, ipv6hdr, icmphdr: glibc's own
+// netinet/ip.h would clash with linux/ip.h, which linux/if_tunnel.h brings).
 // glibc headers must come before the kernel headers, or clean builds fail on
 // duplicate definitions of struct in6_addr between SwiftGlibc and linux/in6.h.
 #ifndef GRETOOL_CMNL_H
@@ -28,6 +30,12 @@
 #include <linux/ip6_tunnel.h>
 #include <linux/veth.h>
 #include <linux/ipv6_route.h>
+#include <linux/errqueue.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/icmp.h>
+#include <linux/udp.h>
 
 // setns(2) is declared by glibc only under _GNU_SOURCE, which the Swift
 // importer does not define; declare it here with its glibc signature.
@@ -41,6 +49,30 @@ struct mmsghdr {
     unsigned int msg_len;
 };
 extern int sendmmsg(int fd, struct mmsghdr *vmessages, unsigned int vlen, int flags);
+#endif
+
+// struct in6_pktinfo (IPV6_PKTINFO), the same: glibc declares it only under
+// _GNU_SOURCE, and linux/ipv6.h leaves it to glibc once glibc's headers came first.
+#ifndef __USE_GNU
+struct in6_pktinfo {
+    struct in6_addr ipi6_addr;
+    unsigned int ipi6_ifindex;
+};
+#endif
+
+// The fixed part of a GRE header (RFC 2784), as the kernel declares it in
+// include/net/gre.h: the uapi headers have only its flag values. Both fields are
+// big-endian; the checksum, key and sequence number, when flagged, follow in that order.
+struct gre_base_hdr {
+    __be16 flags;
+    __be16 protocol;
+};
+
+// The fragment bits of an IPv4 header's frag_off, in host order: glibc's netinet/ip.h
+// has them, but it cannot be included beside linux/ip.h (both define struct iphdr).
+#ifndef IP_MF
+#define IP_MF 0x2000
+#define IP_OFFMASK 0x1fff
 #endif
 
 // Values the Swift importer drops: macros defined as expressions.

@@ -183,16 +183,16 @@ private func search(ceiling: Int = 1476, mtu: Int, beyond: (Int) -> PathMTUSearc
             bytes.storeBytes(of: Int32(IPPROTO_IP), toByteOffset: 8, as: Int32.self)
             bytes.storeBytes(of: IP_RECVERR, toByteOffset: 12, as: Int32.self)
             bytes.storeBytes(of: EMSGSIZE, toByteOffset: 16, as: Int32.self)
-            bytes[20] = ProbeSocket.originICMP; bytes[21] = 3; bytes[22] = 4
+            bytes[20] = QueuedError.Origin.icmp.rawValue; bytes[21] = 3; bytes[22] = 4
             bytes.storeBytes(of: UInt32(1376), toByteOffset: 24, as: UInt32.self)
         }
-        let error = try #require(ProbeSocket.extendedError(in: control[...]))
+        let error = try #require(control.withUnsafeBytes { QueuedError(in: ControlMessages.parse($0)) })
         #expect(ProbeSocket.outcome(of: error) == .tooBig(mtu: 1376))
-        #expect(ProbeSocket.outcome(of: .init(errno: ECONNREFUSED, origin: ProbeSocket.originICMP, type: 3, code: 3, info: 0)) == .passed)
-        #expect(ProbeSocket.outcome(of: .init(errno: ECONNREFUSED, origin: ProbeSocket.originICMP6, type: 1, code: 4, info: 0)) == .passed)
-        #expect(ProbeSocket.outcome(of: .init(errno: EMSGSIZE, origin: ProbeSocket.originICMP6, type: 2, code: 0, info: 1280)) == .tooBig(mtu: 1280))
-        #expect(ProbeSocket.outcome(of: .init(errno: EMSGSIZE, origin: ProbeSocket.originLocal, type: 0, code: 0, info: 1476)) == .tooBig(mtu: 1476))
-        guard case .unreachable = ProbeSocket.outcome(of: .init(errno: ENETUNREACH, origin: ProbeSocket.originICMP, type: 3, code: 0, info: 0)) else {
+        #expect(ProbeSocket.outcome(of: .init(errno: .connectionRefused, origin: .icmp, type: 3, code: 3, info: 0)) == .passed)
+        #expect(ProbeSocket.outcome(of: .init(errno: .connectionRefused, origin: .icmp6, type: 1, code: 4, info: 0)) == .passed)
+        #expect(ProbeSocket.outcome(of: .init(errno: .messageTooLong, origin: .icmp6, type: 2, code: 0, info: 1280)) == .tooBig(mtu: 1280))
+        #expect(ProbeSocket.outcome(of: .init(errno: .messageTooLong, origin: .local, type: 0, code: 0, info: 1476)) == .tooBig(mtu: 1476))
+        guard case .unreachable = ProbeSocket.outcome(of: .init(errno: .networkUnreachable, origin: .icmp, type: 3, code: 0, info: 0)) else {
             Issue.record("net unreachable should stop the probe"); return
         }
     }

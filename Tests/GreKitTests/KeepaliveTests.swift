@@ -16,7 +16,7 @@ private func onTheWire(_ packet: [UInt8], from source: IPAddress, to destination
     var header: [UInt8] = []
     KeepalivePacket.appendIPv4Header(to: &header, source: from, destination: to, identification: 7, payloadLength: packet.count)
     header[8] = 64
-    KeepalivePacket.fillChecksum(&header, over: 0..<20, at: 10)
+    InternetChecksum.fill(&header, over: 0..<20, at: 10)
     return header + packet
 }
 

@@ -29,9 +29,9 @@ enum Failure {
                 message += "; " + hint
             }
             return (message, .failure)
-        case let error as SystemCallError:
+        case let error as SystemError:
             // Raw sockets (keepalives) need CAP_NET_RAW.
-            let needsRoot = error.code == Errno.notPermitted.rawValue || error.code == Errno.permissionDenied.rawValue
+            let needsRoot = error.errno == .notPermitted || error.errno == .permissionDenied
             return (error.description + (needsRoot ? "; this needs root (CAP_NET_RAW)" : ""), .failure)
         case let error as CommandFailure:
             return (error.message, error.status)

@@ -8,39 +8,6 @@ import Glibc
 // So forwarding must be on, and the packet must pass the checks on its source: it is
 // a martian unless accept_local is on, and strict reverse path filtering drops it.
 
-/// Kernel settings under /proc/sys, read directly. /proc/sys/net shows the network
-/// namespace of the reading thread, so after `-n NETNS` (setns) it shows that namespace's.
-public struct SystemControls: Sendable {
-    public var root: String
-
-    public init(root: String = "/proc/sys") { self.root = root }
-
-    /// An integer setting such as ["net", "ipv4", "conf", "gre1", "rp_filter"]; nil when
-    /// it does not exist or cannot be read.
-    public func integer(_ components: [String]) -> Int? {
-        let path = ([root] + components).joined(separator: "/")
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        let text = buffer[..<count].prefix { $0 != UInt8(ascii: "\n") }
-        return Int(String(decoding: text, as: UTF8.self).trimmingBlanks())
-    }
-
-    /// The sysctl(8) name of a setting: dots separate, so dots in a device name become slashes.
-    public static func name(_ components: [String]) -> String {
-        components.map { $0.replacing(".", with: "/") }.joined(separator: ".")
-    }
-}
-
-extension String {
-    func trimmingBlanks() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-    }
-}
-
 /// The settings that decide whether a peer's keepalives come back, for one GRE device.
 public struct KeepaliveControls: Sendable {
     /// A setting the kernel takes as the larger of conf.all and conf.<device>.

@@ -1,3 +1,5 @@
+import SystemPackage
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +9,7 @@ import Glibc
 public enum CommandHook {
     /// Starts the command; returns its process id.
     @discardableResult
-    public static func start(_ command: String, environment extra: [(String, String)]) throws(SystemCallError) -> pid_t {
+    public static func start(_ command: String, environment extra: [(String, String)]) throws(SystemError) -> pid_t {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -37,7 +39,8 @@ public enum CommandHook {
                 posix_spawn(&process, "/bin/sh", nil, &attributes, argv, envp)
             }
         }
-        guard status == 0 else { throw SystemCallError(call: "cannot run \"\(command)\"", code: status) }
+        // posix_spawn returns its errno rather than setting it.
+        guard status == 0 else { throw SystemError("cannot run \"\(command)\"", errno: Errno(rawValue: status)) }
         return process
     }
 

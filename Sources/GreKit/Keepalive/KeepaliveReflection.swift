@@ -21,16 +21,15 @@ public struct KeepaliveReflection: Equatable, Sendable {
         let body = UnsafeRawBufferPointer(rebasing: packet[outer.length..<outer.totalLength])
         guard let gre = GreHeader(body), gre.protocolType == KeepalivePacket.ipv4EtherType else { return nil }
         let innerBytes = UnsafeRawBufferPointer(rebasing: body[gre.length...])
+        // A router would forward any inner packet; a responder forwards a keepalive,
+        // back to its sender, and only while it has hops left.
         guard let inner = IPv4Header(innerBytes), inner.protocolNumber == KeepalivePacket.greProtocolNumber,
               inner.source == outer.destination, inner.destination == outer.source, inner.timeToLive > 1,
               let innerGRE = GreHeader(UnsafeRawBufferPointer(rebasing: innerBytes[inner.length..<inner.totalLength])),
               innerGRE.protocolType == 0
         else { return nil }
         var reflected = Array(innerBytes[..<inner.totalLength])
-        reflected[8] -= 1
-        reflected[10] = 0
-        reflected[11] = 0
-        KeepalivePacket.fillChecksum(&reflected, over: 0..<inner.length, at: 10)
+        IPv4Header.forward(&reflected, headerLength: inner.length)
         self.outer = GreFlow(source: .v4(outer.source), destination: .v4(outer.destination), key: gre.key)
         self.packet = reflected
     }
@@ -39,17 +38,14 @@ public struct KeepaliveReflection: Equatable, Sendable {
     /// the outer addresses from its control messages.
     public init?(ipv6 gre: UnsafeRawBufferPointer, source: IPAddress, destination: IPAddress) {
         guard let header = GreHeader(gre), header.protocolType == KeepalivePacket.ipv6EtherType else { return nil }
-        let inner = UnsafeRawBufferPointer(rebasing: gre[header.length...])
-        guard inner.count >= 40, inner[0] >> 4 == 6 else { return nil }
-        let payloadLength = Int(inner.bigEndian(UInt16.self, at: 4))
-        guard 40 + payloadLength <= inner.count, inner[6] == KeepalivePacket.greProtocolNumber, inner[7] > 1,
-              IPAddress(bytes: UnsafeRawBufferPointer(rebasing: inner[8..<24])) == destination,
-              IPAddress(bytes: UnsafeRawBufferPointer(rebasing: inner[24..<40])) == source,
-              let innerGRE = GreHeader(UnsafeRawBufferPointer(rebasing: inner[40..<(40 + payloadLength)])),
+        let innerBytes = UnsafeRawBufferPointer(rebasing: gre[header.length...])
+        guard let inner = IPv6Header(innerBytes), inner.nextHeader == KeepalivePacket.greProtocolNumber, inner.hopLimit > 1,
+              inner.source == destination, inner.destination == source,
+              let innerGRE = GreHeader(UnsafeRawBufferPointer(rebasing: innerBytes[IPv6Header.length..<(IPv6Header.length + inner.payloadLength)])),
               innerGRE.protocolType == 0
         else { return nil }
-        var reflected = Array(inner[..<(40 + payloadLength)])
-        reflected[7] -= 1
+        var reflected = Array(innerBytes[..<(IPv6Header.length + inner.payloadLength)])
+        IPv6Header.forward(&reflected)
         outer = GreFlow(source: source, destination: destination, key: header.key)
         packet = reflected
     }

@@ -1,3 +1,5 @@
+import CMnl
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,12 +26,12 @@ public final class KeepaliveResponder {
                 senders[family] = sender
             } catch {
                 // Answering any keepalive: IPv6 where the host has it.
-                guard flows == nil, family == .inet6, (error as? SystemCallError)?.code == EAFNOSUPPORT else { throw error }
+                guard flows == nil, family == .inet6, error.errno == .addressFamilyNotSupported else { throw error }
             }
         }
     }
 
-    private static func open(_ family: AddressFamily) throws -> (GreSocket, RawPacketSocket) {
+    private static func open(_ family: AddressFamily) throws(SystemError) -> (GreSocket, RawPacketSocket) {
         let protocolType = family == .inet ? KeepalivePacket.ipv4EtherType : KeepalivePacket.ipv6EtherType
         return (try GreSocket(family: family, acceptingOnly: protocolType), try RawPacketSocket(family: family))
     }

@@ -14,7 +14,7 @@ extension KeepaliveTarget {
         guard !remote.isMulticast else {
             throw InvalidArgument("\(link.name) has multicast remote \(remote): keepalives need a point-to-point tunnel")
         }
-        let local = try options.local ?? GreSocket.localAddress(toward: remote, along: OuterPath(tunnel: options))
+        let local = try options.local ?? OuterPath(tunnel: options).localAddress(toward: remote)
         self.init(options: options, local: local, remote: remote)
     }
 

@@ -146,7 +146,7 @@ public final class KeepaliveWatcher {
             }
             guard !batch.isEmpty else { continue }
             do {
-                for (index, error) in try socket(for: family).send(batch) { failures[members[index]] = error.reason }
+                for (index, error) in try socket(for: family).send(batch) { failures[members[index]] = error.errno.description }
             } catch {
                 for member in members { failures[member] = "\(error)" }
             }

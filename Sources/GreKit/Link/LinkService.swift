@@ -99,15 +99,15 @@ public final class LinkService: InterfaceResolver {
     /// The transmit queue length by ioctl, for link views that lack it (IPv6's view of
     /// the links), as iproute2 fills it in.
     public static func transmitQueueLength(of name: String) -> UInt32? {
-        let descriptor = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
+        guard let socket = try? Socket(domain: AF_INET, type: SOCK_DGRAM, "cannot open a socket") else { return nil }
         var request = ifreq()
         withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { buffer in
             let bytes = Array(name.utf8.prefix(buffer.count - 1))
             buffer.copyBytes(from: bytes)
         }
-        guard ioctl(descriptor, UInt(SIOCGIFTXQLEN), &request) == 0 else { return nil }
+        guard (try? socket.interfaceRequest(UInt(SIOCGIFTXQLEN), &request, "cannot read the queue length of \(name)")) != nil else {
+            return nil
+        }
         return UInt32(bitPattern: request.ifr_ifru.ifru_ivalue)
     }
 

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One of iproute2's name databases (/etc/iproute2/rt_tables and its .d directory,
 /// rt_protos, rt_scopes, rt_realms): the names the numbers of one kind of value go
 /// by (`Value`: `RouteTable`, `RouteProtocol`, `RouteScope`, `RouteRealm`).
@@ -99,30 +95,15 @@ final class NameDatabase: @unchecked Sendable {
         return entries
     }
 
+    /// The entries of one file; none when it cannot be read (iproute2 too goes on
+    /// without a file it cannot open).
     private static func load(_ path: String) -> [(id: UInt32, name: String)] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return [] }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes += chunk[..<count]
-        }
-        return parse(bytes)
+        (try? Files.read(path)).map(parse) ?? []
     }
 
     /// The directory's *.conf files, in name order.
     private static func configurationFiles(in directory: String) -> [String] {
-        guard let handle = opendir(directory) else { return [] }
-        defer { closedir(handle) }
-        var files: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if !name.hasPrefix("."), name.count > 5, name.hasSuffix(".conf") { files.append(directory + "/" + name) }
-        }
-        return files.sorted()
+        let names = (try? Files.names(in: directory)) ?? []
+        return names.filter { !$0.hasPrefix(".") && $0.count > 5 && $0.hasSuffix(".conf") }.sorted().map { directory + "/" + $0 }
     }
 }

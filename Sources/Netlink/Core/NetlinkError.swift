@@ -1,10 +1,7 @@
 import SystemPackage
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// A failure reported by the kernel or by the netlink socket itself.
+/// A netlink exchange that failed: the kernel refused a request, or the socket could
+/// not send it or receive the answer. Other system calls fail with `SystemError`.
 ///
 /// Carries the errno and, when the kernel supplied extended acknowledgement
 /// attributes, its human-readable message and the byte offset in the request
@@ -24,10 +21,5 @@ public struct NetlinkError: Error, Equatable, CustomStringConvertible, Sendable 
     public var description: String {
         guard let text = kernelMessage, !text.isEmpty else { return errno.description }
         return "\(text) (\(errno.description))"
-    }
-
-    /// The errno of the last failed libc call, captured right after it.
-    static func lastSystemError() -> NetlinkError {
-        NetlinkError(errno: Errno(rawValue: Glibc.errno))
     }
 }

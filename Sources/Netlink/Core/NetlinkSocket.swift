@@ -1,4 +1,5 @@
 import CMnl
+import SystemCalls
 import SystemPackage
 
 #if canImport(Glibc)
@@ -27,68 +28,58 @@ public enum NetlinkProtocol: Sendable {
     }
 }
 
-/// A netlink socket (libmnl) with extended acks on, rtnetlink unless asked for another
-/// family. Not thread-safe: one socket belongs to one thread, like the network namespace
-/// it was opened in.
+/// A netlink socket with extended acks on, rtnetlink unless asked for another family.
+/// Not thread-safe: one socket belongs to one thread, like the network namespace it was
+/// opened in.
+///
+/// The socket is the system layer's `Socket`; libmnl builds and walks the messages. A
+/// send or receive that fails is thrown as a `NetlinkError`, like the kernel's own
+/// refusals: either way the exchange failed, and callers (the request pipeline) handle
+/// both alike.
 public final class NetlinkSocket {
-    private let handle: OpaquePointer
+    private let socket: Socket
     private var lastSequence: UInt32
     private let requestBuffer = MessageBuffer(capacity: 32 * 1024)
     // Large enough for the biggest datagram the kernel builds for a dump (32 KiB).
-    private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
+    private let receiveBuffer: UnsafeMutableRawBufferPointer
     /// Whether a receive has succeeded yet (the kernel then knows the buffer's size).
     private var hasReceived = false
     /// What the kernel may queue for this socket before it drops replies (SO_RCVBUF as
     /// the kernel set it: it counts each reply's buffer, overhead included).
-    public private(set) var receiveBufferSize = 0
+    public let receiveBufferSize: Int
 
-    public init(_ family: NetlinkProtocol = .route) throws {
-        // Close-on-exec: commands the keepalive watcher runs must not inherit it.
-        guard let socket = mnl_socket_open2(family.number, Int32(SOCK_CLOEXEC.rawValue)) else {
-            throw NetlinkError.lastSystemError()
-        }
-        handle = socket
-        do {
-            guard mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else { throw NetlinkError.lastSystemError() }
-            try Self.enable(NETLINK_EXT_ACK, on: socket)
-            try Self.enable(NETLINK_CAP_ACK, on: socket)
-            // Strict checking makes the kernel honour dump filters (table, ifindex).
-            try Self.enable(NETLINK_GET_STRICT_CHK, on: socket)
-            receiveBufferSize = Self.enlargeReceiveBuffer(mnl_socket_get_fd(socket))
-        } catch {
-            mnl_socket_close(socket)
-            receiveBuffer.deallocate()
-            throw error
-        }
+    /// A netlink address: a port id, which is the kernel's when 0.
+    private static func address(port: UInt32) -> SocketAddress {
+        SocketAddress(sockaddr_nl(nl_family: sa_family_t(AF_NETLINK), nl_pad: 0, nl_pid: port, nl_groups: 0))
+    }
+
+    public init(_ family: NetlinkProtocol = .route) throws(SystemError) {
+        socket = try Self.open(family)
+        // 1 MiB: a batch's pipelined replies, or a burst of notifications, must fit.
+        receiveBufferSize = socket.reserveReceiveBuffer(bytes: 1 << 20)
         // Start from the clock, as iproute2 does, so replies to an earlier
         // process that used the same port id are never mistaken for ours.
         lastSequence = UInt32(truncatingIfNeeded: time(nil))
+        // Allocated once nothing can fail: deinit, which frees it, runs only for an
+        // object whose initialiser set every property.
+        receiveBuffer = .allocate(byteCount: 64 * 1024, alignment: 8)
+    }
+
+    private static func open(_ family: NetlinkProtocol) throws(SystemError) -> Socket {
+        let socket = try Socket(domain: AF_NETLINK, type: SOCK_RAW, protocol: family.number, "cannot open a netlink socket")
+        // Bound to port id 0, the socket gets one the kernel picks.
+        try socket.bind(to: address(port: 0), "cannot bind a netlink socket")
+        // The kernel's reason for a refusal, and the offset of the attribute it refused.
+        try socket.enable(.netlinkExtendedAck)
+        // Refusals carry only the request's header back, not the whole request.
+        try socket.enable(.netlinkCappedAck)
+        // Strict checking makes the kernel honour dump filters (table, ifindex).
+        try socket.enable(.netlinkStrictCheck)
+        return socket
     }
 
     deinit {
-        mnl_socket_close(handle)
         receiveBuffer.deallocate()
-    }
-
-    /// Asks for 1 MiB of receive buffer, past net.core.rmem_max when allowed (CAP_NET_ADMIN,
-    /// which changes need anyway), else up to it; returns what the kernel set.
-    private static func enlargeReceiveBuffer(_ descriptor: Int32) -> Int {
-        var size: Int32 = 1 << 20
-        let length = socklen_t(MemoryLayout<Int32>.size)
-        if setsockopt(descriptor, SOL_SOCKET, SO_RCVBUFFORCE, &size, length) != 0 {
-            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, length)
-        }
-        var actual: Int32 = 0
-        var actualLength = length
-        guard getsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &actual, &actualLength) == 0 else { return 0 }
-        return Int(actual)
-    }
-
-    private static func enable(_ option: Int32, on socket: OpaquePointer) throws {
-        var one: Int32 = 1
-        guard mnl_socket_setsockopt(socket, option, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
-            throw NetlinkError.lastSystemError()
-        }
     }
 
     public func nextSequence() -> UInt32 {
@@ -214,11 +205,30 @@ public final class NetlinkSocket {
         return sequence
     }
 
-    private func send(_ bytes: UnsafeRawBufferPointer) throws {
-        while mnl_socket_sendto(handle, bytes.baseAddress, bytes.count) < 0 {
-            let error = NetlinkError.lastSystemError()
-            if error.errno != .interrupted { throw error }
+    private func send(_ bytes: UnsafeRawBufferPointer) throws(NetlinkError) {
+        do {
+            try socket.send(bytes, to: Self.address(port: 0), "cannot send to the kernel")
+        } catch {
+            throw NetlinkError(errno: error.errno)
         }
+    }
+
+    /// Reads one datagram into the receive buffer; nil when `flags` has MSG_DONTWAIT
+    /// and nothing is queued.
+    private func receiveDatagram(flags: CInt = 0) throws(NetlinkError) -> UnsafeRawBufferPointer? {
+        let received: Socket.Received?
+        do {
+            received = try socket.receive(into: receiveBuffer, flags: flags, "cannot receive from the kernel")
+        } catch {
+            throw NetlinkError(errno: error.errno)
+        }
+        guard let received else { return nil }
+        hasReceived = true
+        // A datagram cut to the buffer would be read as messages that end early (libmnl
+        // says ENOSPC too); one not from the kernel is no reply at all.
+        guard !received.isTruncated else { throw NetlinkError(errno: .noSpace) }
+        guard received.source.netlink != nil else { throw NetlinkError(errno: .invalidArgument) }
+        return UnsafeRawBufferPointer(rebasing: receiveBuffer[..<received.length])
     }
 
     private func receive(sequence: UInt32, _ handle: (NetlinkMessage) throws -> Bool) throws {
@@ -230,14 +240,7 @@ public final class NetlinkSocket {
     /// are skipped.
     private func receive(accepting: (UInt32) -> Bool, _ handle: (NetlinkMessage) throws -> Bool) throws {
         while true {
-            let received = mnl_socket_recvfrom(self.handle, receiveBuffer.baseAddress, receiveBuffer.count)
-            if received < 0 {
-                let error = NetlinkError.lastSystemError()
-                if error.errno == .interrupted { continue }
-                throw error
-            }
-            hasReceived = true
-            let datagram = UnsafeRawBufferPointer(rebasing: receiveBuffer[..<received])
+            guard let datagram = try receiveDatagram() else { continue }
             for message in MessageSequence(buffer: datagram) where accepting(message.sequence) {
                 if try handle(message) { return }
             }
@@ -245,38 +248,38 @@ public final class NetlinkSocket {
     }
 
     /// The underlying file descriptor (for poll-based event loops).
-    public var fileDescriptor: Int32 { mnl_socket_get_fd(handle) }
+    public var fileDescriptor: Int32 { socket.rawValue }
 
     // MARK: Notifications
 
     /// Joins rtnetlink multicast groups (RTNLGRP_*: 1 is links) so the kernel sends
     /// this socket a message for every change of what they cover. Use a socket of its
     /// own for them: requests skip messages that are not their replies.
-    public func subscribe(groups: [UInt32]) throws {
-        for group in groups {
-            var value = group
-            guard mnl_socket_setsockopt(handle, Int32(NETLINK_ADD_MEMBERSHIP), &value, socklen_t(MemoryLayout<UInt32>.size)) == 0 else {
-                throw NetlinkError.lastSystemError()
-            }
-        }
+    public func subscribe(groups: [UInt32]) throws(SystemError) {
+        for group in groups { try socket.set(.netlinkAddMembership, to: group) }
     }
 
     /// Hands every notification already queued to `each`, without waiting. Throws
     /// `NetlinkError(errno: .noBufferSpace)` when the kernel dropped some because the
     /// socket was full: the caller's view is stale and should be read again.
     public func receiveQueued(_ each: (NetlinkMessage) throws -> Void) throws {
-        while true {
-            let received = recv(fileDescriptor, receiveBuffer.baseAddress, receiveBuffer.count, Int32(MSG_DONTWAIT))
-            if received < 0 {
-                let error = NetlinkError.lastSystemError()
-                switch error.errno {
-                case .interrupted: continue
-                case .resourceTemporarilyUnavailable: return
-                default: throw error
-                }
-            }
-            let datagram = UnsafeRawBufferPointer(rebasing: receiveBuffer[..<received])
+        while let datagram = try receiveDatagram(flags: CInt(MSG_DONTWAIT)) {
             for message in MessageSequence(buffer: datagram) { try each(message) }
         }
     }
+}
+
+extension SocketOption where Value == CInt {
+    /// NETLINK_EXT_ACK: refusals carry the kernel's reason and the offset of the
+    /// attribute it refused.
+    static var netlinkExtendedAck: Self { .init(level: SOL_NETLINK, name: NETLINK_EXT_ACK, label: "NETLINK_EXT_ACK") }
+    /// NETLINK_CAP_ACK: refusals carry the request's header only, not all of it.
+    static var netlinkCappedAck: Self { .init(level: SOL_NETLINK, name: NETLINK_CAP_ACK, label: "NETLINK_CAP_ACK") }
+    /// NETLINK_GET_STRICT_CHK: dump requests are checked, and their filters honoured.
+    static var netlinkStrictCheck: Self { .init(level: SOL_NETLINK, name: NETLINK_GET_STRICT_CHK, label: "NETLINK_GET_STRICT_CHK") }
+}
+
+extension SocketOption where Value == UInt32 {
+    /// NETLINK_ADD_MEMBERSHIP: join a multicast group (RTNLGRP_*).
+    static var netlinkAddMembership: Self { .init(level: SOL_NETLINK, name: NETLINK_ADD_MEMBERSHIP, label: "NETLINK_ADD_MEMBERSHIP") }
 }

@@ -11,7 +11,7 @@ public enum SystemClock {
     public static func milliseconds() -> Int { Int(monotonic() / 1_000_000) }
     /// A poll timeout: milliseconds until the monotonic `deadline`, rounded up (waking
     /// early would only spin); 0 once it has passed.
-    static func pollTimeout(until deadline: Int64) -> Int32 {
+    public static func pollTimeout(until deadline: Int64) -> Int32 {
         Int32(clamping: (max(0, deadline - monotonic()) + 999_999) / 1_000_000)
     }
 

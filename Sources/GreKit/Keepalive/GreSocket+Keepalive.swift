@@ -1,0 +1,40 @@
+import Netlink
+
+extension GreSocket.Outgoing {
+    /// A keepalive to `target`, sent as the tunnel sends its own packets.
+    public init(keepalive target: KeepaliveTarget, nonce: UInt32, sequence: UInt32) {
+        self.init(packet: KeepalivePacket.encode(target, nonce: nonce, sequence: sequence),
+                  source: target.local, destination: target.remote, hopLimit: target.hopLimit, path: target.path)
+    }
+}
+
+extension GreSocket {
+    /// Reads every queued packet; `each` gets those that are reflected keepalives.
+    public func receiveKeepalives(into buffer: UnsafeMutableRawBufferPointer, _ each: (ReflectedKeepalive) -> Void) throws(SystemError) {
+        try receiveAll(into: buffer) { datagram, bytes in
+            if family == .inet {
+                ReflectedKeepalive(ipv4: bytes).map(each)
+            } else if let source = datagram.source, let destination = datagram.destination {
+                ReflectedKeepalive(ipv6: bytes, source: source, destination: destination,
+                                   flowLabel: datagram.flowLabel, hopLimit: datagram.hopLimit).map(each)
+            }
+        }
+    }
+
+    /// Reads every queued packet; `each` gets those that are keepalives to reflect.
+    public func receiveReflections(into buffer: UnsafeMutableRawBufferPointer, _ each: (KeepaliveReflection) -> Void) throws(SystemError) {
+        try receiveAll(into: buffer) { datagram, bytes in
+            if family == .inet {
+                KeepaliveReflection(ipv4: bytes).map(each)
+            } else if let source = datagram.source, let destination = datagram.destination {
+                KeepaliveReflection(ipv6: bytes, source: source, destination: destination).map(each)
+            }
+        }
+    }
+
+    private func receiveAll(into buffer: UnsafeMutableRawBufferPointer, _ each: (Datagram, UnsafeRawBufferPointer) -> Void) throws(SystemError) {
+        while let datagram = try receive(into: buffer) {
+            each(datagram, UnsafeRawBufferPointer(rebasing: buffer[..<datagram.length]))
+        }
+    }
+}

@@ -1,0 +1,42 @@
+// ICMP and ICMPv6 types and codes, those the path MTU probe reads from the error
+// queue. Each static names its C constant; a unit test pins them to the headers.
+
+/// ICMP message types (RFC 792; ICMP_* in linux/icmp.h).
+public struct ICMPType: RawRepresentable, Hashable, Sendable {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// ICMP_DEST_UNREACH: its codes are `ICMPUnreachableCode`s.
+    public static var destinationUnreachable: ICMPType { ICMPType(rawValue: 3) }
+}
+
+/// The codes of ICMP destination unreachable (ICMP_*_UNREACH, ICMP_FRAG_NEEDED).
+public struct ICMPUnreachableCode: RawRepresentable, Hashable, Sendable {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// ICMP_PORT_UNREACH: the packet arrived, and nothing listens on its port.
+    public static var port: ICMPUnreachableCode { ICMPUnreachableCode(rawValue: 3) }
+    /// ICMP_FRAG_NEEDED: too big for a link on the way, and not to be fragmented (DF).
+    public static var fragmentationNeeded: ICMPUnreachableCode { ICMPUnreachableCode(rawValue: 4) }
+}
+
+/// ICMPv6 message types (RFC 4443; ICMPV6_* in linux/icmpv6.h).
+public struct ICMPv6Type: RawRepresentable, Hashable, Sendable {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// ICMPV6_DEST_UNREACH: its codes are `ICMPv6UnreachableCode`s.
+    public static var destinationUnreachable: ICMPv6Type { ICMPv6Type(rawValue: 1) }
+    /// ICMPV6_PKT_TOOBIG: too big for a link on the way (IPv6 routers never fragment).
+    public static var packetTooBig: ICMPv6Type { ICMPv6Type(rawValue: 2) }
+}
+
+/// The codes of ICMPv6 destination unreachable (ICMPV6_NOROUTE ... ICMPV6_PORT_UNREACH).
+public struct ICMPv6UnreachableCode: RawRepresentable, Hashable, Sendable {
+    public var rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// ICMPV6_PORT_UNREACH: the packet arrived, and nothing listens on its port.
+    public static var port: ICMPv6UnreachableCode { ICMPv6UnreachableCode(rawValue: 4) }
+}

@@ -1,0 +1,130 @@
+import Testing
+import CMnl
+import SystemPackage
+@testable import SystemCalls
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct SocketTests {
+    @Test func optionsAreSetAndReadBack() throws {
+        let socket = try Socket(domain: AF_INET, type: SOCK_DGRAM, "cannot open a socket")
+        try socket.set(.typeOfService, to: 0x28)
+        #expect(try socket.value(of: .typeOfService) == 0x28)
+        try socket.enable(.receiveErrors)
+        #expect(try socket.value(of: .receiveErrors) == 1)
+        // The kernel reports twice what it grants (its bookkeeping).
+        #expect(socket.reserveReceiveBuffer(bytes: 64 * 1024) >= 64 * 1024)
+        #expect(fcntl(socket.rawValue, F_GETFD) & FD_CLOEXEC != 0)
+        #expect(fcntl(socket.rawValue, F_GETFL) & O_NONBLOCK == 0)
+    }
+
+    @Test func aRefusedOptionSaysWhichOption() throws {
+        let socket = try Socket(domain: AF_INET, type: SOCK_DGRAM, "cannot open a socket")
+        // An IPv6 option on an IPv4 socket.
+        #expect(throws: SystemError("cannot set socket option IPV6_RECVERR", errno: .protocolNotAvailable)) {
+            try socket.enable(.ipv6ReceiveErrors)
+        }
+    }
+
+    @Test func aNonBlockingSocketWithNothingQueuedReceivesNothing() throws {
+        let socket = try Socket(domain: AF_INET, type: SOCK_DGRAM, nonBlocking: true, "cannot open a socket")
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
+        defer { buffer.deallocate() }
+        #expect(try socket.receive(into: buffer, "cannot receive") == nil)
+    }
+
+    @Test func socketAddressesKeepTheirFamily() {
+        let address = SocketAddress(sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: UInt16(53).bigEndian,
+                                                sin_addr: in_addr(s_addr: 0xc000_0201), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0)))
+        #expect(address.family == AF_INET && Int(address.length) == MemoryLayout<sockaddr_in>.size)
+        #expect(address.inet?.sin_addr.s_addr == 0xc000_0201)
+        #expect(address.inet6 == nil && address.netlink == nil)
+        #expect(SocketAddress().family == AF_UNSPEC && SocketAddress().inet == nil)
+    }
+}
+
+@Suite struct ControlMessageTests {
+    @Test func writtenMessagesReadBack() {
+        let space = ControlMessages.space(for: in_pktinfo.self) + ControlMessages.space(for: CInt.self)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: space, alignment: 8)
+        defer { buffer.deallocate() }
+        var writer = ControlMessages(buffer: buffer)
+        writer.append(level: CInt(IPPROTO_IP), type: IP_PKTINFO,
+                      in_pktinfo(ipi_ifindex: 5, ipi_spec_dst: in_addr(s_addr: 0x0102_0304), ipi_addr: in_addr()))
+        writer.append(level: CInt(IPPROTO_IP), type: IP_TTL, CInt(64))
+        #expect(writer.length == space)
+        let messages = Array(ControlMessages.parse(UnsafeRawBufferPointer(rebasing: buffer[..<writer.length])))
+        #expect(messages.count == 2)
+        #expect(messages[0].is(level: CInt(IPPROTO_IP), type: IP_PKTINFO))
+        #expect(messages[0].data.count == MemoryLayout<in_pktinfo>.size)
+        let information = messages[0].load(as: in_pktinfo.self)
+        #expect(information?.ipi_ifindex == 5 && information?.ipi_spec_dst.s_addr == 0x0102_0304)
+        #expect(messages[1].is(level: CInt(IPPROTO_IP), type: IP_TTL) && messages[1].load(as: CInt.self) == 64)
+        // Too short for the type asked: no value.
+        #expect(messages[1].load(as: in_pktinfo.self) == nil)
+        // A buffer cut inside the second message's data (its padding aside) holds the first only.
+        #expect(Array(ControlMessages.parse(UnsafeRawBufferPointer(rebasing: buffer[..<(writer.length - 5)]))).count == 1)
+    }
+
+    @Test func aQueuedErrorIsFoundAmongTheMessages() {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2 * ControlMessages.space(for: sock_extended_err.self), alignment: 8)
+        defer { buffer.deallocate() }
+        var writer = ControlMessages(buffer: buffer)
+        var error = sock_extended_err()
+        error.ee_errno = UInt32(EMSGSIZE)
+        error.ee_origin = UInt8(SO_EE_ORIGIN_ICMP6)
+        error.ee_type = 2
+        error.ee_info = 1280
+        writer.append(level: CInt(IPPROTO_IP), type: IP_TTL, CInt(64))
+        writer.append(level: CInt(IPPROTO_IPV6), type: IPV6_RECVERR, error)
+        let queued = QueuedError(in: ControlMessages.parse(UnsafeRawBufferPointer(rebasing: buffer[..<writer.length])))
+        #expect(queued == QueuedError(errno: .messageTooLong, origin: .icmp6, type: 2, code: 0, info: 1280))
+    }
+
+    @Test func aBatchLaysOutEachDatagram() {
+        var batch = DatagramBatch(capacity: 2, payloadBytes: 5, controlSpace: ControlMessages.space(for: CInt.self))
+        let destination = SocketAddress(sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: 1),
+                                                    sin_zero: (0, 0, 0, 0, 0, 0, 0, 0)))
+        [UInt8]([1, 2, 3]).withUnsafeBytes { batch.append($0, to: destination) { $0.append(level: CInt(IPPROTO_IP), type: IP_TTL, CInt(9)) } }
+        [UInt8]([4, 5]).withUnsafeBytes { batch.append($0, to: destination) { _ in } }
+        #expect(batch.count == 2)
+        let first = batch.headers[0].msg_hdr, second = batch.headers[1].msg_hdr
+        #expect(Int(first.msg_namelen) == MemoryLayout<sockaddr_in>.size)
+        #expect(first.msg_name!.load(as: sockaddr_in.self).sin_addr.s_addr == 1)
+        #expect(Array(UnsafeRawBufferPointer(start: first.msg_iov.pointee.iov_base, count: first.msg_iov.pointee.iov_len)) == [1, 2, 3])
+        #expect(Array(UnsafeRawBufferPointer(start: second.msg_iov.pointee.iov_base, count: second.msg_iov.pointee.iov_len)) == [4, 5])
+        #expect(first.msg_controllen == ControlMessages.space(for: CInt.self) && second.msg_controllen == 0 && second.msg_control == nil)
+        let control = ControlMessages.parse(UnsafeRawBufferPointer(start: first.msg_control, count: first.msg_controllen))
+        #expect(control.map { $0.load(as: CInt.self) } == [9])
+    }
+}
+
+/// The values gretool names, pinned to the C headers.
+@Suite struct HeaderValueTests {
+    @Test func icmp() {
+        #expect(ICMPType.destinationUnreachable.rawValue == ICMP_DEST_UNREACH)
+        #expect(ICMPUnreachableCode.port.rawValue == ICMP_PORT_UNREACH)
+        #expect(ICMPUnreachableCode.fragmentationNeeded.rawValue == ICMP_FRAG_NEEDED)
+        #expect(ICMPv6Type.destinationUnreachable.rawValue == ICMPV6_DEST_UNREACH)
+        #expect(ICMPv6Type.packetTooBig.rawValue == ICMPV6_PKT_TOOBIG)
+        #expect(ICMPv6UnreachableCode.port.rawValue == ICMPV6_PORT_UNREACH)
+    }
+
+    @Test func errorQueueOrigins() {
+        #expect(QueuedError.Origin.local.rawValue == SO_EE_ORIGIN_LOCAL)
+        #expect(QueuedError.Origin.icmp.rawValue == SO_EE_ORIGIN_ICMP)
+        #expect(QueuedError.Origin.icmp6.rawValue == SO_EE_ORIGIN_ICMP6)
+    }
+
+    @Test func filterInstructionsAreTheMacros() {
+        // BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0) and BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 7, 0, 1), as tcpdump -dd prints them.
+        let load = SocketFilter.statement(BPF_LDX | BPF_B | BPF_MSH, 0)
+        #expect((load.code, load.jt, load.jf, load.k) == (0xb1, 0, 0, 0))
+        let jump = SocketFilter.jump(BPF_JMP | BPF_JEQ | BPF_K, 7, ifTrue: 0, ifFalse: 1)
+        #expect((jump.code, jump.jt, jump.jf, jump.k) == (0x15, 0, 1, 7))
+        #expect((SocketFilter.accept.code, SocketFilter.accept.k) == (0x06, 0xffff))
+        #expect((SocketFilter.drop.code, SocketFilter.drop.k) == (0x06, 0))
+    }
+}

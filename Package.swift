@@ -39,7 +39,9 @@ let package = Package(
 
         .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
-        .testTarget(name: "GreKitTests", dependencies: ["GreKit"]),
+        .testTarget(name: "GreKitTests", dependencies: ["GreKit", "KernelHeaderValues"]),
+        // Kernel header values glibc's headers hide, for the tests that pin gretool's copies.
+        .target(name: "KernelHeaderValues", path: "Tests/KernelHeaderValues"),
         .testTarget(name: "GreCLITests", dependencies: ["GreCLI"]),
     ]
 )

@@ -75,6 +75,12 @@ struct gre_base_hdr {
 #define IP_OFFMASK 0x1fff
 #endif
 
+// ARPHRD_IP6GRE is in linux/if_arp.h only, which cannot be included beside glibc's
+// net/if_arp.h (both define struct arpreq). A unit test pins it to the kernel header.
+#ifndef ARPHRD_IP6GRE
+#define ARPHRD_IP6GRE 823
+#endif
+
 // Values the Swift importer drops: macros defined as expressions.
 static const int cmnl_clone_newnet = 0x40000000;            /* CLONE_NEWNET */
 static const unsigned short cmnl_nla_type_mask = NLA_TYPE_MASK;

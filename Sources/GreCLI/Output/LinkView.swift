@@ -48,7 +48,7 @@ struct LinkView {
 
     /// "link/ether ADDRESS brd ADDRESS" on a line of its own.
     private func linkLayerFields(_ link: Link) -> [Field] {
-        let type = HardwareType.name(link.hardwareType)
+        let type = link.hardwareType.name
         var fields = [Field("link_type", .string(type), text: "\n    link/\(type)")]
         if let address = link.address {
             let text = format(address, type: link.hardwareType)
@@ -109,8 +109,8 @@ struct LinkView {
     }
 
     /// Link-layer addresses: IP addresses for IP tunnels, colon-separated hex otherwise.
-    private func format(_ bytes: [UInt8], type: UInt16) -> String {
-        if HardwareType.carriesIPAddress(type), let address = bytes.withUnsafeBytes({ IPAddress(bytes: $0) }) {
+    private func format(_ bytes: [UInt8], type: HardwareType) -> String {
+        if type.carriesIPAddress, let address = bytes.withUnsafeBytes({ IPAddress(bytes: $0) }) {
             return address.description
         }
         return LinkLayerAddress.format(bytes)

@@ -53,26 +53,3 @@ public enum OperationalState: UInt8, Sendable {
         ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"][Int(rawValue)]
     }
 }
-
-/// ARPHRD_* hardware types that gretool names.
-public enum HardwareType {
-    public static func name(_ type: UInt16) -> String {
-        switch type {
-        case 1: "ether"
-        case 768: "ipip"
-        case 769: "tunnel6"
-        case 772: "loopback"
-        case 776: "sit"
-        case 778: "gre"
-        case 823: "ip6gre"
-        case 65534: "none"
-        case 0xffff: "void"
-        default: "[\(type)]"
-        }
-    }
-
-    /// Types whose link-layer addresses are IP addresses (tunnels).
-    public static func carriesIPAddress(_ type: UInt16) -> Bool {
-        [768, 769, 776, 778, 823].contains(type)
-    }
-}

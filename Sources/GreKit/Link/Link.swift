@@ -6,7 +6,7 @@ public struct Link: Sendable {
     public var index: Int32
     public var name: String
     public var flags: InterfaceFlags
-    public var hardwareType: UInt16
+    public var hardwareType: HardwareType
     public var mtu: UInt32?
     public var qdisc: String?
     public var master: Int32?
@@ -46,7 +46,7 @@ public struct Link: Sendable {
         }
         index = header.ifi_index
         flags = InterfaceFlags(rawValue: header.ifi_flags)
-        hardwareType = header.ifi_type
+        hardwareType = HardwareType(rawValue: header.ifi_type)
         name = ""
         for attribute in message.attributes(after: ifinfomsg.self, LinkAttribute.self) {
             switch attribute.key {

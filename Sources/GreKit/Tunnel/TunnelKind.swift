@@ -67,6 +67,6 @@ extension Link {
 
     /// The refusal of a link that is no tunnel, naming what it is.
     var notATunnel: InvalidArgument {
-        InvalidArgument("\(name) is not a GRE tunnel (it is a \(kind ?? "plain \(HardwareType.name(hardwareType))") link)")
+        InvalidArgument("\(name) is not a GRE tunnel (it is a \(kind ?? "plain \(hardwareType.name)") link)")
     }
 }

@@ -1,5 +1,3 @@
-import CMnl
-
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,7 +23,8 @@ public final class KeepaliveResponder {
                 receivers.append(receiver)
                 senders[family] = sender
             } catch {
-                // Answering any keepalive: IPv6 where the host has it.
+                // A responder for any keepalive answers IPv4 alone on a host without IPv6;
+                // one asked for IPv6 flows needs IPv6.
                 guard flows == nil, family == .inet6, error.errno == .addressFamilyNotSupported else { throw error }
             }
         }
@@ -51,6 +50,7 @@ public final class KeepaliveResponder {
                 wait = SystemClock.pollTimeout(until: deadline)
                 if wait == 0 { break }
             }
+            // Nothing ready, or a wait cut short (EINTR): the loop checks the deadline and waits again.
             guard poll(&descriptors, nfds_t(descriptors.count), wait) > 0 else { continue }
             if descriptors[0].revents != 0, !signals.pending().isEmpty { break }
             for (receiver, descriptor) in zip(receivers, descriptors.dropFirst()) where descriptor.revents != 0 {

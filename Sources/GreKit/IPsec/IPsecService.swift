@@ -20,7 +20,7 @@ public final class IPsecService {
     public static func open() throws -> IPsecService? {
         do {
             return IPsecService(socket: try NetlinkSocket(.xfrm))
-        } catch let error as NetlinkError where error.errno == .protocolNotSupported {
+        } catch where error.errno == .protocolNotSupported {
             return nil
         }
     }

@@ -30,7 +30,7 @@ public enum NetworkNamespace {
     /// belong to it. setns changes one thread only, so call it before any other exists.
     public static func enter(named name: String) throws {
         let namespace = try open(named: name)
-        try systemCall("cannot enter network namespace \"\(name)\"") { setns(namespace.rawValue, cmnl_clone_newnet) }
+        try systemCall("cannot enter network namespace \"\(name)\"", needs: .sysAdmin) { setns(namespace.rawValue, cmnl_clone_newnet) }
     }
 }
 

@@ -21,7 +21,9 @@ public struct Socket: ~Copyable {
     ) throws(SystemError) {
         var flags = CInt(type.rawValue) | CInt(SOCK_CLOEXEC.rawValue)
         if nonBlocking { flags |= CInt(SOCK_NONBLOCK.rawValue) }
-        let raw = try systemCall(operation()) { Glibc.socket(domain, flags, number) }
+        // Raw sockets are what CAP_NET_RAW guards; the others gretool opens need no capability.
+        let capability: Capability? = type == SOCK_RAW ? .netRaw : nil
+        let raw = try systemCall(operation(), needs: capability) { Glibc.socket(domain, flags, number) }
         descriptor = OwnedDescriptor(taking: FileDescriptor(rawValue: raw))
     }
 

@@ -14,13 +14,31 @@ public struct SystemError: Error, Equatable, CustomStringConvertible, Sendable {
     /// What was being done, worded to start a message: "cannot open a raw GRE socket".
     public var operation: String
     public var errno: Errno
+    /// The capability the call needs, when only one does: a refusal (EPERM, EACCES)
+    /// then names it, so an operator running with too few capabilities knows which
+    /// one to grant. Nil where plain file permissions or several capabilities decide.
+    public var capability: Capability?
 
-    public init(_ operation: String, errno: Errno) {
+    public init(_ operation: String, errno: Errno, capability: Capability? = nil) {
         self.operation = operation
         self.errno = errno
+        self.capability = capability
     }
 
     public var description: String { "\(operation): \(errno)" }
+
+    /// Whether the kernel refused for lack of privilege rather than for a fault.
+    public var isRefusal: Bool { errno == .notPermitted || errno == .permissionDenied }
+}
+
+/// The Linux capabilities gretool's system calls need, as capabilities(7) names them.
+public enum Capability: String, Sendable {
+    /// Raw sockets: keepalives, their reflections, the path MTU probe.
+    case netRaw = "CAP_NET_RAW"
+    /// Network configuration: netlink requests that change state, SO_MARK.
+    case netAdmin = "CAP_NET_ADMIN"
+    /// setns(2) into another network namespace.
+    case sysAdmin = "CAP_SYS_ADMIN"
 }
 
 /// Runs a system call that returns -1 and sets errno when it fails, and returns its
@@ -47,10 +65,10 @@ public func valueOrErrno<Value: FixedWidthInteger>(retryOnInterrupt: Bool = true
 /// which is only worded when the call failed.
 @inlinable @discardableResult
 public func systemCall<Value: FixedWidthInteger>(
-    _ operation: @autoclosure () -> String, retryOnInterrupt: Bool = true, _ call: () -> Value
+    _ operation: @autoclosure () -> String, retryOnInterrupt: Bool = true, needs capability: Capability? = nil, _ call: () -> Value
 ) throws(SystemError) -> Value {
     switch valueOrErrno(retryOnInterrupt: retryOnInterrupt, call) {
     case .success(let value): return value
-    case .failure(let errno): throw SystemError(operation(), errno: errno)
+    case .failure(let errno): throw SystemError(operation(), errno: errno, capability: capability)
     }
 }

@@ -175,3 +175,17 @@ extension String {
         return String(text)
     }
 }
+
+@Suite struct FailureMessageTests {
+    @Test func aRefusedSystemCallNamesTheCapabilityItNeeds() {
+        let socket = SystemError("cannot open a raw GRE socket", errno: .notPermitted, capability: .netRaw)
+        #expect(Failure.describe(socket).message == "cannot open a raw GRE socket: Operation not permitted; this needs root (CAP_NET_RAW)")
+        let namespace = SystemError("cannot enter network namespace \"a\"", errno: .notPermitted, capability: .sysAdmin)
+        #expect(Failure.describe(namespace).message.hasSuffix("; this needs root (CAP_SYS_ADMIN)"))
+    }
+
+    @Test func aRefusalWithoutOneCapabilitySaysRootAndOtherFailuresNothing() {
+        #expect(Failure.describe(SystemError("cannot read /x", errno: .permissionDenied)).message == "cannot read /x: Permission denied; this needs root")
+        #expect(Failure.describe(SystemError("cannot read /x", errno: .noSuchFileOrDirectory)).message == "cannot read /x: No such file or directory")
+    }
+}

@@ -30,9 +30,9 @@ enum Failure {
             }
             return (message, .failure)
         case let error as SystemError:
-            // Raw sockets (keepalives) need CAP_NET_RAW.
-            let needsRoot = error.errno == .notPermitted || error.errno == .permissionDenied
-            return (error.description + (needsRoot ? "; this needs root (CAP_NET_RAW)" : ""), .failure)
+            guard error.isRefusal else { return (error.description, .failure) }
+            let privilege = error.capability.map { "root (\($0.rawValue))" } ?? "root"
+            return (error.description + "; this needs " + privilege, .failure)
         case let error as CommandFailure:
             return (error.message, error.status)
         case let error as ActionFailure:

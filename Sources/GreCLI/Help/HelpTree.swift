@@ -1,10 +1,6 @@
 import ArgumentParser
 import GreKit
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Where help and completion leave gretool's own dispatch for ArgumentParser, which
 /// answers them from the command tree (`GretoolCommand`), and the words completion
 /// offers, read from the same tables the commands parse with.
@@ -60,13 +56,6 @@ enum HelpTree {
 
     /// Names under /run/netns, for `-n`.
     static func namespaces() -> [String] {
-        guard let directory = opendir(NetworkNamespace.directory) else { return [] }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if !name.hasPrefix(".") { names.append(name) }
-        }
-        return names.sorted()
+        ((try? Files.names(in: NetworkNamespace.directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
     }
 }

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 // `diag keepalive`: will this host reflect its peer's keepalives on the tunnel, and can
 // it send its own? A Cisco-style keepalive arrives as an inner packet from this host's
 // own address to the peer, and this host must forward it back out through the tunnel.

@@ -15,6 +15,13 @@ public enum SystemClock {
         Int32(clamping: (max(0, deadline - monotonic()) + 999_999) / 1_000_000)
     }
 
+    /// Waits that long; a signal that interrupts the wait does not shorten it.
+    public static func sleep(milliseconds: Int) {
+        var remaining = timespec(tv_sec: milliseconds / 1000, tv_nsec: milliseconds % 1000 * 1_000_000)
+        var request = remaining
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+
     private static func read(_ clock: clockid_t) -> Int64 {
         var time = timespec()
         clock_gettime(clock, &time)

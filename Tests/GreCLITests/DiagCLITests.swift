@@ -78,9 +78,9 @@ import Glibc
     @Test func theVerbsAreTheChecksThenAll() throws {
         let diag = try #require(CommandTable.object("diag"))
         #expect(diag.verbs.map(\.name) == DiagCommands.checks.map(\.name) + ["all"])
-        #expect(DiagCommands.checks.map(\.name) == ["mtu", "route", "keepalive"])
+        #expect(DiagCommands.checks.map(\.name) == ["mtu", "route", "keepalive", "ipsec"])
         #expect(diag.verb("route")?.usage == "diag route TUNNEL")
-        #expect(diag.verb("all")?.summary.hasPrefix("the three checks;") == true)
+        #expect(diag.verb("all")?.summary.hasPrefix("the four checks;") == true)
     }
 
     @Test func diagAllRunsWhatAppliesTunnelAfterTunnel() throws {
@@ -131,6 +131,31 @@ import Glibc
             == "sysctl -w net.ipv6.conf.all.forwarding=1")
         #expect(Fix.setSystemControl(["net", "ipv4", "conf", "eth0.100", "rp_filter"], value: 2).commandLine
             == "sysctl -w net.ipv4.conf.eth0/100.rp_filter=2")
+    }
+
+    /// IPsec fixes are ip-xfrm(8) commands, with placeholders for what only the two ends
+    /// can choose; an IKE daemon's configuration is a shell comment.
+    @Test func ipsecFixesAreIPXfrmCommands() throws {
+        let local = IPAddress("198.51.100.1")!, remote = IPAddress("198.51.100.2")!
+        var policy = IPsecPolicy(selector: XFRMSelector(source: try IPPrefix(parsing: "198.51.100.1/32"), destination: try IPPrefix(parsing: "198.51.100.2/32"), proto: .gre),
+                                 direction: .outbound)
+        let template = IPsecTemplate(proto: .esp, mode: .transport, source: local, destination: remote, reqid: 1)
+        policy.templates = [template]
+        #expect(Fix.addIPsecPolicy(policy).commandLine
+            == "ip xfrm policy add src 198.51.100.1/32 dst 198.51.100.2/32 proto gre dir out tmpl src 198.51.100.1 dst 198.51.100.2 proto esp reqid 1 mode transport")
+        var guardPolicy = IPsecPolicy(selector: XFRMSelector(source: try IPPrefix(parsing: "0.0.0.0/0"), destination: try IPPrefix(parsing: "198.51.100.2/32"), proto: .gre),
+                                      direction: .outbound, action: .block, priority: 4_000_000)
+        #expect(Fix.addIPsecPolicy(guardPolicy).commandLine
+            == "ip xfrm policy add src 0.0.0.0/0 dst 198.51.100.2/32 proto gre dir out action block priority 4000000")
+        guardPolicy.mark = XFRMMark(value: 0x10, mask: 0xff)
+        #expect(Fix.deleteIPsecPolicy(guardPolicy).commandLine
+            == "ip xfrm policy delete src 0.0.0.0/0 dst 198.51.100.2/32 proto gre dir out mark 0x10 mask 0xff")
+        #expect(Fix.addSecurityAssociation(template, source: local, destination: remote).commandLine
+            == "ip xfrm state add src 198.51.100.1 dst 198.51.100.2 proto esp spi SPI reqid 1 mode transport aead 'rfc4106(gcm(aes))' KEY 128")
+        #expect(Fix.ikeSelectsGRE.commandLine.hasPrefix("# strongSwan, swanctl.conf: local_ts = dynamic[gre], remote_ts = dynamic[gre], mode = transport"))
+        #expect(Fix.noEncapsulationLimit(tunnel: "t6").commandLine == "gretool tunnel change t6 encaplimit none")
+        #expect(Fix.clampTCPMSS(link: "gre1", mss: 1402).commandLine
+            == "iptables -t mangle -A FORWARD -o gre1 -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1402")
     }
 
     /// The domain says what to change; only the command line spells gretool's commands.

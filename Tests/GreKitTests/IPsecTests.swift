@@ -225,6 +225,7 @@ import Testing
         let lines = report.numbers.compactMap(\.text)
         #expect(lines.contains("ipsec esp 34 (transport mode, AES-GCM-16 of SA 0x101) = ESP 8 + IV 8 + ICV 16 + trailer 2"))
         #expect(lines.contains("mtu 1476, recommended 1442, tcp mss 1402 (IPv4) / 1382 (IPv6)"))
+        #expect(report.fixes == [.setMTU(link: "gre1", mtu: 1442), .clampTCPMSS(link: "gre1", mss: 1402)])
 
         // No SA yet: the policy's mode, sizes assumed, and a note that says so.
         var waiting = MTUFacts(tunnel: "gre1", mtu: 1434, options: options, path: .known(UnderlayPath(device: "va", deviceMTU: 1500)))
@@ -233,5 +234,199 @@ import Testing
         let estimate = MTUCheck.report(waiting)
         #expect(estimate.verdict == .ok)
         #expect(estimate.findings.contains { $0.text.hasPrefix("a policy protects gre1's GRE but no SA exists yet") })
+    }
+}
+
+/// `diag ipsec` verdicts on facts.
+@Suite struct IPsecCheckTests {
+    private static let local = IPAddress("198.51.100.1")!, remote = IPAddress("198.51.100.2")!
+    private let flow = XFRMFlow(source: local, destination: remote)
+
+    private func policy(_ direction: IPsecPolicy.Direction, _ source: String, _ destination: String, proto: IPProtocol = .gre,
+                        mode: IPsecMode = .transport, reqid: UInt32, action: IPsecPolicy.Action = .allow, priority: UInt32 = 0) throws -> IPsecPolicy {
+        var policy = IPsecPolicy(selector: XFRMSelector(source: try IPPrefix(parsing: source), destination: try IPPrefix(parsing: destination), proto: proto),
+                                 direction: direction, action: action, priority: priority)
+        if action == .allow {
+            let (from, to) = direction == .outbound ? (Self.local, Self.remote) : (Self.remote, Self.local)
+            policy.templates = [IPsecTemplate(proto: .esp, mode: mode, source: from, destination: to, reqid: reqid)]
+        }
+        return policy
+    }
+
+    private func association(out: Bool, mode: IPsecMode = .transport, spi: UInt32) -> SecurityAssociation {
+        var association = SecurityAssociation(source: out ? Self.local : Self.remote, destination: out ? Self.remote : Self.local,
+                                              spi: spi, mode: mode, reqid: out ? 1 : 2)
+        association.aead = XFRMAlgorithm(name: "rfc4106(gcm(aes))", keyBits: 160, icvBits: 128)
+        return association
+    }
+
+    /// Transport mode both ways, SAs both ways, and a block guard under the outbound policy.
+    private func clean(mode: IPsecMode = .transport) throws -> IPsecSnapshot {
+        IPsecSnapshot(policies: [
+            try policy(.outbound, "198.51.100.1/32", "198.51.100.2/32", mode: mode, reqid: 1),
+            try policy(.inbound, "198.51.100.2/32", "198.51.100.1/32", mode: mode, reqid: 2),
+            try policy(.outbound, "0.0.0.0/0", "198.51.100.2/32", reqid: 0, action: .block, priority: 4_000_000),
+        ], associations: [association(out: true, mode: mode, spi: 0x101), association(out: false, mode: mode, spi: 0x102)])
+    }
+
+    private func report(_ state: IPsecSnapshot?, routed: [String] = ["10.1.0.0/30"], growth: [XFRMCounterGrowth] = [],
+                        options: GreOptions = GreOptions(kind: "gre")) throws -> CheckReport {
+        var facts = IPsecFacts(tunnel: "gre1", options: options, flow: flow, state: state)
+        facts.routedPrefixes = try routed.map { try IPPrefix(parsing: $0) }
+        facts.counterGrowth = growth
+        facts.watchedMilliseconds = 1000
+        return IPsecCheck.report(facts)
+    }
+
+    @Test func aCleanTransportSetupIsOK() throws {
+        let report = try report(try clean())
+        #expect(report.verdict == .ok, "\(report.findings)")
+        #expect(report.summary == "gre1's GRE with 198.51.100.2 is protected both ways (esp transport, SAs 0x101 and 0x102)")
+        let lines = report.numbers.compactMap(\.text)
+        #expect(lines.contains("out: policy 198.51.100.1/32 -> 198.51.100.2/32 proto gre priority 0: esp transport reqid 1, SA 0x101 (AES-GCM-16)"))
+        #expect(lines.contains("in: policy 198.51.100.2/32 -> 198.51.100.1/32 proto gre priority 0: esp transport reqid 2, SA 0x102 (AES-GCM-16)"))
+        #expect(lines.contains("keepalives: ours and our reflections of the peer's go out encrypted; the peer's reflections must come back encrypted (the inbound policy requires ESP: the peer needs the mirror policy for GRE to this host)"))
+        #expect(lines.contains("counters: no IPsec error counter grew in 1.0 s"))
+    }
+
+    @Test func noPolicyWhileSAsExistLeavesInClear() throws {
+        var state = try clean()
+        state.policies = []
+        let report = try report(state)
+        #expect(report.verdict == .problem)
+        #expect(report.summary == "gre1's GRE to 198.51.100.2 leaves in clear: no IPsec policy selects it, though SAs to 198.51.100.2 exist")
+        let out = try policy(.outbound, "198.51.100.1/32", "198.51.100.2/32", reqid: 1)
+        let inbound = try policy(.inbound, "198.51.100.2/32", "198.51.100.1/32", reqid: 2)
+        #expect(report.fixes == [.addIPsecPolicy(out), .addIPsecPolicy(inbound), .ikeSelectsGRE])
+        // The fixes applied, the check passes but for the guard.
+        state.policies = [out, inbound]
+        #expect(try self.report(state).verdict == .warning)
+    }
+
+    @Test func withoutIPsecNothingIsWrong() throws {
+        #expect(try report(nil).summary == "no IPsec here: the kernel has no xfrm netlink")
+        let report = try report(IPsecSnapshot(policies: [], associations: []))
+        #expect(report.verdict == .ok)
+        #expect(report.summary == "gre1 is not protected by IPsec: no policy selects its GRE and no SA leads to 198.51.100.2")
+    }
+
+    /// The seed guide's wrong example: the policy selects the passenger subnets.
+    @Test func aSubnetPolicyBypassesTheTunnel() throws {
+        var subnets = try policy(.outbound, "10.0.0.0/24", "192.168.0.0/24", proto: .any, mode: .tunnel, reqid: 1)
+        subnets.templates[0].source = Self.local
+        let state = IPsecSnapshot(policies: [subnets], associations: [association(out: true, mode: .tunnel, spi: 0x101)])
+        let report = try report(state, routed: ["10.1.0.0/30", "192.168.0.0/24"])
+        #expect(report.verdict == .problem)
+        #expect(report.summary == "the policy 10.0.0.0/24 -> 192.168.0.0/24 takes what is routed through gre1 (192.168.0.0/24): it is ESP-tunnelled straight to 198.51.100.2 and never enters gre1")
+        #expect(report.fixes.first == .deleteIPsecPolicy(subnets))
+        #expect(report.fixes.contains(.ikeSelectsGRE))
+        // Not routed through the tunnel: not this tunnel's business.
+        #expect(!(try self.report(state, routed: ["10.1.0.0/30"]).findings.contains { $0.text.hasPrefix("the policy 10.0.0.0/24") }))
+    }
+
+    @Test func aPolicyWithoutSADropsGRE() throws {
+        var state = try clean()
+        state.associations.removeAll { $0.spi == 0x101 }
+        let report = try report(state)
+        #expect(report.summary == "no SA serves the policy for gre1's GRE (esp transport reqid 1 to 198.51.100.2): GRE to 198.51.100.2 is dropped until one exists (XfrmOutNoStates counts it)")
+        #expect(report.fixes == [.addSecurityAssociation(IPsecTemplate(proto: .esp, mode: .transport, source: Self.local, destination: Self.remote, reqid: 1),
+                                                         source: Self.local, destination: Self.remote)])
+        #expect(report.numbers.compactMap(\.text).contains("keepalives: ours and our reflections of the peer's are dropped; the peer's reflections must come back encrypted (the inbound policy requires ESP: the peer needs the mirror policy for GRE to this host)"))
+        state = try clean()
+        state.associations.removeAll { $0.spi == 0x102 }
+        #expect(try self.report(state).summary == "no SA from 198.51.100.2 serves the inbound policy (esp transport reqid 2): ESP from 198.51.100.2 cannot be decrypted (XfrmInNoStates counts it)")
+    }
+
+    @Test func aMissingInboundPolicy() throws {
+        var state = try clean()
+        state.policies.removeAll { $0.direction == .inbound }
+        let report = try report(state)
+        #expect(report.summary == "no inbound policy requires ESP for GRE from 198.51.100.2: gre1 takes GRE in clear too, so a spoofed or leaked packet passes as the peer's")
+        #expect(report.fixes.first == .addIPsecPolicy(try policy(.inbound, "198.51.100.2/32", "198.51.100.1/32", reqid: 2)))
+        #expect(report.numbers.compactMap(\.text).last { $0.hasPrefix("keepalives") }?.hasSuffix("the peer's reflections are taken encrypted or in clear (no inbound policy requires ESP)") == true)
+        // Over tunnel-mode SAs the kernel drops what they decrypt instead.
+        var tunnel = try clean(mode: .tunnel)
+        tunnel.policies.removeAll { $0.direction == .inbound }
+        #expect(try self.report(tunnel).summary.hasPrefix("no inbound policy for GRE from 198.51.100.2: what its tunnel-mode SA decrypts is dropped"))
+    }
+
+    /// disable_xfrm on the underlay lets GRE leave around the policies: the check sees the
+    /// setting, and the tunnel sending while its SA protects nothing.
+    @Test func aTunnelThatSendsAroundItsSA() throws {
+        let state = try clean()
+        var facts = IPsecFacts(tunnel: "gre1", options: GreOptions(kind: "gre"), flow: flow, state: state)
+        facts.watchedMilliseconds = 1000
+        facts.sentByTunnel = 10
+        let sa = state.associations[0].identity
+        facts.protectedBySA = [sa: 0]
+        facts.underlay = .init(device: "va", ipv6: false, settings: [("all", "disable_xfrm", 0), ("va", "disable_xfrm", 1), ("va", "disable_policy", 0)])
+        let report = IPsecCheck.report(facts)
+        #expect(report.summary == "disable_xfrm is on (conf.va): what leaves by va skips the IPsec policies: gre1's GRE goes out in clear")
+        #expect(report.fixes == [.setSystemControl(["net", "ipv4", "conf", "va", "disable_xfrm"], value: 0)])
+        #expect(report.findings.contains { $0.text == "gre1 sent 10 packets during the check but SA 0x101 protected none: its GRE leaves without IPsec" })
+        facts.protectedBySA = [sa: 10]
+        facts.underlay?.settings = [("all", "disable_policy", 1)]
+        #expect(IPsecCheck.report(facts).summary == "disable_policy is on (conf.all): what arrives by va skips the inbound policy check: GRE in clear is taken as the peer's")
+        facts.underlay?.settings = []
+        #expect(IPsecCheck.report(facts).verdict == .ok)
+    }
+
+    @Test func growingCountersAreProblemsWithTheirMeaning() throws {
+        let report = try report(try clean(), growth: [XFRMCounterGrowth(name: "XfrmInNoStates", delta: 3)])
+        #expect(report.verdict == .problem)
+        #expect(report.summary.hasPrefix("XfrmInNoStates grew by 3 during the check: ESP arrived for an SPI or address no inbound SA has"))
+        #expect(report.numbers.compactMap(\.text).contains("counters: XfrmInNoStates +3 in 1.0 s"))
+    }
+
+    @Test func tunnelModeBetweenTheEndpointsWastesBytes() throws {
+        let report = try report(try clean(mode: .tunnel))
+        #expect(report.verdict == .warning)
+        #expect(report.summary == "gre1's GRE is protected in tunnel mode between its own endpoints: transport mode carries the same with 20 bytes less per packet")
+        #expect(report.fixes == [.ikeSelectsGRE])
+    }
+
+    @Test func withoutAGuardGRELeaksWhileThePolicyIsGone() throws {
+        var state = try clean()
+        state.policies.removeAll { $0.action == .block }
+        let report = try report(state)
+        #expect(report.verdict == .warning)
+        #expect(report.summary.hasPrefix("nothing keeps gre1's GRE from leaving in clear while the policy is gone"))
+        let guardPolicy = try policy(.outbound, "0.0.0.0/0", "198.51.100.2/32", reqid: 0, action: .block, priority: 4_000_000)
+        #expect(report.fixes == [.addIPsecPolicy(guardPolicy)])
+        // A default policy of block guards as well.
+        state.defaultPolicy = IPsecDefaultPolicy(outboundBlocks: true)
+        #expect(try self.report(state).verdict == .ok)
+    }
+
+    @Test func ip6greWithItsEncapsulationLimitOption() throws {
+        var options = GreOptions(kind: "ip6gre")
+        let v6Local = IPAddress("2001:db8::1")!, v6Remote = IPAddress("2001:db8::2")!
+        var out = IPsecPolicy(selector: XFRMSelector(source: IPPrefix(host: v6Local), destination: IPPrefix(host: v6Remote), proto: .gre), direction: .outbound)
+        out.templates = [IPsecTemplate(proto: .esp, mode: .transport, reqid: 1)]
+        var inbound = IPsecPolicy(selector: XFRMSelector(source: IPPrefix(host: v6Remote), destination: IPPrefix(host: v6Local), proto: .gre), direction: .inbound)
+        inbound.templates = [IPsecTemplate(proto: .esp, mode: .transport, reqid: 2)]
+        let state = IPsecSnapshot(policies: [out, inbound],
+                                  associations: [SecurityAssociation(source: v6Local, destination: v6Remote, spi: 1, mode: .transport, reqid: 1),
+                                                 SecurityAssociation(source: v6Remote, destination: v6Local, spi: 2, mode: .transport, reqid: 2)],
+                                  defaultPolicy: IPsecDefaultPolicy(outboundBlocks: true))
+        func check(_ options: GreOptions) -> CheckReport {
+            var facts = IPsecFacts(tunnel: "t6", options: options, flow: XFRMFlow(source: v6Local, destination: v6Remote), state: state)
+            facts.watchedMilliseconds = 1000
+            return IPsecCheck.report(facts)
+        }
+        #expect(check(options).summary == "t6 adds an 8-byte encapsulation limit option after its IPv6 header, which some peers refuse inside transport-mode ESP")
+        #expect(check(options).fixes == [.noEncapsulationLimit(tunnel: "t6")])
+        options.ipv6Flags.insert(.ignoreEncapLimit)
+        #expect(check(options).verdict == .ok)
+    }
+}
+
+@Suite struct XFRMCounterTests {
+    @Test func growthBetweenTwoReadings() {
+        let before = XFRMCounters(parsing: "XfrmInError             \t0\nXfrmInNoStates          \t4\nXfrmOutNoStates         \t1\n")
+        let after = XFRMCounters(parsing: "XfrmInError             \t0\nXfrmInNoStates          \t7\nXfrmOutNoStates         \t1\nXfrmInStateDirError\t2\n")
+        #expect(after.growth(since: before).map { "\($0.name) \($0.delta)" } == ["XfrmInNoStates 3", "XfrmInStateDirError 2"])
+        #expect(XFRMCounters.meaning(of: "XfrmInNoStates")?.hasPrefix("ESP arrived for an SPI or address no inbound SA has") == true)
+        #expect(XFRMCounters.meaning(of: "XfrmSomethingNew") == nil)
     }
 }

@@ -115,7 +115,9 @@ shows() {
 $(sed 's/^/        /' <<<"$out")"
 }
 
-# Runs the fix lines of the last diag_in in namespace $1, as printed.
+# Runs the fix lines of the last diag_in in namespace $1, as printed. Lines that are
+# comments (an IKE daemon's configuration) are skipped; ip lines are shell words (quoted
+# algorithm names).
 apply_fixes() {
     local ns=$1 line
     while IFS= read -r line; do
@@ -123,6 +125,8 @@ apply_fixes() {
             "gretool route "*) ip -n "$ns" ${line#gretool } ;;  # same words; gretool's route verbs are not here yet
             "gretool "*) "$GRETOOL" -n "$ns" ${line#gretool } ;;
             "sysctl "*) ip netns exec "$ns" $line >/dev/null ;;
+            "ip "*) eval "ip -n \"\$ns\" ${line#ip }" ;;
+            "# "*) ;;
             *) fail "unexpected fix line: $line" ;;
         esac || fail "fix failed: $line"
     done < <(sed -n 's/^ *fix: //p' <<<"$out")

@@ -28,10 +28,16 @@ enum DiagCommands: ObjectCommands {
             request: { try MTUCheckRequest.tunnelName($0, verb: "diag keepalive") }, attempting: { "check keepalives on \($0)" },
             facts: { try $0.keepaliveFacts(tunnel: $1) }, check: KeepaliveCheck.report,
             inAll: { _, tunnel in tunnel }),
+        DiagCheck(
+            name: "ipsec", words: "TUNNEL",
+            summary: "how IPsec treats the tunnel's GRE: policies both ways, SAs, error counters, keepalives",
+            request: { try MTUCheckRequest.tunnelName($0, verb: "diag ipsec") }, attempting: { "check IPsec on \($0)" },
+            facts: { try $0.ipsecFacts(tunnel: $1) }, check: IPsecCheck.report,
+            inAll: { service, tunnel in try service.hasIPsec() ? tunnel : nil }),
     ]
 
     static let object = CommandObject(
-        name: "diag", summary: "diagnose tunnels: MTU sizing, recursive routing, keepalive readiness",
+        name: "diag", summary: "diagnose tunnels: MTU sizing, recursive routing, keepalive readiness, IPsec",
         verbs: checks.map(\.verb) + [
             Verb(name: "all", usage: "diag [ all ] [ TUNNEL ]",
                  summary: "the \(spelled(checks.count { $0.inAll != nil })) checks; without TUNNEL, on every tunnel that has a remote or local address",

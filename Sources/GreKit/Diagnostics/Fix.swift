@@ -17,6 +17,20 @@ public enum Fix: Sendable, Hashable {
     case setSystemControl([String], value: Int)
     /// Change a tunnel's remote address.
     case changeRemote(tunnel: String, remote: FixValue<IPAddress>)
+    /// Add an IPsec policy.
+    case addIPsecPolicy(IPsecPolicy)
+    /// Delete an IPsec policy (its selector, direction and mark name it).
+    case deleteIPsecPolicy(IPsecPolicy)
+    /// Add the SA a policy's template asks for, from `source` to `destination`. Its SPI
+    /// and key are for the two ends to agree on: the command line leaves them to fill in.
+    case addSecurityAssociation(IPsecTemplate, source: IPAddress, destination: IPAddress)
+    /// Have the IKE daemon negotiate GRE between the tunnel's endpoints, in transport mode,
+    /// in place of whatever it selects now.
+    case ikeSelectsGRE
+    /// Stop an ip6gre tunnel adding the encapsulation limit option.
+    case noEncapsulationLimit(tunnel: String)
+    /// Rewrite the MSS of TCP connections forwarded into a link, so that their segments fit.
+    case clampTCPMSS(link: String, mss: Int)
 }
 
 /// A value a fix needs. When the check cannot know it (no route tells the gateway, the

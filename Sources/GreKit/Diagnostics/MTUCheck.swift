@@ -156,7 +156,10 @@ public enum MTUCheck {
         let fix = Fix.setMTU(link: name, mtu: recommended)
         if facts.mtu > recommended {
             let excess = "\(recommended + 1)..\(facts.mtu)"
-            report.findings.insert(Finding(.problem, "\(name) mtu \(facts.mtu) is \(facts.mtu - recommended) bytes over what the path carries (\(recommended))", fixes: [fix]), at: 0)
+            // Over IPsec the usable size is well under what hosts behind the tunnel send:
+            // clamping the MSS of forwarded TCP spares them the ICMP round trips.
+            let fixes = facts.ipsec == nil ? [fix] : [fix, .clampTCPMSS(link: name, mss: tcpMSS(mtu: recommended, ipv6: false))]
+            report.findings.insert(Finding(.problem, "\(name) mtu \(facts.mtu) is \(facts.mtu - recommended) bytes over what the path carries (\(recommended))", fixes: fixes), at: 0)
             if !options.isIPv6 && !options.pathMTUDiscovery {
                 report.findings.append(.note("inner packets of \(excess) bytes are fragmented after encapsulation (nopmtudisc)"))
             } else {

@@ -3,7 +3,7 @@ import Netlink
 
 /// An IPsec security policy (XFRM_MSG_NEWPOLICY: struct xfrm_userpolicy_info, then
 /// XFRMA_* attributes): which packets, in which direction, must be protected how.
-public struct IPsecPolicy: Sendable, Equatable {
+public struct IPsecPolicy: Sendable, Hashable {
     /// XFRM_POLICY_IN / OUT / FWD.
     public enum Direction: UInt8, Sendable {
         case inbound = 0, outbound, forward
@@ -68,7 +68,7 @@ public struct IPsecPolicy: Sendable, Equatable {
 
 /// One step a policy requires (struct xfrm_user_tmpl): an SA of this protocol, mode and
 /// reqid toward this destination.
-public struct IPsecTemplate: Sendable, Equatable {
+public struct IPsecTemplate: Sendable, Hashable {
     public var proto: IPProtocol
     public var mode: IPsecMode
     /// The tunnel endpoints; unspecified in transport mode (the packet's own addresses).

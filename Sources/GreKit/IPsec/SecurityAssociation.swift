@@ -85,6 +85,15 @@ public struct SecurityAssociation: Sendable, Equatable {
         }
     }
 
+    /// What names an SA in the kernel: destination, SPI and protocol.
+    public struct Identity: Sendable, Hashable {
+        public var destination: IPAddress
+        public var spi: UInt32
+        public var proto: IPProtocol
+    }
+
+    public var identity: Identity { Identity(destination: destination, spi: spi, proto: proto) }
+
     /// "esp spi 0x101 transport 198.51.100.1 -> 198.51.100.2 reqid 1".
     public var summary: String {
         "\(proto) spi 0x\(String(spi, radix: 16)) \(mode.name) \(source) -> \(destination) reqid \(reqid)"

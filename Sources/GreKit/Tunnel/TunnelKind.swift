@@ -30,6 +30,9 @@ public protocol TunnelKind: LinkKindOptions {
     /// What the tunnel adds in front of every inner packet, item by item, from its
     /// actual options (what `diag mtu` explains).
     var overheadParts: [OverheadPart] { get }
+    /// Whether an IPv6 tunnel puts the 8-byte encapsulation limit option (RFC 2473)
+    /// after its outer header (`encaplimit` other than none).
+    var addsEncapsulationLimit: Bool { get }
 }
 
 /// One item of a tunnel's per-packet overhead: what it is and how many bytes it takes.

@@ -152,3 +152,191 @@ $out"
     shows "mtu 1500, recommended 1434, tcp mss 1394 (IPv4) / 1374 (IPv6)"
     shows "a policy protects gre1's GRE but no SA exists yet: ESP estimated in the policy's mode (see gretool diag ipsec gre1)"
 }
+
+# The block policy that keeps A's GRE from leaving in clear while its protecting policy
+# is gone, as diag ipsec's fix writes it.
+guard_gre() {
+    ipn "$A" xfrm policy add src 0.0.0.0/0 dst $REMOTE/32 proto gre dir out action block priority 4000000 || fail "cannot add the guard"
+}
+
+# Pings B's tunnel address from A in the background for about $1 seconds (traffic for
+# the error counters to count while diag watches them).
+traffic() {
+    ping_from "$A" -c $((${1:-2} * 10)) -i 0.1 -W 1 10.1.0.2 >/dev/null 2>&1 &
+}
+
+# Counts the packets of IP protocol $2 that cross vb (B's side) while A pings B's tunnel
+# address three times: "ESP GRE" counts.
+crossing() {
+    local dir; dir=$(mktemp -d)
+    in_ns "$B" tcpdump -i vb -n -w "$dir/capture" -U 'ip proto 47 or ip proto 50' >/dev/null 2>&1 &
+    local capture=$!
+    wait_until 5 test -s "$dir/capture" || true
+    ping_from "$A" -c 3 -i 0.2 -W 1 "${1:-10.1.0.2}" >/dev/null 2>&1
+    sleep 0.3
+    kill "$capture"; wait "$capture" 2>/dev/null
+    echo "$(tcpdump -r "$dir/capture" -n 'ip proto 50' 2>/dev/null | wc -l) $(tcpdump -r "$dir/capture" -n 'ip proto 47' 2>/dev/null | wc -l)"
+}
+
+test_diag_ipsec_reports_a_clean_transport_setup_ok() {
+    protected_pair
+    protect gcm transport
+    # Without a guard the GRE would leave in clear whenever the policy goes: a warning,
+    # whose fix (a block policy under it) makes the check pass.
+    diag_in "$A" 0 ipsec gre1
+    shows "ipsec: WARNING: nothing keeps gre1's GRE from leaving in clear while the policy is gone (an IKE daemon removes it when it restarts): add a block policy under it, or an nftables rule that drops GRE to 198.51.100.2 when rt ipsec missing"
+    shows "fix: ip xfrm policy add src 0.0.0.0/0 dst 198.51.100.2/32 proto gre dir out action block priority 4000000"
+    apply_fixes "$A"
+    traffic 2
+    diag_in "$A" 0 ipsec gre1
+    shows "ipsec: OK: gre1's GRE with 198.51.100.2 is protected both ways (esp transport, SAs 0x101 and 0x102)"
+    shows "gre 198.51.100.1 -> 198.51.100.2"
+    shows "out: policy 198.51.100.1/32 -> 198.51.100.2/32 proto gre priority 0: esp transport reqid 1, SA 0x101 (AES-GCM-16)"
+    shows "in: policy 198.51.100.2/32 -> 198.51.100.1/32 proto gre priority 0: esp transport reqid 2, SA 0x102 (AES-GCM-16)"
+    shows "keepalives: ours and our reflections of the peer's go out encrypted; the peer's reflections must come back encrypted (the inbound policy requires ESP: the peer needs the mirror policy for GRE to this host)"
+    grep -q "counters: no IPsec error counter grew in 1\.[0-9] s" <<<"$out" || fail "counters: $out"
+    # diag all runs it where IPsec is set up.
+    diag_in "$A" 1 gre1
+    shows "ipsec: OK: gre1's GRE with 198.51.100.2 is protected both ways (esp transport, SAs 0x101 and 0x102)"
+    # The guard at work: with the protecting policy gone, GRE is dropped, not sent in clear.
+    ipn "$A" xfrm policy delete src $LOCAL/32 dst $REMOTE/32 proto gre dir out
+    assert_eq "$(crossing)" "0 0" "ESP and GRE on the underlay with the guard alone"
+    diag_in "$A" 1 ipsec gre1
+    shows "ipsec: PROBLEM: gre1's GRE to 198.51.100.2 is dropped by the block policy 0.0.0.0/0 -> 198.51.100.2/32 proto gre priority 4000000"
+}
+
+# No policy while SAs to the remote exist: A's GRE leaves in clear, and B, whose inbound
+# policy requires ESP, drops it and counts it while its own check watches.
+test_diag_ipsec_finds_gre_in_clear_and_the_peers_counters() {
+    protected_pair
+    protect gcm transport
+    guard_gre
+    ipn "$A" xfrm policy delete src $LOCAL/32 dst $REMOTE/32 proto gre dir out
+    ipn "$A" xfrm policy delete src $REMOTE/32 dst $LOCAL/32 proto gre dir in
+    ipn "$A" xfrm policy delete src 0.0.0.0/0 dst $REMOTE/32 proto gre dir out
+    read -r esp gre < <(crossing)
+    ((gre > 0)) || fail "no GRE in clear on the underlay ($esp ESP)"
+    diag_in "$A" 1 ipsec gre1
+    shows "ipsec: PROBLEM: gre1's GRE to 198.51.100.2 leaves in clear: no IPsec policy selects it, though SAs to 198.51.100.2 exist"
+    shows "out: no policy (GRE leaves in clear)"
+    shows "keepalives: ours and our reflections of the peer's go out in clear; the peer's reflections are taken encrypted or in clear (no inbound policy requires ESP)"
+    shows "fix: ip xfrm policy add src 198.51.100.1/32 dst 198.51.100.2/32 proto gre dir out tmpl src 198.51.100.1 dst 198.51.100.2 proto esp reqid 1 mode transport"
+    shows "fix: ip xfrm policy add src 198.51.100.2/32 dst 198.51.100.1/32 proto gre dir in tmpl src 198.51.100.2 dst 198.51.100.1 proto esp reqid 2 mode transport"
+    local fixes=$out
+    traffic 2
+    diag_in "$B" 1 ipsec gre1
+    grep -q "^ipsec: PROBLEM: XfrmInTmplMismatch grew by [0-9]* during the check: packets arrived through other SAs than the inbound policy asks for, or in clear where it requires ESP$" <<<"$out" ||
+        fail "B does not name its dropped clear GRE: $out"
+    wait
+    out=$fixes
+    apply_fixes "$A"
+    assert_eq "$(crossing | cut -d' ' -f2)" 0 "GRE in clear after the fixes"
+    diag_in "$A" 0 ipsec gre1
+    shows "ipsec: WARNING: nothing keeps gre1's GRE from leaving in clear while the policy is gone (an IKE daemon removes it when it restarts): add a block policy under it, or an nftables rule that drops GRE to 198.51.100.2 when rt ipsec missing"
+    # disable_xfrm on the underlay: the policies are there, the GRE leaves in clear, and
+    # the check sees the tunnel send while its SA protects nothing.
+    sysctl_in "$A" net.ipv4.conf.va.disable_xfrm=1
+    read -r esp gre < <(crossing)
+    ((gre > 0)) || fail "disable_xfrm=1 and no GRE in clear ($esp ESP)"
+    traffic 2
+    diag_in "$A" 1 ipsec gre1
+    shows "ipsec: PROBLEM: disable_xfrm is on (conf.va): what leaves by va skips the IPsec policies: gre1's GRE goes out in clear"
+    grep -q "^ *problem: gre1 sent [0-9]* packets during the check but SA 0x101 protected none: its GRE leaves without IPsec$" <<<"$out" ||
+        fail "the tunnel sending around its SA is not found: $out"
+    shows "fix: sysctl -w net.ipv4.conf.va.disable_xfrm=0"
+    wait
+    apply_fixes "$A"
+    assert_eq "$(crossing | cut -d' ' -f2)" 0 "GRE in clear after disable_xfrm=0"
+}
+
+# The seed guide's wrong example: a tunnel-mode policy for the passenger subnets. What is
+# routed through gre1 for them is ESP-tunnelled straight to B and never enters gre1.
+test_diag_ipsec_finds_a_subnet_policy_that_bypasses_the_tunnel() {
+    protected_pair
+    protect gcm transport
+    guard_gre
+    ip -n "$A" -b - <<EOF || fail "cannot set up the subnet policy"
+addr add 10.0.0.1/24 dev lo
+route add 192.168.0.0/24 dev gre1 src 10.0.0.1
+xfrm policy delete src $LOCAL/32 dst $REMOTE/32 proto gre dir out
+xfrm state add src $LOCAL dst $REMOTE proto esp spi 0x103 reqid 3 mode tunnel $(esp_algorithm gcm)
+xfrm policy add src 10.0.0.0/24 dst 192.168.0.0/24 dir out tmpl src $LOCAL dst $REMOTE proto esp reqid 3 mode tunnel
+EOF
+    read -r esp gre < <(crossing 192.168.0.1)
+    ((esp >= 3 && gre == 0)) || fail "expected ESP straight to B and no GRE: $esp ESP, $gre GRE"
+    diag_in "$A" 1 ipsec gre1
+    shows "ipsec: PROBLEM: the policy 10.0.0.0/24 -> 192.168.0.0/24 takes what is routed through gre1 (192.168.0.0/24): it is ESP-tunnelled straight to 198.51.100.2 and never enters gre1"
+    shows "fix: ip xfrm policy delete src 10.0.0.0/24 dst 192.168.0.0/24 dir out"
+    apply_fixes "$A"
+    diag_in "$A" 0 ipsec gre1
+    shows "ipsec: OK: gre1's GRE with 198.51.100.2 is protected both ways (esp transport, SAs 0x101 and 0x102)"
+}
+
+# A policy whose SA is gone (IKE down) drops the GRE; a missing inbound policy lets clear
+# GRE in. Each fix, filled in with the SA's SPI and key, makes the check pass.
+test_diag_ipsec_finds_a_policy_without_sa_and_a_missing_inbound_policy() {
+    protected_pair
+    protect gcm transport
+    guard_gre
+    ipn "$A" xfrm state delete src $LOCAL dst $REMOTE proto esp spi 0x101
+    ping_from "$A" -c 1 -W 1 10.1.0.2 >/dev/null 2>&1 && fail "ping passed without an SA"
+    diag_in "$A" 1 ipsec gre1
+    shows "ipsec: PROBLEM: no SA serves the policy for gre1's GRE (esp transport reqid 1 to 198.51.100.2): GRE to 198.51.100.2 is dropped until one exists (XfrmOutNoStates counts it)"
+    shows "fix: ip xfrm state add src 198.51.100.1 dst 198.51.100.2 proto esp spi SPI reqid 1 mode transport aead 'rfc4106(gcm(aes))' KEY 128"
+    local key; key=$(esp_algorithm gcm | cut -d' ' -f3)
+    out=$(sed "s/ spi SPI / spi 0x101 /; s/ KEY 128\$/ $key 128/" <<<"$out")
+    apply_fixes "$A"
+    ping_from "$A" -c 1 -W 2 10.1.0.2 >/dev/null || fail "no ping after the fix"
+    diag_in "$A" 0 ipsec gre1
+
+    ipn "$A" xfrm policy delete src $REMOTE/32 dst $LOCAL/32 proto gre dir in
+    diag_in "$A" 1 ipsec gre1
+    shows "ipsec: PROBLEM: no inbound policy requires ESP for GRE from 198.51.100.2: gre1 takes GRE in clear too, so a spoofed or leaked packet passes as the peer's"
+    # For real: with B's outbound policy gone too, B's GRE arrives in clear and is taken.
+    ipn "$B" xfrm policy delete src $REMOTE/32 dst $LOCAL/32 proto gre dir out
+    ping_from "$B" -c 1 -W 2 10.1.0.1 >/dev/null || fail "A did not take clear GRE"
+    apply_fixes "$A"
+    ping_from "$B" -c 1 -W 1 10.1.0.1 >/dev/null 2>&1 && fail "A took clear GRE after the fix"
+    diag_in "$A" 0 ipsec gre1
+}
+
+# Tunnel mode between the GRE endpoints works, and wastes 20 bytes a packet.
+test_diag_ipsec_warns_of_tunnel_mode_between_the_endpoints() {
+    protected_pair
+    protect gcm tunnel
+    guard_gre
+    diag_in "$A" 0 ipsec gre1
+    shows "ipsec: WARNING: gre1's GRE is protected in tunnel mode between its own endpoints: transport mode carries the same with 20 bytes less per packet"
+    grep -q "^ *fix: # strongSwan, swanctl.conf: local_ts = dynamic\[gre\], remote_ts = dynamic\[gre\], mode = transport" <<<"$out" || fail "no IKE fix: $out"
+    # What that configuration makes (transport mode) is clean.
+    protect gcm transport
+    guard_gre
+    diag_in "$A" 0 ipsec gre1
+    shows "ipsec: OK: gre1's GRE with 198.51.100.2 is protected both ways (esp transport, SAs 0x101 and 0x102)"
+}
+
+# ip6gre in transport-mode ESP, with its encapsulation limit option.
+test_diag_ipsec_warns_of_the_ip6gre_encapsulation_limit() {
+    read -r A B < <(make_namespaces a b)
+    ip link add va netns "$A" type veth peer name vb netns "$B"
+    local k20; k20=$(esp_algorithm gcm | cut -d' ' -f3)
+    ip -n "$A" -b - <<EOF || fail "cannot set up A"
+addr add 2001:db8::1/64 dev va nodad
+link set va up
+link add t6 type ip6gre remote 2001:db8::2 local 2001:db8::1
+link set t6 up
+xfrm state add src 2001:db8::1 dst 2001:db8::2 proto esp spi 0x101 reqid 1 mode transport aead rfc4106(gcm(aes)) $k20 128
+xfrm state add src 2001:db8::2 dst 2001:db8::1 proto esp spi 0x102 reqid 2 mode transport aead rfc4106(gcm(aes)) $k20 128
+xfrm policy add src 2001:db8::1/128 dst 2001:db8::2/128 proto gre dir out tmpl src 2001:db8::1 dst 2001:db8::2 proto esp reqid 1 mode transport
+xfrm policy add src 2001:db8::2/128 dst 2001:db8::1/128 proto gre dir in tmpl src 2001:db8::2 dst 2001:db8::1 proto esp reqid 2 mode transport
+xfrm policy add src ::/0 dst 2001:db8::2/128 proto gre dir out action block priority 4000000
+EOF
+    ipn "$B" link set vb up
+    diag_in "$A" 0 ipsec t6
+    shows "ipsec: WARNING: t6 adds an 8-byte encapsulation limit option after its IPv6 header, which some peers refuse inside transport-mode ESP"
+    shows "fix: gretool tunnel change t6 encaplimit none"
+    apply_fixes "$A"
+    assert_eq "$(json_get "$A" t6 '.linkinfo.info_data.encap_limit // "none"')" none "t6 encaplimit after the fix"
+    diag_in "$A" 0 ipsec t6
+    shows "ipsec: OK: t6's GRE with 2001:db8::2 is protected both ways (esp transport, SAs 0x101 and 0x102)"
+}

@@ -594,9 +594,11 @@ public struct GreOptions: TunnelKind, Equatable {
         return tos & 1 != 0 ? 0 : tos
     }
 
+    public var addsEncapsulationLimit: Bool { isIPv6 && !ipv6Flags.contains(.ignoreEncapLimit) }
+
     public var overheadParts: [OverheadPart] {
         var parts = [outerHeader]
-        if isIPv6 && !ipv6Flags.contains(.ignoreEncapLimit) {
+        if addsEncapsulationLimit {
             parts.append(OverheadPart(name: "encap limit option", bytes: 8))
         }
         switch encapsulation.kind {

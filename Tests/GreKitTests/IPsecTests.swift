@@ -371,6 +371,33 @@ import Testing
         #expect(IPsecCheck.report(facts).verdict == .ok)
     }
 
+    /// A default policy of block drops what no policy selects: GRE out without its
+    /// outbound policy, GRE in (ESP-borne or not) without an inbound one.
+    @Test func defaultPoliciesOfBlock() throws {
+        var state = try clean()
+        state.defaultPolicy = IPsecDefaultPolicy(inboundBlocks: true, outboundBlocks: true)
+        #expect(try report(state).verdict == .ok)
+        state.policies.removeAll { $0.direction == .inbound }
+        let inbound = try report(state)
+        #expect(inbound.summary == "GRE from 198.51.100.2 is dropped: no inbound policy selects it and the default inbound policy blocks (XfrmInNoPols counts it)")
+        #expect(inbound.fixes == [.addIPsecPolicy(try policy(.inbound, "198.51.100.2/32", "198.51.100.1/32", reqid: 2)), .ikeSelectsGRE])
+        let lines = inbound.numbers.compactMap(\.text)
+        #expect(lines.contains("in: no policy (the default policy blocks)"))
+        #expect(lines.contains { $0.hasPrefix("keepalives: ours and our reflections of the peer's go out encrypted; the peer's reflections are dropped on the way in") })
+
+        state = try clean()
+        state.defaultPolicy = IPsecDefaultPolicy(outboundBlocks: true)
+        state.policies.removeAll { $0.direction == .outbound }
+        let outbound = try report(state)
+        #expect(outbound.summary == "gre1's GRE to 198.51.100.2 is dropped: no policy selects it and the default outbound policy blocks")
+        #expect(outbound.fixes == [.addIPsecPolicy(try policy(.outbound, "198.51.100.1/32", "198.51.100.2/32", reqid: 1)), .ikeSelectsGRE])
+
+        // Not protected at all, and the default drops the peer's GRE: both policies.
+        let bare = try report(IPsecSnapshot(policies: [], associations: [], defaultPolicy: IPsecDefaultPolicy(inboundBlocks: true)))
+        #expect(bare.verdict == .problem)
+        #expect(bare.fixes.count == 3)
+    }
+
     @Test func growingCountersAreProblemsWithTheirMeaning() throws {
         let report = try report(try clean(), growth: [XFRMCounterGrowth(name: "XfrmInNoStates", delta: 3)])
         #expect(report.verdict == .problem)

@@ -92,13 +92,15 @@ public enum IPsecCheck {
         let outbound = flow.policy(.outbound, in: state.policies, associations: state.associations)
         let inbound = flow.reversed.policy(.inbound, in: state.policies, associations: state.associations)
         let outboundBlocked = state.defaultPolicy?.outboundBlocks ?? false
+        // A default of block inbound drops what no inbound policy selects, ESP-borne or not.
+        let inboundBlocked = inbound == nil && state.defaultPolicy?.inboundBlocks == true
         let toRemote = state.associations.filter { $0.proto == .esp && $0.destination == remote }
         let fromRemote = state.associations.filter { $0.proto == .esp && $0.source == remote && $0.destination == local }
 
         report.numbers.append(Field("gre", .object([.jsonOnly("src", .string(local.description)), .jsonOnly("dst", .string(remote.description))]),
                                     text: "gre \(local) -> \(remote)" + (flow.mark != 0 ? " fwmark 0x\(String(flow.mark, radix: 16))" : "")))
         report.numbers.append(describe("out", outbound, clear: outboundBlocked ? "no policy (the default policy blocks)" : "no policy (GRE leaves in clear)"))
-        report.numbers.append(describe("in", inbound, clear: "no policy (GRE is accepted in clear)"))
+        report.numbers.append(describe("in", inbound, clear: inboundBlocked ? "no policy (the default policy blocks)" : "no policy (GRE is accepted in clear)"))
 
         // What a fix installs: GRE between the endpoints, served by the SAs already there
         // (those that would carry GRE, transport mode first), else in transport mode.
@@ -138,7 +140,7 @@ public enum IPsecCheck {
             report.findings.append(Finding(.problem, "\(name)'s GRE to \(remote) leaves in clear: no IPsec policy selects it, though SAs to \(remote) exist",
                                            fixes: adding(outboundPolicy, inboundPolicy) + [.ikeSelectsGRE]))
         case nil:
-            if bypasses.isEmpty {
+            if bypasses.isEmpty && !inboundBlocked {
                 report.summaryWhenOK = "\(name) is not protected by IPsec: no policy selects its GRE and no SA leads to \(remote)"
                 return finish(report, facts)
             }
@@ -161,7 +163,10 @@ public enum IPsecCheck {
             }
         }
 
-        if let outbound, outbound.policy.action == .allow, !outbound.policy.templates.isEmpty {
+        if inboundBlocked {
+            report.findings.append(Finding(.problem, "GRE from \(remote) is dropped: no inbound policy selects it and the default inbound policy blocks (XfrmInNoPols counts it)",
+                                           fixes: (outbound == nil ? adding(outboundPolicy, inboundPolicy) : adding(inboundPolicy)) + [.ikeSelectsGRE]))
+        } else if let outbound, outbound.policy.action == .allow, !outbound.policy.templates.isEmpty {
             switch inbound {
             case nil:
                 let tunnelled = fromRemote.contains { $0.mode == .tunnel }
@@ -222,7 +227,7 @@ public enum IPsecCheck {
         } else {
             report.summaryWhenOK = "\(name)'s GRE with \(remote): nothing wrong found"
         }
-        report.numbers.append(keepalives(outbound: outbound, inbound: inbound, outboundBlocked: outboundBlocked))
+        report.numbers.append(keepalives(outbound: outbound, inbound: inbound, outboundBlocked: outboundBlocked, inboundBlocked: inboundBlocked))
         return finish(report, facts)
     }
 
@@ -244,7 +249,7 @@ public enum IPsecCheck {
     /// reflections encrypted both ways? A keepalive and this host's reflection of the
     /// peer's are both GRE from here to the peer (the outbound policy); the peer's
     /// reflection of ours is GRE from the peer (the inbound policy says if it must be ESP).
-    private static func keepalives(outbound: PolicyMatch?, inbound: PolicyMatch?, outboundBlocked: Bool) -> Field {
+    private static func keepalives(outbound: PolicyMatch?, inbound: PolicyMatch?, outboundBlocked: Bool, inboundBlocked: Bool) -> Field {
         let sent: String
         switch outbound {
         case nil: sent = outboundBlocked ? "dropped" : "clear"
@@ -254,7 +259,7 @@ public enum IPsecCheck {
         }
         let received: String
         switch inbound {
-        case nil: received = "either"
+        case nil: received = inboundBlocked ? "dropped" : "either"
         case let match? where match.policy.action == .block: received = "dropped"
         case let match? where match.policy.templates.isEmpty: received = "either"
         case let match?: received = match.isProtected ? "encrypted" : "dropped"

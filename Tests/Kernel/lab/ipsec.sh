@@ -249,6 +249,64 @@ test_diag_ipsec_finds_gre_in_clear_and_the_peers_counters() {
     assert_eq "$(crossing | cut -d' ' -f2)" 0 "GRE in clear after disable_xfrm=0"
 }
 
+# disable_policy on the underlay lets clear GRE in past the inbound policy that requires
+# ESP: B stops protecting its GRE and A takes it anyway.
+test_diag_ipsec_finds_disable_policy_letting_clear_gre_in() {
+    protected_pair
+    protect gcm transport
+    guard_gre
+    ipn "$B" xfrm policy delete src $REMOTE/32 dst $LOCAL/32 proto gre dir out
+    ping_from "$B" -c 1 -W 1 10.1.0.1 >/dev/null 2>&1 && fail "A took clear GRE despite its inbound policy"
+    sysctl_in "$A" net.ipv4.conf.va.disable_policy=1
+    ping_from "$B" -c 1 -W 2 10.1.0.1 >/dev/null || fail "disable_policy=1 and A still refuses clear GRE"
+    diag_in "$A" 1 ipsec gre1
+    shows "ipsec: PROBLEM: disable_policy is on (conf.va): what arrives by va skips the inbound policy check: GRE in clear is taken as the peer's"
+    shows "fix: sysctl -w net.ipv4.conf.va.disable_policy=0"
+    apply_fixes "$A"
+    ping_from "$B" -c 1 -W 1 10.1.0.1 >/dev/null 2>&1 && fail "A took clear GRE after the fix"
+    diag_in "$A" 0 ipsec gre1
+}
+
+# Default policies of block (ip xfrm policy setdefault) drop what no policy selects:
+# the peer's GRE when A's inbound policy is gone, A's own when its outbound one is.
+test_diag_ipsec_finds_gre_dropped_by_a_default_policy_of_block() {
+    protected_pair
+    protect gcm transport
+    guard_gre
+    # The inner packets may arrive by gre1 in clear (a policy says so: raw sockets check),
+    # its GRE may not.
+    ip -n "$A" -b - <<EOF || fail "cannot set the inbound default"
+xfrm policy setdefault in block
+xfrm policy add src 10.1.0.0/30 dst 10.1.0.0/30 dir in
+xfrm policy delete src $REMOTE/32 dst $LOCAL/32 proto gre dir in
+EOF
+    ping_from "$A" -c 1 -W 1 10.1.0.2 >/dev/null 2>&1 && fail "B's GRE passed A's default policy of block"
+    traffic 2
+    diag_in "$A" 1 ipsec gre1
+    shows "ipsec: PROBLEM: GRE from 198.51.100.2 is dropped: no inbound policy selects it and the default inbound policy blocks (XfrmInNoPols counts it)"
+    shows "in: no policy (the default policy blocks)"
+    grep -q "^ *problem: XfrmInNoPols grew by [0-9]* during the check" <<<"$out" || fail "XfrmInNoPols did not grow: $out"
+    wait
+    apply_fixes "$A"
+    ping_from "$A" -c 1 -W 2 10.1.0.2 >/dev/null || fail "no ping after the fix"
+    diag_in "$A" 0 ipsec gre1
+
+    # Outbound, the same, with the default in place of the guard.
+    ip -n "$A" -b - <<EOF || fail "cannot set the outbound default"
+xfrm policy setdefault in accept out block
+xfrm policy add src 10.1.0.0/30 dst 10.1.0.0/30 dir out
+xfrm policy delete src $LOCAL/32 dst $REMOTE/32 proto gre dir out
+xfrm policy delete src 0.0.0.0/0 dst $REMOTE/32 proto gre dir out
+EOF
+    assert_eq "$(crossing)" "0 0" "ESP and GRE on the underlay without A's outbound policy"
+    diag_in "$A" 1 ipsec gre1
+    shows "ipsec: PROBLEM: gre1's GRE to 198.51.100.2 is dropped: no policy selects it and the default outbound policy blocks"
+    shows "out: no policy (the default policy blocks)"
+    apply_fixes "$A"
+    ping_from "$A" -c 1 -W 2 10.1.0.2 >/dev/null || fail "no ping after the outbound fix"
+    diag_in "$A" 0 ipsec gre1
+}
+
 # The seed guide's wrong example: a tunnel-mode policy for the passenger subnets. What is
 # routed through gre1 for them is ESP-tunnelled straight to B and never enters gre1.
 test_diag_ipsec_finds_a_subnet_policy_that_bypasses_the_tunnel() {

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The kernel's IPsec error counters (/proc/net/xfrm_stat, of the reading thread's network
 /// namespace): each counts packets dropped for one reason.
 public struct XFRMCounters: Sendable {
@@ -19,19 +15,10 @@ public struct XFRMCounters: Sendable {
         }
     }
 
-    /// Reads them; nil when the kernel has no IPsec (no such file).
+    /// Reads them; nil when the kernel has no IPsec (no such file). About 30 lines of 30
+    /// bytes: 64 KiB bounds what is read.
     public static func read(path: String = "/proc/net/xfrm_stat") -> XFRMCounters? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        // About 30 lines of 30 bytes; /proc files are read until a read returns 0.
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < 1 << 16 {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            guard count > 0 else { break }
-            bytes += chunk[..<count]
-        }
+        guard let bytes = try? Files.read(path, limit: 1 << 16) else { return nil }
         return XFRMCounters(parsing: String(decoding: bytes, as: UTF8.self))
     }
 

@@ -4,7 +4,8 @@ import SystemPackage
 import Glibc
 #endif
 
-/// Files read whole: iproute2's name databases, kernel settings under /proc/sys.
+/// Files read whole (iproute2's name databases, kernel settings under /proc/sys) or
+/// replaced whole (a metrics file), directories, and what stands at a path.
 public enum Files {
     /// The bytes of the file at `path`, at most `limit` of them (a file under /proc may
     /// be endless). EINTR is retried; any other failure throws, naming the path.
@@ -42,5 +43,60 @@ public enum Files {
             if name != ".", name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// Replaces the file at `path` with `bytes`, so that a reader sees the old content
+    /// or the new, never a part: they are written to a temporary file beside it, which
+    /// is then renamed over it. On failure the temporary file is removed and `path`
+    /// left as it was.
+    public static func replace(_ path: String, with bytes: [UInt8], mode: mode_t = 0o644) throws(SystemError) {
+        let temporary = path + ".tmp.\(getpid())"
+        let raw = try systemCall("cannot write \(temporary)") {
+            Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        }
+        let file = OwnedDescriptor(taking: FileDescriptor(rawValue: raw))
+        do throws(SystemError) {
+            var written = 0
+            while written < bytes.count {
+                let result = bytes.withUnsafeBytes { buffer in
+                    valueOrErrno { Glibc.write(file.rawValue, buffer.baseAddress! + written, buffer.count - written) }
+                }
+                switch result {
+                case .success(let count): written += count
+                case .failure(let errno): throw SystemError("cannot write \(temporary)", errno: errno)
+                }
+            }
+            // A deferred write error shows at close: the file is not put in place then.
+            try file.close()
+            try systemCall("cannot replace \(path)") { rename(temporary, path) }
+        } catch {
+            _ = unlink(temporary)
+            throw error
+        }
+    }
+
+    /// Removes the file (or socket) at `path`; nothing there is not a failure.
+    public static func remove(_ path: String) throws(SystemError) {
+        switch valueOrErrno({ unlink(path) }) {
+        case .success, .failure(.noSuchFileOrDirectory): return
+        case .failure(let errno): throw SystemError("cannot remove \(path)", errno: errno)
+        }
+    }
+
+    /// Makes a directory unless there is one (its parent must exist).
+    public static func createDirectory(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
+        switch valueOrErrno({ mkdir(path, mode) }) {
+        case .success, .failure(.fileExists): return
+        case .failure(let errno): throw SystemError("cannot create \(path)", errno: errno)
+        }
+    }
+
+    /// The device and inode of what an open descriptor refers to ("DEVICE:INODE" is
+    /// how systemd names the journal's stream in `$JOURNAL_STREAM`); nil when it is
+    /// not open.
+    public static func identity(ofDescriptor descriptor: CInt) -> (device: UInt64, inode: UInt64)? {
+        var status = stat()
+        guard case .success = valueOrErrno({ fstat(descriptor, &status) }) else { return nil }
+        return (UInt64(status.st_dev), UInt64(status.st_ino))
     }
 }

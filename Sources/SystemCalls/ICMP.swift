@@ -1,5 +1,5 @@
-// ICMP and ICMPv6 types and codes, those the path MTU probe reads from the error
-// queue. Each static names its C constant; a unit test pins them to the headers.
+// ICMP and ICMPv6 types and codes: those the path MTU probe reads from the error
+// queue, and the echo a keepalive watcher pings with (`icmp ADDRESS`). Each static names its C constant; a unit test pins them to the headers.
 
 /// ICMP message types (RFC 792; ICMP_* in linux/icmp.h).
 public struct ICMPType: RawRepresentable, Hashable, Sendable {
@@ -8,6 +8,10 @@ public struct ICMPType: RawRepresentable, Hashable, Sendable {
 
     /// ICMP_DEST_UNREACH: its codes are `ICMPUnreachableCode`s.
     public static var destinationUnreachable: ICMPType { ICMPType(rawValue: 3) }
+    /// ICMP_ECHO: a ping.
+    public static var echoRequest: ICMPType { ICMPType(rawValue: 8) }
+    /// ICMP_ECHOREPLY: its answer, with the request's identifier and sequence number.
+    public static var echoReply: ICMPType { ICMPType(rawValue: 0) }
 }
 
 /// The codes of ICMP destination unreachable (ICMP_*_UNREACH, ICMP_FRAG_NEEDED).
@@ -30,6 +34,10 @@ public struct ICMPv6Type: RawRepresentable, Hashable, Sendable {
     public static var destinationUnreachable: ICMPv6Type { ICMPv6Type(rawValue: 1) }
     /// ICMPV6_PKT_TOOBIG: too big for a link on the way (IPv6 routers never fragment).
     public static var packetTooBig: ICMPv6Type { ICMPv6Type(rawValue: 2) }
+    /// ICMPV6_ECHO_REQUEST: a ping.
+    public static var echoRequest: ICMPv6Type { ICMPv6Type(rawValue: 128) }
+    /// ICMPV6_ECHO_REPLY: its answer, with the request's identifier and sequence number.
+    public static var echoReply: ICMPv6Type { ICMPv6Type(rawValue: 129) }
 }
 
 /// The codes of ICMPv6 destination unreachable (ICMPV6_NOROUTE ... ICMPV6_PORT_UNREACH).

@@ -27,6 +27,11 @@ public struct Socket: ~Copyable {
         descriptor = OwnedDescriptor(taking: FileDescriptor(rawValue: raw))
     }
 
+    /// Takes ownership of a socket a system call returned (`accept`).
+    init(taking descriptor: consuming OwnedDescriptor) {
+        self.descriptor = descriptor
+    }
+
     /// The descriptor's number, for poll.
     public var rawValue: CInt { descriptor.rawValue }
 

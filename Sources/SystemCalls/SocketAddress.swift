@@ -20,6 +20,13 @@ public struct SocketAddress: Sendable {
     public init(_ address: sockaddr_in6) { self.init(storing: address) }
     public init(_ address: sockaddr_nl) { self.init(storing: address) }
 
+    /// A sockaddr_un whose first `length` bytes are in use: a Unix socket's path is
+    /// as long as its name, not the struct (`init(unixPath:)`).
+    init(_ address: sockaddr_un, length: socklen_t) {
+        self.init(storing: address)
+        self.length = length
+    }
+
     private init<Address>(storing address: Address) {
         length = socklen_t(MemoryLayout<Address>.size)
         withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: address, as: Address.self) }

@@ -110,6 +110,8 @@ import Glibc
         #expect(ICMPv6Type.destinationUnreachable.rawValue == ICMPV6_DEST_UNREACH)
         #expect(ICMPv6Type.packetTooBig.rawValue == ICMPV6_PKT_TOOBIG)
         #expect(ICMPv6UnreachableCode.port.rawValue == ICMPV6_PORT_UNREACH)
+        #expect(ICMPType.echoRequest.rawValue == ICMP_ECHO && ICMPType.echoReply.rawValue == ICMP_ECHOREPLY)
+        #expect(ICMPv6Type.echoRequest.rawValue == ICMPV6_ECHO_REQUEST && ICMPv6Type.echoReply.rawValue == ICMPV6_ECHO_REPLY)
     }
 
     @Test func errorQueueOrigins() {
@@ -127,4 +129,104 @@ import Glibc
         #expect((SocketFilter.accept.code, SocketFilter.accept.k) == (0x06, 0xffff))
         #expect((SocketFilter.drop.code, SocketFilter.drop.k) == (0x06, 0))
     }
+}
+
+@Suite struct UnixSocketTests {
+    /// A directory of its own for each test, removed after it.
+    private func withDirectory(_ body: (String) throws -> Void) throws {
+        var template = Array("/tmp/gretool-unix-XXXXXX".utf8CString)
+        let directory = String(cString: try #require(mkdtemp(&template)))
+        defer { _ = system("rm -rf '\(directory)'") }
+        try body(directory)
+    }
+
+    @Test func addressesOfPathsAndAbstractNames() throws {
+        let path = try SocketAddress(unixPath: "/run/a.sock")
+        #expect(path.family == AF_UNIX && Int(path.length) == MemoryLayout<sa_family_t>.size + "/run/a.sock".utf8.count + 1)
+        // An abstract name: a zero byte first, nothing after the name counted.
+        let abstract = try SocketAddress(unixPath: "@notify")
+        #expect(Int(abstract.length) == MemoryLayout<sa_family_t>.size + 7)
+        let firstByte = abstract.withSockaddr { address, _ in
+            UnsafeRawPointer(address).load(fromByteOffset: MemoryLayout<sa_family_t>.size, as: UInt8.self)
+        }
+        #expect(firstByte == 0)
+        #expect(throws: SystemError("cannot use \(String(repeating: "x", count: 108)) as a Unix socket's address", errno: .fileNameTooLong)) {
+            try SocketAddress(unixPath: String(repeating: "x", count: 108))
+        }
+    }
+
+    @Test func aListenerAnswersAConnection() throws {
+        try withDirectory { directory in
+            let path = directory + "/control.sock"
+            // A file left behind by a process that died is replaced.
+            touch(path)
+            let listener = try Socket.listening(atUnixPath: path)
+            var waiting = false
+            if let early = try listener.accept("accept") { waiting = early.rawValue >= 0 }
+            #expect(!waiting, "nobody waits yet")
+            let client = try Socket.connected(toUnixPath: path, timeout: 1_000_000_000)
+            guard let server = try listener.accept("accept") else {
+                Issue.record("the connection was not accepted")
+                return
+            }
+            #expect(fcntl(server.rawValue, F_GETFD) & FD_CLOEXEC != 0 && fcntl(server.rawValue, F_GETFL) & O_NONBLOCK != 0)
+            try client.send(Array("status\n".utf8), "send")
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
+            defer { buffer.deallocate() }
+            #expect(try server.receive(into: buffer, "receive")?.length == 7)
+            try server.send(Array("up".utf8), "send")
+            try server.finishWriting("shutdown")
+            #expect(try client.receive(into: buffer, "receive")?.length == 2)
+            #expect(try client.receive(into: buffer, "receive")?.length == 0, "the end of the answer")
+            // Nothing more comes and the peer does not close: the timeout ends the wait.
+            let quiet = try Socket.connected(toUnixPath: path, timeout: 100_000_000)
+            #expect(try quiet.receive(into: buffer, "receive") == nil)
+        }
+    }
+
+    @Test func datagramsGoToAPath() throws {
+        try withDirectory { directory in
+            let path = directory + "/notify"
+            let receiver = try Socket(domain: AF_UNIX, type: SOCK_DGRAM, nonBlocking: true, "socket")
+            try receiver.bind(to: SocketAddress(unixPath: path), "bind")
+            try Socket.unixDatagram().send(Array("READY=1".utf8), to: SocketAddress(unixPath: path), "send")
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
+            defer { buffer.deallocate() }
+            let received = try #require(try receiver.receive(into: buffer, "receive"))
+            #expect(String(decoding: buffer[..<received.length], as: UTF8.self) == "READY=1")
+        }
+    }
+}
+
+@Suite struct FileTests {
+    @Test func aFileIsReplacedWhole() throws {
+        var template = Array("/tmp/gretool-files-XXXXXX".utf8CString)
+        let directory = String(cString: try #require(mkdtemp(&template)))
+        defer { _ = system("rm -rf '\(directory)'") }
+        let path = directory + "/metrics.prom"
+        try Files.replace(path, with: Array("first\n".utf8))
+        try Files.replace(path, with: Array("second\n".utf8), mode: 0o600)
+        #expect(try Files.read(path) == Array("second\n".utf8))
+        #expect(try Files.names(in: directory) == ["metrics.prom"], "no temporary file is left")
+        var status = stat()
+        #expect(stat(path, &status) == 0 && status.st_mode & 0o777 == 0o600)
+        // A directory that cannot take the file: the error names the temporary file, nothing is left.
+        #expect(throws: SystemError("cannot write \(directory)/missing/m.tmp.\(getpid())", errno: .noSuchFileOrDirectory)) {
+            try Files.replace(directory + "/missing/m", with: [1])
+        }
+        try Files.createDirectory(directory + "/run")
+        try Files.createDirectory(directory + "/run")
+        try Files.remove(path)
+        try Files.remove(path)
+        #expect(try Files.names(in: directory) == ["run"])
+        let identity = try #require(Files.identity(ofDescriptor: 0))
+        #expect(identity.inode > 0)
+        #expect(Files.identity(ofDescriptor: -1) == nil)
+    }
+}
+
+/// Makes an empty file at `path`.
+private func touch(_ path: String) {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+    if descriptor >= 0 { close(descriptor) }
 }

@@ -555,8 +555,8 @@ private final class FakeNetwork: TunnelNetwork {
     private func takenDown(by action: KeepaliveWatcher.Action) throws -> (FakeNetwork, [String], TunnelActions, KeepaliveActionOutcome?) {
         let network = try network()
         let before = network.state
-        var actions = TunnelActions(action: action, network: network)
-        let report = try actions.takeDown(0, index: tunnel)
+        var actions = TunnelActions(network: network)
+        let report = try actions.takeDown(0, index: tunnel, action: action)
         return (network, before, actions, report)
     }
 
@@ -584,7 +584,7 @@ private final class FakeNetwork: TunnelNetwork {
         #expect(actions.membersToRestore == [0] && actions.taken[0]?.linkDown == true)
         // The peer answers and falls silent again while the link is still down: nothing
         // new to take, and nothing forgotten. On the next up (or on exit) all comes back.
-        #expect(try actions.takeDown(0, index: tunnel) == nil)
+        #expect(try actions.takeDown(0, index: tunnel, action: .link) == nil)
         _ = try actions.bringUp(0, index: tunnel)
         #expect(network.state == before && actions.membersToRestore.isEmpty)
     }
@@ -601,7 +601,7 @@ private final class FakeNetwork: TunnelNetwork {
         #expect(owed.nexthops.map(\.id) == [1] && owed.groups.map(\.id) == [10, 11] && !owed.linkDown)
         #expect(owed.routes.map(\.destination.description) == ["203.0.113.0/24", "10.1.0.0/16", "10.3.0.0/16"])
         // Down again: the link is set down once more, what is owed kept as it was saved.
-        _ = try actions.takeDown(0, index: tunnel)
+        _ = try actions.takeDown(0, index: tunnel, action: .link)
         _ = try actions.bringUp(0, index: tunnel)
         #expect(network.state == before && actions.membersToRestore.isEmpty)
     }

@@ -14,12 +14,15 @@ enum KeepaliveCommands: ObjectCommands {
         name: "keepalive", summary: "Cisco-compatible GRE keepalives: watch tunnels, probe a peer, answer as a peer",
         verbs: [
             Verb(name: "watch",
-                 usage: "keepalive watch \(targetWords)... [ interval SEC ] [ retries N ] [ action { routes | link | none } ] [ on-down CMD ] [ on-up CMD ] [ -j ] [ -v ]",
-                 summary: "watch tunnels until SIGINT, SIGTERM or SIGHUP (unless ignored); down: withdraw their routes (or set the link down), up: restore",
+                 usage: "keepalive watch { \(targetWords)... | -f FILE } [ interval SEC ] [ retries N ] [ up-after N ] [ hold-down SEC ] [ action { routes | link | none } ] [ on-down CMD ] [ on-up CMD ] [ metrics-file PATH ] [ -j ] [ -v ]",
+                 summary: "watch tunnels until SIGINT, SIGTERM or SIGHUP (with -f: SIGHUP reads FILE again); down: withdraw their routes (or set the link down), up: restore",
                  keywords: { KeepaliveWatchRequest.keywords }, run: watch),
             Verb(name: "probe", usage: "keepalive probe \(targetWords) [ count N ] [ timeout SEC ] [ -j ]",
                  summary: "send keepalives until one comes back: exit 0 if the peer answered, 1 if not",
                  keywords: { KeepaliveProbeRequest.keywords }, run: probe),
+            Verb(name: "status", usage: "keepalive status [ TUNNEL ] [ -j ]",
+                 summary: "what the running watchers know: state, since when, round trips, counters, what is withdrawn",
+                 keywords: { KeepaliveStatusRequest.keywords }, run: status),
             Verb(name: "respond", usage: "keepalive respond [ TUNNEL... ] [ count N ] [ timeout SEC ] [ -j ] [ -v ]",
                  summary: "reflect keepalives as a router would, for a host whose kernel does not",
                  keywords: { KeepaliveRespondRequest.keywords }, run: respond),
@@ -31,15 +34,16 @@ enum KeepaliveCommands: ObjectCommands {
     static func watch(_ session: Session, _ words: [String]) throws {
         let request = try KeepaliveWatchRequest.parse(words)
         let links = try session.links()
-        let subjects = try request.subjects.map { subject in
-            let (target, index) = try resolve(subject, links: links, verb: "watch")
-            return KeepaliveWatcher.Subject(name: subject.name, target: target, index: index)
-        }
-        let report = KeepaliveReport(output: session.output, json: request.json || session.options.json)
-        let configuration = KeepaliveWatcher.Configuration(
-            timing: request.timing, action: request.action, onDown: request.onDown, onUp: request.onUp,
-            verbose: request.verbose)
-        let watcher = KeepaliveWatcher(configuration: configuration, subjects: subjects, links: links) { event in
+        let configuration = KeepaliveConfiguration(request: request, links: links)
+        let subjects = try configuration.subjects()
+        let report = KeepaliveReport(output: session.output, json: request.json || session.options.json,
+                                     journal: Journal.fromEnvironment())
+        var service = KeepaliveWatcher.Service()
+        service.notifier = try attempt("reach systemd") { try ServiceNotifier.fromEnvironment() }
+        if request.file != nil { service.reload = configuration.subjects }
+        service.control = (RuntimeDirectory.controlSocket(), KeepaliveStatusView.answer)
+        if let path = request.metricsFile { service.metrics = (path, KeepaliveMetrics.render) }
+        let watcher = KeepaliveWatcher(subjects: subjects, links: links, verbose: request.verbose, service: service) { event in
             report.write(event)
         }
         try attempt("watch keepalives") { try watcher.run() }
@@ -56,6 +60,43 @@ enum KeepaliveCommands: ObjectCommands {
                 let link = try links.link(named: name.value)
                 return (try KeepaliveTarget(tunnel: link), link.index)
             }
+        }
+    }
+
+    // MARK: status
+
+    /// Asks every watcher whose control socket is in the runtime directory, and
+    /// prints their answers together.
+    static func status(_ session: Session, _ words: [String]) throws {
+        let request = try KeepaliveStatusRequest.parse(words)
+        let json = request.json || session.options.json
+        let question = ["status"] + (json ? ["json"] : []) + (request.name.map { [$0] } ?? [])
+        var answers: [UInt8] = []
+        var reached = 0
+        for path in RuntimeDirectory.controlSockets() {
+            let answer: [UInt8]?
+            switch Result(catching: { () throws(SystemError) in try ControlServer.ask(path, request: question) }) {
+            case .success(let value): answer = value
+            // A socket nobody listens at is a watcher's that died: there is nothing to ask.
+            case .failure(let error) where error.errno == .connectionRefused || error.errno == .noSuchFileOrDirectory: continue
+            case .failure(let error): throw error
+            }
+            reached += 1
+            guard let answer else { throw CommandFailure(message: "the watcher at \(path) did not answer within 5 seconds") }
+            answers += answer
+        }
+        guard reached > 0 else {
+            throw CommandFailure(message: "no keepalive watcher is running (none answers in \(RuntimeDirectory.path))")
+        }
+        if let name = request.name, answers.isEmpty {
+            throw CommandFailure(message: "\(name) is not watched by a running watcher")
+        }
+        if json {
+            // Each watcher answers a JSON object a line: together, one array.
+            let objects = answers.split(separator: 10).map { String(decoding: $0, as: UTF8.self) }
+            session.output.write("[" + objects.joined(separator: ",") + "]\n")
+        } else {
+            answers.withUnsafeBufferPointer { session.output.write(buffer: $0) }
         }
     }
 

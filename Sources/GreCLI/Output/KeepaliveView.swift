@@ -6,12 +6,22 @@ import Glibc
 
 /// Keepalive events as lines: text for people (a timestamp, the tunnel, what happened)
 /// or JSON lines for programs, through `Printer.line`. Each line is flushed as it is
-/// written, so that whoever reads the stream sees each event as it happens.
+/// written, so that whoever reads the stream sees each event as it happens. Under
+/// systemd, with standard error going to the journal (and no `-j`), each event is a
+/// journal record with fields of its own instead.
 struct KeepaliveReport {
     let output: OutputBuffer
     let json: Bool
+    var journal: Journal?
+
+    init(output: OutputBuffer, json: Bool, journal: Journal? = nil) {
+        self.output = output
+        self.json = json
+        self.journal = json ? nil : journal
+    }
 
     func write(_ event: KeepaliveEvent) {
+        if let journal, journal.send(event.journalFields) { return }
         line(event: event.name, event.fields)
     }
 
@@ -52,6 +62,8 @@ extension KeepaliveEvent {
         case .created: "created"
         case .action: "action"
         case .problem: "error"
+        case .reloaded: "reload"
+        case .removed: "removed"
         }
     }
 
@@ -76,9 +88,10 @@ extension KeepaliveEvent {
         switch kind {
         case .watch(let watching), .created(let watching): watching.description
         case .sent(let failure): failure.map { "not sent: \($0)" }
-        case .state, .reply, .deleted: nil
+        case .state, .reply, .deleted, .removed: nil
         case .action(let outcome): outcome.description(tunnel: tunnel)
         case .problem(let problem): problem.description(tunnel: tunnel)
+        case .reloaded(let reload): reload.description
         }
     }
 
@@ -105,6 +118,59 @@ extension KeepaliveEvent {
             return "\(name): \(message ?? "")"
         case .problem:
             return "\(name): error: \(message ?? "")"
+        case .reloaded:
+            return "\(name): \(message ?? "")"
+        case .removed:
+            return "\(name): no longer in the configuration; not watched"
+        }
+    }
+}
+
+extension KeepaliveEvent {
+    /// The journal record of the event: its text line as MESSAGE (the journal keeps
+    /// the time), a MESSAGE_ID per kind of event (Documentation/gretool.md lists them),
+    /// a PRIORITY, and the tunnel, state, round trip and counters as fields.
+    var journalFields: [(name: String, value: String)] {
+        var fields: [(name: String, value: String)] = [
+            ("MESSAGE", text), ("MESSAGE_ID", messageID), ("PRIORITY", String(priority)),
+            ("SYSLOG_IDENTIFIER", "gretool"), ("GRE_EVENT", name),
+        ]
+        if !tunnel.isEmpty {
+            fields += [("GRE_TUNNEL", tunnel), ("GRE_STATE", state.rawValue), ("GRE_SENT", String(sent)),
+                       ("GRE_RECEIVED", String(received)), ("GRE_MISSED", String(missed))]
+        }
+        if let roundTrip { fields.append(("GRE_RTT_USEC", String(roundTrip / 1000))) }
+        return fields
+    }
+
+    /// Fixed 128-bit ids, one per kind of event (and per new state), to find every
+    /// such event in the journal (`journalctl MESSAGE_ID=...`).
+    var messageID: String {
+        switch kind {
+        case .watch: "c7082b2a4a9f4adca2c93914dea42460"
+        case .state where state == .up: "1dfe2079aaad4eaf8103e58a741112f8"
+        case .state where state == .down: "8c3fdd3b4cce4f6784d20ecafc3d07b7"
+        case .state: "90a7e4c728024f98b0d2eb0387c9213e"
+        case .sent: "6e620b4fa708422e8d0bce5834a4f7f6"
+        case .reply: "c41760dc25d642c8a36c92d93729b9dc"
+        case .deleted: "7df6d14300c34457b37a3d3e1d2c8019"
+        case .created: "5d888dd411834c2daee1647d58ae2b26"
+        case .action: "bc79e8f469594d7ea39df574aa9ad83b"
+        case .problem: "2a1cc68835f344f1a9d6f537f7082c9d"
+        case .reloaded: "606aa4461de8402aa3ec92acc0befb26"
+        case .removed: "6246b57ace67405ea3f8f690617f2691"
+        }
+    }
+
+    /// syslog's levels: a tunnel down is a warning, a failure an error, a tunnel up a
+    /// notice, what the watcher does information, each keepalive (verbose) debug.
+    var priority: Int {
+        switch kind {
+        case .state where state == .down, .deleted: 4
+        case .problem: 3
+        case .state: 5
+        case .sent, .reply: 7
+        case .watch, .created, .action, .reloaded, .removed: 6
         }
     }
 }
@@ -140,6 +206,13 @@ extension KeepaliveActionOutcome {
     }
 }
 
+extension KeepaliveReload {
+    /// "reloaded: 1 added, 2 removed, 0 changed, 9 unchanged"
+    var description: String {
+        "reloaded: \(added) added, \(removed) removed, \(changed) changed, \(unchanged) unchanged"
+    }
+}
+
 extension ActionCounts {
     /// "3 routes", "3 routes, 2 nexthops and 1 nexthop group".
     var description: String {
@@ -172,6 +245,11 @@ extension KeepaliveProblem {
         case .unusable(let reason): "\(reason); keepalives stop until it is usable again"
         case .hookFailed(let reason), .receiveFailed(let reason): reason
         case .linkNotificationsFailed(let reason): "link notifications: \(reason)"
+        case .sharesReplies(let other):
+            "\(tunnel) now gets the same replies as \(other); keepalives to it stop until that changes"
+        case .reloadRefused(let reason): "configuration not reloaded, going on with the old one: \(reason)"
+        case .metricsFailed(let reason): "metrics: \(reason)"
+        case .controlSocketFailed(let reason): "no control socket (keepalive status cannot reach this watcher): \(reason)"
         }
     }
 }

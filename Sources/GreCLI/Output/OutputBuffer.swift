@@ -13,7 +13,11 @@ public final class OutputBuffer {
     private let capacity: Int
     // One thread writes; the runtime's exclusivity checks would cost more than the appends.
     @exclusivity(unchecked) private var count = 0
-    private let descriptor: Int32
+    /// Where the bytes go: a descriptor, or nil to collect them in `collected`.
+    private let descriptor: Int32?
+    /// What was written, when the output goes to memory (a watcher's answer to
+    /// `keepalive status`, its metrics file); flush first.
+    public private(set) var collected: [UInt8] = []
     /// Set when a write failed (e.g. EPIPE when the reader went away).
     public private(set) var failed = false
 
@@ -21,6 +25,19 @@ public final class OutputBuffer {
         self.descriptor = descriptor
         capacity = max(limit, IPAddress.textCapacity)  // room for any one address
         storage = .allocate(capacity: capacity)
+    }
+
+    /// Output collected in memory.
+    public init(collectingWithLimit limit: Int = 64 * 1024) {
+        descriptor = nil
+        capacity = max(limit, IPAddress.textCapacity)
+        storage = .allocate(capacity: capacity)
+    }
+
+    /// Everything written, flushed.
+    public func bytes() -> [UInt8] {
+        flush()
+        return collected
     }
 
     deinit {
@@ -93,6 +110,10 @@ public final class OutputBuffer {
 
     private func writeThrough(_ buffer: UnsafeRawBufferPointer) {
         guard !failed else { return }
+        guard let descriptor else {
+            collected += buffer
+            return
+        }
         var offset = 0
         while offset < buffer.count {
             let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)

@@ -23,6 +23,12 @@ public struct KeepaliveEvent: Sendable, Equatable {
         case action(KeepaliveActionOutcome)
         /// Something failed; the watcher goes on.
         case problem(KeepaliveProblem)
+        /// The configuration was read again: how many targets it added, removed and
+        /// changed, and how many it left as they were.
+        case reloaded(KeepaliveReload)
+        /// The target was taken out of the configuration: watching it stops, after
+        /// what its action took was given back.
+        case removed
     }
 
     public var kind: Kind
@@ -45,6 +51,21 @@ public struct KeepaliveEvent: Sendable, Equatable {
         self.sent = sent
         self.received = received
         self.missed = missed
+    }
+}
+
+/// What a reload changed, by targets.
+public struct KeepaliveReload: Sendable, Equatable {
+    public var added = 0
+    public var removed = 0
+    public var changed = 0
+    public var unchanged = 0
+
+    public init(added: Int = 0, removed: Int = 0, changed: Int = 0, unchanged: Int = 0) {
+        self.added = added
+        self.removed = removed
+        self.changed = changed
+        self.unchanged = unchanged
     }
 }
 
@@ -148,4 +169,13 @@ public enum KeepaliveProblem: Sendable, Equatable {
     case receiveFailed(reason: String)
     /// Reading link notifications failed.
     case linkNotificationsFailed(reason: String)
+    /// The tunnel now has the endpoints (and key) of another watched target, whose
+    /// replies its own could not be told from: keepalives to it stop until that changes.
+    case sharesReplies(with: String)
+    /// The configuration could not be read again: the watcher goes on with the one it had.
+    case reloadRefused(reason: String)
+    /// The metrics file could not be written.
+    case metricsFailed(reason: String)
+    /// The control socket could not be opened: `keepalive status` cannot ask this watcher.
+    case controlSocketFailed(reason: String)
 }

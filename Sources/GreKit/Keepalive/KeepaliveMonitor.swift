@@ -2,8 +2,8 @@
 /// each target sends, and what each reply means. The watcher gives it the time and
 /// the packets; tests give it a simulated clock and network.
 ///
-/// Each target is independent: its own timer, counter and state. One timer queue
-/// serves them all, so a hub with a thousand spokes costs O(log n) per keepalive.
+/// Each target is independent: its own timing, timer, counter and state. One timer
+/// queue serves them all, so a hub with a thousand spokes costs O(log n) per keepalive.
 public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     public struct Member {
         /// Nil while the tunnel is absent (deleted, or no longer usable).
@@ -24,38 +24,72 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
         public let change: TunnelState?
     }
 
-    public let timing: KeepaliveTiming
     /// Timers due this close together fire in one wake-up: a hub's keepalives go out
-    /// in small batches instead of one wake-up each.
-    public let slack: Int64
-    public private(set) var members: [Member]
+    /// in small batches instead of one wake-up each. 5% of the shortest interval, at
+    /// most 50 ms.
+    public private(set) var slack: Int64 = 50_000_000
+    public private(set) var members: [Member] = []
     private var memberByFlow: [GreFlow: Int] = [:]
     private var timers = TimerQueue<(member: Int, generation: UInt32)>()
     private var generator: Generator
 
-    public init(timing: KeepaliveTiming, members count: Int, generator: Generator) {
-        self.timing = timing
-        slack = min(timing.interval / 20, 50_000_000)
-        members = Array(repeating: Member(target: nil, stateMachine: KeepaliveStateMachine(timing: timing)), count: count)
+    public init(generator: Generator) {
         self.generator = generator
     }
 
+    /// `count` members with the same timing, none active yet.
+    public init(timing: KeepaliveTiming, members count: Int, generator: Generator) {
+        self.init(generator: generator)
+        for _ in 0..<count { addMember(timing: timing) }
+    }
+
+    /// A new member, inactive, at the end; returns its index.
+    @discardableResult
+    public mutating func addMember(timing: KeepaliveTiming) -> Int {
+        members.append(Member(target: nil, stateMachine: KeepaliveStateMachine(timing: timing)))
+        slack = min(slack, timing.interval / 20)
+        return members.count - 1
+    }
+
     /// Starts (or restarts, for a re-created tunnel) keepalives to `target`, the first
-    /// one `delay` after `now`.
-    public mutating func activate(_ index: Int, target: KeepaliveTarget, at now: Int64, delay: Int64 = 0) {
+    /// one `delay` after `now`. Nil when another member gets the replies `target` would:
+    /// the two could not be told apart, so this one is not started; that member's index
+    /// is returned.
+    @discardableResult
+    public mutating func activate(_ index: Int, target: KeepaliveTarget, at now: Int64, delay: Int64 = 0) -> Int? {
         deactivate(index)
+        if let other = memberByFlow[target.replyFlow] { return other }
         members[index].target = target
         members[index].stateMachine.restart()
         memberByFlow[target.replyFlow] = index
         timers.schedule((index, members[index].generation), at: now + delay)
+        return nil
     }
 
-    /// Points a watched member at new endpoints or options, keeping its state.
-    public mutating func update(_ index: Int, target: KeepaliveTarget) {
-        guard let old = members[index].target, old != target else { return }
+    /// Points a watched member at new endpoints or options, keeping its state. Returns
+    /// the member that gets the new endpoints' replies already, if one does; then
+    /// nothing changes.
+    @discardableResult
+    public mutating func update(_ index: Int, target: KeepaliveTarget) -> Int? {
+        guard let old = members[index].target, old != target else { return nil }
+        if let other = memberByFlow[target.replyFlow], other != index { return other }
         if memberByFlow[old.replyFlow] == index { memberByFlow[old.replyFlow] = nil }
         members[index].target = target
         memberByFlow[target.replyFlow] = index
+        return nil
+    }
+
+    /// Gives a member new timing and thresholds, keeping its state and counters; its
+    /// next keepalive follows the new interval.
+    public mutating func retime(_ index: Int, timing: KeepaliveTiming, at now: Int64) {
+        guard members[index].stateMachine.timing != timing else { return }
+        let intervalChanged = members[index].stateMachine.timing.interval != timing.interval
+        members[index].stateMachine.retime(timing)
+        slack = min(slack, timing.interval / 20)
+        guard intervalChanged, members[index].target != nil else { return }
+        // The timer set for the old interval is dropped, and a new one set.
+        members[index].generation &+= 1
+        timers.schedule((index, members[index].generation), at: now + timing.interval)
     }
 
     /// Stops keepalives to a member (its tunnel is gone); its state is forgotten.
@@ -83,8 +117,9 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
             sends.append(Send(member: index, nonce: nonce, sequence: members[index].sequence, change: change))
             // The schedule keeps its phase; after a stall it resumes from now instead
             // of sending the keepalives it missed in a burst.
-            let next = deadline + timing.interval
-            timers.schedule(timer, at: next > now ? next : now + timing.interval)
+            let interval = members[index].stateMachine.timing.interval
+            let next = deadline + interval
+            timers.schedule(timer, at: next > now ? next : now + interval)
         }
         return sends
     }
@@ -98,6 +133,10 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
 }
 
 extension KeepaliveMonitor where Generator == NonceGenerator {
+    public init() {
+        self.init(generator: NonceGenerator())
+    }
+
     public init(timing: KeepaliveTiming, members count: Int) {
         self.init(timing: timing, members: count, generator: NonceGenerator())
     }

@@ -8,15 +8,24 @@ public enum TunnelState: String, Sendable {
     case absent
 }
 
-/// Timing of the keepalives, shared by every target of a watcher. Times are
+/// Timing of a target's keepalives and the thresholds of its state machine. Times are
 /// nanoseconds on the monotonic clock.
 public struct KeepaliveTiming: Equatable, Sendable {
     public var interval: Int64
     public var retries: Int
+    /// Replies in a row (to consecutive keepalives) before the tunnel is up: 1, as
+    /// Cisco, or more, so that one lucky reply on a lossy path does not bring back
+    /// its routes.
+    public var upAfter: Int
+    /// After going down, the tunnel comes back up only once it has answered every
+    /// keepalive for this long: a flapping path stays down. 0: at once.
+    public var holdDown: Int64
 
-    public init(interval: Int64, retries: Int) {
+    public init(interval: Int64, retries: Int, upAfter: Int = 1, holdDown: Int64 = 0) {
         self.interval = interval
         self.retries = retries
+        self.upAfter = upAfter
+        self.holdDown = holdDown
     }
 
     public static let nanosecondsPerSecond: Int64 = 1_000_000_000
@@ -34,27 +43,43 @@ public struct KeepaliveTiming: Equatable, Sendable {
 /// Every keepalive sent increments a counter; any matching reply resets it to 0 and
 /// brings the tunnel up; when a send takes the counter past `retries`, the tunnel goes
 /// down. Keepalives go on while it is down, so that the tunnel comes back up as soon as
-/// the peer answers again.
+/// the peer answers again. Beyond Cisco, and only when asked: `upAfter` replies to
+/// consecutive keepalives are needed to come up, and after a down the replies must
+/// also have run unbroken for `holdDown`.
 ///
 /// Each keepalive carries a nonce that the peer returns untouched. A reply counts only
 /// if its nonce is that of a keepalive sent within the window and not answered before:
 /// so stale, duplicated and forged replies change nothing, and every reply that counts
 /// gives a round-trip time.
 public struct KeepaliveStateMachine: Sendable {
-    public let timing: KeepaliveTiming
+    public private(set) var timing: KeepaliveTiming
     public private(set) var state = TunnelState.unknown
     /// Keepalives sent since the last reply (Cisco's counter).
     public private(set) var unanswered = 0
     public private(set) var sent: UInt64 = 0
     public private(set) var received: UInt64 = 0
     /// Round-trip time of the last reply that counted, in nanoseconds.
-    public private(set) var lastRoundTrip: Int64?
+    public var lastRoundTrip: Int64? { roundTrips.last }
+    public private(set) var roundTrips = RoundTripStatistics()
+    /// Changes to up or down since watching began.
+    public private(set) var changes: UInt64 = 0
+    /// When the state last changed (monotonic); nil while it is still the first one.
+    public private(set) var changedAt: Int64?
 
     /// A keepalive sent and remembered by its nonce, waiting for its reply.
     private struct PendingKeepalive: Sendable {
         var sentAt: Int64
+        /// Its place among the keepalives sent (1, 2, 3...), so that replies to
+        /// consecutive ones are told from replies with a loss between them.
+        var serial: UInt64
         var answered = false
     }
+
+    /// Replies to consecutive keepalives, the last of them to keepalive `lastSerial`,
+    /// the first arriving at `streakStart`.
+    private var streak = 0
+    private var lastSerial: UInt64 = 0
+    private var streakStart: Int64 = 0
 
     /// Keepalives by nonce. Each is kept for two windows, so that a late reply is told
     /// apart from a forged one.
@@ -88,11 +113,11 @@ public struct KeepaliveStateMachine: Sendable {
     /// attempts. Returns `.down` when this send took the tunnel down.
     public mutating func recordSend(nonce: UInt32, at now: Int64) -> TunnelState? {
         forget(before: now - 2 * timing.window)
-        pending[nonce] = PendingKeepalive(sentAt: now)
         sent += 1
+        pending[nonce] = PendingKeepalive(sentAt: now, serial: sent)
         unanswered += 1
         guard unanswered > timing.retries, state != .down else { return nil }
-        state = .down
+        change(to: .down, at: now)
         return .down
     }
 
@@ -105,9 +130,19 @@ public struct KeepaliveStateMachine: Sendable {
         let roundTrip = now - keepalive.sentAt
         received += 1
         unanswered = 0
-        lastRoundTrip = roundTrip
-        guard state != .up else { return .answered(roundTrip: roundTrip, change: nil) }
-        state = .up
+        roundTrips.record(roundTrip)
+        if keepalive.serial == lastSerial + 1, streak > 0 {
+            streak += 1
+        } else if keepalive.serial > lastSerial {
+            // A keepalive between went unanswered (or this is the first reply).
+            streak = 1
+            streakStart = now
+        }
+        lastSerial = max(lastSerial, keepalive.serial)
+        guard state != .up, streak >= timing.upAfter,
+              state != .down || now - streakStart >= timing.holdDown
+        else { return .answered(roundTrip: roundTrip, change: nil) }
+        change(to: .up, at: now)
         return .answered(roundTrip: roundTrip, change: .up)
     }
 
@@ -116,11 +151,55 @@ public struct KeepaliveStateMachine: Sendable {
         self = KeepaliveStateMachine(timing: timing)
     }
 
+    /// Takes new timing and thresholds, keeping the state, the counters and the
+    /// keepalives waiting for replies.
+    public mutating func retime(_ timing: KeepaliveTiming) {
+        self.timing = timing
+    }
+
+    private mutating func change(to new: TunnelState, at now: Int64) {
+        state = new
+        changes += 1
+        changedAt = now
+    }
+
     private mutating func forget(before limit: Int64) {
         // Pruning walks every pending keepalive, so it runs only once about four windows'
         // worth have gathered, and keeps the last two: the cost per send stays constant
         // on average.
         guard pending.count > 4 * (timing.retries + 2) else { return }
         pending = pending.filter { $0.value.sentAt >= limit }
+    }
+}
+
+/// Round-trip times of the replies that counted: the last, the extremes, the sum, and
+/// a histogram over fixed bounds (Prometheus's cumulative buckets are made from it).
+public struct RoundTripStatistics: Sendable, Equatable {
+    /// Upper bounds of the histogram's buckets, in nanoseconds: from 0.5 ms (a LAN) to
+    /// 5 s (a satellite link under load); slower replies fall in the last, unbounded one.
+    public static let bucketBounds: [Int64] = [
+        500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000, 25_000_000, 50_000_000,
+        100_000_000, 250_000_000, 500_000_000, 1_000_000_000, 2_500_000_000, 5_000_000_000,
+    ]
+
+    public private(set) var last: Int64?
+    public private(set) var minimum: Int64?
+    public private(set) var maximum: Int64?
+    public private(set) var count: UInt64 = 0
+    public private(set) var sum: Int64 = 0
+    /// Replies per bucket (not cumulative), one more than `bucketBounds`.
+    public private(set) var buckets = [UInt64](repeating: 0, count: bucketBounds.count + 1)
+
+    public init() {}
+
+    public var average: Int64? { count == 0 ? nil : sum / Int64(count) }
+
+    mutating func record(_ roundTrip: Int64) {
+        last = roundTrip
+        minimum = Swift.min(minimum ?? roundTrip, roundTrip)
+        maximum = Swift.max(maximum ?? roundTrip, roundTrip)
+        count += 1
+        sum &+= roundTrip
+        buckets[Self.bucketBounds.firstIndex { roundTrip <= $0 } ?? Self.bucketBounds.count] += 1
     }
 }

@@ -5,9 +5,9 @@ import Netlink
 import Glibc
 #endif
 
-/// Watches tunnels with keepalives in the foreground, in one thread: one poll loop
-/// over a raw GRE socket per address family, a netlink socket for link changes and a
-/// signal descriptor; one timer queue for every target.
+/// Watches tunnels with keepalives, in one thread: one poll loop over a raw GRE socket
+/// per address family, a netlink socket for link changes, a signal descriptor and,
+/// as a service, a control socket; one timer queue for every target.
 public final class KeepaliveWatcher {
     public enum Action: String, Sendable, CaseIterable {
         /// Withdraw the routes through the tunnel; put them back when it is up.
@@ -18,88 +18,134 @@ public final class KeepaliveWatcher {
         case none
     }
 
-    public struct Configuration: Sendable {
+    /// How one target is watched: each target has its own (a line of a configuration
+    /// file says them for its target).
+    public struct Settings: Equatable, Sendable {
         public var timing: KeepaliveTiming
         public var action: Action
         public var onDown: String?
         public var onUp: String?
-        /// Report every keepalive and reply too.
-        public var verbose: Bool
 
-        public init(timing: KeepaliveTiming, action: Action, onDown: String? = nil, onUp: String? = nil, verbose: Bool = false) {
+        public init(timing: KeepaliveTiming, action: Action, onDown: String? = nil, onUp: String? = nil) {
             self.timing = timing
             self.action = action
             self.onDown = onDown
             self.onUp = onUp
-            self.verbose = verbose
         }
     }
 
     /// One thing to watch: a tunnel device, followed by name (deleted, re-created or
     /// changed while watched), or an explicit target with no device (action none).
-    public struct Subject: Sendable {
-        public let name: String
+    public struct Subject: Sendable, Equatable {
+        /// What was given: a tunnel's name or an explicit target. A reload matches the
+        /// targets it reads to those watched by this.
+        public let given: KeepaliveSubject
         public let target: KeepaliveTarget
         /// The tunnel's interface index; nil for an explicit target.
         public let index: Int32?
+        public var settings: Settings
 
-        public init(name: String, target: KeepaliveTarget, index: Int32?) {
-            self.name = name
+        public init(given: KeepaliveSubject, target: KeepaliveTarget, index: Int32?, settings: Settings) {
+            self.given = given
             self.target = target
             self.index = index
+            self.settings = settings
         }
+
+        public var name: String { given.name }
     }
 
-    private let configuration: Configuration
-    private let subjects: [Subject]
+    /// What a watcher run as a service does besides watching.
+    public struct Service {
+        /// systemd's notification socket: ready, status, watchdog, reload, stopping.
+        public var notifier: ServiceNotifier?
+        /// Reads the configuration again, on SIGHUP; nil: SIGHUP ends the watcher, as
+        /// it ends a command run in a terminal.
+        public var reload: (() throws -> [Subject])?
+        /// Where the control socket listens, and the answer to a request's words.
+        public var control: (path: String, answer: ([String], [KeepaliveTargetStatus]) -> [UInt8])?
+        /// Where the metrics go, and how they are written.
+        public var metrics: (path: String, render: ([KeepaliveTargetStatus]) -> [UInt8])?
+
+        public init() {}
+    }
+
+    /// How often the metrics file is written, and how soon after a state change.
+    static let metricsInterval: Int64 = 10_000_000_000
+    static let metricsAfterChange: Int64 = 1_000_000_000
+
+    /// Watched targets by member; nil for a slot a reload freed.
+    private var subjects: [Subject?]
+    private var freeSlots: [Int] = []
     private let links: LinkService?
+    private let verbose: Bool
+    private let service: Service
     private let report: (KeepaliveEvent) -> Void
-    private var monitor: KeepaliveMonitor<NonceGenerator>
+    private var monitor = KeepaliveMonitor()
     /// Interface index of each tunnel member while its device exists.
-    private var indexes: [Int32?]
+    private var indexes: [Int32?] = []
+    /// When each member began its current state of watching (monotonic).
+    private var startedAt: [Int64] = []
     private var actions: TunnelActions
     private var sockets: [AddressFamily: GreSocket] = [:]
     private var linkEvents: NetlinkSocket?
+    private var control: ControlServer?
     private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
     private var stopping = false
+    private var nextWatchdog: Int64?
+    private var nextMetrics: Int64?
 
-    public init(configuration: Configuration, subjects: [Subject], links: LinkService?, report: @escaping (KeepaliveEvent) -> Void) {
-        self.configuration = configuration
+    public init(subjects: [Subject], links: LinkService?, verbose: Bool = false, service: Service = Service(),
+                report: @escaping (KeepaliveEvent) -> Void) {
         self.subjects = subjects
         self.links = links
+        self.verbose = verbose
+        self.service = service
         self.report = report
-        monitor = KeepaliveMonitor(timing: configuration.timing, members: subjects.count)
+        for subject in subjects { monitor.addMember(timing: subject.settings.timing) }
         indexes = subjects.map(\.index)
-        actions = TunnelActions(action: configuration.action, network: links.map(KernelTunnelNetwork.init))
+        startedAt = Array(repeating: 0, count: subjects.count)
+        actions = TunnelActions(network: links.map(KernelTunnelNetwork.init))
     }
 
     deinit { receiveBuffer.deallocate() }
 
-    /// Runs until SIGINT, SIGTERM or SIGHUP, then restores everything the action took
-    /// away and returns. Throws only when it cannot start (sockets, permissions).
+    /// Runs until SIGINT, SIGTERM or SIGHUP (when it does not reload), then restores
+    /// everything the actions took away and returns. Throws only when it cannot start
+    /// (sockets, permissions).
     public func run() throws {
         let signals = try SignalDescriptor.termination(and: [SIGCHLD])
         // A reader that goes away must not kill the watcher before it restores routes.
         signal(SIGPIPE, SIG_IGN)
-        for family in Set(subjects.map(\.target.family)) { _ = try socket(for: family) }
-        if subjects.contains(where: { $0.index != nil }) {
-            let events = try NetlinkSocket()
-            try events.subscribe(groups: [UInt32(RTNLGRP_LINK.rawValue)])
-            linkEvents = events
+        for family in Set(subjects.compactMap { $0?.target.family }) { _ = try socket(for: family) }
+        try openLinkEvents()
+        if let control = service.control {
+            // Watching goes on without it: `keepalive status` then finds nothing to ask.
+            do {
+                try RuntimeDirectory.create()
+                self.control = try ControlServer(path: control.path) { [unowned self] words in control.answer(words, status()) }
+            } catch {
+                emit(.problem(.controlSocketFailed(reason: "\(error)")), nil)
+            }
         }
         // The first keepalives are spread over one interval: a hub does not send its
         // hundreds at once.
         let start = SystemClock.monotonic()
-        for (member, subject) in subjects.enumerated() {
-            let delay = configuration.timing.interval * Int64(member) / Int64(subjects.count)
-            monitor.activate(member, target: subject.target, at: start, delay: delay)
-            emit(.watch(watching(member)), member)
+        for member in subjects.indices {
+            let interval = subjects[member]!.settings.timing.interval
+            begin(member, at: start, delay: interval * Int64(member) / Int64(subjects.count))
         }
+        service.notifier?.ready(status: status().summary)
+        nextWatchdog = service.notifier?.watchdogInterval.map { start + $0 }
+        if service.metrics != nil { nextMetrics = start }
         while !stopping {
             sendDue()
+            housekeeping()
             wait(signals: signals)
         }
+        service.notifier?.stopping()
         restoreAll()
+        writeMetrics()
     }
 
     // MARK: The loop
@@ -109,19 +155,43 @@ public final class KeepaliveWatcher {
         if let linkEvents { descriptors.append(pollfd(fd: linkEvents.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
         let families = Array(sockets.keys)
         for family in families { descriptors.append(pollfd(fd: sockets[family]!.descriptor, events: Int16(POLLIN), revents: 0)) }
-        let timeout = min(1000, monitor.nextDeadline.map { SystemClock.pollTimeout(until: $0) } ?? 1000)
+        if let control { descriptors += control.pollDescriptors }
+        let deadline = [monitor.nextDeadline, nextWatchdog, nextMetrics].compactMap { $0 }.min()
+        let timeout = min(1000, deadline.map { SystemClock.pollTimeout(until: $0) } ?? 1000)
         guard poll(&descriptors, nfds_t(descriptors.count), timeout) > 0 else { return }
         for descriptor in descriptors where descriptor.revents != 0 {
             if descriptor.fd == signals.descriptor {
                 for signal in signals.pending() {
-                    if signal == SIGCHLD { CommandHook.reap() } else { stopping = true }
+                    switch signal {
+                    case SIGCHLD: CommandHook.reap()
+                    case SIGHUP where service.reload != nil: reload()
+                    default: stopping = true
+                    }
                 }
             } else if descriptor.fd == linkEvents?.fileDescriptor {
                 receiveLinkEvents()
             } else if let family = families.first(where: { sockets[$0]!.descriptor == descriptor.fd }) {
                 receiveReplies(on: sockets[family]!)
+            } else if let control, control.owns(descriptor.fd) {
+                control.serve(descriptor.fd, now: SystemClock.monotonic())
             }
         }
+    }
+
+    /// What the loop does besides keepalives: the watchdog (from the loop itself, so
+    /// that a loop stuck anywhere stops it and systemd restarts the watcher), the
+    /// metrics file, and dropping control connections that stall.
+    private func housekeeping() {
+        let now = SystemClock.monotonic()
+        if let due = nextWatchdog, now >= due, let notifier = service.notifier, let interval = notifier.watchdogInterval {
+            notifier.watchdog()
+            nextWatchdog = now + interval
+        }
+        if let due = nextMetrics, now >= due {
+            writeMetrics()
+            nextMetrics = now + Self.metricsInterval
+        }
+        control?.expire(now: now)
     }
 
     private func socket(for family: AddressFamily) throws -> GreSocket {
@@ -129,6 +199,13 @@ public final class KeepaliveWatcher {
         let socket = try GreSocket(family: family, acceptingOnly: 0)
         sockets[family] = socket
         return socket
+    }
+
+    private func openLinkEvents() throws {
+        guard linkEvents == nil, subjects.contains(where: { $0?.index != nil }) else { return }
+        let events = try NetlinkSocket()
+        try events.subscribe(groups: [UInt32(RTNLGRP_LINK.rawValue)])
+        linkEvents = events
     }
 
     /// Sends the keepalives due, one batch (one system call) per address family.
@@ -153,7 +230,7 @@ public final class KeepaliveWatcher {
         }
         for send in sends {
             // A keepalive the kernel refused (no route to the remote) is one lost, as on the wire.
-            if configuration.verbose { emit(.sent(failure: failures[send.member]), send.member) }
+            if verbose { emit(.sent(failure: failures[send.member]), send.member) }
             if send.change == .down { changed(send.member, to: .down) }
         }
     }
@@ -170,27 +247,62 @@ public final class KeepaliveWatcher {
             emit(.problem(.receiveFailed(reason: "\(error)")), nil)
         }
         for (member, roundTrip, change) in answered {
-            if configuration.verbose { emit(.reply, member, roundTrip: roundTrip) }
+            if verbose { emit(.reply, member, roundTrip: roundTrip) }
             if change == .up { changed(member, to: .up) }
         }
+    }
+
+    // MARK: Members
+
+    /// Starts keepalives to a member's target (unless another member gets its replies).
+    private func begin(_ member: Int, at now: Int64, delay: Int64 = 0) {
+        let subject = subjects[member]!
+        startedAt[member] = now
+        if let other = monitor.activate(member, target: subject.target, at: now, delay: delay) {
+            emit(.problem(.sharesReplies(with: subjects[other]?.name ?? "")), member)
+            return
+        }
+        _ = try? socket(for: subject.target.family)
+        emit(.watch(watching(member)), member)
+    }
+
+    /// A member for `subject`, in a slot a reload freed or a new one.
+    private func add(_ subject: Subject, at now: Int64) {
+        let member: Int
+        if let slot = freeSlots.popLast() {
+            member = slot
+            subjects[member] = subject
+            indexes[member] = subject.index
+            monitor.retime(member, timing: subject.settings.timing, at: now)
+        } else {
+            member = monitor.addMember(timing: subject.settings.timing)
+            subjects.append(subject)
+            indexes.append(subject.index)
+            startedAt.append(now)
+        }
+        begin(member, at: now)
+    }
+
+    /// Stops watching a member: what its action took comes back first.
+    private func remove(_ member: Int) {
+        restore(member)
+        monitor.deactivate(member)
+        emit(.removed, member)
+        actions.forget(member)
+        subjects[member] = nil
+        indexes[member] = nil
+        freeSlots.append(member)
     }
 
     // MARK: State changes and actions
 
     private func changed(_ member: Int, to state: TunnelState) {
+        guard let subject = subjects[member] else { return }
         emit(.state, member, roundTrip: monitor.members[member].stateMachine.lastRoundTrip)
-        if let index = indexes[member] {
-            do {
-                let done = state == .down ? try actions.takeDown(member, index: index) : try actions.bringUp(member, index: index)
-                if let done { emit(.action(done), member) }
-            } catch {
-                // What could not be given back stays owed: it is tried again at the next up, and on exit.
-                emit(.problem(state == .down ? .takeDownFailed(reason: "\(error)") : .bringUpFailed(reason: "\(error)")), member)
-            }
-        }
-        let command = state == .down ? configuration.onDown : configuration.onUp
+        act(member, state: state, action: subject.settings.action)
+        let command = state == .down ? subject.settings.onDown : subject.settings.onUp
         if let command, let target = monitor.members[member].target {
-            let environment = [("TUNNEL", subjects[member].name), ("STATE", state.rawValue),
+            let environment = [("TUNNEL", subject.name), ("STATE", state.rawValue),
                                ("REMOTE", target.remote.description), ("LOCAL", target.local.description)]
             do {
                 try CommandHook.start(command, environment: environment)
@@ -198,21 +310,87 @@ public final class KeepaliveWatcher {
                 emit(.problem(.hookFailed(reason: "\(error)")), member)
             }
         }
+        service.notifier?.status(status().summary)
+        if let due = nextMetrics { nextMetrics = min(due, SystemClock.monotonic() + Self.metricsAfterChange) }
+    }
+
+    private func act(_ member: Int, state: TunnelState, action: Action) {
+        guard let index = indexes[member] else { return }
+        do {
+            let done = state == .down ? try actions.takeDown(member, index: index, action: action) : try actions.bringUp(member, index: index)
+            if let done { emit(.action(done), member) }
+        } catch {
+            // What could not be given back stays owed: it is tried again at the next up, and on exit.
+            emit(.problem(state == .down ? .takeDownFailed(reason: "\(error)") : .bringUpFailed(reason: "\(error)")), member)
+        }
     }
 
     private func restoreAll() {
-        for member in actions.membersToRestore {
-            guard let index = indexes[member] else { continue }
-            do {
-                if let done = try actions.bringUp(member, index: index) { emit(.action(done), member) }
-            } catch {
-                emit(.problem(.restoreFailed(reason: "\(error)")), member)
-            }
-            if let owed = actions.taken[member] {
-                emit(.problem(.notRestored(linkDown: owed.linkDown, owed.counts)), member)
-            }
-        }
+        for member in actions.membersToRestore { restore(member) }
         CommandHook.reap()
+    }
+
+    /// Gives back what the action took from a member, on exit or when it stops being watched.
+    private func restore(_ member: Int) {
+        guard let index = indexes[member], actions.taken[member] != nil else { return }
+        do {
+            if let done = try actions.bringUp(member, index: index) { emit(.action(done), member) }
+        } catch {
+            emit(.problem(.restoreFailed(reason: "\(error)")), member)
+        }
+        if let owed = actions.taken[member] {
+            emit(.problem(.notRestored(linkDown: owed.linkDown, owed.counts)), member)
+        }
+    }
+
+    // MARK: Reload
+
+    /// Reads the configuration again and applies what changed: targets no longer in it
+    /// stop being watched (what their action took comes back), new ones start, those
+    /// whose settings changed take them, keeping their state; the others are not touched.
+    /// A configuration that cannot be read changes nothing.
+    private func reload() {
+        service.notifier?.reloading()
+        defer { service.notifier?.ready(status: status().summary) }
+        let wanted: [Subject]
+        do {
+            wanted = try service.reload!()
+        } catch {
+            emit(.problem(.reloadRefused(reason: "\(error)")), nil)
+            return
+        }
+        let now = SystemClock.monotonic()
+        var summary = KeepaliveReload()
+        let wantedByGiven = Dictionary(wanted.map { ($0.given, $0) }, uniquingKeysWith: { first, _ in first })
+        for member in subjects.indices {
+            guard let subject = subjects[member], wantedByGiven[subject.given] == nil else { continue }
+            remove(member)
+            summary.removed += 1
+        }
+        var watched: [KeepaliveSubject: Int] = [:]
+        for member in subjects.indices { if let subject = subjects[member] { watched[subject.given] = member } }
+        for subject in wanted {
+            guard let member = watched[subject.given] else {
+                add(subject, at: now)
+                summary.added += 1
+                continue
+            }
+            let old = subjects[member]!.settings
+            guard old != subject.settings else {
+                summary.unchanged += 1
+                continue
+            }
+            subjects[member]!.settings = subject.settings
+            monitor.retime(member, timing: subject.settings.timing, at: now)
+            if old.action != subject.settings.action {
+                // What the old action took comes back; the new one acts on the state as it is.
+                restore(member)
+                if monitor.members[member].stateMachine.state == .down { act(member, state: .down, action: subject.settings.action) }
+            }
+            summary.changed += 1
+        }
+        do { try openLinkEvents() } catch { emit(.problem(.linkNotificationsFailed(reason: "\(error)")), nil) }
+        emit(.reloaded(summary), nil)
     }
 
     // MARK: Link changes
@@ -241,7 +419,8 @@ public final class KeepaliveWatcher {
     private func resynchronize() {
         guard let links, let current = try? links.list() else { return }
         let snapshot = LinkSnapshot(current)
-        for (member, subject) in subjects.enumerated() where subject.index != nil {
+        for (member, subject) in subjects.enumerated() {
+            guard let subject, subject.index != nil else { continue }
             if let link = snapshot.link(named: subject.name) {
                 linkChanged(link)
             } else if let index = indexes[member] {
@@ -253,10 +432,10 @@ public final class KeepaliveWatcher {
     private func linkChanged(_ link: Link) {
         // Members follow their tunnel by name, so a watched device renamed to something
         // else counts as deleted.
-        if let member = indexes.firstIndex(where: { $0 == link.index }), subjects[member].name != link.name {
+        if let member = indexes.firstIndex(where: { $0 == link.index }), subjects[member]?.name != link.name {
             linkDeleted(index: link.index)
         }
-        guard let member = subjects.indices.first(where: { subjects[$0].index != nil && subjects[$0].name == link.name }) else { return }
+        guard let member = subjects.indices.first(where: { subjects[$0]?.index != nil && subjects[$0]?.name == link.name }) else { return }
         let target: KeepaliveTarget
         do {
             target = try KeepaliveTarget(tunnel: link)
@@ -268,13 +447,20 @@ public final class KeepaliveWatcher {
             return
         }
         if indexes[member] == link.index, monitor.members[member].target != nil {
-            monitor.update(member, target: target)
+            if let other = monitor.update(member, target: target) {
+                emit(.problem(.sharesReplies(with: subjects[other]?.name ?? "")), member)
+                monitor.deactivate(member)
+            }
             return
         }
         if indexes[member] != link.index { actions.forget(member) }
         indexes[member] = link.index
         _ = try? socket(for: target.family)
-        monitor.activate(member, target: target, at: SystemClock.monotonic())
+        startedAt[member] = SystemClock.monotonic()
+        if let other = monitor.activate(member, target: target, at: startedAt[member]) {
+            emit(.problem(.sharesReplies(with: subjects[other]?.name ?? "")), member)
+            return
+        }
         emit(.created(watching(member)), member)
     }
 
@@ -289,23 +475,53 @@ public final class KeepaliveWatcher {
 
     // MARK: Reporting
 
+    /// What the watcher knows of each target now.
+    private func status() -> [KeepaliveTargetStatus] {
+        let now = SystemClock.monotonic(), realNow = SystemClock.realtime()
+        return subjects.indices.compactMap { member in
+            guard let subject = subjects[member] else { return nil }
+            let entry = monitor.members[member]
+            let machine = entry.stateMachine
+            let taken = actions.taken[member]
+            return KeepaliveTargetStatus(
+                name: subject.name, target: entry.target ?? subject.target, settings: subject.settings, isDevice: subject.index != nil,
+                state: state(of: member), since: realNow - (now - (machine.changedAt ?? startedAt[member])),
+                sent: machine.sent, received: machine.received, missed: machine.unanswered, changes: machine.changes,
+                roundTrips: machine.roundTrips, withdrawn: taken?.counts ?? ActionCounts(routes: 0), linkDown: taken?.linkDown ?? false)
+        }
+    }
+
+    private func writeMetrics() {
+        guard let metrics = service.metrics else { return }
+        do {
+            try Files.replace(metrics.path, with: metrics.render(status()))
+        } catch {
+            emit(.problem(.metricsFailed(reason: "\(error)")), nil)
+        }
+    }
+
+    /// A member's state as reported: absent while its device is gone.
+    private func state(of member: Int) -> TunnelState {
+        let entry = monitor.members[member]
+        return entry.target == nil && indexes[member] == nil && subjects[member]?.index != nil ? .absent : entry.stateMachine.state
+    }
+
     /// What the watcher keeps to a member: its current target (or the one it was given),
     /// the timing, and the action (none for a target without a device).
     private func watching(_ member: Int) -> Watching {
-        Watching(target: monitor.members[member].target ?? subjects[member].target, timing: configuration.timing,
-                 action: indexes[member] == nil ? .none : configuration.action)
+        let subject = subjects[member]!
+        return Watching(target: monitor.members[member].target ?? subject.target, timing: subject.settings.timing,
+                        action: indexes[member] == nil ? .none : subject.settings.action)
     }
 
     private func emit(_ kind: KeepaliveEvent.Kind, _ member: Int?, roundTrip: Int64? = nil) {
-        guard let member else {
+        guard let member, let subject = subjects[member] else {
             report(KeepaliveEvent(kind: kind, tunnel: "", state: .unknown))
             return
         }
-        let entry = monitor.members[member]
-        let machine = entry.stateMachine
-        let state: TunnelState = entry.target == nil && indexes[member] == nil && subjects[member].index != nil ? .absent : machine.state
+        let machine = monitor.members[member].stateMachine
         report(KeepaliveEvent(
-            kind: kind, tunnel: subjects[member].name, state: state, roundTrip: roundTrip ?? machine.lastRoundTrip,
+            kind: kind, tunnel: subject.name, state: state(of: member), roundTrip: roundTrip ?? machine.lastRoundTrip,
             sent: machine.sent, received: machine.received, missed: machine.unanswered))
     }
 }

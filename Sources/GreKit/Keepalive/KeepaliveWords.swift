@@ -2,7 +2,7 @@ import Netlink
 
 /// What a keepalive verb is pointed at: a tunnel device by name, or an explicit
 /// target (`local A remote B [key K]`) that needs no device at all.
-public enum KeepaliveSubject: Equatable, Sendable {
+public enum KeepaliveSubject: Hashable, Sendable {
     case tunnel(InterfaceName)
     case explicit(KeepaliveTarget)
 
@@ -17,13 +17,20 @@ public enum KeepaliveSubject: Equatable, Sendable {
     }
 }
 
-/// `keepalive watch` words.
+/// `keepalive watch` words: targets and how to watch them, and options of the
+/// watcher as a whole (`-f`, `metrics-file`, `-j`, `-v`). A line of a configuration
+/// file (`-f`) takes the same words as the command line, for one target and without
+/// the watcher's options; what the command line gives is its default.
 public struct KeepaliveWatchRequest: Equatable, Sendable {
     public var subjects: [KeepaliveSubject] = []
     public var timing = KeepaliveTiming.cisco
     public var action = KeepaliveWatcher.Action.routes
     public var onDown: String?
     public var onUp: String?
+    /// The configuration file: one target a line, read again on SIGHUP.
+    public var file: String?
+    /// Where to write the Prometheus metrics.
+    public var metricsFile: String?
     public var json = false
     public var verbose = false
 
@@ -31,54 +38,93 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
     /// Cisco's ranges: 1..32767 s and 1..255 retries; intervals here go down to 0.1 s.
     public static let maximumInterval: Int64 = 32767 * KeepaliveTiming.nanosecondsPerSecond
     public static let retries: ClosedRange<UInt8> = 1...255
+    public static let upAfter: ClosedRange<UInt8> = 1...255
+    /// A day at most: longer is not a hold-down but an outage.
+    public static let maximumHoldDown: Int64 = 86400 * KeepaliveTiming.nanosecondsPerSecond
 
-    enum Word: Sendable { case interval, retries, action, onDown, onUp, json, verbose }
+    /// How the targets of this request are watched.
+    public var settings: KeepaliveWatcher.Settings {
+        KeepaliveWatcher.Settings(timing: timing, action: action, onDown: onDown, onUp: onUp)
+    }
+
+    enum Word: Sendable { case interval, retries, upAfter, holdDown, action, onDown, onUp, file, metricsFile, json, verbose }
 
     /// gretool's own words (no iproute2 counterpart), each a setting given once;
     /// `-j` and `-v` may repeat, as iproute2's options may.
     static let grammar = KeywordTable<Word>([
         Keyword(.interval, "interval", value: "SECONDS", repeatable: false),
         Keyword(.retries, "retries", value: "1..255", repeatable: false),
+        Keyword(.upAfter, "up-after", value: "1..255", repeatable: false),
+        Keyword(.holdDown, "hold-down", value: "SECONDS", repeatable: false),
         Keyword(.action, "action", value: "{ routes | link | none }", repeatable: false),
         Keyword(.onDown, "on-down", value: "COMMAND", repeatable: false),
         Keyword(.onUp, "on-up", value: "COMMAND", repeatable: false),
+        Keyword(.file, "-f", value: "FILE", repeatable: false),
+        Keyword(.metricsFile, "metrics-file", value: "PATH", repeatable: false),
         Keyword(.json, "-j", "-json"), Keyword(.verbose, "-v", "-verbose"),
     ])
 
     public static func parse(_ arguments: [String]) throws(InvalidArgument) -> KeepaliveWatchRequest {
         var request = KeepaliveWatchRequest()
-        var targets = SubjectWords(verb: "keepalive watch")
+        try request.read(arguments, verb: "keepalive watch", asFileLine: false)
+        return request
+    }
+
+    /// One line of a configuration file, its words over `defaults` (the command
+    /// line's): the target it names and how to watch it.
+    public static func parseLine(_ arguments: [String], defaults: KeepaliveWatchRequest) throws(InvalidArgument)
+        -> (subject: KeepaliveSubject, settings: KeepaliveWatcher.Settings) {
+        var request = defaults
+        request.subjects = []
+        request.file = nil
+        try request.read(arguments, verb: "a target line", asFileLine: true)
+        guard request.subjects.count == 1 else {
+            throw InvalidArgument("one target a line (this one names \(request.subjects.count))")
+        }
+        return (request.subjects[0], request.settings)
+    }
+
+    private mutating func read(_ arguments: [String], verb: String, asFileLine: Bool) throws(InvalidArgument) {
+        var targets = SubjectWords(verb: verb)
         var actionGiven = false
         var words = WordScanner(arguments, allowsAbbreviations: false)
         while let word = words.next() {
             if try targets.take(word, &words) { continue }
-            guard let entry = try words.keyword(word, in: grammar) else {
+            guard let entry = try words.keyword(word, in: Self.grammar) else {
                 try targets.name(word)
                 continue
+            }
+            if asFileLine, [.file, .metricsFile, .json, .verbose].contains(entry.keyword) {
+                throw InvalidArgument("\(word) is an option of the command line, not of a target")
             }
             let text = try words.value(of: entry)
             switch entry.keyword {
             case .interval:
-                request.timing.interval = try Seconds.parse(text, for: "interval", in: minimumInterval...maximumInterval)
+                timing.interval = try Seconds.parse(text, for: "interval", in: Self.minimumInterval...Self.maximumInterval)
             case .retries:
-                request.timing.retries = Int(try Parse.unsigned(text, UInt8.self, for: "retries", in: retries))
+                timing.retries = Int(try Parse.unsigned(text, UInt8.self, for: "retries", in: Self.retries))
+            case .upAfter:
+                timing.upAfter = Int(try Parse.unsigned(text, UInt8.self, for: "up-after", in: Self.upAfter))
+            case .holdDown:
+                timing.holdDown = try Seconds.parse(text, for: "hold-down", in: 0...Self.maximumHoldDown)
             case .action:
                 guard let action = KeepaliveWatcher.Action(rawValue: text) else {
                     throw .badValue("action", text, expected: "routes, link or none")
                 }
-                request.action = action
+                self.action = action
                 actionGiven = true
-            case .onDown: request.onDown = text
-            case .onUp: request.onUp = text
-            case .json: request.json = true
-            case .verbose: request.verbose = true
+            case .onDown: onDown = text
+            case .onUp: onUp = text
+            case .file: file = text
+            case .metricsFile: metricsFile = text
+            case .json: json = true
+            case .verbose: verbose = true
             }
         }
-        request.subjects = try targets.finish()
-        if actionGiven, request.action != .none, !request.subjects.contains(where: { if case .tunnel = $0 { true } else { false } }) {
-            throw InvalidArgument("action \(request.action.rawValue) needs tunnel names: explicit targets are watched with action none")
+        subjects = try targets.finish(allowingNone: file != nil)
+        if actionGiven, action != .none, !subjects.isEmpty, !subjects.contains(where: { if case .tunnel = $0 { true } else { false } }) {
+            throw InvalidArgument("action \(action.rawValue) needs tunnel names: explicit targets are watched with action none")
         }
-        return request
     }
 
     public static var keywords: [String] { grammar.spellings + SubjectWords.grammar.spellings }
@@ -171,6 +217,34 @@ public struct KeepaliveRespondRequest: Equatable, Sendable {
     public static var keywords: [String] { grammar.spellings }
 }
 
+/// `keepalive status` words: a target's name (a tunnel, or an explicit target as
+/// output names it) or none for all, and `-j`.
+public struct KeepaliveStatusRequest: Equatable, Sendable {
+    public var name: String?
+    public var json = false
+
+    enum Word: Sendable { case json }
+
+    static let grammar = KeywordTable<Word>([Keyword(.json, "-j", "-json")])
+
+    public static func parse(_ arguments: [String]) throws(InvalidArgument) -> KeepaliveStatusRequest {
+        var request = KeepaliveStatusRequest()
+        var words = WordScanner(arguments, allowsAbbreviations: false)
+        while let word = words.next() {
+            if try words.keyword(word, in: grammar) != nil {
+                request.json = true
+                continue
+            }
+            guard request.name == nil else { throw InvalidArgument("keepalive status shows one target or all (got \(request.name!) and \(word))") }
+            guard !word.isEmpty, word.utf8.count <= 64, !word.contains(" ") else { throw .badValue("target", word, expected: "a tunnel name") }
+            request.name = word
+        }
+        return request
+    }
+
+    public static var keywords: [String] { grammar.spellings }
+}
+
 /// Tunnel names and explicit targets (`local A remote B [key K]`), as `watch` and
 /// `probe` take them. An explicit target ends where a word it already has starts
 /// the next one.
@@ -217,9 +291,10 @@ struct SubjectWords {
         subjects.append(.tunnel(name))
     }
 
-    mutating func finish() throws(InvalidArgument) -> [KeepaliveSubject] {
+    /// The subjects given; none only when `allowingNone` (a configuration file names them).
+    mutating func finish(allowingNone: Bool = false) throws(InvalidArgument) -> [KeepaliveSubject] {
         try close()
-        guard !subjects.isEmpty else {
+        guard !subjects.isEmpty || allowingNone else {
             throw InvalidArgument("\(verb): no tunnel given; name one, or give local ADDR remote ADDR")
         }
         return subjects

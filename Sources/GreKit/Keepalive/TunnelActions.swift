@@ -115,7 +115,6 @@ struct KernelTunnelNetwork: TunnelNetwork {
 /// contain them. For each watched tunnel it remembers what it took until all of it is
 /// back: what fails to come back is tried again at the next up, and on exit.
 struct TunnelActions {
-    let action: KeepaliveWatcher.Action
     let network: (any TunnelNetwork)?
     private(set) var taken: [Int: Taken] = [:]
 
@@ -151,16 +150,16 @@ struct TunnelActions {
         }
     }
 
-    init(action: KeepaliveWatcher.Action, network: (any TunnelNetwork)?) {
-        self.action = action
+    init(network: (any TunnelNetwork)?) {
         self.network = network
     }
 
     /// Members whose tunnels the action took something from.
     var membersToRestore: [Int] { taken.keys.sorted() }
 
-    /// Acts on a tunnel that went down; returns what was done, for the report.
-    mutating func takeDown(_ member: Int, index: Int32) throws -> KeepaliveActionOutcome? {
+    /// Acts on a tunnel that went down, as its `action` says; returns what was done,
+    /// for the report.
+    mutating func takeDown(_ member: Int, index: Int32, action: KeepaliveWatcher.Action) throws -> KeepaliveActionOutcome? {
         guard let network else { return nil }
         var done = Taken()
         let outcome: KeepaliveActionOutcome

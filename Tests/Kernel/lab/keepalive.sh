@@ -285,6 +285,36 @@ EOF
     refuses 2 'd0 is not a GRE tunnel' g "$A" keepalive probe d0
 }
 
+# Two watched targets whose replies look alike (from the same remote to the same local
+# address, with the same input key, or none) cannot both be watched: the raw socket
+# cannot tell which of them a reply answers, so one would never see its replies and
+# be reported down while the peer answers. Refused at start, naming both; a tunnel
+# changed onto another's endpoints while watched stops being probed, and says so.
+test_keepalive_refuses_targets_whose_replies_look_alike() {
+    gre_pair
+    refuses 2 '^gretool: 198.51.100.2 and gre1 would get the same replies \(198.51.100.2 -> 198.51.100.1 without key\): one of them would never see its own$' \
+        g "$A" keepalive watch gre1 local 198.51.100.1 remote 198.51.100.2
+    # Two tunnels between the same endpoints, told apart by the kernel by their
+    # underlay device only.
+    ip -n "$A" tunnel add gre2 mode gre local 198.51.100.1 remote 198.51.100.2 dev va
+    refuses 2 '^gretool: gre2 and gre1 would get the same replies' g "$A" keepalive watch gre1 gre2
+    ip -n "$A" link del gre2
+    # Keyed, the replies differ: both are watched.
+    ip -n "$A" tunnel add gre3 mode gre local 198.51.100.1 remote 198.51.100.2 key 5 dev va
+    local dir; dir=$(mktemp -d)
+    "$GRETOOL" -n "$A" keepalive watch gre1 gre3 interval 0.2 -j >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 5 grep -q '"event":"state","tunnel":"gre1","state":"up"' "$dir/watch" || fail "gre1 not up: $(cat "$dir/watch")"
+    # gre3 is made again without its key while watched: it now has gre1's replies.
+    ip -n "$A" link del gre3
+    ip -n "$A" tunnel add gre3 mode gre local 198.51.100.1 remote 198.51.100.2 dev va
+    wait_until 5 grep -q '"tunnel":"gre3",.*"message":"gre3 now gets the same replies as gre1' "$dir/watch" ||
+        fail "the shared replies were not reported: $(cat "$dir/watch")"
+    sleep 1
+    ! grep -q '"tunnel":"gre1","state":"down"' "$dir/watch" || fail "gre1 lost its replies: $(cat "$dir/watch")"
+    kill -TERM "$watcher"; wait "$watcher"
+}
+
 # ip6gre: the nonce travels in the inner IPv6 header's flow label, which the peer's
 # kernel keeps when it forwards the reflection. The tunnel's device, traffic class and
 # mark go with keepalives as IPV6_PKTINFO, IPV6_TCLASS and SO_MARK: the kernel takes them.

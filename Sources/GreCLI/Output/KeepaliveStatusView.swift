@@ -1,0 +1,68 @@
+import GreKit
+
+/// `keepalive status`: what running watchers know of their targets, as FRR's
+/// `show bfd peers` shows sessions. A watcher answers on its control socket with a
+/// block of text per target, or a JSON object per line; the command gathers the
+/// answers of every watcher.
+enum KeepaliveStatusView {
+    /// A watcher's answer to a request's words: `status [json] [TUNNEL]`.
+    static func answer(_ words: [String], _ statuses: [KeepaliveTargetStatus]) -> [UInt8] {
+        let json = words.contains("json")
+        let name = words.dropFirst().first { $0 != "json" }
+        let output = OutputBuffer(collectingWithLimit: 16 * 1024)
+        for status in statuses where name == nil || status.name == name {
+            Printer.line(fields(status), output: output, json: json)
+        }
+        return output.bytes()
+    }
+
+    /// JSON: one object with every value (times in RFC 3339 and milliseconds). Text:
+    /// the name and state, then the target, its settings, round trips, counters and
+    /// what the action holds, a line each.
+    static func fields(_ status: KeepaliveTargetStatus) -> [Field] {
+        let settings = status.settings
+        let timing = settings.timing
+        let since = KeepaliveReport.timestamp(status.since)
+        let trips = status.roundTrips
+        func milliseconds(_ value: Int64?) -> Field.Value { value.map(Field.Value.milliseconds) ?? .null }
+        func text(_ value: Int64?) -> String { value.map { KeepaliveCommands.milliseconds($0) } ?? "-" }
+        return [
+            Field("tunnel", .string(status.name), text: "\(status.name):"),
+            Field("state", .string(status.state.rawValue), text: status.state.rawValue),
+            Field("since", .string(since), text: "since \(since)"),
+            .jsonOnly("local", .string(status.target.local.description)),
+            .jsonOnly("remote", .string(status.target.remote.description)),
+            .textOnly("\n    " + status.target.endpointsDescription),
+            Field("interval", .decimal(timing.interval / 1_000_000, fractionDigits: 3),
+                  text: "interval \(Seconds.format(timing.interval)) s,"),
+            Field("retries", .unsigned(UInt64(timing.retries)), text: "retries \(timing.retries),"),
+            Field("up_after", .unsigned(UInt64(timing.upAfter)), text: "up-after \(timing.upAfter),"),
+            Field("hold_down", .decimal(timing.holdDown / 1_000_000, fractionDigits: 3),
+                  text: "hold-down \(Seconds.format(timing.holdDown)) s,"),
+            Field("action", .string((status.isDevice ? settings.action : .none).rawValue),
+                  text: "action \((status.isDevice ? settings.action : .none).rawValue)"),
+            Field("rtt_ms", .object([
+                .jsonOnly("last", milliseconds(trips.last)), .jsonOnly("min", milliseconds(trips.minimum)),
+                .jsonOnly("avg", milliseconds(trips.average)), .jsonOnly("max", milliseconds(trips.maximum)),
+            ]), text: "\n    rtt last \(text(trips.last)) ms, min \(text(trips.minimum)) ms, avg \(text(trips.average)) ms, max \(text(trips.maximum)) ms"),
+            Field("sent", .unsigned(status.sent), text: "\n    sent \(status.sent),"),
+            Field("received", .unsigned(status.received), text: "received \(status.received),"),
+            Field("missed", .unsigned(UInt64(status.missed)), text: "missed \(status.missed) in a row,"),
+            Field("changes", .unsigned(status.changes), text: "state changes \(status.changes)"),
+            Field("withdrawn", .object([
+                .jsonOnly("link_down", .bool(status.linkDown)),
+                .jsonOnly("routes", .unsigned(UInt64(status.withdrawn.routes))),
+                .jsonOnly("nexthops", .unsigned(UInt64(status.withdrawn.nexthops))),
+                .jsonOnly("nexthop_groups", .unsigned(UInt64(status.withdrawn.nexthopGroups))),
+            ]), text: "\n    withdrawn: " + withdrawn(status)),
+        ]
+    }
+
+    /// "nothing", "3 routes", "link down; 4 routes and 1 nexthop saved".
+    private static func withdrawn(_ status: KeepaliveTargetStatus) -> String {
+        let counts = status.withdrawn
+        let any = counts.routes + counts.nexthops + counts.nexthopGroups > 0
+        if status.linkDown { return "link down" + (any ? "; \(counts.description) saved" : "") }
+        return any ? counts.description : "nothing"
+    }
+}

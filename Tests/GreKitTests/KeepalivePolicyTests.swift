@@ -1,0 +1,186 @@
+import Netlink
+import Testing
+@testable import GreKit
+
+private let siteA = IPAddress("198.51.100.1")!
+private let siteB = IPAddress("198.51.100.2")!
+
+@Suite struct KeepalivePolicyTests {
+    /// Sends keepalive `serial` at serial x 100 with nonce `serial`.
+    private func send(_ machine: inout KeepaliveStateMachine, _ serial: Int) -> TunnelState? {
+        machine.recordSend(nonce: UInt32(serial), at: Int64(serial) * 100)
+    }
+
+    private func answer(_ machine: inout KeepaliveStateMachine, _ serial: Int, after delay: Int64 = 5) -> TunnelState? {
+        guard case .answered(_, let change) = machine.recordReply(nonce: UInt32(serial), at: Int64(serial) * 100 + delay) else {
+            Issue.record("keepalive \(serial) not answered")
+            return nil
+        }
+        return change
+    }
+
+    @Test func upAfterNeedsRepliesToConsecutiveKeepalives() {
+        var machine = KeepaliveStateMachine(timing: KeepaliveTiming(interval: 100, retries: 3, upAfter: 3))
+        _ = send(&machine, 1)
+        #expect(answer(&machine, 1) == nil && machine.state == .unknown, "one reply is not three")
+        _ = send(&machine, 2)
+        #expect(answer(&machine, 2) == nil)
+        _ = send(&machine, 3)
+        // Keepalive 3 is lost: the run starts again from 4.
+        _ = send(&machine, 4)
+        #expect(answer(&machine, 4) == nil && machine.state == .unknown)
+        _ = send(&machine, 5)
+        #expect(answer(&machine, 5) == nil)
+        _ = send(&machine, 6)
+        #expect(answer(&machine, 6) == .up)
+        #expect(machine.changes == 1 && machine.changedAt == 605)
+    }
+
+    @Test func upAfterOneIsCisco() {
+        var machine = KeepaliveStateMachine(timing: KeepaliveTiming(interval: 100, retries: 3))
+        _ = send(&machine, 1)
+        #expect(answer(&machine, 1) == .up)
+    }
+
+    @Test func holdDownKeepsAFlappingTunnelDown() {
+        var machine = KeepaliveStateMachine(timing: KeepaliveTiming(interval: 100, retries: 1, holdDown: 450))
+        _ = send(&machine, 1)
+        #expect(answer(&machine, 1) == .up, "no hold-down before the first down")
+        _ = send(&machine, 2)
+        #expect(send(&machine, 3) == .down)
+        // Answers again from 4 (at 405): held down until replies have run for 450.
+        for serial in 4...8 {
+            _ = send(&machine, serial)
+            #expect(answer(&machine, serial) == nil, "keepalive \(serial)")
+        }
+        // A loss restarts the hold-down.
+        _ = send(&machine, 9)
+        for serial in 10...14 {
+            _ = send(&machine, serial)
+            #expect(answer(&machine, serial) == nil, "keepalive \(serial)")
+        }
+        _ = send(&machine, 15)
+        #expect(answer(&machine, 15) == .up, "1505 - 1005 >= 450")
+        #expect(machine.changes == 3)
+    }
+
+    @Test func retimingKeepsTheStateAndCounters() {
+        var machine = KeepaliveStateMachine(timing: KeepaliveTiming(interval: 100, retries: 3))
+        _ = send(&machine, 1)
+        _ = answer(&machine, 1)
+        machine.retime(KeepaliveTiming(interval: 100, retries: 1))
+        #expect(machine.state == .up && machine.sent == 1 && machine.received == 1)
+        _ = send(&machine, 2)
+        #expect(send(&machine, 3) == .down, "the new retries count")
+    }
+
+    @Test func roundTripStatistics() {
+        var machine = KeepaliveStateMachine(timing: KeepaliveTiming(interval: 10_000_000_000, retries: 3))
+        for (nonce, roundTrip) in [(1, 400_000), (2, 2_000_000), (3, 7_000_000_000)] as [(UInt32, Int64)] {
+            _ = machine.recordSend(nonce: nonce, at: 0)
+            _ = machine.recordReply(nonce: nonce, at: roundTrip)
+        }
+        let trips = machine.roundTrips
+        #expect(trips.last == 7_000_000_000 && trips.minimum == 400_000 && trips.maximum == 7_000_000_000)
+        #expect(trips.count == 3 && trips.average == (400_000 + 2_000_000 + 7_000_000_000) / 3)
+        // 0.4 ms in the first bucket (<= 0.5 ms), 2 ms in the one up to 2.5 ms, 7 s past the last bound.
+        #expect(trips.buckets[0] == 1 && trips.buckets[2] == 1 && trips.buckets.last == 1 && trips.buckets.reduce(0, +) == 3)
+    }
+}
+
+@Suite struct ReplyIdentityTests {
+    private let timing = KeepaliveTiming(interval: 100, retries: 3)
+
+    @Test func aMemberIsNotStartedOnTheRepliesOfAnother() {
+        var monitor = KeepaliveMonitor(timing: timing, members: 3)
+        let target = KeepaliveTarget(local: siteA, remote: siteB)
+        #expect(monitor.activate(0, target: target, at: 0) == nil)
+        #expect(monitor.activate(1, target: target, at: 0) == 0, "member 0 gets these replies")
+        #expect(monitor.members[1].target == nil && monitor.due(at: 0).map(\.member) == [0])
+        // Keyed, the replies differ.
+        #expect(monitor.activate(1, target: KeepaliveTarget(local: siteA, remote: siteB, key: 1), at: 0) == nil)
+        // A change of endpoints onto member 0's is refused, and changes nothing.
+        #expect(monitor.update(1, target: target) == 0)
+        #expect(monitor.members[1].target == KeepaliveTarget(local: siteA, remote: siteB, key: 1))
+        let reply = ReflectedKeepalive(flow: target.replyFlow, nonce: 1, hopLimit: 254)
+        #expect(monitor.reply(reply, at: 1)?.member == 0)
+    }
+
+    @Test func membersHaveTheirOwnTiming() {
+        var monitor = KeepaliveMonitor()
+        let fast = monitor.addMember(timing: KeepaliveTiming(interval: 100, retries: 3))
+        let slow = monitor.addMember(timing: KeepaliveTiming(interval: 300, retries: 3))
+        monitor.activate(fast, target: KeepaliveTarget(local: siteA, remote: siteB), at: 0)
+        monitor.activate(slow, target: KeepaliveTarget(local: siteA, remote: IPAddress("198.51.100.3")!), at: 0)
+        let sends = stride(from: 0, through: 600, by: 100).flatMap { monitor.due(at: Int64($0)) }
+        #expect(sends.filter { $0.member == fast }.count == 7 && sends.filter { $0.member == slow }.count == 3)
+        #expect(monitor.slack == 5)
+        // Retimed, the slow one follows its new interval from now.
+        monitor.retime(slow, timing: KeepaliveTiming(interval: 100, retries: 3), at: 600)
+        #expect(monitor.due(at: 700).map(\.member) == [fast, slow])
+    }
+}
+
+@Suite struct KeepaliveServiceWordTests {
+    private let defaults = try! KeepaliveWatchRequest.parse(["-f", "/etc/gretool/keepalive.conf", "interval", "2", "on-down", "logger down"])
+
+    @Test func policyWords() throws {
+        let request = try KeepaliveWatchRequest.parse(["gre1", "up-after", "3", "hold-down", "30", "metrics-file", "/run/k.prom"])
+        #expect(request.timing == KeepaliveTiming(interval: 10_000_000_000, retries: 3, upAfter: 3, holdDown: 30_000_000_000))
+        #expect(request.metricsFile == "/run/k.prom")
+        #expect(throws: InvalidArgument(#"invalid up-after "0": expected a number 1..255"#)) {
+            try KeepaliveWatchRequest.parse(["gre1", "up-after", "0"])
+        }
+        #expect(throws: InvalidArgument(#"invalid hold-down "90000": expected seconds from 0 to 86400"#)) {
+            try KeepaliveWatchRequest.parse(["gre1", "hold-down", "90000"])
+        }
+    }
+
+    @Test func aFileAloneIsEnough() throws {
+        #expect(defaults.subjects.isEmpty && defaults.file == "/etc/gretool/keepalive.conf")
+    }
+
+    @Test func aLineTakesTheCommandLinesWordsAsDefaults() throws {
+        let (subject, settings) = try KeepaliveWatchRequest.parseLine(["gre7", "retries", "5", "action", "link"], defaults: defaults)
+        #expect(subject == .tunnel(try InterfaceName("gre7")))
+        #expect(settings == KeepaliveWatcher.Settings(timing: KeepaliveTiming(interval: 2_000_000_000, retries: 5), action: .link,
+                                                      onDown: "logger down"))
+        let explicit = try KeepaliveWatchRequest.parseLine(words("local 198.51.100.1 remote 198.51.100.2 key 9"), defaults: defaults)
+        #expect(explicit.subject == .explicit(KeepaliveTarget(local: siteA, remote: siteB, key: 9)))
+    }
+
+    @Test(arguments: [
+        ("gre1 gre2", "one target a line (this one names 2)"),
+        ("gre1 -j", "-j is an option of the command line, not of a target"),
+        ("gre1 -f other.conf", "-f is an option of the command line, not of a target"),
+        ("gre1 metrics-file /tmp/m", "metrics-file is an option of the command line, not of a target"),
+        ("interval 1", "a target line: no tunnel given; name one, or give local ADDR remote ADDR"),
+        ("gre1 retries 0", #"invalid retries "0": expected a number 1..255"#),
+    ])
+    func lineRefusals(text: String, message: String) {
+        #expect(throws: InvalidArgument(message)) { try KeepaliveWatchRequest.parseLine(words(text), defaults: defaults) }
+    }
+
+    @Test func statusWords() throws {
+        #expect(try KeepaliveStatusRequest.parse([]) == KeepaliveStatusRequest())
+        #expect(try KeepaliveStatusRequest.parse(["gre1", "-j"]) == KeepaliveStatusRequest(name: "gre1", json: true))
+        #expect(throws: InvalidArgument("keepalive status shows one target or all (got gre1 and gre2)")) {
+            try KeepaliveStatusRequest.parse(["gre1", "gre2"])
+        }
+    }
+}
+
+@Suite struct KeepaliveSummaryTests {
+    private func status(_ name: String, _ state: TunnelState) -> KeepaliveTargetStatus {
+        KeepaliveTargetStatus(name: name, target: KeepaliveTarget(local: siteA, remote: siteB),
+                              settings: KeepaliveWatcher.Settings(timing: .cisco, action: .routes), isDevice: true,
+                              state: state, since: 0)
+    }
+
+    @Test func theServiceStatusNamesWhatIsDown() {
+        let statuses = (1...12).map { status("gre\($0)", .up) } + [status("gre13", .down), status("gre14", .unknown)]
+        #expect(statuses.summary == "12 up, 1 down, 1 unknown: gre13")
+        let many = (1...7).map { status("gre\($0)", .down) } + [status("gre8", .absent)]
+        #expect(many.summary == "0 up, 7 down, 1 absent: gre1, gre2, gre3, gre4, gre5 and 2 more")
+    }
+}

@@ -5,6 +5,8 @@
 #   make bench   gretool side by side with iproute2, as ratios
 PREFIX ?= /usr/local
 DESTDIR ?=
+# systemd looks for units under /usr/local/lib too; a package sets /usr/lib/systemd/system.
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 SWIFT ?= swift
 # bash for pipefail: a build piped through grep must still fail when the build does.
 SHELL := /bin/bash
@@ -26,7 +28,7 @@ GRETOOL = .build/release/gretool
 # The test stages (unit, kernel, lab) are scripts/test.sh's.
 TESTS = SWIFT=$(SWIFT) GRETOOL=$(GRETOOL) scripts/test.sh
 
-.PHONY: all build deps test unit-test kernel-test lab-test demo bench install completions man clean
+.PHONY: all build deps test unit-test kernel-test lab-test demo bench install install-units completions man clean
 
 all: build
 
@@ -80,6 +82,16 @@ install: build
 	install -D -m 644 completions/gretool.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/gretool.fish
 	install -D -m 644 Documentation/gretool.md $(DESTDIR)$(PREFIX)/share/doc/gretool/gretool.md
 	install -D -m 644 Documentation/gretool.1 $(DESTDIR)$(PREFIX)/share/man/man1/gretool.1
+	$(MAKE) --no-print-directory install-units
+
+# The systemd units (contrib/systemd), with the installed binary's path in ExecStart.
+install-units:
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(PREFIX)/share/doc/gretool
+	for unit in contrib/systemd/*.service; do \
+		sed 's|@BINDIR@|$(PREFIX)/bin|g' $$unit > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$(basename $$unit) && \
+		chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$(basename $$unit) || exit 1; \
+	done
+	install -m 644 contrib/systemd/keepalive.conf.example $(DESTDIR)$(PREFIX)/share/doc/gretool/keepalive.conf.example
 
 clean:
 	rm -rf .build

@@ -230,7 +230,9 @@ EOF
 test_keepalive_on_the_wire_is_ciscos() {
     gre_pair "ikey 5 okey 6 csum ttl 64 tos 0x28|ikey 6 okey 5 csum"
     local dir; dir=$(mktemp -d)
-    in_ns "$B" tcpdump -i vb -c 2 -w "$dir/capture" -U 'ip proto 47' >/dev/null 2>&1 &
+    # GRE carrying IPv6 is left out: the tunnels' own router solicitations, which
+    # would come first if they are sent while the capture starts.
+    in_ns "$B" tcpdump -i vb -c 2 -w "$dir/capture" -U 'ip proto 47 and ip[22:2] != 0x86dd' >/dev/null 2>&1 &
     local capture=$!
     wait_until 5 test -s "$dir/capture" || true
     sleep 0.3

@@ -94,6 +94,8 @@ public final class KeepaliveWatcher {
     private var stopping = false
     private var nextWatchdog: Int64?
     private var nextMetrics: Int64?
+    /// A target changed state since systemd was last told the summary.
+    private var statusChanged = false
 
     public init(subjects: [Subject], links: LinkService?, verbose: Bool = false, service: Service = Service(),
                 report: @escaping (KeepaliveEvent) -> Void) {
@@ -192,6 +194,12 @@ public final class KeepaliveWatcher {
             nextMetrics = now + Self.metricsInterval
         }
         control?.expire(now: now)
+        // Once per wake-up however many targets changed: a thousand going down at once
+        // make one summary, not a thousand.
+        if statusChanged, let notifier = service.notifier {
+            notifier.status(status().summary)
+        }
+        statusChanged = false
     }
 
     private func socket(for family: AddressFamily) throws -> GreSocket {
@@ -310,7 +318,7 @@ public final class KeepaliveWatcher {
                 emit(.problem(.hookFailed(reason: "\(error)")), member)
             }
         }
-        service.notifier?.status(status().summary)
+        statusChanged = true
         if let due = nextMetrics { nextMetrics = min(due, SystemClock.monotonic() + Self.metricsAfterChange) }
     }
 

@@ -153,6 +153,6 @@ private struct Exposition {
     @Test func jsonLinesForOneTarget() {
         let text = String(decoding: KeepaliveStatusView.answer(["status", "json", "gre2"], [status("gre1", .up), status("gre2", .down, withdrawn: 3)]),
                           as: UTF8.self)
-        #expect(text == #"{"tunnel":"gre2","state":"down","since":"2025-03-01T10:00:13.001Z","local":"198.51.100.1","remote":"198.51.100.2","interval":1.000,"retries":3,"up_after":2,"hold_down":0.000,"action":"routes","rtt_ms":{"last":null,"min":null,"avg":null,"max":null},"sent":2,"received":0,"missed":2,"changes":3,"withdrawn":{"link_down":false,"routes":3,"nexthops":0,"nexthop_groups":0}}"# + "\n")
+        #expect(text == #"{"tunnel":"gre2","state":"down","since":"2025-03-01T10:00:13.001Z","local":"198.51.100.1","remote":"198.51.100.2","icmp":null,"interval":1.000,"retries":3,"up_after":2,"hold_down":0.000,"action":"routes","rtt_ms":{"last":null,"min":null,"avg":null,"max":null},"sent":2,"received":0,"missed":2,"changes":3,"withdrawn":{"link_down":false,"routes":3,"nexthops":0,"nexthop_groups":0}}"# + "\n")
     }
 }

@@ -184,3 +184,49 @@ private let siteB = IPAddress("198.51.100.2")!
         #expect(many.summary == "0 up, 7 down, 1 absent: gre1, gre2, gre3, gre4, gre5 and 2 more")
     }
 }
+
+@Suite struct EchoTests {
+    @Test func anEchoRequestAndItsReply() throws {
+        let request = EchoPacket.request(family: .inet, identifier: 0x1234, sequence: 0xbeef)
+        #expect(Array(request[..<8]) == [8, 0, request[2], request[3], 0x12, 0x34, 0xbe, 0xef] && request.count == 16)
+        #expect(request.withUnsafeBytes { InternetChecksum.compute($0) } == 0, "the checksum covers the message")
+        #expect(EchoPacket.request(family: .inet6, identifier: 1, sequence: 2)[0] == 128)
+        // An IPv4 echo reply as a raw socket reads it: the IP header, then ICMP.
+        var reply: [UInt8] = [0x45, 0, 0, 36, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1]
+        reply += [0, 0, 0, 0, 0x12, 0x34, 0xbe, 0xef] + [UInt8](repeating: 0, count: 8)
+        InternetChecksum.fill(&reply, over: 0..<20, at: IPv4Header.checksumOffset)
+        var damaged = reply
+        damaged[8] = 63
+        #expect(damaged.withUnsafeBytes { EchoPacket.reply($0, family: .inet, identifier: 0x1234) } == nil, "a bad IP header")
+        let parsed = reply.withUnsafeBytes { EchoPacket.reply($0, family: .inet, identifier: 0x1234) }
+        #expect(parsed?.source == IPAddress("10.0.0.2") && parsed?.sequence == 0xbeef)
+        #expect(reply.withUnsafeBytes { EchoPacket.reply($0, family: .inet, identifier: 0x4321) } == nil, "another pinger's")
+        reply[20] = 8
+        #expect(reply.withUnsafeBytes { EchoPacket.reply($0, family: .inet, identifier: 0x1234) } == nil, "a request")
+        let v6: [UInt8] = [129, 0, 0, 0, 0x12, 0x34, 0, 7]
+        #expect(v6.withUnsafeBytes { EchoPacket.reply($0, family: .inet6, identifier: 0x1234) }?.sequence == 7)
+    }
+
+    @Test func echoTargetsAreKnownByTheAddressPinged() {
+        var monitor = KeepaliveMonitor(timing: KeepaliveTiming(interval: 100, retries: 3), members: 3)
+        let target = KeepaliveTarget(local: siteA, remote: siteB)
+        let peer = IPAddress("10.0.0.2")!
+        #expect(monitor.activate(0, target: target, echo: peer, at: 0) == nil)
+        // The same tunnel endpoints with GRE keepalives: other replies.
+        #expect(monitor.activate(1, target: target, at: 0) == nil)
+        #expect(monitor.activate(2, target: KeepaliveTarget(local: siteA, remote: IPAddress("198.51.100.3")!), echo: peer, at: 0) == 0)
+        let sends = monitor.due(at: 0)
+        let nonce = try! #require(sends.first { $0.member == 0 }).nonce
+        #expect(nonce <= 0xFFFF)
+        #expect(monitor.echoReply(from: peer, sequence: UInt16(nonce), at: 3)?.outcome == .answered(roundTrip: 3, change: .up))
+        #expect(monitor.echoReply(from: siteB, sequence: UInt16(nonce), at: 3) == nil)
+    }
+
+    @Test func icmpWords() throws {
+        let request = try KeepaliveWatchRequest.parse(words("gre1 icmp 10.0.0.2"))
+        #expect(request.settings.echo == IPAddress("10.0.0.2"))
+        #expect(throws: InvalidArgument("icmp needs tunnel names: echo requests go out through the tunnel's device")) {
+            try KeepaliveWatchRequest.parse(words("local 198.51.100.1 remote 198.51.100.2 icmp 10.0.0.2"))
+        }
+    }
+}

@@ -14,7 +14,7 @@ enum KeepaliveCommands: ObjectCommands {
         name: "keepalive", summary: "Cisco-compatible GRE keepalives: watch tunnels, probe a peer, answer as a peer",
         verbs: [
             Verb(name: "watch",
-                 usage: "keepalive watch { \(targetWords)... | -f FILE } [ interval SEC ] [ retries N ] [ up-after N ] [ hold-down SEC ] [ action { routes | link | none } ] [ on-down CMD ] [ on-up CMD ] [ metrics-file PATH ] [ -j ] [ -v ]",
+                 usage: "keepalive watch { \(targetWords)... | -f FILE } [ interval SEC ] [ retries N ] [ up-after N ] [ hold-down SEC ] [ icmp ADDRESS ] [ action { routes | link | none } ] [ on-down CMD ] [ on-up CMD ] [ metrics-file PATH ] [ -j ] [ -v ]",
                  summary: "watch tunnels until SIGINT, SIGTERM or SIGHUP (with -f: SIGHUP reads FILE again); down: withdraw their routes (or set the link down), up: restore",
                  keywords: { KeepaliveWatchRequest.keywords }, run: watch),
             Verb(name: "probe", usage: "keepalive probe \(targetWords) [ count N ] [ timeout SEC ] [ -j ]",

@@ -29,12 +29,12 @@ struct KeepaliveConfiguration {
             }
             let (target, index) = try at(item) { try KeepaliveCommands.resolve(item.subject, links: links, verb: "watch") }
             let subject = KeepaliveWatcher.Subject(given: item.subject, target: target, index: index, settings: item.settings)
-            if let other = subjects.firstIndex(where: { $0.target.replyFlow == target.replyFlow }) {
+            let replies = ReplyIdentity(target: target, echo: item.settings.echo)
+            if let other = subjects.firstIndex(where: { ReplyIdentity(target: $0.target, echo: $0.settings.echo) == replies }) {
                 let place = request.file == nil ? "" : " (\(origin(of: given[other])))"
                 throw refusal(item, """
                     \(subject.name) and \(subjects[other].name)\(place) would get the same replies \
-                    (\(target.replyFlow.description)\(target.replyFlow.key == nil ? " without key" : "")): \
-                    one of them would never see its own
+                    (\(replies.description)): one of them would never see its own
                     """)
             }
             subjects.append(subject)

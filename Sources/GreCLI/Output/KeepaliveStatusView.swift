@@ -33,6 +33,8 @@ enum KeepaliveStatusView {
             .jsonOnly("local", .string(status.target.local.description)),
             .jsonOnly("remote", .string(status.target.remote.description)),
             .textOnly("\n    " + status.target.endpointsDescription),
+            Field("icmp", status.settings.echo.map { .string($0.description) } ?? .null,
+                  text: status.settings.echo.map { "icmp \($0)," }),
             Field("interval", .decimal(timing.interval / 1_000_000, fractionDigits: 3),
                   text: "interval \(Seconds.format(timing.interval)) s,"),
             Field("retries", .unsigned(UInt64(timing.retries)), text: "retries \(timing.retries),"),

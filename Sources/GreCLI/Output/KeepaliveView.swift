@@ -176,9 +176,21 @@ extension KeepaliveEvent {
 }
 
 extension Watching {
-    /// "198.51.100.1 -> 198.51.100.2 key 42 (interval 10 s, retries 3, action routes)"
+    /// "198.51.100.1 -> 198.51.100.2 key 42 (interval 10 s, retries 3, action routes)",
+    /// "198.51.100.1 -> 198.51.100.2 (icmp 10.0.0.2, interval 1 s, ...)"
     var description: String {
-        "\(target.endpointsDescription) (interval \(Seconds.format(timing.interval)) s, retries \(timing.retries), action \(action.rawValue))"
+        let ping = echo.map { "icmp \($0), " } ?? ""
+        return "\(target.endpointsDescription) (\(ping)interval \(Seconds.format(timing.interval)) s, retries \(timing.retries), action \(action.rawValue))"
+    }
+}
+
+extension ReplyIdentity {
+    /// "198.51.100.2 -> 198.51.100.1 without key", "echo replies from 10.0.0.2"
+    var description: String {
+        switch self {
+        case .gre(let flow): flow.description + (flow.key == nil ? " without key" : "")
+        case .echo(let address): "echo replies from \(address)"
+        }
     }
 }
 

@@ -75,11 +75,14 @@ public struct Watching: Sendable, Equatable {
     public var timing: KeepaliveTiming
     /// `.none` for an explicit target, which has no device to act on.
     public var action: KeepaliveWatcher.Action
+    /// The address pinged through the tunnel instead of GRE keepalives.
+    public var echo: IPAddress?
 
-    public init(target: KeepaliveTarget, timing: KeepaliveTiming, action: KeepaliveWatcher.Action) {
+    public init(target: KeepaliveTarget, timing: KeepaliveTiming, action: KeepaliveWatcher.Action, echo: IPAddress? = nil) {
         self.target = target
         self.timing = timing
         self.action = action
+        self.echo = echo
     }
 }
 

@@ -8,6 +8,8 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     public struct Member {
         /// Nil while the tunnel is absent (deleted, or no longer usable).
         public internal(set) var target: KeepaliveTarget?
+        /// The address pinged through the tunnel instead of GRE keepalives (`icmp ADDRESS`).
+        public internal(set) var echo: IPAddress?
         public internal(set) var stateMachine: KeepaliveStateMachine
         /// The outer GRE sequence number, for tunnels with `oseq`.
         var sequence: UInt32 = 0
@@ -29,7 +31,7 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     /// most 50 ms.
     public private(set) var slack: Int64 = 50_000_000
     public private(set) var members: [Member] = []
-    private var memberByFlow: [GreFlow: Int] = [:]
+    private var memberByReplies: [ReplyIdentity: Int] = [:]
     private var timers = TimerQueue<(member: Int, generation: UInt32)>()
     private var generator: Generator
 
@@ -56,12 +58,14 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     /// the two could not be told apart, so this one is not started; that member's index
     /// is returned.
     @discardableResult
-    public mutating func activate(_ index: Int, target: KeepaliveTarget, at now: Int64, delay: Int64 = 0) -> Int? {
+    public mutating func activate(_ index: Int, target: KeepaliveTarget, echo: IPAddress? = nil, at now: Int64, delay: Int64 = 0) -> Int? {
         deactivate(index)
-        if let other = memberByFlow[target.replyFlow] { return other }
+        let replies = ReplyIdentity(target: target, echo: echo)
+        if let other = memberByReplies[replies] { return other }
         members[index].target = target
+        members[index].echo = echo
         members[index].stateMachine.restart()
-        memberByFlow[target.replyFlow] = index
+        memberByReplies[replies] = index
         timers.schedule((index, members[index].generation), at: now + delay)
         return nil
     }
@@ -72,10 +76,12 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     @discardableResult
     public mutating func update(_ index: Int, target: KeepaliveTarget) -> Int? {
         guard let old = members[index].target, old != target else { return nil }
-        if let other = memberByFlow[target.replyFlow], other != index { return other }
-        if memberByFlow[old.replyFlow] == index { memberByFlow[old.replyFlow] = nil }
+        let echo = members[index].echo
+        let (before, after) = (ReplyIdentity(target: old, echo: echo), ReplyIdentity(target: target, echo: echo))
+        if let other = memberByReplies[after], other != index { return other }
+        if memberByReplies[before] == index { memberByReplies[before] = nil }
         members[index].target = target
-        memberByFlow[target.replyFlow] = index
+        memberByReplies[after] = index
         return nil
     }
 
@@ -94,10 +100,11 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
 
     /// Stops keepalives to a member (its tunnel is gone); its state is forgotten.
     public mutating func deactivate(_ index: Int) {
-        if let old = members[index].target, memberByFlow[old.replyFlow] == index {
-            memberByFlow[old.replyFlow] = nil
+        if let old = members[index].target, memberByReplies[ReplyIdentity(target: old, echo: members[index].echo)] == index {
+            memberByReplies[ReplyIdentity(target: old, echo: members[index].echo)] = nil
         }
         members[index].target = nil
+        members[index].echo = nil
         members[index].generation &+= 1
     }
 
@@ -111,7 +118,9 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
         while let (deadline, timer) = timers.popDue(at: now + slack) {
             let index = timer.member
             guard timer.generation == members[index].generation, let target = members[index].target else { continue }
-            let nonce = members[index].stateMachine.nextNonce(limit: target.nonceLimit, using: &generator)
+            // An echo's nonce is its 16-bit sequence number.
+            let limit = members[index].echo == nil ? target.nonceLimit : 0xFFFF
+            let nonce = members[index].stateMachine.nextNonce(limit: limit, using: &generator)
             members[index].sequence &+= 1
             let change = members[index].stateMachine.recordSend(nonce: nonce, at: now)
             sends.append(Send(member: index, nonce: nonce, sequence: members[index].sequence, change: change))
@@ -127,8 +136,27 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     /// Matches a reflected keepalive to its member and counts it. Nil when it belongs
     /// to no member.
     public mutating func reply(_ reflected: ReflectedKeepalive, at now: Int64) -> (member: Int, outcome: KeepaliveStateMachine.ReplyOutcome)? {
-        guard let index = memberByFlow[reflected.flow] else { return nil }
+        guard let index = memberByReplies[.gre(reflected.flow)] else { return nil }
         return (index, members[index].stateMachine.recordReply(nonce: reflected.nonce, at: now))
+    }
+
+    /// Matches an echo reply from `source` to the member that pings it, and counts it.
+    public mutating func echoReply(from source: IPAddress, sequence: UInt16, at now: Int64)
+        -> (member: Int, outcome: KeepaliveStateMachine.ReplyOutcome)? {
+        guard let index = memberByReplies[.echo(source)] else { return nil }
+        return (index, members[index].stateMachine.recordReply(nonce: UInt32(sequence), at: now))
+    }
+}
+
+/// What a target's replies are known by: a GRE keepalive's reflection by its outer
+/// addresses and input key, an echo reply by the address pinged. Two targets with
+/// the same could not be told apart.
+public enum ReplyIdentity: Hashable, Sendable {
+    case gre(GreFlow)
+    case echo(IPAddress)
+
+    public init(target: KeepaliveTarget, echo: IPAddress?) {
+        self = echo.map(ReplyIdentity.echo) ?? .gre(target.replyFlow)
     }
 }
 

@@ -25,12 +25,16 @@ public final class KeepaliveWatcher {
         public var action: Action
         public var onDown: String?
         public var onUp: String?
+        /// The address to ping through the tunnel instead of sending GRE keepalives
+        /// (`icmp ADDRESS`), for a peer that does not reflect them.
+        public var echo: IPAddress?
 
-        public init(timing: KeepaliveTiming, action: Action, onDown: String? = nil, onUp: String? = nil) {
+        public init(timing: KeepaliveTiming, action: Action, onDown: String? = nil, onUp: String? = nil, echo: IPAddress? = nil) {
             self.timing = timing
             self.action = action
             self.onDown = onDown
             self.onUp = onUp
+            self.echo = echo
         }
     }
 
@@ -88,6 +92,7 @@ public final class KeepaliveWatcher {
     private var startedAt: [Int64] = []
     private var actions: TunnelActions
     private var sockets: [AddressFamily: GreSocket] = [:]
+    private var echoSockets: [AddressFamily: EchoSocket] = [:]
     private var linkEvents: NetlinkSocket?
     private var control: ControlServer?
     private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
@@ -119,7 +124,9 @@ public final class KeepaliveWatcher {
         let signals = try SignalDescriptor.termination(and: [SIGCHLD])
         // A reader that goes away must not kill the watcher before it restores routes.
         signal(SIGPIPE, SIG_IGN)
-        for family in Set(subjects.compactMap { $0?.target.family }) { _ = try socket(for: family) }
+        for subject in subjects.compactMap({ $0 }) {
+            if let echo = subject.settings.echo { _ = try echoSocket(for: echo.family) } else { _ = try socket(for: subject.target.family) }
+        }
         try openLinkEvents()
         if let control = service.control {
             // Watching goes on without it: `keepalive status` then finds nothing to ask.
@@ -157,6 +164,8 @@ public final class KeepaliveWatcher {
         if let linkEvents { descriptors.append(pollfd(fd: linkEvents.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
         let families = Array(sockets.keys)
         for family in families { descriptors.append(pollfd(fd: sockets[family]!.descriptor, events: Int16(POLLIN), revents: 0)) }
+        let echoFamilies = Array(echoSockets.keys)
+        for family in echoFamilies { descriptors.append(pollfd(fd: echoSockets[family]!.descriptor, events: Int16(POLLIN), revents: 0)) }
         if let control { descriptors += control.pollDescriptors }
         let deadline = [monitor.nextDeadline, nextWatchdog, nextMetrics].compactMap { $0 }.min()
         let timeout = min(1000, deadline.map { SystemClock.pollTimeout(until: $0) } ?? 1000)
@@ -174,6 +183,8 @@ public final class KeepaliveWatcher {
                 receiveLinkEvents()
             } else if let family = families.first(where: { sockets[$0]!.descriptor == descriptor.fd }) {
                 receiveReplies(on: sockets[family]!)
+            } else if let family = echoFamilies.first(where: { echoSockets[$0]!.descriptor == descriptor.fd }) {
+                receiveEchoReplies(on: echoSockets[family]!)
             } else if let control, control.owns(descriptor.fd) {
                 control.serve(descriptor.fd, now: SystemClock.monotonic())
             }
@@ -209,6 +220,13 @@ public final class KeepaliveWatcher {
         return socket
     }
 
+    private func echoSocket(for family: AddressFamily) throws -> EchoSocket {
+        if let socket = echoSockets[family] { return socket }
+        let socket = try EchoSocket(family: family)
+        echoSockets[family] = socket
+        return socket
+    }
+
     private func openLinkEvents() throws {
         guard linkEvents == nil, subjects.contains(where: { $0?.index != nil }) else { return }
         let events = try NetlinkSocket()
@@ -216,7 +234,8 @@ public final class KeepaliveWatcher {
         linkEvents = events
     }
 
-    /// Sends the keepalives due, one batch (one system call) per address family.
+    /// Sends the keepalives due, one batch (one system call) per address family, and
+    /// the echo requests due (`icmp`), one batch per family too.
     private func sendDue() {
         let sends = monitor.due(at: SystemClock.monotonic())
         guard !sends.isEmpty else { return }
@@ -224,16 +243,33 @@ public final class KeepaliveWatcher {
         for family in [AddressFamily.inet, .inet6] {
             var members: [Int] = []
             var batch: [GreSocket.Outgoing] = []
+            var echoMembers: [Int] = []
+            var echoBatch: [EchoSocket.Outgoing] = []
             for send in sends {
-                guard let target = monitor.members[send.member].target, target.family == family else { continue }
-                members.append(send.member)
-                batch.append(GreSocket.Outgoing(keepalive: target, nonce: send.nonce, sequence: send.sequence))
+                let member = monitor.members[send.member]
+                if let echo = member.echo {
+                    // Pinged through the device: none while it is gone.
+                    guard echo.family == family, let device = indexes[send.member] else { continue }
+                    echoMembers.append(send.member)
+                    echoBatch.append(EchoSocket.Outgoing(address: echo, sequence: UInt16(truncatingIfNeeded: send.nonce), device: device))
+                } else if let target = member.target, target.family == family {
+                    members.append(send.member)
+                    batch.append(GreSocket.Outgoing(keepalive: target, nonce: send.nonce, sequence: send.sequence))
+                }
             }
-            guard !batch.isEmpty else { continue }
-            do {
-                for (index, error) in try socket(for: family).send(batch) { failures[members[index]] = error.errno.description }
-            } catch {
-                for member in members { failures[member] = "\(error)" }
+            if !batch.isEmpty {
+                do {
+                    for (index, error) in try socket(for: family).send(batch) { failures[members[index]] = error.errno.description }
+                } catch {
+                    for member in members { failures[member] = "\(error)" }
+                }
+            }
+            if !echoBatch.isEmpty {
+                do {
+                    for (index, error) in try echoSocket(for: family).send(echoBatch) { failures[echoMembers[index]] = error.errno.description }
+                } catch {
+                    for member in echoMembers { failures[member] = "\(error)" }
+                }
             }
         }
         for send in sends {
@@ -244,11 +280,29 @@ public final class KeepaliveWatcher {
     }
 
     private func receiveReplies(on socket: GreSocket) {
+        countReplies { count in
+            try socket.receiveKeepalives(into: receiveBuffer) { reflected in count(monitor.reply(reflected, at: SystemClock.monotonic())) }
+        }
+    }
+
+    private func receiveEchoReplies(on socket: EchoSocket) {
+        countReplies { count in
+            try socket.receiveReplies(into: receiveBuffer) { source, sequence in
+                count(monitor.echoReply(from: source, sequence: sequence, at: SystemClock.monotonic()))
+            }
+        }
+    }
+
+    /// Reads the queued replies (`receive` hands each to `count`, matched to its member,
+    /// or nil), then reports them and brings up the targets they bring up: actions run
+    /// once the socket is read, not in the middle of it.
+    private func countReplies(
+        _ receive: (_ count: ((member: Int, outcome: KeepaliveStateMachine.ReplyOutcome)?) -> Void) throws -> Void
+    ) {
         var answered: [(member: Int, roundTrip: Int64, change: TunnelState?)] = []
         do {
-            try socket.receiveKeepalives(into: receiveBuffer) { reflected in
-                guard let (member, outcome) = monitor.reply(reflected, at: SystemClock.monotonic()),
-                      case .answered(let roundTrip, let change) = outcome else { return }
+            try receive { match in
+                guard let (member, outcome) = match, case .answered(let roundTrip, let change) = outcome else { return }
                 answered.append((member, roundTrip, change))
             }
         } catch {
@@ -266,11 +320,11 @@ public final class KeepaliveWatcher {
     private func begin(_ member: Int, at now: Int64, delay: Int64 = 0) {
         let subject = subjects[member]!
         startedAt[member] = now
-        if let other = monitor.activate(member, target: subject.target, at: now, delay: delay) {
+        if let other = monitor.activate(member, target: subject.target, echo: subject.settings.echo, at: now, delay: delay) {
             emit(.problem(.sharesReplies(with: subjects[other]?.name ?? "")), member)
             return
         }
-        _ = try? socket(for: subject.target.family)
+        if let echo = subject.settings.echo { _ = try? echoSocket(for: echo.family) } else { _ = try? socket(for: subject.target.family) }
         emit(.watch(watching(member)), member)
     }
 
@@ -388,6 +442,14 @@ public final class KeepaliveWatcher {
                 summary.unchanged += 1
                 continue
             }
+            guard old.echo == subject.settings.echo else {
+                // Pinged instead of keepalives (or the other way): replies of another
+                // kind, so the target starts over.
+                remove(member)
+                add(subject, at: now)
+                summary.changed += 1
+                continue
+            }
             subjects[member]!.settings = subject.settings
             monitor.retime(member, timing: subject.settings.timing, at: now)
             if old.action != subject.settings.action {
@@ -465,7 +527,7 @@ public final class KeepaliveWatcher {
         indexes[member] = link.index
         _ = try? socket(for: target.family)
         startedAt[member] = SystemClock.monotonic()
-        if let other = monitor.activate(member, target: target, at: startedAt[member]) {
+        if let other = monitor.activate(member, target: target, echo: subjects[member]?.settings.echo, at: startedAt[member]) {
             emit(.problem(.sharesReplies(with: subjects[other]?.name ?? "")), member)
             return
         }
@@ -519,7 +581,7 @@ public final class KeepaliveWatcher {
     private func watching(_ member: Int) -> Watching {
         let subject = subjects[member]!
         return Watching(target: monitor.members[member].target ?? subject.target, timing: subject.settings.timing,
-                        action: indexes[member] == nil ? .none : subject.settings.action)
+                        action: indexes[member] == nil ? .none : subject.settings.action, echo: subject.settings.echo)
     }
 
     private func emit(_ kind: KeepaliveEvent.Kind, _ member: Int?, roundTrip: Int64? = nil) {

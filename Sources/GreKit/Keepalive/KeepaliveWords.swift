@@ -27,6 +27,8 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
     public var action = KeepaliveWatcher.Action.routes
     public var onDown: String?
     public var onUp: String?
+    /// Ping this address through the tunnel instead of sending GRE keepalives.
+    public var echo: IPAddress?
     /// The configuration file: one target a line, read again on SIGHUP.
     public var file: String?
     /// Where to write the Prometheus metrics.
@@ -44,10 +46,10 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
 
     /// How the targets of this request are watched.
     public var settings: KeepaliveWatcher.Settings {
-        KeepaliveWatcher.Settings(timing: timing, action: action, onDown: onDown, onUp: onUp)
+        KeepaliveWatcher.Settings(timing: timing, action: action, onDown: onDown, onUp: onUp, echo: echo)
     }
 
-    enum Word: Sendable { case interval, retries, upAfter, holdDown, action, onDown, onUp, file, metricsFile, json, verbose }
+    enum Word: Sendable { case interval, retries, upAfter, holdDown, icmp, action, onDown, onUp, file, metricsFile, json, verbose }
 
     /// gretool's own words (no iproute2 counterpart), each a setting given once;
     /// `-j` and `-v` may repeat, as iproute2's options may.
@@ -56,6 +58,7 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
         Keyword(.retries, "retries", value: "1..255", repeatable: false),
         Keyword(.upAfter, "up-after", value: "1..255", repeatable: false),
         Keyword(.holdDown, "hold-down", value: "SECONDS", repeatable: false),
+        Keyword(.icmp, "icmp", value: "ADDRESS", repeatable: false),
         Keyword(.action, "action", value: "{ routes | link | none }", repeatable: false),
         Keyword(.onDown, "on-down", value: "COMMAND", repeatable: false),
         Keyword(.onUp, "on-up", value: "COMMAND", repeatable: false),
@@ -107,6 +110,7 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
                 timing.upAfter = Int(try Parse.unsigned(text, UInt8.self, for: "up-after", in: Self.upAfter))
             case .holdDown:
                 timing.holdDown = try Seconds.parse(text, for: "hold-down", in: 0...Self.maximumHoldDown)
+            case .icmp: echo = try Parse.address(text, for: "icmp")
             case .action:
                 guard let action = KeepaliveWatcher.Action(rawValue: text) else {
                     throw .badValue("action", text, expected: "routes, link or none")
@@ -122,6 +126,9 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
             }
         }
         subjects = try targets.finish(allowingNone: file != nil)
+        if echo != nil, subjects.contains(where: { if case .explicit = $0 { true } else { false } }) {
+            throw InvalidArgument("icmp needs tunnel names: echo requests go out through the tunnel's device")
+        }
         if actionGiven, action != .none, !subjects.isEmpty, !subjects.contains(where: { if case .tunnel = $0 { true } else { false } }) {
             throw InvalidArgument("action \(action.rawValue) needs tunnel names: explicit targets are watched with action none")
         }

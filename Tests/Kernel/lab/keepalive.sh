@@ -317,6 +317,29 @@ test_keepalive_refuses_targets_whose_replies_look_alike() {
     kill -TERM "$watcher"; wait "$watcher"
 }
 
+# A peer that does not reflect GRE keepalives (here: B does not forward) still answers
+# a ping to its inner address: with icmp ADDRESS the watcher pings through the tunnel
+# instead, and acts on the answers as on keepalives'.
+test_keepalive_icmp_for_a_peer_that_does_not_reflect_keepalives() {
+    gre_pair
+    in_ns "$B" sysctl -qw net.ipv4.ip_forward=0
+    ip -n "$A" route add 203.0.113.0/24 via 10.0.0.2 dev gre1
+    refuses 1 '^gretool: gre1: no reply to 2 keepalives' g "$A" keepalive probe gre1 count 2 timeout 0.6
+    local dir; dir=$(mktemp -d)
+    "$GRETOOL" -n "$A" keepalive watch gre1 icmp 10.0.0.2 interval 0.2 retries 2 -j >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 5 grep -q '"event":"state","tunnel":"gre1","state":"up"' "$dir/watch" || fail "never up: $(cat "$dir/watch")"
+    grep -q '"event":"watch".*(icmp 10.0.0.2, interval 0.2 s' "$dir/watch" || fail "watching: $(head -1 "$dir/watch")"
+    cut_path
+    wait_until 5 grep -q '"event":"state","tunnel":"gre1","state":"down"' "$dir/watch" || fail "never down: $(cat "$dir/watch")"
+    wait_until 5 bash -c "[[ -z \$(ip -n $A route show 203.0.113.0/24) ]]" || fail "route not withdrawn: $(ip -n "$A" route)"
+    # Pings go on through the tunnel while its routes are withdrawn: it comes back.
+    restore_path
+    wait_until 5 states_at_least 2 "$dir/watch" up || fail "not up again: $(cat "$dir/watch")"
+    wait_until 5 bash -c "[[ -n \$(ip -n $A route show 203.0.113.0/24) ]]" || fail "route not restored: $(ip -n "$A" route)"
+    kill -TERM "$watcher"; wait "$watcher"
+}
+
 # ip6gre: the nonce travels in the inner IPv6 header's flow label, which the peer's
 # kernel keeps when it forwards the reflection. The tunnel's device, traffic class and
 # mark go with keepalives as IPV6_PKTINFO, IPV6_TCLASS and SO_MARK: the kernel takes them.

@@ -160,6 +160,56 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
         #expect(wire.withUnsafeBytes { KeepaliveReflection(ipv4: $0) } == nil)
     }
 
+    @Test func aPeerBehindNATIsAnsweredBackAlongItsPathWhenAsked() throws {
+        // A MikroTik behind a NAT: its keepalive says "reply to 10.0.0.1" (its own
+        // address), and the NAT wrote its public address, siteA, as the outer source.
+        let privateAddress = IPAddress("10.0.0.1")!
+        let peer = KeepaliveTarget(local: privateAddress, remote: siteB, key: 42)
+        let wire = onTheWire(KeepalivePacket.encode(peer, nonce: 0x4321), from: siteA, to: siteB)
+        #expect(wire.withUnsafeBytes { KeepaliveReflection(ipv4: $0) } == nil, "not without accept nat")
+        let reflection = try #require(wire.withUnsafeBytes { KeepaliveReflection(ipv4: $0, acceptingNAT: true) })
+        #expect(reflection.destination == siteA)
+        #expect(reflection.translated == KeepaliveReflection.InnerAddresses(source: siteB, destination: privateAddress))
+        let sent = try #require(reflection.packet.withUnsafeBytes { IPv4Header($0) }, "a valid header, its checksum computed again")
+        #expect(sent.source == IPv4Address(UInt32(0xc633_6402)) && sent.destination == IPv4Address(UInt32(0xc633_6401)))
+        #expect(sent.timeToLive == 254)
+        // The NAT gives the reply the private address back: the peer counts it.
+        var delivered = reflection.packet
+        IPv4Header.readdress(&delivered, source: sent.source, destination: IPv4Address(UInt32(0x0a00_0001)))
+        InternetChecksum.fill(&delivered, over: 0..<20, at: IPv4Header.checksumOffset)
+        let reply = try #require(delivered.withUnsafeBytes { ReflectedKeepalive(ipv4: $0) })
+        #expect(reply == ReflectedKeepalive(flow: peer.replyFlow, nonce: 0x4321, hopLimit: 254))
+        // A keepalive whose addresses agree is reflected as before, nothing readdressed.
+        let plain = onTheWire(KeepalivePacket.encode(target, nonce: 1), from: siteA, to: siteB)
+        let unchanged = try #require(plain.withUnsafeBytes { KeepaliveReflection(ipv4: $0, acceptingNAT: true) })
+        #expect(unchanged.translated == nil && unchanged == plain.withUnsafeBytes { KeepaliveReflection(ipv4: $0) })
+    }
+
+    @Test func aNATOnThisSideIsAnsweredFromTheAddressItCameTo() throws {
+        // This host is 10.1.0.2 behind a 1:1 NAT; the peer knows it as siteB. The reply
+        // leaves from 10.1.0.2 (the NAT writes siteB again), never from an address of another.
+        let here = IPAddress("10.1.0.2")!
+        let wire = onTheWire(KeepalivePacket.encode(target, nonce: 9), from: siteA, to: here)
+        #expect(wire.withUnsafeBytes { KeepaliveReflection(ipv4: $0) } == nil)
+        let reflection = try #require(wire.withUnsafeBytes { KeepaliveReflection(ipv4: $0, acceptingNAT: true) })
+        let sent = try #require(reflection.packet.withUnsafeBytes { IPv4Header($0) })
+        #expect(IPAddress.v4(sent.source) == here && IPAddress.v4(sent.destination) == siteA)
+        #expect(reflection.translated == KeepaliveReflection.InnerAddresses(source: siteB, destination: siteA))
+    }
+
+    @Test func anIPv6PeerBehindNPTIsReadressedToo() throws {
+        let (inside, outside, hub) = (IPAddress("2001:db8:1::1")!, IPAddress("2001:db8:2::1")!, IPAddress("2001:db8:9::1")!)
+        let peer = KeepaliveTarget(local: inside, remote: hub)
+        let packet = KeepalivePacket.encode(peer, nonce: 0x12345)
+        #expect(packet.withUnsafeBytes { KeepaliveReflection(ipv6: $0, source: outside, destination: hub) } == nil)
+        let reflection = try #require(packet.withUnsafeBytes {
+            KeepaliveReflection(ipv6: $0, source: outside, destination: hub, acceptingNAT: true)
+        })
+        let sent = try #require(reflection.packet.withUnsafeBytes { IPv6Header($0) })
+        #expect(sent.source == hub && sent.destination == outside && sent.hopLimit == 254 && sent.flowLabel == 0x12345)
+        #expect(reflection.translated == KeepaliveReflection.InnerAddresses(source: hub, destination: inside))
+    }
+
     @Test func repliesAreMatchedToTheirProbes() throws {
         var monitor = KeepaliveMonitor(timing: KeepaliveTiming(interval: 1_000, retries: 3), members: 1)
         monitor.activate(0, target: target, at: 0)

@@ -23,7 +23,7 @@ enum KeepaliveCommands: ObjectCommands {
             Verb(name: "status", usage: "keepalive status [ TUNNEL ] [ -j ]",
                  summary: "what the running watchers know: state, since when, round trips, counters, what is withdrawn",
                  keywords: { KeepaliveStatusRequest.keywords }, run: status),
-            Verb(name: "respond", usage: "keepalive respond [ TUNNEL... ] [ count N ] [ timeout SEC ] [ -j ] [ -v ]",
+            Verb(name: "respond", usage: "keepalive respond [ TUNNEL... ] [ accept nat ] [ count N ] [ timeout SEC ] [ -j ] [ -v ]",
                  summary: "reflect keepalives as a router would, for a host whose kernel does not",
                  keywords: { KeepaliveRespondRequest.keywords }, run: respond),
         ],
@@ -131,20 +131,26 @@ enum KeepaliveCommands: ObjectCommands {
             let links = try session.links()
             flows = Set(try request.tunnels.map { try resolve(.tunnel($0), links: links, verb: "respond to").0.replyFlow })
         }
-        let responder = try attempt("respond to keepalives") { try KeepaliveResponder(flows: flows) }
+        let responder = try attempt("respond to keepalives") { try KeepaliveResponder(flows: flows, acceptingNAT: request.acceptNAT) }
         let json = request.json || session.options.json
-        let scope = request.tunnels.isEmpty ? "any keepalive to this host" : request.tunnels.map(\.value).joined(separator: ", ")
+        let scope = (request.tunnels.isEmpty ? "any keepalive to this host" : request.tunnels.map(\.value).joined(separator: ", "))
+            + (request.acceptNAT ? ", behind NAT too" : "")
         let report = KeepaliveReport(output: session.output, json: json)
         report.line(event: "ready", [.textOnly("responding to \(scope)")])
         let count = try attempt("respond to keepalives") {
             try responder.run(count: request.count, timeout: request.timeout) { reflection in
                 guard request.verbose else { return }
                 let outer = reflection.outer
+                let inside = reflection.translated
                 report.line(event: "reflected", [
                     .jsonOnly("source", .string(outer.source.description)),
                     .jsonOnly("destination", .string(outer.destination.description)),
                     .jsonOnly("key", outer.key.map { .unsigned(UInt64($0)) } ?? .null),
                     .textOnly("reflected keepalive \(outer)"),
+                    // What a NAT made of the inner addresses (`accept nat`): the peer's own address, and ours as it knows it.
+                    Field("inner", inside.map { .object([.jsonOnly("source", .string($0.source.description)),
+                                                         .jsonOnly("destination", .string($0.destination.description))]) } ?? .null,
+                          text: inside.map { "(inner \($0.source) -> \($0.destination), readdressed)" }),
                 ])
             }
         }

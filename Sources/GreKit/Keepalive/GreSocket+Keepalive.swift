@@ -21,13 +21,15 @@ extension GreSocket {
         }
     }
 
-    /// Reads every queued packet; `each` gets those that are keepalives to reflect.
-    public func receiveReflections(into buffer: UnsafeMutableRawBufferPointer, _ each: (KeepaliveReflection) -> Void) throws(SystemError) {
+    /// Reads every queued packet; `each` gets those that are keepalives to reflect
+    /// (with `acceptingNAT`, also those whose inner addresses a NAT made differ).
+    public func receiveReflections(into buffer: UnsafeMutableRawBufferPointer, acceptingNAT: Bool = false,
+                                   _ each: (KeepaliveReflection) -> Void) throws(SystemError) {
         try receiveAll(into: buffer) { datagram, bytes in
             if family == .inet {
-                KeepaliveReflection(ipv4: bytes).map(each)
+                KeepaliveReflection(ipv4: bytes, acceptingNAT: acceptingNAT).map(each)
             } else if let source = datagram.source, let destination = datagram.destination {
-                KeepaliveReflection(ipv6: bytes, source: source, destination: destination).map(each)
+                KeepaliveReflection(ipv6: bytes, source: source, destination: destination, acceptingNAT: acceptingNAT).map(each)
             }
         }
     }

@@ -9,13 +9,17 @@ public final class KeepaliveResponder {
     /// The keepalives to answer, as they arrive (peer -> here, with the peer's output
     /// key); nil answers any keepalive addressed to this host.
     private let flows: Set<GreFlow>?
+    /// Reflect keepalives whose inner addresses a NAT made differ from the outer ones
+    /// (`accept nat`), back along the path they came.
+    private let acceptingNAT: Bool
     private var receivers: [GreSocket] = []
     private var senders: [AddressFamily: RawPacketSocket] = [:]
 
     /// Opens the sockets: both families when `flows` is nil (IPv6 only where the host
     /// has it), else those the flows use.
-    public init(flows: Set<GreFlow>?) throws {
+    public init(flows: Set<GreFlow>?, acceptingNAT: Bool = false) throws {
         self.flows = flows
+        self.acceptingNAT = acceptingNAT
         let families: [AddressFamily] = flows.map { Array(Set($0.map(\.source.family))) } ?? [.inet, .inet6]
         for family in families {
             do {
@@ -54,7 +58,7 @@ public final class KeepaliveResponder {
             guard poll(&descriptors, nfds_t(descriptors.count), wait) > 0 else { continue }
             if descriptors[0].revents != 0, !signals.pending().isEmpty { break }
             for (receiver, descriptor) in zip(receivers, descriptors.dropFirst()) where descriptor.revents != 0 {
-                try receiver.receiveReflections(into: buffer) { reflection in
+                try receiver.receiveReflections(into: buffer, acceptingNAT: acceptingNAT) { reflection in
                     guard count.map({ done < $0 }) ?? true, flows?.contains(reflection.outer) ?? true,
                           let sender = senders[reflection.destination.family],
                           (try? sender.send(reflection.packet, to: reflection.destination)) != nil

@@ -187,6 +187,8 @@ public struct KeepaliveRespondRequest: Equatable, Sendable {
     public var tunnels: [InterfaceName] = []
     public var count: Int?
     public var timeout: Int64?
+    /// `accept nat`: answer a peer behind a NAT, whose keepalives carry its private address.
+    public var acceptNAT = false
     public var json = false
     public var verbose = false
 
@@ -200,6 +202,10 @@ public struct KeepaliveRespondRequest: Equatable, Sendable {
                 case .timeout:
                     request.timeout = try Seconds.parse(words.value(of: entry), for: "timeout",
                                                         in: KeepaliveWatchRequest.minimumInterval...KeepaliveWatchRequest.maximumInterval)
+                case .accept:
+                    let value = try words.value(of: entry)
+                    guard value == "nat" else { throw .badValue("accept", value, expected: "nat") }
+                    request.acceptNAT = true
                 case .json: request.json = true
                 case .verbose: request.verbose = true
                 }
@@ -212,12 +218,13 @@ public struct KeepaliveRespondRequest: Equatable, Sendable {
         return request
     }
 
-    enum Word: Sendable { case count, timeout, json, verbose }
+    enum Word: Sendable { case count, timeout, accept, json, verbose }
 
     /// gretool's own words, each given once but `-j` and `-v`.
     static let grammar = KeywordTable<Word>([
         Keyword(.count, "count", value: "COUNT", repeatable: false),
         Keyword(.timeout, "timeout", value: "SECONDS", repeatable: false),
+        Keyword(.accept, "accept", value: "nat", repeatable: false),
         Keyword(.json, "-j", "-json"), Keyword(.verbose, "-v", "-verbose"),
     ])
 

@@ -67,6 +67,17 @@ struct IPv4Header {
         withUnsafeBytes(of: header) { bytes.append(contentsOf: $0) }
     }
 
+    /// Gives the header that starts `packet` new addresses; its checksum is then
+    /// stale, for `forward` (or `InternetChecksum.fill`) to compute again.
+    static func readdress(_ packet: inout [UInt8], source: IPv4Address, destination: IPv4Address) {
+        packet.withUnsafeMutableBytes { bytes in
+            var header = bytes.loadUnaligned(as: iphdr.self)
+            header.saddr = source.value.bigEndian
+            header.daddr = destination.value.bigEndian
+            bytes.storeBytes(of: header, as: iphdr.self)
+        }
+    }
+
     /// Does to the header that starts `packet` what a router forwarding it does: lowers
     /// the time to live by one and computes the checksum again.
     static func forward(_ packet: inout [UInt8], headerLength: Int) {

@@ -47,6 +47,16 @@ struct IPv6Header {
         self.destination = destination
     }
 
+    /// Gives the header that starts `packet` new addresses.
+    static func readdress(_ packet: inout [UInt8], source: IPAddress, destination: IPAddress) {
+        packet.withUnsafeMutableBytes { bytes in
+            var header = bytes.loadUnaligned(as: ipv6hdr.self)
+            withUnsafeMutableBytes(of: &header.saddr) { storage in source.withNetlinkPayload { storage.copyMemory(from: $0) } }
+            withUnsafeMutableBytes(of: &header.daddr) { storage in destination.withNetlinkPayload { storage.copyMemory(from: $0) } }
+            bytes.storeBytes(of: header, as: ipv6hdr.self)
+        }
+    }
+
     /// Does to the header that starts `packet` what a router forwarding it does: lowers
     /// the hop limit by one (IPv6 has no header checksum).
     static func forward(_ packet: inout [UInt8]) {

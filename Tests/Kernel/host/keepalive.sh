@@ -8,7 +8,7 @@
 start_responder() {
     local ns=$1 log=$2; shift 2
     "$GRETOOL" -n "$ns" keepalive respond timeout 60 "$@" >"$log" 2>&1 &
-    wait_until 5 grep -q "responding to" "$log" || fail "responder did not start: $(cat "$log")"
+    wait_until 5 grep -q -e "responding to" -e '"event":"ready"' "$log" || fail "responder did not start: $(cat "$log")"
 }
 
 # Seconds since the epoch of an RFC 3339 timestamp.
@@ -47,6 +47,41 @@ test_watch_goes_down_within_the_retry_window_and_comes_back() {
     kill -TERM "$watcher"
     wait "$watcher"; assert_eq "$?" 0 "watch exit status after SIGTERM"
     [[ ! -s $dir/err ]] || fail "watch wrote to stderr: $(cat "$dir/err")"
+}
+
+# A peer behind a NAT, as a MikroTik is: its keepalives carry its private address
+# inside (10.0.0.1), the NAT its public one outside (198.51.100.1). The responder
+# answers them only with `accept nat`, back along their path, and the NAT's
+# connection tracking gives the reply to the peer.
+test_respond_answers_a_peer_behind_nat_only_with_accept_nat() {
+    command -v iptables >/dev/null || { echo "iptables is not installed (scripts/deps.sh installs it)"; exit 77; }
+    read -r A N B < <(make_namespaces a n b)
+    ip link add va netns "$A" type veth peer name vn netns "$N" || fail "cannot create veth pair"
+    ip link add vo netns "$N" type veth peer name vb netns "$B" || fail "cannot create veth pair"
+    ipn "$A" addr add 10.0.0.1/24 dev va && ipn "$A" link set va up && ipn "$A" route add default via 10.0.0.254
+    ipn "$N" addr add 10.0.0.254/24 dev vn && ipn "$N" link set vn up
+    ipn "$N" addr add 198.51.100.1/24 dev vo && ipn "$N" link set vo up
+    ipn "$B" addr add 198.51.100.2/24 dev vb && ipn "$B" link set vb up
+    in_ns "$N" sysctl -qw net.ipv4.ip_forward=1
+    in_ns "$N" iptables -t nat -A POSTROUTING -o vo -j MASQUERADE || fail "cannot set up the NAT"
+    local dir; dir=$(mktemp -d)
+    "$GRETOOL" -n "$A" keepalive watch local 10.0.0.1 remote 198.51.100.2 key 7 interval 0.2 retries 2 -j >"$dir/watch" 2>&1 &
+    # Without accept nat: the keepalives reach the responder, which leaves them alone.
+    start_responder "$B" "$dir/plain" -v -j
+    local plain=$!
+    wait_state "$dir/watch" 5 down >/dev/null || fail "never down: $(cat "$dir/watch")"
+    grep -q '"state":"up"' "$dir/watch" && fail "up without accept nat: $(cat "$dir/watch")"
+    grep -q '"event":"reflected"' "$dir/plain" && fail "reflected without accept nat: $(cat "$dir/plain")"
+    in_ns "$N" iptables -t nat -L POSTROUTING -v -n | grep -q '^ *[1-9][0-9]* .*MASQUERADE' ||
+        fail "the keepalives did not go through the NAT: $(in_ns "$N" iptables -t nat -L POSTROUTING -v -n)"
+    kill -TERM "$plain"; wait "$plain"
+    # With it: reflected back to the NAT's address, which gives it to the peer.
+    start_responder "$B" "$dir/nat" accept nat -v -j
+    wait_state "$dir/watch" 5 up >/dev/null || fail "not up with accept nat: $(cat "$dir/watch" "$dir/nat")"
+    local reflected; reflected=$(grep -m1 '"event":"reflected"' "$dir/nat")
+    [[ $(jq -c '[.source, .destination, .key, .inner.source, .inner.destination]' <<<"$reflected") == \
+        '["198.51.100.1","198.51.100.2",7,"198.51.100.2","10.0.0.1"]' ]] || fail "reflected: $reflected"
+    refuses 2 'invalid accept "all"' g "$B" keepalive respond accept all
 }
 
 test_probe_exit_codes() {

@@ -81,6 +81,14 @@ struct gre_base_hdr {
 #define ARPHRD_IP6GRE 823
 #endif
 
+// IP_PROTOCOL (Linux 6.2, and the stable kernels it went to): the control message
+// that names the protocol of a packet sent whole through a raw socket, for the IPsec
+// policy lookup. It is in linux/in.h only, which cannot be included beside glibc's
+// netinet/in.h. A unit test pins it to the kernel header.
+#ifndef IP_PROTOCOL
+#define IP_PROTOCOL 52
+#endif
+
 // Values the Swift importer drops: macros defined as expressions.
 static const int cmnl_clone_newnet = 0x40000000;            /* CLONE_NEWNET */
 static const unsigned short cmnl_nla_type_mask = NLA_TYPE_MASK;

@@ -1,4 +1,6 @@
 import Testing
+import CMnl
+import KernelHeaderValues
 @testable import GreKit
 
 private let siteA = IPAddress("198.51.100.1")!
@@ -132,6 +134,46 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
             + "1400000000000000" + "29000000" + "34000000" + "40000000" + "00000000"  // IPV6_HOPLIMIT 64
             + "1400000000000000" + "29000000" + "43000000" + "28000000" + "00000000"  // IPV6_TCLASS 0x28
             + "1400000000000000" + "01000000" + "24000000" + "2a000000" + "00000000")  // SO_MARK 42
+    }
+}
+
+/// The responder's reflections name their protocol and source, so that the IPsec
+/// policies for GRE select them as they select the tunnel's own packets.
+@Suite struct ReflectionSocketTests {
+    private func control(source: IPAddress?, protocolNumber: UInt8?) -> String {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: RawPacketSocket.controlSpace, alignment: 8)
+        defer { buffer.deallocate() }
+        var writer = ControlMessages(buffer: buffer)
+        RawPacketSocket.writeControlMessages(source: source, protocolNumber: protocolNumber, into: &writer)
+        return hex(buffer[..<writer.length])
+    }
+
+    @Test func ipv4NamesItsProtocolInAControlMessage() throws {
+        // A reflection as the responder sends it: B -> A, GRE.
+        let packet = KeepalivePacket.encode(KeepaliveTarget(local: siteA, remote: siteB), nonce: 7)
+        let reflected = Array(packet[4...])  // after the outer GRE header
+        let (source, protocolNumber) = try #require(RawPacketSocket.sourceAndProtocol(of: reflected))
+        #expect(source == siteB && protocolNumber == 47)
+        let pktinfo = "1c00000000000000" + "00000000" + "08000000" + "00000000" + "c6336402" + "00000000" + "00000000"
+        #expect(control(source: source, protocolNumber: 47)
+            == pktinfo + "1400000000000000" + "00000000" + "34000000" + "2f000000" + "00000000")  // IP_PROTOCOL 47
+        // A kernel that refused the protocol: the source alone.
+        #expect(control(source: source, protocolNumber: nil) == pktinfo)
+        #expect(RawPacketSocket.address(siteA, protocolNumber: 47).inet?.sin_port == 0)
+        #expect(Int32(IP_PROTOCOL) == kernel_ip_protocol())
+    }
+
+    @Test func ipv6NamesItsProtocolInTheDestinationsPort() throws {
+        let local = IPAddress("2001:db8::1")!, remote = IPAddress("2001:db8::2")!
+        let packet = KeepalivePacket.encode(KeepaliveTarget(local: local, remote: remote), nonce: 7)
+        let reflected = Array(packet[4...])
+        let (source, protocolNumber) = try #require(RawPacketSocket.sourceAndProtocol(of: reflected))
+        #expect(source == remote && protocolNumber == 47)
+        #expect(RawPacketSocket.address(local, protocolNumber: 47).inet6?.sin6_port == UInt16(47).bigEndian)
+        #expect(RawPacketSocket.address(local, protocolNumber: nil).inet6?.sin6_port == 0)
+        #expect(control(source: source, protocolNumber: 47)
+            == "2400000000000000" + "29000000" + "32000000" + "20010db8000000000000000000000002" + "00000000" + "00000000")  // IPV6_PKTINFO
+        #expect(RawPacketSocket.sourceAndProtocol(of: [0x45, 0, 0]) == nil)
     }
 }
 

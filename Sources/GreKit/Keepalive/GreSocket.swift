@@ -126,20 +126,12 @@ public final class GreSocket {
     /// only when set, so keepalives to explicit targets ask for nothing more.
     static func writeControlMessages(for outgoing: Outgoing, into writer: inout ControlMessages) {
         let path = outgoing.path
+        writer.appendPacketInformation(source: outgoing.source, interface: path.interface)
         switch outgoing.source {
-        case .v4(let address):
-            let source = in_addr(s_addr: address.value.bigEndian)
-            writer.append(level: CInt(IPPROTO_IP), type: IP_PKTINFO,
-                          in_pktinfo(ipi_ifindex: path.interface, ipi_spec_dst: source, ipi_addr: in_addr()))
+        case .v4:
             writer.append(level: CInt(IPPROTO_IP), type: IP_TTL, CInt(outgoing.hopLimit))
             if path.tos != 0 { writer.append(level: CInt(IPPROTO_IP), type: IP_TOS, CInt(path.tos)) }
         case .v6:
-            var information = in6_pktinfo()
-            information.ipi6_ifindex = UInt32(bitPattern: path.interface)
-            withUnsafeMutableBytes(of: &information.ipi6_addr) { storage in
-                outgoing.source.withNetlinkPayload { storage.copyMemory(from: $0) }
-            }
-            writer.append(level: CInt(IPPROTO_IPV6), type: IPV6_PKTINFO, information)
             writer.append(level: CInt(IPPROTO_IPV6), type: IPV6_HOPLIMIT, CInt(outgoing.hopLimit))
             if path.tos != 0 { writer.append(level: CInt(IPPROTO_IPV6), type: IPV6_TCLASS, CInt(path.tos)) }
         }

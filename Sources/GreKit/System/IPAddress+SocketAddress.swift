@@ -1,3 +1,4 @@
+import CMnl
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,5 +41,24 @@ extension SocketAddress {
         if let name = inet { return UInt16(bigEndian: name.sin_port) }
         if let name = inet6 { return UInt16(bigEndian: name.sin6_port) }
         return nil
+    }
+}
+
+extension ControlMessages {
+    /// IP_PKTINFO or IPV6_PKTINFO: send from `source`, out of the interface of that
+    /// index (0: the one the route picks).
+    mutating func appendPacketInformation(source: IPAddress, interface: Int32 = 0) {
+        switch source {
+        case .v4(let address):
+            append(level: CInt(IPPROTO_IP), type: IP_PKTINFO,
+                   in_pktinfo(ipi_ifindex: interface, ipi_spec_dst: in_addr(s_addr: address.value.bigEndian), ipi_addr: in_addr()))
+        case .v6:
+            var information = in6_pktinfo()
+            information.ipi6_ifindex = UInt32(bitPattern: interface)
+            withUnsafeMutableBytes(of: &information.ipi6_addr) { storage in
+                source.withNetlinkPayload { storage.copyMemory(from: $0) }
+            }
+            append(level: CInt(IPPROTO_IPV6), type: IPV6_PKTINFO, information)
+        }
     }
 }

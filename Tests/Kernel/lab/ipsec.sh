@@ -169,22 +169,34 @@ traffic() {
     ping_from "$A" -c $((${1:-2} * 10)) -i 0.1 -W 1 10.1.0.2 >/dev/null 2>&1 &
 }
 
-# Counts the ESP and GRE packets that cross vb (B's side) while A pings B's tunnel
-# address (or $1) three times: "ESP GRE". Under emulation tcpdump lags behind the wire,
-# and what is still in its socket when it is stopped is never written: B then sends a
-# marker (a UDP datagram to A's discard port, outside every policy), and the capture
-# stops once the marker, captured after everything before it, is in the file (bounded).
-crossing() {
-    local dir; dir=$(mktemp -d)
-    in_ns "$B" tcpdump -i vb -n -w "$dir/capture" -U "ip proto 47 or ip proto 50 or (udp and dst host $LOCAL and dst port 9)" >/dev/null 2>&1 &
-    local capture=$!
-    wait_until 5 test -s "$dir/capture" || true
-    ping_from "$A" -c 3 -i 0.2 -W 1 "${1:-10.1.0.2}" >/dev/null 2>&1
+# Captures the ESP and GRE that cross vb (B's side) into file $1, in the background
+# ($capture is tcpdump's process), and the marker of `captured`.
+capture_on_vb() {
+    in_ns "$B" tcpdump -i vb -n -w "$1" -U "ip proto 47 or ip proto 50 or (udp and dst host $LOCAL and dst port 9)" >/dev/null 2>&1 &
+    capture=$!
+    wait_until 5 test -s "$1" || true
+}
+
+# Stops the capture into file $1 and prints what it holds: "ESP GRE" counts. Under
+# emulation tcpdump lags behind the wire, and what is still in its socket when it is
+# stopped is never written: B first sends a marker (a UDP datagram to A's discard
+# port, outside every policy), and the capture stops once the marker, captured after
+# everything before it, is in the file (bounded).
+captured() {
     in_ns "$B" bash -c "echo marker >/dev/udp/$LOCAL/9" 2>/dev/null
-    marked() { tcpdump -r "$dir/capture" -n 'udp port 9' 2>/dev/null | grep -q .; }
-    wait_until 10 marked || true
+    marked() { tcpdump -r "$1" -n 'udp port 9' 2>/dev/null | grep -q .; }
+    wait_until 10 marked "$1" || true
     kill "$capture"; wait "$capture" 2>/dev/null
-    echo "$(tcpdump -r "$dir/capture" -n 'ip proto 50' 2>/dev/null | wc -l) $(tcpdump -r "$dir/capture" -n 'ip proto 47' 2>/dev/null | wc -l)"
+    echo "$(tcpdump -r "$1" -n 'ip proto 50' 2>/dev/null | wc -l) $(tcpdump -r "$1" -n 'ip proto 47' 2>/dev/null | wc -l)"
+}
+
+# Counts the ESP and GRE packets that cross vb while A pings B's tunnel address (or
+# $1) three times: "ESP GRE".
+crossing() {
+    local file; file=$(mktemp)
+    capture_on_vb "$file"
+    ping_from "$A" -c 3 -i 0.2 -W 1 "${1:-10.1.0.2}" >/dev/null 2>&1
+    captured "$file"
 }
 
 test_diag_ipsec_reports_a_clean_transport_setup_ok() {
@@ -406,4 +418,34 @@ EOF
     assert_eq "$(json_get "$A" t6 '.linkinfo.info_data.encap_limit // "none"')" none "t6 encaplimit after the fix"
     diag_in "$A" 0 ipsec t6
     shows "ipsec: OK: t6's GRE with 2001:db8::2 is protected both ways (esp transport, SAs 0x101 and 0x102)"
+}
+
+# keepalive respond reflects through ESP as the kernel does: on the underlay only ESP
+# crosses, and keepalive watch on A stays up. (Sent through an IPPROTO_RAW socket as
+# protocol 255, the reflections met no policy for GRE, left in clear, and A, whose
+# inbound policy requires ESP, dropped them.)
+test_keepalive_respond_reflects_through_esp() {
+    protected_pair
+    protect gcm transport
+    guard_gre
+    local dir; dir=$(mktemp -d)
+    # B's kernel does not reflect (forwarding is off): its responder does.
+    "$GRETOOL" -n "$B" keepalive respond gre1 timeout 30 -v >"$dir/respond" 2>&1 &
+    local responder=$!
+    wait_until 5 grep -q 'responding to gre1' "$dir/respond" || fail "responder not ready: $(cat "$dir/respond")"
+    capture_on_vb "$dir/capture"
+    "$GRETOOL" -n "$A" keepalive watch gre1 interval 0.2 retries 2 -j >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 10 grep -q '"event":"state".*"state":"up"' "$dir/watch" || fail "never up: $(cat "$dir/watch")"
+    sleep 2
+    kill -TERM "$watcher"; wait "$watcher"
+    local esp gre
+    captured "$dir/capture" >"$dir/counts"
+    read -r esp gre <"$dir/counts"
+    kill -TERM "$responder"; wait "$responder"
+    grep -q '"state":"down"' "$dir/watch" && fail "went down: $(cat "$dir/watch")"
+    grep -q 'reflected keepalive 198.51.100.1 -> 198.51.100.2' "$dir/respond" || fail "responder: $(cat "$dir/respond")"
+    # At 0.2 s for 2 s and more: ten keepalives and their ten reflections at least.
+    ((esp >= 20)) || fail "expected ESP both ways, saw $esp ESP packets"
+    assert_eq "$gre" 0 "GRE packets in clear on the underlay"
 }

@@ -3,6 +3,7 @@
 #                the running kernel has no GRE)
 #   make test    unit tests, namespace tests on this kernel, GRE tests in the lab VM
 #   make bench   gretool side by side with iproute2, as ratios
+#   make parity-lab  the GRE lines of the iproute2 parity harness, in the lab VM
 PREFIX ?= /usr/local
 DESTDIR ?=
 # systemd looks for units under /usr/local/lib too; a package sets /usr/lib/systemd/system.
@@ -28,7 +29,7 @@ GRETOOL = .build/release/gretool
 # The test stages (unit, kernel, lab) are scripts/test.sh's.
 TESTS = SWIFT=$(SWIFT) GRETOOL=$(GRETOOL) scripts/test.sh
 
-.PHONY: all build deps test unit-test kernel-test lab-test demo bench install install-units completions man clean
+.PHONY: all build deps test unit-test kernel-test lab-test parity-lab demo bench install install-units completions man clean
 
 all: build
 
@@ -56,6 +57,11 @@ lab-test: build
 # Every stage runs; the target fails if any did (see scripts/test.sh).
 test: build
 	@$(TESTS)
+
+# The GRE half of the iproute2 parity harness, in the lab (minutes under emulation, so
+# not in make test; Tests/Kernel/parity/lab.sh says why).
+parity-lab: build
+	GRETOOL_LAB_TIMEOUT=1800 GRETOOL_LAB_IDLE=900 Tests/Lab/lab.sh --gretool $(GRETOOL) -- bash Kernel/runner.sh -t 900 -s LAB Kernel/parity/lab.sh
 
 demo: build
 	scripts/demo.sh $(GRETOOL)

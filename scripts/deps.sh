@@ -4,7 +4,7 @@
 # their own: qemu-system-x86 and busybox-static, hyperfine.)
 set -euo pipefail
 packages=("$@")
-((${#packages[@]})) || packages=(libmnl-dev pkg-config jq iproute2 bc tcpdump time iptables)
+((${#packages[@]})) || packages=(libmnl-dev pkg-config jq iproute2 bc tcpdump time iptables python3)
 need=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")

@@ -128,7 +128,8 @@ fi
 
 # ------------------------------------------------------------------- share
 # What the guest runs, shared read-only at /run/gretool-lab: the gretool binary
-# (copied, so the checkout may live anywhere, even under /tmp) and the tests.
+# (copied, so the checkout may live anywhere, even under /tmp), the tests and the
+# user guide.
 # Each run has its own share and console log, so several checkouts can use the
 # lab at once; the kernel and initramfs in the cache are shared read-only.
 run=$(mktemp -d "$cache/run.XXXXXX")
@@ -137,6 +138,8 @@ share=$run/share
 mkdir -p "$share"
 cp "$gretool" "$share/gretool"
 cp -r "$root/Tests/Kernel" "$share/Kernel"
+# The parity tests accept only the differences from iproute2 the user guide lists.
+cp "$root/Documentation/gretool.md" "$share/gretool.md"
 for file in ${extra[@]+"${extra[@]}"}; do cp "$file" "$share/"; done
 {
     echo '#!/bin/bash'

@@ -1,6 +1,7 @@
 import GreKit
 
-/// Splits a batch line into words: blanks separate, quotes group, `#` starts a comment.
+/// Splits a batch line into words, as iproute2's makeargs: blanks separate, and a word
+/// that starts with a quote runs to the same quote. (`LineReader` takes comments away.)
 enum CommandLineWords {
     /// Splits line after line straight from their bytes, into the command (object and
     /// verb) and the verb's words. Lines of a batch repeat most of their words ("route

@@ -4,10 +4,11 @@ import SystemPackage
 import Glibc
 #endif
 
-/// Reads lines in 64 KiB blocks: memory does not grow with the file. A line may hold
-/// at most `maximumLength` bytes, so that a file without newlines (`/dev/zero`, a
-/// binary file given by mistake) is refused at its first long line instead of read
-/// into memory whole.
+/// Reads a batch's lines in 64 KiB blocks: memory does not grow with the file. A `#`
+/// anywhere ends what a line says (a comment), as iproute2's getcmdline reads it. A
+/// line may hold at most `maximumLength` bytes, so that a file without newlines
+/// (`/dev/zero`, a binary file given by mistake) is refused at its first long line
+/// instead of read into memory whole.
 struct LineReader {
     /// The longest line read, newline excluded. A command line is a few hundred bytes;
     /// one the kernel could take is smaller than a netlink attribute's 64 KiB.
@@ -44,7 +45,7 @@ struct LineReader {
         }
     }
 
-    /// Hands the next line's bytes (without its newline) to `body`; nil at the end.
+    /// Hands the next line's bytes (without its newline and comment) to `body`; nil at the end.
     /// Throws `LineTooLong` for a line past `maximumLength`.
     mutating func next<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) throws -> Result? {
         while true {
@@ -54,11 +55,11 @@ struct LineReader {
                 guard let base = rest.baseAddress, !rest.isEmpty else { return (nil, nil) }
                 guard let hit = memchr(base, Int32(UInt8(ascii: "\n")), rest.count) else {
                     guard rest.count <= Self.maximumLength else { throw LineTooLong(line: tooLong) }
-                    return atEnd ? (all.count, try body(rest)) : (nil, nil)
+                    return atEnd ? (all.count, try body(Self.uncommented(rest))) : (nil, nil)
                 }
                 let length = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) - base
                 guard length <= Self.maximumLength else { throw LineTooLong(line: tooLong) }
-                return (start + length + 1, try body(UnsafeBufferPointer(start: base, count: length)))
+                return (start + length + 1, try body(Self.uncommented(UnsafeBufferPointer(start: base, count: length))))
             }
             if let newline = found.newline {
                 start = min(newline, buffer.count)
@@ -74,5 +75,11 @@ struct LineReader {
             })
             if buffer.count == before { atEnd = true }
         }
+    }
+
+    /// What a line says before its comment, if any.
+    private static func uncommented(_ line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard let base = line.baseAddress, let hash = memchr(base, Int32(UInt8(ascii: "#")), line.count) else { return line }
+        return UnsafeBufferPointer(start: base, count: UnsafePointer(hash.assumingMemoryBound(to: UInt8.self)) - base)
     }
 }

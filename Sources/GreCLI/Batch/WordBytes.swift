@@ -41,9 +41,9 @@ final class WordBytes {
         count = 0
     }
 
-    /// Copies the words of `line` (quotes group and go, blanks separate, `#` at the
-    /// start of a word ends the line) and compares each with the word `previous` had
-    /// in its place. Nil for an unterminated quote.
+    /// Copies the words of `line` (blanks separate; a word that starts with a quote
+    /// runs to the same quote, which goes) and compares each with the word `previous`
+    /// had in its place. Nil for an unterminated quote.
     func gather(_ line: UnsafeBufferPointer<UInt8>, comparedWith previous: WordBytes) -> ChangedWords? {
         // A line's words take at most its bytes and one end mark; each takes two bytes
         // of the line but the last.
@@ -76,33 +76,11 @@ final class WordBytes {
         while index < end {
             let byte = input[index]
             if CommandLineWords.isBlank(byte) { index &+= 1; continue }
-            if byte == UInt8(ascii: "#") { break }
             let start = used
-            while index < end {
-                // Eight bytes at a time, up to the first that is not plainly part of the
-                // word. (The output never runs ahead of the input: it has the room.)
-                if end &- index >= 8 {
-                    let chunk = UnsafeRawPointer(input + index).loadUnaligned(as: UInt64.self)
-                    UnsafeMutableRawPointer(output + used).storeBytes(of: chunk, as: UInt64.self)
-                    let plain = plainBytes(chunk)
-                    index &+= plain
-                    used &+= plain
-                    if plain == 8 { continue }
-                }
-                let byte = input[index]
+            if CommandLineWords.isQuote(byte) {
+                // A word that starts with a quote runs to the same quote, blanks and all,
+                // and ends there (as iproute2's makeargs reads it).
                 index &+= 1
-                if byte > lastSpecial {
-                    output[used] = byte
-                    used &+= 1
-                    continue
-                }
-                if CommandLineWords.isBlank(byte) { break }
-                guard CommandLineWords.isQuote(byte) else {
-                    output[used] = byte
-                    used &+= 1
-                    continue
-                }
-                // Quoted: everything up to the same quote.
                 while index < end, input[index] != byte {
                     output[used] = input[index]
                     used &+= 1
@@ -110,6 +88,24 @@ final class WordBytes {
                 }
                 guard index < end else { return nil }
                 index &+= 1
+            } else {
+                while index < end {
+                    // Eight bytes at a time, up to the first that is not plainly part of
+                    // the word. (The output never runs ahead of the input: it has the room.)
+                    if end &- index >= 8 {
+                        let chunk = UnsafeRawPointer(input + index).loadUnaligned(as: UInt64.self)
+                        UnsafeMutableRawPointer(output + used).storeBytes(of: chunk, as: UInt64.self)
+                        let plain = plainBytes(chunk)
+                        index &+= plain
+                        used &+= plain
+                        if plain == 8 { continue }
+                    }
+                    let byte = input[index]
+                    index &+= 1
+                    if CommandLineWords.isBlank(byte) { break }
+                    output[used] = byte
+                    used &+= 1
+                }
             }
             if count >= previousCount {
                 changed.insert(count)
@@ -143,8 +139,9 @@ final class WordBytes {
         }
     }
 
-    /// Blanks, quotes and `#` are all at most `'`: bytes past it are a word's own.
-    private static let lastSpecial = UInt8(ascii: "'")
+    /// Blanks are all at most a space: bytes past it are a word's own. (A quote counts
+    /// only where a word starts; a comment is gone before the words are read.)
+    private static let lastSpecial = UInt8(ascii: " ")
 
     /// How many of the chunk's bytes (in memory order) come before the first one
     /// that is at most `lastSpecial`.

@@ -207,6 +207,41 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         #expect(try lines("\n") == [[]])
     }
 
+    @Test func aBackslashAtTheEndGoesOnInTheNextLine() throws {
+        #expect(try lines("route add 10.0.0.0/8 \\\n   dev va\\\n\nlink show\n") ==
+                [["route", "add", "10.0.0.0/8", "dev", "va"], ["link", "show"]])
+        // Joined as they are: no blank is added.
+        #expect(try lines("link set va alias a\\\nb\n") == [["link", "set", "va", "alias", "ab"]])
+        // A comment ends the line, backslash or not; a backslash on the last line stays.
+        #expect(try lines("link show # a \\\nroute show\nlink \\") == [["link", "show"], ["route", "show"], ["link", "\\"]])
+    }
+
+    /// The error that ended reading `text`, if any.
+    private func badLine(_ text: String) -> LineReader.BadLine? {
+        var reader = LineReader(bytes: Array(text.utf8))
+        do {
+            while try reader.next({ _ in }) != nil {}
+        } catch {
+            return error as? LineReader.BadLine
+        }
+        return nil
+    }
+
+    @Test func linesThatCannotBeCommandsAreRefusedWithTheirNumber() {
+        // ip warns and leaves the command out; a command cut short is no command.
+        #expect(badLine("link show\nroute add 10.0.0.0/8 \\\n") == LineReader.BadLine(line: 2, reason: .missingContinuation))
+        // Lines joined count together.
+        let half = String(repeating: "x", count: LineReader.maximumLength / 2 + 1)
+        #expect(badLine("link show\n\(half)\\\n\(half)\n") == LineReader.BadLine(line: 3, reason: .tooLong))
+    }
+
+    @Test func continuedLinesCountEachOfTheirLines() throws {
+        var reader = LineReader(bytes: Array("a \\\nb \\\nc\nd\n".utf8))
+        var numbers: [Int] = []
+        while try reader.next({ _ in }) != nil { numbers.append(reader.lineNumber) }
+        #expect(numbers == [3, 4])
+    }
+
     @Test func longFilesAreReadInBlocks() throws {
         let line = "route add 10.0.0.0/8 via 198.51.100.2 dev va\n"
         let read = try lines(String(repeating: line, count: 3000))
@@ -215,13 +250,13 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
     }
 
     /// The lines a LineReader reads from `bytes`, as their lengths, and the error that ended them.
-    private func lineLengths(_ bytes: [UInt8]) -> (lengths: [Int], error: LineReader.LineTooLong?) {
+    private func lineLengths(_ bytes: [UInt8]) -> (lengths: [Int], error: LineReader.BadLine?) {
         var reader = LineReader(bytes: bytes)
         var lengths: [Int] = []
         do {
             while let length = try reader.next({ $0.count }) { lengths.append(length) }
         } catch {
-            return (lengths, error as? LineReader.LineTooLong)
+            return (lengths, error as? LineReader.BadLine)
         }
         return (lengths, nil)
     }
@@ -239,7 +274,7 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
             // One byte more, with a newline, at the end of the file, or a mebibyte of it.
             for tooLong in [line + [0x61, newline] + short, line + [0x61], Array(repeating: 0, count: 1 << 20) + [newline]] {
                 let (lengths, error) = lineLengths(prefix + tooLong)
-                #expect(error == LineReader.LineTooLong(line: lines + 1))
+                #expect(error == LineReader.BadLine(line: lines + 1, reason: .tooLong))
                 #expect(lengths.count == lines)
             }
         }

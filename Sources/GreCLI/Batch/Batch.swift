@@ -35,10 +35,10 @@ enum Batch {
             do {
                 guard let next = try reader.next({ splitter.split($0) }) else { break }
                 split = next
-            } catch let tooLong as LineReader.LineTooLong {
+            } catch let bad as LineReader.BadLine {
                 // Even with -force: the rest of the file is no batch.
                 if let failure = try settle(session) { return report(failure) }
-                return exitStatus(report(InvalidArgument(tooLong.message), line: tooLong.line, text: ""))
+                return exitStatus(report(InvalidArgument(bad.message), line: bad.line, text: ""))
             }
             let number = reader.lineNumber
             do {

@@ -4,22 +4,36 @@ import SystemPackage
 import Glibc
 #endif
 
-/// Reads a batch's lines in 64 KiB blocks: memory does not grow with the file. A `#`
-/// anywhere ends what a line says (a comment), as iproute2's getcmdline reads it. A
-/// line may hold at most `maximumLength` bytes, so that a file without newlines
-/// (`/dev/zero`, a binary file given by mistake) is refused at its first long line
-/// instead of read into memory whole.
+/// Reads a batch's command lines in 64 KiB blocks, as iproute2's getcmdline reads them:
+/// a `#` anywhere ends what the line says (a comment), and a line that ends in a
+/// backslash goes on in the next one (joined without the backslash). Memory does not
+/// grow with the file: a command line may hold at most `maximumLength` bytes, so that a
+/// file without newlines (`/dev/zero`, a binary file given by mistake) is refused at
+/// its first long line instead of read into memory whole.
 struct LineReader {
-    /// The longest line read, newline excluded. A command line is a few hundred bytes;
-    /// one the kernel could take is smaller than a netlink attribute's 64 KiB.
+    /// The longest command line read, newline excluded. A command line is a few hundred
+    /// bytes; one the kernel could take is smaller than a netlink attribute's 64 KiB.
     static let maximumLength = 65536
     static let blockSize = 65536
 
-    /// A line longer than `maximumLength`: nothing after it is read.
-    struct LineTooLong: Error, Equatable {
-        /// Its number, counted from 1.
+    /// A line that cannot be a command: nothing after it is read.
+    struct BadLine: Error, Equatable {
+        enum Reason: Equatable {
+            /// Longer than `maximumLength` (continued lines counted together).
+            case tooLong
+            /// The last line ends in a backslash: the command was cut short.
+            case missingContinuation
+        }
+        /// Its number, counted from 1 (a continued line counts each of its lines).
         let line: Int
-        var message: String { "longer than \(LineReader.maximumLength) bytes" }
+        let reason: Reason
+
+        var message: String {
+            switch reason {
+            case .tooLong: "longer than \(LineReader.maximumLength) bytes"
+            case .missingContinuation: "ends in a backslash, but no line follows"
+            }
+        }
     }
 
     /// Fills a buffer from the input; returns the bytes read, 0 at its end.
@@ -27,7 +41,9 @@ struct LineReader {
     private var buffer: [UInt8] = []
     private var start = 0
     private var atEnd = false
-    /// The number of the last line handed over.
+    /// What the lines before a backslash said, while a command line goes on.
+    private var joined: [UInt8] = []
+    /// The number of the last line read (of a continued command line, its last).
     private(set) var lineNumber = 0
 
     init(descriptor: FileDescriptor) {
@@ -45,26 +61,74 @@ struct LineReader {
         }
     }
 
-    /// Hands the next line's bytes (without its newline and comment) to `body`; nil at the end.
-    /// Throws `LineTooLong` for a line past `maximumLength`.
+    /// Hands the next command line's bytes (without newline, comment or continuation
+    /// backslashes) to `body`; nil at the end. Throws `BadLine` for a line that cannot
+    /// be a command, and what reading throws.
     mutating func next<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) throws -> Result? {
         while true {
+            guard let line = try nextLine() else {
+                guard joined.isEmpty else { throw BadLine(line: lineNumber, reason: .missingContinuation) }
+                return nil
+            }
+            lineNumber += 1
+            // The usual line, complete and alone, is handed over in place; a line that
+            // goes on, and the one that ends it, are copied out.
+            let part: Part<Result> = try buffer.withUnsafeBufferPointer { all in
+                var bytes = UnsafeBufferPointer(rebasing: all[line.start..<(line.start + line.length)])
+                var goesOn = false
+                if let base = bytes.baseAddress, !bytes.isEmpty {
+                    if let hash = memchr(base, Int32(UInt8(ascii: "#")), bytes.count) {
+                        bytes = UnsafeBufferPointer(start: base, count: UnsafePointer(hash.assumingMemoryBound(to: UInt8.self)) - base)
+                    } else if line.ended, bytes.last == UInt8(ascii: "\\") {
+                        bytes = UnsafeBufferPointer(rebasing: bytes.dropLast())
+                        goesOn = true
+                    }
+                }
+                if goesOn { return .goesOn(Array(bytes)) }
+                return joined.isEmpty ? .whole(try body(bytes)) : .ends(Array(bytes))
+            }
+            switch part {
+            case .whole(let result):
+                return result
+            case .goesOn(let bytes):
+                joined += bytes
+                guard joined.count <= Self.maximumLength else { throw BadLine(line: lineNumber, reason: .tooLong) }
+            case .ends(let bytes):
+                joined += bytes
+                defer { joined.removeAll() }
+                guard joined.count <= Self.maximumLength else { throw BadLine(line: lineNumber, reason: .tooLong) }
+                return try joined.withUnsafeBufferPointer(body)
+            }
+        }
+    }
+
+    /// A line read: a command line whole, or part of one that a backslash continues.
+    private enum Part<Result> {
+        case whole(Result)
+        case goesOn([UInt8])
+        case ends([UInt8])
+    }
+
+    /// Where the next line is in `buffer` (read up to its newline or the end of the
+    /// input), and whether a newline ended it; nil at the end.
+    private mutating func nextLine() throws -> (start: Int, length: Int, ended: Bool)? {
+        while true {
             let tooLong = lineNumber + 1
-            let found: (newline: Int?, result: Result?) = try buffer.withUnsafeBufferPointer { all in
+            let length: Int? = try buffer.withUnsafeBufferPointer { all in
                 let rest = UnsafeBufferPointer(rebasing: all[start...])
-                guard let base = rest.baseAddress, !rest.isEmpty else { return (nil, nil) }
+                guard let base = rest.baseAddress, !rest.isEmpty else { return nil }
                 guard let hit = memchr(base, Int32(UInt8(ascii: "\n")), rest.count) else {
-                    guard rest.count <= Self.maximumLength else { throw LineTooLong(line: tooLong) }
-                    return atEnd ? (all.count, try body(Self.uncommented(rest))) : (nil, nil)
+                    guard rest.count <= Self.maximumLength else { throw BadLine(line: tooLong, reason: .tooLong) }
+                    return atEnd ? rest.count : nil
                 }
                 let length = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) - base
-                guard length <= Self.maximumLength else { throw LineTooLong(line: tooLong) }
-                return (start + length + 1, try body(Self.uncommented(UnsafeBufferPointer(start: base, count: length))))
+                guard length <= Self.maximumLength else { throw BadLine(line: tooLong, reason: .tooLong) }
+                return length
             }
-            if let newline = found.newline {
-                start = min(newline, buffer.count)
-                lineNumber += 1
-                return found.result
+            if let length {
+                let line = (start: start, length: length, ended: start + length < buffer.count)
+                start = min(start + length + 1, buffer.count)
+                return line
             }
             if atEnd { return nil }
             buffer.removeFirst(start)
@@ -75,11 +139,5 @@ struct LineReader {
             })
             if buffer.count == before { atEnd = true }
         }
-    }
-
-    /// What a line says before its comment, if any.
-    private static func uncommented(_ line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-        guard let base = line.baseAddress, let hash = memchr(base, Int32(UInt8(ascii: "#")), line.count) else { return line }
-        return UnsafeBufferPointer(start: base, count: UnsafePointer(hash.assumingMemoryBound(to: UInt8.self)) - base)
     }
 }

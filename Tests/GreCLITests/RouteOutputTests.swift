@@ -230,6 +230,9 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
     @Test func linesThatCannotBeCommandsAreRefusedWithTheirNumber() {
         // ip warns and leaves the command out; a command cut short is no command.
         #expect(badLine("link show\nroute add 10.0.0.0/8 \\\n") == LineReader.BadLine(line: 2, reason: .missingContinuation))
+        // ip runs what comes before the NUL; bytes of a line do not vanish unseen.
+        #expect(badLine("link show\nlink\u{0} show\n") == LineReader.BadLine(line: 2, reason: .nulByte))
+        #expect(badLine("link show # a comment may hold \u{0}\n") == nil)
         // Lines joined count together.
         let half = String(repeating: "x", count: LineReader.maximumLength / 2 + 1)
         #expect(badLine("link show\n\(half)\\\n\(half)\n") == LineReader.BadLine(line: 3, reason: .tooLong))

@@ -21,6 +21,8 @@ struct LineReader {
         enum Reason: Equatable {
             /// Longer than `maximumLength` (continued lines counted together).
             case tooLong
+            /// A NUL byte, which would cut the line short unseen (C strings end there).
+            case nulByte
             /// The last line ends in a backslash: the command was cut short.
             case missingContinuation
         }
@@ -31,6 +33,7 @@ struct LineReader {
         var message: String {
             switch reason {
             case .tooLong: "longer than \(LineReader.maximumLength) bytes"
+            case .nulByte: "holds a NUL byte"
             case .missingContinuation: "ends in a backslash, but no line follows"
             }
         }
@@ -73,6 +76,7 @@ struct LineReader {
             lineNumber += 1
             // The usual line, complete and alone, is handed over in place; a line that
             // goes on, and the one that ends it, are copied out.
+            let number = lineNumber
             let part: Part<Result> = try buffer.withUnsafeBufferPointer { all in
                 var bytes = UnsafeBufferPointer(rebasing: all[line.start..<(line.start + line.length)])
                 var goesOn = false
@@ -82,6 +86,9 @@ struct LineReader {
                     } else if line.ended, bytes.last == UInt8(ascii: "\\") {
                         bytes = UnsafeBufferPointer(rebasing: bytes.dropLast())
                         goesOn = true
+                    }
+                    if let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil {
+                        throw BadLine(line: number, reason: .nulByte)
                     }
                 }
                 if goesOn { return .goesOn(Array(bytes)) }

@@ -805,6 +805,7 @@ def batch():
         Case("-batch {batch}", batch="route add {p4}\\\ndev v1\n"),
         Case("-batch {batch}", batch="route add {p4} # dev v1 \\\ndev v1\n"),
         Case("-batch {batch}", batch="route add {p4} dev v1\nroute add {p6} \\\n", differs="batch-dangling-backslash"),
+        Case("-batch {batch}", batch="route add {p4} dev v1\nroute\0 add {p6} dev v1\n", differs="batch-nul-byte"),
         Case("-batch {batch}", batch="route add {p4} dev v1\r\n"),
         Case("-batch {batch}", batch="-6 route add {p6} dev v1\n"),
         Case("-batch {batch}", batch=""),

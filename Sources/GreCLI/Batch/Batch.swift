@@ -39,6 +39,11 @@ enum Batch {
                 // Even with -force: the rest of the file is no batch.
                 if let failure = try settle(session) { return report(failure) }
                 return exitStatus(report(InvalidArgument(bad.message), line: bad.line, text: ""))
+            } catch {
+                // What cannot be read is named by its path (a directory opens, then
+                // fails to read).
+                if let failure = try settle(session) { return report(failure) }
+                throw ActionFailure(action: "read batch file \"\(path)\"", underlying: error)
             }
             let number = reader.lineNumber
             do {

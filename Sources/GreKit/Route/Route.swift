@@ -226,12 +226,10 @@ public struct Route: Sendable, Equatable {
 }
 
 extension Route: Recreatable {
-    /// NLM_F_CREATE|NLM_F_EXCL: nothing of its key may be there. An IPv6 route is
-    /// appended instead: deleting one leg of an ECMP route, the kernel describes that
-    /// leg only, and the legs left keep the metric, so only NLM_F_APPEND puts it back
-    /// beside them (with nothing of its key left, append creates the route).
+    /// NLM_F_CREATE|NLM_F_EXCL: nothing of its key may be there. (Only IPv4 deletes are
+    /// taken back: see `RouteChange.request(for:)`.)
     public static func recreationFlags(of deleted: NetlinkMessage) -> NetlinkFlags {
-        deleted.familyHeader(rtmsg.self)?.rtm_family == AddressFamily.inet6.rawValue ? [.create, .append] : [.create, .exclusive]
+        [.create, .exclusive]
     }
 
     /// The route a delete removed, as the kernel described it, added again: decoding

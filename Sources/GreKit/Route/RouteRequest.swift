@@ -18,6 +18,17 @@ public enum RouteChange: String, Sendable {
         case .delete: ChangeRequest(.deleteRoute, flags: [], undo: .recreate(as: .newRoute, kind: Route.self))
         }
     }
+
+    /// The request for this verb on `route`. An IPv6 delete cannot be taken back
+    /// exactly, so it goes alone (a batch sends nothing after a failure, as `ip -batch`):
+    /// the kernel's account of what it deleted leaves out the route's expiry; naming a
+    /// gateway deletes one leg of a multipath route, described without its weight and
+    /// put back only after the legs left; naming a device describes the legs from that
+    /// device's on.
+    public func request(for route: Route) -> ChangeRequest {
+        guard self == .delete, route.family == .inet6 else { return request }
+        return ChangeRequest(.deleteRoute, flags: [])
+    }
 }
 
 /// `route add|change|replace|prepend|append|del` words, as iproute2's iproute_modify

@@ -54,7 +54,7 @@ public struct RouteService {
 
     /// Sends the route as the verb asks (add, change, replace, prepend, append, delete).
     public func apply(_ route: Route, _ change: RouteChange) throws {
-        try changes.send(change.request) { try route.encode($0) }
+        try changes.send(change.request(for: route)) { try route.encode($0) }
     }
 
     /// Deletes every route the dump filter and `matches` select, dumping again until

@@ -455,7 +455,8 @@ test_batch_deletes_after_a_failure_come_back_as_they_were() {
     local file before err rc
     file=$(mktemp)
     before=$(ip -n "$A" -d -j route show table all; ip -n "$A" -d -j -6 route show table all)
-    # Line 2 fails; lines 3-8 went out in the same message and are taken back.
+    # Line 2 fails; lines 3-6 went out in the same message and are taken back; the
+    # IPv6 deletes (7, 8) would go alone, after it, and are never sent.
     printf '%s\n' "route del 10.5.1.0/24" "route del 10.5.99.0/24" "route del 10.5.2.0/24 table 100" \
         "route del 10.5.3.0/24" "route del 10.5.4.0/24" "route del 10.5.5.0/24" "route del 2001:db8:5::/64" \
         "route del 2001:db8:6::/64" >"$file"
@@ -465,8 +466,7 @@ test_batch_deletes_after_a_failure_come_back_as_they_were() {
     ip -n "$A" route add 10.5.1.0/24 via 10.0.0.2 metric 5 mtu lock 1400 proto static
     assert_eq "$(ip -n "$A" -d -j route show table all; ip -n "$A" -d -j -6 route show table all)" "$before" "routes after the failure"
     # What gretool does not interpret comes back too: realms, a congestion control,
-    # an lwtunnel encapsulation. (Not an IPv6 expiry: the kernel's echo of the delete
-    # does not carry it, so such a route would come back without one; see the guide.)
+    # an lwtunnel encapsulation.
     ip -n "$A" route add 10.5.7.0/24 via 10.0.0.2 congctl cubic
     ip -n "$A" route add 10.5.8.0/24 encap ip id 5 dst 10.0.0.9 dev gre0
     before=$(ip -n "$A" -d -j route show table all)

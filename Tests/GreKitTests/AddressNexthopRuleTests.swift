@@ -59,6 +59,19 @@ private func refusal(_ body: () throws -> Void) -> String? {
         #expect(try address("192.0.2.1 dev va", .delete) == "02200000" + "07000000" + "08000200c0000201")
     }
 
+    @Test func anExpiringIPv6AddressIsAddedAlone() throws {
+        func undo(_ text: String) throws -> ChangeRequest.Undo {
+            let address = try AddressRequest.parse(words(text), .add, family: .unspecified, devices: FakeDevices())
+            return AddressChange.add.request(for: address).undo
+        }
+        // Deleting it would leave its prefix route: the kernel keeps the route of an
+        // IPv6 address that is not permanent.
+        #expect(try undo("2001:db8::1/64 dev va valid_lft 200 preferred_lft 100") == .impossible)
+        #expect(try undo("2001:db8::1/64 dev va preferred_lft 100") == .resend(as: .deleteAddress))
+        #expect(try undo("2001:db8::1/64 dev va") == .resend(as: .deleteAddress))
+        #expect(try undo("192.0.2.1/24 dev va valid_lft 200 preferred_lft 100") == .resend(as: .deleteAddress))
+    }
+
     @Test func refusals() {
         let devices = FakeDevices()
         func refused(_ text: String) -> String? {

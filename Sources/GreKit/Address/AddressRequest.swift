@@ -18,6 +18,16 @@ public enum AddressChange: String, Sendable {
         case .delete: ChangeRequest(.deleteAddress, flags: [])
         }
     }
+
+    /// The request for this verb on `address`. An IPv6 address that expires (a finite
+    /// valid lifetime) is added alone: deleting it would leave its prefix route behind
+    /// (the kernel keeps the prefix route of an address that is not permanent), so it
+    /// cannot be taken back exactly.
+    public func request(for address: Address) -> ChangeRequest {
+        guard self == .add, address.family == .inet6, let lifetime = address.lifetime,
+              lifetime.valid != Address.Lifetime.forever else { return request }
+        return ChangeRequest(.newAddress, flags: [.create, .exclusive])
+    }
 }
 
 /// `address add|change|replace|del` words, as iproute2's ipaddr_modify reads them.

@@ -25,7 +25,7 @@ public struct AddressService {
 
     /// Sends the address as the verb asks (add, change, replace, delete).
     public func apply(_ address: Address, _ change: AddressChange) throws {
-        try changes.send(change.request) { try address.encode($0) }
+        try changes.send(change.request(for: address)) { try address.encode($0) }
     }
 
     /// Deletes the addresses `matches` selects, listing again until none is left (a

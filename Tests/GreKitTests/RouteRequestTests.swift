@@ -100,6 +100,14 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         #expect(refusal("192.0.2.0/24 hoplimit 256") == "invalid hoplimit \"256\": expected a number 0..255")
         #expect(refusal("dev va", .delete) == "route delete: no destination given (a prefix or \"default\")")
         #expect(refusal("192.0.2.0/24 dev nosuch") == "cannot find device \"nosuch\"")
+        // A nexthop object excludes a gateway, a device and legs: the kernel refuses
+        // them together (gretool used to drop what was typed beside the object).
+        let reason = "exclude each other: a route on a nexthop object takes its gateway and device from the object"
+        #expect(refusal("10.40.0.0/16 via 10.1.0.2 nhid 1") == "\"nhid\" and \"via\" \(reason)")
+        #expect(refusal("10.40.0.0/16 nhid 1 dev va") == "\"nhid\" and \"dev\" \(reason)")
+        #expect(refusal("10.40.0.0/16 nhid 1 nexthop via 10.2.0.2", .replace) == "\"nhid\" and \"nexthop\" \(reason)")
+        #expect(refusal("2001:db8:40::/64 via 2001:db8::2 nhid 3", .delete) == "\"nhid\" and \"via\" \(reason)")
+        #expect(refusal("10.40.0.0/16 nhid 1 metric 5") == nil)
     }
 
     @Test func aNetmaskIsALength() throws {

@@ -188,6 +188,14 @@ public enum RouteRequest {
         }
 
         guard let destination else { throw InvalidArgument("route \(change.rawValue): no destination given (a prefix or \"default\")") }
+        if route.nexthopID != nil {
+            // The kernel refuses a nexthop object beside a gateway, a device or legs
+            // (they are the object's); said before anything is sent.
+            let other = route.gateway != nil ? "via" : route.outputInterface != nil ? "dev" : route.nexthops.isEmpty ? nil : "nexthop"
+            if let other {
+                throw InvalidArgument("\"nhid\" and \"\(other)\" exclude each other: a route on a nexthop object takes its gateway and device from the object")
+            }
+        }
         if family.value == .unspecified { family.value = .inet }
         route.family = family.value
         route.destination = destination.prefix ?? IPPrefix(address: .zero(family.value), length: 0)

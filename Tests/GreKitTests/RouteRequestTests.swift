@@ -110,6 +110,12 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         #expect(refusal("10.40.0.0/16 nhid 1 metric 5") == nil)
     }
 
+    @Test func aSecondGatewayNeedsTheNexthopSyntax() {
+        #expect(throws: InvalidArgument("duplicate \"via\": \"10.2.0.2\" is the second value")) {
+            try RouteRequest.parse(words("10.44.0.0/16 via 10.1.0.2 via 10.2.0.2"), .add, family: .unspecified, devices: FakeDevices())
+        }
+    }
+
     @Test func aNetmaskIsALength() throws {
         #expect(try route("10.1.0.0/255.255.0.0 dev va") == route("10.1.0.0/16 dev va"))
     }

@@ -41,10 +41,10 @@ public enum RouteRequest {
 
     /// iproute2's order (iproute_modify): the first keyword a word abbreviates wins
     /// ("t" is table, "p" priority). iproute2 takes every one of them again (the
-    /// later wins), so all are repeatable.
+    /// later wins) but `via`: more than one gateway needs the nexthop syntax.
     static let grammar = KeywordTable<Word>([
         Keyword(.preferredSource, "src", value: "ADDRESS"),
-        Keyword(.via, "via", value: "[ inet | inet6 ] ADDRESS"),
+        Keyword(.via, "via", value: "[ inet | inet6 ] ADDRESS", repeatable: false),
         Keyword(.from, "from", value: "PREFIX"),
         Keyword(.tos, "tos", .abbreviable("dsfield"), value: "TOS"),
         Keyword(.metric, .abbreviable("metric"), .abbreviable("priority"), "preference", value: "NUMBER"),

@@ -20,7 +20,7 @@ promtool_path() {
         mkdir -p "$work"
         if ! (cd "$work" && apt-get download prometheus >/dev/null 2>&1) &&
             ! (apt-get update >/dev/null 2>&1 && cd "$work" && apt-get download prometheus >/dev/null 2>&1); then
-            echo "promtool is not installed and Debian's prometheus package cannot be downloaded"
+            echo "promtool is not installed and Debian's prometheus package cannot be downloaded" >&2
             exit 77
         fi
         dpkg-deb -x "$work"/prometheus_*.deb "$work/root" || fail "cannot unpack the prometheus package"

@@ -28,6 +28,7 @@
 #include <linux/xfrm.h>
 #include <linux/if.h>
 #include <linux/ip6_tunnel.h>
+#include <linux/lwtunnel.h>
 #include <linux/veth.h>
 #include <linux/ipv6_route.h>
 #include <linux/errqueue.h>

@@ -93,6 +93,48 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         #expect(text(route) == "192.0.2.0/24 realms 300/1000 congctl bbr ")
     }
 
+    @Test func encapsulationAndFeaturesAsIproute2PrintsThem() throws {
+        // A route that sends with a collect_md tunnel's metadata (encap ip) and asks
+        // for ECN, as the kernel describes it; a leg may have its own encapsulation.
+        let bytes = try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { message in
+            var header = rtmsg()
+            header.rtm_family = AddressFamily.inet.rawValue
+            header.rtm_dst_len = 16
+            header.rtm_table = UInt8(RouteTable.main.rawValue)
+            header.rtm_protocol = RouteProtocol.boot.rawValue
+            header.rtm_scope = RouteScope.link.rawValue
+            header.rtm_type = RouteType.unicast.rawValue
+            let route = try message.header(header, attributes: RouteAttribute.self)
+            try route.put(.destination, IPAddress("10.31.0.0")!)
+            try route.put(.encapType, EncapsulationType.ip.rawValue)
+            try route.nest(.encap, IPEncapAttribute.self) { encap in
+                try encap.put(.id, UInt64(9).bigEndian)
+                try encap.put(.destination, IPAddress("10.1.0.2")!)
+                try encap.put(.source, IPAddress("0.0.0.0")!)
+                try encap.put(.ttl, UInt8(7))
+                try encap.put(.tos, UInt8(0))
+                try encap.put(.flags, RouteEncapsulation.Flags.key.rawValue.bigEndian)
+            }
+            try route.put(.outputInterface, UInt32(9))
+            try route.nest(.metrics, RouteMetric.self) { metrics in
+                try metrics.put(.features, RouteMetric.ecnFeature)
+            }
+        }
+        var route = try #require(bytes.withUnsafeBytes { Route(NetlinkMessage(header: $0.baseAddress!.assumingMemoryBound(to: nlmsghdr.self))) })
+        #expect(text(route) == "10.31.0.0/16  encap ip id 9 src 0.0.0.0 dst 10.1.0.2 ttl 7 tos 0 key dev if9 scope link features ecn ")
+        #expect(json(route) == #"{"dst":"10.31.0.0/16","encap":"ip","id":9,"src":"0.0.0.0","dst":"10.1.0.2","ttl":7,"tos":0,"key":true,"dev":"if9","scope":"link","flags":[],"metrics":[{"ecn":null}]}"#)
+        // Bits past ECN: the whole value, in hexadecimal.
+        route.metrics[.features] = 3
+        #expect(text(route).hasSuffix("scope link features ecn 0x3 "))
+        #expect(json(route).hasSuffix(#""metrics":[{"ecn":null,"features":"0x3"}]}"#))
+        // In a leg, before its gateway, as print_rta_multipath writes it.
+        var leg = Route.Nexthop(gateway: IPAddress("198.51.100.2"), outputInterface: 9)
+        leg.opaque = route.opaque
+        var multipath = Route(destination: try IPPrefix(parsing: "203.0.113.0/24"))
+        multipath.nexthops = [leg]
+        #expect(text(multipath) == "203.0.113.0/24 \n\tnexthop  encap ip id 9 src 0.0.0.0 dst 10.1.0.2 ttl 7 tos 0 key via 198.51.100.2 dev if9 weight 1 ")
+    }
+
     @Test func typesGatewaysOfAnotherFamilyAndPreferences() throws {
         var blackhole = Route(destination: try IPPrefix(parsing: "10.1.0.0/16"))
         blackhole.type = .blackhole

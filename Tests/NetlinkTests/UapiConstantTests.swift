@@ -124,6 +124,32 @@ where Case.RawValue: FixedWidthInteger {
         ], everyCaseOf: RouteMetric.self)
     }
 
+    @Test func lightweightTunnelValues() {
+        expectPinned([
+            Pin("LWTUNNEL_ENCAP_NONE", EncapsulationType.none, LWTUNNEL_ENCAP_NONE), Pin("LWTUNNEL_ENCAP_MPLS", EncapsulationType.mpls, LWTUNNEL_ENCAP_MPLS),
+            Pin("LWTUNNEL_ENCAP_IP", EncapsulationType.ip, LWTUNNEL_ENCAP_IP), Pin("LWTUNNEL_ENCAP_ILA", EncapsulationType.ila, LWTUNNEL_ENCAP_ILA),
+            Pin("LWTUNNEL_ENCAP_IP6", EncapsulationType.ip6, LWTUNNEL_ENCAP_IP6), Pin("LWTUNNEL_ENCAP_SEG6", EncapsulationType.seg6, LWTUNNEL_ENCAP_SEG6),
+            Pin("LWTUNNEL_ENCAP_BPF", EncapsulationType.bpf, LWTUNNEL_ENCAP_BPF),
+            Pin("LWTUNNEL_ENCAP_SEG6_LOCAL", EncapsulationType.seg6Local, LWTUNNEL_ENCAP_SEG6_LOCAL),
+            Pin("LWTUNNEL_ENCAP_RPL", EncapsulationType.rpl, LWTUNNEL_ENCAP_RPL), Pin("LWTUNNEL_ENCAP_IOAM6", EncapsulationType.ioam6, LWTUNNEL_ENCAP_IOAM6),
+            Pin("LWTUNNEL_ENCAP_XFRM", EncapsulationType.xfrm, LWTUNNEL_ENCAP_XFRM),
+        ], everyCaseOf: EncapsulationType.self)
+        expectPinned([
+            Pin("LWTUNNEL_IP_ID", IPEncapAttribute.id, LWTUNNEL_IP_ID), Pin("LWTUNNEL_IP_DST", IPEncapAttribute.destination, LWTUNNEL_IP_DST),
+            Pin("LWTUNNEL_IP_SRC", IPEncapAttribute.source, LWTUNNEL_IP_SRC), Pin("LWTUNNEL_IP_TTL", IPEncapAttribute.ttl, LWTUNNEL_IP_TTL),
+            Pin("LWTUNNEL_IP_TOS", IPEncapAttribute.tos, LWTUNNEL_IP_TOS), Pin("LWTUNNEL_IP_FLAGS", IPEncapAttribute.flags, LWTUNNEL_IP_FLAGS),
+            Pin("LWTUNNEL_IP_PAD", IPEncapAttribute.pad, LWTUNNEL_IP_PAD), Pin("LWTUNNEL_IP_OPTS", IPEncapAttribute.options, LWTUNNEL_IP_OPTS),
+        ], everyCaseOf: IPEncapAttribute.self)
+        expectPinned([
+            Pin("LWTUNNEL_IP6_ID", IP6EncapAttribute.id, LWTUNNEL_IP6_ID), Pin("LWTUNNEL_IP6_DST", IP6EncapAttribute.destination, LWTUNNEL_IP6_DST),
+            Pin("LWTUNNEL_IP6_SRC", IP6EncapAttribute.source, LWTUNNEL_IP6_SRC),
+            Pin("LWTUNNEL_IP6_HOPLIMIT", IP6EncapAttribute.hoplimit, LWTUNNEL_IP6_HOPLIMIT),
+            Pin("LWTUNNEL_IP6_TC", IP6EncapAttribute.trafficClass, LWTUNNEL_IP6_TC), Pin("LWTUNNEL_IP6_FLAGS", IP6EncapAttribute.flags, LWTUNNEL_IP6_FLAGS),
+            Pin("LWTUNNEL_IP6_PAD", IP6EncapAttribute.pad, LWTUNNEL_IP6_PAD), Pin("LWTUNNEL_IP6_OPTS", IP6EncapAttribute.options, LWTUNNEL_IP6_OPTS),
+        ], everyCaseOf: IP6EncapAttribute.self)
+        #expect(UInt64(RouteMetric.ecnFeature) == UInt64(RTAX_FEATURE_ECN))
+    }
+
     @Test func nexthopAttributes() {
         expectPinned([
             Pin("NHA_ID", NexthopAttribute.id, NHA_ID), Pin("NHA_GROUP", NexthopAttribute.group, NHA_GROUP),

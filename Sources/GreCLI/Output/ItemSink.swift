@@ -12,6 +12,10 @@ protocol ItemSink {
     mutating func number(_ key: String, _ label: String?, _ value: UInt64)
     /// Text "[LABEL ]VALUE "; JSON "KEY":"VALUE", escaped (names may hold anything).
     mutating func string(_ key: String, _ label: String?, _ value: String)
+    /// Text "TEXT "; JSON "KEY":null (a word that is there or not, as iproute2's print_null).
+    mutating func null(_ key: String, _ text: String)
+    /// Text "TEXT "; JSON "KEY":true (as iproute2's print_bool of a flag that is set).
+    mutating func truth(_ key: String, _ text: String)
     /// JSON only: nests and lists.
     mutating func beginObject(_ key: String?)
     mutating func endObject()
@@ -40,6 +44,9 @@ struct TextSink: ItemSink {
     mutating func string(_ key: String, _ label: String?, _ value: String) {
         quoted(key, label) { $0.write(value) }
     }
+
+    mutating func null(_ key: String, _ text: String) { quoted(key, nil) { $0.write(text) } }
+    mutating func truth(_ key: String, _ text: String) { quoted(key, nil) { $0.write(text) } }
 
     func beginObject(_ key: String?) {}
     func endObject() {}
@@ -70,6 +77,16 @@ struct JSONSink: ItemSink {
     mutating func string(_ key: String, _ label: String?, _ value: String) {
         writer.name(key)
         writer.string(value)
+    }
+
+    mutating func null(_ key: String, _ text: String) {
+        writer.name(key)
+        writer.null()
+    }
+
+    mutating func truth(_ key: String, _ text: String) {
+        writer.name(key)
+        writer.bool(true)
     }
 
     mutating func beginObject(_ key: String?) {

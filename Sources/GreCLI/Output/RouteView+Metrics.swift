@@ -25,6 +25,11 @@ extension RouteView {
                 sink.output.write(metrics.isLocked(metric) ? " lock " : " ")
             }
             switch metric {
+            case .features:
+                // print_rtax_features: ECN by name ("features ecn"; JSON "ecn":null),
+                // other bits as the whole value in hexadecimal.
+                if number & RouteMetric.ecnFeature != 0 { sink.null("ecn", "ecn") }
+                if number & ~RouteMetric.ecnFeature != 0 { sink.string("features", nil, "0x" + String(number, radix: 16)) }
             case .rtt, .rttvar, .rtoMin:
                 if metric == .rtt { number /= 8 } else if metric == .rttvar { number /= 4 }
                 if Sink.isJSON {

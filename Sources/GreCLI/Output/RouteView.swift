@@ -59,6 +59,7 @@ struct RouteView {
             sink.quoted("from", "from") { Self.writePrefix(source, family: route.family, to: $0) }
         }
         if let id = route.nexthopID { sink.number("nhid", "nhid", UInt64(id)) }
+        if let encapsulation = route.encapsulation { Self.writeEncapsulation(encapsulation, to: &sink) }
         if route.tos != 0, !selected.contains(.tos) { sink.string("tos", "tos", hexadecimal(route.tos, digits: 2)) }
         if let gateway = route.gateway, !selected.contains(.gateway) { writeGateway(gateway, family: route.family, to: &sink) }
         if let index = route.outputInterface, !selected.contains(.device) { sink.string("dev", "dev", devices.name(index)) }
@@ -92,6 +93,7 @@ struct RouteView {
             for leg in route.nexthops {
                 sink.beginObject(nil)
                 if !Sink.isJSON { sink.output.write("\n\tnexthop ") }
+                if let encapsulation = leg.encapsulation { Self.writeEncapsulation(encapsulation, to: &sink) }
                 if let gateway = leg.gateway { writeGateway(gateway, family: route.family, to: &sink) }
                 if let realms = leg.realms { Self.writeRealms(realms, to: &sink) }
                 sink.string("dev", "dev", devices.name(leg.outputInterface))
@@ -119,6 +121,28 @@ struct RouteView {
             sink.quoted("via", "via " + gateway.family.name) { $0.write(gateway) }
         }
     }
+
+    /// lwt_print_encap: " encap ip id 9 src 0.0.0.0 dst 10.1.0.2 ttl 7 tos 0 " (the blank
+    /// before is iproute2's); JSON "encap":"ip","id":9,... among the route's own keys, a
+    /// second "dst" included, as iproute2 writes them. Of the other types, the name.
+    static func writeEncapsulation<Sink: ItemSink>(_ encapsulation: RouteEncapsulation, to sink: inout Sink) {
+        if !Sink.isJSON { sink.output.write(UInt8(ascii: " ")) }
+        sink.string("encap", "encap", encapsulation.typeName)
+        let ip = encapsulation.type == .ip
+        guard ip || encapsulation.type == .ip6 else { return }
+        if let id = encapsulation.id { sink.number("id", "id", id) }
+        if let source = encapsulation.source { sink.quoted("src", "src") { $0.write(source) } }
+        if let destination = encapsulation.destination { sink.quoted("dst", "dst") { $0.write(destination) } }
+        let ttl = ip ? "ttl" : "hoplimit", tos = ip ? "tos" : "tc"
+        if let value = encapsulation.ttl { sink.number(ttl, ttl, UInt64(value)) }
+        if let value = encapsulation.tos { sink.number(tos, tos, UInt64(value)) }
+        for (flag, name) in Self.encapsulationFlagNames where encapsulation.flags.contains(flag) { sink.truth(name, name) }
+    }
+
+    /// print_encap_ip's flags, in its order.
+    static let encapsulationFlagNames: [(flag: RouteEncapsulation.Flags, name: String)] = [
+        (.key, "key"), (.checksum, "csum"), (.sequence, "seq"),
+    ]
 
     /// print_rta_flow: "realm TO " or "realms FROM/TO "; JSON "flow":{"from":…,"to":…},
     /// names from rt_realms.

@@ -66,11 +66,16 @@ public struct Route: Sendable, Equatable {
 
         /// The leg's realms (see `Route.realms`).
         public var realms: UInt32? { Route.realms(in: opaque) }
+        /// The leg's encapsulation (see `Route.encapsulation`).
+        public var encapsulation: RouteEncapsulation? { RouteEncapsulation(opaque) }
     }
 
     /// RTA_FLOW, kept in `opaque`: the realms, the source's in the high 16 bits and
     /// the destination's in the low ones.
     public var realms: UInt32? { Self.realms(in: opaque) }
+
+    /// RTA_ENCAP_TYPE and RTA_ENCAP, kept in `opaque`: the lightweight-tunnel encapsulation.
+    public var encapsulation: RouteEncapsulation? { RouteEncapsulation(opaque) }
 
     private static func realms(in attributes: [OpaqueAttribute]) -> UInt32? {
         guard let flow = attributes.first(where: { $0.typeAndFlags == RouteAttribute.flow.rawValue }),

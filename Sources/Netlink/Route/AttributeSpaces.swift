@@ -42,6 +42,26 @@ public enum RouteMetric: UInt16, NetlinkAttributeType, CaseIterable {
     case lock = 1, mtu, window, rtt, rttvar, ssthresh, cwnd, advmss, reordering, hoplimit, initcwnd, features, rtoMin, initrwnd, quickack, congestionControl, fastopenNoCookie
 }
 
+extension RouteMetric {
+    /// RTAX_FEATURE_ECN: the bit of RTAX_FEATURES that asks for ECN.
+    public static let ecnFeature: UInt32 = 1
+}
+
+/// LWTUNNEL_ENCAP_*: RTA_ENCAP_TYPE, what a route's lightweight-tunnel encapsulation is.
+public enum EncapsulationType: UInt16, Sendable, CaseIterable {
+    case none = 0, mpls, ip, ila, ip6, seg6, bpf, seg6Local, rpl, ioam6, xfrm
+}
+
+/// LWTUNNEL_IP_*: inside RTA_ENCAP of an ip encapsulation.
+public enum IPEncapAttribute: UInt16, NetlinkAttributeType, CaseIterable {
+    case id = 1, destination, source, ttl, tos, flags, pad, options
+}
+
+/// LWTUNNEL_IP6_*: inside RTA_ENCAP of an ip6 encapsulation.
+public enum IP6EncapAttribute: UInt16, NetlinkAttributeType, CaseIterable {
+    case id = 1, destination, source, hoplimit, trafficClass, flags, pad, options
+}
+
 /// NHA_*: attributes of RTM_NEWNEXTHOP.
 public enum NexthopAttribute: UInt16, NetlinkAttributeType {
     case id = 1, group, groupType, blackhole, outputInterface, gateway, encapType, encap, groups, master, fdb, resilientGroup, resilientBucket

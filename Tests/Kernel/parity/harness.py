@@ -514,6 +514,19 @@ PERMANENT_ADDRESS = re.compile(r'"permaddr":"[0-9a-f:]*"')
 _objects = {}
 
 
+# What the kernel changes on a link by itself, after the line that made or touched it:
+# out of step, it is no change of a later line.
+LINK_WEATHER_FLAGS = {"LOWER_UP", "M-DOWN", "NO-CARRIER"}
+LINK_WEATHER_KEYS = ("operstate", "carrier_changes", "carrier_up_count", "carrier_down_count")
+
+
+def strip_link_weather(link):
+    if isinstance(link.get("flags"), list):
+        link["flags"] = [f for f in link["flags"] if f not in LINK_WEATHER_FLAGS]
+    for key in LINK_WEATHER_KEYS:
+        link.pop(key, None)
+
+
 def objects(dump):
     """A dump's objects, each as compact JSON with its countdowns blanked (remembered:
     each reading is compared twice, as the state after a line and before the next)."""
@@ -527,6 +540,8 @@ def objects(dump):
         text = INDEXES.sub(lambda m: m.group(1) + '"n"', text)
         items = []
         for item in json.loads(text):
+            if isinstance(item, dict) and "ifname" in item:
+                strip_link_weather(item)
             # A link's addresses count one by one: out of step, a link that holds one
             # address more in one twin would otherwise change as a whole with every
             # address added to it.

@@ -177,6 +177,31 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
     }
 }
 
+/// What `keepalive probe` makes of the ICMP errors that came back instead of replies.
+@Suite struct ProbeCauseTests {
+    private func icmp(_ type: UInt8, _ code: UInt8, v6: Bool = false) -> QueuedError {
+        QueuedError(errno: .connectionRefused, origin: v6 ? .icmp6 : .icmp, type: type, code: code, info: 0)
+    }
+
+    @Test func thePeersUnreachableMeansNoMatchingTunnel() {
+        #expect(KeepalivePing.Cause([icmp(3, 3)]) == .noMatchingTunnel(icmp(3, 3)))
+        #expect(KeepalivePing.Cause([icmp(3, 2)]) == .noMatchingTunnel(icmp(3, 2)))
+        #expect(KeepalivePing.Cause([icmp(1, 4, v6: true)]) == .noMatchingTunnel(icmp(1, 4, v6: true)))
+        #expect(KeepalivePing.Cause([icmp(4, 1, v6: true)]) == .noMatchingTunnel(icmp(4, 1, v6: true)))
+    }
+
+    @Test func filtersRoutersAndSilence() {
+        #expect(KeepalivePing.Cause([]) == .silence)
+        #expect(KeepalivePing.Cause([icmp(3, 13)]) == .filtered(icmp(3, 13)))
+        #expect(KeepalivePing.Cause([icmp(1, 1, v6: true)]) == .filtered(icmp(1, 1, v6: true)))
+        #expect(KeepalivePing.Cause([icmp(3, 1)]) == .unreachable(icmp(3, 1)))
+        #expect(KeepalivePing.Cause([icmp(11, 0)]) == .unreachable(icmp(11, 0)))
+        // Too big says nothing about reach; the latest telling error wins.
+        #expect(KeepalivePing.Cause([icmp(3, 4), icmp(2, 0, v6: true)]) == .silence)
+        #expect(KeepalivePing.Cause([icmp(3, 1), icmp(3, 3), icmp(3, 4)]) == .noMatchingTunnel(icmp(3, 3)))
+    }
+}
+
 @Suite struct KeepaliveReplyTests {
     private let target = KeepaliveTarget(local: siteA, remote: siteB, key: 42)
 

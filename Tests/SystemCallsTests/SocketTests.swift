@@ -110,6 +110,12 @@ import Glibc
         #expect(ICMPv6Type.destinationUnreachable.rawValue == ICMPV6_DEST_UNREACH)
         #expect(ICMPv6Type.packetTooBig.rawValue == ICMPV6_PKT_TOOBIG)
         #expect(ICMPv6UnreachableCode.port.rawValue == ICMPV6_PORT_UNREACH)
+        #expect(ICMPUnreachableCode.protocol.rawValue == ICMP_PROT_UNREACH)
+        #expect(ICMPUnreachableCode.networkProhibited.rawValue == ICMP_NET_ANO && ICMPUnreachableCode.hostProhibited.rawValue == ICMP_HOST_ANO)
+        #expect(ICMPUnreachableCode.filtered.rawValue == ICMP_PKT_FILTERED)
+        #expect(ICMPv6Type.parameterProblem.rawValue == ICMPV6_PARAMPROB)
+        #expect(ICMPv6UnreachableCode.administrativelyProhibited.rawValue == ICMPV6_ADM_PROHIBITED)
+        #expect(ICMPv6UnreachableCode.policyFailed.rawValue == ICMPV6_POLICY_FAIL && ICMPv6UnreachableCode.rejectRoute.rawValue == ICMPV6_REJECT_ROUTE)
         #expect(ICMPType.echoRequest.rawValue == ICMP_ECHO && ICMPType.echoReply.rawValue == ICMP_ECHOREPLY)
         #expect(ICMPv6Type.echoRequest.rawValue == ICMPV6_ECHO_REQUEST && ICMPv6Type.echoReply.rawValue == ICMPV6_ECHO_REPLY)
     }

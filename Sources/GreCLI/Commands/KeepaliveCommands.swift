@@ -118,7 +118,8 @@ enum KeepaliveCommands: ObjectCommands {
             if result.interrupted {
                 throw CommandFailure(message: "\(name): interrupted after \(keepalives(result.sent)), no reply")
             }
-            throw CommandFailure(message: "\(name): no reply to \(keepalives(result.sent)) in \(Seconds.format(request.timeout)) s")
+            throw CommandFailure(message: "\(name): no reply to \(keepalives(result.sent)) in \(Seconds.format(request.timeout)) s"
+                + (result.cause.map { ": " + $0.explanation } ?? ""))
         }
     }
 

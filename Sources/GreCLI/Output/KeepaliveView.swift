@@ -277,10 +277,63 @@ extension KeepalivePing.Result {
             .jsonOnly("rtt_ms", roundTrip.map(Field.Value.milliseconds) ?? .null),
             .jsonOnly("sent", .unsigned(UInt64(sent))),
         ]
+        if let cause {
+            fields.append(.jsonOnly("cause", .string(cause.name)))
+            fields.append(.jsonOnly("icmp", cause.error.map { .string($0.icmpName) } ?? .null))
+        }
         if let roundTrip {
             fields.append(.textOnly("\(tunnel): answered in \(KeepaliveCommands.milliseconds(roundTrip)) ms (\(KeepaliveCommands.keepalives(sent)) sent)"))
         }
         return fields
+    }
+}
+
+extension KeepalivePing.Cause {
+    /// JSON's word for it.
+    var name: String {
+        switch self {
+        case .noMatchingTunnel: "no_matching_tunnel"
+        case .filtered: "filtered"
+        case .unreachable: "unreachable"
+        case .silence: "silence"
+        }
+    }
+
+    var error: QueuedError? {
+        switch self {
+        case .noMatchingTunnel(let error), .filtered(let error), .unreachable(let error): error
+        case .silence: nil
+        }
+    }
+
+    /// What a failed probe's message says after "no reply to ...".
+    var explanation: String {
+        switch self {
+        case .noMatchingTunnel(let error):
+            "the peer answered ICMP \(error.icmpName): no tunnel there takes these keepalives (its key, or its local and remote addresses, differ from this tunnel's)"
+        case .filtered(let error):
+            "ICMP \(error.icmpName) came back: a filter on the way or at the peer refuses GRE"
+        case .unreachable(let error):
+            "ICMP \(error.icmpName) came back: the peer cannot be reached"
+        case .silence:
+            "nothing came back: GRE is dropped without a word on the way, or the peer is down or does not reflect keepalives"
+        }
+    }
+}
+
+extension QueuedError {
+    /// "port unreachable", "administratively prohibited" (ICMPv6 named so too); the
+    /// numbers for what has no name here.
+    var icmpName: String {
+        let names: [UInt8: [UInt8: String]] = origin == .icmp6
+            ? [1: [0: "no route", 1: "administratively prohibited", 3: "address unreachable", 4: "port unreachable",
+                   5: "source address failed policy", 6: "reject route"],
+               3: [0: "hop limit exceeded"], 4: [1: "unknown next header"]]
+            : [3: [0: "network unreachable", 1: "host unreachable", 2: "protocol unreachable", 3: "port unreachable",
+                   9: "network administratively prohibited", 10: "host administratively prohibited",
+                   13: "communication administratively prohibited"],
+               11: [0: "time to live exceeded"]]
+        return names[type]?[code] ?? "\(origin == .icmp6 ? "v6 " : "")type \(type) code \(code)"
     }
 }
 

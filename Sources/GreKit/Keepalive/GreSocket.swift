@@ -138,6 +138,28 @@ public final class GreSocket {
         if path.mark != 0 { writer.append(level: SOL_SOCKET, type: SO_MARK, path.mark) }
     }
 
+    // MARK: Errors
+
+    /// Has the kernel queue the ICMP errors that come back for what is sent (IP_RECVERR,
+    /// IPV6_RECVERR), for `queuedErrors()`. Raw sockets share them: each raw GRE socket
+    /// of the host gets those about every GRE packet the host sends.
+    public func receiveErrors() throws(SystemError) {
+        try socket.enable(family == .inet6 ? .ipv6ReceiveErrors : .receiveErrors)
+    }
+
+    /// Reads every queued error, with the destination of the packet it is about.
+    public func queuedErrors() -> [(destination: IPAddress?, error: QueuedError)] {
+        var errors: [(destination: IPAddress?, error: QueuedError)] = []
+        // The error queue hands back the start of the packet too: none of it is needed.
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { data in
+            while let received = try? socket.receive(into: data, control: controlBuffer, flags: CInt(MSG_ERRQUEUE) | CInt(MSG_DONTWAIT),
+                                                     "cannot read the error queue") {
+                if let error = QueuedError(in: received.controlMessages) { errors.append((received.source.ipAddress, error)) }
+            }
+        }
+        return errors
+    }
+
     // MARK: Receiving
 
     /// A packet received, and what its control messages said (IPv6 only).

@@ -89,8 +89,9 @@ test_probe_exit_codes() {
     local dir; dir=$(mktemp -d)
     ipn "$A" addr add 2001:db8::1/64 dev va nodad
     ipn "$B" addr add 2001:db8::2/64 dev vb nodad
-    # Nobody answers yet (the host kernel has no GRE): exit 1 with one line on stderr.
-    refuses 1 '^gretool: 198.51.100.2: no reply to 2 keepalives in 0.4 s$' \
+    # Nobody answers yet: exit 1 with one line on stderr. The host kernel has no GRE:
+    # B answers protocol unreachable, which the probe names.
+    refuses 1 '^gretool: 198.51.100.2: no reply to 2 keepalives in 0.4 s: the peer answered ICMP protocol unreachable: no tunnel there takes these keepalives' \
         g "$A" keepalive probe local 198.51.100.1 remote 198.51.100.2 count 2 timeout 0.4
     start_responder "$B" "$dir/respond" -v
     ok g "$A" keepalive probe local 198.51.100.1 remote 198.51.100.2 timeout 2 >/dev/null

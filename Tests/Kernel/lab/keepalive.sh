@@ -356,6 +356,38 @@ test_keepalive_ip6gre_kernel_peer() {
     [[ $out == "g6: answered in "* ]] || fail "probe: $out"
 }
 
+# A probe without reply says what came back instead: ICMP port unreachable from a peer
+# whose tunnel does not take the keepalives (another key; IPv4 and IPv6), or nothing.
+test_keepalive_probe_names_the_likely_cause() {
+    gre_pair "key 1|key 2"
+    refuses 1 '^gretool: gre1: no reply to 1 keepalive in 1 s: the peer answered ICMP port unreachable: no tunnel there takes these keepalives' \
+        g "$A" keepalive probe gre1 count 1 timeout 1
+    local out
+    out=$("$GRETOOL" -n "$A" -j keepalive probe gre1 count 1 timeout 1 2>/dev/null)
+    assert_eq "$(jq -r '[.cause, .icmp] | join(" ")' <<<"$out")" "no_matching_tunnel port unreachable" "probe -j: $out"
+    # The same key: answered, no cause.
+    ip -n "$B" -b - <<EOF || fail "cannot remake B's tunnel"
+link delete gre1
+tunnel add gre1 mode gre local 198.51.100.2 remote 198.51.100.1 key 1
+link set gre1 up
+addr add 10.0.0.2/30 dev gre1
+EOF
+    out=$("$GRETOOL" -n "$A" -j keepalive probe gre1 count 2 timeout 2) || fail "no answer with the same key: $out"
+    assert_eq "$(jq -r '[.answered, .cause // "none"] | join(" ")' <<<"$out")" "true none" "probe -j: $out"
+    # Nothing back at all.
+    cut_path
+    refuses 1 '^gretool: gre1: no reply to 1 keepalive in 1 s: nothing came back: GRE is dropped without a word on the way, or the peer is down or does not reflect keepalives$' \
+        g "$A" keepalive probe gre1 count 1 timeout 1
+    restore_path
+    # ip6gre, another key: ICMPv6 port unreachable.
+    ipn "$A" addr add 2001:db8::1/64 dev va nodad
+    ipn "$B" addr add 2001:db8::2/64 dev vb nodad
+    ip -n "$A" link add g6 type ip6gre local 2001:db8::1 remote 2001:db8::2 key 9
+    ip -n "$B" link add g6 type ip6gre local 2001:db8::2 remote 2001:db8::1 key 8
+    ip -n "$A" link set g6 up; ip -n "$B" link set g6 up
+    refuses 1 '^gretool: g6: no reply to 1 keepalive in 1 s: the peer answered ICMP port unreachable' g "$A" keepalive probe g6 count 1 timeout 1
+}
+
 # A peer whose kernel will not forward (the sysctls left as they are): gretool's
 # responder answers for the tunnels it is given, and only for them.
 test_keepalive_userspace_responder_for_named_tunnels() {

@@ -326,7 +326,7 @@ _gretool_keepalive() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __gretool_add_completions -W 'watch'$'\n''probe'$'\n''status'$'\n''respond'
+        __gretool_add_completions -W 'watch'$'\n''restore'$'\n''probe'$'\n''status'$'\n''respond'
         return
         ;;
     *)

@@ -137,7 +137,7 @@ complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gre
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool nexthop" -ge 2' -fka '(__gretool_custom_completion ---completion nexthop -- positional@1 (count (__gretool_tokens -pc)) (__gretool_tokens -tC))'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool nexthop" version' -l 'version' -d 'Show the version.'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool nexthop" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool keepalive" -eq 1' -fka 'watch probe status respond'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool keepalive" -eq 1' -fka 'watch restore probe status respond'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool keepalive" -ge 2' -fka '(__gretool_custom_completion ---completion keepalive -- positional@1 (count (__gretool_tokens -pc)) (__gretool_tokens -tC))'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool keepalive" version' -l 'version' -d 'Show the version.'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool keepalive" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -48,8 +48,10 @@ public enum Files {
     /// Replaces the file at `path` with `bytes`, so that a reader sees the old content
     /// or the new, never a part: they are written to a temporary file beside it, which
     /// is then renamed over it. On failure the temporary file is removed and `path`
-    /// left as it was.
-    public static func replace(_ path: String, with bytes: [UInt8], mode: mode_t = 0o644) throws(SystemError) {
+    /// left as it was. With `durable`, the file is synced before the rename and its
+    /// directory after it, so that a crash or a power cut also leaves the old content
+    /// or the new (what a keepalive watcher's state file needs).
+    public static func replace(_ path: String, with bytes: [UInt8], mode: mode_t = 0o644, durable: Bool = false) throws(SystemError) {
         let temporary = path + ".tmp.\(getpid())"
         let raw = try systemCall("cannot write \(temporary)") {
             Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
@@ -66,6 +68,7 @@ public enum Files {
                 case .failure(let errno): throw SystemError("cannot write \(temporary)", errno: errno)
                 }
             }
+            if durable { try systemCall("cannot sync \(temporary)") { fsync(file.rawValue) } }
             // A deferred write error shows at close: the file is not put in place then.
             try file.close()
             try systemCall("cannot replace \(path)") { rename(temporary, path) }
@@ -73,14 +76,27 @@ public enum Files {
             _ = unlink(temporary)
             throw error
         }
+        if durable { try syncDirectory(of: path) }
     }
 
-    /// Removes the file (or socket) at `path`; nothing there is not a failure.
-    public static func remove(_ path: String) throws(SystemError) {
+    /// Removes the file (or socket) at `path`; nothing there is not a failure. With
+    /// `durable`, the removal survives a crash.
+    public static func remove(_ path: String, durable: Bool = false) throws(SystemError) {
         switch valueOrErrno({ unlink(path) }) {
-        case .success, .failure(.noSuchFileOrDirectory): return
+        case .success: break
+        case .failure(.noSuchFileOrDirectory): return
         case .failure(let errno): throw SystemError("cannot remove \(path)", errno: errno)
         }
+        if durable { try syncDirectory(of: path) }
+    }
+
+    /// Makes the renames and removals in the directory of `path` durable.
+    private static func syncDirectory(of path: String) throws(SystemError) {
+        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let name = directory.isEmpty ? (path.hasPrefix("/") ? "/" : ".") : directory
+        let raw = try systemCall("cannot open \(name)") { Glibc.open(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        let handle = OwnedDescriptor(taking: FileDescriptor(rawValue: raw))
+        try systemCall("cannot sync \(name)") { fsync(handle.rawValue) }
     }
 
     /// Makes a directory unless there is one (its parent must exist).

@@ -438,6 +438,24 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
         #expect(request.json && request.verbose)
     }
 
+    @Test func penalizeAndExplicitTargetsStandingForADevice() throws {
+        let request = try KeepaliveWatchRequest.parse(words(
+            "local 198.51.100.1 remote 10.200.0.1 tunnel v1 local 198.51.100.1 remote 10.200.0.2 action penalize 100"))
+        #expect(request.action == .penalize && request.penalty == 100)
+        #expect(request.subjects == [.explicitFor(KeepaliveTarget(local: siteA, remote: IPAddress("10.200.0.1")!), tunnel: try InterfaceName("v1")),
+                                     .explicit(KeepaliveTarget(local: siteA, remote: IPAddress("10.200.0.2")!))])
+        #expect(request.subjects.map(\.name) == ["v1", "10.200.0.2"])
+        #expect(request.subjects.map(\.device) == [try InterfaceName("v1"), nil])
+        // Only watch acts on a device.
+        #expect(throws: InvalidArgument("keepalive probe checks one tunnel at a time (got 3)")) {
+            try KeepaliveProbeRequest.parse(words("local 198.51.100.1 remote 10.200.0.1 tunnel v1"))
+        }
+        #expect(try KeepaliveRestoreRequest.parse(words("gre1 -j")) == KeepaliveRestoreRequest(tunnel: try InterfaceName("gre1"), json: true))
+        #expect(throws: InvalidArgument("keepalive restore takes one tunnel at a time (gre2 is a second)")) {
+            try KeepaliveRestoreRequest.parse(words("gre1 gre2"))
+        }
+    }
+
     @Test func explicitTargets() throws {
         let request = try KeepaliveWatchRequest.parse(words(
             "local 198.51.100.1 remote 198.51.100.2 key 7 local 198.51.100.1 remote 198.51.100.3 gre1"))
@@ -456,14 +474,18 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
         ("gre1 interval", #""interval" needs a value"#),
         ("gre1 retries 0", #"invalid retries "0": expected a number 1..255"#),
         ("gre1 retries 256", #"invalid retries "256": expected a number 1..255"#),
-        ("gre1 action shutdown", #"invalid action "shutdown": expected routes, link or none"#),
+        ("gre1 action shutdown", #"invalid action "shutdown": expected routes, link, penalize METRIC or none"#),
+        ("gre1 action penalize", #""penalize" needs a value"#),
+        ("gre1 action penalize 0", #"invalid penalize "0": expected a number 1..4294967295"#),
+        ("local 198.51.100.1 remote 198.51.100.2 tunnel va gre1 va", "keepalive watch: va is named twice"),
+        ("tunnel va", "keepalive watch: tunnel va belongs to no target: an explicit target is local ADDR remote ADDR [ key KEY ] [ tunnel DEV ]"),
         ("", "keepalive watch: no tunnel given; name one, or give local ADDR remote ADDR"),
         ("gre1 gre1", "keepalive watch: gre1 is named twice"),
-        ("local 198.51.100.1", "keepalive watch: local 198.51.100.1 belongs to no target: an explicit target is local ADDR remote ADDR [ key KEY ]"),
-        ("local 198.51.100.1 remote 198.51.100.2 key 1 key 2", "keepalive watch: key 2 belongs to no target: an explicit target is local ADDR remote ADDR [ key KEY ]"),
+        ("local 198.51.100.1", "keepalive watch: local 198.51.100.1 belongs to no target: an explicit target is local ADDR remote ADDR [ key KEY ] [ tunnel DEV ]"),
+        ("local 198.51.100.1 remote 198.51.100.2 key 1 key 2", "keepalive watch: key 2 belongs to no target: an explicit target is local ADDR remote ADDR [ key KEY ] [ tunnel DEV ]"),
         ("local 198.51.100.1 remote 2001:db8::2", "keepalive watch: local 198.51.100.1 and remote 2001:db8::2 are of different address families"),
         ("local 198.51.100.1 remote 198.51.100.2 local 198.51.100.1 remote 198.51.100.2", "keepalive watch: the target 198.51.100.1 -> 198.51.100.2 is given twice"),
-        ("local 198.51.100.1 remote 198.51.100.2 action routes", "action routes needs tunnel names: explicit targets are watched with action none"),
+        ("local 198.51.100.1 remote 198.51.100.2 action routes", "action routes needs tunnel names: explicit targets are watched with action none, unless they name one (tunnel DEV)"),
         ("local 198.51.100.1 remote 198.51.100.x", #"invalid remote "198.51.100.x": expected an IPv4 or IPv6 address"#),
         ("local 198.51.100.1 remote 198.51.100.2 key -1", #"invalid key "-1": expected a number 0..4294967295 or a dotted quad"#),
         ("this-name-is-far-too-long", #"interface name "this-name-is-far-too-long" is 25 bytes long; the limit is 15"#),
@@ -496,243 +518,5 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
         #expect(throws: InvalidArgument.self) { try Seconds.parse("1.0000000001", for: "x", in: 0...Int64.max) }
         #expect(throws: InvalidArgument.self) { try Seconds.parse(".", for: "x", in: 0...Int64.max) }
         #expect(Seconds.format(100_000_000) == "0.1" && Seconds.format(10_000_000_000) == "10" && Seconds.format(1_250_000_000) == "1.25")
-    }
-}
-
-/// A route as a dump reports it.
-private func route(_ prefix: String, via gateway: String? = nil, dev: Int32? = nil, table: RouteTable = .main,
-                   type: RouteType = .unicast, legs: [(String, Int32)] = [], nexthopID: UInt32? = nil) throws -> Route {
-    var route = Route(destination: try IPPrefix(parsing: prefix))
-    route.gateway = gateway.flatMap { IPAddress($0) }
-    route.outputInterface = dev
-    route.table = table
-    route.type = type
-    route.nexthops = legs.map { Route.Nexthop(gateway: IPAddress($0.0), outputInterface: $0.1) }
-    route.nexthopID = nexthopID
-    return route
-}
-
-@Suite struct RouteWithdrawalTests {
-    private let tunnel: Int32 = 5, ethernet: Int32 = 7
-
-    @Test func withdrawsWhatGoesThroughTheTunnelAndOnlyThat() throws {
-        let viaTunnel = try route("203.0.113.0/24", via: "10.0.0.2", dev: tunnel)
-        let connected = try route("10.0.0.0/30", dev: tunnel)
-        let otherTable = try route("0.0.0.0/0", via: "10.0.0.2", dev: tunnel, table: RouteTable(rawValue: 100))
-        let ecmp = try route("192.0.2.0/24", legs: [("10.0.0.2", tunnel), ("198.51.100.254", ethernet)])
-        let ecmpAllTunnel = try route("10.9.0.0/16", legs: [("10.0.0.2", tunnel), ("10.0.0.2", tunnel)])
-        let elsewhere = try route("198.51.100.0/24", dev: ethernet)
-        let ownAddress = try route("10.0.0.1/32", dev: tunnel, table: RouteTable.local, type: .local)
-        let linkLocal = try route("fe80::/64", dev: tunnel)
-        let multicast = try route("ff00::/8", dev: tunnel, table: RouteTable.local, type: .multicast)
-        let sharedGroup = try route("10.8.0.0/16", nexthopID: 9)
-        var grouped = sharedGroup
-        grouped.nexthops = [Route.Nexthop(gateway: IPAddress("10.0.0.2"), outputInterface: tunnel),
-                            Route.Nexthop(gateway: IPAddress("198.51.100.254"), outputInterface: ethernet)]
-        var groupOnTunnel = try route("10.7.0.0/16", via: "10.0.0.2", dev: tunnel, nexthopID: 8)
-        groupOnTunnel.table = RouteTable.main
-
-        let plan = RouteWithdrawalPlan(
-            routes: [viaTunnel, connected, otherTable, ecmp, ecmpAllTunnel, elsewhere, ownAddress, linkLocal, multicast, grouped, groupOnTunnel],
-            interface: tunnel)
-        #expect(plan.deletions == [viaTunnel, connected, otherTable, ecmpAllTunnel, groupOnTunnel])
-        #expect(plan.reductions.map(\.original) == [ecmp])
-        #expect(plan.reductions.map(\.reduced.nexthops) == [[Route.Nexthop(gateway: IPAddress("198.51.100.254"), outputInterface: ethernet)]])
-        #expect(plan.kept == [grouped])
-        // Routes to the tunnel's own subnet come back before routes via gateways in it.
-        let order = Route.inAddingOrder([viaTunnel, ecmp, connected])
-        #expect(order.direct + order.indirect == [connected, viaTunnel, ecmp])
-    }
-}
-
-/// The kernel as the keepalive actions see it: routes, nexthop objects and the state of
-/// links, with Linux's behaviour when a link goes down (the nexthop objects on it are
-/// deleted, groups lose them as members and go when they have none left, and the routes
-/// through the link or on what was deleted go too), and failures on demand.
-private final class FakeNetwork: TunnelNetwork {
-    var upLinks: Set<Int32>
-    var table: [Route]
-    var objects: [NexthopObject]
-    /// Requests refused once each, by their log line ("link 5 up", "add 10.1.0.0/16", "add nexthop 1").
-    var failOnce: Set<String> = []
-    /// Every change requested, in order.
-    private(set) var log: [String] = []
-
-    init(up: Set<Int32>, routes: [Route], objects: [NexthopObject]) {
-        upLinks = up
-        table = routes
-        self.objects = objects
-    }
-
-    /// Routes and objects in a fixed order, to compare states.
-    var state: [String] {
-        table.map { "\($0)" }.sorted() + objects.map { "\($0)" }.sorted()
-    }
-
-    private func request(_ line: String) throws {
-        log.append(line)
-        if failOnce.remove(line) != nil { throw NetlinkError(errno: .resourceBusy, kernelMessage: "injected") }
-    }
-
-    func routes() throws -> [Route] { table }
-    func isUp(index: Int32) throws -> Bool { upLinks.contains(index) }
-
-    func setAdministrativeState(up: Bool, index: Int32) throws {
-        try request("link \(index) \(up ? "up" : "down")")
-        guard !up else { upLinks.insert(index); return }
-        upLinks.remove(index)
-        var gone = Set(objects.filter { $0.outputInterface == index }.map(\.id))
-        objects.removeAll { gone.contains($0.id) }
-        for (position, group) in objects.enumerated().reversed() where !group.group.isEmpty {
-            objects[position].group.removeAll { gone.contains($0.id) }
-            if objects[position].group.isEmpty { gone.insert(group.id); objects.remove(at: position) }
-        }
-        table.removeAll { route in
-            route.nexthopID.map(gone.contains) ?? (route.uses(interface: index) && route.nexthops.allSatisfy { $0.outputInterface == index })
-        }
-    }
-
-    func apply(_ route: Route, _ change: RouteChange) throws {
-        try request("\(change.rawValue) \(route.destination)")
-        let existing = table.firstIndex { $0.destination == route.destination && $0.table == route.table }
-        switch change {
-        case .add:
-            guard existing == nil else { throw NetlinkError(errno: .fileExists) }
-            if let id = route.nexthopID, !objects.contains(where: { $0.id == id }) {
-                throw NetlinkError(errno: .invalidArgument, kernelMessage: "Nexthop id does not exist")
-            }
-            table.append(route)
-        case .delete:
-            guard let existing else { throw NetlinkError(errno: .noSuchProcess) }
-            table.remove(at: existing)
-        default:
-            guard let existing else { throw NetlinkError(errno: .noSuchProcess) }
-            table[existing] = route
-        }
-    }
-
-    func nexthops(on index: Int32) throws -> [NexthopObject] { objects.filter { $0.outputInterface == index } }
-    func nexthopGroups() throws -> [NexthopObject] { objects.filter { !$0.group.isEmpty } }
-
-    func apply(_ nexthop: NexthopObject, _ change: NexthopChange) throws {
-        try request("\(change.rawValue) nexthop \(nexthop.id)")
-        if let device = nexthop.outputInterface, !upLinks.contains(device) {
-            throw NetlinkError(errno: .networkDown, kernelMessage: "Nexthop device is not up")
-        }
-        guard nexthop.group.allSatisfy({ member in objects.contains { $0.id == member.id } }) else {
-            throw NetlinkError(errno: .invalidArgument, kernelMessage: "Invalid nexthop id")
-        }
-        let existing = objects.firstIndex { $0.id == nexthop.id }
-        switch (change, existing) {
-        case (.add, _?): throw NetlinkError(errno: .fileExists)
-        case (.replace, let position?): objects[position] = nexthop
-        default: objects.append(nexthop)
-        }
-    }
-}
-
-@Suite struct TunnelActionTests {
-    private let tunnel: Int32 = 5, ethernet: Int32 = 7
-
-    private func nexthop(_ id: UInt32, via gateway: String, dev: Int32) -> NexthopObject {
-        var nexthop = NexthopObject(id: id)
-        nexthop.family = .inet
-        nexthop.gateway = IPAddress(gateway)
-        nexthop.outputInterface = dev
-        return nexthop
-    }
-
-    private func group(_ id: UInt32, _ members: [NexthopObject.Member]) -> NexthopObject {
-        var group = NexthopObject(id: id)
-        group.group = members
-        group.groupType = .multipath
-        return group
-    }
-
-    /// A tunnel with a connected route and a route via its peer, nexthop object 1 on it
-    /// and 2 elsewhere, group 10 of both (weighted), group 11 of 1 alone, and routes on
-    /// each: one as dumps show it with nexthop_compat_mode on (its device), one as with
-    /// it off (the id alone).
-    private func network() throws -> FakeNetwork {
-        FakeNetwork(
-            up: [tunnel, ethernet],
-            routes: [
-                try route("10.0.0.0/30", dev: tunnel),
-                try route("203.0.113.0/24", via: "10.0.0.2", dev: tunnel),
-                try route("10.1.0.0/16", via: "10.0.0.2", dev: tunnel, nexthopID: 1),
-                try route("10.2.0.0/16", legs: [("10.0.0.2", tunnel), ("198.51.100.254", ethernet)], nexthopID: 10),
-                try route("10.3.0.0/16", nexthopID: 11),
-                try route("198.51.100.0/24", dev: ethernet),
-            ],
-            objects: [nexthop(1, via: "10.0.0.2", dev: tunnel), nexthop(2, via: "198.51.100.254", dev: ethernet),
-                      group(10, [.init(id: 1, weight: 3), .init(id: 2)]), group(11, [.init(id: 1)])])
-    }
-
-    /// That network, its state, and `action` taken on the tunnel, with its report.
-    private func takenDown(by action: KeepaliveWatcher.Action) throws -> (FakeNetwork, [String], TunnelActions, KeepaliveActionOutcome?) {
-        let network = try network()
-        let before = network.state
-        var actions = TunnelActions(network: network)
-        let report = try actions.takeDown(0, index: tunnel, action: action)
-        return (network, before, actions, report)
-    }
-
-    @Test func linkActionPutsBackTheNexthopObjectsLinuxDeletesWithTheLink() throws {
-        var (network, before, actions, down) = try takenDown(by: .link)
-        #expect(down == .linkSetDown(saved: ActionCounts(routes: 4, nexthops: 1, nexthopGroups: 2)))
-        // What Linux did: object 1 and group 11 gone, group 10 down to object 2, and the
-        // routes on the link, on 1 and on 11 gone with them.
-        #expect(network.objects.map(\.id) == [2, 10] && network.objects[1].group == [.init(id: 2)])
-        #expect(network.table.map(\.destination.description) == ["10.2.0.0/16", "198.51.100.0/24"])
-
-        let up = try actions.bringUp(0, index: tunnel)
-        #expect(up == .restored(ActionCounts(routes: 4, nexthops: 1, nexthopGroups: 2), linkSetUp: true, keptToRetry: []))
-        #expect(network.state == before)
-        #expect(actions.membersToRestore.isEmpty)
-        // Device routes, then the objects, then the groups whole again, then the routes on them.
-        #expect(network.log == ["link 5 down", "link 5 up", "add 10.0.0.0/30", "add nexthop 1", "replace nexthop 10",
-                                "replace nexthop 11", "add 203.0.113.0/24", "add 10.1.0.0/16", "add 10.3.0.0/16"])
-    }
-
-    @Test func aLinkThatWouldNotComeUpKeepsEverythingForTheNextTry() throws {
-        var (network, before, actions, _) = try takenDown(by: .link)
-        network.failOnce = ["link 5 up"]
-        #expect(throws: NetlinkError.self) { try actions.bringUp(0, index: tunnel) }
-        #expect(actions.membersToRestore == [0] && actions.taken[0]?.linkDown == true)
-        // The peer answers and falls silent again while the link is still down: nothing
-        // new to take, and nothing forgotten. On the next up (or on exit) all comes back.
-        #expect(try actions.takeDown(0, index: tunnel, action: .link) == nil)
-        _ = try actions.bringUp(0, index: tunnel)
-        #expect(network.state == before && actions.membersToRestore.isEmpty)
-    }
-
-    @Test func whatFailsToComeBackIsTriedAgainAtTheNextUp() throws {
-        var (network, before, actions, _) = try takenDown(by: .link)
-        network.failOnce = ["add nexthop 1", "add 203.0.113.0/24"]
-        let up = try #require(try actions.bringUp(0, index: tunnel))
-        guard case .restored(let counts, linkSetUp: true, let kept) = up else { Issue.record("not restored: \(up)"); return }
-        #expect(counts == ActionCounts(routes: 1))
-        #expect(kept.first == KeepaliveActionFailure(.nexthop(id: 1), reason: "injected (Device or resource busy)"))
-        #expect(kept.contains { $0.item == .route(try! IPPrefix(parsing: "203.0.113.0/24")) && $0.reason.hasPrefix("injected") })
-        let owed = try #require(actions.taken[0])
-        #expect(owed.nexthops.map(\.id) == [1] && owed.groups.map(\.id) == [10, 11] && !owed.linkDown)
-        #expect(owed.routes.map(\.destination.description) == ["203.0.113.0/24", "10.1.0.0/16", "10.3.0.0/16"])
-        // Down again: the link is set down once more, what is owed kept as it was saved.
-        _ = try actions.takeDown(0, index: tunnel, action: .link)
-        _ = try actions.bringUp(0, index: tunnel)
-        #expect(network.state == before && actions.membersToRestore.isEmpty)
-    }
-
-    @Test func withdrawnRoutesThatFailToComeBackAreKept() throws {
-        var (network, before, actions, down) = try takenDown(by: .routes)
-        #expect(down == .routesWithdrawn(RouteWithdrawal(routes: 3, kept: [try IPPrefix(parsing: "10.2.0.0/16")])))
-        network.failOnce = ["add 10.0.0.0/30"]
-        let up = try actions.bringUp(0, index: tunnel)
-        #expect(up == .restored(ActionCounts(routes: 2), linkSetUp: false,
-                                keptToRetry: [KeepaliveActionFailure(.route(try IPPrefix(parsing: "10.0.0.0/30")), reason: "injected (Device or resource busy)")]))
-        #expect(actions.taken[0]?.routes.map(\.destination.description) == ["10.0.0.0/30"])
-        // As on exit: tried again, and then forgotten.
-        #expect(try actions.bringUp(0, index: tunnel) == .restored(ActionCounts(routes: 1), linkSetUp: false, keptToRetry: []))
-        #expect(network.state == before && actions.membersToRestore.isEmpty)
     }
 }

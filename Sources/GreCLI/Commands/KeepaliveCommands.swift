@@ -9,14 +9,18 @@ import Glibc
 /// one-shot check; `respond` answers keepalives where the kernel will not.
 enum KeepaliveCommands: ObjectCommands {
     static let targetWords = "{ TUNNEL | local ADDR remote ADDR [ key KEY ] }"
+    static let watchTargetWords = "{ TUNNEL | local ADDR remote ADDR [ key KEY ] [ tunnel DEV ] }"
 
     static let object = CommandObject(
         name: "keepalive", summary: "Cisco-compatible GRE keepalives: watch tunnels, probe a peer, answer as a peer",
         verbs: [
             Verb(name: "watch",
-                 usage: "keepalive watch { \(targetWords)... | -f FILE } [ interval SEC ] [ retries N ] [ up-after N ] [ hold-down SEC ] [ icmp ADDRESS ] [ action { routes | link | none } ] [ on-down CMD ] [ on-up CMD ] [ metrics-file PATH ] [ -j ] [ -v ]",
-                 summary: "watch tunnels until SIGINT, SIGTERM or SIGHUP (with -f: SIGHUP reads FILE again); down: withdraw their routes (or set the link down), up: restore",
+                 usage: "keepalive watch { \(watchTargetWords)... | -f FILE } [ interval SEC ] [ retries N ] [ up-after N ] [ hold-down SEC ] [ icmp ADDRESS ] [ action { routes | link | penalize METRIC | none } ] [ on-down CMD ] [ on-up CMD ] [ metrics-file PATH ] [ -j ] [ -v ]",
+                 summary: "watch tunnels until SIGINT, SIGTERM or SIGHUP (with -f: SIGHUP reads FILE again); down: withdraw their routes (or set the link down, or raise their metric), up: restore",
                  keywords: { KeepaliveWatchRequest.keywords }, run: watch),
+            Verb(name: "restore", usage: "keepalive restore [ TUNNEL ] [ -j ]",
+                 summary: "give back what a watcher that is gone took from a tunnel (from its state file); without TUNNEL, from every tunnel no watcher holds",
+                 keywords: { KeepaliveRestoreRequest.keywords }, run: restore),
             Verb(name: "probe", usage: "keepalive probe \(targetWords) [ count N ] [ timeout SEC ] [ -j ]",
                  summary: "send keepalives until one comes back: exit 0 if the peer answered, 1 if not",
                  keywords: { KeepaliveProbeRequest.keywords }, run: probe),
@@ -55,6 +59,8 @@ enum KeepaliveCommands: ObjectCommands {
         switch subject {
         case .explicit(let target):
             return (target, nil)
+        case .explicitFor(let target, let device):
+            return try attempt("\(verb) tunnel \"\(device)\"") { (target, try links.link(named: device.value).index) }
         case .tunnel(let name):
             return try attempt("\(verb) tunnel \"\(name)\"") {
                 let link = try links.link(named: name.value)
@@ -97,6 +103,54 @@ enum KeepaliveCommands: ObjectCommands {
             session.output.write("[" + objects.joined(separator: ",") + "]\n")
         } else {
             answers.withUnsafeBufferPointer { session.output.write(buffer: $0) }
+        }
+    }
+
+    // MARK: restore
+
+    static func restore(_ session: Session, _ words: [String]) throws {
+        let request = try KeepaliveRestoreRequest.parse(words)
+        let json = request.json || session.options.json
+        let links = try session.links()
+        let directory = try attempt("open the keepalive state directory") { try KeepaliveStateDirectory(runtimeDirectory: RuntimeDirectory.path) }
+        let recovery = KeepaliveRecovery(directory: directory, links: links)
+        // One line per tunnel: "k1: restored 3 routes", or {"tunnel":"k1","result":"restored","message":...}.
+        func report(_ tunnel: String, _ result: String, _ message: String) {
+            Printer.line([.jsonOnly("tunnel", .string(tunnel)), .jsonOnly("result", .string(result)),
+                          Field("message", .string(message), text: "\(tunnel): \(message)")], output: session.output, json: json)
+        }
+        let tunnels = try request.tunnel.map { [$0.value] } ?? attempt("list \(directory.path)") { try directory.tunnelsWithState() }
+        var failed: [String] = []
+        for tunnel in tunnels {
+            // Without a name, a tunnel a watcher holds is that watcher's to give back.
+            if request.tunnel == nil, directory.isLocked(tunnel: tunnel) {
+                report(tunnel, "skipped", "skipped: a watcher of it runs, and gives back what it took")
+                continue
+            }
+            let result: KeepaliveRecovery.Result
+            do {
+                result = try recovery.restore(tunnel: tunnel)
+            } catch let locked as KeepaliveStateDirectory.Locked {
+                throw CommandFailure(message: "cannot restore \(tunnel): \(locked): it gives back what it took itself")
+            } catch let failure as KeepaliveRecovery.RecoveryFailure {
+                report(tunnel, "failed", "error: " + failure.problem.description(tunnel: tunnel))
+                failed.append(tunnel)
+                continue
+            } catch {
+                throw CommandFailure(message: "cannot restore \(tunnel): \(error)")
+            }
+            switch result {
+            case .nothingOwed:
+                if request.tunnel != nil { report(tunnel, "nothing", "nothing to restore") }
+            case .discarded(let reason):
+                report(tunnel, "discarded", "nothing to restore: \(reason)")
+            case .restored(let outcome, let left):
+                report(tunnel, left.isEmpty ? "restored" : "failed", outcome.description(tunnel: tunnel))
+                if !left.isEmpty { failed.append(tunnel) }
+            }
+        }
+        if !failed.isEmpty {
+            throw CommandFailure(message: "not everything came back to \(failed.joined(separator: ", ")); kept in the state directory to try again")
         }
     }
 

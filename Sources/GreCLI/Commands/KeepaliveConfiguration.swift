@@ -27,6 +27,10 @@ struct KeepaliveConfiguration {
             if let first = given[..<position].firstIndex(where: { $0.subject == item.subject }) {
                 throw refusal(item, "\(item.subject.name) is given twice (\(origin(of: given[first])) too)")
             }
+            // One target per device: two would take from it and give back over each other.
+            if let device = item.subject.device, let first = given[..<position].firstIndex(where: { $0.subject.device == device }) {
+                throw refusal(item, "\(device) is acted on by two targets (\(origin(of: given[first])) too)")
+            }
             let (target, index) = try at(item) { try KeepaliveCommands.resolve(item.subject, links: links, verb: "watch") }
             let subject = KeepaliveWatcher.Subject(given: item.subject, target: target, index: index, settings: item.settings)
             let replies = ReplyIdentity(target: target, echo: item.settings.echo)

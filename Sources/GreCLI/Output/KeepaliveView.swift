@@ -180,7 +180,8 @@ extension Watching {
     /// "198.51.100.1 -> 198.51.100.2 (icmp 10.0.0.2, interval 1 s, ...)"
     var description: String {
         let ping = echo.map { "icmp \($0), " } ?? ""
-        return "\(target.endpointsDescription) (\(ping)interval \(Seconds.format(timing.interval)) s, retries \(timing.retries), action \(action.rawValue))"
+        let penalty = penalty.map { " \($0)" } ?? ""
+        return "\(target.endpointsDescription) (\(ping)interval \(Seconds.format(timing.interval)) s, retries \(timing.retries), action \(action.rawValue)\(penalty))"
     }
 }
 
@@ -201,8 +202,16 @@ extension KeepaliveActionOutcome {
     func description(tunnel: String) -> String {
         switch self {
         case .routesWithdrawn(let withdrawal):
-            var text = "withdrew " + count(withdrawal.routes, "route")
-            if withdrawal.reduced > 0 { text += " (\(withdrawal.reduced) ECMP, only their legs through \(tunnel))" }
+            var parts: [String] = []
+            if let penalty = withdrawal.penalty, withdrawal.penalized > 0 || withdrawal.routes == 0 {
+                parts.append("penalized \(count(withdrawal.penalized, "route")) (metric +\(penalty))")
+            }
+            if withdrawal.routes > 0 || withdrawal.penalty == nil {
+                var withdrew = "withdrew " + count(withdrawal.routes, "route")
+                if withdrawal.reduced > 0 { withdrew += " (\(withdrawal.reduced) ECMP, only their legs through \(tunnel))" }
+                parts.append(withdrew)
+            }
+            var text = parts.joined(separator: ", ")
             if !withdrawal.failures.isEmpty { text += "; failed: " + withdrawal.failures.map(\.description).joined(separator: ", ") }
             if !withdrawal.kept.isEmpty {
                 text += "; kept (shared nexthop group): " + withdrawal.kept.map(\.description).joined(separator: ", ")
@@ -214,6 +223,8 @@ extension KeepaliveActionOutcome {
             var text = linkSetUp ? "set link up, \(counts.description) back" : "restored \(counts.description)"
             if !kept.isEmpty { text += "; failed, kept to retry: " + kept.map(\.description).joined(separator: ", ") }
             return text
+        case .inherited(let counts, let linkDown):
+            return "taking over from a previous watcher: \(linkDown ? "link set down, " : "")\(counts.description) to give back"
         }
     }
 }
@@ -262,6 +273,10 @@ extension KeepaliveProblem {
         case .reloadRefused(let reason): "configuration not reloaded, going on with the old one: \(reason)"
         case .metricsFailed(let reason): "metrics: \(reason)"
         case .controlSocketFailed(let reason): "no control socket (keepalive status cannot reach this watcher): \(reason)"
+        case .routeNotificationsFailed(let reason): "route notifications: \(reason)"
+        case .journalFailed(let reason): "cannot write the state file (a crash now would lose what was taken): \(reason)"
+        case .stateDiscarded(let reason): "state left by a previous watcher discarded: \(reason)"
+        case .locked(let reason): "not watched: \(reason)"
         }
     }
 }

@@ -75,13 +75,17 @@ public struct Watching: Sendable, Equatable {
     public var timing: KeepaliveTiming
     /// `.none` for an explicit target, which has no device to act on.
     public var action: KeepaliveWatcher.Action
+    /// What action penalize adds to a route's metric.
+    public var penalty: UInt32?
     /// The address pinged through the tunnel instead of GRE keepalives.
     public var echo: IPAddress?
 
-    public init(target: KeepaliveTarget, timing: KeepaliveTiming, action: KeepaliveWatcher.Action, echo: IPAddress? = nil) {
+    public init(target: KeepaliveTarget, timing: KeepaliveTiming, action: KeepaliveWatcher.Action, penalty: UInt32? = nil,
+                echo: IPAddress? = nil) {
         self.target = target
         self.timing = timing
         self.action = action
+        self.penalty = penalty
         self.echo = echo
     }
 }
@@ -97,6 +101,9 @@ public enum KeepaliveActionOutcome: Sendable, Equatable {
     /// first when the action had set it down. What failed to come back is kept, and
     /// tried again at the next up and on exit.
     case restored(ActionCounts, linkSetUp: Bool, keptToRetry: [KeepaliveActionFailure])
+    /// At start: what a previous watcher took from the tunnel and did not give back (it
+    /// died), taken over from its state file, to give back when the tunnel answers.
+    case inherited(ActionCounts, linkDown: Bool)
 }
 
 /// The routes the action took from a tunnel that went down.
@@ -108,12 +115,18 @@ public struct RouteWithdrawal: Sendable, Equatable {
     public var failures: [KeepaliveActionFailure]
     /// Routes left in place: they are on a nexthop group that other routes share.
     public var kept: [IPPrefix]
+    /// Routes moved to a higher metric instead (action penalize), and by how much.
+    public var penalized: Int
+    public var penalty: UInt32?
 
-    public init(routes: Int, reduced: Int = 0, failures: [KeepaliveActionFailure] = [], kept: [IPPrefix] = []) {
+    public init(routes: Int, reduced: Int = 0, failures: [KeepaliveActionFailure] = [], kept: [IPPrefix] = [],
+                penalized: Int = 0, penalty: UInt32? = nil) {
         self.routes = routes
         self.reduced = reduced
         self.failures = failures
         self.kept = kept
+        self.penalized = penalized
+        self.penalty = penalty
     }
 }
 
@@ -181,4 +194,15 @@ public enum KeepaliveProblem: Sendable, Equatable {
     case metricsFailed(reason: String)
     /// The control socket could not be opened: `keepalive status` cannot ask this watcher.
     case controlSocketFailed(reason: String)
+    /// Reading the routes through the watched tunnels failed: what the actions take may
+    /// miss routes until they are read again.
+    case routeNotificationsFailed(reason: String)
+    /// What the action takes could not be written to the state file: taken anyway (the
+    /// tunnel is down), but a crash now would lose it.
+    case journalFailed(reason: String)
+    /// A state file left by a previous watcher was not taken over (unreadable, or left
+    /// for a device since deleted).
+    case stateDiscarded(reason: String)
+    /// Another watcher holds the device's lock: a target a reload added is not watched.
+    case locked(reason: String)
 }

@@ -6,15 +6,20 @@ import Glibc
 #endif
 
 /// Watches tunnels with keepalives, in one thread: one poll loop over a raw GRE socket
-/// per address family, a netlink socket for link changes, a signal descriptor and,
-/// as a service, a control socket; one timer queue for every target.
+/// per address family, a netlink socket for link and route changes, a signal descriptor
+/// and, as a service, a control socket; one timer queue for every target. What an
+/// action takes is written to a state file first, and its changes go to the kernel in
+/// slices between keepalives.
 public final class KeepaliveWatcher {
     public enum Action: String, Sendable, CaseIterable {
         /// Withdraw the routes through the tunnel; put them back when it is up.
         case routes
         /// Set the link down (saving its routes); up again with its routes.
         case link
-        /// Only report.
+        /// Move the routes through the tunnel to a higher metric (`penalty` more); back
+        /// when it is up. A site with one tunnel keeps its only path.
+        case penalize
+        /// Only report (and give back what a previous watcher took, at once).
         case none
     }
 
@@ -23,15 +28,19 @@ public final class KeepaliveWatcher {
     public struct Settings: Equatable, Sendable {
         public var timing: KeepaliveTiming
         public var action: Action
+        /// What action penalize adds to a route's metric.
+        public var penalty: UInt32
         public var onDown: String?
         public var onUp: String?
         /// The address to ping through the tunnel instead of sending GRE keepalives
         /// (`icmp ADDRESS`), for a peer that does not reflect them.
         public var echo: IPAddress?
 
-        public init(timing: KeepaliveTiming, action: Action, onDown: String? = nil, onUp: String? = nil, echo: IPAddress? = nil) {
+        public init(timing: KeepaliveTiming, action: Action, penalty: UInt32 = 0, onDown: String? = nil, onUp: String? = nil,
+                    echo: IPAddress? = nil) {
             self.timing = timing
             self.action = action
+            self.penalty = penalty
             self.onDown = onDown
             self.onUp = onUp
             self.echo = echo
@@ -39,13 +48,14 @@ public final class KeepaliveWatcher {
     }
 
     /// One thing to watch: a tunnel device, followed by name (deleted, re-created or
-    /// changed while watched), or an explicit target with no device (action none).
+    /// changed while watched); an explicit target standing for a device, whose routes
+    /// the action takes; or an explicit target with no device (action none).
     public struct Subject: Sendable, Equatable {
         /// What was given: a tunnel's name or an explicit target. A reload matches the
         /// targets it reads to those watched by this.
         public let given: KeepaliveSubject
         public let target: KeepaliveTarget
-        /// The tunnel's interface index; nil for an explicit target.
+        /// The device's interface index; nil for an explicit target without one.
         public let index: Int32?
         public var settings: Settings
 
@@ -57,6 +67,11 @@ public final class KeepaliveWatcher {
         }
 
         public var name: String { given.name }
+        /// The device the action takes from (the tunnel, or what an explicit target names).
+        public var device: String? { given.device?.value }
+        /// Whether the target is the device's own (a tunnel: it follows the device's
+        /// options) or explicit.
+        public var followsDevice: Bool { if case .tunnel = given { true } else { false } }
     }
 
     /// What a watcher run as a service does besides watching.
@@ -90,10 +105,18 @@ public final class KeepaliveWatcher {
     private var indexes: [Int32?] = []
     /// When each member began its current state of watching (monotonic).
     private var startedAt: [Int64] = []
-    private var actions: TunnelActions
+    private let actions: TunnelActions
+    /// Where state files and locks go; nil: nowhere, so nothing survives a crash and
+    /// nothing stops a second watcher.
+    private let runtimeDirectory: String?
+    private var stateDirectory: KeepaliveStateDirectory?
+    /// What was taken over from previous watchers, reported once watching begins.
+    private var inheritance: [(Int, KeepaliveActionOutcome)] = []
     private var sockets: [AddressFamily: GreSocket] = [:]
     private var echoSockets: [AddressFamily: EchoSocket] = [:]
-    private var linkEvents: NetlinkSocket?
+    /// Link notifications, and route notifications once an action keeps a route index.
+    private var kernelEvents: NetlinkSocket?
+    private var routeEvents = false
     private var control: ControlServer?
     private let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
     private var stopping = false
@@ -102,17 +125,22 @@ public final class KeepaliveWatcher {
     /// A target changed state since systemd was last told the summary.
     private var statusChanged = false
 
+    /// `runtimeDirectory`: where state files and locks go (`KeepaliveStateDirectory`).
     public init(subjects: [Subject], links: LinkService?, verbose: Bool = false, service: Service = Service(),
-                report: @escaping (KeepaliveEvent) -> Void) {
+                runtimeDirectory: String? = RuntimeDirectory.path, report: @escaping (KeepaliveEvent) -> Void) {
         self.subjects = subjects
         self.links = links
         self.verbose = verbose
         self.service = service
+        self.runtimeDirectory = runtimeDirectory
         self.report = report
         for subject in subjects { monitor.addMember(timing: subject.settings.timing) }
         indexes = subjects.map(\.index)
         startedAt = Array(repeating: 0, count: subjects.count)
-        actions = TunnelActions(network: links.map(KernelTunnelNetwork.init))
+        actions = TunnelActions(network: links.map { KernelTunnelNetwork(links: $0) })
+        actions.onOutcome = { [unowned self] member, outcome in emit(.action(outcome), member) }
+        actions.onProblem = { [unowned self] member, problem in emit(.problem(problem), member) }
+        actions.afterSend = { [unowned self] in receiveKernelEvents() }
     }
 
     deinit { receiveBuffer.deallocate() }
@@ -127,7 +155,8 @@ public final class KeepaliveWatcher {
         for subject in subjects.compactMap({ $0 }) {
             if let echo = subject.settings.echo { _ = try echoSocket(for: echo.family) } else { _ = try socket(for: subject.target.family) }
         }
-        try openLinkEvents()
+        try openKernelEvents()
+        try takeOverDevices()
         if let control = service.control {
             // Watching goes on without it: `keepalive status` then finds nothing to ask.
             do {
@@ -144,11 +173,14 @@ public final class KeepaliveWatcher {
             let interval = subjects[member]!.settings.timing.interval
             begin(member, at: start, delay: interval * Int64(member) / Int64(subjects.count))
         }
+        for (member, inherited) in inheritance { emit(.action(inherited), member) }
+        inheritance = []
         service.notifier?.ready(status: status().summary)
         nextWatchdog = service.notifier?.watchdogInterval.map { start + $0 }
         if service.metrics != nil { nextMetrics = start }
         while !stopping {
             sendDue()
+            actOnTunnels()
             housekeeping()
             wait(signals: signals)
         }
@@ -159,16 +191,29 @@ public final class KeepaliveWatcher {
 
     // MARK: The loop
 
+    /// Sends the actions' changes for a slice of time: at most until the next keepalive
+    /// is due, so that a mass withdrawal never makes the keepalives of healthy tunnels late.
+    private func actOnTunnels() {
+        guard actions.hasWork else { return }
+        let now = SystemClock.monotonic()
+        let slice = now + Self.actionSlice
+        actions.run(until: min(slice, monitor.nextDeadline.map { max($0, now) } ?? slice))
+    }
+
+    /// The longest the loop spends on the actions' changes before it looks at keepalives again.
+    static let actionSlice: Int64 = 5_000_000
+
     private func wait(signals: SignalDescriptor) {
         var descriptors = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
-        if let linkEvents { descriptors.append(pollfd(fd: linkEvents.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
+        if let kernelEvents { descriptors.append(pollfd(fd: kernelEvents.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
         let families = Array(sockets.keys)
         for family in families { descriptors.append(pollfd(fd: sockets[family]!.descriptor, events: Int16(POLLIN), revents: 0)) }
         let echoFamilies = Array(echoSockets.keys)
         for family in echoFamilies { descriptors.append(pollfd(fd: echoSockets[family]!.descriptor, events: Int16(POLLIN), revents: 0)) }
         if let control { descriptors += control.pollDescriptors }
         let deadline = [monitor.nextDeadline, nextWatchdog, nextMetrics].compactMap { $0 }.min()
-        let timeout = min(1000, deadline.map { SystemClock.pollTimeout(until: $0) } ?? 1000)
+        // Changes still to send: only look, do not wait.
+        let timeout = actions.hasWork ? 0 : min(1000, deadline.map { SystemClock.pollTimeout(until: $0) } ?? 1000)
         guard poll(&descriptors, nfds_t(descriptors.count), timeout) > 0 else { return }
         for descriptor in descriptors where descriptor.revents != 0 {
             if descriptor.fd == signals.descriptor {
@@ -179,8 +224,8 @@ public final class KeepaliveWatcher {
                     default: stopping = true
                     }
                 }
-            } else if descriptor.fd == linkEvents?.fileDescriptor {
-                receiveLinkEvents()
+            } else if descriptor.fd == kernelEvents?.fileDescriptor {
+                receiveKernelEvents()
             } else if let family = families.first(where: { sockets[$0]!.descriptor == descriptor.fd }) {
                 receiveReplies(on: sockets[family]!)
             } else if let family = echoFamilies.first(where: { echoSockets[$0]!.descriptor == descriptor.fd }) {
@@ -227,11 +272,12 @@ public final class KeepaliveWatcher {
         return socket
     }
 
-    private func openLinkEvents() throws {
-        guard linkEvents == nil, subjects.contains(where: { $0?.index != nil }) else { return }
+    /// Link notifications, once a target has a device.
+    private func openKernelEvents() throws {
+        guard kernelEvents == nil, subjects.contains(where: { $0?.device != nil }) else { return }
         let events = try NetlinkSocket()
         try events.subscribe(groups: [UInt32(RTNLGRP_LINK.rawValue)])
-        linkEvents = events
+        kernelEvents = events
     }
 
     /// Sends the keepalives due, one batch (one system call) per address family, and
@@ -328,8 +374,19 @@ public final class KeepaliveWatcher {
         emit(.watch(watching(member)), member)
     }
 
-    /// A member for `subject`, in a slot a reload freed or a new one.
+    /// A member for `subject`, in a slot a reload freed or a new one; none while
+    /// another watcher holds its device.
     private func add(_ subject: Subject, at now: Int64) {
+        var directory: KeepaliveStateDirectory?
+        if subject.device != nil {
+            do {
+                directory = try openStateDirectory()
+                if let device = subject.device { try directory?.lock(tunnel: device) }
+            } catch {
+                emit(.problem(.locked(reason: "\(error)")), nil)
+                return
+            }
+        }
         let member: Int
         if let slot = freeSlots.popLast() {
             member = slot
@@ -342,15 +399,32 @@ public final class KeepaliveWatcher {
             indexes.append(subject.index)
             startedAt.append(now)
         }
+        if let directory { adoptState(member, subject, from: directory) }
+        do {
+            try openKernelEvents()
+            try followRoutes()
+        } catch {
+            emit(.problem(.routeNotificationsFailed(reason: "\(error)")), member)
+        }
         begin(member, at: now)
+        for (member, inherited) in inheritance { emit(.action(inherited), member) }
+        inheritance = []
     }
 
-    /// Stops watching a member: what its action took comes back first.
+    /// Stops watching a member: what its action took comes back first (what does not
+    /// stays in its state file, for the next watcher or `keepalive restore`), and its
+    /// device is left to other watchers.
     private func remove(_ member: Int) {
         restore(member)
         monitor.deactivate(member)
         emit(.removed, member)
-        actions.forget(member)
+        if let device = subjects[member]?.device {
+            if let index = indexes[member] {
+                actions.forget(member, tunnel: device, index: index, keepingStateFile: true)
+                actions.index.unwatch(index)
+            }
+            stateDirectory?.unlock(tunnel: device)
+        }
         subjects[member] = nil
         indexes[member] = nil
         freeSlots.append(member)
@@ -376,33 +450,103 @@ public final class KeepaliveWatcher {
         if let due = nextMetrics { nextMetrics = min(due, SystemClock.monotonic() + Self.metricsAfterChange) }
     }
 
+    /// Queues what a member's action does (sent between keepalives); what could not be
+    /// given back stays owed: it is tried again at the next up, and on exit.
     private func act(_ member: Int, state: TunnelState, action: Action) {
-        guard let index = indexes[member] else { return }
-        do {
-            let done = state == .down ? try actions.takeDown(member, index: index, action: action) : try actions.bringUp(member, index: index)
-            if let done { emit(.action(done), member) }
-        } catch {
-            // What could not be given back stays owed: it is tried again at the next up, and on exit.
-            emit(.problem(state == .down ? .takeDownFailed(reason: "\(error)") : .bringUpFailed(reason: "\(error)")), member)
+        guard let index = indexes[member], let subject = subjects[member], let device = subject.device else { return }
+        if state == .down {
+            actions.takeDown(member, index: index, tunnel: device, action: action, penalty: subject.settings.penalty)
+        } else {
+            actions.bringUp(member, index: index, tunnel: device)
         }
     }
 
+    /// On the way out: finishes what is queued, then gives back everything taken. What
+    /// stays taken stays in the state files, for the next watcher or `keepalive restore`.
     private func restoreAll() {
-        for member in actions.membersToRestore { restore(member) }
+        actions.run(until: nil)
+        for member in actions.membersToRestore {
+            guard let index = indexes[member], let device = subjects[member]?.device else { continue }
+            actions.bringUp(member, index: index, tunnel: device)
+        }
+        actions.run(until: nil)
+        for member in actions.membersToRestore {
+            if let owed = actions.taken[member] { emit(.problem(.notRestored(linkDown: owed.linkDown, owed.counts)), member) }
+        }
         CommandHook.reap()
     }
 
-    /// Gives back what the action took from a member, on exit or when it stops being watched.
+    /// Gives back what the action took from a member, at once (after what is queued):
+    /// when it stops being watched, or its action changes.
     private func restore(_ member: Int) {
-        guard let index = indexes[member], actions.taken[member] != nil else { return }
-        do {
-            if let done = try actions.bringUp(member, index: index) { emit(.action(done), member) }
-        } catch {
-            emit(.problem(.restoreFailed(reason: "\(error)")), member)
-        }
+        actions.run(until: nil)
+        guard let index = indexes[member], let device = subjects[member]?.device, actions.taken[member] != nil else { return }
+        actions.bringUp(member, index: index, tunnel: device)
+        actions.run(until: nil)
         if let owed = actions.taken[member] {
             emit(.problem(.notRestored(linkDown: owed.linkDown, owed.counts)), member)
         }
+    }
+
+    // MARK: Devices: locks, state left by a previous watcher, the route index
+
+    /// At start: locks every device in the runtime directory, so that no second watcher
+    /// takes from it; takes over what a watcher that died took from them (given back
+    /// when they answer; at once with action none); reads the routes through them.
+    private func takeOverDevices() throws {
+        if subjects.contains(where: { $0?.device != nil }), let directory = try openStateDirectory() {
+            for subject in subjects { if let device = subject?.device { try directory.lock(tunnel: device) } }
+            for member in subjects.indices { adoptState(member, subjects[member]!, from: directory) }
+        }
+        try followRoutes()
+    }
+
+    /// The state directory, opened the first time a target with a device needs it;
+    /// nil without a runtime directory.
+    private func openStateDirectory() throws -> KeepaliveStateDirectory? {
+        if let stateDirectory { return stateDirectory }
+        guard let runtimeDirectory else { return nil }
+        let directory = try KeepaliveStateDirectory(runtimeDirectory: runtimeDirectory)
+        stateDirectory = directory
+        actions.journal = directory
+        return directory
+    }
+
+    /// Takes over a device's state file: what is owed to the device as it is now (the
+    /// same interface index; a device made again lost its routes with the old one).
+    /// With action none, it comes back at once.
+    private func adoptState(_ member: Int, _ subject: Subject, from directory: KeepaliveStateDirectory) {
+        guard let device = subject.device, let index = indexes[member] else { return }
+        do {
+            guard let state = try directory.load(tunnel: device) else { return }
+            guard state.index == index else {
+                try directory.remove(tunnel: device)
+                emit(.problem(.stateDiscarded(reason: "it was left for interface index \(state.index), and \(device) is \(index) now")), member)
+                return
+            }
+            actions.adopt(state.taken, member: member)
+            inheritance.append((member, .inherited(state.taken.counts, linkDown: state.taken.linkDown)))
+            if subject.settings.action == .none { actions.bringUp(member, index: index, tunnel: device) }
+        } catch {
+            emit(.problem(.stateDiscarded(reason: "\(error)")), member)
+        }
+    }
+
+    /// Keeps the route index of the devices whose routes an action takes (or to which
+    /// something is owed): route notifications, subscribed before one dump of every
+    /// table, so that no change falls between the two; a device added later is read
+    /// alone before it is acted on.
+    private func followRoutes() throws {
+        let members = subjects.indices.filter { member in
+            guard let subject = subjects[member], subject.device != nil, indexes[member] != nil else { return false }
+            return subject.settings.action != .none || actions.taken[member] != nil
+        }
+        guard let kernelEvents, !members.isEmpty else { return }
+        for member in members { if let index = indexes[member] { actions.index.watch(index) } }
+        guard !routeEvents else { return }
+        try kernelEvents.subscribe(groups: [UInt32(RTNLGRP_IPV4_ROUTE.rawValue), UInt32(RTNLGRP_IPV6_ROUTE.rawValue)])
+        routeEvents = true
+        try actions.reloadIndex()
     }
 
     // MARK: Reload
@@ -452,28 +596,36 @@ public final class KeepaliveWatcher {
             }
             subjects[member]!.settings = subject.settings
             monitor.retime(member, timing: subject.settings.timing, at: now)
-            if old.action != subject.settings.action {
+            if old.action != subject.settings.action || old.penalty != subject.settings.penalty {
                 // What the old action took comes back; the new one acts on the state as it is.
                 restore(member)
                 if monitor.members[member].stateMachine.state == .down { act(member, state: .down, action: subject.settings.action) }
             }
             summary.changed += 1
         }
-        do { try openLinkEvents() } catch { emit(.problem(.linkNotificationsFailed(reason: "\(error)")), nil) }
+        do {
+            try openKernelEvents()
+            try followRoutes()
+        } catch {
+            emit(.problem(.linkNotificationsFailed(reason: "\(error)")), nil)
+        }
         emit(.reloaded(summary), nil)
     }
 
     // MARK: Link changes
 
-    private func receiveLinkEvents() {
-        guard let linkEvents else { return }
+    /// Reads the link and route notifications queued (the route index follows the routes).
+    private func receiveKernelEvents() {
+        guard let kernelEvents else { return }
         do {
-            try linkEvents.receiveQueued { message in
+            try kernelEvents.receiveQueued { message in
                 switch message.routeMessageType {
                 case .newLink?:
                     if let link = Link(message) { linkChanged(link) }
                 case .deleteLink?:
                     if let header = message.familyHeader(ifinfomsg.self) { linkDeleted(index: header.ifi_index) }
+                case .newRoute?, .deleteRoute?:
+                    actions.index.apply(message)
                 default:
                     break
                 }
@@ -485,27 +637,49 @@ public final class KeepaliveWatcher {
         }
     }
 
-    /// Notifications were lost: read every watched tunnel again.
+    /// Notifications were lost: read every watched device, and every route, again.
     private func resynchronize() {
         guard let links, let current = try? links.list() else { return }
         let snapshot = LinkSnapshot(current)
         for (member, subject) in subjects.enumerated() {
-            guard let subject, subject.index != nil else { continue }
-            if let link = snapshot.link(named: subject.name) {
+            guard let device = subject?.device else { continue }
+            if let link = snapshot.link(named: device) {
                 linkChanged(link)
             } else if let index = indexes[member] {
                 linkDeleted(index: index)
             }
         }
+        guard routeEvents else { return }
+        do {
+            try actions.reloadIndex()
+        } catch {
+            emit(.problem(.routeNotificationsFailed(reason: "\(error)")), nil)
+        }
     }
 
     private func linkChanged(_ link: Link) {
-        // Members follow their tunnel by name, so a watched device renamed to something
+        // Members follow their device by name, so a watched device renamed to something
         // else counts as deleted.
-        if let member = indexes.firstIndex(where: { $0 == link.index }), subjects[member]?.name != link.name {
+        if let member = indexes.firstIndex(where: { $0 == link.index }), subjects[member]?.device != link.name {
             linkDeleted(index: link.index)
         }
-        guard let member = subjects.indices.first(where: { subjects[$0]?.index != nil && subjects[$0]?.name == link.name }) else { return }
+        guard let member = subjects.indices.first(where: { subjects[$0]?.device == link.name }) else { return }
+        if routeEvents {
+            if indexes[member] != link.index {
+                if let old = indexes[member] { actions.index.unwatch(old) }
+                actions.index.watch(link.index)
+            }
+            actions.index.linkChanged(link.index, isUp: link.isUp)
+        }
+        guard subjects[member]!.followsDevice else {
+            // An explicit target goes on as it was; only the device it acts on is back.
+            if indexes[member] != link.index {
+                if let old = indexes[member] { actions.forget(member, tunnel: link.name, index: old) }
+                indexes[member] = link.index
+                emit(.created(watching(member)), member)
+            }
+            return
+        }
         let target: KeepaliveTarget
         do {
             target = try KeepaliveTarget(tunnel: link)
@@ -523,7 +697,7 @@ public final class KeepaliveWatcher {
             }
             return
         }
-        if indexes[member] != link.index { actions.forget(member) }
+        if indexes[member] != link.index, let old = indexes[member] { actions.forget(member, tunnel: link.name, index: old) }
         indexes[member] = link.index
         _ = try? socket(for: target.family)
         startedAt[member] = SystemClock.monotonic()
@@ -535,11 +709,13 @@ public final class KeepaliveWatcher {
     }
 
     private func linkDeleted(index: Int32) {
-        guard let member = indexes.firstIndex(where: { $0 == index }) else { return }
+        guard let member = indexes.firstIndex(where: { $0 == index }), let subject = subjects[member] else { return }
         indexes[member] = nil
+        actions.index.unwatch(index)
         // The kernel removed the device's routes with it: there is nothing to put back.
-        actions.forget(member)
-        monitor.deactivate(member)
+        actions.forget(member, tunnel: subject.device ?? subject.name, index: index)
+        // An explicit target's keepalives never needed the device.
+        if subject.followsDevice { monitor.deactivate(member) }
         emit(.deleted, member)
     }
 
@@ -580,8 +756,9 @@ public final class KeepaliveWatcher {
     /// the timing, and the action (none for a target without a device).
     private func watching(_ member: Int) -> Watching {
         let subject = subjects[member]!
+        let action = indexes[member] == nil ? .none : subject.settings.action
         return Watching(target: monitor.members[member].target ?? subject.target, timing: subject.settings.timing,
-                        action: indexes[member] == nil ? .none : subject.settings.action, echo: subject.settings.echo)
+                        action: action, penalty: action == .penalize ? subject.settings.penalty : nil, echo: subject.settings.echo)
     }
 
     private func emit(_ kind: KeepaliveEvent.Kind, _ member: Int?, roundTrip: Int64? = nil) {

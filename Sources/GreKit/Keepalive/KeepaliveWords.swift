@@ -5,14 +5,34 @@ import Netlink
 public enum KeepaliveSubject: Hashable, Sendable {
     case tunnel(InterfaceName)
     case explicit(KeepaliveTarget)
+    /// An explicit target that stands for a device (`tunnel DEV`): keepalives go to the
+    /// target, the action takes the device's routes (or link). For a tunnel gretool
+    /// cannot read its endpoints from, or a stand-in on a host without GRE.
+    case explicitFor(KeepaliveTarget, tunnel: InterfaceName)
 
     /// How output names it: the tunnel's name, or the explicit target's remote
     /// address, with `#KEY` when keyed.
     public var name: String {
         switch self {
-        case .tunnel(let name): name.value
+        case .tunnel(let name), .explicitFor(_, tunnel: let name): name.value
         case .explicit(let target):
             target.remote.description + (target.inputFlags.contains(.key) ? "#\(target.inputKey)" : "")
+        }
+    }
+
+    /// The explicit target, if it is one.
+    public var target: KeepaliveTarget? {
+        switch self {
+        case .tunnel: nil
+        case .explicit(let target), .explicitFor(let target, _): target
+        }
+    }
+
+    /// The device the action takes from, if any.
+    public var device: InterfaceName? {
+        switch self {
+        case .tunnel(let name), .explicitFor(_, tunnel: let name): name
+        case .explicit: nil
         }
     }
 }
@@ -25,6 +45,8 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
     public var subjects: [KeepaliveSubject] = []
     public var timing = KeepaliveTiming.cisco
     public var action = KeepaliveWatcher.Action.routes
+    /// What action penalize adds to the metric of the tunnel's routes.
+    public var penalty: UInt32 = 0
     public var onDown: String?
     public var onUp: String?
     /// Ping this address through the tunnel instead of sending GRE keepalives.
@@ -46,7 +68,7 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
 
     /// How the targets of this request are watched.
     public var settings: KeepaliveWatcher.Settings {
-        KeepaliveWatcher.Settings(timing: timing, action: action, onDown: onDown, onUp: onUp, echo: echo)
+        KeepaliveWatcher.Settings(timing: timing, action: action, penalty: penalty, onDown: onDown, onUp: onUp, echo: echo)
     }
 
     enum Word: Sendable { case interval, retries, upAfter, holdDown, icmp, action, onDown, onUp, file, metricsFile, json, verbose }
@@ -59,7 +81,7 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
         Keyword(.upAfter, "up-after", value: "1..255", repeatable: false),
         Keyword(.holdDown, "hold-down", value: "SECONDS", repeatable: false),
         Keyword(.icmp, "icmp", value: "ADDRESS", repeatable: false),
-        Keyword(.action, "action", value: "{ routes | link | none }", repeatable: false),
+        Keyword(.action, "action", value: "{ routes | link | penalize METRIC | none }", repeatable: false),
         Keyword(.onDown, "on-down", value: "COMMAND", repeatable: false),
         Keyword(.onUp, "on-up", value: "COMMAND", repeatable: false),
         Keyword(.file, "-f", value: "FILE", repeatable: false),
@@ -88,7 +110,7 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
     }
 
     private mutating func read(_ arguments: [String], verb: String, asFileLine: Bool) throws(InvalidArgument) {
-        var targets = SubjectWords(verb: verb)
+        var targets = SubjectWords(verb: verb, takesTunnel: true)
         var actionGiven = false
         var words = WordScanner(arguments, allowsAbbreviations: false)
         while let word = words.next() {
@@ -113,9 +135,12 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
             case .icmp: echo = try Parse.address(text, for: "icmp")
             case .action:
                 guard let action = KeepaliveWatcher.Action(rawValue: text) else {
-                    throw .badValue("action", text, expected: "routes, link or none")
+                    throw .badValue("action", text, expected: "routes, link, penalize METRIC or none")
                 }
                 self.action = action
+                if action == .penalize {
+                    penalty = try Parse.unsigned(words.value(for: "penalize"), UInt32.self, for: "penalize", in: 1...UInt32.max)
+                }
                 actionGiven = true
             case .onDown: onDown = text
             case .onUp: onUp = text
@@ -126,15 +151,19 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
             }
         }
         subjects = try targets.finish(allowingNone: file != nil)
-        if echo != nil, subjects.contains(where: { if case .explicit = $0 { true } else { false } }) {
+        if echo != nil, subjects.contains(where: { $0.device == nil }) {
             throw InvalidArgument("icmp needs tunnel names: echo requests go out through the tunnel's device")
         }
-        if actionGiven, action != .none, !subjects.isEmpty, !subjects.contains(where: { if case .tunnel = $0 { true } else { false } }) {
-            throw InvalidArgument("action \(action.rawValue) needs tunnel names: explicit targets are watched with action none")
+        if actionGiven, action != .none, !subjects.isEmpty, !subjects.contains(where: { $0.device != nil }) {
+            throw InvalidArgument("action \(action.rawValue) needs tunnel names: explicit targets are watched with action none, unless they name one (tunnel DEV)")
+        }
+        let devices = subjects.compactMap(\.device)
+        if let twice = devices.first(where: { device in devices.filter { $0 == device }.count > 1 }) {
+            throw InvalidArgument("\(verb): \(twice) is named twice")
         }
     }
 
-    public static var keywords: [String] { grammar.spellings + SubjectWords.grammar.spellings }
+    public static var keywords: [String] { grammar.spellings + SubjectWords.watchGrammar.spellings }
 }
 
 /// `keepalive probe` words.
@@ -179,6 +208,33 @@ public struct KeepaliveProbeRequest: Equatable, Sendable {
     ])
 
     public static var keywords: [String] { grammar.spellings + SubjectWords.grammar.spellings }
+}
+
+/// `keepalive restore` words.
+public struct KeepaliveRestoreRequest: Equatable, Sendable {
+    /// The tunnel whose state to give back; nil: every tunnel no watcher holds.
+    public var tunnel: InterfaceName?
+    public var json = false
+
+    enum Word: Sendable { case json }
+
+    static let grammar = KeywordTable<Word>([Keyword(.json, "-j", "-json")])
+
+    public static func parse(_ arguments: [String]) throws(InvalidArgument) -> KeepaliveRestoreRequest {
+        var request = KeepaliveRestoreRequest()
+        var words = WordScanner(arguments, allowsAbbreviations: false)
+        while let word = words.next() {
+            if try words.keyword(word, in: grammar) != nil {
+                request.json = true
+                continue
+            }
+            guard request.tunnel == nil else { throw InvalidArgument("keepalive restore takes one tunnel at a time (\(word) is a second)") }
+            request.tunnel = try InterfaceName(word)
+        }
+        return request
+    }
+
+    public static var keywords: [String] { grammar.spellings }
 }
 
 /// `keepalive respond` words.
@@ -264,14 +320,20 @@ public struct KeepaliveStatusRequest: Equatable, Sendable {
 /// the next one.
 struct SubjectWords {
     let verb: String
+    /// Whether an explicit target may name a device to act on (`tunnel DEV`: watch only).
+    let takesTunnel: Bool
     private var subjects: [KeepaliveSubject] = []
     private var local: IPAddress?
     private var remote: IPAddress?
     private var key: (text: String, value: UInt32)?
+    private var tunnel: InterfaceName?
 
-    init(verb: String) { self.verb = verb }
+    init(verb: String, takesTunnel: Bool = false) {
+        self.verb = verb
+        self.takesTunnel = takesTunnel
+    }
 
-    enum Word: Sendable { case local, remote, key }
+    enum Word: Sendable { case local, remote, key, tunnel }
 
     /// A target's words. Each repeats by design: a word the target being given
     /// already has starts the next one.
@@ -279,9 +341,15 @@ struct SubjectWords {
         Keyword(.local, "local", value: "ADDR"), Keyword(.remote, "remote", value: "ADDR"), Keyword(.key, "key", value: "KEY"),
     ])
 
+    /// `watch`'s: a target may also name the device its action takes from.
+    static let watchGrammar = KeywordTable<Word>([
+        Keyword(.local, "local", value: "ADDR"), Keyword(.remote, "remote", value: "ADDR"), Keyword(.key, "key", value: "KEY"),
+        Keyword(.tunnel, "tunnel", value: "DEV"),
+    ])
+
     /// Takes `word` (and its value) if it belongs to an explicit target.
     mutating func take(_ word: String, _ words: inout WordScanner) throws(InvalidArgument) -> Bool {
-        guard let entry = try words.keyword(word, in: Self.grammar) else { return false }
+        guard let entry = try words.keyword(word, in: takesTunnel ? Self.watchGrammar : Self.grammar) else { return false }
         let text = try words.value(of: entry)
         switch entry.keyword {
         case .local:
@@ -293,6 +361,9 @@ struct SubjectWords {
         case .key:
             if key != nil { try close() }
             key = (text, try GreKey(parsing: text, for: "key").value)
+        case .tunnel:
+            if tunnel != nil { try close() }
+            tunnel = try InterfaceName(text)
         }
         return true
     }
@@ -316,11 +387,11 @@ struct SubjectWords {
 
     /// Ends the explicit target being given, if one is.
     private mutating func close() throws(InvalidArgument) {
-        guard local != nil || remote != nil || key != nil else { return }
-        defer { (local, remote, key) = (nil, nil, nil) }
+        guard local != nil || remote != nil || key != nil || tunnel != nil else { return }
+        defer { (local, remote, key, tunnel) = (nil, nil, nil, nil) }
         guard let local, let remote else {
-            let given = local.map { "local \($0)" } ?? remote.map { "remote \($0)" } ?? "key \(key!.text)"
-            throw InvalidArgument("\(verb): \(given) belongs to no target: an explicit target is local ADDR remote ADDR [ key KEY ]")
+            let given = local.map { "local \($0)" } ?? remote.map { "remote \($0)" } ?? key.map { "key \($0.text)" } ?? "tunnel \(tunnel!)"
+            throw InvalidArgument("\(verb): \(given) belongs to no target: an explicit target is local ADDR remote ADDR [ key KEY ]\(takesTunnel ? " [ tunnel DEV ]" : "")")
         }
         guard local.family == remote.family else {
             throw InvalidArgument("\(verb): local \(local) and remote \(remote) are of different address families")
@@ -329,10 +400,10 @@ struct SubjectWords {
             throw InvalidArgument("\(verb): local \(local) remote \(remote) is not a point-to-point path")
         }
         let target = KeepaliveTarget(local: local, remote: remote, key: key?.value)
-        guard !subjects.contains(.explicit(target)) else {
+        guard !subjects.contains(where: { $0.target == target }) else {
             throw InvalidArgument("\(verb): the target \(target.endpointsDescription) is given twice")
         }
-        subjects.append(.explicit(target))
+        subjects.append(tunnel.map { .explicitFor(target, tunnel: $0) } ?? .explicit(target))
     }
 }
 

@@ -1,293 +1,439 @@
 import CMnl
 import Netlink
+import SystemPackage
 
-/// What the keepalive actions do to the routes through a tunnel, decided from a
-/// route dump: pure, so it is tested without a kernel.
-struct RouteWithdrawalPlan {
-    /// Routes that go entirely through the tunnel: deleted, added back later.
-    var deletions: [Route] = []
-    /// ECMP routes with legs through the tunnel and elsewhere: replaced by their other
-    /// legs, replaced back by the original later.
-    var reductions: [(original: Route, reduced: Route)] = []
-    /// Routes that use the tunnel but cannot be withdrawn alone: their nexthop group is
-    /// shared with other routes and has other legs.
-    var kept: [Route] = []
-
-    /// Every unicast route through interface `index`, in every table but the local one
-    /// (the tunnel's own addresses) and without IPv6 link-local routes.
-    init(routes: [Route], interface index: Int32) {
-        for route in routes where route.uses(interface: index) && Self.isWithdrawable(route) {
-            let otherLegs = route.nexthops.filter { $0.outputInterface != index }
-            if otherLegs.isEmpty {
-                deletions.append(route)
-            } else if route.nexthopID != nil {
-                kept.append(route)
-            } else {
-                var reduced = route
-                reduced.nexthops = otherLegs
-                reductions.append((route, reduced))
-            }
-        }
-    }
-
-    static func isWithdrawable(_ route: Route) -> Bool {
-        guard route.type == .unicast, route.table != .local else { return false }
-        if case .v6(let address) = route.destination.address, address.isLinkLocal || address.isMulticast { return false }
-        return true
-    }
-}
-
-extension Route {
-    /// Orders routes for adding back. The kernel refuses a route via a gateway it cannot
-    /// reach, and a route on a nexthop object that does not exist; so routes on a device
-    /// come first, then routes via gateways, then routes on nexthop objects. The order is
-    /// split after the routes on a device, because the nexthop objects, restored between
-    /// the two halves, may need those routes too.
-    static func inAddingOrder(_ routes: [Route]) -> (direct: [Route], indirect: [Route]) {
-        let viaGateways = routes.filter { !$0.isDirect && $0.nexthopID == nil }
-        return (routes.filter(\.isDirect), viaGateways + routes.filter { $0.nexthopID != nil })
-    }
-
-    /// Whether the route names no gateway and no nexthop object: a device route.
-    var isDirect: Bool { nexthopID == nil && gateway == nil && nexthops.allSatisfy { $0.gateway == nil } }
+/// A change a keepalive action sends to the kernel.
+enum TunnelChange {
+    case route(Route, RouteChange)
+    case nexthop(NexthopObject, NexthopChange)
 }
 
 /// What the keepalive actions read and change: the kernel's links, routes and
 /// nexthop objects (`KernelTunnelNetwork`), or a test's stand-in.
-protocol TunnelNetwork {
-    func routes() throws -> [Route]
+protocol TunnelNetwork: AnyObject {
+    /// Sends `changes` in order, many per datagram, and returns the error of each one the
+    /// kernel refused (or whose outcome is unknown), by position.
+    func send(_ changes: ArraySlice<TunnelChange>) -> [Int: any Error]
     func isUp(index: Int32) throws -> Bool
     func setAdministrativeState(up: Bool, index: Int32) throws
-    func apply(_ route: Route, _ change: RouteChange) throws
     /// The nexthop objects whose device is `index`.
     func nexthops(on index: Int32) throws -> [NexthopObject]
     func nexthopGroups() throws -> [NexthopObject]
-    func apply(_ nexthop: NexthopObject, _ change: NexthopChange) throws
+    /// Hands `each` every route, or with `device` the routes through it (the kernel
+    /// filters). Returns whether the dump was consistent (no change interrupted it).
+    func routes(through device: Int32?, _ each: (Route) -> Void) throws -> Bool
 }
 
-/// The kernel's, through the watcher's netlink socket.
-struct KernelTunnelNetwork: TunnelNetwork {
-    let links: LinkService
-
-    func routes() throws -> [Route] { try RouteService(socket: links.socket).list() }
-
-    func isUp(index: Int32) throws -> Bool { try links.link(index: index).isUp }
-
-    /// Sets the link up or down (IFF_UP), changing nothing else.
-    func setAdministrativeState(up: Bool, index: Int32) throws {
-        var request = LinkRequest(mode: .modify)
-        if up { request.setFlags = .up } else { request.clearFlags = .up }
-        try links.modify(request, index: index)
-    }
-
-    func apply(_ route: Route, _ change: RouteChange) throws { try RouteService(socket: links.socket).apply(route, change) }
-
-    func nexthops(on index: Int32) throws -> [NexthopObject] {
-        var selector = NexthopSelector()
-        selector.outputInterface = index
-        return try listNexthops(selector)
-    }
-
-    func nexthopGroups() throws -> [NexthopObject] {
-        var selector = NexthopSelector()
-        selector.groupsOnly = true
-        return try listNexthops(selector)
-    }
-
-    func apply(_ nexthop: NexthopObject, _ change: NexthopChange) throws {
-        try NexthopService(socket: links.socket).apply(nexthop, change)
-    }
-
-    private func listNexthops(_ selector: NexthopSelector) throws -> [NexthopObject] {
-        do {
-            return try NexthopService(socket: links.socket).list(selector)
-        } catch let error as NetlinkError where error.errno == .notSupported {
-            // A kernel before nexthop objects (Linux 5.3) has none to lose.
-            return []
-        }
-    }
+/// Where what the actions take is written down before it is taken, so that it can be
+/// given back after a crash (`KeepaliveStateDirectory`, or a test's stand-in).
+protocol TakenJournal: AnyObject {
+    /// Keeps `taken` as what is owed to `tunnel` (interface index `index`); an empty
+    /// value: nothing is owed any more.
+    func record(_ taken: TakenFromTunnel, tunnel: String, index: Int32) throws
 }
 
 /// What a watcher does to a tunnel that goes down, and undoes when it comes up again.
-/// Action `routes` withdraws the routes through the tunnel. Action `link` sets its link
-/// down, after saving what Linux deletes with it: the routes through it, the nexthop
-/// objects on it (and the routes on those), and the membership of the groups that
-/// contain them. For each watched tunnel it remembers what it took until all of it is
-/// back: what fails to come back is tried again at the next up, and on exit.
-struct TunnelActions {
+/// Action `routes` withdraws the routes through the tunnel; `penalize` moves them to a
+/// higher metric instead (ECMP routes lose their legs through it as with `routes`).
+/// Action `link` sets its link down, after saving what Linux deletes with it: the routes
+/// through it, the nexthop objects on it (and the routes on those), and the membership
+/// of the groups that contain them.
+///
+/// For each watched tunnel it remembers what it took until all of it is back, and
+/// writes that to the journal before taking anything: what fails to come back is tried
+/// again at the next up, on exit, and by the next watcher after a crash.
+///
+/// The changes go to the kernel many per datagram, a slice at a time (`run(until:)`):
+/// a thousand tunnels failing at once do not hold up the keepalives of the others. The
+/// routes through a tunnel come from an index kept by route notifications, not a dump.
+final class TunnelActions {
     let network: (any TunnelNetwork)?
-    private(set) var taken: [Int: Taken] = [:]
+    var journal: (any TakenJournal)?
+    /// The routes through the watched tunnels; the watcher feeds it route notifications.
+    var index = RouteIndex()
+    private(set) var taken: [Int: TakenFromTunnel] = [:]
+    /// The members holding a legs record for each route key: what a tunnel going down
+    /// looks up for every ECMP route, without going through every tunnel's records.
+    private var legsHolders: [RouteKey: Set<Int>] = [:]
 
-    /// What the action took from one tunnel and has not given back yet.
-    struct Taken {
-        /// The watcher set the link down (action link).
-        var linkDown = false
-        /// Routes to add back: withdrawn (action routes) or deleted with the link.
-        var routes: [Route] = []
-        /// ECMP routes as they were before their legs through the tunnel were removed (action routes).
-        var reduced: [Route] = []
-        /// Nexthop objects on the tunnel, deleted with the link.
-        var nexthops: [NexthopObject] = []
-        /// Groups with members among those nexthops, with their whole membership.
-        var groups: [NexthopObject] = []
+    /// What a job finished with, for the report.
+    var onOutcome: (Int, KeepaliveActionOutcome) -> Void = { _, _ in }
+    var onProblem: (Int?, KeepaliveProblem) -> Void = { _, _ in }
+    /// Called after each datagram of changes: the watcher reads the notifications they
+    /// caused, so the index is current before the next plan is made from it.
+    var afterSend: () -> Void = {}
 
-        var isEmpty: Bool { !linkDown && routes.isEmpty && reduced.isEmpty && nexthops.isEmpty && groups.isEmpty }
+    /// Changes sent in one datagram at most, then the clock is looked at.
+    static let changesPerSend = RequestPipeline.maximumMessages
 
-        /// How many of each: routes (withdrawn and reduced alike), nexthops and groups.
-        var counts: ActionCounts {
-            ActionCounts(routes: routes.count + reduced.count, nexthops: nexthops.count, nexthopGroups: groups.count)
-        }
-
-        /// Adds what a later take-down took. Where both hold the same route or object, the
-        /// copy held already wins: it was saved first, before anything was taken, so it is
-        /// the original.
-        mutating func merge(_ later: Taken) {
-            linkDown = linkDown || later.linkDown
-            routes += later.routes.filter { !routes.contains($0) }
-            reduced += later.reduced.filter { !reduced.contains($0) }
-            nexthops += later.nexthops.filter { nexthop in !nexthops.contains { $0.id == nexthop.id } }
-            groups += later.groups.filter { group in !groups.contains { $0.id == group.id } }
-        }
+    struct Job {
+        enum Kind { case takeDown, bringUp }
+        var kind: Kind
+        /// What a take-down does (each watched tunnel has its own action).
+        var action: KeepaliveWatcher.Action = .none
+        /// What action penalize adds to a route's metric.
+        var penalty: UInt32 = 0
+        var member: Int
+        /// The tunnel's interface index when the job was queued.
+        var index: Int32
+        /// The tunnel's name, for the journal.
+        var tunnel: String
     }
 
-    init(network: (any TunnelNetwork)?) {
+    private var queue: [Job] = []
+    private var queueStart = 0
+    private var running: Running?
+
+    private struct Running {
+        var job: Job
+        var plan: ActionPlan
+        var results: [(any Error)?]
+        var next = 0
+        var linkSetUp = false
+        /// What the state file holds for the tunnel now.
+        var journaled: TakenFromTunnel
+    }
+
+    init(network: (any TunnelNetwork)?, journal: (any TakenJournal)? = nil) {
         self.network = network
+        self.journal = journal
     }
 
     /// Members whose tunnels the action took something from.
     var membersToRestore: [Int] { taken.keys.sorted() }
 
-    /// Acts on a tunnel that went down, as its `action` says; returns what was done,
-    /// for the report.
-    mutating func takeDown(_ member: Int, index: Int32, action: KeepaliveWatcher.Action) throws -> KeepaliveActionOutcome? {
-        guard let network else { return nil }
-        var done = Taken()
-        let outcome: KeepaliveActionOutcome
-        switch action {
-        case .none:
-            return nil
-        case .routes:
-            let plan = RouteWithdrawalPlan(routes: try network.routes(), interface: index)
+    /// Whether jobs are waiting or under way.
+    var hasWork: Bool { running != nil || queueStart < queue.count }
+
+    // MARK: Jobs
+
+    /// Queues what `action` does to a tunnel that went down.
+    func takeDown(_ member: Int, index: Int32, tunnel: String, action: KeepaliveWatcher.Action, penalty: UInt32 = 0) {
+        guard network != nil, action != .none else { return }
+        enqueue(Job(kind: .takeDown, action: action, penalty: penalty, member: member, index: index, tunnel: tunnel))
+    }
+
+    /// Queues giving back what was taken from a tunnel that came up.
+    func bringUp(_ member: Int, index: Int32, tunnel: String) {
+        guard network != nil else { return }
+        enqueue(Job(kind: .bringUp, member: member, index: index, tunnel: tunnel))
+    }
+
+    private func enqueue(_ job: Job) {
+        if queueStart > 64, queueStart * 2 > queue.count {
+            queue.removeFirst(queueStart)
+            queueStart = 0
+        }
+        queue.append(job)
+    }
+
+    /// Takes over what a watcher that is gone took from a tunnel (its state file): given
+    /// back when the tunnel comes up, as if this watcher had taken it.
+    func adopt(_ owed: TakenFromTunnel, member: Int) {
+        guard !owed.isEmpty else { return }
+        for record in owed.legs { index.pin(record.route.key) }
+        var held = taken[member] ?? TakenFromTunnel()
+        held.merge(owed)
+        setTaken(member, held)
+    }
+
+    /// The tunnel is gone, and its routes and nexthop objects with it: nothing to
+    /// restore, nothing to finish. With `keepingStateFile` (the tunnel is still there,
+    /// and no longer watched), what is owed stays in its state file.
+    func forget(_ member: Int, tunnel: String, index device: Int32, keepingStateFile: Bool = false) {
+        if let dropped = running, dropped.job.member == member {
+            for record in dropped.plan.intent.legs { index.unpin(record.route.key) }
+            running = nil
+        }
+        queue = queue[queueStart...].filter { $0.member != member }
+        queueStart = 0
+        if let owed = taken[member] {
+            setTaken(member, nil)
+            for record in owed.legs { index.unpin(record.route.key) }
+            if !keepingStateFile { write(TakenFromTunnel(), member: member, tunnel: tunnel, index: device) }
+        }
+    }
+
+    /// Works through the queue until it is empty or `deadline` (monotonic) has passed,
+    /// at least one datagram of changes at a time. Nil: until it is empty.
+    func run(until deadline: Int64?) {
+        while hasWork {
+            if running == nil {
+                guard queueStart < queue.count else { return }
+                let job = queue[queueStart]
+                queueStart += 1
+                start(job)
+                continue
+            }
+            sendNext()
+            if let deadline, SystemClock.monotonic() >= deadline { return }
+        }
+    }
+
+    private func start(_ job: Job) {
+        guard let network else { return }
+        refreshStale()
+        let owed = taken[job.member] ?? TakenFromTunnel()
+        switch (job.kind, job.action) {
+        case (.takeDown, .link):
+            takeLinkDown(job, owed: owed, network)
+        case (.takeDown, _):
+            let plan = ActionPlan.withdrawal(of: index.routes(using: job.index), device: job.index,
+                                             penalty: job.action == .penalize ? job.penalty : nil,
+                                             recorded: { self.recorded($0, except: job.member) })
+            var intent = owed
+            intent.merge(plan.intent)
+            for record in plan.intent.legs { index.pin(record.route.key) }
+            write(intent, member: job.member, tunnel: job.tunnel, index: job.index)
+            running = Running(job: job, plan: plan, results: [], journaled: intent)
+        case (.bringUp, _):
+            guard !owed.isEmpty else { return }
+            var linkSetUp = false
+            if owed.linkDown {
+                do {
+                    try network.setAdministrativeState(up: true, index: job.index)
+                } catch {
+                    // Everything stays owed, to try again at the next up and on exit.
+                    onProblem(job.member, .bringUpFailed(reason: "\(error)"))
+                    return
+                }
+                linkSetUp = true
+                // Linux brings back the routes of the link's addresses and revives ECMP
+                // legs itself: read them before deciding what is missing.
+                afterSend()
+                index.invalidate(job.index)
+                refreshStale()
+            }
+            let plan = ActionPlan.restoration(of: owed, current: { self.index.route($0) })
+            running = Running(job: job, plan: plan, results: [], linkSetUp: linkSetUp, journaled: owed)
+        }
+    }
+
+    /// Sends the next datagram of the running job's current phase; finishes the job
+    /// after its last.
+    private func sendNext() {
+        guard var current = running, let network else { return }
+        let plan = current.plan
+        guard current.next < plan.changes.count else {
+            running = nil
+            finish(current)
+            return
+        }
+        let phaseEnd = plan.phaseEnds.first { $0 > current.next } ?? plan.changes.count
+        let end = min(phaseEnd, current.next + Self.changesPerSend)
+        var positions: [Int] = []
+        var batch: [TunnelChange] = []
+        for position in current.next..<end {
+            if let required = plan.changes[position].requires,
+               !plan.changes[required].succeeded(current.results[required]) {
+                current.results.append(SkippedChange())
+                continue
+            }
+            current.results.append(nil)
+            positions.append(position)
+            batch.append(plan.changes[position].change)
+        }
+        if !batch.isEmpty {
+            for (offset, error) in network.send(batch[...]) { current.results[positions[offset]] = error }
+        }
+        current.next = end
+        running = current
+        if !batch.isEmpty { afterSend() }
+        // The notifications read may have forgotten the tunnel (deleted meanwhile).
+        guard running?.job.member == current.job.member else { return }
+        if end == plan.changes.count {
+            running = nil
+            finish(current)
+        }
+    }
+
+    private func finish(_ done: Running) {
+        let job = done.job
+        switch job.kind {
+        case .takeDown:
+            let owed = taken[job.member] ?? TakenFromTunnel()
+            let withdrawn = done.plan.taken(by: done.results)
+            var now = owed
+            now.merge(withdrawn)
+            // One pin per record held: a record not taken, or folded into one held
+            // already, lets go of its pin.
+            for record in done.plan.intent.legs {
+                let key = record.route.key
+                if !withdrawn.legs.contains(where: { $0.route.key == key }) || owed.legs.contains(where: { $0.route.key == key }) {
+                    index.unpin(key)
+                }
+            }
+            setTaken(job.member, now)
+            if now != done.journaled { write(now, member: job.member, tunnel: job.tunnel, index: job.index) }
+            onOutcome(job.member, .routesWithdrawn(withdrawal(done.plan, results: done.results, taken: withdrawn,
+                                                              penalty: job.action == .penalize ? job.penalty : nil)))
+        case .bringUp:
+            var restored = TakenFromTunnel()
             var failures: [KeepaliveActionFailure] = []
-            for route in plan.deletions {
-                Self.attempt(.route(route.destination), &failures) {
-                    try network.apply(route, .delete)
-                    done.routes.append(route)
+            // What came back, by its position in what was owed.
+            var routes = Set<Int>(), legs = Set<Int>(), nexthops = Set<Int>(), groups = Set<Int>(), penalized = Set<Int>()
+            let outcomes = zip(done.plan.changes, done.results).map { change, result in
+                (change.meaning, change.succeeded(result), result.map { KeepaliveActionFailure(change.item, $0) })
+            } + done.plan.unchanged.map { ($0, true, nil) }
+            for (meaning, succeeded, failure) in outcomes {
+                guard succeeded else {
+                    // A change skipped for another's failure is not one more failure.
+                    if let failure, failure.reason != SkippedChange.reason { failures.append(failure) }
+                    continue
+                }
+                switch meaning {
+                case .restore(let position): routes.insert(position)
+                case .restoreLegs(let position): legs.insert(position)
+                case .restoreNexthop(let position): nexthops.insert(position)
+                case .restoreGroup(let position): groups.insert(position)
+                case .dropCopy(let position): penalized.insert(position)
+                default: break
                 }
             }
-            for (original, reduction) in plan.reductions {
-                Self.attempt(.route(original.destination), &failures) {
-                    try network.apply(reduction, .change)
-                    done.reduced.append(original)
+            // Jobs run one at a time, so what is owed is what the job started from.
+            let owedThen = done.journaled
+            func split<Item>(_ items: [Item], _ back: Set<Int>, _ restoredItems: inout [Item]) -> [Item] {
+                var left: [Item] = []
+                for (position, item) in items.enumerated() {
+                    if back.contains(position) { restoredItems.append(item) } else { left.append(item) }
                 }
+                return left
             }
-            outcome = .routesWithdrawn(RouteWithdrawal(
-                routes: done.routes.count + done.reduced.count, reduced: done.reduced.count,
-                failures: failures, kept: plan.kept.map(\.destination)))
-        case .link:
+            var left = owedThen
+            left.linkDown = owedThen.linkDown && !done.linkSetUp
+            left.routes = split(owedThen.routes, routes, &restored.routes)
+            left.legs = split(owedThen.legs, legs, &restored.legs)
+            left.nexthops = split(owedThen.nexthops, nexthops, &restored.nexthops)
+            left.groups = split(owedThen.groups, groups, &restored.groups)
+            left.penalized = split(owedThen.penalized, penalized, &restored.penalized)
+            for record in restored.legs { index.unpin(record.route.key) }
+            setTaken(job.member, left)
+            if left != done.journaled { write(left, member: job.member, tunnel: job.tunnel, index: job.index) }
+            onOutcome(job.member, .restored(restored.counts, linkSetUp: done.linkSetUp, keptToRetry: failures))
+        }
+    }
+
+    private func withdrawal(_ plan: ActionPlan, results: [(any Error)?], taken withdrawn: TakenFromTunnel, penalty: UInt32?) -> RouteWithdrawal {
+        var failures: [KeepaliveActionFailure] = []
+        var reduced = 0
+        for (change, result) in zip(plan.changes, results) {
+            if case .takeLegs(_, reduced: true) = change.meaning, result == nil { reduced += 1 }
+            // A route that is not there any more was not taken: nothing to report.
+            if let result, !(result is SkippedChange), !result.isAbsence { failures.append(KeepaliveActionFailure(change.item, result)) }
+        }
+        return RouteWithdrawal(routes: withdrawn.routes.count + withdrawn.legs.count, reduced: reduced, failures: failures,
+                               kept: plan.kept, penalized: withdrawn.penalized.count, penalty: penalty)
+    }
+
+    /// Action link: saves what Linux deletes with the link, writes it down, sets the link down.
+    private func takeLinkDown(_ job: Job, owed: TakenFromTunnel, _ network: any TunnelNetwork) {
+        do {
             // A link that someone else set down is not the watcher's to bring up later;
             // nor is one whose bringing up failed, for that one is owed already.
-            guard try network.isUp(index: index) else { return nil }
-            done = try Self.savedWithLink(index: index, network)
-            try network.setAdministrativeState(up: false, index: index)
-            done.linkDown = true
-            outcome = .linkSetDown(saved: done.counts)
+            guard try network.isUp(index: job.index) else { return }
+            var saved = try savedWithLink(index: job.index, network, recorded: { self.recorded($0, except: job.member) })
+            saved.linkDown = true
+            var intent = owed
+            intent.merge(saved)
+            for record in saved.legs { index.pin(record.route.key) }
+            write(intent, member: job.member, tunnel: job.tunnel, index: job.index)
+            do {
+                try network.setAdministrativeState(up: false, index: job.index)
+            } catch {
+                for record in saved.legs { index.unpin(record.route.key) }
+                write(owed, member: job.member, tunnel: job.tunnel, index: job.index)
+                throw error
+            }
+            setTaken(job.member, intent)
+            saved.linkDown = false
+            onOutcome(job.member, .linkSetDown(saved: saved.counts))
+        } catch {
+            onProblem(job.member, .takeDownFailed(reason: "\(error)"))
         }
-        if var owed = taken[member] {
-            owed.merge(done)
-            taken[member] = owed
-        } else if !done.isEmpty {
-            taken[member] = done
-        }
-        return outcome
     }
 
     /// What Linux deletes with a link set down: the nexthop objects on it, with them
     /// their members in groups (and the groups left with none), and the routes through
-    /// the link or on those objects.
-    static func savedWithLink(index: Int32, _ network: any TunnelNetwork) throws -> Taken {
-        let allRoutes = try network.routes()
-        let plan = RouteWithdrawalPlan(routes: allRoutes, interface: index)
-        var saved = Taken()
-        saved.nexthops = try network.nexthops(on: index)
+    /// the link or on those objects. ECMP routes keep their other legs (Linux marks the
+    /// leg dead and revives it when the link comes back): their legs are recorded, so
+    /// that a route whose every leg went is given back only the legs of links that are up.
+    func savedWithLink(index device: Int32, _ network: any TunnelNetwork, recorded: (RouteKey) -> [Route]) throws -> TakenFromTunnel {
+        var saved = TakenFromTunnel()
+        saved.nexthops = try network.nexthops(on: device)
         let onLink = Set(saved.nexthops.map(\.id))
         saved.groups = try network.nexthopGroups().filter { $0.group.contains { onLink.contains($0.id) } }
         let doomed = onLink.union(saved.groups.filter { $0.group.allSatisfy { onLink.contains($0.id) } }.map(\.id))
-        saved.routes = plan.deletions + plan.reductions.map(\.original)
-        // Also save the routes on the nexthop objects that go with the link: with
-        // nexthop_compat_mode off, the dump does not show such a route's device, and the
-        // plan above misses it.
-        saved.routes += allRoutes.filter { route in
-            route.nexthopID.map(doomed.contains) == true && RouteWithdrawalPlan.isWithdrawable(route) && !saved.routes.contains(route)
+        for route in index.routes(using: device) where ActionPlan.isWithdrawable(route) {
+            if route.nexthopID != nil {
+                // On an object: it goes with the link only if its object does.
+                if route.nexthops.allSatisfy({ $0.outputInterface == device }) { saved.routes.append(route) }
+                continue
+            }
+            let reference = ActionPlan.reference(for: route, among: recorded(route.key))
+            if reference == nil, route.nexthops.isEmpty {
+                saved.routes.append(route)
+            } else {
+                saved.legs.append(RouteLegs(route: reference ?? route, legs: route.legs.filter { $0.outputInterface == device }))
+            }
+        }
+        // With nexthop_compat_mode off, notifications and dumps do not show the device of
+        // a route on an object, and the index misses it: only then, read them all.
+        if !doomed.isEmpty, index.sawRoutesOnObjectsWithoutDevice {
+            _ = try network.routes(through: nil) { route in
+                if let id = route.nexthopID, doomed.contains(id), ActionPlan.isWithdrawable(route), !saved.routes.contains(route) {
+                    saved.routes.append(route)
+                }
+            }
         }
         return saved
     }
 
-    /// Gives back what the action took from the tunnel; returns what was done. Throws,
-    /// keeping everything owed, when the link cannot be set up; what else fails stays
-    /// owed too, for the next up or the watcher's exit, and is reported.
-    mutating func bringUp(_ member: Int, index: Int32) throws -> KeepaliveActionOutcome? {
-        guard let network, var owed = taken[member] else { return nil }
-        let setUp = owed.linkDown
-        if setUp {
-            try network.setAdministrativeState(up: true, index: index)
-            owed.linkDown = false
-        }
-        // Linux brings back the routes of the link's addresses and revives ECMP legs
-        // itself: those exist already, and count as restored.
-        var failures: [KeepaliveActionFailure] = []
-        let (direct, indirect) = Route.inAddingOrder(owed.routes)
-        var restored = Taken()
-        owed.routes = Self.restore(direct, &restored.routes, &failures, item: { .route($0.destination) }) {
-            try network.apply($0, .add)
-        }
-        owed.nexthops = Self.restore(owed.nexthops, &restored.nexthops, &failures, item: { .nexthop(id: $0.id) }) {
-            try network.apply($0, .add)
-        }
-        // A group that lost members is given them back; one that lost all is made again.
-        owed.groups = Self.restore(owed.groups, &restored.groups, &failures, item: { .nexthopGroup(id: $0.id) }) {
-            try network.apply($0, .replace)
-        }
-        owed.routes += Self.restore(indirect, &restored.routes, &failures, item: { .route($0.destination) }) {
-            try network.apply($0, .add)
-        }
-        owed.reduced = Self.restore(owed.reduced, &restored.reduced, &failures, item: { .route($0.destination) }) {
-            try network.apply($0, .replace)
-        }
-        taken[member] = owed.isEmpty ? nil : owed
-        return .restored(restored.counts, linkSetUp: setUp, keptToRetry: failures)
+    // MARK: The index and the journal
+
+    /// Records what is owed to a member (nothing: nil or empty), keeping `legsHolders` current.
+    private func setTaken(_ member: Int, _ owed: TakenFromTunnel?) {
+        for record in taken[member]?.legs ?? [] { legsHolders[record.route.key]?.remove(member) }
+        taken[member] = owed.flatMap { $0.isEmpty ? nil : $0 }
+        for record in owed?.legs ?? [] { legsHolders[record.route.key, default: []].insert(member) }
     }
 
-    /// Sends each of `items`; those sent (or found there already) go to `restored`,
-    /// the others are returned and their errors noted in `failures`.
-    private static func restore<Item>(_ items: [Item], _ restored: inout [Item], _ failures: inout [KeepaliveActionFailure],
-                                      item: (Item) -> KeepaliveActionFailure.Item, _ request: (Item) throws -> Void) -> [Item] {
-        var left: [Item] = []
-        for element in items {
+    /// The routes of the legs records members other than `member` hold for `key`.
+    private func recorded(_ key: RouteKey, except member: Int) -> [Route] {
+        (legsHolders[key] ?? []).filter { $0 != member }.compactMap { holder in
+            taken[holder]?.legs.first { $0.route.key == key }?.route
+        }
+    }
+
+    /// Reads again the routes of watched devices that may have changed unannounced.
+    func refreshStale() {
+        guard let network else { return }
+        for device in index.stale.sorted() {
             do {
-                try request(element)
-                restored.append(element)
-            } catch let error as NetlinkError where error.errno == .fileExists {
-                restored.append(element)
+                var routes: [Route] = []
+                _ = try network.routes(through: device) { routes.append($0) }
+                index.reload(device: device, routes)
             } catch {
-                failures.append(KeepaliveActionFailure(item(element), error))
-                left.append(element)
+                onProblem(nil, .routeNotificationsFailed(reason: "\(error)"))
+                return
             }
         }
-        return left
     }
 
-    private static func attempt(_ item: KeepaliveActionFailure.Item, _ failures: inout [KeepaliveActionFailure], _ request: () throws -> Void) {
-        do {
-            try request()
-        } catch {
-            failures.append(KeepaliveActionFailure(item, error))
+    /// Reads every route again (at start, and after notifications were lost).
+    func reloadIndex() throws {
+        guard let network else { return }
+        for _ in 0..<4 {
+            var consistent = false
+            try index.reload { each in consistent = try network.routes(through: nil, each) }
+            if consistent { return }
         }
     }
 
-    /// The tunnel is gone, and its routes and nexthop objects with it: nothing to restore.
-    mutating func forget(_ member: Int) {
-        taken[member] = nil
+    private func write(_ owed: TakenFromTunnel, member: Int, tunnel: String, index device: Int32) {
+        do {
+            try journal?.record(owed, tunnel: tunnel, index: device)
+        } catch {
+            onProblem(member, .journalFailed(reason: "\(error)"))
+        }
     }
-
 }

@@ -113,7 +113,7 @@ test_bad_input_is_refused_before_anything_starts() {
     refuses 2 'invalid interval "0": expected seconds from 0.1 to 32767' g "$A" keepalive watch va interval 0
     refuses 2 'invalid interval "0.05"' g "$A" keepalive watch va interval 0.05
     refuses 2 'invalid retries "0": expected a number 1..255' g "$A" keepalive watch va retries 0
-    refuses 2 'invalid action "bounce": expected routes, link or none' g "$A" keepalive watch va action bounce
+    refuses 2 'invalid action "bounce": expected routes, link, penalize METRIC or none' g "$A" keepalive watch va action bounce
     refuses 2 'action routes needs tunnel names' g "$A" keepalive watch local 198.51.100.1 remote 198.51.100.2 action routes
     refuses 2 'keepalive watch: no tunnel given' g "$A" keepalive watch interval 1
     refuses 1 'cannot probe tunnel "gre9": cannot find device "gre9"' g "$A" keepalive probe gre9
@@ -189,4 +189,214 @@ test_nohup_survives_a_hangup() {
     wait "$prober"; assert_eq "$?" 1 "probe exit status after SIGTERM"
     grep -Eq ' reflected [0-9]+ keepalives?$' "$dir/respond" || fail "respond did not finish cleanly: $(cat "$dir/respond")"
     assert_eq "$(cat "$dir/probe")" "gretool: 198.51.100.3: interrupted after 1 keepalive, no reply" "probe message"
+}
+
+
+# Watchers keep their state files and locks here, per test, not in /run/gretool.
+export GRETOOL_RUNTIME_DIR=$TMPDIR/run
+
+# Stand-ins for two tunnels in A: veth k1 and k2 (peers k1p, k2p), up, with 10.0.N.1/30
+# and 2001:db8:N::1/64. B answers keepalives for all of 203.0.113.0/24 (AnyIP), so each
+# stand-in has a target of its own: 203.0.113.N, whose path `cut N` blackholes in A (the
+# kernel refuses the keepalives, which count as lost) and `heal N` restores.
+standins() {
+    veth_pair
+    local n
+    for n in 1 2; do
+        ipn "$A" link add "k$n" type veth peer name "k${n}p" || fail "cannot create stand-in k$n"
+        ipn "$A" link set "k$n" up && ipn "$A" link set "k${n}p" up
+        ipn "$A" addr add "10.0.$n.1/30" dev "k$n"
+        ipn "$A" addr add "2001:db8:$n::1/64" dev "k$n" nodad
+    done
+    ipn "$B" route add local 203.0.113.0/24 dev lo
+    ipn "$A" route add 203.0.113.0/24 via 198.51.100.2
+    dir=$(mktemp -d)
+    start_responder "$B" "$dir/respond"
+}
+cut() { ipn "$A" route add blackhole "203.0.113.$1/32"; }
+heal() { ipn "$A" route del blackhole "203.0.113.$1/32"; }
+
+# The explicit targets of the stand-ins named (1, 2), each standing for its k device.
+standin_targets() {
+    local n
+    for n in "$@"; do printf '%s ' local 198.51.100.1 remote "203.0.113.$n" tunnel "k$n"; done
+}
+
+# Starts a watcher in A over the targets of the stand-ins named, with extra words
+# after "--"; its JSON lines go to $dir/watch (appended), its process id to $watcher.
+start_watch() {
+    local targets=()
+    while (($#)) && [[ $1 != -- ]]; do targets+=("$1"); shift; done
+    shift
+    # shellcheck disable=SC2046
+    "$GRETOOL" -n "$A" keepalive watch $(standin_targets "${targets[@]}") interval 0.2 retries 2 -j "$@" >>"$dir/watch" 2>&1 &
+    watcher=$!
+}
+
+# Whether the watch log has at least $1 events of kind $2 for stand-in $3 whose message matches $4.
+events_at_least() { (($(grep "\"event\":\"$2\",\"tunnel\":\"$3\"" "$dir/watch" | grep -c -- "$4") >= $1)); }
+
+# The routes of A this file's tests make and read: 10/8 and 2001:db8::/32, every table.
+routes_here() {
+    { ip -n "$A" -j route show table all; ip -n "$A" -6 -j route show table all; } |
+        jq -cSs '[.[][] | select((.dst | startswith("10.")) or (.dst | startswith("2001:db8")))] | sort_by(.dst, .table, .metric)'
+}
+
+# Routes of A as iproute2 shows them: the destination, then gateway and device of each leg.
+legs_of() {
+    ip -n "$A" -j "$@" | jq -r '.[] | [.dst, (if .nexthops then (.nexthops[] | "\(.gateway // "-") \(.dev)") else "\(.gateway // "-") \(.dev)" end)] | join(" ")'
+}
+
+state_files() { find "$GRETOOL_RUNTIME_DIR/keepalive" -name '*.state' 2>/dev/null | sort; }
+
+# Issue 12's first bug: an ECMP route with one leg on each of two watched tunnels. k1
+# fails, k2 fails, k1 comes back: the route must come back with k1's legs alone (with
+# gateway legs, putting k2's back too made the kernel refuse the route); then k2's join.
+test_keepalive_ecmp_over_two_watched_tunnels_gives_back_only_the_legs_of_those_up() {
+    standins
+    ip -n "$A" -b - <<BATCH || fail "cannot add the ECMP routes"
+route add 10.60.0.0/24 nexthop via 10.0.1.2 dev k1 weight 3 nexthop via 10.0.2.2 dev k2
+route add 10.61.0.0/24 nexthop dev k1 nexthop dev k2
+route add 2001:db8:60::/48 nexthop via 2001:db8:1::2 dev k1 nexthop via 2001:db8:2::2 dev k2
+BATCH
+    local before; before=$(routes_here)
+    start_watch 1 2 --
+    wait_until 5 lines_at_least 2 '"event":"state".*"state":"up"' "$dir/watch" || fail "not both up: $(cat "$dir/watch")"
+    cut 1
+    wait_until 5 events_at_least 1 action k1 withdrew || fail "k1's routes not withdrawn: $(cat "$dir/watch")"
+    assert_eq "$(legs_of route show 10.60.0.0/24)" "10.60.0.0/24 10.0.2.2 k2" "k1 down"
+    cut 2
+    wait_until 5 events_at_least 1 action k2 withdrew || fail "k2's routes not withdrawn: $(cat "$dir/watch")"
+    assert_eq "$(legs_of route show 10.60.0.0/24; legs_of -6 route show 2001:db8:60::/48)" "" "both down"
+    heal 1
+    wait_until 5 events_at_least 1 action k1 restored || fail "k1's routes not restored: $(cat "$dir/watch")"
+    ! grep -q '"event":"error"\|failed' "$dir/watch" || fail "errors: $(grep 'error\|failed' "$dir/watch")"
+    assert_eq "$(legs_of route show 10.60.0.0/24; legs_of route show 10.61.0.0/24; legs_of -6 route show 2001:db8:60::/48)" \
+        "10.60.0.0/24 10.0.1.2 k1
+10.61.0.0/24 - k1
+2001:db8:60::/48 2001:db8:1::2 k1" "k1 up, k2 down: exactly k1's legs"
+    heal 2
+    wait_until 5 events_at_least 1 action k2 restored || fail "k2's routes not restored: $(cat "$dir/watch")"
+    assert_eq "$(routes_here)" "$before" "both up: every route as it was"
+    assert_eq "$(state_files)" "" "state files when nothing is owed"
+    kill -TERM "$watcher"; wait "$watcher"
+    assert_eq "$(routes_here)" "$before" "after the watcher stopped"
+}
+
+# Issue 12's third bug: kill -9 while down. The state file says what was taken; the
+# next watcher takes it over and gives it back when the peer answers, not before; and
+# with action none, at once.
+test_keepalive_state_survives_kill_9() {
+    standins
+    ip -n "$A" -b - <<BATCH || fail "cannot add routes"
+route add 10.70.0.0/16 via 10.0.1.2 dev k1 metric 5
+route add 10.71.0.0/16 nexthop via 10.0.1.2 dev k1 nexthop via 198.51.100.2 dev va
+route add 2001:db8:70::/48 via 2001:db8:1::2 dev k1
+route add default via 10.0.1.2 dev k1 table 100
+BATCH
+    local before; before=$(routes_here)
+    start_watch 1 --
+    wait_until 5 events_at_least 1 state k1 '"up"' || fail "never up: $(cat "$dir/watch")"
+    cut 1
+    wait_until 5 events_at_least 1 action k1 'withdrew 6 routes' || fail "not withdrawn: $(cat "$dir/watch")"
+    local during; during=$(routes_here)
+    kill -KILL "$watcher"; wait "$watcher" 2>/dev/null
+    [[ -n $(state_files) ]] || fail "no state file after kill -9"
+    grep -q '^route \|^legs ' "$(state_files)" || fail "state file: $(cat "$(state_files)")"
+    assert_eq "$(routes_here)" "$during" "routes after kill -9"
+    # The next watcher takes over; the peer is still silent, so nothing comes back yet.
+    start_watch 1 --
+    wait_until 5 events_at_least 1 action k1 'taking over from a previous watcher: 6 routes' ||
+        fail "state not taken over: $(cat "$dir/watch")"
+    wait_until 5 events_at_least 2 state k1 '"down"' || fail "not down after the restart: $(cat "$dir/watch")"
+    assert_eq "$(routes_here)" "$during" "routes while the peer is still silent"
+    heal 1
+    wait_until 5 events_at_least 1 action k1 restored || fail "not restored when the peer answered: $(cat "$dir/watch")"
+    assert_eq "$(routes_here)" "$before" "routes once the peer answered"
+    assert_eq "$(state_files)" "" "state files once everything is back"
+    # Again, and this time the next watcher has action none: back at once, peer or not.
+    cut 1
+    wait_until 5 events_at_least 2 action k1 'withdrew 6 routes' || fail "not withdrawn again: $(cat "$dir/watch")"
+    kill -KILL "$watcher"; wait "$watcher" 2>/dev/null
+    start_watch 1 -- action none
+    wait_until 5 events_at_least 2 action k1 restored || fail "action none did not give back at once: $(cat "$dir/watch")"
+    assert_eq "$(routes_here)" "$before" "routes given back by action none"
+    assert_eq "$(state_files)" "" "state files after action none gave back"
+    kill -TERM "$watcher"; wait "$watcher"
+}
+
+# A second watcher of a tunnel is refused (and so is restoring by hand what a live
+# watcher holds); what a dead one left, `keepalive restore` gives back.
+test_keepalive_one_watcher_per_tunnel_and_restore_by_hand() {
+    standins
+    ipn "$A" route add 10.72.0.0/16 via 10.0.1.2 dev k1
+    local before; before=$(routes_here)
+    start_watch 1 2 --
+    wait_until 5 lines_at_least 2 '"event":"state".*"state":"up"' "$dir/watch" || fail "not both up: $(cat "$dir/watch")"
+    refuses 1 'k2 is watched by another watcher \(process [0-9]+\)' \
+        g "$A" keepalive watch local 198.51.100.1 remote 203.0.113.2 tunnel k2 interval 0.2
+    refuses 1 "cannot restore k1: k1 is watched by another watcher \(process $watcher\)" g "$A" keepalive restore k1
+    cut 1
+    wait_until 5 events_at_least 1 action k1 withdrew || fail "not withdrawn: $(cat "$dir/watch")"
+    kill -KILL "$watcher"; wait "$watcher" 2>/dev/null
+    local out
+    out=$(g "$A" keepalive restore) || fail "restore failed: $out"
+    assert_eq "$out" "k1: restored 3 routes" "restore's report"
+    assert_eq "$(routes_here)" "$before" "routes restored by hand"
+    assert_eq "$(state_files)" "" "state files after restore"
+    assert_eq "$(g "$A" keepalive restore k1)" "k1: nothing to restore" "nothing left"
+    refuses 2 'keepalive restore takes one tunnel at a time' g "$A" keepalive restore k1 k2
+}
+
+# A reload that drops a tunnel gives back what its action took, removes its state file
+# and lets go of its lock, so another watcher may take it; a reload that adds a tunnel
+# another watcher holds leaves it unwatched, saying so; one target a device.
+test_keepalive_reload_gives_back_and_lets_go_of_a_dropped_tunnel() {
+    standins
+    ipn "$A" route add 10.73.0.0/16 via 10.0.1.2 dev k1
+    local before; before=$(routes_here)
+    standin_targets 1 >"$dir/conf"
+    "$GRETOOL" -n "$A" keepalive watch -f "$dir/conf" interval 0.2 retries 2 -j >>"$dir/watch" 2>&1 &
+    watcher=$!
+    wait_until 5 events_at_least 1 state k1 '"up"' || fail "never up: $(cat "$dir/watch")"
+    cut 1
+    wait_until 5 events_at_least 1 action k1 withdrew || fail "not withdrawn: $(cat "$dir/watch")"
+    [[ -n $(state_files) ]] || fail "no state file while k1 is down"
+    # k1 dropped while down (its peer still silent): everything comes back now.
+    standin_targets 2 >"$dir/conf"
+    kill -HUP "$watcher"
+    wait_until 5 grep -q 'reloaded: 1 added, 1 removed' "$dir/watch" || fail "not reloaded: $(cat "$dir/watch")"
+    assert_eq "$(routes_here)" "$before" "routes once k1 is no longer watched"
+    assert_eq "$(state_files)" "" "state files once k1 is no longer watched"
+    "$GRETOOL" -n "$A" keepalive watch $(standin_targets 1) interval 0.2 retries 2 action none -j >"$dir/second" 2>&1 &
+    local second=$!
+    wait_until 5 grep -q '"event":"watch"' "$dir/second" || fail "k1 still locked by the first watcher: $(cat "$dir/second")"
+    # Added back to the first watcher while the second holds it: not watched there.
+    { standin_targets 2; echo; standin_targets 1; echo; } >"$dir/conf"
+    kill -HUP "$watcher"
+    wait_until 5 grep -q "not watched: k1 is watched by another watcher (process $second)" "$dir/watch" ||
+        fail "k1 taken from another watcher: $(cat "$dir/watch")"
+    kill -TERM "$second"; wait "$second"
+    # Two targets standing for one device: refused.
+    printf '%s\n' "$(standin_targets 1)" "local 198.51.100.1 remote 203.0.113.9 tunnel k1" >"$dir/twice"
+    refuses 2 "$dir/twice:2: k1 is acted on by two targets \(line 1 too\)" g "$A" keepalive watch -f "$dir/twice"
+    kill -TERM "$watcher"; wait "$watcher"
+}
+
+# action penalize: the routes stay, behind a higher metric, while the tunnel is down.
+test_keepalive_penalize_keeps_the_only_path() {
+    standins
+    ipn "$A" route add 10.80.0.0/16 via 10.0.1.2 dev k1 metric 10
+    local before; before=$(routes_here)
+    start_watch 1 -- action penalize 1000
+    wait_until 5 events_at_least 1 state k1 '"up"' || fail "never up: $(cat "$dir/watch")"
+    cut 1
+    wait_until 5 events_at_least 1 action k1 'penalized 3 routes (metric +1000)' || fail "not penalized: $(cat "$dir/watch")"
+    assert_eq "$(ip -n "$A" -j route show 10.80.0.0/16 | jq -r '.[] | "\(.metric) \(.dev)"')" "1010 k1" "penalized route"
+    assert_eq "$(ip -n "$A" -j route show 10.0.1.0/30 | jq -r '.[] | "\(.metric) \(.dev)"')" "1000 k1" "penalized connected route"
+    assert_eq "$(ip -n "$A" -6 -j route show 2001:db8:1::/64 | jq -r '.[] | "\(.metric) \(.dev)"')" "1256 k1" "penalized IPv6 connected route"
+    heal 1
+    wait_until 5 events_at_least 1 action k1 restored || fail "not restored: $(cat "$dir/watch")"
+    assert_eq "$(routes_here)" "$before" "routes after the tunnel came back"
+    kill -TERM "$watcher"; wait "$watcher"
 }

@@ -33,6 +33,9 @@ addr add 10.0.0.2/30 dev gre1
 EOF
 }
 
+# Watchers keep their state files and locks here, per test.
+export GRETOOL_RUNTIME_DIR=$TMPDIR/run
+
 cut_path() { tc -n "$B" qdisc add dev vb root netem loss 100%; }
 restore_path() { tc -n "$B" qdisc del dev vb root; }
 
@@ -407,4 +410,140 @@ EOF2
     ok g "$A" keepalive probe gre1 count 2 timeout 2 >/dev/null
     refuses 1 'gre2: no reply' g "$A" keepalive probe gre2 count 1 timeout 0.5
     grep -q 'reflected keepalive 198.51.100.1 -> 198.51.100.2 key 1$' "$dir/respond" || fail "responder: $(cat "$dir/respond")"
+}
+
+state_files() { find "$GRETOOL_RUNTIME_DIR/keepalive" -name '*.state' 2>/dev/null | sort; }
+
+# Routes of A as iproute2 shows them: the destination, then gateway and device of each leg.
+legs_of() {
+    ip -n "$A" -j "$@" | jq -r '.[] | [.dst, (if .nexthops then (.nexthops[] | "\(.gateway // "-") \(.dev)") else "\(.gateway // "-") \(.dev)" end)] | join(" ")'
+}
+
+# Issue 12's first bug on real tunnels: an ECMP route with a leg on each of gre1 and
+# gre2, both watched. gre1 fails, gre2 fails, gre1 comes back: exactly gre1's legs come
+# back (putting gre2's gateway leg back too made the kernel refuse the whole route);
+# then gre2's join them, and the routes are as they were. A tunnel fails when B's end
+# of it is set down: B then drops its keepalives, the other tunnel's still answered.
+test_keepalive_ecmp_over_two_tunnels_k1_down_k2_down_k1_up() {
+    gre_pair "key 1"
+    ip -n "$A" -b - <<BATCH || fail "cannot make A's second tunnel"
+tunnel add gre2 mode gre local 198.51.100.1 remote 198.51.100.2 key 2
+link set gre2 up
+addr add 10.0.1.1/30 dev gre2
+route add 10.60.0.0/24 nexthop via 10.0.0.2 dev gre1 weight 2 nexthop via 10.0.1.2 dev gre2
+route add 10.61.0.0/24 nexthop dev gre1 nexthop dev gre2
+BATCH
+    ip -n "$B" -b - <<BATCH || fail "cannot make B's second tunnel"
+tunnel add gre2 mode gre local 198.51.100.2 remote 198.51.100.1 key 2
+link set gre2 up
+addr add 10.0.1.2/30 dev gre2
+BATCH
+    local dir; dir=$(mktemp -d)
+    local before; before=$(all_routes "$A")
+    "$GRETOOL" -n "$A" keepalive watch gre1 gre2 interval 0.2 retries 2 -j >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 10 states_at_least 2 "$dir/watch" up || fail "not both up: $(cat "$dir/watch")"
+    ipn "$B" link set gre1 down
+    wait_until 10 grep -q '"event":"action","tunnel":"gre1".*withdrew' "$dir/watch" || fail "gre1 not withdrawn: $(cat "$dir/watch")"
+    ipn "$B" link set gre2 down
+    wait_until 10 grep -q '"event":"action","tunnel":"gre2".*withdrew' "$dir/watch" || fail "gre2 not withdrawn: $(cat "$dir/watch")"
+    assert_eq "$(legs_of route show 10.60.0.0/24)" "" "10.60.0.0/24 with both down"
+    ipn "$B" link set gre1 up
+    wait_until 10 grep -q '"event":"action","tunnel":"gre1".*restored' "$dir/watch" || fail "gre1 not restored: $(cat "$dir/watch")"
+    ! grep -q '"event":"error"\|failed' "$dir/watch" || fail "errors: $(grep 'error\|failed' "$dir/watch")"
+    assert_eq "$(legs_of route show 10.60.0.0/24; legs_of route show 10.61.0.0/24)" "10.60.0.0/24 10.0.0.2 gre1
+10.61.0.0/24 - gre1" "gre1 up, gre2 down: exactly gre1's legs"
+    ipn "$B" link set gre2 up
+    wait_until 10 grep -q '"event":"action","tunnel":"gre2".*restored' "$dir/watch" || fail "gre2 not restored: $(cat "$dir/watch")"
+    assert_eq "$(all_routes "$A")" "$before" "both up: the routes as they were"
+    kill -TERM "$watcher"; wait "$watcher"
+}
+
+# Issue 12's third bug: kill -9 while down, with action routes. The next watcher takes
+# over what the dead one withdrew and gives it back exactly when the peer answers (not
+# before); with action none, at once.
+test_keepalive_kill_9_while_down_then_restart() {
+    gre_pair
+    add_routes_through_the_tunnel
+    local dir; dir=$(mktemp -d)
+    local before; before=$(all_routes "$A")
+    "$GRETOOL" -n "$A" keepalive watch gre1 interval 0.2 retries 2 -j >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 5 states_at_least 1 "$dir/watch" up || fail "never up: $(cat "$dir/watch")"
+    cut_path
+    wait_until 5 grep -q '"event":"action".*withdrew 6 routes' "$dir/watch" || fail "not withdrawn: $(cat "$dir/watch")"
+    local during; during=$(all_routes "$A")
+    kill -KILL "$watcher"; wait "$watcher" 2>/dev/null
+    [[ -n $(state_files) ]] || fail "no state file after kill -9"
+    "$GRETOOL" -n "$A" keepalive watch gre1 interval 0.2 retries 2 -j >"$dir/watch2" 2>&1 &
+    watcher=$!
+    wait_until 5 grep -q '"event":"action".*taking over from a previous watcher: 6 routes' "$dir/watch2" ||
+        fail "not taken over: $(cat "$dir/watch2")"
+    wait_until 5 states_at_least 1 "$dir/watch2" down || fail "not down: $(cat "$dir/watch2")"
+    assert_eq "$(all_routes "$A")" "$during" "routes while the peer is silent"
+    restore_path
+    wait_until 5 grep -q '"event":"action".*restored 6 routes' "$dir/watch2" || fail "not restored: $(cat "$dir/watch2")"
+    assert_eq "$(all_routes "$A")" "$before" "routes once the peer answered"
+    assert_eq "$(state_files)" "" "state files once everything is back"
+    cut_path
+    wait_until 5 grep -q '"event":"action".*withdrew 6 routes' "$dir/watch2" || fail "not withdrawn again: $(cat "$dir/watch2")"
+    kill -KILL "$watcher"; wait "$watcher" 2>/dev/null
+    "$GRETOOL" -n "$A" keepalive watch gre1 interval 0.2 retries 2 action none -j >"$dir/watch3" 2>&1 &
+    watcher=$!
+    wait_until 5 grep -q '"event":"action".*restored 6 routes' "$dir/watch3" || fail "action none did not restore at once: $(cat "$dir/watch3")"
+    assert_eq "$(all_routes "$A")" "$before" "routes given back by action none while the peer is silent"
+    kill -TERM "$watcher"; wait "$watcher"
+}
+
+# The same with action link and nexthop objects: the dead watcher left the link down
+# (a restarted watcher used to leave a down link alone for good). The next one sets it
+# up when the peer answers and gives back the objects, the groups and the routes.
+test_keepalive_kill_9_with_action_link_and_nexthop_objects() {
+    gre_pair
+    in_ns "$A" sysctl -qw net.ipv6.conf.gre1.keep_addr_on_down=1 >/dev/null
+    ip -n "$A" -b - <<BATCH || fail "cannot add nexthop objects and routes on them"
+addr add 2001:db8:ffff::1/64 dev gre1 nodad
+nexthop add id 5 via 10.0.0.2 dev gre1
+nexthop add id 6 via 198.51.100.2 dev va
+nexthop add id 10 group 5,3/6
+nexthop add id 11 group 5
+route add 203.0.113.0/24 nhid 5
+route add 192.0.2.0/24 nhid 10
+route add 10.9.0.0/16 nhid 11
+route add 10.10.0.0/16 via 10.0.0.2 dev gre1
+BATCH
+    local dir; dir=$(mktemp -d)
+    local nexthops routes
+    nexthops=$(ip -n "$A" -j nexthop)
+    routes=$(all_routes "$A")
+    "$GRETOOL" -n "$A" keepalive watch gre1 interval 0.2 retries 2 action link -j >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 5 states_at_least 1 "$dir/watch" up || fail "never up: $(cat "$dir/watch")"
+    cut_path
+    wait_until 5 grep -q '"event":"action".*set link down' "$dir/watch" || fail "link not set down: $(cat "$dir/watch")"
+    kill -KILL "$watcher"; wait "$watcher" 2>/dev/null
+    grep -q '^link-down$' "$(state_files)" && grep -q '^nexthop ' "$(state_files)" || fail "state file: $(cat "$(state_files)")"
+    [[ $(ip -n "$A" -j link show gre1 | jq -r '.[0].flags | index("UP") != null') == false ]] || fail "gre1 up after kill -9"
+    "$GRETOOL" -n "$A" keepalive watch gre1 interval 0.2 retries 2 action link -j >"$dir/watch2" 2>&1 &
+    watcher=$!
+    wait_until 5 grep -q '"event":"action".*taking over from a previous watcher: link set down, .*2 nexthop groups' "$dir/watch2" ||
+        fail "not taken over: $(cat "$dir/watch2")"
+    wait_until 5 states_at_least 1 "$dir/watch2" down || fail "not down: $(cat "$dir/watch2")"
+    [[ $(ip -n "$A" -j link show gre1 | jq -r '.[0].flags | index("UP") != null') == false ]] || fail "gre1 set up while the peer is silent"
+    restore_path
+    wait_until 5 grep -q '"event":"action".*set link up' "$dir/watch2" || fail "link not set up: $(cat "$dir/watch2")"
+    ! grep -q '"event":"error"\|failed' "$dir/watch2" || fail "errors: $(grep 'error\|failed' "$dir/watch2")"
+    assert_eq "$(ip -n "$A" -j nexthop)" "$nexthops" "nexthops once the peer answered"
+    assert_eq "$(all_routes "$A")" "$routes" "routes once the peer answered"
+    assert_eq "$(state_files)" "" "state files once everything is back"
+    # Down again, killed again; the next watcher has action none: all back at once.
+    cut_path
+    wait_until 5 grep -q '"event":"action".*set link down' "$dir/watch2" || fail "link not set down again: $(cat "$dir/watch2")"
+    kill -KILL "$watcher"; wait "$watcher" 2>/dev/null
+    "$GRETOOL" -n "$A" keepalive watch gre1 interval 0.2 retries 2 action none -j >"$dir/watch3" 2>&1 &
+    watcher=$!
+    wait_until 5 grep -q '"event":"action".*set link up' "$dir/watch3" || fail "action none did not set the link up: $(cat "$dir/watch3")"
+    assert_eq "$(ip -n "$A" -j nexthop)" "$nexthops" "nexthops given back by action none"
+    assert_eq "$(all_routes "$A")" "$routes" "routes given back by action none"
+    kill -TERM "$watcher"; wait "$watcher"
 }

@@ -2,14 +2,14 @@
 # make bench: gretool side by side with iproute2, in one run, reported as ratios.
 # A benchmark, not a test: it prints numbers and never fails on them.
 #
-#   scripts/bench.sh GRETOOL [SECTION...]     sections: startup batch routeshow keepalive (default: all)
+#   scripts/bench.sh GRETOOL [SECTION...]     sections: startup batch routeshow keepalive keepalive_scale (default: all)
 set -euo pipefail
 export LC_ALL=C
 gretool=$(readlink -f "${1:?usage: bench.sh GRETOOL [SECTION...]}")
 shift
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 sections=("$@")
-((${#sections[@]})) || sections=(startup batch routeshow keepalive)
+((${#sections[@]})) || sections=(startup batch routeshow keepalive keepalive_scale)
 
 command -v hyperfine >/dev/null || "$root/scripts/deps.sh" hyperfine
 
@@ -187,17 +187,26 @@ keepalive() {
         { v[NR] = $1; if ($1 <= 0.45) within++ }
         END { printf "min %.3f s  median %.3f s  max %.3f s  within 0.45 s: %d of %d\n", v[1], (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[NR], within, NR }'
 
-    # Cost: one watcher over 1000 targets at interval 1 s, measured for 30 s after
-    # every target is up.
-    echo "-- one watcher, 1000 targets, interval 1 s, 30 s (targets: under 2% of one core, RSS under 32 MB)"
-    local words=() i
-    for i in $(seq 0 999); do words+=(local 198.51.100.1 remote "10.200.$((i / 250)).$((i % 250 + 1))"); done
+    # Cost: one watcher over N targets at interval 1 s, measured for 30 s after every
+    # target is up.
+    watcher_cost 1000 "under 2% of one core, RSS under 32 MB"
+    watcher_cost 10000 "under 5% of one core, RSS under 64 MB"
+    kill "$responder"; wait 2>/dev/null || true
+    ip netns del "$A"; ip netns del "$B"; rm -rf "$dir"
+    trap - EXIT
+}
+
+# One watcher over $1 targets in the keepalive section's namespaces, targets $2.
+watcher_cost() {
+    local count=$1 targets=$2 words=() i watcher
+    echo "-- one watcher, $count targets, interval 1 s, 30 s (targets: $targets)"
+    for ((i = 0; i < count; i++)); do words+=(local 198.51.100.1 remote "10.200.$((i / 250)).$((i % 250 + 1))"); done
     # The file exists before the watcher starts writing: the loop below reads it at once.
     : >"$dir/many"
     "$gretool" -n "$A" keepalive watch "${words[@]}" interval 1 -j >>"$dir/many" 2>&1 &
     watcher=$!
     local waited=0
-    until (($(grep -c '"state":"up"' "$dir/many" || true) >= 1000)) || ((waited > 100)); do sleep 0.1; waited=$((waited + 1)); done
+    until (($(grep -c '"state":"up"' "$dir/many" || true) >= count)) || ((waited > 300)); do sleep 0.1; waited=$((waited + 1)); done
     local up; up=$(grep -c '"state":"up"' "$dir/many" || true)
     ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
     local hz watcher0 responder0
@@ -207,14 +216,82 @@ keepalive() {
     local watcher1 responder1
     watcher1=$(ticks "$watcher"); responder1=$(ticks "$responder")
     local downs; downs=$(grep -c '"state":"down"' "$dir/many" || true)
-    printf 'targets up %d of 1000, state changes to down during the run: %d\n' "$up" "$downs"
+    printf 'targets up %d of %d, state changes to down during the run: %d\n' "$up" "$count" "$downs"
     printf 'watcher   CPU %5.2f%% of one core   peak RSS %s\n' \
         "$(awk -v t=$((watcher1 - watcher0)) -v hz="$hz" 'BEGIN { print 100 * t / hz / 30 }')" \
         "$(awk '/VmHWM/ { printf "%.1f MB", $2 / 1024 }' "/proc/$watcher/status")"
     printf 'responder CPU %5.2f%% of one core   (setup, not measured against a target)\n' \
         "$(awk -v t=$((responder1 - responder0)) -v hz="$hz" 'BEGIN { print 100 * t / hz / 30 }')"
+    kill "$watcher"; wait "$watcher" 2>/dev/null || true
+}
+
+# A hub's worst minute: one watcher over 1000 tunnels with 100 routes each (veth
+# stand-ins named by explicit targets, `tunnel DEV`) and 1000 healthy targets besides.
+# All 1000 tunnels fail at once (their remotes blackholed in A, so each keepalive is
+# refused and counts as lost); every route through them must be withdrawn within 1 s of
+# the last detection, with no healthy target reported down; then they all come back.
+keepalive_scale() {
+    echo "== keepalive at hub scale: 1000 tunnels, 100,000 routes through them, all failing at once"
+    local A=gretool-bench-kas-a B=gretool-bench-kas-b dir responder watcher i
+    dir=$(mktemp -d)
+    # The state files go where systemd puts them, on a tmpfs.
+    local run; run=$(mktemp -d -p /dev/shm)
+    # shellcheck disable=SC2064
+    trap "kill \$(jobs -p) 2>/dev/null; ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null; rm -rf $dir $run" EXIT
+    ip netns del "$A" 2>/dev/null || true; ip netns del "$B" 2>/dev/null || true
+    ip netns add "$A"; ip netns add "$B"
+    ip link add va netns "$A" type veth peer name vb netns "$B"
+    ip -n "$A" addr add 198.51.100.1/24 dev va; ip -n "$A" link set va up; ip -n "$A" link set lo up
+    ip -n "$B" addr add 198.51.100.2/24 dev vb; ip -n "$B" link set vb up; ip -n "$B" link set lo up
+    # B answers for 10.201/16 (the tunnels' peers) and 10.202/16 (the healthy targets').
+    ip -n "$B" route add local 10.200.0.0/14 dev lo
+    ip -n "$A" route add 10.200.0.0/14 via 198.51.100.2
+    awk 'BEGIN { for (i = 0; i < 1000; i++) printf "link add s%d type veth peer name p%d\nlink set s%d up\nlink set p%d up\n", i, i, i, i }' >"$dir/links"
+    ip -n "$A" -batch "$dir/links"
+    # 100 host routes per stand-in: 10.(i/100).(i%100).j/32, j = 1..100.
+    awk 'BEGIN { for (i = 0; i < 1000; i++) for (j = 1; j <= 100; j++)
+        printf "route add 10.%d.%d.%d/32 dev s%d\n", int(i / 100), i % 100, j, i }' >"$dir/routes"
+    ip -n "$A" -batch "$dir/routes"
+    through() { ip -n "$A" route show | grep -c ' dev s' || true; }
+    echo "routes through the stand-ins: $(through)"
+    "$gretool" -n "$B" keepalive respond >"$dir/respond" 2>&1 &
+    responder=$!
+    until grep -q responding "$dir/respond"; do sleep 0.05; done
+    local words=()
+    for ((i = 0; i < 1000; i++)); do words+=(local 198.51.100.1 remote "10.201.$((i / 250)).$((i % 250 + 1))" tunnel "s$i"); done
+    for ((i = 0; i < 1000; i++)); do words+=(local 198.51.100.1 remote "10.202.$((i / 250)).$((i % 250 + 1))"); done
+    : >"$dir/watch"
+    GRETOOL_RUNTIME_DIR=$run "$gretool" -n "$A" keepalive watch "${words[@]}" interval 1 -j >>"$dir/watch" 2>&1 &
+    watcher=$!
+    local waited=0
+    until (($(grep -c '"state":"up"' "$dir/watch" || true) >= 2000)) || ((waited > 300)); do sleep 0.1; waited=$((waited + 1)); done
+    echo "targets up: $(grep -c '"state":"up"' "$dir/watch" || true) of 2000 (1000 tunnels, 1000 healthy)"
+    # The last time (seconds since the epoch) of an event of kind $1 whose line matches $2.
+    last() { grep "\"event\":\"$1\"" "$dir/watch" | grep -- "$2" | jq -r .timestamp | sort | tail -1 | xargs -r date +%s.%N -d; }
+    count() { grep "\"event\":\"$1\"" "$dir/watch" | grep -c -- "$2" || true; }
+    local ticks0; ticks0=$(awk '{ print $14 + $15 }' "/proc/$watcher/stat")
+    ip -n "$A" route add blackhole 10.201.0.0/16
+    waited=0
+    until (($(count action withdrew) >= 1000)) || ((waited > 600)); do sleep 0.1; waited=$((waited + 1)); done
+    local down withdrawn
+    down=$(last state '"state":"down"'); withdrawn=$(last action withdrew)
+    printf 'down: %d tunnels; withdrawn: %d; routes left through them: %d; healthy targets reported down: %d\n' \
+        "$(count state '"tunnel":"s[0-9]*","state":"down"')" "$(count action 'withdrew 100 routes')" "$(through)" \
+        "$(count state '"tunnel":"10.202.[0-9.]*","state":"down"')"
+    printf 'last route withdrawn %.3f s after the last detection (target: within 1 s)\n' "$(awk -v a="$down" -v b="$withdrawn" 'BEGIN { print b - a }')"
+    ip -n "$A" route del blackhole 10.201.0.0/16
+    waited=0
+    until (($(count action restored) >= 1000)) || ((waited > 600)); do sleep 0.1; waited=$((waited + 1)); done
+    local up restored
+    up=$(last state '"tunnel":"s[0-9]*","state":"up"'); restored=$(last action restored)
+    printf 'restored: %d tunnels; routes through them: %d; healthy targets reported down: %d\n' \
+        "$(count action 'restored 100 routes')" "$(through)" "$(count state '"tunnel":"10.202.[0-9.]*","state":"down"')"
+    printf 'last route restored %.3f s after the last tunnel came back (target: within 1 s)\n' "$(awk -v a="$up" -v b="$restored" 'BEGIN { print b - a }')"
+    printf 'watcher CPU over both %.2f s, peak RSS %s\n' \
+        "$(awk -v t=$(($(awk '{ print $14 + $15 }' "/proc/$watcher/stat") - ticks0)) -v hz="$(getconf CLK_TCK)" 'BEGIN { print t / hz }')" \
+        "$(awk '/VmHWM/ { printf "%.1f MB", $2 / 1024 }' "/proc/$watcher/status")"
     kill "$watcher" "$responder"; wait 2>/dev/null || true
-    ip netns del "$A"; ip netns del "$B"; rm -rf "$dir"
+    ip netns del "$A"; ip netns del "$B"; rm -rf "$dir" "$run"
     trap - EXIT
 }
 

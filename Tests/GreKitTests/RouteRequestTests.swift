@@ -116,6 +116,39 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         }
     }
 
+    @Test func tcpMetricsRealmsExpiryAndTTLPropagationAsIproute2SendsThem() throws {
+        func parsed(_ text: String, family: AddressFamily = .unspecified) throws -> Route {
+            try RouteRequest.parse(words(text), .add, family: family, devices: FakeDevices())
+        }
+        let route = try parsed("10.30.0.0/16 dev va rtt 12ms rttvar 1.5s features ecn rto_min 200ms quickack 1 congctl lock cubic fastopen_no_cookie 1")
+        // rtt in eighths and rttvar in quarters of a millisecond; rto_min always locked.
+        #expect(route.metrics[.rtt] == 96)
+        #expect(route.metrics[.rttvar] == 6000)
+        #expect(route.metrics[.features] == RouteMetric.ecnFeature)
+        #expect(route.metrics[.rtoMin] == 200 && route.metrics.isLocked(.rtoMin))
+        #expect(route.metrics[.quickack] == 1 && route.metrics[.fastopenNoCookie] == 1)
+        #expect(route.metrics.congestionControl == "cubic" && route.metrics.isLocked(.congestionControl))
+        // A number without a unit goes as it is; a fraction is rounded up.
+        #expect(try parsed("10.30.0.0/16 dev va rtt lock 50 rttvar 2.5ms").metrics[.rtt] == 50)
+        #expect(try parsed("10.30.0.0/16 dev va rtt lock 50").metrics.isLocked(.rtt))
+        #expect(try parsed("10.30.0.0/16 dev va rttvar 2.5ms").metrics[.rttvar] == 12)
+        // Realms: a number is RTA_FLOW itself, else [ FROM/ ] TO; "realm" abbreviates.
+        #expect(try parsed("10.30.0.0/16 dev va realms 1/2").realms == 1 << 16 | 2)
+        #expect(try parsed("10.30.0.0/16 dev va realms 1/").realms == 1 << 16)
+        #expect(try parsed("10.30.0.0/16 dev va realm 7").realms == 7)
+        #expect(try parsed("10.30.0.0/16 dev va realms 65536").realms == 65536)
+        let expiring = try parsed("2001:db8:30::/64 dev va expires 100 ttl-propagate dis")
+        #expect(expiring.opaque == [OpaqueAttribute(RouteAttribute.expires, UInt32(100)), OpaqueAttribute(RouteAttribute.ttlPropagate, UInt8(0))])
+        func refusal(_ text: String) -> String? {
+            do { _ = try parsed(text); return nil } catch { return (error as? InvalidArgument)?.message ?? "\(error)" }
+        }
+        #expect(refusal("10.30.0.0/16 dev va quickack 2") == "invalid quickack \"2\": expected a number 0..1")
+        #expect(refusal("10.30.0.0/16 dev va features cwr") == "invalid features \"cwr\": expected ecn")
+        #expect(refusal("10.30.0.0/16 dev va rtt 5x") == "invalid rtt \"5x\": expected a time such as 200ms or 1.5s")
+        #expect(refusal("10.30.0.0/16 dev va realms 1/300")?.hasPrefix("invalid realms \"1/300\"") == true)
+        #expect(refusal("10.30.0.0/16 dev va quickack lock 1") == "invalid quickack \"lock\": expected a number 0..1")
+    }
+
     @Test func aNetmaskIsALength() throws {
         #expect(try route("10.1.0.0/255.255.0.0 dev va") == route("10.1.0.0/16 dev va"))
     }

@@ -35,7 +35,8 @@ public enum RouteChange: String, Sendable {
 /// reads them, into the route to send.
 public enum RouteRequest {
     enum Word: Sendable {
-        case preferredSource, via, from, tos, metric, scope, onlink, nexthop, nexthopID, protocolID, table, device, preference
+        case preferredSource, via, from, tos, expires, metric, scope, onlink, nexthop, nexthopID, protocolID, table, device, preference
+        case features, congestionControl, realms, ttlPropagate
         case metricValue(RouteMetric)
     }
 
@@ -47,17 +48,25 @@ public enum RouteRequest {
         Keyword(.via, "via", value: "[ inet | inet6 ] ADDRESS", repeatable: false),
         Keyword(.from, "from", value: "PREFIX"),
         Keyword(.tos, "tos", .abbreviable("dsfield"), value: "TOS"),
+        Keyword(.expires, "expires", value: "SECONDS"),
         Keyword(.metric, .abbreviable("metric"), .abbreviable("priority"), "preference", value: "NUMBER"),
         Keyword(.scope, "scope", value: "SCOPE"),
         Keyword(.metricValue(.mtu), "mtu", value: "[ lock ] NUMBER"),
         Keyword(.metricValue(.hoplimit), "hoplimit", value: "[ lock ] NUMBER"),
         Keyword(.metricValue(.advmss), "advmss", value: "[ lock ] NUMBER"),
         Keyword(.metricValue(.reordering), .abbreviable("reordering"), value: "[ lock ] NUMBER"),
+        Keyword(.metricValue(.rtt), "rtt", value: "[ lock ] TIME"),
+        Keyword(.metricValue(.rtoMin), "rto_min", value: "TIME"),
         Keyword(.metricValue(.window), .abbreviable("window"), value: "[ lock ] NUMBER"),
         Keyword(.metricValue(.cwnd), .abbreviable("cwnd"), value: "[ lock ] NUMBER"),
         Keyword(.metricValue(.initcwnd), .abbreviable("initcwnd"), value: "[ lock ] NUMBER"),
         Keyword(.metricValue(.initrwnd), .abbreviable("initrwnd"), value: "[ lock ] NUMBER"),
+        Keyword(.features, .abbreviable("features"), value: "ecn"),
+        Keyword(.metricValue(.quickack), .abbreviable("quickack"), value: "{ 0 | 1 }"),
+        Keyword(.congestionControl, .abbreviable("congctl"), value: "[ lock ] NAME"),
+        Keyword(.metricValue(.rttvar), .abbreviable("rttvar"), value: "[ lock ] TIME"),
         Keyword(.metricValue(.ssthresh), .abbreviable("ssthresh"), value: "[ lock ] NUMBER"),
+        Keyword(.realms, .abbreviable("realms"), value: "[ FROM/ ] TO"),
         Keyword(.onlink, "onlink"),
         // Its legs follow it to the end of the line: `legs` reads them.
         Keyword(.nexthop, "nexthop"),
@@ -66,6 +75,8 @@ public enum RouteRequest {
         Keyword(.table, .abbreviable("table"), value: "TABLE"),
         Keyword(.device, "dev", "oif", value: "NAME"),
         Keyword(.preference, .abbreviable("pref"), value: "{ low | medium | high }"),
+        Keyword(.ttlPropagate, "ttl-propagate", value: "{ enabled | disabled }"),
+        Keyword(.metricValue(.fastopenNoCookie), .abbreviable("fastopen_no_cookie"), value: "{ 0 | 1 }"),
     ])
 
     /// Route types a destination may be preceded by (rtnl_rtntype_a2n).
@@ -151,18 +162,56 @@ public enum RouteRequest {
                 route.source = prefix
             case .tos:
                 route.tos = try Parse.dsfield(words.value(of: entry), for: "tos")
+            case .expires:
+                let seconds = try Parse.unsigned(words.value(of: entry), UInt32.self, for: "expires")
+                route.opaque.append(OpaqueAttribute(RouteAttribute.expires, seconds))
             case .metric:
                 route.priority = try Parse.unsigned(words.value(of: entry), UInt32.self, for: "metric")
             case .scope:
                 scope = try Parse.name(words.value(of: entry), in: RouteNames.scopes, for: "scope")
             case .metricValue(let metric):
                 var number = try words.value(of: entry)
-                if number == "lock" {
+                let lockable = metric != .quickack && metric != .fastopenNoCookie && metric != .rtoMin
+                // rto_min is always locked, as iproute2 sends it.
+                if metric == .rtoMin { route.metrics.locked |= 1 << UInt32(metric.rawValue) }
+                if lockable, number == "lock" {
                     route.metrics.locked |= 1 << UInt32(metric.rawValue)
                     number = try words.value(for: "\(entry.spelling) lock")
                 }
-                let limit: UInt32 = metric == .hoplimit ? 255 : .max
-                route.metrics[metric] = try Parse.unsigned(number, UInt32.self, for: entry.spelling, in: 0...limit)
+                switch metric {
+                case .rtt, .rttvar, .rtoMin:
+                    // Kept in the kernel's units: rtt in eighths and rttvar in quarters
+                    // of a millisecond, unless the number came without a unit.
+                    let (value, raw) = try rtt(number, for: entry.spelling)
+                    let scale: UInt32 = raw ? 1 : metric == .rtt ? 8 : metric == .rttvar ? 4 : 1
+                    route.metrics[metric] = value.multipliedReportingOverflow(by: scale).partialValue
+                case .quickack, .fastopenNoCookie:
+                    route.metrics[metric] = try Parse.unsigned(number, UInt32.self, for: entry.spelling, in: 0...1)
+                default:
+                    let limit: UInt32 = metric == .hoplimit ? 255 : .max
+                    route.metrics[metric] = try Parse.unsigned(number, UInt32.self, for: entry.spelling, in: 0...limit)
+                }
+            case .features:
+                let value = try words.value(of: entry)
+                guard value == "ecn" else { throw InvalidArgument.badValue("features", value, expected: "ecn") }
+                route.metrics[.features] = RouteMetric.ecnFeature
+            case .congestionControl:
+                var name = try words.value(of: entry)
+                if name == "lock" {
+                    route.metrics.locked |= 1 << UInt32(RouteMetric.congestionControl.rawValue)
+                    name = try words.value(for: "congctl lock")
+                }
+                route.metrics.congestionControl = name
+            case .realms:
+                route.opaque.append(OpaqueAttribute(RouteAttribute.flow, try realms(words.value(of: entry))))
+            case .ttlPropagate:
+                let value = try words.value(of: entry)
+                // iproute2 takes any beginning of the two words.
+                let enabled: UInt8
+                if !value.isEmpty, "enabled".hasPrefix(value) { enabled = 1 } else if !value.isEmpty, "disabled".hasPrefix(value) { enabled = 0 } else {
+                    throw InvalidArgument.badValue("ttl-propagate", value, expected: "enabled or disabled")
+                }
+                route.opaque.append(OpaqueAttribute(RouteAttribute.ttlPropagate, enabled))
             case .onlink:
                 route.flags.insert(.onlink)
             case .nexthop:
@@ -232,6 +281,43 @@ public enum RouteRequest {
         default:
             return change == .delete ? .nowhere : .universe
         }
+    }
+
+    /// A time as iproute2's get_time_rtt reads it: a number (a fraction rounded up),
+    /// in milliseconds with "ms"/"msec"/"msecs", in seconds with "s"/"sec"/"secs";
+    /// `raw` when it has no unit (then it is sent as it is).
+    static func rtt(_ text: String, for keyword: String) throws(InvalidArgument) -> (value: UInt32, raw: Bool) {
+        let digits = text.prefix { $0.isNumber || $0 == "." }
+        let unit = text.dropFirst(digits.count).lowercased()
+        let scale: Double
+        switch unit {
+        case "": scale = 1
+        case "s", "sec", "secs": scale = 1000
+        case "ms", "msec", "msecs": scale = 1
+        default: throw InvalidArgument.badValue(keyword, text, expected: "a time such as 200ms or 1.5s")
+        }
+        guard let number = Double(digits), number >= 0 else {
+            throw InvalidArgument.badValue(keyword, text, expected: "a time such as 200ms or 1.5s")
+        }
+        let value = (number * scale).rounded(.up)
+        guard value <= Double(UInt32.max) else { throw InvalidArgument.badValue(keyword, text, expected: "a time such as 200ms or 1.5s") }
+        return (UInt32(value), unit.isEmpty)
+    }
+
+    /// `realms`, as iproute2's get_rt_realms_or_raw reads it: a number is the raw
+    /// RTA_FLOW value; else `[ FROM/ ] TO`, each a realm's name or a number up to 255.
+    static func realms(_ text: String) throws -> UInt32 {
+        if let raw = try? Parse.unsigned(text, UInt32.self, for: "realms") { return raw }
+        func realm(_ word: Substring) throws -> UInt32 {
+            if let number = UInt32(word), number <= 255 { return number }
+            guard let realm = RouteNames.realms.id(of: String(word)) else {
+                throw InvalidArgument.badValue("realms", text, expected: "[ FROM/ ] TO, each a realm name or a number up to 255")
+            }
+            return UInt32(realm.rawValue)
+        }
+        guard let slash = text.firstIndex(of: "/") else { return try realm(Substring(text)) }
+        let to = text[text.index(after: slash)...]
+        return try realm(text[..<slash]) << 16 | (to.isEmpty ? 0 : try realm(to))
     }
 
     /// `via [ inet | inet6 ] ADDRESS` (`first`: the word after "via"): a gateway of

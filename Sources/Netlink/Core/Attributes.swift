@@ -161,4 +161,10 @@ public struct OpaqueAttribute: Sendable, Equatable {
         typeAndFlags = attribute.typeAndFlags
         payload = Array(attribute.payload)
     }
+
+    /// One made from words (a route's realms), to go with those the kernel sent.
+    public init<Key: NetlinkAttributeType>(_ key: Key, _ value: some NetlinkEncodable) {
+        typeAndFlags = key.rawValue
+        payload = value.withNetlinkPayload { Array($0) }
+    }
 }

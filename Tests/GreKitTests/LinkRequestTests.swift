@@ -51,6 +51,33 @@ import Testing
         #expect(detached[.master] == "00000000")
     }
 
+    @Test func aVxlanChangeSendsOnlyTheWordsGiven() throws {
+        // vxlan's changelink keeps what a request leaves out and refuses a port even
+        // unchanged ("Cannot change port"): a change starts from the link's options
+        // (here as if read from the kernel) and sends only the words it names.
+        func sent(_ options: VxlanOptions, mode: LinkRequest.Mode) throws -> [UInt16] {
+            let request = LinkRequest(mode: mode, name: try InterfaceName("vx0"), options: options)
+            let bytes = try MessageBuffer.encode(type: 16, flags: []) { try request.encode($0, index: 7) }
+            return withMessage(bytes) { message in
+                guard let data = message.attributes(after: ifinfomsg.self, LinkAttribute.self)[.linkinfo]?
+                    .nested(LinkInfoAttribute.self)[.data] else { return [] }
+                return data.nested(VxlanAttribute.self).map(\.rawType)
+            }
+        }
+        var current = VxlanOptions(kind: "vxlan", data: nil)
+        current.vni = 42
+        current.port = 4789
+        current.remote = IPAddress("10.1.0.2")
+        var words = WordScanner(["ttl", "20"])
+        let next = words.next()
+        let word = try #require(next)
+        #expect(try current.apply(word, &words, FakeDevices()))
+        #expect(try sent(current, mode: .modify) == [VxlanAttribute.ttl.rawValue])
+        // A new link sends everything it has.
+        let added = try #require(try linkAdd("vx0 type vxlan id 42 dstport 4789 ttl 20").options as? VxlanOptions)
+        #expect(try sent(added, mode: .create) == [VxlanAttribute.id, .port, .ttl].map(\.rawValue))
+    }
+
     @Test func vethPeerNestCarriesItsOwnHeaderAndName() throws {
         let request = try linkAdd("va type veth peer name vb mtu 1400")
         let bytes = try MessageBuffer.encode(type: 16, flags: []) { try request.encode($0, index: 0) }

@@ -35,10 +35,17 @@ public struct VxlanOptions: LinkKindOptions {
     public var ttl: UInt8?
     public var tos: UInt8?
     public var learning: Bool?
+    /// Read from the kernel (a change starts from the link's options): only the words
+    /// given are sent. vxlan's changelink keeps what a request leaves out, and refuses
+    /// some attributes whatever their value ("Cannot change port"), as ip never sends.
+    private var current = false
+    /// The words given, for a change.
+    private var given: Set<Word> = []
 
     public init(kind: String) { self.kind = kind }
     public init(kind: String, data: Attribute<LinkInfoAttribute>?) {
         self.kind = kind
+        current = true
         for attribute in data?.nested(VxlanAttribute.self) ?? .empty {
             switch attribute.key {
             case .id?: vni = attribute.u32
@@ -56,6 +63,7 @@ public struct VxlanOptions: LinkKindOptions {
 
     public mutating func set(_ entry: KeywordTable<Word>.Entry, _ text: String, _ devices: any InterfaceResolver) throws {
         let word = entry.spelling
+        given.insert(entry.keyword)
         switch entry.keyword {
         case .id: vni = try Parse.unsigned(text, UInt32.self, for: word, in: 0...0xFF_FFFF)
         case .remote: remote = try Parse.address(text, for: word)
@@ -78,15 +86,16 @@ public struct VxlanOptions: LinkKindOptions {
     }
 
     public func encode(_ info: AttributeWriter<LinkInfoAttribute>) throws {
+        func sends(_ word: Word) -> Bool { !current || given.contains(word) }
         try info.nest(.data, VxlanAttribute.self) { data in
-            if let vni { try data.put(.id, vni) }
-            if let remote { try data.put(remote.family == .inet6 ? .group6 : .group, remote) }
-            if let local { try data.put(local.family == .inet6 ? .local6 : .local, local) }
-            if underlay != 0 { try data.put(.link, UInt32(bitPattern: underlay)) }
-            if let port { try data.put(.port, BigEndian(port)) }
-            if let ttl { try data.put(.ttl, ttl) }
-            if let tos { try data.put(.tos, tos) }
-            if let learning { try data.put(.learning, UInt8(learning ? 1 : 0)) }
+            if let vni, sends(.id) { try data.put(.id, vni) }
+            if let remote, sends(.remote) { try data.put(remote.family == .inet6 ? .group6 : .group, remote) }
+            if let local, sends(.local) { try data.put(local.family == .inet6 ? .local6 : .local, local) }
+            if underlay != 0, sends(.device) { try data.put(.link, UInt32(bitPattern: underlay)) }
+            if let port, sends(.port) { try data.put(.port, BigEndian(port)) }
+            if let ttl, sends(.ttl) { try data.put(.ttl, ttl) }
+            if let tos, sends(.tos) { try data.put(.tos, tos) }
+            if let learning, sends(.learning) { try data.put(.learning, UInt8(learning ? 1 : 0)) }
         }
     }
 

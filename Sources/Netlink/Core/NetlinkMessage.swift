@@ -37,24 +37,33 @@ public struct NetlinkMessage {
     }
 }
 
-/// The messages packed in one datagram, walked with libmnl's iterator.
+/// The messages packed in one datagram, each as long as its header says and starting
+/// 4-aligned; the walk ends at the first header that does not fit in what is left.
 struct MessageSequence: Sequence {
     let buffer: UnsafeRawBufferPointer
 
     struct Iterator: IteratorProtocol {
         var cursor: UnsafePointer<nlmsghdr>?
-        var remaining: Int32
+        var remaining: Int
 
+        // libmnl's mnl_nlmsg_ok compares the length as an int: a header claiming 2 GiB
+        // or more passed as negative, and mnl_nlmsg_next then looked for the next
+        // message gigabytes away, or (4 GiB less a few bytes, aligned to 0) at the same
+        // place forever. So the walk is done here, in whole numbers.
         mutating func next() -> NetlinkMessage? {
-            guard let message = cursor, mnl_nlmsg_ok(message, remaining) else { return nil }
-            cursor = UnsafePointer(mnl_nlmsg_next(message, &remaining))
+            guard let message = cursor, remaining >= MemoryLayout<nlmsghdr>.size else { return nil }
+            let length = Int(message.pointee.nlmsg_len)
+            guard length >= MemoryLayout<nlmsghdr>.size, length <= remaining else { return nil }
+            let step = Swift.min((length + 3) & ~3, remaining)
+            remaining -= step
+            cursor = UnsafeRawPointer(message).advanced(by: step).assumingMemoryBound(to: nlmsghdr.self)
             return NetlinkMessage(header: message)
         }
     }
 
     func makeIterator() -> Iterator {
         guard let base = buffer.baseAddress else { return Iterator(cursor: nil, remaining: 0) }
-        return Iterator(cursor: base.assumingMemoryBound(to: nlmsghdr.self), remaining: Int32(buffer.count))
+        return Iterator(cursor: base.assumingMemoryBound(to: nlmsghdr.self), remaining: buffer.count)
     }
 }
 

@@ -127,6 +127,14 @@ private func hex(_ bytes: [UInt8]) -> String {
         }
     }
 
+    @Test func anErrorCodeWithoutANegationIsAnUnknownErrno() throws {
+        #expect(decode(try errorMessage(code: .min, text: nil, offset: nil))?.errno.rawValue == .min)
+        // gretool-fuzz's input (rtnetlink target): a nexthop message whose first four
+        // payload bytes, read as an error code, are 0x80000000.
+        let found = MessageSequenceTests.bytes("440000006800020009000000227300000000008000000000080005000000000000000100030000000600030000000000140002000100000000000000020000000200000008000e0000000000")
+        #expect(found.withUnsafeBytes { MessageSequence(buffer: $0).first { _ in true }?.acknowledgementError()?.errno.rawValue } == .min)
+    }
+
     @Test func successIsNoError() throws {
         #expect(decode(try errorMessage(code: 0, text: nil, offset: nil)) == nil)
     }

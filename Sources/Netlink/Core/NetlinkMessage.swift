@@ -84,7 +84,9 @@ extension NetlinkMessage {
         guard payload.count >= 4 else { return nil }
         let code = payload.loadUnaligned(as: Int32.self)
         guard code != 0 else { return nil }
-        var error = NetlinkError(errno: .init(rawValue: -code))
+        // The kernel sends -errno; a malformed message may hold Int32.min, which has no
+        // negation: it wraps to itself, an errno that is merely unknown.
+        var error = NetlinkError(errno: .init(rawValue: 0 &- code))
         guard flags.contains(.ackTLVs) else { return error }
 
         // NLMSG_ERROR carries the request's header (and, unless capped, its

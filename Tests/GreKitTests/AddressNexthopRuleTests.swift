@@ -148,6 +148,20 @@ private func refusal(_ body: () throws -> Void) -> String? {
         #expect(try nexthop("id 11 group 1,2/2 type resilient buckets 8 idle_timer 120 unbalanced_timer 30 protocol static") == expected.joined())
     }
 
+    @Test func weightsUpTo65536AsLinux612SendsThem() throws {
+        // RouteReplies.group with its second member's weight - 1 at 0xffff (Linux 6.12
+        // on): once a trap, adding 1 in 16 bits.
+        let reply = KernelReplies.bytes(RouteReplies.groupHex.replacing("0200000002000000", with: "02000000ffff0000"))
+        let group = try #require(withMessage(reply) { NexthopObject($0) })
+        #expect(group.group == [.init(id: 1), .init(id: 2, weight: 65536)])
+        // Sent back as it came.
+        #expect(try body(.newNexthop) { try group.encode($0) }.contains("0100000000000000" + "02000000ffff0000"))
+        // gretool-fuzz's input (rtnetlink target): a group whose second member has
+        // weight - 1 = 0xffff.
+        let found = try #require(withMessage(KernelReplies.bytes("6c0000006800020001008000ef3d3e3e3e00000000000000080001000b000000060003000100000014000200010000000100000002000000ffffffffffffffffffffffffffffffffffffffffffffffff0000000028000c80060001020001000000010000000200000000000000280008000300f8fffdff0002000100000001000000020000000000000028000c80060001020001000000010000000200000000000000280008000300f8fffdff1fd1000009001fd1000009000300b80b00000c000400000000000000000008000e0000000080")) { NexthopObject($0) })
+        #expect(found.group.map(\.weight) == [2, 65536])
+    }
+
     @Test func refusals() {
         let devices = FakeDevices()
         func refused(_ text: String, _ change: NexthopChange = .add) -> String? {

@@ -20,11 +20,11 @@ public struct NexthopObject: Sendable, Equatable {
     public var groupType: NexthopGroupType?
     public var resilient: Resilient?
 
-    /// One nexthop of a group, weight 1...256.
+    /// One nexthop of a group, weight 1...65536 (Linux 6.12 on; 1...256 before).
     public struct Member: Sendable, Equatable {
         public var id: UInt32
-        public var weight: UInt16
-        public init(id: UInt32, weight: UInt16 = 1) {
+        public var weight: UInt32
+        public init(id: UInt32, weight: UInt32 = 1) {
             self.id = id
             self.weight = weight
         }
@@ -77,13 +77,14 @@ public struct NexthopObject: Sendable, Equatable {
         }
     }
 
-    /// struct nexthop_grp: u32 id, u8 weight - 1, u8 weight_high (0 up to 256), u16 reserved.
+    /// struct nexthop_grp: u32 id, u8 weight - 1, u8 weight_high (the high byte of weight - 1
+    /// since Linux 6.12, 0 or 1 before), u16 reserved.
     static let memberSize = 8
 
     private static func decodeGroup(_ payload: UnsafeRawBufferPointer) -> [Member] {
         stride(from: 0, through: payload.count - memberSize, by: memberSize).map { offset in
             let id = payload.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
-            let weight = UInt16(payload[offset + 4]) | UInt16(payload[offset + 5]) << 8
+            let weight = UInt32(payload[offset + 4]) | UInt32(payload[offset + 5]) << 8
             return Member(id: id, weight: weight + 1)
         }
     }
@@ -108,7 +109,7 @@ public struct NexthopObject: Sendable, Equatable {
             for member in group {
                 withUnsafeBytes(of: member.id) { bytes += $0 }
                 let stored = member.weight - 1
-                bytes += [UInt8(stored & 0xff), UInt8(stored >> 8), 0, 0]
+                bytes += [UInt8(truncatingIfNeeded: stored), UInt8(truncatingIfNeeded: stored >> 8), 0, 0]
             }
             try attributes.put(.group, bytes)
         }

@@ -105,7 +105,7 @@ public enum NexthopRequest {
             guard !fields[0].isEmpty else { throw .badValue("group", text, expected: "ID[,WEIGHT]/ID[,WEIGHT]...") }
             var member = NexthopObject.Member(id: try identifier(String(fields[0])))
             if fields.count == 2 {
-                member.weight = try Parse.unsigned(String(fields[1]), UInt16.self, for: "weight", in: 1...256)
+                member.weight = try Parse.unsigned(String(fields[1]), UInt32.self, for: "weight", in: 1...256)
             }
             guard !members.contains(where: { $0.id == member.id }) else {
                 throw InvalidArgument("group \(text): nexthop \(member.id) is named twice")

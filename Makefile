@@ -1,7 +1,10 @@
 # gretool: build, test, demo, bench, install.
 #   make demo    build, then show the main job on real interfaces (in the lab VM where
 #                the running kernel has no GRE)
-#   make test    unit tests, namespace tests on this kernel, GRE tests in the lab VM
+#   make test    unit tests, fuzz targets over their corpora, namespace tests on this
+#                kernel, GRE tests in the lab VM
+#   make fuzz    every fuzz target for FUZZ_SECONDS (default 180) each, or FUZZ_TARGETS;
+#                an input over FUZZ_TIMEOUT seconds (default 1) is a hang
 #   make bench   gretool side by side with iproute2, as ratios
 #   make parity-lab  the GRE lines of the iproute2 parity harness, in the lab VM
 PREFIX ?= /usr/local
@@ -29,7 +32,7 @@ GRETOOL = .build/release/gretool
 # The test stages (unit, kernel, lab) are scripts/test.sh's.
 TESTS = SWIFT=$(SWIFT) GRETOOL=$(GRETOOL) scripts/test.sh
 
-.PHONY: all build deps test unit-test kernel-test lab-test parity-lab demo bench install install-units completions man clean
+.PHONY: all build deps test unit-test fuzz-test kernel-test lab-test parity-lab fuzz demo bench install install-units completions man clean
 
 all: build
 
@@ -48,6 +51,9 @@ $(STATIC_CXX)/libstdc++.a:
 unit-test: deps
 	@$(TESTS) unit
 
+fuzz-test: deps
+	@$(TESTS) fuzz
+
 kernel-test: build
 	@$(TESTS) kernel
 
@@ -62,6 +68,13 @@ test: build
 # not in make test; Tests/Kernel/parity/lab.sh says why).
 parity-lab: build
 	GRETOOL_LAB_TIMEOUT=1800 GRETOOL_LAB_IDLE=900 Tests/Lab/lab.sh --gretool $(GRETOOL) -- bash Kernel/runner.sh -t 900 -s LAB Kernel/parity/lab.sh
+
+# The fuzz targets (Tests/Fuzz, scripts/fuzz.sh): libFuzzer with the address sanitizer.
+FUZZ_SECONDS ?= 180
+FUZZ_TIMEOUT ?= 1
+FUZZ_TARGETS ?=
+fuzz: deps
+	@scripts/fuzz.sh build && FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) scripts/fuzz.sh run $(FUZZ_TARGETS)
 
 demo: build
 	scripts/demo.sh $(GRETOOL)
@@ -100,4 +113,4 @@ install-units:
 	install -m 644 contrib/systemd/keepalive.conf.example $(DESTDIR)$(PREFIX)/share/doc/gretool/keepalive.conf.example
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -5,6 +5,8 @@ let package = Package(
     name: "gretool",
     products: [
         .executable(name: "gretool", targets: ["gretool"]),
+        // For the fuzz targets' package (Tests/Fuzz), which reaches the layers' internals.
+        .library(name: "GretoolModules", targets: ["SystemCalls", "Netlink", "GreKit", "GreCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

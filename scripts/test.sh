@@ -1,11 +1,11 @@
 #!/bin/bash
-# make test: the unit tests, the kernel tests on this machine's kernel (namespaces) and
-# the GRE tests in the lab VM. Every stage runs even when an earlier one failed, so one
+# make test: the unit tests, the fuzz targets over their corpora (scripts/fuzz.sh check),
+# the kernel tests on this machine's kernel (namespaces) and the GRE tests in the lab VM. Every stage runs even when an earlier one failed, so one
 # run shows every failure; the exit status is 1 if any stage failed, 0 otherwise.
 # Kernel and lab tests need root: without it they exit 77 and count as skipped, not
 # failed, and the summary names them.
 #
-#   scripts/test.sh [STAGE...]      stages: unit kernel lab (default: all three)
+#   scripts/test.sh [STAGE...]      stages: unit fuzz kernel lab (default: all four)
 #
 # Environment: GRETOOL, the binary under test (default .build/release/gretool, which
 # make test builds first); SWIFT, the swift driver (default swift).
@@ -15,11 +15,16 @@ cd "$root" || exit 1
 gretool=${GRETOOL:-.build/release/gretool}
 swift=${SWIFT:-swift}
 stages=("$@")
-((${#stages[@]})) || stages=(unit kernel lab)
+((${#stages[@]})) || stages=(unit fuzz kernel lab)
 
 unit() {
     echo "== unit tests"
     "$swift" test
+}
+
+fuzz() {
+    echo "== fuzz targets (each over its corpus, then briefly)"
+    SWIFT=$swift scripts/fuzz.sh build && scripts/fuzz.sh check
 }
 
 kernel() {
@@ -35,8 +40,8 @@ lab() {
 failed="" skipped=""
 for stage in "${stages[@]}"; do
     case $stage in
-        unit | kernel | lab) ;;
-        *) echo "scripts/test.sh: unknown stage \"$stage\" (stages: unit kernel lab)" >&2; exit 2 ;;
+        unit | fuzz | kernel | lab) ;;
+        *) echo "scripts/test.sh: unknown stage \"$stage\" (stages: unit fuzz kernel lab)" >&2; exit 2 ;;
     esac
     "$stage"
     case $? in

@@ -4,9 +4,13 @@ import SystemPackage
 import Glibc
 #endif
 
-/// Runs `on-down` / `on-up` commands: `/bin/sh -c COMMAND` with extra environment
-/// variables, without waiting for them. `reap` collects the ones that finished.
+/// Runs `on-down` / `on-up` commands: `/bin/sh -c COMMAND` with the given environment
+/// variables and PATH only, without waiting for them. `reap` collects the ones that finished.
 public enum CommandHook {
+    /// Where the command's programs are looked for: the system's directories, as for a
+    /// service, whatever PATH the watcher was started with.
+    static let searchPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
     /// Starts the command; returns its process id.
     @discardableResult
     public static func start(_ command: String, environment extra: [(String, String)]) throws(SystemError) -> pid_t {
@@ -24,14 +28,9 @@ public enum CommandHook {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
-        let names = Set(extra.map { $0.0 + "=" })
-        var environment = extra.map { "\($0.0)=\($0.1)" }
-        var entry = environ
-        while let variable = entry.pointee {
-            let text = String(cString: variable)
-            if !names.contains(where: { text.hasPrefix($0) }) { environment.append(text) }
-            entry += 1
-        }
+        // Only what the manual documents, nothing of the watcher's own environment: a
+        // service's (credentials, sockets, options) is not the hook's to read.
+        let environment = ["PATH=\(searchPath)"] + extra.map { "\($0.0)=\($0.1)" }
         let arguments = ["/bin/sh", "-c", command]
         var process: pid_t = 0
         let status = withCStrings(arguments) { argv in

@@ -130,8 +130,8 @@ test_hooks_run_with_the_tunnel_in_their_environment() {
     # Hooks are not waited for: two run close together (a reply late under load makes
     # the target flap) may append in either order, so each state's line is looked at
     # on its own.
-    "$GRETOOL" -n "$A" keepalive watch local 198.51.100.1 remote 198.51.100.2 key 5 interval 0.2 retries 2 \
-        on-up "echo \"\$STATE \$TUNNEL \$REMOTE \$LOCAL\" >>$dir/hooks" \
+    GRETOOL_SECRET=1 "$GRETOOL" -n "$A" keepalive watch local 198.51.100.1 remote 198.51.100.2 key 5 interval 0.2 retries 2 \
+        on-up "env >$dir/env; echo \"\$STATE \$TUNNEL \$REMOTE \$LOCAL\" >>$dir/hooks" \
         on-down "echo \"\$STATE \$TUNNEL \$REMOTE \$LOCAL\" >>$dir/hooks" >"$dir/watch" 2>&1 &
     local watcher=$!
     wait_until 5 grep -q '^up ' "$dir/hooks" || fail "on-up did not run: $(cat "$dir/watch")"
@@ -139,6 +139,10 @@ test_hooks_run_with_the_tunnel_in_their_environment() {
     wait_until 5 grep -q '^down ' "$dir/hooks" || fail "on-down did not run: $(cat "$dir/watch")"
     assert_eq "$(grep -m1 '^up ' "$dir/hooks")" "up 198.51.100.2#5 198.51.100.2 198.51.100.1" "on-up's environment"
     assert_eq "$(grep -m1 '^down ' "$dir/hooks")" "down 198.51.100.2#5 198.51.100.2 198.51.100.1" "on-down's environment"
+    # Nothing else of the watcher's environment (GRETOOL_SECRET): the documented
+    # variables, PATH, and what the shell sets itself (PWD).
+    assert_eq "$(awk -F= '{ print $1 }' "$dir/env" | grep -vx PWD | sort | tr '\n' ' ')" "LOCAL PATH REMOTE STATE TUNNEL " "variables a hook sees"
+    grep -qx 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' "$dir/env" || fail "hook PATH: $(cat "$dir/env")"
     kill -INT "$watcher"
     wait "$watcher"; assert_eq "$?" 0 "watch exit status after SIGINT"
 }

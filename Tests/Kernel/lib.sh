@@ -81,6 +81,14 @@ as_nobody() {
     in_ns "$ns" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"
 }
 
+# Runs a command in namespace $1 as root, but holding only the capabilities $2 (setpriv's
+# names, comma-separated: "net_admin,net_raw", or "" for none), as systemd's
+# CapabilityBoundingSet leaves a service. The namespace is entered with root's privilege.
+with_only() {
+    local ns=$1 capabilities=$2; shift 2
+    ip netns exec "$ns" setpriv --bounding-set "-all${capabilities:+,+${capabilities//,/,+}}" --inh-caps=-all -- "$@"
+}
+
 # Whether file $3 has at least $1 lines matching $2 (for wait_until).
 lines_at_least() { (($(grep -c -- "$2" "$3") >= $1)); }
 

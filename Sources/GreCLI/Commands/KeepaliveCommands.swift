@@ -40,6 +40,10 @@ enum KeepaliveCommands: ObjectCommands {
         let links = try session.links()
         let configuration = KeepaliveConfiguration(request: request, links: links)
         let subjects = try configuration.subjects()
+        // Any tunnel's routes may change: its action's, or (action none) what an earlier
+        // watcher took and left in its state file.
+        try requireCapabilities(verb: "watch", [(.netRaw, "keepalives")]
+            + (subjects.contains { $0.index != nil } ? [(.netAdmin, "tunnels' routes and links")] : []))
         let report = KeepaliveReport(output: session.output, json: request.json || session.options.json,
                                      journal: Journal.fromEnvironment())
         var service = KeepaliveWatcher.Service()
@@ -181,6 +185,7 @@ enum KeepaliveCommands: ObjectCommands {
 
     static func respond(_ session: Session, _ words: [String]) throws {
         let request = try KeepaliveRespondRequest.parse(words)
+        try requireCapabilities(verb: "respond", [(.netRaw, "keepalives")])
         var flows: Set<GreFlow>?
         if !request.tunnels.isEmpty {
             let links = try session.links()

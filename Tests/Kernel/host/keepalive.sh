@@ -119,7 +119,7 @@ test_bad_input_is_refused_before_anything_starts() {
     refuses 1 'cannot probe tunnel "gre9": cannot find device "gre9"' g "$A" keepalive probe gre9
     refuses 2 'va is not a GRE tunnel' g "$A" keepalive respond va timeout 1
     command -v setpriv >/dev/null &&
-        refuses 1 'cannot open a raw GRE socket: Operation not permitted; this needs root \(CAP_NET_RAW\)' \
+        refuses 1 '^gretool: keepalive watch needs CAP_NET_RAW \(keepalives\); this process lacks CAP_NET_RAW$' \
             as_nobody "$A" "$GRETOOL" keepalive watch local 198.51.100.1 remote 198.51.100.2
 }
 
@@ -403,4 +403,51 @@ test_keepalive_penalize_keeps_the_only_path() {
     wait_until 5 events_at_least 1 action k1 restored || fail "not restored: $(cat "$dir/watch")"
     assert_eq "$(routes_here)" "$before" "routes after the tunnel came back"
     kill -TERM "$watcher"; wait "$watcher"
+}
+
+# Least privilege: with only CAP_NET_ADMIN and CAP_NET_RAW, as the systemd units leave
+# it, the watcher withdraws a tunnel's routes and puts them back, and the responder
+# answers with CAP_NET_RAW alone; without them each refuses to start, in one line
+# naming what it lacks, and nothing changes.
+test_watch_and_respond_with_only_their_capabilities() {
+    command -v setpriv >/dev/null || { echo "no setpriv"; exit 77; }
+    # A stand-in as standins makes it, but answered by a responder of this test's own.
+    veth_pair
+    ipn "$A" link add k1 type veth peer name k1p && ipn "$A" link set k1 up && ipn "$A" link set k1p up
+    ipn "$A" addr add 10.0.1.1/30 dev k1
+    ipn "$B" route add local 203.0.113.0/24 dev lo
+    ipn "$A" route add 203.0.113.0/24 via 198.51.100.2
+    dir=$(mktemp -d)
+    ipn "$A" route add 10.80.0.0/16 via 10.0.1.2 dev k1
+    local before; before=$(routes_here)
+    refuses 1 "^gretool: keepalive watch needs CAP_NET_RAW \\(keepalives\\) and CAP_NET_ADMIN \\(tunnels' routes and links\\); this process lacks CAP_NET_ADMIN$" \
+        with_only "$A" net_raw "$GRETOOL" keepalive watch $(standin_targets 1)
+    refuses 1 '^gretool: keepalive watch needs CAP_NET_RAW \(keepalives\); this process lacks CAP_NET_RAW$' \
+        with_only "$A" net_admin "$GRETOOL" keepalive watch local 198.51.100.1 remote 198.51.100.2
+    refuses 1 '^gretool: keepalive respond needs CAP_NET_RAW \(keepalives\); this process lacks CAP_NET_RAW$' \
+        with_only "$B" "" "$GRETOOL" keepalive respond timeout 1
+    assert_eq "$(routes_here)" "$before" "routes after the refusals"
+    # ip netns exec and setpriv each become the next program: $! is gretool's process.
+    ip netns exec "$B" setpriv --bounding-set -all,+net_raw --inh-caps=-all -- \
+        "$GRETOOL" keepalive respond timeout 20 >"$dir/respond" 2>&1 &
+    local responder=$!
+    wait_until 5 grep -q "responding to" "$dir/respond" || fail "responder did not start: $(cat "$dir/respond")"
+    # shellcheck disable=SC2046
+    ip netns exec "$A" setpriv --bounding-set -all,+net_admin,+net_raw --inh-caps=-all -- \
+        "$GRETOOL" keepalive watch $(standin_targets 1) interval 0.2 retries 2 -j >>"$dir/watch" 2>&1 &
+    watcher=$!
+    wait_until 5 events_at_least 1 state k1 '"up"' || fail "never up: $(cat "$dir/watch")"
+    # Each holds what it was given and nothing more (CAP_NET_ADMIN is bit 12, CAP_NET_RAW 13).
+    assert_eq "$(awk '/^CapEff:/ { print $2 }' "/proc/$watcher/status")" 0000000000003000 "the watcher's capabilities"
+    assert_eq "$(awk '/^CapEff:/ { print $2 }' "/proc/$responder/status")" 0000000000002000 "the responder's capabilities"
+    cut 1
+    wait_until 5 events_at_least 1 action k1 withdrew || fail "k1's routes not withdrawn: $(cat "$dir/watch")"
+    assert_eq "$(legs_of route show 10.80.0.0/16)" "" "k1's route while down"
+    heal 1
+    wait_until 5 events_at_least 1 action k1 restored || fail "k1's routes not restored: $(cat "$dir/watch")"
+    assert_eq "$(routes_here)" "$before" "routes once k1 is up again"
+    ! grep -q '"event":"error"' "$dir/watch" || fail "errors: $(grep '"event":"error"' "$dir/watch")"
+    kill -TERM "$watcher" "$responder"
+    wait "$watcher"; assert_eq "$?" 0 "watch exit status"
+    wait "$responder"; assert_eq "$?" 0 "respond exit status"
 }

@@ -91,6 +91,25 @@ import Testing
         #expect(peer == ["3:766200", "4:78050000"])
     }
 
+    @Test func everyWordAfterPeerIsThePeers() throws {
+        // iproute2 reads the peer's words as a link's own: txqueuelen went to the link.
+        let request = try linkAdd("vs type veth peer name vt txqueuelen 5 numrxqueues 2 up")
+        #expect(request.txqlen == nil && request.numRxQueues == nil && request.setFlags.isEmpty)
+        let bytes = try MessageBuffer.encode(type: 16, flags: []) { try request.encode($0, index: 0) }
+        let (flags, peer) = withMessage(bytes) { message -> (UInt32, [String]) in
+            guard let data = message.attributes(after: ifinfomsg.self, LinkAttribute.self)[.linkinfo]?
+                .nested(LinkInfoAttribute.self)[.data]?.nested(VethAttribute.self)[.peer] else { return (0, []) }
+            let header = data.payload.loadUnaligned(as: ifinfomsg.self)
+            let inner = AttributeList<LinkAttribute>(UnsafeRawBufferPointer(rebasing: data.payload[16...]))
+            return (header.ifi_flags, inner.map { "\($0.rawType):\(hex($0.payload))" })
+        }
+        #expect(flags == 1, "up: the peer's header")
+        // IFLA_IFNAME "vt", IFLA_TXQLEN 5, IFLA_NUM_RX_QUEUES 2.
+        #expect(peer == ["3:767400", "13:05000000", "32:02000000"])
+        // Its own scanner: the link's mtu and the peer's are each given once.
+        #expect(try linkAdd("va mtu 1400 type veth peer vb mtu 1300").mtu == 1400)
+    }
+
     @Test func vxlanTosIsHexadecimalWithOrWithoutPrefix() throws {
         for text in ["0x10", "10"] {
             let vxlan = try #require(linkAdd("vx0 type vxlan id 1 tos \(text)").options as? VxlanOptions)

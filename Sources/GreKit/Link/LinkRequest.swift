@@ -126,6 +126,26 @@ public struct LinkRequest: Sendable {
         return request
     }
 
+    /// The words after a veth's `peer`: a link's own words, which iproute2 reads with
+    /// iplink_parse (a bare word names the peer; no kind), on a scanner of their own,
+    /// so the peer's mtu is not the link's mtu given twice.
+    static func parsePeer(_ arguments: [String], devices: any InterfaceResolver) throws -> LinkRequest {
+        var words = WordScanner(arguments)
+        var request = LinkRequest(mode: .create)
+        while let word = words.next() {
+            words.allowsAbbreviations = request.device != nil
+            guard let entry = try words.keyword(word, in: grammar), entry.keyword != .type else {
+                guard request.device == nil, grammar.lookup(word, in: words) == nil else {
+                    throw InvalidArgument.unknownWord(word, in: "veth peer")
+                }
+                request.device = try InterfaceName(word)
+                continue
+            }
+            try request.apply(entry, words.value(of: entry), devices: devices, verb: "veth peer")
+        }
+        return request
+    }
+
     /// Generic words accepted after a kind's words.
     static let afterKind: Set<Word> = [
         .up, .down, .mtu, .txqlen, .address, .broadcast, .numTxQueues, .numRxQueues, .alias, .group,
@@ -221,13 +241,22 @@ public struct LinkRequest: Sendable {
     /// Writes the RTM_NEWLINK request for this link. `index` is the existing
     /// link's for a change, 0 for a new one.
     public func encode(_ message: MessageWriter, index: Int32) throws {
+        try encodeAttributes(message.header(header(index: index), attributes: LinkAttribute.self))
+    }
+
+    /// The request's ifinfomsg: the link's index and the flags it sets or clears.
+    func header(index: Int32) -> ifinfomsg {
         var header = ifinfomsg()
         header.ifi_index = index
         header.ifi_change = setFlags.union(clearFlags).rawValue
         header.ifi_flags = setFlags.rawValue
-        let link = try message.header(header, attributes: LinkAttribute.self)
+        return header
+    }
+
+    /// The IFLA_* attributes after the header (for a veth peer, inside VETH_INFO_PEER).
+    func encodeAttributes(_ link: AttributeWriter<LinkAttribute>) throws {
         switch mode {
-        case .create: try link.put(.ifname, name.value)
+        case .create: if let device { try link.put(.ifname, device.value) }
         case .modify: if let newName { try link.put(.ifname, newName.value) }
         }
         if let mtu { try link.put(.mtu, mtu) }

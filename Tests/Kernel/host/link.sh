@@ -113,7 +113,7 @@ test_bad_input_changes_nothing() {
     refuses 2 'interface name "abcdefghijklmnopqrst" is 20 bytes long' g "$A" link add abcdefghijklmnopqrst type veth
     refuses 2 'unknown link type "nosuchkind"' g "$A" link add x type nosuchkind
     refuses 2 'invalid mtu "12"' g "$A" link add x mtu 12 type veth
-    refuses 2 'unknown word "bogus" in veth options' g "$A" link add x type veth peer name y bogus
+    refuses 2 'unknown word "bogus" in veth peer' g "$A" link add x type veth peer name y bogus
     refuses 1 'network namespace "no-such-ns" does not exist \(No such file or directory\)' g "$A" link add x type veth peer name y netns no-such-ns
     refuses 1 '^gretool: network namespace "no-such-ns" does not exist \(No such file or directory\)$' "$GRETOOL" -n no-such-ns link show
     refuses 2 'invalid network namespace name "a/b"' "$GRETOOL" -n a/b link show

@@ -141,6 +141,18 @@ import Testing
 
 /// The byte parsers batch lines go through, at their edges.
 @Suite struct AddressEdgeTests {
+    @Test func prefixLengthsPastTheAddressLeaveItWhole() {
+        // gretool-fuzz (xfrm target; its input is Tests/Fuzz/Corpus/xfrm/found-prefix-length-past-32):
+        // an IPv4 selector of prefix length 200 was an overflow trap.
+        let address = IPAddress("198.51.100.7")!
+        #expect(IPPrefix(address: address, length: 200).network == address)
+        #expect(IPPrefix(address: address, length: 200).contains(address))
+        #expect(IPPrefix(address: address, length: 33).network == address)
+        #expect(IPPrefix(address: address, length: 24).network == IPAddress("198.51.100.0"))
+        let address6 = IPAddress("2001:db8::7")!
+        #expect(IPPrefix(address: address6, length: 255).network == address6)
+    }
+
     @Test func ipv4Edges() {
         #expect(IPAddress("255.255.255.255")?.description == "255.255.255.255")
         #expect(IPAddress("0.0.0.0")?.description == "0.0.0.0")

@@ -272,7 +272,8 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
     public var network: IPAddress {
         switch address {
         case .v4(let a):
-            let mask: UInt32 = length == 0 ? 0 : ~UInt32(0) << (32 - UInt32(length))
+            // A length past the address's bits (a malformed selector's) leaves it whole.
+            let mask: UInt32 = length == 0 ? 0 : length >= 32 ? ~0 : ~UInt32(0) << (32 - UInt32(length))
             return .v4(IPv4Address(a.value & mask))
         case .v6(let a):
             let highMask: UInt64 = length == 0 ? 0 : length >= 64 ? ~0 : ~UInt64(0) << (64 - UInt64(length))

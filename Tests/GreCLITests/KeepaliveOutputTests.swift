@@ -132,3 +132,22 @@ import Testing
         """)
     }
 }
+
+@Suite struct KeepaliveOutputWordTests {
+    @Test func theCommandLinesOptionsAmongAVerbsWords() throws {
+        var output = KeepaliveOutputWords(json: false, takesVerbose: true)
+        let request = try KeepaliveWatchRequest.parse(["gre1", "-json", "on-down", "-v", "-verbose"]) { output.take($0) }
+        #expect(output.json && output.verbose)
+        // A value stays a value.
+        #expect(request.onDown == "-v")
+    }
+
+    @Test func verboseOnlyWhereTheVerbSaysMore() throws {
+        var output = KeepaliveOutputWords(json: true, takesVerbose: false)
+        #expect(!output.take("-v") && output.take("-j") && output.json && !output.verbose)
+        #expect(throws: InvalidArgument("keepalive probe checks one tunnel at a time (got 2)")) {
+            try KeepaliveProbeRequest.parse(["gre1", "-v"]) { output.take($0) }
+        }
+        #expect(KeepaliveOutputWords.spellings(takesVerbose: false) == ["-j", "-json"])
+    }
+}

@@ -77,7 +77,6 @@ import Testing
         #expect(refusal { _ = try MTUCheckRequest.parse(words("gre1 ipsec tunnel ipsec transport")) }
             == "duplicate \"ipsec\": \"transport\" is the second value")
         #expect(refusal { _ = try MTUCheckRequest.parse(words("gre1 ipsec tunnel nat-t nat-t")) } == "duplicate \"nat-t\"")
-        #expect(refusal { _ = try KeepaliveWatchRequest.parse(words("gre1 -j -j")) } == nil)
     }
 }
 

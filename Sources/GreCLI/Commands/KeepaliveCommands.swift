@@ -17,26 +17,27 @@ enum KeepaliveCommands: ObjectCommands {
             Verb(name: "watch",
                  usage: "keepalive watch { \(watchTargetWords)... | -f FILE } [ interval SEC ] [ retries N ] [ up-after N ] [ hold-down SEC ] [ icmp ADDRESS ] [ action { routes | link | penalize METRIC | none } ] [ on-down CMD ] [ on-up CMD ] [ metrics-file PATH ] [ -j ] [ -v ]",
                  summary: "watch tunnels until SIGINT, SIGTERM or SIGHUP (with -f: SIGHUP reads FILE again); down: withdraw their routes (or set the link down, or raise their metric), up: restore",
-                 keywords: { KeepaliveWatchRequest.keywords }, run: watch),
+                 keywords: { KeepaliveWatchRequest.keywords + KeepaliveOutputWords.spellings(takesVerbose: true) }, run: watch),
             Verb(name: "restore", usage: "keepalive restore [ TUNNEL ] [ -j ]",
                  summary: "give back what a watcher that is gone took from a tunnel (from its state file); without TUNNEL, from every tunnel no watcher holds",
-                 keywords: { KeepaliveRestoreRequest.keywords }, run: restore),
+                 keywords: { KeepaliveOutputWords.spellings(takesVerbose: false) }, run: restore),
             Verb(name: "probe", usage: "keepalive probe \(targetWords) [ count N ] [ timeout SEC ] [ -j ]",
                  summary: "send keepalives until one comes back: exit 0 if the peer answered, 1 if not",
-                 keywords: { KeepaliveProbeRequest.keywords }, run: probe),
+                 keywords: { KeepaliveProbeRequest.keywords + KeepaliveOutputWords.spellings(takesVerbose: false) }, run: probe),
             Verb(name: "status", usage: "keepalive status [ TUNNEL ] [ -j ]",
                  summary: "what the running watchers know: state, since when, round trips, counters, what is withdrawn",
-                 keywords: { KeepaliveStatusRequest.keywords }, run: status),
+                 keywords: { KeepaliveOutputWords.spellings(takesVerbose: false) }, run: status),
             Verb(name: "respond", usage: "keepalive respond [ TUNNEL... ] [ accept nat ] [ count N ] [ timeout SEC ] [ -j ] [ -v ]",
                  summary: "reflect keepalives as a router would, for a host whose kernel does not",
-                 keywords: { KeepaliveRespondRequest.keywords }, run: respond),
+                 keywords: { KeepaliveRespondRequest.keywords + KeepaliveOutputWords.spellings(takesVerbose: true) }, run: respond),
         ],
         defaultVerb: "watch")
 
     // MARK: watch
 
     static func watch(_ session: Session, _ words: [String]) throws {
-        let request = try KeepaliveWatchRequest.parse(words)
+        var output = KeepaliveOutputWords(json: session.options.json, takesVerbose: true)
+        let request = try KeepaliveWatchRequest.parse(words) { output.take($0) }
         let links = try session.links()
         let configuration = KeepaliveConfiguration(request: request, links: links)
         let subjects = try configuration.subjects()
@@ -44,14 +45,14 @@ enum KeepaliveCommands: ObjectCommands {
         // watcher took and left in its state file.
         try requireCapabilities(verb: "watch", [(.netRaw, "keepalives")]
             + (subjects.contains { $0.index != nil } ? [(.netAdmin, "tunnels' routes and links")] : []))
-        let report = KeepaliveReport(output: session.output, json: request.json || session.options.json,
+        let report = KeepaliveReport(output: session.output, json: output.json,
                                      journal: Journal.fromEnvironment())
         var service = KeepaliveWatcher.Service()
         service.notifier = try attempt("reach systemd") { try ServiceNotifier.fromEnvironment() }
         if request.file != nil { service.reload = configuration.subjects }
         service.control = (RuntimeDirectory.controlSocket(), KeepaliveStatusView.answer)
         if let path = request.metricsFile { service.metrics = (path, KeepaliveMetrics.render) }
-        let watcher = KeepaliveWatcher(subjects: subjects, links: links, verbose: request.verbose, service: service) { event in
+        let watcher = KeepaliveWatcher(subjects: subjects, links: links, verbose: output.verbose, service: service) { event in
             report.write(event)
         }
         try attempt("watch keepalives") { try watcher.run() }
@@ -78,8 +79,9 @@ enum KeepaliveCommands: ObjectCommands {
     /// Asks every watcher whose control socket is in the runtime directory, and
     /// prints their answers together.
     static func status(_ session: Session, _ words: [String]) throws {
-        let request = try KeepaliveStatusRequest.parse(words)
-        let json = request.json || session.options.json
+        var output = KeepaliveOutputWords(json: session.options.json, takesVerbose: false)
+        let request = try KeepaliveStatusRequest.parse(words) { output.take($0) }
+        let json = output.json
         let question = ["status"] + (json ? ["json"] : []) + (request.name.map { [$0] } ?? [])
         var answers: [UInt8] = []
         var reached = 0
@@ -113,8 +115,9 @@ enum KeepaliveCommands: ObjectCommands {
     // MARK: restore
 
     static func restore(_ session: Session, _ words: [String]) throws {
-        let request = try KeepaliveRestoreRequest.parse(words)
-        let json = request.json || session.options.json
+        var output = KeepaliveOutputWords(json: session.options.json, takesVerbose: false)
+        let request = try KeepaliveRestoreRequest.parse(words) { output.take($0) }
+        let json = output.json
         let links = try session.links()
         let directory = try attempt("open the keepalive state directory") { try KeepaliveStateDirectory(runtimeDirectory: RuntimeDirectory.path) }
         let recovery = KeepaliveRecovery(directory: directory, links: links)
@@ -161,13 +164,14 @@ enum KeepaliveCommands: ObjectCommands {
     // MARK: probe
 
     static func probe(_ session: Session, _ words: [String]) throws {
-        let request = try KeepaliveProbeRequest.parse(words)
+        var output = KeepaliveOutputWords(json: session.options.json, takesVerbose: false)
+        let request = try KeepaliveProbeRequest.parse(words) { output.take($0) }
         let (target, _) = try resolve(request.subject, links: session.links(), verb: "probe")
         let result = try attempt("probe \(request.subject.name)") {
             try KeepalivePing.run(target, count: request.count, timeout: request.timeout)
         }
         let name = request.subject.name
-        let json = request.json || session.options.json
+        let json = output.json
         // Silence prints nothing as text: the error message below says it.
         if json || result.roundTrip != nil {
             Printer.print(one: result.fields(tunnel: name), session: session, json: json)
@@ -184,7 +188,8 @@ enum KeepaliveCommands: ObjectCommands {
     // MARK: respond
 
     static func respond(_ session: Session, _ words: [String]) throws {
-        let request = try KeepaliveRespondRequest.parse(words)
+        var output = KeepaliveOutputWords(json: session.options.json, takesVerbose: true)
+        let request = try KeepaliveRespondRequest.parse(words) { output.take($0) }
         try requireCapabilities(verb: "respond", [(.netRaw, "keepalives")])
         var flows: Set<GreFlow>?
         if !request.tunnels.isEmpty {
@@ -192,14 +197,14 @@ enum KeepaliveCommands: ObjectCommands {
             flows = Set(try request.tunnels.map { try resolve(.tunnel($0), links: links, verb: "respond to").0.replyFlow })
         }
         let responder = try attempt("respond to keepalives") { try KeepaliveResponder(flows: flows, acceptingNAT: request.acceptNAT) }
-        let json = request.json || session.options.json
+        let json = output.json
         let scope = (request.tunnels.isEmpty ? "any keepalive to this host" : request.tunnels.map(\.value).joined(separator: ", "))
             + (request.acceptNAT ? ", behind NAT too" : "")
         let report = KeepaliveReport(output: session.output, json: json)
         report.line(event: "ready", [.textOnly("responding to \(scope)")])
         let count = try attempt("respond to keepalives") {
             try responder.run(count: request.count, timeout: request.timeout) { reflection in
-                guard request.verbose else { return }
+                guard output.verbose else { return }
                 let outer = reflection.outer
                 let inside = reflection.translated
                 report.line(event: "reflected", [

@@ -60,7 +60,12 @@ struct KeepaliveConfiguration {
                 try split.get()
                 let words = splitter.command + splitter.arguments
                 guard !words.isEmpty else { continue }
-                let (subject, settings) = try KeepaliveWatchRequest.parseLine(words, defaults: request)
+                let (subject, settings) = try KeepaliveWatchRequest.parseLine(words, defaults: request) { (word: String) throws(InvalidArgument) -> Bool in
+                    guard KeepaliveOutputWords.grammar.lookup(exact: word) == nil else {
+                        throw InvalidArgument("\(word) is an option of the command line, not of a target")
+                    }
+                    return false
+                }
                 given.append(Given(subject: subject, settings: settings, line: number))
             } catch {
                 throw InvalidArgument("\(path):\(number): \(error.message)")

@@ -38,9 +38,9 @@ public enum KeepaliveSubject: Hashable, Sendable {
 }
 
 /// `keepalive watch` words: targets and how to watch them, and options of the
-/// watcher as a whole (`-f`, `metrics-file`, `-j`, `-v`). A line of a configuration
-/// file (`-f`) takes the same words as the command line, for one target and without
-/// the watcher's options; what the command line gives is its default.
+/// watcher as a whole (`-f`, `metrics-file`). A line of a configuration file (`-f`)
+/// takes the same words as the command line, for one target and without the
+/// watcher's options; what the command line gives is its default.
 public struct KeepaliveWatchRequest: Equatable, Sendable {
     public var subjects: [KeepaliveSubject] = []
     public var timing = KeepaliveTiming.cisco
@@ -55,8 +55,6 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
     public var file: String?
     /// Where to write the Prometheus metrics.
     public var metricsFile: String?
-    public var json = false
-    public var verbose = false
 
     public static let minimumInterval: Int64 = KeepaliveTiming.nanosecondsPerSecond / 10
     /// Cisco's ranges: 1..32767 s and 1..255 retries; intervals here go down to 0.1 s.
@@ -71,10 +69,9 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
         KeepaliveWatcher.Settings(timing: timing, action: action, penalty: penalty, onDown: onDown, onUp: onUp, echo: echo)
     }
 
-    enum Word: Sendable { case interval, retries, upAfter, holdDown, icmp, action, onDown, onUp, file, metricsFile, json, verbose }
+    enum Word: Sendable { case interval, retries, upAfter, holdDown, icmp, action, onDown, onUp, file, metricsFile }
 
-    /// gretool's own words (no iproute2 counterpart), each a setting given once;
-    /// `-j` and `-v` may repeat, as iproute2's options may.
+    /// gretool's own words (no iproute2 counterpart), each a setting given once.
     static let grammar = KeywordTable<Word>([
         Keyword(.interval, "interval", value: "SECONDS", repeatable: false),
         Keyword(.retries, "retries", value: "1..255", repeatable: false),
@@ -86,40 +83,40 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
         Keyword(.onUp, "on-up", value: "COMMAND", repeatable: false),
         Keyword(.file, "-f", value: "FILE", repeatable: false),
         Keyword(.metricsFile, "metrics-file", value: "PATH", repeatable: false),
-        Keyword(.json, "-j", "-json"), Keyword(.verbose, "-v", "-verbose"),
     ])
 
-    public static func parse(_ arguments: [String]) throws(InvalidArgument) -> KeepaliveWatchRequest {
+    public static func parse(_ arguments: [String], callerWords: CallerWords = { _ in false }) throws(InvalidArgument) -> KeepaliveWatchRequest {
         var request = KeepaliveWatchRequest()
-        try request.read(arguments, verb: "keepalive watch", asFileLine: false)
+        try request.read(arguments, verb: "keepalive watch", asFileLine: false, callerWords: callerWords)
         return request
     }
 
     /// One line of a configuration file, its words over `defaults` (the command
     /// line's): the target it names and how to watch it.
-    public static func parseLine(_ arguments: [String], defaults: KeepaliveWatchRequest) throws(InvalidArgument)
-        -> (subject: KeepaliveSubject, settings: KeepaliveWatcher.Settings) {
+    public static func parseLine(_ arguments: [String], defaults: KeepaliveWatchRequest, callerWords: CallerWords = { _ in false })
+        throws(InvalidArgument) -> (subject: KeepaliveSubject, settings: KeepaliveWatcher.Settings) {
         var request = defaults
         request.subjects = []
         request.file = nil
-        try request.read(arguments, verb: "a target line", asFileLine: true)
+        try request.read(arguments, verb: "a target line", asFileLine: true, callerWords: callerWords)
         guard request.subjects.count == 1 else {
             throw InvalidArgument("one target a line (this one names \(request.subjects.count))")
         }
         return (request.subjects[0], request.settings)
     }
 
-    private mutating func read(_ arguments: [String], verb: String, asFileLine: Bool) throws(InvalidArgument) {
+    private mutating func read(_ arguments: [String], verb: String, asFileLine: Bool, callerWords: CallerWords) throws(InvalidArgument) {
         var targets = SubjectWords(verb: verb, takesTunnel: true)
         var actionGiven = false
         var words = WordScanner(arguments, allowsAbbreviations: false)
         while let word = words.next() {
             if try targets.take(word, &words) { continue }
             guard let entry = try words.keyword(word, in: Self.grammar) else {
+                if try callerWords(word) { continue }
                 try targets.name(word)
                 continue
             }
-            if asFileLine, [.file, .metricsFile, .json, .verbose].contains(entry.keyword) {
+            if asFileLine, [.file, .metricsFile].contains(entry.keyword) {
                 throw InvalidArgument("\(word) is an option of the command line, not of a target")
             }
             let text = try words.value(of: entry)
@@ -146,8 +143,6 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
             case .onUp: onUp = text
             case .file: file = text
             case .metricsFile: metricsFile = text
-            case .json: json = true
-            case .verbose: verbose = true
             }
         }
         subjects = try targets.finish(allowingNone: file != nil)
@@ -171,17 +166,16 @@ public struct KeepaliveProbeRequest: Equatable, Sendable {
     public var subject: KeepaliveSubject
     public var count: Int
     public var timeout: Int64
-    public var json: Bool
 
-    public static func parse(_ arguments: [String]) throws(InvalidArgument) -> KeepaliveProbeRequest {
+    public static func parse(_ arguments: [String], callerWords: CallerWords = { _ in false }) throws(InvalidArgument) -> KeepaliveProbeRequest {
         var targets = SubjectWords(verb: "keepalive probe")
         var count = 3
         var timeout = 3 * KeepaliveTiming.nanosecondsPerSecond
-        var json = false
         var words = WordScanner(arguments, allowsAbbreviations: false)
         while let word = words.next() {
             if try targets.take(word, &words) { continue }
             guard let entry = try words.keyword(word, in: grammar) else {
+                if try callerWords(word) { continue }
                 try targets.name(word)
                 continue
             }
@@ -190,21 +184,19 @@ public struct KeepaliveProbeRequest: Equatable, Sendable {
             case .timeout:
                 timeout = try Seconds.parse(words.value(of: entry), for: "timeout",
                                             in: KeepaliveWatchRequest.minimumInterval...(3600 * KeepaliveTiming.nanosecondsPerSecond))
-            case .json: json = true
             }
         }
         let subjects = try targets.finish()
         guard subjects.count == 1 else { throw InvalidArgument("keepalive probe checks one tunnel at a time (got \(subjects.count))") }
-        return KeepaliveProbeRequest(subject: subjects[0], count: count, timeout: timeout, json: json)
+        return KeepaliveProbeRequest(subject: subjects[0], count: count, timeout: timeout)
     }
 
-    enum Word: Sendable { case count, timeout, json }
+    enum Word: Sendable { case count, timeout }
 
-    /// gretool's own words, each given once but `-j`.
+    /// gretool's own words, each given once.
     static let grammar = KeywordTable<Word>([
         Keyword(.count, "count", value: "1..1000", repeatable: false),
         Keyword(.timeout, "timeout", value: "SECONDS", repeatable: false),
-        Keyword(.json, "-j", "-json"),
     ])
 
     public static var keywords: [String] { grammar.spellings + SubjectWords.grammar.spellings }
@@ -214,27 +206,16 @@ public struct KeepaliveProbeRequest: Equatable, Sendable {
 public struct KeepaliveRestoreRequest: Equatable, Sendable {
     /// The tunnel whose state to give back; nil: every tunnel no watcher holds.
     public var tunnel: InterfaceName?
-    public var json = false
 
-    enum Word: Sendable { case json }
-
-    static let grammar = KeywordTable<Word>([Keyword(.json, "-j", "-json")])
-
-    public static func parse(_ arguments: [String]) throws(InvalidArgument) -> KeepaliveRestoreRequest {
+    public static func parse(_ arguments: [String], callerWords: CallerWords = { _ in false }) throws(InvalidArgument) -> KeepaliveRestoreRequest {
         var request = KeepaliveRestoreRequest()
-        var words = WordScanner(arguments, allowsAbbreviations: false)
-        while let word = words.next() {
-            if try words.keyword(word, in: grammar) != nil {
-                request.json = true
-                continue
-            }
+        for word in arguments {
+            if try callerWords(word) { continue }
             guard request.tunnel == nil else { throw InvalidArgument("keepalive restore takes one tunnel at a time (\(word) is a second)") }
             request.tunnel = try InterfaceName(word)
         }
         return request
     }
-
-    public static var keywords: [String] { grammar.spellings }
 }
 
 /// `keepalive respond` words.
@@ -245,10 +226,8 @@ public struct KeepaliveRespondRequest: Equatable, Sendable {
     public var timeout: Int64?
     /// `accept nat`: answer a peer behind a NAT, whose keepalives carry its private address.
     public var acceptNAT = false
-    public var json = false
-    public var verbose = false
 
-    public static func parse(_ arguments: [String]) throws(InvalidArgument) -> KeepaliveRespondRequest {
+    public static func parse(_ arguments: [String], callerWords: CallerWords = { _ in false }) throws(InvalidArgument) -> KeepaliveRespondRequest {
         var request = KeepaliveRespondRequest()
         var words = WordScanner(arguments, allowsAbbreviations: false)
         while let word = words.next() {
@@ -262,10 +241,8 @@ public struct KeepaliveRespondRequest: Equatable, Sendable {
                     let value = try words.value(of: entry)
                     guard value == "nat" else { throw .badValue("accept", value, expected: "nat") }
                     request.acceptNAT = true
-                case .json: request.json = true
-                case .verbose: request.verbose = true
                 }
-            } else {
+            } else if try !callerWords(word) {
                 let name = try InterfaceName(word)
                 guard !request.tunnels.contains(name) else { throw InvalidArgument("keepalive respond: \(word) is named twice") }
                 request.tunnels.append(name)
@@ -274,45 +251,33 @@ public struct KeepaliveRespondRequest: Equatable, Sendable {
         return request
     }
 
-    enum Word: Sendable { case count, timeout, accept, json, verbose }
+    enum Word: Sendable { case count, timeout, accept }
 
-    /// gretool's own words, each given once but `-j` and `-v`.
+    /// gretool's own words, each given once.
     static let grammar = KeywordTable<Word>([
         Keyword(.count, "count", value: "COUNT", repeatable: false),
         Keyword(.timeout, "timeout", value: "SECONDS", repeatable: false),
         Keyword(.accept, "accept", value: "nat", repeatable: false),
-        Keyword(.json, "-j", "-json"), Keyword(.verbose, "-v", "-verbose"),
     ])
 
     public static var keywords: [String] { grammar.spellings }
 }
 
 /// `keepalive status` words: a target's name (a tunnel, or an explicit target as
-/// output names it) or none for all, and `-j`.
+/// output names it) or none for all.
 public struct KeepaliveStatusRequest: Equatable, Sendable {
     public var name: String?
-    public var json = false
 
-    enum Word: Sendable { case json }
-
-    static let grammar = KeywordTable<Word>([Keyword(.json, "-j", "-json")])
-
-    public static func parse(_ arguments: [String]) throws(InvalidArgument) -> KeepaliveStatusRequest {
+    public static func parse(_ arguments: [String], callerWords: CallerWords = { _ in false }) throws(InvalidArgument) -> KeepaliveStatusRequest {
         var request = KeepaliveStatusRequest()
-        var words = WordScanner(arguments, allowsAbbreviations: false)
-        while let word = words.next() {
-            if try words.keyword(word, in: grammar) != nil {
-                request.json = true
-                continue
-            }
+        for word in arguments {
+            if try callerWords(word) { continue }
             guard request.name == nil else { throw InvalidArgument("keepalive status shows one target or all (got \(request.name!) and \(word))") }
             guard !word.isEmpty, word.utf8.count <= 64, !word.contains(" ") else { throw .badValue("target", word, expected: "a tunnel name") }
             request.name = word
         }
         return request
     }
-
-    public static var keywords: [String] { grammar.spellings }
 }
 
 /// Tunnel names and explicit targets (`local A remote B [key K]`), as `watch` and

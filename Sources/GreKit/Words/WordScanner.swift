@@ -88,3 +88,10 @@ public struct WordScanner: Sendable {
         givenOnce[index].rows |= bit
     }
 }
+
+/// The words of the caller's own that may stand among a grammar's (the command line's
+/// output options, `-j` and `-v`, after a keepalive verb): given a word in a keyword's
+/// place that the grammar does not know, it says whether it took the word, or throws to
+/// refuse it. GreKit knows the grammar; the caller knows its own options, so neither
+/// spells the other's words, and a value ("on-down -j") is never mistaken for an option.
+public typealias CallerWords = (String) throws(InvalidArgument) -> Bool

@@ -398,6 +398,30 @@ private func hostRoute(_ remote: String, via gateway: FixValue<IPAddress>?, dev 
         #expect(noForwarding.fixes == [.setSystemControl(["net", "ipv4", "conf", "gre1", "forwarding"], value: 1)])
     }
 
+    /// diag all: what drops the peer's keepalives is a warning until the peer is seen
+    /// sending them; the fix is the same. Asked by name (not watched), a problem.
+    @Test func readinessInDiagAllDependsOnThePeerSendingKeepalives() throws {
+        var facts = KeepaliveFacts(tunnel: "gre1", options: try gre("gre", "remote 198.51.100.2"), up: true,
+                                   addresses: [try IPPrefix(parsing: "10.1.0.1/30")], controls: controls(forwarding: 0))
+        facts.peerKeepalives = .notSeen(milliseconds: 1500)
+        let quiet = KeepaliveCheck.report(facts)
+        #expect(quiet.verdict == .warning)
+        #expect(quiet.summary == "gre1 drops its peer's keepalives: forwarding is off on gre1 (they must be forwarded back)")
+        #expect(quiet.fixes == [.setSystemControl(["net", "ipv4", "conf", "gre1", "forwarding"], value: 1)])
+        #expect(quiet.findings.last?.text == "no keepalive from the peer arrived in 1.5 s: a warning until it sends them (gretool diag keepalive gre1 judges as if it did)")
+        facts.peerKeepalives = .seen
+        let sending = KeepaliveCheck.report(facts)
+        #expect(sending.verdict == .problem)
+        #expect(sending.findings.last?.text == "the peer sends keepalives: one arrived during the check")
+        facts.peerKeepalives = .notWatched
+        #expect(KeepaliveCheck.report(facts).verdict == .problem)
+        // A tunnel that is down stays a problem whatever the peer does.
+        facts.controls = controls()
+        facts.up = false
+        facts.peerKeepalives = .notSeen(milliseconds: 1500)
+        #expect(KeepaliveCheck.report(facts).verdict == .problem)
+    }
+
     @Test func aTunnelWithoutRemoteOrAddressCannotSend() throws {
         let report = try report(controls(), options: gre(), up: false, addresses: [])
         #expect(report.verdict == .problem)

@@ -25,9 +25,13 @@ enum DiagCommands: ObjectCommands {
         DiagCheck(
             name: "keepalive", words: "TUNNEL",
             summary: "whether this host reflects its peer's keepalives: forwarding, accept_local, rp_filter",
-            request: { try MTUCheckRequest.tunnelName($0, verb: "diag keepalive") }, attempting: { "check keepalives on \($0)" },
-            facts: { try $0.keepaliveFacts(tunnel: $1) }, check: KeepaliveCheck.report,
-            inAll: { _, tunnel in tunnel }),
+            // Asked by name, what would drop the peer's keepalives is a problem; in diag all,
+            // only once the peer is seen sending them.
+            request: { (tunnel: try MTUCheckRequest.tunnelName($0, verb: "diag keepalive"), watchingPeer: false) },
+            attempting: { "check keepalives on \($0.tunnel)" },
+            facts: { try $0.keepaliveFacts(tunnel: $1.tunnel, watchingPeer: $1.watchingPeer ? KeepaliveCheck.peerWatchMilliseconds : nil) },
+            check: KeepaliveCheck.report,
+            inAll: { _, tunnel in (tunnel: tunnel, watchingPeer: true) }),
         DiagCheck(
             name: "ipsec", words: "TUNNEL",
             summary: "how IPsec treats the tunnel's GRE: policies both ways, SAs, error counters, keepalives",

@@ -4,6 +4,10 @@
 // So forwarding must be on, and the packet must pass the checks on its source: it is
 // a martian unless accept_local is on, and strict reverse path filtering drops it.
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The settings that decide whether a peer's keepalives come back, for one GRE device.
 public struct KeepaliveControls: Sendable {
     /// A setting the kernel takes as the larger of conf.all and conf.<device>.
@@ -48,12 +52,38 @@ public struct KeepaliveFacts: Sendable {
     /// The tunnel's own addresses of the family keepalives use (IPv4 for gre).
     public var addresses: [IPPrefix]
     public var controls: KeepaliveControls
+    /// Whether the peer was seen sending keepalives. `diag all` watches for them when
+    /// this host would drop them: a tunnel that passes traffic is not broken because a
+    /// peer that sends no keepalives would not get them back.
+    public var peerKeepalives: PeerKeepalives = .notWatched
+
+    public enum PeerKeepalives: Sendable, Equatable {
+        /// Not looked for (`diag keepalive`, asked by name): readiness is judged as if it did.
+        case notWatched
+        /// One arrived while the check watched.
+        case seen
+        /// None arrived in that many milliseconds.
+        case notSeen(milliseconds: Int)
+    }
 }
 
 public enum KeepaliveCheck {
+    /// How long `diag all` watches for the peer's keepalives when this host would drop
+    /// them: a watcher at an interval of 1 s sends one in it. A peer at the default
+    /// period (10 s, as Cisco's) may go unseen: it stays a warning, which `diag keepalive`
+    /// asked by name judges as a problem.
+    public static let peerWatchMilliseconds = 1500
+
     public static func report(_ facts: KeepaliveFacts) -> CheckReport {
         let name = facts.tunnel
         let controls = facts.controls
+        // What keeps keepalives from coming back is a problem when the peer sends them,
+        // or when the check was asked for by name; else a warning that names the fix.
+        let readiness: Verdict
+        switch facts.peerKeepalives {
+        case .notSeen: readiness = .warning
+        case .seen, .notWatched: readiness = .problem
+        }
         let ipv6 = facts.options.isIPv6
         let family = ipv6 ? "ipv6" : "ipv4"
         let conf = ["net", family, "conf"]
@@ -74,7 +104,7 @@ public enum KeepaliveCheck {
         case nil: report.findings.append(unreadable("forwarding"))
         case 0?:
             let scope = ipv6 ? "all" : name
-            report.findings.append(Finding(.problem, "\(name) drops its peer's keepalives: forwarding is off\(ipv6 ? "" : " on \(name)") (they must be forwarded back)",
+            report.findings.append(Finding(readiness, "\(name) drops its peer's keepalives: forwarding is off\(ipv6 ? "" : " on \(name)") (they must be forwarded back)",
                                            fixes: [sysctl(scope, "forwarding", 1)]))
         default: break
         }
@@ -86,7 +116,7 @@ public enum KeepaliveCheck {
             report.numbers.append(Field(setting, .object([.jsonOnly("effective", json(effective)), .jsonOnly("all", json(pair.all)), .jsonOnly(name, json(pair.device))]),
                                         text: "\(setting) \(show(effective)) = max(all \(show(pair.all)), \(name) \(show(pair.device)))"))
             if let effective {
-                if isBad(effective) { report.findings.append(Finding(.problem, "\(name) drops its peer's keepalives: " + problem, fixes: [sysctl(name, setting, fix)])) }
+                if isBad(effective) { report.findings.append(Finding(readiness, "\(name) drops its peer's keepalives: " + problem, fixes: [sysctl(name, setting, fix)])) }
             } else {
                 report.findings.append(unreadable(setting))
             }
@@ -115,6 +145,16 @@ public enum KeepaliveCheck {
         if facts.options.isEthernet {
             report.findings.append(Finding(.warning, "keepalives are for gre and ip6gre tunnels: \(facts.options.kind) carries Ethernet frames"))
         }
+        if report.findings.contains(where: { $0.text.hasPrefix("\(name) drops its peer's keepalives") }) {
+            switch facts.peerKeepalives {
+            case .seen:
+                report.findings.append(.note("the peer sends keepalives: one arrived during the check"))
+            case .notSeen(let milliseconds):
+                report.findings.append(.note("no keepalive from the peer arrived in \(milliseconds / 1000).\(milliseconds % 1000 / 100) s: a warning until it sends them (gretool diag keepalive \(name) judges as if it did)"))
+            case .notWatched:
+                break
+            }
+        }
         report.summaryWhenOK = "\(name) reflects its peer's keepalives and can send its own"
         return report
     }
@@ -125,11 +165,40 @@ public enum KeepaliveCheck {
 extension DiagnosticsService {
     /// What `diag keepalive` checks: the tunnel's options, state and addresses, and the
     /// kernel settings that decide whether its peer's keepalives come back.
-    public func keepaliveFacts(tunnel name: String) throws -> KeepaliveFacts {
+    /// With `watchingPeer` (`diag all`), when this host would drop the peer's keepalives,
+    /// it watches up to that many milliseconds for one.
+    public func keepaliveFacts(tunnel name: String, watchingPeer milliseconds: Int? = nil) throws -> KeepaliveFacts {
         let (link, options) = try tunnel(named: name)
         let addresses = try addresses().filter { $0.interface == link.index && $0.primary?.family == options.family }
-        return KeepaliveFacts(
+        var facts = KeepaliveFacts(
             tunnel: link.name, options: options, up: link.isUp, addresses: addresses.compactMap(\.primaryPrefix),
             controls: KeepaliveControls(device: link.name, ipv6: options.isIPv6, from: controls))
+        if let milliseconds, KeepaliveCheck.report(facts).verdict == .problem {
+            let started = SystemClock.milliseconds()
+            let seen = (try? peerSendsKeepalives(link, within: milliseconds)) ?? false
+            facts.peerKeepalives = seen ? .seen : .notSeen(milliseconds: SystemClock.milliseconds() - started)
+        }
+        return facts
+    }
+
+    /// Whether a keepalive from the tunnel's peer arrives within `milliseconds`: a raw
+    /// GRE socket sees it, whatever this host then does with it.
+    private func peerSendsKeepalives(_ link: Link, within milliseconds: Int) throws -> Bool {
+        let target = try KeepaliveTarget(tunnel: link)
+        let socket = try GreSocket(family: target.family,
+                                   acceptingOnly: target.family == .inet ? KeepalivePacket.ipv4EtherType : KeepalivePacket.ipv6EtherType)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
+        defer { buffer.deallocate() }
+        let deadline = SystemClock.monotonic() + Int64(milliseconds) * 1_000_000
+        var seen = false
+        while !seen {
+            let wait = SystemClock.pollTimeout(until: deadline)
+            if wait == 0 { break }
+            var descriptor = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
+            // Nothing yet, or a wait cut short (EINTR): the loop checks the deadline.
+            guard poll(&descriptor, 1, wait) > 0 else { continue }
+            try socket.receiveReflections(into: buffer) { seen = seen || $0.outer == target.replyFlow }
+        }
+        return seen
     }
 }

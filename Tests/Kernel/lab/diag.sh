@@ -54,6 +54,32 @@ test_a_clean_tunnel_is_reported_clean() {
         '[["gre1","mtu","ok",0],["gre1","route","ok",0],["gre1","keepalive","ok",0]]' "diag -j"
 }
 
+# A tunnel that passes traffic while this host would drop keepalives (forwarding and
+# accept_local off, as in a new namespace): diag all warns with the fixes and exits 0
+# while the peer sends none, and calls it a problem once the peer is seen sending
+# them; diag keepalive asked by name calls it a problem.
+test_keepalive_readiness_in_diag_all_depends_on_the_peer_sending_keepalives() {
+    gre_pair
+    ping_from "$A" -c 1 -W 2 10.1.0.2 >/dev/null || fail "no traffic through gre1"
+    diag_in "$B" 0 gre1
+    shows "keepalive: WARNING: gre1 drops its peer's keepalives: forwarding is off on gre1 (they must be forwarded back)"
+    shows "no keepalive from the peer arrived in 1.5 s: a warning until it sends them (gretool diag keepalive gre1 judges as if it did)"
+    shows "fix: sysctl -w net.ipv4.conf.gre1.forwarding=1"
+    shows "fix: sysctl -w net.ipv4.conf.gre1.accept_local=1"
+    diag_in "$B" 1 keepalive gre1
+    shows "keepalive: PROBLEM: gre1 drops its peer's keepalives: forwarding is off on gre1 (they must be forwarded back)"
+    # A watches gre1: its keepalives reach B, which drops them.
+    "$GRETOOL" -n "$A" keepalive watch gre1 interval 0.2 retries 2 >/dev/null 2>&1 &
+    local watcher=$!
+    diag_in "$B" 1 gre1
+    shows "keepalive: PROBLEM: gre1 drops its peer's keepalives: forwarding is off on gre1 (they must be forwarded back)"
+    shows "the peer sends keepalives: one arrived during the check"
+    apply_fixes "$B"
+    diag_in "$B" 0 gre1
+    shows "keepalive: OK: gre1 reflects its peer's keepalives and can send its own"
+    kill -TERM "$watcher"; wait "$watcher"
+}
+
 test_gre_at_1500_over_a_1500_underlay_is_too_big() {
     gre_pair
     ipn "$A" link set gre1 mtu 1500

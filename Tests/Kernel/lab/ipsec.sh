@@ -216,8 +216,10 @@ test_diag_ipsec_reports_a_clean_transport_setup_ok() {
     shows "in: policy 198.51.100.2/32 -> 198.51.100.1/32 proto gre priority 0: esp transport reqid 2, SA 0x102 (AES-GCM-16)"
     shows "keepalives: ours and our reflections of the peer's go out encrypted; the peer's reflections must come back encrypted (the inbound policy requires ESP: the peer needs the mirror policy for GRE to this host)"
     grep -q "counters: no IPsec error counter grew in 1\.[0-9] s" <<<"$out" || fail "counters: $out"
-    # diag all runs it where IPsec is set up.
+    # diag all runs it where IPsec is set up. (It exits 1 for gre1's MTU, 1500 over
+    # ESP; that A, forwarding off, would drop keepalives B does not send is a warning.)
     diag_in "$A" 1 gre1
+    shows "keepalive: WARNING: gre1 drops its peer's keepalives: forwarding is off on gre1 (they must be forwarded back)"
     shows "ipsec: OK: gre1's GRE with 198.51.100.2 is protected both ways (esp transport, SAs 0x101 and 0x102)"
     # The guard at work: with the protecting policy gone, GRE is dropped, not sent in clear.
     ipn "$A" xfrm policy delete src $LOCAL/32 dst $REMOTE/32 proto gre dir out

@@ -315,6 +315,10 @@ where Case.RawValue: FixedWidthInteger {
         Pin("IFA_F_NOPREFIXROUTE", AddressFlags.noPrefixRoute, IFA_F_NOPREFIXROUTE),
         Pin("IFA_F_MCAUTOJOIN", AddressFlags.multicastAutoJoin, IFA_F_MCAUTOJOIN),
         Pin("IFA_F_STABLE_PRIVACY", AddressFlags.stablePrivacy, IFA_F_STABLE_PRIVACY),
+        Pin("IFAPROT_UNSPEC", AddressProtocol.unspecified, IFAPROT_UNSPEC),
+        Pin("IFAPROT_KERNEL_LO", AddressProtocol.kernelLoopback, IFAPROT_KERNEL_LO),
+        Pin("IFAPROT_KERNEL_RA", AddressProtocol.kernelRouterAdvertisement, IFAPROT_KERNEL_RA),
+        Pin("IFAPROT_KERNEL_LL", AddressProtocol.kernelLinkLocal, IFAPROT_KERNEL_LL),
 
         Pin("FR_ACT_UNSPEC", RuleAction.unspecified, FR_ACT_UNSPEC), Pin("FR_ACT_TO_TBL", RuleAction.toTable, FR_ACT_TO_TBL),
         Pin("FR_ACT_GOTO", RuleAction.goto, FR_ACT_GOTO), Pin("FR_ACT_NOP", RuleAction.nop, FR_ACT_NOP),

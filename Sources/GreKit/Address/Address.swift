@@ -19,6 +19,8 @@ public struct Address: Sendable, Equatable {
     /// IFA_RT_PRIORITY: the metric of the prefix route.
     public var metric: UInt32?
     public var lifetime: Lifetime?
+    /// IFA_PROTO: who made the address (the kernel, or a program that said so).
+    public var protocolID: AddressProtocol?
 
     /// In seconds; `Lifetime.forever` (0xffffffff) never runs out.
     public struct Lifetime: Sendable, Equatable {
@@ -67,6 +69,7 @@ public struct Address: Sendable, Equatable {
             case .label?: label = attribute.string
             case .flags?: flags = AddressFlags(rawValue: attribute.u32)
             case .routePriority?: metric = attribute.u32
+            case .protocolID?: protocolID = AddressProtocol(rawValue: attribute.u8)
             case .cacheInfo?:
                 if let info = attribute.load(ifa_cacheinfo.self) {
                     lifetime = Lifetime(preferred: info.ifa_prefered, valid: info.ifa_valid)
@@ -92,6 +95,7 @@ public struct Address: Sendable, Equatable {
         if let anycast { try attributes.put(.anycast, anycast) }
         if let label { try attributes.put(.label, label) }
         if let metric { try attributes.put(.routePriority, metric) }
+        if let protocolID { try attributes.put(.protocolID, protocolID.rawValue) }
         if let lifetime {
             var info = ifa_cacheinfo()
             info.ifa_prefered = lifetime.preferred

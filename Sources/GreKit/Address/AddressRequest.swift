@@ -32,7 +32,7 @@ public enum AddressChange: String, Sendable {
 
 /// `address add|change|replace|del` words, as iproute2's ipaddr_modify reads them.
 public enum AddressRequest {
-    enum Word: Sendable { case peer, broadcast, anycast, scope, device, label, metric, validLifetime, preferredLifetime }
+    enum Word: Sendable { case peer, broadcast, anycast, scope, device, label, metric, validLifetime, preferredLifetime, protocolID }
 
     /// iproute2's order (ipaddr_modify); the rows it refuses twice (`duparg`) are
     /// given once.
@@ -44,6 +44,7 @@ public enum AddressRequest {
         Keyword(.metric, .abbreviable("metric"), .abbreviable("priority"), .abbreviable("preference"), value: "NUMBER"),
         Keyword(.validLifetime, .abbreviable("valid_lft"), value: "{ SECONDS | forever }", repeatable: false),
         Keyword(.preferredLifetime, .abbreviable("preferred_lft"), value: "{ SECONDS | forever }", repeatable: false),
+        Keyword(.protocolID, "proto", value: "NUMBER", repeatable: false),
     ])
 
     public static var keywords: [String] { grammar.spellings + ["local"] + AddressFlags.words.filter(\.settable).map(\.name) }
@@ -64,6 +65,7 @@ public enum AddressRequest {
         var valid: UInt32?
         var preferred: UInt32?
         var flags: AddressFlags = []
+        var protocolID: AddressProtocol?
 
         while let word = words.next() {
             if let flag = AddressFlags.words.first(where: { $0.name == word }) {
@@ -91,6 +93,9 @@ public enum AddressRequest {
             case .metric: metric = try Parse.unsigned(value, UInt32.self, for: "metric")
             case .validLifetime: valid = try lifetime(value, for: "valid_lft")
             case .preferredLifetime: preferred = try lifetime(value, for: "preferred_lft")
+            case .protocolID:
+                // iproute2 names these in rt_addrprotos; gretool takes the number.
+                protocolID = AddressProtocol(rawValue: try Parse.unsigned(value, UInt8.self, for: "proto"))
             }
         }
 
@@ -123,6 +128,7 @@ public enum AddressRequest {
         address.flags = flags
         address.label = label
         address.metric = metric
+        address.protocolID = protocolID
         address.anycast = anycast?.0
         if let broadcast {
             if let value = broadcast.value {

@@ -172,3 +172,24 @@ public struct RoutePreference: RawRepresentable, Hashable, Sendable, CustomStrin
     /// The C constant is `ICMPV6_ROUTER_PREF_LOW`.
     @inlinable public static var low: RoutePreference { RoutePreference(rawValue: 3) }
 }
+
+/// Who made an address (IFA_PROTO, Linux 5.18): the kernel names its own; any other
+/// number is a program's, as a route's protocol is.
+public struct AddressProtocol: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The protocol's number, 0...255.
+    public let rawValue: UInt8
+
+    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// The number, in decimal.
+    public var description: String { String(rawValue) }
+
+    /// Not said. The C constant is `IFAPROT_UNSPEC`.
+    @inlinable public static var unspecified: AddressProtocol { AddressProtocol(rawValue: 0) }
+    /// A loopback address the kernel gave. The C constant is `IFAPROT_KERNEL_LO`.
+    @inlinable public static var kernelLoopback: AddressProtocol { AddressProtocol(rawValue: 1) }
+    /// An address the kernel made from a router advertisement. The C constant is `IFAPROT_KERNEL_RA`.
+    @inlinable public static var kernelRouterAdvertisement: AddressProtocol { AddressProtocol(rawValue: 2) }
+    /// A link-local address the kernel made. The C constant is `IFAPROT_KERNEL_LL`.
+    @inlinable public static var kernelLinkLocal: AddressProtocol { AddressProtocol(rawValue: 3) }
+}

@@ -81,6 +81,7 @@ public struct Link: Sendable {
             default: break
             }
         }
+        options?.decoded(parent: parent)
     }
 
     private mutating func decodeLinkInfo(_ info: AttributeList<LinkInfoAttribute>) {

@@ -44,6 +44,71 @@ public protocol LinkKindOptions: Sendable {
 
     /// The options as iproute2 shows them under `-d`.
     func describe(_ devices: any InterfaceResolver) -> [Field]
+
+    /// What differs from a new link's options, as `apply` compares, shows and writes
+    /// it: one setting per option, in the order words give them.
+    func settings(_ devices: any InterfaceResolver) -> [KindSetting]
+
+    /// How each setting of a `kind` link is written in words, and put back.
+    static func settingWords(kind: String) -> [KindSettingWords]
+
+    /// Takes what the link's own attributes say about its options (a veth's peer is
+    /// the link IFLA_LINK names). Called once the link is decoded.
+    mutating func decoded(parent: Int32?)
+}
+
+extension LinkKindOptions {
+    public mutating func decoded(parent: Int32?) {}
+}
+
+/// One option of a link kind as `apply` sees it: iproute2's key for it (the name
+/// `ip -d -j link show` gives it, where it has one) and its value, written as the
+/// word after the keyword writes it ("255", "198.51.100.2", "inherit"), or whether
+/// a flag is on.
+public struct KindSetting: Sendable, Equatable {
+    public enum Value: Sendable, Equatable {
+        case word(String)
+        case flag(Bool)
+    }
+
+    public let key: String
+    public let value: Value
+
+    public init(_ key: String, _ value: Value) {
+        self.key = key
+        self.value = value
+    }
+
+    public static func word(_ key: String, _ value: String) -> KindSetting { KindSetting(key, .word(value)) }
+    public static func flag(_ key: String, _ on: Bool = true) -> KindSetting { KindSetting(key, .flag(on)) }
+}
+
+/// How one setting is written in the kind's own words.
+public struct KindSettingWords: Sendable {
+    public let key: String
+    /// The keyword: followed by the value, or alone for a flag that is on.
+    public let word: String
+    /// The word that turns a flag off; nil for a setting with a value.
+    public let off: String?
+    /// The words that put the setting back as a new link has it; nil when words
+    /// cannot (a veth's peer, a VXLAN id, `external`): then the link is made again.
+    public let reset: [String]?
+
+    public init(_ key: String, word: String, off: String? = nil, reset: [String]?) {
+        self.key = key
+        self.word = word
+        self.off = off
+        self.reset = reset
+    }
+
+    /// The words that give `value` to the setting.
+    public func words(_ value: KindSetting.Value) -> [String]? {
+        switch value {
+        case .word(let text): [word, text]
+        case .flag(true): [word]
+        case .flag(false): off.map { [$0] }
+        }
+    }
 }
 
 extension LinkKindOptions {

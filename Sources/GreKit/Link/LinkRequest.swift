@@ -15,6 +15,8 @@ public struct LinkRequest: Sendable {
     private var device: InterfaceName?
     /// The new link's name (create) or the existing link's name (modify).
     public var name: InterfaceName { device! }
+    /// The name, when the words gave one (a veth's peer may have none).
+    public var givenName: InterfaceName? { device }
     public var newName: InterfaceName?
     /// Kind options; for a change, present only when kind words were given.
     public var options: (any LinkKindOptions)?

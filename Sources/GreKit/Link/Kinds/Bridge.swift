@@ -69,4 +69,25 @@ public struct BridgeOptions: LinkKindOptions {
             reported[entry.keyword].map { Field.unsigned(entry.spelling, $0) }
         }
     }
+
+    /// A new bridge's values, as the kernel sets them (br_dev_setup, br_stp_timer_init):
+    /// times in hundredths of a second.
+    static let defaults: [BridgeAttribute: UInt32] = [
+        .forwardDelay: 1500, .helloTime: 200, .maxAge: 2000, .ageingTime: 30000,
+        .stpState: 0, .priority: 32768, .vlanFiltering: 0,
+    ]
+
+    /// The values asked for or reported that differ from a new bridge's.
+    public func settings(_ devices: any InterfaceResolver) -> [KindSetting] {
+        Self.grammar.entries.compactMap { entry in
+            guard let value = requested[entry.keyword] ?? reported[entry.keyword], value != Self.defaults[entry.keyword] else { return nil }
+            return .word(entry.spelling, String(value))
+        }
+    }
+
+    public static func settingWords(kind: String) -> [KindSettingWords] {
+        grammar.entries.map { entry in
+            KindSettingWords(entry.spelling, word: entry.spelling, reset: [entry.spelling, String(defaults[entry.keyword]!)])
+        }
+    }
 }

@@ -12,4 +12,6 @@ public struct DummyOptions: LinkKindOptions {
     public mutating func finish() throws(InvalidArgument) {}
     public func encode(_ info: AttributeWriter<LinkInfoAttribute>) throws {}
     public func describe(_ devices: any InterfaceResolver) -> [Field] { [] }
+    public func settings(_ devices: any InterfaceResolver) -> [KindSetting] { [] }
+    public static func settingWords(kind: String) -> [KindSettingWords] { [] }
 }

@@ -614,3 +614,127 @@ public struct GreOptions: TunnelKind, Equatable {
         return parts
     }
 }
+
+// MARK: Settings (apply)
+
+extension GreOptions {
+    /// The options that differ from a new tunnel's, keyed as `ip -d -j link show` names
+    /// them; a key and a sequence or checksum flag given both ways is one setting
+    /// (`key`, `seq`, `csum`), as `ip tunnel` writes it.
+    public func settings(_ devices: any InterfaceResolver) -> [KindSetting] {
+        if external { return [.flag("external")] }
+        let defaults = GreOptions(kind: kind)
+        var settings: [KindSetting] = []
+        if let remote { settings.append(.word("remote", remote.description)) }
+        if let local { settings.append(.word("local", local.description)) }
+        if underlay != 0 { settings.append(.word("link", devices.displayName(of: underlay))) }
+        if ttl != defaults.ttl { settings.append(.word("ttl", ttl == 0 ? "inherit" : String(ttl))) }
+        if !isIPv6 {
+            if tos != 0 { settings.append(.word("tos", tos == 1 ? "inherit" : hexadecimal(tos))) }
+            if !pathMTUDiscovery { settings.append(.flag("pmtudisc", false)) }
+            if ignoreDF == true { settings.append(.flag("ignore_df")) }
+        }
+        let (input, output) = (inputFlags.contains(.key), outputFlags.contains(.key))
+        if input, output, inputKey == outputKey {
+            settings.append(.word("key", String(inputKey.value)))
+        } else {
+            if input { settings.append(.word("ikey", String(inputKey.value))) }
+            if output { settings.append(.word("okey", String(outputKey.value))) }
+        }
+        for (flag, both, inward, outward) in [(GreFlags.sequence, "seq", "iseq", "oseq"), (.checksum, "csum", "icsum", "ocsum")] {
+            switch (inputFlags.contains(flag), outputFlags.contains(flag)) {
+            case (true, true): settings.append(.flag(both))
+            case (true, false): settings.append(.flag(inward))
+            case (false, true): settings.append(.flag(outward))
+            case (false, false): break
+            }
+        }
+        if isIPv6 && ipv6Flags.contains(.useOriginalFwmark) {
+            settings.append(.word("fwmark", "inherit"))
+        } else if fwmark != 0 {
+            settings.append(.word("fwmark", hexadecimal(fwmark)))
+        }
+        if encapsulation.kind != .none {
+            settings.append(.word("encap", encapsulation.kind == .fou ? "fou" : "gue"))
+            if encapsulation.sourcePort != 0 { settings.append(.word("encap_sport", String(encapsulation.sourcePort))) }
+            if encapsulation.destinationPort != 0 { settings.append(.word("encap_dport", String(encapsulation.destinationPort))) }
+        }
+        for (flag, key) in [(TunnelEncapsulation.Flags.checksum, "encap_csum"), (.checksum6, "encap_csum6"), (.remoteChecksum, "encap_remcsum")]
+        where encapsulation.flags.contains(flag) != defaults.encapsulation.flags.contains(flag) {
+            settings.append(.flag(key, encapsulation.flags.contains(flag)))
+        }
+        if isIPv6 { settings += ipv6Settings(defaults) }
+        return settings
+    }
+
+    private func ipv6Settings(_ defaults: GreOptions) -> [KindSetting] {
+        var settings: [KindSetting] = []
+        if ipv6Flags.contains(.ignoreEncapLimit) {
+            settings.append(.word("encap_limit", "none"))
+        } else if encapLimit != defaults.encapLimit {
+            settings.append(.word("encap_limit", String(encapLimit)))
+        }
+        if ipv6Flags.contains(.useOriginalTrafficClass) {
+            settings.append(.word("tclass", "inherit"))
+        } else if flowInfo >> 20 & 0xff != 0 {
+            settings.append(.word("tclass", hexadecimal(flowInfo >> 20 & 0xff, digits: 2)))
+        }
+        if ipv6Flags.contains(.useOriginalFlowLabel) {
+            settings.append(.word("flowlabel", "inherit"))
+        } else if flowInfo & 0xF_FFFF != 0 {
+            settings.append(.word("flowlabel", hexadecimal(flowInfo & 0xF_FFFF, digits: 5)))
+        }
+        if ipv6Flags.contains(.receiveDSCPCopy) { settings.append(.word("dscp", "inherit")) }
+        if ipv6Flags.contains(.allowLocalRemote) { settings.append(.flag("allow_localremote")) }
+        return settings
+    }
+
+    /// Resets go back to a new tunnel's values. `dev` and `dscp inherit` have no word
+    /// that undoes them, and `external` changes what the device is: the tunnel is made
+    /// again instead.
+    public static func settingWords(kind: String) -> [KindSettingWords] {
+        let defaults = GreOptions(kind: kind)
+        func encapFlag(_ key: String, _ word: String, _ flag: TunnelEncapsulation.Flags) -> KindSettingWords {
+            KindSettingWords(key, word: word, off: "no" + word, reset: [(defaults.encapsulation.flags.contains(flag) ? "" : "no") + word])
+        }
+        var rows: [KindSettingWords] = [
+            KindSettingWords("remote", word: "remote", reset: ["remote", "any"]),
+            KindSettingWords("local", word: "local", reset: ["local", "any"]),
+            KindSettingWords("link", word: "dev", reset: nil),
+            KindSettingWords("ttl", word: "ttl", reset: ["ttl", defaults.ttl == 0 ? "inherit" : String(defaults.ttl)]),
+            KindSettingWords("key", word: "key", reset: ["nokey"]),
+            KindSettingWords("ikey", word: "ikey", reset: ["noikey"]),
+            KindSettingWords("okey", word: "okey", reset: ["nookey"]),
+            KindSettingWords("seq", word: "seq", off: "noseq", reset: ["noseq"]),
+            KindSettingWords("iseq", word: "iseq", off: "noiseq", reset: ["noiseq"]),
+            KindSettingWords("oseq", word: "oseq", off: "nooseq", reset: ["nooseq"]),
+            KindSettingWords("csum", word: "csum", off: "nocsum", reset: ["nocsum"]),
+            KindSettingWords("icsum", word: "icsum", off: "noicsum", reset: ["noicsum"]),
+            KindSettingWords("ocsum", word: "ocsum", off: "noocsum", reset: ["noocsum"]),
+            KindSettingWords("fwmark", word: "fwmark", reset: ["fwmark", "0"]),
+            KindSettingWords("encap", word: "encap", reset: ["encap", "none"]),
+            KindSettingWords("encap_sport", word: "encap-sport", reset: ["encap-sport", "auto"]),
+            KindSettingWords("encap_dport", word: "encap-dport", reset: ["encap-dport", "0"]),
+            encapFlag("encap_csum", "encap-csum", .checksum),
+            encapFlag("encap_csum6", "encap-udp6-csum", .checksum6),
+            encapFlag("encap_remcsum", "encap-remcsum", .remoteChecksum),
+            KindSettingWords("external", word: "external", reset: nil),
+        ]
+        if defaults.isIPv6 {
+            rows += [
+                KindSettingWords("encap_limit", word: "encaplimit", reset: ["encaplimit", String(defaults.encapLimit)]),
+                KindSettingWords("tclass", word: "tclass", reset: ["tclass", "0"]),
+                KindSettingWords("flowlabel", word: "flowlabel", reset: ["flowlabel", "0"]),
+                KindSettingWords("dscp", word: "dscp", reset: nil),
+                KindSettingWords("allow_localremote", word: "allow-localremote", off: "noallow-localremote", reset: ["noallow-localremote"]),
+            ]
+        } else {
+            rows += [
+                KindSettingWords("tos", word: "tos", reset: ["tos", "0"]),
+                KindSettingWords("pmtudisc", word: "pmtudisc", off: "nopmtudisc", reset: ["pmtudisc"]),
+                KindSettingWords("ignore_df", word: "ignore-df", off: "noignore-df", reset: ["noignore-df"]),
+            ]
+        }
+        return rows
+    }
+}

@@ -110,4 +110,31 @@ public struct VxlanOptions: LinkKindOptions {
         if let learning { fields.append(Field("learning", .bool(learning), text: learning ? "learning" : "nolearning")) }
         return fields
     }
+
+    /// Linux's values for what a new VXLAN device is not given (vxlan_setup,
+    /// vxlan_nl2conf): port 8472, ttl 0, tos 0, learning on.
+    public func settings(_ devices: any InterfaceResolver) -> [KindSetting] {
+        var settings: [KindSetting] = []
+        if let vni { settings.append(.word("id", String(vni))) }
+        if let remote { settings.append(.word(remote.isMulticast ? "group" : "remote", remote.description)) }
+        if let local { settings.append(.word("local", local.description)) }
+        if underlay != 0 { settings.append(.word("link", devices.displayName(of: underlay))) }
+        if let port, port != 8472 { settings.append(.word("port", String(port))) }
+        if let ttl, ttl != 0 { settings.append(.word("ttl", String(ttl))) }
+        if let tos, tos != 0 { settings.append(.word("tos", tos == 1 ? "inherit" : hexadecimal(tos))) }
+        if learning == false { settings.append(.flag("learning", false)) }
+        return settings
+    }
+
+    /// The kernel changes almost nothing of a VXLAN device in place: another setting
+    /// makes the device again.
+    public static func settingWords(kind: String) -> [KindSettingWords] {
+        [
+            KindSettingWords("id", word: "id", reset: nil), KindSettingWords("remote", word: "remote", reset: nil),
+            KindSettingWords("group", word: "group", reset: nil), KindSettingWords("local", word: "local", reset: nil),
+            KindSettingWords("link", word: "dev", reset: nil), KindSettingWords("port", word: "dstport", reset: nil),
+            KindSettingWords("ttl", word: "ttl", reset: nil), KindSettingWords("tos", word: "tos", reset: nil),
+            KindSettingWords("learning", word: "learning", off: "nolearning", reset: nil),
+        ]
+    }
 }

@@ -20,6 +20,11 @@ public struct VethOptions: LinkKindOptions {
     /// What `peer` and the words after it ask of the peer: its name, mtu, txqueuelen,
     /// namespace, state... Without `peer` the kernel names the peer itself.
     public var peer: LinkRequest?
+    /// The peer of a veth the kernel reported (IFLA_LINK): its name comes from it.
+    public var peerIndex: Int32?
+
+    /// The peer's name, when the words gave one.
+    public var peerName: InterfaceName? { peer?.givenName }
 
     public init(kind: String) { self.kind = kind }
     // The kernel reports nothing about a veth's peer in IFLA_INFO_DATA.
@@ -49,4 +54,18 @@ public struct VethOptions: LinkKindOptions {
     }
 
     public func describe(_ devices: any InterfaceResolver) -> [Field] { [] }
+
+    public mutating func decoded(parent: Int32?) { peerIndex = parent }
+
+    /// The peer's name, the one thing a pair is made with that apply compares. The
+    /// peer cannot change: a pair with another peer is made again.
+    public func settings(_ devices: any InterfaceResolver) -> [KindSetting] {
+        if let peerName { return [.word("peer", peerName.value)] }
+        if let peerIndex, let name = devices.name(of: peerIndex) { return [.word("peer", name)] }
+        return []
+    }
+
+    public static func settingWords(kind: String) -> [KindSettingWords] {
+        [KindSettingWords("peer", word: "peer", reset: nil)]
+    }
 }

@@ -43,6 +43,40 @@ public enum CommandHook {
         return process
     }
 
+    /// Starts `path` with `arguments` in a session of its own, its standard streams on
+    /// /dev/null: it outlives the terminal and the shell that started it (a hang-up
+    /// reaches the terminal's session, not this one). Returns its process id.
+    @discardableResult
+    public static func startDetached(_ path: String, arguments: [String]) throws(SystemError) -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        // POSIX_SPAWN_SETSID (glibc 2.26): Swift's Glibc module leaves the GNU flag out.
+        let newSession: Int32 = 0x80
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | newSession))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for descriptor in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] {
+            posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == STDIN_FILENO ? O_RDONLY : O_WRONLY, 0)
+        }
+        var process: pid_t = 0
+        let status = withCStrings([path] + arguments) { argv in
+            var entry = environ
+            var environment: [String] = []
+            while let variable = entry.pointee {
+                environment.append(String(cString: variable))
+                entry += 1
+            }
+            return withCStrings(environment) { envp in posix_spawn(&process, path, &actions, &attributes, argv, envp) }
+        }
+        guard status == 0 else { throw SystemError("cannot start \(path)", errno: Errno(rawValue: status)) }
+        return process
+    }
+
     /// Collects every child that has finished, without waiting for the others.
     public static func reap() {
         var status: Int32 = 0

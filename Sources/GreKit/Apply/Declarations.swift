@@ -1,0 +1,230 @@
+import Netlink
+
+/// The verbs a file may use, read as declarations: "this must exist, exactly so".
+/// Each reads its words with the object's own grammar.
+public enum Declaration: String, Sendable, CaseIterable {
+    case tunnelAdd = "tunnel add", linkAdd = "link add", linkSet = "link set", addressAdd = "address add"
+    case routeAdd = "route add", nexthopAdd = "nexthop add", ruleAdd = "rule add", keepaliveWatch = "keepalive watch"
+}
+
+/// A declaration refused, with the line (or JSON entry) it came from.
+public struct DeclarationError: Error, Sendable, CustomStringConvertible {
+    /// "line 12", "routes[3]".
+    public let place: String
+    public let message: String
+
+    public init(_ place: String, _ message: String) {
+        self.place = place
+        self.message = message
+    }
+
+    public var description: String { "\(place): \(message)" }
+}
+
+/// Something a file declares that apply does but that people learned to avoid.
+public struct ApplyWarning: Sendable, Equatable {
+    public let object: String
+    public let message: String
+}
+
+/// Reads declarations into the state they describe, refusing what no single state
+/// could be (an object declared twice differently) and what the GRE rules forbid.
+/// Devices the file makes can be named before their line: a name that is neither
+/// on the system nor declared anywhere in the file is refused at the end.
+public final class DeclarationReader {
+    public let owner: Owner
+    public let devices: DeviceDirectory
+    public private(set) var state = NetworkState()
+    /// Where each object was declared, for messages: by link name, or by its words.
+    private var linkPlaces: [String: String] = [:]
+    private var linkCreated: Set<String> = []
+    private var placeOfKey: [String: String] = [:]
+    /// Names used before any declaration made them, and where first.
+    private var referenced: [(name: String, place: String)] = []
+    private var place = ""
+
+    public init(owner: Owner, devices: DeviceDirectory) {
+        self.owner = owner
+        self.devices = devices
+    }
+
+    /// Reads one declaration's words (those after the verb), from `place`.
+    public func read(_ declaration: Declaration, _ words: [String], at place: String) throws(DeclarationError) {
+        self.place = place
+        do {
+            switch declaration {
+            case .tunnelAdd: try declareLink(Tunnel.add(words, devices: resolver))
+            case .linkAdd:
+                try declareLink(LinkRequest.parse(words, mode: .create, devices: resolver) { _ in
+                    throw InvalidArgument("unreachable")
+                })
+            case .linkSet:
+                try declareLink(LinkRequest.parse(words, mode: .modify, devices: resolver) { name in
+                    throw InvalidArgument("\(name)'s kind options belong on the line that makes it (link add or tunnel add)")
+                })
+            case .addressAdd: try declare(AddressRequest.parse(words, .add, family: .unspecified, devices: resolver))
+            case .routeAdd: try declare(RouteRequest.parse(words, .add, family: .unspecified, devices: resolver))
+            case .nexthopAdd: try declare(NexthopRequest.parse(words, .add, family: .unspecified, devices: resolver))
+            case .ruleAdd: try declare(RuleRequest.parse(words, .add, family: .unspecified))
+            case .keepaliveWatch: try declareKeepalive(words)
+            }
+        } catch let error as DeclarationError {
+            throw error
+        } catch let error as InvalidArgument {
+            throw DeclarationError(place, error.message)
+        } catch {
+            throw DeclarationError(place, "\(error)")
+        }
+    }
+
+    /// Ends the reading: every device named is on the system or declared, and the
+    /// GRE rules hold. Returns the state and the warnings.
+    public func finish() throws(DeclarationError) -> (NetworkState, [ApplyWarning]) {
+        for (name, place) in referenced where !linkCreated.contains(name) {
+            throw DeclarationError(place, "cannot find device \"\(name)\": it is not on this system and the file does not make it")
+        }
+        for link in state.links where link.options == nil && !devices.exists(link.name) && !linkCreated.contains(link.name) {
+            throw DeclarationError(linkPlaces[link.name] ?? place, "cannot find device \"\(link.name)\": it is not on this system and the file does not make it")
+        }
+        for stanza in state.keepalives where !(state.link(named: stanza.tunnel)?.options is GreOptions) {
+            throw DeclarationError(placeOfKey[stanza.tunnel] ?? place,
+                                   "a keepalive stanza needs a tunnel the file makes; \(stanza.tunnel) is not one")
+        }
+        let warnings = try TunnelRules.check(state.links, places: linkPlaces, devices: devices)
+        return (state, warnings)
+    }
+
+    // MARK: Links
+
+    /// Names on the file's lines: live devices by their index, others by an index of
+    /// their own until the end shows whether the file makes them.
+    private var resolver: Resolver { Resolver(reader: self) }
+
+    struct Resolver: InterfaceResolver {
+        let reader: DeclarationReader
+        func index(of name: String) throws -> Int32 {
+            if let index = try? reader.devices.index(of: name) { return index }
+            reader.devices.declare(name)
+            reader.referenced.append((name, reader.place))
+            return try reader.devices.index(of: name)
+        }
+        func name(of index: Int32) -> String? { reader.devices.name(of: index) }
+    }
+
+    private func declareLink(_ request: LinkRequest) throws {
+        let name = request.name.value
+        try refuseUnmanaged(request)
+        var link = state.link(named: name) ?? LinkState(name: name)
+        if let options = request.options {
+            if linkCreated.contains(name) {
+                throw InvalidArgument("\(name) is made twice (first at \(linkPlaces[name] ?? "?"))")
+            }
+            link.options = options
+            linkCreated.insert(name)
+            devices.declare(name)
+            // A veth pair is made with its peer.
+            if let peer = (options as? VethOptions)?.peerName?.value {
+                linkCreated.insert(peer)
+                devices.declare(peer)
+            }
+        }
+        try merge(&link.mtu, request.mtu, "mtu", of: name)
+        try merge(&link.txqlen, request.txqlen, "txqueuelen", of: name)
+        let up: Bool? = request.setFlags.contains(.up) ? true : request.clearFlags.contains(.up) ? false : nil
+        try merge(&link.up, up, "up/down", of: name)
+        if let index = state.links.firstIndex(where: { $0.name == name }) {
+            state.links[index] = link
+        } else {
+            state.links.append(link)
+            linkPlaces[name] = place
+        }
+    }
+
+    /// A value given twice must be the same.
+    private func merge<Value: Equatable>(_ current: inout Value?, _ new: Value?, _ what: String, of name: String) throws {
+        guard let new else { return }
+        if let current, current != new { throw InvalidArgument("\(name)'s \(what) is declared twice, differently") }
+        current = new
+    }
+
+    /// apply manages a link's kind options, up, mtu and txqueuelen: other words would
+    /// be set once and never compared again.
+    private func refuseUnmanaged(_ request: LinkRequest) throws {
+        let unmanaged: [(Bool, String)] = [
+            (request.newName != nil, "name"), (request.address != nil, "address"), (request.broadcast != nil, "broadcast"),
+            (request.numTxQueues != nil || request.numRxQueues != nil, "numtxqueues/numrxqueues"),
+            (request.alias != nil, "alias (apply tags the links it makes with it)"), (request.group != nil, "group"),
+            (request.parent != nil, "link"), (request.master != nil, "master"), (request.namespace != nil, "netns"),
+            (!request.setFlags.union(request.clearFlags).subtracting(.up).isEmpty, "arp/multicast/allmulticast/promisc"),
+        ]
+        if let word = unmanaged.first(where: \.0)?.1 {
+            throw InvalidArgument("apply manages a link's kind options, up, mtu and txqueuelen; \(word) is not one of them")
+        }
+    }
+
+    // MARK: Addresses, routes, nexthops, rules
+
+    private func declare(_ address: Address) throws {
+        var address = address
+        address.protocolID = try ownProtocol(address.protocolID.map { RouteProtocol(rawValue: $0.rawValue) }, unset: nil).map {
+            AddressProtocol(rawValue: $0.rawValue)
+        }
+        try claim(address.identityWords(devices).joined(separator: " "), for: "address")
+        state.addresses.append(address)
+    }
+
+    private func declare(_ route: Route) throws {
+        var route = route
+        // `route add` gives boot when told nothing.
+        route.protocolID = try ownProtocol(route.protocolID, unset: .boot)!
+        try claim(RouteKey(route).description, for: "route")
+        state.routes.append(route)
+    }
+
+    private func declare(_ nexthop: NexthopObject) throws {
+        guard nexthop.id != 0 else { throw InvalidArgument("nexthop add: apply needs an \"id\" to find the nexthop again") }
+        var nexthop = nexthop
+        nexthop.protocolID = try ownProtocol(nexthop.protocolID, unset: .unspecified)!
+        try claim("nexthop id \(nexthop.id)", for: "nexthop")
+        state.nexthops.append(nexthop)
+    }
+
+    private func declare(_ rule: Rule) throws {
+        var rule = rule
+        rule.protocolID = try ownProtocol(rule.protocolID, unset: nil)
+        try claim(rule.words(ownership: false).joined(separator: " "), for: "rule")
+        state.rules.append(rule)
+    }
+
+    /// The owner's protocol: a file may name it, or none (`unset` is the grammar's
+    /// value when none is given), but no other.
+    private func ownProtocol(_ given: RouteProtocol?, unset: RouteProtocol?) throws -> RouteProtocol? {
+        if let given, given != unset, given != owner.protocolID {
+            throw InvalidArgument("protocol \(given.name) is not this file's owner (\(owner.name)): apply marks what it makes with its owner's protocol")
+        }
+        return owner.protocolID
+    }
+
+    /// An object declared twice is refused, naming where first.
+    private func claim(_ key: String, for object: String) throws {
+        if let first = placeOfKey[key] { throw InvalidArgument("\(object) \(key) is declared twice (first at \(first))") }
+        placeOfKey[key] = place
+    }
+
+    // MARK: Keepalive stanzas
+
+    private func declareKeepalive(_ words: [String]) throws {
+        // Output options are the command line's: a stanza is no command that prints.
+        let request = try KeepaliveWatchRequest.parse(words) { word throws(InvalidArgument) in
+            guard word.hasPrefix("-") else { return false }
+            throw InvalidArgument("a keepalive stanza takes no output options (\(word))")
+        }
+        guard request.subjects.count == 1, case .tunnel(let name) = request.subjects[0] else {
+            throw InvalidArgument("a keepalive stanza watches one tunnel the file makes, by name")
+        }
+        try claim(name.value, for: "keepalive stanza for")
+        var rest = words
+        rest.remove(at: rest.firstIndex(of: name.value)!)
+        state.keepalives.append(KeepaliveStanza(tunnel: name.value, words: rest))
+    }
+}

@@ -1,0 +1,80 @@
+import Netlink
+
+/// The kernel's objects by identity, each with the words that describe it whole
+/// (its owner's mark included): what a snapshot keeps and what a rollback is checked
+/// against. A link's index is not compared: a link made again gets a new one.
+struct Observation {
+    private var entries: [ObjectKind: [String: [[String]]]] = [:]
+
+    init(_ kernel: KernelState) {
+        let devices = DeviceDirectory(kernel.links)
+        for link in kernel.links where !link.flags.contains(.loopback) {
+            add(.link, link.name, Self.words(of: link, devices))
+        }
+        let byIndex = Dictionary(kernel.links.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
+        for address in kernel.addresses {
+            guard let link = byIndex[address.interface], !KernelState.isKernelMade(address, on: link) else { continue }
+            add(.address, Self.identity(of: address, devices), address.words(devices, ownership: true))
+        }
+        for route in kernel.routes where !KernelState.kernelProtocols.contains(route.protocolID) {
+            add(.route, Self.identity(of: route), route.words(devices, ownership: true))
+        }
+        for nexthop in kernel.nexthops { add(.nexthop, Self.identity(of: nexthop), nexthop.words(devices, ownership: true)) }
+        for rule in kernel.rules where rule.protocolID != .kernel { add(.rule, Self.identity(of: rule), rule.words(ownership: true)) }
+    }
+
+    private mutating func add(_ kind: ObjectKind, _ identity: String, _ words: [String]) {
+        entries[kind, default: [:]][identity, default: []].append(words)
+    }
+
+    /// The objects of one identity, their words sorted (rules may repeat).
+    func words(_ kind: ObjectKind, _ identity: String) -> [[String]] {
+        (entries[kind]?[identity] ?? []).sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    /// A link whole: its kind and settings, mtu, queue length, state and alias.
+    static func words(of link: Link, _ devices: any InterfaceResolver) -> [String] {
+        var state = LinkState(name: link.name)
+        state.options = link.options
+        state.mtu = link.mtu
+        state.txqlen = link.txqlen
+        state.up = link.isUp
+        var words = state.words(devices, alias: link.alias ?? "")
+        if link.options == nil, let kind = link.kind { words += ["kind", kind] }
+        return words
+    }
+
+    static func identity(of address: Address, _ devices: any InterfaceResolver) -> String {
+        address.identityWords(devices).joined(separator: " ")
+    }
+
+    static func identity(of route: Route) -> String { RouteKey(route).description }
+
+    static func identity(of nexthop: NexthopObject) -> String { "id \(nexthop.id)" }
+
+    /// A rule has no key but everything it is; its priority is left out, since one
+    /// added without a priority is given one by the kernel.
+    static func identity(of rule: Rule) -> String {
+        var rule = rule
+        rule.priority = nil
+        rule.protocolID = nil
+        return rule.words(ownership: false).dropFirst(2).joined(separator: " ")
+    }
+}
+
+extension Plan {
+    /// What differs between the snapshot and the kernel now: empty when everything
+    /// the plan touched is as it was.
+    public func differences(from kernel: KernelState) -> [String] {
+        let now = Observation(kernel)
+        var differences: [String] = []
+        for entry in snapshot {
+            let was = entry.words
+            let found = now.words(entry.object, entry.identity)
+            guard found != was else { continue }
+            let describe = { (words: [[String]]) in words.isEmpty ? "absent" : words.map { $0.joined(separator: " ") }.joined(separator: "; ") }
+            differences.append("\(entry.object.rawValue) \(entry.identity): was \(describe(was)), is \(describe(found))")
+        }
+        return differences
+    }
+}

@@ -1,0 +1,528 @@
+import Netlink
+
+/// What a plan may do beyond making the file's objects what it says.
+public struct PlanOptions: Sendable {
+    /// Delete the owner's objects the file no longer declares.
+    public var prune = false
+    public init(prune: Bool = false) { self.prune = prune }
+}
+
+/// Compares a declared state with the kernel's and writes the plan that makes the
+/// kernel match, with the fewest writes: an object already as declared is left
+/// alone; one that differs is changed in place where the kernel can (`tunnel
+/// change`, `route replace`, ...) and made again only where it cannot; an object
+/// the file does not declare is deleted only when the owner made it and `prune`
+/// asks. Everything a step touches is snapshot first, with the commands that take
+/// the step back.
+public final class Planner {
+    let desired: NetworkState
+    /// Names for the declared state (links the file makes have indexes of their own).
+    let devices: DeviceDirectory
+    let kernel: KernelState
+    let owner: Owner
+    let options: PlanOptions
+    /// Names for the kernel's state.
+    private let current: DeviceDirectory
+    private let observation: Observation
+    private var plan = Plan()
+    /// Links deleted or made again: what was on them is gone.
+    private var gone: Set<Int32> = []
+    private var snapshotIdentities: Set<String> = []
+    // Deletions of pruned objects, kept to run after every addition, in this order.
+    private var ruleDeletions: [PlanStep] = []
+    private var routeDeletions: [PlanStep] = []
+    private var nexthopDeletions: [PlanStep] = []
+    private var addressDeletions: [PlanStep] = []
+    private var linkDeletions: [PlanStep] = []
+
+    public init(desired: NetworkState, devices: DeviceDirectory, kernel: KernelState, owner: Owner, options: PlanOptions) {
+        self.desired = desired
+        self.devices = devices
+        self.kernel = kernel
+        self.owner = owner
+        self.options = options
+        current = DeviceDirectory(kernel.links)
+        observation = Observation(kernel)
+    }
+
+    public func plan(warnings: [ApplyWarning] = []) throws(PlanRefusal) -> Plan {
+        plan = Plan()
+        plan.warnings = warnings
+        try planLinks()
+        planAddresses()
+        planNexthops()
+        planRoutes()
+        planRules()
+        plan.steps += ruleDeletions + routeDeletions + nexthopDeletions + addressDeletions + linkDeletions
+        return plan
+    }
+
+    // MARK: Steps
+
+    private func step(
+        _ operation: PlanStep.Operation, _ object: ObjectKind, _ key: String, from: [Field]?, to: [Field]?,
+        _ words: [String], undo: [[String]], recreate: Bool = false
+    ) -> PlanStep {
+        PlanStep(operation: operation, object: object, key: key, from: from, to: to, words: words, undo: undo, recreate: recreate)
+    }
+
+    /// Keeps an object as the kernel has it now, once.
+    private func touch(_ object: ObjectKind, _ identity: String) {
+        guard snapshotIdentities.insert(object.rawValue + " " + identity).inserted else { return }
+        plan.snapshot.append(SnapshotEntry(object: object, identity: identity, words: observation.words(object, identity)))
+    }
+
+    /// An object's members in the state document, from its words.
+    private func fields(_ object: ObjectKind, _ words: [String]) -> [Field] {
+        let schema: WordSchema = switch object {
+        case .address: .address
+        case .nexthop: .nexthop
+        case .route: .route
+        case .rule: .rule
+        case .link, .keepalive: .keepalive
+        }
+        return schema.fields(of: Array(words.dropFirst(2)))
+    }
+
+    // MARK: Links
+
+    private func planLinks() throws(PlanRefusal) {
+        // Links the file makes first: a link it only configures may be one of them (a veth's peer).
+        for link in desired.links.filter({ $0.options != nil }) + desired.links.filter({ $0.options == nil }) {
+            guard let existing = kernel.link(named: link.name) else {
+                if link.options != nil { addLink(link) } else { configureNewLink(link) }
+                continue
+            }
+            guard let options = link.options else {
+                setAttributes(of: existing, to: link)
+                continue
+            }
+            if let other = Owner.owner(ofLinkAlias: existing.alias), other != owner {
+                throw PlanRefusal(message: "\(link.name) belongs to owner \(other.name) (alias \(existing.alias!)); apply it from that owner's file, or delete it")
+            }
+            if existing.kind != options.kind || !canChangeInPlace(existing, to: options) {
+                plan.recreatedLinks.append(link.name)
+                deleteLink(existing, recreate: true)
+                addLink(link, recreate: true)
+                continue
+            }
+            changeSettings(of: existing, to: options)
+            setAttributes(of: existing, to: link)
+            adopt(existing)
+        }
+        guard options.prune else { return }
+        for link in kernel.links where Owner.owner(ofLinkAlias: link.alias) == owner && desired.link(named: link.name) == nil {
+            linkDeletions.append(deletion(of: link, recreate: false))
+        }
+    }
+
+    private func linkState(of link: Link) -> LinkState {
+        var state = LinkState(name: link.name)
+        state.options = link.options
+        state.mtu = link.mtu
+        state.txqlen = link.txqlen
+        state.up = link.isUp
+        state.alias = link.alias
+        return state
+    }
+
+    /// A link made with another (a veth's peer): its attributes, once it exists. It
+    /// goes with the link it came with.
+    private func configureNewLink(_ link: LinkState) {
+        let words = link.attributeWords(created: false)
+        guard !words.isEmpty else { return }
+        plan.steps.append(step(.change, .link, link.name, from: nil, to: StateDocument.linkFields(link, devices),
+                               ["link", "set", link.name] + words, undo: []))
+    }
+
+    private func addLink(_ link: LinkState, recreate: Bool = false) {
+        touch(.link, link.name)
+        if let veth = link.options as? VethOptions, let peer = veth.peerName { touch(.link, peer.value) }
+        plan.steps.append(step(.add, .link, link.name, from: nil, to: StateDocument.linkFields(link, devices), link.words(devices),
+                               undo: [["link", "delete", link.name]], recreate: recreate))
+        // The kernel takes no alias with a new link: the owner's tag is a change of its own.
+        plan.steps.append(step(.change, .link, link.name, from: nil, to: [.jsonOnly("ifalias", .string(owner.linkTag))],
+                               ["link", "set", link.name, "alias", owner.linkTag], undo: [], recreate: recreate))
+    }
+
+    private func deleteLink(_ link: Link, recreate: Bool) {
+        plan.steps.append(deletion(of: link, recreate: recreate))
+    }
+
+    /// Deleting a link takes what is on it: its addresses, the nexthops and routes
+    /// through it, a veth's peer. Taking the deletion back makes all of them again.
+    private func deletion(of link: Link, recreate: Bool) -> PlanStep {
+        touch(.link, link.name)
+        var links = [link]
+        if link.options is VethOptions, let peer = link.parent.flatMap({ index in kernel.links.first { $0.index == index } }) {
+            links.append(peer)
+            touch(.link, peer.name)
+        }
+        var undo: [[String]] = []
+        for (position, link) in links.enumerated() {
+            var state = linkState(of: link)
+            // The peer comes back with the pair: only its attributes are set again.
+            if position > 0 { state.options = nil }
+            undo.append(state.words(current))
+            if let alias = link.alias, !alias.isEmpty { undo.append(["link", "set", link.name, "alias", alias]) }
+        }
+        let indexes = Set(links.map(\.index))
+        gone.formUnion(indexes)
+        for address in kernel.addresses where indexes.contains(address.interface) {
+            guard let on = kernel.links.first(where: { $0.index == address.interface }), !KernelState.isKernelMade(address, on: on) else { continue }
+            touch(.address, Observation.identity(of: address, current))
+            undo.append(address.words(current, ownership: true))
+            noteForeign(address.protocolID.map { RouteProtocol(rawValue: $0.rawValue) }, .address,
+                        address.identityWords(current).joined(separator: " "), goingWith: link.name)
+        }
+        let nexthops = kernel.nexthops.filter { $0.outputInterface.map(indexes.contains) ?? false }
+        let nexthopIDs = Set(nexthops.map(\.id))
+        for nexthop in nexthops {
+            touch(.nexthop, Observation.identity(of: nexthop))
+            undo.append(nexthop.words(current, ownership: true))
+        }
+        for route in kernel.routes where !KernelState.kernelProtocols.contains(route.protocolID) {
+            guard indexes.contains(where: { route.uses(interface: $0) }) || route.nexthopID.map(nexthopIDs.contains) ?? false else { continue }
+            touch(.route, Observation.identity(of: route))
+            undo.append(route.words(current, ownership: true))
+            noteForeign(route.protocolID, .route, RouteKey(route).description, goingWith: link.name)
+        }
+        return step(.delete, .link, link.name, from: StateDocument.linkFields(linkState(of: link), current), to: nil,
+                    ["link", "delete", link.name], undo: undo, recreate: recreate)
+    }
+
+    /// Someone else's object that goes with a link apply deletes: said, not kept.
+    private func noteForeign(_ protocolID: RouteProtocol?, _ object: ObjectKind, _ key: String, goingWith link: String) {
+        guard protocolID != owner.protocolID else { return }
+        plan.drift.append(Drift(object: object, key: key, reason: "not \(owner.name)'s, but goes with \(link), which is deleted"))
+    }
+
+    /// Whether words can take a link's settings to the declared ones.
+    private func canChangeInPlace(_ link: Link, to options: any LinkKindOptions) -> Bool {
+        guard let existing = link.options else { return false }
+        let rows = type(of: options).settingWords(kind: options.kind)
+        let (was, will) = (existing.settings(current), options.settings(devices))
+        for row in rows where row.reset == nil {
+            if was.first(where: { $0.key == row.key }) != will.first(where: { $0.key == row.key }) { return false }
+        }
+        return true
+    }
+
+    /// The words that take settings `from` to `to`: resets first (a key given as `key`
+    /// that becomes `ikey` is undone before the new one is set), then what is new.
+    static func settingWords(from: [KindSetting], to: [KindSetting], rows: [KindSettingWords]) -> [String] {
+        var resets: [String] = []
+        var sets: [String] = []
+        for setting in from where !to.contains(where: { $0.key == setting.key }) {
+            resets += rows.first { $0.key == setting.key }?.reset ?? []
+        }
+        for setting in to where !from.contains(setting) {
+            sets += rows.first { $0.key == setting.key }?.words(setting.value) ?? []
+        }
+        return resets + sets
+    }
+
+    private func changeSettings(of link: Link, to options: any LinkKindOptions) {
+        guard let existing = link.options else { return }
+        let rows = type(of: options).settingWords(kind: options.kind)
+        let (was, will) = (existing.settings(current), options.settings(devices))
+        guard was != will else { return }
+        // The merging change: `tunnel change` for GRE, `link set ... type KIND` for the others.
+        let command = options is GreOptions ? ["tunnel", "change", link.name] : ["link", "set", link.name, "type", options.kind]
+        touch(.link, link.name)
+        var after = linkState(of: link)
+        after.options = options
+        plan.steps.append(step(.change, .link, link.name, from: StateDocument.linkFields(linkState(of: link), current),
+                               to: StateDocument.linkFields(after, devices),
+                               command + Self.settingWords(from: was, to: will, rows: rows),
+                               undo: [command + Self.settingWords(from: will, to: was, rows: rows)]))
+    }
+
+    /// up, mtu and txqueuelen, where the file says them.
+    private func setAttributes(of link: Link, to declared: LinkState) {
+        var words: [String] = []
+        var undo: [String] = []
+        if let mtu = declared.mtu, mtu != link.mtu {
+            words += ["mtu", String(mtu)]
+            undo += ["mtu", String(link.mtu ?? mtu)]
+        }
+        if let txqlen = declared.txqlen, txqlen != link.txqlen {
+            words += ["txqueuelen", String(txqlen)]
+            undo += ["txqueuelen", String(link.txqlen ?? txqlen)]
+        }
+        var restore: [[String]] = []
+        if let up = declared.up, up != link.isUp {
+            words.append(up ? "up" : "down")
+            undo.append(link.isUp ? "up" : "down")
+            // Setting a link down takes its routes: they come back with the undo.
+            if !up {
+                for route in kernel.routes where route.uses(interface: link.index) && !KernelState.kernelProtocols.contains(route.protocolID) {
+                    touch(.route, Observation.identity(of: route))
+                    restore.append(route.words(current, ownership: true))
+                }
+            }
+        }
+        guard !words.isEmpty else { return }
+        touch(.link, link.name)
+        var after = linkState(of: link)
+        after.mtu = declared.mtu ?? after.mtu
+        after.txqlen = declared.txqlen ?? after.txqlen
+        after.up = declared.up ?? after.up
+        after.options = nil
+        var before = linkState(of: link)
+        before.options = nil
+        plan.steps.append(step(.change, .link, link.name, from: StateDocument.linkFields(before, current),
+                               to: StateDocument.linkFields(after, current),
+                               ["link", "set", link.name] + words, undo: [["link", "set", link.name] + undo] + restore))
+    }
+
+    /// A link the file makes that someone made by hand becomes the owner's: it gets
+    /// the owner's tag, unless it has an alias of its own, which apply leaves alone.
+    private func adopt(_ link: Link) {
+        if Owner.owner(ofLinkAlias: link.alias) == owner { return }
+        if let alias = link.alias, !alias.isEmpty {
+            plan.drift.append(Drift(object: .link, key: link.name, reason: "has alias \"\(alias)\", so apply cannot mark it as \(owner.name)'s: it will never delete it"))
+            return
+        }
+        touch(.link, link.name)
+        plan.steps.append(step(.change, .link, link.name, from: [.jsonOnly("ifname", .string(link.name))],
+                               to: [.jsonOnly("ifname", .string(link.name)), .jsonOnly("ifalias", .string(owner.linkTag))],
+                               ["link", "set", link.name, "alias", owner.linkTag], undo: [["link", "set", link.name, "alias", ""]]))
+    }
+
+    // MARK: Addresses
+
+    private func planAddresses() {
+        let present = kernel.addresses.filter { address in
+            guard !gone.contains(address.interface), let link = kernel.links.first(where: { $0.index == address.interface }) else { return false }
+            return !KernelState.isKernelMade(address, on: link)
+        }
+        var byKey: [AddressKey: Address] = [:]
+        for address in present where byKey[AddressKey(address)] == nil { byKey[AddressKey(address)] = address }
+        var declaredKeys: Set<AddressKey> = []
+        var additions: [PlanStep] = []
+        for address in desired.addresses {
+            let key = AddressKey(address)
+            declaredKeys.insert(key)
+            let identity = Observation.identity(of: address, devices)
+            let words = address.words(devices, ownership: true)
+            guard let existing = byKey[key] else {
+                touch(.address, identity)
+                additions.append(step(.add, .address, identity, from: nil, to: fields(.address, words), words,
+                                      undo: [["address", "delete"] + address.identityWords(devices)]))
+                continue
+            }
+            let was = existing.words(current, ownership: true)
+            if was.dropFirst(2) == words.dropFirst(2) { continue }
+            touch(.address, identity)
+            if changeable(existing, to: address) {
+                additions.append(step(.change, .address, identity, from: fields(.address, was), to: fields(.address, words),
+                                      ["address", "change"] + words.dropFirst(2), undo: [["address", "change"] + was.dropFirst(2)]))
+            } else {
+                additions.append(step(.delete, .address, identity, from: fields(.address, was), to: nil,
+                                      ["address", "delete"] + existing.identityWords(current), undo: [was]))
+                additions.append(step(.add, .address, identity, from: nil, to: fields(.address, words), words,
+                                      undo: [["address", "delete"] + address.identityWords(devices)]))
+            }
+        }
+        plan.steps += additions
+        let declaredLinks = Set(desired.links.map(\.name))
+        for address in present where !declaredKeys.contains(AddressKey(address)) {
+            let identity = Observation.identity(of: address, current)
+            if address.protocolID == owner.addressProtocol {
+                guard options.prune else { continue }
+                touch(.address, identity)
+                let was = address.words(current, ownership: true)
+                addressDeletions.append(step(.delete, .address, identity, from: fields(.address, was), to: nil,
+                                             ["address", "delete"] + address.identityWords(current), undo: [was]))
+            } else if let name = current.name(of: address.interface), declaredLinks.contains(name) {
+                plan.drift.append(Drift(object: .address, key: identity, reason: Self.foreign(address.protocolID.map { RouteProtocol(rawValue: $0.rawValue) })))
+            }
+        }
+    }
+
+    /// Whether `address change` reaches the declared address: the kernel changes an
+    /// address's metric, flags and protocol in place, not its broadcast, scope or label.
+    private func changeable(_ existing: Address, to declared: Address) -> Bool {
+        func fixed(_ address: Address, _ devices: any InterfaceResolver) -> [String] {
+            var address = address
+            address.metric = nil
+            address.flags = []
+            address.protocolID = nil
+            return address.words(devices, ownership: false)
+        }
+        return fixed(existing, current) == fixed(declared, devices)
+    }
+
+    private static func foreign(_ protocolID: RouteProtocol?) -> String {
+        "not in the file, and not apply's (protocol \(protocolID?.name ?? "unspec")): left alone"
+    }
+
+    // MARK: Nexthops
+
+    private func planNexthops() {
+        let present = kernel.nexthops.filter { !($0.outputInterface.map(gone.contains) ?? false) }
+        let byID = Dictionary(present.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // Members before the groups that name them.
+        let ordered = desired.nexthops.filter { $0.group.isEmpty } + desired.nexthops.filter { !$0.group.isEmpty }
+        for nexthop in ordered {
+            let identity = Observation.identity(of: nexthop)
+            let words = nexthop.words(devices, ownership: true)
+            guard let existing = byID[nexthop.id] else {
+                touch(.nexthop, identity)
+                plan.steps.append(step(.add, .nexthop, "nexthop " + identity, from: nil, to: fields(.nexthop, words), words,
+                                       undo: [["nexthop", "delete", "id", String(nexthop.id)]]))
+                continue
+            }
+            guard !Self.satisfies(nexthop, existing) else { continue }
+            touch(.nexthop, identity)
+            let was = existing.words(current, ownership: true)
+            plan.steps.append(step(.change, .nexthop, "nexthop " + identity, from: fields(.nexthop, was), to: fields(.nexthop, words),
+                                   ["nexthop", "replace"] + words.dropFirst(2), undo: [["nexthop", "replace"] + was.dropFirst(2)]))
+        }
+        let declared = Set(desired.nexthops.map(\.id))
+        let declaredLinks = Set(desired.links.compactMap { try? devices.index(of: $0.name) })
+        // Groups before their members.
+        for existing in present.filter({ !$0.group.isEmpty }) + present.filter({ $0.group.isEmpty }) where !declared.contains(existing.id) {
+            let identity = Observation.identity(of: existing)
+            if existing.protocolID == owner.protocolID {
+                guard options.prune else { continue }
+                touch(.nexthop, identity)
+                nexthopDeletions.append(step(.delete, .nexthop, "nexthop " + identity, from: fields(.nexthop, existing.words(current, ownership: true)),
+                                             to: nil, ["nexthop", "delete", "id", String(existing.id)],
+                                             undo: [existing.words(current, ownership: true)]))
+            } else if existing.outputInterface.map(declaredLinks.contains) ?? false {
+                plan.drift.append(Drift(object: .nexthop, key: "nexthop " + identity, reason: Self.foreign(existing.protocolID)))
+            }
+        }
+    }
+
+    /// Whether a nexthop is as declared; what the declaration leaves out (a device
+    /// beside a gateway, a group's type, resilient timers) is the kernel's choice.
+    static func satisfies(_ declared: NexthopObject, _ existing: NexthopObject) -> Bool {
+        guard declared.family == existing.family, declared.blackhole == existing.blackhole, declared.fdb == existing.fdb,
+              declared.flags.contains(.onlink) == existing.flags.contains(.onlink), declared.gateway == existing.gateway,
+              (declared.outputInterface ?? existing.outputInterface) == existing.outputInterface,
+              declared.group == existing.group, (declared.groupType ?? .multipath) == (existing.groupType ?? .multipath),
+              declared.protocolID == existing.protocolID else { return false }
+        if let wanted = declared.resilient {
+            let got = existing.resilient
+            if let buckets = wanted.buckets, buckets != got?.buckets { return false }
+            if let idle = wanted.idleTimer, idle != got?.idleTimer { return false }
+            if let unbalanced = wanted.unbalancedTimer, unbalanced != got?.unbalancedTimer { return false }
+        }
+        return true
+    }
+
+    // MARK: Routes
+
+    private func planRoutes() {
+        var byKey: [RouteKey: Route] = [:]
+        for route in kernel.routes where !gone.contains(where: { route.uses(interface: $0) }) {
+            let key = RouteKey(route)
+            if byKey[key] == nil { byKey[key] = route }
+        }
+        var declared: Set<RouteKey> = []
+        for route in desired.routes {
+            let key = RouteKey(route)
+            declared.insert(key)
+            let identity = key.description
+            let words = route.words(devices, ownership: true)
+            guard let existing = byKey[key] else {
+                touch(.route, identity)
+                plan.steps.append(step(.add, .route, identity, from: nil, to: fields(.route, words), words,
+                                       undo: [["route", "delete"] + route.keyWords(protocol: true)]))
+                continue
+            }
+            guard !Self.satisfies(route, existing) else { continue }
+            touch(.route, identity)
+            let was = existing.words(current, ownership: true)
+            plan.steps.append(step(.change, .route, identity, from: fields(.route, was), to: fields(.route, words),
+                                   ["route", "replace"] + words.dropFirst(2), undo: [["route", "replace"] + was.dropFirst(2)]))
+        }
+        let tables = Set(desired.routes.map(\.table))
+        let declaredLinks = desired.links.compactMap { try? current.index(of: $0.name) }
+        for (key, existing) in byKey where !declared.contains(key) && !KernelState.kernelProtocols.contains(existing.protocolID) {
+            if existing.protocolID == owner.protocolID {
+                guard options.prune else { continue }
+                touch(.route, key.description)
+                let was = existing.words(current, ownership: true)
+                routeDeletions.append(step(.delete, .route, key.description, from: fields(.route, was), to: nil,
+                                           ["route", "delete"] + existing.keyWords(protocol: true), undo: [was]))
+            } else if tables.contains(existing.table) || declaredLinks.contains(where: { existing.uses(interface: $0) }) {
+                plan.drift.append(Drift(object: .route, key: key.description, reason: Self.foreign(existing.protocolID)))
+            }
+        }
+        routeDeletions.sort { $0.key < $1.key }
+        plan.drift.sort { ($0.object.rawValue, $0.key) < ($1.object.rawValue, $1.key) }
+    }
+
+    /// Whether a route is as declared. A device the declaration leaves out beside a
+    /// gateway is the kernel's choice; the states the kernel reports (dead, linkdown,
+    /// an IPv6 route's medium preference) are not compared.
+    static func satisfies(_ declared: Route, _ existing: Route) -> Bool {
+        guard declared.type == existing.type, declared.scope == existing.scope, declared.protocolID == existing.protocolID,
+              declared.preferredSource == existing.preferredSource, declared.nexthopID == existing.nexthopID,
+              (declared.preference ?? .medium) == (existing.preference ?? .medium), declared.metrics == existing.metrics,
+              existing.opaque.isEmpty else { return false }
+        // A route on a nexthop object is reported with the object's gateway and device.
+        if declared.nexthopID != nil { return true }
+        guard declared.gateway == existing.gateway, declared.flags.contains(.onlink) == existing.flags.contains(.onlink),
+              (declared.outputInterface ?? (declared.gateway == nil ? nil : existing.outputInterface)) == existing.outputInterface,
+              declared.nexthops.count == existing.nexthops.count else { return false }
+        return zip(declared.nexthops, existing.nexthops).allSatisfy { want, got in
+            want.gateway == got.gateway && want.weight == got.weight && want.flags.contains(.onlink) == got.flags.contains(.onlink)
+                && (want.outputInterface == 0 && want.gateway != nil || want.outputInterface == got.outputInterface)
+        }
+    }
+
+    // MARK: Rules
+
+    private func planRules() {
+        let present = kernel.rules.filter { $0.protocolID != .kernel }
+        var matched = Set<Int>()
+        for rule in desired.rules {
+            if let index = present.indices.first(where: { !matched.contains($0) && Self.satisfies(rule, present[$0]) }) {
+                matched.insert(index)
+                continue
+            }
+            let identity = Observation.identity(of: rule)
+            touch(.rule, identity)
+            let words = rule.words(ownership: true)
+            plan.steps.append(step(.add, .rule, identity, from: nil, to: fields(.rule, words), words,
+                                   undo: [["rule", "delete"] + words.dropFirst(2)]))
+        }
+        let tables = Set(desired.routes.map(\.table))
+        let declaredLinks = Set(desired.links.map(\.name))
+        for (index, existing) in present.enumerated() where !matched.contains(index) {
+            let identity = Observation.identity(of: existing)
+            let was = existing.words(ownership: true)
+            if existing.protocolID == owner.protocolID {
+                guard options.prune else { continue }
+                touch(.rule, identity)
+                ruleDeletions.append(step(.delete, .rule, identity, from: fields(.rule, was), to: nil,
+                                          ["rule", "delete"] + was.dropFirst(2), undo: [was]))
+            } else if existing.action == .toTable && tables.contains(existing.table) && existing.table != .main && existing.table != .local
+                        || existing.inputInterface.map(declaredLinks.contains) ?? false
+                        || existing.outputInterface.map(declaredLinks.contains) ?? false {
+                plan.drift.append(Drift(object: .rule, key: identity, reason: Self.foreign(existing.protocolID)))
+            }
+        }
+    }
+
+    /// Whether an existing rule is the declared one: a declared rule without a
+    /// priority takes the one the kernel gave; the kernel reports unset suppressors as
+    /// -1 and a mark without a mask with a full mask. Whoever made the rule, it is there.
+    static func satisfies(_ declared: Rule, _ existing: Rule) -> Bool {
+        var existing = existing
+        var declared = declared
+        if declared.priority == nil { existing.priority = nil }
+        existing.protocolID = nil
+        declared.protocolID = nil
+        existing.flags = existing.flags.intersection(.invert)
+        if existing.suppressPrefixLength == -1 { existing.suppressPrefixLength = nil }
+        if existing.suppressInterfaceGroup == -1 { existing.suppressInterfaceGroup = nil }
+        if declared.fwmark != nil, declared.fwmask == nil, existing.fwmask == .max { existing.fwmask = nil }
+        return declared == existing
+    }
+}

@@ -96,6 +96,8 @@ enum CommandTable {
         declared(by: NexthopCommands.self),
         declared(by: KeepaliveCommands.self),
         declared(by: DiagCommands.self),
+        declared(by: ApplyCommands.self),
+        declared(by: StateCommands.self),
     ]
 
     /// The object a file declares, given its command in the ArgumentParser tree. The

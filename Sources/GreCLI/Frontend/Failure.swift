@@ -8,6 +8,11 @@ public enum ExitStatus: Int32, Sendable {
     case failure = 1
     /// The command line itself is wrong: nothing was sent to the kernel.
     case usage = 2
+    /// `apply --detailed-exitcode`: changes were made (with `--dry-run`: are needed).
+    case changed = 3
+    /// `apply --detailed-exitcode`: changes were made, then taken back (no confirmation,
+    /// or a tunnel did not answer its keepalive probe).
+    case rolledBack = 4
 }
 
 /// Turns any error into one line of text and its exit status.
@@ -35,6 +40,10 @@ enum Failure {
             return (error.description + "; this needs " + privilege, .failure)
         case let error as CommandFailure:
             return (error.message, error.status)
+        case let error as DeclarationError:
+            return (error.description, .usage)
+        case let error as PlanRefusal:
+            return (error.message, .failure)
         case let error as ActionFailure:
             let (message, status) = describe(error.underlying)
             return ("cannot \(error.action): \(message)", status)

@@ -62,6 +62,11 @@ final class Session {
         findingStatus = .failure
     }
 
+    /// The status the run exits with though every command ran (`apply --detailed-exitcode`).
+    func exit(with status: ExitStatus) {
+        findingStatus = status
+    }
+
     /// Starts JSON output when -j is on: the caller writes one array element per object.
     func jsonWriter() -> JSONWriter {
         JSONWriter(output: output, pretty: options.pretty)

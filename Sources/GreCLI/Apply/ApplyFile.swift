@@ -1,0 +1,74 @@
+import GreKit
+import SystemPackage
+
+/// Reads an apply file into a declaration reader: JSON when its first character is
+/// `{` (the document `gretool -j state show` prints), else lines of batch words, each
+/// read as what it declares (`route add` = this route must exist, exactly so).
+enum ApplyFile {
+    static func read(_ path: String, into reader: DeclarationReader) throws {
+        let bytes = try contents(of: path)
+        let name = path == "-" ? "standard input" : path
+        if bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") {
+            let document: JSONValue
+            do {
+                document = try JSONValue.parse(bytes)
+            } catch {
+                throw DeclarationError(name, error.message)
+            }
+            try StateDocument.read(document, into: reader)
+            return
+        }
+        var splitter = CommandLineWords.Splitter()
+        var number = 0
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            number += 1
+            let place = "\(name):\(number)"
+            let split = bytes[start..<end].withUnsafeBufferPointer { splitter.split($0) }
+            start = end + 1
+            if case .failure(let error) = split { throw DeclarationError(place, error.message) }
+            guard !splitter.command.isEmpty else { continue }
+            let declaration = try self.declaration(splitter.command, at: place)
+            try reader.read(declaration, splitter.arguments, at: place)
+        }
+    }
+
+    /// What a line's first two words declare, resolved as commands are (abbreviations
+    /// included); a verb that is no declaration (`del`, `show`, `flush`) is refused.
+    static func declaration(_ command: [String], at place: String) throws(DeclarationError) -> Declaration {
+        guard let object = CommandTable.object(command[0]) else {
+            throw DeclarationError(place, "unknown object \"\(command[0])\"")
+        }
+        let verb = command.count > 1 ? object.verb(command[1])?.name : nil
+        let declaration: Declaration? = switch (object.name, verb) {
+        case ("tunnel", "add"?): .tunnelAdd
+        case ("link", "add"?): .linkAdd
+        case ("link", "set"?), ("link", "change"?): .linkSet
+        case ("address", "add"?): .addressAdd
+        case ("route", "add"?): .routeAdd
+        case ("nexthop", "add"?): .nexthopAdd
+        case ("rule", "add"?): .ruleAdd
+        case ("keepalive", "watch"?): .keepaliveWatch
+        default: nil
+        }
+        guard let declaration else {
+            throw DeclarationError(place, "\"\(command.joined(separator: " "))\" declares nothing: an apply file says what must exist (\(Declaration.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return declaration
+    }
+
+    private static func contents(of path: String) throws -> [UInt8] {
+        let descriptor: FileDescriptor = path == "-"
+            ? .standardInput
+            : try attempt("read \"\(path)\"") { try FileDescriptor.open(path, .readOnly, options: .closeOnExec) }
+        defer { if path != "-" { try? descriptor.close() } }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = try attempt("read \"\(path)\"") { try chunk.withUnsafeMutableBytes { try descriptor.read(into: $0, retryOnInterrupt: true) } }
+            guard count > 0 else { return bytes }
+            bytes += chunk[..<count]
+        }
+    }
+}

@@ -1,0 +1,271 @@
+import GreKit
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A confirmed apply's way back (`apply --confirm SECONDS`): before the first write,
+/// the commands that take the plan back and the snapshot they must restore go to a
+/// journal in the runtime directory, and a process in a session of its own waits for
+/// the deadline. Unless `apply --commit` (or Enter) removes the journal in time, that
+/// process runs it, checks the state against the snapshot and leaves the outcome
+/// beside it. The shell that started the apply may die meanwhile (the change itself
+/// may cut the SSH session): the waiter does not depend on it.
+///
+/// Everyone who acts on a journal (commit, the waiter, a failed probe, `--rollback`)
+/// holds its lock file, so one of them acts, once.
+struct Confirmation {
+    /// The journal's path: one per network namespace and owner.
+    let path: String
+
+    /// `$RUNTIME_DIRECTORY` (set by systemd for a unit with RuntimeDirectory=), else
+    /// /run/gretool.
+    static var directory: String {
+        if let runtime = getenv("RUNTIME_DIRECTORY") { return String(cString: runtime) + "/apply" }
+        return "/run/gretool/apply"
+    }
+
+    init(owner: Owner, namespace: String?) {
+        path = Self.directory + "/\(namespace ?? "-")-\(owner.protocolID.rawValue).journal"
+    }
+
+    init(path: String) { self.path = path }
+
+    var lockPath: String { path + ".lock" }
+    var outcomePath: String { path + ".outcome" }
+
+    /// What a journal holds.
+    struct Journal {
+        /// Unix time in nanoseconds.
+        var deadline: Int64
+        var namespace: String?
+        var commands: [[String]]
+        var snapshot: [SnapshotEntry]
+    }
+
+    // MARK: Starting
+
+    /// Writes the journal and starts the waiter. The deadline counts from now; `extend`
+    /// moves it once the plan has run.
+    func begin(_ journal: Journal) throws {
+        try attempt("create \(Self.directory)") { try Self.makeDirectories(Self.directory) }
+        try withLock {
+            unlink(outcomePath)
+            guard access(path, F_OK) != 0 else {
+                throw CommandFailure(message: "an apply already waits for confirmation (\(path)): commit it (gretool apply --commit) or roll it back (gretool apply --rollback)")
+            }
+            try write(journal)
+        }
+        var arguments: [String] = []
+        if let namespace = journal.namespace { arguments += ["-n", namespace] }
+        arguments += ["apply", "--await", path]
+        try attempt("start the rollback timer") { try CommandHook.startDetached("/proc/self/exe", arguments: arguments) }
+    }
+
+    /// Moves the deadline (the window starts when the plan has run).
+    func extend(to deadline: Int64) throws {
+        try withLock {
+            guard var journal = try read() else { return }
+            journal.deadline = deadline
+            try write(journal)
+        }
+    }
+
+    // MARK: Ending
+
+    enum Ending {
+        case committed
+        case rolledBack(RollbackReport)
+        /// The journal was gone: someone else ended it; the outcome file says how.
+        case endedElsewhere(RollbackReport?)
+    }
+
+    /// Removes the journal: the change stays.
+    func commit() throws -> Ending {
+        try withLock {
+            guard access(path, F_OK) == 0 else { return .endedElsewhere(readOutcome()) }
+            unlink(path)
+            return .committed
+        }
+    }
+
+    /// Runs the journal now, checks the result against the snapshot and records it.
+    func rollBack(socket: NetlinkSocket) throws -> Ending {
+        try withLock {
+            guard let journal = try read() else { return .endedElsewhere(readOutcome()) }
+            var plan = Plan()
+            plan.snapshot = journal.snapshot
+            let report = Transaction(runner: StepRunner(socket: socket), plan: plan).rollBack(journal.commands)
+            writeOutcome(report)
+            unlink(path)
+            return .rolledBack(report)
+        }
+    }
+
+    /// The waiter's loop: ends when the journal is gone (committed or rolled back by
+    /// someone else), or rolls back at the deadline.
+    func await(socket: NetlinkSocket) throws {
+        while let journal = try? read() {
+            let left = journal.deadline - SystemClock.realtime()
+            if left <= 0 {
+                _ = try rollBack(socket: socket)
+                return
+            }
+            // A commit is noticed within a tenth of a second.
+            var pause = timespec(tv_sec: 0, tv_nsec: Int(min(left, 100_000_000)))
+            nanosleep(&pause, nil)
+        }
+    }
+
+    /// Waits until the journal is gone (the waiter or someone else ended it), up to
+    /// `limit` nanoseconds, and says how it ended.
+    func waitForEnd(limit: Int64) -> Ending? {
+        let end = SystemClock.monotonic() + limit
+        while SystemClock.monotonic() < end {
+            if access(path, F_OK) != 0 { return .endedElsewhere(readOutcome()) }
+            var pause = timespec(tv_sec: 0, tv_nsec: 50_000_000)
+            nanosleep(&pause, nil)
+        }
+        return nil
+    }
+
+    // MARK: Files
+
+    private func withLock<Result>(_ body: () throws -> Result) throws -> Result {
+        let descriptor = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw Self.systemFailure("cannot open \(lockPath)") }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw Self.systemFailure("cannot lock \(lockPath)") }
+        }
+        return try body()
+    }
+
+    private func write(_ journal: Journal) throws {
+        try Self.writeAtomically(path) { writer in
+            writer.beginObject()
+            writer.name("deadline"); writer.signed(journal.deadline)
+            writer.name("namespace")
+            if let namespace = journal.namespace { writer.string(namespace) } else { writer.null() }
+            writer.name("commands")
+            Self.write(journal.commands, into: &writer)
+            writer.name("snapshot")
+            writer.beginArray()
+            for entry in journal.snapshot {
+                writer.beginObject()
+                writer.name("object"); writer.string(entry.object.rawValue)
+                writer.name("identity"); writer.string(entry.identity)
+                writer.name("words"); Self.write(entry.words, into: &writer)
+                writer.endObject()
+            }
+            writer.endArray()
+            writer.endObject()
+        }
+    }
+
+    private static func write(_ lists: [[String]], into writer: inout JSONWriter) {
+        writer.beginArray()
+        for words in lists {
+            writer.beginArray()
+            for word in words { writer.string(word) }
+            writer.endArray()
+        }
+        writer.endArray()
+    }
+
+    /// The journal, or nil when there is none.
+    func read() throws -> Journal? {
+        guard let bytes = Self.contents(of: path) else { return nil }
+        let document = try JSONValue.parse(bytes)
+        guard case .number(let deadline)? = document["deadline"], let deadline = Int64(deadline),
+              case .array(let commands)? = document["commands"], case .array(let entries)? = document["snapshot"] else {
+            throw CommandFailure(message: "\(path) is not a journal gretool wrote")
+        }
+        var namespace: String?
+        if case .string(let name)? = document["namespace"] { namespace = name }
+        var snapshot: [SnapshotEntry] = []
+        for entry in entries {
+            guard case .string(let object)? = entry["object"], let kind = ObjectKind(rawValue: object),
+                  case .string(let identity)? = entry["identity"], case .array(let words)? = entry["words"] else {
+                throw CommandFailure(message: "\(path) is not a journal gretool wrote")
+            }
+            snapshot.append(SnapshotEntry(object: kind, identity: identity, words: try Self.lists(words)))
+        }
+        return Journal(deadline: deadline, namespace: namespace, commands: try Self.lists(commands), snapshot: snapshot)
+    }
+
+    private static func lists(_ values: [JSONValue]) throws -> [[String]] {
+        try values.map { value in
+            guard case .array(let words) = value else { throw CommandFailure(message: "a journal's commands are lists of words") }
+            return try words.map { word in
+                guard case .string(let text) = word else { throw CommandFailure(message: "a journal's commands are lists of words") }
+                return text
+            }
+        }
+    }
+
+    private func writeOutcome(_ report: RollbackReport) {
+        try? Self.writeAtomically(outcomePath) { writer in
+            FieldRenderer.object(PlanView.fields(report), into: &writer)
+        }
+    }
+
+    private func readOutcome() -> RollbackReport? {
+        guard let bytes = Self.contents(of: outcomePath), let document = try? JSONValue.parse(bytes) else { return nil }
+        var report = RollbackReport()
+        if case .array(let differences)? = document["differences"] {
+            report.differences = differences.compactMap { if case .string(let text) = $0 { text } else { nil } }
+        }
+        if case .array(let failures)? = document["failures"] {
+            for failure in failures {
+                guard case .string(let command)? = failure["command"], case .string(let error)? = failure["error"] else { continue }
+                report.failures.append(([command], error))
+            }
+        }
+        return report
+    }
+
+    private static func contents(of path: String) -> [UInt8]? {
+        guard let descriptor = try? FileDescriptor.open(path, .readOnly, options: .closeOnExec) else { return nil }
+        defer { try? descriptor.close() }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while let count = try? chunk.withUnsafeMutableBytes({ try descriptor.read(into: $0, retryOnInterrupt: true) }), count > 0 {
+            bytes += chunk[..<count]
+        }
+        return bytes
+    }
+
+    /// Writes a JSON document to a new file, then puts it in place: a reader sees the
+    /// old one or the new one, whole.
+    static func writeAtomically(_ path: String, _ body: (inout JSONWriter) -> Void) throws {
+        let temporary = path + ".new"
+        let descriptor = open(temporary, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw Self.systemFailure("cannot write \(temporary)") }
+        let output = OutputBuffer(descriptor: descriptor)
+        var writer = JSONWriter(output: output, pretty: false)
+        body(&writer)
+        writer.finish()
+        output.flush()
+        let failed = output.failed || fsync(descriptor) != 0
+        close(descriptor)
+        guard !failed, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw Self.systemFailure("cannot write \(path)")
+        }
+    }
+
+    /// The failure of the system call just made, with its reason.
+    static func systemFailure(_ what: String) -> CommandFailure {
+        CommandFailure(message: "\(what): \(String(cString: strerror(errno)))")
+    }
+
+    static func makeDirectories(_ path: String) throws {
+        var partial = ""
+        for component in path.split(separator: "/") {
+            partial += "/" + component
+            if mkdir(partial, 0o700) != 0, errno != EEXIST { throw Self.systemFailure("cannot create \(partial)") }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import GreKit
+
+/// `gretool state`: the live state in `apply`'s forms, and in other tools' files.
+enum StateCommands: ObjectCommands {
+    static let object = CommandObject(
+        name: "state", summary: "the live state as an apply file (batch words, or JSON with -j), or as other tools' files",
+        verbs: [
+            Verb(name: "show", aliases: ["list", "lst"], usage: "state show [ TUNNEL... ]",
+                 summary: "what a file would declare to have this state: everything, or the tunnels named and what belongs to them",
+                 run: show),
+        ],
+        defaultVerb: "show")
+
+    static func show(_ session: Session, _ words: [String]) throws {
+        let (state, kernel) = try read(tunnels: words, session: session)
+        let devices = DeviceDirectory(kernel.links)
+        if session.options.json {
+            Printer.print(one: StateDocument.fields(state, devices: devices), session: session)
+        } else {
+            for line in lines(state, devices) { session.output.write(line + "\n") }
+        }
+    }
+
+    /// The declarable state, of the tunnels named (which must exist and be tunnels) or all.
+    static func read(tunnels words: [String], session: Session) throws -> (NetworkState, KernelState) {
+        let names = try words.map { try InterfaceName($0).value }
+        let kernel = try attempt("read the kernel's state") { try KernelState.read(session.socket()) }
+        for name in names {
+            guard let link = kernel.link(named: name) else { throw DeviceNotFound(name) }
+            _ = try Tunnel.tunnel(link)
+        }
+        return (kernel.declarable(tunnels: names.isEmpty ? nil : names), kernel)
+    }
+
+    /// The state as the lines of an apply file, in the order apply makes things.
+    static func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [String] {
+        let words: [[String]] = state.links.filter { $0.options != nil }.map { $0.words(devices) }
+            + state.links.filter { $0.options == nil }.map { $0.words(devices) }
+            + state.addresses.map { $0.words(devices, ownership: false) }
+            + state.nexthops.filter { $0.group.isEmpty }.map { $0.words(devices, ownership: false) }
+            + state.nexthops.filter { !$0.group.isEmpty }.map { $0.words(devices, ownership: false) }
+            + state.routes.map { $0.words(devices, ownership: false) }
+            + state.rules.map { $0.words(ownership: false) }
+            + state.keepalives.map(\.lineWords)
+        return words.map { $0.map(PlanView.quoted).joined(separator: " ") }
+    }
+}

@@ -77,23 +77,29 @@ struct Confirmation {
     enum Ending {
         case committed
         case rolledBack(RollbackReport)
-        /// The journal was gone: someone else ended it; the outcome file says how.
-        case endedElsewhere(RollbackReport?)
     }
 
     /// Removes the journal: the change stays.
     func commit() throws -> Ending {
         try withLock {
-            guard access(path, F_OK) == 0 else { return .endedElsewhere(readOutcome()) }
+            try requirePending()
             unlink(path)
             return .committed
         }
     }
 
+    /// Nothing to commit or roll back: says how the last confirmed apply ended.
+    private func requirePending() throws {
+        guard access(path, F_OK) != 0 else { return }
+        let last = readOutcome().map { "; the last one was " + PlanView.describe($0) } ?? ""
+        throw CommandFailure(message: "no apply waits for confirmation\(last)")
+    }
+
     /// Runs the journal now, checks the result against the snapshot and records it.
     func rollBack(socket: NetlinkSocket) throws -> Ending {
         try withLock {
-            guard let journal = try read() else { return .endedElsewhere(readOutcome()) }
+            try requirePending()
+            guard let journal = try read() else { throw CommandFailure(message: "no apply waits for confirmation") }
             var plan = Plan()
             plan.snapshot = journal.snapshot
             let report = Transaction(runner: StepRunner(socket: socket), plan: plan).rollBack(journal.commands)
@@ -119,14 +125,15 @@ struct Confirmation {
     }
 
     /// Waits until the journal is gone (the waiter or someone else ended it), up to
-    /// `limit` nanoseconds, and says how it ended.
+    /// `limit` nanoseconds, and says how it ended: rolled back when an outcome was
+    /// left, else committed.
     func waitForEnd(limit: Int64) -> Ending? {
         let end = SystemClock.monotonic() + limit
-        while SystemClock.monotonic() < end {
-            if access(path, F_OK) != 0 { return .endedElsewhere(readOutcome()) }
+        repeat {
+            if access(path, F_OK) != 0 { return readOutcome().map { .rolledBack($0) } ?? .committed }
             var pause = timespec(tv_sec: 0, tv_nsec: 50_000_000)
             nanosleep(&pause, nil)
-        }
+        } while SystemClock.monotonic() < end
         return nil
     }
 

@@ -57,6 +57,7 @@ enum ApplyCommands: ObjectCommands {
         }
 
         var confirmationFields: [Field]?
+        var ending: Confirmation.Ending?
         let confirming = request.confirm != nil || request.confirmByProbe
         let window = request.confirm ?? ApplyRequest.defaultProbeWindow
         let transaction = Transaction(runner: StepRunner(socket: socket), plan: plan)
@@ -79,9 +80,10 @@ enum ApplyCommands: ObjectCommands {
         var statusWord = plan.isEmpty ? "in state" : "applied"
         if confirming, !plan.isEmpty {
             session.output.flush()
-            let ending = try confirm(plan, state: state, request: request, confirmation: confirmation, window: window, session: session)
-            confirmationFields = fields(of: ending)
-            if case .committed = ending {
+            let ended = try confirm(plan, state: state, request: request, confirmation: confirmation, window: window, session: session)
+            ending = ended
+            confirmationFields = fields(of: ended)
+            if case .committed = ended {
                 statusWord = "committed"
             } else {
                 statusWord = "rolled back"
@@ -94,8 +96,8 @@ enum ApplyCommands: ObjectCommands {
         } else {
             for note in view.notes { session.output.write(note + "\n") }
         }
-        if status == .failure || status == .rolledBack {
-            Gretool.reportError("not confirmed: " + (confirmationFields.flatMap(describe) ?? "rolled back"))
+        if case .rolledBack(let rollback)? = ending {
+            Gretool.reportError("not confirmed: " + PlanView.describe(rollback))
         }
         session.exit(with: status)
     }
@@ -144,7 +146,7 @@ enum ApplyCommands: ObjectCommands {
         let interactive = isatty(STDIN_FILENO) == 1 && !request.files.contains("-")
         Gretool.reportError("applied; confirm within \(seconds) s with \"gretool\(session.options.namespace.map { " -n \($0)" } ?? "") apply --commit\"\(interactive ? " or Enter" : ""), or it is rolled back")
         while SystemClock.realtime() < deadline {
-            if access(confirmation.path, F_OK) != 0 { return confirmation.waitForEnd(limit: 0) ?? .endedElsewhere(nil) }
+            if let ending = confirmation.waitForEnd(limit: 0) { return ending }
             var input = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
             if interactive, poll(&input, 1, 100) > 0 {
                 var byte: UInt8 = 0
@@ -155,33 +157,24 @@ enum ApplyCommands: ObjectCommands {
             }
         }
         // The waiter rolls back at the deadline; give it a moment to finish.
-        return confirmation.waitForEnd(limit: 10 * KeepaliveTiming.nanosecondsPerSecond) ?? .endedElsewhere(nil)
+        guard let ending = confirmation.waitForEnd(limit: 10 * KeepaliveTiming.nanosecondsPerSecond) else {
+            throw CommandFailure(message: "the rollback of \(confirmation.path) did not end in time; see gretool apply --rollback")
+        }
+        return ending
     }
 
     private static func fields(of ending: Confirmation.Ending) -> [Field] {
         switch ending {
         case .committed: [.jsonOnly("committed", .bool(true))]
         case .rolledBack(let report): [.jsonOnly("committed", .bool(false)), .jsonOnly("rollback", .object(PlanView.fields(report)))]
-        case .endedElsewhere(let report):
-            [.jsonOnly("committed", .bool(report == nil))] + (report.map { [.jsonOnly("rollback", .object(PlanView.fields($0)))] } ?? [])
         }
-    }
-
-    private static func describe(_ fields: [Field]) -> String? {
-        fields.contains { $0.key == "rollback" } ? "rolled back" : nil
     }
 
     /// What `--commit` or `--rollback` did.
     private static func report(_ ending: Confirmation.Ending, session: Session, json: Bool) throws {
-        switch ending {
-        case .committed:
-            if json { Printer.print(one: fields(of: ending), session: session, json: true) }
-        case .rolledBack(let rollback):
-            if json { Printer.print(one: fields(of: ending), session: session, json: true) }
-            guard rollback.verified, rollback.failures.isEmpty else { throw CommandFailure(message: PlanView.describe(rollback)) }
-        case .endedElsewhere(let rollback):
-            throw CommandFailure(message: rollback.map { "nothing waits for confirmation; the last apply was " + PlanView.describe($0) }
-                                 ?? "nothing waits for confirmation")
+        if json { Printer.print(one: fields(of: ending), session: session, json: true) }
+        if case .rolledBack(let rollback) = ending, !rollback.verified || !rollback.failures.isEmpty {
+            throw CommandFailure(message: PlanView.describe(rollback))
         }
     }
 }

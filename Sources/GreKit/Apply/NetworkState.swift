@@ -59,10 +59,15 @@ public final class DeviceDirectory: InterfaceResolver, @unchecked Sendable {
     private var nameByIndex: [Int32: String] = [:]
     private var nextPlaceholder: Int32 = -1
 
-    public init(_ links: [Link]) {
-        for link in links {
-            indexByName[link.name] = link.index
-            nameByIndex[link.index] = link.name
+    public convenience init(_ links: [Link]) {
+        self.init(devices: links.map { ($0.name, $0.index) })
+    }
+
+    /// Live devices by name and index.
+    public init(devices: [(name: String, index: Int32)]) {
+        for (name, index) in devices {
+            indexByName[name] = index
+            nameByIndex[index] = name
         }
     }
 

@@ -1,0 +1,368 @@
+import Testing
+@testable import GreKit
+
+/// Devices for declarations: eth0 and va exist (as in FakeDevices); gre1 and gre2 are declared.
+private func directory() -> DeviceDirectory {
+    let devices = DeviceDirectory(devices: [("eth0", 5), ("va", 7)])
+    for name in ["gre1", "gre2"] { devices.declare(name) }
+    return devices
+}
+
+/// Reads lines as an apply file would be, owned by gretool.
+private func declare(_ lines: [String], owner: Owner = .gretool) throws -> (NetworkState, [ApplyWarning], DeviceDirectory) {
+    let devices = directory()
+    let reader = DeclarationReader(owner: owner, devices: devices)
+    for (number, line) in lines.enumerated() {
+        let all = words(line)
+        let declaration = try #require(Declaration(rawValue: all.prefix(2).joined(separator: " ")), "\(line)")
+        try reader.read(declaration, Array(all.dropFirst(2)), at: "line \(number + 1)")
+    }
+    let (state, warnings) = try reader.finish()
+    return (state, warnings, devices)
+}
+
+/// The lines a state writes, in the order `state show` writes them.
+private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [String] {
+    (state.links.map { $0.words(devices) } + state.addresses.map { $0.words(devices, ownership: false) }
+        + state.nexthops.map { $0.words(devices, ownership: false) } + state.routes.map { $0.words(devices, ownership: false) }
+        + state.rules.map { $0.words(ownership: false) } + state.keepalives.map(\.lineWords)).map { $0.joined(separator: " ") }
+}
+
+@Suite struct ApplyWordsTests {
+    /// Objects written as words and read back are the same objects, and their words
+    /// are the same words (each object's grammar is the inverse of its words).
+    static let declarations = [
+        "link add gre1 mtu 1476 up type gre remote 198.51.100.2 local 198.51.100.1 ttl 255 key 42 csum",
+        "link add gre2 type gre remote 198.51.100.3 tos 0x10 nopmtudisc ikey 1 okey 2 iseq ocsum fwmark 0x7 encap fou encap-dport 5555 encap-csum",
+        "link set eth0 mtu 9000 txqueuelen 500 down",
+        "address add 10.0.0.1/30 dev gre1",
+        "address add 10.0.0.5 peer 10.0.0.6/30 dev gre2 metric 10 noprefixroute",
+        "address add 192.0.2.1/24 dev eth0 broadcast 192.0.2.255 scope link label eth0:1",
+        "address add 2001:db8::1/64 dev eth0 nodad",
+        "nexthop add id 1 via 10.0.0.2 dev gre1",
+        "nexthop add id 2 blackhole",
+        "nexthop add id 3 via 10.0.0.6 dev gre2 onlink",
+        "nexthop add id 10 group 1/3,5",
+        "nexthop add id 11 group 1/3 type resilient buckets 32 idle_timer 10",
+        "route add 203.0.113.0/24 via 10.0.0.2 dev gre1",
+        "route add default table 100 dev gre1",
+        "route add ::/0 metric 5 via 2001:db8::2 dev eth0 pref high",
+        "route add blackhole 192.0.2.0/25",
+        "route add 198.51.100.0/24 tos 0x10 metric 3 via 10.0.0.2 dev gre1 mtu lock 1400 advmss 1360",
+        "route add 10.1.0.0/16 src 10.0.0.1 nexthop via 10.0.0.2 dev gre1 weight 2 nexthop via 10.0.0.6 dev gre2 onlink",
+        "route add 10.2.0.0/16 table 200 nhid 10",
+        "route add 10.3.0.0/16 via inet6 2001:db8::2 dev eth0",
+        "route add 2001:db8:1::/48 from 2001:db8::/32 dev gre1",
+        "route add 10.4.0.0/16 scope host dev eth0",
+        "rule add from 192.0.2.0/24 lookup 100",
+        "rule add not to 198.51.100.0/24 fwmark 0x10/0xff iif gre1 oif eth0 pref 50 lookup main",
+        "rule add pref 60 ipproto tcp sport 1000-2000 dport 22 uidrange 100-200 lookup 200",
+        "rule add from 10.0.0.0/8 suppress_prefixlength 0 lookup main",
+        "rule add from ::/0 pref 70 type blackhole",
+        "rule add pref 80 goto 90",
+        "rule add pref 90 nop",
+        "keepalive watch gre1 interval 5 retries 3 action link",
+    ]
+
+    @Test func declarationsReadBackAsThemselves() throws {
+        let (state, _, devices) = try declare(Self.declarations)
+        let written = lines(state, devices)
+        let (again, _, _) = try declare(written)
+        #expect(lines(again, devices) == written)
+        #expect(again.routes == state.routes)
+        #expect(again.addresses == state.addresses)
+        #expect(again.nexthops == state.nexthops)
+        #expect(again.rules == state.rules)
+        #expect(again.keepalives == state.keepalives)
+    }
+
+    @Test func declarationsWriteTheWordsTheyWereGiven() throws {
+        // Every line above is already in the words' own order, defaults left out.
+        let (state, _, devices) = try declare(Self.declarations)
+        let written = Set(lines(state, devices))
+        #expect(Set(Self.declarations).subtracting(written).isEmpty, "written otherwise: \(written.subtracting(Self.declarations))")
+    }
+
+    @Test func ownershipMarksEveryObjectThatCanCarryIt() throws {
+        let (state, _, devices) = try declare(["address add 10.0.0.1/30 dev gre1", "route add 10.9.0.0/16 dev gre1",
+                                               "nexthop add id 4 dev gre1", "rule add from 10.9.0.0/16 lookup 9"],
+                                              owner: try Owner(named: "200"))
+        #expect(state.addresses[0].words(devices, ownership: true).suffix(2) == ["proto", "200"])
+        #expect(state.routes[0].words(devices, ownership: true).contains("200"))
+        #expect(state.nexthops[0].words(devices, ownership: true).suffix(2) == ["protocol", "200"])
+        #expect(state.rules[0].words(ownership: true).suffix(2) == ["protocol", "200"])
+    }
+
+    @Test func theJSONDocumentReadsBackAsTheSameState() throws {
+        let (state, _, devices) = try declare(Self.declarations)
+        let document = json(.object(StateDocument.fields(state, devices: devices)))
+        let reader = DeclarationReader(owner: .gretool, devices: devices)
+        try StateDocument.read(document, into: reader)
+        let (again, _) = try reader.finish()
+        #expect(lines(again, devices) == lines(state, devices))
+    }
+
+    @Test func jsonMembersAreIproute2sKeys() throws {
+        let (state, _, devices) = try declare(["link add gre1 up type gre remote 198.51.100.2 ttl 255 key 42",
+                                               "route add 10.1.0.0/16 nexthop via 10.0.0.2 dev gre1 weight 2"])
+        let document = json(.object(StateDocument.fields(state, devices: devices)))
+        guard case .array(let links)? = document["links"], case .array(let routes)? = document["routes"] else {
+            Issue.record("no links or routes")
+            return
+        }
+        #expect(links[0]["ifname"] == .string("gre1"))
+        #expect(links[0]["linkinfo"]?["info_kind"] == .string("gre"))
+        #expect(links[0]["linkinfo"]?["info_data"]?["ttl"] == .number("255"))
+        #expect(links[0]["linkinfo"]?["info_data"]?["key"] == .number("42"))
+        #expect(routes[0]["dst"] == .string("10.1.0.0/16"))
+        guard case .array(let legs)? = routes[0]["nexthops"] else { Issue.record("no legs"); return }
+        #expect(legs[0]["gateway"] == .string("10.0.0.2"))
+        #expect(legs[0]["dev"] == .string("gre1"))
+        #expect(legs[0]["weight"] == .number("2"))
+    }
+
+    /// A Field tree as the JSON value a parser would read from its rendering.
+    private func json(_ value: Field.Value) -> JSONValue {
+        switch value {
+        case .string(let text): .string(text)
+        case .unsigned(let number): .number(String(number))
+        case .signed(let number): .number(String(number))
+        case .decimal(let number, let digits): .number(String(number) + (digits > 0 ? "e-\(digits)" : ""))
+        case .bool(let flag): .bool(flag)
+        case .null: .null
+        case .object(let fields): .object(fields.filter(\.inJSON).map { ($0.key!, json($0.value)) })
+        case .array(let values): .array(values.map(json))
+        }
+    }
+}
+
+@Suite struct ApplyDeclarationTests {
+    private func refusal(_ lines: [String]) -> String? {
+        do {
+            _ = try declare(lines)
+            return nil
+        } catch let error as DeclarationError {
+            return error.description
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func objectsDeclaredTwiceAreRefusedWithTheFirstPlace() {
+        #expect(refusal(["route add 10.0.0.0/8 dev eth0", "route add 10.0.0.0/8 via 192.0.2.1"])?.contains("first at line 1") == true)
+        #expect(refusal(["link add gre1 type gre remote 198.51.100.2", "tunnel add gre1 mode gre remote 198.51.100.2"]) != nil)
+        #expect(refusal(["link set eth0 mtu 1400", "link set eth0 mtu 1500"])?.contains("declared twice") == true)
+        #expect(refusal(["link set eth0 mtu 1400", "link set eth0 mtu 1400 up"]) == nil, "the same value twice is one declaration")
+    }
+
+    @Test func anotherOwnersProtocolIsRefused() {
+        #expect(refusal(["route add 10.0.0.0/8 dev eth0 proto static"])?.contains("not this file's owner") == true)
+        #expect(refusal(["route add 10.0.0.0/8 dev eth0 proto 47"]) == nil)
+        #expect(refusal(["route add 10.0.0.0/8 dev eth0 proto boot"]) == nil, "boot is what route add gives unless told")
+    }
+
+    @Test func wordsApplyDoesNotManageAreRefused() {
+        #expect(refusal(["link set eth0 alias uplink"])?.contains("alias") == true)
+        #expect(refusal(["link set eth0 master va"])?.contains("master") == true)
+        #expect(refusal(["link set eth0 type gre key 1"])?.contains("line that makes it") == true)
+        #expect(refusal(["nexthop add via 192.0.2.1 dev eth0"])?.contains("id") == true)
+    }
+
+    @Test func devicesMustExistOrBeMade() {
+        #expect(refusal(["route add 10.0.0.0/8 dev gre9"])?.contains("gre9") == true)
+        #expect(refusal(["link set gre9 up"])?.contains("gre9") == true)
+        // Named before the line that makes it: fine.
+        #expect(refusal(["route add 10.0.0.0/8 dev tun7", "link add tun7 type dummy"]) == nil)
+        #expect(refusal(["link set vb up", "link add va2 type veth peer name vb"]) == nil, "a veth's peer is made with it")
+    }
+
+    @Test func greRulesAreCheckedBeforeAnythingIsSent() throws {
+        #expect(refusal(["link add gre1 type gre remote 198.51.100.2 ttl 64 nopmtudisc"])?.contains("path MTU discovery") == true)
+        #expect(refusal(["link add gre1 type gre remote 198.51.100.2 ignore-df"])?.contains("ignore") == true)
+        #expect(refusal(["link add gre1 type gre local 198.51.100.1 ttl 64"])?.contains("needs a key") == true)
+        #expect(refusal(["link add gre1 type gre local 198.51.100.1 ttl 64 key 5"]) == nil)
+        #expect(refusal(["link add gre1 type gre remote 198.51.100.2 ttl 64", "link add gre2 type gre remote 198.51.100.2 ttl 64"])?
+            .contains("cannot tell their packets apart") == true)
+        #expect(refusal(["link add gre1 type gre remote 198.51.100.2 ttl 64 key 1", "link add gre2 type gre remote 198.51.100.2 ttl 64 key 2"]) == nil)
+        #expect(refusal(["link add gre1 type gre remote 198.51.100.2 ttl 64", "link add gre2 type gretap remote 198.51.100.2 ttl 64"]) == nil,
+                "gre and gretap packets differ by their protocol type")
+        let (_, warnings, _) = try declare(["link add gre1 type gre remote 198.51.100.2"])
+        #expect(warnings.map(\.object) == ["gre1"])
+        #expect(warnings.first?.message.contains("ttl inherit") == true)
+    }
+
+    @Test func keepaliveStanzasWatchTheFilesTunnels() {
+        #expect(refusal(["keepalive watch eth0 interval 5"])?.contains("needs a tunnel the file makes") == true)
+        #expect(refusal(["link add gre1 type gre remote 198.51.100.2 ttl 64", "keepalive watch gre1 -j"])?.contains("output") == true)
+        #expect(refusal(["link add gre1 type gre remote 198.51.100.2 ttl 64", "keepalive watch local 192.0.2.1 remote 192.0.2.2"]) != nil)
+    }
+
+    @Test func ownersAreProtocolNumbersAboveStatic() throws {
+        #expect(Owner.gretool.protocolID.rawValue == 47)
+        #expect(try Owner(named: "gretool") == .gretool)
+        #expect(try Owner(named: "bgp").protocolID == .bgp)
+        #expect(throws: InvalidArgument.self) { try Owner(named: "static") }
+        #expect(throws: InvalidArgument.self) { try Owner(named: "3") }
+        #expect(throws: InvalidArgument.self) { try Owner(named: "no-such-protocol") }
+        #expect(Owner.owner(ofLinkAlias: "gretool:47") == .gretool)
+        #expect(Owner.owner(ofLinkAlias: "uplink") == nil)
+    }
+}
+
+@Suite struct ApplySettingsTests {
+    /// The option sets the lab compares with iproute2 (Tests/Kernel/lab/gre_options.sh).
+    static let optionSets = [
+        "gre|remote 198.51.100.9 local 198.51.100.1 ttl 255",
+        "gre|remote 198.51.100.9 local 198.51.100.1 key 42",
+        "gre|remote 198.51.100.9 key 4294967295",
+        "gre|remote 198.51.100.9 ikey 1.2.3.4 okey 7",
+        "gre|remote 198.51.100.9 local 198.51.100.1 csum seq",
+        "gre|remote 198.51.100.9 icsum oseq",
+        "gre|remote 198.51.100.9 ocsum iseq ikey 9",
+        "gre|remote 198.51.100.9 local 198.51.100.1 nopmtudisc ignore-df",
+        "gre|remote 198.51.100.9 tos 10 ttl 64",
+        "gre|remote 198.51.100.9 tos inherit ttl inherit",
+        "gre|remote 198.51.100.9 local 198.51.100.1 dev va",
+        "gre|remote 198.51.100.9 fwmark 0x1c",
+        "gre|remote 198.51.100.9 encap fou encap-sport auto encap-dport 5555 encap-csum",
+        "gre|remote 198.51.100.9 encap gue encap-sport 1234 encap-dport 6666 noencap-csum encap-remcsum",
+        "gre|external",
+        "gretap|remote 198.51.100.9 local 198.51.100.1 key 5",
+        "ip6gre|remote 2001:db8::9 local 2001:db8::1 key 9 hoplimit 10 tclass 20 flowlabel 12345 encaplimit 2",
+        "ip6gre|remote 2001:db8::9 encaplimit none tclass inherit flowlabel inherit",
+        "ip6gre|remote 2001:db8::9 ttl inherit seq csum fwmark 7 allow-localremote",
+        "ip6gretap|remote 2001:db8::9 dev va encap fou encap-dport 7777 noencap-udp6-csum",
+    ]
+
+    private func options(_ set: String) throws -> GreOptions {
+        let parts = set.split(separator: "|").map(String.init)
+        var options = GreOptions(kind: parts[0])
+        var scanner = WordScanner(words(parts[1]), allowsAbbreviations: false)
+        while let word = scanner.next() { _ = try options.apply(word, &scanner, FakeDevices()) }
+        try options.finish()
+        return options
+    }
+
+    /// Applies words to options as `tunnel change` merges them.
+    private func merged(_ start: GreOptions, _ text: [String]) throws -> GreOptions {
+        var options = start
+        var scanner = WordScanner(text, allowsAbbreviations: false)
+        while let word = scanner.next() {
+            #expect(try options.apply(word, &scanner, FakeDevices()), "\(word)")
+        }
+        try options.finish()
+        return options
+    }
+
+    @Test func settingsWrittenAsWordsMakeTheSameOptions() throws {
+        for set in Self.optionSets {
+            let wanted = try options(set)
+            let text = LinkState.words(of: wanted.settings(FakeDevices()), kind: wanted.kind)
+            let made = try merged(GreOptions(kind: wanted.kind), text)
+            #expect(made.settings(FakeDevices()) == wanted.settings(FakeDevices()), "\(set): \(text)")
+            #expect(made == wanted, "\(set): \(text)")
+        }
+    }
+
+    /// From any option set to any other of its kind, the change's words (resets,
+    /// then settings) reach the other exactly, removals included.
+    @Test func changeWordsReachTheDeclaredSettingsFromAnyOther() throws {
+        let sets = try Self.optionSets.map(options)
+        for from in sets {
+            for to in sets where to.kind == from.kind {
+                let rows = GreOptions.settingWords(kind: to.kind)
+                let (was, will) = (from.settings(FakeDevices()), to.settings(FakeDevices()))
+                // Settings without a reset (dev, external) are a recreate, not a change.
+                let fixed = rows.filter { $0.reset == nil }.map(\.key)
+                if fixed.contains(where: { key in was.first { $0.key == key } != will.first { $0.key == key } }) { continue }
+                let text = Planner.settingWords(from: was, to: will, rows: rows)
+                #expect(try merged(from, text).settings(FakeDevices()) == will, "\(was) -> \(will): \(text)")
+            }
+        }
+    }
+
+    @Test func aKeyRemovedIsAResetWord() throws {
+        let rows = GreOptions.settingWords(kind: "gre")
+        let keyed = try options("gre|remote 198.51.100.9 key 42 ttl 64")
+        let plain = try options("gre|remote 198.51.100.9 ttl 64")
+        let text = Planner.settingWords(from: keyed.settings(FakeDevices()), to: plain.settings(FakeDevices()), rows: rows)
+        #expect(text == ["nokey"])
+        #expect(try merged(keyed, text) == plain)
+    }
+
+    @Test func everySettingRowIsAWordOfItsKind() throws {
+        for kind in GreOptions.kinds {
+            for row in GreOptions.settingWords(kind: kind) {
+                #expect(GreOptions.keywords.contains(row.word), "\(kind) \(row.key): \(row.word)")
+                if let off = row.off { #expect(GreOptions.keywords.contains(off), "\(kind) \(row.key): \(off)") }
+            }
+        }
+        for row in VxlanOptions.settingWords(kind: "vxlan") where row.word != "dev" {
+            #expect(VxlanOptions.keywords.contains(row.word), "vxlan \(row.key)")
+        }
+        for row in BridgeOptions.settingWords(kind: "bridge") { #expect(BridgeOptions.keywords.contains(row.word)) }
+    }
+}
+
+@Suite struct ApplyComparisonTests {
+    private func route(_ text: String) throws -> Route {
+        try RouteRequest.parse(words(text), .add, family: .unspecified, devices: FakeDevices())
+    }
+
+    @Test func aRouteWithoutADeviceTakesTheKernels() throws {
+        var declared = try route("10.0.0.0/8 via 192.0.2.1")
+        var found = declared
+        found.outputInterface = 5
+        #expect(Planner.satisfies(declared, found))
+        declared.outputInterface = 7
+        #expect(!Planner.satisfies(declared, found), "a device named is compared")
+    }
+
+    @Test func kernelStatesOfARouteAreNotDifferences() throws {
+        let declared = try route("2001:db8::/32 via 2001:db8::1 dev eth0")
+        var found = declared
+        found.preference = .medium
+        found.flags = .linkdown
+        #expect(Planner.satisfies(declared, found))
+        found.protocolID = .static
+        #expect(!Planner.satisfies(declared, found), "the protocol is the owner: compared")
+    }
+
+    @Test func aRuleWithoutAPriorityTakesTheKernels() throws {
+        let declared = try RuleRequest.parse(words("from 192.0.2.0/24 fwmark 5 lookup 100"), .add, family: .unspecified)
+        var found = declared
+        found.priority = 32765
+        found.fwmask = .max
+        found.suppressPrefixLength = -1
+        found.suppressInterfaceGroup = -1
+        found.protocolID = .boot
+        #expect(Planner.satisfies(declared, found))
+        found.table = RouteTable(rawValue: 101)
+        #expect(!Planner.satisfies(declared, found))
+    }
+
+    @Test func aGroupsTypeAndTimersAreTheKernelsUnlessDeclared() throws {
+        let declared = try NexthopRequest.parse(words("id 10 group 1/2"), .add, family: .unspecified, devices: FakeDevices())
+        var found = declared
+        found.groupType = .multipath
+        #expect(Planner.satisfies(declared, found))
+        found.group = [.init(id: 1), .init(id: 2, weight: 3)]
+        #expect(!Planner.satisfies(declared, found))
+    }
+}
+
+@Suite struct JSONValueTests {
+    @Test func documentsParse() throws {
+        let value = try JSONValue.parse(Array(#" {"a": [1, -2.5e3, "x\"\u00e9\ud83d\ude00", true, false, null], "b": {}} "#.utf8))
+        #expect(value["a"] == .array([.number("1"), .number("-2.5e3"), .string("x\"é😀"), .bool(true), .bool(false), .null]))
+        #expect(value["b"] == .object([]))
+    }
+
+    @Test func faultsAreRefusedWithTheirOffset() {
+        for bad in ["", "{", "[1,]", "{\"a\":1,\"a\":2}", "01", "\"\u{1}\"", "\"\\ud800\"", "[1] x", "tru", "{\"a\" 1}", "\"\\uzzzz\""] {
+            #expect(throws: InvalidArgument.self, "\(bad)") { try JSONValue.parse(Array(bad.utf8)) }
+        }
+        let deep = String(repeating: "[", count: JSONValue.maximumDepth + 1) + String(repeating: "]", count: JSONValue.maximumDepth + 1)
+        #expect(throws: InvalidArgument.self) { try JSONValue.parse(Array(deep.utf8)) }
+    }
+}

@@ -1,0 +1,277 @@
+# gretool apply and state on this machine's kernel: veth, bridge and vxlan links,
+# addresses, routes (ECMP too), nexthop objects and rules. GRE tunnels are the lab's
+# (Tests/Kernel/lab/apply.sh). Each test reads the kernel back with ip.
+
+# A declared state over a veth underlay, in batch words.
+site_file() {
+    cat <<'EOF'
+# the underlay, a bridge and a vxlan over it
+link add eth0 type veth peer name eth0-p
+link set eth0 up
+link set eth0-p up
+address add 198.51.100.1/24 dev eth0
+link add br0 type bridge stp_state 1
+link set br0 up mtu 1400
+link add vx0 type vxlan id 42 local 198.51.100.1 dstport 4789 dev eth0
+address add 192.0.2.1/25 dev br0
+route add 203.0.113.0/24 via 198.51.100.2 dev eth0
+route add 10.20.0.0/16 nexthop via 198.51.100.2 dev eth0 weight 2 nexthop via 198.51.100.3 dev eth0
+route add 2001:db8:20::/48 dev br0
+nexthop add id 1 via 198.51.100.2 dev eth0
+nexthop add id 2 via 198.51.100.3 dev eth0
+nexthop add id 10 group 1/2
+route add 10.30.0.0/16 nhid 10 table 100
+rule add from 192.0.2.0/25 table 100
+EOF
+}
+
+# The kernel state apply manages, as ip reads it (link indexes, MACs and a bridge's
+# running timers left out).
+kernel_state() {
+    local ns=$1
+    {
+        ip -n "$ns" -d -j link show
+        ip -n "$ns" -j addr show
+        ip -n "$ns" -j route show table all
+        ip -n "$ns" -j -6 route show table all
+        ip -n "$ns" -j rule show
+        ip -n "$ns" -j -6 rule show
+        ip -n "$ns" -j nexthop show
+    } | jq -cS --slurp 'map(map(del(.address, .broadcast, .ifindex, .link_index, .link, .addr_info?[]?.valid_life_time?,
+            .addr_info?[]?.preferred_life_time?, .linkinfo?.info_data?.gc_timer?, .linkinfo?.info_data?.hello_timer?,
+            .linkinfo?.info_data?.tcn_timer?, .linkinfo?.info_data?.topology_change_timer?)))'
+}
+
+# Whether namespace $1 has no route to prefix $2 (for wait_until).
+no_route() { [[ -z $(ip -n "$1" route show "$2") ]]; }
+
+# Namespaces whose kernel adds nothing by itself once links are up: no IPv6 link-local
+# addresses (their DAD and routes would show in `ip monitor` at any time).
+quiet_namespaces() {
+    local names ns
+    names=$(make_namespaces "$@")
+    for ns in $names; do
+        sysctl_in "$ns" net.ipv6.conf.all.addr_gen_mode=1 net.ipv6.conf.default.addr_gen_mode=1
+    done
+    echo "$names"
+}
+
+# Runs `ip monitor all` in namespace $1 while the rest of the line runs; fails when it
+# saw any event: what ran sent no write.
+writes_nothing() {
+    local ns=$1; shift
+    local events
+    events=$(mktemp)
+    ip -n "$ns" monitor all >"$events" 2>&1 &
+    local monitor=$!
+    sleep 0.3
+    "$@" || { kill "$monitor"; fail "command failed: $*"; }
+    sleep 0.3
+    kill "$monitor"; wait "$monitor" 2>/dev/null
+    [[ ! -s $events ]] || fail "the kernel saw writes during: $*
+$(sed 's/^/        /' "$events" | head -20)"
+}
+
+test_apply_makes_the_declared_state_then_writes_nothing() {
+    read -r A < <(quiet_namespaces a)
+    local file
+    file=$(mktemp); site_file >"$file"
+    ok g "$A" apply "$file" >/dev/null
+    assert_eq "$(ip -n "$A" -j route show 10.20.0.0/16 | jq -c '[.[0].protocol, [.[0].nexthops[] | .gateway, .weight]]')" \
+        '["47",["198.51.100.2",2,"198.51.100.3",1]]' "the ECMP route, owned"
+    assert_eq "$(ip -n "$A" -j route show table 100 | jq -c '[.[0].dst, .[0].nhid]')" '["10.30.0.0/16",10]' "route through the group"
+    assert_eq "$(ip -n "$A" -j nexthop show id 10 | jq -c '[.[0].group[].id]')" '[1,2]' "the group"
+    assert_eq "$(ip -n "$A" -j rule show | jq -c '[.[] | select(.table == "100") | .src]')" '["192.0.2.0"]' "the rule"
+    assert_eq "$(json_get "$A" br0 '[.mtu, .linkinfo.info_data.stp_state, .ifalias]' | jq -c .)" '[1400,1,"gretool:47"]' "the bridge"
+    assert_eq "$(json_get "$A" vx0 '[.linkinfo.info_data.id, .linkinfo.info_data.port]' | jq -c .)" '[42,4789]' "the vxlan"
+    assert_eq "$(ip -n "$A" -j link show eth0-p | jq -r '.[0].flags | index("UP") != null')" true "the veth's peer is up"
+    # The second run: no write, exit 0 even with --detailed-exitcode, one dump per kind.
+    writes_nothing "$A" g "$A" apply --detailed-exitcode "$file"
+    local report
+    report=$(g "$A" -j apply "$file")
+    assert_eq "$(jq -c '[.status, .dumps, .writes, (.changes | length)]' <<<"$report")" '["in state",5,0,0]' "the second run's report"
+}
+
+test_a_hand_deleted_route_comes_back_with_a_one_line_plan() {
+    read -r A < <(quiet_namespaces a)
+    local file
+    file=$(mktemp); site_file >"$file"
+    ok g "$A" apply "$file" >/dev/null
+    ip -n "$A" route del 203.0.113.0/24
+    local plan rc
+    plan=$(g "$A" apply --dry-run --detailed-exitcode "$file"); rc=$?
+    assert_eq "$rc" 3 "dry run with changes needed"
+    assert_eq "$plan" "gretool route add 203.0.113.0/24 proto 47 via 198.51.100.2 dev eth0" "the plan"
+    assert_eq "$(ip -n "$A" route show 203.0.113.0/24)" "" "a dry run changes nothing"
+    ok g "$A" apply "$file" >/dev/null
+    assert_eq "$(ip -n "$A" -j route show 203.0.113.0/24 | jq -r '.[0].gateway')" 198.51.100.2 "the route is back"
+}
+
+test_prune_deletes_only_the_owners_objects_and_reports_the_others() {
+    read -r A < <(quiet_namespaces a)
+    local file smaller
+    file=$(mktemp); site_file >"$file"
+    ok g "$A" apply "$file" >/dev/null
+    ip -n "$A" route add 10.99.0.0/24 via 198.51.100.2 proto static
+    ip -n "$A" route add 10.98.0.0/24 via 198.51.100.2
+    smaller=$(mktemp); grep -v '^route add 203.0.113.0/24\|^rule' "$file" >"$smaller"
+    # Without --prune nothing is deleted.
+    assert_eq "$(g "$A" apply --dry-run "$smaller" | grep -v '^#')" "" "no plan without --prune"
+    local out
+    out=$(g "$A" apply --prune "$smaller") || fail "apply --prune failed"
+    grep -qx "gretool route delete 203.0.113.0/24 proto 47" <<<"$out" || fail "the owned route was not deleted: $out"
+    grep -q "^gretool rule delete from 192.0.2.0/25 pref [0-9]* lookup 100 protocol 47$" <<<"$out" || fail "the owned rule: $out"
+    grep -qx "# drift: route 10.99.0.0/24: not in the file, and not apply's (protocol static): left alone" <<<"$out" \
+        || fail "the static route is not reported: $out"
+    assert_eq "$(ip -n "$A" route show 203.0.113.0/24)" "" "the owned route is gone"
+    assert_eq "$(ip -n "$A" -j route show 10.99.0.0/24 | jq -r '.[0].protocol')" static "the static route stays"
+    assert_eq "$(ip -n "$A" -j route show 10.98.0.0/24 | jq -r '.[0].protocol // "boot"')" boot "the boot route stays"
+    assert_eq "$(g "$A" -j apply --prune --dry-run "$smaller" | jq -c '[.drift[] | select(.object == "route") | .key]')" \
+        '["10.98.0.0/24","10.99.0.0/24"]' "the drift, as JSON"
+}
+
+test_a_refused_line_leaves_the_state_as_it_was() {
+    read -r A < <(quiet_namespaces a)
+    local file changed
+    file=$(mktemp); site_file >"$file"
+    ok g "$A" apply "$file" >/dev/null
+    local before
+    before=$(kernel_state "$A")
+    # Changes of every kind, then a gateway no device reaches: the kernel refuses it last.
+    changed=$(mktemp)
+    sed -e 's/mtu 1400/mtu 1300/; s/stp_state 1/stp_state 0/; s/weight 2/weight 3/; s#^nexthop add id 10 group 1/2#nexthop add id 10 group 1,2/2#' "$file" >"$changed"
+    cat >>"$changed" <<'EOF'
+link add br9 type bridge
+link set br9 up
+address add 10.40.0.1/24 dev br9
+route add 10.41.0.0/24 via 10.40.0.9 dev br9
+rule add from 10.41.0.0/24 table 300
+route add 10.50.0.0/24 via 192.0.2.200 dev eth0
+EOF
+    local report rc
+    report=$(g "$A" -j apply "$changed" 2>/dev/null); rc=$?
+    assert_eq "$rc" 1 "exit status of a refused apply"
+    assert_eq "$(jq -r '.failed.command' <<<"$report")" "gretool route add 10.50.0.0/24 proto 47 via 192.0.2.200 dev eth0" "what failed"
+    assert_eq "$(jq -c '[.status, .rollback.verified, .rollback.failures]' <<<"$report")" '["failed",true,[]]' "the rollback"
+    assert_eq "$(jq '.writes' <<<"$report")" 8 "the writes before the refusal"
+    assert_eq "$(kernel_state "$A")" "$before" "the kernel's state against the one before"
+    refuses 1 'route add 10.50.0.0/24.*rolled back \(verified' g "$A" apply "$changed"
+}
+
+test_state_show_is_an_apply_file_in_both_forms() {
+    read -r A B < <(quiet_namespaces a b)
+    local file text json
+    file=$(mktemp); site_file >"$file"
+    ok g "$A" apply "$file" >/dev/null
+    text=$(mktemp); json=$(mktemp)
+    g "$A" state show >"$text" || fail "state show failed"
+    g "$A" -j state show >"$json" || fail "state show -j failed"
+    jq -e '.links and .routes and .rules and .nexthops and .addresses' "$json" >/dev/null || fail "not a state document: $(cat "$json")"
+    # Applied back: nothing to do, in either form.
+    writes_nothing "$A" g "$A" apply --detailed-exitcode "$text"
+    writes_nothing "$A" g "$A" apply --detailed-exitcode "$json"
+    # Applied elsewhere: the same state, and the same state show.
+    ok g "$B" apply "$json" >/dev/null
+    assert_eq "$(g "$B" state show)" "$(cat "$text")" "state show after applying the JSON elsewhere"
+    assert_eq "$(ip -n "$B" -j route show table all | jq -c 'map(select(.protocol != "kernel")) | map(del(.flags))')" \
+        "$(ip -n "$A" -j route show table all | jq -c 'map(select(.protocol != "kernel")) | map(del(.flags))')" "routes"
+}
+
+test_files_that_declare_nothing_or_say_it_wrong_send_nothing() {
+    read -r A < <(quiet_namespaces a)
+    local file
+    file=$(mktemp); site_file >"$file"
+    echo "route del 203.0.113.0/24" >>"$file"
+    writes_nothing "$A" refuses 2 ':18: "route del" declares nothing' g "$A" apply "$file"
+    site_file >"$file"; echo "route add 10.0.0.0/8 dev nosuchdev" >>"$file"
+    writes_nothing "$A" refuses 2 ':18: cannot find device "nosuchdev"' g "$A" apply "$file"
+    echo '{"links": [{"ifname": "x", "colour": 1}]}' >"$file"
+    writes_nothing "$A" refuses 2 'links\[0\]: unknown key "colour"' g "$A" apply "$file"
+    echo '{"routes": [' >"$file"
+    writes_nothing "$A" refuses 2 'JSON: .* at byte' g "$A" apply "$file"
+    refuses 2 'apply: no file given' g "$A" apply
+}
+
+test_link_attributes_and_kind_options_change_in_place() {
+    read -r A < <(quiet_namespaces a)
+    local file
+    file=$(mktemp); site_file >"$file"
+    ok g "$A" apply "$file" >/dev/null
+    local index
+    index=$(ip -n "$A" -j link show br0 | jq '.[0].ifindex')
+    sed -i 's/stp_state 1/stp_state 0 priority 100/; s/link set br0 up mtu 1400/link set br0 mtu 1300 txqueuelen 500/' "$file"
+    echo "link set br0 down" >>"$file"
+    local plan
+    plan=$(g "$A" apply "$file") || fail "apply failed"
+    assert_eq "$plan" "gretool link set br0 type bridge stp_state 0 priority 100
+gretool link set br0 mtu 1300 txqueuelen 500 down" "the plan"
+    assert_eq "$(json_get "$A" br0 '[.ifindex, .mtu, .txqlen, .operstate, .linkinfo.info_data.stp_state, .linkinfo.info_data.priority]' | jq -c .)" \
+        "[$index,1300,500,\"DOWN\",0,100]" "the bridge, changed in place"
+}
+
+test_a_kind_change_is_refused_without_allow_recreate() {
+    read -r A < <(quiet_namespaces a)
+    local file
+    file=$(mktemp)
+    echo "link add t0 type bridge" >"$file"
+    ok g "$A" apply "$file" >/dev/null
+    local before
+    before=$(kernel_state "$A")
+    echo "link add t0 type veth peer name t0-p" >"$file"
+    writes_nothing "$A" refuses 1 't0 must be made again.*--allow-recreate' g "$A" apply "$file"
+    assert_eq "$(g "$A" -j apply --dry-run "$file" | jq -c '[.recreates, [.changes[] | .op]]')" '[["t0"],["delete","add","change"]]' "listed apart"
+    assert_eq "$(kernel_state "$A")" "$before" "nothing changed"
+    ok g "$A" apply --allow-recreate "$file" >/dev/null
+    assert_eq "$(json_get "$A" t0 '.linkinfo.info_kind')" veth "made again as a veth"
+}
+
+test_owners_keep_to_their_own_objects() {
+    read -r A < <(quiet_namespaces a)
+    local mine theirs
+    mine=$(mktemp); theirs=$(mktemp)
+    printf 'link add d1 type bridge\nlink set d1 up\nroute add 10.61.0.0/24 dev d1\n' >"$mine"
+    printf 'link add d2 type bridge\nlink set d2 up\nroute add 10.62.0.0/24 dev d2\n' >"$theirs"
+    ok g "$A" apply "$mine" >/dev/null
+    ok g "$A" apply --owner 200 "$theirs" >/dev/null
+    assert_eq "$(ip -n "$A" -j route show 10.62.0.0/24 | jq -r '.[0].protocol')" 200 "the other owner's protocol"
+    assert_eq "$(json_get "$A" d2 .ifalias)" gretool:200 "the other owner's tag"
+    # Each prunes only its own: an empty file of the default owner takes d1 and its route.
+    : >"$mine"
+    ok g "$A" apply --prune "$mine" >/dev/null
+    assert_eq "$(ip -n "$A" -o link show d1 2>/dev/null)" "" "d1 pruned"
+    assert_eq "$(ip -n "$A" -j route show 10.62.0.0/24 | jq -r '.[0].protocol')" 200 "the other owner's route stays"
+    # A link of another owner's is not taken over.
+    printf 'link add d2 type bridge\n' >"$mine"
+    refuses 1 'd2 belongs to owner 200' g "$A" apply "$mine"
+}
+
+test_confirm_rolls_back_when_the_shell_is_killed_and_stays_when_committed() {
+    read -r A < <(quiet_namespaces a)
+    export RUNTIME_DIRECTORY=$TMPDIR/run
+    local file
+    file=$(mktemp); site_file >"$file"
+    ok g "$A" apply "$file" >/dev/null
+    local before
+    before=$(kernel_state "$A")
+    echo "route add 10.70.0.0/24 via 198.51.100.2 dev eth0" >>"$file"
+    # A shell that starts the apply and is killed with it, as an SSH session cut by the change.
+    setsid bash -c '"$0" -n "$1" apply --confirm 5 "$2" >/dev/null 2>&1 & sleep 1; kill -9 $! $$' "$GRETOOL" "$A" "$file" 2>/dev/null
+    assert_eq "$(ip -n "$A" -j route show 10.70.0.0/24 | jq -r '.[0].dst')" 10.70.0.0/24 "applied, waiting"
+    wait_until 6 no_route "$A" 10.70.0.0/24 || fail "not rolled back within 6 s"
+    assert_eq "$(kernel_state "$A")" "$before" "the state after the rollback"
+    # Confirmed in time, it stays.
+    "$GRETOOL" -n "$A" apply --confirm 5 --detailed-exitcode "$file" >/dev/null 2>&1 &
+    local apply=$!
+    wait_until 3 test -e "$RUNTIME_DIRECTORY/apply/$A-47.journal" || fail "no journal"
+    ok g "$A" apply --commit
+    wait "$apply"; assert_eq "$?" 3 "the confirmed apply's status"
+    sleep 5.5
+    assert_eq "$(ip -n "$A" -j route show 10.70.0.0/24 | jq -r '.[0].dst')" 10.70.0.0/24 "committed: it stays"
+    refuses 1 'no apply waits for confirmation' g "$A" apply --commit
+    # Not confirmed: rolled back, exit 4 with --detailed-exitcode.
+    ip -n "$A" route del 10.70.0.0/24
+    local rc
+    g "$A" apply --confirm 1 --detailed-exitcode "$file" >/dev/null 2>&1; rc=$?
+    assert_eq "$rc" 4 "unconfirmed"
+    assert_eq "$(ip -n "$A" route show 10.70.0.0/24)" "" "rolled back"
+}

@@ -150,7 +150,7 @@ struct Confirmation {
     }
 
     private func write(_ journal: Journal) throws {
-        try Self.writeAtomically(path) { writer in
+        try Self.writeJSON(path) { writer in
             writer.beginObject()
             writer.name("deadline"); writer.signed(journal.deadline)
             writer.name("namespace")
@@ -213,7 +213,7 @@ struct Confirmation {
     }
 
     private func writeOutcome(_ report: RollbackReport) {
-        try? Self.writeAtomically(outcomePath) { writer in
+        try? Self.writeJSON(outcomePath) { writer in
             FieldRenderer.object(PlanView.fields(report), into: &writer)
         }
     }
@@ -244,22 +244,29 @@ struct Confirmation {
         return bytes
     }
 
-    /// Writes a JSON document to a new file, then puts it in place: a reader sees the
-    /// old one or the new one, whole.
-    static func writeAtomically(_ path: String, _ body: (inout JSONWriter) -> Void) throws {
+    /// Writes a file under a new name, then puts it in place: a reader sees the old one
+    /// or the new one, whole.
+    static func writeAtomically(_ path: String, mode: mode_t = 0o600, _ body: (OutputBuffer) -> Void) throws {
         let temporary = path + ".new"
-        let descriptor = open(temporary, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o600)
+        let descriptor = open(temporary, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw Self.systemFailure("cannot write \(temporary)") }
         let output = OutputBuffer(descriptor: descriptor)
-        var writer = JSONWriter(output: output, pretty: false)
-        body(&writer)
-        writer.finish()
+        body(output)
         output.flush()
         let failed = output.failed || fsync(descriptor) != 0
         close(descriptor)
         guard !failed, rename(temporary, path) == 0 else {
             unlink(temporary)
             throw Self.systemFailure("cannot write \(path)")
+        }
+    }
+
+    /// A JSON document, written so.
+    static func writeJSON(_ path: String, _ body: (inout JSONWriter) -> Void) throws {
+        try writeAtomically(path) { output in
+            var writer = JSONWriter(output: output, pretty: false)
+            body(&writer)
+            writer.finish()
         }
     }
 

@@ -13,12 +13,12 @@ enum ApplyCommands: ObjectCommands {
     static let object = CommandObject(
         name: "apply", summary: "make the kernel what files declare (the words of batch files, or the JSON of state show)",
         verbs: [
-            Verb(name: "files", abbreviable: false,
-                 usage: "apply \(usageWords)  |  apply --commit | --rollback [ --owner NAME ]",
+            Verb(name: "file", abbreviable: false,
+                 usage: "apply [ file ] \(usageWords)  |  apply --commit | --rollback [ --owner NAME ]",
                  summary: "print the plan's commands and run them; --dry-run only prints; --commit or --rollback ends a --confirm",
                  keywords: { ApplyRequest.flags }, run: run),
         ],
-        defaultVerb: "files", defaultVerbTakesWords: true, verbHelp: "An option of apply's, or the first file.")
+        defaultVerb: "file", defaultVerbTakesWords: true, verbHelp: "An option of apply's, or the first file.")
 
     static func run(_ session: Session, _ words: [String]) throws {
         let request = try ApplyRequest.parse(words)

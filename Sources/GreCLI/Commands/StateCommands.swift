@@ -8,6 +8,10 @@ enum StateCommands: ObjectCommands {
             Verb(name: "show", aliases: ["list", "lst"], usage: "state show [ TUNNEL... ]",
                  summary: "what a file would declare to have this state: everything, or the tunnels named and what belongs to them",
                  run: show),
+            Verb(name: "export",
+                 usage: "state export [ TUNNEL... ] as { batch | json | networkd | ifupdown | netplan } [ -o DIR ]",
+                 summary: "the tunnels (all, or those named) and what belongs to them as an apply file or as other tools' files; -o writes them to DIR",
+                 keywords: { ["as", "-o"] + StateExport.Format.allCases.map(\.rawValue) }, run: export),
         ],
         defaultVerb: "show")
 
@@ -18,6 +22,53 @@ enum StateCommands: ObjectCommands {
             Printer.print(one: StateDocument.fields(state, devices: devices), session: session)
         } else {
             for line in lines(state, devices) { session.output.write(line + "\n") }
+        }
+    }
+
+    static func export(_ session: Session, _ words: [String]) throws {
+        var scanner = WordScanner(words, allowsAbbreviations: false)
+        var tunnels: [String] = []
+        var format: StateExport.Format?
+        var directory: String?
+        while let word = scanner.next() {
+            switch word {
+            case "as":
+                let name = try scanner.value(for: "as")
+                guard let value = StateExport.Format(rawValue: name) else {
+                    throw InvalidArgument.badValue("as", name, expected: StateExport.Format.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                format = value
+            case "-o": directory = try scanner.value(for: "-o")
+            default: tunnels.append(word)
+            }
+        }
+        guard let format else { throw InvalidArgument("state export: say the format: as batch, json, networkd, ifupdown or netplan") }
+        let (state, kernel) = try read(tunnels: tunnels, session: session)
+        let devices = DeviceDirectory(kernel.links)
+        let selected = StateExport.tunnels(state, devices: devices)
+        let files: [StateExport.File]
+        switch format {
+        case .batch: files = [StateExport.File(name: "gretool.conf", text: lines(state, devices).map { $0 + "\n" }.joined())]
+        case .json:
+            files = [StateExport.File(name: "gretool.json") { output in
+                var writer = JSONWriter(output: output, pretty: true)
+                FieldRenderer.object(StateDocument.fields(state, devices: devices), into: &writer)
+                writer.finish()
+            }]
+        case .networkd: files = NetworkdExport.files(selected, devices: devices)
+        case .ifupdown: files = IfupdownExport.files(selected, devices: devices)
+        case .netplan: files = NetplanExport.files(selected, devices: devices)
+        }
+        guard let directory else {
+            for file in files {
+                if files.count > 1 { session.output.write("# \(file.name)\n") }
+                file.write(session.output)
+            }
+            return
+        }
+        for file in files {
+            let path = directory + "/" + file.name
+            try Confirmation.writeAtomically(path, mode: 0o644, file.write)
         }
     }
 

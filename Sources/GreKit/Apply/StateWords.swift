@@ -31,7 +31,7 @@ extension LinkState {
     }
 
     /// The words that give a kind's settings.
-    static func words(of settings: [KindSetting], kind: String) -> [String] {
+    public static func words(of settings: [KindSetting], kind: String) -> [String] {
         let rows = LinkKinds.module(for: kind)?.settingWords(kind: kind) ?? []
         var words: [String] = []
         for setting in settings {

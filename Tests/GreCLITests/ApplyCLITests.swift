@@ -1,0 +1,138 @@
+import Testing
+@testable import GreCLI
+@testable import GreKit
+
+/// The seed guide's site A with a keyed, checksummed tunnel, read as a file would be.
+private func siteA(_ tunnelWords: String = "remote 198.51.100.2 local 198.51.100.1 ttl 255 key 42 csum") throws -> ([StateExport.Tunnel], DeviceDirectory) {
+    let devices = DeviceDirectory(devices: [("eth0", 2)])
+    let reader = DeclarationReader(owner: .gretool, devices: devices)
+    let lines = [
+        "link add gre1 mtu 1476 up type gre \(tunnelWords)",
+        "address add 10.0.0.1/30 dev gre1",
+        "route add 0.0.0.0/0 dev gre1",
+        "route add 198.51.100.2/32 dev eth0",
+        "route add default via 10.0.0.2 dev gre1 table 100",
+        "route add 203.0.113.0/24 nexthop via 10.0.0.2 dev gre1 nexthop via 198.51.100.9 dev eth0",
+        "rule add from 192.0.2.0/24 lookup 100",
+    ]
+    for (number, line) in lines.enumerated() {
+        let words = line.split(separator: " ").map(String.init)
+        try reader.read(ApplyFile.declaration(Array(words.prefix(2)), at: "\(number)"), Array(words.dropFirst(2)), at: "\(number)")
+    }
+    let (state, _) = try reader.finish()
+    return (StateExport.tunnels(state, devices: devices), devices)
+}
+
+private func text(_ file: StateExport.File) -> String { captured(file.write) }
+
+/// The value of KEY in SECTION of an INI file, as systemd reads it.
+private func ini(_ text: String, _ section: String, _ key: String) -> [String] {
+    var current = ""
+    var values: [String] = []
+    for line in text.split(separator: "\n") {
+        if line.hasPrefix("[") { current = String(line); continue }
+        let parts = line.split(separator: "=", maxSplits: 1)
+        if current == "[\(section)]", parts.count == 2, parts[0] == key { values.append(String(parts[1])) }
+    }
+    return values
+}
+
+@Suite struct StateExportTests {
+    @Test func networkdCarriesTheKeyAndSaysWhatItCannot() throws {
+        let (tunnels, devices) = try siteA()
+        let files = NetworkdExport.files(tunnels, devices: devices)
+        #expect(files.map(\.name) == ["10-gre1.netdev", "10-gre1.network"])
+        let netdev = text(files[0])
+        #expect(ini(netdev, "NetDev", "Kind") == ["gre"])
+        #expect(ini(netdev, "NetDev", "MTUBytes") == ["1476"])
+        #expect(ini(netdev, "Tunnel", "Remote") == ["198.51.100.2"])
+        #expect(ini(netdev, "Tunnel", "Local") == ["198.51.100.1"])
+        #expect(ini(netdev, "Tunnel", "TTL") == ["255"])
+        #expect(ini(netdev, "Tunnel", "Key") == ["42"])
+        #expect(ini(netdev, "Tunnel", "Independent") == ["true"])
+        #expect(netdev.contains("# csum: systemd-networkd has no setting for it"))
+        let network = text(files[1])
+        #expect(ini(network, "Match", "Name") == ["gre1"])
+        #expect(ini(network, "Address", "Address") == ["10.0.0.1/30"])
+        #expect(ini(network, "Route", "Destination") == ["0.0.0.0/0", "0.0.0.0/0", "203.0.113.0/24"])
+        #expect(ini(network, "Route", "Table") == ["100"])
+        #expect(ini(network, "Route", "MultiPathRoute") == ["10.0.0.2@gre1 1", "198.51.100.9@eth0 1"])
+        #expect(ini(network, "RoutingPolicyRule", "From") == ["192.0.2.0/24"])
+        #expect(ini(network, "RoutingPolicyRule", "Table") == ["100"])
+        #expect(network.contains("# this route belongs in eth0's .network: gretool route add 198.51.100.2/32 dev eth0"))
+    }
+
+    @Test func everySettingIsCarriedOrSaidInEveryFormat() throws {
+        let (tunnels, devices) = try siteA("remote 198.51.100.2 local 198.51.100.1 ttl 64 ikey 1 okey 2 iseq ocsum tos 0x10 fwmark 0x7 encap fou encap-dport 5555 encap-csum")
+        let settings = tunnels[0].options.settings(devices)
+        let outputs = [NetworkdExport.files(tunnels, devices: devices)[0], IfupdownExport.files(tunnels, devices: devices)[0],
+                       NetplanExport.files(tunnels, devices: devices)[0]].map(text)
+        let written: [[String: String]] = [
+            ["remote": "Remote=", "local": "Local=", "ttl": "TTL=64", "ikey": "InputKey=1", "okey": "OutputKey=2", "tos": "TOS=16",
+             "encap": "Encapsulation=FooOverUDP", "encap_dport": "FOUDestinationPort=5555"],
+            ["remote": "endpoint 198.51.100.2", "local": "local 198.51.100.1", "ttl": "ttl 64"],
+            ["remote": "remote: 198.51.100.2", "local": "local: 198.51.100.1", "ttl": "ttl: 64", "ikey": "input: 1", "okey": "output: 2"],
+        ]
+        for (output, native) in zip(outputs, written) {
+            for setting in settings {
+                let words = LinkState.words(of: [setting], kind: "gre").joined(separator: " ")
+                if let line = native[setting.key] {
+                    #expect(output.contains(line), "\(setting.key) in \(output)")
+                } else {
+                    #expect(output.contains("# \(words): ") || output.contains(" \(words)"), "\(setting.key) (\(words)) is neither carried nor said:\n\(output)")
+                }
+            }
+        }
+    }
+
+    @Test func ifupdownUsesTheTunnelMethodAndIpForTheRest() throws {
+        let (tunnels, devices) = try siteA()
+        let stanza = text(IfupdownExport.files(tunnels, devices: devices)[0])
+        let lines = stanza.split(separator: "\n").map { $0.trimmingPrefix("    ") }.map(String.init)
+        #expect(lines.contains("iface gre1 inet tunnel"))
+        #expect(lines.contains("mode gre"))
+        #expect(lines.contains("endpoint 198.51.100.2"))
+        #expect(lines.contains("netmask 255.255.255.252"))
+        #expect(lines.contains("post-up ip link set gre1 type gre key 42 csum"))
+        #expect(lines.contains("up ip route add 203.0.113.0/24 nexthop via 10.0.0.2 dev gre1 nexthop via 198.51.100.9 dev eth0"))
+        #expect(lines.contains("down ip rule del from 192.0.2.0/24 lookup 100"))
+    }
+
+    @Test func netplanKeepsKeysAndCommentsWhatItLacks() throws {
+        let (tunnels, devices) = try siteA()
+        let yaml = text(NetplanExport.files(tunnels, devices: devices)[0])
+        #expect(yaml.contains("      keys: {input: 42, output: 42}"))
+        #expect(yaml.contains("      # csum: netplan has no setting for it"))
+        #expect(yaml.contains("        # netplan has no multipath, nexthop or source routes: gretool route add 203.0.113.0/24"))
+        #expect(yaml.contains("        - table: 100\n          from: 192.0.2.0/24"))
+    }
+}
+
+@Suite struct ApplyFileTests {
+    @Test func declarationsAreReadWithTheCommandTablesAbbreviations() throws {
+        #expect(try ApplyFile.declaration(["r", "a"], at: "1") == .routeAdd)
+        #expect(try ApplyFile.declaration(["tunnel", "add"], at: "1") == .tunnelAdd)
+        #expect(try ApplyFile.declaration(["link", "change"], at: "1") == .linkSet)
+        #expect(try ApplyFile.declaration(["nh", "add"], at: "1") == .nexthopAdd)
+        for refused in [["route", "del"], ["link", "delete"], ["route", "flush"], ["address", "replace"], ["diag", "mtu"]] {
+            #expect(throws: DeclarationError.self, "\(refused)") { try ApplyFile.declaration(refused, at: "1") }
+        }
+    }
+
+    @Test func planLinesQuoteWhatAShellWouldSplit() {
+        #expect(PlanView.commandLine(["link", "set", "gre1", "alias", ""]) == "gretool link set gre1 alias ''")
+        #expect(PlanView.commandLine(["keepalive", "watch", "gre1", "on-down", "logger it's down"])
+                == "gretool keepalive watch gre1 on-down 'logger it'\\''s down'")
+        #expect(PlanView.commandLine(["route", "add", "10.0.0.0/8", "via", "192.0.2.1"]) == "gretool route add 10.0.0.0/8 via 192.0.2.1")
+    }
+
+    @Test func applysOptionsAreChecked() throws {
+        #expect(try ApplyRequest.parse(["--dry-run", "a.conf", "b.conf"]).files == ["a.conf", "b.conf"])
+        #expect(try ApplyRequest.parse(["--owner", "bgp", "-"]).owner.protocolID == .bgp)
+        #expect(try ApplyRequest.parse(["--confirm", "2.5", "x"]).confirm == 2_500_000_000)
+        for bad in [[], ["--commit", "x"], ["--commit", "--rollback"], ["--dry-run", "--confirm", "5", "x"], ["-", "-"],
+                    ["--confirm", "0", "x"], ["--owner", "static", "x"], ["--nope", "x"]] {
+            #expect(throws: (any Error).self, "\(bad)") { try ApplyRequest.parse(bad) }
+        }
+    }
+}

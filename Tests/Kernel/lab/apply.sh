@@ -1,0 +1,240 @@
+# gretool apply over real GRE tunnels: a second run writes nothing, options change in
+# place, a removed key leaves the header, a kind change needs leave, the seed guide's
+# site A as an apply file, and a confirmation by keepalive probes.
+
+# Namespaces where the kernel adds nothing by itself (no IPv6 link-local addresses, whose
+# DAD would show in `ip monitor`), joined by veth va/vb (198.51.100.1/24, .2/24).
+quiet_pair() {
+    read -r A B < <(make_namespaces a b)
+    local ns
+    for ns in "$A" "$B"; do
+        sysctl_in "$ns" net.ipv6.conf.all.addr_gen_mode=1 net.ipv6.conf.default.addr_gen_mode=1
+    done
+    ip link add va netns "$A" type veth peer name vb netns "$B" || fail "cannot create veth pair"
+    ipn "$A" addr add 198.51.100.1/24 dev va && ipn "$A" link set va up
+    ipn "$B" addr add 198.51.100.2/24 dev vb && ipn "$B" link set vb up
+}
+
+# Runs the rest of the line while `ip monitor all` watches namespace $1; fails when the
+# kernel saw any change.
+writes_nothing() {
+    local ns=$1; shift
+    local events
+    events=$(mktemp)
+    ip -n "$ns" monitor all >"$events" 2>&1 &
+    local monitor=$!
+    sleep 0.5
+    "$@" || { kill "$monitor"; fail "command failed: $*"; }
+    sleep 0.5
+    kill "$monitor"; wait "$monitor" 2>/dev/null
+    [[ ! -s $events ]] || fail "the kernel saw writes during: $*
+$(sed 's/^/        /' "$events" | head -20)"
+}
+
+tunnel_file() {
+    cat <<EOF
+tunnel add gre1 mode gre remote 198.51.100.2 local 198.51.100.1 $1
+link set gre1 up mtu 1400
+address add 10.0.0.1/30 dev gre1
+route add 203.0.113.0/24 via 10.0.0.2 dev gre1
+EOF
+}
+
+test_apply_gre_writes_nothing_again_and_changes_options_in_place() {
+    quiet_pair
+    local file
+    file=$(mktemp)
+    tunnel_file "ttl 255 key 42 csum" >"$file"
+    ok g "$A" apply "$file" >/dev/null
+    assert_eq "$(json_get "$A" gre1 '.linkinfo.info_data | [.ttl, .ikey, .okey, .icsum, .ocsum]' | jq -c .)" \
+        '[255,"0.0.0.42","0.0.0.42",true,true]' "the tunnel as made"
+    writes_nothing "$A" g "$A" apply --detailed-exitcode "$file"
+    local index
+    index=$(ip -n "$A" -j link show gre1 | jq '.[0].ifindex')
+    # ttl, key and checksums change with one merging change, on the same device.
+    tunnel_file "ttl 64 key 43 seq" >"$file"
+    assert_eq "$(g "$A" apply "$file")" "gretool tunnel change gre1 nocsum ttl 64 key 43 seq" "the plan"
+    assert_eq "$(json_get "$A" gre1 '[.ifindex, (.linkinfo.info_data | .ttl, .ikey, .okey, .icsum, .ocsum, .iseq, .oseq)]' | jq -c .)" \
+        "[$index,64,\"0.0.0.43\",\"0.0.0.43\",null,null,true,true]" "changed in place"
+    # A key removed from the file is gone from the device and from the header.
+    tunnel_file "ttl 64 seq" >"$file"
+    assert_eq "$(g "$A" apply "$file")" "gretool tunnel change gre1 nokey" "the plan"
+    assert_eq "$(json_get "$A" gre1 '[.ifindex, .linkinfo.info_data.ikey, .linkinfo.info_data.okey]' | jq -c .)" "[$index,null,null]" "no key"
+    assert_eq "$(ip -n "$A" tunnel show gre1 | grep -c key)" 0 "no key in ip tunnel show"
+    # Its routes and address stayed.
+    assert_eq "$(ip -n "$A" -j route show 203.0.113.0/24 | jq -r '.[0].dev')" gre1 "the route through it"
+    writes_nothing "$A" g "$A" apply --detailed-exitcode "$file"
+}
+
+test_gre_to_gretap_is_refused_without_allow_recreate() {
+    quiet_pair
+    local file
+    file=$(mktemp)
+    tunnel_file "ttl 64 key 1" >"$file"
+    ok g "$A" apply "$file" >/dev/null
+    sed -i 's/mode gre /mode gretap /' "$file"
+    writes_nothing "$A" refuses 1 'gre1 must be made again.*--allow-recreate' g "$A" apply "$file"
+    assert_eq "$(json_get "$A" gre1 .linkinfo.info_kind)" gre "still gre"
+    ok g "$A" apply --allow-recreate "$file" >/dev/null
+    assert_eq "$(json_get "$A" gre1 .linkinfo.info_kind)" gretap "made again"
+    assert_eq "$(ip -n "$A" -j route show 203.0.113.0/24 | jq -r '.[0].dev')" gre1 "its route is back"
+    assert_eq "$(ip -n "$A" -j addr show gre1 | jq -r '.[0].addr_info[] | select(.family == "inet") | .local')" 10.0.0.1 "its address too"
+}
+
+# The seed guide's site A (5.2, 6.3, 8.3) as an apply file: what must exist, with the
+# ECMP route in place of the single route it replaces (documentation addresses as in
+# routes.sh).
+site_a_apply_file() {
+    cat <<'EOF'
+link add eth0 type veth peer name eth0-p
+link set eth0 up
+link set eth0-p up
+address add 198.51.100.1/24 dev eth0
+tunnel add gre1 mode gre remote 198.51.100.2 local 198.51.100.1 ttl 255
+link set gre1 up
+address add 10.0.0.1/30 dev gre1
+link set gre1 mtu 1476
+route add 0.0.0.0/0 dev gre1
+route add 198.51.100.2/32 dev eth0
+rule add from 192.0.2.0/24 table 100
+route add default via 10.0.0.2 dev gre1 table 100
+tunnel add gre2 mode gre remote 198.51.100.3 local 198.51.100.1
+link set gre2 up
+address add 10.0.0.5/30 dev gre2
+route add 203.0.113.0/24 nexthop via 10.0.0.2 dev gre1 weight 1 nexthop via 10.0.0.6 dev gre2 weight 1
+route add 192.0.2.0/24 dev gre1 table 200
+route add 198.51.100.1/32 dev eth0 table 200
+nexthop add id 1 via 10.0.0.2 dev gre1
+nexthop add id 2 via 10.0.0.6 dev gre2
+nexthop add id 10 group 1/2
+route add 192.0.2.0/24 nhid 10
+EOF
+}
+
+# The same, as the guide's ip commands.
+site_a_ip_batch() {
+    cat <<'EOF'
+link add eth0 type veth peer name eth0-p
+link set eth0 up
+link set eth0-p up
+addr add 198.51.100.1/24 dev eth0
+tunnel add gre1 mode gre remote 198.51.100.2 local 198.51.100.1 ttl 255
+link set gre1 up
+addr add 10.0.0.1/30 dev gre1
+link set gre1 mtu 1476
+route add 203.0.113.0/24 dev gre1
+route add 0.0.0.0/0 dev gre1
+route add 198.51.100.2/32 dev eth0
+rule add from 192.0.2.0/24 table 100
+route add default via 10.0.0.2 dev gre1 table 100
+tunnel add gre2 mode gre remote 198.51.100.3 local 198.51.100.1
+link set gre2 up
+addr add 10.0.0.5/30 dev gre2
+route del 203.0.113.0/24 dev gre1
+route add 203.0.113.0/24 nexthop via 10.0.0.2 dev gre1 weight 1 nexthop via 10.0.0.6 dev gre2 weight 1
+route add 192.0.2.0/24 dev gre1 table 200
+route add 198.51.100.1/32 dev eth0 table 200
+nexthop add id 1 via 10.0.0.2 dev gre1
+nexthop add id 2 via 10.0.0.6 dev gre2
+nexthop add id 10 group 1/2
+route add 192.0.2.0/24 nhid 10
+EOF
+}
+
+# What the two are compared on: every route, rule, nexthop, address and GRE option, with
+# what only apply adds (its owner's protocol, the links' tag) and what differs by
+# nature (indexes, MACs, link-local addresses) left out.
+site_state() {
+    local ns=$1
+    {
+        ip -n "$ns" -j route show table all; ip -n "$ns" -j -6 route show table all
+        ip -n "$ns" -j rule show; ip -n "$ns" -j nexthop show
+        ip -n "$ns" -j addr show; ip -n "$ns" -d -j link show type gre
+    } | jq -cS --slurp '
+        def clean: map(select((.dst // "" | test("^fe80:")) | not))
+            | map(if .protocol == "47" or .protocol == "boot" then del(.protocol) else . end)
+            | map(if has("addr_info") then {ifname, mtu, flags, addr: [.addr_info[] | select(.scope != "link" or .family == "inet") | del(.valid_life_time, .preferred_life_time)]} else . end)
+            | map(del(.address, .broadcast, .ifindex, .link_index, .ifalias));
+        map(clean)'
+}
+
+test_the_seed_guides_site_a_as_an_apply_file() {
+    read -r I G < <(make_namespaces ip gt)
+    local file batch
+    file=$(mktemp); batch=$(mktemp)
+    site_a_apply_file >"$file"; site_a_ip_batch >"$batch"
+    ip -n "$I" -batch "$batch" || fail "ip -batch failed"
+    ok g "$G" apply "$file" >/dev/null
+    local want got
+    want=$(site_state "$I"); got=$(site_state "$G")
+    [[ $got == "$want" ]] || fail "the kernel state apply left differs from ip's:
+$(diff <(jq . <<<"$want") <(jq . <<<"$got") | head -40)"
+    # And apply sees ip's state as its own, but for the owner's marks.
+    local plan
+    plan=$(g "$I" apply --dry-run "$file" | grep -v '^#')
+    [[ -z $(grep -v ' alias gretool:47$\| proto 47\| protocol 47' <<<"$plan") ]] || fail "more than ownership differs: $plan"
+}
+
+test_state_export_of_site_a_reads_back() {
+    read -r G < <(make_namespaces gt)
+    local file dir
+    file=$(mktemp); site_a_apply_file >"$file"
+    ok g "$G" apply "$file" >/dev/null
+    dir=$(mktemp -d)
+    ok g "$G" state export gre1 as networkd -o "$dir"
+    # The .netdev and .network files: the tunnel's kind, endpoints, TTL and MTU, its address.
+    assert_eq "$(ini_value "$dir/10-gre1.netdev" NetDev Kind)" gre "netdev Kind"
+    assert_eq "$(ini_value "$dir/10-gre1.netdev" Tunnel Remote)" 198.51.100.2 "netdev Remote"
+    assert_eq "$(ini_value "$dir/10-gre1.netdev" Tunnel Local)" 198.51.100.1 "netdev Local"
+    assert_eq "$(ini_value "$dir/10-gre1.netdev" Tunnel TTL)" 255 "netdev TTL"
+    assert_eq "$(ini_value "$dir/10-gre1.netdev" NetDev MTUBytes)" 1476 "netdev MTUBytes"
+    assert_eq "$(ini_value "$dir/10-gre1.network" Network Address)" 10.0.0.1/30 "network Address"
+    grep -q '^Destination=0.0.0.0/0$' "$dir/10-gre1.network" || fail "the default route is missing: $(cat "$dir/10-gre1.network")"
+    ok g "$G" state export gre1 as ifupdown -o "$dir"
+    assert_eq "$(stanza_value "$dir/gre1" endpoint)" 198.51.100.2 "ifupdown endpoint"
+    assert_eq "$(stanza_value "$dir/gre1" ttl)" 255 "ifupdown ttl"
+    assert_eq "$(stanza_value "$dir/gre1" address)" 10.0.0.1 "ifupdown address"
+    assert_eq "$(stanza_value "$dir/gre1" netmask)" 255.255.255.252 "ifupdown netmask"
+}
+
+# The value of KEY in section SECTION of an INI file (systemd's syntax).
+ini_value() {
+    awk -F= -v section="[$2]" -v key="$3" '/^\[/ { in_section = ($0 == section) } in_section && $1 == key { print $2; exit }' "$1"
+}
+
+# The value of an option in an /etc/network/interfaces stanza.
+stanza_value() {
+    awk -v key="$2" '$1 == key { print $2; exit }' "$1"
+}
+
+# Namespace $1 reflects keepalives as a Linux peer does (LAB.md).
+answer_as_a_linux_peer() {
+    in_ns "$1" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1 \
+        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 >/dev/null
+}
+
+test_confirm_by_probe_commits_with_a_reflecting_peer_and_rolls_back_without() {
+    quiet_pair
+    answer_as_a_linux_peer "$B"
+    ip -n "$B" -b - <<EOF || fail "cannot make B's tunnel"
+tunnel add gre1 mode gre local 198.51.100.2 remote 198.51.100.1 ttl 64
+link set gre1 up
+addr add 10.0.0.2/30 dev gre1
+EOF
+    local file
+    file=$(mktemp)
+    { tunnel_file "ttl 64"; echo "keepalive watch gre1 interval 1 retries 3"; } >"$file"
+    local rc
+    g "$A" apply --confirm-by-probe --confirm 5 --detailed-exitcode "$file" >/dev/null; rc=$?
+    assert_eq "$rc" 3 "committed with changes"
+    assert_eq "$(json_get "$A" gre1 .linkinfo.info_kind)" gre "the tunnel stays"
+    # The peer stops reflecting: the next change is taken back.
+    in_ns "$B" sysctl -qw net.ipv4.conf.all.accept_local=0 net.ipv4.conf.gre1.accept_local=0
+    local before
+    before=$(site_state "$A")
+    echo "route add 192.0.2.0/24 via 10.0.0.2 dev gre1" >>"$file"
+    g "$A" apply --confirm-by-probe --confirm 2 --detailed-exitcode "$file" >/dev/null 2>&1; rc=$?
+    assert_eq "$rc" 4 "applied, then rolled back"
+    assert_eq "$(ip -n "$A" route show 192.0.2.0/24)" "" "the route is taken back"
+    assert_eq "$(site_state "$A")" "$before" "the state as before"
+}

@@ -59,14 +59,13 @@ enum ApplyFile {
     }
 
     private static func contents(of path: String) throws -> [UInt8] {
-        let descriptor: FileDescriptor = path == "-"
-            ? .standardInput
-            : try attempt("read \"\(path)\"") { try FileDescriptor.open(path, .readOnly, options: .closeOnExec) }
-        defer { if path != "-" { try? descriptor.close() } }
+        guard path == "-" else { return try Files.read(path) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let count = try attempt("read \"\(path)\"") { try chunk.withUnsafeMutableBytes { try descriptor.read(into: $0, retryOnInterrupt: true) } }
+            let count = try attempt("read standard input") {
+                try chunk.withUnsafeMutableBytes { try FileDescriptor.standardInput.read(into: $0, retryOnInterrupt: true) }
+            }
             guard count > 0 else { return bytes }
             bytes += chunk[..<count]
         }

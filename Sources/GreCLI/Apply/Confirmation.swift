@@ -183,7 +183,7 @@ struct Confirmation {
 
     /// The journal, or nil when there is none.
     func read() throws -> Journal? {
-        guard let bytes = Self.contents(of: path) else { return nil }
+        guard let bytes = try? Files.read(path) else { return nil }
         let document = try JSONValue.parse(bytes)
         guard case .number(let deadline)? = document["deadline"], let deadline = Int64(deadline),
               case .array(let commands)? = document["commands"], case .array(let entries)? = document["snapshot"] else {
@@ -219,7 +219,7 @@ struct Confirmation {
     }
 
     private func readOutcome() -> RollbackReport? {
-        guard let bytes = Self.contents(of: outcomePath), let document = try? JSONValue.parse(bytes) else { return nil }
+        guard let bytes = try? Files.read(outcomePath), let document = try? JSONValue.parse(bytes) else { return nil }
         var report = RollbackReport()
         if case .array(let differences)? = document["differences"] {
             report.differences = differences.compactMap { if case .string(let text) = $0 { text } else { nil } }
@@ -231,17 +231,6 @@ struct Confirmation {
             }
         }
         return report
-    }
-
-    private static func contents(of path: String) -> [UInt8]? {
-        guard let descriptor = try? FileDescriptor.open(path, .readOnly, options: .closeOnExec) else { return nil }
-        defer { try? descriptor.close() }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while let count = try? chunk.withUnsafeMutableBytes({ try descriptor.read(into: $0, retryOnInterrupt: true) }), count > 0 {
-            bytes += chunk[..<count]
-        }
-        return bytes
     }
 
     /// Writes a file under a new name, then puts it in place: a reader sees the old one

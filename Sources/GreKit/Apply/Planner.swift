@@ -106,8 +106,8 @@ public final class Planner {
                 addLink(link, recreate: true)
                 continue
             }
-            changeSettings(of: existing, to: options)
-            setAttributes(of: existing, to: link)
+            let setsMTU = changeSettings(of: existing, to: options, mtu: link.mtu)
+            setAttributes(of: existing, to: link, mtuSet: setsMTU)
             adopt(existing)
         }
         guard options.prune else { return }
@@ -222,27 +222,40 @@ public final class Planner {
         return resets + sets
     }
 
-    private func changeSettings(of link: Link, to options: any LinkKindOptions) {
-        guard let existing = link.options else { return }
+    /// Returns whether the change sets the declared `mtu` too.
+    ///
+    /// The kernel derives a GRE device's MTU again when a change alters its header
+    /// (a key or checksum more or less) or its path (`dev`, and any change of an
+    /// ip6gre tunnel), unless the same request sets the MTU: a declared MTU goes in
+    /// that request (`link set NAME mtu N type KIND ...`), and so does the one to put
+    /// back in its undo.
+    private func changeSettings(of link: Link, to options: any LinkKindOptions, mtu: UInt32?) -> Bool {
+        guard let existing = link.options else { return false }
         let rows = type(of: options).settingWords(kind: options.kind)
         let (was, will) = (existing.settings(current), options.settings(devices))
-        guard was != will else { return }
+        guard was != will else { return false }
         // The merging change: `tunnel change` for GRE, `link set ... type KIND` for the others.
-        let command = options is GreOptions ? ["tunnel", "change", link.name] : ["link", "set", link.name, "type", options.kind]
+        let keepsMTU = options is GreOptions ? mtu.map { ["mtu", String($0)] } : nil
+        let command = options is GreOptions && keepsMTU == nil ? ["tunnel", "change", link.name] : ["link", "set", link.name]
+        let kind = command.first == "link" ? ["type", options.kind] : []
         touch(.link, link.name)
         var after = linkState(of: link)
         after.options = options
+        after.mtu = mtu ?? after.mtu
+        let undoMTU = keepsMTU != nil ? link.mtu.map { ["mtu", String($0)] } ?? [] : []
         plan.steps.append(step(.change, .link, link.name, from: StateDocument.linkFields(linkState(of: link), current),
                                to: StateDocument.linkFields(after, devices),
-                               command + Self.settingWords(from: was, to: will, rows: rows),
-                               undo: [command + Self.settingWords(from: will, to: was, rows: rows)]))
+                               command + (keepsMTU ?? []) + kind + Self.settingWords(from: was, to: will, rows: rows),
+                               undo: [command + undoMTU + kind + Self.settingWords(from: will, to: was, rows: rows)]))
+        return keepsMTU != nil
     }
 
     /// up, mtu and txqueuelen, where the file says them.
-    private func setAttributes(of link: Link, to declared: LinkState) {
+    /// `mtuSet`: a change of the kind's settings sets the MTU already.
+    private func setAttributes(of link: Link, to declared: LinkState, mtuSet: Bool = false) {
         var words: [String] = []
         var undo: [String] = []
-        if let mtu = declared.mtu, mtu != link.mtu {
+        if !mtuSet, let mtu = declared.mtu, mtu != link.mtu {
             words += ["mtu", String(mtu)]
             undo += ["mtu", String(link.mtu ?? mtu)]
         }

@@ -51,15 +51,17 @@ test_apply_gre_writes_nothing_again_and_changes_options_in_place() {
     writes_nothing "$A" g "$A" apply --detailed-exitcode "$file"
     local index
     index=$(ip -n "$A" -j link show gre1 | jq '.[0].ifindex')
-    # ttl, key and checksums change with one merging change, on the same device.
+    # ttl, key and checksums change with one merging change, on the same device. The
+    # declared MTU goes with it: the kernel derives the MTU again when the header changes.
     tunnel_file "ttl 64 key 43 seq" >"$file"
-    assert_eq "$(g "$A" apply "$file")" "gretool tunnel change gre1 nocsum ttl 64 key 43 seq" "the plan"
-    assert_eq "$(json_get "$A" gre1 '[.ifindex, (.linkinfo.info_data | .ttl, .ikey, .okey, .icsum, .ocsum, .iseq, .oseq)]' | jq -c .)" \
-        "[$index,64,\"0.0.0.43\",\"0.0.0.43\",null,null,true,true]" "changed in place"
-    # A key removed from the file is gone from the device and from the header.
+    assert_eq "$(g "$A" apply "$file")" "gretool link set gre1 mtu 1400 type gre nocsum ttl 64 key 43 seq" "the plan"
+    assert_eq "$(json_get "$A" gre1 '[.ifindex, .mtu, (.linkinfo.info_data | .ttl, .ikey, .okey, .icsum, .ocsum, .iseq, .oseq)]' | jq -c .)" \
+        "[$index,1400,64,\"0.0.0.43\",\"0.0.0.43\",null,null,true,true]" "changed in place"
+    # A key removed from the file is gone from the device and from the header; the
+    # header 4 bytes shorter leaves the declared MTU as it was.
     tunnel_file "ttl 64 seq" >"$file"
-    assert_eq "$(g "$A" apply "$file")" "gretool tunnel change gre1 nokey" "the plan"
-    assert_eq "$(json_get "$A" gre1 '[.ifindex, .linkinfo.info_data.ikey, .linkinfo.info_data.okey]' | jq -c .)" "[$index,null,null]" "no key"
+    assert_eq "$(g "$A" apply "$file")" "gretool link set gre1 mtu 1400 type gre nokey" "the plan"
+    assert_eq "$(json_get "$A" gre1 '[.ifindex, .mtu, .linkinfo.info_data.ikey, .linkinfo.info_data.okey]' | jq -c .)" "[$index,1400,null,null]" "no key"
     assert_eq "$(ip -n "$A" tunnel show gre1 | grep -c key)" 0 "no key in ip tunnel show"
     # Its routes and address stayed.
     assert_eq "$(ip -n "$A" -j route show 203.0.113.0/24 | jq -r '.[0].dev')" gre1 "the route through it"

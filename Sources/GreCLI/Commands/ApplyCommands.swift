@@ -138,7 +138,7 @@ enum ApplyCommands: ObjectCommands {
                                                                      timeout: left).roundTrip != nil) == true
                 if !answered {
                     Gretool.reportError("\(stanza.tunnel) did not answer a keepalive within \(seconds) s: rolling back")
-                    return try confirmation.rollBack(socket: session.socket())
+                    return try confirmation.rollBack(socket: session.socket(), orHowItEnded: true)
                 }
             }
             return try confirmation.commit()

@@ -62,6 +62,19 @@ private func ini(_ text: String, _ section: String, _ key: String) -> [String] {
         #expect(network.contains("# this route belongs in eth0's .network: gretool route add 198.51.100.2/32 dev eth0"))
     }
 
+    @Test func aRouteThroughAGroupNamesTheGroupAlone() throws {
+        let (tunnels, devices) = try siteA()
+        // The kernel shows a group's members as the route's legs too.
+        var route = try #require(tunnels[0].routes.first { !$0.nexthops.isEmpty })
+        route.nexthopID = 10
+        let tunnel = tunnels[0]
+        let grouped = StateExport.Tunnel(link: tunnel.link, options: tunnel.options, addresses: [], routes: [route],
+                                         otherRoutes: [], nexthops: [], rules: [])
+        let network = text(NetworkdExport.files([grouped], devices: devices)[1])
+        #expect(ini(network, "Route", "NextHop") == ["10"])
+        #expect(ini(network, "Route", "MultiPathRoute") == [])
+    }
+
     @Test func everySettingIsCarriedOrSaidInEveryFormat() throws {
         let (tunnels, devices) = try siteA("remote 198.51.100.2 local 198.51.100.1 ttl 64 ikey 1 okey 2 iseq ocsum tos 0x10 fwmark 0x7 encap fou encap-dport 5555 encap-csum")
         let settings = tunnels[0].options.settings(devices)

@@ -111,7 +111,8 @@ enum NetworkdExport {
         if route.type != .unicast { lines.append("Type=\(route.type.name)") }
         if let id = route.nexthopID { lines.append("NextHop=\(id)") }
         if let mtu = route.metrics[.mtu] { lines.append("MTUBytes=\(mtu)") }
-        for leg in route.nexthops {
+        // The kernel shows a group's members as legs too: the group says them already.
+        for leg in route.nexthops where route.nexthopID == nil {
             let gateway = leg.gateway?.description ?? ""
             lines.append("MultiPathRoute=\(gateway)@\(devices.displayName(of: leg.outputInterface)) \(leg.weight)")
         }

@@ -190,7 +190,10 @@ test_state_export_of_site_a_reads_back() {
     assert_eq "$(ini_value "$dir/10-gre1.netdev" Tunnel Local)" 198.51.100.1 "netdev Local"
     assert_eq "$(ini_value "$dir/10-gre1.netdev" Tunnel TTL)" 255 "netdev TTL"
     assert_eq "$(ini_value "$dir/10-gre1.netdev" NetDev MTUBytes)" 1476 "netdev MTUBytes"
-    assert_eq "$(ini_value "$dir/10-gre1.network" Network Address)" 10.0.0.1/30 "network Address"
+    assert_eq "$(ini_value "$dir/10-gre1.network" Address Address)" 10.0.0.1/30 "network Address"
+    # The ECMP route through nexthop group 10 names the group, not its members.
+    grep -q '^NextHop=10$' "$dir/10-gre1.network" || fail "the route through group 10 is missing: $(cat "$dir/10-gre1.network")"
+    assert_eq "$(grep -c '^MultiPathRoute=' "$dir/10-gre1.network")" 2 "only the ECMP route has legs"
     grep -q '^Destination=0.0.0.0/0$' "$dir/10-gre1.network" || fail "the default route is missing: $(cat "$dir/10-gre1.network")"
     ok g "$G" state export gre1 as ifupdown -o "$dir"
     assert_eq "$(stanza_value "$dir/gre1" endpoint)" 198.51.100.2 "ifupdown endpoint"

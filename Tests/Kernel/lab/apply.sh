@@ -145,7 +145,9 @@ EOF
 
 # What the two are compared on: every route, rule, nexthop, address and GRE option, with
 # what only apply adds (its owner's protocol, the links' tag) and what differs by
-# nature (indexes, MACs, link-local addresses) left out.
+# nature left out: indexes, MACs, link-local addresses, the order of the dumps (the
+# kernel lists each device's routes in the order the devices were made) and a tunnel's
+# min_mtu/max_mtu (set for one `ip tunnel add` makes by ioctl, 0 for one made by netlink).
 site_state() {
     local ns=$1
     {
@@ -156,8 +158,8 @@ site_state() {
         def clean: map(select((.dst // "" | test("^fe80:")) | not))
             | map(if .protocol == "47" or .protocol == "boot" then del(.protocol) else . end)
             | map(if has("addr_info") then {ifname, mtu, flags, addr: [.addr_info[] | select(.scope != "link" or .family == "inet") | del(.valid_life_time, .preferred_life_time)]} else . end)
-            | map(del(.address, .broadcast, .ifindex, .link_index, .ifalias));
-        map(clean)'
+            | map(del(.address, .broadcast, .ifindex, .link_index, .ifalias, .min_mtu, .max_mtu));
+        map(clean | sort)'
 }
 
 test_the_seed_guides_site_a_as_an_apply_file() {

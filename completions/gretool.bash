@@ -185,13 +185,13 @@ _gretool() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    address|route|rule|link|tunnel|nexthop|keepalive|diag|help)
+    address|route|rule|link|tunnel|nexthop|keepalive|diag|apply|state|help)
         # Offer subcommand argument completions
         "_gretool_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'address route rule link tunnel nexthop keepalive diag help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'address route rule link tunnel nexthop keepalive diag apply state help' -- "${cur}"))
         ;;
     esac
 }
@@ -351,6 +351,46 @@ _gretool_diag() {
         ;;
     *)
         __gretool_add_completions -W "$(__gretool_custom_complete ---completion diag -- positional@1 "${COMP_CWORD}" "$(__gretool_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_gretool_apply() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __gretool_offer_flags_options -1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __gretool_add_completions -W 'file'
+        return
+        ;;
+    *)
+        __gretool_add_completions -W "$(__gretool_custom_complete ---completion apply -- positional@1 "${COMP_CWORD}" "$(__gretool_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_gretool_state() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __gretool_offer_flags_options -1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __gretool_add_completions -W 'show'$'\n''list'$'\n''lst'$'\n''export'
+        return
+        ;;
+    *)
+        __gretool_add_completions -W "$(__gretool_custom_complete ---completion state -- positional@1 "${COMP_CWORD}" "$(__gretool_cursor_index_in_current_word)")"
         return
         ;;
     esac

@@ -64,15 +64,8 @@ public enum CommandHook {
             posix_spawn_file_actions_addopen(&actions, descriptor, "/dev/null", descriptor == STDIN_FILENO ? O_RDONLY : O_WRONLY, 0)
         }
         var process: pid_t = 0
-        let status = withCStrings([path] + arguments) { argv in
-            var entry = environ
-            var environment: [String] = []
-            while let variable = entry.pointee {
-                environment.append(String(cString: variable))
-                entry += 1
-            }
-            return withCStrings(environment) { envp in posix_spawn(&process, path, &actions, &attributes, argv, envp) }
-        }
+        // It inherits this process's environment as it is.
+        let status = withCStrings([path] + arguments) { argv in posix_spawn(&process, path, &actions, &attributes, argv, environ) }
         guard status == 0 else { throw SystemError("cannot start \(path)", errno: Errno(rawValue: status)) }
         return process
     }

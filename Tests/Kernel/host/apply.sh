@@ -45,33 +45,6 @@ kernel_state() {
 # Whether namespace $1 has no route to prefix $2 (for wait_until).
 no_route() { [[ -z $(ip -n "$1" route show "$2") ]]; }
 
-# Namespaces whose kernel adds nothing by itself once links are up: no IPv6 link-local
-# addresses (their DAD and routes would show in `ip monitor` at any time).
-quiet_namespaces() {
-    local names ns
-    names=$(make_namespaces "$@")
-    for ns in $names; do
-        sysctl_in "$ns" net.ipv6.conf.all.addr_gen_mode=1 net.ipv6.conf.default.addr_gen_mode=1
-    done
-    echo "$names"
-}
-
-# Runs `ip monitor all` in namespace $1 while the rest of the line runs; fails when it
-# saw any event: what ran sent no write.
-writes_nothing() {
-    local ns=$1; shift
-    local events
-    events=$(mktemp)
-    ip -n "$ns" monitor all >"$events" 2>&1 &
-    local monitor=$!
-    sleep 0.3
-    "$@" || { kill "$monitor"; fail "command failed: $*"; }
-    sleep 0.3
-    kill "$monitor"; wait "$monitor" 2>/dev/null
-    [[ ! -s $events ]] || fail "the kernel saw writes during: $*
-$(sed 's/^/        /' "$events" | head -20)"
-}
-
 test_apply_makes_the_declared_state_then_writes_nothing() {
     read -r A < <(quiet_namespaces a)
     local file

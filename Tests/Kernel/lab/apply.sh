@@ -5,30 +5,10 @@
 # Namespaces where the kernel adds nothing by itself (no IPv6 link-local addresses, whose
 # DAD would show in `ip monitor`), joined by veth va/vb (198.51.100.1/24, .2/24).
 quiet_pair() {
-    read -r A B < <(make_namespaces a b)
-    local ns
-    for ns in "$A" "$B"; do
-        sysctl_in "$ns" net.ipv6.conf.all.addr_gen_mode=1 net.ipv6.conf.default.addr_gen_mode=1
-    done
+    read -r A B < <(quiet_namespaces a b)
     ip link add va netns "$A" type veth peer name vb netns "$B" || fail "cannot create veth pair"
     ipn "$A" addr add 198.51.100.1/24 dev va && ipn "$A" link set va up
     ipn "$B" addr add 198.51.100.2/24 dev vb && ipn "$B" link set vb up
-}
-
-# Runs the rest of the line while `ip monitor all` watches namespace $1; fails when the
-# kernel saw any change.
-writes_nothing() {
-    local ns=$1; shift
-    local events
-    events=$(mktemp)
-    ip -n "$ns" monitor all >"$events" 2>&1 &
-    local monitor=$!
-    sleep 0.5
-    "$@" || { kill "$monitor"; fail "command failed: $*"; }
-    sleep 0.5
-    kill "$monitor"; wait "$monitor" 2>/dev/null
-    [[ ! -s $events ]] || fail "the kernel saw writes during: $*
-$(sed 's/^/        /' "$events" | head -20)"
 }
 
 tunnel_file() {

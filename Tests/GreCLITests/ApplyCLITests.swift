@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import GreCLI
 @testable import GreKit
 
@@ -130,6 +133,23 @@ private func ini(_ text: String, _ section: String, _ key: String) -> [String] {
         for refused in [["route", "del"], ["link", "delete"], ["route", "flush"], ["address", "replace"], ["diag", "mtu"]] {
             #expect(throws: DeclarationError.self, "\(refused)") { try ApplyFile.declaration(refused, at: "1") }
         }
+    }
+
+    @Test func linesAreReadAsABatchReadsThem() throws {
+        let path = "/tmp/gretool-apply-file-test-\(getpid()).conf"
+        let text = "route add 192.0.2.0/24 dev eth0 # a comment after the words\n# a comment line\n"
+            + "route add 198.51.100.0/24 \\\n  dev eth0\nroute add 203.0.113.0/24 dev eth0 metric 5\n"
+        try Files.replace(path, with: Array(text.utf8))
+        defer { try? Files.remove(path) }
+        let reader = DeclarationReader(owner: .gretool, devices: DeviceDirectory(devices: [("eth0", 2)]))
+        try ApplyFile.read(path, into: reader)
+        let (state, _) = try reader.finish()
+        #expect(state.routes.map(\.destination.description) == ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"])
+        // The place of a declaration counts continued lines.
+        try Files.replace(path, with: Array("route add 192.0.2.0/24 \\\n dev eth0\nroute del 192.0.2.0/24\n".utf8))
+        let refused = DeclarationReader(owner: .gretool, devices: DeviceDirectory(devices: [("eth0", 2)]))
+        let error = #expect(throws: DeclarationError.self) { try ApplyFile.read(path, into: refused) }
+        #expect(error?.place == path + ":3")
     }
 
     @Test func planLinesQuoteWhatAShellWouldSplit() {

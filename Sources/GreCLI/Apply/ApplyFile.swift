@@ -18,19 +18,19 @@ enum ApplyFile {
             try StateDocument.read(document, into: reader)
             return
         }
+        // Lines as a batch reads them: comments, continued lines, the same bound.
+        var lines = LineReader(bytes: bytes)
         var splitter = CommandLineWords.Splitter()
-        var number = 0
-        var start = 0
-        while start < bytes.count {
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-            number += 1
-            let place = "\(name):\(number)"
-            let split = bytes[start..<end].withUnsafeBufferPointer { splitter.split($0) }
-            start = end + 1
-            if case .failure(let error) = split { throw DeclarationError(place, error.message) }
-            guard !splitter.command.isEmpty else { continue }
-            let declaration = try self.declaration(splitter.command, at: place)
-            try reader.read(declaration, splitter.arguments, at: place)
+        do {
+            while let split = try lines.next({ splitter.split($0) }) {
+                let place = "\(name):\(lines.lineNumber)"
+                if case .failure(let error) = split { throw DeclarationError(place, error.message) }
+                guard !splitter.command.isEmpty else { continue }
+                let declaration = try self.declaration(splitter.command, at: place)
+                try reader.read(declaration, splitter.arguments, at: place)
+            }
+        } catch let bad as LineReader.BadLine {
+            throw DeclarationError("\(name):\(bad.line)", bad.message)
         }
     }
 

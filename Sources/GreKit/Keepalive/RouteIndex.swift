@@ -1,33 +1,6 @@
 import CMnl
 import Netlink
 
-/// What the kernel tells one route from another in its table: two routes with the same
-/// key cannot both be added (IPv4 keeps a second only when appended), and a replace or
-/// a delete names the route by it. The metric is part of it (IPv4's absent metric is 0).
-struct RouteKey: Hashable, Sendable {
-    var family: AddressFamily
-    var table: RouteTable
-    var destination: IPPrefix
-    var source: IPPrefix?
-    var tos: UInt8
-    var metric: UInt32
-
-    /// An order for listing: by family, table, destination and metric.
-    func precedes(_ other: RouteKey) -> Bool {
-        (family.rawValue, table.rawValue, destination.address, destination.length, metric, tos)
-            < (other.family.rawValue, other.table.rawValue, other.destination.address, other.destination.length, other.metric, other.tos)
-    }
-
-    init(_ route: Route) {
-        family = route.family
-        table = route.table
-        destination = route.destination
-        source = route.source
-        tos = route.tos
-        metric = route.priority ?? 0
-    }
-}
-
 extension Route {
     var key: RouteKey { RouteKey(self) }
 

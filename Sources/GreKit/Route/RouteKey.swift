@@ -1,0 +1,40 @@
+import Netlink
+
+/// What the kernel tells one route from another in its table: two routes with the same
+/// key cannot both be added (IPv4 keeps a second only when appended), and a replace or
+/// a delete names the route by it. Keepalive actions index routes by it; apply compares
+/// and names them by it.
+public struct RouteKey: Hashable, Sendable, CustomStringConvertible {
+    public let family: AddressFamily
+    public let table: RouteTable
+    public let destination: IPPrefix
+    public let source: IPPrefix?
+    public let tos: UInt8
+    /// The metric as the kernel keeps it: 0 for IPv4 without one, 1024 for IPv6.
+    public let metric: UInt32
+
+    /// An order for listing: by family, table, destination and metric.
+    func precedes(_ other: RouteKey) -> Bool {
+        (family.rawValue, table.rawValue, destination.address, destination.length, metric, tos)
+            < (other.family.rawValue, other.table.rawValue, other.destination.address, other.destination.length, other.metric, other.tos)
+    }
+
+    public init(_ route: Route) {
+        family = route.family
+        table = route.table
+        destination = route.destination
+        source = route.source
+        tos = route.tos
+        metric = route.priority ?? (route.family == .inet6 ? Route.ipv6DefaultMetric : 0)
+    }
+
+    /// "203.0.113.0/24", "default table 100", "2001:db8::/32 metric 5".
+    public var description: String {
+        var text = destination.length == 0 && family == .inet ? "default" : destination.description
+        if let source { text += " from \(source)" }
+        if tos != 0 { text += " tos \(hexadecimal(tos))" }
+        if table != .main { text += " table \(table.name)" }
+        if metric != (family == .inet6 ? Route.ipv6DefaultMetric : 0) { text += " metric \(metric)" }
+        return text
+    }
+}

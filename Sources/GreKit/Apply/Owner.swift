@@ -9,7 +9,7 @@ public struct Owner: Sendable, Equatable {
     public let protocolID: RouteProtocol
 
     /// gretool's own number, unassigned in Linux and iproute2 (47, GRE's IP protocol
-    /// number); `make install` names it "gretool" in /etc/iproute2/rt_protos.d.
+    /// number); `--owner gretool` names it.
     public static let gretool = Owner(RouteProtocol(rawValue: 47))
 
     public init(_ protocolID: RouteProtocol) { self.protocolID = protocolID }

@@ -1,10 +1,11 @@
 #!/bin/bash
 # Installs the Debian packages named as arguments when they are missing; without
 # arguments, those gretool builds and tests with. (The lab and make bench name
-# their own: qemu-system-x86 and busybox-static, hyperfine.)
+# their own: qemu-system-x86 and busybox-static, hyperfine. python3-venv is for the
+# Ansible tests, which install ansible-core from PyPI into a virtual environment.)
 set -euo pipefail
 packages=("$@")
-((${#packages[@]})) || packages=(libmnl-dev pkg-config jq iproute2 bc tcpdump time iptables python3)
+((${#packages[@]})) || packages=(libmnl-dev pkg-config jq iproute2 bc tcpdump time iptables python3 python3-venv)
 need=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")

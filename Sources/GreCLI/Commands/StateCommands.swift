@@ -26,23 +26,7 @@ enum StateCommands: ObjectCommands {
     }
 
     static func export(_ session: Session, _ words: [String]) throws {
-        var scanner = WordScanner(words, allowsAbbreviations: false)
-        var tunnels: [String] = []
-        var format: StateExport.Format?
-        var directory: String?
-        while let word = scanner.next() {
-            switch word {
-            case "as":
-                let name = try scanner.value(for: "as")
-                guard let value = StateExport.Format(rawValue: name) else {
-                    throw InvalidArgument.badValue("as", name, expected: StateExport.Format.allCases.map(\.rawValue).joined(separator: ", "))
-                }
-                format = value
-            case "-o": directory = try scanner.value(for: "-o")
-            default: tunnels.append(word)
-            }
-        }
-        guard let format else { throw InvalidArgument("state export: say the format: as batch, json, networkd, ifupdown or netplan") }
+        let (tunnels, format, directory) = try exportWords(words)
         let (state, kernel) = try read(tunnels: tunnels, session: session)
         let devices = DeviceDirectory(kernel.links)
         let selected = StateExport.tunnels(state, devices: devices)
@@ -70,6 +54,30 @@ enum StateCommands: ObjectCommands {
             let path = directory + "/" + file.name
             try Confirmation.writeAtomically(path, mode: 0o644, file.write)
         }
+    }
+
+    /// `state export`'s words: the tunnels (none: all), the format, and the directory
+    /// to write into (none: standard output).
+    static func exportWords(_ words: [String]) throws(InvalidArgument)
+        -> (tunnels: [String], format: StateExport.Format, directory: String?) {
+        var scanner = WordScanner(words, allowsAbbreviations: false)
+        var tunnels: [String] = []
+        var format: StateExport.Format?
+        var directory: String?
+        while let word = scanner.next() {
+            switch word {
+            case "as":
+                let name = try scanner.value(for: "as")
+                guard let value = StateExport.Format(rawValue: name) else {
+                    throw InvalidArgument.badValue("as", name, expected: StateExport.Format.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                format = value
+            case "-o": directory = try scanner.value(for: "-o")
+            default: tunnels.append(word)
+            }
+        }
+        guard let format else { throw InvalidArgument("state export: say the format: as batch, json, networkd, ifupdown or netplan") }
+        return (tunnels, format, directory)
     }
 
     /// The declarable state, of the tunnels named (which must exist and be tunnels) or all.

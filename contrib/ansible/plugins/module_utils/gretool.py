@@ -11,7 +11,8 @@ __metaclass__ = type
 
 import json
 
-# Options every module takes: where gretool is and which namespace it works in.
+# Options every module takes: where gretool is and which namespace it works in
+# (documented once, in doc_fragments/gretool.py).
 COMMON_ARGUMENT_SPEC = dict(
     netns=dict(type='str'),
     executable=dict(type='str', default='gretool'),

@@ -19,6 +19,8 @@ description:
 version_added: 0.1.0
 author:
   - gretool maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - gretool.gre.gretool
 options:
   src:
     description:
@@ -71,15 +73,6 @@ options:
         (C(gretool apply --rollback)).
     type: bool
     default: false
-  netns:
-    description:
-      - The named network namespace to work in (C(gretool -n NETNS)).
-    type: str
-  executable:
-    description:
-      - The gretool binary, a name looked up in the PATH or a path.
-    type: str
-    default: gretool
 attributes:
   check_mode:
     support: full

@@ -17,6 +17,8 @@ description:
 version_added: 0.1.0
 author:
   - gretool maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - gretool.gre.gretool
 options:
   tunnels:
     description:
@@ -29,15 +31,6 @@ options:
       - Whether to ask the keepalive watchers for their status.
     type: bool
     default: true
-  netns:
-    description:
-      - The named network namespace to read (C(gretool -n NETNS)).
-    type: str
-  executable:
-    description:
-      - The gretool binary, a name looked up in the PATH or a path.
-    type: str
-    default: gretool
 attributes:
   check_mode:
     support: full

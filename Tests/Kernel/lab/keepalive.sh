@@ -62,14 +62,27 @@ route add 2001:db8:1::/48 via 2001:db8:ffff::2 dev gre1 metric 5
 EOF
 }
 
-test_keepalive_routes_withdrawn_when_down_and_restored_exactly() {
+# The watcher runs as its systemd unit leaves it: root, but with only CAP_NET_ADMIN and
+# CAP_NET_RAW. Without one of them it refuses to start, in one line, touching nothing.
+test_keepalive_with_only_its_capabilities_withdraws_and_restores_routes_exactly() {
+    command -v setpriv >/dev/null || { echo "no setpriv"; exit 77; }
     gre_pair
     add_routes_through_the_tunnel
     local dir; dir=$(mktemp -d)
     local before; before=$(all_routes "$A")
-    "$GRETOOL" -n "$A" keepalive watch gre1 interval 0.2 retries 2 -j >"$dir/watch" 2>&1 &
+    refuses 1 "^gretool: keepalive watch needs CAP_NET_RAW \\(keepalives\\) and CAP_NET_ADMIN \\(tunnels' routes and links\\); this process lacks CAP_NET_ADMIN$" \
+        with_only "$A" net_raw "$GRETOOL" keepalive watch gre1
+    refuses 1 "^gretool: keepalive watch needs .*; this process lacks CAP_NET_RAW and CAP_NET_ADMIN$" \
+        with_only "$A" "" "$GRETOOL" keepalive watch gre1
+    assert_eq "$(all_routes "$A")" "$before" "routes after the refusals"
+    # ip netns exec and setpriv each become the next program: $! is gretool's process
+    # (with_only, a function, would run in a subshell of its own).
+    ip netns exec "$A" setpriv --bounding-set -all,+net_admin,+net_raw --inh-caps=-all -- \
+        "$GRETOOL" keepalive watch gre1 interval 0.2 retries 2 -j >"$dir/watch" 2>&1 &
     local watcher=$!
     wait_until 5 states_at_least 1 "$dir/watch" up || fail "never up: $(cat "$dir/watch")"
+    # It holds those two and nothing more (CAP_NET_ADMIN is bit 12, CAP_NET_RAW 13).
+    assert_eq "$(awk '/^CapEff:/ { print $2 }' "/proc/$watcher/status")" 0000000000003000 "the watcher's capabilities"
     cut_path
     wait_until 5 grep -q '"event":"action".*withdrew' "$dir/watch" || fail "routes not withdrawn: $(cat "$dir/watch")"
     # Nothing goes through gre1 any more but its own addresses; the backup took over

@@ -6,8 +6,21 @@ import SystemPackage
 /// quotes as in a batch file, `#` starts a comment), each resolved to its current
 /// endpoints. Read at start and again on SIGHUP.
 struct KeepaliveConfiguration {
+    typealias Resolve = (KeepaliveSubject) throws -> (target: KeepaliveTarget, index: Int32?)
+
     let request: KeepaliveWatchRequest
-    let links: LinkService
+    /// A subject's target and device index: from the kernel's links, or (tests, the fuzz
+    /// target) from links made up.
+    let resolve: Resolve
+
+    init(request: KeepaliveWatchRequest, links: LinkService) {
+        self.init(request: request) { try KeepaliveCommands.resolve($0, links: links, verb: "watch") }
+    }
+
+    init(request: KeepaliveWatchRequest, resolve: @escaping Resolve) {
+        self.request = request
+        self.resolve = resolve
+    }
 
     /// Where a target was given, for messages: the command line, or a line of the file.
     private struct Given {
@@ -20,8 +33,17 @@ struct KeepaliveConfiguration {
     /// tunnel that does not exist fails; two targets whose replies could not be told
     /// apart are refused, naming both.
     func subjects() throws -> [KeepaliveWatcher.Subject] {
+        guard let path = request.file else { return try subjects(fileLines: nil) }
+        let file = try attempt("read \(path)") { try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec) }
+        defer { try? file.close() }
+        return try subjects(fileLines: LineReader(descriptor: file))
+    }
+
+    /// The subjects of the command line, then those of the configuration file's lines
+    /// (`request.file` names it in messages).
+    func subjects(fileLines: LineReader?) throws -> [KeepaliveWatcher.Subject] {
         var given = request.subjects.map { Given(subject: $0, settings: request.settings, line: nil) }
-        if let file = request.file { given += try read(file) }
+        if var lines = fileLines, let path = request.file { given += try read(&lines, path: path) }
         var subjects: [KeepaliveWatcher.Subject] = []
         for (position, item) in given.enumerated() {
             if let first = given[..<position].firstIndex(where: { $0.subject == item.subject }) {
@@ -31,7 +53,7 @@ struct KeepaliveConfiguration {
             if let device = item.subject.device, let first = given[..<position].firstIndex(where: { $0.subject.device == device }) {
                 throw refusal(item, "\(device) is acted on by two targets (\(origin(of: given[first])) too)")
             }
-            let (target, index) = try at(item) { try KeepaliveCommands.resolve(item.subject, links: links, verb: "watch") }
+            let (target, index) = try at(item) { try resolve(item.subject) }
             let subject = KeepaliveWatcher.Subject(given: item.subject, target: target, index: index, settings: item.settings)
             let replies = ReplyIdentity(target: target, echo: item.settings.echo)
             if let other = subjects.firstIndex(where: { ReplyIdentity(target: $0.target, echo: $0.settings.echo) == replies }) {
@@ -46,16 +68,21 @@ struct KeepaliveConfiguration {
         return subjects
     }
 
-    /// The file's targets, their words over the command line's.
-    private func read(_ path: String) throws -> [Given] {
-        let file = try attempt("read \(path)") { try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec) }
-        defer { try? file.close() }
-        var reader = LineReader(descriptor: file)
+    /// The file's targets, their words over the command line's. A line is numbered as
+    /// an editor numbers it: a command line continued by a backslash counts each of its
+    /// lines, and a line that cannot be read (too long, a NUL byte) is named too.
+    private func read(_ lines: inout LineReader, path: String) throws -> [Given] {
         var splitter = CommandLineWords.Splitter()
-        var number = 0
         var given: [Given] = []
-        while let split = try attempt("read \(path)", { try reader.next { splitter.split($0) } }) {
-            number += 1
+        while true {
+            let split = try attempt("read \(path)") { () throws -> Result<Void, InvalidArgument>? in
+                do {
+                    return try lines.next { splitter.split($0) }
+                } catch let bad as LineReader.BadLine {
+                    throw InvalidArgument("\(path):\(bad.line): \(bad.message)")
+                }
+            }
+            guard let split else { return given }
             do {
                 try split.get()
                 let words = splitter.command + splitter.arguments
@@ -66,12 +93,11 @@ struct KeepaliveConfiguration {
                     }
                     return false
                 }
-                given.append(Given(subject: subject, settings: settings, line: number))
+                given.append(Given(subject: subject, settings: settings, line: lines.lineNumber))
             } catch {
-                throw InvalidArgument("\(path):\(number): \(error.message)")
+                throw InvalidArgument("\(path):\(lines.lineNumber): \(error.message)")
             }
         }
-        return given
     }
 
     private func origin(of given: Given) -> String {

@@ -18,7 +18,7 @@ public final class ControlServer {
     private final class Connection {
         let socket: Socket
         let openedAt: Int64
-        var request: [UInt8] = []
+        var request = Request()
         var reply: [UInt8]?
         var written = 0
 
@@ -28,8 +28,31 @@ public final class ControlServer {
         }
     }
 
-    /// A request longer than this is not one `keepalive status` writes.
-    static let requestLimit = 1024
+    /// A request as its pieces arrive: one line of words separated by spaces, ended by
+    /// a newline (what follows it is ignored) or by the client's end of writing.
+    struct Request {
+        /// A request longer than this is not one `keepalive status` writes.
+        static let limit = 1024
+
+        private var bytes: [UInt8] = []
+
+        /// Takes the next piece received (`ended`: the client wrote everything); returns
+        /// the request's words once it is whole, nil while more is to come. Throws for a
+        /// request over the limit that goes on.
+        mutating func receive(_ piece: some Collection<UInt8>, ended: Bool) throws(SystemError) -> [String]? {
+            bytes += piece
+            if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
+                bytes.removeSubrange(newline...)
+            } else if !ended {
+                guard bytes.count <= Self.limit else {
+                    throw SystemError("a control request is too long", errno: .messageTooLong)
+                }
+                return nil
+            }
+            return bytes.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
     static let connectionLimit = 16
     static let patience: Int64 = 5_000_000_000
 
@@ -102,17 +125,7 @@ public final class ControlServer {
             }
             // Nothing more for now: the rest of the request comes at a later poll.
             guard let received = try result.get() else { return }
-            let ended = received.length == 0
-            connection.request += chunk[..<received.length]
-            if let newline = connection.request.firstIndex(of: UInt8(ascii: "\n")) {
-                connection.request.removeSubrange(newline...)
-            } else if !ended {
-                guard connection.request.count <= Self.requestLimit else {
-                    throw SystemError("a control request is too long", errno: .messageTooLong)
-                }
-                continue
-            }
-            let words = connection.request.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
+            guard let words = try connection.request.receive(chunk[..<received.length], ended: received.length == 0) else { continue }
             connection.reply = answer(words)
         }
     }

@@ -7,7 +7,7 @@
 #                                      180), then adds to its committed corpus the inputs that
 #                                      reached code the corpus did not
 #   scripts/fuzz.sh check [TARGET...]  make test's stage: every committed input of each target,
-#                                      then FUZZ_CHECK_SECONDS (default 10) of fuzzing that keeps
+#                                      then FUZZ_CHECK_SECONDS (default 4) of fuzzing that keeps
 #                                      nothing
 #   scripts/fuzz.sh seeds [TARGET...]  writes the seeds gretool-fuzz makes into the corpora
 #
@@ -79,7 +79,7 @@ run() {
 }
 
 check() {
-    local seconds=${FUZZ_CHECK_SECONDS:-10} target failed="" scratchpad
+    local seconds=${FUZZ_CHECK_SECONDS:-4} target failed="" scratchpad
     scratchpad=$(mktemp -d) || return 1
     for target in $(targets "$@"); do
         local extra log=$scratchpad/$target.log

@@ -6,8 +6,11 @@ import SystemPackage
 /// read as what it declares (`route add` = this route must exist, exactly so).
 enum ApplyFile {
     static func read(_ path: String, into reader: DeclarationReader) throws {
-        let bytes = try contents(of: path)
-        let name = path == "-" ? "standard input" : path
+        try read(contents(of: path), name: path == "-" ? "standard input" : path, into: reader)
+    }
+
+    /// Reads a file's bytes; `name` is the file's in messages.
+    static func read(_ bytes: [UInt8], name: String, into reader: DeclarationReader) throws {
         if bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") {
             let document: JSONValue
             do {

@@ -14,6 +14,9 @@ struct FuzzTarget: Sendable {
         rtnetlink,
         xfrm,
         batch,
+        apply,
+        keepaliveConfiguration,
+        control,
         keepalive,
         pathMTU,
     ]

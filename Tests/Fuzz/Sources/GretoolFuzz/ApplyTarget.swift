@@ -1,0 +1,71 @@
+@testable import GreCLI
+@testable import GreKit
+
+extension FuzzTarget {
+    /// An apply file as `gretool apply` reads it before it asks the kernel anything: lines
+    /// of words (read as a batch's, each a declaration in its object's grammar) or the JSON
+    /// document of `state show -j`, into the state they declare, checked as `apply` checks
+    /// it (every device named is on the system or made by the file, the GRE rules). A
+    /// state read must read back from its own JSON document as the same state: what
+    /// `state show -j` prints, `apply` takes.
+    static let apply = FuzzTarget(
+        name: "apply", summary: "apply files: words or JSON, read and checked into the state they declare, and read back",
+        dictionary: { Grammar.dictionary + ApplyFileReading.documentWords }
+    ) { bytes in
+        guard case .success(let document) = ApplyFileReading.read(Array(bytes)) else { return }
+        let text = String(decoding: document, as: UTF8.self)
+        switch ApplyFileReading.read(document) {
+        case .failure(let refusal):
+            require(false, "apply: the document of a state read is refused (\(refusal.message)): \(text)")
+        case .success(let again):
+            require(again == document, "apply: the document of a state read reads back as another: \(text) then \(String(decoding: again, as: UTF8.self))")
+        }
+    }
+}
+
+enum ApplyFileReading {
+    /// The devices on the "system", by index from 1: the grammar's.
+    static var systemDevices: [(name: String, index: Int32)] {
+        Grammar.deviceNames.enumerated().map { ($1, Int32($0 + 1)) }
+    }
+
+    /// What apply would print for a file it refuses.
+    struct Refusal: Error {
+        let message: String
+    }
+
+    /// Reads `bytes` as an apply file into the state's JSON document, or the refusal
+    /// apply would print.
+    static func read(_ bytes: [UInt8]) -> Result<[UInt8], Refusal> {
+        let reader = DeclarationReader(owner: .gretool, devices: DeviceDirectory(devices: systemDevices))
+        let state: NetworkState
+        do {
+            try ApplyFile.read(bytes, name: "fuzz.conf", into: reader)
+            (state, _) = try reader.finish()
+        } catch {
+            let message = Failure.describe(error).message
+            discardedOutput.write(message)
+            return .failure(Refusal(message: message))
+        }
+        let output = OutputBuffer(collectingWithLimit: 65536)
+        var writer = JSONWriter(output: output, pretty: false)
+        FieldRenderer.object(StateDocument.fields(state, devices: reader.devices), into: &writer)
+        writer.finish()
+        // The text form too, as `state show` prints it.
+        for line in StateCommands.lines(state, reader.devices) { discardedOutput.write(line) }
+        return .success(output.bytes())
+    }
+
+    /// The JSON document's own words, for the dictionary: its punctuation and sections,
+    /// and the members of each object's schema.
+    static var documentWords: [String] {
+        var words = ["{", "}", "[", "]", ":", ",", "\"", "true", "false", "null", "{\"links\":[{\"ifname\":\"", "linkinfo",
+                     "info_kind", "info_data", "ifname", "mtu", "txqlen", "up"]
+        words += StateDocument.sections.map(\.key)
+        for schema in [WordSchema.address, .route, .nexthop, .rule, .keepalive] {
+            words += schema.positional + schema.rows.map(\.key)
+            if let group = schema.group { words += [group.key] + group.rows.map(\.key) }
+        }
+        return words
+    }
+}

@@ -77,15 +77,13 @@ public struct NexthopObject: Sendable, Equatable {
         }
     }
 
-    /// struct nexthop_grp: u32 id, u8 weight - 1, u8 weight_high (the high byte of weight - 1
-    /// since Linux 6.12, 0 or 1 before), u16 reserved.
-    static let memberSize = 8
-
+    /// A member as struct nexthop_grp: weight - 1 in `weight`, and since Linux 6.12 its high
+    /// byte in the field this header still calls `resvd1` (weight_high; 0 before 6.12).
     private static func decodeGroup(_ payload: UnsafeRawBufferPointer) -> [Member] {
-        stride(from: 0, through: payload.count - memberSize, by: memberSize).map { offset in
-            let id = payload.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
-            let weight = UInt32(payload[offset + 4]) | UInt32(payload[offset + 5]) << 8
-            return Member(id: id, weight: weight + 1)
+        let size = MemoryLayout<nexthop_grp>.size
+        return stride(from: 0, through: payload.count - size, by: size).map { offset in
+            let member = payload.loadUnaligned(fromByteOffset: offset, as: nexthop_grp.self)
+            return Member(id: member.id, weight: (UInt32(member.resvd1) << 8 | UInt32(member.weight)) + 1)
         }
     }
 
@@ -104,14 +102,12 @@ public struct NexthopObject: Sendable, Equatable {
         if blackhole { try attributes.flag(.blackhole) }
         if fdb { try attributes.flag(.fdb) }
         if !group.isEmpty {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(group.count * Self.memberSize)
-            for member in group {
-                withUnsafeBytes(of: member.id) { bytes += $0 }
+            let members = group.map { member in
                 let stored = member.weight - 1
-                bytes += [UInt8(truncatingIfNeeded: stored), UInt8(truncatingIfNeeded: stored >> 8), 0, 0]
+                return nexthop_grp(id: member.id, weight: UInt8(truncatingIfNeeded: stored),
+                                   resvd1: UInt8(truncatingIfNeeded: stored >> 8), resvd2: 0)
             }
-            try attributes.put(.group, bytes)
+            try attributes.put(.group, PackedArray(members))
         }
         if let groupType { try attributes.put(.groupType, groupType.rawValue) }
         if let resilient {

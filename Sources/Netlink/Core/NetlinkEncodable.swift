@@ -57,3 +57,13 @@ public struct Packed<Value>: NetlinkEncodable {
         try withUnsafeBytes(of: value, body)
     }
 }
+
+/// C structs sent back to back as one payload (nexthop_grp members of a group).
+public struct PackedArray<Element>: NetlinkEncodable {
+    public var values: [Element]
+    public init(_ values: [Element]) { self.values = values }
+
+    public func withNetlinkPayload<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try values.withUnsafeBytes(body)
+    }
+}

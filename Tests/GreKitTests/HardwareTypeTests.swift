@@ -15,4 +15,13 @@ import KernelHeaderValues
         #expect(HardwareType.gre.name == "gre" && HardwareType(rawValue: 280).name == "[280]")
         #expect(HardwareType.ip6gre.carriesIPAddress && !HardwareType.ether.carriesIPAddress)
     }
+
+    @Test func linkModesAreTheHeaders() {
+        let pinned: [(LinkMode, Int)] = [
+            (.default, IF_LINK_MODE_DEFAULT), (.dormant, IF_LINK_MODE_DORMANT),
+            (.testing, IF_LINK_MODE_TESTING),
+        ]
+        for (mode, value) in pinned { #expect(Int(mode.rawValue) == value, "\(mode.name)") }
+        #expect(LinkMode.dormant.name == "DORMANT" && LinkMode(rawValue: 7).name == "unknown")
+    }
 }

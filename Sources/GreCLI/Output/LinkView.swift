@@ -26,8 +26,7 @@ struct LinkView {
         if let master = link.master { fields.append(.string("master", devices.displayName(of: master))) }
         if let state = link.operationalState { fields.append(.string("operstate", state.name, label: "state")) }
         if let mode = link.linkMode, !addressListing {
-            let name = ["DEFAULT", "DORMANT", "TESTING"].indices.contains(Int(mode)) ? ["DEFAULT", "DORMANT", "TESTING"][Int(mode)] : "unknown"
-            fields.append(.string("linkmode", name, label: "mode"))
+            fields.append(.string("linkmode", mode.name, label: "mode"))
         }
         if let group = link.group { fields.append(.string("group", group == 0 ? "default" : String(group))) }
         if let txqlen = link.txqlen { fields.append(.unsigned("txqlen", txqlen, label: "qlen")) }

@@ -35,7 +35,7 @@ struct RuleView {
             fields.append(Field("uid_start", .unsigned(UInt64(range.lowerBound)), text: "uidrange \(range.lowerBound)-\(range.upperBound)"))
             fields.append(.jsonOnly("uid_end", .unsigned(UInt64(range.upperBound))))
         }
-        if let proto = rule.ipProtocol { fields.append(.string("ipproto", RuleRequest.ipProtocolName(proto))) }
+        if let proto = rule.ipProtocol { fields.append(.string("ipproto", proto.protocolsName)) }
         fields += ports(rule.sourcePorts, "sport")
         fields += ports(rule.destinationPorts, "dport")
         if rule.table != .unspecified {

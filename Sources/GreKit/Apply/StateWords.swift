@@ -215,7 +215,7 @@ extension Rule {
         if let inputInterface { words += ["iif", inputInterface] }
         if let outputInterface { words += ["oif", outputInterface] }
         if let priority { words += ["pref", String(priority)] }
-        if let ipProtocol { words += ["ipproto", RuleRequest.ipProtocolName(ipProtocol)] }
+        if let ipProtocol { words += ["ipproto", ipProtocol.protocolsName] }
         if let sourcePorts { words += ["sport", Self.range(sourcePorts)] }
         if let destinationPorts { words += ["dport", Self.range(destinationPorts)] }
         if let uidRange { words += ["uidrange", "\(uidRange.lowerBound)-\(uidRange.upperBound)"] }

@@ -1,37 +1,6 @@
 import CMnl
 import Netlink
 
-/// An IP protocol number (the IPv4 protocol field, IPv6's next header), as policies and
-/// SAs select and carry them.
-public struct IPProtocol: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-
-    /// In a selector: every protocol.
-    public static let any = IPProtocol(rawValue: 0)
-    public static let tcp = IPProtocol(rawValue: 6)
-    public static let udp = IPProtocol(rawValue: 17)
-    public static let gre = IPProtocol(rawValue: 47)
-    public static let esp = IPProtocol(rawValue: 50)
-    public static let ah = IPProtocol(rawValue: 51)
-    /// IP payload compression (IPComp).
-    public static let comp = IPProtocol(rawValue: 108)
-
-    /// The name `ip xfrm` uses, or the number.
-    public var description: String {
-        switch self {
-        case .any: "any"
-        case .tcp: "tcp"
-        case .udp: "udp"
-        case .gre: "gre"
-        case .esp: "esp"
-        case .ah: "ah"
-        case .comp: "comp"
-        default: String(rawValue)
-        }
-    }
-}
-
 /// What traffic a policy or an SA applies to (struct xfrm_selector): source and
 /// destination prefixes, a protocol and ports, a device.
 public struct XFRMSelector: Sendable, Hashable {

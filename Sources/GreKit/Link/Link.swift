@@ -14,7 +14,7 @@ public struct Link: Sendable {
     public var parent: Int32?
     public var linkNetnsID: Int32?
     public var operationalState: OperationalState?
-    public var linkMode: UInt8?
+    public var linkMode: LinkMode?
     public var group: UInt32?
     public var txqlen: UInt32?
     public var address: [UInt8]?
@@ -57,7 +57,7 @@ public struct Link: Sendable {
             case .link?: parent = Int32(bitPattern: attribute.u32)
             case .linkNetnsID?: linkNetnsID = attribute.s32
             case .operstate?: operationalState = OperationalState(rawValue: attribute.u8)
-            case .linkmode?: linkMode = attribute.u8
+            case .linkmode?: linkMode = LinkMode(rawValue: attribute.u8)
             case .group?: group = attribute.u32
             case .txqlen?: txqlen = attribute.u32
             case .address?: address = attribute.bytes

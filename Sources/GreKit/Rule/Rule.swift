@@ -24,7 +24,7 @@ public struct Rule: Sendable, Equatable {
     public var suppressInterfaceGroup: Int32?
     public var l3mdev = false
     public var uidRange: ClosedRange<UInt32>?
-    public var ipProtocol: UInt8?
+    public var ipProtocol: IPProtocol?
     public var sourcePorts: ClosedRange<UInt16>?
     public var destinationPorts: ClosedRange<UInt16>?
 
@@ -59,7 +59,7 @@ public struct Rule: Sendable, Equatable {
             case .suppressIfgroup?: suppressInterfaceGroup = attribute.s32
             case .l3mdev?: l3mdev = attribute.u8 != 0
             case .uidRange?: uidRange = Self.range(attribute.payload, UInt32.self)
-            case .ipProto?: ipProtocol = attribute.u8
+            case .ipProto?: ipProtocol = IPProtocol(rawValue: attribute.u8)
             case .sportRange?: sourcePorts = Self.range(attribute.payload, UInt16.self)
             case .dportRange?: destinationPorts = Self.range(attribute.payload, UInt16.self)
             default: break
@@ -102,7 +102,7 @@ public struct Rule: Sendable, Equatable {
         if let outputInterface { try attributes.put(.outputInterface, outputInterface) }
         if l3mdev { try attributes.put(.l3mdev, UInt8(1)) }
         if let uidRange { try attributes.put(.uidRange, Packed((uidRange.lowerBound, uidRange.upperBound))) }
-        if let ipProtocol { try attributes.put(.ipProto, ipProtocol) }
+        if let ipProtocol { try attributes.put(.ipProto, ipProtocol.rawValue) }
         if let sourcePorts { try attributes.put(.sportRange, Packed((sourcePorts.lowerBound, sourcePorts.upperBound))) }
         if let destinationPorts { try attributes.put(.dportRange, Packed((destinationPorts.lowerBound, destinationPorts.upperBound))) }
         if let goto { try attributes.put(.goto, goto) }

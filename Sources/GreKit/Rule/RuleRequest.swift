@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The verbs that change rules.
 public enum RuleChange: String, Sendable {
     case add, delete
@@ -96,7 +92,11 @@ public enum RuleRequest {
                 rule.l3mdev = true
                 tableGiven = true
             case .uidRange: rule.uidRange = try range(value, UInt32.self, for: "uidrange", single: false)
-            case .ipProtocol: rule.ipProtocol = try ipProtocol(value)
+            case .ipProtocol:
+                guard let proto = IPProtocol(protocolsName: value) else {
+                    throw InvalidArgument.badValue("ipproto", value, expected: "a protocol name (tcp, udp, ...) or a number 0..255")
+                }
+                rule.ipProtocol = proto
             case .sourcePort: rule.sourcePorts = try range(value, UInt16.self, for: "sport", single: true)
             case .destinationPort: rule.destinationPorts = try range(value, UInt16.self, for: "dport", single: true)
             }
@@ -139,21 +139,6 @@ public enum RuleRequest {
             throw .badValue(keyword, text, expected: expected)
         }
         return start...end
-    }
-
-    /// A protocol name from /etc/protocols ("tcp") or a number.
-    static func ipProtocol(_ text: String) throws(InvalidArgument) -> UInt8 {
-        if let number = UInt8(text) { return number }
-        guard let entry = getprotobyname(text) else {
-            throw .badValue("ipproto", text, expected: "a protocol name (tcp, udp, ...) or a number 0..255")
-        }
-        return UInt8(truncatingIfNeeded: entry.pointee.p_proto)
-    }
-
-    /// The name /etc/protocols gives a protocol number, or the number.
-    public static func ipProtocolName(_ number: UInt8) -> String {
-        guard let entry = getprotobynumber(Int32(number)), let name = entry.pointee.p_name else { return String(number) }
-        return String(cString: name)
     }
 }
 

@@ -3,6 +3,8 @@
 #                the running kernel has no GRE)
 #   make test    unit tests, fuzz targets over their corpora, namespace tests on this
 #                kernel, GRE tests in the lab VM
+#   make sanitize  the unit tests under the address and the thread sanitizer (CI runs
+#                it after make test)
 #   make fuzz    every fuzz target for FUZZ_SECONDS (default 180) each, or FUZZ_TARGETS;
 #                an input over FUZZ_TIMEOUT seconds (default 1) is a hang
 #   make bench   gretool side by side with iproute2, as ratios
@@ -32,7 +34,7 @@ GRETOOL = .build/release/gretool
 # The test stages (unit, kernel, lab) are scripts/test.sh's.
 TESTS = SWIFT=$(SWIFT) GRETOOL=$(GRETOOL) scripts/test.sh
 
-.PHONY: all build deps test unit-test fuzz-test kernel-test lab-test parity-lab fuzz demo bench install install-units completions man clean
+.PHONY: all build deps test unit-test fuzz-test kernel-test lab-test parity-lab sanitize fuzz demo bench install install-units completions man clean
 
 all: build
 
@@ -68,6 +70,12 @@ test: build
 # not in make test; Tests/Kernel/parity/lab.sh says why).
 parity-lab: build
 	GRETOOL_LAB_TIMEOUT=1800 GRETOOL_LAB_IDLE=900 Tests/Lab/lab.sh --gretool $(GRETOOL) -- bash Kernel/runner.sh -t 900 -s LAB Kernel/parity/lab.sh
+
+# The unit tests under each sanitizer, in build directories of their own
+# (scripts/sanitize.sh; SANITIZERS=address or thread for one).
+SANITIZERS ?=
+sanitize: deps
+	@SWIFT=$(SWIFT) scripts/sanitize.sh $(SANITIZERS)
 
 # The fuzz targets (Tests/Fuzz, scripts/fuzz.sh): libFuzzer with the address sanitizer.
 FUZZ_SECONDS ?= 180
@@ -113,4 +121,4 @@ install-units:
 	install -m 644 contrib/systemd/keepalive.conf.example $(DESTDIR)$(PREFIX)/share/doc/gretool/keepalive.conf.example
 
 clean:
-	rm -rf .build .build-fuzz
+	rm -rf .build .build-fuzz .build-asan .build-tsan

@@ -123,6 +123,20 @@ func captured(_ body: (OutputBuffer) -> Void) -> String {
         #expect(throws: InvalidArgument("option \"-n\" needs a value")) { try GlobalOptions.parse(["-n"]) }
     }
 
+    @Test func doubleDashEndsTheOptionsAndVersionHasItsListedSpelling() throws {
+        let (options, rest) = try GlobalOptions.parse(["-j", "--", "route", "show"])
+        #expect(options.json)
+        #expect(Array(rest) == ["route", "show"])
+        let (bare, afterDash) = try GlobalOptions.parse(["--", "-j"])
+        #expect(!bare.json, "a word after -- is not an option")
+        #expect(Array(afterDash) == ["-j"])
+        #expect(try GlobalOptions.parse(["--version"]).0.version)
+        #expect(try GlobalOptions.parse(["-V"]).0.version)
+        #expect(throws: InvalidArgument("unknown option \"-version\"; try \"gretool help\"")) {
+            try GlobalOptions.parse(["-version"])
+        }
+    }
+
     @Test func objectsAndVerbsAbbreviateAsIniproute2() {
         #expect(CommandTable.object("l")?.name == "link")
         #expect(CommandTable.object("tu")?.name == "tunnel")

@@ -62,8 +62,12 @@ public struct GlobalOptions: Sendable {
         var rest = arguments
         while let word = rest.first, word.hasPrefix("-"), word.count > 1 {
             rest = rest.dropFirst()
+            // "--" ends the options, as in ip: what follows is the command, even a word
+            // that starts with a dash.
+            if word == "--" { break }
             let spelling = word.hasPrefix("--") ? String(word.dropFirst()) : word
-            guard let option = option(spelled: spelling) else {
+            // --version is the spelling help lists (ArgumentParser's); iproute2's is -Version.
+            guard let option = word == "--version" ? .version : option(spelled: spelling) else {
                 throw InvalidArgument("unknown option \"\(word)\"; try \"gretool help\"")
             }
             switch option {

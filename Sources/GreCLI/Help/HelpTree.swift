@@ -24,7 +24,14 @@ enum HelpTree {
     static func run(_ arguments: [String]) -> Int32 {
         var words = Array(arguments.dropFirst()).map { $0 == "-help" ? "--help" : $0 }
         // "gretool l help" -> "gretool link --help"; objects may be abbreviated as in iproute2.
-        if let index = words.firstIndex(where: { !$0.hasPrefix("-") }), words[index] != "help",
+        // The object is the first word after the global options (not -n's value).
+        // ArgumentParser would read the words after a "--" as arguments, not a subcommand.
+        var objectIndex = (try? GlobalOptions.parse(words[...]))?.1.startIndex
+        if let index = objectIndex, index > 0, words[index - 1] == "--" {
+            words.remove(at: index - 1)
+            objectIndex = index - 1
+        }
+        if let index = objectIndex, index < words.count, words[index] != "help",
            let object = CommandTable.object(words[index]) {
             words[index] = object.name
             if index + 1 < words.count, words[index + 1] == "help" { words[index + 1] = "--help" }

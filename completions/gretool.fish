@@ -20,7 +20,7 @@ function __gretool_parse_tokens -S
     set -l unparsed_tokens (__gretool_tokens -pc)
     switch $unparsed_tokens[1]
     case 'gretool'
-        __gretool_parse_subcommand 0 'j' 'p' 'd' 's' '4' '6' 'n=' 'b=' 'version' 'h/help'
+        __gretool_parse_subcommand 0 'j' 'p' 'd' 's' 'o' '4' '6' 'n=' 'b=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'address'
             __gretool_parse_subcommand -r 2 'version' 'h/help'
@@ -101,6 +101,8 @@ complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_option
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" p pretty' -s 'p' -o 'pretty' -d 'Indent JSON output.'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" d details' -s 'd' -o 'details' -d 'Show details (all tunnel options).'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool"' -s 's' -o 'stats' -o 'statistics' -d 'Show statistics; twice for error counters.'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" o oneline' -s 'o' -o 'oneline' -d 'One line per object (a backslash where its text would break).'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" brief' -o 'brief' -d 'Links and addresses in brief: name, state and addresses (or MAC and flags).'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" 4' -s '4' -d 'IPv4 only (addresses, routes, rules, nexthops).'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" 6' -s '6' -d 'IPv6 only (addresses, routes, rules, nexthops).'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" n netns' -s 'n' -o 'netns' -d 'Run in network namespace NETNS (/run/netns/NETNS).' -rfka '(__gretool_custom_completion ---completion -- -netns (count (__gretool_tokens -pc)) (__gretool_tokens -tC))'

@@ -118,6 +118,8 @@ private func expectedNames(_ row: GlobalOptions.Row) -> Set<TreeDump.Argument.Na
                 case .pretty: #expect(options.pretty)
                 case .details: #expect(options.details)
                 case .statistics: #expect(options.statistics == 1)
+                case .oneline: #expect(options.oneline)
+                case .brief: #expect(options.brief)
                 case .inet: #expect(options.family == .inet)
                 case .inet6: #expect(options.family == .inet6)
                 case .namespace: #expect(options.namespace == "value")

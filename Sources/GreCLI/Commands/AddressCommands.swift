@@ -60,6 +60,14 @@ enum AddressCommands: ObjectCommands {
             guard !selected.isEmpty || (own.isEmpty && family == .unspecified) else { return nil }
             return (link, selected)
         }
+        if session.options.brief {
+            Printer.print(listed, session: session) { BriefView.addresses($0, $1, devices: snapshot) }
+            return
+        }
+        if session.options.oneline {
+            printOnePerLine(listed, session: session)
+            return
+        }
         let view = LinkView(details: session.options.details, addressListing: true, linkLayer: family == .unspecified)
         // Selected by label, iproute2 shows the addresses alone.
         let headed = selector.label == nil
@@ -72,6 +80,33 @@ enum AddressCommands: ObjectCommands {
             var link = link
             if link.txqlen == nil { link.txqlen = LinkService.transmitQueueLength(of: link.name) }
             return view.fields(link, devices: snapshot) + [field]
+        }
+    }
+
+    /// `ip -o address show`: each address on a line of its own, after its link's index
+    /// and name, without the link's own lines; in JSON, each link's "addr_info" alone,
+    /// every address naming its link ("index", "dev").
+    private static func printOnePerLine(_ listed: [(Link, [Address])], session: Session) {
+        if session.options.json {
+            var writer = session.jsonWriter()
+            writer.beginArray()
+            for (link, addresses) in listed {
+                let named: [Field.Value] = addresses.map { address in
+                    .object([.jsonOnly("index", .signed(Int64(link.index))), .jsonOnly("dev", .string(link.name))]
+                        + AddressView.describe(address).fields)
+                }
+                FieldRenderer.object([.jsonOnly("addr_info", .array(named))], into: &writer)
+            }
+            writer.endArray()
+            writer.finish()
+            return
+        }
+        for (link, addresses) in listed {
+            for address in addresses {
+                // The address's text starts on a line of its own: here it follows the name.
+                let text = AddressView.describe(address).text.dropFirst()
+                session.output.write("\(link.index): \(link.name)" + Printer.oneLine(String(text)) + "\n")
+            }
         }
     }
 

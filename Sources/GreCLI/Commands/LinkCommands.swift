@@ -78,6 +78,10 @@ enum LinkCommands: ObjectCommands {
         let selected = snapshot.links.filter { link in
             (name == nil || link.name == name) && (kind == nil || link.kind == kind) && (!onlyUp || link.isUp)
         }
+        if options.brief {
+            Printer.print(selected, session: session) { BriefView.link($0, devices: snapshot) }
+            return
+        }
         let view = LinkView(details: options.details, statisticsLevel: options.statistics)
         Printer.print(selected, session: session) { view.fields($0, devices: snapshot) }
     }

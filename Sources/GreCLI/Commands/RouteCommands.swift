@@ -42,7 +42,8 @@ enum RouteCommands: ObjectCommands {
         let selector = try RouteSelector.parse(words, verb: "show", devices: try session.links())
         let devices = try session.deviceNames()
         var view = RouteView(devices: devices, details: session.options.details,
-                             statistics: session.options.statistics > 0, selected: RouteView.Selection(selector))
+                             statistics: session.options.statistics > 0, selected: RouteView.Selection(selector),
+                             lineBreak: session.options.lineBreak)
         if session.options.details {
             // Read before the route dump: the socket cannot ask anything while it streams.
             let nexthops = (try? session.nexthops().list()) ?? []
@@ -92,7 +93,7 @@ enum RouteCommands: ObjectCommands {
         let lookup = try RouteService.Lookup.parse(words, family: session.options.family, devices: try session.links())
         let route = try attempt("look up a route to \(lookup.destination)") { try session.routes().lookup(lookup) }
         let view = RouteView(devices: try session.deviceNames(), details: session.options.details,
-                             statistics: session.options.statistics > 0)
+                             statistics: session.options.statistics > 0, lineBreak: session.options.lineBreak)
         let output = session.output
         if session.options.json {
             var sink = JSONSink(writer: session.jsonWriter(), output: output)

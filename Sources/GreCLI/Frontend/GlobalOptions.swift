@@ -7,6 +7,8 @@ public struct GlobalOptions: Sendable {
     public var pretty = false
     public var details = false
     public var statistics = 0
+    public var oneline = false
+    public var brief = false
     public var namespace: String?
     public var batchFile: String?
     public var force = false
@@ -14,8 +16,12 @@ public struct GlobalOptions: Sendable {
     public var help = false
     public var version = false
 
+    /// What breaks an object's text into lines: with -o a backslash (iproute2's _SL_),
+    /// so that each object is one line.
+    var lineBreak: String { oneline ? "\\" : "\n" }
+
     enum Option: Sendable, CaseIterable {
-        case json, pretty, details, statistics, inet, inet6, namespace, batch, force, help, version
+        case json, pretty, details, statistics, oneline, brief, inet, inet6, namespace, batch, force, help, version
     }
 
     /// Everything said about one option, in one place: parsing reads the spellings, and the
@@ -41,6 +47,10 @@ public struct GlobalOptions: Sendable {
         Row(option: .details, spellings: ["-details"], letters: "d", help: "Show details (all tunnel options)."),
         Row(option: .statistics, spellings: ["-stats", "-statistics"], letters: "s",
             help: "Show statistics; twice for error counters."),
+        Row(option: .oneline, spellings: ["-oneline"], letters: "o",
+            help: "One line per object (a backslash where its text would break)."),
+        Row(option: .brief, spellings: ["-brief"],
+            help: "Links and addresses in brief: name, state and addresses (or MAC and flags)."),
         Row(option: .inet, spellings: ["-4"], help: "IPv4 only (addresses, routes, rules, nexthops)."),
         Row(option: .inet6, spellings: ["-6"], help: "IPv6 only (addresses, routes, rules, nexthops)."),
         Row(option: .namespace, spellings: ["-netns"], letters: "n", takesValue: true,
@@ -75,6 +85,8 @@ public struct GlobalOptions: Sendable {
             case .pretty: options.pretty = true
             case .details: options.details = true
             case .statistics: options.statistics += 1
+            case .oneline: options.oneline = true
+            case .brief: options.brief = true
             case .force: options.force = true
             case .inet: options.family = .inet
             case .inet6: options.family = .inet6

@@ -26,6 +26,8 @@ struct GretoolCommand: ParsableCommand {
     @Flag(name: .global(.pretty), help: .global(.pretty)) var pretty = false
     @Flag(name: .global(.details), help: .global(.details)) var details = false
     @Flag(name: .global(.statistics), help: .global(.statistics)) var statistics: Int
+    @Flag(name: .global(.oneline), help: .global(.oneline)) var oneline = false
+    @Flag(name: .global(.brief), help: .global(.brief)) var brief = false
     @Flag(name: .global(.inet), help: .global(.inet)) var inet = false
     @Flag(name: .global(.inet6), help: .global(.inet6)) var inet6 = false
     @Option(name: .global(.namespace), help: .global(.namespace), completion: .custom { _, _, _ in HelpTree.namespaces() })

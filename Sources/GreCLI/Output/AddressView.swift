@@ -4,34 +4,46 @@ import GreKit
 /// line of words, then the lifetimes on a line of their own.
 enum AddressView {
     /// The "addr_info" list a link's description ends with.
-    static func field(_ addresses: [Address]) -> Field {
+    static func field(_ addresses: [Address]) -> Field { list(addresses, describe) }
+
+    /// `ip -br address show`'s list: each address as "LOCAL[ peer PEER]/LENGTH[ metric M] ".
+    static func briefField(_ addresses: [Address]) -> Field { list(addresses, local) }
+
+    private static func list(_ addresses: [Address], _ describe: (Address) -> (text: String, fields: [Field])) -> Field {
         var text = ""
         var objects: [Field.Value] = []
         for address in addresses {
-            let (line, fields) = describe(address)
-            text += line
+            let (words, fields) = describe(address)
+            text += words
             objects.append(.object(fields))
         }
         return Field("addr_info", .array(objects), text: text)
     }
 
+    /// "LOCAL[ peer PEER]/LENGTH[ metric M] ", or nothing for an address without a local one.
+    private static func local(_ address: Address) -> (text: String, fields: [Field]) {
+        guard let primary = address.primary else { return ("", []) }
+        var text = primary.description
+        var fields: [Field] = [.jsonOnly("local", .string(primary.description))]
+        if let peer = address.peer {
+            text += " peer " + peer.description
+            fields.append(.jsonOnly("address", .string(peer.description)))
+        }
+        text += "/\(address.prefixLength) "
+        fields.append(.jsonOnly("prefixlen", .signed(Int64(address.prefixLength))))
+        if let metric = address.metric {
+            text += "metric \(metric) "
+            fields.append(.jsonOnly("metric", .unsigned(UInt64(metric))))
+        }
+        return (text, fields)
+    }
+
     static func describe(_ address: Address) -> (text: String, fields: [Field]) {
         var text = "\n    " + address.family.name + " "
         var fields: [Field] = [.jsonOnly("family", .string(address.family.name))]
-        if let primary = address.primary {
-            text += primary.description
-            fields.append(.jsonOnly("local", .string(primary.description)))
-            if let peer = address.peer {
-                text += " peer " + peer.description
-                fields.append(.jsonOnly("address", .string(peer.description)))
-            }
-            text += "/\(address.prefixLength) "
-            fields.append(.jsonOnly("prefixlen", .signed(Int64(address.prefixLength))))
-            if let metric = address.metric {
-                text += "metric \(metric) "
-                fields.append(.jsonOnly("metric", .unsigned(UInt64(metric))))
-            }
-        }
+        let (words, localFields) = local(address)
+        text += words
+        fields += localFields
         if let broadcast = address.broadcast {
             text += "brd \(broadcast) "
             fields.append(.jsonOnly("broadcast", .string(broadcast.description)))

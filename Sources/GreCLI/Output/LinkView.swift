@@ -13,14 +13,8 @@ struct LinkView {
 
     func fields(_ link: Link, devices: LinkSnapshot) -> [Field] {
         var fields: [Field] = [Field("ifindex", .signed(Int64(link.index)), text: "\(link.index):")]
-        fields.append(contentsOf: nameFields(link, devices: devices))
-
-        var flagNames = link.flags.names
-        // The device this one sits on is down ("master down" in iproute2's words).
-        if let parent = link.parent, parent != 0, link.linkNetnsID == nil, devices[parent]?.isUp == false {
-            flagNames.append("M-DOWN")
-        }
-        fields.append(Field("flags", .array(flagNames.map { .string($0) }), text: "<\(flagNames.joined(separator: ","))>"))
+        fields.append(contentsOf: Self.nameFields(link, devices: devices, suffix: ":"))
+        fields.append(Self.flagsField(link, devices: devices))
         if let mtu = link.mtu { fields.append(.unsigned("mtu", mtu)) }
         if let qdisc = link.qdisc { fields.append(.string("qdisc", qdisc)) }
         if let master = link.master { fields.append(.string("master", devices.displayName(of: master))) }
@@ -50,11 +44,11 @@ struct LinkView {
         let type = link.hardwareType.name
         var fields = [Field("link_type", .string(type), text: "\n    link/\(type)")]
         if let address = link.address {
-            let text = format(address, type: link.hardwareType)
+            let text = Self.format(address, type: link.hardwareType)
             fields.append(Field("address", .string(text), text: text))
         }
         if let broadcast = link.broadcast {
-            let text = format(broadcast, type: link.hardwareType)
+            let text = Self.format(broadcast, type: link.hardwareType)
             if link.flags.contains(.pointToPoint) {
                 fields.append(Field("link_pointtopoint", .bool(true), text: nil))
                 fields.append(Field("broadcast", .string(text), text: "peer \(text)"))
@@ -63,22 +57,33 @@ struct LinkView {
             }
         }
         if let permanent = link.permanentAddress, permanent != link.address {
-            fields.append(.string("permaddr", format(permanent, type: link.hardwareType)))
+            fields.append(.string("permaddr", Self.format(permanent, type: link.hardwareType)))
         }
         return fields
     }
 
-    /// "name@parent" in text; JSON has "link" (or "link_index") before "ifname".
-    private func nameFields(_ link: Link, devices: LinkSnapshot) -> [Field] {
-        guard let parent = link.parent else { return [Field("ifname", .string(link.name), text: "\(link.name):")] }
+    /// "name@parent" and `suffix` in text; JSON has "link" (or "link_index") before "ifname".
+    static func nameFields(_ link: Link, devices: LinkSnapshot, suffix: String) -> [Field] {
+        guard let parent = link.parent else { return [Field("ifname", .string(link.name), text: link.name + suffix)] }
         if parent == 0 {
-            return [.jsonOnly("link", .null), Field("ifname", .string(link.name), text: "\(link.name)@NONE:")]
+            return [.jsonOnly("link", .null), Field("ifname", .string(link.name), text: "\(link.name)@NONE" + suffix)]
         }
         if link.linkNetnsID != nil {
-            return [.jsonOnly("link_index", .signed(Int64(parent))), Field("ifname", .string(link.name), text: "\(link.name)@if\(parent):")]
+            return [.jsonOnly("link_index", .signed(Int64(parent))),
+                    Field("ifname", .string(link.name), text: "\(link.name)@if\(parent)" + suffix)]
         }
         let parentName = devices.displayName(of: parent)
-        return [.jsonOnly("link", .string(parentName)), Field("ifname", .string(link.name), text: "\(link.name)@\(parentName):")]
+        return [.jsonOnly("link", .string(parentName)), Field("ifname", .string(link.name), text: "\(link.name)@\(parentName)" + suffix)]
+    }
+
+    /// "<FLAG,...>"; M-DOWN when the device this one sits on is down ("master down" in
+    /// iproute2's words).
+    static func flagsField(_ link: Link, devices: LinkSnapshot) -> Field {
+        var flagNames = link.flags.names
+        if let parent = link.parent, parent != 0, link.linkNetnsID == nil, devices[parent]?.isUp == false {
+            flagNames.append("M-DOWN")
+        }
+        return Field("flags", .array(flagNames.map { .string($0) }), text: "<\(flagNames.joined(separator: ","))>")
     }
 
     private func detailFields(_ link: Link, devices: LinkSnapshot) -> [Field] {
@@ -108,7 +113,7 @@ struct LinkView {
     }
 
     /// Link-layer addresses: IP addresses for IP tunnels, colon-separated hex otherwise.
-    private func format(_ bytes: [UInt8], type: HardwareType) -> String {
+    static func format(_ bytes: [UInt8], type: HardwareType) -> String {
         if type.carriesIPAddress, let address = bytes.withUnsafeBytes({ IPAddress(bytes: $0) }) {
             return address.description
         }

@@ -17,17 +17,28 @@ enum Printer {
             writer.finish()
         } else {
             for element in elements {
-                output.write(FieldRenderer.text(fields(element)))
+                output.write(text(fields(element), session: session))
                 output.write(terminator)
             }
         }
+    }
+
+    /// An object's text; with -o on one line, a backslash where it would break one (as
+    /// iproute2's _SL_), so that a script can read the objects line by line.
+    static func text(_ fields: [Field], session: Session) -> String {
+        let text = FieldRenderer.text(fields)
+        return session.options.oneline ? oneLine(text) : text
+    }
+
+    static func oneLine(_ text: String) -> String {
+        String(text.map { $0 == "\n" ? "\\" : $0 })
     }
 
     /// Prints one object: a JSON object rather than an array of one. `json` overrides -j
     /// for a command that takes its own.
     static func print(one fields: [Field], session: Session, json: Bool? = nil) {
         guard json ?? session.options.json else {
-            session.output.write(FieldRenderer.text(fields))
+            session.output.write(text(fields, session: session))
             session.output.write("\n")
             return
         }

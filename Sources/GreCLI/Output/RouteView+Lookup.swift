@@ -13,7 +13,8 @@ extension RouteView {
             return
         }
         let output = sink.output
-        output.write("\n    cache ")
+        output.write(lineBreak)
+        output.write("    cache ")
         guard !rest.isEmpty else { return }
         output.write(UInt8(ascii: "<"))
         for (flag, name) in Self.cacheFlagNames where rest.contains(flag) {

@@ -9,6 +9,9 @@ struct RouteView {
     var nexthopInfo: [UInt32: [Field]] = [:]
     /// What the listing was selected by, which iproute2 then does not repeat on each line.
     var selected = Selection()
+    /// What breaks a route's text into lines (multipath legs, nh_info, a lookup's cache
+    /// line): a backslash with -o, as iproute2's _SL_, so that each route is one line.
+    var lineBreak = "\n"
 
     struct Selection: OptionSet {
         let rawValue: Int
@@ -87,12 +90,15 @@ struct RouteView {
         if !route.metrics.isEmpty { Self.writeMetrics(route.metrics, to: &sink) }
         if let index = route.inputInterface { sink.string("iif", "iif", devices.name(index)) }
         if let preference = route.preference { writePreference(preference, to: &sink) }
-        if details, let id = route.nexthopID, let fields = nexthopInfo[id] { sink.object("nh_info", prefix: "\n\tnh_info ", fields) }
+        if details, let id = route.nexthopID, let fields = nexthopInfo[id] { sink.object("nh_info", prefix: lineBreak + "\tnh_info ", fields) }
         if !route.nexthops.isEmpty {
             sink.beginArray("nexthops")
             for leg in route.nexthops {
                 sink.beginObject(nil)
-                if !Sink.isJSON { sink.output.write("\n\tnexthop ") }
+                if !Sink.isJSON {
+                    sink.output.write(lineBreak)
+                    sink.output.write("\tnexthop ")
+                }
                 if let encapsulation = leg.encapsulation { Self.writeEncapsulation(encapsulation, to: &sink) }
                 if let gateway = leg.gateway { writeGateway(gateway, family: route.family, to: &sink) }
                 if let realms = leg.realms { Self.writeRealms(realms, to: &sink) }

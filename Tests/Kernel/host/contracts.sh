@@ -17,6 +17,17 @@ test_json_stays_valid_on_every_object_and_on_errors() {
     out=$(g "$A" -j route show table 100 2>/dev/null); rc=$?
     [[ $rc == 1 ]] || fail "route show of a missing table: exit $rc, expected 1"
     jq -e . <<<"$out" >/dev/null || fail "route show of a missing table left invalid JSON: [$out]"
+    # A command refused, or failed before it listed anything, prints nothing on standard
+    # output, as ip: its one line goes to standard error.
+    local refused
+    for refused in "link show nosuch" "route get 300.1.1.1" "route show bogus" "address show dev nosuch" "bogus"; do
+        out=$(g "$A" -j $refused 2>/dev/null); rc=$?
+        [[ $rc != 0 ]] || fail "-j $refused succeeded"
+        [[ -z $out ]] || fail "-j $refused printed [$out] on standard output"
+    done
+    for listing in "-br link show" "-br address show" "-o address show" "-o link show" "-o route show"; do
+        g "$A" -j $listing | jq -e . >/dev/null || fail "invalid JSON from gretool -j $listing"
+    done
     # Flush prints iproute2's summary line as text only.
     out=$(g "$A" -j nexthop flush)
     [[ -z $out ]] || jq -e . <<<"$out" >/dev/null || fail "-j nexthop flush printed text: [$out]"

@@ -21,6 +21,7 @@ DIFFERENCES = {
     "other-objects": r"^(neighbour|neigh|maddress|mroute|ntable|tuntap|token|xfrm|mptcp|vrf|sr|tcp_metrics|stats|ioam|n)\b",
     "help-text": r"^((-j )?\w+ )?help$|^-h(elp)?$",
     "tunnel-tap-modes": r"^tunnel add \S+ mode (gretap|ip6gretap)\b",
+    "version-text": r"^(-V|-Version|--version|-v)$",
 }
 
 

@@ -42,14 +42,16 @@
 // importer does not define; declare it here with its glibc signature.
 extern int setns(int fd, int nstype);
 
-// sendmmsg(2) and struct mmsghdr, the same: the keepalive watcher sends its
-// keepalives in batches, one system call per wake-up.
+// sendmmsg(2), recvmmsg(2) and struct mmsghdr, the same: the keepalive watcher
+// sends its keepalives in batches, one system call per wake-up, and reads its
+// replies many a call.
 #ifndef __USE_GNU
 struct mmsghdr {
     struct msghdr msg_hdr;
     unsigned int msg_len;
 };
 extern int sendmmsg(int fd, struct mmsghdr *vmessages, unsigned int vlen, int flags);
+extern int recvmmsg(int fd, struct mmsghdr *vmessages, unsigned int vlen, int flags, struct timespec *timeout);
 #endif
 
 // struct in6_pktinfo (IPV6_PKTINFO), the same: glibc declares it only under

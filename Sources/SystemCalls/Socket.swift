@@ -184,6 +184,23 @@ public struct Socket: ~Copyable {
         }
     }
 
+    /// Receives as many queued datagrams as `batch` has room for, in one system call
+    /// (recvmmsg), and returns how many (`batch.count`, each read by `batch.datagram`).
+    /// 0 when the socket is non-blocking (or `flags` has MSG_DONTWAIT) and nothing is
+    /// queued. A non-blocking receive that fills less than the batch emptied the queue.
+    public func receive(_ batch: inout ReceiveBatch, flags: CInt = 0, _ operation: @autoclosure () -> String) throws(SystemError) -> Int {
+        batch.prepare()
+        switch valueOrErrno({ recvmmsg(rawValue, batch.headers.baseAddress!, UInt32(batch.capacity), flags, nil) }) {
+        case .success(let count):
+            batch.count = Int(count)
+            return Int(count)
+        case .failure(let errno) where errno == .resourceTemporarilyUnavailable:
+            return 0
+        case .failure(let errno):
+            throw SystemError(operation(), errno: errno)
+        }
+    }
+
     /// Sends a batch in as few system calls as the kernel allows (sendmmsg). It stops
     /// at the first datagram the kernel refuses: that one is noted and the rest sent
     /// after it. Returns the refused ones, by position in the batch, with their errno.

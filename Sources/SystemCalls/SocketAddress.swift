@@ -27,6 +27,13 @@ public struct SocketAddress: Sendable {
         self.length = length
     }
 
+    /// The address a system call wrote into `bytes` (as many as it said it wrote).
+    init(_ bytes: UnsafeRawBufferPointer) {
+        let count = min(bytes.count, MemoryLayout<sockaddr_storage>.size)
+        length = socklen_t(count)
+        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[..<count])) }
+    }
+
     private init<Address>(storing address: Address) {
         length = socklen_t(MemoryLayout<Address>.size)
         withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: address, as: Address.self) }

@@ -99,6 +99,30 @@ import Glibc
         let control = ControlMessages.parse(UnsafeRawBufferPointer(start: first.msg_control, count: first.msg_controllen))
         #expect(control.map { $0.load(as: CInt.self) } == [9])
     }
+
+    /// Three datagrams over loopback UDP, read two a call: a full batch, then a short
+    /// one (the queue is empty), then none; the long one cut short and said to be.
+    @Test func aBatchReceivesManyDatagramsACall() throws {
+        let loopback = SocketAddress(sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: UInt32(0x7f00_0001).bigEndian),
+                                                 sin_zero: (0, 0, 0, 0, 0, 0, 0, 0)))
+        let receiver = try Socket(domain: AF_INET, type: SOCK_DGRAM, nonBlocking: true, "socket")
+        try receiver.bind(to: loopback, "bind")
+        let address = try receiver.localAddress("getsockname")
+        let sender = try Socket(domain: AF_INET, type: SOCK_DGRAM, "socket")
+        try sender.bind(to: loopback, "bind")
+        let senderPort = try #require(try sender.localAddress("getsockname").inet).sin_port
+        for payload in [[1, 2, 3], [4], [UInt8](repeating: 5, count: 20)] as [[UInt8]] { try sender.send(payload, to: address, "send") }
+        var batch = ReceiveBatch(capacity: 2, datagramBytes: 8, controlBytes: 0)
+        #expect(try receiver.receive(&batch, flags: CInt(MSG_DONTWAIT), "receive") == 2)
+        let (first, firstBytes) = batch.datagram(0)
+        #expect(Array(firstBytes) == [1, 2, 3] && first.length == 3 && !first.isTruncated)
+        #expect(first.source.inet?.sin_port == senderPort)
+        #expect(Array(batch.datagram(1).bytes) == [4])
+        #expect(try receiver.receive(&batch, "receive") == 1)
+        let (long, longBytes) = batch.datagram(0)
+        #expect(long.isTruncated && Array(longBytes) == [UInt8](repeating: 5, count: 8))
+        #expect(try receiver.receive(&batch, "receive") == 0)
+    }
 }
 
 /// The values gretool names, pinned to the C headers.

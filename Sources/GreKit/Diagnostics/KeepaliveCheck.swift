@@ -187,8 +187,6 @@ extension DiagnosticsService {
         let target = try KeepaliveTarget(tunnel: link)
         let socket = try GreSocket(family: target.family,
                                    acceptingOnly: target.family == .inet ? KeepalivePacket.ipv4EtherType : KeepalivePacket.ipv6EtherType)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
-        defer { buffer.deallocate() }
         let deadline = SystemClock.monotonic() + Int64(milliseconds) * 1_000_000
         var seen = false
         while !seen {
@@ -197,7 +195,7 @@ extension DiagnosticsService {
             var descriptor = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
             // Nothing yet, or a wait cut short (EINTR): the loop checks the deadline.
             guard poll(&descriptor, 1, wait) > 0 else { continue }
-            try socket.receiveReflections(into: buffer) { seen = seen || $0.outer == target.replyFlow }
+            try socket.receiveReflections { seen = seen || $0.outer == target.replyFlow }
         }
         return seen
     }

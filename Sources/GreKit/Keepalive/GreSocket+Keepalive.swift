@@ -10,8 +10,8 @@ extension GreSocket.Outgoing {
 
 extension GreSocket {
     /// Reads every queued packet; `each` gets those that are reflected keepalives.
-    public func receiveKeepalives(into buffer: UnsafeMutableRawBufferPointer, _ each: (ReflectedKeepalive) -> Void) throws(SystemError) {
-        try receiveAll(into: buffer) { datagram, bytes in
+    public func receiveKeepalives(_ each: (ReflectedKeepalive) -> Void) throws(SystemError) {
+        try receiveQueued { datagram, bytes in
             if family == .inet {
                 ReflectedKeepalive(ipv4: bytes).map(each)
             } else if let source = datagram.source, let destination = datagram.destination {
@@ -23,20 +23,13 @@ extension GreSocket {
 
     /// Reads every queued packet; `each` gets those that are keepalives to reflect
     /// (with `acceptingNAT`, also those whose inner addresses a NAT made differ).
-    public func receiveReflections(into buffer: UnsafeMutableRawBufferPointer, acceptingNAT: Bool = false,
-                                   _ each: (KeepaliveReflection) -> Void) throws(SystemError) {
-        try receiveAll(into: buffer) { datagram, bytes in
+    public func receiveReflections(acceptingNAT: Bool = false, _ each: (KeepaliveReflection) -> Void) throws(SystemError) {
+        try receiveQueued { datagram, bytes in
             if family == .inet {
                 KeepaliveReflection(ipv4: bytes, acceptingNAT: acceptingNAT).map(each)
             } else if let source = datagram.source, let destination = datagram.destination {
                 KeepaliveReflection(ipv6: bytes, source: source, destination: destination, acceptingNAT: acceptingNAT).map(each)
             }
-        }
-    }
-
-    private func receiveAll(into buffer: UnsafeMutableRawBufferPointer, _ each: (Datagram, UnsafeRawBufferPointer) -> Void) throws(SystemError) {
-        while let datagram = try receive(into: buffer) {
-            each(datagram, UnsafeRawBufferPointer(rebasing: buffer[..<datagram.length]))
         }
     }
 }

@@ -13,8 +13,10 @@ import Glibc
 public final class GreSocket {
     public let family: AddressFamily
     private let socket: Socket
-    /// Control messages of the packet being received.
+    /// Control messages of an error read from the error queue.
     private let controlBuffer: UnsafeMutableRawBufferPointer
+    /// Room for the packets one receive reads.
+    private var batch = ReceiveBatch(capacity: GreSocket.receiveBatchSize, datagramBytes: GreSocket.receiveRoom, controlBytes: 256)
 
     public init(family: AddressFamily) throws(SystemError) {
         self.family = family
@@ -171,9 +173,29 @@ public final class GreSocket {
         public var hopLimit: UInt8 = 0
     }
 
-    /// Reads one queued packet into `buffer`; nil when none is queued.
-    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Datagram? {
-        guard let received = try socket.receive(into: buffer, control: controlBuffer, "cannot receive GRE packets") else { return nil }
+    /// How many packets one system call reads at most (recvmmsg), and the room for
+    /// each: a keepalive, reflected or not, is under 200 bytes with every option and
+    /// header; anything longer is not one, and is cut short and skipped.
+    static let receiveBatchSize = 64
+    static let receiveRoom = 512
+
+    /// Reads every queued packet, up to `receiveBatchSize` a system call; `each` gets
+    /// each one and its bytes (from the IP header for AF_INET, from the GRE header for
+    /// AF_INET6). A short batch means the queue is empty: no call is made just to hear so.
+    public func receiveQueued(_ each: (Datagram, UnsafeRawBufferPointer) -> Void) throws(SystemError) {
+        while true {
+            let count = try socket.receive(&batch, flags: CInt(MSG_DONTWAIT), "cannot receive GRE packets")
+            for slot in 0..<count {
+                let (received, bytes) = batch.datagram(slot)
+                guard !received.isTruncated else { continue }
+                each(Self.datagram(received), bytes)
+            }
+            if count < batch.capacity { return }
+        }
+    }
+
+    /// What a received packet's source and control messages say.
+    private static func datagram(_ received: Socket.Received) -> Datagram {
         var datagram = Datagram(length: received.length, source: received.source.ipAddress)
         for message in received.controlMessages {
             if message.is(level: CInt(IPPROTO_IPV6), type: IPV6_PKTINFO), let information = message.load(as: in6_pktinfo.self) {

@@ -70,8 +70,6 @@ public enum KeepalivePing {
         // ICMP errors about the keepalives say why a peer does not answer.
         try socket.receiveErrors()
         var errors: [QueuedError] = []
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
-        defer { buffer.deallocate() }
         let spacing = timeout / Int64(count)
         // The state machine allows one retry more than keepalives are sent, so it never
         // calls the peer down, and its window outlasts the timeout: a reply to any of the
@@ -100,7 +98,7 @@ public enum KeepalivePing {
             errors += socket.queuedErrors().filter { $0.destination == target.remote }.map(\.error)
             var roundTrip: Int64?
             do {
-                try socket.receiveKeepalives(into: buffer) { reflected in
+                try socket.receiveKeepalives { reflected in
                     guard reflected.flow == target.replyFlow, roundTrip == nil,
                           case .answered(let time, _) = machine.recordReply(nonce: reflected.nonce, at: SystemClock.monotonic())
                     else { return }

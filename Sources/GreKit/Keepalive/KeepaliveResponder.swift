@@ -42,8 +42,6 @@ public final class KeepaliveResponder {
     /// Reflects keepalives; `reflected` sees each one sent. Returns how many were.
     public func run(count: Int?, timeout: Int64?, reflected: (KeepaliveReflection) -> Void) throws -> Int {
         let signals = try SignalDescriptor.termination()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 8)
-        defer { buffer.deallocate() }
         let deadline = timeout.map { SystemClock.monotonic() + $0 }
         var done = 0
         var descriptors = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
@@ -58,7 +56,7 @@ public final class KeepaliveResponder {
             guard poll(&descriptors, nfds_t(descriptors.count), wait) > 0 else { continue }
             if descriptors[0].revents != 0, !signals.pending().isEmpty { break }
             for (receiver, descriptor) in zip(receivers, descriptors.dropFirst()) where descriptor.revents != 0 {
-                try receiver.receiveReflections(into: buffer, acceptingNAT: acceptingNAT) { reflection in
+                try receiver.receiveReflections(acceptingNAT: acceptingNAT) { reflection in
                     guard count.map({ done < $0 }) ?? true, flows?.contains(reflection.outer) ?? true,
                           let sender = senders[reflection.destination.family],
                           (try? sender.send(reflection.packet, to: reflection.destination)) != nil

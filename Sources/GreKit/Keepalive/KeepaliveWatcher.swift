@@ -327,7 +327,7 @@ public final class KeepaliveWatcher {
 
     private func receiveReplies(on socket: GreSocket) {
         countReplies { count in
-            try socket.receiveKeepalives(into: receiveBuffer) { reflected in count(monitor.reply(reflected, at: SystemClock.monotonic())) }
+            try socket.receiveKeepalives { reflected in count(monitor.reply(reflected, at: SystemClock.monotonic())) }
         }
     }
 

@@ -387,6 +387,20 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
         #expect(monitor.members[0].stateMachine.sent == 1, "counters start over")
     }
 
+    /// Timers within the slack of the earliest go with it, and no sooner: a wake-up
+    /// before the earliest is due (for replies) sends nothing.
+    @Test func keepalivesGoInBatchesOfTheSlack() {
+        var monitor = KeepaliveMonitor(timing: KeepaliveTiming(interval: 1_000, retries: 3), members: 3)
+        #expect(monitor.slack == 50)
+        for (member, delay) in [0, 30, 60].enumerated() {
+            monitor.activate(member, target: KeepaliveTarget(local: siteA, remote: IPAddress("198.51.100.\(member + 2)")!), at: 0, delay: Int64(delay))
+        }
+        #expect(monitor.due(at: 0).map(\.member) == [0, 1])
+        #expect(monitor.due(at: 20).isEmpty)
+        #expect(monitor.due(at: 60).map(\.member) == [2])
+        #expect(monitor.nextDeadline == 1_000)
+    }
+
     @Test func sequenceNumbersCountPerTarget() {
         var monitor = KeepaliveMonitor(timing: timing, members: 2)
         monitor.activate(0, target: KeepaliveTarget(local: siteA, remote: siteB), at: 0)

@@ -112,8 +112,12 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     /// which firing discards).
     public var nextDeadline: Int64? { timers.nextDeadline }
 
-    /// The keepalives due at `now`, each recorded as sent and its next one scheduled.
+    /// The keepalives due at `now`, each recorded as sent and its next one scheduled:
+    /// none before the earliest is due, then that one and every other due within `slack`
+    /// of now. A loop that wakes for every burst of replies would otherwise send a few
+    /// keepalives at each wake-up instead of a batch per `slack`.
     public mutating func due(at now: Int64) -> [Send] {
+        guard let earliest = timers.nextDeadline, earliest <= now else { return [] }
         var sends: [Send] = []
         while let (deadline, timer) = timers.popDue(at: now + slack) {
             let index = timer.member

@@ -387,6 +387,33 @@ struct Harness {
         actions.up(0, tunnel)
         #expect(network.table.count == 300)
     }
+
+    /// A reload during a mass withdrawal: the member it stops watching gets its routes
+    /// back at once, after the job under way, without waiting for the other members'
+    /// queued withdrawals (which go on afterwards, a slice at a time).
+    @Test func aRestoreGoesAheadOfOtherMembersQueuedJobs() throws {
+        let devices: [Int32] = [21, 22, 23, 24]
+        let routes = try devices.flatMap { device in try (1...200).map { try route("10.\(device).\($0 / 256).\($0 % 256)/32", dev: device) } }
+        let network = FakeNetwork(up: Set(devices), routes: routes)
+        let (harness, _, outcomes) = try actions(.routes, on: network, watching: devices)
+        let actions = harness.actions
+        harness.down(0, devices[0])
+        for (member, device) in devices.enumerated().dropFirst() {
+            actions.takeDown(member, index: device, tunnel: "t\(member)", action: .routes)
+        }
+        // The first slice: one datagram of member 1's withdrawal.
+        actions.run(until: 0)
+        #expect(network.datagrams == [128, 72, 128])
+        actions.restoreNow(0, index: devices[0], tunnel: "t0")
+        // Member 1's job finished (72 more), then member 0's 200 routes came back; the
+        // withdrawals of 2 and 3 wait.
+        #expect(network.datagrams.dropFirst(3) == [72, 128, 72])
+        #expect(outcomes.last == .restored(ActionCounts(routes: 200), linkSetUp: false, keptToRetry: []))
+        #expect(network.table.filter { $0.outputInterface == devices[0] }.count == 200)
+        #expect(network.table.filter { $0.outputInterface == devices[2] }.count == 200 && actions.hasWork)
+        actions.run(until: nil)
+        #expect(network.table.count == 200 && actions.membersToRestore == [1, 2, 3])
+    }
 }
 
 /// Issue 12's first bug: route 10.60/24 with one leg on k1 and one on k2, both watched;

@@ -476,13 +476,11 @@ public final class KeepaliveWatcher {
         CommandHook.reap()
     }
 
-    /// Gives back what the action took from a member, at once (after what is queued):
-    /// when it stops being watched, or its action changes.
+    /// Gives back what the action took from a member, at once (ahead of what other
+    /// members have queued): when it stops being watched, or its action changes.
     private func restore(_ member: Int) {
-        actions.run(until: nil)
-        guard let index = indexes[member], let device = subjects[member]?.device, actions.taken[member] != nil else { return }
-        actions.bringUp(member, index: index, tunnel: device)
-        actions.run(until: nil)
+        guard let index = indexes[member], let device = subjects[member]?.device else { return }
+        actions.restoreNow(member, index: index, tunnel: device)
         if let owed = actions.taken[member] {
             emit(.problem(.notRestored(linkDown: owed.linkDown, owed.counts)), member)
         }

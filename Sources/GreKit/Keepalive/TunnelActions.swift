@@ -154,6 +154,24 @@ final class TunnelActions {
         }
     }
 
+    /// Gives back what was taken from a member at once, ahead of the queue (the member
+    /// stops being watched, or its action changes): the job under way finishes first,
+    /// whoever's it is; the member's queued jobs are dropped (a take-down not begun has
+    /// taken nothing, and this is its bring-up); the other members' jobs keep their
+    /// turn, so a mass withdrawal under way does not hold this up.
+    func restoreNow(_ member: Int, index: Int32, tunnel: String) {
+        finishRunning()
+        queue = queue[queueStart...].filter { $0.member != member }
+        queueStart = 0
+        guard network != nil, taken[member] != nil else { return }
+        start(Job(kind: .bringUp, member: member, index: index, tunnel: tunnel))
+        finishRunning()
+    }
+
+    private func finishRunning() {
+        while running != nil { sendNext() }
+    }
+
     /// Works through the queue until it is empty or `deadline` (monotonic) has passed,
     /// at least one datagram of changes at a time. Nil: until it is empty.
     func run(until deadline: Int64?) {

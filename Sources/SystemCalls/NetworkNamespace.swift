@@ -26,6 +26,16 @@ public enum NetworkNamespace {
         }
     }
 
+    /// The calling thread's network namespace, as the kernel tells them apart: the inode
+    /// of /proc/thread-self/ns/net (the same for every process in it, another in each).
+    public static func current() throws(SystemError) -> UInt64 {
+        var status = stat()
+        guard stat("/proc/thread-self/ns/net", &status) == 0 || stat("/proc/self/ns/net", &status) == 0 else {
+            throw SystemError("cannot identify the network namespace (/proc/self/ns/net)", errno: Errno(rawValue: Glibc.errno))
+        }
+        return UInt64(status.st_ino)
+    }
+
     /// Moves the calling thread into the named namespace: sockets it opens afterwards
     /// belong to it. setns changes one thread only, so call it before any other exists.
     public static func enter(named name: String) throws {

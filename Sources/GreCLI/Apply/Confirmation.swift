@@ -19,12 +19,8 @@ struct Confirmation {
     /// The journal's path: one per network namespace and owner.
     let path: String
 
-    /// `$RUNTIME_DIRECTORY` (set by systemd for a unit with RuntimeDirectory=), else
-    /// /run/gretool.
-    static var directory: String {
-        if let runtime = getenv("RUNTIME_DIRECTORY") { return String(cString: runtime) + "/apply" }
-        return "/run/gretool/apply"
-    }
+    /// `apply` in the runtime directory (`RuntimeDirectory`: /run/gretool).
+    static var directory: String { RuntimeDirectory.path + "/apply" }
 
     init(owner: Owner, namespace: String?) {
         path = Self.directory + "/\(namespace ?? "-")-\(owner.protocolID.rawValue).journal"

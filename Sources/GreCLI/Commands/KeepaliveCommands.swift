@@ -50,7 +50,9 @@ enum KeepaliveCommands: ObjectCommands {
         var service = KeepaliveWatcher.Service()
         service.notifier = try attempt("reach systemd") { try ServiceNotifier.fromEnvironment() }
         if request.file != nil { service.reload = configuration.subjects }
-        service.control = (RuntimeDirectory.controlSocket(), KeepaliveStatusView.answer)
+        // Named by the network namespace, so that `keepalive status -n NS` asks the watchers in NS alone.
+        let namespace = try attempt("watch keepalives") { try NetworkNamespace.current() }
+        service.control = (RuntimeDirectory.controlSocket(namespace: namespace), KeepaliveStatusView.answer)
         if let path = request.metricsFile { service.metrics = (path, KeepaliveMetrics.render) }
         let watcher = KeepaliveWatcher(subjects: subjects, links: links, verbose: output.verbose, service: service) { event in
             report.write(event)
@@ -76,8 +78,8 @@ enum KeepaliveCommands: ObjectCommands {
 
     // MARK: status
 
-    /// Asks every watcher whose control socket is in the runtime directory, and
-    /// prints their answers together.
+    /// Asks every watcher whose control socket is in the runtime directory (with `-n NS`,
+    /// those of namespace NS), and prints their answers together.
     static func status(_ session: Session, _ words: [String]) throws {
         var output = KeepaliveOutputWords(json: session.options.json, takesVerbose: false)
         let request = try KeepaliveStatusRequest.parse(words) { output.take($0) }
@@ -85,7 +87,8 @@ enum KeepaliveCommands: ObjectCommands {
         let question = ["status"] + (json ? ["json"] : []) + (request.name.map { [$0] } ?? [])
         var answers: [UInt8] = []
         var reached = 0
-        for path in RuntimeDirectory.controlSockets() {
+        let namespace = try session.options.namespace.map { _ in try attempt("ask the watchers") { try NetworkNamespace.current() } }
+        for path in RuntimeDirectory.controlSockets(namespace: namespace) {
             let answer: [UInt8]?
             switch Result(catching: { () throws(SystemError) in try ControlServer.ask(path, request: question) }) {
             case .success(let value): answer = value
@@ -98,7 +101,8 @@ enum KeepaliveCommands: ObjectCommands {
             answers += answer
         }
         guard reached > 0 else {
-            throw CommandFailure(message: "no keepalive watcher is running (none answers in \(RuntimeDirectory.path))")
+            let namespace = session.options.namespace.map { " for network namespace \"\($0)\"" } ?? ""
+            throw CommandFailure(message: "no keepalive watcher is running\(namespace) (none answers in \(RuntimeDirectory.path))")
         }
         if let name = request.name, answers.isEmpty {
             throw CommandFailure(message: "\(name) is not watched by a running watcher")

@@ -28,12 +28,8 @@ public final class KeepaliveStateDirectory: TakenJournal {
     /// The directory of the current network namespace under `runtimeDirectory`, made if
     /// it is missing.
     public init(runtimeDirectory: String) throws(SystemError) {
-        var status = stat()
-        guard stat("/proc/thread-self/ns/net", &status) == 0 || stat("/proc/self/ns/net", &status) == 0 else {
-            throw SystemError("cannot identify the network namespace (/proc/self/ns/net)", errno: Errno(rawValue: Glibc.errno))
-        }
         let keepalive = runtimeDirectory + "/keepalive"
-        path = keepalive + "/net-\(status.st_ino)"
+        path = keepalive + "/net-\(try NetworkNamespace.current())"
         for directory in [runtimeDirectory, keepalive, path] { try Files.createDirectory(directory) }
     }
 

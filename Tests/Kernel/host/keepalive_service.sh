@@ -47,6 +47,8 @@ EOF
         >"$dir/watch" 2>&1 &
     local watcher=$!
     wait_until 5 grep -q 'READY=1' "$dir/notified" || fail "no READY=1: $(cat "$dir/notified" "$dir/watch")"
+    compgen -G "$dir/run/keepalive.net-$(stat -L -c %i "/run/netns/$A").$watcher.sock" >/dev/null ||
+        fail "no control socket named by the namespace: $(ls "$dir/run")"
     wait_until 5 grep -q 'STATUS=1 up, 0 down$' "$dir/notified" || fail "never 1 up: $(cat "$dir/notified")"
     # WATCHDOG=1 every 0.2 s (half of WATCHDOG_USEC), from the loop: no gap of 0.4 s.
     sleep 1.2
@@ -90,6 +92,11 @@ EOF
         fail "bad reload not reported: $(cat "$dir/watch")"
     kill -0 "$watcher" || fail "the watcher ended on a bad reload"
     [[ $(GRETOOL_RUNTIME_DIR=$dir/run "$GRETOOL" keepalive status -j | jq length) == 2 ]] || fail "targets changed on a bad reload"
+    # -n NS asks the watchers in NS alone; the runtime directory may be systemd's
+    # ($RUNTIME_DIRECTORY), $GRETOOL_RUNTIME_DIR first.
+    assert_eq "$(RUNTIME_DIRECTORY=$dir/run "$GRETOOL" -n "$A" keepalive status -j | jq length)" 2 "status -n A"
+    refuses 1 "^gretool: no keepalive watcher is running for network namespace \"$B\" \(none answers in $dir/run\)$" \
+        env RUNTIME_DIRECTORY=/nonexistent GRETOOL_RUNTIME_DIR="$dir/run" "$GRETOOL" -n "$B" keepalive status
 
     # The metrics file: Prometheus's text format, every metric of both targets.
     wait_until 12 grep -q 'gretool_keepalive_up{tunnel="198.51.100.2#5",remote="198.51.100.2"} 1' "$dir/keepalive.prom" ||
@@ -103,7 +110,7 @@ EOF
     kill -TERM "$watcher"
     wait "$watcher"; assert_eq "$?" 0 "watch exit status after SIGTERM"
     [[ $(tail -1 "$dir/notified" | cut -f2) == STOPPING=1 ]] || fail "STOPPING=1 is not the last message: $(tail -3 "$dir/notified")"
-    [[ ! -e $dir/run/keepalive.$watcher.sock ]] || fail "the control socket was left behind"
+    ! compgen -G "$dir/run/keepalive.net-*.$watcher.sock" >/dev/null || fail "the control socket was left behind"
     refuses 1 "no keepalive watcher is running \(none answers in $dir/run\)" env GRETOOL_RUNTIME_DIR="$dir/run" "$GRETOOL" keepalive status
 }
 

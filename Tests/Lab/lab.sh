@@ -87,9 +87,13 @@ fi
 # hash of everything that goes into it. The second line is IPsec (ESP, the xfrm netlink
 # family, the AEAD and authenc ciphers the tests set up by hand): drbg seeds the IV
 # generators, and without it SAs fail with "unable to initialize cryptographic operations".
+# The third is what ip6tables (nf_tables underneath) needs to make a peer that drops IPv6
+# packets carrying a destination options header (-m ipv6header --header dst); nf_tables
+# needs libcrc32c, which needs a crc32c (a soft dependency, not in depends=).
 modules=(veth ip_gre ip6_gre fou fou6 dummy sch_netem 9pnet_virtio 9p virtio_pci
          esp4 esp6 xfrm_user xfrm_algo authenc gcm ghash_generic seqiv echainiv ctr drbg ecb cbc
-         aes_generic hmac sha256_generic sha512_generic chacha20poly1305 chacha_generic poly1305_generic)
+         aes_generic hmac sha256_generic sha512_generic chacha20poly1305 chacha_generic poly1305_generic
+         crc32c_generic nf_tables nft_compat ip6t_ipv6header)
 stamp=$( (echo "$version ${modules[*]}"; cat "$here/init.sh"; sha256sum /usr/bin/busybox) | sha256sum | cut -c1-16)
 initrd=$cache/initramfs-$stamp.cpio.gz
 if [[ ! -f $initrd ]]; then

@@ -60,6 +60,27 @@ extension SocketOption where Value == UInt32 {
     public static var unicastInterface: Self { .init(level: CInt(IPPROTO_IP), name: IP_UNICAST_IF, label: "IP_UNICAST_IF") }
 }
 
+extension SocketOption where Value == IPv6DestinationOptions {
+    /// IPV6_DSTOPTS: a destination options header on every packet the socket sends
+    /// (needs CAP_NET_RAW).
+    public static var ipv6DestinationOptions: Self { .init(level: CInt(IPPROTO_IPV6), name: IPV6_DSTOPTS, label: "IPV6_DSTOPTS") }
+}
+
+/// The value of IPV6_DSTOPTS: a destination options header (`ipv6_opt_hdr`, whose next
+/// header the kernel fills in) and its options, 8 bytes in all.
+public struct IPv6DestinationOptions: Sendable {
+    var header: ipv6_opt_hdr
+    var options: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
+
+    /// The header an ip6gre or ip6tnl tunnel puts after its outer IPv6 header (the
+    /// kernel's init_tel_txopt): the tunnel encapsulation limit option of RFC 2473, then
+    /// a PadN option to 8 bytes.
+    public static func encapsulationLimit(_ limit: UInt8 = 4) -> Self {
+        Self(header: ipv6_opt_hdr(nexthdr: 0, hdrlen: 0),
+             options: (UInt8(IPV6_TLV_TNL_ENCAP_LIMIT), 1, limit, UInt8(IPV6_TLV_PADN), 1, 0))
+    }
+}
+
 extension SocketOption where Value == sock_fprog {
     /// SO_ATTACH_FILTER: a classic BPF program that decides which packets the socket gets.
     public static var attachFilter: Self { .init(level: SOL_SOCKET, name: SO_ATTACH_FILTER, label: "SO_ATTACH_FILTER") }

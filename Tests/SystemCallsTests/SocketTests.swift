@@ -35,6 +35,18 @@ import Glibc
         #expect(try socket.receive(into: buffer, "cannot receive") == nil)
     }
 
+    /// The header IPV6_DSTOPTS gets is the one ip6gre writes (init_tel_txopt): 8 bytes,
+    /// the tunnel encapsulation limit option (type 4, length 1, the limit), then PadN; an
+    /// IPv6 UDP socket takes it (as root: it needs CAP_NET_RAW).
+    @Test func theEncapsulationLimitHeaderIsTheKernels() throws {
+        let header = IPv6DestinationOptions.encapsulationLimit(4)
+        #expect(withUnsafeBytes(of: header) { Array($0) } == [0, 0, 4, 1, 4, 1, 1, 0])
+        if geteuid() == 0 {
+            let socket = try Socket(domain: AF_INET6, type: SOCK_DGRAM, "cannot open a socket")
+            try socket.set(.ipv6DestinationOptions, to: header)
+        }
+    }
+
     @Test func socketAddressesKeepTheirFamily() {
         let address = SocketAddress(sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: UInt16(53).bigEndian,
                                                 sin_addr: in_addr(s_addr: 0xc000_0201), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0)))

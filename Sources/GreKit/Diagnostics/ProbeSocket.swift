@@ -15,13 +15,16 @@ final class ProbeSocket {
     private let peer: IPAddress
     private var isIPv6: Bool { peer.family == .inet6 }
 
-    init(peer: IPAddress, interfaceIndex: Int32) throws(SystemError) {
+    /// - Parameter destinationOptions: IPv6 only: a destination options header every
+    ///   probe carries (`diag config` asks whether the peer takes one).
+    init(peer: IPAddress, interfaceIndex: Int32, destinationOptions: IPv6DestinationOptions? = nil) throws(SystemError) {
         self.peer = peer
         socket = try Socket(domain: peer.family.socketDomain, type: SOCK_DGRAM, "cannot open a UDP socket")
         if peer.family == .inet6 {
             try socket.set(.ipv6UnicastInterface, to: interfaceIndex)
             try socket.set(.ipv6MTUDiscovery, to: IPV6_PMTUDISC_PROBE)
             try socket.enable(.ipv6ReceiveErrors)
+            if let destinationOptions { try socket.set(.ipv6DestinationOptions, to: destinationOptions) }
         } else {
             try socket.set(.unicastInterface, to: UInt32(bitPattern: interfaceIndex).bigEndian)
             try socket.set(.mtuDiscovery, to: IP_PMTUDISC_PROBE)

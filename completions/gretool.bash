@@ -346,7 +346,7 @@ _gretool_diag() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __gretool_add_completions -W 'mtu'$'\n''route'$'\n''keepalive'$'\n''ipsec'$'\n''all'
+        __gretool_add_completions -W 'mtu'$'\n''route'$'\n''keepalive'$'\n''config'$'\n''ipsec'$'\n''all'
         return
         ;;
     *)

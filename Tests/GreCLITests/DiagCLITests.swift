@@ -78,9 +78,10 @@ import Glibc
     @Test func theVerbsAreTheChecksThenAll() throws {
         let diag = try #require(CommandTable.object("diag"))
         #expect(diag.verbs.map(\.name) == DiagCommands.checks.map(\.name) + ["all"])
-        #expect(DiagCommands.checks.map(\.name) == ["mtu", "route", "keepalive", "ipsec"])
+        #expect(DiagCommands.checks.map(\.name) == ["mtu", "route", "keepalive", "config", "ipsec"])
         #expect(diag.verb("route")?.usage == "diag route TUNNEL")
-        #expect(diag.verb("all")?.summary.hasPrefix("the four checks;") == true)
+        #expect(diag.verb("config")?.usage == "diag config TUNNEL")
+        #expect(diag.verb("all")?.summary.hasPrefix("the five checks;") == true)
     }
 
     @Test func diagAllRunsWhatAppliesTunnelAfterTunnel() throws {
@@ -111,6 +112,18 @@ import Glibc
         #expect(hostRoute("198.51.100.2", via: nil, dev: .known("va"), replacing: true) == "gretool route replace 198.51.100.2/32 dev va")
         #expect(hostRoute("2001:db8::2", via: .known(IPAddress("2001:db8:1::1")!), dev: .known("va"), table: RouteTable(rawValue: 100))
             == "gretool route add 2001:db8::2/128 via 2001:db8:1::1 dev va table 100")
+    }
+
+    /// diag config's fixes change the tunnel in place; a fixed TTL on a tunnel without DF
+    /// turns pmtudisc on with it, as iproute2 requires.
+    @Test func tunnelOptionFixesAreTunnelChange() {
+        #expect(Fix.setTunnelTTL(tunnel: "gre1", ttl: 64, pathMTUDiscovery: false).commandLine == "gretool tunnel change gre1 ttl 64")
+        #expect(Fix.setTunnelTTL(tunnel: "gre1", ttl: 64, pathMTUDiscovery: true).commandLine == "gretool tunnel change gre1 ttl 64 pmtudisc")
+        #expect(Fix.setTunnelChecksums(tunnel: "gre1", on: true).commandLine == "gretool tunnel change gre1 csum")
+        #expect(Fix.setTunnelChecksums(tunnel: "gre1", on: false).commandLine == "gretool tunnel change gre1 nocsum")
+        #expect(Fix.setTunnelSequenceNumbers(tunnel: "gre1", on: false).commandLine == "gretool tunnel change gre1 noseq")
+        #expect(Fix.setTunnelKey(tunnel: "gre1", key: .unknown).commandLine == "gretool tunnel change gre1 key KEY")
+        #expect(Fix.setTunnelKey(tunnel: "gre1", key: .known(GreKey(7))).commandLine == "gretool tunnel change gre1 key 7")
     }
 
     @Test func unknownValuesArePlaceholderWords() {

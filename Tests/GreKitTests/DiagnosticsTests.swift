@@ -504,3 +504,163 @@ private func hostRoute(_ remote: String, via gateway: FixValue<IPAddress>?, dev 
         #expect(peer("2001:db8::1", 64) == nil)
     }
 }
+
+@Suite struct ConfigCheckTests {
+    /// The first hop to 198.51.100.2 (or `remote`): on va's link, or through a gateway.
+    private func hop(_ remote: String = "198.51.100.2", via gateway: String? = nil) throws -> RouteHop {
+        RouteHop(tunnel: "gre1", remote: IPAddress(remote)!, route: Route(destination: try IPPrefix(parsing: "198.51.100.0/24")),
+                 gateway: gateway.flatMap { IPAddress($0) }, device: "va", deviceIndex: 2)
+    }
+
+    private func report(_ words: String, kind: String = "gre", via gateway: String? = nil, configure: (inout ConfigFacts) -> Void = { _ in }) throws -> CheckReport {
+        let options = try gre(kind, words)
+        var facts = ConfigFacts(tunnel: "gre1", options: options,
+                                firstHop: options.remote == nil ? nil : try hop(options.remote!.description, via: gateway))
+        configure(&facts)
+        return ConfigCheck.report(facts)
+    }
+
+    @Test func aCleanTunnelIsOK() throws {
+        let clean = try report("remote 198.51.100.2 local 198.51.100.1 ttl 64 key 5", via: "198.51.100.254")
+        #expect(clean.verdict == .ok)
+        #expect(clean.findings.isEmpty)
+        #expect(clean.numbers.compactMap(\.text) == ["ttl 64", "input key 5"])
+    }
+
+    /// ttl inherit is a risk once a router stands between the endpoints (a TTL of 1 dies
+    /// there); with the remote on the underlay's link it only explains itself.
+    @Test func ttlInheritThroughAGatewayIsAWarning() throws {
+        let routed = try report("remote 198.51.100.2 local 198.51.100.1", via: "198.51.100.254")
+        #expect(routed.verdict == .warning)
+        #expect(routed.summary == "gre1 copies each packet's TTL to its outer header (ttl inherit): a packet sent with TTL 1 (OSPF, RIP, eBGP by default) dies at 198.51.100.254, before 198.51.100.2")
+        #expect(routed.fixes == [.setTunnelTTL(tunnel: "gre1", ttl: 64, pathMTUDiscovery: false)])
+        // Without DF, iproute2 refuses a fixed TTL: the fix turns path MTU discovery on.
+        #expect(try report("remote 198.51.100.2 nopmtudisc", via: "198.51.100.254").fixes == [.setTunnelTTL(tunnel: "gre1", ttl: 64, pathMTUDiscovery: true)])
+        let direct = try report("remote 198.51.100.2 local 198.51.100.1")
+        #expect(direct.verdict == .ok)
+        #expect(direct.findings == [.note("gre1 copies each packet's TTL (ttl inherit); 198.51.100.2 is on va's link, so a packet sent with TTL 1 still reaches it")])
+        let ipv6 = try report("remote 2001:db8::2 hoplimit inherit", kind: "ip6gre", via: "2001:db8::ff") { $0.encapsulationLimitProbe = .passes }
+        #expect(ipv6.summary.hasPrefix("gre1 copies each packet's TTL to its outer header (hoplimit inherit)"))
+    }
+
+    /// The kernel's receive identity: kind of packets, endpoints and input key; the output
+    /// key and the bound device play no part.
+    @Test func tunnelsAlikeOnReceive() throws {
+        func alike(_ a: String, _ b: String, kinds: (String, String) = ("gre", "gre")) throws -> Bool {
+            ConfigCheck.receiveAlike(try gre(kinds.0, a), try gre(kinds.1, b))
+        }
+        let pair = "remote 198.51.100.2 local 198.51.100.1"
+        #expect(try alike(pair + " key 5", pair + " ikey 5 okey 6"))
+        #expect(try alike(pair, pair))
+        #expect(try !alike(pair + " key 5", pair + " key 6"))
+        #expect(try !alike(pair + " key 0", pair))
+        #expect(try !alike(pair + " key 5", pair + " key 5", kinds: ("gre", "gretap")))
+        #expect(try !alike(pair, "remote 198.51.100.2 local 198.51.100.3"))
+        #expect(try !alike(pair, "external", kinds: ("gre", "gre")))
+    }
+
+    /// Two alike tunnels: the one bound to the device the remote is reached through takes
+    /// every packet; an unbound one beside it receives nothing (the packets still enter
+    /// the host, on the other tunnel: a warning).
+    @Test func aRivalBoundToTheWayInStarvesAnUnboundTunnel() throws {
+        let starved = try report("remote 198.51.100.2 local 198.51.100.1 key 5 ttl 64") {
+            $0.rivals = [ConfigFacts.Rival(name: "gre2", boundDevice: "va", up: true)]
+        }
+        #expect(starved.verdict == .warning)
+        #expect(starved.summary == "gre1 receives nothing from 198.51.100.2: gre2, bound to va, has the same local 198.51.100.1 remote 198.51.100.2 and key 5, and takes every such packet that arrives on va, the way to the remote; they enter this host on gre2, unseen by what watches gre1 (routing protocols, strict rp_filter, firewall rules)")
+        #expect(starved.fixes == [.setTunnelKey(tunnel: "gre1", key: .unknown)])
+        // The bound one, or a rival that is down, or bound elsewhere: a warning.
+        let bound = try report("remote 198.51.100.2 local 198.51.100.1 key 5 ttl 64 dev va") {
+            $0.boundDevice = "va"
+            $0.rivals = [ConfigFacts.Rival(name: "gre2", boundDevice: nil, up: true)]
+        }
+        #expect(bound.verdict == .warning)
+        #expect(bound.summary == "gre1 and gre2 have the same local 198.51.100.1 remote 198.51.100.2 and key 5: the kernel tells their packets apart only by the device they arrive on (gre1 on va, gre2 elsewhere)")
+        let down = try report("remote 198.51.100.2 local 198.51.100.1 ttl 64") {
+            $0.rivals = [ConfigFacts.Rival(name: "gre2", boundDevice: "va", up: false)]
+        }
+        #expect(down.verdict == .warning)
+        #expect(down.summary.hasSuffix("(gre1 elsewhere, gre2 on va) once gre2 is up"))
+    }
+
+    @Test func noRemoteAndNoKeyIsACatchAll() throws {
+        let catchAll = try report("local 198.51.100.1")
+        #expect(catchAll.verdict == .warning)
+        #expect(catchAll.summary == "gre1 has no remote and no key: it takes every keyless GRE packet to 198.51.100.1 that no other tunnel takes, from any host")
+        #expect(catchAll.fixes == [.setTunnelKey(tunnel: "gre1", key: .unknown)])
+        #expect(try report("local 198.51.100.1 key 7").verdict == .ok)
+    }
+
+    /// Counters that grow while watched are packets dropped now; counters that do not
+    /// grow happened earlier. Which side is wrong follows from the tunnel's own flags.
+    @Test func checksumMismatchFromTheCounters() throws {
+        func counters(_ packets: UInt64, crc: UInt64 = 0, fifo: UInt64 = 0) -> GreReceiveCounters {
+            GreReceiveCounters(packets: packets, checksumErrors: crc, sequenceErrors: fifo)
+        }
+        let pair = "remote 198.51.100.2 local 198.51.100.1 ttl 64"
+        let expecting = try report(pair + " csum") {
+            $0.counters = counters(0, crc: 3)
+            $0.countersAfterWatch = counters(0, crc: 8)
+            $0.watchedMilliseconds = 1003
+        }
+        #expect(expecting.verdict == .problem)
+        #expect(expecting.summary == "gre1 expects GRE checksums (icsum) and its peer sends none: 5 packets dropped during 1.0 s (rx_crc_errors)")
+        #expect(expecting.fixes == [.setTunnelChecksums(tunnel: "gre1", on: false)])
+        #expect(expecting.numbers.last?.text == "rx packets 0, rx_crc_errors 3, +5 during 1.0 s, rx_fifo_errors 0, none during 1.0 s")
+        let receiving = try report(pair) {
+            $0.counters = counters(0, crc: 3)
+            $0.countersAfterWatch = counters(0, crc: 4)
+            $0.watchedMilliseconds = 1000
+        }
+        #expect(receiving.fixes == [.setTunnelChecksums(tunnel: "gre1", on: true)])
+        let earlier = try report(pair) {
+            $0.counters = counters(10, crc: 3)
+            $0.countersAfterWatch = counters(12, crc: 3)
+            $0.watchedMilliseconds = 1000
+        }
+        #expect(earlier.verdict == .warning)
+        #expect(earlier.fixes.isEmpty)
+        // No errors: nothing watched, nothing found.
+        let quiet = try report(pair) { $0.counters = counters(10) }
+        #expect(quiet.verdict == .ok)
+        #expect(quiet.numbers.last?.text == "rx packets 10, rx_crc_errors 0, rx_fifo_errors 0")
+    }
+
+    /// rx_fifo_errors grows for packets without sequence numbers (none taken) and for
+    /// late ones (others taken): the first breaks the tunnel, the second loses some.
+    @Test func sequenceErrorsFromTheCounters() throws {
+        let pair = "remote 198.51.100.2 local 198.51.100.1 ttl 64 seq"
+        let none = try report(pair) {
+            $0.counters = GreReceiveCounters(packets: 0, checksumErrors: 0, sequenceErrors: 1)
+            $0.countersAfterWatch = GreReceiveCounters(packets: 0, checksumErrors: 0, sequenceErrors: 4)
+            $0.watchedMilliseconds = 1000
+        }
+        #expect(none.verdict == .problem)
+        #expect(none.summary == "gre1 expects GRE sequence numbers (iseq) and its peer sends none: 3 packets dropped during 1.0 s (rx_fifo_errors)")
+        #expect(none.fixes == [.setTunnelSequenceNumbers(tunnel: "gre1", on: false)])
+        let reordered = try report(pair) {
+            $0.counters = GreReceiveCounters(packets: 100, checksumErrors: 0, sequenceErrors: 1)
+            $0.countersAfterWatch = GreReceiveCounters(packets: 180, checksumErrors: 0, sequenceErrors: 3)
+            $0.watchedMilliseconds = 1000
+        }
+        #expect(reordered.verdict == .warning)
+        #expect(reordered.summary == "gre1 dropped 2 of its peer's packets during 1.0 s for arriving out of order (rx_fifo_errors): with sequence numbers (iseq) it drops every late packet")
+    }
+
+    @Test func anEncapsulationLimitTheRemoteDrops() throws {
+        let pair = "remote 2001:db8::2 local 2001:db8::1"
+        func probed(_ probe: EncapsulationLimitProbe, _ words: String = "") throws -> CheckReport {
+            try report(pair + words, kind: "ip6gre") { $0.encapsulationLimitProbe = probe }
+        }
+        let dropped = try probed(.dropped)
+        #expect(dropped.verdict == .problem)
+        #expect(dropped.summary == "2001:db8::2 drops IPv6 packets that carry a destination options header (a probe with one went unanswered, one without was answered): gre1 puts its encapsulation limit in one on every packet")
+        #expect(dropped.fixes == [.noEncapsulationLimit(tunnel: "gre1")])
+        #expect(try probed(.passes).verdict == .ok)
+        #expect(try probed(.remoteSilent).findings == [.note("whether 2001:db8::2 takes gre1's encapsulation limit option is unknown: it answered neither probe")])
+        // encaplimit none: no option, nothing to say.
+        let none = try probed(.notProbed, " encaplimit none")
+        #expect(none.findings.isEmpty)
+        #expect(!none.numbers.contains { $0.key == "encap_limit_option" })
+    }
+}

@@ -5,7 +5,7 @@ import GreKit
 /// found a problem (warnings do not count), as scripts and monitors expect.
 enum DiagCommands: ObjectCommands {
     /// The checks, one row each, in the order `diag all` runs them and abbreviations
-    /// resolve ("m" is mtu, "r" route, "k" keepalive). A check is a file in
+    /// resolve ("m" is mtu, "r" route, "k" keepalive, "c" config). A check is a file in
     /// GreKit/Diagnostics (its facts, how the service gathers them, the pure check) and
     /// a row here.
     static let checks: [DiagCheck] = [
@@ -33,6 +33,12 @@ enum DiagCommands: ObjectCommands {
             check: KeepaliveCheck.report,
             inAll: { _, tunnel in (tunnel: tunnel, watchingPeer: true) }),
         DiagCheck(
+            name: "config", words: "TUNNEL",
+            summary: "the tunnel's options against what the kernel does with them: ttl inherit, look-alike tunnels, csum and seq mismatches, encaplimit",
+            request: { try MTUCheckRequest.tunnelName($0, verb: "diag config") }, attempting: { "check the options of \($0)" },
+            facts: { try $0.configFacts(tunnel: $1) }, check: ConfigCheck.report,
+            inAll: { _, tunnel in tunnel }),
+        DiagCheck(
             name: "ipsec", words: "TUNNEL",
             summary: "how IPsec treats the tunnel's GRE: policies both ways, SAs, error counters, keepalives",
             request: { try MTUCheckRequest.tunnelName($0, verb: "diag ipsec") }, attempting: { "check IPsec on \($0)" },
@@ -41,7 +47,7 @@ enum DiagCommands: ObjectCommands {
     ]
 
     static let object = CommandObject(
-        name: "diag", summary: "diagnose tunnels: MTU sizing, recursive routing, keepalive readiness, IPsec",
+        name: "diag", summary: "diagnose tunnels: MTU sizing, recursive routing, keepalive readiness, options, IPsec",
         verbs: checks.map(\.verb) + [
             Verb(name: "all", usage: "diag [ all ] [ TUNNEL ]",
                  summary: "the \(spelled(checks.count { $0.inAll != nil })) checks; without TUNNEL, on every tunnel that has a remote or local address",

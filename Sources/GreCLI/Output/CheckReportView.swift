@@ -63,6 +63,14 @@ extension Fix {
             return "ip xfrm state add src \(source) dst \(destination) proto \(template.proto) spi SPI reqid \(template.reqid) mode \(template.mode.name) aead 'rfc4106(gcm(aes))' KEY 128"
         case .ikeSelectsGRE:
             return "# strongSwan, swanctl.conf: local_ts = dynamic[gre], remote_ts = dynamic[gre], mode = transport (ipsec.conf: leftprotoport=gre, rightprotoport=gre, type=transport)"
+        case .setTunnelTTL(let tunnel, let ttl, let pathMTUDiscovery):
+            return "gretool tunnel change \(tunnel) ttl \(ttl)" + (pathMTUDiscovery ? " pmtudisc" : "")
+        case .setTunnelChecksums(let tunnel, let on):
+            return "gretool tunnel change \(tunnel) \(on ? "csum" : "nocsum")"
+        case .setTunnelSequenceNumbers(let tunnel, let on):
+            return "gretool tunnel change \(tunnel) \(on ? "seq" : "noseq")"
+        case .setTunnelKey(let tunnel, let key):
+            return "gretool tunnel change \(tunnel) key \(key.text(or: "KEY"))"
         case .noEncapsulationLimit(let tunnel):
             return "gretool tunnel change \(tunnel) encaplimit none"
         case .clampTCPMSS(let link, let mss):

@@ -27,6 +27,16 @@ public enum Fix: Sendable, Hashable {
     /// Have the IKE daemon negotiate GRE between the tunnel's endpoints, in transport mode,
     /// in place of whatever it selects now.
     case ikeSelectsGRE
+    /// Give a tunnel an outer TTL (IPv6: hop limit) of its own instead of copying each
+    /// packet's; with `pathMTUDiscovery`, turn that on too (an IPv4 tunnel with a fixed
+    /// TTL must set DF: iproute2 refuses one without).
+    case setTunnelTTL(tunnel: String, ttl: UInt8, pathMTUDiscovery: Bool)
+    /// Have a tunnel send and expect GRE checksums (`csum`), or neither.
+    case setTunnelChecksums(tunnel: String, on: Bool)
+    /// Have a tunnel send and expect GRE sequence numbers (`seq`), or neither.
+    case setTunnelSequenceNumbers(tunnel: String, on: Bool)
+    /// Give a tunnel a GRE key both ways (its peer needs the same).
+    case setTunnelKey(tunnel: String, key: FixValue<GreKey>)
     /// Stop an ip6gre tunnel adding the encapsulation limit option.
     case noEncapsulationLimit(tunnel: String)
     /// Rewrite the MSS of TCP connections forwarded into a link, so that their segments fit.

@@ -45,13 +45,15 @@ test_a_clean_tunnel_is_reported_clean() {
     shows "local 198.51.100.1 on va"
     shows "keepalive: OK: gre1 reflects its peer's keepalives and can send its own"
     shows "accept_local 1 = max(all 0, gre1 1)"
+    shows "config: OK: gre1's options show none of the misconfigurations diag config knows"
+    shows "gre1 copies each packet's TTL (ttl inherit); 198.51.100.2 is on va's link, so a packet sent with TTL 1 still reaches it"
     [[ $out != *fix:* ]] || fail "a clean tunnel got fixes: $out"
-    # The same as JSON: an array of the three checks, each ok without fixes; without a
+    # The same as JSON: an array of the four checks, each ok without fixes; without a
     # tunnel, diag checks every tunnel (here the only one with endpoints).
     local json
     json=$("$GRETOOL" -n "$A" -j diag) || fail "diag -j failed"
     assert_eq "$(jq -c 'map([.tunnel, .check, .verdict, (.fix | length)])' <<<"$json")" \
-        '[["gre1","mtu","ok",0],["gre1","route","ok",0],["gre1","keepalive","ok",0]]' "diag -j"
+        '[["gre1","mtu","ok",0],["gre1","route","ok",0],["gre1","keepalive","ok",0],["gre1","config","ok",0]]' "diag -j"
 }
 
 # A tunnel that passes traffic while this host would drop keepalives (forwarding and
@@ -262,4 +264,137 @@ test_keepalive_verdicts_match_what_the_kernel_does() {
     apply_fixes "$B"
     diag_in "$B" 0 keepalive gre1
     assert_eq "$(keepalive_from_a)" reflected "keepalive after the fixes"
+}
+
+# The packets device $2 of namespace $1 received.
+rx_packets() { ip -n "$1" -j -s link show "$2" | jq '.[0].stats64.rx.packets'; }
+
+# Sends UDP through a tunnel from namespace $1 to $2, about five datagrams a second for
+# at most 8 s, in the background (bash's /dev/udp: no process per datagram): traffic
+# for a diag config that watches the receive counters on the other end. Sets sender.
+udp_through_tunnel() {
+    in_ns "$1" bash -c "for i in {1..40}; do echo x >/dev/udp/$2/9; sleep 0.1; done" 2>/dev/null &
+    sender=$!
+}
+
+# diag config on real misconfigurations across a router: ttl inherit (a packet sent with
+# TTL 1 dies at the router), a second tunnel bound to the underlay that takes gre1's
+# packets, a tunnel without remote or key that takes a third tunnel's packets. Each is
+# found with its fix, and the fix (with a key both ends agree on for KEY) clears it.
+test_diag_config_finds_ttl_inherit_look_alike_tunnels_and_a_catch_all() {
+    routed_gre_pair
+    ping_from "$A" -c 1 -W 2 10.1.0.2 >/dev/null || fail "no traffic through gre1"
+    ping_from "$A" -c 1 -W 1 -t 1 10.1.0.2 >/dev/null && fail "TTL 1 crossed the router with ttl inherit"
+    diag_in "$A" 0 config gre1
+    shows "config: WARNING: gre1 copies each packet's TTL to its outer header (ttl inherit): a packet sent with TTL 1 (OSPF, RIP, eBGP by default) dies at 198.51.100.254, before 203.0.113.2"
+    shows "fix: gretool tunnel change gre1 ttl 64"
+    apply_fixes "$A"
+    ping_from "$A" -c 1 -W 2 -t 1 10.1.0.2 >/dev/null || fail "TTL 1 did not cross the router with ttl 64"
+
+    # gre2: the same endpoints and no key either, bound to va (the kernel refuses it
+    # unbound): the replies to gre1's packets enter A on gre2.
+    ipn "$A" tunnel add gre2 mode gre remote 203.0.113.2 local 198.51.100.1 dev va ttl 64
+    ipn "$A" link set gre2 up
+    local before; before=$(rx_packets "$A" gre1)
+    ping_from "$A" -c 1 -W 2 10.1.0.2 >/dev/null
+    [[ $(rx_packets "$A" gre1) == "$before" && $(rx_packets "$A" gre2) -gt 0 ]] || fail "gre2 took none of gre1's packets"
+    diag_in "$A" 0 config gre2
+    shows "config: WARNING: gre2 and gre1 have the same local 198.51.100.1 remote 203.0.113.2 and no key: the kernel tells their packets apart only by the device they arrive on (gre2 on va, gre1 elsewhere)"
+    diag_in "$A" 0 config gre1
+    shows "config: WARNING: gre1 receives nothing from 203.0.113.2: gre2, bound to va, has the same local 198.51.100.1 remote 203.0.113.2 and no key, and takes every such packet that arrives on va, the way to the remote; they enter this host on gre2, unseen by what watches gre1 (routing protocols, strict rp_filter, firewall rules)"
+    shows "fix: gretool tunnel change gre1 key KEY"
+    out=${out//KEY/7}
+    apply_fixes "$A"
+    g "$B" tunnel change gre1 key 7 || fail "cannot set B's key"
+    before=$(rx_packets "$A" gre1)
+    ping_from "$A" -c 1 -W 2 10.1.0.2 >/dev/null || fail "no traffic through gre1 with a key of its own"
+    (($(rx_packets "$A" gre1) > before)) || fail "gre1 received nothing with a key of its own"
+    diag_in "$A" 0 config gre1
+    shows "config: OK: gre1's options show none of the misconfigurations diag config knows"
+
+    # gre9 on A: a local address only, no key. B's keyless gre3 to A lands on it (once
+    # gre2, alike gre3 and so preferred, is gone).
+    ipn "$A" link del gre2
+    ipn "$A" link add gre9 type gre local 198.51.100.1 ttl 64 && ipn "$A" link set gre9 up
+    ipn "$B" tunnel add gre3 mode gre remote 198.51.100.1 local 203.0.113.2 ttl 64
+    ipn "$B" addr add 10.3.0.2/30 dev gre3 && ipn "$B" link set gre3 up
+    in_ns "$B" bash -c 'echo x >/dev/udp/10.3.0.1/9'
+    wait_until 5 test "$(rx_packets "$A" gre9)" -gt 0 || fail "gre9 took nothing of gre3's"
+    diag_in "$A" 0 config gre9
+    shows "config: WARNING: gre9 has no remote and no key: it takes every keyless GRE packet to 198.51.100.1 that no other tunnel takes, from any host"
+    shows "fix: gretool tunnel change gre9 key KEY"
+    out=${out//KEY/9}
+    apply_fixes "$A"
+    diag_in "$A" 0 config gre9
+    shows "config: OK: gre9's options show none of the misconfigurations diag config knows"
+}
+
+# Checksums, then sequence numbers, on one side only: the receiving end's counters grow
+# while its peer sends, diag config says which side lacks what, and its fix makes the
+# tunnel pass traffic again.
+test_diag_config_finds_csum_and_seq_on_one_side_only() {
+    gre_pair ttl 64
+    g "$B" tunnel change gre1 csum || fail "cannot set csum on B"
+    ping_from "$B" -c 1 -W 1 10.1.0.1 >/dev/null && fail "traffic passed with csum on one side"
+    udp_through_tunnel "$B" 10.1.0.1
+    diag_in "$A" 1 config gre1
+    kill "$sender" 2>/dev/null; wait "$sender" 2>/dev/null
+    [[ $out == *"config: PROBLEM: gre1's peer sends GRE checksums and gre1 expects none (no icsum): "*" packets dropped during 1."*" s (rx_crc_errors)"* ]] ||
+        fail "no checksum problem: $out"
+    shows "fix: gretool tunnel change gre1 csum"
+    apply_fixes "$A"
+    ping_from "$A" -c 1 -W 2 10.1.0.2 >/dev/null || fail "no traffic with csum on both sides"
+    # The errors stay counted: a warning once they no longer grow.
+    diag_in "$A" 0 config gre1
+    [[ $out == *"config: WARNING: gre1 dropped "*" packets whose checksum flag differed from its icsum (rx_crc_errors), none during 1."* ]] ||
+        fail "no warning for earlier checksum errors: $out"
+
+    g "$A" tunnel change gre1 seq || fail "cannot set seq on A"
+    udp_through_tunnel "$B" 10.1.0.1
+    wait_until 5 test "$(ip -n "$A" -j -s -s link show gre1 | jq '.[0].stats64.rx.fifo_errors // 0')" -gt 0 ||
+        fail "no rx_fifo_errors on A"
+    diag_in "$A" 1 config gre1
+    kill "$sender" 2>/dev/null; wait "$sender" 2>/dev/null
+    [[ $out == *"config: PROBLEM: gre1 expects GRE sequence numbers (iseq) and its peer sends none: "*" packets dropped during 1."*" s (rx_fifo_errors)"* ]] ||
+        fail "no sequence number problem: $out"
+    shows "fix: gretool tunnel change gre1 noseq"
+    apply_fixes "$A"
+    ping_from "$A" -c 1 -W 2 10.1.0.2 >/dev/null || fail "no traffic once A expects no sequence numbers"
+}
+
+# ip6gre puts its encapsulation limit in a destination options header; B drops every
+# packet that carries one (ip6tables), so nothing passes t6 until encaplimit none. A peer
+# that takes the option is no finding.
+test_diag_config_finds_an_ip6gre_peer_that_drops_the_encapsulation_limit() {
+    read -r A B < <(make_namespaces a b)
+    ip link add va netns "$A" type veth peer name vb netns "$B"
+    ipn "$A" -b - <<SETUP || fail "cannot set up A"
+addr add 2001:db8::1/64 dev va nodad
+link set va up
+link add t6 type ip6gre remote 2001:db8::2 local 2001:db8::1
+addr add 10.5.0.1/30 dev t6
+link set t6 up
+SETUP
+    ipn "$B" -b - <<SETUP || fail "cannot set up B"
+addr add 2001:db8::2/64 dev vb nodad
+link set vb up
+link add t6 type ip6gre remote 2001:db8::1 local 2001:db8::2 encaplimit none
+addr add 10.5.0.2/30 dev t6
+link set t6 up
+SETUP
+    in_ns "$B" ip6tables -A INPUT -m ipv6header --header dst --soft -j DROP || fail "cannot filter on B"
+    ping_from "$A" -c 1 -W 2 10.5.0.2 >/dev/null && fail "t6 passed with B dropping its option"
+    diag_in "$A" 1 config t6
+    shows "config: PROBLEM: 2001:db8::2 drops IPv6 packets that carry a destination options header (a probe with one went unanswered, one without was answered): t6 puts its encapsulation limit in one on every packet"
+    shows "fix: gretool tunnel change t6 encaplimit none"
+    apply_fixes "$A"
+    ping_from "$A" -c 1 -W 2 10.5.0.2 >/dev/null || fail "no traffic through t6 with encaplimit none"
+    diag_in "$A" 0 config t6
+    shows "config: OK: t6's options show none of the misconfigurations diag config knows"
+    # A peer that takes the option.
+    in_ns "$B" ip6tables -F INPUT
+    g "$A" tunnel change t6 encaplimit 4 || fail "cannot set encaplimit 4"
+    diag_in "$A" 0 config t6
+    shows "config: OK: t6's options show none of the misconfigurations diag config knows"
+    shows "encapsulation limit option: 8 bytes after the outer IPv6 header of every packet"
 }

@@ -71,6 +71,11 @@ public struct CheckReport: Sendable, Equatable {
     }
 }
 
+extension CheckReport {
+    /// "1.5 s": how long a check watched, to the tenth of a second.
+    static func seconds(milliseconds: Int) -> String { "\(milliseconds / 1000).\(milliseconds % 1000 / 100) s" }
+}
+
 extension Field {
     /// A number that may be unknown: the value or null in JSON, "-" in text.
     static func optional(_ value: (some BinaryInteger)?) -> (value: Value, text: String) {

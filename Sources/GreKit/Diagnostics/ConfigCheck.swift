@@ -189,7 +189,7 @@ public enum ConfigCheck {
         let name = facts.tunnel
         let options = facts.options
         let after = facts.countersAfterWatch
-        let watched = "\(facts.watchedMilliseconds / 1000).\(facts.watchedMilliseconds % 1000 / 100) s"
+        let watched = CheckReport.seconds(milliseconds: facts.watchedMilliseconds)
         func growth(_ counter: KeyPath<GreReceiveCounters, UInt64>) -> UInt64 { after.map { $0[keyPath: counter] &- before[keyPath: counter] } ?? 0 }
         let checksumGrowth = growth(\.checksumErrors), sequenceGrowth = growth(\.sequenceErrors)
         func during(_ growth: UInt64) -> String { after == nil ? "" : growth == 0 ? ", none during \(watched)" : ", +\(growth) during \(watched)" }

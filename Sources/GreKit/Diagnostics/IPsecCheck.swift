@@ -234,7 +234,7 @@ public enum IPsecCheck {
     /// Adds what the error counters showed.
     private static func finish(_ report: CheckReport, _ facts: IPsecFacts) -> CheckReport {
         var report = report
-        let seconds = "\(facts.watchedMilliseconds / 1000).\(facts.watchedMilliseconds % 1000 / 100) s"
+        let seconds = CheckReport.seconds(milliseconds: facts.watchedMilliseconds)
         report.numbers.append(Field("counters", .object(facts.counterGrowth.map { .jsonOnly($0.name, .unsigned($0.delta)) }),
             text: facts.counterGrowth.isEmpty ? "counters: no IPsec error counter grew in \(seconds)"
                 : "counters: " + facts.counterGrowth.map { "\($0.name) +\($0.delta)" }.joined(separator: ", ") + " in \(seconds)"))

@@ -150,7 +150,7 @@ public enum KeepaliveCheck {
             case .seen:
                 report.findings.append(.note("the peer sends keepalives: one arrived during the check"))
             case .notSeen(let milliseconds):
-                report.findings.append(.note("no keepalive from the peer arrived in \(milliseconds / 1000).\(milliseconds % 1000 / 100) s: a warning until it sends them (gretool diag keepalive \(name) judges as if it did)"))
+                report.findings.append(.note("no keepalive from the peer arrived in \(CheckReport.seconds(milliseconds: milliseconds)): a warning until it sends them (gretool diag keepalive \(name) judges as if it did)"))
             case .notWatched:
                 break
             }

@@ -27,6 +27,9 @@ ln -sf /proc/self/fd /host/dev/fd
 ln -sf /proc/self/fd/0 /host/dev/stdin
 ln -sf /proc/self/fd/1 /host/dev/stdout
 ln -sf /proc/self/fd/2 /host/dev/stderr
+# Nor /dev/shm, where Python's multiprocessing (ansible-playbook's workers) makes its semaphores.
+mkdir -p /host/dev/shm
+mount -t tmpfs tmpfs /host/dev/shm
 mount -t tmpfs tmpfs /host/run
 mount -t tmpfs tmpfs /host/tmp
 mkdir -p /host/run/gretool-lab

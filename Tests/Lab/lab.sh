@@ -18,6 +18,8 @@
 #   GRETOOL_LAB_TIMEOUT whole-run limit in seconds (default 600)
 #   GRETOOL_LAB_IDLE    limit on guest silence in seconds (default 180)
 #   GRETOOL_LAB_KERNEL  kernel package to use (default: what linux-image-amd64 depends on)
+#   GRETOOL_FLEET_CACHE where the host's fleet tests keep their Ansible environment, which
+#                       the guest's use (default ~/.cache/gretool-fleet)
 set -euo pipefail
 export LC_ALL=C
 
@@ -144,11 +146,17 @@ cp "$gretool" "$share/gretool"
 cp -r "$root/Tests/Kernel" "$share/Kernel"
 # The parity tests accept only the differences from iproute2 the user guide lists.
 cp "$root/Documentation/gretool.md" "$share/gretool.md"
+# The fleet tests run the Ansible collection, from the virtual environment the host's
+# fleet tests made in their cache (Tests/Kernel/ansible.sh), which the guest reads.
+mkdir -p "$share/contrib"
+cp -r "$root/contrib/ansible" "$share/contrib/ansible"
+fleet_cache=$(realpath -m "${GRETOOL_FLEET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gretool-fleet}")
 for file in ${extra[@]+"${extra[@]}"}; do cp "$file" "$share/"; done
 {
     echo '#!/bin/bash'
     echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp'
     echo 'export GRETOOL=/run/gretool-lab/gretool PYTHONDONTWRITEBYTECODE=1'
+    printf 'export GRETOOL_FLEET_CACHE=%q\n' "$fleet_cache"
     echo 'echo "LAB GUEST up $(cut -d" " -f1 /proc/uptime)s kernel $(uname -r)"'
     if ((${#command[@]})); then
         printf 'cd /run/gretool-lab && %s\n' "$(printf '%q ' "${command[@]}")"

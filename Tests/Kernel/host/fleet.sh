@@ -6,69 +6,17 @@
 #
 # ansible-core comes from PyPI into a virtual environment kept in
 # ~/.cache/gretool-fleet (GRETOOL_FLEET_CACHE), made by the first test that needs it
-# (about 40 s) and reused afterwards. Without PyPI the tests are skipped, saying so.
+# (about 40 s) and reused afterwards, here and in the lab by make fleet (../fleet/ansible.sh).
+# Without PyPI the tests are skipped, saying so.
 
 fleet_dir=$(readlink -f "$(dirname "${BASH_SOURCE[0]}")/fleet")
-collection=$(readlink -f "$fleet_dir/../../../../contrib/ansible")
+source "$(dirname "${BASH_SOURCE[0]}")/../fleet/ansible.sh"
 
-# What the virtual environment holds: ansible-core; for the lint test ansible-lint, and
-# what ansible-test's validate-modules and pep8 sanity tests need (their pins).
-fleet_requirements="ansible-core==2.19.14 ansible-lint==26.10.1 voluptuous==0.15.2 antsibull-docs-parser==1.0.0 pycodestyle==2.13.0"
-
-# Makes (once) and prints the virtual environment; exits 77 when PyPI cannot be reached.
-ansible_venv() {
-    local cache=${GRETOOL_FLEET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gretool-fleet}
-    local python version venv
-    python=$(command -v python3) || fail "no python3 (apt-get install python3 python3-venv)"
-    version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-    venv=$cache/venv-py$version-$(sha1sum <<<"$fleet_requirements" | cut -c1-12)
-    mkdir -p "$cache"
-    (
-        flock 9
-        # Made where it stays (its scripts name its path); complete once the marker is written.
-        [[ -e $venv/complete ]] && exit 0
-        # PyPI found unreachable in the last 10 minutes: the other tests skip at once.
-        if [[ -n $(find "$cache/unreachable" -mmin -10 2>/dev/null) ]]; then
-            echo "PyPI cannot be reached, so ansible-core cannot be installed: $(cat "$cache/unreachable")" >&2
-            exit 77
-        fi
-        rm -rf "$venv"
-        "$python" -m venv "$venv" >&2 || fail "python3 -m venv failed (apt-get install python3-venv)"
-        local log=$TMPDIR/pip.log
-        # shellcheck disable=SC2086
-        if ! "$venv/bin/pip" install --disable-pip-version-check -q $fleet_requirements >"$log" 2>&1; then
-            # PyPI unreachable is a skip; a failure of an install that could reach it is not.
-            if ! "$venv/bin/pip" download --disable-pip-version-check --no-deps --timeout 10 --retries 1 \
-                    -d "$TMPDIR/probe" pip >/dev/null 2>&1; then
-                rm -rf "$venv"
-                tail -1 "$log" >"$cache/unreachable"
-                echo "PyPI cannot be reached, so ansible-core cannot be installed: $(cat "$cache/unreachable")" >&2
-                exit 77
-            fi
-            fail "pip install $fleet_requirements failed:
-$(tail -20 "$log")"
-        fi
-        touch "$venv/complete"
-        rm -f "$cache/unreachable"
-        # Environments of earlier requirements are not used any more.
-        find "$cache" -maxdepth 1 -name 'venv-py*' ! -path "$venv" -exec rm -rf {} +
-    ) 9>"$cache/lock" || exit $?
-    echo "$venv"
-}
-
-# Sets up ansible-playbook for this test: the collection where Ansible finds it,
-# gretool on the PATH, Ansible's files in the test's directory. Sets VENV.
+# ansible-playbook from the virtual environment, made first if need be. Sets VENV.
 ansible_ready() {
-    VENV=$(ansible_venv) || exit $?
-    mkdir -p "$TMPDIR/collections/ansible_collections/gretool" "$TMPDIR/bin" "$TMPDIR/ansible"
-    ln -sfn "$collection" "$TMPDIR/collections/ansible_collections/gretool/gre"
-    ln -sf "$GRETOOL" "$TMPDIR/bin/gretool"
-    export PATH=$TMPDIR/bin:$VENV/bin:$PATH
-    export ANSIBLE_COLLECTIONS_PATH=$TMPDIR/collections ANSIBLE_HOME=$TMPDIR/ansible
-    export ANSIBLE_LOCAL_TEMP=$TMPDIR/ansible/tmp ANSIBLE_PYTHON_INTERPRETER=$VENV/bin/python
-    export ANSIBLE_ASYNC_DIR=$TMPDIR/ansible/async RUNTIME_DIRECTORY=$TMPDIR/run
-    export LC_ALL=C.UTF-8 ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCALHOST_WARNING=0
-    export ANSIBLE_INVENTORY_UNPARSED_WARNING=0
+    local venv
+    venv=$(ansible_venv) || exit $?
+    ansible_environment "$venv"
 }
 
 # The hub's namespace: an underlay veth eth0 with 198.51.100.1/24, up. Sets A.
@@ -232,7 +180,7 @@ test_facts_hold_the_keepalive_watchers_targets() {
 
 test_the_hub_and_spokes_example_plans_in_check_mode() {
     ansible_ready
-    local example=$collection/playbooks
+    local example=$ansible_collection/playbooks
     hub_namespace
     # The hub and spoke 2 at once, as if each were its own machine (both in the namespace).
     ip netns exec "$A" "$VENV/bin/ansible-playbook" -i "$example/inventory.yml" -l hub1,spoke2 -c local --check --diff \
@@ -272,7 +220,7 @@ test_the_collection_passes_ansible_lint_and_ansible_tests_sanity_checks() {
     # ansible-lint reads the collection from its own directory; a copy keeps the
     # repository free of its caches.
     local copy=$TMPDIR/lint/ansible_collections/gretool/gre
-    mkdir -p "$copy" && cp -r "$collection/." "$copy"
+    mkdir -p "$copy" && cp -r "$ansible_collection/." "$copy"
     (cd "$copy" && HOME=$TMPDIR "$VENV/bin/ansible-lint" --nocolor) >"$TMPDIR/lint.log" 2>&1 ||
         fail "ansible-lint:
 $(sed 's/^/        /' "$TMPDIR/lint.log")"
@@ -289,6 +237,6 @@ $(sed 's/^/        /' "$TMPDIR/lint.log")"
     grep -q gretool_apply "$TMPDIR/validate.log" || fail "validate-modules did not look at gretool_apply: $(cat "$TMPDIR/validate.log")"
     # ansible-test's pep8 test: its line length and the rules it leaves out.
     "$VENV/bin/pycodestyle" --max-line-length 160 --ignore "$(grep -v '^#' $sanity/pep8/current-ignore.txt | grep . | paste -sd,)" \
-        "$collection/plugins" || fail "pycodestyle"
+        "$ansible_collection/plugins" || fail "pycodestyle"
     "$VENV/bin/ansible-doc" -t module gretool.gre.gretool_apply gretool.gre.gretool_facts >/dev/null || fail "ansible-doc"
 }

@@ -1,10 +1,11 @@
-# The Ansible side of the fleet tests (sourced by host/fleet.sh and fleet/lab.sh): the
-# virtual environment with ansible-core, and the environment ansible-playbook runs in.
+# The Ansible side of the fleet tests (sourced by host/fleet.sh, fleet/sanity.sh and
+# fleet/lab.sh): the virtual environment with ansible-core, and the environment
+# ansible-playbook runs in.
 #
-# The host's fleet tests make the virtual environment from PyPI, once, in
+# The host's tests make the virtual environment from PyPI, once, in
 # ~/.cache/gretool-fleet (GRETOOL_FLEET_CACHE). The lab's guest has no network and sees
-# the host's root read-only: it uses the one the host made (make test's kernel stage
-# runs before the lab's; Tests/Lab/lab.sh tells the guest where the host's cache is).
+# the host's root read-only: it uses the one the host made (make fleet runs sanity.sh,
+# which makes it, before the lab; Tests/Lab/lab.sh tells the guest where the cache is).
 
 # The collection: in the repository, or in the lab's share (Tests/Lab/lab.sh copies it).
 for ansible_collection in "$(dirname "${BASH_SOURCE[0]}")/../../../contrib/ansible" \

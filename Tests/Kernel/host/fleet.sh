@@ -224,10 +224,10 @@ test_the_collection_passes_ansible_lint_and_ansible_tests_sanity_checks() {
     (cd "$copy" && HOME=$TMPDIR "$VENV/bin/ansible-lint" --nocolor) >"$TMPDIR/lint.log" 2>&1 ||
         fail "ansible-lint:
 $(sed 's/^/        /' "$TMPDIR/lint.log")"
-    # ansible-test sanity's module checks, run as it runs them (its own harness cannot
-    # be used offline: it fetches a pip bootstrap script from outside PyPI). Each
-    # module's documentation against its argument spec, its examples and return values;
-    # GPLv3 headers are left out: gretool's modules are not GPL.
+    # ansible-test sanity's module checks, run as it runs them (its own harness makes an
+    # environment per test from PyPI, minutes the first time: make fleet runs all of it,
+    # ../fleet/sanity.sh). Each module's documentation against its argument spec, its
+    # examples and return values; GPLv3 headers are left out: gretool's modules are not GPL.
     local sanity=$VENV/lib/python3.*/site-packages/ansible_test/_util/controller/sanity
     (cd "$copy" && ANSIBLE_COLLECTIONS_PATH=$TMPDIR/lint "$VENV/bin/python" $sanity/validate-modules/validate.py --arg-spec \
         --collection ansible_collections/gretool/gre --collection-version 0.1.0 --plugin-type module plugins/modules/*.py) \

@@ -147,7 +147,7 @@ cp -r "$root/Tests/Kernel" "$share/Kernel"
 # The parity tests accept only the differences from iproute2 the user guide lists.
 cp "$root/Documentation/gretool.md" "$share/gretool.md"
 # The fleet tests run the Ansible collection, from the virtual environment the host's
-# fleet tests made in their cache (Tests/Kernel/ansible.sh), which the guest reads.
+# fleet tests made in their cache (Tests/Kernel/fleet/ansible.sh), which the guest reads.
 mkdir -p "$share/contrib"
 cp -r "$root/contrib/ansible" "$share/contrib/ansible"
 fleet_cache=$(realpath -m "${GRETOOL_FLEET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gretool-fleet}")

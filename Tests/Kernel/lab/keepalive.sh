@@ -128,11 +128,11 @@ test_keepalive_action_link_keyed_and_restored_on_exit() {
     assert_eq "$(all_routes "$A")" "$before" "routes after the watcher stopped"
 }
 
-# Linux deletes the nexthop objects on a link set down, removes them from their groups
-# (deleting a group left with no member) and deletes the routes on all of these.
-# action link saves them first and puts them back: nexthop objects, then the groups
-# with their whole membership and weights, then the routes on them.
-test_keepalive_action_link_restores_nexthop_objects() {
+# Nexthop objects on gre1 (5, and 7 for IPv6), one elsewhere (6), group 10 of 5 and 6,
+# group 11 of 5 alone, routes on each and one through gre1 itself; gre1 watched with
+# action link, the path cut, the link set down. Sets the caller's dir, nexthops and
+# routes (as they were) and watcher; the watcher's lines go to $dir/watch.
+nexthops_watched_and_link_set_down() {
     gre_pair
     in_ns "$A" sysctl -qw net.ipv6.conf.gre1.keep_addr_on_down=1 >/dev/null
     ip -n "$A" -b - <<EOF || fail "cannot add nexthop objects and routes on them"
@@ -146,16 +146,25 @@ route add 203.0.113.0/24 nhid 5
 route add 192.0.2.0/24 nhid 10
 route add 10.9.0.0/16 nhid 11
 route add 2001:db8:2::/48 nhid 7
+route add 10.10.0.0/16 via 10.0.0.2 dev gre1
 EOF
-    local dir; dir=$(mktemp -d)
-    local nexthops routes
+    dir=$(mktemp -d)
     nexthops=$(ip -n "$A" -j nexthop)
     routes=$(all_routes "$A")
     "$GRETOOL" -n "$A" keepalive watch gre1 interval 0.2 retries 2 action link -j >"$dir/watch" 2>&1 &
-    local watcher=$!
+    watcher=$!
     wait_until 5 states_at_least 1 "$dir/watch" up || fail "never up: $(cat "$dir/watch")"
     cut_path
     wait_until 5 grep -q '"event":"action".*set link down' "$dir/watch" || fail "link not set down: $(cat "$dir/watch")"
+}
+
+# Linux deletes the nexthop objects on a link set down, removes them from their groups
+# (deleting a group left with no member) and deletes the routes on all of these.
+# action link saves them first and puts them back: nexthop objects, then the groups
+# with their whole membership and weights, then the routes on them.
+test_keepalive_action_link_restores_nexthop_objects() {
+    local dir nexthops routes watcher
+    nexthops_watched_and_link_set_down
     grep -q '"message":"set link down (.*2 nexthops and 2 nexthop groups through it saved)"' "$dir/watch" ||
         fail "action: $(grep action "$dir/watch")"
     # What Linux did: 5, 7 and 11 gone with the routes on them, 10 down to 6 alone.
@@ -512,28 +521,8 @@ test_keepalive_kill_9_while_down_then_restart() {
 # (a restarted watcher used to leave a down link alone for good). The next one sets it
 # up when the peer answers and gives back the objects, the groups and the routes.
 test_keepalive_kill_9_with_action_link_and_nexthop_objects() {
-    gre_pair
-    in_ns "$A" sysctl -qw net.ipv6.conf.gre1.keep_addr_on_down=1 >/dev/null
-    ip -n "$A" -b - <<BATCH || fail "cannot add nexthop objects and routes on them"
-addr add 2001:db8:ffff::1/64 dev gre1 nodad
-nexthop add id 5 via 10.0.0.2 dev gre1
-nexthop add id 6 via 198.51.100.2 dev va
-nexthop add id 10 group 5,3/6
-nexthop add id 11 group 5
-route add 203.0.113.0/24 nhid 5
-route add 192.0.2.0/24 nhid 10
-route add 10.9.0.0/16 nhid 11
-route add 10.10.0.0/16 via 10.0.0.2 dev gre1
-BATCH
-    local dir; dir=$(mktemp -d)
-    local nexthops routes
-    nexthops=$(ip -n "$A" -j nexthop)
-    routes=$(all_routes "$A")
-    "$GRETOOL" -n "$A" keepalive watch gre1 interval 0.2 retries 2 action link -j >"$dir/watch" 2>&1 &
-    local watcher=$!
-    wait_until 5 states_at_least 1 "$dir/watch" up || fail "never up: $(cat "$dir/watch")"
-    cut_path
-    wait_until 5 grep -q '"event":"action".*set link down' "$dir/watch" || fail "link not set down: $(cat "$dir/watch")"
+    local dir nexthops routes watcher
+    nexthops_watched_and_link_set_down
     kill -KILL "$watcher"; wait "$watcher" 2>/dev/null
     grep -q '^link-down$' "$(state_files)" && grep -q '^nexthop ' "$(state_files)" || fail "state file: $(cat "$(state_files)")"
     [[ $(ip -n "$A" -j link show gre1 | jq -r '.[0].flags | index("UP") != null') == false ]] || fail "gre1 up after kill -9"

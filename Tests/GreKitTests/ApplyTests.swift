@@ -102,6 +102,22 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         #expect(lines(again, devices) == lines(state, devices))
     }
 
+    // Found by fuzzing (gretool-fuzz apply): a peer named like a link keyword was
+    // written `peer link`, which reads as the keyword `link` without its value.
+    @Test func aVethPeerNamedLikeAKeywordReadsBack() throws {
+        for peer in ["link", "mtu", "up", "name", "vp"] {
+            let (state, _, devices) = try declare(["link add vx type veth peer name \(peer)"])
+            let text = lines(state, devices)
+            #expect(text.first?.hasSuffix("type veth peer name \(peer)") == true, "\(text)")
+            let (fromText, _, textDevices) = try declare(text)
+            #expect(lines(fromText, textDevices) == text, "\(peer)")
+            let reader = DeclarationReader(owner: .gretool, devices: devices)
+            try StateDocument.read(json(.object(StateDocument.fields(state, devices: devices))), into: reader)
+            let (again, _) = try reader.finish()
+            #expect(lines(again, devices) == lines(state, devices), "\(peer)")
+        }
+    }
+
     @Test func jsonMembersAreIproute2sKeys() throws {
         let (state, _, devices) = try declare(["link add gre1 up type gre remote 198.51.100.2 ttl 255 key 42",
                                                "route add 10.1.0.0/16 nexthop via 10.0.0.2 dev gre1 weight 2"])

@@ -90,21 +90,25 @@ public struct KindSettingWords: Sendable {
     public let word: String
     /// The word that turns a flag off; nil for a setting with a value.
     public let off: String?
+    /// A word between the keyword and the value: a veth's `peer name NAME`, without
+    /// which a peer named like a link's keyword (`link`, `mtu`) would be read as it.
+    public let beforeValue: String?
     /// The words that put the setting back as a new link has it; nil when words
     /// cannot (a veth's peer, a VXLAN id, `external`): then the link is made again.
     public let reset: [String]?
 
-    public init(_ key: String, word: String, off: String? = nil, reset: [String]?) {
+    public init(_ key: String, word: String, off: String? = nil, beforeValue: String? = nil, reset: [String]?) {
         self.key = key
         self.word = word
         self.off = off
+        self.beforeValue = beforeValue
         self.reset = reset
     }
 
     /// The words that give `value` to the setting.
     public func words(_ value: KindSetting.Value) -> [String]? {
         switch value {
-        case .word(let text): [word, text]
+        case .word(let text): [word] + (beforeValue.map { [$0] } ?? []) + [text]
         case .flag(true): [word]
         case .flag(false): off.map { [$0] }
         }

@@ -66,6 +66,6 @@ public struct VethOptions: LinkKindOptions {
     }
 
     public static func settingWords(kind: String) -> [KindSettingWords] {
-        [KindSettingWords("peer", word: "peer", reset: nil)]
+        [KindSettingWords("peer", word: "peer", beforeValue: "name", reset: nil)]
     }
 }

@@ -306,6 +306,20 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         #expect(try merged(keyed, text) == plain)
     }
 
+    /// What the kernel finds a tunnel by (ip_tunnel_find): its endpoints, underlay and
+    /// input key, whatever else differs; apply deletes a pruned tunnel holding them
+    /// before it makes the one that needs them.
+    @Test func tunnelsCollideOnEndpointsAndInputKeyAlone() throws {
+        func exclusive(_ text: String) throws -> [KindSetting]? { try options(text).exclusiveSettings(FakeDevices()) }
+        let keyed = try exclusive("gre|remote 198.51.100.9 local 198.51.100.1 key 42 ttl 64")
+        #expect(try exclusive("gre|remote 198.51.100.9 local 198.51.100.1 ikey 42 okey 7 csum") == keyed)
+        #expect(try exclusive("gre|remote 198.51.100.9 local 198.51.100.1 key 43 ttl 64") != keyed)
+        #expect(try exclusive("gre|remote 198.51.100.9 local 198.51.100.1 okey 42") != keyed, "keyless on input")
+        #expect(try exclusive("gre|remote 198.51.100.8 local 198.51.100.1 key 42") != keyed)
+        #expect(try exclusive("gre|external") == [.flag("external")])
+        #expect(BridgeOptions(kind: "bridge").exclusiveSettings(FakeDevices()) == nil, "bridges may all be alike")
+    }
+
     @Test func everySettingRowIsAWordOfItsKind() throws {
         for kind in GreOptions.kinds {
             for row in GreOptions.settingWords(kind: kind) {

@@ -28,12 +28,26 @@ public final class Planner {
     /// Links deleted or made again: what was on them is gone.
     private var gone: Set<Int32> = []
     private var snapshotIdentities: Set<String> = []
-    // Deletions of pruned objects, kept to run after every addition, in this order.
+    // Deletions of pruned objects, kept to run after every addition, in this order
+    // (see `ordered`).
     private var ruleDeletions: [PlanStep] = []
     private var routeDeletions: [PlanStep] = []
     private var nexthopDeletions: [PlanStep] = []
     private var addressDeletions: [PlanStep] = []
-    private var linkDeletions: [PlanStep] = []
+    private var linkDeletions: [(step: PlanStep, frees: Set<Claim>)] = []
+    /// What the additions claim, by their step's place in `plan.steps`.
+    private var claims: [Int: Set<Claim>] = [:]
+
+    /// What only one object may hold at a time: the kernel refuses a second link of a
+    /// name or of a kind's exclusive settings, a second route of a key, a second
+    /// nexthop of an id. An addition claims it; deleting a link frees what the link
+    /// and everything on it held.
+    enum Claim: Hashable {
+        case linkName(String)
+        case linkSettings(kind: String, [KindSetting])
+        case route(RouteKey)
+        case nexthop(UInt32)
+    }
 
     public init(desired: NetworkState, devices: DeviceDirectory, kernel: KernelState, owner: Owner, options: PlanOptions) {
         self.desired = desired
@@ -53,8 +67,46 @@ public final class Planner {
         planNexthops()
         planRoutes()
         planRules()
-        plan.steps += ruleDeletions + routeDeletions + nexthopDeletions + addressDeletions + linkDeletions
+        plan.steps = ordered(plan.steps)
         return plan
+    }
+
+    /// The steps with the deletions `--prune` adds: after every addition, so what
+    /// goes away goes last, except a link's deletion that frees what an addition
+    /// claims (a route or a nexthop moved to a new link, a tunnel renamed): it runs
+    /// just before that addition. The other deletions go with the first one so
+    /// moved, before it, in their order (a group before its members, which the
+    /// link's deletion may take).
+    private func ordered(_ steps: [PlanStep]) -> [PlanStep] {
+        var pending = linkDeletions
+        var others: [PlanStep]? = ruleDeletions + routeDeletions + nexthopDeletions + addressDeletions
+        var ordered: [PlanStep] = []
+        for (index, step) in steps.enumerated() {
+            if let claimed = claims[index] {
+                let freeing = pending.filter { !$0.frees.isDisjoint(with: claimed) }
+                if !freeing.isEmpty {
+                    ordered += others ?? []
+                    others = nil
+                    ordered += freeing.map(\.step)
+                    pending.removeAll { !$0.frees.isDisjoint(with: claimed) }
+                }
+            }
+            ordered.append(step)
+        }
+        return ordered + (others ?? []) + pending.map(\.step)
+    }
+
+    /// Appends an addition and what it claims.
+    private func add(_ step: PlanStep, claiming claimed: Set<Claim>) {
+        claims[plan.steps.count] = claimed
+        plan.steps.append(step)
+    }
+
+    /// What a link holds that no other may: its name and its kind's exclusive settings.
+    private static func claims(of name: String, _ options: (any LinkKindOptions)?, _ devices: any InterfaceResolver) -> Set<Claim> {
+        var claims: Set<Claim> = [.linkName(name)]
+        if let options, let settings = options.exclusiveSettings(devices) { claims.insert(.linkSettings(kind: options.kind, settings)) }
+        return claims
     }
 
     // MARK: Steps
@@ -137,21 +189,26 @@ public final class Planner {
 
     private func addLink(_ link: LinkState, recreate: Bool = false) {
         touch(.link, link.name)
-        if let veth = link.options as? VethOptions, let peer = veth.peerName { touch(.link, peer.value) }
-        plan.steps.append(step(.add, .link, link.name, from: nil, to: StateDocument.linkFields(link, devices), link.words(devices),
-                               undo: [["link", "delete", link.name]], recreate: recreate))
+        var claimed = Self.claims(of: link.name, link.options, devices)
+        if let veth = link.options as? VethOptions, let peer = veth.peerName {
+            touch(.link, peer.value)
+            claimed.insert(.linkName(peer.value))
+        }
+        add(step(.add, .link, link.name, from: nil, to: StateDocument.linkFields(link, devices), link.words(devices),
+                 undo: [["link", "delete", link.name]], recreate: recreate), claiming: claimed)
         // The kernel takes no alias with a new link: the owner's tag is a change of its own.
         plan.steps.append(step(.change, .link, link.name, from: nil, to: [.jsonOnly("ifalias", .string(owner.linkTag))],
                                ["link", "set", link.name, "alias", owner.linkTag], undo: [], recreate: recreate))
     }
 
     private func deleteLink(_ link: Link, recreate: Bool) {
-        plan.steps.append(deletion(of: link, recreate: recreate))
+        plan.steps.append(deletion(of: link, recreate: recreate).step)
     }
 
     /// Deleting a link takes what is on it: its addresses, the nexthops and routes
     /// through it, a veth's peer. Taking the deletion back makes all of them again.
-    private func deletion(of link: Link, recreate: Bool) -> PlanStep {
+    /// Returns the step and what it frees.
+    private func deletion(of link: Link, recreate: Bool) -> (step: PlanStep, frees: Set<Claim>) {
         touch(.link, link.name)
         var links = [link]
         if link.options is VethOptions, let peer = link.parent.flatMap({ index in kernel.links.first { $0.index == index } }) {
@@ -166,6 +223,7 @@ public final class Planner {
             undo.append(state.words(current))
             if let alias = link.alias, !alias.isEmpty { undo.append(["link", "set", link.name, "alias", alias]) }
         }
+        var frees = links.reduce(into: Set<Claim>()) { $0.formUnion(Self.claims(of: $1.name, $1.options, current)) }
         let indexes = Set(links.map(\.index))
         gone.formUnion(indexes)
         for address in kernel.addresses where indexes.contains(address.interface) {
@@ -180,15 +238,17 @@ public final class Planner {
         for nexthop in nexthops {
             touch(.nexthop, Observation.identity(of: nexthop))
             undo.append(nexthop.words(current, ownership: true))
+            frees.insert(.nexthop(nexthop.id))
         }
         for route in kernel.routes where !KernelState.kernelProtocols.contains(route.protocolID) {
             guard indexes.contains(where: { route.uses(interface: $0) }) || route.nexthopID.map(nexthopIDs.contains) ?? false else { continue }
             touch(.route, Observation.identity(of: route))
             undo.append(route.words(current, ownership: true))
             noteForeign(route.protocolID, .route, RouteKey(route).description, goingWith: link.name)
+            frees.insert(.route(RouteKey(route)))
         }
-        return step(.delete, .link, link.name, from: StateDocument.linkFields(linkState(of: link), current), to: nil,
-                    ["link", "delete", link.name], undo: undo, recreate: recreate)
+        return (step(.delete, .link, link.name, from: StateDocument.linkFields(linkState(of: link), current), to: nil,
+                     ["link", "delete", link.name], undo: undo, recreate: recreate), frees)
     }
 
     /// Someone else's object that goes with a link apply deletes: said, not kept.
@@ -383,8 +443,8 @@ public final class Planner {
             let words = nexthop.words(devices, ownership: true)
             guard let existing = byID[nexthop.id] else {
                 touch(.nexthop, identity)
-                plan.steps.append(step(.add, .nexthop, "nexthop " + identity, from: nil, to: fields(.nexthop, words), words,
-                                       undo: [["nexthop", "delete", "id", String(nexthop.id)]]))
+                add(step(.add, .nexthop, "nexthop " + identity, from: nil, to: fields(.nexthop, words), words,
+                         undo: [["nexthop", "delete", "id", String(nexthop.id)]]), claiming: [.nexthop(nexthop.id)])
                 continue
             }
             guard !Self.satisfies(nexthop, existing) else { continue }
@@ -443,8 +503,8 @@ public final class Planner {
             let words = route.words(devices, ownership: true)
             guard let existing = byKey[key] else {
                 touch(.route, identity)
-                plan.steps.append(step(.add, .route, identity, from: nil, to: fields(.route, words), words,
-                                       undo: [["route", "delete"] + route.keyWords(protocol: true)]))
+                add(step(.add, .route, identity, from: nil, to: fields(.route, words), words,
+                         undo: [["route", "delete"] + route.keyWords(protocol: true)]), claiming: [.route(key)])
                 continue
             }
             guard !Self.satisfies(route, existing) else { continue }

@@ -52,6 +52,12 @@ public protocol LinkKindOptions: Sendable {
     /// How each setting of a `kind` link is written in words, and put back.
     static func settingWords(kind: String) -> [KindSettingWords]
 
+    /// The settings no two links of this kind may share in one namespace, because the
+    /// kernel refuses the second (a GRE tunnel's endpoints and key, a VXLAN device's
+    /// VNI and port); nil for kinds whose links may all be alike. Apply deletes a link
+    /// that holds them before it makes the one that needs them.
+    func exclusiveSettings(_ devices: any InterfaceResolver) -> [KindSetting]?
+
     /// Takes what the link's own attributes say about its options (a veth's peer is
     /// the link IFLA_LINK names). Called once the link is decoded.
     mutating func decoded(parent: Int32?)
@@ -59,14 +65,15 @@ public protocol LinkKindOptions: Sendable {
 
 extension LinkKindOptions {
     public mutating func decoded(parent: Int32?) {}
+    public func exclusiveSettings(_ devices: any InterfaceResolver) -> [KindSetting]? { nil }
 }
 
 /// One option of a link kind as `apply` sees it: iproute2's key for it (the name
 /// `ip -d -j link show` gives it, where it has one) and its value, written as the
 /// word after the keyword writes it ("255", "198.51.100.2", "inherit"), or whether
 /// a flag is on.
-public struct KindSetting: Sendable, Equatable {
-    public enum Value: Sendable, Equatable {
+public struct KindSetting: Sendable, Hashable {
+    public enum Value: Sendable, Hashable {
         case word(String)
         case flag(Bool)
     }

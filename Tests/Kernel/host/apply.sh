@@ -248,3 +248,33 @@ test_confirm_rolls_back_when_the_shell_is_killed_and_stays_when_committed() {
     assert_eq "$rc" 4 "unconfirmed"
     assert_eq "$(ip -n "$A" route show 10.70.0.0/24)" "" "rolled back"
 }
+
+# A file that moves a route and a nexthop to a new link and gives a new vxlan the VNI of
+# one it drops: with --prune the old link's deletion frees what the additions need, so it
+# runs before them (the kernel refuses a second route of the same key, a second nexthop
+# of the same id, a second vxlan of the same VNI and port).
+test_prune_deletes_what_frees_an_identity_before_adding_what_needs_it() {
+    read -r A < <(quiet_namespaces a)
+    local old new
+    old=$(mktemp); new=$(mktemp)
+    printf '%s\n' 'link add b1 type bridge' 'link set b1 up' 'link add vx1 type vxlan id 77 dstport 4790' \
+        'route add 10.80.0.0/24 dev b1' 'nexthop add id 80 dev b1' 'route add 10.81.0.0/24 via 192.0.2.9 dev b1 onlink' >"$old"
+    printf '%s\n' 'link add b2 type bridge' 'link set b2 up' 'link add vx2 type vxlan id 77 dstport 4790' \
+        'route add 10.80.0.0/24 dev b2' 'nexthop add id 80 dev b2' >"$new"
+    ok g "$A" apply "$old" >/dev/null
+    local plan
+    plan=$(g "$A" apply --prune "$new") || fail "apply --prune failed: $plan"
+    assert_eq "$plan" "gretool link add b2 up type bridge
+gretool link set b2 alias gretool:47
+gretool link delete vx1
+gretool link add vx2 type vxlan id 77 dstport 4790
+gretool link set vx2 alias gretool:47
+gretool link delete b1
+gretool nexthop add id 80 dev b2 protocol 47
+gretool route add 10.80.0.0/24 proto 47 dev b2" "the plan"
+    assert_eq "$(ip -n "$A" -j route show 10.80.0.0/24 | jq -r '.[0].dev')" b2 "the route, moved"
+    assert_eq "$(ip -n "$A" -j nexthop show id 80 | jq -r '.[0].dev')" b2 "the nexthop, moved"
+    assert_eq "$(json_get "$A" vx2 .linkinfo.info_data.id)" 77 "the new vxlan has the VNI"
+    assert_eq "$(ip -n "$A" -o link show b1 2>/dev/null)$(ip -n "$A" -o link show vx1 2>/dev/null)" "" "b1 and vx1 pruned"
+    writes_nothing "$A" g "$A" apply --prune "$new"
+}

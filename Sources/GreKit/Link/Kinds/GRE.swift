@@ -618,6 +618,16 @@ public struct GreOptions: TunnelKind, Equatable {
 // MARK: Settings (apply)
 
 extension GreOptions {
+    /// The kernel finds a tunnel by its endpoints, its underlay and its input key
+    /// (ip_tunnel_find, ip6gre's lookup) and refuses a second one so found; it keeps one
+    /// `external` device per kind.
+    public func exclusiveSettings(_ devices: any InterfaceResolver) -> [KindSetting]? {
+        if external { return [.flag("external")] }
+        var settings = settings(devices).filter { ["remote", "local", "link"].contains($0.key) }
+        if inputFlags.contains(.key) { settings.append(.word("ikey", String(inputKey.value))) }
+        return settings
+    }
+
     /// The options that differ from a new tunnel's, keyed as `ip -d -j link show` names
     /// them; a key and a sequence or checksum flag given both ways is one setting
     /// (`key`, `seq`, `csum`), as `ip tunnel` writes it.

@@ -126,6 +126,13 @@ public struct VxlanOptions: LinkKindOptions {
         return settings
     }
 
+    /// The kernel takes one device per VNI and UDP port (vxlan_vni_in_use; it tells
+    /// some apart by their flags too, which this leaves out: apply then only deletes an
+    /// old device sooner than it had to).
+    public func exclusiveSettings(_ devices: any InterfaceResolver) -> [KindSetting]? {
+        [.word("id", vni.map { String($0) } ?? "none"), .word("port", String(port ?? 8472))]
+    }
+
     /// The kernel changes almost nothing of a VXLAN device in place: another setting
     /// makes the device again.
     public static func settingWords(kind: String) -> [KindSettingWords] {

@@ -35,14 +35,14 @@ public struct KernelState: Sendable {
     public func link(named name: String) -> Link? { links.first { $0.name == name } }
 
     /// The state a file could declare to have what the kernel has: no object the
-    /// kernel made itself (loopback, prefix and local routes, link-local addresses,
-    /// the default rules). With `tunnels`, only those tunnels and what belongs to them:
+    /// kernel made itself (loopback, the tunnel modules' fallback devices, prefix and
+    /// local routes, link-local addresses, the default rules). With `tunnels`, only those tunnels and what belongs to them:
     /// their addresses, the routes and nexthops through them, the rules that lead to
     /// those routes' tables, and the routes that carry their packets to the remote.
     public func declarable(tunnels: [String]? = nil) -> NetworkState {
         var state = NetworkState()
         let byIndex = Dictionary(links.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
-        for link in links where !link.flags.contains(.loopback) {
+        for link in links where !link.flags.contains(.loopback) && !link.isFallbackTunnel {
             var declared = LinkState(name: link.name)
             declared.mtu = link.mtu
             declared.up = link.isUp

@@ -163,7 +163,9 @@ public final class Planner {
             adopt(existing)
         }
         guard options.prune else { return }
-        for link in kernel.links where Owner.owner(ofLinkAlias: link.alias) == owner && desired.link(named: link.name) == nil {
+        // A fallback device tagged by an apply that declared it is still the kernel's.
+        for link in kernel.links where Owner.owner(ofLinkAlias: link.alias) == owner && desired.link(named: link.name) == nil
+            && !link.isFallbackTunnel {
             linkDeletions.append(deletion(of: link, recreate: false))
         }
     }

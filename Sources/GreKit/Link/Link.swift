@@ -39,6 +39,16 @@ public struct Link: Sendable {
 
     public var isUp: Bool { flags.contains(.up) }
 
+    /// Whether this is the device a tunnel module makes in every namespace when it
+    /// loads (gre0, tunl0, sit0 ...): the kernel's, never deleted by anyone.
+    public var isFallbackTunnel: Bool { kind.flatMap { Self.fallbackTunnelNames[$0] } == name }
+
+    /// The fallback device of each tunnel kind that has one, named as the modules name it.
+    static let fallbackTunnelNames = [
+        "gre": "gre0", "gretap": "gretap0", "erspan": "erspan0", "ipip": "tunl0", "sit": "sit0", "vti": "ip_vti0",
+        "ip6tnl": "ip6tnl0", "ip6gre": "ip6gre0", "vti6": "ip6_vti0",
+    ]
+
     /// Decodes an RTM_NEWLINK message; nil for other message types.
     public init?(_ message: NetlinkMessage) {
         guard message.routeMessageType == .newLink, let header = message.familyHeader(ifinfomsg.self) else {

@@ -48,6 +48,26 @@ test_apply_gre_writes_nothing_again_and_changes_options_in_place() {
     writes_nothing "$A" g "$A" apply --detailed-exitcode "$file"
 }
 
+# A tunnel renamed in the file, with --prune: the old one is deleted before the new one
+# is made on its endpoints and key (the kernel refuses a second tunnel on them), and the
+# route moves with it. The module's fallback devices are the kernel's: state show leaves
+# them out, and --prune leaves gre0 alone even with an owner's tag (as an apply that
+# declared it left it).
+test_prune_renames_a_tunnel_and_never_touches_the_fallback_devices() {
+    quiet_pair
+    local file
+    file=$(mktemp)
+    tunnel_file "ttl 64 key 7" >"$file"
+    ok g "$A" apply "$file" >/dev/null
+    ip -n "$A" link set gre0 alias gretool:47 || fail "no gre0 in the namespace"
+    assert_eq "$(g "$A" state show | grep -cE ' (gre0|gretap0|erspan0)( |$)')" 0 "fallback devices in state show"
+    sed -i 's/gre1/gre2/g' "$file"
+    assert_eq "$(g "$A" apply --prune "$file" | sed -n '1p;2p')" "gretool link delete gre1
+gretool link add gre2 mtu 1400 up type gre remote 198.51.100.2 local 198.51.100.1 ttl 64 key 7" "gre1 goes first"
+    assert_eq "$(ip -n "$A" -j route show 203.0.113.0/24 | jq -r '.[0].dev')" gre2 "the route, moved"
+    assert_eq "$(json_get "$A" gre0 .ifalias)" gretool:47 "gre0 stays"
+}
+
 test_gre_to_gretap_is_refused_without_allow_recreate() {
     quiet_pair
     local file

@@ -15,6 +15,8 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 # systemd looks for units under /usr/local/lib too; a package sets /usr/lib/systemd/system.
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+# iproute2 reads its name databases from /etc/iproute2 only, whatever the prefix.
+SYSCONFDIR ?= /etc
 SWIFT ?= swift
 # bash for pipefail: a build piped through grep must still fail when the build does.
 SHELL := /bin/bash
@@ -36,7 +38,7 @@ GRETOOL = .build/release/gretool
 # The test stages (unit, kernel, lab) are scripts/test.sh's.
 TESTS = SWIFT=$(SWIFT) GRETOOL=$(GRETOOL) scripts/test.sh
 
-.PHONY: all build deps test unit-test fuzz-test kernel-test lab-test parity-lab sanitize fleet fuzz demo bench install install-units completions man clean
+.PHONY: all build deps test unit-test fuzz-test kernel-test lab-test parity-lab sanitize fleet fuzz demo bench install install-units install-protocols completions man clean
 
 all: build
 
@@ -118,6 +120,7 @@ install: build
 	install -D -m 644 Documentation/gretool.md $(DESTDIR)$(PREFIX)/share/doc/gretool/gretool.md
 	install -D -m 644 Documentation/gretool.1 $(DESTDIR)$(PREFIX)/share/man/man1/gretool.1
 	$(MAKE) --no-print-directory install-units
+	$(MAKE) --no-print-directory install-protocols
 
 # The systemd units (contrib/systemd), with the installed binary's path in ExecStart.
 install-units:
@@ -127,6 +130,11 @@ install-units:
 		chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$(basename $$unit) || exit 1; \
 	done
 	install -m 644 contrib/systemd/keepalive.conf.example $(DESTDIR)$(PREFIX)/share/doc/gretool/keepalive.conf.example
+
+# The name of apply's protocol number (47, "proto gretool" in ip route and gretool's own
+# listings, which read the same files).
+install-protocols:
+	install -D -m 644 contrib/iproute2/rt_protos.d/gretool.conf $(DESTDIR)$(SYSCONFDIR)/iproute2/rt_protos.d/gretool.conf
 
 clean:
 	rm -rf .build .build-fuzz .build-asan .build-tsan

@@ -45,6 +45,14 @@ public enum Files {
         return names
     }
 
+    /// The `*.conf` files of a `.d`-style directory, in name order, hidden ones left
+    /// out (as iproute2 reads rt_protos.d and systemd its drop-ins); none when the
+    /// directory cannot be listed.
+    public static func configurationFiles(in directory: String) -> [String] {
+        let names = (try? names(in: directory)) ?? []
+        return names.filter { !$0.hasPrefix(".") && $0.count > 5 && $0.hasSuffix(".conf") }.sorted().map { directory + "/" + $0 }
+    }
+
     /// Replaces the file at `path` with `bytes`, so that a reader sees the old content
     /// or the new, never a part: they are written to a temporary file beside it, which
     /// is then renamed over it. On failure the temporary file is removed and `path`

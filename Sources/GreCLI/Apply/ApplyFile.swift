@@ -4,9 +4,21 @@ import SystemPackage
 /// Reads an apply file into a declaration reader: JSON when its first character is
 /// `{` (the document `gretool -j state show` prints), else lines of batch words, each
 /// read as what it declares (`route add` = this route must exist, exactly so).
+///
+/// A directory is read as one file: its `*.conf` files in name order (/etc/gretool, which
+/// gretool-apply.service applies at boot), but the keepalive service's own file.
 enum ApplyFile {
+    /// The keepalive service's file in /etc/gretool: lines of its own, not declarations.
+    static let keepaliveServiceFile = "keepalive.conf"
+
     static func read(_ path: String, into reader: DeclarationReader) throws {
-        try read(contents(of: path), name: path == "-" ? "standard input" : path, into: reader)
+        guard path != "-", (try? Files.names(in: path)) != nil else {
+            try read(contents(of: path), name: path == "-" ? "standard input" : path, into: reader)
+            return
+        }
+        for file in Files.configurationFiles(in: path) where !file.hasSuffix("/" + keepaliveServiceFile) {
+            try read(contents(of: file), name: file, into: reader)
+        }
     }
 
     /// Reads a file's bytes; `name` is the file's in messages.

@@ -69,7 +69,7 @@ final class NameDatabase: @unchecked Sendable {
     private func files() -> [(id: UInt32, name: String)] {
         if let fromFiles { return fromFiles }
         var entries = Self.load(path)
-        for file in Self.configurationFiles(in: path + ".d") { entries += Self.load(file) }
+        for file in Files.configurationFiles(in: path + ".d") { entries += Self.load(file) }
         // A number too wide for the values names none of them: iproute2 skips the line.
         entries.removeAll { $0.id > largest }
         fromFiles = entries
@@ -99,11 +99,5 @@ final class NameDatabase: @unchecked Sendable {
     /// without a file it cannot open).
     private static func load(_ path: String) -> [(id: UInt32, name: String)] {
         (try? Files.read(path)).map(parse) ?? []
-    }
-
-    /// The directory's *.conf files, in name order.
-    private static func configurationFiles(in directory: String) -> [String] {
-        let names = (try? Files.names(in: directory)) ?? []
-        return names.filter { !$0.hasPrefix(".") && $0.count > 5 && $0.hasSuffix(".conf") }.sorted().map { directory + "/" + $0 }
     }
 }

@@ -2,6 +2,8 @@
 # addresses, routes (ECMP too), nexthop objects and rules. GRE tunnels are the lab's
 # (Tests/Kernel/lab/apply.sh). Each test reads the kernel back with ip.
 
+repository=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+
 # A declared state over a veth underlay, in batch words.
 site_file() {
     cat <<'EOF'
@@ -277,4 +279,58 @@ gretool route add 10.80.0.0/24 proto 47 dev b2" "the plan"
     assert_eq "$(json_get "$A" vx2 .linkinfo.info_data.id)" 77 "the new vxlan has the VNI"
     assert_eq "$(ip -n "$A" -o link show b1 2>/dev/null)$(ip -n "$A" -o link show vx1 2>/dev/null)" "" "b1 and vx1 pruned"
     writes_nothing "$A" g "$A" apply --prune "$new"
+}
+
+# The boot unit as make install writes it: systemd's own check passes (warnings
+# included), it runs once after the network is up and before the keepalive service, and
+# its command applies a directory's *.conf files in name order as one file, the keepalive
+# service's keepalive.conf aside; a file taken away is pruned on the next start.
+test_the_boot_unit_applies_the_directory_and_passes_systemd_analyze_verify() {
+    read -r A < <(quiet_namespaces a)
+    local dir; dir=$(mktemp -d)
+    make --no-print-directory -C "$repository" install-units DESTDIR= PREFIX="$dir" >/dev/null || fail "make install-units"
+    local unit=$dir/lib/systemd/system/gretool-apply.service
+    assert_eq "$(grep -E '^(Type|RemainAfterExit|After|Before|ExecStart)=' "$unit")" "After=network-online.target
+Before=gretool-keepalive.service
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=$dir/bin/gretool apply --prune /etc/gretool" "the unit's order and command"
+    if command -v systemd-analyze >/dev/null; then
+        install -D "$GRETOOL" "$dir/bin/gretool"
+        local out
+        out=$(cd "$dir/lib/systemd/system" && systemd-analyze verify --man=no ./gretool-apply.service 2>&1) ||
+            fail "systemd-analyze verify: $out"
+        [[ -z $out ]] || fail "systemd-analyze verify warns: $out"
+    fi
+    local etc=$dir/etc/gretool
+    mkdir -p "$etc"
+    printf '%s\n' 'link add u0 type bridge' 'link set u0 up' 'address add 198.51.100.1/24 dev u0' >"$etc/10-underlay.conf"
+    printf '%s\n' 'route add 203.0.113.0/24 via 198.51.100.2 dev u0' >"$etc/20-routes.conf"
+    printf '%s\n' 'gre1 interval 5 retries 3' >"$etc/keepalive.conf"
+    printf '%s\n' 'route add 10.1.0.0/16 dev u0' >"$etc/30-off.conf.disabled"
+    ok g "$A" apply --prune "$etc" >/dev/null
+    assert_eq "$(ip -n "$A" -j route show 203.0.113.0/24 | jq -r '.[0].gateway')" 198.51.100.2 "the second file's route"
+    assert_eq "$(ip -n "$A" route show 10.1.0.0/16)" "" "a file not named *.conf is not read"
+    writes_nothing "$A" g "$A" apply --prune "$etc"
+    rm "$etc/20-routes.conf"
+    assert_eq "$(g "$A" apply --prune "$etc")" "gretool route delete 203.0.113.0/24 proto 47" "a file taken away"
+    # A path that is not there is no empty directory (which would prune everything).
+    writes_nothing "$A" refuses 1 "cannot open $etc/none: No such file" g "$A" apply --prune "$etc/none"
+}
+
+# make install names apply's protocol number in rt_protos.d: ip and gretool both print
+# it by that name (seen through a mount namespace, so this machine's /etc stays as it is).
+test_make_install_names_the_protocol_for_ip_and_gretool() {
+    read -r A < <(quiet_namespaces a)
+    local dir; dir=$(mktemp -d)
+    make --no-print-directory -C "$repository" install-protocols DESTDIR="$dir" >/dev/null || fail "make install-protocols"
+    local names=$dir/etc/iproute2/rt_protos.d
+    assert_eq "$(grep -v '^#' "$names/gretool.conf")" "$(printf '47\tgretool')" "the file"
+    printf '%s\n' 'link add u0 type bridge' 'link set u0 up' 'route add 10.2.0.0/16 dev u0' >"$dir/file"
+    ok g "$A" apply "$dir/file" >/dev/null
+    local shown
+    shown=$(unshare --mount sh -c 'mkdir -p /etc/iproute2/rt_protos.d && mount --bind "$1" /etc/iproute2/rt_protos.d &&
+        ip -n "$2" route show 10.2.0.0/16 && "$3" -n "$2" route show 10.2.0.0/16' sh "$names" "$A" "$GRETOOL") || fail "$shown"
+    assert_eq "$(sed 's/ *$//' <<<"$shown")" "10.2.0.0/16 dev u0 proto gretool scope link
+10.2.0.0/16 dev u0 proto gretool scope link" "ip and gretool name protocol 47"
 }

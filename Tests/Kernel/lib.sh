@@ -172,3 +172,40 @@ writes_nothing() {
     [[ ! -s $events ]] || fail "the kernel saw writes during: $*
 $(sed 's/^/        /' "$events" | head -20)"
 }
+
+# The seed guide's site A commands (5.2, 6.3, 8.3) over GRE, in the lab's documentation
+# addresses (lab/routes.sh lists the substitutions): one batch for ip and gretool, which
+# lab/apply.sh also reads as an apply file.
+seed_guide_batch() {
+    cat <<'EOF'
+# an underlay for the tunnels
+link add eth0 type veth peer name eth0-p
+link set eth0 up
+link set eth0-p up
+addr add 198.51.100.1/24 dev eth0
+# 5.2, site A
+tunnel add gre1 mode gre remote 198.51.100.2 local 198.51.100.1 ttl 255
+link set gre1 up
+addr add 10.0.0.1/30 dev gre1
+link set gre1 mtu 1476
+route add 203.0.113.0/24 dev gre1
+route add 0.0.0.0/0 dev gre1
+route add 198.51.100.2/32 dev eth0
+# 6.3: policy routing, then ECMP over a second tunnel (8.3)
+rule add from 192.0.2.0/24 table 100
+route add default via 10.0.0.2 dev gre1 table 100
+tunnel add gre2 mode gre remote 198.51.100.3 local 198.51.100.1
+link set gre2 up
+addr add 10.0.0.5/30 dev gre2
+route del 203.0.113.0/24 dev gre1
+route add 203.0.113.0/24 nexthop via 10.0.0.2 dev gre1 weight 1 nexthop via 10.0.0.6 dev gre2 weight 1
+# site B's routes, in a table of their own
+route add 192.0.2.0/24 dev gre1 table 200
+route add 198.51.100.1/32 dev eth0 table 200
+# the same ECMP as nexthop objects
+nexthop add id 1 via 10.0.0.2 dev gre1
+nexthop add id 2 via 10.0.0.6 dev gre2
+nexthop add id 10 group 1/2
+route add 192.0.2.0/24 nhid 10
+EOF
+}

@@ -83,65 +83,9 @@ test_gre_to_gretap_is_refused_without_allow_recreate() {
     assert_eq "$(ip -n "$A" -j addr show gre1 | jq -r '.[0].addr_info[] | select(.family == "inet") | .local')" 10.0.0.1 "its address too"
 }
 
-# The seed guide's site A (5.2, 6.3, 8.3) as an apply file: what must exist, with the
-# ECMP route in place of the single route it replaces (documentation addresses as in
-# routes.sh).
-site_a_apply_file() {
-    cat <<'EOF'
-link add eth0 type veth peer name eth0-p
-link set eth0 up
-link set eth0-p up
-address add 198.51.100.1/24 dev eth0
-tunnel add gre1 mode gre remote 198.51.100.2 local 198.51.100.1 ttl 255
-link set gre1 up
-address add 10.0.0.1/30 dev gre1
-link set gre1 mtu 1476
-route add 0.0.0.0/0 dev gre1
-route add 198.51.100.2/32 dev eth0
-rule add from 192.0.2.0/24 table 100
-route add default via 10.0.0.2 dev gre1 table 100
-tunnel add gre2 mode gre remote 198.51.100.3 local 198.51.100.1
-link set gre2 up
-address add 10.0.0.5/30 dev gre2
-route add 203.0.113.0/24 nexthop via 10.0.0.2 dev gre1 weight 1 nexthop via 10.0.0.6 dev gre2 weight 1
-route add 192.0.2.0/24 dev gre1 table 200
-route add 198.51.100.1/32 dev eth0 table 200
-nexthop add id 1 via 10.0.0.2 dev gre1
-nexthop add id 2 via 10.0.0.6 dev gre2
-nexthop add id 10 group 1/2
-route add 192.0.2.0/24 nhid 10
-EOF
-}
-
-# The same, as the guide's ip commands.
-site_a_ip_batch() {
-    cat <<'EOF'
-link add eth0 type veth peer name eth0-p
-link set eth0 up
-link set eth0-p up
-addr add 198.51.100.1/24 dev eth0
-tunnel add gre1 mode gre remote 198.51.100.2 local 198.51.100.1 ttl 255
-link set gre1 up
-addr add 10.0.0.1/30 dev gre1
-link set gre1 mtu 1476
-route add 203.0.113.0/24 dev gre1
-route add 0.0.0.0/0 dev gre1
-route add 198.51.100.2/32 dev eth0
-rule add from 192.0.2.0/24 table 100
-route add default via 10.0.0.2 dev gre1 table 100
-tunnel add gre2 mode gre remote 198.51.100.3 local 198.51.100.1
-link set gre2 up
-addr add 10.0.0.5/30 dev gre2
-route del 203.0.113.0/24 dev gre1
-route add 203.0.113.0/24 nexthop via 10.0.0.2 dev gre1 weight 1 nexthop via 10.0.0.6 dev gre2 weight 1
-route add 192.0.2.0/24 dev gre1 table 200
-route add 198.51.100.1/32 dev eth0 table 200
-nexthop add id 1 via 10.0.0.2 dev gre1
-nexthop add id 2 via 10.0.0.6 dev gre2
-nexthop add id 10 group 1/2
-route add 192.0.2.0/24 nhid 10
-EOF
-}
+# The seed guide's site A (lib.sh's seed_guide_batch) as an apply file: what must exist,
+# with the ECMP route in place of the single route it replaces.
+site_a_apply_file() { seed_guide_batch | grep -v '^route \(add\|del\) 203.0.113.0/24 dev gre1$'; }
 
 # What the two are compared on: every route, rule, nexthop, address and GRE option, with
 # what only apply adds (its owner's protocol, the links' tag) and what differs by
@@ -166,7 +110,7 @@ test_the_seed_guides_site_a_as_an_apply_file() {
     read -r I G < <(make_namespaces ip gt)
     local file batch
     file=$(mktemp); batch=$(mktemp)
-    site_a_apply_file >"$file"; site_a_ip_batch >"$batch"
+    site_a_apply_file >"$file"; seed_guide_batch >"$batch"
     ip -n "$I" -batch "$batch" || fail "ip -batch failed"
     ok g "$G" apply "$file" >/dev/null
     local want got

@@ -2,14 +2,14 @@
 # make bench: gretool side by side with iproute2, in one run, reported as ratios.
 # A benchmark, not a test: it prints numbers and never fails on them.
 #
-#   scripts/bench.sh GRETOOL [SECTION...]     sections: startup batch routeshow keepalive keepalive_scale (default: all)
+#   scripts/bench.sh GRETOOL [SECTION...]     sections: startup batch routeshow apply keepalive keepalive_scale (default: all)
 set -euo pipefail
 export LC_ALL=C
 gretool=$(readlink -f "${1:?usage: bench.sh GRETOOL [SECTION...]}")
 shift
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 sections=("$@")
-((${#sections[@]})) || sections=(startup batch routeshow keepalive keepalive_scale)
+((${#sections[@]})) || sections=(startup batch routeshow apply keepalive keepalive_scale)
 
 command -v hyperfine >/dev/null || "$root/scripts/deps.sh" hyperfine
 
@@ -136,6 +136,47 @@ routeshow() {
     ip netns exec "$bench_ns" ip -batch "$bench_dir/del"
     echo "gretool route show RSS at $(routes_in_namespace) routes: $(measure "$gretool" route show | awk '{print $4}') MiB"
     echo "target: gretool at least 1.3x faster than ip (ip / this >= 1.3), memory flat"
+    end_section
+}
+
+# gretool apply of a file of 10,000 routes that the kernel already has, then of the
+# same file with 1% of its routes changed (another gateway), against ip -batch and
+# gretool -batch of the full file as `route replace` lines (what re-running a
+# provisioning script costs). Every run starts from the file's state; apply's own
+# report (-j, one more run, untimed) gives its dumps and writes.
+apply() {
+    echo "== apply: 10,000 routes, in state and 1% changed, vs ip -batch of the full file (namespace, veth; median of 3)"
+    bench_namespace apply
+    local count=10000 line ip_wall="" ip_cpu=""
+    route_adds "$count" >"$bench_dir/file"
+    awk 'NR % 100 == 0 { sub(/via 198.51.100.2/, "via 198.51.100.3") } { print }' "$bench_dir/file" >"$bench_dir/changed"
+    sed 's/^route add \(.*\)$/route replace \1 proto 47/' "$bench_dir/file" >"$bench_dir/replace"
+    # Back to the file's state, untimed.
+    apply_reset() { ip netns exec "$bench_ns" "$gretool" apply "$bench_dir/file" >/dev/null; }
+    # Wall time is waiting too on a loaded machine: user+sys is compared as well.
+    printf '%-26s %8s %8s %8s %8s %7s %8s %6s %7s\n' run "wall s" "user s" "sys s" "RSS MiB" "x ip" "cpu x ip" dumps writes
+    local name command report
+    for name in "ip -batch (replace)" "gretool -batch (replace)" "gretool apply (in state)" "gretool apply (1% changed)"; do
+        case $name in
+            "ip -batch"*) command=(ip -batch "$bench_dir/replace") ;;
+            "gretool -batch"*) command=("$gretool" -batch "$bench_dir/replace") ;;
+            *"in state)") command=("$gretool" apply "$bench_dir/file") ;;
+            *) command=("$gretool" apply "$bench_dir/changed") ;;
+        esac
+        line=$(for _ in 1 2 3; do apply_reset; measure "${command[@]}"; done | sort -n | sed -n 2p)
+        read -r wall user sys rss <<<"$line"
+        local cpu; cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
+        [[ -n $ip_wall ]] || { ip_wall=$wall; ip_cpu=$cpu; }
+        report="- -"
+        if [[ $name == *apply* ]]; then
+            apply_reset
+            report=$(ip netns exec "$bench_ns" "${command[0]}" -j "${command[@]:1}" | jq -r '"\(.dumps) \(.writes)"')
+        fi
+        read -r dumps writes <<<"$report"
+        printf '%-26s %8s %8s %8s %8s %7s %8s %6s %7s\n' "$name" "$wall" "$user" "$sys" "$rss" "$(ratio "$wall" "$ip_wall")" \
+            "$(ratio "$cpu" "$ip_cpu")" "$dumps" "$writes"
+    done
+    echo "targets: apply in state at most 0.1x ip -batch, with one dump per object type (5) and no write; 1% changed: 100 writes"
     end_section
 }
 

@@ -44,8 +44,6 @@ extension SocketOption where Value == CInt {
     public static var ipv6ReceiveFlowInfo: Self { .init(level: CInt(IPPROTO_IPV6), name: IPV6_FLOWINFO, label: "IPV6_FLOWINFO") }
     /// IPV6_RECVHOPLIMIT: each packet's hop limit as an IPV6_HOPLIMIT control message.
     public static var ipv6ReceiveHopLimit: Self { .init(level: CInt(IPPROTO_IPV6), name: IPV6_RECVHOPLIMIT, label: "IPV6_RECVHOPLIMIT") }
-    /// IPV6_UNICAST_IF: the interface unicast packets leave by (an index, host order).
-    public static var ipv6UnicastInterface: Self { .init(level: CInt(IPPROTO_IPV6), name: IPV6_UNICAST_IF, label: "IPV6_UNICAST_IF") }
     /// IPV6_MTU_DISCOVER: path MTU discovery (IPV6_PMTUDISC_*).
     public static var ipv6MTUDiscovery: Self { .init(level: CInt(IPPROTO_IPV6), name: IPV6_MTU_DISCOVER, label: "IPV6_MTU_DISCOVER") }
     /// IPV6_RECVERR: queue ICMPv6 errors (and local ones) for `MSG_ERRQUEUE`.
@@ -55,9 +53,12 @@ extension SocketOption where Value == CInt {
 extension SocketOption where Value == UInt32 {
     /// SO_MARK: the firewall mark of the packets sent (CAP_NET_ADMIN or CAP_NET_RAW).
     public static var mark: Self { .init(level: SOL_SOCKET, name: SO_MARK, label: "SO_MARK") }
-    /// IP_UNICAST_IF: the interface unicast packets leave by. IPv4 takes the index in
-    /// network byte order (ip(7)), unlike IPV6_UNICAST_IF: pass `index.bigEndian`.
+    /// IP_UNICAST_IF: the interface unicast packets leave by. The kernel reads the index in
+    /// network byte order (ip(7)): pass `index.bigEndian`.
     public static var unicastInterface: Self { .init(level: CInt(IPPROTO_IP), name: IP_UNICAST_IF, label: "IP_UNICAST_IF") }
+    /// IPV6_UNICAST_IF: the same for IPv6, and in network byte order too (do_ipv6_setsockopt
+    /// reads it with ntohl): pass `index.bigEndian`.
+    public static var ipv6UnicastInterface: Self { .init(level: CInt(IPPROTO_IPV6), name: IPV6_UNICAST_IF, label: "IPV6_UNICAST_IF") }
 }
 
 extension SocketOption where Value == IPv6DestinationOptions {

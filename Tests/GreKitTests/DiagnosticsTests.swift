@@ -664,3 +664,13 @@ private func hostRoute(_ remote: String, via gateway: FixValue<IPAddress>?, dev 
         #expect(!none.numbers.contains { $0.key == "encap_limit_option" })
     }
 }
+
+@Suite struct ProbeSocketTests {
+    @Test func probesLeaveByTheInterfaceGivenInEitherFamily() throws {
+        // The loopback's index is 1 in every namespace. Both IP_UNICAST_IF and
+        // IPV6_UNICAST_IF take the index in network byte order; in host order the kernel
+        // reads 1 as 16777216 and refuses it ("Cannot assign requested address").
+        _ = try ProbeSocket(peer: IPAddress("127.0.0.1")!, interfaceIndex: 1)
+        _ = try ProbeSocket(peer: IPAddress("::1")!, interfaceIndex: 1)
+    }
+}

@@ -21,7 +21,7 @@ final class ProbeSocket {
         self.peer = peer
         socket = try Socket(domain: peer.family.socketDomain, type: SOCK_DGRAM, "cannot open a UDP socket")
         if peer.family == .inet6 {
-            try socket.set(.ipv6UnicastInterface, to: interfaceIndex)
+            try socket.set(.ipv6UnicastInterface, to: UInt32(bitPattern: interfaceIndex).bigEndian)
             try socket.set(.ipv6MTUDiscovery, to: IPV6_PMTUDISC_PROBE)
             try socket.enable(.ipv6ReceiveErrors)
             if let destinationOptions { try socket.set(.ipv6DestinationOptions, to: destinationOptions) }

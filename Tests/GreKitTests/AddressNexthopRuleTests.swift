@@ -231,6 +231,20 @@ private func refusal(_ body: () throws -> Void) -> String? {
         #expect(try rule("from all lookup 100 suppress_prefixlength 0").hasSuffix("08000e0000000000"))
     }
 
+    @Test func realmsTunnelIDAndNATAsIproute2SendsThem() throws {
+        // FRA_FLOW 0x00010002 (realms 1/2), FRA_TUN_ID 9 in network order.
+        let tagged = try rule("realms 1/2 tun_id 9 table 100 pref 5")
+        #expect(tagged.hasSuffix("08000b0002000100" + "0c000c000000000000000009"))
+        #expect(try rule("realms 5 table 100").hasSuffix("08000b0005000000"))
+        // nat ADDRESS: RTN_NAT, table main as for no action (the kernel keeps no address);
+        // "type nat" is an action word: no table. unicast is the lookup itself.
+        #expect(try rule("from 10.1.0.0/24 nat 10.9.9.9") == "02001800" + "fe00000a" + "00000000" + "080002000a010000")
+        #expect(try rule("from 10.1.0.0/24 type nat") == "02001800" + "0000000a" + "00000000" + "080002000a010000")
+        #expect(try rule("from 10.1.0.0/24 unicast") == "02001800" + "00000001" + "00000000" + "080002000a010000")
+        #expect(refusal { _ = try RuleRequest.parse(words("nat 2001:db8::1"), .add, family: .unspecified) }
+                == "invalid nat \"2001:db8::1\": expected an IPv4 address")
+    }
+
     @Test func refusalsAndTheUndoTheyAllow() {
         func refused(_ text: String) -> String? {
             refusal { _ = try RuleRequest.parse(words(text), .add, family: .unspecified) }

@@ -38,6 +38,7 @@ struct RuleView {
         if let proto = rule.ipProtocol { fields.append(.string("ipproto", proto.protocolsName)) }
         fields += ports(rule.sourcePorts, "sport")
         fields += ports(rule.destinationPorts, "dport")
+        if let id = rule.tunnelID { fields.append(.unsigned("tun_id", id)) }
         if rule.table != .unspecified {
             fields.append(.string("table", rule.table.name, label: "lookup"))
             if let length = rule.suppressPrefixLength, length != -1 {
@@ -47,7 +48,18 @@ struct RuleView {
                 fields.append(.string("suppress_ifgroup", group == 0 ? "default" : String(group)))
             }
         }
+        if let realms = rule.realms {
+            // "realms FROM/TO", or "realms TO" without a source realm.
+            let from = realms >> 16, to = RouteNames.realm(realms & 0xffff)
+            if from != 0 {
+                fields.append(Field("flow_from", .string(RouteNames.realm(from)), text: "realms \(RouteNames.realm(from))/\(to)"))
+                fields.append(.jsonOnly("flow_to", .string(to)))
+            } else {
+                fields.append(Field("flow_to", .string(to), text: "realms \(to)"))
+            }
+        }
         switch rule.action {
+        case .nat: fields.append(Field("masquerade", .null, text: "masquerade"))
         case .goto:
             if let target = rule.goto { fields.append(.unsigned("goto", target)) } else { fields.append(.string("goto", "none")) }
             if rule.flags.contains(.unresolved) { fields.append(Field("unresolved", .null, text: "[unresolved]")) }

@@ -212,7 +212,7 @@ public struct LinkRequest: Sendable {
             guard text.utf8.count < 256 else { throw InvalidArgument("alias is longer than 255 bytes") }
             alias = text
         case .group:
-            group = try Parse.unsigned(text, UInt32.self, for: "group")
+            group = try Parse.group(text, for: "group")
         case .parent:
             parent = try devices.index(of: text)
         case .master:

@@ -27,6 +27,10 @@ public struct Rule: Sendable, Equatable {
     public var ipProtocol: IPProtocol?
     public var sourcePorts: ClosedRange<UInt16>?
     public var destinationPorts: ClosedRange<UInt16>?
+    /// FRA_FLOW: the realms, the source's in the high 16 bits and the destination's in the low.
+    public var realms: UInt32?
+    /// FRA_TUN_ID: the tunnel id metadata (of a collect-metadata tunnel) the rule matches.
+    public var tunnelID: UInt64?
 
     public init(family: AddressFamily) { self.family = family }
 
@@ -62,6 +66,8 @@ public struct Rule: Sendable, Equatable {
             case .ipProto?: ipProtocol = IPProtocol(rawValue: attribute.u8)
             case .sportRange?: sourcePorts = Self.range(attribute.payload, UInt16.self)
             case .dportRange?: destinationPorts = Self.range(attribute.payload, UInt16.self)
+            case .flow?: realms = attribute.u32
+            case .tunnelID?: tunnelID = UInt64(bigEndian: attribute.u64)
             default: break
             }
         }
@@ -106,5 +112,8 @@ public struct Rule: Sendable, Equatable {
         if let sourcePorts { try attributes.put(.sportRange, Packed((sourcePorts.lowerBound, sourcePorts.upperBound))) }
         if let destinationPorts { try attributes.put(.dportRange, Packed((destinationPorts.lowerBound, destinationPorts.upperBound))) }
         if let goto { try attributes.put(.goto, goto) }
+        if let realms { try attributes.put(.flow, realms) }
+        // Network byte order, as the kernel reads it (nla_get_be64).
+        if let tunnelID { try attributes.put(.tunnelID, tunnelID.bigEndian) }
     }
 }

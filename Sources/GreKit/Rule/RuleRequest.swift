@@ -20,6 +20,7 @@ public enum RuleRequest {
     enum Word: Sendable {
         case not, from, to, priority, tos, fwmark, protocolID, table, suppressPrefixLength, suppressGroup
         case inputInterface, outputInterface, l3mdev, uidRange, ipProtocol, sourcePort, destinationPort
+        case tunnelID, realms, nat
     }
 
     /// iproute2's order (iprule_modify), which takes each word again (the later wins).
@@ -35,11 +36,16 @@ public enum RuleRequest {
         Keyword(.l3mdev, "l3mdev"), Keyword(.uidRange, "uidrange", value: "START-END"),
         Keyword(.ipProtocol, "ipproto", value: "PROTOCOL"),
         Keyword(.sourcePort, "sport", value: "{ PORT | START-END }"), Keyword(.destinationPort, "dport", value: "{ PORT | START-END }"),
+        Keyword(.tunnelID, "tun_id", value: "ID"), Keyword(.realms, .abbreviable("realms"), value: "[ FROM/ ] TO"),
+        Keyword(.nat, .abbreviable("nat"), .abbreviable("map-to"), value: "ADDRESS"),
     ])
 
-    /// Actions other than looking up a table (`[ type ] ACTION`).
+    /// Actions other than looking up a table (`[ type ] ACTION`): iproute2 reads a route
+    /// type's name as the action of its number, unicast the lookup itself (then no
+    /// table is taken for granted).
     static let actions = KeywordTable<RuleAction>([
         ("nop", .nop, true), ("prohibit", .prohibit, true), ("unreachable", .unreachable, true), ("blackhole", .blackhole, true),
+        ("unicast", .toTable, true), ("nat", .nat, true),
     ])
 
     public static var keywords: [String] { grammar.spellings + ["type", "goto"] + actions.spellings }
@@ -52,14 +58,19 @@ public enum RuleRequest {
         var addresses: [(IPAddress, String)] = []
         var action: RuleAction?
         var tableGiven = false
+        // An action word (a type, goto) leaves the rule without a table, as iproute2's
+        // table_ok; nat sets its action but keeps the lookup of main.
+        var actionWord = false
         while let word = words.next() {
             guard let entry = try words.keyword(word, in: grammar) else {
                 let value = word == "type" ? try words.value(for: "type") : word
                 if words.word(value, is: "goto") {
                     rule.goto = try Parse.unsigned(words.value(for: "goto"), UInt32.self, for: "goto")
                     action = .goto
+                    actionWord = true
                 } else if let named = actions.lookup(value, in: words) {
                     action = named.keyword
+                    actionWord = true
                 } else {
                     throw InvalidArgument.unknownWord(value, in: verb)
                 }
@@ -85,7 +96,9 @@ public enum RuleRequest {
             case .suppressPrefixLength:
                 rule.suppressPrefixLength = Int32(try Parse.unsigned(value, UInt32.self, for: spelling, in: 0...UInt32(Int32.max)))
             case .suppressGroup:
-                rule.suppressInterfaceGroup = Int32(try Parse.unsigned(value, UInt32.self, for: spelling, in: 0...UInt32(Int32.max)))
+                let group = try Parse.group(value, for: spelling)
+                guard group <= UInt32(Int32.max) else { throw InvalidArgument.badValue(spelling, value, expected: "a group 0..\(Int32.max) or default") }
+                rule.suppressInterfaceGroup = Int32(group)
             case .inputInterface: rule.inputInterface = try InterfaceName(value).value
             case .outputInterface: rule.outputInterface = try InterfaceName(value).value
             case .l3mdev:
@@ -99,6 +112,14 @@ public enum RuleRequest {
                 rule.ipProtocol = proto
             case .sourcePort: rule.sourcePorts = try range(value, UInt16.self, for: "sport", single: true)
             case .destinationPort: rule.destinationPorts = try range(value, UInt16.self, for: "dport", single: true)
+            case .tunnelID: rule.tunnelID = try Parse.unsigned(value, UInt64.self, for: "tun_id")
+            case .realms: rule.realms = try RouteRequest.realms(value)
+            case .nat:
+                // The kernel keeps no NAT address: iproute2 sends it, and it is dropped.
+                guard try Parse.address(value, for: spelling).family == .inet else {
+                    throw InvalidArgument.badValue(spelling, value, expected: "an IPv4 address")
+                }
+                action = .nat
             }
         }
         if rule.family == .unspecified { rule.family = addresses.first?.0.family ?? .inet }
@@ -108,7 +129,7 @@ public enum RuleRequest {
         if rule.l3mdev, tableGiven, rule.table != .unspecified { throw InvalidArgument("\(verb): l3mdev rules take no table") }
         if change == .add {
             rule.action = action ?? .toTable
-            if !tableGiven, action == nil { rule.table = .main }
+            if !tableGiven, !actionWord { rule.table = .main }
         } else {
             rule.action = action ?? .unspecified
         }

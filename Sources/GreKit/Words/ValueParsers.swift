@@ -1,6 +1,12 @@
 /// Parsers for the values iproute2 words take. Each returns the value or throws
 /// an `InvalidArgument` naming the keyword, the value and what was expected.
 public enum Parse {
+    /// A link group: a number, or "default" (group 0), the name iproute2 knows without
+    /// its group file (rtnl_group_a2n).
+    public static func group(_ text: String, for keyword: String) throws(InvalidArgument) -> UInt32 {
+        text == "default" ? 0 : try unsigned(text, UInt32.self, for: keyword)
+    }
+
     /// An unsigned number in decimal, 0x-hex or 0-octal (strtoul with base 0, as iproute2's get_u32).
     public static func unsigned<T: FixedWidthInteger & UnsignedInteger>(
         _ text: String, _: T.Type = T.self, for keyword: String,

@@ -24,6 +24,9 @@ public struct RuleAction: RawRepresentable, Hashable, Sendable, CustomStringConv
     @inlinable public static var unreachable: RuleAction { RuleAction(rawValue: 7) }
     /// Drop with "administratively prohibited". The C constant is `FR_ACT_PROHIBIT`.
     @inlinable public static var prohibit: RuleAction { RuleAction(rawValue: 8) }
+    /// Route NAT, long gone from the kernel, which keeps the action and nothing else
+    /// (iproute2 shows it as "masquerade"). The C constant is `RTN_NAT`.
+    @inlinable public static var nat: RuleAction { RuleAction(rawValue: 10) }
 }
 
 /// The flags of a policy routing rule (FIB_RULE_*, linux/fib_rules.h). A request

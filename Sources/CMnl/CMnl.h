@@ -17,6 +17,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/net_namespace.h>
 #include <linux/if_link.h>
 #include <linux/if_addr.h>
 #include <linux/if_tunnel.h>

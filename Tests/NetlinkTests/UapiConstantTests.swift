@@ -195,7 +195,14 @@ where Case.RawValue: FixedWidthInteger {
             Pin("RTM_GETRULE", RouteMessageType.getRule, RTM_GETRULE), Pin("RTM_NEWNEXTHOP", RouteMessageType.newNexthop, RTM_NEWNEXTHOP),
             Pin("RTM_DELNEXTHOP", RouteMessageType.deleteNexthop, RTM_DELNEXTHOP),
             Pin("RTM_GETNEXTHOP", RouteMessageType.getNexthop, RTM_GETNEXTHOP),
+            Pin("RTM_NEWNSID", RouteMessageType.newNamespaceID, RTM_NEWNSID),
+            Pin("RTM_DELNSID", RouteMessageType.deleteNamespaceID, RTM_DELNSID),
+            Pin("RTM_GETNSID", RouteMessageType.getNamespaceID, RTM_GETNSID),
         ], everyCaseOf: RouteMessageType.self)
+        expectPinned([
+            Pin("NETNSA_NSID", NamespaceIDAttribute.nsid, NETNSA_NSID), Pin("NETNSA_PID", NamespaceIDAttribute.pid, NETNSA_PID),
+            Pin("NETNSA_FD", NamespaceIDAttribute.fd, NETNSA_FD),
+        ], everyCaseOf: NamespaceIDAttribute.self)
         expectPinned([
             Pin("NLM_F_REQUEST", NetlinkFlags.request, NLM_F_REQUEST), Pin("NLM_F_MULTI", NetlinkFlags.multi, NLM_F_MULTI),
             Pin("NLM_F_ACK", NetlinkFlags.ack, NLM_F_ACK), Pin("NLM_F_ECHO", NetlinkFlags.echo, NLM_F_ECHO),
@@ -323,7 +330,7 @@ where Case.RawValue: FixedWidthInteger {
         Pin("FR_ACT_UNSPEC", RuleAction.unspecified, FR_ACT_UNSPEC), Pin("FR_ACT_TO_TBL", RuleAction.toTable, FR_ACT_TO_TBL),
         Pin("FR_ACT_GOTO", RuleAction.goto, FR_ACT_GOTO), Pin("FR_ACT_NOP", RuleAction.nop, FR_ACT_NOP),
         Pin("FR_ACT_BLACKHOLE", RuleAction.blackhole, FR_ACT_BLACKHOLE), Pin("FR_ACT_UNREACHABLE", RuleAction.unreachable, FR_ACT_UNREACHABLE),
-        Pin("FR_ACT_PROHIBIT", RuleAction.prohibit, FR_ACT_PROHIBIT),
+        Pin("FR_ACT_PROHIBIT", RuleAction.prohibit, FR_ACT_PROHIBIT), Pin("RTN_NAT", RuleAction.nat, RTN_NAT),
 
         Pin("FIB_RULE_PERMANENT", RuleFlags.permanent, FIB_RULE_PERMANENT), Pin("FIB_RULE_INVERT", RuleFlags.invert, FIB_RULE_INVERT),
         Pin("FIB_RULE_UNRESOLVED", RuleFlags.unresolved, FIB_RULE_UNRESOLVED),

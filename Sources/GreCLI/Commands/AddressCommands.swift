@@ -41,7 +41,10 @@ enum AddressCommands: ObjectCommands {
         let selector = try AddressSelector.parse(words, verb: "show")
         let family = family(session, selector)
         let links = try session.links()
-        let snapshot = LinkSnapshot(try attempt("list links") { try links.list(family: family) })
+        // The links as iproute2 asks for them: in the family of -4 or -6 (the kernel's
+        // IPv6 answer to a dump leaves out qdisc and group), and in full when one is named.
+        let linkFamily = selector.device == nil ? session.options.family : .unspecified
+        let snapshot = LinkSnapshot(try attempt("list links") { try links.list(family: linkFamily) })
         var shown = snapshot.links
         if let name = selector.device {
             guard let link = snapshot.link(named: name) else { throw DeviceNotFound(name) }
@@ -68,7 +71,8 @@ enum AddressCommands: ObjectCommands {
             printOnePerLine(listed, session: session)
             return
         }
-        let view = LinkView(details: session.options.details, addressListing: true, linkLayer: family == .unspecified)
+        var view = LinkView(details: session.options.details, addressListing: true, linkLayer: family == .unspecified)
+        view.namespaceNames = try session.namespaceNames(of: listed.map(\.0))
         // Selected by label, iproute2 shows the addresses alone.
         let headed = selector.label == nil
         Printer.print(listed, session: session) { link, addresses in

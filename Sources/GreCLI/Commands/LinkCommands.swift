@@ -82,7 +82,8 @@ enum LinkCommands: ObjectCommands {
             Printer.print(selected, session: session) { BriefView.link($0, devices: snapshot) }
             return
         }
-        let view = LinkView(details: options.details, statisticsLevel: options.statistics)
+        var view = LinkView(details: options.details, statisticsLevel: options.statistics)
+        view.namespaceNames = try session.namespaceNames(of: selected)
         Printer.print(selected, session: session) { view.fields($0, devices: snapshot) }
     }
 }

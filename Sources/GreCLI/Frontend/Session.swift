@@ -57,6 +57,13 @@ final class Session {
         DeviceNames(LinkSnapshot(try attempt("list links") { try links().list() }))
     }
 
+    /// The names of the namespaces the links' peers are in, by id: asked for only when a
+    /// link has its peer elsewhere (see `NamespaceNames`).
+    func namespaceNames(of links: [Link]) throws -> [Int32: String] {
+        guard links.contains(where: { $0.linkNetnsID != nil }) else { return [:] }
+        return NamespaceNames.byID(socket: try socket())
+    }
+
     /// Marks the run as having found a problem: it exits 1 though every command ran.
     func foundProblem() {
         findingStatus = .failure

@@ -10,6 +10,8 @@ struct LinkView {
     var addressListing = false
     /// The "link/ether ADDRESS brd ..." line; `ip -4|-6 address show` leaves it out (but for -d).
     var linkLayer = true
+    /// The names of the namespaces peers are in, by id (`Session.namespaceNames`).
+    var namespaceNames: [Int32: String] = [:]
 
     func fields(_ link: Link, devices: LinkSnapshot) -> [Field] {
         var fields: [Field] = [Field("ifindex", .signed(Int64(link.index)), text: "\(link.index):")]
@@ -27,7 +29,9 @@ struct LinkView {
 
         if linkLayer || details { fields.append(contentsOf: linkLayerFields(link)) }
         if let netnsID = link.linkNetnsID {
-            fields.append(Field("link_netnsid", .signed(Int64(netnsID)), text: "link-netnsid \(netnsID)"))
+            // The namespace's name when it has one, as iproute2 prints it; JSON keeps the id.
+            let text = namespaceNames[netnsID].map { "link-netns \($0)" } ?? "link-netnsid \(netnsID)"
+            fields.append(Field("link_netnsid", .signed(Int64(netnsID)), text: text))
         }
         if details { fields.append(contentsOf: detailFields(link, devices: devices)) }
         if let alias = link.alias, !addressListing || details {

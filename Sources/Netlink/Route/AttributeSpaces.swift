@@ -20,6 +20,11 @@ public enum LinkAttribute: UInt16, NetlinkAttributeType {
     case parentDeviceName = 56, parentDeviceBusName, groMaxSize, tsoMaxSize, tsoMaxSegs, allmulti
 }
 
+/// NETNSA_*: attributes of RTM_NEWNSID / RTM_GETNSID (linux/net_namespace.h).
+public enum NamespaceIDAttribute: UInt16, NetlinkAttributeType {
+    case nsid = 1, pid, fd
+}
+
 /// IFLA_INFO_*: inside IFLA_LINKINFO.
 public enum LinkInfoAttribute: UInt16, NetlinkAttributeType {
     case kind = 1, data, xstats, slaveKind, slaveData

@@ -4,6 +4,7 @@ public enum RouteMessageType: UInt16, Sendable {
     case newAddress = 20, deleteAddress, getAddress
     case newRoute = 24, deleteRoute, getRoute
     case newRule = 32, deleteRule, getRule
+    case newNamespaceID = 88, deleteNamespaceID, getNamespaceID
     case newNexthop = 104, deleteNexthop, getNexthop
 }
 

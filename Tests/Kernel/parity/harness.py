@@ -755,7 +755,7 @@ class Harness:
                             # Lines expected to differ share what their batch did.
                             self.note_state(changing, state)
                         else:
-                            self.narrow(twins, history, chunk)
+                            self.narrow(twins, history, chunk, state)
                     continue
                 index += 1
                 if reads_only(case.line.split()) and not self.in_step:
@@ -776,7 +776,7 @@ class Harness:
                 else:
                     # Narrow it down: the lines again from where the twins were, each
                     # checked alone.
-                    self.narrow(twins, history, unchecked)
+                    self.narrow(twins, history, unchecked, state)
                 unchecked = []
             self.close_cases(cases)
         finally:
@@ -874,14 +874,23 @@ class Harness:
             print(f"parity: {message}", flush=True)
             self.last_word = time.monotonic()
 
-    def narrow(self, twins, history, unchecked):
+    def narrow(self, twins, history, unchecked, together):
+        """The lines again from where the twins were, each checked alone. When none
+        differs alone, they differ together (`together`, the state they left): that is
+        recorded on each of them that changes something, not lost."""
         first = len(history) - len(unchecked)
         self.resync(twins, history[:first])
+        differ_alone = False
         for case in unchecked:
             self.progress(f"narrowing down to the line that differs: {case.name}")
             self.run_case(twins, case, [])
             self.lines -= 1
-            self.note_state([case], self.compare_state(twins, settle=True))
+            state = self.compare_state(twins, settle=True)
+            self.note_state([case], state)
+            differ_alone = differ_alone or state is not None
+        if not differ_alone:
+            changing = [c for c in unchecked if not reads_only(c.line.split())]
+            self.note_state(changing, "only together with the lines around it (each alone leaves the same state):\n" + together)
 
     def resync(self, twins, history):
         """Both twins again from the fixture, with every line so far run by ip in both."""

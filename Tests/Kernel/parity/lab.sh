@@ -3,7 +3,8 @@
 # gretool in its twin, and compared as on the host (Tests/Kernel/host/parity.sh).
 # Not among the lab's tests (Tests/Kernel/lab), which make test runs: under emulation
 # its 460 lines take minutes, past the lab's time limits on a loaded machine. make
-# parity-lab runs it, with limits of its own.
+# parity-lab runs it, with limits of its own; make test runs a sample
+# (Tests/Kernel/lab/parity.sh).
 
 parity_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../parity" && pwd)
 parity() { python3 "$parity_dir/harness.py" lab "$@"; }

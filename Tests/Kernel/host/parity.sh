@@ -13,6 +13,7 @@ test_parity_route_listings() { parity route_listings; }
 test_parity_addresses() { parity addresses; }
 test_parity_address_listings() { parity address_listings; }
 test_parity_link_add() { parity link_add; }
+test_parity_link_add_more() { parity link_add_more; }
 test_parity_link_set() { parity link_set; }
 test_parity_link_listings() { parity link_listings; }
 test_parity_rules() { parity rules rule_listings; }

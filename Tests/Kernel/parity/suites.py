@@ -1055,7 +1055,15 @@ QUICK_LISTINGS = ("link show type gre", "link show type gretap", "-br link show"
 # enough for the runner's time limit on a loaded machine.
 def route_add(): return route_groups()[:1]
 def route_verbs(): return route_groups()[1:]
-def link_add(): return link_groups()[:1]
+def halves(group):
+    """A group's lines as two groups of the same fixture: each a test of its own."""
+    middle = (len(group.cases) + 1) // 2
+    return [Group(f"{group.name} ({part})", group.fixture, cases, check_every=group.check_every, batched=group.batched)
+            for part, cases in (("1/2", group.cases[:middle]), ("2/2", group.cases[middle:]))]
+
+
+def link_add(): return halves(link_groups()[0])[:1]
+def link_add_more(): return halves(link_groups()[0])[1:]
 def link_set(): return link_groups()[1:]
 def gre_links(): return gre_groups()[:1]
 def gre_link_changes(): return gre_groups()[1:2]
@@ -1063,7 +1071,7 @@ def tunnels(): return gre_groups()[2:]
 
 
 SECTIONS = {
-    "host": [route_add, route_verbs, route_listings, addresses, address_listings, link_add, link_set, link_listings,
+    "host": [route_add, route_verbs, route_listings, addresses, address_listings, link_add, link_add_more, link_set, link_listings,
              rules, rule_listings, nexthops, nexthop_listings, batch, options],
     "lab": [gre_links, gre_link_changes, tunnels, gre_listings, gre_quick],
 }

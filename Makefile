@@ -75,6 +75,12 @@ test: build
 parity-lab: build
 	GRETOOL_LAB_TIMEOUT=1800 GRETOOL_LAB_IDLE=900 Tests/Lab/lab.sh --gretool $(GRETOOL) -- bash Kernel/runner.sh -t 900 -s LAB Kernel/parity/lab.sh
 
+# The unit tests under each sanitizer, in build directories of their own
+# (scripts/sanitize.sh; SANITIZERS=address or thread for one).
+SANITIZERS ?=
+sanitize: deps
+	@SWIFT=$(SWIFT) scripts/sanitize.sh $(SANITIZERS)
+
 # The Ansible collection's checks past make test's limits (Tests/Kernel/fleet, each file
 # says why): ansible-test sanity, whose environments take minutes to make the first
 # time, which also makes the fleet tests' virtual environment; then the playbook over

@@ -155,4 +155,18 @@ private struct Exposition {
                           as: UTF8.self)
         #expect(text == #"{"tunnel":"gre2","state":"down","since":"2025-03-01T10:00:13.001Z","local":"198.51.100.1","remote":"198.51.100.2","icmp":null,"interval":1.000,"retries":3,"up_after":2,"hold_down":0.000,"action":"routes","rtt_ms":{"last":null,"min":null,"avg":null,"max":null},"sent":2,"received":0,"missed":2,"changes":3,"withdrawn":{"link_down":false,"routes":3,"nexthops":0,"nexthop_groups":0}}"# + "\n")
     }
+
+    @Test func anyOtherRequestIsAnsweredWithAnError() {
+        let statuses = [status("gre1", .up), status("json", .down)]
+        func answer(_ words: [String]) -> String { String(decoding: KeepaliveStatusView.answer(words, statuses), as: UTF8.self) }
+        #expect(answer(["stats"]) == "error: unknown request \"stats\": a watcher answers status [json] [TUNNEL]\n")
+        #expect(answer([]) == "error: an empty request: a watcher answers status [json] [TUNNEL]\n")
+        #expect(answer(["status", "gre1", "json"]) == #"{"error":"status takes one tunnel, not 2 (gre1 json)"}"# + "\n")
+        #expect(answer(["show", "json"]) == #"{"error":"unknown request \"show\": a watcher answers status [json] [TUNNEL]"}"# + "\n")
+        #expect(answer(["status", "gre1", "gre2"]) == "error: status takes one tunnel, not 2 (gre1 gre2)\n")
+        // The words in their order: json, then the tunnel, which may be called json.
+        #expect(answer(["status", "gre1"]).hasPrefix("gre1: up since"))
+        #expect(answer(["status", "json", "json"]).hasPrefix(#"{"tunnel":"json","state":"down""#))
+        #expect(answer(["status", "json"]).split(separator: "\n").count == 2)
+    }
 }

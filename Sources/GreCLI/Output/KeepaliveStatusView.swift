@@ -5,11 +5,24 @@ import GreKit
 /// block of text per target, or a JSON object per line; the command gathers the
 /// answers of every watcher.
 enum KeepaliveStatusView {
-    /// A watcher's answer to a request's words: `status [json] [TUNNEL]`.
+    /// A watcher's answer to a request's words: `status [json] [TUNNEL]`, in that order,
+    /// as `keepalive status` asks. Any other request (another program's, another
+    /// version's) is answered with one line that says what is wrong, `error: ...`, or
+    /// `{"error":"..."}` when the request has the word json anywhere: a client always
+    /// gets an answer, in the form it reads.
     static func answer(_ words: [String], _ statuses: [KeepaliveTargetStatus]) -> [UInt8] {
-        let json = words.contains("json")
-        let name = words.dropFirst().first { $0 != "json" }
         let output = OutputBuffer(collectingWithLimit: 16 * 1024)
+        guard words.first == "status" else {
+            let what = words.first.map { "unknown request \"\($0)\"" } ?? "an empty request"
+            return refusal("\(what): a watcher answers status [json] [TUNNEL]", json: words.contains("json"), output: output)
+        }
+        var rest = words.dropFirst()
+        let json = rest.first == "json"
+        if json { rest = rest.dropFirst() }
+        let name = rest.first
+        guard rest.count <= 1 else {
+            return refusal("status takes one tunnel, not \(rest.count) (\(rest.joined(separator: " ")))", json: words.contains("json"), output: output)
+        }
         for status in statuses where name == nil || status.name == name {
             Printer.line(fields(status), output: output, json: json)
         }
@@ -58,6 +71,11 @@ enum KeepaliveStatusView {
                 .jsonOnly("nexthop_groups", .unsigned(UInt64(status.withdrawn.nexthopGroups))),
             ]), text: "\n    withdrawn: " + withdrawn(status)),
         ]
+    }
+
+    private static func refusal(_ message: String, json: Bool, output: OutputBuffer) -> [UInt8] {
+        Printer.line([Field("error", .string(message), text: "error: " + message)], output: output, json: json)
+        return output.bytes()
     }
 
     /// "nothing", "3 routes", "link down; 4 routes and 1 nexthop saved".

@@ -56,7 +56,9 @@ struct Confirmation {
         var arguments: [String] = []
         if let namespace = journal.namespace { arguments += ["-n", namespace] }
         arguments += ["apply", "--await", path]
-        try attempt("start the rollback timer") { try CommandHook.startDetached("/proc/self/exe", arguments: arguments) }
+        // Its process id is not kept: nothing here waits for the waiter, which must outlive
+        // this process (the journal and its lock are how the two meet).
+        _ = try attempt("start the rollback timer") { try CommandHook.startDetached("/proc/self/exe", arguments: arguments) }
     }
 
     /// Moves the deadline (the window starts when the plan has run).

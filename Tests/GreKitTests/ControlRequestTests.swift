@@ -9,6 +9,14 @@ import Testing
         #expect(try request.receive(Array("on  gre1\nignored".utf8), ended: false) == ["status", "json", "gre1"])
     }
 
+    @Test func aRequestWrittenAByteAtATime() throws {
+        var request = ControlServer.Request()
+        let bytes = Array("status json gre1\nstatus".utf8)
+        let newline = bytes.firstIndex(of: UInt8(ascii: "\n"))!
+        for byte in bytes[..<newline] { #expect(try request.receive([byte], ended: false) == nil) }
+        #expect(try request.receive(bytes[newline...], ended: false) == ["status", "json", "gre1"])
+    }
+
     @Test func aClientThatEndsWritingEndsItsRequest() throws {
         var request = ControlServer.Request()
         #expect(try request.receive(Array("status".utf8), ended: false) == nil)

@@ -40,8 +40,11 @@ public final class ControlServer {
         /// the request's words once it is whole, nil while more is to come. Throws for a
         /// request over the limit that goes on.
         mutating func receive(_ piece: some Collection<UInt8>, ended: Bool) throws(SystemError) -> [String]? {
+            // Only the new piece may hold the newline (what came before had none): a client
+            // that writes a byte at a time costs one pass over its request, not a pass a byte.
+            let received = bytes.endIndex
             bytes += piece
-            if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
+            if let newline = bytes[received...].firstIndex(of: UInt8(ascii: "\n")) {
                 bytes.removeSubrange(newline...)
             } else if !ended {
                 guard bytes.count <= Self.limit else {

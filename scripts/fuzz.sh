@@ -60,9 +60,12 @@ run() {
         local work=$scratch/corpus/$target extra
         mkdir -p "$work" "$corpora/$target"
         extra=$(target_options "$target") || return 1
+        # Whatever FUZZ_TIMEOUT is, an input that takes 1 s or more (of the wall's clock) is
+        # kept as slow-unit-*, the slowest so far each time: with a timeout raised for a busy
+        # machine, these say whether any input came near the bar (run them alone).
         # shellcheck disable=SC2086 # one option a line
-        "$fuzzer" "$target" "${options[@]}" $extra -timeout="${FUZZ_TIMEOUT:-1}" -max_total_time="$seconds" \
-            "$work" "$corpora/$target" || {
+        "$fuzzer" "$target" "${options[@]}" $extra -timeout="${FUZZ_TIMEOUT:-1}" -report_slow_units=1 \
+            -max_total_time="$seconds" "$work" "$corpora/$target" || {
             failed+=" $target"
             continue
         }

@@ -38,6 +38,7 @@
 #include <linux/ipv6.h>
 #include <linux/icmp.h>
 #include <linux/udp.h>
+#include <linux/if_bridge.h>
 
 // setns(2) is declared by glibc only under _GNU_SOURCE, which the Swift
 // importer does not define; declare it here with its glibc signature.

@@ -272,7 +272,7 @@ func greAttribute(_ text: String, _ attribute: GreAttribute) throws -> String? {
         #expect(refusal("t type gre ttl 256") == "invalid ttl \"256\": expected a number 0..255")
         #expect(refusal("t type gre key") == "\"key\" needs a value")
         #expect(refusal("t type gre dev eth9") == "cannot find device \"eth9\"")
-        #expect(refusal("t") == "link add: no \"type\" given; known types: gre, gretap, ip6gre, ip6gretap, veth, bridge, vxlan, dummy")
+        #expect(refusal("t") == "link add: no \"type\" given; known types: gre, gretap, ip6gre, ip6gretap, veth, bridge, vxlan, dummy, ifb")
     }
 
     @Test func bareWordsNameTheDeviceBeforeAbbreviationsApply() throws {

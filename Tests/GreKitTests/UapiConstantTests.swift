@@ -59,17 +59,66 @@ where Case.RawValue: FixedWidthInteger {
         let bridge: [(BridgeAttribute, Int)] = [
             (.forwardDelay, IFLA_BR_FORWARD_DELAY), (.helloTime, IFLA_BR_HELLO_TIME), (.maxAge, IFLA_BR_MAX_AGE),
             (.ageingTime, IFLA_BR_AGEING_TIME), (.stpState, IFLA_BR_STP_STATE), (.priority, IFLA_BR_PRIORITY),
-            (.vlanFiltering, IFLA_BR_VLAN_FILTERING),
+            (.vlanFiltering, IFLA_BR_VLAN_FILTERING), (.vlanProtocol, IFLA_BR_VLAN_PROTOCOL),
+            (.groupForwardMask, IFLA_BR_GROUP_FWD_MASK), (.rootID, IFLA_BR_ROOT_ID), (.bridgeID, IFLA_BR_BRIDGE_ID),
+            (.rootPort, IFLA_BR_ROOT_PORT), (.rootPathCost, IFLA_BR_ROOT_PATH_COST), (.topologyChange, IFLA_BR_TOPOLOGY_CHANGE),
+            (.topologyChangeDetected, IFLA_BR_TOPOLOGY_CHANGE_DETECTED), (.helloTimer, IFLA_BR_HELLO_TIMER),
+            (.tcnTimer, IFLA_BR_TCN_TIMER), (.topologyChangeTimer, IFLA_BR_TOPOLOGY_CHANGE_TIMER), (.gcTimer, IFLA_BR_GC_TIMER),
+            (.groupAddress, IFLA_BR_GROUP_ADDR), (.fdbFlush, IFLA_BR_FDB_FLUSH), (.multicastRouter, IFLA_BR_MCAST_ROUTER),
+            (.multicastSnooping, IFLA_BR_MCAST_SNOOPING), (.multicastQueryUseInterfaceAddress, IFLA_BR_MCAST_QUERY_USE_IFADDR),
+            (.multicastQuerier, IFLA_BR_MCAST_QUERIER), (.multicastHashElasticity, IFLA_BR_MCAST_HASH_ELASTICITY),
+            (.multicastHashMax, IFLA_BR_MCAST_HASH_MAX), (.multicastLastMemberCount, IFLA_BR_MCAST_LAST_MEMBER_CNT),
+            (.multicastStartupQueryCount, IFLA_BR_MCAST_STARTUP_QUERY_CNT),
+            (.multicastLastMemberInterval, IFLA_BR_MCAST_LAST_MEMBER_INTVL),
+            (.multicastMembershipInterval, IFLA_BR_MCAST_MEMBERSHIP_INTVL),
+            (.multicastQuerierInterval, IFLA_BR_MCAST_QUERIER_INTVL), (.multicastQueryInterval, IFLA_BR_MCAST_QUERY_INTVL),
+            (.multicastQueryResponseInterval, IFLA_BR_MCAST_QUERY_RESPONSE_INTVL),
+            (.multicastStartupQueryInterval, IFLA_BR_MCAST_STARTUP_QUERY_INTVL), (.nfCallIptables, IFLA_BR_NF_CALL_IPTABLES),
+            (.nfCallIp6tables, IFLA_BR_NF_CALL_IP6TABLES), (.nfCallArptables, IFLA_BR_NF_CALL_ARPTABLES),
+            (.vlanDefaultPVID, IFLA_BR_VLAN_DEFAULT_PVID), (.pad, IFLA_BR_PAD), (.vlanStatsEnabled, IFLA_BR_VLAN_STATS_ENABLED),
+            (.multicastStatsEnabled, IFLA_BR_MCAST_STATS_ENABLED), (.multicastIGMPVersion, IFLA_BR_MCAST_IGMP_VERSION),
+            (.multicastMLDVersion, IFLA_BR_MCAST_MLD_VERSION), (.vlanStatsPerPort, IFLA_BR_VLAN_STATS_PER_PORT),
+            (.multiBoolOption, IFLA_BR_MULTI_BOOLOPT), (.multicastQuerierState, IFLA_BR_MCAST_QUERIER_STATE),
         ]
         for (attribute, value) in bridge { #expect(Int(attribute.rawValue) == value, "\(attribute)") }
         #expect(rawValues(of: BridgeAttribute.self, upTo: 0xff) == Set(bridge.map(\.0.rawValue)), "a bridge attribute without a pin")
+        let bridgePort: [(BridgePortAttribute, Int)] = [
+            (.state, IFLA_BRPORT_STATE), (.priority, IFLA_BRPORT_PRIORITY), (.cost, IFLA_BRPORT_COST), (.mode, IFLA_BRPORT_MODE),
+            (.bpduGuard, IFLA_BRPORT_GUARD), (.protect, IFLA_BRPORT_PROTECT), (.fastLeave, IFLA_BRPORT_FAST_LEAVE),
+            (.learning, IFLA_BRPORT_LEARNING), (.unicastFlood, IFLA_BRPORT_UNICAST_FLOOD), (.proxyARP, IFLA_BRPORT_PROXYARP),
+            (.learningSync, IFLA_BRPORT_LEARNING_SYNC), (.proxyARPWifi, IFLA_BRPORT_PROXYARP_WIFI),
+            (.rootID, IFLA_BRPORT_ROOT_ID), (.bridgeID, IFLA_BRPORT_BRIDGE_ID), (.designatedPort, IFLA_BRPORT_DESIGNATED_PORT),
+            (.designatedCost, IFLA_BRPORT_DESIGNATED_COST), (.id, IFLA_BRPORT_ID), (.number, IFLA_BRPORT_NO),
+            (.topologyChangeAck, IFLA_BRPORT_TOPOLOGY_CHANGE_ACK), (.configPending, IFLA_BRPORT_CONFIG_PENDING),
+            (.messageAgeTimer, IFLA_BRPORT_MESSAGE_AGE_TIMER), (.forwardDelayTimer, IFLA_BRPORT_FORWARD_DELAY_TIMER),
+            (.holdTimer, IFLA_BRPORT_HOLD_TIMER), (.flush, IFLA_BRPORT_FLUSH), (.multicastRouter, IFLA_BRPORT_MULTICAST_ROUTER),
+            (.pad, IFLA_BRPORT_PAD), (.multicastFlood, IFLA_BRPORT_MCAST_FLOOD),
+            (.multicastToUnicast, IFLA_BRPORT_MCAST_TO_UCAST), (.vlanTunnel, IFLA_BRPORT_VLAN_TUNNEL),
+            (.broadcastFlood, IFLA_BRPORT_BCAST_FLOOD), (.groupForwardMask, IFLA_BRPORT_GROUP_FWD_MASK),
+            (.neighbourSuppress, IFLA_BRPORT_NEIGH_SUPPRESS), (.isolated, IFLA_BRPORT_ISOLATED),
+            (.backupPort, IFLA_BRPORT_BACKUP_PORT), (.mrpRingOpen, IFLA_BRPORT_MRP_RING_OPEN),
+            (.mrpInOpen, IFLA_BRPORT_MRP_IN_OPEN), (.multicastEHTHostsLimit, IFLA_BRPORT_MCAST_EHT_HOSTS_LIMIT),
+            (.multicastEHTHostsCount, IFLA_BRPORT_MCAST_EHT_HOSTS_CNT), (.locked, IFLA_BRPORT_LOCKED),
+        ]
+        for (attribute, value) in bridgePort { #expect(Int(attribute.rawValue) == value, "\(attribute)") }
+        #expect(rawValues(of: BridgePortAttribute.self, upTo: 0xff) == Set(bridgePort.map(\.0.rawValue)), "a bridgePort attribute without a pin")
         let vxlan: [(VxlanAttribute, Int)] = [
             (.id, IFLA_VXLAN_ID), (.group, IFLA_VXLAN_GROUP), (.link, IFLA_VXLAN_LINK), (.local, IFLA_VXLAN_LOCAL),
-            (.ttl, IFLA_VXLAN_TTL), (.tos, IFLA_VXLAN_TOS), (.learning, IFLA_VXLAN_LEARNING), (.port, IFLA_VXLAN_PORT),
-            (.group6, IFLA_VXLAN_GROUP6), (.local6, IFLA_VXLAN_LOCAL6),
+            (.ttl, IFLA_VXLAN_TTL), (.tos, IFLA_VXLAN_TOS), (.learning, IFLA_VXLAN_LEARNING), (.ageing, IFLA_VXLAN_AGEING),
+            (.limit, IFLA_VXLAN_LIMIT), (.portRange, IFLA_VXLAN_PORT_RANGE), (.proxy, IFLA_VXLAN_PROXY), (.rsc, IFLA_VXLAN_RSC),
+            (.l2miss, IFLA_VXLAN_L2MISS), (.l3miss, IFLA_VXLAN_L3MISS), (.port, IFLA_VXLAN_PORT), (.group6, IFLA_VXLAN_GROUP6),
+            (.local6, IFLA_VXLAN_LOCAL6), (.udpChecksum, IFLA_VXLAN_UDP_CSUM),
+            (.udpZeroChecksum6Transmit, IFLA_VXLAN_UDP_ZERO_CSUM6_TX), (.udpZeroChecksum6Receive, IFLA_VXLAN_UDP_ZERO_CSUM6_RX),
+            (.remoteChecksumTransmit, IFLA_VXLAN_REMCSUM_TX), (.remoteChecksumReceive, IFLA_VXLAN_REMCSUM_RX),
+            (.groupPolicy, IFLA_VXLAN_GBP), (.remoteChecksumNoPartial, IFLA_VXLAN_REMCSUM_NOPARTIAL),
+            (.collectMetadata, IFLA_VXLAN_COLLECT_METADATA), (.label, IFLA_VXLAN_LABEL),
+            (.genericProtocolExtension, IFLA_VXLAN_GPE), (.ttlInherit, IFLA_VXLAN_TTL_INHERIT), (.dontFragment, IFLA_VXLAN_DF),
+            (.vniFilter, IFLA_VXLAN_VNIFILTER),
         ]
         for (attribute, value) in vxlan { #expect(Int(attribute.rawValue) == value, "\(attribute)") }
-        #expect(rawValues(of: VxlanAttribute.self, upTo: 0xff) == Set(vxlan.map(\.0.rawValue)), "a VXLAN attribute without a pin")
+        #expect(rawValues(of: VxlanAttribute.self, upTo: 0xff) == Set(vxlan.map(\.0.rawValue)), "a vxlan attribute without a pin")
+        #expect([AddressGenerationMode.eui64, .none, .stablePrivacy, .random].map { Int($0.rawValue) }
+            == [IN6_ADDR_GEN_MODE_EUI64, IN6_ADDR_GEN_MODE_NONE, IN6_ADDR_GEN_MODE_STABLE_PRIVACY, IN6_ADDR_GEN_MODE_RANDOM].map { Int($0.rawValue) })
         #expect(Int(VethAttribute.peer.rawValue) == VETH_INFO_PEER)
         #expect(rawValues(of: VethAttribute.self, upTo: 0xff) == [VethAttribute.peer.rawValue], "a veth attribute without a pin")
     }

@@ -74,6 +74,7 @@ where Case.RawValue: FixedWidthInteger {
             Pin("IFLA_PARENT_DEV_BUS_NAME", LinkAttribute.parentDeviceBusName, IFLA_PARENT_DEV_BUS_NAME),
             Pin("IFLA_GRO_MAX_SIZE", LinkAttribute.groMaxSize, IFLA_GRO_MAX_SIZE), Pin("IFLA_TSO_MAX_SIZE", LinkAttribute.tsoMaxSize, IFLA_TSO_MAX_SIZE),
             Pin("IFLA_TSO_MAX_SEGS", LinkAttribute.tsoMaxSegs, IFLA_TSO_MAX_SEGS), Pin("IFLA_ALLMULTI", LinkAttribute.allmulti, IFLA_ALLMULTI),
+            Pin("IFLA_NEW_IFINDEX", LinkAttribute.newIfindex, IFLA_NEW_IFINDEX),
         ], everyCaseOf: LinkAttribute.self)
         expectPinned([
             Pin("IFLA_INFO_KIND", LinkInfoAttribute.kind, IFLA_INFO_KIND), Pin("IFLA_INFO_DATA", LinkInfoAttribute.data, IFLA_INFO_DATA),
@@ -81,6 +82,18 @@ where Case.RawValue: FixedWidthInteger {
             Pin("IFLA_INFO_SLAVE_KIND", LinkInfoAttribute.slaveKind, IFLA_INFO_SLAVE_KIND),
             Pin("IFLA_INFO_SLAVE_DATA", LinkInfoAttribute.slaveData, IFLA_INFO_SLAVE_DATA),
         ], everyCaseOf: LinkInfoAttribute.self)
+        expectPinned([
+            Pin("AF_INET", LinkAddressFamilyAttribute.inet, AF_INET), Pin("AF_INET6", LinkAddressFamilyAttribute.inet6, AF_INET6),
+        ], everyCaseOf: LinkAddressFamilyAttribute.self)
+        expectPinned([
+            Pin("IFLA_INET6_FLAGS", Inet6LinkAttribute.flags, IFLA_INET6_FLAGS), Pin("IFLA_INET6_CONF", Inet6LinkAttribute.configuration, IFLA_INET6_CONF),
+            Pin("IFLA_INET6_STATS", Inet6LinkAttribute.statistics, IFLA_INET6_STATS), Pin("IFLA_INET6_MCAST", Inet6LinkAttribute.multicast, IFLA_INET6_MCAST),
+            Pin("IFLA_INET6_CACHEINFO", Inet6LinkAttribute.cacheInfo, IFLA_INET6_CACHEINFO),
+            Pin("IFLA_INET6_ICMP6STATS", Inet6LinkAttribute.icmp6Statistics, IFLA_INET6_ICMP6STATS),
+            Pin("IFLA_INET6_TOKEN", Inet6LinkAttribute.token, IFLA_INET6_TOKEN),
+            Pin("IFLA_INET6_ADDR_GEN_MODE", Inet6LinkAttribute.addressGenerationMode, IFLA_INET6_ADDR_GEN_MODE),
+            Pin("IFLA_INET6_RA_MTU", Inet6LinkAttribute.routerAdvertisementMTU, IFLA_INET6_RA_MTU),
+        ], everyCaseOf: Inet6LinkAttribute.self)
     }
 
     @Test func addressAttributes() {

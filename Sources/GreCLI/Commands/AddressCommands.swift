@@ -38,19 +38,21 @@ enum AddressCommands: ObjectCommands {
     }
 
     static func show(_ session: Session, _ words: [String]) throws {
-        let selector = try AddressSelector.parse(words, verb: "show")
+        var selector = try AddressSelector.parse(words, verb: "show")
         let family = family(session, selector)
         let links = try session.links()
+        try selector.links.resolve(links)
         // The links as iproute2 asks for them: in the family of -4 or -6 (the kernel's
         // IPv6 answer to a dump leaves out qdisc and group), and in full when one is named.
         let linkFamily = selector.device == nil ? session.options.family : .unspecified
-        let snapshot = LinkSnapshot(try attempt("list links") { try links.list(family: linkFamily) })
+        let statistics = session.options.statistics > 0
+        let snapshot = LinkSnapshot(try attempt("list links") { try links.list(statistics: statistics, family: linkFamily) })
         var shown = snapshot.links
         if let name = selector.device {
             guard let link = snapshot.link(named: name) else { throw DeviceNotFound(name) }
             shown = [link]
         }
-        if selector.onlyUp { shown = shown.filter(\.isUp) }
+        shown = shown.filter { (!selector.onlyUp || $0.isUp) && selector.links.matches($0) }
         let addresses = try attempt("list addresses") {
             try session.addresses().list(family: family, interface: shown.count == 1 ? shown[0].index : nil)
         }
@@ -72,10 +74,14 @@ enum AddressCommands: ObjectCommands {
             return
         }
         var view = LinkView(details: session.options.details, addressListing: true, linkLayer: family == .unspecified)
+        // -s: the link's counters after its addresses, as iproute2 prints them.
+        let counters = LinkView(statisticsLevel: session.options.statistics)
         view.namespaceNames = try session.namespaceNames(of: listed.map(\.0))
-        // Selected by label, iproute2 shows the addresses alone.
+        // Selected by label, iproute2 shows the addresses alone: nothing for a link
+        // without such addresses, but its empty "addr_info" in JSON.
         let headed = selector.label == nil
-        Printer.print(listed, session: session) { link, addresses in
+        let printed = headed || session.options.json ? listed : listed.filter { !$0.1.isEmpty }
+        Printer.print(printed, session: session) { link, addresses in
             var field = AddressView.field(addresses)
             guard headed else {
                 field.text = field.text.map { String($0.dropFirst()) }
@@ -83,7 +89,7 @@ enum AddressCommands: ObjectCommands {
             }
             var link = link
             if link.txqlen == nil { link.txqlen = LinkService.transmitQueueLength(of: link.name) }
-            return view.fields(link, devices: snapshot) + [field]
+            return view.fields(link, devices: snapshot) + [field] + counters.statisticsFields(link)
         }
     }
 
@@ -115,16 +121,20 @@ enum AddressCommands: ObjectCommands {
     }
 
     static func flush(_ session: Session, _ words: [String]) throws {
-        let selector = try AddressSelector.parse(words, verb: "flush")
+        var selector = try AddressSelector.parse(words, verb: "flush")
         guard !selector.isEmpty else {
             throw InvalidArgument("address flush needs a selector (dev NAME, to PREFIX, scope S, label PATTERN...)")
         }
         let links = try session.links()
+        try selector.links.resolve(links)
         let index = try selector.device.map { name in try attempt("flush addresses") { try links.index(of: name) } }
         let family = family(session, selector)
+        // The links the link filters leave (type, group, master), when there are any.
+        let kept = selector.links.isEmpty ? nil : Set(try attempt("list links") { try links.list() }.filter(selector.links.matches).map(\.index))
         _ = try attempt("flush addresses") {
             try session.addresses().flush(family: family, interface: index) { address in
-                selector.matches(address, family: family, deviceName: links.name(of: address.interface))
+                kept?.contains(address.interface) ?? true
+                    && selector.matches(address, family: family, deviceName: links.name(of: address.interface))
             }
         }
     }

@@ -12,10 +12,12 @@ enum LinkCommands: ObjectCommands {
                  keywords: { LinkRequest.keywords + allKindKeywords }, run: set),
             Verb(name: "set", abbreviable: false, usage: "link set NAME [ up | down ] [ mtu N ] [ name NEW ] [ txqueuelen N ] [ alias TEXT ]",
                  summary: "same as change", keywords: { LinkRequest.keywords + allKindKeywords }, run: set),
-            Verb(name: "delete", aliases: ["del"], usage: "link del NAME", summary: "delete a link",
-                 keywords: { ["dev"] }, run: delete),
-            Verb(name: "show", aliases: ["list", "lst"], usage: "link show [ NAME ] [ type TYPE ] [ up ]",
-                 summary: "show links (-d: kind options, -s: statistics)", keywords: { ["dev", "type", "up"] }, run: show),
+            Verb(name: "delete", aliases: ["del"], usage: "link del { NAME [ type TYPE ] | group GROUP }", summary: "delete a link",
+                 keywords: { deleteGrammar.spellings }, run: delete),
+            Verb(name: "show", aliases: ["list", "lst"],
+                 usage: "link show [ NAME ] [ type TYPE ] [ group GROUP ] [ master DEV | nomaster ] [ up ]",
+                 summary: "show links (-d: kind options, -s: statistics)", keywords: { showGrammar.spellings + LinkFilter.keywords },
+                 run: show),
         ],
         defaultVerb: "show")
 
@@ -32,10 +34,15 @@ enum LinkCommands: ObjectCommands {
     static func set(_ session: Session, _ words: [String]) throws {
         let links = try session.links()
         var current: Link?
-        let request = try LinkRequest.parse(words, mode: .modify, devices: links) { name in
+        let request = try LinkRequest.parse(words, mode: .modify, devices: links, groupChanges: true) { name in
             let link = try links.link(named: name.value)
             current = link
             return link
+        }
+        if request.changesGroup, let group = request.group {
+            // The kernel changes every link of the group (a request with no link's index).
+            try attempt("change the links of group \(group)") { try links.modify(request, index: 0) }
+            return
         }
         try attempt("change link \"\(request.name)\"") {
             let index = try current?.index ?? links.index(of: request.name.value)
@@ -43,40 +50,80 @@ enum LinkCommands: ObjectCommands {
         }
     }
 
+    enum DeleteWord: Sendable { case device, type, group }
+
+    /// `link delete` words (iproute2 reads them as `link set` does): the device, alone or
+    /// after `dev`; `type`, which gretool requires to be the link's; or a group alone.
+    static let deleteGrammar = KeywordTable<DeleteWord>([
+        Keyword(.device, "dev", value: "NAME"), Keyword(.type, "type", value: "TYPE"), Keyword(.group, "group", value: "GROUP"),
+    ])
+
     static func delete(_ session: Session, _ words: [String]) throws {
         var scanner = WordScanner(words)
         var name: String?
+        var kind: String?
+        var group: UInt32?
         while let word = scanner.next() {
-            let value = word == "dev" ? try scanner.value(for: "dev") : word
+            let device: String
+            if let entry = try scanner.keyword(word, in: deleteGrammar) {
+                let value = try scanner.value(of: entry)
+                switch entry.keyword {
+                case .type: kind = value; continue
+                case .group: group = try Parse.group(value, for: "group"); continue
+                case .device: device = value
+                }
+            } else {
+                device = word
+            }
             guard name == nil else { throw InvalidArgument.unknownWord(word, in: "link delete") }
-            name = try InterfaceName(value).value
+            name = try InterfaceName(device).value
+        }
+        let links = try session.links()
+        if name == nil, let group {
+            try attempt("delete the links of group \(group)") { try links.delete(group: group) }
+            return
         }
         guard let name else { throw InvalidArgument("link delete: no device name given") }
-        try attempt("delete link \"\(name)\"") { try session.links().delete(named: name) }
+        if let kind {
+            let link = try links.link(named: name)
+            guard link.kind == kind else {
+                throw InvalidArgument("link delete: \(name) is a \(link.kind ?? "plain") link, not \(kind)")
+            }
+        }
+        try attempt("delete link \"\(name)\"") { try links.delete(named: name) }
     }
+
+    enum ShowWord: Sendable { case device, up }
+
+    /// `link show` words besides the link filters (iproute2's ipaddr_list_flush_or_save).
+    static let showGrammar = KeywordTable<ShowWord>([Keyword(.device, "dev", value: "NAME"), Keyword(.up, "up")])
 
     static func show(_ session: Session, _ words: [String]) throws {
         var scanner = WordScanner(words)
         var name: String?
-        var kind: String?
+        var filter = LinkFilter()
         var onlyUp = false
         while let word = scanner.next() {
-            switch word {
-            case "dev": name = try InterfaceName(scanner.value(for: "dev")).value
-            case "type": kind = try scanner.value(for: "type")
-            case "up": onlyUp = true
-            default:
-                guard name == nil else { throw InvalidArgument.unknownWord(word, in: "link show") }
-                name = try InterfaceName(word).value
+            if try filter.apply(word, &scanner) { continue }
+            let device: String
+            if let entry = try scanner.keyword(word, in: showGrammar) {
+                let value = try scanner.value(of: entry)
+                guard entry.keyword == .device else { onlyUp = true; continue }
+                device = value
+            } else {
+                device = word
             }
+            // The device is named once (iproute2's duparg2).
+            guard name == nil else { throw InvalidArgument.unknownWord(word, in: "link show") }
+            name = try InterfaceName(device).value
         }
         let options = session.options
-        let snapshot = LinkSnapshot(try attempt("list links") {
-            try session.links().list(statistics: options.statistics > 0)
-        })
+        let links = try session.links()
+        try filter.resolve(links)
+        let snapshot = LinkSnapshot(try attempt("list links") { try links.list(statistics: options.statistics > 0) })
         if let name, snapshot.link(named: name) == nil { throw DeviceNotFound(name) }
         let selected = snapshot.links.filter { link in
-            (name == nil || link.name == name) && (kind == nil || link.kind == kind) && (!onlyUp || link.isUp)
+            (name == nil || link.name == name) && filter.matches(link) && (!onlyUp || link.isUp)
         }
         if options.brief {
             Printer.print(selected, session: session) { BriefView.link($0, devices: snapshot) }

@@ -43,6 +43,12 @@ struct LinkView {
         return fields
     }
 
+    /// The counters alone, as `ip -s address show` prints them after a link's addresses.
+    func statisticsFields(_ link: Link) -> [Field] {
+        guard statisticsLevel > 0, let statistics = link.statistics else { return [] }
+        return [statisticsField(statistics, carrierChanges: link.carrierChanges)]
+    }
+
     /// "link/ether ADDRESS brd ADDRESS" on a line of its own.
     private func linkLayerFields(_ link: Link) -> [Field] {
         let type = link.hardwareType.name
@@ -90,19 +96,32 @@ struct LinkView {
         return Field("flags", .array(flagNames.map { .string($0) }), text: "<\(flagNames.joined(separator: ","))>")
     }
 
+    /// What `-d` adds, spaced as iproute2 prints it: every item ends in a space (its
+    /// formats are "minmtu %u "), allmulti starts with one as well (" allmulti %u "),
+    /// and the kind's and the port's words start a line each. `ip address show -d`
+    /// leaves out the address generation mode.
     private func detailFields(_ link: Link, devices: LinkSnapshot) -> [Field] {
         var fields: [Field] = []
-        if let value = link.promiscuity { fields.append(.unsigned("promiscuity", value)) }
-        if let value = link.allmulti { fields.append(.unsigned("allmulti", value)) }
-        if let value = link.minMTU { fields.append(.unsigned("min_mtu", value, label: "minmtu")) }
-        if let value = link.maxMTU { fields.append(.unsigned("max_mtu", value, label: "maxmtu")) }
-        if let kind = link.kind {
-            var info: [Field] = [Field("info_kind", .string(kind), text: "\n    \(kind)")]
-            if let options = link.options {
-                let data = options.describe(devices)
-                info.append(Field("info_data", .object(data), text: FieldRenderer.text(data)))
+        if let value = link.promiscuity { fields.append(Self.spaced(.unsigned("promiscuity", value))) }
+        if let value = link.allmulti { fields.append(Self.spaced(.unsigned("allmulti", value), before: " ")) }
+        if let value = link.minMTU { fields.append(Self.spaced(.unsigned("min_mtu", value, label: "minmtu"))) }
+        if let value = link.maxMTU { fields.append(Self.spaced(.unsigned("max_mtu", value, label: "maxmtu"))) }
+        if link.kind != nil || link.portKind != nil {
+            var info: [Field] = []
+            if let kind = link.kind {
+                info.append(Field("info_kind", .string(kind), text: "\n    \(kind) "))
+                if let options = link.options, type(of: options).describesData {
+                    info.append(Self.spacedObject("info_data", options.describe(devices)))
+                }
             }
-            fields.append(Field("linkinfo", .object(info), text: FieldRenderer.text(info)))
+            if let portKind = link.portKind {
+                info.append(Field("info_slave_kind", .string(portKind), text: "\n    \(portKind)_slave "))
+                if let port = link.bridgePort { info.append(Self.spacedObject("info_slave_data", port.describe(devices))) }
+            }
+            fields.append(Field("linkinfo", .object(info), text: info.compactMap(\.text).joined()))
+        }
+        if !addressListing, let mode = link.addressGenerationMode {
+            fields.append(Self.spaced(.string("inet6_addr_gen_mode", mode.name, label: "addrgenmode")))
         }
         let counters: [(String, String, UInt32?)] = [
             ("num_tx_queues", "numtxqueues", link.numTxQueues), ("num_rx_queues", "numrxqueues", link.numRxQueues),
@@ -111,9 +130,22 @@ struct LinkView {
             ("gro_max_size", "gro_max_size", link.groMaxSize),
         ]
         for (key, label, value) in counters {
-            if let value { fields.append(.unsigned(key, value, label: label)) }
+            if let value { fields.append(Self.spaced(.unsigned(key, value, label: label))) }
         }
         return fields
+    }
+
+    /// The field with a space after its words (and `before` them), as iproute2's formats
+    /// leave one.
+    private static func spaced(_ field: Field, before: String = "") -> Field {
+        var field = field
+        field.text = field.text.map { before + $0 + " " }
+        return field
+    }
+
+    /// A kind's or a port's description as one JSON object, its words each followed by a space.
+    private static func spacedObject(_ key: String, _ members: [Field]) -> Field {
+        Field(key, .object(members), text: members.compactMap { $0.text.map { $0 + " " } }.joined())
     }
 
     /// Link-layer addresses: IP addresses for IP tunnels, colon-separated hex otherwise.

@@ -182,6 +182,8 @@ public struct AddressSelector: Sendable {
     /// Flag bits that must match `flags`, as iproute2's `permanent`, `-secondary`, `primary`...
     public var flagMask: AddressFlags = []
     public var flags: AddressFlags = []
+    /// The links whose addresses are meant (`type`, `group`, `master`, `nomaster`).
+    public var links = LinkFilter()
     public private(set) var isEmpty = true
 
     public init() {}
@@ -194,7 +196,9 @@ public struct AddressSelector: Sendable {
         Keyword(.scope, "scope", value: "{ SCOPE | all }"), Keyword(.up, "up"), Keyword(.label, "label", value: "PATTERN"),
     ])
 
-    public static var keywords: [String] { grammar.spellings + ["primary", "dynamic"] + AddressFlags.words.map(\.name) }
+    public static var keywords: [String] {
+        grammar.spellings + LinkFilter.keywords + ["primary", "dynamic"] + AddressFlags.words.map(\.name)
+    }
 
     public static func parse(_ arguments: [String], verb: String) throws -> AddressSelector {
         var words = WordScanner(arguments)
@@ -202,6 +206,7 @@ public struct AddressSelector: Sendable {
         selector.isEmpty = arguments.isEmpty
         while let word = words.next() {
             let name: String
+            if try selector.links.apply(word, &words) { continue }
             if let entry = try words.keyword(word, in: grammar) {
                 let value = try words.value(of: entry)
                 switch entry.keyword {

@@ -49,7 +49,13 @@ public struct InterfaceFlags: OptionSet, Sendable {
 public enum OperationalState: UInt8, Sendable {
     case unknown, notPresent, down, lowerLayerDown, testing, dormant, up
 
-    public var name: String {
-        ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"][Int(rawValue)]
+    static let names = ["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"]
+
+    public var name: String { Self.names[Int(rawValue)] }
+
+    /// The state a word names, in any case, as iproute2's get_operstate reads it.
+    public init?(name: String) {
+        guard let index = Self.names.firstIndex(where: { $0.lowercased() == name.lowercased() }) else { return nil }
+        self.init(rawValue: UInt8(index))
     }
 }

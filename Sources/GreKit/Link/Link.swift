@@ -35,6 +35,12 @@ public struct Link: Sendable {
     public var carrierChanges: UInt32?
     public var kind: String?
     public var options: (any LinkKindOptions)?
+    /// IFLA_INFO_SLAVE_KIND: the kind of the master this link is a port of ("bridge").
+    public var portKind: String?
+    /// IFLA_INFO_SLAVE_DATA of a bridge's port.
+    public var bridgePort: BridgePort?
+    /// IFLA_INET6_ADDR_GEN_MODE: how the kernel makes the link's IPv6 link-local address.
+    public var addressGenerationMode: AddressGenerationMode?
     public var statistics: LinkStatistics?
 
     public var isUp: Bool { flags.contains(.up) }
@@ -88,6 +94,11 @@ public struct Link: Sendable {
             case .carrierChanges?: carrierChanges = attribute.u32
             case .stats64?: statistics = attribute.load(rtnl_link_stats64.self).map(LinkStatistics.init)
             case .linkinfo?: decodeLinkInfo(attribute.nested(LinkInfoAttribute.self))
+            case .afSpec?:
+                if let inet6 = attribute.nested(LinkAddressFamilyAttribute.self)[.inet6],
+                   let mode = inet6.nested(Inet6LinkAttribute.self)[.addressGenerationMode] {
+                    addressGenerationMode = AddressGenerationMode(rawValue: mode.u8)
+                }
             default: break
             }
         }
@@ -96,14 +107,18 @@ public struct Link: Sendable {
 
     private mutating func decodeLinkInfo(_ info: AttributeList<LinkInfoAttribute>) {
         var data: Attribute<LinkInfoAttribute>?
+        var portData: Attribute<LinkInfoAttribute>?
         for attribute in info {
             switch attribute.key {
             case .kind?: kind = attribute.string
             case .data?: data = attribute
+            case .slaveKind?: portKind = attribute.string
+            case .slaveData?: portData = attribute
             default: break
             }
         }
         if let kind { options = LinkKinds.decode(kind: kind, data: data) }
+        if portKind == "bridge", let portData { bridgePort = BridgePort(portData) }
     }
 }
 

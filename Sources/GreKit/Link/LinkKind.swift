@@ -45,6 +45,10 @@ public protocol LinkKindOptions: Sendable {
     /// The options as iproute2 shows them under `-d`.
     func describe(_ devices: any InterfaceResolver) -> [Field]
 
+    /// Whether iproute2 has a printer for the kind's data (a `print_opt`): `-d -j`
+    /// shows an `info_data` object (empty or not) only for kinds that have one.
+    static var describesData: Bool { get }
+
     /// What differs from a new link's options, as `apply` compares, shows and writes
     /// it: one setting per option, in the order words give them.
     func settings(_ devices: any InterfaceResolver) -> [KindSetting]
@@ -64,6 +68,7 @@ public protocol LinkKindOptions: Sendable {
 }
 
 extension LinkKindOptions {
+    public static var describesData: Bool { true }
     public mutating func decoded(parent: Int32?) {}
     public func exclusiveSettings(_ devices: any InterfaceResolver) -> [KindSetting]? { nil }
 }

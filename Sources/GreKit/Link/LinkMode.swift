@@ -19,4 +19,12 @@ public struct LinkMode: RawRepresentable, Hashable, Sendable {
         default: "unknown"
         }
     }
+
+    /// The mode a word names, in any case, as iproute2's get_link_mode reads it.
+    public init?(name: String) {
+        guard let mode = [LinkMode.default, .dormant, .testing].first(where: { $0.name.lowercased() == name.lowercased() }) else {
+            return nil
+        }
+        self = mode
+    }
 }

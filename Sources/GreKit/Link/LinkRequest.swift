@@ -11,12 +11,15 @@ public struct LinkRequest: Sendable {
     public enum Mode: Sendable { case create, modify }
 
     public let mode: Mode
-    /// Set by `parse`, which refuses words that name no device.
+    /// Set by `parse`, which refuses words that name no device (but for a change of a
+    /// group's links).
     private var device: InterfaceName?
     /// The new link's name (create) or the existing link's name (modify).
     public var name: InterfaceName { device! }
     /// The name, when the words gave one (a veth's peer may have none).
     public var givenName: InterfaceName? { device }
+    /// `link set group GROUP ...` without a device: the change is to every link of the group.
+    public var changesGroup: Bool { mode == .modify && device == nil }
     public var newName: InterfaceName?
     /// Kind options; for a change, present only when kind words were given.
     public var options: (any LinkKindOptions)?
@@ -35,6 +38,16 @@ public struct LinkRequest: Sendable {
     public var namespace: NamespaceReference?
     public var setFlags: InterfaceFlags = []
     public var clearFlags: InterfaceFlags = []
+    /// `index N`: the new link's index (or, moved to another namespace, its index there).
+    public var requestedIndex: Int32?
+    public var carrier: Bool?
+    public var linkMode: LinkMode?
+    public var operationalState: OperationalState?
+    public var addressGenerationMode: AddressGenerationMode?
+    public var protoDown: Bool?
+    public var gsoMaxSize: UInt32?
+    public var gsoMaxSegments: UInt32?
+    public var groMaxSize: UInt32?
 
     init(mode: Mode) { self.mode = mode }
 
@@ -48,6 +61,8 @@ public struct LinkRequest: Sendable {
     enum Word: Sendable {
         case device, name, type, up, down, mtu, txqlen, address, broadcast, numTxQueues, numRxQueues
         case alias, group, parent, master, noMaster, netns, arp, multicast, allMulticast, promiscuous
+        case trailers, carrier, dynamic, linkMode, operationalState, addressGenerationMode, protoDown
+        case gsoMaxSize, gsoMaxSegments, groMaxSize, index, xdp
     }
 
     /// The words before (and, see `afterKind`, after) a kind's own, in iproute2's
@@ -71,14 +86,27 @@ public struct LinkRequest: Sendable {
         Keyword(.netns, "netns", value: "{ PID | NAME }", repeatable: false),
         Keyword(.arp, "arp", value: "{ on | off }"), Keyword(.multicast, "multicast", value: "{ on | off }"),
         Keyword(.allMulticast, "allmulticast", value: "{ on | off }"), Keyword(.promiscuous, "promisc", value: "{ on | off }"),
+        Keyword(.trailers, "trailers", value: "{ on | off }"), Keyword(.carrier, "carrier", value: "{ on | off }"),
+        Keyword(.dynamic, .abbreviable("dynamic"), value: "{ on | off }"),
+        Keyword(.linkMode, "mode", value: "{ default | dormant | testing }"),
+        Keyword(.operationalState, "state", value: "STATE"),
+        Keyword(.addressGenerationMode, .abbreviable("addrgenmode"), value: "{ eui64 | none | stable_secret | random }"),
+        Keyword(.protoDown, "protodown", value: "{ on | off }"),
+        Keyword(.gsoMaxSize, "gso_max_size", value: "BYTES"), Keyword(.gsoMaxSegments, "gso_max_segs", value: "PACKETS"),
+        Keyword(.groMaxSize, "gro_max_size", value: "BYTES"),
+        Keyword(.index, "index", value: "IDX", repeatable: false),
+        // gretool attaches no BPF programs: the words are refused by name.
+        Keyword(.xdp, "xdp", "xdpgeneric", "xdpdrv", "xdpoffload", value: "{ off | object FILE ... }"),
     ])
 
     public static var keywords: [String] { grammar.spellings }
 
     /// Parses `link add` words (mode .create) or `link set|change` words (.modify).
     /// `current` returns the existing link for a change, so kind words merge into it.
+    /// With `groupChanges`, a change without a device that names a group is one of
+    /// every link of the group (`changesGroup`).
     public static func parse(
-        _ arguments: [String], mode: Mode, devices: any InterfaceResolver,
+        _ arguments: [String], mode: Mode, devices: any InterfaceResolver, groupChanges: Bool = false,
         current: (InterfaceName) throws -> Link
     ) throws -> LinkRequest {
         let verb = mode == .create ? "link add" : "link set"
@@ -118,7 +146,13 @@ public struct LinkRequest: Sendable {
             }
         }
 
-        guard request.device != nil else { throw InvalidArgument("\(verb): no device name given") }
+        // As iproute2: without a device, a change's group names the links it changes.
+        guard request.device != nil || (groupChanges && mode == .modify && request.group != nil && options == nil) else {
+            throw InvalidArgument("\(verb): no device name given")
+        }
+        if mode == .modify, request.requestedIndex != nil, request.namespace == nil {
+            throw InvalidArgument("\(verb): \"index\" can be given only when a link is created or moved to another namespace")
+        }
         if var kindOptions = options {
             try kindOptions.finish()
             request.options = kindOptions
@@ -214,6 +248,8 @@ public struct LinkRequest: Sendable {
         case .group:
             group = try Parse.group(text, for: "group")
         case .parent:
+            // The device a link sits on is fixed when it is made (iproute2 ignores the word in a change).
+            guard mode == .create else { throw InvalidArgument("\(verb): \"link\" can be given only when a link is created") }
             parent = try devices.index(of: text)
         case .master:
             master = try devices.index(of: text)
@@ -221,20 +257,52 @@ public struct LinkRequest: Sendable {
             master = 0
         case .netns:
             namespace = try NamespaceReference(text)
-        case .arp, .multicast, .allMulticast, .promiscuous:
+        case .arp, .multicast, .allMulticast, .promiscuous, .trailers, .dynamic:
             let on = try Parse.onOff(text, for: spelling)
             let flag: InterfaceFlags = switch entry.keyword {
             case .arp: .noARP
             case .multicast: .multicast
             case .allMulticast: .allMulticast
+            case .trailers: .noTrailers
+            case .dynamic: .dynamic
             default: .promiscuous
             }
-            // "arp on" clears NOARP; the others set their flag.
-            if entry.keyword == .arp ? !on : on {
+            // "arp on" clears NOARP and "trailers on" NOTRAILERS; the others set their flag.
+            if entry.keyword == .arp || entry.keyword == .trailers ? !on : on {
                 setFlags.insert(flag); clearFlags.remove(flag)
             } else {
                 clearFlags.insert(flag); setFlags.remove(flag)
             }
+        case .carrier:
+            carrier = try Parse.onOff(text, for: spelling)
+        case .protoDown:
+            protoDown = try Parse.onOff(text, for: spelling)
+        case .linkMode:
+            guard let mode = LinkMode(name: text) else {
+                throw InvalidArgument.badValue(spelling, text, expected: "default, dormant or testing")
+            }
+            linkMode = mode
+        case .operationalState:
+            guard let state = OperationalState(name: text) else {
+                throw InvalidArgument.badValue(spelling, text, expected: OperationalState.names.joined(separator: ", "))
+            }
+            operationalState = state
+        case .addressGenerationMode:
+            guard let mode = AddressGenerationMode(name: text) else {
+                throw InvalidArgument.badValue(spelling, text, expected: "eui64, none, stable_secret or random")
+            }
+            addressGenerationMode = mode
+        case .gsoMaxSize:
+            gsoMaxSize = try Parse.unsigned(text, UInt32.self, for: spelling)
+        case .gsoMaxSegments:
+            // GSO_MAX_SEGS, as iproute2 bounds it.
+            gsoMaxSegments = try Parse.unsigned(text, UInt32.self, for: spelling, in: 0...65535)
+        case .groMaxSize:
+            groMaxSize = try Parse.unsigned(text, UInt32.self, for: spelling)
+        case .index:
+            requestedIndex = Int32(try Parse.unsigned(text, UInt32.self, for: spelling, in: 1...UInt32(Int32.max)))
+        case .xdp:
+            throw InvalidArgument("\"\(spelling)\" is not supported: gretool attaches no XDP programs (use ip link set DEV \(spelling) ...)")
         }
     }
 
@@ -249,7 +317,7 @@ public struct LinkRequest: Sendable {
     /// The request's ifinfomsg: the link's index and the flags it sets or clears.
     func header(index: Int32) -> ifinfomsg {
         var header = ifinfomsg()
-        header.ifi_index = index
+        header.ifi_index = mode == .create ? requestedIndex ?? index : index
         header.ifi_change = setFlags.union(clearFlags).rawValue
         header.ifi_flags = setFlags.rawValue
         return header
@@ -272,6 +340,19 @@ public struct LinkRequest: Sendable {
         if let parent { try link.put(.link, UInt32(bitPattern: parent)) }
         if let master { try link.put(.master, UInt32(bitPattern: master)) }
         if let namespace { try link.put(.netnsFD, UInt32(bitPattern: namespace.descriptor)) }
+        if mode == .modify, let requestedIndex { try link.put(.newIfindex, UInt32(bitPattern: requestedIndex)) }
+        if let carrier { try link.put(.carrier, UInt8(carrier ? 1 : 0)) }
+        if let linkMode { try link.put(.linkmode, linkMode.rawValue) }
+        if let operationalState { try link.put(.operstate, operationalState.rawValue) }
+        if let protoDown { try link.put(.protoDown, UInt8(protoDown ? 1 : 0)) }
+        if let gsoMaxSize { try link.put(.gsoMaxSize, gsoMaxSize) }
+        if let gsoMaxSegments { try link.put(.gsoMaxSegs, gsoMaxSegments) }
+        if let groMaxSize { try link.put(.groMaxSize, groMaxSize) }
+        if let addressGenerationMode {
+            try link.nest(.afSpec, LinkAddressFamilyAttribute.self) { families in
+                try families.nest(.inet6, Inet6LinkAttribute.self) { try $0.put(.addressGenerationMode, addressGenerationMode.rawValue) }
+            }
+        }
         if let options {
             try link.nest(.linkinfo, LinkInfoAttribute.self) { info in
                 try info.put(.kind, options.kind)

@@ -96,6 +96,16 @@ public final class LinkService: InterfaceResolver {
         }
     }
 
+    /// Deletes every link of a group, as the kernel does for a request that names a
+    /// group and no link.
+    public func delete(group: UInt32) throws {
+        defer { forgetAll() }
+        try socket.perform(.deleteLink) { message in
+            let request = try message.header(ifinfomsg(), attributes: LinkAttribute.self)
+            try request.put(.group, group)
+        }
+    }
+
     /// The transmit queue length by ioctl, for link views that lack it (IPv6's view of
     /// the links), as iproute2 fills it in.
     public static func transmitQueueLength(of name: String) -> UInt32? {

@@ -14,8 +14,7 @@ public enum LinkAttribute: UInt16, NetlinkAttributeType {
     case linkNetnsID = 37
     case protoDown = 39, gsoMaxSegs, gsoMaxSize
     case targetNetnsID = 46
-    case carrierUpCount = 47, carrierDownCount
-    case minMTU = 50, maxMTU
+    case carrierUpCount = 47, carrierDownCount, newIfindex, minMTU, maxMTU
     case permAddress = 54
     case parentDeviceName = 56, parentDeviceBusName, groMaxSize, tsoMaxSize, tsoMaxSegs, allmulti
 }
@@ -23,6 +22,18 @@ public enum LinkAttribute: UInt16, NetlinkAttributeType {
 /// NETNSA_*: attributes of RTM_NEWNSID / RTM_GETNSID (linux/net_namespace.h).
 public enum NamespaceIDAttribute: UInt16, NetlinkAttributeType {
     case nsid = 1, pid, fd
+}
+
+/// Inside IFLA_AF_SPEC of a link: one nest per address family, whose type is the
+/// family (AF_INET, AF_INET6).
+public enum LinkAddressFamilyAttribute: UInt16, NetlinkAttributeType {
+    case inet = 2
+    case inet6 = 10
+}
+
+/// IFLA_INET6_*: inside IFLA_AF_SPEC's AF_INET6 nest.
+public enum Inet6LinkAttribute: UInt16, NetlinkAttributeType {
+    case flags = 1, configuration, statistics, multicast, cacheInfo, icmp6Statistics, token, addressGenerationMode, routerAdvertisementMTU
 }
 
 /// IFLA_INFO_*: inside IFLA_LINKINFO.

@@ -1,8 +1,9 @@
 import Netlink
 
-/// dummy links take no options.
+/// Links without options: dummy, and ifb (an intermediate functional block, which tc
+/// sends a link's traffic through).
 public struct DummyOptions: LinkKindOptions {
-    public static let kinds = ["dummy"]
+    public static let kinds = ["dummy", "ifb"]
     public typealias Word = Never
     public static let grammar = KeywordTable<Never>([Keyword<Never>]())
     public let kind: String
@@ -12,6 +13,8 @@ public struct DummyOptions: LinkKindOptions {
     public mutating func finish() throws(InvalidArgument) {}
     public func encode(_ info: AttributeWriter<LinkInfoAttribute>) throws {}
     public func describe(_ devices: any InterfaceResolver) -> [Field] { [] }
+    /// iproute2 has no module for these links.
+    public static var describesData: Bool { false }
     public func settings(_ devices: any InterfaceResolver) -> [KindSetting] { [] }
     public static func settingWords(kind: String) -> [KindSettingWords] { [] }
 }

@@ -54,6 +54,8 @@ public struct VethOptions: LinkKindOptions {
     }
 
     public func describe(_ devices: any InterfaceResolver) -> [Field] { [] }
+    /// iproute2 prints nothing of a veth's data.
+    public static var describesData: Bool { false }
 
     public mutating func decoded(parent: Int32?) { peerIndex = parent }
 

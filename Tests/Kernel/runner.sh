@@ -10,10 +10,14 @@
 #
 # Usage: runner.sh [-t SECONDS] [-k PATTERN] [-s SUITE] FILE...
 #   GRETOOL   the gretool binary under test (required)
-#   -t        time limit per test (default 90 s)
+#   -t        time limit per test (default 90 s); a file whose tests need longer sets
+#             test_time_limit=SECONDS at its top, which then applies to its tests
 #   -k        run only tests whose name contains PATTERN
 #   -s        the suite's name in the output (default: the first FILE's directory, in
 #             capitals)
+#   RUNNER_HEARTBEAT  when set, a line "runner: NAME still running" every that many
+#             seconds while a test runs (the lab sets it: its watchdog stops a guest
+#             that prints nothing for a while, and a long test prints only at its end)
 set -u
 export LC_ALL=C
 limit=90 pattern="" suite=""
@@ -46,7 +50,7 @@ fi
 # Each file is read by a fresh bash that sources the helpers, then the file. The paths
 # reach that bash as arguments, never inside its script, so no path is read as code.
 # In a test's bash, the arguments after the two files are the test to call.
-list_tests='source "$1" && source "$2" && declare -F'
+list_tests='source "$1" && source "$2" && declare -F && echo "limit ${test_time_limit:-}"'
 run_test='set -u; source "$1" || exit 1; source "$2" || exit 1; shift 2; "$@"'
 
 pass=0 failed=0 skipped=0 serial=0
@@ -55,7 +59,10 @@ trap 'rm -rf "$out"' EXIT
 
 for file in "$@"; do
     base=$(basename "$file" .sh)
-    tests=$(bash -c "$list_tests" list-tests "$here/lib.sh" "$file" | awk '{print $3}' | grep '^test_' || true)
+    listing=$(bash -c "$list_tests" list-tests "$here/lib.sh" "$file")
+    tests=$(awk '$1 == "declare" {print $3}' <<<"$listing" | grep '^test_' || true)
+    file_limit=$(awk '$1 == "limit" {print $2}' <<<"$listing")
+    test_limit=${file_limit:-$limit}
     for t in $tests; do
         name="$base:${t#test_}"
         [[ -z $pattern || $name == *"$pattern"* ]] || continue
@@ -65,9 +72,23 @@ for file in "$@"; do
         # The test, its namespaces and its temporary files (mktemp, in TMPDIR): a fresh
         # subshell; namespaces and files removed afterwards, whether it passed or not.
         mkdir "$out/$serial"
-        NS_PREFIX=$prefix TMPDIR=$out/$serial timeout --kill-after=5 "$limit" \
-            bash -c "$run_test" "$name" "$here/lib.sh" "$file" "$t" >"$out/log" 2>&1
+        NS_PREFIX=$prefix TMPDIR=$out/$serial timeout --kill-after=5 "$test_limit" \
+            bash -c "$run_test" "$name" "$here/lib.sh" "$file" "$t" >"$out/log" 2>&1 &
+        test_pid=$! heartbeat_pid=""
+        if [[ -n ${RUNNER_HEARTBEAT:-} ]]; then
+            (
+                trap 'kill "$beat" 2>/dev/null; exit 0' TERM
+                while :; do
+                    sleep "$RUNNER_HEARTBEAT" & beat=$!
+                    wait "$beat"
+                    echo "runner: $name still running"
+                done
+            ) &
+            heartbeat_pid=$!
+        fi
+        wait "$test_pid"
         rc=$?
+        [[ -n $heartbeat_pid ]] && { kill "$heartbeat_pid"; wait "$heartbeat_pid"; }
         for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$prefix-" || true); do
             ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
             ip netns del "$ns" 2>/dev/null
@@ -80,7 +101,7 @@ for file in "$@"; do
             skipped=$((skipped + 1)); echo "$suite SKIP $name: $(tail -1 "$out/log")"
         else
             failed=$((failed + 1))
-            [[ $rc == 124 || $rc == 137 ]] && echo "    timed out after ${limit}s" >>"$out/log"
+            [[ $rc == 124 || $rc == 137 ]] && echo "    timed out after ${test_limit}s" >>"$out/log"
             echo "$suite FAIL $name ${took}s"
             sed 's/^/    | /' "$out/log"
         fi

@@ -1,5 +1,5 @@
-# The Ansible side of the fleet tests (sourced by host/fleet.sh, fleet/sanity.sh and
-# fleet/lab.sh): the virtual environment with ansible-core, and the environment
+# The Ansible side of the fleet tests (sourced by host/fleet.sh, fleet/sanity.sh,
+# fleet/prepare.sh and lab/fleet.sh): the virtual environment with ansible-core, and the environment
 # ansible-playbook runs in.
 #
 # The host's tests make the virtual environment from PyPI, once, in

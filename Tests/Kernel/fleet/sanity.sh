@@ -5,7 +5,7 @@
 #
 # Not in make test: ansible-test makes a virtual environment of its own, from PyPI, for
 # each test that needs packages (about 4 minutes the first time on a loaded machine,
-# then about 35 s), past make test's limits. make fleet runs it; make test runs
+# then about 35 s), past make test's limits. make fleet runs it (and CI, after make test); make test runs
 # validate-modules and pep8 by hand instead (host/fleet.sh).
 #
 # ansible-test puts pip into each of its environments with a script it fetches from

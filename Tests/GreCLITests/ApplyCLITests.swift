@@ -6,11 +6,12 @@ import Glibc
 @testable import GreKit
 
 /// The seed guide's site A with a keyed, checksummed tunnel, read as a file would be.
-private func siteA(_ tunnelWords: String = "remote 198.51.100.2 local 198.51.100.1 ttl 255 key 42 csum") throws -> ([StateExport.Tunnel], DeviceDirectory) {
+private func siteA(_ tunnelWords: String = "remote 198.51.100.2 local 198.51.100.1 ttl 255 key 42 csum",
+                   kind: String = "gre") throws -> ([StateExport.Tunnel], DeviceDirectory) {
     let devices = DeviceDirectory(devices: [("eth0", 2)])
     let reader = DeclarationReader(owner: .gretool, devices: devices)
     let lines = [
-        "link add gre1 mtu 1476 up type gre \(tunnelWords)",
+        "link add gre1 mtu 1476 up type \(kind) \(tunnelWords)",
         "address add 10.0.0.1/30 dev gre1",
         "route add 0.0.0.0/0 dev gre1",
         "route add 198.51.100.2/32 dev eth0",
@@ -43,7 +44,8 @@ private func ini(_ text: String, _ section: String, _ key: String) -> [String] {
 @Suite struct StateExportTests {
     @Test func networkdCarriesTheKeyAndSaysWhatItCannot() throws {
         let (tunnels, devices) = try siteA()
-        let files = NetworkdExport.files(tunnels, devices: devices)
+        let omissions = StateExport.Omissions()
+        let files = NetworkdExport.files(tunnels, devices: devices, omissions: omissions)
         #expect(files.map(\.name) == ["10-gre1.netdev", "10-gre1.network"])
         let netdev = text(files[0])
         #expect(ini(netdev, "NetDev", "Kind") == ["gre"])
@@ -57,12 +59,45 @@ private func ini(_ text: String, _ section: String, _ key: String) -> [String] {
         let network = text(files[1])
         #expect(ini(network, "Match", "Name") == ["gre1"])
         #expect(ini(network, "Address", "Address") == ["10.0.0.1/30"])
+        // networkd would add the broadcast the prefix implies; the address has none.
+        #expect(ini(network, "Address", "Broadcast") == ["no"])
         #expect(ini(network, "Route", "Destination") == ["0.0.0.0/0", "0.0.0.0/0", "203.0.113.0/24"])
         #expect(ini(network, "Route", "Table") == ["100"])
         #expect(ini(network, "Route", "MultiPathRoute") == ["10.0.0.2@gre1 1", "198.51.100.9@eth0 1"])
         #expect(ini(network, "RoutingPolicyRule", "From") == ["192.0.2.0/24"])
         #expect(ini(network, "RoutingPolicyRule", "Table") == ["100"])
         #expect(network.contains("# this route belongs in eth0's .network: gretool route add 198.51.100.2/32 dev eth0"))
+        // Each comment is a warning too.
+        #expect(omissions.warnings == [
+            "gre1: csum: systemd-networkd has no setting for it (gretool apply carries it)",
+            "gre1: this route belongs in eth0's .network: gretool route add 198.51.100.2/32 dev eth0",
+        ])
+    }
+
+    /// What networkd has no key for, or reads otherwise: a key of 0 (no key to networkd),
+    /// sequence numbers, FOU and the encapsulation limit on ip6gre, ignore-df before networkd 254.
+    @Test func networkdSaysWhatItWouldDropSilently() throws {
+        let (keyless, devices) = try siteA("remote 198.51.100.2 local 198.51.100.1 key 0 nopmtudisc ignore-df encap fou encap-dport 5555")
+        let omissions = StateExport.Omissions()
+        let netdev = text(NetworkdExport.files(keyless, devices: devices, omissions: omissions)[0])
+        #expect(ini(netdev, "Tunnel", "Key") == [])
+        #expect(netdev.contains("# key 0: systemd-networkd takes a key of 0 for no key"))
+        #expect(ini(netdev, "Tunnel", "IgnoreDontFragment") == ["yes"])
+        // FOU is only sent with FooOverUDP=yes; Encapsulation= alone is ignored.
+        #expect(ini(netdev, "Tunnel", "FooOverUDP") == ["yes"])
+        #expect(ini(netdev, "Tunnel", "FOUDestinationPort") == ["5555"])
+        #expect(omissions.warnings.contains("gre1: key 0: systemd-networkd takes a key of 0 for no key"))
+        #expect(omissions.warnings.contains("gre1: ignore-df: systemd-networkd before version 254 ignores IgnoreDontFragment="))
+        let ip6 = try siteA("remote 2001:db8::2 local 2001:db8::1 seq encap fou encap-dport 5555", kind: "ip6gre").0
+        let ip6Omissions = StateExport.Omissions()
+        let ip6Netdev = text(NetworkdExport.files(ip6, devices: devices, omissions: ip6Omissions)[0])
+        #expect(ini(ip6Netdev, "Tunnel", "SerializeTunneledPackets") == [])
+        #expect(ini(ip6Netdev, "Tunnel", "FooOverUDP") == [])
+        #expect(ip6Omissions.warnings.contains { $0.hasPrefix("gre1: seq: ") })
+        #expect(ip6Omissions.warnings.contains { $0.hasPrefix("gre1: encap fou: ") })
+        // The default limit is lost too: networkd's ip6gre gets none, and the kernel inserts 0.
+        #expect(ini(ip6Netdev, "Tunnel", "EncapsulationLimit") == [])
+        #expect(ip6Omissions.warnings.contains { $0.hasPrefix("gre1: encaplimit 4: ") })
     }
 
     @Test func aRouteThroughAGroupNamesTheGroupAlone() throws {
@@ -73,7 +108,7 @@ private func ini(_ text: String, _ section: String, _ key: String) -> [String] {
         let tunnel = tunnels[0]
         let grouped = StateExport.Tunnel(link: tunnel.link, options: tunnel.options, addresses: [], routes: [route],
                                          otherRoutes: [], nexthops: [], rules: [])
-        let network = text(NetworkdExport.files([grouped], devices: devices)[1])
+        let network = text(NetworkdExport.files([grouped], devices: devices, omissions: StateExport.Omissions())[1])
         #expect(ini(network, "Route", "NextHop") == ["10"])
         #expect(ini(network, "Route", "MultiPathRoute") == [])
     }
@@ -81,8 +116,9 @@ private func ini(_ text: String, _ section: String, _ key: String) -> [String] {
     @Test func everySettingIsCarriedOrSaidInEveryFormat() throws {
         let (tunnels, devices) = try siteA("remote 198.51.100.2 local 198.51.100.1 ttl 64 ikey 1 okey 2 iseq ocsum tos 0x10 fwmark 0x7 encap fou encap-dport 5555 encap-csum")
         let settings = tunnels[0].options.settings(devices)
-        let outputs = [NetworkdExport.files(tunnels, devices: devices)[0], IfupdownExport.files(tunnels, devices: devices)[0],
-                       NetplanExport.files(tunnels, devices: devices)[0]].map(text)
+        let outputs = [NetworkdExport.files(tunnels, devices: devices, omissions: StateExport.Omissions())[0],
+                       IfupdownExport.files(tunnels, devices: devices)[0],
+                       NetplanExport.files(tunnels, devices: devices, omissions: StateExport.Omissions())[0]].map(text)
         let written: [[String: String]] = [
             ["remote": "Remote=", "local": "Local=", "ttl": "TTL=64", "ikey": "InputKey=1", "okey": "OutputKey=2", "tos": "TOS=16",
              "encap": "Encapsulation=FooOverUDP", "encap_dport": "FOUDestinationPort=5555"],
@@ -109,18 +145,38 @@ private func ini(_ text: String, _ section: String, _ key: String) -> [String] {
         #expect(lines.contains("mode gre"))
         #expect(lines.contains("endpoint 198.51.100.2"))
         #expect(lines.contains("netmask 255.255.255.252"))
-        #expect(lines.contains("post-up ip link set gre1 type gre key 42 csum"))
+        // With the MTU: the key and checksum lengthen the header, and the kernel would take 8 bytes off.
+        #expect(lines.contains("post-up ip link set gre1 mtu 1476 type gre key 42 csum"))
+        #expect(lines.contains("up ip route add 198.51.100.2/32 dev eth0"))
+        #expect(lines.contains("down ip route del 198.51.100.2/32 dev eth0"))
         #expect(lines.contains("up ip route add 203.0.113.0/24 nexthop via 10.0.0.2 dev gre1 nexthop via 198.51.100.9 dev eth0"))
         #expect(lines.contains("down ip rule del from 192.0.2.0/24 lookup 100"))
     }
 
     @Test func netplanKeepsKeysAndCommentsWhatItLacks() throws {
         let (tunnels, devices) = try siteA()
-        let yaml = text(NetplanExport.files(tunnels, devices: devices)[0])
+        let omissions = StateExport.Omissions()
+        let file = NetplanExport.files(tunnels, devices: devices, omissions: omissions)[0]
+        #expect(file.mode == 0o600)
+        let yaml = text(file)
         #expect(yaml.contains("      keys: {input: 42, output: 42}"))
+        // netplan 0.106 aborts on "to: default" without a via.
+        #expect(yaml.contains("        - to: 0.0.0.0/0\n          scope: link\n"))
+        #expect(!yaml.contains("default"))
+        #expect(omissions.warnings.first == "gre1: csum: netplan has no setting for it (gretool apply carries it)")
         #expect(yaml.contains("      # csum: netplan has no setting for it"))
         #expect(yaml.contains("        # netplan has no multipath, nexthop or source routes: gretool route add 203.0.113.0/24"))
         #expect(yaml.contains("        - table: 100\n          from: 192.0.2.0/24"))
+    }
+
+    /// netplan refuses a whole file over one tunnel without both endpoints.
+    @Test func netplanLeavesOutATunnelWithoutBothEndpoints() throws {
+        let (tunnels, devices) = try siteA("remote 2001:db8::2 key 5", kind: "ip6gre")
+        let omissions = StateExport.Omissions()
+        let yaml = text(NetplanExport.files(tunnels, devices: devices, omissions: omissions)[0])
+        #expect(yaml.contains("  tunnels: {}\n    # netplan needs a tunnel's local and remote addresses: gretool link add gre1"))
+        #expect(!yaml.contains("mode:"))
+        #expect(omissions.warnings.count == 1)
     }
 }
 

@@ -30,6 +30,7 @@ enum StateCommands: ObjectCommands {
         let (state, kernel) = try read(tunnels: tunnels, session: session)
         let devices = DeviceDirectory(kernel.links)
         let selected = StateExport.tunnels(state, devices: devices)
+        let omissions = StateExport.Omissions()
         let files: [StateExport.File]
         switch format {
         case .batch: files = [StateExport.File(name: "gretool.conf", text: lines(state, devices).map { $0 + "\n" }.joined())]
@@ -39,20 +40,24 @@ enum StateCommands: ObjectCommands {
                 FieldRenderer.object(StateDocument.fields(state, devices: devices), into: &writer)
                 writer.finish()
             }]
-        case .networkd: files = NetworkdExport.files(selected, devices: devices)
+        case .networkd: files = NetworkdExport.files(selected, devices: devices, omissions: omissions)
         case .ifupdown: files = IfupdownExport.files(selected, devices: devices)
-        case .netplan: files = NetplanExport.files(selected, devices: devices)
+        case .netplan: files = NetplanExport.files(selected, devices: devices, omissions: omissions)
         }
-        guard let directory else {
+        if let directory {
+            for file in files {
+                try Confirmation.writeAtomically(directory + "/" + file.name, mode: file.mode, file.write)
+            }
+        } else {
             for file in files {
                 if files.count > 1 { session.output.write("# \(file.name)\n") }
                 file.write(session.output)
             }
-            return
         }
-        for file in files {
-            let path = directory + "/" + file.name
-            try Confirmation.writeAtomically(path, mode: 0o644, file.write)
+        // After the files, so that a warning never lands among them on a terminal.
+        session.output.flush()
+        for warning in omissions.warnings {
+            Gretool.reportError("warning: " + warning)
         }
     }
 

@@ -49,7 +49,10 @@ enum IfupdownExport {
             if !unsupported.isEmpty {
                 let words = LinkState.words(of: unsupported, kind: options.kind)
                 lines.append("    # the tunnel method has no option for \(unsupported.map(\.key).joined(separator: ", ")): ip sets them")
-                lines.append("    post-up ip link set \(name) type \(options.kind) " + words.map(PlanView.quoted).joined(separator: " "))
+                // A changed header makes the kernel derive the MTU again, unless the same
+                // message sets one: the declared MTU goes with the options.
+                let mtu = tunnel.link.mtu.map { "mtu \($0) " } ?? ""
+                lines.append("    post-up ip link set \(name) \(mtu)type \(options.kind) " + words.map(PlanView.quoted).joined(separator: " "))
             }
             rest = tunnel.addresses.filter { $0 != primary }.map { "    up ip " + words($0.words(devices, ownership: false)) }
         } else {
@@ -65,8 +68,12 @@ enum IfupdownExport {
         for nexthop in tunnel.nexthops { lines.append("    up ip " + words(nexthop.words(devices, ownership: false))) }
         for route in tunnel.routes { lines.append("    up ip " + words(route.words(devices, ownership: false))) }
         for route in tunnel.otherRoutes {
+            // It outlives the tunnel's device: taken away when the tunnel goes down, or the
+            // next ifup finds it there and fails.
+            let added = route.words(devices, ownership: false)
             lines.append("    # the route to the remote goes through another device; it belongs in that device's stanza:")
-            lines.append("    up ip " + words(route.words(devices, ownership: false)))
+            lines.append("    up ip " + words(added))
+            lines.append("    down ip " + words(["route", "del"] + added.dropFirst(2)))
         }
         for rule in tunnel.rules {
             let added = rule.words(ownership: false)

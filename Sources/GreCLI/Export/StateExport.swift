@@ -1,9 +1,11 @@
 import GreKit
+import Glibc
 
 /// `state export`: the live state of tunnels as files: an apply file (batch words or
 /// JSON), or the files of systemd-networkd, ifupdown and netplan. A tunnel's every
 /// setting is carried; where a format has no word for one, the file says so in a
-/// comment and, where the format can run commands (ifupdown), sets it with ip.
+/// comment and the command in a warning (`Omissions`) and, where the format can run
+/// commands (ifupdown), sets it with ip.
 enum StateExport {
     enum Format: String, CaseIterable {
         case batch, json, networkd, ifupdown, netplan
@@ -11,16 +13,38 @@ enum StateExport {
 
     struct File {
         let name: String
+        /// The permissions it is written with (-o): netplan warns about a file others can read.
+        let mode: mode_t
         let write: (OutputBuffer) -> Void
 
-        init(name: String, text: String) {
+        init(name: String, mode: mode_t = 0o644, text: String) {
             self.name = name
+            self.mode = mode
             write = { $0.write(text) }
         }
 
         init(name: String, write: @escaping (OutputBuffer) -> Void) {
             self.name = name
+            mode = 0o644
             self.write = write
+        }
+    }
+
+    /// What the files of one export cannot carry, noted as they are written: each is a
+    /// comment in the file and a warning the command prints, made from the same words,
+    /// so that a script that only reads standard error learns of it too.
+    final class Omissions {
+        private(set) var warnings: [String] = []
+
+        /// `# SUBJECT: REASON` for the file, noted as TUNNEL's warning.
+        func comment(_ tunnel: String, _ subject: String, _ reason: String) -> String {
+            warnings.append("\(tunnel): \(subject): \(reason)")
+            return "# \(subject): \(reason)"
+        }
+
+        /// A route's or rule's words, which the format cannot hold, as a comment.
+        func comment(_ tunnel: String, _ reason: String, words: [String]) -> String {
+            comment(tunnel, reason, "gretool " + words.map(PlanView.quoted).joined(separator: " "))
         }
     }
 
@@ -47,14 +71,24 @@ enum StateExport {
             }
             ruleOwner[index] = owner?.0.name ?? gre.first?.0.name
         }
+        // A route or nexthop group over several tunnels belongs to the one whose name sorts
+        // last: ifupdown brings up `source DIR/*` stanzas in name order, and each stanza's
+        // lines need every device they name to be there already.
+        let names = gre.map(\.0.name)
+        func member(_ nexthop: NexthopObject, on name: String) -> Bool {
+            guard let index = try? devices.index(of: name) else { return false }
+            return state.nexthops.contains { member in nexthop.group.contains { $0.id == member.id } && member.outputInterface == index }
+        }
         return gre.map { link, options in
             let index = try? devices.index(of: link.name)
             let nexthopIDs = Set(state.nexthops.filter { $0.outputInterface == index }.map(\.id))
-            let groups = state.nexthops.filter { !$0.group.isEmpty && $0.group.contains { nexthopIDs.contains($0.id) } }
+            let groups = state.nexthops.filter { group in
+                !group.group.isEmpty && names.filter { member(group, on: $0) }.max() == link.name
+            }
             return Tunnel(
                 link: link, options: options,
                 addresses: state.addresses.filter { $0.interface == index },
-                routes: state.routes.filter { uses($0, link.name, state, devices) },
+                routes: state.routes.filter { route in names.filter { uses(route, $0, state, devices) }.max() == link.name },
                 otherRoutes: state.routes.filter { route in
                     !gre.contains { uses(route, $0.0.name, state, devices) }
                         && options.remote.map { route.destination.length > 0 && route.destination.contains($0) } == true
@@ -71,11 +105,6 @@ enum StateExport {
         guard let id = route.nexthopID, let nexthop = state.nexthops.first(where: { $0.id == id }) else { return false }
         let members = nexthop.group.isEmpty ? [nexthop] : state.nexthops.filter { member in nexthop.group.contains { $0.id == member.id } }
         return members.contains { $0.outputInterface == index }
-    }
-
-    /// A route's or rule's words as a comment, for what a format cannot hold.
-    static func comment(_ reason: String, _ words: [String]) -> String {
-        "# \(reason): gretool \(words.map(PlanView.quoted).joined(separator: " "))"
     }
 
     /// A prefix length as a dotted netmask (ifupdown's netmask).

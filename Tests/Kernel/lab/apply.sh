@@ -123,41 +123,6 @@ $(diff <(jq . <<<"$want") <(jq . <<<"$got") | head -40)"
     [[ -z $(grep -v ' alias gretool:47$\| proto 47\| protocol 47' <<<"$plan") ]] || fail "more than ownership differs: $plan"
 }
 
-test_state_export_of_site_a_reads_back() {
-    read -r G < <(make_namespaces gt)
-    local file dir
-    file=$(mktemp); site_a_apply_file >"$file"
-    ok g "$G" apply "$file" >/dev/null
-    dir=$(mktemp -d)
-    ok g "$G" state export gre1 as networkd -o "$dir"
-    # The .netdev and .network files: the tunnel's kind, endpoints, TTL and MTU, its address.
-    assert_eq "$(ini_value "$dir/10-gre1.netdev" NetDev Kind)" gre "netdev Kind"
-    assert_eq "$(ini_value "$dir/10-gre1.netdev" Tunnel Remote)" 198.51.100.2 "netdev Remote"
-    assert_eq "$(ini_value "$dir/10-gre1.netdev" Tunnel Local)" 198.51.100.1 "netdev Local"
-    assert_eq "$(ini_value "$dir/10-gre1.netdev" Tunnel TTL)" 255 "netdev TTL"
-    assert_eq "$(ini_value "$dir/10-gre1.netdev" NetDev MTUBytes)" 1476 "netdev MTUBytes"
-    assert_eq "$(ini_value "$dir/10-gre1.network" Address Address)" 10.0.0.1/30 "network Address"
-    # The ECMP route through nexthop group 10 names the group, not its members.
-    grep -q '^NextHop=10$' "$dir/10-gre1.network" || fail "the route through group 10 is missing: $(cat "$dir/10-gre1.network")"
-    assert_eq "$(grep -c '^MultiPathRoute=' "$dir/10-gre1.network")" 2 "only the ECMP route has legs"
-    grep -q '^Destination=0.0.0.0/0$' "$dir/10-gre1.network" || fail "the default route is missing: $(cat "$dir/10-gre1.network")"
-    ok g "$G" state export gre1 as ifupdown -o "$dir"
-    assert_eq "$(stanza_value "$dir/gre1" endpoint)" 198.51.100.2 "ifupdown endpoint"
-    assert_eq "$(stanza_value "$dir/gre1" ttl)" 255 "ifupdown ttl"
-    assert_eq "$(stanza_value "$dir/gre1" address)" 10.0.0.1 "ifupdown address"
-    assert_eq "$(stanza_value "$dir/gre1" netmask)" 255.255.255.252 "ifupdown netmask"
-}
-
-# The value of KEY in section SECTION of an INI file (systemd's syntax).
-ini_value() {
-    awk -F= -v section="[$2]" -v key="$3" '/^\[/ { in_section = ($0 == section) } in_section && $1 == key { print $2; exit }' "$1"
-}
-
-# The value of an option in an /etc/network/interfaces stanza.
-stanza_value() {
-    awk -v key="$2" '$1 == key { print $2; exit }' "$1"
-}
-
 # Namespace $1 reflects keepalives as a Linux peer does (LAB.md).
 answer_as_a_linux_peer() {
     in_ns "$1" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.accept_local=1 \

@@ -306,7 +306,7 @@ _gretool_nexthop() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __gretool_add_completions -W 'add'$'\n''replace'$'\n''delete'$'\n''del'$'\n''show'$'\n''list'$'\n''lst'$'\n''get'$'\n''flush'
+        __gretool_add_completions -W 'add'$'\n''replace'$'\n''delete'$'\n''del'$'\n''show'$'\n''list'$'\n''lst'$'\n''get'$'\n''flush'$'\n''bucket'
         return
         ;;
     *)

@@ -141,7 +141,7 @@ complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gre
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool tunnel" -ge 2' -fka '(__gretool_custom_completion ---completion tunnel -- positional@1 (count (__gretool_tokens -pc)) (__gretool_tokens -tC))'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool tunnel" version' -l 'version' -d 'Show the version.'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool tunnel" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool nexthop" -eq 1' -fka 'add replace delete del show list lst get flush'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool nexthop" -eq 1' -fka 'add replace delete del show list lst get flush bucket'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool nexthop" -ge 2' -fka '(__gretool_custom_completion ---completion nexthop -- positional@1 (count (__gretool_tokens -pc)) (__gretool_tokens -tC))'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool nexthop" version' -l 'version' -d 'Show the version.'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool nexthop" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -66,16 +66,7 @@ public enum Files {
         }
         let file = OwnedDescriptor(taking: FileDescriptor(rawValue: raw))
         do throws(SystemError) {
-            var written = 0
-            while written < bytes.count {
-                let result = bytes.withUnsafeBytes { buffer in
-                    valueOrErrno { Glibc.write(file.rawValue, buffer.baseAddress! + written, buffer.count - written) }
-                }
-                switch result {
-                case .success(let count): written += count
-                case .failure(let errno): throw SystemError("cannot write \(temporary)", errno: errno)
-                }
-            }
+            try writeAll(bytes, to: file, temporary)
             if durable { try systemCall("cannot sync \(temporary)") { fsync(file.rawValue) } }
             // A deferred write error shows at close: the file is not put in place then.
             try file.close()
@@ -85,6 +76,28 @@ public enum Files {
             throw error
         }
         if durable { try syncDirectory(of: path) }
+    }
+
+    /// Writes `bytes` into the file at `path` as it stands, without creating or
+    /// truncating it: a kernel setting under /proc/sys (a write there is an action).
+    public static func write(_ path: String, _ bytes: [UInt8]) throws(SystemError) {
+        let raw = try systemCall("cannot open \(path)") { Glibc.open(path, O_WRONLY | O_CLOEXEC) }
+        let file = OwnedDescriptor(taking: FileDescriptor(rawValue: raw))
+        try writeAll(bytes, to: file, path)
+        try file.close()
+    }
+
+    private static func writeAll(_ bytes: [UInt8], to file: borrowing OwnedDescriptor, _ path: String) throws(SystemError) {
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { buffer in
+                valueOrErrno { Glibc.write(file.rawValue, buffer.baseAddress! + written, buffer.count - written) }
+            }
+            switch result {
+            case .success(let count): written += count
+            case .failure(let errno): throw SystemError("cannot write \(path)", errno: errno)
+            }
+        }
     }
 
     /// Removes the file (or socket) at `path`; nothing there is not a failure. With

@@ -125,6 +125,42 @@ private func refusal(_ body: () throws -> Void) -> String? {
                 == "0a000000" + "04000000" + "0800010005000000" + "0800050005000000" + "1400060020010db8000000000000000000000002")
     }
 
+    @Test func idZeroLetsTheKernelPick() throws {
+        // No NHA_ID: the kernel gives the nexthop a free id, as for iproute2's "id 0".
+        #expect(try nexthop("id 0 via 10.0.0.2 dev va") == "02000000" + "00000000" + "0800050007000000" + "080006000a000002")
+        #expect(try nexthop("via 10.0.0.2 dev va") == "02000000" + "00000000" + "0800050007000000" + "080006000a000002")
+    }
+
+    @Test func encapsulationsAfterTheGateway() throws {
+        let expected = [
+            "02000000", "00000000", "0800010001000000", "0800050007000000", "080006000a000002",
+            "18000880", "0c0001000000000000000005", "080002000a000002", // NHA_ENCAP: id 5, dst 10.0.0.2
+            "0600070002000000",                                      // NHA_ENCAP_TYPE ip
+        ]
+        let text = "id 1 via 10.0.0.2 dev va encap ip id 5 dst 10.0.0.2"
+        #expect(try nexthop(text) == expected.joined())
+        // Decoded from what was sent, as from the kernel's reply.
+        let sent = try MessageBuffer.encode(type: RouteMessageType.newNexthop.rawValue, flags: []) {
+            try NexthopRequest.parse(words(text), .add, family: .unspecified, devices: FakeDevices()).encode($0)
+        }
+        let decoded = try #require(withMessage(sent) { NexthopObject($0) })
+        #expect(decoded.encapsulation?.id == 5 && decoded.encapsulation?.destination == IPAddress("10.0.0.2"))
+    }
+
+    @Test func bucketsOfResilientGroups() throws {
+        // RTM_NEWNEXTHOPBUCKET: group 21, bucket 3, idle 294 ticks, member 20.
+        let reply = KernelReplies.bytes("40000000740002000000000000000000" + "0000000000000000" + "0800010015000000"
+                                        + "20000d80" + "0600010003000000" + "0c0002002601000000000000" + "0800030014000000")
+        let bucket = try #require(withMessage(reply) { NexthopBucket($0) })
+        #expect(bucket.groupID == 21 && bucket.index == 3 && bucket.idleTime == 294 && bucket.nexthopID == 20)
+        #expect(withMessage(RouteReplies.group) { NexthopBucket($0) } == nil)
+        // A dump of one member's buckets nests the member's id as iproute2 does.
+        var selector = NexthopBucketSelector()
+        selector.nexthopID = 1
+        #expect(try body(.getNexthopBucket) { try selector.encode($0, family: .unspecified) }
+                == "00000000" + "00000000" + "0c000d80" + "0800030001000000")
+    }
+
     @Test func groupsCarryWeightMinusOne() throws {
         // struct nexthop_grp: u32 id, u8 weight - 1, u8 weight_high, u16 reserved.
         let expected = [
@@ -162,7 +198,7 @@ private func refusal(_ body: () throws -> Void) -> String? {
         #expect(found.group.map(\.weight) == [2, 65536])
     }
 
-    @Test func refusals() {
+    @Test func refusals() throws {
         let devices = FakeDevices()
         func refused(_ text: String, _ change: NexthopChange = .add) -> String? {
             refusal { _ = try NexthopRequest.parse(words(text), change, family: .unspecified, devices: devices) }
@@ -171,13 +207,18 @@ private func refusal(_ body: () throws -> Void) -> String? {
         #expect(refused("id 9 group 1,257") == "invalid weight \"257\": expected a number 1..256")
         #expect(refused("id 9 group 1/1") == "group 1/1: nexthop 1 is named twice")
         #expect(refused("id 9 group 1//2") == "invalid group \"1//2\": expected ID[,WEIGHT]/ID[,WEIGHT]...")
-        #expect(refused("id 0 dev va") == "invalid id \"0\": expected a number 1..4294967295")
         #expect(refused("id 9 group 1 dev va") == "nexthop add: a group takes no via, dev or blackhole of its own")
         #expect(refused("id 9 dev va type mpath") == "nexthop add: \"type\" applies to groups only")
         #expect(refused("id 9") == "nexthop add: give via ADDRESS, dev NAME, blackhole or group MEMBERS")
         #expect(refused("via 10.0.0.2", .replace) == "nexthop replace: \"id\" is required")
         #expect(refused("id 9 via 10.0.0.2 frobnicate") == "unknown word \"frobnicate\" in nexthop add")
-        #expect(throws: InvalidArgument("usage: gretool nexthop del id ID")) { try NexthopRequest.identity(["9"], verb: "del") }
+        #expect(throws: InvalidArgument("usage: gretool nexthop del id ID (\"9\" is not a word of it)")) {
+            try NexthopRequest.identity(["9"], verb: "del")
+        }
+        #expect(throws: InvalidArgument("usage: gretool nexthop get id ID")) { try NexthopRequest.identity([], verb: "get") }
+        // iproute2 takes the last id.
+        #expect(try NexthopRequest.identity(words("id 1 id 2"), verb: "get") == 2)
+        #expect(refused("id 9 via 10.0.0.2 dev va encap mpls 100 200") == "encap mpls: gretool sends the ip and ip6 encapsulations only")
     }
 
     @Test func decodesNexthopsAndGroupsFromTheKernel() throws {
@@ -271,6 +312,21 @@ private func refusal(_ body: () throws -> Void) -> String? {
         #expect(try RuleSelector.parse(words("from 192.0.0.0/16 table 100"), verb: "show").matches(rule))
         #expect(!(try RuleSelector.parse(words("from 192.0.2.0/25"), verb: "show").matches(rule)))
         #expect(!(try RuleSelector.parse(words("table 200"), verb: "show").matches(rule)))
+    }
+
+    @Test func selectorsOfTheFlowAndTheTunnel() throws {
+        let flow = try RuleRequest.parse(words("pref 103 uidrange 100-200 ipproto tcp sport 80 dport 1000-2000 tun_id 9 prohibit"),
+                                         .add, family: .unspecified)
+        func selects(_ text: String, _ rule: Rule) throws -> Bool { try RuleSelector.parse(words(text), verb: "show").matches(rule) }
+        for text in ["uidrange 100-200", "ipproto tcp", "ipproto 6", "sport 80", "dport 1000-2000", "tun_id 9", "t 9", "ipproto 0"] {
+            #expect(try selects(text, flow), "\(text)")
+        }
+        for text in ["uidrange 100-201", "ipproto udp", "sport 81", "dport 1000", "tun_id 8", "l3mdev"] {
+            #expect(!(try selects(text, flow)), "\(text)")
+        }
+        let l3mdev = try RuleRequest.parse(words("pref 111 l3mdev"), .add, family: .unspecified)
+        #expect(try selects("l3mdev", l3mdev) && !(try selects("sport 80", l3mdev)))
+        #expect(throws: InvalidArgument.self) { try RuleSelector.parse(words("uidrange 100"), verb: "show") }
     }
 }
 

@@ -149,6 +149,74 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         #expect(refusal("10.30.0.0/16 dev va quickack lock 1") == "invalid quickack \"lock\": expected a number 0..1")
     }
 
+    @Test func encapsulationsAsIproute2SendsThem() throws {
+        let expected = [
+            "02180000", "fe03fd01", "00000000",   // rtmsg: inet /24, main, boot, link, unicast
+            "08000100cb007100", "0800040007000000", // RTA_DST, RTA_OIF 7 (va)
+            "30001680",                           // RTA_ENCAP (nested)
+            "0c0001000000000000000005",           // LWTUNNEL_IP_ID 5, big-endian
+            "080002000a000002",                   // LWTUNNEL_IP_DST 10.0.0.2
+            "05000500b8000000", "0500040009000000", // TOS 0xb8, TTL 9 (iproute2: in the words' order)
+            "0600060000040000",                   // LWTUNNEL_IP_FLAGS: TUNNEL_KEY, big-endian
+            "0600150002000000",                   // RTA_ENCAP_TYPE ip
+        ]
+        let sent = try route("203.0.113.0/24 dev va encap ip id 5 dst 10.0.0.2 ttl 9 tos 0xb8 key")
+        #expect(sent == expected.joined())
+        // A later encap replaces the first.
+        let replaced = try route("203.0.113.0/24 dev va encap ip6 id 1 dst 2001:db8::1 encap ip id 5 dst 10.0.0.2 ttl 9 tos 0xb8 key")
+        #expect(replaced == expected.joined())
+    }
+
+    @Test func legsTakeRealmsAndEncapsulations() throws {
+        let route = try RouteRequest.parse(
+            words("203.0.113.0/24 nexthop via 10.0.0.2 realms 1/2 encap ip6 id 7 dst 2001:db8::2 hoplimit 3 tc 0x10 csum nexthop dev va realm 4"),
+            .add, family: .unspecified, devices: FakeDevices())
+        #expect(route.nexthops.count == 2)
+        #expect(route.nexthops[0].realms == 1 << 16 | 2 && route.nexthops[1].realms == 4)
+        var encapsulation = RouteEncapsulation(type: .ip6)
+        encapsulation.id = 7
+        encapsulation.destination = IPAddress("2001:db8::2")
+        encapsulation.ttl = 3
+        encapsulation.tos = 0x10
+        encapsulation.flags = .checksum
+        #expect(route.nexthops[0].encapsulation == encapsulation)
+        #expect(route.nexthops[1].encapsulation == nil && route.encapsulation == nil)
+    }
+
+    @Test func encapsulationAndAsRefusals() {
+        func refusal(_ text: String) -> String? {
+            do {
+                _ = try RouteRequest.parse(words(text), .add, family: .unspecified, devices: FakeDevices())
+                return nil
+            } catch { return (error as? InvalidArgument)?.message ?? "\(error)" }
+        }
+        #expect(refusal("203.0.113.0/24 dev va encap mpls 100 200") == "encap mpls: gretool sends the ip and ip6 encapsulations only")
+        #expect(refusal("203.0.113.0/24 dev va encap vxlan id 5") == "invalid encap \"vxlan\": expected ip or ip6")
+        #expect(refusal("203.0.113.0/24 dev va encap ip id 5 id 6") == "duplicate \"id\": \"6\" is the second value")
+        #expect(refusal("203.0.113.0/24 dev va encap ip dst 2001:db8::1 id 5")
+                == "dst 2001:db8::1: encap ip takes an IPv4 address")
+        #expect(refusal("203.0.113.0/24 dev va encap ip key") == "unexpected end of line after \"encap\"")
+        // Each leg's encapsulation has its words once.
+        #expect(refusal("203.0.113.0/24 nexthop via 10.0.0.2 encap ip id 5 dst 10.0.0.2 nexthop dev va encap ip id 5 dst 10.0.0.3") == nil)
+        let asRefused = "\"as\" is the new destination of an MPLS route: an IPv4 or IPv6 route does not take it (the kernel ignores it)"
+        #expect(refusal("203.0.113.0/24 dev va as 10.0.0.9") == asRefused)
+        #expect(refusal("203.0.113.0/24 nexthop via 10.0.0.2 as to 10.0.0.9") == asRefused)
+    }
+
+    @Test func dsFieldNamesAndNumbers() throws {
+        #expect(try Parse.dsfield("0x10", for: "tos") == 0x10)
+        #expect(try Parse.dsfield("ff", for: "tos") == 0xff)
+        #expect(RouteNames.dsfield(0x10) == "0x10")
+        #expect(throws: InvalidArgument.self) { try Parse.dsfield("bogus", for: "tos") }
+        // Debian's rt_dsfield (iproute2's package) names AF11 0x28 and EF 0xb8: a name
+        // is read before a hexadecimal number, so EF is 0xb8, not 0xef.
+        if RouteNames.dsfields.names.contains("EF") {
+            #expect(try Parse.dsfield("AF11", for: "tos") == 0x28)
+            #expect(try Parse.dsfield("EF", for: "tos") == 0xb8)
+            #expect(RouteNames.dsfield(0x28) == "AF11")
+        }
+    }
+
     @Test func aNetmaskIsALength() throws {
         #expect(try route("10.1.0.0/255.255.0.0 dev va") == route("10.1.0.0/16 dev va"))
     }
@@ -162,8 +230,8 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
 }
 
 @Suite struct RouteSelectorTests {
-    private func selector(_ text: String) throws -> RouteSelector {
-        try RouteSelector.parse(words(text), verb: "show", devices: FakeDevices())
+    private func selector(_ text: String, family: AddressFamily = .unspecified) throws -> RouteSelector {
+        try RouteSelector.parse(words(text), family: family, devices: FakeDevices())
     }
 
     private func route(_ destination: String, table: RouteTable = .main) throws -> Route {
@@ -183,6 +251,40 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         #expect(try selected("match 10.1.2.3") == ["10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "0.0.0.0/0"])
         #expect(try selected("10.1.0.0/16") == ["10.1.0.0/16"])
         #expect(try selected("default") == ["0.0.0.0/0"])
+        // "all" is no prefix without a family, the default route with one.
+        #expect(try selected("all").count == 5)
+        #expect(try routes.filter(selector("all", family: .inet).matches).map(\.destination.description) == ["0.0.0.0/0"])
+    }
+
+    @Test func sourcePrefixesRealmsMarksAndTheCache() throws {
+        var specific = try route("2001:db8:25::/48")
+        specific.family = .inet6
+        specific.source = try IPPrefix(parsing: "2001:db8:9::/64")
+        var plain = try route("2001:db8:26::/48")
+        plain.family = .inet6
+        var realms = try route("10.29.0.0/16")
+        realms.opaque.append(OpaqueAttribute(RouteAttribute.flow, UInt32(3 << 16 | 4)))
+        var cached = try route("10.20.1.1/32")
+        cached.flags.insert(.cloned)
+        let routes = [specific, plain, realms, cached]
+        func selected(_ text: String) throws -> [String] {
+            try routes.filter(selector(text).matches).map { $0.destination.description }
+        }
+        #expect(try selected("table all from 2001:db8:9::/64") == ["2001:db8:25::/48"])
+        #expect(try selected("table all from root 2001:db8::/32") == ["2001:db8:25::/48"])
+        #expect(try selected("table all from match 2001:db8:9::1") == ["2001:db8:25::/48", "2001:db8:26::/48"])
+        #expect(try selected("from 10.0.0.0/8").isEmpty)
+        #expect(try selected("realms 3/4") == ["10.29.0.0/16"])
+        #expect(try selected("realms 3/") == ["10.29.0.0/16"])
+        #expect(try selected("realm 4") == ["10.29.0.0/16"])
+        #expect(try selected("realms 3/5").isEmpty)
+        #expect(try selected("mark 5").isEmpty)
+        // No mark is mark 0; the cached route is not among the tables'.
+        #expect(try selected("mark 0") == ["2001:db8:25::/48", "2001:db8:26::/48", "10.29.0.0/16"])
+        #expect(try selected("iif va").isEmpty)
+        #expect(try selected("cached") == ["10.20.1.1/32"])
+        #expect(try selector("table cache").dumpFilter(family: .unspecified).cloned)
+        #expect(try selector("via inet6 2001:db8::/32").via == IPPrefix(parsing: "2001:db8::/32"))
     }
 
     @Test func whatTheKernelFiltersAndTheFamilyAListingMeans() throws {
@@ -206,6 +308,10 @@ private func route(_ text: String, _ change: RouteChange = .add, family: Address
         #expect(lookup.outputInterface == 7)
         #expect(lookup.mark == 16)
         #expect(lookup.uid == 1000)
+        let flow = try RouteService.Lookup.parse(words("192.0.2.7 ipproto tcp sport 1000 dport 80 notify connected"),
+                                                 family: .unspecified, devices: FakeDevices())
+        #expect(flow.ipProtocol?.rawValue == 6 && flow.sourcePort == 1000 && flow.destinationPort == 80)
+        #expect(flow.notify && flow.connected)
         #expect(throws: InvalidArgument("route get: 192.0.2.0/24 is a prefix; give an address")) {
             try RouteService.Lookup.parse(["192.0.2.0/24"], family: .unspecified, devices: FakeDevices())
         }

@@ -179,6 +179,11 @@ where Case.RawValue: FixedWidthInteger {
             Pin("NHA_RES_GROUP_UNBALANCED_TIMER", ResilientGroupAttribute.unbalancedTimer, NHA_RES_GROUP_UNBALANCED_TIMER),
             Pin("NHA_RES_GROUP_UNBALANCED_TIME", ResilientGroupAttribute.unbalancedTime, NHA_RES_GROUP_UNBALANCED_TIME),
         ], everyCaseOf: ResilientGroupAttribute.self)
+        expectPinned([
+            Pin("NHA_RES_BUCKET_INDEX", ResilientBucketAttribute.index, NHA_RES_BUCKET_INDEX),
+            Pin("NHA_RES_BUCKET_IDLE_TIME", ResilientBucketAttribute.idleTime, NHA_RES_BUCKET_IDLE_TIME),
+            Pin("NHA_RES_BUCKET_NH_ID", ResilientBucketAttribute.nexthopID, NHA_RES_BUCKET_NH_ID),
+        ], everyCaseOf: ResilientBucketAttribute.self)
     }
 
     @Test func ruleAttributes() {
@@ -208,6 +213,9 @@ where Case.RawValue: FixedWidthInteger {
             Pin("RTM_GETRULE", RouteMessageType.getRule, RTM_GETRULE), Pin("RTM_NEWNEXTHOP", RouteMessageType.newNexthop, RTM_NEWNEXTHOP),
             Pin("RTM_DELNEXTHOP", RouteMessageType.deleteNexthop, RTM_DELNEXTHOP),
             Pin("RTM_GETNEXTHOP", RouteMessageType.getNexthop, RTM_GETNEXTHOP),
+            Pin("RTM_NEWNEXTHOPBUCKET", RouteMessageType.newNexthopBucket, RTM_NEWNEXTHOPBUCKET),
+            Pin("RTM_DELNEXTHOPBUCKET", RouteMessageType.deleteNexthopBucket, RTM_DELNEXTHOPBUCKET),
+            Pin("RTM_GETNEXTHOPBUCKET", RouteMessageType.getNexthopBucket, RTM_GETNEXTHOPBUCKET),
             Pin("RTM_NEWNSID", RouteMessageType.newNamespaceID, RTM_NEWNSID),
             Pin("RTM_DELNSID", RouteMessageType.deleteNamespaceID, RTM_DELNSID),
             Pin("RTM_GETNSID", RouteMessageType.getNamespaceID, RTM_GETNSID),

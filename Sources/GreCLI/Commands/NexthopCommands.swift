@@ -16,6 +16,9 @@ enum NexthopCommands: ObjectCommands {
             Verb(name: "get", usage: "nexthop get id ID", summary: "show one nexthop", keywords: { ["id"] }, run: get),
             Verb(name: "flush", usage: "nexthop flush [ id ID ] [ dev NAME ] [ groups ] [ protocol P ]",
                  summary: "delete the nexthops selected (all, groups first)", keywords: { NexthopSelector.keywords }, run: flush),
+            Verb(name: "bucket", usage: "nexthop bucket { show [ id ID ] [ nhid ID ] [ dev NAME ] [ master NAME ] | get id ID index INDEX }",
+                 summary: "show the buckets of resilient groups",
+                 keywords: { NexthopBucketRequest.keywords }, run: bucket),
         ],
         defaultVerb: "show")
 
@@ -56,8 +59,21 @@ enum NexthopCommands: ObjectCommands {
     private static func print(_ nexthops: [NexthopObject], _ session: Session) throws {
         let devices = try session.deviceNames()
         let view = NexthopView(devices: devices, details: session.options.details)
+        // iproute2 ends each line with a space, but after "fdb" (the last word it prints).
+        Printer.print(nexthops, session: session, terminator: { $0.fdb ? "\n" : " \n" }) { view.fields($0) }
+    }
+
+    static func bucket(_ session: Session, _ words: [String]) throws {
+        let buckets: [NexthopBucket]
+        switch try NexthopBucketRequest.parse(words, devices: try session.links()) {
+        case .list(let selector):
+            buckets = try attempt("list nexthop buckets") { try session.nexthops().buckets(family: session.options.family, selector) }
+        case .get(let key):
+            buckets = [try attempt("get bucket \(key.index) of nexthop \(key.groupID)") { try session.nexthops().bucket(key) }]
+        }
+        let view = NexthopView(devices: try session.deviceNames(), details: session.options.details)
         // iproute2 ends each line with a space.
-        Printer.print(nexthops, session: session, terminator: " \n") { view.fields($0) }
+        Printer.print(buckets, session: session, terminator: " \n") { view.fields($0) }
     }
 
     static func flush(_ session: Session, _ words: [String]) throws {

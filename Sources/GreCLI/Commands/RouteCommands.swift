@@ -16,7 +16,7 @@ enum RouteCommands: ObjectCommands {
             Verb(name: "show", aliases: ["list", "lst"],
                  usage: "route show [ table ID | all ] [ dev NAME ] [ proto P ] [ scope S ] [ type T ] [ [ root | match | exact ] PREFIX ]",
                  summary: "show routes (IPv4 unless -6 or table all)", keywords: { RouteSelector.keywords }, run: show),
-            Verb(name: "get", usage: "route get ADDR [ from ADDR ] [ iif NAME ] [ oif NAME ] [ mark N ] [ uid N ] [ fibmatch ]",
+            Verb(name: "get", usage: "route get ADDR [ from ADDR ] [ iif NAME ] [ oif NAME ] [ mark N ] [ uid N ] [ fibmatch ] [ ipproto P ] [ sport N ] [ dport N ] [ notify ] [ connected ]",
                  summary: "the route the kernel would take", keywords: { RouteService.Lookup.keywords }, run: get),
             Verb(name: "flush", usage: "route flush [ table ID | all ] [ dev NAME ] [ proto P ] [ PREFIX ]",
                  summary: "delete the routes selected", keywords: { RouteSelector.keywords }, run: flush),
@@ -39,7 +39,7 @@ enum RouteCommands: ObjectCommands {
     }
 
     static func show(_ session: Session, _ words: [String]) throws {
-        let selector = try RouteSelector.parse(words, verb: "show", devices: try session.links())
+        let selector = try RouteSelector.parse(words, family: session.options.family, devices: try session.links())
         let devices = try session.deviceNames()
         var view = RouteView(devices: devices, details: session.options.details,
                              statistics: session.options.statistics > 0, selected: RouteView.Selection(selector),
@@ -106,11 +106,16 @@ enum RouteCommands: ObjectCommands {
     }
 
     static func flush(_ session: Session, _ words: [String]) throws {
-        let selector = try RouteSelector.parse(words, verb: "flush", devices: try session.links())
+        let selector = try RouteSelector.parse(words, family: session.options.family, devices: try session.links())
         guard !selector.isEmpty else {
             throw InvalidArgument("route flush needs a selector (table ID, dev NAME, proto P, a prefix...)")
         }
         let filter = selector.dumpFilter(family: session.options.family)
+        if selector.cloned, filter.family != .inet6 {
+            // IPv4's cache is flushed through /proc; IPv6's cached routes are deleted below.
+            try attempt("flush the IPv4 routing cache") { try session.routes().flushIPv4Cache() }
+            if filter.family == .inet { return }
+        }
         try attempt("flush routes") {
             try ignoringMissingMainTable(filter) { try session.routes().flush(filter) { selector.matches($0) } }
         }

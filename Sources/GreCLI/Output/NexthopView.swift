@@ -26,6 +26,7 @@ struct NexthopView {
             ]
             fields.append(Field("resilient_args", .object(args), text: FieldRenderer.text(args)))
         }
+        if let encapsulation = nexthop.encapsulation { fields += Self.encapsulation(encapsulation) }
         if let gateway = nexthop.gateway { fields.append(.string("gateway", gateway.description, label: "via")) }
         if let index = nexthop.outputInterface { fields.append(.string("dev", devices.name(index))) }
         if nexthop.scope != .universe || details {
@@ -35,18 +36,50 @@ struct NexthopView {
         if nexthop.protocolID != .unspecified || details {
             fields.append(.string("protocol", nexthop.protocolID.name, label: "proto"))
         }
-        let flags = RouteView.flagNames.filter { nexthop.flags.contains($0.flag) }.map(\.name)
-        fields.append(Field("flags", .array(flags.map { .string($0) }), text: flags.joined(separator: " ")))
+        fields.append(flags(nexthop.flags))
         if nexthop.fdb { fields.append(Field("fdb", .null, text: "fdb")) }
         return fields
     }
 
-    /// Clock ticks as seconds, the way "%g" prints them ("120", "0.5"). Timers are set
-    /// in whole seconds; a fraction (a running unbalanced time) is a JSON string here.
+    /// lwt_print_encap, as `RouteView.writeEncapsulation` writes it for routes: " encap ip
+    /// id 5 src 0.0.0.0 ..." (the blank before is iproute2's), its keys among the
+    /// nexthop's own in JSON ("id" a second time).
+    static func encapsulation(_ encapsulation: RouteEncapsulation) -> [Field] {
+        var fields = [Field("encap", .string(encapsulation.typeName), text: " encap " + encapsulation.typeName)]
+        let ip = encapsulation.type == .ip
+        guard ip || encapsulation.type == .ip6 else { return fields }
+        if let id = encapsulation.id { fields.append(.unsigned("id", id)) }
+        if let source = encapsulation.source { fields.append(.string("src", source.description)) }
+        if let destination = encapsulation.destination { fields.append(.string("dst", destination.description)) }
+        if let ttl = encapsulation.ttl { fields.append(.unsigned(ip ? "ttl" : "hoplimit", ttl)) }
+        if let tos = encapsulation.tos { fields.append(.unsigned(ip ? "tos" : "tc", tos)) }
+        for (flag, name) in RouteView.encapsulationFlagNames where encapsulation.flags.contains(flag) {
+            fields.append(Field(name, .bool(true), text: name))
+        }
+        return fields
+    }
+
+    /// Clock ticks as seconds, the way "%g" prints them ("120", "0.5", "2.95"), a
+    /// number in JSON too.
     static func seconds(_ key: String, _ ticks: UInt64) -> Field {
-        let whole = ticks / 100, hundredths = ticks % 100
-        guard hundredths != 0 else { return .unsigned(key, whole) }
-        let fraction = hundredths % 10 == 0 ? String(hundredths / 10) : (hundredths < 10 ? "0" : "") + String(hundredths)
-        return .string(key, "\(whole).\(fraction)")
+        guard ticks % 100 != 0 else { return .unsigned(key, ticks / 100) }
+        let tenths = ticks % 10 == 0
+        let value = Int64(clamping: tenths ? ticks / 10 : ticks), digits = tenths ? 1 : 2
+        return Field(key, .decimal(value, fractionDigits: digits), text: "\(key) \(String(decimal: value, fractionDigits: digits))")
+    }
+
+    /// A bucket of a resilient group as print_nexthop_bucket prints it.
+    func fields(_ bucket: NexthopBucket) -> [Field] {
+        var args: [Field] = []
+        if let index = bucket.index { args.append(.unsigned("index", index)) }
+        if let idle = bucket.idleTime { args.append(Self.seconds("idle_time", idle)) }
+        if let member = bucket.nexthopID { args.append(.unsigned("nhid", member)) }
+        return [.unsigned("id", bucket.groupID), Field("bucket", .object(args), text: FieldRenderer.text(args)), flags(bucket.flags)]
+    }
+
+    /// print_rt_flags: the flags' words, and "flags": [...] in JSON.
+    private func flags(_ flags: RouteFlags) -> Field {
+        let names = RouteView.flagNames.filter { flags.contains($0.flag) }.map(\.name)
+        return Field("flags", .array(names.map { .string($0) }), text: names.joined(separator: " "))
     }
 }

@@ -8,6 +8,14 @@ enum Printer {
     static func print<Element>(
         _ elements: some Sequence<Element>, session: Session, terminator: String = "\n", fields: (Element) -> [Field]
     ) {
+        print(elements, session: session, terminator: { _ in terminator }, fields: fields)
+    }
+
+    /// The same, with each element's own terminator (iproute2 ends some lines with a
+    /// space, and lines of the same object without one where their last word has none).
+    static func print<Element>(
+        _ elements: some Sequence<Element>, session: Session, terminator: (Element) -> String, fields: (Element) -> [Field]
+    ) {
         let output = session.output
         if session.options.json {
             var writer = session.jsonWriter()
@@ -18,7 +26,7 @@ enum Printer {
         } else {
             for element in elements {
                 output.write(text(fields(element), session: session))
-                output.write(terminator)
+                output.write(terminator(element))
             }
         }
     }

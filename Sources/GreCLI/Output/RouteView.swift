@@ -23,6 +23,8 @@ struct RouteView {
         static let tos = Selection(rawValue: 1 << 5)
         static let gateway = Selection(rawValue: 1 << 6)
         static let preferredSource = Selection(rawValue: 1 << 7)
+        static let realms = Selection(rawValue: 1 << 8)
+        static let inputInterface = Selection(rawValue: 1 << 9)
 
         init(rawValue: Int) { self.rawValue = rawValue }
 
@@ -36,6 +38,8 @@ struct RouteView {
             if selector.tos != nil { insert(.tos) }
             if let via = selector.via, Int(via.length) == via.family.bitWidth { insert(.gateway) }
             if let source = selector.preferredSource, Int(source.length) == source.family.bitWidth { insert(.preferredSource) }
+            if selector.realmsMask == .max { insert(.realms) }
+            if selector.inputInterface != nil { insert(.inputInterface) }
         }
     }
 
@@ -63,8 +67,12 @@ struct RouteView {
         }
         if let id = route.nexthopID { sink.number("nhid", "nhid", UInt64(id)) }
         if let encapsulation = route.encapsulation { Self.writeEncapsulation(encapsulation, to: &sink) }
-        if route.tos != 0, !selected.contains(.tos) { sink.string("tos", "tos", hexadecimal(route.tos, digits: 2)) }
-        if let gateway = route.gateway, !selected.contains(.gateway) { writeGateway(gateway, family: route.family, to: &sink) }
+        if route.tos != 0, !selected.contains(.tos) { sink.string("tos", "tos", RouteNames.dsfield(route.tos)) }
+        // A gateway the selector names whole is not printed; one of the other family
+        // (RTA_VIA) is, as iproute2 compares the length with the route's family's.
+        if let gateway = route.gateway, !selected.contains(.gateway) || gateway.family != route.family {
+            writeGateway(gateway, family: route.family, to: &sink)
+        }
         if let index = route.outputInterface, !selected.contains(.device) { sink.string("dev", "dev", devices.name(index)) }
         if route.table != .unspecified, route.table != .main || details, !selected.contains(.table) {
             sink.string("table", "table", route.table.name)
@@ -83,12 +91,12 @@ struct RouteView {
         if let mark = route.mark, mark != 0 {
             if Sink.isJSON || mark < 16 { sink.number("mark", "mark", UInt64(mark)) } else { sink.string("mark", "mark", "0x" + String(mark, radix: 16)) }
         }
-        if let realms = route.realms { Self.writeRealms(realms, to: &sink) }
+        if let realms = route.realms, !selected.contains(.realms) { Self.writeRealms(realms, to: &sink) }
         if let uid = route.uid { sink.number("uid", "uid", UInt64(uid)) }
         if route.family == .inet, route.flags.contains(.cloned) { writeCacheFlags(route.flags.cacheFlags, to: &sink) }
         if let info = route.cacheInfo { writeCacheInfo(info, to: &sink) }
         if !route.metrics.isEmpty { Self.writeMetrics(route.metrics, to: &sink) }
-        if let index = route.inputInterface { sink.string("iif", "iif", devices.name(index)) }
+        if let index = route.inputInterface, !selected.contains(.inputInterface) { sink.string("iif", "iif", devices.name(index)) }
         if let preference = route.preference { writePreference(preference, to: &sink) }
         if details, let id = route.nexthopID, let fields = nexthopInfo[id] { sink.object("nh_info", prefix: lineBreak + "\tnh_info ", fields) }
         if !route.nexthops.isEmpty {

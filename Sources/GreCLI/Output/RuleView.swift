@@ -11,7 +11,7 @@ struct RuleView {
         fields += prefix(rule.source, key: "src", lengthKey: "srclen", word: "from", hostLength: hostLength)
         if rule.source == nil { fields.append(Field("src", .string("all"), text: "from all")) }
         fields += prefix(rule.destination, key: "dst", lengthKey: "dstlen", word: "to", hostLength: hostLength)
-        if rule.tos != 0 { fields.append(.string("tos", hexadecimal(rule.tos, digits: 2))) }
+        if rule.tos != 0 { fields.append(.string("tos", RouteNames.dsfield(rule.tos))) }
         if rule.fwmark != nil || rule.fwmask != nil {
             let mark = hexadecimal(rule.fwmark ?? 0)
             if let mask = rule.fwmask, mask != UInt32.max {

@@ -19,6 +19,11 @@ public struct NexthopObject: Sendable, Equatable {
     public var group: [Member] = []
     public var groupType: NexthopGroupType?
     public var resilient: Resilient?
+    /// NHA_ENCAP_TYPE and NHA_ENCAP, kept as the kernel sent them (or as words made them).
+    public var opaque: [OpaqueAttribute] = []
+
+    /// The lightweight-tunnel encapsulation, from `opaque`.
+    public var encapsulation: RouteEncapsulation? { RouteEncapsulation(opaque, type: NexthopAttribute.encapType, encap: .encap) }
 
     /// One nexthop of a group, weight 1...65536 (Linux 6.12 on; 1...256 before).
     public struct Member: Sendable, Equatable {
@@ -58,6 +63,7 @@ public struct NexthopObject: Sendable, Equatable {
             case .gateway?: gateway = attribute.address
             case .blackhole?: blackhole = true
             case .fdb?: fdb = true
+            case .encapType?, .encap?: opaque.append(OpaqueAttribute(attribute))
             case .groupType?: groupType = NexthopGroupType(rawValue: attribute.u16)
             case .group?: group = Self.decodeGroup(attribute.payload)
             case .resilientGroup?:
@@ -101,6 +107,7 @@ public struct NexthopObject: Sendable, Equatable {
         if let gateway { try attributes.put(.gateway, gateway) }
         if blackhole { try attributes.flag(.blackhole) }
         if fdb { try attributes.flag(.fdb) }
+        for attribute in opaque { try attributes.put(attribute) }
         if !group.isEmpty {
             let members = group.map { member in
                 let stored = member.weight - 1

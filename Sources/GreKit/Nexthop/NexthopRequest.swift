@@ -5,13 +5,14 @@ public enum NexthopChange: String, Sendable {
 
 /// `nexthop add|replace` words, as iproute2's ipnh_modify reads them.
 public enum NexthopRequest {
-    enum Word: Sendable { case id, device, via, blackhole, fdb, onlink, group, type, protocolID }
+    enum Word: Sendable { case id, device, via, encapsulation, blackhole, fdb, onlink, group, type, protocolID }
 
     /// iproute2's order; no keyword is abbreviated but `protocol`, and each may be
     /// given again (the later wins).
     static let grammar = KeywordTable<Word>([
         Keyword(.id, "id", value: "ID"), Keyword(.device, "dev", value: "NAME"),
-        Keyword(.via, "via", value: "[ inet | inet6 ] ADDRESS"), Keyword(.blackhole, "blackhole"), Keyword(.fdb, "fdb"),
+        Keyword(.via, "via", value: "[ inet | inet6 ] ADDRESS"), Keyword(.encapsulation, "encap", value: "{ ip | ip6 } ENCAPHDR"),
+        Keyword(.blackhole, "blackhole"), Keyword(.fdb, "fdb"),
         Keyword(.onlink, "onlink"), Keyword(.group, "group", value: "ID[,WEIGHT]/..."),
         Keyword(.type, "type", value: "{ mpath | resilient }"), Keyword(.protocolID, .abbreviable("protocol"), value: "PROTOCOL"),
     ])
@@ -24,7 +25,9 @@ public enum NexthopRequest {
         Keyword(.unbalancedTimer, "unbalanced_timer", value: "SECONDS"),
     ])
 
-    public static var keywords: [String] { grammar.spellings + ["mpath", "resilient"] + resilientGrammar.spellings }
+    public static var keywords: [String] {
+        grammar.spellings + ["mpath", "resilient"] + resilientGrammar.spellings + RouteEncapsulation.keywords
+    }
 
     public static func parse(
         _ arguments: [String], _ change: NexthopChange, family: AddressFamily, devices: any InterfaceResolver
@@ -37,8 +40,13 @@ public enum NexthopRequest {
             guard let entry = try words.keyword(word, in: grammar) else { throw InvalidArgument.unknownWord(word, in: verb) }
             var value = try words.value(of: entry)
             switch entry.keyword {
+            case .encapsulation:
+                // The type, then its words: RouteEncapsulation reads them all.
+                words.unread()
+                nexthop.opaque = try RouteEncapsulation.parse(&words).attributes(type: NexthopAttribute.encapType, encap: .encap)
             case .id:
-                nexthop.id = try identifier(value)
+                // 0: the kernel picks one (an add only; see below).
+                nexthop.id = try Parse.unsigned(value, UInt32.self, for: "id")
             case .device:
                 nexthop.outputInterface = try RouteRequest.device(value, devices)
                 if family == .unspecified { family = .inet }
@@ -87,10 +95,23 @@ public enum NexthopRequest {
         return nexthop
     }
 
-    /// `nexthop del|get id N` (the kernel takes nothing else).
+    enum IdentityWord: Sendable { case id }
+
+    static let identityGrammar = KeywordTable<IdentityWord>([Keyword(.id, "id", value: "ID")])
+
+    /// `nexthop del|get id N` (the kernel takes nothing else); `id` may come again, the
+    /// later winning, as in iproute2.
     public static func identity(_ arguments: [String], verb: String) throws -> UInt32 {
-        guard arguments.count == 2, arguments[0] == "id" else { throw InvalidArgument("usage: gretool nexthop \(verb) id ID") }
-        return try identifier(arguments[1])
+        var words = WordScanner(arguments)
+        var id: UInt32?
+        while let word = words.next() {
+            guard let entry = try words.keyword(word, in: identityGrammar) else {
+                throw InvalidArgument("usage: gretool nexthop \(verb) id ID (\"\(word)\" is not a word of it)")
+            }
+            id = try identifier(words.value(of: entry))
+        }
+        guard let id else { throw InvalidArgument("usage: gretool nexthop \(verb) id ID") }
+        return id
     }
 
     static func identifier(_ text: String) throws(InvalidArgument) -> UInt32 {

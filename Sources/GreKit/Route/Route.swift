@@ -67,7 +67,7 @@ public struct Route: Sendable, Equatable {
         /// The leg's realms (see `Route.realms`).
         public var realms: UInt32? { Route.realms(in: opaque) }
         /// The leg's encapsulation (see `Route.encapsulation`).
-        public var encapsulation: RouteEncapsulation? { RouteEncapsulation(opaque) }
+        public var encapsulation: RouteEncapsulation? { RouteEncapsulation(opaque, type: RouteAttribute.encapType, encap: .encap) }
     }
 
     /// RTA_FLOW, kept in `opaque`: the realms, the source's in the high 16 bits and
@@ -75,7 +75,7 @@ public struct Route: Sendable, Equatable {
     public var realms: UInt32? { Self.realms(in: opaque) }
 
     /// RTA_ENCAP_TYPE and RTA_ENCAP, kept in `opaque`: the lightweight-tunnel encapsulation.
-    public var encapsulation: RouteEncapsulation? { RouteEncapsulation(opaque) }
+    public var encapsulation: RouteEncapsulation? { RouteEncapsulation(opaque, type: RouteAttribute.encapType, encap: .encap) }
 
     private static func realms(in attributes: [OpaqueAttribute]) -> UInt32? {
         guard let flow = attributes.first(where: { $0.typeAndFlags == RouteAttribute.flow.rawValue }),
@@ -170,7 +170,9 @@ public struct Route: Sendable, Equatable {
         header.rtm_protocol = protocolID.rawValue
         header.rtm_scope = scope.rawValue
         header.rtm_type = type.rawValue
-        header.rtm_flags = flags.intersection(Self.settableFlags).rawValue
+        // A cached route keeps RTM_F_CLONED: its delete (`-6 route flush cache`) names the
+        // cache entry so, not the table's route.
+        header.rtm_flags = flags.intersection(Self.settableFlags.union(.cloned)).rawValue
         let route = try message.header(header, attributes: RouteAttribute.self)
         if table.rawValue >= 256 { try route.put(.table, table.rawValue) }
         if destination.length > 0 || destination.address != .zero(family) { try route.put(.destination, destination.address) }

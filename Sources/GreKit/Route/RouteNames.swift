@@ -21,6 +21,16 @@ public enum RouteNames {
         builtIn: [(.universe, "global"), (.nowhere, "nowhere"), (.host, "host"), (.link, "link"), (.site, "site")],
         path: directory + "/rt_scopes")
 
+    /// Names of DS field (TOS) values: rt_dsfield ("AF11", "EF").
+    public static let dsfields = NameTable<DSField>(builtIn: [], path: directory + "/rt_dsfield")
+
+    /// A TOS byte as iproute2 prints it (rtnl_dsfield_n2a): its name in rt_dsfield, else
+    /// "0x" and two hexadecimal digits.
+    public static func dsfield(_ value: UInt8) -> String {
+        let name = dsfields.name(of: DSField(rawValue: value))
+        return name == String(value) ? hexadecimal(value, digits: 2) : name
+    }
+
     /// Route realms: rt_realms.
     public static let realms = NameTable<RouteRealm>(builtIn: [], path: directory + "/rt_realms")
 
@@ -32,6 +42,13 @@ public enum RouteNames {
         let name = realms.name(of: RouteRealm(rawValue: realm))
         return id == 0 && name == "0" ? "unknown" : name
     }
+}
+
+/// A DS field (TOS) byte with a name in rt_dsfield: routes, rules and encapsulations
+/// carry one.
+public struct DSField: RawRepresentable, Hashable, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
 }
 
 /// A route realm with a name in rt_realms: a number iproute2 names up to 255. (The

@@ -1,3 +1,5 @@
+import CMnl
+
 /// The verbs that change routes, each with the request iproute2 sends for it.
 public enum RouteChange: String, Sendable {
     case add, change, replace, prepend, append, delete
@@ -35,8 +37,8 @@ public enum RouteChange: String, Sendable {
 /// reads them, into the route to send.
 public enum RouteRequest {
     enum Word: Sendable {
-        case preferredSource, via, from, tos, expires, metric, scope, onlink, nexthop, nexthopID, protocolID, table, device, preference
-        case features, congestionControl, realms, ttlPropagate
+        case preferredSource, newDestination, via, from, tos, expires, metric, scope, onlink, nexthop, nexthopID, protocolID, table, device
+        case preference, encapsulation, features, congestionControl, realms, ttlPropagate
         case metricValue(RouteMetric)
     }
 
@@ -45,6 +47,7 @@ public enum RouteRequest {
     /// later wins) but `via`: more than one gateway needs the nexthop syntax.
     static let grammar = KeywordTable<Word>([
         Keyword(.preferredSource, "src", value: "ADDRESS"),
+        Keyword(.newDestination, "as", value: "[ to ] ADDRESS"),
         Keyword(.via, "via", value: "[ inet | inet6 ] ADDRESS", repeatable: false),
         Keyword(.from, "from", value: "PREFIX"),
         Keyword(.tos, "tos", .abbreviable("dsfield"), value: "TOS"),
@@ -75,6 +78,7 @@ public enum RouteRequest {
         Keyword(.table, .abbreviable("table"), value: "TABLE"),
         Keyword(.device, "dev", "oif", value: "NAME"),
         Keyword(.preference, .abbreviable("pref"), value: "{ low | medium | high }"),
+        Keyword(.encapsulation, "encap", value: "{ ip | ip6 } ENCAPHDR"),
         Keyword(.ttlPropagate, "ttl-propagate", value: "{ enabled | disabled }"),
         Keyword(.metricValue(.fastopenNoCookie), .abbreviable("fastopen_no_cookie"), value: "{ 0 | 1 }"),
     ])
@@ -87,7 +91,35 @@ public enum RouteRequest {
         ("unicast", .unicast, true), ("throw", .throw, false),
     ])
 
-    public static var keywords: [String] { grammar.spellings + ["to", "weight"] + types.spellings }
+    public static var keywords: [String] {
+        grammar.spellings + ["to"] + legGrammar.spellings + types.spellings + RouteEncapsulation.keywords
+    }
+
+    enum LegWord: Sendable { case via, device, weight, onlink, realms, encapsulation, newDestination }
+
+    /// A leg's words after `nexthop`, as iproute2's parse_one_nh reads them; the first
+    /// other word ends the leg.
+    static let legGrammar = KeywordTable<LegWord>([
+        Keyword(.via, "via", value: "[ inet | inet6 ] ADDRESS"), Keyword(.device, "dev", value: "NAME"),
+        Keyword(.weight, "weight", value: "1..256"), Keyword(.onlink, "onlink"),
+        Keyword(.realms, .abbreviable("realms"), value: "[ FROM/ ] TO"),
+        Keyword(.encapsulation, "encap", value: "{ ip | ip6 } ENCAPHDR"), Keyword(.newDestination, "as", value: "[ to ] ADDRESS"),
+    ])
+
+    /// `as` (RTA_NEWDST) rewrites an MPLS route's labels; on an IPv4 or IPv6 route the
+    /// kernel ignores it, so the words would ask for what is not made.
+    static let newDestinationRefused = InvalidArgument(
+        "\"as\" is the new destination of an MPLS route: an IPv4 or IPv6 route does not take it (the kernel ignores it)")
+
+    /// Puts an encapsulation among `opaque` (a route's or a leg's), in place of one given before.
+    private static func encapsulate(_ opaque: inout [OpaqueAttribute], _ words: inout WordScanner) throws {
+        let encapsulation = try RouteEncapsulation.parse(&words)
+        opaque.removeAll {
+            let type = $0.typeAndFlags & cmnl_nla_type_mask
+            return type == RouteAttribute.encapType.rawValue || type == RouteAttribute.encap.rawValue
+        }
+        opaque += try encapsulation.attributes(type: RouteAttribute.encapType, encap: .encap)
+    }
 
     /// The family a route's addresses settle on: the global option, else the first address given.
     struct Family {
@@ -153,6 +185,8 @@ public enum RouteRequest {
                 let address = try Parse.address(value, for: "src")
                 try family.adopt(address, "src", value)
                 route.preferredSource = address
+            case .newDestination:
+                throw newDestinationRefused
             case .via:
                 route.gateway = try gateway(words.value(of: entry), &words, family: &family)
             case .from:
@@ -233,6 +267,8 @@ public enum RouteRequest {
                 case "high": route.preference = .high
                 default: route.preference = RoutePreference(rawValue: try Parse.unsigned(value, UInt8.self, for: "pref"))
                 }
+            case .encapsulation:
+                try encapsulate(&route.opaque, &words)
             }
         }
 
@@ -336,7 +372,8 @@ public enum RouteRequest {
     }
 
 
-    /// `nexthop [ via ADDRESS ] [ dev NAME ] [ weight 1..256 ] [ onlink ]`, repeated to the end.
+    /// `nexthop [ via ADDRESS ] [ dev NAME ] [ weight 1..256 ] [ onlink ] [ realms R ] [ encap E ]`,
+    /// repeated to the end.
     private static func legs(
         _ words: inout WordScanner, family: inout Family, devices: any InterfaceResolver
     ) throws -> [Route.Nexthop] {
@@ -345,22 +382,21 @@ public enum RouteRequest {
             guard word == "nexthop" else { throw InvalidArgument("\"nexthop\" or the end of the line expected instead of \"\(word)\"") }
             guard !words.isAtEnd else { throw InvalidArgument("nothing after \"nexthop\"") }
             var leg = Route.Nexthop(gateway: nil, outputInterface: 0)
-            legWords: while let word = words.peek() {
-                switch word {
-                case "via":
-                    _ = words.next()
-                    leg.gateway = try gateway(words.value(for: "via"), &words, family: &family)
-                case "dev":
-                    _ = words.next()
-                    leg.outputInterface = try device(words.value(for: "dev"), devices)
-                case "weight":
-                    _ = words.next()
-                    leg.weight = try Parse.unsigned(words.value(for: "weight"), UInt16.self, for: "weight", in: 1...256)
-                case "onlink":
-                    _ = words.next()
-                    leg.flags.insert(.onlink)
-                default:
-                    break legWords
+            while let word = words.next() {
+                guard let entry = try words.keyword(word, in: legGrammar) else {
+                    words.unread()
+                    break
+                }
+                switch entry.keyword {
+                case .via: leg.gateway = try gateway(words.value(of: entry), &words, family: &family)
+                case .device: leg.outputInterface = try device(words.value(of: entry), devices)
+                case .weight: leg.weight = try Parse.unsigned(words.value(of: entry), UInt16.self, for: "weight", in: 1...256)
+                case .onlink: leg.flags.insert(.onlink)
+                case .realms:
+                    leg.opaque.removeAll { $0.typeAndFlags == RouteAttribute.flow.rawValue }
+                    leg.opaque.append(OpaqueAttribute(RouteAttribute.flow, try realms(words.value(of: entry))))
+                case .encapsulation: try encapsulate(&leg.opaque, &words)
+                case .newDestination: throw newDestinationRefused
                 }
             }
             legs.append(leg)

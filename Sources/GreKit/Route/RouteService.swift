@@ -20,12 +20,15 @@ public struct RouteService {
         public var table: RouteTable?
         public var outputInterface: Int32?
         public var protocolID: RouteProtocol?
+        /// The cached routes (exceptions: learned path MTUs, redirects) instead of the tables'.
+        public var cloned: Bool
         public init(family: AddressFamily = .unspecified, table: RouteTable? = nil,
-                    outputInterface: Int32? = nil, protocolID: RouteProtocol? = nil) {
+                    outputInterface: Int32? = nil, protocolID: RouteProtocol? = nil, cloned: Bool = false) {
             self.family = family
             self.table = table
             self.outputInterface = outputInterface
             self.protocolID = protocolID
+            self.cloned = cloned
         }
     }
 
@@ -47,6 +50,7 @@ public struct RouteService {
         var header = rtmsg()
         header.rtm_family = filter.family.rawValue
         header.rtm_protocol = (filter.protocolID ?? .unspecified).rawValue
+        if filter.cloned { header.rtm_flags = RouteFlags.cloned.rawValue }
         let request = try message.header(header, attributes: RouteAttribute.self)
         if let table = filter.table { try request.put(.table, table.rawValue) }
         if let index = filter.outputInterface { try request.put(.outputInterface, UInt32(bitPattern: index)) }
@@ -82,6 +86,13 @@ public struct RouteService {
         return deleted
     }
 
+    /// Empties the IPv4 routing cache (`route flush cache`): writes -1 to
+    /// /proc/sys/net/ipv4/route/flush, as iproute2 does; IPv4 keeps its cached routes
+    /// there, out of netlink's reach.
+    public func flushIPv4Cache(_ controls: SystemControls = SystemControls()) throws {
+        try controls.set(["net", "ipv4", "route", "flush"], to: "-1")
+    }
+
     /// A route lookup, as `ip route get`: the route the kernel would use for a packet.
     public struct Lookup: Sendable {
         public var destination: IPAddress
@@ -93,11 +104,31 @@ public struct RouteService {
         public var uid: UInt32?
         /// Return the matching table entry rather than the resolved (cloned) result.
         public var fibMatch = false
+        /// The flow's transport: its protocol and ports (as a socket's lookup gives them).
+        public var ipProtocol: IPProtocol?
+        public var sourcePort: UInt16?
+        public var destinationPort: UInt16?
+        /// RTM_F_NOTIFY: the kernel marks the cached route it answers with.
+        public var notify = false
+        /// Look up again from the source address the first answer chose, as a socket
+        /// connected by that answer would (without `from` only).
+        public var connected = false
 
         public init(destination: IPAddress) { self.destination = destination }
     }
 
     public func lookup(_ lookup: Lookup) throws -> Route {
+        let route = try ask(lookup)
+        guard lookup.connected, lookup.source == nil else { return route }
+        guard let source = route.preferredSource ?? route.source?.address else {
+            throw NetlinkError(errno: .addressNotAvailable, kernelMessage: "the route has no source address to connect from")
+        }
+        var connected = lookup
+        connected.source = source
+        return try ask(connected)
+    }
+
+    private func ask(_ lookup: Lookup) throws -> Route {
         try socket.fetch(.getRoute, { message in
             var header = rtmsg()
             header.rtm_family = lookup.destination.family.rawValue
@@ -108,6 +139,7 @@ public struct RouteService {
             var flags: RouteFlags = []
             if lookup.destination.family == .inet { flags.insert(.lookupTable) }
             if lookup.fibMatch { flags.insert(.fibMatch) }
+            if lookup.notify { flags.insert(.notify) }
             header.rtm_flags = flags.rawValue
             let request = try message.header(header, attributes: RouteAttribute.self)
             try request.put(.destination, lookup.destination)
@@ -116,6 +148,9 @@ public struct RouteService {
             if let index = lookup.outputInterface { try request.put(.outputInterface, UInt32(bitPattern: index)) }
             if let mark = lookup.mark { try request.put(.mark, mark) }
             if let uid = lookup.uid { try request.put(.uid, uid) }
+            if let ipProtocol = lookup.ipProtocol { try request.put(.ipProto, ipProtocol.rawValue) }
+            if let port = lookup.sourcePort { try request.put(.sport, BigEndian(port)) }
+            if let port = lookup.destinationPort { try request.put(.dport, BigEndian(port)) }
         }) { message in
             guard let route = Route(message) else {
                 throw NetlinkError(errno: .badMessage, kernelMessage: "unexpected reply to a route lookup")

@@ -176,17 +176,31 @@ public struct RuleSelector: Sendable {
     public var source: IPPrefix?
     public var destination: IPPrefix?
     public var protocolID: RouteProtocol?
+    public var l3mdev = false
+    public var uidRange: ClosedRange<UInt32>?
+    public var ipProtocol: IPProtocol?
+    public var sourcePorts: ClosedRange<UInt16>?
+    public var destinationPorts: ClosedRange<UInt16>?
+    public var tunnelID: UInt64?
 
     public init() {}
 
-    enum Word: Sendable { case not, tos, fwmark, inputInterface, outputInterface, priority, table, from, protocolID, to }
+    enum Word: Sendable {
+        case not, tos, fwmark, inputInterface, outputInterface, l3mdev, uidRange, tunnelID, priority, table, from, protocolID
+        case ipProtocol, sourcePort, destinationPort, to
+    }
 
     /// iproute2's words (iprule_list_flush_or_save): the exact ones, then the
-    /// abbreviable ones in its order; any other word is the destination prefix.
+    /// abbreviable ones in its order (`tun_id` before `table`: "t" is tun_id); any
+    /// other word is the destination prefix.
     static let grammar = KeywordTable<Word>([
         Keyword(.not, "not"), Keyword(.tos, "tos", "dsfield", value: "TOS"), Keyword(.fwmark, "fwmark", value: "MARK[/MASK]"),
         Keyword(.inputInterface, "dev", "iif", value: "NAME"), Keyword(.outputInterface, "oif", value: "NAME"),
+        Keyword(.l3mdev, "l3mdev"), Keyword(.uidRange, "uidrange", value: "START-END"),
+        Keyword(.ipProtocol, "ipproto", value: "PROTOCOL"),
+        Keyword(.sourcePort, "sport", value: "{ PORT | START-END }"), Keyword(.destinationPort, "dport", value: "{ PORT | START-END }"),
         Keyword(.priority, .abbreviable("preference"), .abbreviable("order"), .abbreviable("priority"), value: "NUMBER"),
+        Keyword(.tunnelID, .abbreviable("tun_id"), value: "ID"),
         Keyword(.table, .abbreviable("lookup"), .abbreviable("table"), value: "TABLE"),
         Keyword(.from, .abbreviable("from"), .abbreviable("src"), value: "PREFIX"),
         Keyword(.protocolID, .abbreviable("protocol"), value: "{ PROTOCOL | all }"),
@@ -219,6 +233,16 @@ public struct RuleSelector: Sendable {
             case .protocolID:
                 selector.protocolID = value == "all" ? nil : try Parse.name(value, in: RouteNames.protocols, for: "protocol")
             case .to: selector.destination = try RuleRequest.prefix(value, for: "to")
+            case .l3mdev: selector.l3mdev = true
+            case .uidRange: selector.uidRange = try RuleRequest.range(value, UInt32.self, for: "uidrange", single: false)
+            case .ipProtocol:
+                guard let proto = IPProtocol(protocolsName: value) else {
+                    throw InvalidArgument.badValue("ipproto", value, expected: "a protocol name (tcp, udp, ...) or a number 0..255")
+                }
+                selector.ipProtocol = proto
+            case .sourcePort: selector.sourcePorts = try RuleRequest.range(value, UInt16.self, for: "sport", single: true)
+            case .destinationPort: selector.destinationPorts = try RuleRequest.range(value, UInt16.self, for: "dport", single: true)
+            case .tunnelID: selector.tunnelID = try Parse.unsigned(value, UInt64.self, for: "tun_id")
             }
         }
         return selector
@@ -237,6 +261,13 @@ public struct RuleSelector: Sendable {
         if let outputInterface, rule.outputInterface != outputInterface { return false }
         if let table, table != .unspecified, rule.table != table { return false }
         if let protocolID, (rule.protocolID ?? .unspecified) != protocolID { return false }
+        if l3mdev, !rule.l3mdev { return false }
+        if let uidRange, rule.uidRange != uidRange { return false }
+        // iproute2 takes 0 (an ipproto, a port range starting at 0, a tun_id) as no filter.
+        if let ipProtocol, ipProtocol.rawValue != 0, rule.ipProtocol?.rawValue ?? 0 != ipProtocol.rawValue { return false }
+        if let sourcePorts, sourcePorts.lowerBound != 0, rule.sourcePorts != sourcePorts { return false }
+        if let destinationPorts, destinationPorts.lowerBound != 0, rule.destinationPorts != destinationPorts { return false }
+        if let tunnelID, tunnelID != 0, rule.tunnelID != tunnelID { return false }
         return true
     }
 

@@ -15,6 +15,11 @@ public struct SystemControls: Sendable {
         return Int(String(decoding: line, as: UTF8.self).trimmingBlanks())
     }
 
+    /// Writes a setting, such as ["net", "ipv4", "route", "flush"] (whose write is an action).
+    public func set(_ components: [String], to value: String) throws(SystemError) {
+        try Files.write(([root] + components).joined(separator: "/"), Array(value.utf8))
+    }
+
     /// The sysctl(8) name of a setting: dots separate, so dots in a device name become slashes.
     public static func name(_ components: [String]) -> String {
         components.map { $0.replacing(".", with: "/") }.joined(separator: ".")

@@ -134,9 +134,15 @@ public enum Parse {
         return id
     }
 
-    /// A TOS (DS field) byte, in hexadecimal as iproute2 reads it.
+    /// A TOS (DS field) byte as iproute2 reads it (rtnl_dsfield_a2n): a name from
+    /// rt_dsfield ("AF11"), else a number in hexadecimal.
     public static func dsfield(_ text: String, for keyword: String) throws(InvalidArgument) -> UInt8 {
-        guard let value = parseDSField(text) else { throw .badValue(keyword, text, expected: "a hexadecimal number 0..ff") }
+        // A number never starts a name there: "tos 0x10" reads no file.
+        let named = text.utf8.first.map { !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } ?? false
+        if named, let value = RouteNames.dsfields.id(of: text) { return value.rawValue }
+        guard let value = parseDSField(text) else {
+            throw .badValue(keyword, text, expected: "a hexadecimal number 0..ff or a name from \(RouteNames.dsfields.source)")
+        }
         return value
     }
 

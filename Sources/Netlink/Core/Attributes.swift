@@ -167,4 +167,21 @@ public struct OpaqueAttribute: Sendable, Equatable {
         typeAndFlags = key.rawValue
         payload = value.withNetlinkPayload { Array($0) }
     }
+
+    /// A nest made from words (a route's encapsulation), written by `body` as any nest
+    /// is, and kept as bytes to go with those the kernel sent.
+    public init<Key: NetlinkAttributeType, Inner: NetlinkAttributeType>(
+        nest key: Key, _: Inner.Type, _ body: (AttributeWriter<Inner>) throws -> Void
+    ) throws {
+        // Written into a message of its own, with no family header, then read back.
+        let bytes = try MessageBuffer.encode(type: 0, flags: []) { message in
+            try AttributeWriter<Key>(message: message.message, capacity: message.capacity).nest(key, Inner.self, body)
+        }
+        let written = bytes.withUnsafeBytes { message in
+            AttributeList<Key>(UnsafeRawBufferPointer(rebasing: message[MemoryLayout<nlmsghdr>.size...]))
+                .first { _ in true }.map(OpaqueAttribute.init)
+        }
+        guard let written else { throw NetlinkError.messageTooLarge }
+        self = written
+    }
 }

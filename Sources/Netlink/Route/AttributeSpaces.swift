@@ -88,6 +88,11 @@ public enum ResilientGroupAttribute: UInt16, NetlinkAttributeType {
     case buckets = 1, idleTimer, unbalancedTimer, unbalancedTime
 }
 
+/// NHA_RES_BUCKET_*: inside NHA_RES_BUCKET (RTM_NEWNEXTHOPBUCKET, and a bucket dump's filter).
+public enum ResilientBucketAttribute: UInt16, NetlinkAttributeType {
+    case index = 1, idleTime, nexthopID
+}
+
 /// FRA_*: attributes of RTM_NEWRULE.
 public enum RuleAttribute: UInt16, NetlinkAttributeType {
     case destination = 1, source, inputInterface

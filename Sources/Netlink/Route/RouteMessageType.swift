@@ -6,6 +6,7 @@ public enum RouteMessageType: UInt16, Sendable {
     case newRule = 32, deleteRule, getRule
     case newNamespaceID = 88, deleteNamespaceID, getNamespaceID
     case newNexthop = 104, deleteNexthop, getNexthop
+    case newNexthopBucket = 116, deleteNexthopBucket, getNexthopBucket
 }
 
 extension NetlinkSocket {

@@ -20,7 +20,7 @@ enum Grammar {
                 encode(.newAddress) { try address.encode($0) }
             }
         case ("route", "show"), ("route", "flush"):
-            return { words, family in _ = try RouteSelector.parse(words, verb: verb, devices: devices).dumpFilter(family: family) }
+            return { words, family in _ = try RouteSelector.parse(words, family: family, devices: devices).dumpFilter(family: family) }
         case ("route", "get"):
             return { words, family in _ = try RouteService.Lookup.parse(words, family: family, devices: devices) }
         case ("route", _):
@@ -54,6 +54,8 @@ enum Grammar {
             }
         case ("nexthop", "show"), ("nexthop", "flush"):
             return { words, _ in _ = try NexthopSelector.parse(words, verb: verb, devices: devices) }
+        case ("nexthop", "bucket"):
+            return { words, _ in _ = try NexthopBucketRequest.parse(words, devices: devices) }
         case ("nexthop", "delete"), ("nexthop", "get"):
             return { words, _ in _ = try NexthopRequest.identity(words, verb: verb) }
         case ("nexthop", _):

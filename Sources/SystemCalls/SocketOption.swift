@@ -33,6 +33,8 @@ extension SocketOption where Value == CInt {
 
     /// IP_TOS: the TOS byte of the packets sent.
     public static var typeOfService: Self { .init(level: CInt(IPPROTO_IP), name: IP_TOS, label: "IP_TOS") }
+    /// IP_TTL: the TTL of the packets sent, unless a control message says another.
+    public static var timeToLive: Self { .init(level: CInt(IPPROTO_IP), name: IP_TTL, label: "IP_TTL") }
     /// IP_MTU_DISCOVER: path MTU discovery (IP_PMTUDISC_*).
     public static var mtuDiscovery: Self { .init(level: CInt(IPPROTO_IP), name: IP_MTU_DISCOVER, label: "IP_MTU_DISCOVER") }
     /// IP_RECVERR: queue ICMP errors (and local ones) for `MSG_ERRQUEUE`.
@@ -44,6 +46,9 @@ extension SocketOption where Value == CInt {
     public static var ipv6ReceiveFlowInfo: Self { .init(level: CInt(IPPROTO_IPV6), name: IPV6_FLOWINFO, label: "IPV6_FLOWINFO") }
     /// IPV6_RECVHOPLIMIT: each packet's hop limit as an IPV6_HOPLIMIT control message.
     public static var ipv6ReceiveHopLimit: Self { .init(level: CInt(IPPROTO_IPV6), name: IPV6_RECVHOPLIMIT, label: "IPV6_RECVHOPLIMIT") }
+    /// IPV6_UNICAST_HOPS: the hop limit of the unicast packets sent, unless a control
+    /// message says another.
+    public static var ipv6UnicastHops: Self { .init(level: CInt(IPPROTO_IPV6), name: IPV6_UNICAST_HOPS, label: "IPV6_UNICAST_HOPS") }
     /// IPV6_MTU_DISCOVER: path MTU discovery (IPV6_PMTUDISC_*).
     public static var ipv6MTUDiscovery: Self { .init(level: CInt(IPPROTO_IPV6), name: IPV6_MTU_DISCOVER, label: "IPV6_MTU_DISCOVER") }
     /// IPV6_RECVERR: queue ICMPv6 errors (and local ones) for `MSG_ERRQUEUE`.

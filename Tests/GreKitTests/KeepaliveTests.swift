@@ -106,12 +106,27 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
 @Suite struct KeepaliveControlMessageTests {
     /// The control messages of `outgoing`, as sendmmsg reads them (x86-64: a 16-byte
     /// cmsghdr of length, level and type, then the data padded to 8 bytes).
-    private func control(_ outgoing: GreSocket.Outgoing) -> String {
+    private func control(_ outgoing: GreSocket.Outgoing, socketHopLimit: UInt8? = nil) -> String {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: GreSocket.controlSpace, alignment: 8)
         defer { buffer.deallocate() }
         var writer = ControlMessages(buffer: buffer)
-        GreSocket.writeControlMessages(for: outgoing, into: &writer)
+        GreSocket.writeControlMessages(for: outgoing, socketHopLimit: socketHopLimit, into: &writer)
         return hex(buffer[..<writer.length])
+    }
+
+    /// A packet with the socket's hop limit says none: its packet information alone fits
+    /// the kernel's 36 bytes on the stack (no buffer allocated for each packet).
+    @Test func theSocketsHopLimitIsNotRepeated() {
+        let ipv4 = GreSocket.Outgoing(packet: [], source: siteA, destination: siteB, hopLimit: 255)
+        let pktinfo = "1c00000000000000" + "00000000" + "08000000" + "00000000" + "c6336401" + "00000000" + "00000000"
+        #expect(control(ipv4, socketHopLimit: 255) == pktinfo)
+        #expect(control(ipv4, socketHopLimit: 255).count / 2 <= 36)
+        #expect(control(ipv4, socketHopLimit: 64)
+            == pktinfo + "1400000000000000" + "00000000" + "02000000" + "ff000000" + "00000000")  // IP_TTL 255
+        let ipv6 = GreSocket.Outgoing(packet: [], source: IPAddress("2001:db8::1")!, destination: IPAddress("2001:db8::2")!,
+                                      hopLimit: 64)
+        #expect(control(ipv6, socketHopLimit: 64)
+            == "2400000000000000" + "29000000" + "32000000" + "20010db8000000000000000000000001" + "00000000" + "00000000")
     }
 
     @Test func ipv4SourceHopLimitDeviceTOSAndMark() {

@@ -17,6 +17,9 @@ public final class GreSocket {
     private let controlBuffer: UnsafeMutableRawBufferPointer
     /// Room for the packets one receive reads.
     private var batch = ReceiveBatch(capacity: GreSocket.receiveBatchSize, datagramBytes: GreSocket.receiveRoom, controlBytes: 256)
+    /// The hop limit set on the socket (IP_TTL, IPV6_UNICAST_HOPS); nil: the system's.
+    /// Packets sent with it need no control message of their own for it.
+    private var hopLimit: UInt8?
 
     public init(family: AddressFamily) throws(SystemError) {
         self.family = family
@@ -46,10 +49,17 @@ public final class GreSocket {
 
     /// A socket that receives only GRE packets of `protocolType` (see `acceptOnly`), with
     /// room for bursts: a hub's replies, or the keepalives a responder reflects, arrive together.
+    ///
+    /// Its IPv4 packets are never fragmented (IP_PMTUDISC_DO): they carry DF, as with
+    /// the default, and a keepalive is far below any MTU. The kernel then gives them
+    /// IP identification 0 (RFC 6864: the field means nothing in a datagram that cannot
+    /// be fragmented) instead of drawing one from its shared, locked generator for every
+    /// packet, a twentieth of what a hub's sends cost.
     public convenience init(family: AddressFamily, acceptingOnly protocolType: UInt16) throws(SystemError) {
         try self.init(family: family)
         try acceptOnly(protocolType: protocolType)
         socket.reserveReceiveBuffer(bytes: 4 << 20)
+        if family == .inet { try socket.set(.mtuDiscovery, to: IP_PMTUDISC_DO) }
     }
 
     /// Has the kernel deliver only GRE packets of one protocol type (0 for keepalive
@@ -101,14 +111,28 @@ public final class GreSocket {
 
     /// Sends a batch in as few system calls as the kernel allows (sendmmsg). Returns
     /// the packets it refused, by position in the batch; the others went out.
+    ///
+    /// The socket's hop limit is set to the first packet's, so that the packets with
+    /// that one (usually all: a hub's tunnels share it) need no control message for it.
+    /// Their control messages then fit the room the kernel keeps on its stack, instead
+    /// of a buffer allocated and freed for each packet.
     public func send(_ batch: [Outgoing]) -> [(index: Int, error: SystemError)] {
-        guard !batch.isEmpty else { return [] }
+        guard let first = batch.first else { return [] }
+        if hopLimit != first.hopLimit {
+            do {
+                try socket.set(family == .inet6 ? .ipv6UnicastHops : .timeToLive, to: CInt(first.hopLimit))
+                hopLimit = first.hopLimit
+            } catch {
+                // Each packet then says its own.
+                hopLimit = nil
+            }
+        }
         var datagrams = DatagramBatch(capacity: batch.count, payloadBytes: batch.reduce(0) { $0 + $1.packet.count },
                                       controlSpace: Self.controlSpace)
         for outgoing in batch {
             outgoing.packet.withUnsafeBytes { packet in
                 datagrams.append(packet, to: SocketAddress(outgoing.destination)) { writer in
-                    Self.writeControlMessages(for: outgoing, into: &writer)
+                    Self.writeControlMessages(for: outgoing, socketHopLimit: hopLimit, into: &writer)
                 }
             }
         }
@@ -124,17 +148,19 @@ public final class GreSocket {
     /// The control messages that send a packet as the tunnel sends its own: from its
     /// local address, with its hop limit, out of its underlay device (the interface of
     /// IP_PKTINFO / IPV6_PKTINFO), with its TOS (IP_TOS) or traffic class (IPV6_TCLASS)
-    /// and its mark (SO_MARK: Linux 4.19 on, CAP_NET_RAW or CAP_NET_ADMIN). TOS and mark
-    /// only when set, so keepalives to explicit targets ask for nothing more.
-    static func writeControlMessages(for outgoing: Outgoing, into writer: inout ControlMessages) {
+    /// and its mark (SO_MARK: Linux 4.19 on, CAP_NET_RAW or CAP_NET_ADMIN). The hop
+    /// limit only when it is not the socket's (`socketHopLimit`), TOS and mark only
+    /// when set, so keepalives to explicit targets ask for nothing more.
+    static func writeControlMessages(for outgoing: Outgoing, socketHopLimit: UInt8? = nil, into writer: inout ControlMessages) {
         let path = outgoing.path
         writer.appendPacketInformation(source: outgoing.source, interface: path.interface)
+        let ownHopLimit = outgoing.hopLimit != socketHopLimit
         switch outgoing.source {
         case .v4:
-            writer.append(level: CInt(IPPROTO_IP), type: IP_TTL, CInt(outgoing.hopLimit))
+            if ownHopLimit { writer.append(level: CInt(IPPROTO_IP), type: IP_TTL, CInt(outgoing.hopLimit)) }
             if path.tos != 0 { writer.append(level: CInt(IPPROTO_IP), type: IP_TOS, CInt(path.tos)) }
         case .v6:
-            writer.append(level: CInt(IPPROTO_IPV6), type: IPV6_HOPLIMIT, CInt(outgoing.hopLimit))
+            if ownHopLimit { writer.append(level: CInt(IPPROTO_IPV6), type: IPV6_HOPLIMIT, CInt(outgoing.hopLimit)) }
             if path.tos != 0 { writer.append(level: CInt(IPPROTO_IPV6), type: IPV6_TCLASS, CInt(path.tos)) }
         }
         if path.mark != 0 { writer.append(level: SOL_SOCKET, type: SO_MARK, path.mark) }

@@ -168,6 +168,35 @@ test_one_watcher_many_targets() {
     kill -TERM "$watcher"; wait "$watcher"
 }
 
+# A watcher's keepalives as they leave: TTL 255 (an explicit target's), where the
+# system's default is 64, so the socket's own hop limit is the target's (set once, not
+# repeated in each packet's control messages); DF set and identification 0 (a keepalive
+# is never fragmented, so the kernel draws no identifier for it).
+test_watch_keepalives_on_the_wire_carry_their_ttl_df_and_no_identification() {
+    veth_pair
+    local dir; dir=$(mktemp -d)
+    start_responder "$B" "$dir/respond"
+    in_ns "$B" tcpdump -i vb -c 3 -w "$dir/capture" -U 'ip proto 47 and src 198.51.100.1' >/dev/null 2>&1 &
+    local capture=$!
+    wait_until 5 test -s "$dir/capture" || true
+    "$GRETOOL" -n "$A" keepalive watch local 198.51.100.1 remote 198.51.100.2 interval 0.1 -j >"$dir/watch" 2>&1 &
+    local watcher=$!
+    wait_until 10 bash -c "! kill -0 $capture" || fail "tcpdump saw fewer than 3 keepalives"
+    kill -TERM "$watcher"; wait "$watcher"
+    # pcap: a 24-byte file header, then for each packet a 16-byte record header and an
+    # Ethernet frame (14 bytes) carrying the IPv4 packet.
+    local bytes at packet
+    read -ra bytes < <(od -An -v -tx1 "$dir/capture" | tr -s ' \n' ' ')
+    at=24
+    for packet in 1 2 3; do
+        local length=$((16#${bytes[at + 8]} + 16#${bytes[at + 9]} * 256)) ip=$((at + 16 + 14))
+        # Identification (bytes 4-5), flags and fragment offset (6-7: DF alone), TTL (8).
+        assert_eq "${bytes[ip + 4]}${bytes[ip + 5]} ${bytes[ip + 6]}${bytes[ip + 7]} ${bytes[ip + 8]}" "0000 4000 ff" \
+            "keepalive $packet: identification, flags, TTL"
+        at=$((at + 16 + length))
+    done
+}
+
 # Started with SIGHUP ignored (nohup), watch, respond and probe go on through a
 # hangup; SIGTERM still ends them, watch and respond with exit 0.
 test_nohup_survives_a_hangup() {

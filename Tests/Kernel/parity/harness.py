@@ -187,6 +187,9 @@ STATE_LINES = "link show\naddress show\nroute show table all\nrule show\nnexthop
 STATE_PARTS = ["links", "addresses", "routes", "rules", "nexthops"]
 
 MAC = re.compile(r"\b(?:[0-9a-f]{2}:){5}[0-9a-f]{2}\b")
+# The name the kernel gives a veth's peer that the words did not name.
+KERNEL_NAME = re.compile(r"veth\d+")
+KERNEL_NAME_WORD = re.compile(r"\bveth\d+\b")
 # Numbers that count down (or up: a cached route's age): compared within TOLERANCE seconds.
 COUNTDOWN = re.compile(
     r'((?:valid_lft|preferred_lft|expires|age) )(-?\d+)(sec)|("(?:valid_life_time|preferred_life_time|expires|age)":)(-?\d+)')
@@ -263,6 +266,7 @@ class Twins:
         self.mac_map = {}
         self.substitutions = None
         self.known_macs = set()
+        self.name_map = {}
         self.counter = {"p4": 0, "p6": 0}
         self.build()
 
@@ -287,6 +291,7 @@ class Twins:
         self.known_macs = set()
         self.mac_map = {}
         self.substitutions = None
+        self.name_map = {}
         for own, peer in [(self.a, self.a2), (self.b, self.b2)]:
             lines = [l.format(peer=peer) for l in self.fixture.lines] + (list(MARKER_ROUTES) if self.markers else [])
             self.note_macs("\n".join(lines))
@@ -363,6 +368,7 @@ class Twins:
         order = [n for pair in self.namespaces() for n in pair]
         dumps = self.dump(order)
         pairs = [(dumps[i], dumps[i + 1]) for i in range(0, len(dumps), 2)]
+        self.learn_names(pairs[0][0][0], pairs[0][1][0])
         self.learn_macs(pairs[0][0][0], pairs[0][1][0])
         if self.fixture.peer:
             self.learn_macs(pairs[1][0][0], pairs[1][1][0])
@@ -377,7 +383,7 @@ class Twins:
         except (ValueError, KeyError, TypeError):
             return
         for name, mac in b.items():
-            theirs = a.get(name)
+            theirs = a.get(self.name_map.get(name, name))
             if not mac or not theirs or mac == theirs or not MAC.fullmatch(mac) or not MAC.fullmatch(theirs):
                 continue
             if theirs in self.known_macs or mac in self.known_macs:
@@ -385,9 +391,29 @@ class Twins:
             self.mac_map[mac] = theirs
             self.substitutions = None
 
+    def learn_names(self, links_a, links_b):
+        """Maps the names the kernel chose in B for a veth's peer (veth0, veth1...) to
+        those of the same link's peer in A: the kernel takes the first free number, and
+        a line one twin made links of and the other did not (a documented difference)
+        leaves them apart."""
+        try:
+            a = {l["ifname"]: l.get("link") for l in json.loads(links_a)}
+            b = {l["ifname"]: l.get("link") for l in json.loads(links_b)}
+        except (ValueError, KeyError, TypeError):
+            return
+        self.name_map = {}
+        for name, peer in b.items():
+            theirs = a.get(name)
+            if (peer and theirs and peer != theirs and KERNEL_NAME.fullmatch(peer) and KERNEL_NAME.fullmatch(theirs)
+                    and theirs not in b):
+                self.name_map[peer] = theirs
+
     def normalise(self, text):
-        """B's output as A's would read: namespace names and random MACs replaced."""
+        """B's output as A's would read: namespace names, the peers' names the kernel
+        chose and random MACs replaced."""
         text = text.replace(self.b2, self.a2).replace(self.b, self.a)
+        if self.name_map:
+            text = KERNEL_NAME_WORD.sub(lambda m: self.name_map.get(m.group(0), m.group(0)), text)
         if not self.mac_map:
             return text
         if self.substitutions is None:

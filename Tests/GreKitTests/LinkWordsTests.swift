@@ -90,6 +90,8 @@ import Testing
         let timer = BridgeValue.number(12345).field("gc_timer", label: "gc_timer", format: .timer)
         #expect(timer.text == "gc_timer  123.45" && timer.value == .decimal(12345, fractionDigits: 2))
         #expect(BridgeValue.number(5).field("hold_timer", label: "hold_timer", format: .timer).text == "hold_timer    0.05")
+        // What a message may claim, however large, is shown, not trapped on.
+        #expect(BridgeValue.number(.max).field("gc_timer", label: "gc_timer", format: .timer).value == .decimal(.max, fractionDigits: 2))
         #expect(BridgeValue.number(0).field("group_fwd_mask", label: "group_fwd_mask", format: .hex16).value == .string("0"))
         #expect(BridgeValue.number(1).field("learning", label: "learning", format: .onOff).text == "learning on")
     }

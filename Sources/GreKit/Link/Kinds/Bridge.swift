@@ -94,7 +94,8 @@ enum BridgeValue: Sendable, Equatable {
             let seconds = String(value / 100), hundredths = String(value % 100)
             let text = String(repeating: " ", count: max(0, 4 - seconds.count)) + seconds + "."
                 + (hundredths.count < 2 ? "0" : "") + hundredths
-            return Field(key, .decimal(Int64(value), fractionDigits: 2), text: "\(label) \(text)")
+            // A value past Int64's (no timer runs that long) stays the largest JSON can say.
+            return Field(key, .decimal(Int64(clamping: value), fractionDigits: 2), text: "\(label) \(text)")
         case (.number(let value), _):
             return .unsigned(key, value, label: label)
         case (.bytes(let bytes), .bridgeID):

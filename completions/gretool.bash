@@ -163,13 +163,27 @@ _gretool() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=(-s -stats -statistics)
-    local -a non_repeating_flags=(-j -json -p -pretty -d -details -o -oneline -brief -4 -6 -force --version -h --help)
+    local -a non_repeating_flags=(-j -json -p -pretty -d -details -o -oneline -brief -4 -6 -human -human-readable -iec -force --version -h --help)
     local -a repeating_options=()
-    local -a non_repeating_options=(-n -netns -b -batch)
+    local -a non_repeating_options=(-f -family -l -loops -rcvbuf -color -n -netns -b -batch)
     __gretool_offer_flags_options 0
 
     # Offer option value completions
     case "${prev}" in
+    '-f'|'-family')
+        __gretool_add_completions -W 'inet'$'\n''inet6'
+        return
+        ;;
+    '-l'|'-loops')
+        return
+        ;;
+    '-rcvbuf')
+        return
+        ;;
+    '-color')
+        __gretool_add_completions -W 'never'
+        return
+        ;;
     '-n'|'-netns')
         __gretool_add_completions -W "$(__gretool_custom_complete ---completion -- -netns "${COMP_CWORD}" "$(__gretool_cursor_index_in_current_word)")"
         return
@@ -286,7 +300,7 @@ _gretool_tunnel() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __gretool_add_completions -W 'add'$'\n''change'$'\n''chg'$'\n''delete'$'\n''del'$'\n''show'$'\n''list'$'\n''lst'
+        __gretool_add_completions -W 'add'$'\n''change'$'\n''delete'$'\n''del'$'\n''show'$'\n''list'$'\n''lst'
         return
         ;;
     *)

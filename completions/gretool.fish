@@ -20,7 +20,7 @@ function __gretool_parse_tokens -S
     set -l unparsed_tokens (__gretool_tokens -pc)
     switch $unparsed_tokens[1]
     case 'gretool'
-        __gretool_parse_subcommand 0 'j' 'p' 'd' 's' 'o' '4' '6' 'n=' 'b=' 'version' 'h/help'
+        __gretool_parse_subcommand 0 'j' 'p' 'd' 's' 'o' '4' '6' 'f=' 'l=' 'n=' 'b=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'address'
             __gretool_parse_subcommand -r 2 'version' 'h/help'
@@ -105,6 +105,12 @@ complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_option
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" brief' -o 'brief' -d 'Links and addresses in brief: name, state and addresses (or MAC and flags).'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" 4' -s '4' -d 'IPv4 only (addresses, routes, rules, nexthops).'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" 6' -s '6' -d 'IPv6 only (addresses, routes, rules, nexthops).'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" f family' -s 'f' -o 'family' -d 'inet (as -4) or inet6 (as -6).' -rfka 'inet inet6'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" human human-readable' -o 'human' -o 'human-readable' -d 'With -s, counters in human units (1.2k, 3.4M; -h is this, not help, as in iproute2).'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" iec' -o 'iec' -d 'With -human, powers of 1024 (1.20ki) rather than of 1000.'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" l loops' -s 'l' -o 'loops' -d 'Rounds an address flush makes at most (default 10; 0: until none is left).' -rfka ''
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" rcvbuf' -o 'rcvbuf' -d 'The netlink socket\'s receive buffer in bytes (default 1 MiB).' -rfka ''
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" color' -o 'color' -d 'never: plain text, which is all gretool prints (other values are refused).' -rfka 'never'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" n netns' -s 'n' -o 'netns' -d 'Run in network namespace NETNS (/run/netns/NETNS).' -rfka '(__gretool_custom_completion ---completion -- -netns (count (__gretool_tokens -pc)) (__gretool_tokens -tC))'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" b batch' -s 'b' -o 'batch' -d 'Read commands from FILE, one per line (- for standard input).' -rF
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" force' -o 'force' -d 'With -batch: go on after a failed line.'
@@ -137,7 +143,7 @@ complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gre
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool link" -ge 2' -fka '(__gretool_custom_completion ---completion link -- positional@1 (count (__gretool_tokens -pc)) (__gretool_tokens -tC))'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool link" version' -l 'version' -d 'Show the version.'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool link" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool tunnel" -eq 1' -fka 'add change chg delete del show list lst'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool tunnel" -eq 1' -fka 'add change delete del show list lst'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_positional "gretool tunnel" -ge 2' -fka '(__gretool_custom_completion ---completion tunnel -- positional@1 (count (__gretool_tokens -pc)) (__gretool_tokens -tC))'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool tunnel" version' -l 'version' -d 'Show the version.'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool tunnel" h help' -s 'h' -l 'help' -d 'Show help information.'

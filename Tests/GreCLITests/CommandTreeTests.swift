@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import GreKit
 import Testing
 @testable import GreCLI
 
@@ -108,10 +109,12 @@ private func expectedNames(_ row: GlobalOptions.Row) -> Set<TreeDump.Argument.Na
 
     /// Parsing takes every spelling a row gives, and its letters.
     @Test func parsingTakesEverySpellingOfEachRow() throws {
-        for row in GlobalOptions.rows where row.option != .help && row.option != .version {
+        // -color takes its value after "=": its own test, below.
+        for row in GlobalOptions.rows where row.option != .help && row.option != .version && row.option != .color {
             let words = row.spellings + row.letters.map { "-\($0)" }
+            let value = [GlobalOptions.Option.family: "inet", .loops: "1", .receiveBuffer: "4096"][row.option] ?? "value"
             for word in words {
-                let (options, rest) = try GlobalOptions.parse(ArraySlice([word] + (row.takesValue ? ["value"] : []) + ["link"]))
+                let (options, rest) = try GlobalOptions.parse(ArraySlice([word] + (row.takesValue ? [value] : []) + ["link"]))
                 #expect(Array(rest) == ["link"], "\(word)")
                 switch row.option {
                 case .json: #expect(options.json)
@@ -125,12 +128,57 @@ private func expectedNames(_ row: GlobalOptions.Row) -> Set<TreeDump.Argument.Na
                 case .namespace: #expect(options.namespace == "value")
                 case .batch: #expect(options.batchFile == "value")
                 case .force: #expect(options.force)
+                case .family: #expect(options.family == .inet)
+                case .human: #expect(options.humanReadable)
+                case .iec: #expect(options.iec)
+                case .loops: #expect(options.flushRounds == 1)
+                case .receiveBuffer: #expect(options.receiveBuffer == 4096)
+                case .color: break
                 case .help, .version: break
                 }
             }
         }
         #expect(try GlobalOptions.parse(["-Version"]).0.version && GlobalOptions.parse(["-v"]).0.version)
-        #expect(try GlobalOptions.parse(["-help"]).0.help && GlobalOptions.parse(["-h"]).0.help)
+        #expect(try GlobalOptions.parse(["-help"]).0.help && GlobalOptions.parse(["-he"]).0.help)
+    }
+
+    /// iproute2's option loop decides what an abbreviation names, and which values count.
+    @Test func optionsAsIproute2TakesThem() throws {
+        func parse(_ words: String) throws -> GlobalOptions { try GlobalOptions.parse(ArraySlice(words.split(separator: " ").map(String.init) + ["link"])).0 }
+        // "-h" is -human (before -help in ip's loop); "-f" -family (before -force).
+        #expect(try parse("-h").humanReadable && !parse("-h").help)
+        #expect(try parse("-f inet6").family == .inet6 && parse("-family inet").family == .inet && parse("-fa inet").family == .inet)
+        #expect(try parse("-fo").force)
+        #expect(try parse("-i").iec && parse("-iec").iec)
+        #expect(try parse("-l 1").flushRounds == 1 && parse("-loops 0").flushRounds == 0 && GlobalOptions().flushRounds == 10)
+        #expect(try parse("-rc 0x1000").receiveBuffer == 4096 && parse("-rcvbuf 100000").receiveBuffer == 100000)
+        #expect(try parse("-color=never").json == false && parse("-c=never").family == .unspecified)
+        for words in ["-l bogus", "-l -1", "-rc bogus", "-rcvbuf 4294967296", "-f bogus", "-color=bogus", "-json=1"] {
+            #expect(throws: InvalidArgument.self, "\(words)") { try parse(words) }
+        }
+        // Refused by name, each with its reason.
+        for (words, named) in [("-c", "-c"), ("-color", "-color"), ("-color=always", "-color=always"), ("-color=auto", "-color=auto"),
+                               ("-t", "-t"), ("-ts", "-ts"), ("-a", "-a"), ("-all", "-all"), ("-r", "-r"), ("-0", "-0"), ("-B", "-B"),
+                               ("-M", "-M"), ("-f link", "-f link"), ("-family mpls", "-family mpls"), ("-f bridge", "-f bridge")] {
+            do {
+                _ = try parse(words)
+                Issue.record("\(words) was taken")
+            } catch let error as InvalidArgument {
+                #expect(error.message.hasPrefix("option \"\(named)\" is not supported: "), "\(error.message)")
+            }
+        }
+    }
+
+    /// -human's units, as iproute2's print_num writes them.
+    @Test func humanCounts() {
+        let cases: [(UInt64, UInt64, String)] = [
+            (999, 1000, "999"), (1000, 1000, "1.00k"), (1234, 1000, "1.23k"), (12345, 1000, "12.3k"), (123456, 1000, "123k"),
+            (999_999, 1000, "1000k"), (1_000_000, 1000, "1.00M"), (5_678_901_234, 1000, "5.68G"), (1023, 1024, "1023"),
+            (1024, 1024, "1.00ki"), (1536, 1024, "1.50ki"), (1_048_576, 1024, "1.00Mi"), (UInt64.max, 1000, "18.4E"),
+        ]
+        for (count, base, text) in cases {
+            #expect(LinkView.humanCount(count, base: base) == text, "\(count) in \(base)")
+        }
     }
 
     /// Documentation/gretool.1 is generated from the tree by `make man`; this fails when

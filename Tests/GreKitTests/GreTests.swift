@@ -349,6 +349,37 @@ func greAttribute(_ text: String, _ attribute: GreAttribute) throws -> String? {
             _ = try Tunnel.change(words("gre0 mode gretap"), devices: FakeDevices()) { _ in link }
         }
     }
+
+    /// `tunnel show`'s words select as ip's: one family's (or mode's) tunnels, by name,
+    /// endpoints, device and (IPv4) input key; taps and external tunnels by their mode only.
+    @Test func showSelectsAsIproute2() throws {
+        var link = try #require(withMessage(KernelReplies.g1) { Link($0) })
+        func tunnel(_ kind: GreKind, _ change: (inout GreOptions) -> Void = { _ in }) -> Link {
+            var options = GreOptions(kind)
+            change(&options)
+            var copy = link
+            copy.options = options
+            return copy
+        }
+        func selects(_ text: String, _ link: Link, family: AddressFamily = .unspecified) throws -> Bool {
+            try Tunnel.selector(words(text), family: family, devices: FakeDevices()).matches(link)
+        }
+        let gre = tunnel(.gre) { $0.remote = IPAddress("198.51.100.2"); $0.inputKey = GreKey(42); $0.inputFlags = .key }
+        #expect(try selects("", gre) && selects("g1", gre) && selects("name g1", gre) && selects("mode gre", gre))
+        #expect(try !selects("g2", gre) && !selects("", gre, family: .inet6) && !selects("mode ip6gre", gre))
+        #expect(try selects("remote 198.51.100.2", gre) && !selects("remote 198.51.100.3", gre) && selects("remote any", gre))
+        #expect(try selects("key 42", gre) && selects("ikey 42", gre) && !selects("key 43", gre) && selects("ttl 9 csum", gre))
+        #expect(try !selects("local 198.51.100.1", gre))
+        let six = tunnel(.ip6gre) { $0.remote = IPAddress("2001:db8:1::2") }
+        #expect(try selects("", six, family: .inet6) && !selects("", six) && selects("mode ip6gre", six))
+        #expect(try selects("remote 2001:db8:1::2", six, family: .inet6) && !selects("remote 2001:db8:1::3", six, family: .inet6))
+        #expect(try !selects("", tunnel(.gretap)) && selects("mode gretap", tunnel(.gretap)))
+        #expect(try !selects("", tunnel(.ip6gretap)) && !selects("", tunnel(.ip6gretap), family: .inet6))
+        #expect(try !selects("", tunnel(.gre) { $0.external = true }) && !selects("mode gre", tunnel(.gre) { $0.external = true }))
+        link.options = nil
+        #expect(try !selects("", link))
+        #expect(throws: InvalidArgument.self) { try selects("remote bogus", gre) }
+    }
 }
 
 /// Interface names are checked from their bytes: the kernel's rules, word by word.

@@ -13,6 +13,8 @@ import KernelHeaderValues
         // CMnl.h's copy of the one glibc's net/if_arp.h lacks, against linux/if_arp.h itself.
         #expect(UInt16(ARPHRD_IP6GRE) == kernel_arphrd_ip6gre())
         #expect(HardwareType.gre.name == "gre" && HardwareType(rawValue: 280).name == "[280]")
+        // iproute2's name for ARPHRD_IP6GRE (ll_types.c), not the kind's.
+        #expect(HardwareType.ip6gre.name == "gre6")
         #expect(HardwareType.ip6gre.carriesIPAddress && !HardwareType.ether.carriesIPAddress)
     }
 

@@ -132,7 +132,8 @@ enum AddressCommands: ObjectCommands {
         // The links the link filters leave (type, group, master), when there are any.
         let kept = selector.links.isEmpty ? nil : Set(try attempt("list links") { try links.list() }.filter(selector.links.matches).map(\.index))
         _ = try attempt("flush addresses") {
-            try session.addresses().flush(family: family, interface: index) { address in
+            let rounds = session.options.flushRounds
+            return try session.addresses().flush(family: family, interface: index, rounds: rounds == 0 ? nil : rounds) { address in
                 kept?.contains(address.interface) ?? true
                     && selector.matches(address, family: family, deviceName: links.name(of: address.interface))
             }

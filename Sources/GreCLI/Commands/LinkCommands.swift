@@ -130,6 +130,7 @@ enum LinkCommands: ObjectCommands {
             return
         }
         var view = LinkView(details: options.details, statisticsLevel: options.statistics)
+        if options.humanReadable { view.humanBase = options.iec ? 1024 : 1000 }
         view.namespaceNames = try session.namespaceNames(of: selected)
         Printer.print(selected, session: session) { view.fields($0, devices: snapshot) }
     }

@@ -9,12 +9,13 @@ enum TunnelCommands: ObjectCommands {
         verbs: [
             Verb(name: "add", usage: "tunnel add NAME \(usageWords)", summary: "create a tunnel",
                  keywords: { Tunnel.keywords + Tunnel.modes }, run: add),
-            Verb(name: "change", aliases: ["chg"], usage: "tunnel change NAME [ OPTIONS ]",
+            Verb(name: "change", usage: "tunnel change NAME [ OPTIONS ]",
                  summary: "change a tunnel; options not named keep their values",
                  keywords: { Tunnel.keywords }, run: change),
             Verb(name: "delete", aliases: ["del"], usage: "tunnel del NAME", summary: "delete a tunnel", run: delete),
-            Verb(name: "show", aliases: ["list", "lst"], usage: "tunnel show [ NAME ] [ mode MODE ]",
-                 summary: "show GRE tunnels (-s: statistics)", keywords: { ["mode"] + Tunnel.modes }, run: show),
+            Verb(name: "show", aliases: ["list", "lst"], usage: "tunnel show [ NAME ] [ mode MODE ] [ remote ADDR ] [ local ADDR ] [ dev PHYS_DEV ] [ key KEY ]",
+                 summary: "show the gre tunnels (-6: ip6gre; a mode: its kind's; -s: statistics)",
+                 keywords: { Tunnel.keywords + Tunnel.modes }, run: show),
         ],
         defaultVerb: "show")
 
@@ -39,37 +40,29 @@ enum TunnelCommands: ObjectCommands {
         let name = try InterfaceName(words.last!).value
         let links = try session.links()
         try attempt("delete tunnel \"\(name)\"") {
-            _ = try Tunnel.tunnel(links.link(named: name))
+            let (link, options) = try Tunnel.tunnel(links.link(named: name))
+            // The kernel takes a delete of a module's fallback device and keeps it:
+            // refused, as ip's (ioctl) delete is.
+            if link.isFallbackTunnel {
+                throw CommandFailure(message: "it is the \(options.kind) module's fallback device (the kernel keeps it while the module is loaded)")
+            }
             try links.delete(named: name)
         }
     }
 
+    /// `ip tunnel show`: the tunnels of one family (or mode) that the words select
+    /// (`Tunnel.Selector`), none when nothing matches.
     static func show(_ session: Session, _ words: [String]) throws {
-        var scanner = WordScanner(words, allowsAbbreviations: false)
-        var name: String?
-        var mode: GreKind?
-        while let word = scanner.next() {
-            switch word {
-            case "mode":
-                mode = try Tunnel.mode(&scanner)
-            default:
-                let value = word == "name" ? try scanner.value(for: "name") : word
-                guard name == nil else { throw InvalidArgument.unknownWord(word, in: "tunnel show") }
-                name = try InterfaceName(value).value
-            }
-        }
+        let links = try session.links()
+        let selector = try Tunnel.selector(words, family: session.options.family, devices: links)
         let statistics = session.options.statistics > 0
-        let snapshot = LinkSnapshot(try attempt("list links") { try session.links().list(statistics: statistics) })
-        if let name {
-            guard let link = snapshot.link(named: name) else { throw DeviceNotFound(name) }
-            _ = try Tunnel.tunnel(link)
-        }
+        let snapshot = LinkSnapshot(try attempt("list links") { try links.list(statistics: statistics) })
         let tunnels = snapshot.links.compactMap { link -> (Link, GreOptions)? in
-            guard let options = link.options as? GreOptions,
-                  name == nil || link.name == name, mode == nil || options.greKind == mode else { return nil }
+            guard selector.matches(link), let options = link.options as? GreOptions else { return nil }
             return (link, options)
         }
-        Printer.print(tunnels, session: session) { link, options in
+        // ip ends each tunnel's line, in JSON too (print_nlmsg_tunnel's fputc).
+        Printer.print(tunnels, session: session, jsonTerminator: "\n") { link, options in
             var fields = Tunnel.describe(link, options, snapshot)
             if statistics, let counters = link.statistics { fields.append(tunnelStatistics(counters)) }
             return fields
@@ -78,16 +71,17 @@ enum TunnelCommands: ObjectCommands {
 
     /// `ip -s tunnel show`'s two-line counter block (DeadLoop is the collisions counter).
     private static func tunnelStatistics(_ s: LinkStatistics) -> Field {
-        func column(_ value: UInt64, _ width: Int) -> String {
-            let text = String(value)
-            return text + String(repeating: " ", count: max(0, width - text.count)) + " "
+        // printf's "%-10lld %-12lld ...": each left-aligned in its width, a space between.
+        func row(_ columns: [(UInt64, Int)]) -> String {
+            "    " + columns.map { value, width in
+                let text = String(value)
+                return text + String(repeating: " ", count: max(0, width - text.count))
+            }.joined(separator: " ")
         }
-        let text = "\nRX: Packets    Bytes        Errors CsumErrs OutOfSeq Mcasts\n    "
-            + column(s.rxPackets, 10) + column(s.rxBytes, 12) + column(s.rxErrors, 6) + column(s.rxFrameErrors, 8)
-            + column(s.rxFIFOErrors, 8) + column(s.multicast, 8)
-            + "\nTX: Packets    Bytes        Errors DeadLoop NoRoute  NoBufs\n    "
-            + column(s.txPackets, 10) + column(s.txBytes, 12) + column(s.txErrors, 6) + column(s.collisions, 8)
-            + column(s.txCarrierErrors, 8) + column(s.txDropped, 6)
+        let text = "\nRX: Packets    Bytes        Errors CsumErrs OutOfSeq Mcasts\n"
+            + row([(s.rxPackets, 10), (s.rxBytes, 12), (s.rxErrors, 6), (s.rxFrameErrors, 8), (s.rxFIFOErrors, 8), (s.multicast, 8)])
+            + "\nTX: Packets    Bytes        Errors DeadLoop NoRoute  NoBufs\n"
+            + row([(s.txPackets, 10), (s.txBytes, 12), (s.txErrors, 6), (s.collisions, 8), (s.txCarrierErrors, 8), (s.txDropped, 6)])
         return Field("stats", .object([
             .jsonOnly("rx_packets", .unsigned(s.rxPackets)), .jsonOnly("rx_bytes", .unsigned(s.rxBytes)),
             .jsonOnly("rx_errors", .unsigned(s.rxErrors)), .jsonOnly("rx_csum_errors", .unsigned(s.rxFrameErrors)),

@@ -17,7 +17,8 @@ final class Session {
     /// The rtnetlink socket, opened on first use.
     func socket() throws -> NetlinkSocket {
         if let openSocket { return openSocket }
-        let socket = try NetlinkSocket()
+        // The kernel reads SO_RCVBUF as an int, as it does ip's -rcvbuf.
+        let socket = try options.receiveBuffer.map { try NetlinkSocket(queueBytes: CInt(bitPattern: $0)) } ?? NetlinkSocket()
         openSocket = socket
         return socket
     }

@@ -30,6 +30,12 @@ struct GretoolCommand: ParsableCommand {
     @Flag(name: .global(.brief), help: .global(.brief)) var brief = false
     @Flag(name: .global(.inet), help: .global(.inet)) var inet = false
     @Flag(name: .global(.inet6), help: .global(.inet6)) var inet6 = false
+    @Option(name: .global(.family), help: .global(.family), completion: .list(["inet", "inet6"])) var family: String?
+    @Flag(name: .global(.human), help: .global(.human)) var human = false
+    @Flag(name: .global(.iec), help: .global(.iec)) var iec = false
+    @Option(name: .global(.loops), help: .global(.loops)) var loops: Int?
+    @Option(name: .global(.receiveBuffer), help: .global(.receiveBuffer)) var rcvbuf: UInt32?
+    @Option(name: .global(.color), help: .global(.color), completion: .list(["never"])) var color: String?
     @Option(name: .global(.namespace), help: .global(.namespace), completion: .custom { _, _, _ in HelpTree.namespaces() })
     var netns: String?
     @Option(name: .global(.batch), help: .global(.batch), completion: .file()) var batch: String?

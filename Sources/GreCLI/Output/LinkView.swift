@@ -6,6 +6,8 @@ struct LinkView {
     var details = false
     /// 0: none, 1: `-s`, 2 or more: `-s -s` (error counters too).
     var statisticsLevel = 0
+    /// -human: the counters' unit, 1000 (or 1024 with -iec); nil for exact counts.
+    var humanBase: UInt64?
     /// As `ip address show` heads each link's addresses: no link mode, the alias only with -d.
     var addressListing = false
     /// The "link/ether ADDRESS brd ..." line; `ip -4|-6 address show` leaves it out (but for -d).
@@ -189,8 +191,13 @@ struct LinkView {
     /// The RX/TX table of `ip -s link`, columns sized to fit their numbers.
     private func statisticsTable(_ s: LinkStatistics, carrierChanges: UInt32?, extended: Bool) -> String {
         var widths = ["*X errors:", "packets", "errors", "dropped", "heartbt", "overrun", "compressed", "otherhost"].map(\.count)
+        // Human units fit the headers' widths: iproute2 sizes columns by exact counts only.
         func fit(_ values: [UInt64]) {
+            guard humanBase == nil else { return }
             for (column, value) in values.enumerated() { widths[column] = max(widths[column], String(value).count) }
+        }
+        func count(_ value: UInt64) -> String {
+            humanBase.map { Self.humanCount(value, base: $0) } ?? String(value)
         }
         fit([s.rxBytes, s.rxPackets, s.rxErrors, s.rxDropped, s.rxMissedErrors, s.multicast, s.rxCompressed])
         fit([s.txBytes, s.txPackets, s.txErrors, s.txDropped, s.txCarrierErrors, s.collisions, s.txCompressed])
@@ -209,7 +216,7 @@ struct LinkView {
         }
         func numbers(_ values: [UInt64], indent: Int = 4) -> String {
             var line = "\n" + String(repeating: " ", count: indent)
-            for (column, value) in values.enumerated() { line += pad(String(value), widths[column]) + " " }
+            for (column, value) in values.enumerated() { line += pad(count(value), widths[column]) + " " }
             return line
         }
         func errorHeader(_ title: String, _ names: [String]) -> String {
@@ -219,7 +226,7 @@ struct LinkView {
         }
         func errorNumbers(_ values: [UInt64]) -> String {
             var line = "\n" + String(repeating: " ", count: widths[0] + 5)
-            for (offset, value) in values.enumerated() { line += pad(String(value), widths[offset + 1]) + " " }
+            for (offset, value) in values.enumerated() { line += pad(count(value), widths[offset + 1]) + " " }
             return line
         }
         var text = header("RX", ["packets", "errors", "dropped", "missed", "mcast"], compressed: s.rxCompressed != 0)
@@ -235,5 +242,33 @@ struct LinkView {
             text += errorNumbers([s.txAbortedErrors, s.txFIFOErrors, s.txWindowErrors, s.txHeartbeatErrors] + (carrierChanges.map { [UInt64($0)] } ?? []))
         }
         return text
+    }
+
+    /// A counter in human units, as iproute2's print_num writes it: below `base` as it
+    /// is, else in the largest unit (k, M, G, T, P, E; "ki", "Mi"... for 1024) that leaves at
+    /// least 1, with two decimals, one from 10 on, none from 100 on.
+    static func humanCount(_ count: UInt64, base: UInt64) -> String {
+        guard count >= base else { return String(count) }
+        let units = Array("kMGTPE")
+        var power: UInt64 = 1
+        var unit = 0
+        while true {
+            power *= base
+            if count / base < power || unit == units.count - 1 { break }
+            unit += 1
+        }
+        var decimals = 2
+        var limit: UInt64 = 1
+        while decimals > 0 {
+            limit *= 10
+            if count / power < limit { break }
+            decimals -= 1
+        }
+        var scale: UInt64 = 1
+        for _ in 0..<decimals { scale *= 10 }
+        let scaled = UInt64((Double(count) / Double(power) * Double(scale)).rounded())
+        let whole = String(scaled / scale)
+        let fraction = decimals == 0 ? "" : "." + String(String(scaled % scale + scale).dropFirst())
+        return whole + fraction + String(units[unit]) + (base == 1024 ? "i" : "")
     }
 }

@@ -4,9 +4,11 @@ import GreKit
 /// streaming; one object as its text or one JSON object; and the records of a stream
 /// (keepalive events) as JSON lines.
 enum Printer {
-    /// `terminator` ends each text line (iproute2 leaves a space before it for some objects).
+    /// `terminator` ends each text line (iproute2 leaves a space before it for some objects);
+    /// `jsonTerminator` follows each JSON object (`ip tunnel` writes a newline there).
     static func print<Element>(
-        _ elements: some Sequence<Element>, session: Session, terminator: String = "\n", fields: (Element) -> [Field]
+        _ elements: some Sequence<Element>, session: Session, terminator: String = "\n", jsonTerminator: String = "",
+        fields: (Element) -> [Field]
     ) {
         print(elements, session: session, terminator: { _ in terminator }, fields: fields)
     }
@@ -20,7 +22,10 @@ enum Printer {
         if session.options.json {
             var writer = session.jsonWriter()
             writer.beginArray()
-            for element in elements { FieldRenderer.object(fields(element), into: &writer) }
+            for element in elements {
+                FieldRenderer.object(fields(element), into: &writer)
+                output.write(jsonTerminator)
+            }
             writer.endArray()
             writer.finish()
         } else {

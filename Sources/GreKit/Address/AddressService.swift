@@ -29,14 +29,17 @@ public struct AddressService {
     }
 
     /// Deletes the addresses `matches` selects, listing again until none is left (a
-    /// deleted primary can promote a secondary), at most `rounds` times. Returns how
-    /// many were deleted.
+    /// deleted primary can promote a secondary), in at most `rounds` rounds of deletes
+    /// (nil: no limit, iproute2's -loops 0). Returns how many were deleted; throws
+    /// `FlushIncomplete` when the last round allowed deleted some, as iproute2 fails
+    /// then (it has not listed again to see none left).
     @discardableResult
     public func flush(
-        family: AddressFamily, interface: Int32?, rounds: Int = 10, matching matches: (Address) -> Bool
+        family: AddressFamily, interface: Int32?, rounds: Int? = 10, matching matches: (Address) -> Bool
     ) throws -> Int {
         var deleted = 0
-        for _ in 0..<rounds {
+        var round = 0
+        while true {
             let doomed = try list(family: family, interface: interface).filter(matches)
             if doomed.isEmpty { return deleted }
             for address in doomed {
@@ -47,7 +50,14 @@ public struct AddressService {
                     // Gone with the primary it depended on.
                 }
             }
+            round += 1
+            if let rounds, round == rounds { throw FlushIncomplete(rounds: rounds) }
         }
-        return deleted
     }
+}
+
+/// A flush that deleted in each of the rounds it was given, so it never saw none left.
+public struct FlushIncomplete: Error, CustomStringConvertible, Sendable {
+    public let rounds: Int
+    public var description: String { "flush remains incomplete after \(rounds) rounds" }
 }

@@ -34,7 +34,7 @@ public struct HardwareType: RawRepresentable, Hashable, Sendable {
         case .loopback: "loopback"
         case .sit: "sit"
         case .gre: "gre"
-        case .ip6gre: "ip6gre"
+        case .ip6gre: "gre6"
         case .none: "none"
         case .void: "void"
         default: "[\(rawValue)]"

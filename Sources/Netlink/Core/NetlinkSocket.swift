@@ -53,10 +53,11 @@ public final class NetlinkSocket {
         SocketAddress(sockaddr_nl(nl_family: sa_family_t(AF_NETLINK), nl_pad: 0, nl_pid: port, nl_groups: 0))
     }
 
-    public init(_ family: NetlinkProtocol = .route) throws(SystemError) {
+    /// `queueBytes`: what the kernel may queue for it (SO_RCVBUF; iproute2's -rcvbuf).
+    /// 1 MiB by default: a batch's pipelined replies, or a burst of notifications, must fit.
+    public init(_ family: NetlinkProtocol = .route, queueBytes: CInt = 1 << 20) throws(SystemError) {
         socket = try Self.open(family)
-        // 1 MiB: a batch's pipelined replies, or a burst of notifications, must fit.
-        receiveBufferSize = socket.reserveReceiveBuffer(bytes: 1 << 20)
+        receiveBufferSize = socket.reserveReceiveBuffer(bytes: queueBytes)
         // Start from the clock, as iproute2 does, so replies to an earlier
         // process that used the same port id are never mistaken for ours.
         lastSequence = UInt32(truncatingIfNeeded: time(nil))

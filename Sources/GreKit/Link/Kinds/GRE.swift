@@ -511,9 +511,10 @@ public struct GreOptions: TunnelKind, Equatable {
         return fields
     }
 
-    /// "remote ADDR", "any" when open. In JSON `ip tunnel` writes the zero address.
+    /// "remote ADDR", "any" when open; `ip -6 tunnel` writes the zero address ("::")
+    /// instead, and `ip tunnel` does in JSON.
     private func endpoint(_ key: String, _ address: IPAddress?, as dialect: Dialect) -> Field {
-        let text = address?.description ?? "any"
+        let text = address?.description ?? (dialect == .tunnel && isIPv6 ? IPAddress.zero(family).description : "any")
         let json = address?.description ?? (dialect == .link ? "any" : IPAddress.zero(family).description)
         return Field(key, .string(json), text: "\(key) \(text)")
     }

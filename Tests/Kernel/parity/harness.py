@@ -76,6 +76,9 @@ class Fixture:
     # reports at random moments within a second or two, and listings with -s
     # compare their counters.
     settle: float = 0
+    # Whether the state read includes the IPv6 rules, which take a process of their own
+    # per twin (ip's rule dump is of one family): not for lines that make no rules.
+    ipv6_rules: bool = True
 
 
 @dataclass
@@ -87,9 +90,10 @@ class Group:
     # Compare the state after every so many changing lines (and at the end); a
     # mismatch is then narrowed to its line by running the group again line by line.
     check_every: int = 5
-    # Run changing lines without options many to a batch file (-force), where each
-    # process costs (the lab's emulated CPU): their setup lines first, so the lines
-    # must not depend on each other.
+    # Run lines many to a batch file (-force), where each process costs (the lab's
+    # emulated CPU): those of the same options, expected to differ or not, together
+    # (the group is run in that order), their setup lines first in one batch. So the
+    # lines must not depend on each other.
     batched: bool = False
 
 
@@ -342,10 +346,16 @@ class Twins:
         """`ip -d -j` of everything compared in each namespace, as text per part."""
         procs = []
         for ns in namespaces:
-            for argv in (["ip", "-n", ns, "-d", "-j", "-batch", "-"], ["ip", "-n", ns, "-d", "-j", "-6", "rule", "show"]):
-                procs.append(subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
-        texts = [p.communicate(STATE_LINES.encode())[0].decode() for p in procs]
-        return [self.split_dump(texts[i]) + [texts[i + 1]] for i in range(0, len(texts), 2)]
+            argvs = [["ip", "-n", ns, "-d", "-j", "-batch", "-"]]
+            if self.fixture.ipv6_rules:
+                argvs.append(["ip", "-n", ns, "-d", "-j", "-6", "rule", "show"])
+            procs.append([subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                          for argv in argvs])
+        dumps = []
+        for state, *rules in procs:
+            text = state.communicate(STATE_LINES.encode())[0].decode()
+            dumps.append(self.split_dump(text) + [rules[0].communicate()[0].decode() if rules else "[]"])
+        return dumps
 
     @staticmethod
     def split_dump(text):
@@ -635,12 +645,17 @@ class Harness:
         return ["ip", "-n", twins.a] + words_a, [self.gretool, "-n", twins.b] + words_b, path
 
     def setup(self, twins, case, values):
-        if not case.setup:
-            return
+        self.setup_all(twins, [(case, values)])
+
+    @staticmethod
+    def setup_all(twins, cases):
+        """The setup lines of the cases (each with its placeholders' values), in one ip
+        batch per twin."""
         for own, peer in [(twins.a, twins.a2), (twins.b, twins.b2)]:
-            lines = [s.format(peer=peer, **values) for s in case.setup]
-            twins.note_macs("\n".join(lines))
-            ip_lines(own, lines)
+            lines = [s.format(peer=peer, **values) for case, values in cases for s in case.setup]
+            if lines:
+                twins.note_macs("\n".join(lines))
+                ip_lines(own, lines)
 
     def compare_output(self, twins, case, argv_a, argv_b, label, found):
         """Runs a listing in both and compares stdout; when it differs, again with the
@@ -744,10 +759,10 @@ class Harness:
         self.in_step, self.last_state = True, None
         try:
             cases = [c for c in group.cases if selected(c)]
-            if group.batched and all(reads_only(c.line.split()) for c in cases):
-                # Listings may be read in any order: those of the same options together
-                # make fewer batches.
-                cases.sort(key=lambda c: split_line(c.line.split())[0])
+            if group.batched:
+                # The lines are independent: those of the same options, expected to differ
+                # or not, together make fewer batches and state readings.
+                cases.sort(key=lambda c: (self.expectation(c) or "", split_line(c.line.split())[0]))
             history = []
             unchecked = []
             index = 0
@@ -761,13 +776,13 @@ class Harness:
                     self.note_state(unchecked, self.compare_state(twins, settle=True))
                     unchecked = []
                 if group.batched and self.batchable(case):
-                    # Lines of the same options, all expected to differ or none.
+                    # Lines of the same options and expectation (none, pending, or one difference).
                     chunk = [case]
                     options = split_line(case.line.split())[0]
                     while (index + len(chunk) < len(cases) and len(chunk) < group.check_every
                            and self.batchable(cases[index + len(chunk)])
                            and split_line(cases[index + len(chunk)].line.split())[0] == options
-                           and self.expected_to_differ(cases[index + len(chunk)]) == expected):
+                           and self.expectation(cases[index + len(chunk)]) == self.expectation(case)):
                         chunk.append(cases[index + len(chunk)])
                     index += len(chunk)
                     if not self.in_step and any(reads_only(c.line.split()) for c in chunk):
@@ -808,6 +823,10 @@ class Harness:
         finally:
             twins.destroy()
 
+    def expectation(self, case):
+        """Why a line may differ: the documented difference it names, "pending", or None."""
+        return case.differs or ("pending" if case.name in self.pending else None)
+
     def expected_to_differ(self, case):
         return bool(case.differs) or case.name in self.pending
 
@@ -824,11 +843,13 @@ class Harness:
         """The lines of `chunk` (which share their options) in a batch file per twin, after
         their setup lines; listings again with -j. See `batch_outputs`."""
         lines = []
+        setups = []
         for case in chunk:
             values = twins.bind(case)
-            self.setup(twins, case, values)
+            setups.append((case, values))
             argv_a, argv_b, _ = self.command_lines(twins, case, values)
             lines.append((" ".join(argv_a[3 + len(options):]), " ".join(argv_b[3 + len(options):])))
+        self.setup_all(twins, setups)
         self.compare_batch(twins, chunk, options, lines, "stdout")
         listings = [(case, line) for case, line in zip(chunk, lines) if reads_only(case.line.split())]
         if listings and not {"-j", "-json"} & set(options):
@@ -843,31 +864,33 @@ class Harness:
         line's status is read from the failures the batch reports (ip: "Command failed
         FILE:N", gretool: "line N:"). A listing whose output differs is compared again
         on its own (`compare_output` reads again what settles)."""
-        remaining = list(zip(chunk, lines))
+        # gretool goes on after any failed line: one batch for all. ip stops at wrong
+        # words: a batch from each line after one that stopped it.
+        b = self.batch_of([self.gretool, "-n", twins.b] + options, [l[1] for l in lines])
+        pieces_b = split_by_markers(twins.normalise(b.stdout.decode(errors="replace")))
+        errors_b = {}
+        for line in b.stderr.decode(errors="replace").splitlines():
+            m = re.match(r"gretool: line (\d+): ", line)
+            if m:
+                errors_b[(int(m.group(1)) + 1) // 2] = line
+            else:
+                self.record_output(chunk[0], [Mismatch(chunk[0], "stderr", f"gretool -batch printed {line!r}")])
+        if b.status not in (0, 1, 2):
+            self.record_output(chunk[0], [Mismatch(chunk[0], "exit code", f"gretool -batch {b.describe()}")])
+        remaining = list(enumerate(zip(chunk, lines), start=1))
         while remaining:
-            a = self.batch_of(["ip", "-n", twins.a] + options, [l[0] for _, l in remaining])
+            a = self.batch_of(["ip", "-n", twins.a] + options, [l[0] for _, (_, l) in remaining])
             pieces_a = split_by_markers(a.stdout.decode(errors="replace"))
             finished = len(pieces_a) - 1
             reached = min(len(remaining), finished + 1)
             attempted, remaining = remaining[:reached], remaining[reached:]
-            b = self.batch_of([self.gretool, "-n", twins.b] + options, [l[1] for _, l in attempted])
-            pieces_b = split_by_markers(twins.normalise(b.stdout.decode(errors="replace")))
             failed_a = {(int(n) + 1) // 2 for n in re.findall(r"^Command failed \S+:(\d+)$", a.stderr.decode(errors="replace"), re.M)}
             if finished < reached:
                 failed_a.add(reached)  # ip stopped there
-            errors_b = {}
-            for line in b.stderr.decode(errors="replace").splitlines():
-                m = re.match(r"gretool: line (\d+): ", line)
-                if m:
-                    errors_b[(int(m.group(1)) + 1) // 2] = line
-                else:
-                    self.record_output(attempted[0][0], [Mismatch(attempted[0][0], "stderr", f"gretool -batch printed {line!r}")])
-            if b.status not in (0, 1, 2):
-                self.record_output(attempted[0][0], [Mismatch(attempted[0][0], "exit code", f"gretool -batch {b.describe()}")])
-            for number, (case, (line_a, line_b)) in enumerate(attempted, start=1):
-                piece_a = pieces_a[number - 1] if number <= len(pieces_a) else ""
+            for offset, (number, (case, (line_a, line_b))) in enumerate(attempted, start=1):
+                piece_a = pieces_a[offset - 1] if offset <= len(pieces_a) else ""
                 piece_b = pieces_b[number - 1] if number <= len(pieces_b) else ""
-                same_status = (number in failed_a) == (number in errors_b)
+                same_status = (offset in failed_a) == (number in errors_b)
                 if same_status and same_text(piece_a, piece_b):
                     continue
                 if reads_only(case.line.split()):
@@ -879,7 +902,7 @@ class Harness:
                     self.record_output(case, found)
                     continue
                 if not same_status:
-                    detail = f"ip {'failed' if number in failed_a else 'succeeded'}; gretool " + errors_b.get(number, "succeeded")
+                    detail = f"ip {'failed' if offset in failed_a else 'succeeded'}; gretool " + errors_b.get(number, "succeeded")
                     self.record_output(case, [Mismatch(case, "status", detail + " (in a -force batch)")])
                 if not same_text(piece_a, piece_b):
                     self.record_output(case, [Mismatch(case, "stdout", diff(piece_a, piece_b))])

@@ -10,13 +10,14 @@ enum Printer {
         _ elements: some Sequence<Element>, session: Session, terminator: String = "\n", jsonTerminator: String = "",
         fields: (Element) -> [Field]
     ) {
-        print(elements, session: session, terminator: { _ in terminator }, fields: fields)
+        print(elements, session: session, terminator: { _ in terminator }, jsonTerminator: jsonTerminator, fields: fields)
     }
 
     /// The same, with each element's own terminator (iproute2 ends some lines with a
     /// space, and lines of the same object without one where their last word has none).
     static func print<Element>(
-        _ elements: some Sequence<Element>, session: Session, terminator: (Element) -> String, fields: (Element) -> [Field]
+        _ elements: some Sequence<Element>, session: Session, terminator: (Element) -> String, jsonTerminator: String = "",
+        fields: (Element) -> [Field]
     ) {
         let output = session.output
         if session.options.json {

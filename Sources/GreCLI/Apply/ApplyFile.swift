@@ -73,8 +73,15 @@ enum ApplyFile {
         return declaration
     }
 
+    /// A file that cannot be read is bad input, as a bad line is: exit 2, nothing sent.
     private static func contents(of path: String) throws -> [UInt8] {
-        guard path == "-" else { return try Files.read(path) }
+        guard path == "-" else {
+            do {
+                return try Files.read(path)
+            } catch {
+                throw InvalidArgument(error.description)
+            }
+        }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

@@ -27,6 +27,8 @@ public final class Planner {
     private var plan = Plan()
     /// Links deleted or made again: what was on them is gone.
     private var gone: Set<Int32> = []
+    /// Nexthops that go with them (set by `planNexthops`): routes through them go too.
+    private var goneNexthops: Set<UInt32> = []
     private var snapshotIdentities: Set<String> = []
     // Deletions of pruned objects, kept to run after every addition, in this order
     // (see `ordered`).
@@ -236,11 +238,21 @@ public final class Planner {
                         address.identityWords(current).joined(separator: " "), goingWith: link.name)
         }
         let nexthops = kernel.nexthops.filter { $0.outputInterface.map(indexes.contains) ?? false }
-        let nexthopIDs = Set(nexthops.map(\.id))
+        var nexthopIDs = Set(nexthops.map(\.id))
         for nexthop in nexthops {
             touch(.nexthop, Observation.identity(of: nexthop))
             undo.append(nexthop.words(current, ownership: true))
             frees.insert(.nexthop(nexthop.id))
+        }
+        // The kernel takes those out of their groups, and deletes a group left without
+        // a member: taking the deletion back makes the groups whole again.
+        for group in kernel.nexthops where group.group.contains(where: { nexthopIDs.contains($0.id) }) {
+            touch(.nexthop, Observation.identity(of: group))
+            undo.append(["nexthop", "replace"] + group.words(current, ownership: true).dropFirst(2))
+            if group.group.allSatisfy({ nexthopIDs.contains($0.id) }) {
+                nexthopIDs.insert(group.id)
+                frees.insert(.nexthop(group.id))
+            }
         }
         for route in kernel.routes where !KernelState.kernelProtocols.contains(route.protocolID) {
             guard indexes.contains(where: { route.uses(interface: $0) }) || route.nexthopID.map(nexthopIDs.contains) ?? false else { continue }
@@ -435,8 +447,22 @@ public final class Planner {
 
     // MARK: Nexthops
 
+    /// The nexthops as they will be once the links that go are gone: those on them
+    /// are deleted with them, and taken out of their groups; a group left without a
+    /// member is deleted too.
+    private var nexthopsLeft: [NexthopObject] {
+        let goneIDs = Set(kernel.nexthops.filter { $0.outputInterface.map(gone.contains) ?? false }.map(\.id))
+        return kernel.nexthops.compactMap { nexthop in
+            guard !goneIDs.contains(nexthop.id) else { return nil }
+            var left = nexthop
+            left.group.removeAll { goneIDs.contains($0.id) }
+            return nexthop.group.isEmpty || !left.group.isEmpty ? left : nil
+        }
+    }
+
     private func planNexthops() {
-        let present = kernel.nexthops.filter { !($0.outputInterface.map(gone.contains) ?? false) }
+        let present = nexthopsLeft
+        goneNexthops = Set(kernel.nexthops.map(\.id)).subtracting(present.map(\.id))
         let byID = Dictionary(present.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         // Members before the groups that name them.
         let ordered = desired.nexthops.filter { $0.group.isEmpty } + desired.nexthops.filter { !$0.group.isEmpty }
@@ -493,7 +519,8 @@ public final class Planner {
 
     private func planRoutes() {
         var byKey: [RouteKey: Route] = [:]
-        for route in kernel.routes where !gone.contains(where: { route.uses(interface: $0) }) {
+        byKey.reserveCapacity(kernel.routes.count)
+        for route in kernel.routes where !gone.contains(where: { route.uses(interface: $0) }) && !(route.nexthopID.map(goneNexthops.contains) ?? false) {
             let key = RouteKey(route)
             if byKey[key] == nil { byKey[key] = route }
         }

@@ -4,7 +4,9 @@ import Netlink
 // (`RouteRequest`, `AddressRequest`, ...): what a file declares, what `state show`
 // prints and what a plan runs. Values the grammar would give anyway are left out.
 // With `ownership`, the words carry the object's protocol (or a link's alias): the
-// form of a plan's commands. A unit test parses the words of every object back.
+// form of a plan's commands. The protocol goes as its number, so that a plan reads
+// the same on every machine, whatever names rt_protos gives (make install names 47
+// "gretool"; a plan printed where it did not would say otherwise). A unit test parses the words of every object back.
 
 extension LinkState {
     /// `link add NAME [ mtu N ] [ txqueuelen N ] [ up ] [ alias TAG ] type KIND SETTINGS`
@@ -122,7 +124,7 @@ extension Route {
         if tos != 0 { words += ["tos", hexadecimal(tos)] }
         if table != defaultTable { words += ["table", table.name] }
         if let priority, priority != (family == .inet6 ? Route.ipv6DefaultMetric : 0) { words += ["metric", String(priority)] }
-        if withProtocol { words += ["proto", protocolID.name] }
+        if withProtocol { words += ["proto", String(protocolID.rawValue)] }
         return words
     }
 
@@ -193,7 +195,7 @@ extension NexthopObject {
             if flags.contains(.onlink) { words.append("onlink") }
         }
         if fdb { words.append("fdb") }
-        if ownership { words += ["protocol", protocolID.name] }
+        if ownership { words += ["protocol", String(protocolID.rawValue)] }
         return words
     }
 }
@@ -232,7 +234,7 @@ extension Rule {
             default: words += ["type", RouteType(rawValue: action.rawValue).name]
             }
         }
-        if ownership, let protocolID { words += ["protocol", protocolID.name] }
+        if ownership, let protocolID { words += ["protocol", String(protocolID.rawValue)] }
         return words
     }
 

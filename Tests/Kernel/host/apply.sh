@@ -281,6 +281,30 @@ gretool route add 10.80.0.0/24 proto 47 dev b2" "the plan"
     writes_nothing "$A" g "$A" apply --prune "$new"
 }
 
+# A pruned link that held a group's only member: the kernel deletes the group with the
+# member (and the route through it), so apply makes them again, and a second run writes
+# nothing. A refusal after the link's deletion rolls back to the group as it was.
+test_a_group_whose_only_member_goes_with_a_pruned_link_is_made_again() {
+    read -r A < <(quiet_namespaces a)
+    local old new
+    old=$(mktemp); new=$(mktemp)
+    printf '%s\n' 'link add b1 type bridge' 'link set b1 up' 'nexthop add id 1 dev b1' 'nexthop add id 10 group 1' \
+        'route add 10.90.0.0/24 nhid 10' >"$old"
+    sed 's/b1/b2/g' "$old" >"$new"
+    ok g "$A" apply "$old" >/dev/null
+    # (A bridge made again has another MAC, and its bridge id with it: the links by name.)
+    local before
+    before=$(ip -n "$A" -j nexthop show; ip -n "$A" -j route show; ip -n "$A" -j link show | jq -c 'map(.ifname)')
+    { cat "$new"; echo 'route add 10.91.0.0/24 via 192.0.2.200 dev b2'; } >"$TMPDIR/refused"
+    refuses 1 'rolled back \(verified' g "$A" apply --prune "$TMPDIR/refused"
+    assert_eq "$(ip -n "$A" -j nexthop show; ip -n "$A" -j route show; ip -n "$A" -j link show | jq -c 'map(.ifname)')" \
+        "$before" "the state after the rollback"
+    ok g "$A" apply --prune "$new" >/dev/null
+    assert_eq "$(ip -n "$A" -j nexthop show id 10 | jq -c '[.[0].group[].id]')" '[1]' "the group, made again"
+    assert_eq "$(ip -n "$A" -j route show 10.90.0.0/24 | jq -c '[.[0].nhid, .[0].dev]')" '[10,"b2"]' "the route through it"
+    writes_nothing "$A" g "$A" apply --prune "$new"
+}
+
 # The boot unit as make install writes it: systemd's own check passes (warnings
 # included), it runs once after the network is up and before the keepalive service, and
 # its command applies a directory's *.conf files in name order as one file, the keepalive
@@ -314,8 +338,9 @@ ExecStart=$dir/bin/gretool apply --prune /etc/gretool" "the unit's order and com
     writes_nothing "$A" g "$A" apply --prune "$etc"
     rm "$etc/20-routes.conf"
     assert_eq "$(g "$A" apply --prune "$etc")" "gretool route delete 203.0.113.0/24 proto 47" "a file taken away"
-    # A path that is not there is no empty directory (which would prune everything).
-    writes_nothing "$A" refuses 1 "cannot open $etc/none: No such file" g "$A" apply --prune "$etc/none"
+    # A path that is not there is no empty directory (which would prune everything), and
+    # bad input: exit 2.
+    writes_nothing "$A" refuses 2 "cannot open $etc/none: No such file" g "$A" apply --prune "$etc/none"
 }
 
 # make install names apply's protocol number in rt_protos.d: ip and gretool both print
@@ -329,8 +354,14 @@ test_make_install_names_the_protocol_for_ip_and_gretool() {
     printf '%s\n' 'link add u0 type bridge' 'link set u0 up' 'route add 10.2.0.0/16 dev u0' >"$dir/file"
     ok g "$A" apply "$dir/file" >/dev/null
     local shown
+    # A plan reads the same on every machine: the number, whatever the name.
+    printf '%s\n' 'route add 10.3.0.0/16 dev u0' 'nexthop add id 3 dev u0' 'rule add from 10.3.0.0/16 lookup 3 pref 300' >>"$dir/file"
     shown=$(unshare --mount sh -c 'mkdir -p /etc/iproute2/rt_protos.d && mount --bind "$1" /etc/iproute2/rt_protos.d &&
-        ip -n "$2" route show 10.2.0.0/16 && "$3" -n "$2" route show 10.2.0.0/16' sh "$names" "$A" "$GRETOOL") || fail "$shown"
+        ip -n "$2" route show 10.2.0.0/16 && "$3" -n "$2" route show 10.2.0.0/16 && "$3" -n "$2" apply --dry-run "$4"' \
+        sh "$names" "$A" "$GRETOOL" "$dir/file") || fail "$shown"
     assert_eq "$(sed 's/ *$//' <<<"$shown")" "10.2.0.0/16 dev u0 proto gretool scope link
-10.2.0.0/16 dev u0 proto gretool scope link" "ip and gretool name protocol 47"
+10.2.0.0/16 dev u0 proto gretool scope link
+gretool nexthop add id 3 dev u0 protocol 47
+gretool route add 10.3.0.0/16 proto 47 dev u0
+gretool rule add from 10.3.0.0/16 pref 300 lookup 3 protocol 47" "ip and gretool name protocol 47; the plan numbers it"
 }

@@ -220,8 +220,29 @@ private func ini(_ text: String, _ section: String, _ key: String) -> [String] {
         #expect(try ApplyRequest.parse(["--owner", "bgp", "-"]).owner.protocolID == .bgp)
         #expect(try ApplyRequest.parse(["--confirm", "2.5", "x"]).confirm == 2_500_000_000)
         for bad in [[], ["--commit", "x"], ["--commit", "--rollback"], ["--dry-run", "--confirm", "5", "x"], ["-", "-"],
-                    ["--confirm", "0", "x"], ["--owner", "static", "x"], ["--nope", "x"]] {
+                    ["--confirm", "0", "x"], ["--owner", "static", "x"], ["--nope", "x"], ["--keepalive-file"]] {
             #expect(throws: (any Error).self, "\(bad)") { try ApplyRequest.parse(bad) }
         }
+        #expect(try ApplyRequest.parse(["--keepalive-file", "/k.conf", "x"]).keepaliveFile == "/k.conf")
+        #expect(try ApplyRequest.parse(["x"]).keepaliveFile == "/etc/gretool/keepalive.conf")
+        // Options are a keyword table's (completion, help and the fuzz dictionary read it): each given once.
+        #expect(ApplyRequest.grammar.spellings.contains("--keepalive-file"))
+        #expect(!ApplyRequest.grammar.spellings.contains(ApplyRequest.awaitWord), "the waiter's own option is no user's")
+        for twice in [["--prune", "--prune", "x"], ["--owner", "bgp", "--owner", "ospf", "x"]] {
+            let error = #expect(throws: InvalidArgument.self, "\(twice)") { try ApplyRequest.parse(twice) }
+            #expect(error?.message.hasPrefix("duplicate") == true)
+        }
+    }
+
+    @Test func stateWordsAreKeywordTables() throws {
+        let show = try StateCommands.showWords(["gre1", "--keepalive-file", "/k.conf", "gre2"])
+        #expect(show.tunnels == ["gre1", "gre2"] && show.keepaliveFile == "/k.conf")
+        #expect(try StateCommands.showWords([]).keepaliveFile == "/etc/gretool/keepalive.conf")
+        let export = try StateCommands.exportWords(["gre1", "as", "networkd", "-o", "/tmp/x"])
+        #expect(export.tunnels == ["gre1"] && export.format == .networkd && export.directory == "/tmp/x")
+        for bad in [["as", "json", "as", "batch"], ["as", "yaml"], ["gre1"], ["as", "json", "-o"]] {
+            #expect(throws: InvalidArgument.self, "\(bad)") { try StateCommands.exportWords(bad) }
+        }
+        #expect(throws: InvalidArgument.self) { try StateCommands.showWords(["--keepalive-file", "a", "--keepalive-file", "b"]) }
     }
 }

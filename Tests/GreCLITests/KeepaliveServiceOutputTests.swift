@@ -159,14 +159,18 @@ private struct Exposition {
     @Test func anyOtherRequestIsAnsweredWithAnError() {
         let statuses = [status("gre1", .up), status("json", .down)]
         func answer(_ words: [String]) -> String { String(decoding: KeepaliveStatusView.answer(words, statuses), as: UTF8.self) }
-        #expect(answer(["stats"]) == "error: unknown request \"stats\": a watcher answers status [json] [TUNNEL]\n")
-        #expect(answer([]) == "error: an empty request: a watcher answers status [json] [TUNNEL]\n")
+        #expect(answer(["stats"]) == "error: unknown request \"stats\": a watcher answers status [json] [TUNNEL] or configuration\n")
+        #expect(answer([]) == "error: an empty request: a watcher answers status [json] [TUNNEL] or configuration\n")
         #expect(answer(["status", "gre1", "json"]) == #"{"error":"status takes one tunnel, not 2 (gre1 json)"}"# + "\n")
-        #expect(answer(["show", "json"]) == #"{"error":"unknown request \"show\": a watcher answers status [json] [TUNNEL]"}"# + "\n")
+        #expect(answer(["show", "json"]) == #"{"error":"unknown request \"show\": a watcher answers status [json] [TUNNEL] or configuration"}"# + "\n")
         #expect(answer(["status", "gre1", "gre2"]) == "error: status takes one tunnel, not 2 (gre1 gre2)\n")
         // The words in their order: json, then the tunnel, which may be called json.
         #expect(answer(["status", "gre1"]).hasPrefix("gre1: up since"))
         #expect(answer(["status", "json", "json"]).hasPrefix(#"{"tunnel":"json","state":"down""#))
         #expect(answer(["status", "json"]).split(separator: "\n").count == 2)
+        // The file a watcher reads, for apply; a watcher without one says so.
+        #expect(answer(["configuration"]) == "error: this watcher reads no configuration file\n")
+        #expect(String(decoding: KeepaliveStatusView.answer(["configuration"], statuses, configuration: "/etc/gretool/keepalive.conf"), as: UTF8.self)
+                == "configuration /etc/gretool/keepalive.conf\n")
     }
 }

@@ -38,6 +38,9 @@ struct Confirmation {
         var namespace: String?
         var commands: [[String]]
         var snapshot: [SnapshotEntry]
+        /// The keepalive service's file, when the plan edits it: its path and what it
+        /// held before (nil: there was none), put back first by a rollback.
+        var keepaliveFile: (path: String, bytes: [UInt8]?)? = nil
     }
 
     // MARK: Starting
@@ -55,7 +58,7 @@ struct Confirmation {
         }
         var arguments: [String] = []
         if let namespace = journal.namespace { arguments += ["-n", namespace] }
-        arguments += ["apply", "--await", path]
+        arguments += ["apply", ApplyRequest.awaitWord, path]
         // Its process id is not kept: nothing here waits for the waiter, which must outlive
         // this process (the journal and its lock are how the two meet).
         _ = try attempt("start the rollback timer") { try CommandHook.startDetached("/proc/self/exe", arguments: arguments) }
@@ -103,7 +106,22 @@ struct Confirmation {
             guard let journal = try read() else { throw CommandFailure(message: "no apply waits for confirmation") }
             var plan = Plan()
             plan.snapshot = journal.snapshot
-            let report = Transaction(runner: StepRunner(socket: socket), plan: plan).rollBack(journal.commands)
+            // The file went last: it comes back first, then the kernel's changes.
+            var restoreFailure: String?
+            if let (path, bytes) = journal.keepaliveFile {
+                do {
+                    try KeepaliveServiceFile.write(path, bytes)
+                } catch {
+                    restoreFailure = Failure.describe(error).message
+                }
+            }
+            var report = Transaction(runner: StepRunner(socket: socket), plan: plan).rollBack(journal.commands)
+            if let (path, bytes) = journal.keepaliveFile {
+                if let restoreFailure { report.failures.append((["write", path], restoreFailure)) }
+                let now = try? Files.read(path)
+                if now != bytes { report.differences.append("keepalive file \(path): not as it was") }
+                _ = KeepaliveServiceFile.reloadWatchers(reading: path)
+            }
             writeOutcome(report)
             unlink(path)
             return .rolledBack(report)
@@ -150,7 +168,7 @@ struct Confirmation {
         return try body()
     }
 
-    private func write(_ journal: Journal) throws {
+    func write(_ journal: Journal) throws {
         try Self.writeJSON(path) { writer in
             writer.beginObject()
             writer.name("deadline"); writer.signed(journal.deadline)
@@ -168,6 +186,15 @@ struct Confirmation {
                 writer.endObject()
             }
             writer.endArray()
+            if let (path, bytes) = journal.keepaliveFile {
+                writer.name("keepalive_file")
+                writer.beginObject()
+                writer.name("path"); writer.string(path)
+                writer.name("previous")
+                // Read as UTF-8 text before the plan was made.
+                if let bytes { writer.string(String(decoding: bytes, as: UTF8.self)) } else { writer.null() }
+                writer.endObject()
+            }
             writer.endObject()
         }
     }
@@ -200,7 +227,13 @@ struct Confirmation {
             }
             snapshot.append(SnapshotEntry(object: kind, identity: identity, words: try Self.lists(words)))
         }
-        return Journal(deadline: deadline, namespace: namespace, commands: try Self.lists(commands), snapshot: snapshot)
+        var keepaliveFile: (path: String, bytes: [UInt8]?)?
+        if let file = document["keepalive_file"] {
+            guard case .string(let path)? = file["path"] else { throw CommandFailure(message: "\(path) is not a journal gretool wrote") }
+            if case .string(let previous)? = file["previous"] { keepaliveFile = (path, Array(previous.utf8)) } else { keepaliveFile = (path, nil) }
+        }
+        return Journal(deadline: deadline, namespace: namespace, commands: try Self.lists(commands), snapshot: snapshot,
+                       keepaliveFile: keepaliveFile)
     }
 
     private static func lists(_ values: [JSONValue]) throws -> [[String]] {

@@ -8,7 +8,7 @@ import Glibc
 /// `gretool apply`: makes the kernel what files declare, with the fewest writes, as
 /// one change that is taken back whole when the kernel refuses a part of it.
 enum ApplyCommands: ObjectCommands {
-    static let usageWords = "[ --dry-run ] [ --prune ] [ --allow-recreate ] [ --owner NAME ] [ --detailed-exitcode ] [ --confirm SECONDS ] [ --confirm-by-probe ] { FILE... | - }"
+    static let usageWords = "[ --dry-run ] [ --prune ] [ --allow-recreate ] [ --owner NAME ] [ --detailed-exitcode ] [ --confirm SECONDS ] [ --confirm-by-probe ] [ --keepalive-file PATH ] { FILE... | - }"
 
     static let object = CommandObject(
         name: "apply", summary: "make the kernel what files declare (the words of batch files, or the JSON of state show)",
@@ -16,7 +16,7 @@ enum ApplyCommands: ObjectCommands {
             Verb(name: "file", abbreviable: false,
                  usage: "apply [ file ] \(usageWords)  |  apply --commit | --rollback [ --owner NAME ]",
                  summary: "print the plan's commands and run them; --dry-run only prints; --commit or --rollback ends a --confirm",
-                 keywords: { ApplyRequest.flags }, run: run),
+                 keywords: { ApplyRequest.grammar.spellings }, run: run),
         ],
         defaultVerb: "file", defaultVerbTakesWords: true, verbHelp: "An option of apply's, or the first file.")
 
@@ -42,9 +42,11 @@ enum ApplyCommands: ObjectCommands {
         let reader = DeclarationReader(owner: request.owner, devices: DeviceDirectory(kernel.links))
         for file in request.files { try ApplyFile.read(file, into: reader) }
         let (state, warnings) = try reader.finish()
+        let keepaliveFile = try KeepaliveServiceFile(path: request.keepaliveFile)
         let plan = try Planner(desired: state, devices: reader.devices, kernel: kernel, owner: request.owner,
-                               options: PlanOptions(prune: request.prune)).plan(warnings: warnings)
-        let view = PlanView(plan: plan, json: session.options.json)
+                               options: PlanOptions(prune: request.prune))
+            .plan(warnings: warnings, keepalives: keepaliveFile.stanzas(of: request.owner))
+        let view = PlanView(plan: plan, json: session.options.json, keepaliveFile: keepaliveFile.path)
         let changes: ExitStatus = request.detailedExitCode && !plan.isEmpty ? .changed : .success
 
         if request.dryRun || (!plan.recreatedLinks.isEmpty && !request.allowRecreate) {
@@ -61,13 +63,35 @@ enum ApplyCommands: ObjectCommands {
         let confirming = request.confirm != nil || request.confirmByProbe
         let window = request.confirm ?? ApplyRequest.defaultProbeWindow
         let transaction = Transaction(runner: StepRunner(socket: socket), plan: plan)
+        let keepaliveBytes = plan.keepaliveStanzas.map { stanzas in
+            keepaliveFile.rewritten(owner: request.owner, stanzas: stanzas, adopted: Set(plan.keepaliveEdits.filter(\.adopted).map(\.tunnel)))
+        }
         if confirming, !plan.isEmpty {
             try confirmation.begin(Confirmation.Journal(
                 deadline: SystemClock.realtime() + window, namespace: namespace,
-                commands: transaction.undo(through: plan.steps.count), snapshot: plan.snapshot))
+                commands: transaction.undo(through: plan.steps.count), snapshot: plan.snapshot,
+                keepaliveFile: keepaliveBytes == nil ? nil : (keepaliveFile.path, keepaliveFile.bytes)))
         }
-        let outcome = transaction.apply { step in
+        var outcome = transaction.apply { step in
             if !session.options.json { session.output.write(view.text(step) + "\n") }
+        }
+        // The keepalive service's file goes last, once the kernel has every change: the
+        // watchers it is read again by find the tunnels as declared.
+        var reloaded: [Int32] = []
+        if outcome.failure == nil, let keepaliveBytes {
+            if !session.options.json { for line in view.keepaliveText { session.output.write(line + "\n") } }
+            do {
+                try KeepaliveServiceFile.write(keepaliveFile.path, keepaliveBytes)
+                reloaded = KeepaliveServiceFile.reloadWatchers(reading: keepaliveFile.path)
+            } catch {
+                // The kernel's changes are taken back: the apply is one change.
+                let message = Failure.describe(error).message
+                outcome.rollback = transaction.rollBack(transaction.undo(through: outcome.completed))
+                if confirming { _ = try? confirmation.commit() }
+                print(view, session, status: "failed", completed: outcome.completed, reads: kernel.dumps, outcome: outcome,
+                      failedWrite: (keepaliveFile.path, message))
+                throw CommandFailure(message: "\(message); \(PlanView.describe(outcome.rollback!))")
+            }
         }
         if let failure = outcome.failure {
             // The journal is the transaction's undo too: it is done already.
@@ -92,9 +116,9 @@ enum ApplyCommands: ObjectCommands {
         }
         if session.options.json {
             print(view, session, status: statusWord, completed: outcome.completed, reads: kernel.dumps, outcome: outcome,
-                  confirmation: confirmationFields)
+                  confirmation: confirmationFields, reloaded: reloaded)
         } else {
-            for note in view.notes { session.output.write(note + "\n") }
+            for note in view.notes + view.reloadNotes(reloaded) { session.output.write(note + "\n") }
         }
         if case .rolledBack(let rollback)? = ending {
             Gretool.reportError("not confirmed: " + PlanView.describe(rollback))
@@ -106,15 +130,17 @@ enum ApplyCommands: ObjectCommands {
 
     private static func print(
         _ view: PlanView, _ session: Session, status: String, completed: Int, reads: Int,
-        outcome: ApplyOutcome? = nil, confirmation: [Field]? = nil
+        outcome: ApplyOutcome? = nil, confirmation: [Field]? = nil, reloaded: [Int32] = [], failedWrite: (path: String, message: String)? = nil
     ) {
         if session.options.json {
             Printer.print(one: view.fields(dryRun: status == "planned", status: status, completed: completed, reads: reads,
-                                           outcome: outcome, confirmation: confirmation), session: session)
+                                           outcome: outcome, confirmation: confirmation, reloaded: reloaded, failedWrite: failedWrite),
+                          session: session)
             return
         }
         if outcome == nil {
             for step in view.plan.steps { session.output.write(view.text(step) + "\n") }
+            for line in view.keepaliveText { session.output.write(line + "\n") }
         }
         for note in view.notes { session.output.write(note + "\n") }
     }
@@ -190,13 +216,30 @@ struct ApplyRequest {
     /// The confirmation window, in nanoseconds.
     var confirm: Int64?
     var confirmByProbe = false
+    /// The keepalive service's file, which the stanzas go to.
+    var keepaliveFile = KeepaliveServiceFile.defaultPath
     var commit = false
     var rollback = false
     /// The waiter's: the journal to watch.
     var awaitedJournal: String?
 
-    static let flags = ["--dry-run", "--prune", "--allow-recreate", "--owner", "--detailed-exitcode", "--confirm",
-                        "--confirm-by-probe", "--commit", "--rollback"]
+    enum Word: Sendable { case dryRun, prune, allowRecreate, owner, detailedExitCode, confirm, confirmByProbe, keepaliveFile, commit, rollback }
+
+    /// apply's options, each given once; `--await` (the rollback waiter's, which apply
+    /// starts itself) is not among them.
+    static let grammar = KeywordTable<Word>([
+        Keyword(.dryRun, "--dry-run", repeatable: false),
+        Keyword(.prune, "--prune", repeatable: false),
+        Keyword(.allowRecreate, "--allow-recreate", repeatable: false),
+        Keyword(.owner, "--owner", value: "NAME", repeatable: false),
+        Keyword(.detailedExitCode, "--detailed-exitcode", repeatable: false),
+        Keyword(.confirm, "--confirm", value: "SECONDS", repeatable: false),
+        Keyword(.confirmByProbe, "--confirm-by-probe", repeatable: false),
+        Keyword(.keepaliveFile, "--keepalive-file", value: "PATH", repeatable: false),
+        Keyword(.commit, "--commit", repeatable: false),
+        Keyword(.rollback, "--rollback", repeatable: false),
+    ])
+    static let awaitWord = "--await"
 
     /// The window `--confirm-by-probe` gives the probes without `--confirm`.
     static let defaultProbeWindow = 10 * KeepaliveTiming.nanosecondsPerSecond
@@ -205,22 +248,29 @@ struct ApplyRequest {
         var request = ApplyRequest()
         var scanner = WordScanner(words, allowsAbbreviations: false)
         while let word = scanner.next() {
-            switch word {
-            case "--dry-run": request.dryRun = true
-            case "--prune": request.prune = true
-            case "--allow-recreate": request.allowRecreate = true
-            case "--detailed-exitcode": request.detailedExitCode = true
-            case "--owner": request.owner = try Owner(named: scanner.value(for: "--owner"))
-            case "--confirm":
-                request.confirm = try Seconds.parse(scanner.value(for: "--confirm"), for: "--confirm",
-                                                    in: KeepaliveTiming.nanosecondsPerSecond...(3600 * KeepaliveTiming.nanosecondsPerSecond))
-            case "--confirm-by-probe": request.confirmByProbe = true
-            case "--commit": request.commit = true
-            case "--rollback": request.rollback = true
-            case "--await": request.awaitedJournal = try scanner.value(for: "--await")
-            default:
+            if word == awaitWord {
+                request.awaitedJournal = try scanner.value(for: word)
+                continue
+            }
+            guard let entry = try scanner.keyword(word, in: grammar) else {
                 guard word == "-" || !word.hasPrefix("-") else { throw InvalidArgument.unknownWord(word, in: "apply") }
                 request.files.append(word)
+                continue
+            }
+            let value = try scanner.value(of: entry)
+            switch entry.keyword {
+            case .dryRun: request.dryRun = true
+            case .prune: request.prune = true
+            case .allowRecreate: request.allowRecreate = true
+            case .detailedExitCode: request.detailedExitCode = true
+            case .owner: request.owner = try Owner(named: value)
+            case .confirm:
+                request.confirm = try Seconds.parse(value, for: "--confirm",
+                                                    in: KeepaliveTiming.nanosecondsPerSecond...(3600 * KeepaliveTiming.nanosecondsPerSecond))
+            case .confirmByProbe: request.confirmByProbe = true
+            case .keepaliveFile: request.keepaliveFile = value
+            case .commit: request.commit = true
+            case .rollback: request.rollback = true
             }
         }
         let ending = request.commit || request.rollback

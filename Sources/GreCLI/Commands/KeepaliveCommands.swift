@@ -52,12 +52,24 @@ enum KeepaliveCommands: ObjectCommands {
         if request.file != nil { service.reload = configuration.subjects }
         // Named by the network namespace, so that `keepalive status -n NS` asks the watchers in NS alone.
         let namespace = try attempt("watch keepalives") { try NetworkNamespace.current() }
-        service.control = (RuntimeDirectory.controlSocket(namespace: namespace), KeepaliveStatusView.answer)
+        // Which file it reads, made absolute, for apply to find the watchers its edits concern.
+        let configurationFile = request.file.map(absolutePath)
+        service.control = (RuntimeDirectory.controlSocket(namespace: namespace), { words, statuses in
+            KeepaliveStatusView.answer(words, statuses, configuration: configurationFile)
+        })
         if let path = request.metricsFile { service.metrics = (path, KeepaliveMetrics.render) }
         let watcher = KeepaliveWatcher(subjects: subjects, links: links, verbose: output.verbose, service: service) { event in
             report.write(event)
         }
         try attempt("watch keepalives") { try watcher.run() }
+    }
+
+    /// A path made absolute (the watcher may have been started from another directory
+    /// than the one of whoever asks it which file it reads).
+    private static func absolutePath(_ file: String) -> String {
+        guard !file.hasPrefix("/"), let directory = getcwd(nil, 0) else { return file }
+        defer { free(directory) }
+        return String(cString: directory) + "/" + file
     }
 
     /// The target of a subject: a tunnel's from its current options (with its index),

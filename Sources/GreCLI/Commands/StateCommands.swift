@@ -5,18 +5,47 @@ enum StateCommands: ObjectCommands {
     static let object = CommandObject(
         name: "state", summary: "the live state as an apply file (batch words, or JSON with -j), or as other tools' files",
         verbs: [
-            Verb(name: "show", aliases: ["list", "lst"], usage: "state show [ TUNNEL... ]",
-                 summary: "what a file would declare to have this state: everything, or the tunnels named and what belongs to them",
-                 run: show),
+            Verb(name: "show", aliases: ["list", "lst"], usage: "state show [ TUNNEL... ] [ --keepalive-file PATH ]",
+                 summary: "what a file would declare to have this state: everything, or the tunnels named and what belongs to them, with their keepalive stanzas",
+                 keywords: { showGrammar.spellings }, run: show),
             Verb(name: "export",
                  usage: "state export [ TUNNEL... ] as { batch | json | networkd | ifupdown | netplan } [ -o DIR ]",
                  summary: "the tunnels (all, or those named) and what belongs to them as an apply file or as other tools' files; -o writes them to DIR",
-                 keywords: { ["as", "-o"] + StateExport.Format.allCases.map(\.rawValue) }, run: export),
+                 keywords: { exportGrammar.spellings + StateExport.Format.allCases.map(\.rawValue) }, run: export),
         ],
         defaultVerb: "show")
 
+    enum ShowWord: Sendable { case keepaliveFile }
+    enum ExportWord: Sendable { case format, directory }
+
+    static let showGrammar = KeywordTable<ShowWord>([
+        Keyword(.keepaliveFile, "--keepalive-file", value: "PATH", repeatable: false),
+    ])
+
+    static let exportGrammar = KeywordTable<ExportWord>([
+        Keyword(.format, "as", value: "FORMAT", repeatable: false),
+        Keyword(.directory, "-o", value: "DIR", repeatable: false),
+    ])
+
+    /// `state show`'s words: the tunnels (none: all), and the keepalive service's file.
+    static func showWords(_ words: [String]) throws(InvalidArgument) -> (tunnels: [String], keepaliveFile: String) {
+        var tunnels: [String] = []
+        var keepaliveFile = KeepaliveServiceFile.defaultPath
+        var scanner = WordScanner(words, allowsAbbreviations: false)
+        while let word = scanner.next() {
+            guard let entry = try scanner.keyword(word, in: showGrammar) else {
+                tunnels.append(word)
+                continue
+            }
+            keepaliveFile = try scanner.value(of: entry)
+        }
+        return (tunnels, keepaliveFile)
+    }
+
     static func show(_ session: Session, _ words: [String]) throws {
-        let (state, kernel) = try read(tunnels: words, session: session)
+        let (tunnels, keepaliveFile) = try showWords(words)
+        var (state, kernel) = try read(tunnels: tunnels, session: session)
+        state.keepalives = try keepalives(of: state, in: KeepaliveServiceFile(path: keepaliveFile))
         let devices = DeviceDirectory(kernel.links)
         if session.options.json {
             Printer.print(one: StateDocument.fields(state, devices: devices), session: session)
@@ -70,15 +99,18 @@ enum StateCommands: ObjectCommands {
         var format: StateExport.Format?
         var directory: String?
         while let word = scanner.next() {
-            switch word {
-            case "as":
-                let name = try scanner.value(for: "as")
-                guard let value = StateExport.Format(rawValue: name) else {
-                    throw InvalidArgument.badValue("as", name, expected: StateExport.Format.allCases.map(\.rawValue).joined(separator: ", "))
+            guard let entry = try scanner.keyword(word, in: exportGrammar) else {
+                tunnels.append(word)
+                continue
+            }
+            let value = try scanner.value(of: entry)
+            switch entry.keyword {
+            case .format:
+                guard let known = StateExport.Format(rawValue: value) else {
+                    throw InvalidArgument.badValue("as", value, expected: StateExport.Format.allCases.map(\.rawValue).joined(separator: ", "))
                 }
-                format = value
-            case "-o": directory = try scanner.value(for: "-o")
-            default: tunnels.append(word)
+                format = known
+            case .directory: directory = value
             }
         }
         guard let format else { throw InvalidArgument("state export: say the format: as batch, json, networkd, ifupdown or netplan") }
@@ -94,6 +126,15 @@ enum StateCommands: ObjectCommands {
             _ = try Tunnel.tunnel(link)
         }
         return (kernel.declarable(tunnels: names.isEmpty ? nil : names), kernel)
+    }
+
+    /// The lines of the keepalive service's file that watch tunnels of the state, by
+    /// name, whoever wrote them, as stanzas (a target given by its endpoints is none).
+    static func keepalives(of state: NetworkState, in file: KeepaliveServiceFile) -> [KeepaliveStanza] {
+        let lines = file.stanzas(of: .gretool)
+        return (lines.owned + lines.others.map(\.stanza)).filter { stanza in
+            state.link(named: stanza.tunnel)?.options is GreOptions && !stanza.words.contains(stanza.tunnel)
+        }
     }
 
     /// The state as the lines of an apply file, in the order apply makes things.

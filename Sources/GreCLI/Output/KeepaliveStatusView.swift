@@ -6,15 +6,22 @@ import GreKit
 /// answers of every watcher.
 enum KeepaliveStatusView {
     /// A watcher's answer to a request's words: `status [json] [TUNNEL]`, in that order,
-    /// as `keepalive status` asks. Any other request (another program's, another
+    /// as `keepalive status` asks, or `configuration`, as `apply` asks for the file the
+    /// watcher reads (`configuration PATH`, PATH absolute; `configuration` is the
+    /// watcher's `-f`, nil without one). Any other request (another program's, another
     /// version's) is answered with one line that says what is wrong, `error: ...`, or
     /// `{"error":"..."}` when the request has the word json anywhere: a client always
     /// gets an answer, in the form it reads.
-    static func answer(_ words: [String], _ statuses: [KeepaliveTargetStatus]) -> [UInt8] {
+    static func answer(_ words: [String], _ statuses: [KeepaliveTargetStatus], configuration: String? = nil) -> [UInt8] {
         let output = OutputBuffer(collectingWithLimit: 16 * 1024)
+        if words == [KeepaliveServiceFile.configurationRequest] {
+            guard let configuration else { return refusal("this watcher reads no configuration file", json: false, output: output) }
+            output.write("\(KeepaliveServiceFile.configurationRequest) \(configuration)\n")
+            return output.bytes()
+        }
         guard words.first == "status" else {
             let what = words.first.map { "unknown request \"\($0)\"" } ?? "an empty request"
-            return refusal("\(what): a watcher answers status [json] [TUNNEL]", json: words.contains("json"), output: output)
+            return refusal("\(what): a watcher answers status [json] [TUNNEL] or configuration", json: words.contains("json"), output: output)
         }
         var rest = words.dropFirst()
         let json = rest.first == "json"

@@ -5,6 +5,8 @@ import GreKit
 struct PlanView {
     let plan: Plan
     let json: Bool
+    /// The keepalive service's file, which the plan's stanzas go to.
+    var keepaliveFile = KeepaliveServiceFile.defaultPath
 
     /// A command line as a shell (or a batch file) reads it back.
     static func commandLine(_ words: [String]) -> String {
@@ -32,6 +34,28 @@ struct PlanView {
         return text + Self.commandLine(step.words)
     }
 
+    /// The keepalive service's file's edits, after the commands: comments, since no
+    /// command makes them (`# /etc/gretool/keepalive.conf: add gre1 interval 10`).
+    var keepaliveText: [String] {
+        plan.keepaliveEdits.map { edit in
+            let words = { (words: [String]) in ([edit.tunnel] + words).map(KeepaliveServiceFile.fileWord).joined(separator: " ") }
+            let change = switch edit.operation {
+            case .add: "add " + words(edit.to!)
+            case .delete: "delete " + words(edit.from!)
+            case .change where edit.adopted: "adopt " + words(edit.to!)
+            case .change: "change " + words(edit.from!) + " -> " + words(edit.to!)
+            }
+            return "# \(keepaliveFile): \(change)"
+        }
+    }
+
+    /// The watchers told to read the keepalive service's file again.
+    func reloadNotes(_ processes: [Int32]) -> [String] {
+        guard !plan.keepaliveEdits.isEmpty else { return [] }
+        guard !processes.isEmpty else { return ["# \(keepaliveFile): no running watcher reads it"] }
+        return ["# \(keepaliveFile): read again by the watcher\(processes.count == 1 ? "" : "s") \(processes.map(String.init).joined(separator: ", "))"]
+    }
+
     /// What follows the commands: what apply leaves alone and what it warns of, as
     /// comments, so that the plan stays a script.
     var notes: [String] {
@@ -42,11 +66,14 @@ struct PlanView {
     // MARK: JSON
 
     /// Everything about the run, in one object.
-    func fields(dryRun: Bool, status: String, completed: Int, reads: Int, outcome: ApplyOutcome?, confirmation: [Field]?) -> [Field] {
+    func fields(
+        dryRun: Bool, status: String, completed: Int, reads: Int, outcome: ApplyOutcome?, confirmation: [Field]?,
+        reloaded: [Int32] = [], failedWrite: (path: String, message: String)? = nil
+    ) -> [Field] {
         var fields: [Field] = [
             .jsonOnly("status", .string(status)),
             .jsonOnly("dry_run", .bool(dryRun)),
-            .jsonOnly("changes", .array(plan.steps.map { .object(change($0)) })),
+            .jsonOnly("changes", .array(plan.steps.map { .object(change($0)) } + plan.keepaliveEdits.map { .object(change($0)) })),
             .jsonOnly("recreates", .array(plan.recreatedLinks.map { .string($0) })),
             .jsonOnly("drift", .array(plan.drift.map { drift in
                 .object([.jsonOnly("object", .string(drift.object.rawValue)), .jsonOnly("key", .string(drift.key)),
@@ -64,6 +91,18 @@ struct PlanView {
                 .jsonOnly("error", .string(failure.message)),
             ])))
         }
+        if let failedWrite {
+            fields.append(.jsonOnly("failed", .object([
+                .jsonOnly("command", .string("write " + failedWrite.path)),
+                .jsonOnly("error", .string(failedWrite.message)),
+            ])))
+        }
+        if !plan.keepaliveEdits.isEmpty {
+            fields.append(.jsonOnly("keepalive", .object([
+                .jsonOnly("file", .string(keepaliveFile)),
+                .jsonOnly("reloaded", .array(reloaded.map { .signed(Int64($0)) })),
+            ])))
+        }
         if let rollback = outcome?.rollback { fields.append(.jsonOnly("rollback", .object(Self.fields(rollback)))) }
         if let confirmation { fields.append(.jsonOnly("confirmation", .object(confirmation))) }
         return fields
@@ -78,6 +117,21 @@ struct PlanView {
             .jsonOnly("to", step.to.map { .object($0) } ?? .null),
             .jsonOnly("command", .string(Self.commandLine(step.words))),
             .jsonOnly("recreate", .bool(step.recreate)),
+        ]
+    }
+
+    /// A keepalive stanza's change: `from` and `to` as the state document's
+    /// keepalives; the command is the file's line as written.
+    private func change(_ edit: KeepaliveEdit) -> [Field] {
+        let line = edit.to.map { ([edit.tunnel] + $0).map(KeepaliveServiceFile.fileWord).joined(separator: " ") }
+        return [
+            .jsonOnly("op", .string(edit.operation.rawValue)),
+            .jsonOnly("object", .string(ObjectKind.keepalive.rawValue)),
+            .jsonOnly("key", .string(edit.tunnel)),
+            .jsonOnly("from", edit.fromFields.map { .object($0) } ?? .null),
+            .jsonOnly("to", edit.toFields.map { .object($0) } ?? .null),
+            .jsonOnly("command", line.map { .string("\(keepaliveFile): \($0)") } ?? .string("\(keepaliveFile): delete \(edit.tunnel)")),
+            .jsonOnly("recreate", .bool(false)),
         ]
     }
 

@@ -214,13 +214,19 @@ public final class DeclarationReader {
     // MARK: Keepalive stanzas
 
     private func declareKeepalive(_ words: [String]) throws {
-        // Output options are the command line's: a stanza is no command that prints.
-        let request = try KeepaliveWatchRequest.parse(words) { word throws(InvalidArgument) in
+        // A stanza is one line of the keepalive service's file: the watcher's own
+        // options (-f, metrics-file) and the command line's output options are refused.
+        let (subject, _) = try KeepaliveWatchRequest.parseLine(words, defaults: KeepaliveWatchRequest()) { word throws(InvalidArgument) in
             guard word.hasPrefix("-") else { return false }
             throw InvalidArgument("a keepalive stanza takes no output options (\(word))")
         }
-        guard request.subjects.count == 1, case .tunnel(let name) = request.subjects[0] else {
+        guard case .tunnel(let name) = subject else {
             throw InvalidArgument("a keepalive stanza watches one tunnel the file makes, by name")
+        }
+        // The file's lines are read as a batch's: a # ends one wherever it is, and a
+        // word is quoted with one kind of quote.
+        for word in words where word.contains("#") || word.contains("\n") || word.contains("\"") && word.contains("'") {
+            throw InvalidArgument("keepalive stanza for \(name.value): \"\(word)\" cannot be a word of the keepalive service's file (a # starts a comment there, a newline ends the line, and a word takes one kind of quote)")
         }
         try claim(name.value, for: "keepalive stanza for")
         var rest = words

@@ -43,10 +43,43 @@ public struct Plan: Sendable {
     /// Every object the plan touches, as it was: its identity and its words (nil:
     /// absent). After a rollback the kernel must show the same.
     public var snapshot: [SnapshotEntry] = []
+    /// What changes in the keepalive service's file, stanza by stanza.
+    public var keepaliveEdits: [KeepaliveEdit] = []
+    /// The owner's stanzas as the keepalive service's file will have them, when they
+    /// change: written once every kernel step has run.
+    public var keepaliveStanzas: [KeepaliveStanza]?
 
-    public var isEmpty: Bool { steps.isEmpty }
+    public var isEmpty: Bool { steps.isEmpty && keepaliveEdits.isEmpty }
 
     public init() {}
+}
+
+/// A keepalive stanza the plan adds to the keepalive service's file, changes or
+/// deletes; or a line of someone else's with the declared words, which becomes the
+/// owner's (`adopted`: marked, its words unchanged).
+public struct KeepaliveEdit: Sendable, Equatable {
+    public let operation: PlanStep.Operation
+    public let tunnel: String
+    /// The words after the tunnel's name, before and after; nil where there is no line.
+    public let from: [String]?
+    public let to: [String]?
+    public var adopted: Bool { from != nil && from == to }
+
+    /// The stanza before and after, as the state document's `keepalives` have it.
+    public var fromFields: [Field]? { from.map { WordSchema.keepalive.fields(of: [tunnel] + $0) } }
+    public var toFields: [Field]? { to.map { WordSchema.keepalive.fields(of: [tunnel] + $0) } }
+}
+
+/// The keepalive service's file as apply finds it: the owner's stanzas (its marked
+/// lines), and the tunnels that other lines watch, with where.
+public struct KeepaliveLines: Sendable {
+    public var owned: [KeepaliveStanza]
+    public var others: [(stanza: KeepaliveStanza, place: String)]
+
+    public init(owned: [KeepaliveStanza] = [], others: [(stanza: KeepaliveStanza, place: String)] = []) {
+        self.owned = owned
+        self.others = others
+    }
 }
 
 /// An object the plan touches, as the kernel had it before the first write.

@@ -61,9 +61,11 @@ public final class Planner {
         observation = Observation(kernel)
     }
 
-    public func plan(warnings: [ApplyWarning] = []) throws(PlanRefusal) -> Plan {
+    /// `keepalives`: the keepalive service's file as it is (nil: apply does not edit it).
+    public func plan(warnings: [ApplyWarning] = [], keepalives: KeepaliveLines? = nil) throws(PlanRefusal) -> Plan {
         plan = Plan()
         plan.warnings = warnings
+        if let keepalives { try planKeepalives(keepalives) }
         try planLinks()
         planAddresses()
         planNexthops()
@@ -626,5 +628,45 @@ public final class Planner {
         if existing.suppressInterfaceGroup == -1 { existing.suppressInterfaceGroup = nil }
         if declared.fwmark != nil, declared.fwmask == nil, existing.fwmask == .max { existing.fwmask = nil }
         return declared == existing
+    }
+
+    // MARK: Keepalive stanzas
+
+    /// The owner's lines in the keepalive service's file become the declared stanzas.
+    /// A stanza removed from a tunnel the files still make is deleted; the stanza of a
+    /// tunnel they no longer make only with `prune`, as the tunnel is. A tunnel has one
+    /// line in the file (the watcher refuses a second): a line that is not the owner's
+    /// and watches a declared tunnel is refused, unless it has the declared words, when
+    /// it becomes the owner's.
+    private func planKeepalives(_ found: KeepaliveLines) throws(PlanRefusal) {
+        var stanzas: [KeepaliveStanza] = []
+        var edits: [KeepaliveEdit] = []
+        let declaredLinks = Set(desired.links.map(\.name))
+        for existing in found.owned {
+            if let declared = desired.keepalives.first(where: { $0.tunnel == existing.tunnel }) {
+                stanzas.append(declared)
+                if declared.words != existing.words {
+                    edits.append(KeepaliveEdit(operation: .change, tunnel: existing.tunnel, from: existing.words, to: declared.words))
+                }
+            } else if declaredLinks.contains(existing.tunnel) || options.prune {
+                edits.append(KeepaliveEdit(operation: .delete, tunnel: existing.tunnel, from: existing.words, to: nil))
+            } else {
+                stanzas.append(existing)
+            }
+        }
+        for declared in desired.keepalives where !found.owned.contains(where: { $0.tunnel == declared.tunnel }) {
+            stanzas.append(declared)
+            guard let other = found.others.first(where: { $0.stanza.tunnel == declared.tunnel }) else {
+                edits.append(KeepaliveEdit(operation: .add, tunnel: declared.tunnel, from: nil, to: declared.words))
+                continue
+            }
+            guard other.stanza.words == declared.words else {
+                throw PlanRefusal(message: "keepalive stanza for \(declared.tunnel): \(other.place) watches it already, and is not \(owner.name)'s (\(other.stanza.words.joined(separator: " "))); delete that line or declare its words")
+            }
+            edits.append(KeepaliveEdit(operation: .change, tunnel: declared.tunnel, from: other.stanza.words, to: declared.words))
+        }
+        guard !edits.isEmpty else { return }
+        plan.keepaliveEdits = edits
+        plan.keepaliveStanzas = stanzas
     }
 }

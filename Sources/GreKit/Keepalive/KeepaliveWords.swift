@@ -56,6 +56,9 @@ public struct KeepaliveWatchRequest: Equatable, Sendable {
     /// Where to write the Prometheus metrics.
     public var metricsFile: String?
 
+    /// No target, the defaults: what a line of a file is read over when no command line gives more.
+    public init() {}
+
     public static let minimumInterval: Int64 = KeepaliveTiming.nanosecondsPerSecond / 10
     /// Cisco's ranges: 1..32767 s and 1..255 retries; intervals here go down to 0.1 s.
     public static let maximumInterval: Int64 = 32767 * KeepaliveTiming.nanosecondsPerSecond

@@ -205,12 +205,12 @@ $(sed 's/^/        /' "$TMPDIR/example.log")"
 '10.100.0.0/16 gre-hub 10.255.2.1
 10.101.0.0/16 gre-hub 10.255.2.1
 10.103.0.0/16 gre-hub 10.255.2.1' "spoke 2's routes: the hub's LAN and the other spokes'"
-    # The keepalive service's lines, in keepalive watch's words.
-    assert_eq "$(grep -E '^\+gre-' "$TMPDIR/example.log" | sort)" '+gre-hub interval 5 retries 3 action routes
-+gre-spoke1 interval 5 retries 3 action routes
-+gre-spoke2 interval 5 retries 3 action routes
-+gre-spoke3 interval 5 retries 3 action routes' "keepalive.conf's lines"
-    grep -q '^hub1 .*changed=2 .*failed=0' "$TMPDIR/example.log" || fail "the recap: $(tail -4 "$TMPDIR/example.log")"
+    # The keepalive stanzas, which gretool writes to the keepalive service's file.
+    assert_eq "$(grep -E '^\+keepalive gre-' "$TMPDIR/example.log" | sort)" '+keepalive gre-hub: {"action": "routes", "interval": 5, "retries": 3, "tunnel": "gre-hub"}
++keepalive gre-spoke1: {"action": "routes", "interval": 5, "retries": 3, "tunnel": "gre-spoke1"}
++keepalive gre-spoke2: {"action": "routes", "interval": 5, "retries": 3, "tunnel": "gre-spoke2"}
++keepalive gre-spoke3: {"action": "routes", "interval": 5, "retries": 3, "tunnel": "gre-spoke3"}' "the keepalive stanzas"
+    grep -q '^hub1 .*changed=1 .*failed=0' "$TMPDIR/example.log" || fail "the recap: $(tail -4 "$TMPDIR/example.log")"
     assert_eq "$(ip -n "$A" -o link show type gre)" "" "check mode made no tunnel"
     [[ ! -e $TMPDIR/keepalive.conf ]] || fail "check mode wrote keepalive.conf"
 }

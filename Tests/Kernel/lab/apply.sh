@@ -141,7 +141,7 @@ EOF
     file=$(mktemp)
     { tunnel_file "ttl 64"; echo "keepalive watch gre1 interval 1 retries 3"; } >"$file"
     local rc
-    g "$A" apply --confirm-by-probe --confirm 5 --detailed-exitcode "$file" >/dev/null; rc=$?
+    g "$A" apply --confirm-by-probe --confirm 5 --detailed-exitcode --keepalive-file "$TMPDIR/keepalive.conf" "$file" >/dev/null; rc=$?
     assert_eq "$rc" 3 "committed with changes"
     assert_eq "$(json_get "$A" gre1 .linkinfo.info_kind)" gre "the tunnel stays"
     # The peer stops reflecting: the next change is taken back.
@@ -149,8 +149,58 @@ EOF
     local before
     before=$(site_state "$A")
     echo "route add 192.0.2.0/24 via 10.0.0.2 dev gre1" >>"$file"
-    g "$A" apply --confirm-by-probe --confirm 2 --detailed-exitcode "$file" >/dev/null 2>&1; rc=$?
+    g "$A" apply --confirm-by-probe --confirm 2 --detailed-exitcode --keepalive-file "$TMPDIR/keepalive.conf" "$file" >/dev/null 2>&1; rc=$?
     assert_eq "$rc" 4 "applied, then rolled back"
     assert_eq "$(ip -n "$A" route show 192.0.2.0/24)" "" "the route is taken back"
     assert_eq "$(site_state "$A")" "$before" "the state as before"
+}
+
+# A keepalive stanza goes to the keepalive service's file, as a line of apply's own
+# (a line of someone else's stays as it is), and the running watcher reads the file
+# again: the tunnel is watched; the stanza taken out, it is not any more.
+test_keepalive_stanzas_go_to_the_file_the_running_watcher_reads() {
+    quiet_pair
+    export GRETOOL_RUNTIME_DIR=$TMPDIR/run
+    mkdir -p "$GRETOOL_RUNTIME_DIR"
+    local conf=$TMPDIR/keepalive.conf file
+    file=$(mktemp)
+    echo "local 198.51.100.1 remote 198.51.100.9 key 99 interval 5 # by hand" >"$conf"
+    local hand
+    hand=$(cat "$conf")
+    "$GRETOOL" -n "$A" keepalive watch -f "$conf" >"$TMPDIR/watcher.log" 2>&1 &
+    local watcher=$!
+    wait_until 10 g "$A" keepalive status >/dev/null || fail "the watcher did not start: $(cat "$TMPDIR/watcher.log")"
+    { tunnel_file "ttl 64 key 5"; echo 'keepalive watch gre1 interval 1 action none on-down "echo $TUNNEL down"'; } >"$file"
+    # A dry run plans the line and writes nothing.
+    g "$A" apply --dry-run --keepalive-file "$conf" "$file" | grep -qxF "# $conf: add gre1 interval 1 action none on-down \"echo \$TUNNEL down\"" ||
+        fail "the dry run's plan: $(g "$A" apply --dry-run --keepalive-file "$conf" "$file")"
+    assert_eq "$(cat "$conf")" "$hand" "the file after the dry run"
+    ok g "$A" apply --keepalive-file "$conf" "$file" >"$TMPDIR/plan"
+    grep -q "^# $conf: read again by the watcher $watcher$" "$TMPDIR/plan" || fail "the watcher was not told: $(cat "$TMPDIR/plan")"
+    assert_eq "$(cat "$conf")" "$hand
+gre1 interval 1 action none on-down \"echo \$TUNNEL down\" # gretool:47" "the file"
+    wait_until 10 g "$A" keepalive status gre1 >/dev/null || fail "gre1 is not watched after the reload: $(cat "$TMPDIR/watcher.log")"
+    assert_eq "$(g "$A" state show --keepalive-file "$conf" gre1 | tail -1)" \
+        "keepalive watch gre1 interval 1 action none on-down 'echo \$TUNNEL down'" "state show's stanza"
+    # Again: nothing to do.
+    local rc
+    g "$A" apply --detailed-exitcode --keepalive-file "$conf" "$file" >/dev/null; rc=$?
+    assert_eq "$rc" 0 "the second apply's status"
+    # A confirmed change not confirmed: the file comes back as it was, and the watcher reads it again.
+    local written
+    written=$(cat "$conf")
+    sed -i 's/interval 1 action none/interval 2 action none/' "$file"
+    g "$A" apply --confirm 1 --detailed-exitcode --keepalive-file "$conf" "$file" >/dev/null 2>&1; rc=$?
+    assert_eq "$rc" 4 "the unconfirmed apply's status"
+    assert_eq "$(cat "$conf")" "$written" "the file after the rollback"
+    sed -i 's/interval 2 action none/interval 1 action none/' "$file"
+    # The stanza taken out: its line goes, the watcher stops watching gre1.
+    sed -i '/^keepalive/d' "$file"
+    assert_eq "$(g "$A" -j apply --keepalive-file "$conf" "$file" | jq -c '[.changes[] | [.op, .object, .key]], .keepalive.reloaded')" \
+        "[[\"delete\",\"keepalive\",\"gre1\"]]
+[$watcher]" "the plan in JSON"
+    assert_eq "$(cat "$conf")" "$hand" "the file, as it was"
+    wait_until 10 bash -c "! \"$GRETOOL\" -n $A keepalive status gre1 >/dev/null 2>&1" || fail "gre1 is still watched"
+    kill "$watcher"
+    wait "$watcher"
 }

@@ -78,6 +78,8 @@ enum Grammar {
             return { words, _ in _ = try ApplyRequest.parse(words) }
         case ("state", "export"):
             return { words, _ in _ = try StateCommands.exportWords(words) }
+        case ("state", "show"):
+            return { words, _ in _ = try StateCommands.showWords(words) }
         case ("diag", "mtu"):
             return { words, _ in _ = try MTUCheckRequest.parse(words) }
         case ("diag", _):
@@ -89,7 +91,7 @@ enum Grammar {
 
     /// Verbs whose words are a device's name, read inside the command as it asks the
     /// kernel about it: nothing here to fuzz.
-    static let namesOnly: Set<String> = ["link delete", "link show", "tunnel delete", "tunnel show", "state show"]
+    static let namesOnly: Set<String> = ["link delete", "link show", "tunnel delete", "tunnel show"]
 
     /// Stops the run when a verb of the command table has no parser here: a new verb's
     /// grammar must not go unfuzzed.

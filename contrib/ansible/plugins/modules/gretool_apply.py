@@ -39,6 +39,11 @@ options:
       - Whose objects these are (C(gretool apply --owner)). Each owner prunes only its own objects. gretool's default
         owner is used when this is not given.
     type: str
+  keepalive_file:
+    description:
+      - The keepalive service's file, where gretool writes the keepalive stanzas' lines and whose watchers it has read
+        it again (C(--keepalive-file)). gretool's default, C(/etc/gretool/keepalive.conf), when this is not given.
+    type: path
   prune:
     description:
       - Delete the owner's objects the declared state no longer has (C(--prune)).
@@ -206,6 +211,8 @@ def apply_words(params, check_mode):
             words.append('--confirm-by-probe')
     if params['owner'] is not None:
         words += ['--owner', params['owner']]
+    if params['keepalive_file'] is not None and not (params['commit'] or params['rollback']):
+        words += ['--keepalive-file', params['keepalive_file']]
     if params['src'] is not None:
         words.append(params['src'])
     elif params['config'] is not None:
@@ -226,6 +233,7 @@ def main():
         src=dict(type='path'),
         config=dict(type='dict'),
         owner=dict(type='str'),
+        keepalive_file=dict(type='path'),
         prune=dict(type='bool', default=False),
         allow_recreate=dict(type='bool', default=False),
         confirm=dict(type='int'),

@@ -128,6 +128,21 @@ public final class DeclarationReader {
                 devices.declare(peer)
             }
         }
+        try declareAttributes(of: &link, request)
+        // The words after a veth's `peer` are the peer's: what apply manages of them is
+        // declared of the peer, as its own `link set` line would (the rest is refused).
+        if let peer = (request.options as? VethOptions)?.peer, let peerName = peer.givenName?.value {
+            try refuseUnmanaged(peer)
+            guard peer.mtu != nil || peer.txqlen != nil || !peer.setFlags.union(peer.clearFlags).isEmpty else { return }
+            var peerLink = state.link(named: peerName) ?? LinkState(name: peerName)
+            try declareAttributes(of: &peerLink, peer)
+        }
+    }
+
+    /// Merges the attributes a link's words give (mtu, txqueuelen, up or down) into
+    /// its declaration, and keeps it.
+    private func declareAttributes(of link: inout LinkState, _ request: LinkRequest) throws {
+        let name = link.name
         try merge(&link.mtu, request.mtu, "mtu", of: name)
         try merge(&link.txqlen, request.txqlen, "txqueuelen", of: name)
         let up: Bool? = request.setFlags.contains(.up) ? true : request.clearFlags.contains(.up) ? false : nil

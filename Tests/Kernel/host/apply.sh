@@ -305,6 +305,24 @@ test_a_group_whose_only_member_goes_with_a_pruned_link_is_made_again() {
     writes_nothing "$A" g "$A" apply --prune "$new"
 }
 
+# The words after a veth's peer name are the peer's: its mtu, queue length and state are
+# declared of it (as its own link set line would), and what apply does not manage is
+# refused, as on any link; none is dropped.
+test_a_veth_peers_words_are_declared_of_the_peer() {
+    read -r A < <(quiet_namespaces a)
+    local file
+    file=$(mktemp)
+    echo 'link add p0 mtu 1300 type veth peer name p1 mtu 1400 txqueuelen 7 up' >"$file"
+    assert_eq "$(g "$A" apply "$file")" "gretool link add p0 mtu 1300 type veth peer name p1
+gretool link set p0 alias gretool:47
+gretool link set p1 mtu 1400 txqueuelen 7 up" "the plan"
+    assert_eq "$(ip -n "$A" -j link show p1 | jq -c '.[0] | [.mtu, .txqlen, (.flags | index("UP") != null)]')" '[1400,7,true]' "the peer"
+    assert_eq "$(ip -n "$A" -j link show p0 | jq -c '.[0].mtu')" 1300 "the link"
+    writes_nothing "$A" g "$A" apply "$file"
+    echo 'link add q0 type veth peer name q1 address 02:00:00:00:00:01' >"$file"
+    writes_nothing "$A" refuses 2 'address is not one of them' g "$A" apply "$file"
+}
+
 # The boot unit as make install writes it: systemd's own check passes (warnings
 # included), it runs once after the network is up and before the keepalive service, and
 # its command applies a directory's *.conf files in name order as one file, the keepalive

@@ -39,6 +39,8 @@ public final class DeclarationReader {
     private var linkPlaces: [String: String] = [:]
     private var linkCreated: Set<String> = []
     private var placeOfKey: [String: String] = [:]
+    /// Routes by their key, which a file may hold by the ten thousand: no string each.
+    private var placeOfRoute: [RouteKey: String] = [:]
     /// Names used before any declaration made them, and where first.
     private var referenced: [(name: String, place: String)] = []
     private var place = ""
@@ -192,7 +194,11 @@ public final class DeclarationReader {
         var route = route
         // `route add` gives boot when told nothing.
         route.protocolID = try ownProtocol(route.protocolID, unset: .boot)!
-        try claim(RouteKey(route).description, for: "route")
+        let key = RouteKey(route)
+        if let first = placeOfRoute.updateValue(place, forKey: key) {
+            placeOfRoute[key] = first
+            throw InvalidArgument("route \(key) is declared twice (first at \(first))")
+        }
         state.routes.append(route)
     }
 

@@ -3,33 +3,50 @@ import Netlink
 /// The kernel's objects by identity, each with the words that describe it whole
 /// (its owner's mark included): what a snapshot keeps and what a rollback is checked
 /// against. A link's index is not compared: a link made again gets a new one.
-struct Observation {
+///
+/// The words of a kind are written the first time an object of that kind is asked
+/// for: a plan that touches nothing (a file applied again) writes none, and one that
+/// touches a route writes no link's.
+final class Observation {
+    private let kernel: KernelState
+    private let devices: DeviceDirectory
     private var entries: [ObjectKind: [String: [[String]]]] = [:]
 
     init(_ kernel: KernelState) {
-        let devices = DeviceDirectory(kernel.links)
-        for link in kernel.links where !link.flags.contains(.loopback) {
-            add(.link, link.name, Self.words(of: link, devices))
-        }
-        let byIndex = Dictionary(kernel.links.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
-        for address in kernel.addresses {
-            guard let link = byIndex[address.interface], !KernelState.isKernelMade(address, on: link) else { continue }
-            add(.address, Self.identity(of: address, devices), address.words(devices, ownership: true))
-        }
-        for route in kernel.routes where !KernelState.kernelProtocols.contains(route.protocolID) {
-            add(.route, Self.identity(of: route), route.words(devices, ownership: true))
-        }
-        for nexthop in kernel.nexthops { add(.nexthop, Self.identity(of: nexthop), nexthop.words(devices, ownership: true)) }
-        for rule in kernel.rules where rule.protocolID != .kernel { add(.rule, Self.identity(of: rule), rule.words(ownership: true)) }
-    }
-
-    private mutating func add(_ kind: ObjectKind, _ identity: String, _ words: [String]) {
-        entries[kind, default: [:]][identity, default: []].append(words)
+        self.kernel = kernel
+        devices = DeviceDirectory(kernel.links)
     }
 
     /// The objects of one identity, their words sorted (rules may repeat).
     func words(_ kind: ObjectKind, _ identity: String) -> [[String]] {
-        (entries[kind]?[identity] ?? []).sorted { $0.lexicographicallyPrecedes($1) }
+        if entries[kind] == nil { entries[kind] = index(kind) }
+        return (entries[kind]?[identity] ?? []).sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    private func index(_ kind: ObjectKind) -> [String: [[String]]] {
+        var index: [String: [[String]]] = [:]
+        func add(_ identity: String, _ words: [String]) { index[identity, default: []].append(words) }
+        switch kind {
+        case .link:
+            for link in kernel.links where !link.flags.contains(.loopback) { add(link.name, Self.words(of: link, devices)) }
+        case .address:
+            let byIndex = Dictionary(kernel.links.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
+            for address in kernel.addresses {
+                guard let link = byIndex[address.interface], !KernelState.isKernelMade(address, on: link) else { continue }
+                add(Self.identity(of: address, devices), address.words(devices, ownership: true))
+            }
+        case .route:
+            for route in kernel.routes where !KernelState.kernelProtocols.contains(route.protocolID) {
+                add(Self.identity(of: route), route.words(devices, ownership: true))
+            }
+        case .nexthop:
+            for nexthop in kernel.nexthops { add(Self.identity(of: nexthop), nexthop.words(devices, ownership: true)) }
+        case .rule:
+            for rule in kernel.rules where rule.protocolID != .kernel { add(Self.identity(of: rule), rule.words(ownership: true)) }
+        case .keepalive:
+            break
+        }
+        return index
     }
 
     /// A link whole: its kind and settings, mtu, queue length, state and alias.

@@ -527,18 +527,21 @@ public final class Planner {
             if byKey[key] == nil { byKey[key] = route }
         }
         var declared: Set<RouteKey> = []
+        declared.reserveCapacity(desired.routes.count)
+        // A route as declared costs no string: only one that changes is described.
         for route in desired.routes {
             let key = RouteKey(route)
             declared.insert(key)
+            let existing = byKey[key]
+            if let existing, Self.satisfies(route, existing) { continue }
             let identity = key.description
             let words = route.words(devices, ownership: true)
-            guard let existing = byKey[key] else {
+            guard let existing else {
                 touch(.route, identity)
                 add(step(.add, .route, identity, from: nil, to: fields(.route, words), words,
                          undo: [["route", "delete"] + route.keyWords(protocol: true)]), claiming: [.route(key)])
                 continue
             }
-            guard !Self.satisfies(route, existing) else { continue }
             touch(.route, identity)
             let was = existing.words(current, ownership: true)
             plan.steps.append(step(.change, .route, identity, from: fields(.route, was), to: fields(.route, words),

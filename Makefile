@@ -6,7 +6,8 @@
 #   make sanitize  the unit tests under the address and the thread sanitizer (CI runs
 #                it after make test)
 #   make fuzz    every fuzz target for FUZZ_SECONDS (default 180) each, or FUZZ_TARGETS;
-#                an input over FUZZ_TIMEOUT seconds (default 1) is a hang
+#                an input over FUZZ_TIMEOUT seconds (default 1) is a hang; FUZZ_RUNS=N stops
+#                a target after N executions if that comes first
 #   make bench   gretool side by side with iproute2, as ratios
 #   make parity-lab  the GRE lines of the iproute2 parity harness, in the lab VM
 #   make fleet   ansible-test sanity on the Ansible collection, past make test's limits
@@ -89,9 +90,10 @@ fleet: build
 # The fuzz targets (Tests/Fuzz, scripts/fuzz.sh): libFuzzer with the address sanitizer.
 FUZZ_SECONDS ?= 180
 FUZZ_TIMEOUT ?= 1
+FUZZ_RUNS ?=
 FUZZ_TARGETS ?=
 fuzz: deps
-	@scripts/fuzz.sh build && FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) scripts/fuzz.sh run $(FUZZ_TARGETS)
+	@scripts/fuzz.sh build && FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) FUZZ_RUNS=$(FUZZ_RUNS) scripts/fuzz.sh run $(FUZZ_TARGETS)
 
 demo: build
 	scripts/demo.sh $(GRETOOL)

@@ -4,8 +4,9 @@
 #
 #   scripts/fuzz.sh build              builds .build-fuzz/release/gretool-fuzz
 #   scripts/fuzz.sh run [TARGET...]    make fuzz: fuzzes each target for FUZZ_SECONDS (default
-#                                      180), then adds to its committed corpus the inputs that
-#                                      reached code the corpus did not
+#                                      180), or until FUZZ_RUNS executions if that comes first,
+#                                      then adds to its committed corpus the inputs that reached
+#                                      code the corpus did not
 #   scripts/fuzz.sh check [TARGET...]  make test's stage: every committed input of each target,
 #                                      then FUZZ_CHECK_SECONDS (default 4) of fuzzing that keeps
 #                                      nothing
@@ -54,9 +55,11 @@ target_options() {
 }
 
 run() {
-    local seconds=${FUZZ_SECONDS:-180} target failed=""
+    local seconds=${FUZZ_SECONDS:-180} target failed="" runs=()
+    # The long-run bar is 10 million executions or an hour, whichever comes first.
+    [[ -n ${FUZZ_RUNS:-} ]] && runs=(-runs="$FUZZ_RUNS")
     for target in $(targets "$@"); do
-        echo "== fuzz $target (${seconds} s)"
+        echo "== fuzz $target (${seconds} s${runs:+, at most $FUZZ_RUNS executions})"
         local work=$scratch/corpus/$target extra
         mkdir -p "$work" "$corpora/$target"
         extra=$(target_options "$target") || return 1
@@ -65,7 +68,7 @@ run() {
         # machine, these say whether any input came near the bar (run them alone).
         # shellcheck disable=SC2086 # one option a line
         "$fuzzer" "$target" "${options[@]}" $extra -timeout="${FUZZ_TIMEOUT:-1}" -report_slow_units=1 \
-            -max_total_time="$seconds" "$work" "$corpora/$target" || {
+            -max_total_time="$seconds" "${runs[@]}" "$work" "$corpora/$target" || {
             failed+=" $target"
             continue
         }

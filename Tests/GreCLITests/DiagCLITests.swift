@@ -87,7 +87,7 @@ import Glibc
     @Test func diagAllRunsWhatAppliesTunnelAfterTunnel() throws {
         let checks = [check("always", inAll: { _ in true }), check("never", inAll: nil), check("gre1only", inAll: { $0 == "gre1" })]
         let socket = try NetlinkSocket()
-        let diagnostics = DiagnosticsService(socket: socket, links: try LinkService(socket: socket))
+        let diagnostics = DiagnosticsService(socket: socket, links: LinkService(socket: socket))
         let reports = try DiagCommands.reports(on: ["gre1", "gre2"], checks: checks, diagnostics)
         #expect(reports.map { "\($0.check) \($0.tunnel)" } == ["always gre1", "gre1only gre1", "always gre2"])
         #expect(checks[1].inAll == nil)

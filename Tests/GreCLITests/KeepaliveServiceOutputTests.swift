@@ -173,4 +173,20 @@ private struct Exposition {
         #expect(String(decoding: KeepaliveStatusView.answer(["configuration"], statuses, configuration: "/etc/gretool/keepalive.conf"), as: UTF8.self)
                 == "configuration /etc/gretool/keepalive.conf\n")
     }
+
+    /// `keepalive status` fails on a watcher's refusal (a watcher of another version that
+    /// does not know the request) instead of printing it as a status and exiting 0.
+    @Test func aRefusalIsToldFromStatuses() {
+        let statuses = [status("gre1", .up), status("error", .down)]
+        func refusal(_ words: [String]) -> String? { KeepaliveStatusView.refusalMessage(in: KeepaliveStatusView.answer(words, statuses)) }
+        #expect(refusal(["stats"]) == "unknown request \"stats\": a watcher answers status [json] [TUNNEL] or configuration")
+        #expect(refusal(["show", "json"]) == "unknown request \"show\": a watcher answers status [json] [TUNNEL] or configuration")
+        #expect(refusal(["status", "gre1", "gre2"]) == "status takes one tunnel, not 2 (gre1 gre2)")
+        #expect(refusal(["status"]) == nil)
+        #expect(refusal(["status", "json"]) == nil)
+        // A tunnel called "error": its status starts as a refusal would, but takes several lines.
+        #expect(refusal(["status", "error"]) == nil)
+        #expect(refusal(["status", "json", "error"]) == nil)
+        #expect(refusal(["status", "nothing-such"]) == nil)
+    }
 }

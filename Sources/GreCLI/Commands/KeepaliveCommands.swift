@@ -110,6 +110,9 @@ enum KeepaliveCommands: ObjectCommands {
             }
             reached += 1
             guard let answer else { throw CommandFailure(message: "the watcher at \(path) did not answer within 5 seconds") }
+            if let refusal = KeepaliveStatusView.refusalMessage(in: answer) {
+                throw CommandFailure(message: "the watcher at \(path) refused the request: \(refusal)")
+            }
             answers += answer
         }
         guard reached > 0 else {

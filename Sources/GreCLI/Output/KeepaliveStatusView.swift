@@ -80,6 +80,21 @@ enum KeepaliveStatusView {
         ]
     }
 
+    /// The message of a watcher's answer that is a refusal (`error: MESSAGE`, or
+    /// {"error":"MESSAGE"} when JSON was asked), which a watcher of another version of
+    /// gretool gives to a request it does not know; nil for an answer of statuses. A
+    /// refusal is one line, where a target's status in text takes several (so that a
+    /// tunnel called "error" is not taken for one).
+    static func refusalMessage(in answer: [UInt8]) -> String? {
+        let line = Array(answer.prefix { $0 != 10 })
+        guard line.count + 1 >= answer.count else { return nil }
+        let textPrefix = Array("error: ".utf8)
+        if line.starts(with: textPrefix) { return String(decoding: line.dropFirst(textPrefix.count), as: UTF8.self) }
+        guard line.first == UInt8(ascii: "{"), let object = try? JSONValue.parse(line),
+              case .string(let message)? = object["error"] else { return nil }
+        return message
+    }
+
     private static func refusal(_ message: String, json: Bool, output: OutputBuffer) -> [UInt8] {
         Printer.line([Field("error", .string(message), text: "error: " + message)], output: output, json: json)
         return output.bytes()

@@ -112,6 +112,23 @@ EOF
     [[ $(tail -1 "$dir/notified" | cut -f2) == STOPPING=1 ]] || fail "STOPPING=1 is not the last message: $(tail -3 "$dir/notified")"
     ! compgen -G "$dir/run/keepalive.net-*.$watcher.sock" >/dev/null || fail "the control socket was left behind"
     refuses 1 "no keepalive watcher is running \(none answers in $dir/run\)" env GRETOOL_RUNTIME_DIR="$dir/run" "$GRETOOL" keepalive status
+
+    # A watcher that refuses the request (of another gretool version) makes status fail
+    # with its words, not print them as a status and exit 0.
+    local fake=$dir/run/keepalive.net-1.99999.sock
+    timeout 20 python3 -c '
+import socket, sys
+server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+server.bind(sys.argv[1]); server.listen(1)
+connection, _ = server.accept()
+connection.recv(4096)
+connection.sendall(b"error: unknown request \"status\": a watcher answers stats\n")
+connection.close()' "$fake" &
+    local fake_watcher=$!
+    wait_until 5 test -S "$fake" || fail "the fake watcher did not listen"
+    refuses 1 "the watcher at $fake refused the request: unknown request \"status\": a watcher answers stats" \
+        env GRETOOL_RUNTIME_DIR="$dir/run" "$GRETOOL" keepalive status
+    wait "$fake_watcher"
 }
 
 test_a_bad_configuration_is_refused_at_start() {

@@ -163,7 +163,7 @@ _gretool() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=(-s -stats -statistics)
-    local -a non_repeating_flags=(-j -json -p -pretty -d -details -o -oneline -brief -4 -6 -human -human-readable -iec -force --version -h --help)
+    local -a non_repeating_flags=(-j -json -p -pretty -d -details -o -oneline -brief -4 -6 -human -human-readable -iec -N -Numeric -force --version -h --help)
     local -a repeating_options=()
     local -a non_repeating_options=(-f -family -l -loops -rcvbuf -color -n -netns -b -batch)
     __gretool_offer_flags_options 0

@@ -20,7 +20,7 @@ function __gretool_parse_tokens -S
     set -l unparsed_tokens (__gretool_tokens -pc)
     switch $unparsed_tokens[1]
     case 'gretool'
-        __gretool_parse_subcommand 0 'j' 'p' 'd' 's' 'o' '4' '6' 'f=' 'l=' 'n=' 'b=' 'version' 'h/help'
+        __gretool_parse_subcommand 0 'j' 'p' 'd' 's' 'o' '4' '6' 'f=' 'N' 'l=' 'n=' 'b=' 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'address'
             __gretool_parse_subcommand -r 2 'version' 'h/help'
@@ -108,6 +108,7 @@ complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_option
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" f family' -s 'f' -o 'family' -d 'inet (as -4) or inet6 (as -6).' -rfka 'inet inet6'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" human human-readable' -o 'human' -o 'human-readable' -d 'With -s, counters in human units (1.2k, 3.4M; -h is this, not help, as in iproute2).'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" iec' -o 'iec' -d 'With -human, powers of 1024 (1.20ki) rather than of 1000.'
+complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" N Numeric' -s 'N' -o 'Numeric' -d 'Numbers where ip has names: tables, protocols, scopes, realms, DS fields, types, groups.'
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" l loops' -s 'l' -o 'loops' -d 'Rounds an address flush makes at most (default 10; 0: until none is left).' -rfka ''
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" rcvbuf' -o 'rcvbuf' -d 'The netlink socket\'s receive buffer in bytes (default 1 MiB).' -rfka ''
 complete -c 'gretool' -n '__gretool_should_offer_completions_for_flags_or_options "gretool" color' -o 'color' -d 'never: plain text, which is all gretool prints (other values are refused).' -rfka 'never'

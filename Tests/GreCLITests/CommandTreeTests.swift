@@ -131,6 +131,7 @@ private func expectedNames(_ row: GlobalOptions.Row) -> Set<TreeDump.Argument.Na
                 case .family: #expect(options.family == .inet)
                 case .human: #expect(options.humanReadable)
                 case .iec: #expect(options.iec)
+                case .numeric: #expect(options.numeric)
                 case .loops: #expect(options.flushRounds == 1)
                 case .receiveBuffer: #expect(options.receiveBuffer == 4096)
                 case .color: break
@@ -150,6 +151,9 @@ private func expectedNames(_ row: GlobalOptions.Row) -> Set<TreeDump.Argument.Na
         #expect(try parse("-f inet6").family == .inet6 && parse("-family inet").family == .inet && parse("-fa inet").family == .inet)
         #expect(try parse("-fo").force)
         #expect(try parse("-i").iec && parse("-iec").iec)
+        // "-n" is -netns, "-N" (and "-Nu") -Numeric; ip refuses "-numeric".
+        #expect(try parse("-N").numeric && parse("-Nu").numeric && parse("-Numeric").numeric && !parse("-n x").numeric)
+        #expect(throws: InvalidArgument.self) { try parse("-numeric") }
         #expect(try parse("-l 1").flushRounds == 1 && parse("-loops 0").flushRounds == 0 && GlobalOptions().flushRounds == 10)
         #expect(try parse("-rc 0x1000").receiveBuffer == 4096 && parse("-rcvbuf 100000").receiveBuffer == 100000)
         #expect(try parse("-color=never").json == false && parse("-c=never").family == .unspecified)

@@ -66,6 +66,23 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         #expect(text(plain, RouteView(devices: devices, details: true)) == "unicast default dev if9 table main proto boot scope global ")
     }
 
+    /// -N: the numbers iproute2 writes instead of the names of its databases (a DS
+    /// field always in two hexadecimal digits), text and JSON alike. (Realms: the rules'
+    /// test; a route carries them as the kernel sent them.)
+    @Test func numericNamesNumbers() throws {
+        var route = Route(destination: try IPPrefix(parsing: "192.0.2.1/32"))
+        route.type = .local
+        route.outputInterface = 9
+        route.table = .local
+        route.protocolID = .kernel
+        route.scope = .host
+        route.tos = 0x28
+        let numeric = RouteView(devices: devices, naming: Naming(numeric: true))
+        #expect(text(route) == "local 192.0.2.1 tos AF11 dev if9 table local proto kernel scope host ")
+        #expect(text(route, numeric) == "2 192.0.2.1 tos 0x28 dev if9 table 255 proto 2 scope 254 ")
+        #expect(json(route, numeric) == #"{"type":"2","dst":"192.0.2.1","tos":"0x28","dev":"if9","table":"255","protocol":"2","scope":"254","flags":[]}"#)
+    }
+
     @Test func realmsAndCongestionControlAsIproute2PrintsThem() throws {
         // As the kernel describes it: realms (RTA_FLOW, from << 16 | to), a locked
         // congestion control in the metrics; realms past 255 have no names.
@@ -184,6 +201,25 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
             rule.action = RuleAction(rawValue: UInt8(number))
             #expect(FieldRenderer.text(RuleView().fields(rule)) == "300:\tfrom all \(name)")
         }
+    }
+
+    /// -N: tables, protocols, actions, realms, groups and IP protocols as numbers.
+    @Test func numericNamesNumbers() {
+        var rule = Rule(family: .inet)
+        rule.priority = 10
+        rule.table = .main
+        rule.suppressInterfaceGroup = 0
+        rule.realms = 2 << 16 | 5
+        rule.ipProtocol = .tcp
+        rule.protocolID = .static
+        rule.tos = 0x20
+        #expect(FieldRenderer.text(RuleView().fields(rule))
+            == "10:\tfrom all tos CS1 ipproto tcp lookup main suppress_ifgroup default realms 2/5 proto static")
+        #expect(FieldRenderer.text(RuleView(naming: Naming(numeric: true)).fields(rule))
+            == "10:\tfrom all tos 0x20 ipproto ipproto-6 lookup 254 suppress_ifgroup 0 realms 2/5 proto 4")
+        rule.table = .unspecified
+        rule.action = RuleAction(rawValue: 6)
+        #expect(FieldRenderer.text(RuleView(naming: Naming(numeric: true)).fields(rule)).hasSuffix("realms 2/5 6 proto 4"))
     }
 }
 

@@ -206,8 +206,26 @@ func greAttribute(_ text: String, _ attribute: GreAttribute) throws -> String? {
     @Test func describedAsIproute2Prints() throws {
         let link = try #require(decode(KernelReplies.g1))
         let gre = try #require(link.options as? GreOptions)
-        let text = gre.describe(FakeDevices(indexes: ["va": gre.underlay])).compactMap(\.text).joined(separator: " ")
+        let text = gre.describe(FakeDevices(indexes: ["va": gre.underlay]), naming: .names).compactMap(\.text).joined(separator: " ")
         #expect(text == "remote 198.51.100.2 local 198.51.100.1 dev va ttl 255 ikey 0.0.0.42 okey 0.0.0.42 iseq oseq icsum ocsum")
+    }
+
+    /// `ip tunnel show` names the TOS from rt_dsfield (rtnl_dsfield_n2a; -N writes the
+    /// number), a TOS that also inherits as "inherit/" and the rest; `ip -d link show`
+    /// writes it in hexadecimal.
+    @Test func tunnelShowNamesTheTOS() {
+        func tos(_ value: UInt8, naming: Naming = .names) -> (tunnel: String?, json: Field.Value?, link: String?) {
+            var gre = GreOptions(.gre)
+            gre.tos = value
+            let shown = gre.describeAsTunnel(name: "g1", FakeDevices(), naming: naming).first { $0.text?.hasPrefix("tos ") == true }
+            let link = gre.describe(FakeDevices(), naming: naming).first { $0.key == "tos" }
+            return (shown?.text, shown?.inJSON == true ? shown?.value : nil, link?.text)
+        }
+        #expect(tos(0x28) == ("tos AF11", .string("AF11"), "tos 0x28"))
+        #expect(tos(0x28, naming: Naming(numeric: true)) == ("tos 0x28", .string("0x28"), "tos 0x28"))
+        #expect(tos(0x29) == ("tos inherit/AF11", .string("0x29"), "tos 0x29"))
+        #expect(tos(0x04) == ("tos 0x04", .string("0x04"), "tos 0x4"))
+        #expect(tos(1) == ("tos inherit", nil, "tos inherit"))
     }
 
     @Test func aChangeReencodesWhatTheKernelReported() throws {

@@ -73,7 +73,8 @@ enum AddressCommands: ObjectCommands {
             printOnePerLine(listed, session: session)
             return
         }
-        var view = LinkView(details: session.options.details, addressListing: true, linkLayer: family == .unspecified)
+        var view = LinkView(details: session.options.details, addressListing: true, linkLayer: family == .unspecified,
+                            naming: session.options.naming)
         // -s: the link's counters after its addresses, as iproute2 prints them.
         let counters = LinkView(statisticsLevel: session.options.statistics)
         view.namespaceNames = try session.namespaceNames(of: listed.map(\.0))
@@ -82,7 +83,7 @@ enum AddressCommands: ObjectCommands {
         let headed = selector.label == nil
         let printed = headed || session.options.json ? listed : listed.filter { !$0.1.isEmpty }
         Printer.print(printed, session: session) { link, addresses in
-            var field = AddressView.field(addresses)
+            var field = AddressView.field(addresses, naming: session.options.naming)
             guard headed else {
                 field.text = field.text.map { String($0.dropFirst()) }
                 return [field]
@@ -103,7 +104,7 @@ enum AddressCommands: ObjectCommands {
             for (link, addresses) in listed {
                 let named: [Field.Value] = addresses.map { address in
                     .object([.jsonOnly("index", .signed(Int64(link.index))), .jsonOnly("dev", .string(link.name))]
-                        + AddressView.describe(address).fields)
+                        + AddressView.describe(address, naming: session.options.naming).fields)
                 }
                 FieldRenderer.object([.jsonOnly("addr_info", .array(named))], into: &writer)
             }
@@ -114,7 +115,7 @@ enum AddressCommands: ObjectCommands {
         for (link, addresses) in listed {
             for address in addresses {
                 // The address's text starts on a line of its own: here it follows the name.
-                let text = AddressView.describe(address).text.dropFirst()
+                let text = AddressView.describe(address, naming: session.options.naming).text.dropFirst()
                 session.output.write("\(link.index): \(link.name)" + Printer.oneLine(String(text)) + "\n")
             }
         }

@@ -129,7 +129,7 @@ enum LinkCommands: ObjectCommands {
             Printer.print(selected, session: session) { BriefView.link($0, devices: snapshot) }
             return
         }
-        var view = LinkView(details: options.details, statisticsLevel: options.statistics)
+        var view = LinkView(details: options.details, statisticsLevel: options.statistics, naming: options.naming)
         if options.humanReadable { view.humanBase = options.iec ? 1024 : 1000 }
         view.namespaceNames = try session.namespaceNames(of: selected)
         Printer.print(selected, session: session) { view.fields($0, devices: snapshot) }

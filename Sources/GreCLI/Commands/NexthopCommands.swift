@@ -58,7 +58,7 @@ enum NexthopCommands: ObjectCommands {
 
     private static func print(_ nexthops: [NexthopObject], _ session: Session) throws {
         let devices = try session.deviceNames()
-        let view = NexthopView(devices: devices, details: session.options.details)
+        let view = NexthopView(devices: devices, details: session.options.details, naming: session.options.naming)
         // iproute2 ends each line with a space, but after "fdb" (the last word it prints).
         Printer.print(nexthops, session: session, terminator: { $0.fdb ? "\n" : " \n" }) { view.fields($0) }
     }
@@ -71,7 +71,8 @@ enum NexthopCommands: ObjectCommands {
         case .get(let key):
             buckets = [try attempt("get bucket \(key.index) of nexthop \(key.groupID)") { try session.nexthops().bucket(key) }]
         }
-        let view = NexthopView(devices: try session.deviceNames(), details: session.options.details)
+        let view = NexthopView(devices: try session.deviceNames(), details: session.options.details,
+                                naming: session.options.naming)
         // iproute2 ends each line with a space.
         Printer.print(buckets, session: session, terminator: " \n") { view.fields($0) }
     }

@@ -43,11 +43,11 @@ enum RouteCommands: ObjectCommands {
         let devices = try session.deviceNames()
         var view = RouteView(devices: devices, details: session.options.details,
                              statistics: session.options.statistics > 0, selected: RouteView.Selection(selector),
-                             lineBreak: session.options.lineBreak)
+                             lineBreak: session.options.lineBreak, naming: session.options.naming)
         if session.options.details {
             // Read before the route dump: the socket cannot ask anything while it streams.
             let nexthops = (try? session.nexthops().list()) ?? []
-            let nexthopView = NexthopView(devices: devices, details: true)
+            let nexthopView = NexthopView(devices: devices, details: true, naming: session.options.naming)
             view.nexthopInfo = Dictionary(nexthops.map { ($0.id, nexthopView.fields($0)) }, uniquingKeysWith: { first, _ in first })
         }
         let filter = selector.dumpFilter(family: session.options.family)
@@ -93,7 +93,8 @@ enum RouteCommands: ObjectCommands {
         let lookup = try RouteService.Lookup.parse(words, family: session.options.family, devices: try session.links())
         let route = try attempt("look up a route to \(lookup.destination)") { try session.routes().lookup(lookup) }
         let view = RouteView(devices: try session.deviceNames(), details: session.options.details,
-                             statistics: session.options.statistics > 0, lineBreak: session.options.lineBreak)
+                             statistics: session.options.statistics > 0, lineBreak: session.options.lineBreak,
+                             naming: session.options.naming)
         let output = session.output
         if session.options.json {
             var sink = JSONSink(writer: session.jsonWriter(), output: output)

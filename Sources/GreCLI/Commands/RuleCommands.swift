@@ -32,7 +32,7 @@ enum RuleCommands: ObjectCommands {
     static func show(_ session: Session, _ words: [String]) throws {
         let selector = try RuleSelector.parse(words, verb: "show")
         let rules = try attempt("list rules") { try session.rules().list(family: family(session)) }
-        let view = RuleView(details: session.options.details)
+        let view = RuleView(details: session.options.details, naming: session.options.naming)
         Printer.print(rules.filter(selector.matches), session: session) { view.fields($0) }
     }
 

@@ -63,7 +63,7 @@ enum TunnelCommands: ObjectCommands {
         }
         // ip ends each tunnel's line, in JSON too (print_nlmsg_tunnel's fputc).
         Printer.print(tunnels, session: session, jsonTerminator: "\n") { link, options in
-            var fields = Tunnel.describe(link, options, snapshot)
+            var fields = Tunnel.describe(link, options, snapshot, naming: session.options.naming)
             if statistics, let counters = link.statistics { fields.append(tunnelStatistics(counters)) }
             return fields
         }

@@ -16,6 +16,9 @@ public struct GlobalOptions: Sendable {
     /// -human: counters in -s listings as 1.2k, 3.4M (powers of 1000, or of 1024 with -iec).
     public var humanReadable = false
     public var iec = false
+    /// -Numeric: listings write numbers where iproute2 has names (tables, protocols,
+    /// scopes, realms, DS fields, route types, link groups and types).
+    public var numeric = false
     /// -loops: the rounds of listing and deleting an address flush makes at most; 0 for
     /// as many as it takes (iproute2's max_flush_loops, 10 unless given).
     public var flushRounds = 10
@@ -28,8 +31,12 @@ public struct GlobalOptions: Sendable {
     /// so that each object is one line.
     var lineBreak: String { oneline ? "\\" : "\n" }
 
+    /// How listings write the numbers iproute2 has names for.
+    var naming: Naming { Naming(numeric: numeric) }
+
     enum Option: Sendable, CaseIterable {
-        case json, pretty, details, statistics, oneline, brief, inet, inet6, family, human, iec, loops, receiveBuffer, color
+        case json, pretty, details, statistics, oneline, brief, inet, inet6, family, human, iec, numeric, loops, receiveBuffer
+        case color
         case namespace, batch, force, help, version
     }
 
@@ -67,6 +74,8 @@ public struct GlobalOptions: Sendable {
         Row(option: .human, spellings: ["-human", "-human-readable"],
             help: "With -s, counters in human units (1.2k, 3.4M; -h is this, not help, as in iproute2)."),
         Row(option: .iec, spellings: ["-iec"], help: "With -human, powers of 1024 (1.20ki) rather than of 1000."),
+        Row(option: .numeric, spellings: ["-Numeric"], letters: "N",
+            help: "Numbers where ip has names: tables, protocols, scopes, realms, DS fields, types, groups."),
         Row(option: .loops, spellings: ["-loops"], letters: "l", takesValue: true,
             help: "Rounds an address flush makes at most (default 10; 0: until none is left)."),
         Row(option: .receiveBuffer, spellings: ["-rcvbuf"], takesValue: true,
@@ -125,6 +134,7 @@ public struct GlobalOptions: Sendable {
             case .family: options.family = try family(value(), option: word)
             case .human: options.humanReadable = true
             case .iec: options.iec = true
+            case .numeric: options.numeric = true
             case .loops:
                 let text = try value()
                 guard let rounds = Int(text), rounds >= 0 else {
@@ -183,7 +193,7 @@ public struct GlobalOptions: Sendable {
     private static let optionLoop = [
         "-loops", "-family", "-human", "-human-readable", "-iec", "-stats", "-statistics", "-details", "-resolve",
         "-oneline", "-timestamp", "-tshort", "-Version", "-force", "-batch", "-brief", "-json", "-pretty", "-rcvbuf",
-        "-color", "-help", "-netns", "-all",
+        "-color", "-help", "-netns", "-Numeric", "-all",
     ]
 
     /// The option a word names: "-X" when X is one of a row's letters; else a spelling,

@@ -33,6 +33,7 @@ struct GretoolCommand: ParsableCommand {
     @Option(name: .global(.family), help: .global(.family), completion: .list(["inet", "inet6"])) var family: String?
     @Flag(name: .global(.human), help: .global(.human)) var human = false
     @Flag(name: .global(.iec), help: .global(.iec)) var iec = false
+    @Flag(name: .global(.numeric), help: .global(.numeric)) var numeric = false
     @Option(name: .global(.loops), help: .global(.loops)) var loops: Int?
     @Option(name: .global(.receiveBuffer), help: .global(.receiveBuffer)) var rcvbuf: UInt32?
     @Option(name: .global(.color), help: .global(.color), completion: .list(["never"])) var color: String?

@@ -4,7 +4,7 @@ import GreKit
 /// line of words, then the lifetimes on a line of their own.
 enum AddressView {
     /// The "addr_info" list a link's description ends with.
-    static func field(_ addresses: [Address]) -> Field { list(addresses, describe) }
+    static func field(_ addresses: [Address], naming: Naming) -> Field { list(addresses) { describe($0, naming: naming) } }
 
     /// `ip -br address show`'s list: each address as "LOCAL[ peer PEER]/LENGTH[ metric M] ".
     static func briefField(_ addresses: [Address]) -> Field { list(addresses, local) }
@@ -38,7 +38,7 @@ enum AddressView {
         return (text, fields)
     }
 
-    static func describe(_ address: Address) -> (text: String, fields: [Field]) {
+    static func describe(_ address: Address, naming: Naming) -> (text: String, fields: [Field]) {
         var text = "\n    " + address.family.name + " "
         var fields: [Field] = [.jsonOnly("family", .string(address.family.name))]
         let (words, localFields) = local(address)
@@ -52,7 +52,7 @@ enum AddressView {
             text += "any \(anycast) "
             fields.append(.jsonOnly("anycast", .string(anycast.description)))
         }
-        let scope = address.scope.name
+        let scope = naming.scope(address.scope)
         text += "scope \(scope) "
         fields.append(.jsonOnly("scope", .string(scope)))
         var flags = address.flags

@@ -14,6 +14,8 @@ struct LinkView {
     var linkLayer = true
     /// The names of the namespaces peers are in, by id (`Session.namespaceNames`).
     var namespaceNames: [Int32: String] = [:]
+    /// How groups, hardware types and the kinds' named numbers are written (-N).
+    var naming = Naming.names
 
     func fields(_ link: Link, devices: LinkSnapshot) -> [Field] {
         var fields: [Field] = [Field("ifindex", .signed(Int64(link.index)), text: "\(link.index):")]
@@ -26,7 +28,7 @@ struct LinkView {
         if let mode = link.linkMode, !addressListing {
             fields.append(.string("linkmode", mode.name, label: "mode"))
         }
-        if let group = link.group { fields.append(.string("group", group == 0 ? "default" : String(group))) }
+        if let group = link.group { fields.append(.string("group", naming.linkGroup(group))) }
         if let txqlen = link.txqlen { fields.append(.unsigned("txqlen", txqlen, label: "qlen")) }
 
         if linkLayer || details { fields.append(contentsOf: linkLayerFields(link)) }
@@ -53,7 +55,7 @@ struct LinkView {
 
     /// "link/ether ADDRESS brd ADDRESS" on a line of its own.
     private func linkLayerFields(_ link: Link) -> [Field] {
-        let type = link.hardwareType.name
+        let type = naming.hardwareType(link.hardwareType)
         var fields = [Field("link_type", .string(type), text: "\n    link/\(type)")]
         if let address = link.address {
             let text = Self.format(address, type: link.hardwareType)
@@ -113,12 +115,12 @@ struct LinkView {
             if let kind = link.kind {
                 info.append(Field("info_kind", .string(kind), text: "\n    \(kind) "))
                 if let options = link.options, type(of: options).describesData {
-                    info.append(Self.spacedObject("info_data", options.describe(devices)))
+                    info.append(Self.spacedObject("info_data", options.describe(devices, naming: naming)))
                 }
             }
             if let portKind = link.portKind {
                 info.append(Field("info_slave_kind", .string(portKind), text: "\n    \(portKind)_slave "))
-                if let port = link.bridgePort { info.append(Self.spacedObject("info_slave_data", port.describe(devices))) }
+                if let port = link.bridgePort { info.append(Self.spacedObject("info_slave_data", port.describe(devices, naming: naming))) }
             }
             fields.append(Field("linkinfo", .object(info), text: info.compactMap(\.text).joined()))
         }

@@ -4,6 +4,7 @@ import GreKit
 struct NexthopView {
     let devices: DeviceNames
     var details = false
+    var naming = Naming.names
 
     func fields(_ nexthop: NexthopObject) -> [Field] {
         var fields: [Field] = [.unsigned("id", nexthop.id)]
@@ -30,11 +31,11 @@ struct NexthopView {
         if let gateway = nexthop.gateway { fields.append(.string("gateway", gateway.description, label: "via")) }
         if let index = nexthop.outputInterface { fields.append(.string("dev", devices.name(index))) }
         if nexthop.scope != .universe || details {
-            fields.append(.string("scope", nexthop.scope.name))
+            fields.append(.string("scope", naming.scope(nexthop.scope)))
         }
         if nexthop.blackhole { fields.append(Field("blackhole", .null, text: "blackhole")) }
         if nexthop.protocolID != .unspecified || details {
-            fields.append(.string("protocol", nexthop.protocolID.name, label: "proto"))
+            fields.append(.string("protocol", naming.routeProtocol(nexthop.protocolID), label: "proto"))
         }
         fields.append(flags(nexthop.flags))
         if nexthop.fdb { fields.append(Field("fdb", .null, text: "fdb")) }

@@ -12,6 +12,8 @@ struct RouteView {
     /// What breaks a route's text into lines (multipath legs, nh_info, a lookup's cache
     /// line): a backslash with -o, as iproute2's _SL_, so that each route is one line.
     var lineBreak = "\n"
+    /// How tables, protocols, scopes, types, realms and DS fields are written (-N).
+    var naming = Naming.names
 
     struct Selection: OptionSet {
         let rawValue: Int
@@ -54,7 +56,7 @@ struct RouteView {
 
     func write<Sink: ItemSink>(_ route: Route, to sink: inout Sink) {
         sink.beginObject(nil)
-        if route.type != .unicast || details { sink.string("type", nil, route.type.name) }
+        if route.type != .unicast || details { sink.string("type", nil, naming.routeType(route.type)) }
         sink.quoted("dst", nil) { output in
             if route.destination.length == 0, route.destination.address.isUnspecified {
                 output.write("default")
@@ -67,7 +69,7 @@ struct RouteView {
         }
         if let id = route.nexthopID { sink.number("nhid", "nhid", UInt64(id)) }
         if let encapsulation = route.encapsulation { Self.writeEncapsulation(encapsulation, to: &sink) }
-        if route.tos != 0, !selected.contains(.tos) { sink.string("tos", "tos", RouteNames.dsfield(route.tos)) }
+        if route.tos != 0, !selected.contains(.tos) { sink.string("tos", "tos", naming.dsfield(route.tos)) }
         // A gateway the selector names whole is not printed; one of the other family
         // (RTA_VIA) is, as iproute2 compares the length with the route's family's.
         if let gateway = route.gateway, !selected.contains(.gateway) || gateway.family != route.family {
@@ -75,14 +77,14 @@ struct RouteView {
         }
         if let index = route.outputInterface, !selected.contains(.device) { sink.string("dev", "dev", devices.name(index)) }
         if route.table != .unspecified, route.table != .main || details, !selected.contains(.table) {
-            sink.string("table", "table", route.table.name)
+            sink.string("table", "table", naming.table(route.table))
         }
         if !route.flags.contains(.cloned) {
             if route.protocolID != .boot || details, !selected.contains(.protocolID) {
-                sink.string("protocol", "proto", route.protocolID.name)
+                sink.string("protocol", "proto", naming.routeProtocol(route.protocolID))
             }
             if route.scope != .universe || details, !selected.contains(.scope) {
-                sink.string("scope", "scope", route.scope.name)
+                sink.string("scope", "scope", naming.scope(route.scope))
             }
         }
         if let source = route.preferredSource, !selected.contains(.preferredSource) { sink.quoted("prefsrc", "src") { $0.write(source) } }
@@ -91,7 +93,7 @@ struct RouteView {
         if let mark = route.mark, mark != 0 {
             if Sink.isJSON || mark < 16 { sink.number("mark", "mark", UInt64(mark)) } else { sink.string("mark", "mark", "0x" + String(mark, radix: 16)) }
         }
-        if let realms = route.realms, !selected.contains(.realms) { Self.writeRealms(realms, to: &sink) }
+        if let realms = route.realms, !selected.contains(.realms) { writeRealms(realms, to: &sink) }
         if let uid = route.uid { sink.number("uid", "uid", UInt64(uid)) }
         if route.family == .inet, route.flags.contains(.cloned) { writeCacheFlags(route.flags.cacheFlags, to: &sink) }
         if let info = route.cacheInfo { writeCacheInfo(info, to: &sink) }
@@ -109,7 +111,7 @@ struct RouteView {
                 }
                 if let encapsulation = leg.encapsulation { Self.writeEncapsulation(encapsulation, to: &sink) }
                 if let gateway = leg.gateway { writeGateway(gateway, family: route.family, to: &sink) }
-                if let realms = leg.realms { Self.writeRealms(realms, to: &sink) }
+                if let realms = leg.realms { writeRealms(realms, to: &sink) }
                 sink.string("dev", "dev", devices.name(leg.outputInterface))
                 sink.number("weight", "weight", UInt64(leg.weight))
                 Self.writeFlags(leg.flags, to: &sink)
@@ -160,16 +162,16 @@ struct RouteView {
 
     /// print_rta_flow: "realm TO " or "realms FROM/TO "; JSON "flow":{"from":…,"to":…},
     /// names from rt_realms.
-    static func writeRealms<Sink: ItemSink>(_ realms: UInt32, to sink: inout Sink) {
+    func writeRealms<Sink: ItemSink>(_ realms: UInt32, to sink: inout Sink) {
         let from = realms >> 16, to = realms & 0xffff
         if Sink.isJSON {
             sink.beginObject("flow")
-            if from != 0 { sink.string("from", nil, RouteNames.realm(from)) }
-            sink.string("to", nil, RouteNames.realm(to))
+            if from != 0 { sink.string("from", nil, naming.realm(from)) }
+            sink.string("to", nil, naming.realm(to))
             sink.endObject()
         } else {
-            sink.output.write(from != 0 ? "realms " + RouteNames.realm(from) + "/" : "realm ")
-            sink.string("to", nil, RouteNames.realm(to))
+            sink.output.write(from != 0 ? "realms " + naming.realm(from) + "/" : "realm ")
+            sink.string("to", nil, naming.realm(to))
         }
     }
 

@@ -3,6 +3,7 @@ import GreKit
 /// A rule as `ip rule show` prints it (print_rule): "PRIORITY:<tab>from ... lookup TABLE".
 struct RuleView {
     var details = false
+    var naming = Naming.names
 
     func fields(_ rule: Rule) -> [Field] {
         let hostLength = rule.family.bitWidth
@@ -11,7 +12,7 @@ struct RuleView {
         fields += prefix(rule.source, key: "src", lengthKey: "srclen", word: "from", hostLength: hostLength)
         if rule.source == nil { fields.append(Field("src", .string("all"), text: "from all")) }
         fields += prefix(rule.destination, key: "dst", lengthKey: "dstlen", word: "to", hostLength: hostLength)
-        if rule.tos != 0 { fields.append(.string("tos", RouteNames.dsfield(rule.tos))) }
+        if rule.tos != 0 { fields.append(.string("tos", naming.dsfield(rule.tos))) }
         if rule.fwmark != nil || rule.fwmask != nil {
             let mark = hexadecimal(rule.fwmark ?? 0)
             if let mask = rule.fwmask, mask != UInt32.max {
@@ -35,24 +36,24 @@ struct RuleView {
             fields.append(Field("uid_start", .unsigned(UInt64(range.lowerBound)), text: "uidrange \(range.lowerBound)-\(range.upperBound)"))
             fields.append(.jsonOnly("uid_end", .unsigned(UInt64(range.upperBound))))
         }
-        if let proto = rule.ipProtocol { fields.append(.string("ipproto", proto.protocolsName)) }
+        if let proto = rule.ipProtocol { fields.append(.string("ipproto", naming.ipProtocol(proto))) }
         fields += ports(rule.sourcePorts, "sport")
         fields += ports(rule.destinationPorts, "dport")
         if let id = rule.tunnelID { fields.append(.unsigned("tun_id", id)) }
         if rule.table != .unspecified {
-            fields.append(.string("table", rule.table.name, label: "lookup"))
+            fields.append(.string("table", naming.table(rule.table), label: "lookup"))
             if let length = rule.suppressPrefixLength, length != -1 {
                 fields.append(Field("suppress_prefixlen", .signed(Int64(length)), text: "suppress_prefixlength \(length)"))
             }
             if let group = rule.suppressInterfaceGroup, group != -1 {
-                fields.append(.string("suppress_ifgroup", group == 0 ? "default" : String(group)))
+                fields.append(.string("suppress_ifgroup", naming.linkGroup(group)))
             }
         }
         if let realms = rule.realms {
             // "realms FROM/TO", or "realms TO" without a source realm.
-            let from = realms >> 16, to = RouteNames.realm(realms & 0xffff)
+            let from = realms >> 16, to = naming.realm(realms & 0xffff)
             if from != 0 {
-                fields.append(Field("flow_from", .string(RouteNames.realm(from)), text: "realms \(RouteNames.realm(from))/\(to)"))
+                fields.append(Field("flow_from", .string(naming.realm(from)), text: "realms \(naming.realm(from))/\(to)"))
                 fields.append(.jsonOnly("flow_to", .string(to)))
             } else {
                 fields.append(Field("flow_to", .string(to), text: "realms \(to)"))
@@ -67,11 +68,11 @@ struct RuleView {
         case .toTable: break
         default:
             // Any other action is named as the route type of its number, as iproute2 names it.
-            let name = RouteType(rawValue: rule.action.rawValue).name
+            let name = naming.routeType(RouteType(rawValue: rule.action.rawValue))
             fields.append(Field("action", .string(name), text: name))
         }
         if let proto = rule.protocolID, (proto != .unspecified && proto != .kernel) || details {
-            fields.append(.string("protocol", proto.name, label: "proto"))
+            fields.append(.string("protocol", naming.routeProtocol(proto), label: "proto"))
         }
         return fields
     }

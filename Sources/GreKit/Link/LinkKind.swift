@@ -42,8 +42,8 @@ public protocol LinkKindOptions: Sendable {
     /// Writes the kind's data (IFLA_INFO_DATA) into IFLA_LINKINFO.
     func encode(_ info: AttributeWriter<LinkInfoAttribute>) throws
 
-    /// The options as iproute2 shows them under `-d`.
-    func describe(_ devices: any InterfaceResolver) -> [Field]
+    /// The options as iproute2 shows them under `-d` (numbers it names, as `naming` says).
+    func describe(_ devices: any InterfaceResolver, naming: Naming) -> [Field]
 
     /// Whether iproute2 has a printer for the kind's data (a `print_opt`): `-d -j`
     /// shows an `info_data` object (empty or not) only for kinds that have one.

@@ -37,9 +37,12 @@ public struct IPProtocol: RawRepresentable, Hashable, Sendable, CustomStringConv
         self.init(rawValue: UInt8(truncatingIfNeeded: entry.pointee.p_proto))
     }
 
-    /// The name /etc/protocols gives this number (as `ip rule` prints it), or the number.
-    public var protocolsName: String {
-        guard let entry = getprotobynumber(Int32(rawValue)), let name = entry.pointee.p_name else { return String(rawValue) }
+    /// The name /etc/protocols gives this number, or the number: a word `ipproto` takes.
+    public var protocolsName: String { protocolsDatabaseName ?? String(rawValue) }
+
+    /// The name /etc/protocols gives this number, if it gives one.
+    public var protocolsDatabaseName: String? {
+        guard let entry = getprotobynumber(Int32(rawValue)), let name = entry.pointee.p_name else { return nil }
         return String(cString: name)
     }
 }

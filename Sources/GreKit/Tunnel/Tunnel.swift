@@ -163,7 +163,7 @@ public enum Tunnel {
     }
 
     /// A tunnel as `ip tunnel show` prints it.
-    public static func describe(_ link: Link, _ options: GreOptions, _ devices: any InterfaceResolver) -> [Field] {
-        options.describeAsTunnel(name: link.name, devices)
+    public static func describe(_ link: Link, _ options: GreOptions, _ devices: any InterfaceResolver, naming: Naming) -> [Field] {
+        options.describeAsTunnel(name: link.name, devices, naming: naming)
     }
 }

@@ -374,7 +374,10 @@ def route_listings():
         "-d route show 10.24.0.0/16", "-d route show 10.23.0.0/16", "route show nhid 10", "route show 10.30.0.0/16",
         "route show 10.31.0.0/16", "route show 10.32.0.0/16", "-4 route show all", "route show mark 0",
         "route show realms 4 table 100", "route show tos AF11 table 100", "route show table 100 realms 0x30004", "-6 route show table 100 2001:db8:24::/48",
-        "route show table 100 10.29.0.0/16", "-o route show", "-br route show", "-N route show",
+        "route show table 100 10.29.0.0/16", "-o route show", "-br route show",
+        # -N: tables, protocols, scopes, types, realms and DS fields as numbers.
+        "-N route show", "-N route show table all", "-N -6 route show table all", "-N -d route show table 100",
+        "-Numeric route show table local", "-Nu -d route show", "-N route show table 255 proto 2",
     ]
     get = [
         "route get 10.20.1.1", "route get 10.22.1.1", "route get 10.23.1.1", "route get 10.25.1.1", "route get 10.26.1.1",
@@ -389,7 +392,7 @@ def route_listings():
         "-6 route get 2001:db8:20::1", "route get 2001:db8:21::1", "route get 2001:db8:22::1", "route get 2001:db8:23::1",
         "route get 2001:db8:1::2", "route get 2001:db8:25::1 from 2001:db8:9::1", "route get fibmatch 2001:db8:21::1",
         "route get 2001:db8:20::1 oif v2", "-4 route get 2001:db8:20::1", "-6 route get 10.20.1.1",
-        "-d route get 10.20.1.1", "-j -p route get 10.22.1.1", "-s route get 10.20.1.1",
+        "-d route get 10.20.1.1", "-j -p route get 10.22.1.1", "-s route get 10.20.1.1", "-N route get 10.1.0.1",
         # Last: the kernel marks the route it caches for the gateway, and later gets show it.
         "route get 10.20.1.1 notify",
     ]
@@ -505,7 +508,7 @@ def address_listings():
         "-br address show", "-br -6 address show", "-br address show dev v1", "-j -p address show dev v1", "-j address show",
         "-p address show", "-d -j address show dev v2", "-h address show", "-iec address show",
         "address show dev v1 scope link", "-6 address show scope global dev v2", "address show dev v2 to 10.4.0.0/24",
-        "address showdump",
+        "address showdump", "-N address show", "-N -6 address show dev v1", "-N -o address show",
     ]
     flush = [
         Case("address flush dev v1 label v1:lab"), Case("address flush dev v1 secondary"), Case("-6 address flush dev v2"),
@@ -650,7 +653,8 @@ def link_listings():
         "-s link show v1", "-s -s link show v1", "-s -s -s link show d1", "-s link show br0", "-d -s link show vx0",
         "-o link show", "-br link show", "-br link show dev v1", "-br -d link show", "-j -p link show dev v1",
         "-j -p -d link show dev br0", "-j -d link show", "-j -s link show", "-p link show", "-d -p link show",
-        "-h -s link show d1", "-iec -s link show d1", "-N link show", "link show altname v1", "link help", "link bogus",
+        "-h -s link show d1", "-iec -s link show d1", "-N link show", "-N -d link show", "-N link show d1",
+        "-N -br link show", "link show altname v1", "link help", "link bogus",
         "link show dev br0 type bridge", "link show up type veth", "-4 link show", "-6 link show", "link xstats",
         "link afstats", "link show index 1",
     ]
@@ -739,6 +743,7 @@ def rule_listings():
         "-j -p rule show", "-j -6 rule show", "-j -d rule show", "-o rule show", "-br rule show",
         "rule show pref 109", "rule show nat 10.9.9.9", "rule show dev v1", "rule show type blackhole",
         "rule show not iif v1", "rule show from 10.1.0.0/24 table 100 pref 100", "rule show from 10.1.0.0/16",
+        "-N rule show", "-N -6 rule show", "-N -d rule show",
     ]
     flush = [Case("rule flush table 100"), Case("-6 rule flush"), Case("rule flush protocol static"), Case("rule flush pref 105"),
              Case("rule flush bogus"), Case("rule flush"), Case("-6 rule flush", label="again")]
@@ -804,6 +809,7 @@ def nexthop_listings():
         "nexthop bucket show id 21", "nexthop bucket show nhid 1", "nexthop bucket show dev v1", "nexthop bucket get id 21 index 0",
         "nexthop bucket get id 21 index 99", "nexthop bucket show id 10", "-j nexthop bucket show id 21", "nexthop bucket bogus",
         "nexthop show id 23", "nexthop show id 26", "nexthop show id 22", "-d route show 10.41.0.0/16", "nexthop help",
+        "-N nexthop show", "-N -d nexthop show", "-N -d route show 10.40.0.0/16",
     ]
     # protocol static last: gretool takes the name (nexthop-protocol-names) and ip fails, so
     # the twins differ after it.

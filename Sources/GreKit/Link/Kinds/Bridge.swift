@@ -80,7 +80,7 @@ enum BridgeValue: Sendable, Equatable {
     }
 
     /// The value as iproute2 prints it under `key` (JSON) and `label` (text).
-    func field(_ key: String, label: String, format: BridgeValueFormat) -> Field {
+    func field(_ key: String, label: String, format: BridgeValueFormat, naming: Naming) -> Field {
         switch (self, format) {
         case (.number(let value), .hex16):
             let text = value == 0 ? "0" : hexadecimal(value)
@@ -88,7 +88,7 @@ enum BridgeValue: Sendable, Equatable {
         case (.number(let value), .onOff):
             return Field(key, .bool(value != 0), text: "\(label) \(value != 0 ? "on" : "off")")
         case (.number(let value), .ethernetProtocol):
-            return .string(key, EthernetProtocol.name(of: UInt16(truncatingIfNeeded: value)), label: label)
+            return .string(key, naming.ethernetProtocol(UInt16(truncatingIfNeeded: value)), label: label)
         case (.number(let value), .timer):
             // "%4i.%.2i", as iproute2's _print_timer.
             let seconds = String(value / 100), hundredths = String(value % 100)
@@ -289,10 +289,10 @@ public struct BridgeOptions: LinkKindOptions {
         }
     }
 
-    public func describe(_ devices: any InterfaceResolver) -> [Field] {
+    public func describe(_ devices: any InterfaceResolver, naming: Naming) -> [Field] {
         var fields: [Field] = []
         for (attribute, key, label) in Self.printed {
-            if let value = reported[attribute] { fields.append(value.field(key, label: label, format: attribute.format)) }
+            if let value = reported[attribute] { fields.append(value.field(key, label: label, format: attribute.format, naming: naming)) }
             if attribute == .multicastSnooping, let options = reportedBoolOptions {
                 for (bit, key) in [(Self.noLinkLocalLearn, "no_linklocal_learn"), (Self.multicastVLANSnooping, "mcast_vlan_snooping")]
                 where options.optmask & (1 << bit) != 0 {
@@ -399,7 +399,7 @@ public struct BridgePort: Sendable {
         }
     }
 
-    public func describe(_ devices: any InterfaceResolver) -> [Field] {
+    public func describe(_ devices: any InterfaceResolver, naming: Naming) -> [Field] {
         var fields: [Field] = []
         if let state = reported[.state]?.number {
             fields.append(state < Self.portStates.count
@@ -408,14 +408,14 @@ public struct BridgePort: Sendable {
         }
         func append(_ items: [(BridgePortAttribute, key: String, label: String, BridgeValueFormat)]) {
             for (attribute, key, label, format) in items {
-                if let value = reported[attribute] { fields.append(value.field(key, label: label, format: format)) }
+                if let value = reported[attribute] { fields.append(value.field(key, label: label, format: format, naming: naming)) }
             }
         }
         append(Self.printed)
         if let fastLeave = reported[.fastLeave]?.number { fields.append(.textOnly("mcast_fast_leave \(fastLeave != 0 ? "on" : "off")")) }
         append(Self.printedAfterFastLeave)
         if let mask = reported[.groupForwardMask]?.number {
-            fields.append(reported[.groupForwardMask]!.field("group_fwd_mask", label: "group_fwd_mask", format: .hex16))
+            fields.append(reported[.groupForwardMask]!.field("group_fwd_mask", label: "group_fwd_mask", format: .hex16, naming: naming))
             let names = (0..<16).filter { mask & (1 << $0) != 0 }.map { Self.forwardMaskNames[$0] ?? hexadecimal(1 << $0) }
             fields.append(.string("group_fwd_mask_str", names.isEmpty ? "0x0" : names.joined(separator: ",")))
         }

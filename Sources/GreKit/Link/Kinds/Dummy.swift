@@ -12,7 +12,7 @@ public struct DummyOptions: LinkKindOptions {
     public mutating func set(_ entry: KeywordTable<Never>.Entry, _ value: String, _ devices: any InterfaceResolver) throws {}
     public mutating func finish() throws(InvalidArgument) {}
     public func encode(_ info: AttributeWriter<LinkInfoAttribute>) throws {}
-    public func describe(_ devices: any InterfaceResolver) -> [Field] { [] }
+    public func describe(_ devices: any InterfaceResolver, naming: Naming) -> [Field] { [] }
     /// iproute2 has no module for these links.
     public static var describesData: Bool { false }
     public func settings(_ devices: any InterfaceResolver) -> [KindSetting] { [] }

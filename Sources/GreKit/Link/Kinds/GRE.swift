@@ -431,7 +431,7 @@ public struct GreOptions: TunnelKind, Equatable {
     // print are made by the helpers below, each of which says where the two differ.
 
     /// The options as `ip -d link show` prints them.
-    public func describe(_ devices: any InterfaceResolver) -> [Field] {
+    public func describe(_ devices: any InterfaceResolver, naming: Naming) -> [Field] {
         var fields: [Field] = []
         if external { fields.append(.flag("external")) }
         fields.append(endpoint("remote", remote, as: .link))
@@ -446,7 +446,7 @@ public struct GreOptions: TunnelKind, Equatable {
             fields.append(flowLabel(as: .link))
             if ipv6Flags.contains(.receiveDSCPCopy) { fields.append(ipv6Flag("ip6_tnl_f_rcv_dscp_copy", "dscp inherit", as: .link)) }
         } else {
-            if let tos = typeOfService(as: .link) { fields.append(tos) }
+            if let tos = typeOfService(as: .link, naming: naming) { fields.append(tos) }
             fields.append(pathMTUDiscovery ? .jsonOnly("pmtudisc", .bool(true)) : Field("pmtudisc", .bool(false), text: "nopmtudisc"))
             if ignoreDF == true { fields.append(.flag("ignore_df", text: "ignore-df")) }
         }
@@ -469,7 +469,7 @@ public struct GreOptions: TunnelKind, Equatable {
     }
 
     /// The tunnel `name` as `ip tunnel show` prints it.
-    public func describeAsTunnel(name: String, _ devices: any InterfaceResolver) -> [Field] {
+    public func describeAsTunnel(name: String, _ devices: any InterfaceResolver, naming: Naming) -> [Field] {
         let mode = (isEthernet ? "gretap" : "gre") + "/" + (isIPv6 ? "ipv6" : "ip")
         var fields: [Field] = [
             Field("ifname", .string(name), text: "\(name):"),
@@ -489,7 +489,7 @@ public struct GreOptions: TunnelKind, Equatable {
             fields.append(Field("flowinfo", .string(flowInfo), text: "(flowinfo \(flowInfo))"))
         } else {
             fields.append(hopLimit(as: .tunnel))
-            if let tos = typeOfService(as: .tunnel) { fields.append(tos) }
+            if let tos = typeOfService(as: .tunnel, naming: naming) { fields.append(tos) }
             if !pathMTUDiscovery { fields.append(Field("nopmtudisc", .null, text: "nopmtudisc")) }
         }
         // Keys in decimal, one "key" when both directions share it (tnl_print_gre_flags).
@@ -530,13 +530,19 @@ public struct GreOptions: TunnelKind, Equatable {
     }
 
     /// "tos 0x10", "tos inherit" for 1; nil for 0. `ip link` writes inherit's 0x1 in
-    /// JSON, `ip tunnel` leaves it out.
-    private func typeOfService(as dialect: Dialect) -> Field? {
+    /// JSON, `ip tunnel` leaves it out. `ip tunnel` names the byte from rt_dsfield
+    /// ("tos AF11", "0x04" with -N; rtnl_dsfield_n2a) and writes a TOS that also
+    /// inherits as "inherit/" and the rest, but in JSON; `ip link` writes hexadecimal.
+    private func typeOfService(as dialect: Dialect, naming: Naming) -> Field? {
         guard tos != 0 else { return nil }
-        let value = hexadecimal(tos)
         switch dialect {
-        case .link: return Field("tos", .string(value), text: tos == 1 ? "tos inherit" : "tos \(value)")
-        case .tunnel: return tos == 1 ? .textOnly("tos inherit") : .string("tos", value)
+        case .link:
+            let value = hexadecimal(tos)
+            return Field("tos", .string(value), text: tos == 1 ? "tos inherit" : "tos \(value)")
+        case .tunnel:
+            guard tos != 1 else { return .textOnly("tos inherit") }
+            let text = tos & 1 != 0 ? "inherit/" + naming.dsfield(tos & ~1) : naming.dsfield(tos)
+            return Field("tos", .string(naming.dsfield(tos)), text: "tos \(text)")
         }
     }
 

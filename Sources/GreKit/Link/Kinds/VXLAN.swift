@@ -253,7 +253,7 @@ public struct VxlanOptions: LinkKindOptions {
     }
 
     /// As iproute2's vxlan_print_opt.
-    public func describe(_ devices: any InterfaceResolver) -> [Field] {
+    public func describe(_ devices: any InterfaceResolver, naming: Naming) -> [Field] {
         var fields: [Field] = []
         if external == true { fields.append(.flag("external")) }
         if vniFilter == true { fields.append(.flag("vnifilter")) }

@@ -53,7 +53,7 @@ public struct VethOptions: LinkKindOptions {
         }
     }
 
-    public func describe(_ devices: any InterfaceResolver) -> [Field] { [] }
+    public func describe(_ devices: any InterfaceResolver, naming: Naming) -> [Field] { [] }
     /// iproute2 prints nothing of a veth's data.
     public static var describesData: Bool { false }
 

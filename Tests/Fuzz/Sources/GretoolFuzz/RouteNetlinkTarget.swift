@@ -18,7 +18,7 @@ extension FuzzTarget {
         for message in messages {
             if let error = message.acknowledgementError() { discardedOutput.write(error.description) }
             if let link = Link(message) { renderLink(link, devices) }
-            if let address = Address(message) { discardedOutput.write(AddressView.describe(address).text) }
+            if let address = Address(message) { discardedOutput.write(AddressView.describe(address, naming: .names).text) }
             if let route = Route(message) {
                 renderRoute(route, names)
                 resend(route, type: .newRoute, Route.init) { try $0.encode($1) }
@@ -39,7 +39,7 @@ extension FuzzTarget {
             render(LinkView(details: details, statisticsLevel: 2).fields(link, devices: devices))
         }
         guard let options = link.options as? GreOptions else { return }
-        render(Tunnel.describe(link, options, devices))
+        render(Tunnel.describe(link, options, devices, naming: .names))
         // The watcher's target for a tunnel whose local address is set (finding one
         // otherwise asks the kernel for a route).
         if options.local != nil, let target = try? KeepaliveTarget(tunnel: link) {

@@ -11,10 +11,18 @@ public enum Files {
     /// be endless). EINTR is retried; any other failure throws, naming the path.
     public static func read(_ path: String, limit: Int = .max) throws(SystemError) -> [UInt8] {
         let file = try OwnedDescriptor.open(readingFrom: path)
+        // A regular file gives its size: it is read at once, then once more to see its
+        // end, into memory reserved for both (an apply file of 10,000 routes is 500 KiB:
+        // a page at a time, the array grew and was copied a dozen times). Others (files
+        // under /proc say 0) are read a page at a time.
+        var status = stat()
+        let regular = fstat(file.rawValue, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+        let size = regular ? Int(status.st_size) : 0
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(min(limit, size + 4096))
         while bytes.count < limit {
             let start = bytes.count
-            let room = min(4096, limit - start)
+            let room = min(max(4096, size + 1 - start), limit - start)
             bytes.append(contentsOf: repeatElement(0, count: room))
             let result = bytes.withUnsafeMutableBytes { buffer in
                 valueOrErrno { Glibc.read(file.rawValue, buffer.baseAddress! + start, room) }

@@ -520,19 +520,25 @@ public final class Planner {
     // MARK: Routes
 
     private func planRoutes() {
-        var byKey: [RouteKey: Route] = [:]
+        // The kernel's routes by key, as their place in its list: a copy of each (a route
+        // is a large value) took more memory than the list itself, which is paid for in
+        // page faults.
+        var byKey: [RouteKey: Int] = [:]
         byKey.reserveCapacity(kernel.routes.count)
-        for route in kernel.routes where !gone.contains(where: { route.uses(interface: $0) }) && !(route.nexthopID.map(goneNexthops.contains) ?? false) {
-            let key = RouteKey(route)
-            if byKey[key] == nil { byKey[key] = route }
+        // Backwards, so that of two routes of a key the first is kept.
+        for index in kernel.routes.indices.reversed() {
+            let route = kernel.routes[index]
+            guard !gone.contains(where: { route.uses(interface: $0) }), !(route.nexthopID.map(goneNexthops.contains) ?? false) else { continue }
+            byKey[RouteKey(route)] = index
         }
-        var declared: Set<RouteKey> = []
-        declared.reserveCapacity(desired.routes.count)
+        // Which of the kernel's routes the file declares, by their place in its list.
+        var declared = [Bool](repeating: false, count: kernel.routes.count)
         // A route as declared costs no string: only one that changes is described.
         for route in desired.routes {
             let key = RouteKey(route)
-            declared.insert(key)
-            let existing = byKey[key]
+            let index = byKey[key]
+            if let index { declared[index] = true }
+            let existing = index.map { kernel.routes[$0] }
             if let existing, Self.satisfies(route, existing) { continue }
             let identity = key.description
             let words = route.words(devices, ownership: true)
@@ -549,7 +555,8 @@ public final class Planner {
         }
         let tables = Set(desired.routes.map(\.table))
         let declaredLinks = desired.links.compactMap { try? current.index(of: $0.name) }
-        for (key, existing) in byKey where !declared.contains(key) && !KernelState.kernelProtocols.contains(existing.protocolID) {
+        for (key, index) in byKey where !declared[index] && !KernelState.kernelProtocols.contains(kernel.routes[index].protocolID) {
+            let existing = kernel.routes[index]
             if existing.protocolID == owner.protocolID {
                 guard options.prune else { continue }
                 touch(.route, key.description)

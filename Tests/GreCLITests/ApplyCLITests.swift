@@ -21,7 +21,7 @@ private func siteA(_ tunnelWords: String = "remote 198.51.100.2 local 198.51.100
     ]
     for (number, line) in lines.enumerated() {
         let words = line.split(separator: " ").map(String.init)
-        try reader.read(ApplyFile.declaration(Array(words.prefix(2)), at: "\(number)"), Array(words.dropFirst(2)), at: "\(number)")
+        try reader.read(ApplyFile.declaration(Array(words.prefix(2)), at: DeclarationPlace("\(number)")), Array(words.dropFirst(2)), at: DeclarationPlace("\(number)"))
     }
     let (state, _) = try reader.finish()
     return (StateExport.tunnels(state, devices: devices), devices)
@@ -182,12 +182,12 @@ private func ini(_ text: String, _ section: String, _ key: String) -> [String] {
 
 @Suite struct ApplyFileTests {
     @Test func declarationsAreReadWithTheCommandTablesAbbreviations() throws {
-        #expect(try ApplyFile.declaration(["r", "a"], at: "1") == .routeAdd)
-        #expect(try ApplyFile.declaration(["tunnel", "add"], at: "1") == .tunnelAdd)
-        #expect(try ApplyFile.declaration(["link", "change"], at: "1") == .linkSet)
-        #expect(try ApplyFile.declaration(["nh", "add"], at: "1") == .nexthopAdd)
+        #expect(try ApplyFile.declaration(["r", "a"], at: DeclarationPlace("1")) == .routeAdd)
+        #expect(try ApplyFile.declaration(["tunnel", "add"], at: DeclarationPlace("1")) == .tunnelAdd)
+        #expect(try ApplyFile.declaration(["link", "change"], at: DeclarationPlace("1")) == .linkSet)
+        #expect(try ApplyFile.declaration(["nh", "add"], at: DeclarationPlace("1")) == .nexthopAdd)
         for refused in [["route", "del"], ["link", "delete"], ["route", "flush"], ["address", "replace"], ["diag", "mtu"]] {
-            #expect(throws: DeclarationError.self, "\(refused)") { try ApplyFile.declaration(refused, at: "1") }
+            #expect(throws: DeclarationError.self, "\(refused)") { try ApplyFile.declaration(refused, at: DeclarationPlace("1")) }
         }
     }
 

@@ -23,7 +23,7 @@ import Glibc
             var splitter = CommandLineWords.Splitter()
             let bytes = Array(line.utf8)
             _ = bytes.withUnsafeBufferPointer { splitter.split($0) }
-            try reader.read(ApplyFile.declaration(splitter.command, at: "\(number + 1)"), splitter.arguments, at: "\(number + 1)")
+            try reader.read(ApplyFile.declaration(splitter.command, at: DeclarationPlace("\(number + 1)")), splitter.arguments, at: DeclarationPlace("\(number + 1)"))
         }
         let (state, _) = try reader.finish()
         let kernel = KernelState(links: [], addresses: [], routes: [], nexthops: [], rules: [], dumps: 5)

@@ -15,7 +15,7 @@ private func declare(_ lines: [String], owner: Owner = .gretool) throws -> (Netw
     for (number, line) in lines.enumerated() {
         let all = words(line)
         let declaration = try #require(Declaration(rawValue: all.prefix(2).joined(separator: " ")), "\(line)")
-        try reader.read(declaration, Array(all.dropFirst(2)), at: "line \(number + 1)")
+        try reader.read(declaration, Array(all.dropFirst(2)), at: DeclarationPlace("line \(number + 1)"))
     }
     let (state, warnings) = try reader.finish()
     return (state, warnings, devices)

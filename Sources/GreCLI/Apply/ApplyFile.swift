@@ -33,25 +33,62 @@ enum ApplyFile {
             try StateDocument.read(document, into: reader)
             return
         }
-        // Lines as a batch reads them: comments, continued lines, the same bound.
+        // Lines as a batch reads them: comments, continued lines, the same bound. A file
+        // of many routes is mostly `route add` lines of one form: read from their bytes.
         var lines = LineReader(bytes: bytes)
+        // A line declares a route at most.
+        reader.reserveCapacity(routes: bytes.withUnsafeBufferPointer { Self.lineCount($0) })
         var splitter = CommandLineWords.Splitter()
+        let routeWords = WordBytes(), noWords = WordBytes()
+        enum Line {
+            case route(Route)
+            case words(Result<Void, InvalidArgument>)
+        }
         do {
-            while let split = try lines.next({ splitter.split($0) }) {
-                let place = "\(name):\(lines.lineNumber)"
+            while let line = try lines.next({ bytes -> Line in
+                if let route = commonRouteAdd(bytes, routeWords, noWords, devices: reader.devices) { return .route(route) }
+                return .words(splitter.split(bytes))
+            }) {
+                let place = DeclarationPlace(name, line: lines.lineNumber)
+                let split: Result<Void, InvalidArgument>
+                switch line {
+                case .route(let route):
+                    try reader.read(routeAdd: route, at: place)
+                    continue
+                case .words(let words):
+                    split = words
+                }
                 if case .failure(let error) = split { throw DeclarationError(place, error.message) }
                 guard !splitter.command.isEmpty else { continue }
                 let declaration = try self.declaration(splitter.command, at: place)
                 try reader.read(declaration, splitter.arguments, at: place)
             }
         } catch let bad as LineReader.BadLine {
-            throw DeclarationError("\(name):\(bad.line)", bad.message)
+            throw DeclarationError(DeclarationPlace(name, line: bad.line), bad.message)
         }
+    }
+
+    /// The lines of `bytes`, the last counted when it has no newline.
+    static func lineCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var count = 0
+        for byte in bytes where byte == UInt8(ascii: "\n") { count &+= 1 }
+        return count + (bytes.last.map { $0 == UInt8(ascii: "\n") ? 0 : 1 } ?? 0)
+    }
+
+    /// A `route add` line in the form most lines of a file of many routes are in, read
+    /// from its words' bytes (`RouteRequest.parseCommonAdd`): the route, or nil for a
+    /// line the words grammar must read. `words` holds the words; `noWords` is empty.
+    static func commonRouteAdd(
+        _ line: UnsafeBufferPointer<UInt8>, _ words: WordBytes, _ noWords: WordBytes, devices: DeviceDirectory
+    ) -> Route? {
+        guard words.gather(line, comparedWith: noWords) != nil, words.count > 2,
+              words.word(0).spells("route"), words.word(1).spells("add") else { return nil }
+        return RouteRequest.parseCommonAdd(words.count - 2, { words.word($0 + 2) }, devices: devices)
     }
 
     /// What a line's first two words declare, resolved as commands are (abbreviations
     /// included); a verb that is no declaration (`del`, `show`, `flush`) is refused.
-    static func declaration(_ command: [String], at place: String) throws(DeclarationError) -> Declaration {
+    static func declaration(_ command: [String], at place: DeclarationPlace) throws(DeclarationError) -> Declaration {
         guard let object = CommandTable.object(command[0]) else {
             throw DeclarationError(place, "unknown object \"\(command[0])\"")
         }

@@ -7,6 +7,28 @@ public enum Declaration: String, Sendable, CaseIterable {
     case routeAdd = "route add", nexthopAdd = "nexthop add", ruleAdd = "rule add", keepaliveWatch = "keepalive watch"
 }
 
+/// Where a declaration came from: a file's line ("/etc/gretool/site.conf:12") or a
+/// JSON entry ("routes[3]"). A file's line is kept as its number and spelled only for
+/// a message: a file of 10,000 routes spells none.
+public struct DeclarationPlace: Sendable, CustomStringConvertible {
+    private let source: String
+    private let line: Int?
+
+    /// Line `line` of the file named `file`.
+    public init(_ file: String, line: Int) {
+        source = file
+        self.line = line
+    }
+
+    /// A place spelled whole.
+    public init(_ place: String) {
+        source = place
+        line = nil
+    }
+
+    public var description: String { line.map { "\(source):\($0)" } ?? source }
+}
+
 /// A declaration refused, with the line (or JSON entry) it came from.
 public struct DeclarationError: Error, Sendable, CustomStringConvertible {
     /// "line 12", "routes[3]".
@@ -16,6 +38,10 @@ public struct DeclarationError: Error, Sendable, CustomStringConvertible {
     public init(_ place: String, _ message: String) {
         self.place = place
         self.message = message
+    }
+
+    public init(_ place: DeclarationPlace, _ message: String) {
+        self.init(place.description, message)
     }
 
     public var description: String { "\(place): \(message)" }
@@ -36,24 +62,30 @@ public final class DeclarationReader {
     public let devices: DeviceDirectory
     public private(set) var state = NetworkState()
     /// Where each object was declared, for messages: by link name, or by its words.
-    private var linkPlaces: [String: String] = [:]
+    private var linkPlaces: [String: DeclarationPlace] = [:]
     private var linkCreated: Set<String> = []
-    private var placeOfKey: [String: String] = [:]
+    private var placeOfKey: [String: DeclarationPlace] = [:]
     /// Routes by their key, which a file may hold by the ten thousand: no string each.
-    private var placeOfRoute: [RouteKey: String] = [:]
+    private var placeOfRoute: [RouteKey: DeclarationPlace] = [:]
     /// Names used before any declaration made them, and where first.
-    private var referenced: [(name: String, place: String)] = []
-    private var place = ""
+    private var referenced: [(name: String, place: DeclarationPlace)] = []
+    private var place = DeclarationPlace("")
 
     public init(owner: Owner, devices: DeviceDirectory) {
         self.owner = owner
         self.devices = devices
     }
 
+    /// Makes room for `count` more routes: a file of many routes, read line by line,
+    /// would copy them (and hash their keys again) each time the room ran out.
+    public func reserveCapacity(routes count: Int) {
+        state.routes.reserveCapacity(state.routes.count + count)
+        placeOfRoute.reserveCapacity(placeOfRoute.count + count)
+    }
+
     /// Reads one declaration's words (those after the verb), from `place`.
-    public func read(_ declaration: Declaration, _ words: [String], at place: String) throws(DeclarationError) {
-        self.place = place
-        do {
+    public func read(_ declaration: Declaration, _ words: [String], at place: DeclarationPlace) throws(DeclarationError) {
+        try reading(at: place) {
             switch declaration {
             case .tunnelAdd: try declareLink(Tunnel.add(words, devices: resolver))
             case .linkAdd:
@@ -70,6 +102,19 @@ public final class DeclarationReader {
             case .ruleAdd: try declare(RuleRequest.parse(words, .add, family: .unspecified))
             case .keepaliveWatch: try declareKeepalive(words)
             }
+        }
+    }
+
+    /// Reads a `route add` line's route, read from its bytes (`RouteRequest.parseCommonAdd`).
+    public func read(routeAdd route: Route, at place: DeclarationPlace) throws(DeclarationError) {
+        try reading(at: place) { try declare(route) }
+    }
+
+    /// Runs `body` on a declaration from `place`; what it refuses is refused at `place`.
+    private func reading(at place: DeclarationPlace, _ body: () throws -> Void) throws(DeclarationError) {
+        self.place = place
+        do {
+            try body()
         } catch let error as DeclarationError {
             throw error
         } catch let error as InvalidArgument {
@@ -92,7 +137,7 @@ public final class DeclarationReader {
             throw DeclarationError(placeOfKey[stanza.tunnel] ?? place,
                                    "a keepalive stanza needs a tunnel the file makes; \(stanza.tunnel) is not one")
         }
-        let warnings = try TunnelRules.check(state.links, places: linkPlaces, devices: devices)
+        let warnings = try TunnelRules.check(state.links, places: linkPlaces.mapValues(\.description), devices: devices)
         return (state, warnings)
     }
 
@@ -119,7 +164,7 @@ public final class DeclarationReader {
         var link = state.link(named: name) ?? LinkState(name: name)
         if let options = request.options {
             if linkCreated.contains(name) {
-                throw InvalidArgument("\(name) is made twice (first at \(linkPlaces[name] ?? "?"))")
+                throw InvalidArgument("\(name) is made twice (first at \(linkPlaces[name]?.description ?? "?"))")
             }
             link.options = options
             linkCreated.insert(name)

@@ -67,7 +67,7 @@ public enum StateDocument {
                 throw DeclarationError(key, "\(section.typeName) where an array of objects was expected")
             }
             for (index, object) in objects.enumerated() {
-                let place = "\(key)[\(index)]"
+                let place = DeclarationPlace("\(key)[\(index)]")
                 let (verb, words): (Declaration, [String])
                 do {
                     (verb, words) = try Self.words(of: object, declaration)

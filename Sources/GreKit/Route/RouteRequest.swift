@@ -282,8 +282,17 @@ public enum RouteRequest {
             }
         }
         if family.value == .unspecified { family.value = .inet }
-        route.family = family.value
-        route.destination = destination.prefix ?? IPPrefix(address: .zero(family.value), length: 0)
+        finish(&route, family: family.value, destination: destination.prefix, type: type, scope: scope, protocolID: protocolID, table: table, change)
+    }
+
+    /// What the words left to iproute2's defaults: the table, protocol, type and scope,
+    /// an IPv6 route's metric. `destination` nil: the default route.
+    private static func finish(
+        _ route: inout Route, family: AddressFamily, destination: IPPrefix?, type: RouteType?, scope: RouteScope?,
+        protocolID: RouteProtocol?, table: RouteTable?, _ change: RouteChange
+    ) {
+        route.family = family
+        route.destination = destination ?? IPPrefix(address: .zero(family), length: 0)
         switch type {
         case .local?, .broadcast?, .nat?, .anycast?: route.table = table ?? .local
         default: route.table = table ?? .main
@@ -303,6 +312,57 @@ public enum RouteRequest {
             // the kernel deletes the route of the lowest metric first).
             route.priority = Route.ipv6DefaultMetric
         }
+    }
+
+    /// `route add` words in the form files of many routes are in, read from their bytes:
+    /// `PREFIX [ via ADDRESS ] [ dev NAME ] [ metric NUMBER ]`, the keywords spelled
+    /// out, in any order, each once, and a device `devices` knows. `word(i)` is the
+    /// i-th of the `count` words after `add`. Nil for anything else (another keyword,
+    /// an abbreviation, a device not named before, a value the grammar refuses or reads
+    /// its own way): `parse` reads those words, and reads these as this does.
+    public static func parseCommonAdd(
+        _ count: Int, _ word: (Int) -> UnsafeBufferPointer<UInt8>, devices: DeviceDirectory
+    ) -> Route? {
+        guard count > 0 else { return nil }
+        let first = word(0)
+        // A word that starts with a digit is the destination (no keyword or type does).
+        guard let lead = first.first, lead &- UInt8(ascii: "0") < 10,
+              let prefix = try? IPPrefix(utf8: first), prefix.network == prefix.address else { return nil }
+        var route = Route(destination: prefix)
+        var index = 1
+        while index < count {
+            guard index + 1 < count else { return nil }
+            let keyword = word(index), value = word(index + 1)
+            index += 2
+            if keyword.spells("via"), route.gateway == nil {
+                guard let gateway = IPAddress(utf8: value), gateway.family == prefix.family else { return nil }
+                route.gateway = gateway
+            } else if keyword.spells("dev"), route.outputInterface == nil {
+                guard let name = try? InterfaceName(String(decoding: value, as: UTF8.self)),
+                      let device = try? devices.index(of: name.value) else { return nil }
+                route.outputInterface = device
+            } else if keyword.spells("metric"), route.priority == nil {
+                guard let metric = decimal(value) else { return nil }
+                route.priority = metric
+            } else {
+                return nil
+            }
+        }
+        finish(&route, family: prefix.family, destination: prefix, type: nil, scope: nil, protocolID: nil, table: nil, .add)
+        return route
+    }
+
+    /// A number in decimal, without the leading zero or sign `Parse.unsigned` reads
+    /// its own way (octal, hexadecimal).
+    private static func decimal(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        guard !bytes.isEmpty, bytes.count <= 10, bytes[0] != UInt8(ascii: "0") || bytes.count == 1 else { return nil }
+        var value: UInt64 = 0
+        for byte in bytes {
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value &* 10 &+ UInt64(digit)
+        }
+        return UInt32(exactly: value)
     }
 
     /// iproute2's choice when no scope is given; `direct`: the route names no gateway.

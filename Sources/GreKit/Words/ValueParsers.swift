@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Parsers for the values iproute2 words take. Each returns the value or throws
 /// an `InvalidArgument` naming the keyword, the value and what was expected.
 public enum Parse {
@@ -150,5 +154,13 @@ public enum Parse {
     static func parseDSField(_ text: String) -> UInt8? {
         let digits = text.hasPrefix("0x") || text.hasPrefix("0X") ? text.dropFirst(2) : Substring(text)
         return digits.isEmpty ? nil : UInt8(digits, radix: 16)
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Whether these bytes spell the literal: a word read from a line's bytes compared
+    /// with a keyword, without a string made of it.
+    public func spells(_ literal: StaticString) -> Bool {
+        count == literal.utf8CodeUnitCount && (count == 0 || memcmp(baseAddress!, literal.utf8Start, count) == 0)
     }
 }

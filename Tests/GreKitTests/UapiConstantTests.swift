@@ -27,10 +27,26 @@ where Case.RawValue: FixedWidthInteger {
             (.flowInfo, IFLA_GRE_FLOWINFO), (.flags, IFLA_GRE_FLAGS), (.encapType, IFLA_GRE_ENCAP_TYPE),
             (.encapFlags, IFLA_GRE_ENCAP_FLAGS), (.encapSourcePort, IFLA_GRE_ENCAP_SPORT),
             (.encapDestinationPort, IFLA_GRE_ENCAP_DPORT), (.collectMetadata, IFLA_GRE_COLLECT_METADATA),
-            (.ignoreDF, IFLA_GRE_IGNORE_DF), (.fwmark, IFLA_GRE_FWMARK),
+            (.ignoreDF, IFLA_GRE_IGNORE_DF), (.fwmark, IFLA_GRE_FWMARK), (.erspanIndex, IFLA_GRE_ERSPAN_INDEX),
+            (.erspanVersion, IFLA_GRE_ERSPAN_VER), (.erspanDirection, IFLA_GRE_ERSPAN_DIR), (.erspanHardwareID, IFLA_GRE_ERSPAN_HWID),
         ]
         for (attribute, value) in pins { #expect(Int(attribute.rawValue) == value, "\(attribute)") }
         #expect(rawValues(of: GreAttribute.self, upTo: 0xff) == Set(pins.map(\.0.rawValue)), "a GRE attribute without a pin")
+    }
+
+    @Test func ipTunnelAttributes() {
+        let pins: [(IPTunnelAttribute, Int)] = [
+            (.link, IFLA_IPTUN_LINK), (.local, IFLA_IPTUN_LOCAL), (.remote, IFLA_IPTUN_REMOTE), (.ttl, IFLA_IPTUN_TTL),
+            (.tos, IFLA_IPTUN_TOS), (.encapLimit, IFLA_IPTUN_ENCAP_LIMIT), (.flowInfo, IFLA_IPTUN_FLOWINFO),
+            (.flags, IFLA_IPTUN_FLAGS), (.proto, IFLA_IPTUN_PROTO), (.pmtudisc, IFLA_IPTUN_PMTUDISC),
+            (.sixRDPrefix, IFLA_IPTUN_6RD_PREFIX), (.sixRDRelayPrefix, IFLA_IPTUN_6RD_RELAY_PREFIX),
+            (.sixRDPrefixLength, IFLA_IPTUN_6RD_PREFIXLEN), (.sixRDRelayPrefixLength, IFLA_IPTUN_6RD_RELAY_PREFIXLEN),
+            (.encapType, IFLA_IPTUN_ENCAP_TYPE), (.encapFlags, IFLA_IPTUN_ENCAP_FLAGS), (.encapSourcePort, IFLA_IPTUN_ENCAP_SPORT),
+            (.encapDestinationPort, IFLA_IPTUN_ENCAP_DPORT), (.collectMetadata, IFLA_IPTUN_COLLECT_METADATA),
+            (.fwmark, IFLA_IPTUN_FWMARK),
+        ]
+        for (attribute, value) in pins { #expect(Int(attribute.rawValue) == value, "\(attribute)") }
+        #expect(rawValues(of: IPTunnelAttribute.self, upTo: 0xff) == Set(pins.map(\.0.rawValue)), "an IP tunnel attribute without a pin")
     }
 
     @Test func greHeaderAndTunnelFlags() {
@@ -51,6 +67,7 @@ where Case.RawValue: FixedWidthInteger {
             (.ignoreEncapLimit, number(IP6_TNL_F_IGN_ENCAP_LIMIT)), (.useOriginalTrafficClass, number(IP6_TNL_F_USE_ORIG_TCLASS)),
             (.useOriginalFlowLabel, number(IP6_TNL_F_USE_ORIG_FLOWLABEL)), (.receiveDSCPCopy, number(IP6_TNL_F_RCV_DSCP_COPY)),
             (.useOriginalFwmark, number(IP6_TNL_F_USE_ORIG_FWMARK)), (.allowLocalRemote, number(IP6_TNL_F_ALLOW_LOCAL_REMOTE)),
+            (.mip6Device, number(IP6_TNL_F_MIP6_DEV)),
         ]
         for (flag, value) in ipv6 { #expect(Int64(flag.rawValue) == value, "\(flag)") }
     }

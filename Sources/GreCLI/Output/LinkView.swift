@@ -114,8 +114,8 @@ struct LinkView {
             var info: [Field] = []
             if let kind = link.kind {
                 info.append(Field("info_kind", .string(kind), text: "\n    \(kind) "))
-                if let options = link.options, type(of: options).describesData {
-                    info.append(Self.spacedObject("info_data", options.describe(devices, naming: naming)))
+                if let data = link.kindData, type(of: data).describesData {
+                    info.append(Self.spacedObject("info_data", data.describe(devices, naming: naming)))
                 }
             }
             if let portKind = link.portKind {

@@ -35,6 +35,8 @@ public struct Link: Sendable {
     public var carrierChanges: UInt32?
     public var kind: String?
     public var options: (any LinkKindOptions)?
+    /// The data of a kind gretool shows but does not make (ip6tnl, erspan).
+    public var shownOnlyData: (any LinkKindDescription)?
     /// IFLA_INFO_SLAVE_KIND: the kind of the master this link is a port of ("bridge").
     public var portKind: String?
     /// IFLA_INFO_SLAVE_DATA of a bridge's port.
@@ -44,6 +46,13 @@ public struct Link: Sendable {
     public var statistics: LinkStatistics?
 
     public var isUp: Bool { flags.contains(.up) }
+
+    /// What `-d` shows of the kind's data: the options of a kind gretool makes, or the
+    /// data of one it only shows.
+    public var kindData: (any LinkKindDescription)? {
+        if let options { return options }
+        return shownOnlyData
+    }
 
     /// Whether this is the device a tunnel module makes in every namespace when it
     /// loads (gre0, tunl0, sit0 ...): the kernel's, never deleted by anyone.
@@ -117,7 +126,10 @@ public struct Link: Sendable {
             default: break
             }
         }
-        if let kind { options = LinkKinds.decode(kind: kind, data: data) }
+        if let kind {
+            options = LinkKinds.decode(kind: kind, data: data)
+            if options == nil { shownOnlyData = LinkKinds.describe(kind: kind, data: data) }
+        }
         if portKind == "bridge", let portData { bridgePort = BridgePort(portData) }
     }
 }

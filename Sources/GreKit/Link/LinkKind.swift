@@ -1,23 +1,41 @@
 import Netlink
 
+/// What the data (IFLA_INFO_DATA) of a link kind says, as iproute2's `print_opt` shows
+/// it under `-d`: every kind gretool decodes. The kinds it also makes and changes are
+/// `LinkKindOptions`; the others (`LinkKinds.shownOnly`) it only shows.
+public protocol LinkKindDescription: Sendable {
+    /// The IFLA_INFO_KIND values this module serves.
+    static var kinds: [String] { get }
+
+    /// The link's data, from its IFLA_INFO_DATA (nil when absent).
+    init(kind: String, data: Attribute<LinkInfoAttribute>?)
+
+    /// The data as iproute2 shows it under `-d` (numbers it names, as `naming` says).
+    func describe(_ devices: any InterfaceResolver, naming: Naming) -> [Field]
+
+    /// Whether iproute2 has a printer for the kind's data (a `print_opt`): `-d -j`
+    /// shows an `info_data` object (empty or not) only for kinds that have one.
+    static var describesData: Bool { get }
+}
+
+extension LinkKindDescription {
+    public static var describesData: Bool { true }
+}
+
 /// The options of one link kind: iproute2's `link_util`. A module owns both
 /// directions for its kinds: words -> options -> IFLA_INFO_DATA, and
 /// IFLA_INFO_DATA -> options -> fields. Its words are rows of one `KeywordTable`
 /// (`grammar`), from which parsing, completion and usage text come; adding an
 /// option touches its module only.
-public protocol LinkKindOptions: Sendable {
+public protocol LinkKindOptions: LinkKindDescription {
     /// The grammar's words: an enum of the module's own.
     associatedtype Word: Sendable
 
-    /// The IFLA_INFO_KIND values this module serves.
-    static var kinds: [String] { get }
     /// The option words, one row each, in iproute2's order.
     static var grammar: KeywordTable<Word> { get }
 
     /// The options a new link of `kind` starts from.
     init(kind: String)
-    /// The options of an existing link, from its IFLA_INFO_DATA (nil when absent).
-    init(kind: String, data: Attribute<LinkInfoAttribute>?)
 
     var kind: String { get }
     /// The address family the link's own addresses are of (a GRE tunnel's
@@ -42,13 +60,6 @@ public protocol LinkKindOptions: Sendable {
     /// Writes the kind's data (IFLA_INFO_DATA) into IFLA_LINKINFO.
     func encode(_ info: AttributeWriter<LinkInfoAttribute>) throws
 
-    /// The options as iproute2 shows them under `-d` (numbers it names, as `naming` says).
-    func describe(_ devices: any InterfaceResolver, naming: Naming) -> [Field]
-
-    /// Whether iproute2 has a printer for the kind's data (a `print_opt`): `-d -j`
-    /// shows an `info_data` object (empty or not) only for kinds that have one.
-    static var describesData: Bool { get }
-
     /// What differs from a new link's options, as `apply` compares, shows and writes
     /// it: one setting per option, in the order words give them.
     func settings(_ devices: any InterfaceResolver) -> [KindSetting]
@@ -68,7 +79,6 @@ public protocol LinkKindOptions: Sendable {
 }
 
 extension LinkKindOptions {
-    public static var describesData: Bool { true }
     public mutating func decoded(parent: Int32?) {}
     public func exclusiveSettings(_ devices: any InterfaceResolver) -> [KindSetting]? { nil }
 }
@@ -176,8 +186,17 @@ public enum LinkKinds {
         return module.init(kind: kind)
     }
 
+    /// The kinds gretool shows (`-d`) but does not make: those of the fallback devices
+    /// the GRE modules bring with them (erspan0, ip6tnl0).
+    public static let shownOnly: [any LinkKindDescription.Type] = [ErspanDescription.self, IPv6TunnelDescription.self]
+
     /// Options of an existing link decoded from its IFLA_LINKINFO, when gretool knows the kind.
     static func decode(kind: String, data: Attribute<LinkInfoAttribute>?) -> (any LinkKindOptions)? {
         module(for: kind)?.init(kind: kind, data: data)
+    }
+
+    /// The data of a link of a kind gretool shows only, decoded from its IFLA_LINKINFO.
+    static func describe(kind: String, data: Attribute<LinkInfoAttribute>?) -> (any LinkKindDescription)? {
+        shownOnly.first { $0.kinds.contains(kind) }?.init(kind: kind, data: data)
     }
 }

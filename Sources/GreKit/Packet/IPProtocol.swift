@@ -8,8 +8,12 @@ public struct IPProtocol: RawRepresentable, Hashable, Sendable, CustomStringConv
 
     /// In a selector: every protocol.
     public static let any = IPProtocol(rawValue: 0)
+    /// IPv4 in IP (an ip6tnl tunnel's `ipip6`).
+    public static let ipip = IPProtocol(rawValue: 4)
     public static let tcp = IPProtocol(rawValue: 6)
     public static let udp = IPProtocol(rawValue: 17)
+    /// IPv6 in IP (an ip6tnl tunnel's `ip6ip6`).
+    public static let ipv6 = IPProtocol(rawValue: 41)
     public static let gre = IPProtocol(rawValue: 47)
     public static let esp = IPProtocol(rawValue: 50)
     public static let ah = IPProtocol(rawValue: 51)

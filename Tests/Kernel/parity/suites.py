@@ -1100,7 +1100,22 @@ def gre_listings():
     ]
     # The whole listing named apart from the host's line of the same words.
     cases = [Case(l) for l in show] + [Case("-d link show", label="gre")]
-    return [Group("gre listings", Fixture(lines=GRE_TABLE, ipv6_rules=False), cases, check_every=60, batched=True)]
+    shown = [Case(f"-d link show {name}") for name in ("e1", "e2", "e3", "t6", "t7", "t8")]
+    return [Group("gre listings", Fixture(lines=GRE_TABLE, ipv6_rules=False), cases, check_every=60, batched=True),
+            Group("kinds shown only", Fixture(lines=SHOWN_ONLY_TABLE, ipv6_rules=False), shown, check_every=60, batched=True)]
+
+
+# Links of the kinds gretool shows (-d) but does not make: ERSPAN of both versions and
+# families, and ip6tnl.
+SHOWN_ONLY_TABLE = UNDERLAY.lines + (
+    "link add e1 type erspan remote 198.51.100.3 local 198.51.100.1 seq key 10 erspan_ver 1 erspan 12",
+    "link add e2 type ip6erspan remote 2001:db8:1::3 local 2001:db8:1::1 seq key 11 erspan_ver 2 erspan_dir egress erspan_hwid 7",
+    "link add e3 type erspan remote 198.51.100.4 local 198.51.100.1 seq key 12 erspan_ver 2 erspan_hwid 0",
+    "link add t6 type ip6tnl remote 2001:db8:1::4 local 2001:db8:1::1 mode any encaplimit none tclass inherit",
+    "link add t7 type ip6tnl remote 2001:db8:1::5 local 2001:db8:1::1 mode ipip6 hoplimit 9 tclass 0x10 flowlabel 0x12345"
+    " dscp inherit allow-localremote fwmark 5 dev u0",
+    "link add t8 type ip6tnl external",
+)
 
 
 # Sections, each a test of its own (Tests/Kernel/host/parity.sh, parity/lab.sh), small

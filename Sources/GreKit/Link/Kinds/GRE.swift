@@ -1,7 +1,8 @@
 import Netlink
 
-// GRE link kinds: gre and gretap over IPv4, ip6gre and ip6gretap over IPv6.
-// Everything gretool knows about their options lives in this file, as in
+// GRE link kinds: gre and gretap over IPv4, ip6gre and ip6gretap over IPv6; and the
+// ERSPAN kinds of the same modules (erspan, ip6erspan), which gretool shows but does
+// not make. Everything gretool knows about their options lives in this file, as in
 // iproute2's link_gre.c and link_gre6.c.
 
 /// IFLA_GRE_*: inside IFLA_INFO_DATA of a GRE link.
@@ -9,6 +10,8 @@ public enum GreAttribute: UInt16, NetlinkAttributeType {
     case link = 1, inputFlags, outputFlags, inputKey, outputKey, local, remote, ttl, tos, pmtudisc
     case encapLimit, flowInfo, flags, encapType, encapFlags, encapSourcePort, encapDestinationPort
     case collectMetadata, ignoreDF, fwmark
+    /// ERSPAN's (`ErspanDescription`).
+    case erspanIndex, erspanVersion, erspanDirection, erspanHardwareID
 }
 
 /// Flags of the GRE header (RFC 2784/2890), as host values; big-endian on the wire.
@@ -72,13 +75,38 @@ public struct TunnelEncapsulation: Sendable, Equatable {
     }
 }
 
-/// ip6_tnl flags carried in IFLA_GRE_FLAGS by ip6gre links.
+extension TunnelEncapsulation {
+    /// The encapsulation as `ip -d link show` prints it (tnl_print_encap).
+    var field: Field {
+        let type = kind == .fou ? "fou" : "gue"
+        let text = [
+            "encap \(type)",
+            sourcePort == 0 ? "encap-sport auto" : "encap-sport \(sourcePort)",
+            "encap-dport \(destinationPort)",
+            (flags.contains(.checksum) ? "" : "no") + "encap-csum",
+            (flags.contains(.checksum6) ? "" : "no") + "encap-csum6",
+            (flags.contains(.remoteChecksum) ? "" : "no") + "encap-remcsum",
+        ].joined(separator: " ")
+        return Field("encap", .object([
+            .jsonOnly("type", .string(type)),
+            .jsonOnly("sport", .unsigned(UInt64(sourcePort))),
+            .jsonOnly("dport", .unsigned(UInt64(destinationPort))),
+            .jsonOnly("csum", .bool(flags.contains(.checksum))),
+            .jsonOnly("csum6", .bool(flags.contains(.checksum6))),
+            .jsonOnly("remcsum", .bool(flags.contains(.remoteChecksum))),
+        ]), text: text)
+    }
+}
+
+/// ip6_tnl flags: IFLA_GRE_FLAGS of ip6gre links, IFLA_IPTUN_FLAGS of ip6tnl links.
 public struct IPv6TunnelFlags: OptionSet, Sendable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static let ignoreEncapLimit = IPv6TunnelFlags(rawValue: 0x1)
     public static let useOriginalTrafficClass = IPv6TunnelFlags(rawValue: 0x2)
     public static let useOriginalFlowLabel = IPv6TunnelFlags(rawValue: 0x4)
+    /// A Mobile IPv6 device (ip6tnl's `mip6`).
+    public static let mip6Device = IPv6TunnelFlags(rawValue: 0x8)
     public static let receiveDSCPCopy = IPv6TunnelFlags(rawValue: 0x10)
     public static let useOriginalFwmark = IPv6TunnelFlags(rawValue: 0x20)
     public static let allowLocalRemote = IPv6TunnelFlags(rawValue: 0x40)
@@ -187,7 +215,7 @@ public struct GreOptions: TunnelKind, Equatable {
             case .collectMetadata?: external = true
             case .ignoreDF?: ignoreDF = attribute.u8 != 0 ? true : nil
             case .fwmark?: fwmark = attribute.u32
-            case nil: break
+            case .erspanIndex?, .erspanVersion?, .erspanDirection?, .erspanHardwareID?, nil: break
             }
         }
     }
@@ -432,6 +460,12 @@ public struct GreOptions: TunnelKind, Equatable {
 
     /// The options as `ip -d link show` prints them.
     public func describe(_ devices: any InterfaceResolver, naming: Naming) -> [Field] {
+        describe(devices, naming: naming, beforeEncapsulation: [])
+    }
+
+    /// The options as `ip -d link show` prints them, with what an ERSPAN link adds
+    /// (`extra`), which iproute2 prints before the UDP encapsulation.
+    func describe(_ devices: any InterfaceResolver, naming: Naming, beforeEncapsulation extra: [Field]) -> [Field] {
         var fields: [Field] = []
         if external { fields.append(.flag("external")) }
         fields.append(endpoint("remote", remote, as: .link))
@@ -464,7 +498,8 @@ public struct GreOptions: TunnelKind, Equatable {
         } else if fwmark != 0 {
             fields.append(.hex("fwmark", fwmark))
         }
-        if encapsulation.kind != .none { fields.append(describeEncapsulation()) }
+        fields += extra
+        if encapsulation.kind != .none { fields.append(encapsulation.field) }
         return fields
     }
 
@@ -569,28 +604,6 @@ public struct GreOptions: TunnelKind, Equatable {
             : .string("flowlabel", hexadecimal(flowInfo & 0xF_FFFF, digits: 5))
     }
 
-    private func describeEncapsulation() -> Field {
-        let e = encapsulation
-        let type = e.kind == .fou ? "fou" : "gue"
-        let text = [
-            "encap \(type)",
-            e.sourcePort == 0 ? "encap-sport auto" : "encap-sport \(e.sourcePort)",
-            "encap-dport \(e.destinationPort)",
-            (e.flags.contains(.checksum) ? "" : "no") + "encap-csum",
-            (e.flags.contains(.checksum6) ? "" : "no") + "encap-csum6",
-            (e.flags.contains(.remoteChecksum) ? "" : "no") + "encap-remcsum",
-        ].joined(separator: " ")
-        return Field("encap", .object([
-            .jsonOnly("type", .string(type)),
-            .jsonOnly("sport", .unsigned(UInt64(e.sourcePort))),
-            .jsonOnly("dport", .unsigned(UInt64(e.destinationPort))),
-            .jsonOnly("csum", .bool(e.flags.contains(.checksum))),
-            .jsonOnly("csum6", .bool(e.flags.contains(.checksum6))),
-            .jsonOnly("remcsum", .bool(e.flags.contains(.remoteChecksum))),
-        ]), text: text)
-    }
-
-
     // MARK: Derived facts
 
     public var outerMark: UInt32 { ipv6Flags.contains(.useOriginalFwmark) ? 0 : fwmark }
@@ -619,6 +632,55 @@ public struct GreOptions: TunnelKind, Equatable {
         if outputFlags.contains(.checksum) { parts.append(OverheadPart(name: "csum", bytes: 4)) }
         if isEthernet { parts.append(OverheadPart(name: "Ethernet", bytes: 14)) }
         return parts
+    }
+}
+
+// MARK: ERSPAN (shown only)
+
+/// ERSPAN links: a GRE tap's tunnel (erspan over IPv4, ip6erspan over IPv6) whose
+/// frames carry an ERSPAN header. gretool shows them as `ip -d link show` does (the
+/// modules make the fallback device erspan0 in every namespace) but makes none.
+public struct ErspanDescription: LinkKindDescription {
+    public static let kinds = ["erspan", "ip6erspan"]
+
+    /// The GRE tunnel under the ERSPAN header, read as the tap of the same family.
+    public let tunnel: GreOptions
+    /// The ERSPAN header's version: 1 (type II) or 2 (type III).
+    public var version: UInt8?
+    /// Version 1: the session's port index.
+    public var index: UInt32?
+    /// Version 2: whether the mirrored frames were received (0, "ingress") or sent.
+    public var direction: UInt8?
+    /// Version 2: the hardware id of the mirroring engine.
+    public var hardwareID: UInt16?
+
+    public init(kind: String, data: Attribute<LinkInfoAttribute>?) {
+        tunnel = GreOptions(kind: kind == "ip6erspan" ? "ip6gretap" : "gretap", data: data)
+        guard let data else { return }
+        for attribute in data.nested(GreAttribute.self) {
+            switch attribute.key {
+            case .erspanIndex?: index = attribute.u32
+            case .erspanVersion?: version = attribute.u8
+            case .erspanDirection?: direction = attribute.u8
+            case .erspanHardwareID?: hardwareID = attribute.u16
+            default: break
+            }
+        }
+    }
+
+    /// The tunnel's options, then the header's fields, before the UDP encapsulation (as
+    /// gre_print_opt, which serves both).
+    public func describe(_ devices: any InterfaceResolver, naming: Naming) -> [Field] {
+        var fields: [Field] = []
+        if let index { fields.append(.unsigned("erspan_index", index)) }
+        if let version { fields.append(.unsigned("erspan_ver", version)) }
+        if let direction { fields.append(.string("erspan_dir", direction == 0 ? "ingress" : "egress")) }
+        if let hardwareID {
+            // print_0xhex's "%#llx": no "0x" before a zero.
+            let text = hardwareID == 0 ? "0" : hexadecimal(hardwareID)
+            fields.append(.string("erspan_hwid", text))
+        }
+        return tunnel.describe(devices, naming: naming, beforeEncapsulation: fields)
     }
 }
 

@@ -388,6 +388,29 @@ struct Harness {
         #expect(network.table.count == 300)
     }
 
+    /// A take-down whose every change took writes the state file once, before the first;
+    /// one with a change refused writes it again, without what was not taken, and gives
+    /// back only what it took.
+    @Test func aRouteThatWouldNotGoIsNotOwed() throws {
+        let routes = try ["10.9.0.0/24", "10.9.1.0/24", "10.9.2.0/24"].map { try route($0, dev: tunnel) }
+        let network = FakeNetwork(up: [tunnel], routes: routes)
+        let (actions, journal, outcomes) = try actions(.routes, on: network, watching: [tunnel])
+        actions.down(0, tunnel)
+        #expect(network.log == ["journal t0 3 routes", "delete 10.9.0.0/24", "delete 10.9.1.0/24", "delete 10.9.2.0/24"])
+        actions.up(0, tunnel)
+        #expect(network.table.count == 3)
+        network.log = []
+        network.failOnce = ["delete 10.9.1.0/24"]
+        actions.down(0, tunnel)
+        #expect(network.log == ["journal t0 3 routes", "delete 10.9.0.0/24", "delete 10.9.1.0/24", "delete 10.9.2.0/24",
+                                "journal t0 2 routes"])
+        #expect(outcomes.last == .routesWithdrawn(RouteWithdrawal(
+            routes: 2, failures: [KeepaliveActionFailure(.route(try IPPrefix(parsing: "10.9.1.0/24")), reason: "injected (Device or resource busy)")])))
+        #expect(journal.files["t0"]?.routes.map(\.destination.description) == ["10.9.0.0/24", "10.9.2.0/24"])
+        actions.up(0, tunnel)
+        #expect(network.table.count == 3 && journal.files.isEmpty)
+    }
+
     /// A reload during a mass withdrawal: the member it stops watching gets its routes
     /// back at once, after the job under way, without waiting for the other members'
     /// queued withdrawals (which go on afterwards, a slice at a time).
@@ -597,6 +620,28 @@ struct Harness {
         #expect(index.route(ecmp.key) == reduced && index.routes(using: tunnel).isEmpty)
         index.unpin(ecmp.key)
         #expect(index.route(ecmp.key) == nil)
+    }
+
+    /// Among a hub's thousand watched devices, a route is kept by its own devices (its
+    /// device or an ECMP leg's) and forgotten under them when deleted; IPv4's routes with
+    /// one key are told apart by their device and gateway.
+    @Test func routesAreKeptByTheirOwnDevices() throws {
+        var index = RouteIndex()
+        for device: Int32 in 1...1000 { index.watch(device) }
+        let single = try route("10.1.0.0/24", dev: 500)
+        let ecmp = try route("10.2.0.0/24", legs: [("10.0.0.2", 2000), ("10.0.0.6", 700)])
+        let elsewhere = try route("10.3.0.0/24", dev: 2000)
+        index.reload { each in [single, ecmp, elsewhere].forEach(each) }
+        #expect(index.count == 2 && index.routes(using: 500) == [single] && index.routes(using: 700) == [ecmp])
+        let appended = try route("10.1.0.0/24", via: "10.0.0.9", dev: 501)
+        apply(try notification(appended, .newRoute, flags: [.create, .append]), to: &index)
+        #expect(index.routes(using: 501) == [appended])
+        // The second of the two goes: the first, on another device, stays.
+        apply(try notification(appended, .deleteRoute), to: &index)
+        #expect(index.routes(using: 501).isEmpty && index.routes(using: 500) == [single])
+        apply(try notification(single, .deleteRoute), to: &index)
+        apply(try notification(ecmp, .deleteRoute), to: &index)
+        #expect(index.count == 0 && index.routes(using: 500).isEmpty && index.routes(using: 700).isEmpty)
     }
 
     @Test func aDeviceSetDownIsReadAgain() throws {

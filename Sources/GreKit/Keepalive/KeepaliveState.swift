@@ -32,24 +32,37 @@ public struct KeepaliveState: Sendable, Equatable {
 
     /// The file's text.
     public func encoded() throws -> String {
-        // One buffer for every message of the file: a hub's file holds thousands.
+        // One buffer for every message, and the text written as bytes: a hub's thousand
+        // tunnels going down at once write a file of a hundred routes each.
         let buffer = MessageBuffer(capacity: 65536)
-        func hex(_ route: Route) throws -> String {
-            try Self.hex(buffer, RouteMessageType.newRoute) { try route.encode($0) }
+        var text = Array("\(Self.header)\ntunnel \(tunnel) index \(index)\n".utf8)
+        func word(_ word: String) { text += word.utf8 }
+        func message(_ type: RouteMessageType, _ build: (MessageWriter) throws -> Void) throws {
+            buffer.reset()
+            try buffer.append(type: type.rawValue, flags: [], sequence: 0, build)
+            Self.appendHex(buffer.bytes, to: &text)
         }
-        func hex(_ nexthop: NexthopObject) throws -> String {
-            try Self.hex(buffer, RouteMessageType.newNexthop) { try nexthop.encode($0) }
+        func route(_ route: Route) throws { try message(.newRoute) { try route.encode($0) } }
+        func nexthop(_ nexthop: NexthopObject) throws { try message(.newNexthop) { try nexthop.encode($0) } }
+        // One record: its words, then what `messages` writes, then the end of the line.
+        func line(_ words: String, _ messages: () throws -> Void) rethrows {
+            word(words)
+            try messages()
+            word("\n")
         }
-        var lines = [Self.header, "tunnel \(tunnel) index \(index)"]
-        if taken.linkDown { lines.append("link-down") }
-        for route in taken.routes { lines.append("route " + (try hex(route))) }
+        if taken.linkDown { line("link-down") {} }
+        for whole in taken.routes { try line("route ") { try route(whole) } }
         for record in taken.legs {
-            lines.append("legs \(try hex(record.route)) \(try hex(record.route.with(legs: record.legs)))")
+            try line("legs ") {
+                try route(record.route)
+                word(" ")
+                try route(record.route.with(legs: record.legs))
+            }
         }
-        for record in taken.penalized { lines.append("penalized \(record.metric) \(try hex(record.route))") }
-        for nexthop in taken.nexthops { lines.append("nexthop " + (try hex(nexthop))) }
-        for group in taken.groups { lines.append("group " + (try hex(group))) }
-        return lines.joined(separator: "\n") + "\n"
+        for record in taken.penalized { try line("penalized \(record.metric) ") { try route(record.route) } }
+        for object in taken.nexthops { try line("nexthop ") { try nexthop(object) } }
+        for group in taken.groups { try line("group ") { try nexthop(group) } }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Reads a state file's text; throws, naming the line, on anything it does not hold.
@@ -86,22 +99,14 @@ public struct KeepaliveState: Sendable, Equatable {
 
     // MARK: Messages as hexadecimal
 
-    /// One message, written into `buffer` (emptied first), in hexadecimal.
-    private static func hex(_ buffer: MessageBuffer, _ type: RouteMessageType, _ build: (MessageWriter) throws -> Void) throws -> String {
-        buffer.reset()
-        try buffer.append(type: type.rawValue, flags: [], sequence: 0, build)
-        return hex(buffer.bytes)
-    }
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    private static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(2 * bytes.count)
+    /// Appends `bytes` to `text` in hexadecimal.
+    private static func appendHex(_ bytes: UnsafeRawBufferPointer, to text: inout [UInt8]) {
         for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0xf)])
+            text.append(hexDigits[Int(byte >> 4)])
+            text.append(hexDigits[Int(byte & 0xf)])
         }
-        return String(decoding: text, as: UTF8.self)
     }
 
     private static func route(_ text: String, line: Int) throws(StateFileError) -> Route {

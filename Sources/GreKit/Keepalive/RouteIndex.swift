@@ -64,7 +64,12 @@ struct RouteIndex {
     /// of their keys.
     func routes(using device: Int32) -> [Route] {
         guard let keys = keysByDevice[device] else { return [] }
-        return keys.sorted { $0.precedes($1) }.flatMap { entries[$0] ?? [] }.filter { $0.uses(interface: device) }
+        var routes: [Route] = []
+        routes.reserveCapacity(keys.count)
+        for key in keys.sorted(by: { $0.precedes($1) }) {
+            for route in entries[key] ?? [] where route.uses(interface: device) { routes.append(route) }
+        }
+        return routes
     }
 
     /// The route with `key` (the first, where IPv4 keeps several).
@@ -160,8 +165,12 @@ struct RouteIndex {
 
     // MARK: Bookkeeping
 
+    /// Whether a route uses a watched device or is pinned. The route's own devices are
+    /// looked up among the watched ones: asking each watched device whether the route uses
+    /// it cost a hub of a thousand tunnels a thousand questions for every route it read.
     private func isKept(_ route: Route) -> Bool {
-        pins[route.key] != nil || devices.contains { route.uses(interface: $0) }
+        if let device = route.outputInterface, devices.contains(device) { return true }
+        return route.nexthops.contains { devices.contains($0.outputInterface) } || pins[route.key] != nil
     }
 
     private mutating func add(_ route: Route, flags: NetlinkFlags) {
@@ -193,13 +202,14 @@ struct RouteIndex {
 
     private mutating func delete(_ route: Route) {
         let key = route.key
-        guard var held = entries[key] else { return }
+        // Taken out of the dictionary while it changes: one lookup, and no copy of it.
+        guard var held = entries.removeValue(forKey: key) else { return }
         if route.family == .inet6, let only = held.first, only.legs.count > 1, route.nexthopID == nil {
             // IPv6 deletes one leg of an ECMP route and says which: the others stay.
             let gone = route.legs
             let left = only.legs.filter { leg in !gone.contains { $0.isSameWay(as: leg) } }
             if !left.isEmpty {
-                remove(key: key)
+                for route in held { forgetDevices(of: route, key: key, except: []) }
                 insert(left.count == 1 ? only.single(left[0]) : only.with(legs: left))
                 return
             }
@@ -208,7 +218,7 @@ struct RouteIndex {
         let position = held.firstIndex { $0.sendsTheSameWay(as: route) } ?? 0
         let removed = held.remove(at: position)
         forgetDevices(of: removed, key: key, except: held)
-        entries[key] = held.isEmpty ? nil : held
+        if !held.isEmpty { entries[key] = held }
     }
 
     private mutating func remove(key: RouteKey) {
@@ -226,7 +236,9 @@ struct RouteIndex {
         } else {
             entries[key, default: []].append(route)
         }
-        for leg in route.legs where devices.contains(leg.outputInterface) {
+        // The devices a route uses: its own and its ECMP legs' (a route's legs, made as an
+        // array, would cost an allocation for each of a mass withdrawal's routes).
+        for leg in route.nexthops where devices.contains(leg.outputInterface) {
             keysByDevice[leg.outputInterface, default: []].insert(key)
         }
         if let device = route.outputInterface, devices.contains(device) { keysByDevice[device, default: []].insert(key) }
@@ -235,11 +247,12 @@ struct RouteIndex {
     /// Drops `key` from the devices of `route` that none of `others` (the routes left
     /// with that key) still uses.
     private mutating func forgetDevices(of route: Route, key: RouteKey, except others: [Route]) {
-        var used = Set(route.legs.map(\.outputInterface))
-        if let device = route.outputInterface { used.insert(device) }
-        for device in used where devices.contains(device) && !others.contains(where: { $0.uses(interface: device) }) {
+        func forget(_ device: Int32) {
+            guard devices.contains(device), !others.contains(where: { $0.uses(interface: device) }) else { return }
             keysByDevice[device]?.remove(key)
         }
+        if let device = route.outputInterface { forget(device) }
+        for leg in route.nexthops { forget(leg.outputInterface) }
     }
 }
 
@@ -259,6 +272,11 @@ extension Route {
     /// appended routes apart).
     func sendsTheSameWay(as other: Route) -> Bool {
         guard nexthopID == other.nexthopID, type == other.type else { return false }
+        if nexthopID == nil, nexthops.isEmpty, other.nexthops.isEmpty {
+            // One leg each at most (the common case, without making arrays of them).
+            guard let mine = outputInterface, let theirs = other.outputInterface else { return outputInterface == other.outputInterface }
+            return mine == theirs && gateway == other.gateway
+        }
         let (mine, theirs) = (legs, other.legs)
         return mine.count == theirs.count && zip(mine, theirs).allSatisfy { $0.isSameWay(as: $1) }
     }

@@ -92,6 +92,8 @@ final class TunnelActions {
         var linkSetUp = false
         /// What the state file holds for the tunnel now.
         var journaled: TakenFromTunnel
+        /// A take-down's: what its plan takes once every change succeeds.
+        var planned = TakenFromTunnel()
     }
 
     init(network: (any TunnelNetwork)?, journal: (any TakenJournal)? = nil) {
@@ -199,11 +201,12 @@ final class TunnelActions {
             let plan = ActionPlan.withdrawal(of: index.routes(using: job.index), device: job.index,
                                              penalty: job.action == .penalize ? job.penalty : nil,
                                              recorded: { self.recorded($0, except: job.member) })
+            let planned = plan.intent
             var intent = owed
-            intent.merge(plan.intent)
-            for record in plan.intent.legs { index.pin(record.route.key) }
+            intent.merge(planned)
+            for record in planned.legs { index.pin(record.route.key) }
             write(intent, member: job.member, tunnel: job.tunnel, index: job.index)
-            running = Running(job: job, plan: plan, results: [], journaled: intent)
+            running = Running(job: job, plan: plan, results: [], journaled: intent, planned: planned)
         case (.bringUp, _):
             guard !owed.isEmpty else { return }
             var linkSetUp = false
@@ -270,19 +273,22 @@ final class TunnelActions {
         switch job.kind {
         case .takeDown:
             let owed = taken[job.member] ?? TakenFromTunnel()
-            let withdrawn = done.plan.taken(by: done.results)
+            // Every change took (the common case): what was taken is the plan, and the state
+            // file holds it already; no second pass over a hundred routes, no second write.
+            let everyChangeTook = done.results.allSatisfy { $0 == nil }
+            let withdrawn = everyChangeTook ? done.planned : done.plan.taken(by: done.results)
             var now = owed
             now.merge(withdrawn)
             // One pin per record held: a record not taken, or folded into one held
             // already, lets go of its pin.
-            for record in done.plan.intent.legs {
+            for record in done.planned.legs {
                 let key = record.route.key
                 if !withdrawn.legs.contains(where: { $0.route.key == key }) || owed.legs.contains(where: { $0.route.key == key }) {
                     index.unpin(key)
                 }
             }
             setTaken(job.member, now)
-            if now != done.journaled { write(now, member: job.member, tunnel: job.tunnel, index: job.index) }
+            if !everyChangeTook { write(now, member: job.member, tunnel: job.tunnel, index: job.index) }
             onOutcome(job.member, .routesWithdrawn(withdrawal(done.plan, results: done.results, taken: withdrawn,
                                                               penalty: job.action == .penalize ? job.penalty : nil)))
         case .bringUp:
@@ -326,7 +332,8 @@ final class TunnelActions {
             left.penalized = split(owedThen.penalized, penalized, &restored.penalized)
             for record in restored.legs { index.unpin(record.route.key) }
             setTaken(job.member, left)
-            if left != done.journaled { write(left, member: job.member, tunnel: job.tunnel, index: job.index) }
+            // What is left differs from what the state file holds when anything came back.
+            if !restored.isEmpty || done.linkSetUp { write(left, member: job.member, tunnel: job.tunnel, index: job.index) }
             onOutcome(job.member, .restored(restored.counts, linkSetUp: done.linkSetUp, keptToRetry: failures))
         }
     }
@@ -334,10 +341,14 @@ final class TunnelActions {
     private func withdrawal(_ plan: ActionPlan, results: [(any Error)?], taken withdrawn: TakenFromTunnel, penalty: UInt32?) -> RouteWithdrawal {
         var failures: [KeepaliveActionFailure] = []
         var reduced = 0
-        for (change, result) in zip(plan.changes, results) {
-            if case .takeLegs(_, reduced: true) = change.meaning, result == nil { reduced += 1 }
+        // By position: a hundred changes are not copied to be looked at.
+        for (position, result) in results.enumerated() {
+            guard let result else {
+                if case .takeLegs(_, reduced: true) = plan.changes[position].meaning { reduced += 1 }
+                continue
+            }
             // A route that is not there any more was not taken: nothing to report.
-            if let result, !(result is SkippedChange), !result.isAbsence { failures.append(KeepaliveActionFailure(change.item, result)) }
+            if !(result is SkippedChange), !result.isAbsence { failures.append(KeepaliveActionFailure(plan.changes[position].item, result)) }
         }
         return RouteWithdrawal(routes: withdrawn.routes.count + withdrawn.legs.count, reduced: reduced, failures: failures,
                                kept: plan.kept, penalized: withdrawn.penalized.count, penalty: penalty)
@@ -410,14 +421,20 @@ final class TunnelActions {
 
     /// Records what is owed to a member (nothing: nil or empty), keeping `legsHolders` current.
     private func setTaken(_ member: Int, _ owed: TakenFromTunnel?) {
-        for record in taken[member]?.legs ?? [] { legsHolders[record.route.key]?.remove(member) }
+        for record in taken[member]?.legs ?? [] {
+            // A key no member holds any more goes: with none left, a withdrawal looks up nothing.
+            if legsHolders[record.route.key]?.remove(member) != nil, legsHolders[record.route.key]?.isEmpty == true {
+                legsHolders[record.route.key] = nil
+            }
+        }
         taken[member] = owed.flatMap { $0.isEmpty ? nil : $0 }
         for record in owed?.legs ?? [] { legsHolders[record.route.key, default: []].insert(member) }
     }
 
     /// The routes of the legs records members other than `member` hold for `key`.
     private func recorded(_ key: RouteKey, except member: Int) -> [Route] {
-        (legsHolders[key] ?? []).filter { $0 != member }.compactMap { holder in
+        guard !legsHolders.isEmpty, let holders = legsHolders[key] else { return [] }
+        return holders.filter { $0 != member }.compactMap { holder in
             taken[holder]?.legs.first { $0.route.key == key }?.route
         }
     }

@@ -46,8 +46,12 @@ public enum Files {
         }
         defer { closedir(handle) }
         var names: [String] = []
+        // d_name is read through a pointer, up to its NUL: an entry holds only as much of the
+        // 256-byte array as its name needs, and copying the whole field (entry.pointee.d_name)
+        // reads past the last entry of readdir's buffer (the address sanitizer saw it).
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = String(cString: (UnsafeRawPointer(entry) + nameOffset).assumingMemoryBound(to: CChar.self))
             if name != ".", name != ".." { names.append(name) }
         }
         return names

@@ -265,6 +265,18 @@ import Glibc
         #expect(identity.inode > 0)
         #expect(Files.identity(ofDescriptor: -1) == nil)
     }
+
+    /// Every name of a directory of many entries of every length: readdir's buffer ends
+    /// with entries shorter than a whole dirent, whose name must not be read past (the
+    /// address sanitizer fails this test when it is).
+    @Test func aDirectoryOfManyEntriesIsListedWhole() throws {
+        var template = Array("/tmp/gretool-names-XXXXXX".utf8CString)
+        let directory = String(cString: try #require(mkdtemp(&template)))
+        defer { _ = system("rm -rf '\(directory)'") }
+        let names = (0..<2000).map { String(repeating: "n", count: $0 % 200 + 1) + "-\($0)" }
+        for name in names { touch(directory + "/" + name) }
+        #expect(try Files.names(in: directory).sorted() == names.sorted())
+    }
 }
 
 /// Makes an empty file at `path`.

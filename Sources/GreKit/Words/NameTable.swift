@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One of iproute2's name databases (/etc/iproute2/rt_tables and its .d directory,
 /// rt_protos, rt_scopes, rt_realms): the names the numbers of one kind of value go
 /// by (`Value`: `RouteTable`, `RouteProtocol`, `RouteScope`, `RouteRealm`).
@@ -42,13 +46,25 @@ final class NameDatabase: @unchecked Sendable {
     let path: String
     /// The greatest number the values named here may have.
     private let largest: UInt32
-    // Single-threaded by design (a CLI run); loaded on first need.
+    // Loaded on first need, under `lock`: a CLI run asks from one thread, but the tables
+    // are shared (static) and the unit tests ask from many at once. A pthread mutex, which
+    // the thread sanitizer sees (Synchronization's Mutex waits on futexes it does not).
     private var fromFiles: [(id: UInt32, name: String)]?
+    private let lock: UnsafeMutablePointer<pthread_mutex_t> = {
+        let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+        return lock
+    }()
 
     init(builtIn: [(UInt32, String)], path: String, largest: UInt32) {
         self.builtIn = builtIn.map { (id: $0.0, name: $0.1) }
         self.path = path
         self.largest = largest
+    }
+
+    deinit {
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
     }
 
     /// The name of `id`, or its number in decimal.
@@ -67,6 +83,8 @@ final class NameDatabase: @unchecked Sendable {
     var names: [String] { builtIn.map(\.name) + files().map(\.name) }
 
     private func files() -> [(id: UInt32, name: String)] {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
         if let fromFiles { return fromFiles }
         var entries = Self.load(path)
         for file in Files.configurationFiles(in: path + ".d") { entries += Self.load(file) }

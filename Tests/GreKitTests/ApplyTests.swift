@@ -1,4 +1,5 @@
 import Testing
+import Netlink
 @testable import GreKit
 
 /// Devices for declarations: eth0 and va exist (as in FakeDevices); gre1 and gre2 are declared.
@@ -44,6 +45,7 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         "nexthop add id 3 via 10.0.0.6 dev gre2 onlink",
         "nexthop add id 10 group 1/3,5",
         "nexthop add id 11 group 1/3 type resilient buckets 32 idle_timer 10",
+        "nexthop add id 12 via 10.0.0.2 dev gre1 encap ip id 7 dst 198.51.100.4",
         "route add 203.0.113.0/24 via 10.0.0.2 dev gre1",
         "route add default table 100 dev gre1",
         "route add ::/0 metric 5 via 2001:db8::2 dev eth0 pref high",
@@ -54,10 +56,14 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         "route add 10.3.0.0/16 via inet6 2001:db8::2 dev eth0",
         "route add 2001:db8:1::/48 from 2001:db8::/32 dev gre1",
         "route add 10.4.0.0/16 scope host dev eth0",
+        "route add 10.5.0.0/16 via 10.0.0.2 dev gre1 rtt 80 rttvar lock 40 rto_min 5 quickack 1 fastopen_no_cookie 1 features ecn congctl lock cubic realms 3/7 encap ip id 5 dst 198.51.100.9 tos 0x10 key",
+        "route add 10.6.0.0/16 nexthop via 10.0.0.2 dev gre1 weight 2 realms 7 nexthop via 10.0.0.6 dev gre2 encap ip id 9 src 198.51.100.1 dst 198.51.100.3 ttl 64",
+        "route add 2001:db8:2::/48 dev gre1 encap ip6 dst 2001:db8::9 hoplimit 9 tc 0x20 csum seq",
         "rule add from 192.0.2.0/24 lookup 100",
         "rule add not to 198.51.100.0/24 fwmark 0x10/0xff iif gre1 oif eth0 pref 50 lookup main",
         "rule add pref 60 ipproto tcp sport 1000-2000 dport 22 uidrange 100-200 lookup 200",
         "rule add from 10.0.0.0/8 suppress_prefixlength 0 lookup main",
+        "rule add from 192.0.2.128/25 tun_id 5 realms 2/4 lookup 100",
         "rule add from ::/0 pref 70 type blackhole",
         "rule add pref 80 goto 90",
         "rule add pref 90 nop",
@@ -116,6 +122,22 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
             let (again, _) = try reader.finish()
             #expect(lines(again, devices) == lines(state, devices), "\(peer)")
         }
+    }
+
+    // Found by fuzzing (gretool-fuzz apply): a leg's realms were left out of its words,
+    // so a leg of realms alone was written as a bare `nexthop`, which no grammar reads;
+    // on any other route the realms (and the encapsulation, and six of the metrics) were
+    // dropped without a word, and applied without.
+    @Test func aLegOfRealmsAloneReadsBack() throws {
+        let (state, _, devices) = try declare(["route add 10.20.0.0/16 nexthop via 10.0.0.2 dev eth0 weight 2 nexthop r 0/0"])
+        let text = lines(state, devices)
+        #expect(text == ["route add 10.20.0.0/16 nexthop via 10.0.0.2 dev eth0 weight 2 nexthop realms 0"])
+        let (fromText, _, _) = try declare(text)
+        #expect(fromText.routes == state.routes)
+        let reader = DeclarationReader(owner: .gretool, devices: devices)
+        try StateDocument.read(json(.object(StateDocument.fields(state, devices: devices))), into: reader)
+        let (fromJSON, _) = try reader.finish()
+        #expect(fromJSON.routes == state.routes)
     }
 
     @Test func jsonMembersAreIproute2sKeys() throws {
@@ -182,6 +204,14 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         #expect(refusal(["link set eth0 master va"])?.contains("master") == true)
         #expect(refusal(["link set eth0 type gre key 1"])?.contains("line that makes it") == true)
         #expect(refusal(["nexthop add via 192.0.2.1 dev eth0"])?.contains("id") == true)
+    }
+
+    @Test func whatTheKernelDoesNotKeepIsRefused() {
+        #expect(refusal(["route add 10.0.0.0/8 dev eth0 expires 300"])?.contains("expires") == true)
+        #expect(refusal(["route add 10.0.0.0/8 dev eth0 ttl-propagate enabled"])?.contains("ttl-propagate") == true)
+        #expect(refusal(["address add 192.0.2.1/24 dev eth0 valid_lft 100 preferred_lft 50"])?.contains("valid_lft") == true)
+        #expect(refusal(["address add 192.0.2.1/24 dev eth0 preferred_lft 0"])?.contains("preferred_lft") == true)
+        #expect(refusal(["address add 192.0.2.1/24 dev eth0 valid_lft forever preferred_lft forever"]) == nil)
     }
 
     @Test func devicesMustExistOrBeMade() {
@@ -356,6 +386,34 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         #expect(Planner.satisfies(declared, found))
         found.protocolID = .static
         #expect(!Planner.satisfies(declared, found), "the protocol is the owner: compared")
+    }
+
+    @Test func realmsAndEncapsulationAreCompared() throws {
+        let declared = try route("10.0.0.0/8 via 192.0.2.1 dev eth0 realms 7 encap ip id 5 dst 198.51.100.9")
+        // The kernel reports every field of an ip encapsulation, zero where none was given.
+        var found = try route("10.0.0.0/8 via 192.0.2.1 dev eth0 realms 7 encap ip id 5 src 0.0.0.0 dst 198.51.100.9 ttl 0 tos 0")
+        #expect(Planner.satisfies(declared, found))
+        found.opaque.removeAll { $0.typeAndFlags == RouteAttribute.flow.rawValue }
+        #expect(!Planner.satisfies(declared, found), "realms dropped")
+        #expect(!Planner.satisfies(try route("10.0.0.0/8 via 192.0.2.1 dev eth0 encap ip id 6 dst 198.51.100.9"), found), "another key")
+        #expect(!Planner.satisfies(try route("10.0.0.0/8 via 192.0.2.1 dev eth0"), found), "an encapsulation not declared")
+        // Realm 0 is none: the kernel reports no realms then.
+        #expect(Planner.satisfies(try route("10.0.0.0/8 via 192.0.2.1 dev eth0 realms 0"), try route("10.0.0.0/8 via 192.0.2.1 dev eth0")))
+        let legs = try route("10.0.0.0/8 nexthop via 192.0.2.1 dev eth0 realms 3 nexthop via 192.0.2.2 dev eth0")
+        var legsFound = legs
+        legsFound.nexthops[0].opaque = []
+        #expect(!Planner.satisfies(legs, legsFound), "a leg's realms dropped")
+        #expect(!Planner.satisfies(try route("10.0.0.0/8 via 192.0.2.1 dev eth0 rtt 80"), try route("10.0.0.0/8 via 192.0.2.1 dev eth0")))
+    }
+
+    @Test func aNexthopsEncapsulationIsCompared() throws {
+        let declared = try NexthopRequest.parse(words("id 4 via 192.0.2.1 dev eth0 encap ip id 5 dst 198.51.100.9"), .add,
+                                                family: .unspecified, devices: FakeDevices())
+        var found = try NexthopRequest.parse(words("id 4 via 192.0.2.1 dev eth0 encap ip id 5 src 0.0.0.0 dst 198.51.100.9 ttl 0 tos 0"), .add,
+                                             family: .unspecified, devices: FakeDevices())
+        #expect(Planner.satisfies(declared, found))
+        found.opaque = []
+        #expect(!Planner.satisfies(declared, found))
     }
 
     @Test func aRuleWithoutAPriorityTakesTheKernels() throws {

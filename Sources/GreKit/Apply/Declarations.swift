@@ -227,6 +227,9 @@ public final class DeclarationReader {
     // MARK: Addresses, routes, nexthops, rules
 
     private func declare(_ address: Address) throws {
+        if let lifetime = address.lifetime, lifetime.valid != Address.Lifetime.forever || lifetime.preferred != Address.Lifetime.forever {
+            throw InvalidArgument("valid_lft/preferred_lft: apply declares lasting state; an address whose lifetime runs out cannot be kept so")
+        }
         var address = address
         address.protocolID = try ownProtocol(address.protocolID.map { RouteProtocol(rawValue: $0.rawValue) }, unset: nil).map {
             AddressProtocol(rawValue: $0.rawValue)
@@ -236,6 +239,14 @@ public final class DeclarationReader {
     }
 
     private func declare(_ route: Route) throws {
+        // What the kernel does not keep of an IPv4 or IPv6 route could never be found
+        // again: the plan would change the route on every run.
+        if route.opaque.contains(where: { $0.typeAndFlags == RouteAttribute.expires.rawValue }) {
+            throw InvalidArgument("expires: apply declares lasting state; a route that expires cannot be kept so")
+        }
+        if route.opaque.contains(where: { $0.typeAndFlags == RouteAttribute.ttlPropagate.rawValue }) {
+            throw InvalidArgument("ttl-propagate: the kernel keeps it on MPLS routes only; an IPv4 or IPv6 route drops it")
+        }
         var route = route
         // `route add` gives boot when told nothing.
         route.protocolID = try ownProtocol(route.protocolID, unset: .boot)!

@@ -507,7 +507,8 @@ public final class Planner {
               declared.flags.contains(.onlink) == existing.flags.contains(.onlink), declared.gateway == existing.gateway,
               (declared.outputInterface ?? existing.outputInterface) == existing.outputInterface,
               declared.group == existing.group, (declared.groupType ?? .multipath) == (existing.groupType ?? .multipath),
-              declared.protocolID == existing.protocolID else { return false }
+              declared.protocolID == existing.protocolID,
+              declared.encapsulation?.asReported == existing.encapsulation?.asReported else { return false }
         if let wanted = declared.resilient {
             let got = existing.resilient
             if let buckets = wanted.buckets, buckets != got?.buckets { return false }
@@ -573,12 +574,14 @@ public final class Planner {
 
     /// Whether a route is as declared. A device the declaration leaves out beside a
     /// gateway is the kernel's choice; the states the kernel reports (dead, linkdown,
-    /// an IPv6 route's medium preference) are not compared.
+    /// an IPv6 route's medium preference) are not compared. Realm 0 is none (the kernel
+    /// reports no realms then), and an encapsulation is compared as the kernel reports it.
     static func satisfies(_ declared: Route, _ existing: Route) -> Bool {
         guard declared.type == existing.type, declared.scope == existing.scope, declared.protocolID == existing.protocolID,
               declared.preferredSource == existing.preferredSource, declared.nexthopID == existing.nexthopID,
               (declared.preference ?? .medium) == (existing.preference ?? .medium), declared.metrics == existing.metrics,
-              existing.opaque.isEmpty else { return false }
+              (declared.realms ?? 0) == (existing.realms ?? 0),
+              declared.encapsulation?.asReported == existing.encapsulation?.asReported else { return false }
         // A route on a nexthop object is reported with the object's gateway and device.
         if declared.nexthopID != nil { return true }
         guard declared.gateway == existing.gateway, declared.flags.contains(.onlink) == existing.flags.contains(.onlink),
@@ -587,6 +590,7 @@ public final class Planner {
         return zip(declared.nexthops, existing.nexthops).allSatisfy { want, got in
             want.gateway == got.gateway && want.weight == got.weight && want.flags.contains(.onlink) == got.flags.contains(.onlink)
                 && (want.outputInterface == 0 && want.gateway != nil || want.outputInterface == got.outputInterface)
+                && (want.realms ?? 0) == (got.realms ?? 0) && want.encapsulation?.asReported == got.encapsulation?.asReported
         }
     }
 

@@ -138,6 +138,9 @@ struct WordSchema {
         case words
         /// The keyword alone: true; its `off` word: false.
         case flag(off: String?)
+        /// The words to the end, or to the group's word (an encapsulation's, whose own
+        /// words are a route's too: `src`, `tos`). The object's words put it last.
+        case rest
     }
 
     struct Row {
@@ -212,6 +215,10 @@ struct WordSchema {
                     index += 1
                 }
                 fields.append(.jsonOnly(row.key, value.count == 1 ? Self.value(of: value[0]) : .string(value.joined(separator: " "))))
+            case .rest:
+                let end = group.flatMap { group in words[index...].firstIndex(of: group.word) } ?? words.count
+                fields.append(.jsonOnly(row.key, .string(words[index..<end].joined(separator: " "))))
+                index = end
             }
         }
         let keys = positional.suffix(bare.count)
@@ -249,7 +256,7 @@ struct WordSchema {
                 }
             case (.flag, _): throw InvalidArgument("\"\(key)\" is \(value.typeName); a boolean was expected")
             case (.one, _): words += [row.word, try Self.word(value, for: key)]
-            case (.words, _): words += [row.word] + (try Self.word(value, for: key)).split(separator: " ").map(String.init)
+            case (.words, _), (.rest, _): words += [row.word] + (try Self.word(value, for: key)).split(separator: " ").map(String.init)
             }
         }
         return bare + words + legs
@@ -277,23 +284,25 @@ extension WordSchema {
         Row("src", "from"), Row("tos", "tos"), Row("table", "table"), Row("metric", "metric"), Row("protocol", "proto"),
         Row("scope", "scope"), Row("prefsrc", "src"), Row("gateway", "via", .words), Row("dev", "dev"),
         Row("onlink", "onlink", .flag(off: nil)), Row("nhid", "nhid"), Row("pref", "pref"),
-    ] + Route.metricWords.map { Row($0.1, $0.1, .words) },
+    ] + Route.allMetricWords.map { Row($0, $0, .words) } + [Row("realms", "realms"), Row("encap", "encap", .rest)],
         group: ("nexthops", "nexthop", [
             Row("gateway", "via", .words), Row("dev", "dev"), Row("weight", "weight"), Row("onlink", "onlink", .flag(off: nil)),
+            Row("realms", "realms"), Row("encap", "encap", .rest),
         ]))
 
     static let nexthop = WordSchema(rows: [
         Row("id", "id"), Row("gateway", "via"), Row("dev", "dev"), Row("blackhole", "blackhole", .flag(off: nil)),
         Row("onlink", "onlink", .flag(off: nil)), Row("group", "group"), Row("type", "type"), Row("buckets", "buckets"),
         Row("idle_timer", "idle_timer"), Row("unbalanced_timer", "unbalanced_timer"), Row("fdb", "fdb", .flag(off: nil)),
-        Row("protocol", "protocol"),
+        Row("protocol", "protocol"), Row("encap", "encap", .rest),
     ])
 
     static let rule = WordSchema(rows: [
         Row("not", "not", .flag(off: nil)), Row("src", "from"), Row("dst", "to"), Row("tos", "tos"), Row("fwmark", "fwmark"),
         Row("iif", "iif"), Row("oif", "oif"), Row("priority", "pref"), Row("ipproto", "ipproto"), Row("sport", "sport"),
         Row("dport", "dport"), Row("uidrange", "uidrange"), Row("suppress_prefixlen", "suppress_prefixlength"),
-        Row("suppress_ifgroup", "suppress_ifgroup"), Row("l3mdev", "l3mdev", .flag(off: nil)), Row("table", "lookup"),
+        Row("suppress_ifgroup", "suppress_ifgroup"), Row("tun_id", "tun_id"), Row("realms", "realms"),
+        Row("l3mdev", "l3mdev", .flag(off: nil)), Row("table", "lookup"),
         Row("goto", "goto"), Row("nop", "nop", .flag(off: nil)), Row("action", "type"), Row("protocol", "protocol"),
     ])
 

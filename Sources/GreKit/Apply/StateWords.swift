@@ -96,10 +96,14 @@ extension Route {
             if flags.contains(.onlink) { words.append("onlink") }
         }
         if let preference, !(family == .inet6 && preference == .medium) { words += ["pref", preference.name] }
-        for (metric, name) in Self.metricWords {
-            guard let value = metrics[metric] else { continue }
-            words += metrics.isLocked(metric) ? [name, "lock", String(value)] : [name, String(value)]
-        }
+        words += metrics.words
+        if let realms { words += ["realms", RouteRequest.realmsWord(realms)] }
+        // The encapsulation's words end where the next keyword is not its own: last
+        // before the legs, it ends at "nexthop" (`state show -j` reads it so).
+        if let encapsulation { words += encapsulation.words }
+        // An expiry and ttl-propagate are not written: the kernel reports neither of an
+        // IPv4 or IPv6 route (it keeps ttl-propagate for MPLS only, and an IPv6 route's
+        // expiry comes back in its cache information), and apply refuses them.
         if nexthopID == nil {
             for leg in nexthops {
                 words.append("nexthop")
@@ -107,6 +111,8 @@ extension Route {
                 if leg.outputInterface != 0 { words += ["dev", devices.displayName(of: leg.outputInterface)] }
                 if leg.weight != 1 { words += ["weight", String(leg.weight)] }
                 if leg.flags.contains(.onlink) { words.append("onlink") }
+                if let realms = leg.realms { words += ["realms", RouteRequest.realmsWord(realms)] }
+                if let encapsulation = leg.encapsulation { words += encapsulation.words }
             }
         }
         return words
@@ -153,11 +159,36 @@ extension Route {
         gateway.family == family ? ["via", gateway.description] : ["via", gateway.family.name, gateway.description]
     }
 
-    /// The metrics a route's words set, in the order they are written.
+    /// The metrics a route's words set with a number, in the order they are written:
+    /// rtt, rttvar and rto_min without a unit, which the grammar takes as the kernel's
+    /// own units (rtt in eighths of a millisecond...), so they read back exactly.
     static let metricWords: [(RouteMetric, String)] = [
         (.mtu, "mtu"), (.hoplimit, "hoplimit"), (.advmss, "advmss"), (.reordering, "reordering"), (.window, "window"),
         (.cwnd, "cwnd"), (.initcwnd, "initcwnd"), (.initrwnd, "initrwnd"), (.ssthresh, "ssthresh"),
+        (.rtt, "rtt"), (.rttvar, "rttvar"), (.rtoMin, "rto_min"), (.quickack, "quickack"), (.fastopenNoCookie, "fastopen_no_cookie"),
     ]
+
+    /// Every metric's word, the numbers' and features and congctl.
+    static let allMetricWords = metricWords.map(\.1) + ["features", "congctl"]
+}
+
+extension RouteMetrics {
+    /// The words that set these metrics. `lock` goes only where the grammar takes it:
+    /// rto_min is locked by its word alone, quickack and fastopen_no_cookie never.
+    var words: [String] {
+        var words: [String] = []
+        for (metric, name) in Route.metricWords {
+            guard let value = self[metric] else { continue }
+            let lockable = metric != .rtoMin && metric != .quickack && metric != .fastopenNoCookie
+            words += lockable && isLocked(metric) ? [name, "lock", String(value)] : [name, String(value)]
+        }
+        // ECN is the one feature a route's words can ask for.
+        if let features = self[.features], features & RouteMetric.ecnFeature != 0 { words += ["features", "ecn"] }
+        if let congestionControl {
+            words += isLocked(.congestionControl) ? ["congctl", "lock", congestionControl] : ["congctl", congestionControl]
+        }
+        return words
+    }
 }
 
 extension RoutePreference {
@@ -196,6 +227,8 @@ extension NexthopObject {
         }
         if fdb { words.append("fdb") }
         if ownership { words += ["protocol", String(protocolID.rawValue)] }
+        // Last: the encapsulation's words end where its own do (`state show -j` reads them so).
+        if let encapsulation { words += encapsulation.words }
         return words
     }
 }
@@ -223,6 +256,8 @@ extension Rule {
         if let uidRange { words += ["uidrange", "\(uidRange.lowerBound)-\(uidRange.upperBound)"] }
         if let suppressPrefixLength, suppressPrefixLength >= 0 { words += ["suppress_prefixlength", String(suppressPrefixLength)] }
         if let suppressInterfaceGroup, suppressInterfaceGroup >= 0 { words += ["suppress_ifgroup", String(suppressInterfaceGroup)] }
+        if let tunnelID { words += ["tun_id", String(tunnelID)] }
+        if let realms { words += ["realms", RouteRequest.realmsWord(realms)] }
         if l3mdev {
             words.append("l3mdev")
         } else {

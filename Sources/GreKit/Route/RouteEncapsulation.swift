@@ -160,6 +160,39 @@ extension RouteEncapsulation {
         return encapsulation
     }
 
+    /// `encap { ip | ip6 } ...` as `parse` reads it back: the fields it has, in the
+    /// order iproute2 prints them (the TOS and traffic class in hexadecimal, as read).
+    /// None for the other types, which gretool does not send.
+    public var words: [String] {
+        guard type == .ip || type == .ip6 else { return [] }
+        let ip = type == .ip
+        var words = ["encap", typeName]
+        if let id { words += ["id", String(id)] }
+        if let source { words += ["src", source.description] }
+        if let destination { words += ["dst", destination.description] }
+        if let ttl { words += [ip ? "ttl" : "hoplimit", String(ttl)] }
+        if let tos { words += [ip ? "tos" : "tc", hexadecimal(tos)] }
+        if flags.contains(.key) { words.append("key") }
+        if flags.contains(.checksum) { words.append("csum") }
+        if flags.contains(.sequence) { words.append("seq") }
+        return words
+    }
+
+    /// As the kernel reports it: ip and ip6 encapsulations come back with every field,
+    /// zero where none was given. Two encapsulations are the same header when their
+    /// reported forms are equal.
+    public var asReported: RouteEncapsulation {
+        guard type == .ip || type == .ip6 else { return self }
+        var reported = self
+        let family: AddressFamily = type == .ip ? .inet : .inet6
+        reported.id = id ?? 0
+        reported.source = source ?? .zero(family)
+        reported.destination = destination ?? .zero(family)
+        reported.ttl = ttl ?? 0
+        reported.tos = tos ?? 0
+        return reported
+    }
+
     /// The attributes that carry it, under `type` and `encap` (RTA_ENCAP_TYPE and
     /// RTA_ENCAP for a route or a leg, NHA_ENCAP_TYPE and NHA_ENCAP for a nexthop), as
     /// iproute2 writes them: the nest, then the type.

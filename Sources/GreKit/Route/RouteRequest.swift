@@ -416,6 +416,14 @@ public enum RouteRequest {
         return try realm(text[..<slash]) << 16 | (to.isEmpty ? 0 : try realm(to))
     }
 
+    /// `realms`' word as `realms` reads it back: FROM/TO or TO, as
+    /// numbers; the raw value where a realm is past 255 (iproute2's names stop there).
+    static func realmsWord(_ flow: UInt32) -> String {
+        let from = flow >> 16, to = flow & 0xffff
+        guard from <= 255, to <= 255 else { return String(flow) }
+        return from == 0 ? String(to) : "\(from)/\(to)"
+    }
+
     /// `via [ inet | inet6 ] ADDRESS` (`first`: the word after "via"): a gateway of
     /// another family only when named so.
     private static func gateway(_ first: String, _ words: inout WordScanner, family: inout Family) throws -> IPAddress {

@@ -404,6 +404,14 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         legsFound.nexthops[0].opaque = []
         #expect(!Planner.satisfies(legs, legsFound), "a leg's realms dropped")
         #expect(!Planner.satisfies(try route("10.0.0.0/8 via 192.0.2.1 dev eth0 rtt 80"), try route("10.0.0.0/8 via 192.0.2.1 dev eth0")))
+        // A route on a nexthop object is reported with the object's encapsulation.
+        let onObject = try route("10.0.0.0/8 nhid 4")
+        var reported = onObject
+        reported.gateway = found.gateway
+        reported.outputInterface = found.outputInterface
+        reported.opaque = found.opaque
+        #expect(reported.encapsulation != nil)
+        #expect(Planner.satisfies(onObject, reported))
     }
 
     @Test func aNexthopsEncapsulationIsCompared() throws {

@@ -580,11 +580,10 @@ public final class Planner {
         guard declared.type == existing.type, declared.scope == existing.scope, declared.protocolID == existing.protocolID,
               declared.preferredSource == existing.preferredSource, declared.nexthopID == existing.nexthopID,
               (declared.preference ?? .medium) == (existing.preference ?? .medium), declared.metrics == existing.metrics,
-              (declared.realms ?? 0) == (existing.realms ?? 0),
-              declared.encapsulation?.asReported == existing.encapsulation?.asReported else { return false }
-        // A route on a nexthop object is reported with the object's gateway and device.
+              (declared.realms ?? 0) == (existing.realms ?? 0) else { return false }
+        // A route on a nexthop object is reported with the object's gateway, device and encapsulation.
         if declared.nexthopID != nil { return true }
-        guard declared.gateway == existing.gateway, declared.flags.contains(.onlink) == existing.flags.contains(.onlink),
+        guard declared.encapsulation?.asReported == existing.encapsulation?.asReported, declared.gateway == existing.gateway, declared.flags.contains(.onlink) == existing.flags.contains(.onlink),
               (declared.outputInterface ?? (declared.gateway == nil ? nil : existing.outputInterface)) == existing.outputInterface,
               declared.nexthops.count == existing.nexthops.count else { return false }
         return zip(declared.nexthops, existing.nexthops).allSatisfy { want, got in

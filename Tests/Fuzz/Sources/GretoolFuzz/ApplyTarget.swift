@@ -6,19 +6,21 @@ extension FuzzTarget {
     /// of words (read as a batch's, each a declaration in its object's grammar) or the JSON
     /// document of `state show -j`, into the state they declare, checked as `apply` checks
     /// it (every device named is on the system or made by the file, the GRE rules). A
-    /// state read must read back from its own JSON document as the same state: what
-    /// `state show -j` prints, `apply` takes.
+    /// state read must read back from its own JSON document as the same document, and as
+    /// the same state as apply compares states with the kernel's: what `state show -j`
+    /// prints, `apply` takes, and no word is lost on the way.
     static let apply = FuzzTarget(
         name: "apply", summary: "apply files: words or JSON, read and checked into the state they declare, and read back",
         dictionary: { Grammar.dictionary + ApplyFileReading.documentWords }
     ) { bytes in
-        guard case .success(let document) = ApplyFileReading.read(Array(bytes)) else { return }
+        guard case .success(let (document, state)) = ApplyFileReading.read(Array(bytes)) else { return }
         let text = String(decoding: document, as: UTF8.self)
         switch ApplyFileReading.read(document) {
         case .failure(let refusal):
             require(false, "apply: the document of a state read is refused (\(refusal.message)): \(text)")
-        case .success(let again):
+        case .success(let (again, againState)):
             require(again == document, "apply: the document of a state read reads back as another: \(text) then \(String(decoding: again, as: UTF8.self))")
+            require(ApplyFileReading.same(state, againState), "apply: the document of a state read declares another state: \(String(decoding: bytes, as: UTF8.self)) then \(text)")
         }
     }
 }
@@ -34,9 +36,9 @@ enum ApplyFileReading {
         let message: String
     }
 
-    /// Reads `bytes` as an apply file into the state's JSON document, or the refusal
-    /// apply would print.
-    static func read(_ bytes: [UInt8]) -> Result<[UInt8], Refusal> {
+    /// Reads `bytes` as an apply file into the state and its JSON document, or the
+    /// refusal apply would print.
+    static func read(_ bytes: [UInt8]) -> Result<([UInt8], NetworkState), Refusal> {
         let reader = DeclarationReader(owner: .gretool, devices: DeviceDirectory(devices: systemDevices))
         let state: NetworkState
         do {
@@ -55,7 +57,18 @@ enum ApplyFileReading {
         writer.finish()
         // The text form too, as `state show` prints it.
         for line in StateCommands.lines(state, reader.devices) { discardedOutput.write(line) }
-        return .success(output.bytes())
+        return .success((output.bytes(), state))
+    }
+
+    /// Whether two states are one as apply compares a file's with the kernel's: the same
+    /// routes, nexthops and rules in the same order, each satisfying the other.
+    static func same(_ one: NetworkState, _ other: NetworkState) -> Bool {
+        func same<Object>(_ first: [Object], _ second: [Object], _ satisfies: (Object, Object) -> Bool) -> Bool {
+            first.count == second.count && zip(first, second).allSatisfy { satisfies($0, $1) && satisfies($1, $0) }
+        }
+        return same(one.routes, other.routes) { RouteKey($0) == RouteKey($1) && Planner.satisfies($0, $1) }
+            && same(one.nexthops, other.nexthops, Planner.satisfies)
+            && same(one.rules, other.rules, Planner.satisfies)
     }
 
     /// The JSON document's own words, for the dictionary: its punctuation and sections,

@@ -296,6 +296,10 @@ private func refusal(_ body: () throws -> Void) -> String? {
         #expect(refused("uidrange 5") == "invalid uidrange \"5\": expected N-M")
         #expect(refused("from 192.0.2.0/24 to 2001:db8::/32") == "2001:db8::/32 is IPv6, but the rule is IPv4")
         #expect(refused("") == "rule add needs words: a selector and an action")
+        // Found by fuzzing (gretool-fuzz apply): a goto target beside a later action, which
+        // the kernel refuses and apply's words could not say.
+        #expect(refused("goto 0 unreachable") == "rule add: goto and type unreachable exclude each other (a rule has one action)")
+        #expect(refused("unreachable goto 5") == nil, "the last action word wins")
         // No rule can be taken back exactly, not even one with its priority: a delete
         // takes the first rule its description matches, an older one of that priority.
         #expect(RuleChange.add.request.undo == .impossible)

@@ -67,6 +67,7 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         "rule add from ::/0 pref 70 type blackhole",
         "rule add pref 80 goto 90",
         "rule add pref 90 nop",
+        "rule add pref 95 lookup main type nat",
         "keepalive watch gre1 interval 5 retries 3 action link",
     ]
 
@@ -138,6 +139,19 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         try StateDocument.read(json(.object(StateDocument.fields(state, devices: devices))), into: reader)
         let (fromJSON, _) = try reader.finish()
         #expect(fromJSON.routes == state.routes)
+    }
+
+    // Found by fuzzing (gretool-fuzz apply): a nat rule (`map-to`) keeps main's lookup,
+    // and an l3mdev rule may have another action; their words left them out, and so
+    // declared other rules.
+    @Test func aRulesActionAndLookupAreKept() throws {
+        for (line, written) in [("rule add map-to 1", "rule add lookup main type nat"), ("rule add blackhole l3mdev", "rule add l3mdev type blackhole")] {
+            let (state, _, devices) = try declare([line])
+            let text = lines(state, devices)
+            #expect(text == [written])
+            let (again, _, _) = try declare(text)
+            #expect(again.rules == state.rules)
+        }
     }
 
     @Test func jsonMembersAreIproute2sKeys() throws {

@@ -258,16 +258,19 @@ extension Rule {
         if let suppressInterfaceGroup, suppressInterfaceGroup >= 0 { words += ["suppress_ifgroup", String(suppressInterfaceGroup)] }
         if let tunnelID { words += ["tun_id", String(tunnelID)] }
         if let realms { words += ["realms", RouteRequest.realmsWord(realms)] }
-        if l3mdev {
-            words.append("l3mdev")
-        } else {
-            switch action {
-            case .toTable: words += ["lookup", table.name]
-            case .goto: words += ["goto", String(goto ?? 0)]
-            case .nop: words.append("nop")
-            // The other actions are named as the route types of their numbers.
-            default: words += ["type", RouteType(rawValue: action.rawValue).name]
-            }
+        // An l3mdev rule looks up the table of its device: no table is written beside it,
+        // but another action is.
+        if l3mdev { words.append("l3mdev") }
+        switch action {
+        case .toTable: if !l3mdev { words += ["lookup", table.name] }
+        case .goto: words += ["goto", String(goto ?? 0)]
+        case .nop: words.append("nop")
+        // The other actions are named as the route types of their numbers. A table
+        // beside one is kept: nat keeps main's lookup (the kernel shows "lookup main
+        // masquerade"), and a type word alone would leave the rule without it.
+        default:
+            if table != .unspecified { words += ["lookup", table.name] }
+            words += ["type", RouteType(rawValue: action.rawValue).name]
         }
         if ownership, let protocolID { words += ["protocol", String(protocolID.rawValue)] }
         return words

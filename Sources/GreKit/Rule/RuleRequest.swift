@@ -129,6 +129,11 @@ public enum RuleRequest {
         if rule.l3mdev, tableGiven, rule.table != .unspecified { throw InvalidArgument("\(verb): l3mdev rules take no table") }
         if change == .add {
             rule.action = action ?? .toTable
+            // The last action word wins; the kernel refuses a goto target beside another
+            // action ("Unexpected goto"): said before anything is sent.
+            if rule.goto != nil, rule.action != .goto {
+                throw InvalidArgument("\(verb): goto and type \(RouteType(rawValue: rule.action.rawValue).name) exclude each other (a rule has one action)")
+            }
             if !tableGiven, !actionWord { rule.table = .main }
         } else {
             rule.action = action ?? .unspecified

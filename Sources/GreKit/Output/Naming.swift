@@ -46,9 +46,11 @@ public struct Naming: Sendable, Equatable {
         numeric ? String(id) : RouteNames.realm(id)
     }
 
-    /// rtnl_group_n2a: a link group ("default" is group 0).
+    /// rtnl_group_n2a: a link group by its name in /etc/iproute2/group ("default" is
+    /// group 0), else its number.
     public func linkGroup(_ group: some BinaryInteger) -> String {
-        !numeric && group == 0 ? "default" : String(group)
+        guard !numeric, let id = UInt32(exactly: group) else { return String(group) }
+        return RouteNames.linkGroups.name(of: LinkGroup(rawValue: id))
     }
 
     /// ll_type_n2a: "ether", or "[1]" with -N, as for a type iproute2 has no name for.

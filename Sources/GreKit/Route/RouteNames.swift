@@ -34,6 +34,9 @@ public enum RouteNames {
     /// Route realms: rt_realms.
     public static let realms = NameTable<RouteRealm>(builtIn: [], path: directory + "/rt_realms")
 
+    /// Link groups: group; 0 is "default" (rtnl_group_a2n and rtnl_group_n2a).
+    public static let linkGroups = NameTable<LinkGroup>(builtIn: [(LinkGroup(rawValue: 0), "default")], path: directory + "/group")
+
     /// A realm as iproute2 names it (rtnl_rtrealm_n2a): from rt_realms up to 255; realm 0
     /// is "unknown" unless the file names it (iproute2's table starts so, and the file,
     /// read for the realm printed before it, renames it: Debian's says "cosmos").
@@ -57,6 +60,12 @@ public struct DSField: RawRepresentable, Hashable, Sendable {
 public struct RouteRealm: RawRepresentable, Hashable, Sendable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
+}
+
+/// A link group with a name in /etc/iproute2/group (IFLA_GROUP; a rule's suppress_ifgroup).
+public struct LinkGroup: RawRepresentable, Hashable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
 }
 
 extension RouteTable {

@@ -3,8 +3,9 @@ import Glibc
 #endif
 
 /// One of iproute2's name databases (/etc/iproute2/rt_tables and its .d directory,
-/// rt_protos, rt_scopes, rt_realms): the names the numbers of one kind of value go
-/// by (`Value`: `RouteTable`, `RouteProtocol`, `RouteScope`, `RouteRealm`).
+/// rt_protos, rt_scopes, rt_realms, rt_dsfield, group): the names the numbers of one kind
+/// of value go by (`Value`: `RouteTable`, `RouteProtocol`, `RouteScope`, `RouteRealm`,
+/// `DSField`, `LinkGroup`).
 ///
 /// A struct over a class that is not generic: a generic class's metadata is made at run
 /// time, and made from its mangled name it checks `Value`'s conformances by scanning

@@ -5,10 +5,13 @@ import Glibc
 /// Parsers for the values iproute2 words take. Each returns the value or throws
 /// an `InvalidArgument` naming the keyword, the value and what was expected.
 public enum Parse {
-    /// A link group: a number, or "default" (group 0), the name iproute2 knows without
-    /// its group file (rtnl_group_a2n).
+    /// A link group: a number, or a name from /etc/iproute2/group ("default", group 0,
+    /// is known without the file), as rtnl_group_a2n reads it.
     public static func group(_ text: String, for keyword: String) throws(InvalidArgument) -> UInt32 {
-        text == "default" ? 0 : try unsigned(text, UInt32.self, for: keyword)
+        guard let group = RouteNames.linkGroups.id(of: text) else {
+            throw .badValue(keyword, text, expected: "a number or a name from \(RouteNames.linkGroups.source)")
+        }
+        return group.rawValue
     }
 
     /// An unsigned number in decimal, 0x-hex or 0-octal (strtoul with base 0, as iproute2's get_u32).

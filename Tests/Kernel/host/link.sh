@@ -36,6 +36,29 @@ $(diff <(echo "$want") <(echo "$got"))"
 $(diff <(echo "$want") <(echo "$got"))"
 }
 
+# Link groups go by the names /etc/iproute2/group gives them, in words and listings, as
+# in ip (a group file of our own, seen through a mount namespace: this machine's /etc
+# stays as it is).
+test_link_groups_go_by_their_names_as_in_ip() {
+    read -r A < <(make_namespaces a)
+    ip -n "$A" link add va type veth peer name vb
+    local names shown
+    names=$(mktemp); printf '0\tdefault\n7\tspokes\n' >"$names"
+    shown=$(unshare --mount sh -c 'mount --bind "$1" /etc/iproute2/group &&
+        "$3" -n "$2" link set va group spokes && ip -n "$2" link set vb group spokes &&
+        ip -n "$2" link show group spokes && "$3" -n "$2" link show group spokes &&
+        ip -n "$2" -j link show va && "$3" -n "$2" -j link show va && "$3" -n "$2" -N link show va' \
+        sh "$names" "$A" "$GRETOOL" 2>&1) || fail "$shown"
+    local lines; mapfile -t lines <<<"$shown"
+    # Two links of two lines by ip, then by gretool; two JSON documents; one link with -N.
+    assert_eq "${#lines[@]}" 12 "the lines: $shown"
+    assert_eq "$(printf '%s\n' "${lines[@]:4:4}")" "$(printf '%s\n' "${lines[@]:0:4}")" "gretool link show group spokes as ip"
+    [[ ${lines[0]} == *" group spokes "* ]] || fail "ip names the group: ${lines[0]}"
+    assert_eq "${lines[9]}" "${lines[8]}" "JSON as ip"
+    [[ ${lines[10]} == *" group 7 "* ]] || fail "-N gives the number: ${lines[10]}"
+    assert_eq "$(json_get "$A" va .group)" 7 "the group set by name"
+}
+
 test_details_match_iproute2() {
     read -r A < <(make_namespaces a)
     ok g "$A" link add va type veth peer name vb

@@ -13,14 +13,14 @@ extension FuzzTarget {
         name: "apply", summary: "apply files: words or JSON, read and checked into the state they declare, and read back",
         dictionary: { Grammar.dictionary + ApplyFileReading.documentWords }
     ) { bytes in
-        guard case .success(let (document, state)) = ApplyFileReading.read(Array(bytes)) else { return }
+        guard case .success(let (document, state, devices)) = ApplyFileReading.read(Array(bytes)) else { return }
         let text = String(decoding: document, as: UTF8.self)
         switch ApplyFileReading.read(document) {
         case .failure(let refusal):
             require(false, "apply: the document of a state read is refused (\(refusal.message)): \(text)")
-        case .success(let (again, againState)):
+        case .success(let (again, againState, againDevices)):
             require(again == document, "apply: the document of a state read reads back as another: \(text) then \(String(decoding: again, as: UTF8.self))")
-            require(ApplyFileReading.same(state, againState), "apply: the document of a state read declares another state: \(String(decoding: bytes, as: UTF8.self)) then \(text)")
+            require(ApplyFileReading.same(state, againState.indexed(from: againDevices, to: devices)), "apply: the document of a state read declares another state: \(String(decoding: bytes, as: UTF8.self)) then \(text)")
         }
     }
 }
@@ -38,7 +38,7 @@ enum ApplyFileReading {
 
     /// Reads `bytes` as an apply file into the state and its JSON document, or the
     /// refusal apply would print.
-    static func read(_ bytes: [UInt8]) -> Result<([UInt8], NetworkState), Refusal> {
+    static func read(_ bytes: [UInt8]) -> Result<([UInt8], NetworkState, DeviceDirectory), Refusal> {
         let reader = DeclarationReader(owner: .gretool, devices: DeviceDirectory(devices: systemDevices))
         let state: NetworkState
         do {
@@ -57,7 +57,7 @@ enum ApplyFileReading {
         writer.finish()
         // The text form too, as `state show` prints it.
         for line in StateCommands.lines(state, reader.devices) { discardedOutput.write(line) }
-        return .success((output.bytes(), state))
+        return .success((output.bytes(), state, reader.devices))
     }
 
     /// Whether two states are one as apply compares a file's with the kernel's: the same
@@ -82,5 +82,28 @@ enum ApplyFileReading {
             if let group = schema.group { words += [group.key] + group.rows.map(\.key) }
         }
         return words
+    }
+}
+
+extension NetworkState {
+    /// The state with its routes' and nexthops' devices given the indexes `target` has
+    /// for their names. A device a file makes has an index of the reading's own (a
+    /// placeholder, in the order the reading meets it), which another reading of the same
+    /// state, meeting the devices in another order, numbers otherwise.
+    func indexed(from source: DeviceDirectory, to target: DeviceDirectory) -> NetworkState {
+        func index(_ index: Int32) -> Int32 {
+            source.name(of: index).flatMap { try? target.index(of: $0) } ?? index
+        }
+        var state = self
+        for position in state.routes.indices {
+            state.routes[position].outputInterface = state.routes[position].outputInterface.map(index)
+            for leg in state.routes[position].nexthops.indices {
+                state.routes[position].nexthops[leg].outputInterface = index(state.routes[position].nexthops[leg].outputInterface)
+            }
+        }
+        for position in state.nexthops.indices {
+            state.nexthops[position].outputInterface = state.nexthops[position].outputInterface.map(index)
+        }
+        return state
     }
 }

@@ -143,19 +143,22 @@ routeshow() {
 # same file with 1% of its routes changed (another gateway), against ip -batch and
 # gretool -batch of the full file as `route replace` lines (what re-running a
 # provisioning script costs). Every run starts from the file's state; apply's own
-# report (-j, one more run, untimed) gives its dumps and writes.
+# report (-j, one more run, untimed) gives its dumps and writes. CPU and wall time are
+# perf stat's (to the microsecond: GNU time counts in 10 ms steps, as much as the
+# figure), peak RSS GNU time's, from runs of its own.
 apply() {
-    echo "== apply: 10,000 routes, in state and 1% changed, vs ip -batch of the full file (namespace, veth; median of 3)"
+    echo "== apply: 10,000 routes, in state and 1% changed, vs ip -batch of the full file (namespace, veth; median of 5; load $(cut -d' ' -f1-3 /proc/loadavg))"
+    command -v perf >/dev/null || "$root/scripts/deps.sh" linux-perf
     bench_namespace apply
-    local count=10000 line ip_wall="" ip_cpu=""
+    local count=10000 runs=5 ip_wall="" ip_cpu=""
     route_adds "$count" >"$bench_dir/file"
     awk 'NR % 100 == 0 { sub(/via 198.51.100.2/, "via 198.51.100.3") } { print }' "$bench_dir/file" >"$bench_dir/changed"
     sed 's/^route add \(.*\)$/route replace \1 proto 47/' "$bench_dir/file" >"$bench_dir/replace"
     # Back to the file's state, untimed.
     apply_reset() { ip netns exec "$bench_ns" "$gretool" apply "$bench_dir/file" >/dev/null; }
-    # Wall time is waiting too on a loaded machine: user+sys is compared as well.
-    printf '%-26s %8s %8s %8s %8s %7s %8s %6s %7s\n' run "wall s" "user s" "sys s" "RSS MiB" "x ip" "cpu x ip" dumps writes
-    local name command report
+    # Wall time is waiting too on a loaded machine: CPU is compared as well.
+    printf '%-26s %8s %8s %7s %8s %7s %8s %6s %7s\n' run "wall ms" "cpu ms" faults "RSS MiB" "x ip" "cpu x ip" dumps writes
+    local name command report wall cpu faults rss dumps writes
     for name in "ip -batch (replace)" "gretool -batch (replace)" "gretool apply (in state)" "gretool apply (1% changed)"; do
         case $name in
             "ip -batch"*) command=(ip -batch "$bench_dir/replace") ;;
@@ -163,9 +166,10 @@ apply() {
             *"in state)") command=("$gretool" apply "$bench_dir/file") ;;
             *) command=("$gretool" apply "$bench_dir/changed") ;;
         esac
-        line=$(for _ in 1 2 3; do apply_reset; measure "${command[@]}"; done | sort -n | sed -n 2p)
-        read -r wall user sys rss <<<"$line"
-        local cpu; cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
+        for _ in $(seq "$runs"); do apply_reset; cpu_measure "${command[@]}"; done >"$bench_dir/samples"
+        cpu=$(median 1 "$bench_dir/samples"); faults=$(median 2 "$bench_dir/samples"); wall=$(median 3 "$bench_dir/samples")
+        for _ in $(seq "$runs"); do apply_reset; measure "${command[@]}"; done >"$bench_dir/samples"
+        rss=$(median 4 "$bench_dir/samples")
         [[ -n $ip_wall ]] || { ip_wall=$wall; ip_cpu=$cpu; }
         report="- -"
         if [[ $name == *apply* ]]; then
@@ -173,12 +177,26 @@ apply() {
             report=$(ip netns exec "$bench_ns" "${command[0]}" -j "${command[@]:1}" | jq -r '"\(.dumps) \(.writes)"')
         fi
         read -r dumps writes <<<"$report"
-        printf '%-26s %8s %8s %8s %8s %7s %8s %6s %7s\n' "$name" "$wall" "$user" "$sys" "$rss" "$(ratio "$wall" "$ip_wall")" \
+        printf '%-26s %8s %8s %7s %8s %7s %8s %6s %7s\n' "$name" "$wall" "$cpu" "$faults" "$rss" "$(ratio "$wall" "$ip_wall")" \
             "$(ratio "$cpu" "$ip_cpu")" "$dumps" "$writes"
     done
-    echo "targets: apply in state at most 0.1x ip -batch, with one dump per object type (5) and no write; 1% changed: 100 writes"
+    echo "targets: apply in state at most 0.1x ip -batch (cpu x ip), with one dump per object type (5) and no write; 1% changed: 100 writes"
     end_section
 }
+
+# Runs a command in the namespace and prints "CPU-ms page-faults wall-ms": perf stat's
+# task-clock (user+sys) and duration_time, to the microsecond.
+cpu_measure() {
+    local out
+    out=$(mktemp)
+    ip netns exec "$bench_ns" perf stat -x, -e task-clock,page-faults,duration_time -o "$out" -- "$@" >/dev/null 2>&1 || true
+    awk -F, '$3 == "task-clock" { ms = $1 } $3 == "page-faults" { faults = $1 } $3 == "duration_time" { wall = $1 / 1e6 }
+             END { printf "%.2f %d %.2f\n", ms, faults, wall }' "$out"
+    rm -f "$out"
+}
+
+# The median of column $1 of file $2's lines.
+median() { awk -v c="$1" '{ print $c }' "$2" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 end_section() {
     ip netns del "$bench_ns" 2>/dev/null || true

@@ -26,7 +26,7 @@ import Glibc
             try reader.read(ApplyFile.declaration(splitter.command, at: DeclarationPlace("\(number + 1)")), splitter.arguments, at: DeclarationPlace("\(number + 1)"))
         }
         let (state, _) = try reader.finish()
-        let kernel = KernelState(links: [], addresses: [], routes: [], nexthops: [], rules: [], dumps: 5)
+        let kernel = KernelState(links: [], addresses: [], routes: RouteList(), nexthops: [], rules: [], dumps: 5)
         let keepaliveFile = try KeepaliveServiceFile(path: path)
         let plan = try Planner(desired: state, devices: reader.devices, kernel: kernel, owner: owner, options: PlanOptions(prune: prune))
             .plan(keepalives: keepaliveFile.stanzas(of: owner))

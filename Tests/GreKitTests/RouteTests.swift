@@ -69,6 +69,36 @@ import Testing
         let (_, decoded) = try roundTrip(route)
         #expect(decoded?.gateway == IPAddress("2001:db8::1"))
     }
+
+    @Test func aRouteListKeepsTheRoutesOfADumpAsTheyDecode() throws {
+        var plain = Route(destination: try IPPrefix(parsing: "10.0.0.1/32"))
+        plain.gateway = IPAddress("198.51.100.2")
+        plain.outputInterface = 3
+        var multipath = Route(destination: try IPPrefix(parsing: "2001:db8:5::/48"))
+        multipath.nexthops = [.init(gateway: IPAddress("2001:db8::2"), outputInterface: 3), .init(gateway: nil, outputInterface: 4, weight: 9)]
+        multipath.metrics.congestionControl = "bbr"
+        var realms = Route(destination: try IPPrefix(parsing: "203.0.113.0/24"))
+        realms.opaque = [OpaqueAttribute(RouteAttribute.flow, UInt32(7))]
+        realms.table = RouteTable(rawValue: 1000)
+        let messages = try [plain, multipath, realms].map { route in
+            try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { try route.encode($0) }
+        }
+        // A message of another type, and one of no family, are left out, as Route.init leaves them.
+        let link = try encodedLinkAdd("dummy0 type dummy")
+        var familyless = messages[0]
+        familyless[16] = 0
+        // A message whose length is no multiple of 4 (a byte after its attributes): the
+        // next starts aligned, as in a datagram.
+        var odd = messages[0] + [0]
+        odd[0] += 1
+        var list = RouteList()
+        for bytes in [odd, link, messages[1], familyless, messages[2]] {
+            withMessage(bytes) { list.append($0) }
+        }
+        #expect(list.count == 3)
+        #expect(Array(list) == [plain, multipath, realms])
+        #expect(Array(list) == messages.map { withMessage($0) { Route($0) } })
+    }
 }
 
 extension String {

@@ -5,7 +5,8 @@ import Netlink
 public struct KernelState: Sendable {
     public let links: [Link]
     public let addresses: [Address]
-    public let routes: [Route]
+    /// Decoded as they are read: a file of many routes is compared with as many.
+    public let routes: RouteList
     public let nexthops: [NexthopObject]
     public let rules: [Rule]
     /// How many dumps the reading took.
@@ -15,20 +16,20 @@ public struct KernelState: Sendable {
         let links = try LinkService(socket: socket).list()
         let addresses = try AddressService(socket: socket).list()
         // A namespace that never had a route has no main table yet: no routes.
-        let routes = try orEmpty({ $0.errno == .noSuchFileOrDirectory }) { try RouteService(socket: socket).list() }
+        let routes = try orEmpty(RouteList(), when: { $0.errno == .noSuchFileOrDirectory }) { try RouteService(socket: socket).messages() }
         // A kernel without nexthop objects (before 5.3) has none.
-        let nexthops = try orEmpty({ $0.errno == .notSupported || $0.errno == .addressFamilyNotSupported }) {
+        let nexthops = try orEmpty([], when: { $0.errno == .notSupported || $0.errno == .addressFamilyNotSupported }) {
             try NexthopService(socket: socket).list()
         }
         let rules = try RuleService(socket: socket).list(family: .unspecified)
         return KernelState(links: links, addresses: addresses, routes: routes, nexthops: nexthops, rules: rules, dumps: 5)
     }
 
-    private static func orEmpty<Element>(_ meansNone: (NetlinkError) -> Bool, body: () throws -> [Element]) throws -> [Element] {
+    private static func orEmpty<Objects>(_ none: Objects, when meansNone: (NetlinkError) -> Bool, body: () throws -> Objects) throws -> Objects {
         do {
             return try body()
         } catch let error as NetlinkError where meansNone(error) {
-            return []
+            return none
         }
     }
 

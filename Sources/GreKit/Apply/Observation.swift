@@ -6,11 +6,14 @@ import Netlink
 ///
 /// The words of a kind are written the first time an object of that kind is asked
 /// for: a plan that touches nothing (a file applied again) writes none, and one that
-/// touches a route writes no link's.
+/// touches a route writes no link's. A plan asks for routes by their key: only the
+/// routes it touches are written (a file of 10,000 routes with 100 changed writes 100).
 final class Observation {
     private let kernel: KernelState
     private let devices: DeviceDirectory
     private var entries: [ObjectKind: [String: [[String]]]] = [:]
+    /// The routes of each key, by their place in the kernel's list.
+    private var routesByKey: [RouteKey: [Int]]?
 
     init(_ kernel: KernelState) {
         self.kernel = kernel
@@ -21,6 +24,18 @@ final class Observation {
     func words(_ kind: ObjectKind, _ identity: String) -> [[String]] {
         if entries[kind] == nil { entries[kind] = index(kind) }
         return (entries[kind]?[identity] ?? []).sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    /// The routes of one key, their words sorted: `words(.route, key.description)`.
+    func words(route key: RouteKey) -> [[String]] {
+        if routesByKey == nil {
+            var index: [RouteKey: [Int]] = [:]
+            for (place, route) in kernel.routes.enumerated() where !KernelState.kernelProtocols.contains(route.protocolID) {
+                index[RouteKey(route), default: []].append(place)
+            }
+            routesByKey = index
+        }
+        return (routesByKey?[key] ?? []).map { kernel.routes[$0].words(devices, ownership: true) }.sorted { $0.lexicographicallyPrecedes($1) }
     }
 
     private func index(_ kind: ObjectKind) -> [String: [[String]]] {

@@ -128,6 +128,13 @@ public final class Planner {
         plan.snapshot.append(SnapshotEntry(object: object, identity: identity, words: observation.words(object, identity)))
     }
 
+    /// Keeps the routes of a key as the kernel has them now, once: only they are written.
+    private func touch(route key: RouteKey) {
+        let identity = key.description
+        guard snapshotIdentities.insert(ObjectKind.route.rawValue + " " + identity).inserted else { return }
+        plan.snapshot.append(SnapshotEntry(object: .route, identity: identity, words: observation.words(route: key)))
+    }
+
     /// An object's members in the state document, from its words.
     private func fields(_ object: ObjectKind, _ words: [String]) -> [Field] {
         let schema: WordSchema = switch object {
@@ -258,10 +265,11 @@ public final class Planner {
         }
         for route in kernel.routes where !KernelState.kernelProtocols.contains(route.protocolID) {
             guard indexes.contains(where: { route.uses(interface: $0) }) || route.nexthopID.map(nexthopIDs.contains) ?? false else { continue }
-            touch(.route, Observation.identity(of: route))
+            let key = RouteKey(route)
+            touch(route: key)
             undo.append(route.words(current, ownership: true))
-            noteForeign(route.protocolID, .route, RouteKey(route).description, goingWith: link.name)
-            frees.insert(.route(RouteKey(route)))
+            noteForeign(route.protocolID, .route, key.description, goingWith: link.name)
+            frees.insert(.route(key))
         }
         return (step(.delete, .link, link.name, from: StateDocument.linkFields(linkState(of: link), current), to: nil,
                      ["link", "delete", link.name], undo: undo, recreate: recreate), frees)
@@ -346,7 +354,7 @@ public final class Planner {
             // Setting a link down takes its routes: they come back with the undo.
             if !up {
                 for route in kernel.routes where route.uses(interface: link.index) && !KernelState.kernelProtocols.contains(route.protocolID) {
-                    touch(.route, Observation.identity(of: route))
+                    touch(route: RouteKey(route))
                     restore.append(route.words(current, ownership: true))
                 }
             }

@@ -97,10 +97,7 @@ public struct Route: Sendable, Equatable {
 
     /// Decodes an RTM_NEWROUTE message; nil for other message types.
     public init?(_ message: NetlinkMessage) {
-        guard message.routeMessageType == .newRoute || message.routeMessageType == .deleteRoute,
-              let header = message.familyHeader(rtmsg.self),
-              let family = AddressFamily(rawValue: header.rtm_family), family != .unspecified
-        else { return nil }
+        guard let (header, family) = Self.header(of: message) else { return nil }
         self.family = family
         destination = IPPrefix(address: .zero(family), length: header.rtm_dst_len)
         if header.rtm_src_len > 0 { source = IPPrefix(address: .zero(family), length: header.rtm_src_len) }
@@ -132,6 +129,16 @@ public struct Route: Sendable, Equatable {
             default: break
             }
         }
+    }
+
+    /// The header of a message that describes a route (RTM_NEWROUTE or RTM_DELROUTE,
+    /// of a family), and its family; nil for any other.
+    static func header(of message: NetlinkMessage) -> (rtmsg, AddressFamily)? {
+        guard message.routeMessageType == .newRoute || message.routeMessageType == .deleteRoute,
+              let header = message.familyHeader(rtmsg.self),
+              let family = AddressFamily(rawValue: header.rtm_family), family != .unspecified
+        else { return nil }
+        return (header, family)
     }
 
     private static func decodeMultipath(_ attribute: Attribute<RouteAttribute>) -> [Nexthop] {

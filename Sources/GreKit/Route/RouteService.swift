@@ -46,6 +46,11 @@ public struct RouteService {
         try socket.collect(.getRoute, { try Self.encodeDumpRequest($0, filter) }) { Route($0) }
     }
 
+    /// `list`, as the kernel's messages: each route decoded when it is asked for.
+    public func messages(_ filter: DumpFilter = DumpFilter()) throws -> RouteList {
+        try socket.collect(.getRoute, { try Self.encodeDumpRequest($0, filter) }, into: RouteList()) { $0.append($1) }
+    }
+
     private static func encodeDumpRequest(_ message: MessageWriter, _ filter: DumpFilter) throws {
         var header = rtmsg()
         header.rtm_family = filter.family.rawValue

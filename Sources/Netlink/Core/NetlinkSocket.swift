@@ -148,16 +148,31 @@ public final class NetlinkSocket {
 
     /// Dumps a table into values, starting over (a bounded number of times) when
     /// the kernel reports the dump was interrupted by a concurrent change.
+    // Inlinable, as `collect(_:_:into:_:)` is: a dump of 10,000 routes appends as many
+    // values, which generic code that other modules cannot specialise copies through
+    // their type's metadata.
+    @inlinable
     public func collect<Element>(
         _ type: UInt16, _ build: (MessageWriter) throws -> Void,
         _ decode: (NetlinkMessage) throws -> Element?
     ) throws -> [Element] {
+        try collect(type, build, into: []) { elements, message in
+            if let element = try decode(message) { elements.append(element) }
+        }
+    }
+
+    /// Dumps a table into a result that `add` builds from each message, from `empty`,
+    /// starting over (a bounded number of times) when the kernel reports the dump was
+    /// interrupted by a concurrent change.
+    @inlinable
+    public func collect<Result>(
+        _ type: UInt16, _ build: (MessageWriter) throws -> Void, into empty: @autoclosure () -> Result,
+        _ add: (inout Result, NetlinkMessage) throws -> Void
+    ) throws -> Result {
         for _ in 0..<4 {
-            var elements: [Element] = []
-            let consistency = try dump(type, build) { message in
-                if let element = try decode(message) { elements.append(element) }
-            }
-            if consistency == .consistent { return elements }
+            var result = empty()
+            let consistency = try dump(type, build) { message in try add(&result, message) }
+            if consistency == .consistent { return result }
         }
         throw NetlinkError(errno: .interrupted, kernelMessage: "dump kept being interrupted by concurrent changes")
     }

@@ -29,11 +29,20 @@ extension NetlinkSocket {
         try dump(type.rawValue, build, each: each)
     }
 
+    @inlinable
     public func collect<Element>(
         _ type: RouteMessageType, _ build: (MessageWriter) throws -> Void,
         _ decode: (NetlinkMessage) throws -> Element?
     ) throws -> [Element] {
         try collect(type.rawValue, build, decode)
+    }
+
+    @inlinable
+    public func collect<Result>(
+        _ type: RouteMessageType, _ build: (MessageWriter) throws -> Void, into empty: @autoclosure () -> Result,
+        _ add: (inout Result, NetlinkMessage) throws -> Void
+    ) throws -> Result {
+        try collect(type.rawValue, build, into: empty(), add)
     }
 }
 

@@ -378,6 +378,56 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
     }
 }
 
+/// Plans of routes against a kernel whose routes are its dump's messages.
+@Suite struct ApplyRoutePlanTests {
+    private func route(_ prefix: String, via gateway: String, _ protocolID: RouteProtocol = Owner.gretool.protocolID) throws -> Route {
+        var route = Route(destination: try IPPrefix(parsing: prefix))
+        route.gateway = IPAddress(gateway)
+        route.outputInterface = 7
+        route.protocolID = protocolID
+        return route
+    }
+
+    private func kernel(_ routes: [Route]) throws -> KernelState {
+        var list = RouteList()
+        for route in routes {
+            let bytes = try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { try route.encode($0) }
+            withMessage(bytes) { list.append($0) }
+        }
+        return KernelState(links: [], addresses: [], routes: list, nexthops: [], rules: [], dumps: 5)
+    }
+
+    /// Each declared route is compared with the first of its key; only what changes is
+    /// planned, and only the routes of those keys are in the snapshot.
+    @Test func onlyTheRoutesThatDifferArePlannedAndKept() throws {
+        let kept = try route("10.0.0.1/32", via: "198.51.100.2")
+        let appended = try route("10.0.0.1/32", via: "198.51.100.4")
+        let changed = try route("10.0.0.2/32", via: "198.51.100.2")
+        let foreign = try route("10.0.0.3/32", via: "198.51.100.2", .static)
+        let pruned = try route("10.0.0.4/32", via: "198.51.100.2")
+        let kernel = try kernel([kept, appended, changed, foreign, pruned])
+        var desired = NetworkState()
+        desired.routes = [kept, try route("10.0.0.2/32", via: "198.51.100.3"), try route("10.0.0.5/32", via: "198.51.100.2")]
+        let devices = DeviceDirectory(devices: [("va", 7)])
+        let plan = try Planner(desired: desired, devices: devices, kernel: kernel, owner: .gretool, options: PlanOptions(prune: true)).plan()
+        #expect(plan.steps.map { "\($0.operation) \($0.key)" } == ["change 10.0.0.2/32", "add 10.0.0.5/32", "delete 10.0.0.4/32"])
+        #expect(plan.drift.map(\.key) == ["10.0.0.3/32"])
+        #expect(plan.snapshot.map(\.identity) == ["10.0.0.2/32", "10.0.0.5/32", "10.0.0.4/32"])
+        // The kernel's routes are named through its own links (none here: "if7").
+        let kernelDevices = DeviceDirectory(kernel.links)
+        #expect(plan.snapshot[0].words == [changed.words(kernelDevices, ownership: true)])
+        #expect(plan.snapshot[1].words == [])
+        // The words of a key's routes, asked for by key, are those its identity names.
+        let observation = Observation(kernel)
+        for route in [kept, changed, foreign, pruned] {
+            let key = RouteKey(route)
+            #expect(observation.words(route: key) == observation.words(.route, key.description))
+        }
+        #expect(observation.words(route: RouteKey(kept)).count == 2)
+        #expect(observation.words(route: RouteKey(foreign)) == [foreign.words(kernelDevices, ownership: true)])
+    }
+}
+
 @Suite struct ApplyComparisonTests {
     private func route(_ text: String) throws -> Route {
         try RouteRequest.parse(words(text), .add, family: .unspecified, devices: FakeDevices())

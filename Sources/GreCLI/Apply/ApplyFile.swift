@@ -40,23 +40,19 @@ enum ApplyFile {
         reader.reserveCapacity(routes: bytes.withUnsafeBufferPointer { Self.lineCount($0) })
         var splitter = CommandLineWords.Splitter()
         let routeWords = WordBytes(), noWords = WordBytes()
-        enum Line {
-            case route(Route)
-            case words(Result<Void, InvalidArgument>)
-        }
+        // A line is a route, moved to the reader as it is (a route is a large value), or
+        // words, split into `splitter`.
+        var split: Result<Void, InvalidArgument> = .success(())
         do {
-            while let line = try lines.next({ bytes -> Line in
-                if let route = commonRouteAdd(bytes, routeWords, noWords, devices: reader.devices) { return .route(route) }
-                return .words(splitter.split(bytes))
+            while let route = try lines.next({ bytes -> Route? in
+                if let route = commonRouteAdd(bytes, routeWords, noWords, devices: reader.devices) { return route }
+                split = splitter.split(bytes)
+                return nil
             }) {
                 let place = DeclarationPlace(name, line: lines.lineNumber)
-                let split: Result<Void, InvalidArgument>
-                switch line {
-                case .route(let route):
+                if let route {
                     try reader.read(routeAdd: route, at: place)
                     continue
-                case .words(let words):
-                    split = words
                 }
                 if case .failure(let error) = split { throw DeclarationError(place, error.message) }
                 guard !splitter.command.isEmpty else { continue }

@@ -106,8 +106,15 @@ public final class DeclarationReader {
     }
 
     /// Reads a `route add` line's route, read from its bytes (`RouteRequest.parseCommonAdd`).
-    public func read(routeAdd route: Route, at place: DeclarationPlace) throws(DeclarationError) {
-        try reading(at: place) { try declare(route) }
+    /// A file of many routes hands over as many: each is moved into the state, not
+    /// copied (a route is a large value).
+    public func read(routeAdd route: consuming Route, at place: DeclarationPlace) throws(DeclarationError) {
+        self.place = place
+        do {
+            try declare(consume route)
+        } catch {
+            throw Self.refusal(error, at: place)
+        }
     }
 
     /// Runs `body` on a declaration from `place`; what it refuses is refused at `place`.
@@ -115,12 +122,16 @@ public final class DeclarationReader {
         self.place = place
         do {
             try body()
-        } catch let error as DeclarationError {
-            throw error
-        } catch let error as InvalidArgument {
-            throw DeclarationError(place, error.message)
         } catch {
-            throw DeclarationError(place, "\(error)")
+            throw Self.refusal(error, at: place)
+        }
+    }
+
+    private static func refusal(_ error: any Error, at place: DeclarationPlace) -> DeclarationError {
+        switch error {
+        case let error as DeclarationError: error
+        case let error as InvalidArgument: DeclarationError(place, error.message)
+        default: DeclarationError(place, "\(error)")
         }
     }
 
@@ -238,7 +249,7 @@ public final class DeclarationReader {
         state.addresses.append(address)
     }
 
-    private func declare(_ route: Route) throws {
+    private func declare(_ route: consuming Route) throws {
         // What the kernel does not keep of an IPv4 or IPv6 route could never be found
         // again: the plan would change the route on every run.
         if route.opaque.contains(where: { $0.typeAndFlags == RouteAttribute.expires.rawValue }) {
@@ -247,7 +258,6 @@ public final class DeclarationReader {
         if route.opaque.contains(where: { $0.typeAndFlags == RouteAttribute.ttlPropagate.rawValue }) {
             throw InvalidArgument("ttl-propagate: the kernel keeps it on MPLS routes only; an IPv4 or IPv6 route drops it")
         }
-        var route = route
         // `route add` gives boot when told nothing.
         route.protocolID = try ownProtocol(route.protocolID, unset: .boot)!
         let key = RouteKey(route)
@@ -255,7 +265,7 @@ public final class DeclarationReader {
             placeOfRoute[key] = first
             throw InvalidArgument("route \(key) is declared twice (first at \(first))")
         }
-        state.routes.append(route)
+        state.routes.append(consume route)
     }
 
     private func declare(_ nexthop: NexthopObject) throws {

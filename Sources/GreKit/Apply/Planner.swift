@@ -39,6 +39,9 @@ public final class Planner {
     private var linkDeletions: [(step: PlanStep, frees: Set<Claim>)] = []
     /// What the additions claim, by their step's place in `plan.steps`.
     private var claims: [Int: Set<Claim>] = [:]
+    /// The tables the file's routes are in, made when a route or rule of someone
+    /// else's asks (a file may declare 10,000 routes; a plan that finds none asks nothing).
+    private lazy var declaredTables = Set(desired.routes.lazy.map(\.table))
 
     /// What only one object may hold at a time: the kernel refuses a second link of a
     /// name or of a kind's exclusive settings, a second route of a key, a second
@@ -529,50 +532,59 @@ public final class Planner {
     // MARK: Routes
 
     private func planRoutes() {
-        // The kernel's routes by key, as their place in its list: a copy of each (a route
-        // is a large value) took more memory than the list itself, which is paid for in
-        // page faults.
-        var byKey: [RouteKey: Int] = [:]
-        byKey.reserveCapacity(kernel.routes.count)
-        // Backwards, so that of two routes of a key the first is kept.
-        for index in kernel.routes.indices.reversed() {
-            let route = kernel.routes[index]
+        // The declared routes by key, as their place in the file's list (the reader
+        // refuses a key declared twice).
+        var declaredByKey: [RouteKey: Int] = [:]
+        declaredByKey.reserveCapacity(desired.routes.count)
+        // By their places: a route is a large value, which enumerating them would copy.
+        for place in desired.routes.indices { declaredByKey[RouteKey(desired.routes[place])] = place }
+        // The kernel's route of each declared one (of two routes of a key, the first),
+        // by its place in the kernel's list, and whether it is as declared: the
+        // kernel's routes are decoded once each, in one pass.
+        var found = [Int?](repeating: nil, count: desired.routes.count)
+        var satisfied = [Bool](repeating: false, count: desired.routes.count)
+        // The first route of each key the file does not declare.
+        var undeclared: [RouteKey: Int] = [:]
+        for (index, route) in kernel.routes.enumerated() {
             guard !gone.contains(where: { route.uses(interface: $0) }), !(route.nexthopID.map(goneNexthops.contains) ?? false) else { continue }
-            byKey[RouteKey(route)] = index
-        }
-        // Which of the kernel's routes the file declares, by their place in its list.
-        var declared = [Bool](repeating: false, count: kernel.routes.count)
-        // A route as declared costs no string: only one that changes is described.
-        for route in desired.routes {
             let key = RouteKey(route)
-            let index = byKey[key]
-            if let index { declared[index] = true }
-            let existing = index.map { kernel.routes[$0] }
-            if let existing, Self.satisfies(route, existing) { continue }
+            if let place = declaredByKey[key] {
+                guard found[place] == nil else { continue }
+                found[place] = index
+                satisfied[place] = Self.satisfies(desired.routes[place], route)
+            } else if undeclared[key] == nil {
+                undeclared[key] = index
+            }
+        }
+        // A route as declared costs no string: only one that changes is described.
+        for place in desired.routes.indices where !satisfied[place] {
+            let route = desired.routes[place]
+            let key = RouteKey(route)
             let identity = key.description
             let words = route.words(devices, ownership: true)
-            guard let existing else {
-                touch(.route, identity)
+            touch(route: key)
+            guard let index = found[place] else {
                 add(step(.add, .route, identity, from: nil, to: fields(.route, words), words,
                          undo: [["route", "delete"] + route.keyWords(protocol: true)]), claiming: [.route(key)])
                 continue
             }
-            touch(.route, identity)
-            let was = existing.words(current, ownership: true)
+            let was = kernel.routes[index].words(current, ownership: true)
             plan.steps.append(step(.change, .route, identity, from: fields(.route, was), to: fields(.route, words),
                                    ["route", "replace"] + words.dropFirst(2), undo: [["route", "replace"] + was.dropFirst(2)]))
         }
-        let tables = Set(desired.routes.map(\.table))
         let declaredLinks = desired.links.compactMap { try? current.index(of: $0.name) }
-        for (key, index) in byKey where !declared[index] && !KernelState.kernelProtocols.contains(kernel.routes[index].protocolID) {
+        for (key, index) in undeclared {
             let existing = kernel.routes[index]
+            guard !KernelState.kernelProtocols.contains(existing.protocolID) else { continue }
             if existing.protocolID == owner.protocolID {
                 guard options.prune else { continue }
-                touch(.route, key.description)
+                touch(route: key)
                 let was = existing.words(current, ownership: true)
                 routeDeletions.append(step(.delete, .route, key.description, from: fields(.route, was), to: nil,
                                            ["route", "delete"] + existing.keyWords(protocol: true), undo: [was]))
-            } else if tables.contains(existing.table) || declaredLinks.contains(where: { existing.uses(interface: $0) }) {
+                continue
+            }
+            if declaredTables.contains(existing.table) || declaredLinks.contains(where: { existing.uses(interface: $0) }) {
                 plan.drift.append(Drift(object: .route, key: key.description, reason: Self.foreign(existing.protocolID)))
             }
         }
@@ -617,7 +629,6 @@ public final class Planner {
             plan.steps.append(step(.add, .rule, identity, from: nil, to: fields(.rule, words), words,
                                    undo: [["rule", "delete"] + words.dropFirst(2)]))
         }
-        let tables = Set(desired.routes.map(\.table))
         let declaredLinks = Set(desired.links.map(\.name))
         for (index, existing) in present.enumerated() where !matched.contains(index) {
             let identity = Observation.identity(of: existing)
@@ -627,7 +638,7 @@ public final class Planner {
                 touch(.rule, identity)
                 ruleDeletions.append(step(.delete, .rule, identity, from: fields(.rule, was), to: nil,
                                           ["rule", "delete"] + was.dropFirst(2), undo: [was]))
-            } else if existing.action == .toTable && tables.contains(existing.table) && existing.table != .main && existing.table != .local
+            } else if existing.action == .toTable && declaredTables.contains(existing.table) && existing.table != .main && existing.table != .local
                         || existing.inputInterface.map(declaredLinks.contains) ?? false
                         || existing.outputInterface.map(declaredLinks.contains) ?? false {
                 plan.drift.append(Drift(object: .rule, key: identity, reason: Self.foreign(existing.protocolID)))

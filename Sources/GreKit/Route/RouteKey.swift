@@ -19,7 +19,9 @@ public struct RouteKey: Hashable, Sendable, CustomStringConvertible {
             < (other.family.rawValue, other.table.rawValue, other.destination.address, other.destination.length, other.metric, other.tos)
     }
 
-    public init(_ route: Route) {
+    /// Borrowed: an initialiser's argument is otherwise the initialiser's own, a copy of
+    /// the whole route (a large value) for the caller that keeps it.
+    public init(_ route: borrowing Route) {
         family = route.family
         table = route.table
         destination = route.destination

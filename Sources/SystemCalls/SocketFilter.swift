@@ -18,4 +18,7 @@ public enum SocketFilter {
     /// Ends the program: accept the packet (up to 65535 bytes of it), or drop it.
     public static let accept = statement(BPF_RET | BPF_K, 0xffff)
     public static let drop = statement(BPF_RET | BPF_K, 0)
+    /// Accepts the packet however long: a netlink message may pass 64 KiB, and the
+    /// kernel cuts what passes to the length the program returns.
+    public static let acceptWhole = statement(BPF_RET | BPF_K, .max)
 }

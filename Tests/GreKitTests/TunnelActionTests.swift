@@ -38,6 +38,9 @@ final class FakeNetwork: TunnelNetwork {
     var failOnce: Set<String> = []
     /// Every change requested, in order (the fake journal writes here too).
     var log: [String] = []
+    /// Whether the fake changed routes of its own accord (a link set down or up) since
+    /// the watcher last looked: the kernel reports those.
+    var changedUnasked = false
     /// How many changes each `send` carried.
     private(set) var datagrams: [Int] = []
 
@@ -77,6 +80,7 @@ final class FakeNetwork: TunnelNetwork {
 
     func setAdministrativeState(up: Bool, index: Int32) throws {
         try request("link \(index) \(up ? "up" : "down")")
+        changedUnasked = true
         guard !up else {
             upLinks.insert(index)
             for position in table.indices {
@@ -186,11 +190,32 @@ func actions(_ action: KeepaliveWatcher.Action, on network: FakeNetwork, penalty
     let outcomes = Outcomes()
     actions.onOutcome = { member, outcome in outcomes.list.append((member, outcome)) }
     actions.onProblem = { member, problem in outcomes.problems.append((member, problem)) }
-    // The fake sends no notifications: the index reads its table again instead.
-    actions.afterSend = { [unowned actions] in try? actions.reloadIndex() }
+    // The kernel does not report the actions' own route changes (the watcher's socket
+    // drops them): the index must follow them by itself, which every datagram checks.
+    // What the fake changed of its own accord, the watcher would hear of: the index
+    // reads the table again instead.
+    actions.afterSend = { [unowned actions] in
+        if network.changedUnasked {
+            network.changedUnasked = false
+            try? actions.reloadIndex()
+        } else {
+            let follows = followsTheTable(actions.index, network)
+            #expect(follows, "the index does not follow the actions' own changes")
+        }
+    }
     for device in devices { actions.index.watch(device) }
     try actions.reloadIndex()
     return (Harness(actions: actions, action: action, penalty: penalty), journal, outcomes)
+}
+
+/// Whether the index holds, for every watched device, the routes a fresh read of the
+/// fake's table gives, and for every key in the table what the table has first.
+func followsTheTable(_ index: RouteIndex, _ network: FakeNetwork) -> Bool {
+    var fresh = RouteIndex()
+    for device in index.devices { fresh.watch(device) }
+    fresh.reload { each in network.table.forEach(each) }
+    return index.devices.allSatisfy { index.routes(using: $0) == fresh.routes(using: $0) }
+        && network.table.allSatisfy { route in index.route(route.key).map { $0 == network.table.first { $0.key == route.key } } ?? true }
 }
 
 final class Outcomes {

@@ -106,6 +106,8 @@ public final class KeepaliveWatcher {
     /// When each member began its current state of watching (monotonic).
     private var startedAt: [Int64] = []
     private let actions: TunnelActions
+    /// The kernel as the actions change it (nil without links).
+    private let network: KernelTunnelNetwork?
     /// Where state files and locks go; nil: nowhere, so nothing survives a crash and
     /// nothing stops a second watcher.
     private let runtimeDirectory: String?
@@ -137,7 +139,8 @@ public final class KeepaliveWatcher {
         for subject in subjects { monitor.addMember(timing: subject.settings.timing) }
         indexes = subjects.map(\.index)
         startedAt = Array(repeating: 0, count: subjects.count)
-        actions = TunnelActions(network: links.map { KernelTunnelNetwork(links: $0) })
+        network = links.map { KernelTunnelNetwork(links: $0) }
+        actions = TunnelActions(network: network)
         actions.onOutcome = { [unowned self] member, outcome in emit(.action(outcome), member) }
         actions.onProblem = { [unowned self] member, problem in emit(.problem(problem), member) }
         actions.afterSend = { [unowned self] in receiveKernelEvents() }
@@ -542,6 +545,10 @@ public final class KeepaliveWatcher {
         guard let kernelEvents, !members.isEmpty else { return }
         for member in members { if let index = indexes[member] { actions.index.watch(index) } }
         guard !routeEvents else { return }
+        // The kernel drops its reports of the actions' own route changes instead of
+        // queueing them here (a mass withdrawal read back one per route): the actions
+        // apply those to the index themselves.
+        if let network { try kernelEvents.dropRouteNotifications(causedBy: network.routeChangesPort()) }
         try kernelEvents.subscribe(groups: [UInt32(RTNLGRP_IPV4_ROUTE.rawValue), UInt32(RTNLGRP_IPV6_ROUTE.rawValue)])
         routeEvents = true
         try actions.reloadIndex()

@@ -38,6 +38,9 @@ extension Route.Nexthop {
 /// legs a tunnel took, by their key, wherever they go now): a full table through the
 /// uplink costs nothing here.
 ///
+/// The kernel does not report the actions' own route changes (the watcher's socket drops
+/// those notifications): they are applied from what was sent, once acknowledged.
+///
 /// Linux removes IPv4 routes without a notification when their device is set down; a
 /// watched device whose administrative state changed is marked stale, and read again
 /// (a dump the kernel filters by device) before anything is decided from it.
@@ -150,6 +153,17 @@ struct RouteIndex {
         keysByDevice[device] = nil
         stale.remove(device)
         for route in routes where route.uses(interface: device) { insert(route) }
+    }
+
+    /// Applies a route change this process made and the kernel acknowledged, as its
+    /// notification would have (the watcher's notification socket drops those).
+    mutating func apply(_ change: RouteChange, of route: Route) {
+        let request = change.request(for: route)
+        if request.type == .deleteRoute {
+            delete(route)
+        } else {
+            add(route, flags: request.flags)
+        }
     }
 
     /// Applies a route notification (RTM_NEWROUTE or RTM_DELROUTE); other messages are ignored.

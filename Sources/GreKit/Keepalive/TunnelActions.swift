@@ -59,8 +59,9 @@ final class TunnelActions {
     /// What a job finished with, for the report.
     var onOutcome: (Int, KeepaliveActionOutcome) -> Void = { _, _ in }
     var onProblem: (Int?, KeepaliveProblem) -> Void = { _, _ in }
-    /// Called after each datagram of changes: the watcher reads the notifications they
-    /// caused, so the index is current before the next plan is made from it.
+    /// Called after each datagram of changes: the watcher reads the notifications queued
+    /// (other than those of the actions' own route changes, which the index follows from
+    /// what was sent), so the index is current before the next plan is made from it.
     var afterSend: () -> Void = {}
 
     /// Changes sent in one datagram at most, then the clock is looked at.
@@ -256,6 +257,7 @@ final class TunnelActions {
         }
         if !batch.isEmpty {
             for (offset, error) in network.send(batch[...]) { current.results[positions[offset]] = error }
+            followOwnChanges(batch, results: positions.map { current.results[$0] })
         }
         current.next = end
         running = current
@@ -436,6 +438,26 @@ final class TunnelActions {
         guard !legsHolders.isEmpty, let holders = legsHolders[key] else { return [] }
         return holders.filter { $0 != member }.compactMap { holder in
             taken[holder]?.legs.first { $0.route.key == key }?.route
+        }
+    }
+
+    /// Applies the route changes the kernel acknowledged to the index: it does not report
+    /// them. One whose outcome is unknown (replies lost) has the index read again whole.
+    private func followOwnChanges(_ batch: [TunnelChange], results: [(any Error)?]) {
+        var unknown = false
+        for (change, result) in zip(batch, results) {
+            guard case .route(let route, let kind) = change else { continue }
+            if result == nil {
+                index.apply(kind, of: route)
+            } else if result is UnknownOutcome {
+                unknown = true
+            }
+        }
+        guard unknown else { return }
+        do {
+            try reloadIndex()
+        } catch {
+            onProblem(nil, .routeNotificationsFailed(reason: "\(error)"))
         }
     }
 

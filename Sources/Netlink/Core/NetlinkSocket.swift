@@ -47,6 +47,9 @@ public final class NetlinkSocket {
     /// What the kernel may queue for this socket before it drops replies (SO_RCVBUF as
     /// the kernel set it: it counts each reply's buffer, overhead included).
     public let receiveBufferSize: Int
+    /// The port id the kernel gave the socket: the notifications of the changes it
+    /// requests carry it.
+    public let port: UInt32
 
     /// A netlink address: a port id, which is the kernel's when 0.
     private static func address(port: UInt32) -> SocketAddress {
@@ -57,6 +60,7 @@ public final class NetlinkSocket {
     /// 1 MiB by default: a batch's pipelined replies, or a burst of notifications, must fit.
     public init(_ family: NetlinkProtocol = .route, queueBytes: CInt = 1 << 20) throws(SystemError) {
         socket = try Self.open(family)
+        port = try socket.localAddress("cannot read a netlink socket's port id").netlink?.nl_pid ?? 0
         receiveBufferSize = socket.reserveReceiveBuffer(bytes: queueBytes)
         // Start from the clock, as iproute2 does, so replies to an earlier
         // process that used the same port id are never mistaken for ours.
@@ -273,6 +277,34 @@ public final class NetlinkSocket {
     /// own for them: requests skip messages that are not their replies.
     public func subscribe(groups: [UInt32]) throws(SystemError) {
         for group in groups { try socket.set(.netlinkAddMembership, to: group) }
+    }
+
+    /// Has the kernel drop, before they are queued here, the route notifications
+    /// (RTM_NEWROUTE, RTM_DELROUTE) of the changes requested through the socket with
+    /// port id `port`: a process that keeps its own account of the routes it changes
+    /// does not read a hundred thousand of them back. The notifications of everything
+    /// else come as before.
+    public func dropRouteNotifications(causedBy port: UInt32) throws(SystemError) {
+        try socket.attach(filter: Self.filter(droppingRouteNotificationsOf: port))
+    }
+
+    /// The program of `dropRouteNotifications`. A notification is one message, its
+    /// header first: the type, and the port id of the request that caused it. The
+    /// header is in the host's byte order and BPF loads in network order, so each
+    /// constant is compared as its bytes read big-endian.
+    static func filter(droppingRouteNotificationsOf port: UInt32) -> [sock_filter] {
+        let typeOffset = UInt32(MemoryLayout<nlmsghdr>.offset(of: \.nlmsg_type)!)
+        let portOffset = UInt32(MemoryLayout<nlmsghdr>.offset(of: \.nlmsg_pid)!)
+        func loaded(_ type: RouteMessageType) -> UInt32 { UInt32(UInt16(bigEndian: type.rawValue)) }
+        return [
+            SocketFilter.statement(BPF_LD | BPF_H | BPF_ABS, typeOffset),
+            SocketFilter.jump(BPF_JMP | BPF_JEQ | BPF_K, loaded(.newRoute), ifTrue: 1, ifFalse: 0),
+            SocketFilter.jump(BPF_JMP | BPF_JEQ | BPF_K, loaded(.deleteRoute), ifTrue: 0, ifFalse: 2),
+            SocketFilter.statement(BPF_LD | BPF_W | BPF_ABS, portOffset),
+            SocketFilter.jump(BPF_JMP | BPF_JEQ | BPF_K, UInt32(bigEndian: port), ifTrue: 1, ifFalse: 0),
+            SocketFilter.acceptWhole,
+            SocketFilter.drop,
+        ]
     }
 
     /// Hands every notification already queued to `each`, without waiting. Throws

@@ -141,6 +141,23 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         #expect(fromJSON.routes == state.routes)
     }
 
+    // Found by fuzzing (gretool-fuzz apply): a tunnel named "type" was written
+    // `link add type type gre`, which reads as the keyword `type` without a name.
+    @Test func aLinkNamedLikeAKeywordReadsBack() throws {
+        for name in ["type", "mtu", "up", "name", "dev"] {
+            let (state, _, devices) = try declare(["tunnel add name \(name) mode gre remote 198.51.100.2", "link set dev \(name) mtu 1400"])
+            let text = lines(state, devices)
+            let (fromText, _, textDevices) = try declare(text)
+            #expect(lines(fromText, textDevices) == text, "\(name)")
+            let reader = DeclarationReader(owner: .gretool, devices: devices)
+            try StateDocument.read(json(.object(StateDocument.fields(state, devices: devices))), into: reader)
+            let (again, _) = try reader.finish()
+            #expect(lines(again, devices) == text, "\(name)")
+        }
+        let (state, _, devices) = try declare(["link set eth0 up"])
+        #expect(lines(state, devices) == ["link set eth0 up"], "other names stay bare")
+    }
+
     // Found by fuzzing (gretool-fuzz apply): a nat rule (`map-to`) keeps main's lookup,
     // and an l3mdev rule may have another action; their words left them out, and so
     // declared other rules.

@@ -122,8 +122,13 @@ public enum StateDocument {
                 kindWords += words
             }
         }
-        let words = try WordSchema.link.words(of: generic) + kindWords
-        return (kindWords.isEmpty ? .linkSet : .linkAdd, words)
+        var words = try WordSchema.link.words(of: generic)
+        let declaration: Declaration = kindWords.isEmpty ? .linkSet : .linkAdd
+        // As `LinkState.words`: a name that is a keyword goes after its own keyword.
+        if generic.contains(where: { $0.key == "ifname" }), let name = words.first, LinkRequest.grammar.lookup(exact: name) != nil {
+            words.insert(declaration == .linkSet ? "dev" : "name", at: 0)
+        }
+        return (declaration, words + kindWords)
     }
 }
 

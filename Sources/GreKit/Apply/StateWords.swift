@@ -13,7 +13,11 @@ extension LinkState {
     /// for a link the file makes (the generic words first: after `type veth peer`
     /// they would be the peer's), else `link set NAME [ mtu N ] [ txqueuelen N ] [ up | down ]`.
     public func words(_ devices: any InterfaceResolver, alias: String? = nil) -> [String] {
-        var words = ["link", options == nil ? "set" : "add", name]
+        var words = ["link", options == nil ? "set" : "add"]
+        // A link named like a keyword ("type", "mtu") is named by its keyword: bare, the
+        // word would be read as the keyword.
+        if LinkRequest.grammar.lookup(exact: name) != nil { words.append(options == nil ? "dev" : "name") }
+        words.append(name)
         words += attributeWords(created: options != nil)
         if let alias { words += ["alias", alias] }
         if let options {

@@ -36,8 +36,10 @@ options=(-rss_limit_mb=2048 -error_exitcode=1 -timeout_exitcode=1 -print_final_s
 
 build() {
     # -enable-testing: the targets reach the decoders' internals (@testable import).
+    # Without manifest caching: a cached build manifest does not see a source file
+    # added to gretool's package (this package's dependency), and the build fails.
     "$swift" build --package-path Tests/Fuzz --scratch-path "$scratch" -c release \
-        -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing
+        --disable-build-manifest-caching -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing
 }
 
 targets() {

@@ -181,6 +181,12 @@ private func ini(_ text: String, _ section: String, _ key: String) -> [String] {
 }
 
 @Suite struct ApplyFileTests {
+    @Test func linesAreCountedAsTheReaderFindsThem() {
+        for (text, lines) in [("", 0), ("route", 1), ("route\n", 1), ("a\nb", 2), ("\n\n", 2), ("a\n\nb\n", 3), ("a\u{0}\nb\\\nc", 3)] {
+            #expect(Array(text.utf8).withUnsafeBufferPointer(ApplyFile.lineCount) == lines, "\(text.debugDescription)")
+        }
+    }
+
     @Test func declarationsAreReadWithTheCommandTablesAbbreviations() throws {
         #expect(try ApplyFile.declaration(["r", "a"], at: DeclarationPlace("1")) == .routeAdd)
         #expect(try ApplyFile.declaration(["tunnel", "add"], at: DeclarationPlace("1")) == .tunnelAdd)

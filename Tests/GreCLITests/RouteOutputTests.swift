@@ -330,9 +330,10 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         #expect(read.allSatisfy { $0.count == 7 })
     }
 
-    /// The lines a LineReader reads from `bytes`, as their lengths, and the error that ended them.
-    private func lineLengths(_ bytes: [UInt8]) -> (lengths: [Int], error: LineReader.BadLine?) {
-        var reader = LineReader(bytes: bytes)
+    /// The lines a LineReader reads from `bytes`, as their lengths, and the error that
+    /// ended them; `whole`: read in place, not a block at a time.
+    private func lineLengths(_ bytes: [UInt8], whole: Bool = false) -> (lengths: [Int], error: LineReader.BadLine?) {
+        var reader = whole ? LineReader(whole: bytes) : LineReader(bytes: bytes)
         var lengths: [Int] = []
         do {
             while let length = try reader.next({ $0.count }) { lengths.append(length) }
@@ -346,19 +347,25 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         let longest = LineReader.maximumLength
         let newline = UInt8(ascii: "\n")
         let short = Array("link show\n".utf8)
-        // The longest line is read, with or without its newline, wherever the blocks end.
-        for prefix in [[], short, short + short + Array(repeating: UInt8(ascii: "x"), count: 1000) + [newline]] {
-            let line = Array(repeating: UInt8(ascii: "a"), count: longest)
-            let lines = prefix.count(where: { $0 == newline })
-            #expect(lineLengths(prefix + line + [newline] + short).error == nil)
-            #expect(lineLengths(prefix + line).lengths.last == longest)
-            // One byte more, with a newline, at the end of the file, or a mebibyte of it.
-            for tooLong in [line + [0x61, newline] + short, line + [0x61], Array(repeating: 0, count: 1 << 20) + [newline]] {
-                let (lengths, error) = lineLengths(prefix + tooLong)
-                #expect(error == LineReader.BadLine(line: lines + 1, reason: .tooLong))
-                #expect(lengths.count == lines)
+        // The longest line is read, with or without its newline, wherever the blocks end
+        // (or read whole, in place).
+        for whole in [false, true] {
+            for prefix in [[], short, short + short + Array(repeating: UInt8(ascii: "x"), count: 1000) + [newline]] {
+                let line = Array(repeating: UInt8(ascii: "a"), count: longest)
+                let lines = prefix.count(where: { $0 == newline })
+                #expect(lineLengths(prefix + line + [newline] + short, whole: whole).error == nil)
+                #expect(lineLengths(prefix + line, whole: whole).lengths.last == longest)
+                // One byte more, with a newline, at the end of the file, or a mebibyte of it.
+                for tooLong in [line + [0x61, newline] + short, line + [0x61], Array(repeating: 0, count: 1 << 20) + [newline]] {
+                    let (lengths, error) = lineLengths(prefix + tooLong, whole: whole)
+                    #expect(error == LineReader.BadLine(line: lines + 1, reason: .tooLong))
+                    #expect(lengths.count == lines)
+                }
             }
         }
+        let text = Array("a \\\nb\n\nroute add 10.0.0.0/8 # c\nlast".utf8)
+        #expect(lineLengths(text, whole: true).lengths == lineLengths(text).lengths)
+        #expect(lineLengths(text, whole: true).lengths == [3, 0, 21, 4])
     }
 
     @Test func aFailureNamesTheLineAsRun() {

@@ -1,6 +1,10 @@
 import GreKit
 import SystemPackage
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Reads an apply file into a declaration reader: JSON when its first character is
 /// `{` (the document `gretool -j state show` prints), else lines of batch words, each
 /// read as what it declares (`route add` = this route must exist, exactly so).
@@ -35,7 +39,7 @@ enum ApplyFile {
         }
         // Lines as a batch reads them: comments, continued lines, the same bound. A file
         // of many routes is mostly `route add` lines of one form: read from their bytes.
-        var lines = LineReader(bytes: bytes)
+        var lines = LineReader(whole: bytes)
         // A line declares a route at most.
         reader.reserveCapacity(routes: bytes.withUnsafeBufferPointer { Self.lineCount($0) })
         var splitter = CommandLineWords.Splitter()
@@ -66,8 +70,16 @@ enum ApplyFile {
 
     /// The lines of `bytes`, the last counted when it has no newline.
     static func lineCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        guard let base = bytes.baseAddress else { return 0 }
+        // From newline to newline with memchr, as LineReader finds them: a byte at a
+        // time took a tenth of a millisecond over a file of 10,000 routes.
         var count = 0
-        for byte in bytes where byte == UInt8(ascii: "\n") { count &+= 1 }
+        var rest = UnsafeRawPointer(base)
+        let end = UnsafeRawPointer(base + bytes.count)
+        while rest < end, let newline = memchr(rest, Int32(UInt8(ascii: "\n")), end - rest) {
+            count &+= 1
+            rest = UnsafeRawPointer(newline) + 1
+        }
         return count + (bytes.last.map { $0 == UInt8(ascii: "\n") ? 0 : 1 } ?? 0)
     }
 

@@ -53,7 +53,15 @@ struct LineReader {
         read = { try descriptor.read(into: $0, retryOnInterrupt: true) }
     }
 
-    /// Reads from memory, as from a file that holds `bytes`.
+    /// Reads lines of bytes already in memory whole (an apply file, read at once), in
+    /// place: no block is copied out of them.
+    init(whole bytes: [UInt8]) {
+        read = { _ in 0 }
+        buffer = bytes
+        atEnd = true
+    }
+
+    /// Reads from memory, as from a file that holds `bytes`, a block at a time.
     init(bytes: [UInt8]) {
         var offset = 0
         read = { storage in

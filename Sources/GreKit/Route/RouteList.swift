@@ -27,8 +27,9 @@ public struct RouteList: RandomAccessCollection, Sendable {
     /// Keeps a message that describes a route; others are left out, as `Route.init` leaves them.
     mutating func append(_ message: NetlinkMessage) {
         guard Route.header(of: message) != nil else { return }
+        // A message of a length no multiple of 4 is followed by padding (the kernel's are not).
         let start = (bytes.count + 3) & ~3
-        bytes.append(contentsOf: repeatElement(0, count: start - bytes.count))
+        while bytes.count < start { bytes.append(0) }
         starts.append(start)
         bytes.append(contentsOf: UnsafeRawBufferPointer(start: message.header, count: message.length))
     }

@@ -235,6 +235,8 @@ public enum RouteRequest {
                     route.metrics.locked |= 1 << UInt32(RouteMetric.congestionControl.rawValue)
                     name = try words.value(for: "congctl lock")
                 }
+                // The kernel knows no algorithm by an empty name, and refuses it.
+                guard !name.isEmpty else { throw InvalidArgument.badValue("congctl", name, expected: "the name of a congestion control algorithm") }
                 route.metrics.congestionControl = name
             case .realms:
                 route.opaque.append(OpaqueAttribute(RouteAttribute.flow, try realms(words.value(of: entry))))

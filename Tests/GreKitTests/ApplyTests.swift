@@ -141,6 +141,16 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         #expect(fromJSON.routes == state.routes)
     }
 
+    // Found by fuzzing (gretool-fuzz apply): a congestion control algorithm named like a
+    // route keyword (`congctl tos`) was read from the JSON document as no name.
+    @Test func aMetricsValueSpelledAsAKeywordReadsBack() throws {
+        let (state, _, devices) = try declare(["route add 10.1.0.0/16 dev eth0 congctl tos", "route add 10.2.0.0/16 dev eth0 congctl lock via"])
+        let reader = DeclarationReader(owner: .gretool, devices: devices)
+        try StateDocument.read(json(.object(StateDocument.fields(state, devices: devices))), into: reader)
+        let (again, _) = try reader.finish()
+        #expect(lines(again, devices) == ["route add 10.1.0.0/16 dev eth0 congctl tos", "route add 10.2.0.0/16 dev eth0 congctl lock via"])
+    }
+
     // Found by fuzzing (gretool-fuzz apply): a tunnel named "type" was written
     // `link add type type gre`, which reads as the keyword `type` without a name.
     @Test func aLinkNamedLikeAKeywordReadsBack() throws {

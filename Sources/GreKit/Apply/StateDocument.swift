@@ -143,6 +143,9 @@ struct WordSchema {
         case words
         /// The keyword alone: true; its `off` word: false.
         case flag(off: String?)
+        /// `[ lock ] VALUE`: a metric's, whose value may be spelled as a keyword (congctl's
+        /// algorithm).
+        case lockable
         /// The words to the end, or to the group's word (an encapsulation's, whose own
         /// words are a route's too: `src`, `tos`). The object's words put it last.
         case rest
@@ -220,6 +223,17 @@ struct WordSchema {
                     index += 1
                 }
                 fields.append(.jsonOnly(row.key, value.count == 1 ? Self.value(of: value[0]) : .string(value.joined(separator: " "))))
+            case .lockable:
+                var value: [String] = []
+                if index < words.count, words[index] == "lock" {
+                    value.append("lock")
+                    index += 1
+                }
+                if index < words.count {
+                    value.append(words[index])
+                    index += 1
+                }
+                fields.append(.jsonOnly(row.key, value.count == 1 ? Self.value(of: value[0]) : .string(value.joined(separator: " "))))
             case .rest:
                 let end = group.flatMap { group in words[index...].firstIndex(of: group.word) } ?? words.count
                 fields.append(.jsonOnly(row.key, .string(words[index..<end].joined(separator: " "))))
@@ -261,7 +275,7 @@ struct WordSchema {
                 }
             case (.flag, _): throw InvalidArgument("\"\(key)\" is \(value.typeName); a boolean was expected")
             case (.one, _): words += [row.word, try Self.word(value, for: key)]
-            case (.words, _), (.rest, _): words += [row.word] + (try Self.word(value, for: key)).split(separator: " ").map(String.init)
+            case (.words, _), (.lockable, _), (.rest, _): words += [row.word] + (try Self.word(value, for: key)).split(separator: " ").map(String.init)
             }
         }
         return bare + words + legs
@@ -289,7 +303,7 @@ extension WordSchema {
         Row("src", "from"), Row("tos", "tos"), Row("table", "table"), Row("metric", "metric"), Row("protocol", "proto"),
         Row("scope", "scope"), Row("prefsrc", "src"), Row("gateway", "via", .words), Row("dev", "dev"),
         Row("onlink", "onlink", .flag(off: nil)), Row("nhid", "nhid"), Row("pref", "pref"),
-    ] + Route.allMetricWords.map { Row($0, $0, .words) } + [Row("realms", "realms"), Row("encap", "encap", .rest)],
+    ] + Route.allMetricWords.map { Row($0, $0, .lockable) } + [Row("realms", "realms"), Row("encap", "encap", .rest)],
         group: ("nexthops", "nexthop", [
             Row("gateway", "via", .words), Row("dev", "dev"), Row("weight", "weight"), Row("onlink", "onlink", .flag(off: nil)),
             Row("realms", "realms"), Row("encap", "encap", .rest),

@@ -235,8 +235,11 @@ public enum RouteRequest {
                     route.metrics.locked |= 1 << UInt32(RouteMetric.congestionControl.rawValue)
                     name = try words.value(for: "congctl lock")
                 }
-                // The kernel knows no algorithm by an empty name, and refuses it.
-                guard !name.isEmpty else { throw InvalidArgument.badValue("congctl", name, expected: "the name of a congestion control algorithm") }
+                // The kernel knows no algorithm by an empty name or one with blanks, and
+                // refuses it (nor could apply's words write it back).
+                guard !name.isEmpty, !name.utf8.contains(where: { $0 <= UInt8(ascii: " ") }) else {
+                    throw InvalidArgument.badValue("congctl", name, expected: "the name of a congestion control algorithm")
+                }
                 route.metrics.congestionControl = name
             case .realms:
                 route.opaque.append(OpaqueAttribute(RouteAttribute.flow, try realms(words.value(of: entry))))

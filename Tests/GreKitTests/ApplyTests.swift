@@ -69,6 +69,9 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         "rule add pref 90 nop",
         "rule add pref 95 lookup main type nat",
         "keepalive watch gre1 interval 5 retries 3 action link",
+        "link add vx1 type vxlan id 7 remote 198.51.100.7 local 198.51.100.1 dstport 4789 ttl 64 tos 0x10 nolearning df set flowlabel 5 ageing 600 maxaddress 100 srcport 1000 2000 proxy rsc l2miss l3miss noudpcsum udp6zerocsumtx udp6zerocsumrx remcsumtx remcsumrx gbp",
+        "link add vx2 type vxlan nolearning external vnifilter",
+        "link add br1 type bridge stp_state 1 vlan_protocol 802.1ad mcast_snooping 0 mcast_igmp_version 3 nf_call_iptables 1",
     ]
 
     @Test func declarationsReadBackAsThemselves() throws {
@@ -234,6 +237,13 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         #expect(refusal(["link set eth0 mtu 1400", "link set eth0 mtu 1400 up"]) == nil, "the same value twice is one declaration")
     }
 
+    @Test func kindWordsApplyCannotCompareAreRefusedByName() {
+        #expect(refusal(["link add br1 type bridge fdb_flush"])?.contains("does not manage \"fdb_flush\" of bridge links") == true)
+        #expect(refusal(["link add br1 type bridge stp_state 1 mcast_hash_elasticity 4"])?.contains("\"mcast_hash_elasticity\"") == true)
+        #expect(refusal(["link add br1 type bridge stp_state 1 mcast_hash_max 512"]) == nil)
+        #expect(refusal(["link add vx1 type vxlan external"]) == nil)
+    }
+
     @Test func anotherOwnersProtocolIsRefused() {
         #expect(refusal(["route add 10.0.0.0/8 dev eth0 proto static"])?.contains("not this file's owner") == true)
         #expect(refusal(["route add 10.0.0.0/8 dev eth0 proto 47"]) == nil)
@@ -389,6 +399,52 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         #expect(try exclusive("gre|remote 198.51.100.8 local 198.51.100.1 key 42") != keyed)
         #expect(try exclusive("gre|external") == [.flag("external")])
         #expect(BridgeOptions(kind: "bridge").exclusiveSettings(FakeDevices()) == nil, "bridges may all be alike")
+    }
+
+    /// Every word of a kind, given a value a new link does not have, is kept by the
+    /// link's settings: written as their words and read again, it makes the same request.
+    @Test func kindWordsAtOtherValuesThanANewLinksAreKeptBySettings() throws {
+        let lines = [
+            "vx1 type vxlan id 7 remote 198.51.100.7 local 198.51.100.1 dstport 4789 ttl 64 tos 0x10 nolearning df set flowlabel 5"
+                + " ageing 600 maxaddress 100 srcport 1000 2000 proxy rsc l2miss l3miss noudpcsum udp6zerocsumtx udp6zerocsumrx"
+                + " remcsumtx remcsumrx gbp",
+            "vx2 type vxlan external vnifilter",
+            "vx3 type vxlan id 9 gpe",
+            "vx4 type vxlan id 9 ttl inherit tos inherit df inherit ageing none group 239.1.1.1 dev eth0",
+            "br1 type bridge forward_delay 400 hello_time 100 max_age 1000 ageing_time 100 stp_state 1 priority 1 vlan_filtering 1"
+                + " vlan_protocol 802.1ad group_fwd_mask 8 vlan_default_pvid 5 vlan_stats_enabled 1 vlan_stats_per_port 1 mcast_router 2"
+                + " mcast_snooping 0 mcast_query_use_ifaddr 1 mcast_querier 1 mcast_hash_max 512 mcast_last_member_count 3"
+                + " mcast_startup_query_count 3 mcast_last_member_interval 200 mcast_membership_interval 30000"
+                + " mcast_querier_interval 30000 mcast_query_interval 10000 mcast_query_response_interval 500 mcast_stats_enabled 1"
+                + " mcast_igmp_version 3 mcast_mld_version 2 nf_call_iptables 1 nf_call_ip6tables 1 nf_call_arptables 1",
+        ]
+        for line in lines {
+            let options = try #require(try linkAdd(line).options)
+            let written = LinkState.words(of: options.settings(FakeDevices()), kind: options.kind)
+            let name = line.prefix { $0 != " " }
+            #expect(try encodedLinkAdd("\(name) type \(options.kind) " + written.joined(separator: " ")) == encodedLinkAdd(line), "\(line)")
+        }
+    }
+
+    /// Each row of a kind's grammar is one apply keeps (a setting writes one of its
+    /// spellings, or it turns such a setting off: `nokey`, `noencap`), one of the other
+    /// address family's (refused as the words are read), or one apply refuses by name.
+    @Test func everyKindWordIsKeptOrRefused() {
+        func check<Options: LinkKindOptions>(_ module: Options.Type) {
+            for kind in Options.kinds {
+                let family = Options(kind: kind).wordFamily
+                let kept = Set(Options.settingWords(kind: kind).flatMap { [$0.word] + ($0.off.map { [$0] } ?? []) })
+                for entry in Options.grammar.entries where entry.spelling == Options.grammar.name(of: entry) {
+                    let spellings = Options.grammar.entries.filter { $0.row == entry.row }.map(\.spelling)
+                    let isKept = spellings.contains { kept.contains($0) || $0.hasPrefix("no") && kept.contains(String($0.dropFirst(2))) }
+                    let otherFamily = family != nil && entry.family != nil && entry.family != family
+                    #expect(isKept || otherFamily || Options.unmanagedWords.contains(entry.spelling), "\(kind): \(entry.spelling)")
+                }
+            }
+            let names = Set(Options.grammar.entries.map { Options.grammar.name(of: $0) })
+            #expect(Options.unmanagedWords.isSubset(of: names), "\(Options.unmanagedWords.subtracting(names))")
+        }
+        for module in LinkKinds.modules { check(module) }
     }
 
     @Test func everySettingRowIsAWordOfItsKind() throws {

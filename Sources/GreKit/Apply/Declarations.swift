@@ -174,6 +174,10 @@ public final class DeclarationReader {
         try refuseUnmanaged(request)
         var link = state.link(named: name) ?? LinkState(name: name)
         if let options = request.options {
+            let unmanaged = type(of: options).unmanagedWords
+            if let word = request.kindWords.first(where: unmanaged.contains) {
+                throw InvalidArgument("apply does not manage \"\(word)\" of \(options.kind) links: the kernel's state does not show what it sets")
+            }
             if linkCreated.contains(name) {
                 throw InvalidArgument("\(name) is made twice (first at \(linkPlaces[name]?.description ?? "?"))")
             }

@@ -76,10 +76,22 @@ public protocol LinkKindOptions: LinkKindDescription {
     /// Takes what the link's own attributes say about its options (a veth's peer is
     /// the link IFLA_LINK names). Called once the link is decoded.
     mutating func decoded(parent: Int32?)
+
+    /// The rows of `grammar` (by their names) that `apply` refuses because no setting
+    /// keeps what they say: an action rather than a state (a bridge's `fdb_flush`), or a
+    /// value the kernel reports otherwise than it was given. Read once, they would
+    /// make the link and never be compared again.
+    static var unmanagedWords: Set<String> { get }
 }
 
 extension LinkKindOptions {
     public mutating func decoded(parent: Int32?) {}
+    public static var unmanagedWords: Set<String> { [] }
+
+    /// The name of the grammar row `word` names, as a scanner at that word reads it.
+    public static func rowName(of word: String, in words: WordScanner) -> String? {
+        grammar.lookup(word, in: words).map { grammar.name(of: $0) }
+    }
     public func exclusiveSettings(_ devices: any InterfaceResolver) -> [KindSetting]? { nil }
 }
 
@@ -115,22 +127,27 @@ public struct KindSettingWords: Sendable {
     /// A word between the keyword and the value: a veth's `peer name NAME`, without
     /// which a peer named like a link's keyword (`link`, `mtu`) would be read as it.
     public let beforeValue: String?
+    /// How many words the value is, written with a blank between them (a VXLAN
+    /// device's `srcport LOW HIGH`).
+    public let valueWords: Int
     /// The words that put the setting back as a new link has it; nil when words
     /// cannot (a veth's peer, a VXLAN id, `external`): then the link is made again.
     public let reset: [String]?
 
-    public init(_ key: String, word: String, off: String? = nil, beforeValue: String? = nil, reset: [String]?) {
+    public init(_ key: String, word: String, off: String? = nil, beforeValue: String? = nil, valueWords: Int = 1, reset: [String]?) {
         self.key = key
         self.word = word
         self.off = off
         self.beforeValue = beforeValue
+        self.valueWords = valueWords
         self.reset = reset
     }
 
     /// The words that give `value` to the setting.
     public func words(_ value: KindSetting.Value) -> [String]? {
         switch value {
-        case .word(let text): [word] + (beforeValue.map { [$0] } ?? []) + [text]
+        case .word(let text):
+            [word] + (beforeValue.map { [$0] } ?? []) + (valueWords == 1 ? [text] : text.split(separator: " ").map(String.init))
         case .flag(true): [word]
         case .flag(false): off.map { [$0] }
         }

@@ -23,6 +23,8 @@ public struct LinkRequest: Sendable {
     public var newName: InterfaceName?
     /// Kind options; for a change, present only when kind words were given.
     public var options: (any LinkKindOptions)?
+    /// The kind's words given, by the names of their grammar rows, in order.
+    public var kindWords: [String] = []
     public var mtu: UInt32?
     public var txqlen: UInt32?
     public var address: [UInt8]?
@@ -119,8 +121,10 @@ public struct LinkRequest: Sendable {
                 // After `type KIND` the kind's words come first; generic words that
                 // cannot be mistaken for a kind's (mtu, up, txqueuelen...) follow them.
                 words.allowsAbbreviations = true
+                let row = type(of: kindOptions).rowName(of: word, in: words)
                 if try kindOptions.apply(word, &words, devices) {
                     options = kindOptions
+                    if let row { request.kindWords.append(row) }
                     continue
                 }
                 guard let generic = grammar.lookup(word, in: words), afterKind.contains(generic.keyword),

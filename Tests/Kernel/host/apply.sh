@@ -98,6 +98,34 @@ rule add from 192.0.2.0/25 tun_id 5 realms 2/4 lookup 100'
     writes_nothing "$A" g "$A" apply --detailed-exitcode "$file"
 }
 
+# Found by fuzzing: apply kept of a vxlan link only its id, endpoints, device, port,
+# ttl, tos and learning (of a bridge, seven timers and flags), so the link was made
+# without the rest and never compared again. Every word is applied as ip makes it, then
+# nothing is written; the words apply cannot compare are refused by name.
+test_every_link_kind_word_is_applied_as_ip_makes_it_then_nothing_is_written() {
+    read -r A B < <(quiet_namespaces a b)
+    local lines file
+    lines='link add eth0 type veth peer name eth0-p
+link set eth0 up
+link add vx0 type vxlan id 42 local 198.51.100.1 dstport 4789 dev eth0 df set ageing 600 maxaddress 100 srcport 1000 2000 proxy l2miss l3miss noudpcsum
+link add vx1 type vxlan external vnifilter dstport 4790
+link add vx6 type vxlan id 43 local 2001:db8::1 dstport 4791 flowlabel 5 udp6zerocsumtx
+link add br0 type bridge mcast_snooping 0 mcast_querier 1 mcast_igmp_version 3 mcast_query_interval 10000'
+    file=$(mktemp); printf '%s\n' "$lines" >"$file"
+    ok g "$A" apply "$file" >/dev/null
+    ip -n "$B" -batch - <<<"$lines" || fail "ip refuses the lines"
+    local ns state=()
+    for ns in "$A" "$B"; do
+        state+=("$(ip -n "$ns" -d -j link show | jq -cS 'map(select(.linkinfo.info_kind == "vxlan" or .linkinfo.info_kind == "bridge")
+            | [.ifname, (.linkinfo.info_data | del(.bridge_id, .root_id, .gc_timer, .hello_timer, .tcn_timer, .topology_change_timer))])')")
+    done
+    assert_eq "${state[0]}" "${state[1]}" "the vxlan and bridge options as ip makes them"
+    assert_eq "$(json_get "$A" vx1 '[.linkinfo.info_data.external, .linkinfo.info_data.vnifilter]' | jq -c .)" '[true,true]' "external read back"
+    writes_nothing "$A" g "$A" apply --detailed-exitcode "$file"
+    echo 'link add br1 type bridge fdb_flush' >"$file"
+    writes_nothing "$A" refuses 2 'does not manage "fdb_flush" of bridge links' g "$A" apply "$file"
+}
+
 test_a_hand_deleted_route_comes_back_with_a_one_line_plan() {
     read -r A < <(quiet_namespaces a)
     local file

@@ -304,11 +304,34 @@ public struct BridgeOptions: LinkKindOptions {
     }
 
     /// A new bridge's values of the settings `apply` compares, as the kernel sets them
-    /// (br_dev_setup, br_stp_timer_init): times in hundredths of a second.
+    /// (br_dev_setup, br_stp_timer_init, br_multicast_init): times in hundredths of a
+    /// second. A kernel without VLAN filtering reports no vlan_* values.
     static let defaults: [BridgeAttribute: UInt64] = [
         .forwardDelay: 1500, .helloTime: 200, .maxAge: 2000, .ageingTime: 30000,
-        .stpState: 0, .priority: 32768, .vlanFiltering: 0,
+        .stpState: 0, .priority: 32768, .vlanFiltering: 0, .vlanProtocol: 0x8100, .groupForwardMask: 0,
+        .vlanDefaultPVID: 1, .vlanStatsEnabled: 0, .vlanStatsPerPort: 0,
+        .multicastRouter: 1, .multicastSnooping: 1, .multicastQueryUseInterfaceAddress: 0, .multicastQuerier: 0,
+        .multicastHashMax: 4096, .multicastLastMemberCount: 2, .multicastStartupQueryCount: 2,
+        .multicastLastMemberInterval: 100, .multicastMembershipInterval: 26000, .multicastQuerierInterval: 25500,
+        .multicastQueryInterval: 12500, .multicastQueryResponseInterval: 1000, .multicastStatsEnabled: 0,
+        .multicastIGMPVersion: 2, .multicastMLDVersion: 1,
+        .nfCallIptables: 0, .nfCallIp6tables: 0, .nfCallArptables: 0,
     ]
+
+    /// What apply cannot compare: `fdb_flush` is an action; the kernel ignores
+    /// `mcast_hash_elasticity` (it always reports 16); a new bridge's startup query
+    /// interval is a quarter of the query interval in jiffies, which the kernel reports
+    /// as 3124 or 3125 by its clock rate; the group address and the boolean options
+    /// are not numbers this compares.
+    public static let unmanagedWords: Set<String> = [
+        "fdb_flush", "mcast_hash_elasticity", "mcast_startup_query_interval", "group_address",
+        "no_linklocal_learn", "mcast_vlan_snooping",
+    ]
+
+    /// A setting's value as its word takes it: the VLAN protocol by name.
+    private static func word(_ value: UInt64, of attribute: BridgeAttribute) -> String {
+        attribute.format == .ethernetProtocol ? EthernetProtocol.name(of: UInt16(truncatingIfNeeded: value)) : String(value)
+    }
 
     /// The words of the settings `apply` compares.
     private static var settingEntries: [KeywordTable<Word>.Entry] {
@@ -325,14 +348,14 @@ public struct BridgeOptions: LinkKindOptions {
         Self.settingEntries.compactMap { entry in
             guard let attribute = Self.attribute(of: entry),
                   let value = (requested[attribute] ?? reported[attribute])?.number, value != Self.defaults[attribute] else { return nil }
-            return .word(entry.spelling, String(value))
+            return .word(entry.spelling, Self.word(value, of: attribute))
         }
     }
 
     public static func settingWords(kind: String) -> [KindSettingWords] {
         settingEntries.compactMap { entry in
-            attribute(of: entry).flatMap { defaults[$0] }.map {
-                KindSettingWords(entry.spelling, word: entry.spelling, reset: [entry.spelling, String($0)])
+            attribute(of: entry).flatMap { attribute in
+                defaults[attribute].map { KindSettingWords(entry.spelling, word: entry.spelling, reset: [entry.spelling, word($0, of: attribute)]) }
             }
         }
     }

@@ -303,10 +303,13 @@ public struct VxlanOptions: LinkKindOptions {
     }
 
     /// Linux's values for what a new VXLAN device is not given (vxlan_setup,
-    /// vxlan_nl2conf): port 8472, ttl 0, tos 0, learning on.
+    /// vxlan_nl2conf, as the kernel reports a device made without them): port 8472,
+    /// ttl 0, tos 0, learning on, df unset, flow label 0, ageing 300 s, no address
+    /// limit, source ports 0 0 (the kernel's own range), UDP checksums on, the rest off.
+    /// An `external` device reports id 0, which it was not given.
     public func settings(_ devices: any InterfaceResolver) -> [KindSetting] {
         var settings: [KindSetting] = []
-        if let vni { settings.append(.word("id", String(vni))) }
+        if let vni, !(external == true && vni == 0) { settings.append(.word("id", String(vni))) }
         if let remote { settings.append(.word(remote.isMulticast ? "group" : "remote", remote.description)) }
         if let local { settings.append(.word("local", local.description)) }
         if underlay != 0 { settings.append(.word("link", devices.displayName(of: underlay))) }
@@ -318,7 +321,30 @@ public struct VxlanOptions: LinkKindOptions {
         }
         if let tos, tos != 0 { settings.append(.word("tos", tos == 1 ? "inherit" : hexadecimal(tos))) }
         if learning == false { settings.append(.flag("learning", false)) }
+        if let dontFragment, dontFragment != VxlanDontFragment.unset, let name = VxlanDontFragment.names[dontFragment] {
+            settings.append(.word("df", name))
+        }
+        if let flowLabel, flowLabel != 0 { settings.append(.word("label", String(flowLabel))) }
+        if let ageing, ageing != 300 { settings.append(.word("ageing", String(ageing))) }
+        if let maxAddresses, maxAddresses != 0 { settings.append(.word("limit", String(maxAddresses))) }
+        if let (low, high) = sourcePorts, low != 0 || high != 0 { settings.append(.word("port_range", "\(low) \(high)")) }
+        for (key, on, byDefault) in Self.flagSettings(self) {
+            if let on, on != byDefault { settings.append(.flag(key, on)) }
+        }
         return settings
+    }
+
+    /// The flags apply compares, by iproute2's JSON key, with their value on a new device.
+    private static func flagSettings(_ options: VxlanOptions) -> [(key: String, on: Bool?, byDefault: Bool)] {
+        [
+            ("proxy", options.proxy, false), ("rsc", options.rsc, false), ("l2miss", options.l2miss, false),
+            ("l3miss", options.l3miss, false), ("udp_csum", options.udpChecksum, true),
+            ("udp_zero_csum6_tx", options.udpZeroChecksum6Transmit, false),
+            ("udp_zero_csum6_rx", options.udpZeroChecksum6Receive, false),
+            ("remcsum_tx", options.remoteChecksumTransmit, false), ("remcsum_rx", options.remoteChecksumReceive, false),
+            ("external", options.external, false), ("gbp", options.groupPolicy, false),
+            ("gpe", options.genericProtocolExtension, false), ("vnifilter", options.vniFilter, false),
+        ]
     }
 
     /// The kernel takes one device per VNI and UDP port (vxlan_vni_in_use; it tells
@@ -337,6 +363,21 @@ public struct VxlanOptions: LinkKindOptions {
             KindSettingWords("link", word: "dev", reset: nil), KindSettingWords("port", word: "dstport", reset: nil),
             KindSettingWords("ttl", word: "ttl", reset: nil), KindSettingWords("tos", word: "tos", reset: nil),
             KindSettingWords("learning", word: "learning", off: "nolearning", reset: nil),
+            KindSettingWords("df", word: "df", reset: nil), KindSettingWords("label", word: "flowlabel", reset: nil),
+            KindSettingWords("ageing", word: "ageing", reset: nil), KindSettingWords("limit", word: "maxaddress", reset: nil),
+            KindSettingWords("port_range", word: "srcport", valueWords: 2, reset: nil),
+            KindSettingWords("proxy", word: "proxy", off: "noproxy", reset: nil),
+            KindSettingWords("rsc", word: "rsc", off: "norsc", reset: nil),
+            KindSettingWords("l2miss", word: "l2miss", off: "nol2miss", reset: nil),
+            KindSettingWords("l3miss", word: "l3miss", off: "nol3miss", reset: nil),
+            KindSettingWords("udp_csum", word: "udpcsum", off: "noudpcsum", reset: nil),
+            KindSettingWords("udp_zero_csum6_tx", word: "udp6zerocsumtx", off: "noudp6zerocsumtx", reset: nil),
+            KindSettingWords("udp_zero_csum6_rx", word: "udp6zerocsumrx", off: "noudp6zerocsumrx", reset: nil),
+            KindSettingWords("remcsum_tx", word: "remcsumtx", off: "noremcsumtx", reset: nil),
+            KindSettingWords("remcsum_rx", word: "remcsumrx", off: "noremcsumrx", reset: nil),
+            KindSettingWords("external", word: "external", off: "noexternal", reset: nil),
+            KindSettingWords("gbp", word: "gbp", reset: nil), KindSettingWords("gpe", word: "gpe", reset: nil),
+            KindSettingWords("vnifilter", word: "vnifilter", off: "novnifilter", reset: nil),
         ]
     }
 }

@@ -36,6 +36,27 @@ private let siteB = IPAddress("198.51.100.2")!
         #expect(machine.changes == 1 && machine.changedAt == 605)
     }
 
+    /// The keepalives' places are counted back from the last sent, so they stay true
+    /// once the oldest are forgotten (past 20 kept, those of more than two windows ago).
+    @Test func consecutiveKeepalivesAreToldApartAfterTheOldestAreForgotten() {
+        var machine = KeepaliveStateMachine(timing: KeepaliveTiming(interval: 100, retries: 3, upAfter: 3))
+        for serial in 1...20 { _ = send(&machine, serial) }
+        #expect(machine.state == .down)
+        #expect(answer(&machine, 19) == nil && answer(&machine, 20) == nil)
+        _ = send(&machine, 21)
+        // Keepalives 1 to 13 are forgotten here; 21 is still the third in a row.
+        _ = send(&machine, 22)
+        #expect(machine.recordReply(nonce: 5, at: 2205) == .unknown)
+        #expect(answer(&machine, 21) == .up)
+        // Down again, then 32 and 33 answered, 34 lost, 35 answered: not three in a row.
+        for serial in 23...33 { _ = send(&machine, serial) }
+        #expect(machine.state == .down)
+        #expect(answer(&machine, 32) == nil && answer(&machine, 33) == nil)
+        _ = send(&machine, 34)
+        _ = send(&machine, 35)
+        #expect(answer(&machine, 35) == nil && machine.state == .down, "34 was lost")
+    }
+
     @Test func upAfterOneIsCisco() {
         var machine = KeepaliveStateMachine(timing: KeepaliveTiming(interval: 100, retries: 3))
         _ = send(&machine, 1)

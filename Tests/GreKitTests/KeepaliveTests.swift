@@ -44,6 +44,19 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
         #expect(packet[24...27] == [0, 0, 0, 0])
     }
 
+    /// A batch encodes its keepalives one after the other through one buffer: each
+    /// comes out as it would alone, whatever the buffer held before.
+    @Test func keepalivesEncodedThroughOneBuffer() throws {
+        let plain = KeepaliveTarget(local: siteA, remote: siteB)
+        let longest = KeepaliveTarget(options: try greOptions("csum key 42 seq"), local: IPAddress("2001:db8::1")!,
+                                      remote: IPAddress("2001:db8::2")!)
+        var buffer: [UInt8] = []
+        KeepalivePacket.encode(longest, nonce: 0xabcde, sequence: 9, into: &buffer)
+        #expect(buffer == KeepalivePacket.encode(longest, nonce: 0xabcde, sequence: 9) && buffer.count == KeepalivePacket.maximumLength)
+        KeepalivePacket.encode(plain, nonce: 0x1234, sequence: 0, into: &buffer)
+        #expect(buffer == KeepalivePacket.encode(plain, nonce: 0x1234))
+    }
+
     @Test func keyedBothWays() throws {
         let target = KeepaliveTarget(options: try greOptions("key 42"), local: siteA, remote: siteB)
         #expect(target == KeepaliveTarget(local: siteA, remote: siteB, key: 42))

@@ -134,6 +134,13 @@ import Glibc
         let (long, longBytes) = batch.datagram(0)
         #expect(long.isTruncated && Array(longBytes) == [UInt8](repeating: 5, count: 8))
         #expect(try receiver.receive(&batch, "receive") == 0)
+        // Without sources: the same bytes, no source.
+        var anonymous = ReceiveBatch(capacity: 2, datagramBytes: 8, controlBytes: 0, sources: false)
+        try sender.send([6, 7], to: address, "send")
+        #expect(try receiver.receive(&anonymous, "receive") == 1)
+        let (unnamed, unnamedBytes) = anonymous.datagram(0)
+        #expect(Array(unnamedBytes) == [6, 7] && unnamed.length == 2)
+        #expect(unnamed.source.family == AF_UNSPEC && anonymous.headers[0].msg_hdr.msg_name == nil)
     }
 }
 

@@ -3,7 +3,7 @@ import Netlink
 extension GreSocket.Outgoing {
     /// A keepalive to `target`, sent as the tunnel sends its own packets.
     public init(keepalive target: KeepaliveTarget, nonce: UInt32, sequence: UInt32) {
-        self.init(packet: KeepalivePacket.encode(target, nonce: nonce, sequence: sequence),
+        self.init(payload: .keepalive(target, nonce: nonce, sequence: sequence),
                   source: target.local, destination: target.remote, hopLimit: target.hopLimit, path: target.path)
     }
 }

@@ -15,15 +15,20 @@ public final class GreSocket {
     private let socket: Socket
     /// Control messages of an error read from the error queue.
     private let controlBuffer: UnsafeMutableRawBufferPointer
-    /// Room for the packets one receive reads.
-    private var batch = ReceiveBatch(capacity: GreSocket.receiveBatchSize, datagramBytes: GreSocket.receiveRoom, controlBytes: 256)
+    /// Room for the packets one receive reads. An IPv4 packet's source is in its IP
+    /// header: the kernel is not asked for it again (a hub reads ten thousand a second).
+    private var batch: ReceiveBatch
     /// The hop limit set on the socket (IP_TTL, IPV6_UNICAST_HOPS); nil: the system's.
     /// Packets sent with it need no control message of their own for it.
     private var hopLimit: UInt8?
+    /// Where the keepalives of a batch are encoded, one after the other.
+    private var encoded: [UInt8] = []
 
     public init(family: AddressFamily) throws(SystemError) {
         self.family = family
         socket = try Self.open(family)
+        batch = ReceiveBatch(capacity: Self.receiveBatchSize, datagramBytes: Self.receiveRoom, controlBytes: family == .inet6 ? 256 : 0,
+                             sources: family == .inet6)
         // Allocated once nothing can fail: deinit, which frees it, runs only for an
         // object whose initialiser set every property.
         controlBuffer = .allocate(byteCount: 256, alignment: 8)
@@ -90,18 +95,37 @@ public final class GreSocket {
     /// A packet to send: a GRE header and what follows, from `source` to `destination`
     /// with the given hop limit, along `path`; the kernel adds the IP header.
     public struct Outgoing: Sendable {
-        public var packet: [UInt8]
+        public var payload: Payload
         public var source: IPAddress
         public var destination: IPAddress
         public var hopLimit: UInt8
         public var path: OuterPath
 
-        public init(packet: [UInt8], source: IPAddress, destination: IPAddress, hopLimit: UInt8, path: OuterPath = OuterPath()) {
-            self.packet = packet
+        /// What the packet carries: its bytes, or a keepalive, encoded as the batch is
+        /// made (into the batch's own buffer, not an array per packet).
+        public enum Payload: Sendable {
+            case bytes([UInt8])
+            case keepalive(KeepaliveTarget, nonce: UInt32, sequence: UInt32)
+
+            /// The most the packet can take in a batch.
+            var room: Int {
+                switch self {
+                case .bytes(let bytes): bytes.count
+                case .keepalive: KeepalivePacket.maximumLength
+                }
+            }
+        }
+
+        public init(payload: Payload, source: IPAddress, destination: IPAddress, hopLimit: UInt8, path: OuterPath = OuterPath()) {
+            self.payload = payload
             self.source = source
             self.destination = destination
             self.hopLimit = hopLimit
             self.path = path
+        }
+
+        public init(packet: [UInt8], source: IPAddress, destination: IPAddress, hopLimit: UInt8, path: OuterPath = OuterPath()) {
+            self.init(payload: .bytes(packet), source: source, destination: destination, hopLimit: hopLimit, path: path)
         }
     }
 
@@ -127,17 +151,26 @@ public final class GreSocket {
                 hopLimit = nil
             }
         }
-        var datagrams = DatagramBatch(capacity: batch.count, payloadBytes: batch.reduce(0) { $0 + $1.packet.count },
+        var datagrams = DatagramBatch(capacity: batch.count, payloadBytes: batch.reduce(0) { $0 + $1.payload.room },
                                       controlSpace: Self.controlSpace)
         for outgoing in batch {
-            outgoing.packet.withUnsafeBytes { packet in
-                datagrams.append(packet, to: SocketAddress(outgoing.destination)) { writer in
-                    Self.writeControlMessages(for: outgoing, socketHopLimit: hopLimit, into: &writer)
-                }
+            switch outgoing.payload {
+            case .bytes(let bytes):
+                bytes.withUnsafeBytes { Self.append($0, outgoing, socketHopLimit: hopLimit, to: &datagrams) }
+            case .keepalive(let target, let nonce, let sequence):
+                KeepalivePacket.encode(target, nonce: nonce, sequence: sequence, into: &encoded)
+                encoded.withUnsafeBytes { Self.append($0, outgoing, socketHopLimit: hopLimit, to: &datagrams) }
             }
         }
         return socket.send(datagrams, flags: CInt(MSG_DONTWAIT)).map { index, errno in
             (index, SystemError("cannot send to \(batch[index].destination)", errno: errno))
+        }
+    }
+
+    private static func append(_ packet: UnsafeRawBufferPointer, _ outgoing: Outgoing, socketHopLimit: UInt8?,
+                               to datagrams: inout DatagramBatch) {
+        datagrams.append(packet, to: SocketAddress(outgoing.destination)) { writer in
+            writeControlMessages(for: outgoing, socketHopLimit: socketHopLimit, into: &writer)
         }
     }
 
@@ -190,7 +223,8 @@ public final class GreSocket {
 
     // MARK: Receiving
 
-    /// A packet received, and what its control messages said (IPv6 only).
+    /// A packet received, and what its source and control messages said (IPv6 only:
+    /// an IPv4 packet says all of it in its IP header).
     public struct Datagram: Sendable {
         public var length: Int
         public var source: IPAddress?
@@ -214,7 +248,7 @@ public final class GreSocket {
             for slot in 0..<count {
                 let (received, bytes) = batch.datagram(slot)
                 guard !received.isTruncated else { continue }
-                each(Self.datagram(received), bytes)
+                each(family == .inet6 ? Self.datagram(received) : Datagram(length: received.length), bytes)
             }
             if count < batch.capacity { return }
         }

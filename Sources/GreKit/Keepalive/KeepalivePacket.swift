@@ -20,10 +20,22 @@ public enum KeepalivePacket {
     /// the inner GRE header, protocol type 0, with the tunnel's input key (and a
     /// checksum when the tunnel requires one on input).
     public static func encode(_ target: KeepaliveTarget, nonce: UInt32, sequence: UInt32 = 0) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(maximumLength)
+        encode(target, nonce: nonce, sequence: sequence, into: &bytes)
+        return bytes
+    }
+
+    /// The longest keepalive: outer GRE header with checksum, key and sequence, inner
+    /// IPv6 header, inner GRE header with checksum and key.
+    static let maximumLength = 16 + IPv6Header.length + 12
+
+    /// `encode`, into `bytes` (emptied first, its capacity kept): a hub's batch of
+    /// keepalives is encoded through one buffer instead of an array allocated for each.
+    static func encode(_ target: KeepaliveTarget, nonce: UInt32, sequence: UInt32, into bytes: inout [UInt8]) {
         let isIPv4 = target.family == .inet
         let innerFlags = target.inputFlags.subtracting(.sequence)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(2 * 16 + (isIPv4 ? MemoryLayout<iphdr>.size : IPv6Header.length))
+        bytes.removeAll(keepingCapacity: true)
         GreHeader.append(to: &bytes, flags: target.outputFlags, protocolType: isIPv4 ? ipv4EtherType : ipv6EtherType,
                          key: target.outputKey, sequence: sequence)
         let inner = bytes.count
@@ -46,7 +58,6 @@ public enum KeepalivePacket {
         if target.outputFlags.contains(.checksum) {
             InternetChecksum.fill(&bytes, over: 0..<bytes.count, at: GreHeader.checksumOffset)
         }
-        return bytes
     }
 
     /// The inner IPv4 header of a keepalive: not a fragment, protocol 47, TTL 255; its

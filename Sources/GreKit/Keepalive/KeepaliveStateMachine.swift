@@ -66,13 +66,15 @@ public struct KeepaliveStateMachine: Sendable {
     /// When the state last changed (monotonic); nil while it is still the first one.
     public private(set) var changedAt: Int64?
 
-    /// A keepalive sent and remembered by its nonce, waiting for its reply.
+    /// A keepalive sent and remembered by its nonce, waiting for its reply: 16 bytes,
+    /// so that the search for a nonce reads few cache lines (a hub's targets' lists are
+    /// rarely in the cache). Its place among the keepalives sent (1, 2, 3...), which
+    /// tells replies to consecutive keepalives from replies with a loss between them,
+    /// is not stored: the list holds every keepalive since the oldest it keeps, so the
+    /// last is keepalive `sent` and the others count back from it.
     private struct PendingKeepalive: Sendable {
-        var nonce: UInt32
         var sentAt: Int64
-        /// Its place among the keepalives sent (1, 2, 3...), so that replies to
-        /// consecutive ones are told from replies with a loss between them.
-        var serial: UInt64
+        var nonce: UInt32
         var answered = false
     }
 
@@ -118,7 +120,7 @@ public struct KeepaliveStateMachine: Sendable {
     public mutating func recordSend(nonce: UInt32, at now: Int64) -> TunnelState? {
         forget(before: now - 2 * timing.window)
         sent += 1
-        pending.append(PendingKeepalive(nonce: nonce, sentAt: now, serial: sent))
+        pending.append(PendingKeepalive(sentAt: now, nonce: nonce))
         unanswered += 1
         guard unanswered > timing.retries, state != .down else { return nil }
         change(to: .down, at: now)
@@ -133,17 +135,18 @@ public struct KeepaliveStateMachine: Sendable {
         guard now - keepalive.sentAt <= timing.window else { return .stale }
         pending[position].answered = true
         let roundTrip = now - keepalive.sentAt
+        let serial = sent - UInt64(pending.count - 1 - position)
         received += 1
         unanswered = 0
         roundTrips.record(roundTrip)
-        if keepalive.serial == lastSerial + 1, streak > 0 {
+        if serial == lastSerial + 1, streak > 0 {
             streak += 1
-        } else if keepalive.serial > lastSerial {
+        } else if serial > lastSerial {
             // A keepalive between went unanswered (or this is the first reply).
             streak = 1
             streakStart = now
         }
-        lastSerial = max(lastSerial, keepalive.serial)
+        lastSerial = max(lastSerial, serial)
         guard state != .up, streak >= timing.upAfter,
               state != .down || now - streakStart >= timing.holdDown
         else { return .answered(roundTrip: roundTrip, change: nil) }
@@ -171,9 +174,10 @@ public struct KeepaliveStateMachine: Sendable {
     private mutating func forget(before limit: Int64) {
         // Pruning walks every pending keepalive, so it runs only once about four windows'
         // worth have gathered, and keeps the last two: the cost per send stays constant
-        // on average.
+        // on average. The keepalives are in the order sent, so the old ones are a prefix
+        // (the count back from `sent` stays true).
         guard pending.count > 4 * (timing.retries + 2) else { return }
-        pending.removeAll { $0.sentAt < limit }
+        pending.removeFirst(pending.firstIndex { $0.sentAt >= limit } ?? pending.count)
     }
 
     /// Where the keepalive with `nonce` is in `pending`, searched from the newest.
@@ -198,9 +202,20 @@ public struct RoundTripStatistics: Sendable, Equatable {
     public private(set) var count: UInt64 = 0
     public private(set) var sum: Int64 = 0
     /// Replies per bucket (not cumulative), one more than `bucketBounds`.
-    public private(set) var buckets = [UInt64](repeating: 0, count: bucketBounds.count + 1)
+    public var buckets: [UInt64] { counts.indices.map { counts[$0] } }
+    /// The same, kept in the statistics themselves rather than in an array of their
+    /// own: a reply counted touches its target's state and not a second allocation
+    /// (with ten thousand targets, each one more cache miss).
+    private var counts = InlineArray<14, UInt64>(repeating: 0)
 
-    public init() {}
+    public init() {
+        precondition(counts.count == Self.bucketBounds.count + 1, "one bucket more than bounds")
+    }
+
+    public static func == (left: Self, right: Self) -> Bool {
+        left.last == right.last && left.minimum == right.minimum && left.maximum == right.maximum && left.count == right.count
+            && left.sum == right.sum && left.counts.indices.allSatisfy { left.counts[$0] == right.counts[$0] }
+    }
 
     public var average: Int64? { count == 0 ? nil : sum / Int64(count) }
 
@@ -210,6 +225,6 @@ public struct RoundTripStatistics: Sendable, Equatable {
         maximum = Swift.max(maximum ?? roundTrip, roundTrip)
         count += 1
         sum &+= roundTrip
-        buckets[Self.bucketBounds.firstIndex { roundTrip <= $0 } ?? Self.bucketBounds.count] += 1
+        counts[Self.bucketBounds.firstIndex { roundTrip <= $0 } ?? Self.bucketBounds.count] += 1
     }
 }

@@ -295,13 +295,14 @@ public final class KeepaliveWatcher {
             var echoMembers: [Int] = []
             var echoBatch: [EchoSocket.Outgoing] = []
             for send in sends {
-                let member = monitor.members[send.member]
-                if let echo = member.echo {
+                // The two fields alone: a copy of the whole member would take its
+                // state machine's lists along (a retain and a release each).
+                if let echo = monitor.members[send.member].echo {
                     // Pinged through the device: none while it is gone.
                     guard echo.family == family, let device = indexes[send.member] else { continue }
                     echoMembers.append(send.member)
                     echoBatch.append(EchoSocket.Outgoing(address: echo, sequence: UInt16(truncatingIfNeeded: send.nonce), device: device))
-                } else if let target = member.target, target.family == family {
+                } else if let target = monitor.members[send.member].target, target.family == family {
                     members.append(send.member)
                     batch.append(GreSocket.Outgoing(keepalive: target, nonce: send.nonce, sequence: send.sequence))
                 }

@@ -47,14 +47,13 @@ struct NexthopView {
     /// nexthop's own in JSON ("id" a second time).
     static func encapsulation(_ encapsulation: RouteEncapsulation) -> [Field] {
         var fields = [Field("encap", .string(encapsulation.typeName), text: " encap " + encapsulation.typeName)]
-        let ip = encapsulation.type == .ip
-        guard ip || encapsulation.type == .ip6 else { return fields }
+        guard encapsulation.type == .ip || encapsulation.type == .ip6 else { return fields }
         if let id = encapsulation.id { fields.append(.unsigned("id", id)) }
         if let source = encapsulation.source { fields.append(.string("src", source.description)) }
         if let destination = encapsulation.destination { fields.append(.string("dst", destination.description)) }
-        if let ttl = encapsulation.ttl { fields.append(.unsigned(ip ? "ttl" : "hoplimit", ttl)) }
-        if let tos = encapsulation.tos { fields.append(.unsigned(ip ? "tos" : "tc", tos)) }
-        for (flag, name) in RouteView.encapsulationFlagNames where encapsulation.flags.contains(flag) {
+        if let ttl = encapsulation.ttl { fields.append(.unsigned(encapsulation.ttlWord, ttl)) }
+        if let tos = encapsulation.tos { fields.append(.unsigned(encapsulation.tosWord, tos)) }
+        for (flag, name) in RouteEncapsulation.flagNames where encapsulation.flags.contains(flag) {
             fields.append(Field(name, .bool(true), text: name))
         }
         return fields

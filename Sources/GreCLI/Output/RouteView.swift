@@ -144,21 +144,15 @@ struct RouteView {
     static func writeEncapsulation<Sink: ItemSink>(_ encapsulation: RouteEncapsulation, to sink: inout Sink) {
         if !Sink.isJSON { sink.output.write(UInt8(ascii: " ")) }
         sink.string("encap", "encap", encapsulation.typeName)
-        let ip = encapsulation.type == .ip
-        guard ip || encapsulation.type == .ip6 else { return }
+        guard encapsulation.type == .ip || encapsulation.type == .ip6 else { return }
         if let id = encapsulation.id { sink.number("id", "id", id) }
         if let source = encapsulation.source { sink.quoted("src", "src") { $0.write(source) } }
         if let destination = encapsulation.destination { sink.quoted("dst", "dst") { $0.write(destination) } }
-        let ttl = ip ? "ttl" : "hoplimit", tos = ip ? "tos" : "tc"
+        let ttl = encapsulation.ttlWord, tos = encapsulation.tosWord
         if let value = encapsulation.ttl { sink.number(ttl, ttl, UInt64(value)) }
         if let value = encapsulation.tos { sink.number(tos, tos, UInt64(value)) }
-        for (flag, name) in Self.encapsulationFlagNames where encapsulation.flags.contains(flag) { sink.truth(name, name) }
+        for (flag, name) in RouteEncapsulation.flagNames where encapsulation.flags.contains(flag) { sink.truth(name, name) }
     }
-
-    /// print_encap_ip's flags, in its order.
-    static let encapsulationFlagNames: [(flag: RouteEncapsulation.Flags, name: String)] = [
-        (.key, "key"), (.checksum, "csum"), (.sequence, "seq"),
-    ]
 
     /// print_rta_flow: "realm TO " or "realms FROM/TO "; JSON "flow":{"from":…,"to":…},
     /// names from rt_realms.

@@ -160,21 +160,25 @@ extension RouteEncapsulation {
         return encapsulation
     }
 
+    /// The flags' words, in the order iproute2 prints them (print_encap_ip).
+    public static let flagNames: [(flag: Flags, name: String)] = [(.key, "key"), (.checksum, "csum"), (.sequence, "seq")]
+
+    /// The words of the TTL and the TOS: `ttl` and `tos` for ip, `hoplimit` and `tc` for ip6.
+    public var ttlWord: String { type == .ip ? "ttl" : "hoplimit" }
+    public var tosWord: String { type == .ip ? "tos" : "tc" }
+
     /// `encap { ip | ip6 } ...` as `parse` reads it back: the fields it has, in the
     /// order iproute2 prints them (the TOS and traffic class in hexadecimal, as read).
     /// None for the other types, which gretool does not send.
     public var words: [String] {
         guard type == .ip || type == .ip6 else { return [] }
-        let ip = type == .ip
         var words = ["encap", typeName]
         if let id { words += ["id", String(id)] }
         if let source { words += ["src", source.description] }
         if let destination { words += ["dst", destination.description] }
-        if let ttl { words += [ip ? "ttl" : "hoplimit", String(ttl)] }
-        if let tos { words += [ip ? "tos" : "tc", hexadecimal(tos)] }
-        if flags.contains(.key) { words.append("key") }
-        if flags.contains(.checksum) { words.append("csum") }
-        if flags.contains(.sequence) { words.append("seq") }
+        if let ttl { words += [ttlWord, String(ttl)] }
+        if let tos { words += [tosWord, hexadecimal(tos)] }
+        for (flag, name) in Self.flagNames where flags.contains(flag) { words.append(name) }
         return words
     }
 

@@ -511,6 +511,79 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
     }
 }
 
+/// The index of routes by key the declaration reader keeps and the planner looks up.
+@Suite struct RouteKeyIndexTests {
+    /// Routes of many keys: families, tables, metrics, sources and tos tell them apart.
+    private func routes(_ count: Int) throws -> [Route] {
+        try (0..<count).map { number in
+            let v6 = number % 5 == 0
+            var route = Route(destination: try IPPrefix(parsing: v6 ? "2001:db8:\(String(number, radix: 16))::/48" : "10.\(number / 256 % 256).\(number % 256).0/24"))
+            if number % 3 == 0 { route.table = RouteTable(rawValue: 100) }
+            if number % 4 == 0 { route.priority = UInt32(number % 16) }
+            if number % 9 == 0, v6 { route.source = try IPPrefix(parsing: "2001:db8::/32") }
+            if number % 7 == 0, !v6 { route.tos = 0x10 }
+            return route
+        }
+    }
+
+    @Test func eachKeyFindsTheFirstRouteOfItsKey() throws {
+        let routes = try routes(3000)
+        #expect(Set(routes.map(RouteKey.init)).count == routes.count, "the routes are of keys of their own")
+        // Grown from nothing, one position at a time, as a file is read.
+        var index = RouteKeyIndex()
+        for (position, route) in routes.enumerated() {
+            #expect(index.insert(RouteKey(route), at: position, in: routes) == nil)
+        }
+        #expect(index.count == routes.count)
+        for (position, route) in routes.enumerated() {
+            #expect(index.position(of: RouteKey(route), in: routes) == position)
+            // A second route of a key is refused with the first's position, and not kept.
+            #expect(index.insert(RouteKey(route), at: routes.count, in: routes) == position)
+        }
+        #expect(index.count == routes.count)
+        // What no route has is not found: another metric, table, tos or source.
+        for var route in routes.prefix(200) {
+            route.priority = 99
+            #expect(index.position(of: RouteKey(route), in: routes) == nil)
+        }
+        var other = routes[1]
+        other.table = RouteTable(rawValue: 200)
+        #expect(index.position(of: RouteKey(other), in: routes) == nil)
+        #expect(RouteKeyIndex().position(of: RouteKey(other), in: []) == nil)
+        // Made from a list whose keys repeat: the first of each.
+        let twice = routes + routes
+        let made = RouteKeyIndex(twice)
+        #expect(made.count == routes.count)
+        #expect(routes.indices.allSatisfy { made.position(of: RouteKey(twice[$0 + routes.count]), in: twice) == $0 })
+    }
+
+    /// The reader's index goes with its state to the planner; a list changed since
+    /// forgets it, and the planner makes its own.
+    @Test func theReadersIndexGoesWithTheStateUntilTheRoutesChange() throws {
+        let read = try declare(["route add 10.0.0.1/32 via 198.51.100.2 dev va", "route add 10.0.0.2/32 via 198.51.100.2 dev va",
+                                "route add 2001:db8::/48 dev va"])
+        var state = read.0
+        let devices = read.2
+        let index = try #require(state.routeIndex)
+        #expect(state.routes.indices.allSatisfy { index.position(of: RouteKey(state.routes[$0]), in: state.routes) == $0 })
+        var kernelRoute = state.routes[1]
+        kernelRoute.gateway = IPAddress("198.51.100.3")
+        var list = RouteList()
+        for route in [state.routes[0], kernelRoute] {
+            let bytes = try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { try route.encode($0) }
+            withMessage(bytes) { list.append($0) }
+        }
+        let kernel = KernelState(links: [], addresses: [], routes: list, nexthops: [], rules: [], dumps: 5)
+        let plan = { (state: NetworkState) in
+            try Planner(desired: state, devices: devices, kernel: kernel, owner: .gretool, options: PlanOptions()).plan().steps.map { "\($0.operation) \($0.key)" }
+        }
+        #expect(try plan(state) == ["change 10.0.0.2/32", "add 2001:db8::/48"])
+        state.routes.swapAt(0, 2)
+        #expect(state.routeIndex == nil)
+        #expect(try plan(state) == ["add 2001:db8::/48", "change 10.0.0.2/32"])
+    }
+}
+
 @Suite struct ApplyComparisonTests {
     private func route(_ text: String) throws -> Route {
         try RouteRequest.parse(words(text), .add, family: .unspecified, devices: FakeDevices())

@@ -65,8 +65,11 @@ public final class DeclarationReader {
     private var linkPlaces: [String: DeclarationPlace] = [:]
     private var linkCreated: Set<String> = []
     private var placeOfKey: [String: DeclarationPlace] = [:]
-    /// Routes by their key, which a file may hold by the ten thousand: no string each.
-    private var placeOfRoute: [RouteKey: DeclarationPlace] = [:]
+    /// The state's routes by their key, which a file may hold by the ten thousand: no
+    /// string each, and the planner looks the kernel's routes up in it.
+    private var routeIndex = RouteKeyIndex()
+    /// Where each of the state's routes was declared, by its place in the list.
+    private var routePlaces: [DeclarationPlace] = []
     /// Names used before any declaration made them, and where first.
     private var referenced: [(name: String, place: DeclarationPlace)] = []
     private var place = DeclarationPlace("")
@@ -80,7 +83,8 @@ public final class DeclarationReader {
     /// would copy them (and hash their keys again) each time the room ran out.
     public func reserveCapacity(routes count: Int) {
         state.routes.reserveCapacity(state.routes.count + count)
-        placeOfRoute.reserveCapacity(placeOfRoute.count + count)
+        routePlaces.reserveCapacity(routePlaces.count + count)
+        routeIndex.reserveCapacity(routeIndex.count + count, in: state.routes)
     }
 
     /// Reads one declaration's words (those after the verb), from `place`.
@@ -149,6 +153,8 @@ public final class DeclarationReader {
                                    "a keepalive stanza needs a tunnel the file makes; \(stanza.tunnel) is not one")
         }
         let warnings = try TunnelRules.check(state.links, places: linkPlaces.mapValues(\.description), devices: devices)
+        var state = state
+        state.routeIndex = routeIndex
         return (state, warnings)
     }
 
@@ -265,11 +271,11 @@ public final class DeclarationReader {
         // `route add` gives boot when told nothing.
         route.protocolID = try ownProtocol(route.protocolID, unset: .boot)!
         let key = RouteKey(route)
-        if let first = placeOfRoute.updateValue(place, forKey: key) {
-            placeOfRoute[key] = first
-            throw InvalidArgument("route \(key) is declared twice (first at \(first))")
+        if let first = routeIndex.insert(key, at: state.routes.count, in: state.routes) {
+            throw InvalidArgument("route \(key) is declared twice (first at \(routePlaces[first]))")
         }
         state.routes.append(consume route)
+        routePlaces.append(place)
     }
 
     private func declare(_ nexthop: NexthopObject) throws {

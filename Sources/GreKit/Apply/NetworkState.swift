@@ -36,7 +36,12 @@ public struct KeepaliveStanza: Sendable, Equatable {
 public struct NetworkState: Sendable {
     public var links: [LinkState] = []
     public var addresses: [Address] = []
-    public var routes: [Route] = []
+    public var routes: [Route] = [] {
+        didSet { routeIndex = nil }
+    }
+    /// The routes' places by key, when what made the list kept them as it went (the
+    /// declaration reader does); a change to the list forgets them.
+    var routeIndex: RouteKeyIndex?
     public var nexthops: [NexthopObject] = []
     public var rules: [Rule] = []
     public var keepalives: [KeepaliveStanza] = []

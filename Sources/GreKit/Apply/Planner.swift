@@ -532,25 +532,22 @@ public final class Planner {
     // MARK: Routes
 
     private func planRoutes() {
-        // The declared routes by key, as their place in the file's list (the reader
-        // refuses a key declared twice).
-        var declaredByKey: [RouteKey: Int] = [:]
-        declaredByKey.reserveCapacity(desired.routes.count)
-        // By their places: a route is a large value, which enumerating them would copy.
-        for place in desired.routes.indices { declaredByKey[RouteKey(desired.routes[place])] = place }
+        // The declared routes by key, as their place in the file's list: the reader's
+        // index, or one made here (the reader refuses a key declared twice).
+        let declared = desired.routeIndex ?? RouteKeyIndex(desired.routes)
         // The kernel's route of each declared one (of two routes of a key, the first),
-        // by its place in the kernel's list, and whether it is as declared: the
-        // kernel's routes are decoded once each, in one pass.
-        var found = [Int?](repeating: nil, count: desired.routes.count)
+        // by its place in the kernel's list (-1: none), and whether it is as declared:
+        // the kernel's routes are decoded once each, in one pass.
+        var found = [Int32](repeating: -1, count: desired.routes.count)
         var satisfied = [Bool](repeating: false, count: desired.routes.count)
         // The first route of each key the file does not declare.
         var undeclared: [RouteKey: Int] = [:]
         for (index, route) in kernel.routes.enumerated() {
             guard !gone.contains(where: { route.uses(interface: $0) }), !(route.nexthopID.map(goneNexthops.contains) ?? false) else { continue }
             let key = RouteKey(route)
-            if let place = declaredByKey[key] {
-                guard found[place] == nil else { continue }
-                found[place] = index
+            if let place = declared.position(of: key, in: desired.routes) {
+                guard found[place] < 0 else { continue }
+                found[place] = Int32(index)
                 satisfied[place] = Self.satisfies(desired.routes[place], route)
             } else if undeclared[key] == nil {
                 undeclared[key] = index
@@ -563,12 +560,12 @@ public final class Planner {
             let identity = key.description
             let words = route.words(devices, ownership: true)
             touch(route: key)
-            guard let index = found[place] else {
+            guard found[place] >= 0 else {
                 add(step(.add, .route, identity, from: nil, to: fields(.route, words), words,
                          undo: [["route", "delete"] + route.keyWords(protocol: true)]), claiming: [.route(key)])
                 continue
             }
-            let was = kernel.routes[index].words(current, ownership: true)
+            let was = kernel.routes[Int(found[place])].words(current, ownership: true)
             plan.steps.append(step(.change, .route, identity, from: fields(.route, was), to: fields(.route, words),
                                    ["route", "replace"] + words.dropFirst(2), undo: [["route", "replace"] + was.dropFirst(2)]))
         }

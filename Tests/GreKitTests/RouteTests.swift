@@ -99,6 +99,35 @@ import Testing
         #expect(Array(list) == [plain, multipath, realms])
         #expect(Array(list) == messages.map { withMessage($0) { Route($0) } })
     }
+
+    /// A dump of many routes fills more than one of the list's blocks: each route is
+    /// whole in one, and reads back as it was sent.
+    @Test func aRouteListOfManyRoutesReadsEachBack() throws {
+        let routes = try (0..<3000).map { number in
+            var route = Route(destination: try IPPrefix(parsing: "10.\(number / 65536).\(number / 256 % 256).\(number % 256)/32"))
+            route.gateway = IPAddress("198.51.100.2")
+            route.outputInterface = 3
+            // Messages of other lengths: metrics, realms, a multipath route.
+            if number % 7 == 0 { route.metrics[.mtu] = UInt32(1000 + number) }
+            if number % 11 == 0 { route.opaque = [OpaqueAttribute(RouteAttribute.flow, UInt32(number))] }
+            if number % 13 == 0 {
+                route.gateway = nil
+                route.outputInterface = nil
+                route.nexthops = [.init(gateway: IPAddress("198.51.100.2"), outputInterface: 3), .init(gateway: nil, outputInterface: 4)]
+            }
+            return route
+        }
+        var list = RouteList()
+        var bytes = 0
+        for route in routes {
+            let message = try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { try route.encode($0) }
+            bytes += message.count
+            withMessage(message) { list.append($0) }
+        }
+        #expect(bytes > 2 * 64 * 1024, "the routes fill more than two blocks")
+        #expect(list.count == routes.count)
+        #expect(Array(list) == routes)
+    }
 }
 
 extension String {

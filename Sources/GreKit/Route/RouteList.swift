@@ -7,10 +7,15 @@ import Netlink
 /// for in page faults), and a reader that looks at each route once, as apply does
 /// comparing a file of 10,000 routes with the kernel, decodes each once.
 public struct RouteList: RandomAccessCollection, Sendable {
-    /// The messages, each starting 4-aligned, as in a datagram.
-    private var bytes: [UInt8] = []
-    /// Where each message starts in `bytes`.
+    /// The messages, each starting 4-aligned, as in a datagram, and whole in one block.
+    /// Blocks of a fixed room are filled one after another: one array that grew would
+    /// be copied each time it did, into memory touched (faulted in) afresh.
+    private var blocks: [[UInt8]] = []
+    /// Where each message starts: its block's place in `blocks` in the high 32 bits,
+    /// its offset in the block in the low ones.
     private var starts: [Int] = []
+    /// The room of a block: many messages, and less than malloc maps apart (128 KiB).
+    private static let blockSize = 64 * 1024
 
     public init() {}
 
@@ -18,9 +23,10 @@ public struct RouteList: RandomAccessCollection, Sendable {
     public var endIndex: Int { starts.count }
 
     public subscript(position: Int) -> Route {
-        bytes.withUnsafeBytes { buffer in
+        let start = starts[position]
+        return blocks[start >> 32].withUnsafeBytes { buffer in
             // Only messages that decode are kept.
-            Route(NetlinkMessage(header: (buffer.baseAddress! + starts[position]).assumingMemoryBound(to: nlmsghdr.self)))!
+            Route(NetlinkMessage(header: (buffer.baseAddress! + (start & 0xFFFF_FFFF)).assumingMemoryBound(to: nlmsghdr.self)))!
         }
     }
 
@@ -28,9 +34,15 @@ public struct RouteList: RandomAccessCollection, Sendable {
     mutating func append(_ message: NetlinkMessage) {
         guard Route.header(of: message) != nil else { return }
         // A message of a length no multiple of 4 is followed by padding (the kernel's are not).
-        let start = (bytes.count + 3) & ~3
-        while bytes.count < start { bytes.append(0) }
-        starts.append(start)
-        bytes.append(contentsOf: UnsafeRawBufferPointer(start: message.header, count: message.length))
+        var offset = ((blocks.last?.count ?? 0) + 3) & ~3
+        if blocks.isEmpty || offset + message.length > blocks[blocks.count - 1].capacity {
+            blocks.append([])
+            blocks[blocks.count - 1].reserveCapacity(Swift.max(Self.blockSize, message.length))
+            offset = 0
+        }
+        let last = blocks.count - 1
+        while blocks[last].count < offset { blocks[last].append(0) }
+        starts.append(last << 32 | offset)
+        blocks[last].append(contentsOf: UnsafeRawBufferPointer(start: message.header, count: message.length))
     }
 }

@@ -128,6 +128,48 @@ import Testing
         #expect(list.count == routes.count)
         #expect(Array(list) == routes)
     }
+
+    /// What few routes have is kept out of line, so that a route is small (apply holds
+    /// routes by the ten thousand), and is still set, read, compared and sent as the rest.
+    @Test func aRoutesRareFieldsAreKeptOutOfLine() throws {
+        #expect(MemoryLayout<Route>.size <= 112)
+        let plain = Route(destination: try IPPrefix(parsing: "2001:db8:1::/48"))
+        var route = plain
+        route.source = try IPPrefix(parsing: "2001:db8::/32")
+        route.preferredSource = IPAddress("2001:db8::1")
+        route.metrics[.mtu] = 1400
+        route.preference = .high
+        route.inputInterface = 4
+        route.mark = 7
+        route.uid = 1000
+        #expect(route.source == (try IPPrefix(parsing: "2001:db8::/32")) && route.preferredSource == IPAddress("2001:db8::1"))
+        #expect(route.metrics[.mtu] == 1400 && route.preference == .high)
+        #expect(route.inputInterface == 4 && route.mark == 7 && route.uid == 1000)
+        #expect(route != plain)
+        // A copy changed is another route; the first keeps its values.
+        var copy = route
+        copy.mark = 8
+        #expect(copy != route && route.mark == 7)
+        copy.mark = 7
+        #expect(copy == route)
+        // Back to none of them, the route is the plain one again.
+        route.inputInterface = nil
+        route.mark = nil
+        route.uid = nil
+        route.source = nil
+        route.preferredSource = nil
+        route.metrics = RouteMetrics()
+        route.preference = nil
+        #expect(route == plain)
+        // Decoded from a message, as from words.
+        var sent = plain
+        sent.source = try IPPrefix(parsing: "2001:db8::/32")
+        sent.preferredSource = IPAddress("2001:db8::1")
+        sent.metrics[.mtu] = 1400
+        sent.preference = .high
+        let (_, decoded) = try roundTrip(sent)
+        #expect(decoded == sent)
+    }
 }
 
 extension String {

@@ -13,7 +13,10 @@ public struct Route: Sendable, Equatable {
     /// The destination; length 0 is the default route.
     public var destination: IPPrefix
     /// Source prefix of a source-specific route (RTA_SRC, "from").
-    public var source: IPPrefix?
+    public var source: IPPrefix? {
+        get { rare?.fields.source }
+        set { rareFields.source = newValue }
+    }
     public var tos: UInt8 = 0
     public var table: RouteTable = .main
     public var protocolID: RouteProtocol = .boot
@@ -25,7 +28,10 @@ public struct Route: Sendable, Equatable {
     public var priority: UInt32?
     /// The metric the kernel gives an IPv6 route added with metric 0 or none (IP6_RT_PRIO_USER).
     public static let ipv6DefaultMetric: UInt32 = 1024
-    public var preferredSource: IPAddress?
+    public var preferredSource: IPAddress? {
+        get { rare?.fields.preferredSource }
+        set { rareFields.preferredSource = newValue }
+    }
     public var gateway: IPAddress?
     public var outputInterface: Int32?
     /// ECMP legs (RTA_MULTIPATH); empty for a single-nexthop route.
@@ -33,18 +39,64 @@ public struct Route: Sendable, Equatable {
     /// A nexthop object (RTA_NH_ID) instead of gateway/dev/legs.
     public var nexthopID: UInt32?
     /// RTA_METRICS: mtu, advmss, ... and which of them are locked.
-    public var metrics = RouteMetrics()
+    public var metrics: RouteMetrics {
+        get { rare?.fields.metrics ?? RouteMetrics() }
+        set { rareFields.metrics = newValue }
+    }
     /// IPv6 router preference (RTA_PREF).
-    public var preference: RoutePreference?
+    public var preference: RoutePreference? {
+        get { rare?.fields.preference }
+        set { rareFields.preference = newValue }
+    }
     /// What gretool does not interpret but must send back to recreate the route:
     /// realms, lightweight-tunnel encapsulation, expiry, TTL propagation.
     public var opaque: [OpaqueAttribute] = []
     /// Lookup results only: the input interface and mark asked about, the user the
     /// lookup was made for, and the cache entry's counters.
-    public var inputInterface: Int32?
-    public var mark: UInt32?
-    public var uid: UInt32?
-    public var cacheInfo: RouteCacheInfo?
+    public var inputInterface: Int32? {
+        get { rare?.fields.inputInterface }
+        set { rareFields.inputInterface = newValue }
+    }
+    public var mark: UInt32? {
+        get { rare?.fields.mark }
+        set { rareFields.mark = newValue }
+    }
+    public var uid: UInt32? {
+        get { rare?.fields.uid }
+        set { rareFields.uid = newValue }
+    }
+    public var cacheInfo: RouteCacheInfo? {
+        get { rare?.fields.cacheInfo }
+        set { rareFields.cacheInfo = newValue }
+    }
+
+    /// What most routes do not have, kept out of line (nil: none of it), so that a
+    /// route is small: apply holds a file's routes, and the kernel's, by the ten
+    /// thousand, and memory is paid for in page faults. A route is 112 bytes so, not 256.
+    private var rare: Rare?
+
+    private struct RareFields: Sendable, Equatable {
+        var source: IPPrefix?
+        var preferredSource: IPAddress?
+        var metrics = RouteMetrics()
+        var preference: RoutePreference?
+        var inputInterface: Int32?
+        var mark: UInt32?
+        var uid: UInt32?
+        var cacheInfo: RouteCacheInfo?
+    }
+
+    /// Shared by the copies of a route, and never changed: a change makes another.
+    private final class Rare: Sendable, Equatable {
+        let fields: RareFields
+        init(_ fields: RareFields) { self.fields = fields }
+        static func == (left: Rare, right: Rare) -> Bool { left.fields == right.fields }
+    }
+
+    private var rareFields: RareFields {
+        get { rare?.fields ?? RareFields() }
+        set { rare = newValue == RareFields() ? nil : Rare(newValue) }
+    }
 
     /// One leg of a multipath route.
     public struct Nexthop: Sendable, Equatable {
@@ -100,7 +152,9 @@ public struct Route: Sendable, Equatable {
         guard let (header, family) = Self.header(of: message) else { return nil }
         self.family = family
         destination = IPPrefix(address: .zero(family), length: header.rtm_dst_len)
-        if header.rtm_src_len > 0 { source = IPPrefix(address: .zero(family), length: header.rtm_src_len) }
+        // Gathered, then kept out of line at once.
+        var rare = RareFields()
+        if header.rtm_src_len > 0 { rare.source = IPPrefix(address: .zero(family), length: header.rtm_src_len) }
         tos = header.rtm_tos
         table = RouteTable(rawValue: UInt32(header.rtm_table))
         protocolID = RouteProtocol(rawValue: header.rtm_protocol)
@@ -110,25 +164,26 @@ public struct Route: Sendable, Equatable {
         for attribute in message.attributes(after: rtmsg.self, RouteAttribute.self) {
             switch attribute.key {
             case .destination?: if let address = attribute.address { destination.address = address }
-            case .source?: if let address = attribute.address { source?.address = address }
+            case .source?: if let address = attribute.address { rare.source?.address = address }
             case .table?: table = RouteTable(rawValue: attribute.u32)
             case .priority?: priority = attribute.u32
-            case .preferredSource?: preferredSource = attribute.address
+            case .preferredSource?: rare.preferredSource = attribute.address
             case .gateway?: gateway = attribute.address
             case .via?: gateway = Self.decodeVia(attribute.payload)
             case .outputInterface?: outputInterface = Int32(bitPattern: attribute.u32)
-            case .inputInterface?: inputInterface = Int32(bitPattern: attribute.u32)
+            case .inputInterface?: rare.inputInterface = Int32(bitPattern: attribute.u32)
             case .multipath?: nexthops = Self.decodeMultipath(attribute)
             case .nexthopID?: nexthopID = attribute.u32
-            case .metrics?: metrics = RouteMetrics(attribute.nested(RouteMetric.self))
-            case .preference?: preference = RoutePreference(rawValue: attribute.u8)
-            case .mark?: mark = attribute.u32
-            case .uid?: uid = attribute.u32
-            case .cacheInfo?: cacheInfo = attribute.load(rta_cacheinfo.self).map(RouteCacheInfo.init)
+            case .metrics?: rare.metrics = RouteMetrics(attribute.nested(RouteMetric.self))
+            case .preference?: rare.preference = RoutePreference(rawValue: attribute.u8)
+            case .mark?: rare.mark = attribute.u32
+            case .uid?: rare.uid = attribute.u32
+            case .cacheInfo?: rare.cacheInfo = attribute.load(rta_cacheinfo.self).map(RouteCacheInfo.init)
             case .flow?, .encapType?, .encap?, .expires?, .ttlPropagate?: opaque.append(OpaqueAttribute(attribute))
             default: break
             }
         }
+        rareFields = rare
     }
 
     /// The header of a message that describes a route (RTM_NEWROUTE or RTM_DELROUTE,

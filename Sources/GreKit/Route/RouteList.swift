@@ -2,9 +2,8 @@ import CMnl
 import Netlink
 
 /// Routes as a dump sent them: each route's message kept as the kernel's bytes, one
-/// after another, and decoded each time it is asked for. The bytes take a quarter of
-/// the memory the decoded routes would (a route is a large value, and memory is paid
-/// for in page faults), and a reader that looks at each route once, as apply does
+/// after another, and decoded each time it is asked for. The bytes take about half
+/// the memory the decoded routes would (memory is paid for in page faults), and a reader that looks at each route once, as apply does
 /// comparing a file of 10,000 routes with the kernel, decodes each once.
 public struct RouteList: RandomAccessCollection, Sendable {
     /// The messages, each starting 4-aligned, as in a datagram, and whole in one block.

@@ -44,17 +44,20 @@ enum ApplyFile {
         reader.reserveCapacity(routes: bytes.withUnsafeBufferPointer { Self.lineCount($0) })
         var splitter = CommandLineWords.Splitter()
         let routeWords = WordBytes(), noWords = WordBytes()
-        // A line is a route, moved to the reader as it is (a route is a large value), or
-        // words, split into `splitter`.
+        // A line is a route, read into `route` and moved from there to the reader (a
+        // route is a large value: handed back through the line reader, it was copied on
+        // the way), or words, split into `splitter`.
+        var route: Route?
         var split: Result<Void, InvalidArgument> = .success(())
         do {
-            while let route = try lines.next({ bytes -> Route? in
-                if let route = commonRouteAdd(bytes, routeWords, noWords, devices: reader.devices) { return route }
+            while let isRoute = try lines.next({ bytes -> Bool in
+                route = commonRouteAdd(bytes, routeWords, noWords, devices: reader.devices)
+                if route != nil { return true }
                 split = splitter.split(bytes)
-                return nil
+                return false
             }) {
                 let place = DeclarationPlace(name, line: lines.lineNumber)
-                if let route {
+                if isRoute, let route = route.take() {
                     try reader.read(routeAdd: route, at: place)
                     continue
                 }

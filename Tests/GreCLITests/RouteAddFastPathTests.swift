@@ -74,6 +74,19 @@ struct RouteAddFastPathTests {
         #expect(Set(read).isDisjoint(with: Self.edgeLines[13...]))
     }
 
+    /// The fast path finds a device from its name's bytes as the grammar finds it by
+    /// name, the last one found kept for the next line: names found, not found,
+    /// invalid, prefixes of others, and one a file declares.
+    @Test func devicesAreFoundFromTheirNamesBytes() {
+        devices.declare("gre3")
+        let names = ["va", "va", "eth0", "eth9", "eth0", "eth0/1", "v", "va", "gre1", "gre", "gre12", "gre3", "gre3", "", "eth0"]
+        for name in names {
+            let found = Array(name.utf8).withUnsafeBufferPointer { devices.index(ofName: $0) }
+            #expect(found == (try? devices.index(of: name)), "\(name)")
+        }
+        #expect(Array("gre3".utf8).withUnsafeBufferPointer { devices.index(ofName: $0) }.map { $0 < 0 } == true)
+    }
+
     /// A file read through the fast path gives the state, and the refusals, that its
     /// lines read one by one through the grammar give.
     @Test func aFileReadsAsItsLinesDo() throws {

@@ -92,4 +92,17 @@ public final class DeviceDirectory: InterfaceResolver, @unchecked Sendable {
     }
 
     public func name(of index: Int32) -> String? { nameByIndex[index] }
+
+    /// The last name found by `index(ofName:)`, as bytes, and its index: a file of
+    /// many routes names one device line after line, and an index never changes.
+    private var lastFound: (name: [UInt8], index: Int32)?
+
+    /// The index of a device named by UTF-8 bytes, as `index(of:)` finds it, if the
+    /// bytes are a valid interface name; nil for a name that is not, or is not known.
+    func index(ofName bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
+        if let lastFound, lastFound.name.elementsEqual(bytes) { return lastFound.index }
+        guard let name = try? InterfaceName(String(decoding: bytes, as: UTF8.self)), let index = indexByName[name.value] else { return nil }
+        lastFound = (Array(bytes), index)
+        return index
+    }
 }

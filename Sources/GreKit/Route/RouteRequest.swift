@@ -343,8 +343,7 @@ public enum RouteRequest {
                 guard let gateway = IPAddress(utf8: value), gateway.family == prefix.family else { return nil }
                 route.gateway = gateway
             } else if keyword.spells("dev"), route.outputInterface == nil {
-                guard let name = try? InterfaceName(String(decoding: value, as: UTF8.self)),
-                      let device = try? devices.index(of: name.value) else { return nil }
+                guard let device = devices.index(ofName: value) else { return nil }
                 route.outputInterface = device
             } else if keyword.spells("metric"), route.priority == nil {
                 guard let metric = decimal(value) else { return nil }

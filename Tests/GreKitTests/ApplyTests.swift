@@ -513,6 +513,19 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
 
 /// The index of routes by key the declaration reader keeps and the planner looks up.
 @Suite struct RouteKeyIndexTests {
+    /// The reader keeps its routes' places as lines, a file's name once a run: each
+    /// reads back as it was given, whatever the files and forms between them.
+    @Test func placesReadBackAsGiven() {
+        let given = (1...300).map { DeclarationPlace("/etc/gretool/a.conf", line: $0) }
+            + [DeclarationPlace("routes[0]"), DeclarationPlace("routes[1]"), DeclarationPlace("/etc/gretool/a.conf")]
+            + (1...5).map { DeclarationPlace("/etc/gretool/a.conf", line: $0 * 7) }
+            + [DeclarationPlace("b.conf", line: 1), DeclarationPlace("b.conf", line: Int(Int32.max) + 1), DeclarationPlace("b.conf", line: 3),
+               DeclarationPlace("/etc/gretool/a.conf", line: 9)]
+        var places = DeclarationPlaces()
+        for place in given { places.append(place) }
+        #expect(given.indices.map { places[$0].description } == given.map(\.description))
+    }
+
     /// Routes of many keys: families, tables, metrics, sources and tos tell them apart.
     private func routes(_ count: Int) throws -> [Route] {
         try (0..<count).map { number in

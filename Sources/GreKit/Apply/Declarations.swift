@@ -11,8 +11,8 @@ public enum Declaration: String, Sendable, CaseIterable {
 /// JSON entry ("routes[3]"). A file's line is kept as its number and spelled only for
 /// a message: a file of 10,000 routes spells none.
 public struct DeclarationPlace: Sendable, CustomStringConvertible {
-    private let source: String
-    private let line: Int?
+    fileprivate let source: String
+    fileprivate let line: Int?
 
     /// Line `line` of the file named `file`.
     public init(_ file: String, line: Int) {
@@ -27,6 +27,38 @@ public struct DeclarationPlace: Sendable, CustomStringConvertible {
     }
 
     public var description: String { line.map { "\(source):\($0)" } ?? source }
+}
+
+/// The places of a list's declarations, by their position in it: a file declares
+/// routes by the ten thousand, each on a line of its own, and their places are kept
+/// as their lines' numbers, 4 bytes each, the name of the file once for the run of
+/// them read from it.
+struct DeclarationPlaces {
+    /// Each one's line, or `none` (a place spelled whole, or a line past 32 bits).
+    private var lines: [Int32] = []
+    /// Where each run of places of one source starts, and the place of the first.
+    private var runs: [(start: Int, first: DeclarationPlace)] = []
+    private static let none: Int32 = -1
+
+    mutating func reserveCapacity(_ count: Int) { lines.reserveCapacity(count) }
+
+    mutating func append(_ place: DeclarationPlace) {
+        let line = place.line.flatMap { Int32(exactly: $0) } ?? Self.none
+        if runs.last?.first.source != place.source || line == Self.none { runs.append((lines.count, place)) }
+        lines.append(line)
+    }
+
+    subscript(position: Int) -> DeclarationPlace {
+        // The last run that starts at or before the position.
+        var (low, high) = (0, runs.count - 1)
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if runs[middle].start <= position { low = middle } else { high = middle - 1 }
+        }
+        let run = runs[low]
+        guard lines[position] != Self.none else { return run.first }
+        return DeclarationPlace(run.first.source, line: Int(lines[position]))
+    }
 }
 
 /// A declaration refused, with the line (or JSON entry) it came from.
@@ -69,7 +101,7 @@ public final class DeclarationReader {
     /// string each, and the planner looks the kernel's routes up in it.
     private var routeIndex = RouteKeyIndex()
     /// Where each of the state's routes was declared, by its place in the list.
-    private var routePlaces: [DeclarationPlace] = []
+    private var routePlaces = DeclarationPlaces()
     /// Names used before any declaration made them, and where first.
     private var referenced: [(name: String, place: DeclarationPlace)] = []
     private var place = DeclarationPlace("")
@@ -83,7 +115,7 @@ public final class DeclarationReader {
     /// would copy them (and hash their keys again) each time the room ran out.
     public func reserveCapacity(routes count: Int) {
         state.routes.reserveCapacity(state.routes.count + count)
-        routePlaces.reserveCapacity(routePlaces.count + count)
+        routePlaces.reserveCapacity(state.routes.count + count)
         routeIndex.reserveCapacity(routeIndex.count + count, in: state.routes)
     }
 

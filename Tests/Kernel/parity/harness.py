@@ -210,9 +210,11 @@ LIVE = re.compile(
 SETTLING = re.compile(r"operstate|\bstate (UP|DOWN|UNKNOWN|LOWERLAYERDOWN|DORMANT)|LOWER_UP|NO-CARRIER|M-DOWN|linkdown|carrier_changes")
 
 # The kernel's multicast routes (ff00::/8, one per link) come in the order links
-# became ready, which differs from twin to twin: a run of them is sorted.
-MULTICAST_LINES = re.compile(r"(?:^multicast ff00::/8 dev .*\n)+", re.M)
-MULTICAST_OBJECTS = re.compile(r'\{"type":"multicast","dst":"ff00::/8"[^{}]*\}(?:,\{"type":"multicast","dst":"ff00::/8"[^{}]*\})*')
+# became ready, which differs from twin to twin: a run of them is sorted. Under -N
+# their type is its number, 5.
+MULTICAST_LINES = re.compile(r"(?:^(?:multicast|5) ff00::/8 dev .*\n)+", re.M)
+MULTICAST_OBJECT = r'\{"type":"(?:multicast|5)","dst":"ff00::/8"[^{}]*\}'
+MULTICAST_OBJECTS = re.compile(MULTICAST_OBJECT + "(?:," + MULTICAST_OBJECT + ")*")
 
 
 def canonical(text):

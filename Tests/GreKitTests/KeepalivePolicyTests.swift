@@ -109,6 +109,50 @@ private let siteB = IPAddress("198.51.100.2")!
     }
 }
 
+@Suite struct ReplyIndexTests {
+    /// Identities of every kind: GRE flows over IPv4, keyed or not, over IPv6, and echo targets.
+    private func identity(_ number: Int) -> ReplyIdentity {
+        let address = IPAddress.v4(IPv4Address(0x0a00_0000 | UInt32(number)))
+        switch number % 4 {
+        case 0: return .gre(GreFlow(source: address, destination: siteA, key: nil))
+        case 1: return .gre(GreFlow(source: address, destination: siteA, key: UInt32(number)))
+        case 2: return .gre(GreFlow(source: IPAddress("2001:db8::\(String(number, radix: 16))")!, destination: IPAddress("2001:db8::1")!, key: nil))
+        default: return .echo(address)
+        }
+    }
+
+    /// Files `count` identities (member n has identity n), takes out those `removed`
+    /// says, in the order given, and checks every lookup.
+    private func check(_ index: inout ReplyIndex, count: Int, removing removed: [Int]) {
+        var known: [Int: ReplyIdentity] = [:]
+        for member in 0..<count {
+            index.insert(identity(member), member: member)
+            known[member] = identity(member)
+        }
+        for member in removed {
+            index.remove(identity(member), member: member)
+            known[member] = nil
+        }
+        #expect(index.count == known.count)
+        for member in 0..<count {
+            #expect(index.member(identity(member)) { known[$0] } == (known[member] == nil ? nil : member), "member \(member)")
+        }
+        #expect(index.member(identity(count)) { known[$0] } == nil)
+    }
+
+    @Test func aHubsTargetsAreFoundAndForgotten() {
+        var index = ReplyIndex()
+        check(&index, count: 3000, removing: Array(stride(from: 0, to: 3000, by: 3)))
+    }
+
+    /// Every identity with one fingerprint: each is still told apart by its member's,
+    /// and taking some out, first, last or between, leaves the others reachable.
+    @Test func identitiesWithOneFingerprintAreToldApart() {
+        var index = ReplyIndex { _ in 7 }
+        check(&index, count: 40, removing: [0, 39, 17, 18, 5, 30, 1])
+    }
+}
+
 @Suite struct ReplyIdentityTests {
     private let timing = KeepaliveTiming(interval: 100, retries: 3)
 

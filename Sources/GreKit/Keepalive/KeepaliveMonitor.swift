@@ -31,7 +31,7 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     /// most 50 ms.
     public private(set) var slack: Int64 = 50_000_000
     public private(set) var members: [Member] = []
-    private var memberByReplies: [ReplyIdentity: Int] = [:]
+    private var memberByReplies = ReplyIndex()
     private var timers = TimerQueue<(member: Int, generation: UInt32)>()
     private var generator: Generator
 
@@ -61,11 +61,11 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     public mutating func activate(_ index: Int, target: KeepaliveTarget, echo: IPAddress? = nil, at now: Int64, delay: Int64 = 0) -> Int? {
         deactivate(index)
         let replies = ReplyIdentity(target: target, echo: echo)
-        if let other = memberByReplies[replies] { return other }
+        if let other = member(getting: replies) { return other }
         members[index].target = target
         members[index].echo = echo
         members[index].stateMachine.restart()
-        memberByReplies[replies] = index
+        memberByReplies.insert(replies, member: index)
         timers.schedule((index, members[index].generation), at: now + delay)
         return nil
     }
@@ -78,10 +78,10 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
         guard let old = members[index].target, old != target else { return nil }
         let echo = members[index].echo
         let (before, after) = (ReplyIdentity(target: old, echo: echo), ReplyIdentity(target: target, echo: echo))
-        if let other = memberByReplies[after], other != index { return other }
-        if memberByReplies[before] == index { memberByReplies[before] = nil }
+        if let other = member(getting: after), other != index { return other }
+        memberByReplies.remove(before, member: index)
         members[index].target = target
-        memberByReplies[after] = index
+        memberByReplies.insert(after, member: index)
         return nil
     }
 
@@ -100,9 +100,7 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
 
     /// Stops keepalives to a member (its tunnel is gone); its state is forgotten.
     public mutating func deactivate(_ index: Int) {
-        if let old = members[index].target, memberByReplies[ReplyIdentity(target: old, echo: members[index].echo)] == index {
-            memberByReplies[ReplyIdentity(target: old, echo: members[index].echo)] = nil
-        }
+        if let old = members[index].target { memberByReplies.remove(ReplyIdentity(target: old, echo: members[index].echo), member: index) }
         members[index].target = nil
         members[index].echo = nil
         members[index].generation &+= 1
@@ -140,14 +138,21 @@ public struct KeepaliveMonitor<Generator: RandomNumberGenerator> {
     /// Matches a reflected keepalive to its member and counts it. Nil when it belongs
     /// to no member.
     public mutating func reply(_ reflected: ReflectedKeepalive, at now: Int64) -> (member: Int, outcome: KeepaliveStateMachine.ReplyOutcome)? {
-        guard let index = memberByReplies[.gre(reflected.flow)] else { return nil }
+        guard let index = member(getting: .gre(reflected.flow)) else { return nil }
         return (index, members[index].stateMachine.recordReply(nonce: reflected.nonce, at: now))
+    }
+
+    /// The member that gets the replies of `identity`, if one does.
+    private func member(getting identity: ReplyIdentity) -> Int? {
+        memberByReplies.member(identity) { member in
+            members[member].target.map { ReplyIdentity(target: $0, echo: members[member].echo) }
+        }
     }
 
     /// Matches an echo reply from `source` to the member that pings it, and counts it.
     public mutating func echoReply(from source: IPAddress, sequence: UInt16, at now: Int64)
         -> (member: Int, outcome: KeepaliveStateMachine.ReplyOutcome)? {
-        guard let index = memberByReplies[.echo(source)] else { return nil }
+        guard let index = member(getting: .echo(source)) else { return nil }
         return (index, members[index].stateMachine.recordReply(nonce: UInt32(sequence), at: now))
     }
 }

@@ -462,6 +462,36 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
         while let (deadline, _) = queue.popDue(at: .max) { popped.append(deadline) }
         #expect(popped == deadlines.sorted())
     }
+
+    /// A hub's pattern (each timer set again one interval after it fell due) mixed with
+    /// timers set out of order, some on the same deadlines: every pop is the earliest,
+    /// the first added of equals, as a sorted list of everything set says.
+    @Test func periodicAndOutOfOrderTimersComeOutAsOneSortedList() {
+        var queue = TimerQueue<Int>()
+        var reference: [(deadline: Int64, order: Int)] = []
+        var added = 0
+        func schedule(at deadline: Int64) {
+            queue.schedule(added, at: deadline)
+            reference.append((deadline, added))
+            added += 1
+        }
+        for member in 0..<300 { schedule(at: Int64(member % 100) * 10) }
+        var generator = SystemRandomNumberGenerator()
+        var now: Int64 = 0
+        while now < 4_000 {
+            now += Int64.random(in: 1...70, using: &generator)
+            while let (deadline, order) = queue.popDue(at: now) {
+                let expected = reference.indices.min { (reference[$0].deadline, reference[$0].order) < (reference[$1].deadline, reference[$1].order) }!
+                #expect(deadline == reference[expected].deadline && order == reference[expected].order)
+                reference.remove(at: expected)
+                schedule(at: max(deadline + 1_000, now))
+                // On the tens, as the periodic ones mostly are: many equal deadlines.
+                if order % 7 == 0 { schedule(at: now / 10 * 10 + 10 * Int64.random(in: 0...100, using: &generator)) }
+            }
+            #expect(queue.nextDeadline == reference.map(\.deadline).min())
+        }
+        #expect(!queue.isEmpty)
+    }
 }
 
 @Suite struct KeepaliveWordTests {

@@ -329,16 +329,22 @@ public final class KeepaliveWatcher {
         }
     }
 
+    /// The replies queued are timed by one reading of the clock, as the read begins: those
+    /// of the first batch had arrived by then, any others within the microseconds it
+    /// takes to read a batch; a hub's ten thousand a second read the clock once a wake-up
+    /// instead of once a reply.
     private func receiveReplies(on socket: GreSocket) {
+        let now = SystemClock.monotonic()
         countReplies { count in
-            try socket.receiveKeepalives { reflected in count(monitor.reply(reflected, at: SystemClock.monotonic())) }
+            try socket.receiveKeepalives { reflected in count(monitor.reply(reflected, at: now)) }
         }
     }
 
     private func receiveEchoReplies(on socket: EchoSocket) {
+        let now = SystemClock.monotonic()
         countReplies { count in
             try socket.receiveReplies(into: receiveBuffer) { source, sequence in
-                count(monitor.echoReply(from: source, sequence: sequence, at: SystemClock.monotonic()))
+                count(monitor.echoReply(from: source, sequence: sequence, at: now))
             }
         }
     }

@@ -216,24 +216,16 @@ struct WordSchema {
                 guard index < words.count else { continue }
                 fields.append(.jsonOnly(row.key, Self.value(of: words[index])))
                 index += 1
-            case .words:
-                var value: [String] = []
-                while index < words.count, self.row(for: words[index]) == nil, words[index] != group?.word {
-                    value.append(words[index])
-                    index += 1
+            case .words, .lockable:
+                let start = index
+                if case .lockable = row.kind {
+                    // `lock`, then the value, whatever it spells.
+                    index = min(words.count, index + (words[index...].first == "lock" ? 2 : 1))
+                } else {
+                    while index < words.count, self.row(for: words[index]) == nil, words[index] != group?.word { index += 1 }
                 }
-                fields.append(.jsonOnly(row.key, value.count == 1 ? Self.value(of: value[0]) : .string(value.joined(separator: " "))))
-            case .lockable:
-                var value: [String] = []
-                if index < words.count, words[index] == "lock" {
-                    value.append("lock")
-                    index += 1
-                }
-                if index < words.count {
-                    value.append(words[index])
-                    index += 1
-                }
-                fields.append(.jsonOnly(row.key, value.count == 1 ? Self.value(of: value[0]) : .string(value.joined(separator: " "))))
+                let value = words[start..<index]
+                fields.append(.jsonOnly(row.key, value.count == 1 ? Self.value(of: value[start]) : .string(value.joined(separator: " "))))
             case .rest:
                 let end = group.flatMap { group in words[index...].firstIndex(of: group.word) } ?? words.count
                 fields.append(.jsonOnly(row.key, .string(words[index..<end].joined(separator: " "))))

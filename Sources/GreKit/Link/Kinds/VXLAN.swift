@@ -328,22 +328,20 @@ public struct VxlanOptions: LinkKindOptions {
         if let ageing, ageing != 300 { settings.append(.word("ageing", String(ageing))) }
         if let maxAddresses, maxAddresses != 0 { settings.append(.word("limit", String(maxAddresses))) }
         if let (low, high) = sourcePorts, low != 0 || high != 0 { settings.append(.word("port_range", "\(low) \(high)")) }
-        for (key, on, byDefault) in Self.flagSettings(self) {
+        for (key, on, byDefault) in flagSettings {
             if let on, on != byDefault { settings.append(.flag(key, on)) }
         }
         return settings
     }
 
     /// The flags apply compares, by iproute2's JSON key, with their value on a new device.
-    private static func flagSettings(_ options: VxlanOptions) -> [(key: String, on: Bool?, byDefault: Bool)] {
+    private var flagSettings: [(key: String, on: Bool?, byDefault: Bool)] {
         [
-            ("proxy", options.proxy, false), ("rsc", options.rsc, false), ("l2miss", options.l2miss, false),
-            ("l3miss", options.l3miss, false), ("udp_csum", options.udpChecksum, true),
-            ("udp_zero_csum6_tx", options.udpZeroChecksum6Transmit, false),
-            ("udp_zero_csum6_rx", options.udpZeroChecksum6Receive, false),
-            ("remcsum_tx", options.remoteChecksumTransmit, false), ("remcsum_rx", options.remoteChecksumReceive, false),
-            ("external", options.external, false), ("gbp", options.groupPolicy, false),
-            ("gpe", options.genericProtocolExtension, false), ("vnifilter", options.vniFilter, false),
+            ("proxy", proxy, false), ("rsc", rsc, false), ("l2miss", l2miss, false), ("l3miss", l3miss, false),
+            ("udp_csum", udpChecksum, true), ("udp_zero_csum6_tx", udpZeroChecksum6Transmit, false),
+            ("udp_zero_csum6_rx", udpZeroChecksum6Receive, false), ("remcsum_tx", remoteChecksumTransmit, false),
+            ("remcsum_rx", remoteChecksumReceive, false), ("external", external, false), ("gbp", groupPolicy, false),
+            ("gpe", genericProtocolExtension, false), ("vnifilter", vniFilter, false),
         ]
     }
 

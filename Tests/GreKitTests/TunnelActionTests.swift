@@ -669,6 +669,24 @@ struct Harness {
         #expect(index.count == 0 && index.routes(using: 500).isEmpty && index.routes(using: 700).isEmpty)
     }
 
+    /// Notifications the kernel queued before a dump that already lists their outcome
+    /// (read after a resynchronisation, or after a stale device was read again) change
+    /// nothing: no second copy of an added route, no other route taken for a deleted one.
+    @Test func notificationsOlderThanTheDumpChangeNothing() throws {
+        var index = RouteIndex()
+        index.watch(tunnel)
+        let current = try route("203.0.113.0/24", via: "10.0.0.2", dev: tunnel)
+        index.reload { each in each(current) }
+        apply(try notification(current, .newRoute, flags: [.create, .exclusive]), to: &index)
+        apply(try notification(current, .newRoute, flags: [.create, .append]), to: &index)
+        #expect(index.routes(using: tunnel) == [current])
+        apply(try notification(try route("203.0.113.0/24", via: "10.0.0.9", dev: tunnel), .deleteRoute), to: &index)
+        #expect(index.routes(using: tunnel) == [current])
+        index.reload(device: tunnel, [current])
+        apply(try notification(current, .newRoute, flags: .create), to: &index)
+        #expect(index.routes(using: tunnel) == [current] && index.count == 1)
+    }
+
     @Test func aDeviceSetDownIsReadAgain() throws {
         var index = RouteIndex()
         index.watch(tunnel)

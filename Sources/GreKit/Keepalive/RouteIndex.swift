@@ -201,8 +201,13 @@ struct RouteIndex {
             insert(whole)
             return
         }
-        // IPv4: a replace takes the place of the first route with the key; an append
-        // goes after those there; anything else is new (or the first of a prepend).
+        // IPv4: a route held already, equal in every attribute, is this one (the kernel
+        // refuses two such): a dump read after the kernel queued the notification (a
+        // resynchronisation, a stale device read again) listed it, and a second copy
+        // would be withdrawn, and owed, twice.
+        if !flags.contains(.replace), entries[key]?.contains(route) == true { return }
+        // A replace takes the place of the first route with the key; an append goes
+        // after those there; anything else is new (or the first of a prepend).
         if flags.contains(.replace), let held = entries[key], !held.isEmpty {
             var left = held
             let replaced = left.removeFirst()
@@ -228,8 +233,13 @@ struct RouteIndex {
                 return
             }
         }
-        // IPv4 deletes one route of those with the key: the one with these nexthops.
-        let position = held.firstIndex { $0.sendsTheSameWay(as: route) } ?? 0
+        // IPv4 deletes one route of those with the key: the one with these nexthops. A
+        // notification of none of them came before a dump that no longer listed it: the
+        // routes held are others, and stay.
+        guard let position = held.firstIndex(where: { $0.sendsTheSameWay(as: route) }) else {
+            entries[key] = held
+            return
+        }
         let removed = held.remove(at: position)
         forgetDevices(of: removed, key: key, except: held)
         if !held.isEmpty { entries[key] = held }

@@ -17,13 +17,15 @@ ansible_collection=$(readlink -f "$ansible_collection")
 # What the virtual environment holds: ansible-core; for the lint test ansible-lint, and
 # what ansible-test's validate-modules and pep8 sanity tests need (their pins).
 fleet_requirements="ansible-core==2.19.14 ansible-lint==26.10.1 voluptuous==0.15.2 antsibull-docs-parser==1.0.0 pycodestyle==2.13.0"
+# And every package those pull in, pinned (constraints.txt says why).
+fleet_constraints=$(readlink -f "$(dirname "${BASH_SOURCE[0]}")/constraints.txt")
 
 # Where the virtual environment for these requirements and this python3 is (or goes).
 ansible_venv_path() {
     local python version
     python=$(command -v python3) || fail "no python3 (apt-get install python3 python3-venv)"
     version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-    echo "$(fleet_cache)/venv-py$version-$(sha1sum <<<"$fleet_requirements" | cut -c1-12)"
+    echo "$(fleet_cache)/venv-py$version-$(cat - "$fleet_constraints" <<<"$fleet_requirements" | sha1sum | cut -c1-12)"
 }
 
 fleet_cache() { echo "${GRETOOL_FLEET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gretool-fleet}"; }
@@ -47,7 +49,7 @@ ansible_venv() {
         python3 -m venv "$venv" >&2 || fail "python3 -m venv failed (apt-get install python3-venv)"
         local log=$TMPDIR/pip.log
         # shellcheck disable=SC2086
-        if ! "$venv/bin/pip" install --disable-pip-version-check -q $fleet_requirements >"$log" 2>&1; then
+        if ! "$venv/bin/pip" install --disable-pip-version-check -q -c "$fleet_constraints" $fleet_requirements >"$log" 2>&1; then
             # PyPI unreachable is a skip; a failure of an install that could reach it is not.
             if ! "$venv/bin/pip" download --disable-pip-version-check --no-deps --timeout 10 --retries 1 \
                     -d "$TMPDIR/probe" pip >/dev/null 2>&1; then

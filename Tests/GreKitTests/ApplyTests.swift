@@ -570,6 +570,46 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         #expect(routes.indices.allSatisfy { made.position(of: RouteKey(twice[$0 + routes.count]), in: twice) == $0 })
     }
 
+    /// Routes declared in the order of their keys are held without hashing: each is
+    /// found (by a right guess, a wrong one or none), a repeat of any is refused with
+    /// its first position, and what the list does not hold is not found. The first
+    /// route out of order makes the table, and every route is found as before.
+    @Test func routesInOrderAreFoundWithoutATableUntilOneIsNot() throws {
+        let routes = try routes(3000).sorted { RouteKey($0).precedes(RouteKey($1)) }
+        var index = RouteKeyIndex()
+        index.reserveCapacity(routes.count + 1, in: [])
+        for (position, route) in routes.enumerated() {
+            #expect(index.insert(RouteKey(route), at: position, in: routes) == nil)
+        }
+        #expect(index.isInOrder)
+        for (position, route) in routes.enumerated() {
+            let key = RouteKey(route)
+            #expect(index.position(of: key, in: routes) == position)
+            #expect(index.position(of: key, in: routes, guess: position) == position)
+            #expect(index.position(of: key, in: routes, guess: (position + 7) % routes.count) == position)
+            #expect(index.insert(key, at: routes.count, in: routes) == position)
+        }
+        #expect(index.isInOrder && index.count == routes.count)
+        // Another metric, table or source: not found, guessed or not.
+        for (position, var route) in routes.enumerated().prefix(300) {
+            route.priority = 99
+            #expect(index.position(of: RouteKey(route), in: routes, guess: position) == nil)
+        }
+        let sourced = try #require(routes.firstIndex { $0.source != nil })
+        var unsourced = routes[sourced]
+        unsourced.source = nil
+        #expect(index.position(of: RouteKey(unsourced), in: routes, guess: sourced) == nil)
+        // Out of order: the table is made, and holds every route, the new one too.
+        var grown = routes
+        var late = routes[0]
+        late.table = RouteTable(rawValue: 7)
+        grown.append(late)
+        #expect(index.insert(RouteKey(late), at: routes.count, in: grown) == nil)
+        #expect(!index.isInOrder && index.count == grown.count)
+        #expect(grown.indices.allSatisfy { index.position(of: RouteKey(grown[$0]), in: grown) == $0 })
+        #expect(index.insert(RouteKey(routes[42]), at: grown.count, in: grown) == 42)
+    }
+
     /// The reader's index goes with its state to the planner; a list changed since
     /// forgets it, and the planner makes its own.
     @Test func theReadersIndexGoesWithTheStateUntilTheRoutesChange() throws {

@@ -542,10 +542,14 @@ public final class Planner {
         var satisfied = [Bool](repeating: false, count: desired.routes.count)
         // The first route of each key the file does not declare.
         var undeclared: [RouteKey: Int] = [:]
+        // The kernel dumps a table's routes in order, as files are mostly written: the
+        // place after the last one found is tried first.
+        var next = 0
         for (index, route) in kernel.routes.enumerated() {
             guard !gone.contains(where: { route.uses(interface: $0) }), !(route.nexthopID.map(goneNexthops.contains) ?? false) else { continue }
             let key = RouteKey(route)
-            if let place = declared.position(of: key, in: desired.routes) {
+            if let place = declared.position(of: key, in: desired.routes, guess: next) {
+                next = place + 1
                 guard found[place] < 0 else { continue }
                 found[place] = Int32(index)
                 satisfied[place] = Self.satisfies(desired.routes[place], route)

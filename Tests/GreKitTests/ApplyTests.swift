@@ -642,6 +642,61 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         try RouteRequest.parse(words(text), .add, family: .unspecified, devices: FakeDevices())
     }
 
+    /// A kernel route of the usual form is compared from its message's fields
+    /// (`Route.plain`) as the whole route it decodes to is: every declaration against
+    /// every kernel route, with the states and the cache information the kernel adds.
+    @Test func aPlainKernelRouteIsComparedAsTheWholeRoute() throws {
+        let forms = [
+            "10.0.0.1/32 via 198.51.100.2 dev eth0", "10.0.0.1/32 via 198.51.100.2", "10.0.0.1/32 dev eth0", "10.0.0.1/32 dev va",
+            "10.0.0.1/32 via 198.51.100.3 dev eth0", "10.0.0.1/32 via 198.51.100.2 dev va", "10.0.0.1/32 via 198.51.100.2 dev eth0 onlink",
+            "10.0.0.1/32 via 198.51.100.2 dev eth0 metric 5", "10.0.0.1/32 via 198.51.100.2 dev eth0 proto static",
+            "10.0.0.1/32 via 198.51.100.2 dev eth0 scope link", "blackhole 10.0.0.1/32", "unreachable 10.0.0.1/32",
+            "10.0.0.1/32 via 198.51.100.2 dev eth0 table 100", "10.0.0.1/32 tos 0x10 via 198.51.100.2 dev eth0",
+            "10.0.0.1/32 via 198.51.100.2 dev eth0 src 198.51.100.1", "10.0.0.1/32 via 198.51.100.2 dev eth0 mtu 1400",
+            "10.0.0.1/32 via 198.51.100.2 dev eth0 realms 3", "10.0.0.1/32 via 198.51.100.2 dev eth0 encap ip id 5 dst 198.51.100.9",
+            "10.0.0.1/32 nhid 4", "10.0.0.1/32 nexthop via 198.51.100.2 dev eth0 nexthop via 198.51.100.3 dev eth0",
+            "10.0.0.1/32 via inet6 2001:db8::1 dev eth0", "2001:db8::/64 via 2001:db8::1 dev eth0", "2001:db8::/64 dev eth0",
+            "2001:db8::/64 via 2001:db8::1 dev eth0 pref high", "2001:db8::/64 via 2001:db8::1 dev eth0 metric 1024",
+            "2001:db8::/64 from 2001:db8:1::/48 dev eth0",
+        ]
+        let declared = try forms.map(route)
+        // What the kernel reports: each form, also in a state (linkdown) and with cache information.
+        var reported: [[UInt8]] = []
+        for form in forms {
+            var route = try route(form)
+            var bytes = try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { try route.encode($0) }
+            reported.append(bytes)
+            // RTA_CACHEINFO, 32 bytes, as the kernel adds to an IPv6 route.
+            bytes += [36, 0, UInt8(RouteAttribute.cacheInfo.rawValue), 0] + [UInt8](repeating: 0, count: 32)
+            bytes.replaceSubrange(0..<4, with: withUnsafeBytes(of: UInt32(bytes.count)) { Array($0) })
+            reported.append(bytes)
+            route.flags.insert(.linkdown)
+            reported.append(try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { try route.encode($0) })
+        }
+        var (plainRoutes, comparisons, matches) = (0, 0, 0)
+        for bytes in reported {
+            try withMessage(bytes) { message in
+                let whole = try #require(Route(message))
+                guard let plain = Route.plain(message) else { return }
+                plainRoutes += 1
+                #expect(plain.key == RouteKey(whole))
+                for route in declared {
+                    guard let satisfied = Planner.satisfies(route, plain) else { continue }
+                    comparisons += 1
+                    if satisfied { matches += 1 }
+                    #expect(satisfied == Planner.satisfies(route, whole), "\(RouteKey(route)) against \(RouteKey(whole))")
+                }
+            }
+        }
+        // Forms with more than a plain route has are read whole; the others are compared.
+        #expect(plainRoutes == 3 * forms.firstIndex(of: "10.0.0.1/32 via 198.51.100.2 dev eth0 src 198.51.100.1")! + 3 * 4)
+        #expect(comparisons > 1000 && matches > 50)
+        withMessage(reported[0]) { message in
+            #expect(Route.plain(message)?.gateway == IPAddress("198.51.100.2"))
+            #expect(Route.plain(message)?.outputInterface == 5)
+        }
+    }
+
     @Test func aRouteWithoutADeviceTakesTheKernels() throws {
         var declared = try route("10.0.0.0/8 via 192.0.2.1")
         var found = declared

@@ -537,7 +537,7 @@ public final class Planner {
         let declared = desired.routeIndex ?? RouteKeyIndex(desired.routes)
         // The kernel's route of each declared one (of two routes of a key, the first),
         // by its place in the kernel's list (-1: none), and whether it is as declared:
-        // the kernel's routes are decoded once each, in one pass.
+        // the kernel's routes are read once each, in one pass.
         var found = [Int32](repeating: -1, count: desired.routes.count)
         var satisfied = [Bool](repeating: false, count: desired.routes.count)
         // The first route of each key the file does not declare.
@@ -545,17 +545,28 @@ public final class Planner {
         // The kernel dumps a table's routes in order, as files are mostly written: the
         // place after the last one found is tried first.
         var next = 0
-        for (index, route) in kernel.routes.enumerated() {
-            guard !gone.contains(where: { route.uses(interface: $0) }), !(route.nexthopID.map(goneNexthops.contains) ?? false) else { continue }
-            let key = RouteKey(route)
-            if let place = declared.position(of: key, in: desired.routes, guess: next) {
-                next = place + 1
-                guard found[place] < 0 else { continue }
-                found[place] = Int32(index)
-                satisfied[place] = Self.satisfies(desired.routes[place], route)
-            } else if undeclared[key] == nil {
-                undeclared[key] = index
+        func compare(_ key: RouteKey, at index: Int, _ satisfies: (Route) -> Bool) {
+            guard let place = declared.position(of: key, in: desired.routes, guess: next) else {
+                if undeclared[key] == nil { undeclared[key] = index }
+                return
             }
+            next = place + 1
+            guard found[place] < 0 else { return }
+            found[place] = Int32(index)
+            satisfied[place] = satisfies(desired.routes[place])
+        }
+        for index in kernel.routes.indices {
+            // A route of the usual form is compared with its message's fields, when the
+            // declared one is of that form too.
+            if gone.isEmpty, let plain = kernel.routes.plain(at: index) {
+                compare(plain.key, at: index) { declared in
+                    Self.satisfies(declared, plain) ?? Self.satisfies(declared, kernel.routes[index])
+                }
+                continue
+            }
+            let route = kernel.routes[index]
+            guard !gone.contains(where: { route.uses(interface: $0) }), !(route.nexthopID.map(goneNexthops.contains) ?? false) else { continue }
+            compare(RouteKey(route), at: index) { Self.satisfies($0, route) }
         }
         // A route as declared costs no string: only one that changes is described.
         for place in desired.routes.indices where !satisfied[place] {
@@ -612,6 +623,19 @@ public final class Planner {
                 && (want.outputInterface == 0 && want.gateway != nil || want.outputInterface == got.outputInterface)
                 && (want.realms ?? 0) == (got.realms ?? 0) && want.encapsulation?.asReported == got.encapsulation?.asReported
         }
+    }
+
+    /// `satisfies`, for a kernel route of the usual form read from its message; nil when
+    /// the declared route has more than a route of that form can (a nexthop object or
+    /// legs, a preferred source, metrics, realms, an encapsulation, ...), which only the
+    /// whole kernel route can be compared with.
+    static func satisfies(_ declared: Route, _ existing: Route.Plain) -> Bool? {
+        guard declared.nexthopID == nil, declared.nexthops.isEmpty, declared.opaque.isEmpty, declared.preferredSource == nil,
+              declared.metrics.isEmpty else { return nil }
+        return declared.type == existing.type && declared.scope == existing.scope && declared.protocolID == existing.protocolID
+            && (declared.preference ?? .medium) == (existing.preference ?? .medium) && declared.gateway == existing.gateway
+            && declared.flags.contains(.onlink) == existing.flags.contains(.onlink)
+            && (declared.outputInterface ?? (declared.gateway == nil ? nil : existing.outputInterface)) == existing.outputInterface
     }
 
     // MARK: Rules

@@ -186,6 +186,52 @@ public struct Route: Sendable, Equatable {
         rareFields = rare
     }
 
+    /// A route of the usual form, as its message says it: a key without a source, and a
+    /// gateway and a device at most.
+    struct Plain: Sendable, Equatable {
+        var key: RouteKey
+        var protocolID: RouteProtocol
+        var scope: RouteScope
+        var type: RouteType
+        var flags: RouteFlags
+        var gateway: IPAddress?
+        var outputInterface: Int32?
+        var preference: RoutePreference?
+    }
+
+    /// The message's route when the message has no attribute but a destination, a
+    /// table, a metric, a gateway and a device, and what the kernel reports of any route
+    /// (cache information, an IPv6 route's preference); nil for any other, which
+    /// `init?(_:)` reads. Nothing is counted or copied: apply compares a file of 10,000
+    /// routes with as many of the kernel's, and making a Route of each was a tenth of its time.
+    static func plain(_ message: NetlinkMessage) -> Plain? {
+        guard let (header, family) = Self.header(of: message), header.rtm_src_len == 0 else { return nil }
+        var destination = IPPrefix(address: .zero(family), length: header.rtm_dst_len)
+        var table = RouteTable(rawValue: UInt32(header.rtm_table))
+        var priority: UInt32?
+        var gateway: IPAddress?
+        var outputInterface: Int32?
+        var preference: RoutePreference?
+        for attribute in message.attributes(after: rtmsg.self, RouteAttribute.self) {
+            switch attribute.key {
+            case .destination?:
+                guard let address = attribute.address else { return nil }
+                destination.address = address
+            case .table?: table = RouteTable(rawValue: attribute.u32)
+            case .priority?: priority = attribute.u32
+            case .gateway?: gateway = attribute.address
+            case .outputInterface?: outputInterface = Int32(bitPattern: attribute.u32)
+            case .preference?: preference = RoutePreference(rawValue: attribute.u8)
+            case .cacheInfo?: continue
+            default: return nil
+            }
+        }
+        return Plain(key: RouteKey(family: family, table: table, destination: destination, source: nil, tos: header.rtm_tos, priority: priority),
+                     protocolID: RouteProtocol(rawValue: header.rtm_protocol), scope: RouteScope(rawValue: header.rtm_scope),
+                     type: RouteType(rawValue: header.rtm_type), flags: RouteFlags(rawValue: header.rtm_flags),
+                     gateway: gateway, outputInterface: outputInterface, preference: preference)
+    }
+
     /// The header of a message that describes a route (RTM_NEWROUTE or RTM_DELROUTE,
     /// of a family), and its family; nil for any other.
     static func header(of message: NetlinkMessage) -> (rtmsg, AddressFamily)? {

@@ -22,12 +22,18 @@ public struct RouteKey: Hashable, Sendable, CustomStringConvertible {
     /// Borrowed: an initialiser's argument is otherwise the initialiser's own, a copy of
     /// the whole route (a large value) for the caller that keeps it.
     public init(_ route: borrowing Route) {
-        family = route.family
-        table = route.table
-        destination = route.destination
-        source = route.source
-        tos = route.tos
-        metric = route.priority ?? (route.family == .inet6 ? Route.ipv6DefaultMetric : 0)
+        self.init(family: route.family, table: route.table, destination: route.destination, source: route.source, tos: route.tos,
+                  priority: route.priority)
+    }
+
+    /// `priority`: the route's metric, if it has one.
+    init(family: AddressFamily, table: RouteTable, destination: IPPrefix, source: IPPrefix?, tos: UInt8, priority: UInt32?) {
+        self.family = family
+        self.table = table
+        self.destination = destination
+        self.source = source
+        self.tos = tos
+        metric = priority ?? (family == .inet6 ? Route.ipv6DefaultMetric : 0)
     }
 
     /// Hashed as a few words rather than field by field: apply hashes the routes of a

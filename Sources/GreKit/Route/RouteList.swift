@@ -22,10 +22,19 @@ public struct RouteList: RandomAccessCollection, Sendable {
     public var endIndex: Int { starts.count }
 
     public subscript(position: Int) -> Route {
+        // Only messages that decode are kept.
+        withMessage(at: position) { Route($0)! }
+    }
+
+    /// The route at `position` when its message is of the usual form (`Route.plain`).
+    func plain(at position: Int) -> Route.Plain? {
+        withMessage(at: position, Route.plain)
+    }
+
+    private func withMessage<Result>(at position: Int, _ body: (NetlinkMessage) -> Result) -> Result {
         let start = starts[position]
         return blocks[start >> 32].withUnsafeBytes { buffer in
-            // Only messages that decode are kept.
-            Route(NetlinkMessage(header: (buffer.baseAddress! + (start & 0xFFFF_FFFF)).assumingMemoryBound(to: nlmsghdr.self)))!
+            body(NetlinkMessage(header: (buffer.baseAddress! + (start & 0xFFFF_FFFF)).assumingMemoryBound(to: nlmsghdr.self)))
         }
     }
 

@@ -194,7 +194,7 @@ func actions(_ action: KeepaliveWatcher.Action, on network: FakeNetwork, penalty
     // drops them): the index must follow them by itself, which every datagram checks.
     // What the fake changed of its own accord, the watcher would hear of: the index
     // reads the table again instead.
-    actions.afterSend = { [unowned actions] in
+    actions.readNotifications = { [unowned actions] in
         if network.changedUnasked {
             network.changedUnasked = false
             try? actions.reloadIndex()
@@ -400,6 +400,20 @@ struct Harness {
         actions.up(0, tunnel)
         #expect(outcomes.last == .restored(ActionCounts(routes: 1), linkSetUp: false, keptToRetry: []))
         #expect(network.state == before && actions.membersToRestore.isEmpty && journal.files.isEmpty)
+    }
+
+    /// A route added through the tunnel just before it went down, whose notification the
+    /// watcher had not read yet when the take-down was queued, goes with the others: the
+    /// notifications are read before the job is planned.
+    @Test func aRouteAddedJustBeforeTheTakeDownGoesToo() throws {
+        let network = FakeNetwork(up: [tunnel], routes: [try route("10.0.0.0/30", dev: tunnel)])
+        let (actions, _, outcomes) = try actions(.routes, on: network, watching: [tunnel])
+        network.table.append(try route("203.0.113.0/24", via: "10.0.0.2", dev: tunnel))
+        network.changedUnasked = true
+        actions.down(0, tunnel)
+        #expect(network.table.isEmpty && outcomes.last == .routesWithdrawn(RouteWithdrawal(routes: 2)))
+        actions.up(0, tunnel)
+        #expect(network.table.count == 2)
     }
 
     @Test func manyChangesGoManyPerDatagram() throws {

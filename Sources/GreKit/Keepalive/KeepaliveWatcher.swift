@@ -143,7 +143,7 @@ public final class KeepaliveWatcher {
         actions = TunnelActions(network: network)
         actions.onOutcome = { [unowned self] member, outcome in emit(.action(outcome), member) }
         actions.onProblem = { [unowned self] member, problem in emit(.problem(problem), member) }
-        actions.afterSend = { [unowned self] in receiveKernelEvents() }
+        actions.readNotifications = { [unowned self] in receiveKernelEvents() }
     }
 
     deinit { receiveBuffer.deallocate() }

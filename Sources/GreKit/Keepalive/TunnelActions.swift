@@ -59,10 +59,14 @@ final class TunnelActions {
     /// What a job finished with, for the report.
     var onOutcome: (Int, KeepaliveActionOutcome) -> Void = { _, _ in }
     var onProblem: (Int?, KeepaliveProblem) -> Void = { _, _ in }
-    /// Called after each datagram of changes: the watcher reads the notifications queued
-    /// (other than those of the actions' own route changes, which the index follows from
-    /// what was sent), so the index is current before the next plan is made from it.
-    var afterSend: () -> Void = {}
+    /// Reads the kernel's queued notifications into the index (the watcher's; those of
+    /// the actions' own route changes are dropped, the index follows them from what was
+    /// sent). Called before a job is planned and before each datagram of changes, so that
+    /// what happened before the actions' changes reaches the index before them (one
+    /// applied after, such as an older add of a route just deleted, would bring back what
+    /// the kernel no longer has), and after each datagram, for what the kernel reports of
+    /// the actions' nexthop changes and of the routes a link set up brings back.
+    var readNotifications: () -> Void = {}
 
     /// Changes sent in one datagram at most, then the clock is looked at.
     static let changesPerSend = RequestPipeline.maximumMessages
@@ -166,6 +170,7 @@ final class TunnelActions {
         finishRunning()
         queue = queue[queueStart...].filter { $0.member != member }
         queueStart = 0
+        readNotifications()
         guard network != nil, taken[member] != nil else { return }
         start(Job(kind: .bringUp, member: member, index: index, tunnel: tunnel))
         finishRunning()
@@ -180,6 +185,10 @@ final class TunnelActions {
     func run(until deadline: Int64?) {
         while hasWork {
             if running == nil {
+                guard queueStart < queue.count else { return }
+                // What the kernel reported meanwhile, before the job is planned: a tunnel
+                // deleted takes its queued jobs with it.
+                readNotifications()
                 guard queueStart < queue.count else { return }
                 let job = queue[queueStart]
                 queueStart += 1
@@ -222,7 +231,7 @@ final class TunnelActions {
                 linkSetUp = true
                 // Linux brings back the routes of the link's addresses and revives ECMP
                 // legs itself: read them before deciding what is missing.
-                afterSend()
+                readNotifications()
                 index.invalidate(job.index)
                 refreshStale()
             }
@@ -256,12 +265,15 @@ final class TunnelActions {
             batch.append(plan.changes[position].change)
         }
         if !batch.isEmpty {
+            readNotifications()
+            // The notifications read may have forgotten the tunnel (deleted meanwhile).
+            guard running?.job.member == current.job.member else { return }
             for (offset, error) in network.send(batch[...]) { current.results[positions[offset]] = error }
             followOwnChanges(batch, results: positions.map { current.results[$0] })
         }
         current.next = end
         running = current
-        if !batch.isEmpty { afterSend() }
+        if !batch.isEmpty { readNotifications() }
         // The notifications read may have forgotten the tunnel (deleted meanwhile).
         guard running?.job.member == current.job.member else { return }
         if end == plan.changes.count {

@@ -51,8 +51,12 @@ enum ApplyFile {
         var split: Result<Void, InvalidArgument> = .success(())
         do {
             while let isRoute = try lines.next({ bytes -> Bool in
-                route = commonRouteAdd(bytes, routeWords, noWords, devices: reader.devices)
-                if route != nil { return true }
+                // Bound, then moved in: a route assigned to `route` and then tested against
+                // nil was copied on the way, twice, through Optional's generic witnesses.
+                if let common = commonRouteAdd(bytes, routeWords, noWords, devices: reader.devices) {
+                    route = common
+                    return true
+                }
                 split = splitter.split(bytes)
                 return false
             }) {

@@ -61,6 +61,36 @@ struct DeclarationPlaces {
     }
 }
 
+/// The routes a reader has read: the list, the index of their keys (the planner looks
+/// the kernel's routes up in it) and where each was declared. Kept together, a route
+/// read is one access to the reader's storage: each is checked as the program runs,
+/// and a file declares routes by the ten thousand.
+struct DeclaredRoutes {
+    private(set) var list: [Route] = []
+    private(set) var index = RouteKeyIndex()
+    /// Where each was declared, by its place in the list.
+    private var places = DeclarationPlaces()
+
+    /// Makes room for `count` more routes: a file of many routes, read line by line,
+    /// would copy them (and hash their keys again) each time the room ran out.
+    mutating func reserveCapacity(_ count: Int) {
+        list.reserveCapacity(list.count + count)
+        places.reserveCapacity(list.count + count)
+        index.reserveCapacity(index.count + count, in: list)
+    }
+
+    /// Keeps a route declared at `place`, moved in; a second route of a key is refused,
+    /// naming where the first was declared.
+    mutating func append(_ route: consuming Route, at place: DeclarationPlace) throws(InvalidArgument) {
+        let key = RouteKey(route)
+        if let first = index.insert(key, at: list.count, in: list) {
+            throw InvalidArgument("route \(key) is declared twice (first at \(places[first]))")
+        }
+        list.append(route)
+        places.append(place)
+    }
+}
+
 /// A declaration refused, with the line (or JSON entry) it came from.
 public struct DeclarationError: Error, Sendable, CustomStringConvertible {
     /// "line 12", "routes[3]".
@@ -92,16 +122,21 @@ public struct ApplyWarning: Sendable, Equatable {
 public final class DeclarationReader {
     public let owner: Owner
     public let devices: DeviceDirectory
-    public private(set) var state = NetworkState()
+    /// What has been read so far.
+    public var state: NetworkState {
+        var state = declared
+        state.routes = routes.list
+        state.routeIndex = routes.index
+        return state
+    }
+    /// What has been read, but the routes.
+    private var declared = NetworkState()
     /// Where each object was declared, for messages: by link name, or by its words.
     private var linkPlaces: [String: DeclarationPlace] = [:]
     private var linkCreated: Set<String> = []
     private var placeOfKey: [String: DeclarationPlace] = [:]
-    /// The state's routes by their key, which a file may hold by the ten thousand: no
-    /// string each, and the planner looks the kernel's routes up in it.
-    private var routeIndex = RouteKeyIndex()
-    /// Where each of the state's routes was declared, by its place in the list.
-    private var routePlaces = DeclarationPlaces()
+    /// The routes read, with their index and places.
+    private var routes = DeclaredRoutes()
     /// Names used before any declaration made them, and where first.
     private var referenced: [(name: String, place: DeclarationPlace)] = []
     private var place = DeclarationPlace("")
@@ -111,12 +146,9 @@ public final class DeclarationReader {
         self.devices = devices
     }
 
-    /// Makes room for `count` more routes: a file of many routes, read line by line,
-    /// would copy them (and hash their keys again) each time the room ran out.
+    /// Makes room for `count` more routes (see `DeclaredRoutes.reserveCapacity`).
     public func reserveCapacity(routes count: Int) {
-        state.routes.reserveCapacity(state.routes.count + count)
-        routePlaces.reserveCapacity(state.routes.count + count)
-        routeIndex.reserveCapacity(routeIndex.count + count, in: state.routes)
+        routes.reserveCapacity(count)
     }
 
     /// Reads one declaration's words (those after the verb), from `place`.
@@ -133,7 +165,7 @@ public final class DeclarationReader {
                     throw InvalidArgument("\(name)'s kind options belong on the line that makes it (link add or tunnel add)")
                 })
             case .addressAdd: try declare(AddressRequest.parse(words, .add, family: .unspecified, devices: resolver))
-            case .routeAdd: try declare(RouteRequest.parse(words, .add, family: .unspecified, devices: resolver))
+            case .routeAdd: try declare(RouteRequest.parse(words, .add, family: .unspecified, devices: resolver), at: place)
             case .nexthopAdd: try declare(NexthopRequest.parse(words, .add, family: .unspecified, devices: resolver))
             case .ruleAdd: try declare(RuleRequest.parse(words, .add, family: .unspecified))
             case .keepaliveWatch: try declareKeepalive(words)
@@ -145,9 +177,8 @@ public final class DeclarationReader {
     /// A file of many routes hands over as many: each is moved into the state, not
     /// copied (a route is a large value).
     public func read(routeAdd route: consuming Route, at place: DeclarationPlace) throws(DeclarationError) {
-        self.place = place
         do {
-            try declare(consume route)
+            try declare(consume route, at: place)
         } catch {
             throw Self.refusal(error, at: place)
         }
@@ -177,16 +208,14 @@ public final class DeclarationReader {
         for (name, place) in referenced where !linkCreated.contains(name) {
             throw DeclarationError(place, "cannot find device \"\(name)\": it is not on this system and the file does not make it")
         }
-        for link in state.links where link.options == nil && !devices.exists(link.name) && !linkCreated.contains(link.name) {
+        for link in declared.links where link.options == nil && !devices.exists(link.name) && !linkCreated.contains(link.name) {
             throw DeclarationError(linkPlaces[link.name] ?? place, "cannot find device \"\(link.name)\": it is not on this system and the file does not make it")
         }
-        for stanza in state.keepalives where !(state.link(named: stanza.tunnel)?.options is GreOptions) {
+        for stanza in declared.keepalives where !(declared.link(named: stanza.tunnel)?.options is GreOptions) {
             throw DeclarationError(placeOfKey[stanza.tunnel] ?? place,
                                    "a keepalive stanza needs a tunnel the file makes; \(stanza.tunnel) is not one")
         }
-        let warnings = try TunnelRules.check(state.links, places: linkPlaces.mapValues(\.description), devices: devices)
-        var state = state
-        state.routeIndex = routeIndex
+        let warnings = try TunnelRules.check(declared.links, places: linkPlaces.mapValues(\.description), devices: devices)
         return (state, warnings)
     }
 
@@ -210,7 +239,7 @@ public final class DeclarationReader {
     private func declareLink(_ request: LinkRequest) throws {
         let name = request.name.value
         try refuseUnmanaged(request)
-        var link = state.link(named: name) ?? LinkState(name: name)
+        var link = declared.link(named: name) ?? LinkState(name: name)
         if let options = request.options {
             let unmanaged = type(of: options).unmanagedWords
             if let word = request.kindWords.first(where: unmanaged.contains) {
@@ -234,7 +263,7 @@ public final class DeclarationReader {
         if let peer = (request.options as? VethOptions)?.peer, let peerName = peer.givenName?.value {
             try refuseUnmanaged(peer)
             guard peer.mtu != nil || peer.txqlen != nil || !peer.setFlags.union(peer.clearFlags).isEmpty else { return }
-            var peerLink = state.link(named: peerName) ?? LinkState(name: peerName)
+            var peerLink = declared.link(named: peerName) ?? LinkState(name: peerName)
             try declareAttributes(of: &peerLink, peer)
         }
     }
@@ -247,10 +276,10 @@ public final class DeclarationReader {
         try merge(&link.txqlen, request.txqlen, "txqueuelen", of: name)
         let up: Bool? = request.setFlags.contains(.up) ? true : request.clearFlags.contains(.up) ? false : nil
         try merge(&link.up, up, "up/down", of: name)
-        if let index = state.links.firstIndex(where: { $0.name == name }) {
-            state.links[index] = link
+        if let index = declared.links.firstIndex(where: { $0.name == name }) {
+            declared.links[index] = link
         } else {
-            state.links.append(link)
+            declared.links.append(link)
             linkPlaces[name] = place
         }
     }
@@ -288,10 +317,10 @@ public final class DeclarationReader {
             AddressProtocol(rawValue: $0.rawValue)
         }
         try claim(address.identityWords(devices).joined(separator: " "), for: "address")
-        state.addresses.append(address)
+        declared.addresses.append(address)
     }
 
-    private func declare(_ route: consuming Route) throws {
+    private func declare(_ route: consuming Route, at place: DeclarationPlace) throws {
         // What the kernel does not keep of an IPv4 or IPv6 route could never be found
         // again: the plan would change the route on every run.
         if route.opaque.contains(where: { $0.typeAndFlags == RouteAttribute.expires.rawValue }) {
@@ -302,12 +331,7 @@ public final class DeclarationReader {
         }
         // `route add` gives boot when told nothing.
         route.protocolID = try ownProtocol(route.protocolID, unset: .boot)!
-        let key = RouteKey(route)
-        if let first = routeIndex.insert(key, at: state.routes.count, in: state.routes) {
-            throw InvalidArgument("route \(key) is declared twice (first at \(routePlaces[first]))")
-        }
-        state.routes.append(consume route)
-        routePlaces.append(place)
+        try routes.append(route, at: place)
     }
 
     private func declare(_ nexthop: NexthopObject) throws {
@@ -315,14 +339,14 @@ public final class DeclarationReader {
         var nexthop = nexthop
         nexthop.protocolID = try ownProtocol(nexthop.protocolID, unset: .unspecified)!
         try claim("nexthop id \(nexthop.id)", for: "nexthop")
-        state.nexthops.append(nexthop)
+        declared.nexthops.append(nexthop)
     }
 
     private func declare(_ rule: Rule) throws {
         var rule = rule
         rule.protocolID = try ownProtocol(rule.protocolID, unset: nil)
         try claim(rule.words(ownership: false).joined(separator: " "), for: "rule")
-        state.rules.append(rule)
+        declared.rules.append(rule)
     }
 
     /// The owner's protocol: a file may name it, or none (`unset` is the grammar's
@@ -360,6 +384,6 @@ public final class DeclarationReader {
         try claim(name.value, for: "keepalive stanza for")
         var rest = words
         rest.remove(at: rest.firstIndex(of: name.value)!)
-        state.keepalives.append(KeepaliveStanza(tunnel: name.value, words: rest))
+        declared.keepalives.append(KeepaliveStanza(tunnel: name.value, words: rest))
     }
 }

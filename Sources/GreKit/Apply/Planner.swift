@@ -545,28 +545,34 @@ public final class Planner {
         // The kernel dumps a table's routes in order, as files are mostly written: the
         // place after the last one found is tried first.
         var next = 0
-        func compare(_ key: RouteKey, at index: Int, _ satisfies: (Route) -> Bool) {
+        // The place of the declared route of `key`, when the kernel's route at `index` is
+        // the first of the key found.
+        func firstFound(_ key: RouteKey, at index: Int) -> Int? {
             guard let place = declared.position(of: key, in: desired.routes, guess: next) else {
                 if undeclared[key] == nil { undeclared[key] = index }
-                return
+                return nil
             }
             next = place + 1
-            guard found[place] < 0 else { return }
+            guard found[place] < 0 else { return nil }
             found[place] = Int32(index)
-            satisfied[place] = satisfies(desired.routes[place])
+            return place
         }
-        for index in kernel.routes.indices {
-            // A route of the usual form is compared with its message's fields, when the
-            // declared one is of that form too.
-            if gone.isEmpty, let plain = kernel.routes.plain(at: index) {
-                compare(plain.key, at: index) { declared in
-                    Self.satisfies(declared, plain) ?? Self.satisfies(declared, kernel.routes[index])
+        // The declared routes are read where they lie: a route copied out of the list is
+        // retained and released.
+        desired.routes.withUnsafeBufferPointer { declaredRoutes in
+            for index in kernel.routes.indices {
+                // A route of the usual form is compared with its message's fields, when the
+                // declared one is of that form too.
+                if gone.isEmpty, let plain = kernel.routes.plain(at: index) {
+                    if let place = firstFound(plain.key, at: index) {
+                        satisfied[place] = Self.satisfies(declaredRoutes[place], plain) ?? Self.satisfies(declaredRoutes[place], kernel.routes[index])
+                    }
+                    continue
                 }
-                continue
+                let route = kernel.routes[index]
+                guard !gone.contains(where: { route.uses(interface: $0) }), !(route.nexthopID.map(goneNexthops.contains) ?? false) else { continue }
+                if let place = firstFound(RouteKey(route), at: index) { satisfied[place] = Self.satisfies(declaredRoutes[place], route) }
             }
-            let route = kernel.routes[index]
-            guard !gone.contains(where: { route.uses(interface: $0) }), !(route.nexthopID.map(goneNexthops.contains) ?? false) else { continue }
-            compare(RouteKey(route), at: index) { Self.satisfies($0, route) }
         }
         // A route as declared costs no string: only one that changes is described.
         for place in desired.routes.indices where !satisfied[place] {

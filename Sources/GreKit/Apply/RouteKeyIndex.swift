@@ -98,15 +98,14 @@ struct RouteKeyIndex: Sendable {
     /// (bisection), if its key is `key`. Keys in order differ in what `precedes`
     /// compares, so no other position can hold `key`.
     private func orderedPosition(of key: RouteKey, in routes: [Route], guess: Int?) -> Int? {
-        // Borrowed from the list: a route copied out would be retained and released.
         routes.withUnsafeBufferPointer { routes in
-            if let guess, guess >= 0, guess < count, RouteKey(routes[guess]) == key { return guess }
+            if let guess, guess >= 0, guess < count, Self.key(at: guess, in: routes) == key { return guess }
             var (low, high) = (0, count)
             while low < high {
                 let middle = (low + high) / 2
-                if RouteKey(routes[middle]).precedes(key) { low = middle + 1 } else { high = middle }
+                if Self.key(at: middle, in: routes).precedes(key) { low = middle + 1 } else { high = middle }
             }
-            return low < count && RouteKey(routes[low]) == key ? low : nil
+            return low < count && Self.key(at: low, in: routes) == key ? low : nil
         }
     }
 
@@ -114,17 +113,24 @@ struct RouteKeyIndex: Sendable {
         guard !slots.isEmpty else { return nil }
         let mask = slots.count - 1, tag = Self.tag(hash)
         var slot = hash & mask
-        // Borrowed from the list: a route copied out would be retained and released.
         return routes.withUnsafeBufferPointer { routes in
             while slots[slot] != 0 {
                 if slots[slot] & ~0xFFFF_FFFF == tag {
                     let position = Int(slots[slot] & 0xFFFF_FFFF) - 1
-                    if RouteKey(routes[position]) == key { return position }
+                    if Self.key(at: position, in: routes) == key { return position }
                 }
                 slot = (slot + 1) & mask
             }
             return nil
         }
+    }
+
+    /// The key of the route at `position`, its fields read where it lies: a route copied
+    /// out of the list (`RouteKey(routes[position])`) was retained and released.
+    private static func key(at position: Int, in routes: UnsafeBufferPointer<Route>) -> RouteKey {
+        let route = routes.baseAddress! + position
+        return RouteKey(family: route.pointee.family, table: route.pointee.table, destination: route.pointee.destination,
+                        source: route.pointee.source, tos: route.pointee.tos, priority: route.pointee.priority)
     }
 
     private static func tag(_ hash: Int) -> UInt64 { UInt64(UInt(bitPattern: hash)) & ~0xFFFF_FFFF }

@@ -37,14 +37,14 @@ private let siteB = IPAddress("198.51.100.2")!
     }
 
     /// The keepalives' places are counted back from the last sent, so they stay true
-    /// once the oldest are forgotten (past 20 kept, those of more than two windows ago).
+    /// once the oldest are forgotten (those of more than two windows ago, at each send).
     @Test func consecutiveKeepalivesAreToldApartAfterTheOldestAreForgotten() {
         var machine = KeepaliveStateMachine(timing: KeepaliveTiming(interval: 100, retries: 3, upAfter: 3))
         for serial in 1...20 { _ = send(&machine, serial) }
         #expect(machine.state == .down)
         #expect(answer(&machine, 19) == nil && answer(&machine, 20) == nil)
         _ = send(&machine, 21)
-        // Keepalives 1 to 13 are forgotten here; 21 is still the third in a row.
+        // Keepalives 1 to 13 are forgotten by now; 21 is still the third in a row.
         _ = send(&machine, 22)
         #expect(machine.recordReply(nonce: 5, at: 2205) == .unknown)
         #expect(answer(&machine, 21) == .up)
@@ -55,6 +55,20 @@ private let siteB = IPAddress("198.51.100.2")!
         _ = send(&machine, 34)
         _ = send(&machine, 35)
         #expect(answer(&machine, 35) == nil && machine.state == .down, "34 was lost")
+    }
+
+    /// Each send forgets the keepalives that aged past two windows (here 800), so the list
+    /// a nonce is searched in holds the last nine, never more: a reply to the tenth from
+    /// last is not known, one to the ninth is (late).
+    @Test func keepalivesAreForgottenAsTheyAge() {
+        var machine = KeepaliveStateMachine(timing: KeepaliveTiming(interval: 100, retries: 3))
+        for serial in 1...50 {
+            _ = send(&machine, serial)
+            guard serial >= 10 else { continue }
+            let now = Int64(serial) * 100 + 5
+            #expect(machine.recordReply(nonce: UInt32(serial - 9), at: now) == .unknown, "keepalive \(serial - 9) forgotten")
+            #expect(machine.recordReply(nonce: UInt32(serial - 8), at: now) == .stale, "keepalive \(serial - 8) remembered")
+        }
     }
 
     @Test func upAfterOneIsCisco() {

@@ -172,11 +172,13 @@ public struct KeepaliveStateMachine: Sendable {
     }
 
     private mutating func forget(before limit: Int64) {
-        // Pruning walks every pending keepalive, so it runs only once about four windows'
-        // worth have gathered, and keeps the last two: the cost per send stays constant
-        // on average. The keepalives are in the order sent, so the old ones are a prefix
-        // (the count back from `sent` stays true).
-        guard pending.count > 4 * (timing.retries + 2) else { return }
+        // The keepalives are in the order sent, so the old ones are a prefix (the count
+        // back from `sent` stays true), found from the first: each send forgets the one
+        // or two that aged past the limit, and the list stays two windows long, the
+        // least that every send's nonce search (`nextNonce`) and many replies' read
+        // through. Left to grow to four windows between prunings, it took twice the
+        // cache lines, which a hub's ten thousand lists do not keep between keepalives.
+        guard let oldest = pending.first, oldest.sentAt < limit else { return }
         pending.removeFirst(pending.firstIndex { $0.sentAt >= limit } ?? pending.count)
     }
 

@@ -303,6 +303,12 @@ public final class KeepaliveWatcher {
                     echoMembers.append(send.member)
                     echoBatch.append(EchoSocket.Outgoing(address: echo, sequence: UInt16(truncatingIfNeeded: send.nonce), device: device))
                 } else if let target = monitor.members[send.member].target, target.family == family {
+                    // Room for every keepalive at the first: a hub's are of one family, and
+                    // a batch grown step by step copied its packets at each step.
+                    if batch.isEmpty {
+                        members.reserveCapacity(sends.count)
+                        batch.reserveCapacity(sends.count)
+                    }
                     members.append(send.member)
                     batch.append(GreSocket.Outgoing(keepalive: target, nonce: send.nonce, sequence: send.sequence))
                 }

@@ -56,6 +56,20 @@ import Testing
         }
     }
 
+    /// An attribute whose length is shorter than its header (a zero would never move
+    /// on), or a tail shorter than a header, ends the walk; one of a header alone is
+    /// an attribute with no payload.
+    @Test func lengthsShorterThanAHeaderEndTheWalk() {
+        let valid = attributes([(4, [1, 0, 0, 0]), (3, [])])
+        for tail: [UInt8] in [[0, 0, 3, 0], [2, 0, 3, 0, 0, 0, 0, 0], [8, 0, 4]] {
+            (valid + tail).withUnsafeBytes { buffer in
+                let walked = Array(AttributeList<LinkAttribute>(buffer))
+                #expect(walked.map(\.rawType) == [4, 3])
+                #expect(walked.map(\.payload.count) == [4, 0])
+            }
+        }
+    }
+
     @Test func nestedAttributesUseTheirOwnSpace() {
         let inner = attributes([(1, Array("gre".utf8) + [0])])
         let bytes = attributes([(18 | 0x8000, inner)])

@@ -89,15 +89,20 @@ public struct AttributeList<Key: NetlinkAttributeType>: Sequence {
             self.remaining = remaining
         }
 
+        /// libmnl's checks and steps (mnl_attr_ok, mnl_attr_next, mnl_attr_get_payload and
+        /// its length), written here: made as calls into the shared library, four for
+        /// each attribute, they took a third of the instructions of reading the fields
+        /// of 10,000 dumped routes (1.5 M of 4.7 M, callgrind).
         @inlinable public mutating func next() -> Attribute<Key>? {
-            guard let attribute = cursor, mnl_attr_ok(attribute, remaining) else { return nil }
+            let header = Int32(MemoryLayout<nlattr>.size)
+            guard let attribute = cursor, remaining >= header else { return nil }
             let length = Int32(attribute.pointee.nla_len)
+            guard length >= header, length <= remaining else { return nil }
             let aligned = (length + 3) & ~3
             remaining -= aligned
-            cursor = remaining > 0 ? UnsafePointer(mnl_attr_next(attribute)) : nil
-            let payload = UnsafeRawBufferPointer(
-                start: mnl_attr_get_payload(attribute),
-                count: Int(mnl_attr_get_payload_len(attribute)))
+            let start = UnsafeRawPointer(attribute)
+            cursor = remaining > 0 ? (start + Int(aligned)).assumingMemoryBound(to: nlattr.self) : nil
+            let payload = UnsafeRawBufferPointer(start: start + Int(header), count: Int(length - header))
             return Attribute(typeAndFlags: attribute.pointee.nla_type, payload: payload)
         }
     }

@@ -535,45 +535,9 @@ public final class Planner {
         // The declared routes by key, as their place in the file's list: the reader's
         // index, or one made here (the reader refuses a key declared twice).
         let declared = desired.routeIndex ?? RouteKeyIndex(desired.routes)
-        // The kernel's route of each declared one (of two routes of a key, the first),
-        // by its place in the kernel's list (-1: none), and whether it is as declared:
-        // the kernel's routes are read once each, in one pass.
-        var found = [Int32](repeating: -1, count: desired.routes.count)
-        var satisfied = [Bool](repeating: false, count: desired.routes.count)
-        // The first route of each key the file does not declare.
-        var undeclared: [RouteKey: Int] = [:]
-        // The kernel dumps a table's routes in order, as files are mostly written: the
-        // place after the last one found is tried first.
-        var next = 0
-        // The place of the declared route of `key`, when the kernel's route at `index` is
-        // the first of the key found.
-        func firstFound(_ key: RouteKey, at index: Int) -> Int? {
-            guard let place = declared.position(of: key, in: desired.routes, guess: next) else {
-                if undeclared[key] == nil { undeclared[key] = index }
-                return nil
-            }
-            next = place + 1
-            guard found[place] < 0 else { return nil }
-            found[place] = Int32(index)
-            return place
-        }
-        // The declared routes are read where they lie: a route copied out of the list is
-        // retained and released.
-        desired.routes.withUnsafeBufferPointer { declaredRoutes in
-            for index in kernel.routes.indices {
-                // A route of the usual form is compared with its message's fields, when the
-                // declared one is of that form too.
-                if gone.isEmpty, let plain = kernel.routes.plain(at: index) {
-                    if let place = firstFound(plain.key, at: index) {
-                        satisfied[place] = Self.satisfies(declaredRoutes[place], plain) ?? Self.satisfies(declaredRoutes[place], kernel.routes[index])
-                    }
-                    continue
-                }
-                let route = kernel.routes[index]
-                guard !gone.contains(where: { route.uses(interface: $0) }), !(route.nexthopID.map(goneNexthops.contains) ?? false) else { continue }
-                if let place = firstFound(RouteKey(route), at: index) { satisfied[place] = Self.satisfies(declaredRoutes[place], route) }
-            }
-        }
+        var match = RouteMatch(declared: desired.routes.count)
+        match.compare(kernel.routes, with: desired.routes, by: declared, gone: gone, goneNexthops: goneNexthops)
+        let (found, satisfied, undeclared) = (match.found, match.satisfied, match.undeclared)
         // A route as declared costs no string: only one that changes is described.
         for place in desired.routes.indices where !satisfied[place] {
             let route = desired.routes[place]
@@ -608,6 +572,60 @@ public final class Planner {
         }
         routeDeletions.sort { $0.key < $1.key }
         plan.drift.sort { ($0.object.rawValue, $0.key) < ($1.object.rawValue, $1.key) }
+    }
+
+    /// The kernel's route of each declared one (of two routes of a key, the first), by
+    /// its place in the kernel's list (-1: none), and whether it is as declared; and the
+    /// first route of each key the file does not declare. The kernel's routes are read
+    /// once each, in one pass, by a method of this value: as variables a closure
+    /// captured, these were checked for exclusive access at each use as the program ran.
+    private struct RouteMatch {
+        private(set) var found: [Int32]
+        private(set) var satisfied: [Bool]
+        private(set) var undeclared: [RouteKey: Int] = [:]
+        /// The kernel dumps a table's routes in order, as files are mostly written: the
+        /// place after the last one found is tried first.
+        private var next = 0
+
+        init(declared count: Int) {
+            found = [Int32](repeating: -1, count: count)
+            satisfied = [Bool](repeating: false, count: count)
+        }
+
+        /// Compares the kernel's routes, but those through links or nexthops that are
+        /// `gone`, with the declared `routes`, whose keys `index` holds.
+        mutating func compare(_ kernel: RouteList, with routes: [Route], by index: RouteKeyIndex, gone: Set<Int32>, goneNexthops: Set<UInt32>) {
+            // The declared routes are read where they lie: a route copied out of the list
+            // is retained and released.
+            routes.withUnsafeBufferPointer { declared in
+                for position in kernel.indices {
+                    // A route of the usual form is compared with its message's fields, when
+                    // the declared one is of that form too.
+                    if gone.isEmpty, let plain = kernel.plain(at: position) {
+                        if let place = firstFound(plain.key, at: position, by: index, routes) {
+                            satisfied[place] = Planner.satisfies(declared[place], plain) ?? Planner.satisfies(declared[place], kernel[position])
+                        }
+                        continue
+                    }
+                    let route = kernel[position]
+                    guard !gone.contains(where: { route.uses(interface: $0) }), !(route.nexthopID.map(goneNexthops.contains) ?? false) else { continue }
+                    if let place = firstFound(RouteKey(route), at: position, by: index, routes) { satisfied[place] = Planner.satisfies(declared[place], route) }
+                }
+            }
+        }
+
+        /// The place of the declared route of `key`, when the kernel's route at `position`
+        /// is the first of the key found.
+        private mutating func firstFound(_ key: RouteKey, at position: Int, by index: RouteKeyIndex, _ routes: [Route]) -> Int? {
+            guard let place = index.position(of: key, in: routes, guess: next) else {
+                if undeclared[key] == nil { undeclared[key] = position }
+                return nil
+            }
+            next = place + 1
+            guard found[place] < 0 else { return nil }
+            found[place] = Int32(position)
+            return place
+        }
     }
 
     /// Whether a route is as declared. A device the declaration leaves out beside a

@@ -271,7 +271,7 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         lseek(descriptor, 0, SEEK_SET)
         var reader = LineReader(descriptor: FileDescriptor(rawValue: descriptor))
         var lines: [[String]] = []
-        while let words = try reader.next({ wordsOfLine($0) }) { lines.append(try words.get()) }
+        while let words = try reader.next({ bytes, _ in wordsOfLine(bytes) }) { lines.append(try words.get()) }
         return lines
     }
 
@@ -298,7 +298,7 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
     private func badLine(_ text: String) -> LineReader.BadLine? {
         var reader = LineReader(bytes: Array(text.utf8))
         do {
-            while try reader.next({ _ in }) != nil {}
+            while try reader.next({ _, _ in }) != nil {}
         } catch {
             return error as? LineReader.BadLine
         }
@@ -319,7 +319,10 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
     @Test func continuedLinesCountEachOfTheirLines() throws {
         var reader = LineReader(bytes: Array("a \\\nb \\\nc\nd\n".utf8))
         var numbers: [Int] = []
-        while try reader.next({ _ in }) != nil { numbers.append(reader.lineNumber) }
+        while let number = try reader.next({ _, line in line }) {
+            #expect(number == reader.lineNumber)
+            numbers.append(number)
+        }
         #expect(numbers == [3, 4])
     }
 
@@ -336,7 +339,7 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         var reader = whole ? LineReader(whole: bytes) : LineReader(bytes: bytes)
         var lengths: [Int] = []
         do {
-            while let length = try reader.next({ $0.count }) { lengths.append(length) }
+            while let length = try reader.next({ bytes, _ in bytes.count }) { lengths.append(length) }
         } catch {
             return (lengths, error as? LineReader.BadLine)
         }

@@ -44,27 +44,22 @@ enum ApplyFile {
         reader.reserveCapacity(routes: bytes.withUnsafeBufferPointer { Self.lineCount($0) })
         var splitter = CommandLineWords.Splitter()
         let routeWords = WordBytes(), noWords = WordBytes()
-        // A line is a route, read into `route` and moved from there to the reader (a
-        // route is a large value: handed back through the line reader, it was copied on
-        // the way), or words, split into `splitter`.
-        var route: Route?
+        // A line is a route, declared as it is read (a route is a large value: handed
+        // out of the line reader's closure, held in an optional, it was copied on the
+        // way, 4.6% of the instructions of an apply of 10,000 routes), or words, split
+        // into `splitter`.
         var split: Result<Void, InvalidArgument> = .success(())
         do {
-            while let isRoute = try lines.next({ bytes -> Bool in
-                // Bound, then moved in: a route assigned to `route` and then tested against
-                // nil was copied on the way, twice, through Optional's generic witnesses.
-                if let common = commonRouteAdd(bytes, routeWords, noWords, devices: reader.devices) {
-                    route = common
+            while let isRoute = try lines.next({ bytes, line -> Bool in
+                if let route = commonRouteAdd(bytes, routeWords, noWords, devices: reader.devices) {
+                    try reader.read(routeAdd: route, at: DeclarationPlace(name, line: line))
                     return true
                 }
                 split = splitter.split(bytes)
                 return false
             }) {
+                guard !isRoute else { continue }
                 let place = DeclarationPlace(name, line: lines.lineNumber)
-                if isRoute, let route = route.take() {
-                    try reader.read(routeAdd: route, at: place)
-                    continue
-                }
                 if case .failure(let error) = split { throw DeclarationError(place, error.message) }
                 guard !splitter.command.isEmpty else { continue }
                 let declaration = try self.declaration(splitter.command, at: place)

@@ -33,7 +33,7 @@ enum Batch {
         while true {
             let split: Result<Void, InvalidArgument>
             do {
-                guard let next = try reader.next({ splitter.split($0) }) else { break }
+                guard let next = try reader.next({ bytes, _ in splitter.split(bytes) }) else { break }
                 split = next
             } catch let bad as LineReader.BadLine {
                 // Even with -force: the rest of the file is no batch.

@@ -73,9 +73,10 @@ struct LineReader {
     }
 
     /// Hands the next command line's bytes (without newline, comment or continuation
-    /// backslashes) to `body`; nil at the end. Throws `BadLine` for a line that cannot
+    /// backslashes) to `body`, with its number (`lineNumber`, which `body` cannot read
+    /// while the reader is busy); nil at the end. Throws `BadLine` for a line that cannot
     /// be a command, and what reading throws.
-    mutating func next<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) throws -> Result? {
+    mutating func next<Result>(_ body: (UnsafeBufferPointer<UInt8>, _ line: Int) throws -> Result) throws -> Result? {
         while true {
             guard let line = try nextLine() else {
                 guard joined.isEmpty else { throw BadLine(line: lineNumber, reason: .missingContinuation) }
@@ -100,7 +101,7 @@ struct LineReader {
                     }
                 }
                 if goesOn { return .goesOn(Array(bytes)) }
-                return joined.isEmpty ? .whole(try body(bytes)) : .ends(Array(bytes))
+                return joined.isEmpty ? .whole(try body(bytes, number)) : .ends(Array(bytes))
             }
             switch part {
             case .whole(let result):
@@ -112,7 +113,7 @@ struct LineReader {
                 joined += bytes
                 defer { joined.removeAll() }
                 guard joined.count <= Self.maximumLength else { throw BadLine(line: lineNumber, reason: .tooLong) }
-                return try joined.withUnsafeBufferPointer(body)
+                return try joined.withUnsafeBufferPointer { try body($0, lineNumber) }
             }
         }
     }

@@ -77,7 +77,7 @@ struct KeepaliveConfiguration {
         while true {
             let split = try attempt("read \(path)") { () throws -> Result<Void, InvalidArgument>? in
                 do {
-                    return try lines.next { splitter.split($0) }
+                    return try lines.next { bytes, _ in splitter.split(bytes) }
                 } catch let bad as LineReader.BadLine {
                     throw InvalidArgument("\(path):\(bad.line): \(bad.message)")
                 }

@@ -13,7 +13,7 @@ extension FuzzTarget {
         var reader = LineReader(bytes: Array(bytes))
         var splitter = CommandLineWords.Splitter()
         // A line past the bound ends the file, as it ends a batch.
-        while let split = try? reader.next({ splitter.split($0) }) {
+        while let split = try? reader.next({ bytes, _ in splitter.split(bytes) }) {
             guard case .success = split, let first = splitter.command.first,
                   let object = CommandTable.object(first) else { continue }
             // As Gretool.execute resolves the first two words.

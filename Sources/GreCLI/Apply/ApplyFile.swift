@@ -52,7 +52,7 @@ enum ApplyFile {
         do {
             while let isRoute = try lines.next({ bytes, line -> Bool in
                 if let route = commonRouteAdd(bytes, routeWords, noWords, devices: reader.devices) {
-                    try reader.read(routeAdd: route, at: DeclarationPlace(name, line: line))
+                    try reader.read(routeAdd: consume route, at: DeclarationPlace(name, line: line))
                     return true
                 }
                 split = splitter.split(bytes)

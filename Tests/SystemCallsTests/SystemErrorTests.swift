@@ -46,23 +46,37 @@ import Glibc
 @Suite struct OwnedDescriptorTests {
     private func isOpen(_ raw: CInt) -> Bool { fcntl(raw, F_GETFD) != -1 }
 
+    /// A descriptor on a number far above the ones in use: tests run in parallel, and
+    /// a number freed low down is taken at once by another test's open.
+    private func descriptorOutOfTheWay() throws -> OwnedDescriptor {
+        let low = try OwnedDescriptor.open(readingFrom: "/dev/null")
+        let raw = fcntl(low.rawValue, F_DUPFD_CLOEXEC, 900)
+        try #require(raw >= 900)
+        return OwnedDescriptor(taking: FileDescriptor(rawValue: raw))
+    }
+
     @Test func closesWhenItsOwnerLetsGo() throws {
         var raw: CInt = -1
         do {
-            let file = try OwnedDescriptor.open(readingFrom: "/dev/null")
+            let file = try descriptorOutOfTheWay()
             raw = file.rawValue
             #expect(isOpen(raw))
         }
         #expect(!isOpen(raw))
     }
 
-    @Test func closedByHandItIsNotClosedAgain() throws {
-        let file = try OwnedDescriptor.open(readingFrom: "/dev/null")
+    @Test func closedByHandItIsClosedOnceAndAFailureIsTold() throws {
+        let file = try descriptorOutOfTheWay()
         let raw = file.rawValue
         try file.close()
-        // The number is free again: the next open takes it, and nothing closes that one.
-        let next = try OwnedDescriptor.open(readingFrom: "/dev/null")
-        #expect(next.rawValue == raw && isOpen(raw))
+        #expect(!isOpen(raw))
+
+        // Closed behind its owner's back, the number is no longer open: close says so.
+        let closedElsewhere = try descriptorOutOfTheWay()
+        _ = Glibc.close(closedElsewhere.rawValue)
+        var failure: SystemError?
+        do { try closedElsewhere.close() } catch { failure = error }
+        #expect(failure == SystemError("cannot close a descriptor", errno: .badFileDescriptor))
     }
 
     @Test func opensCloseOnExec() throws {

@@ -76,6 +76,7 @@ struct gre_base_hdr {
 // The fragment bits of an IPv4 header's frag_off, in host order: glibc's netinet/ip.h
 // has them, but it cannot be included beside linux/ip.h (both define struct iphdr).
 #ifndef IP_MF
+#define IP_DF 0x4000
 #define IP_MF 0x2000
 #define IP_OFFMASK 0x1fff
 #endif
@@ -92,6 +93,13 @@ struct gre_base_hdr {
 // netinet/in.h. A unit test pins it to the kernel header.
 #ifndef IP_PROTOCOL
 #define IP_PROTOCOL 52
+#endif
+
+// MSG_PROBE: a send that goes no further than the route (nothing leaves). The kernel
+// keeps the name to itself (its uapi headers lack it); glibc has the bit under its old
+// name, MSG_PROXY, which a unit test pins it to.
+#ifndef MSG_PROBE
+#define MSG_PROBE 0x10
 #endif
 
 // Values the Swift importer drops: macros defined as expressions.

@@ -44,17 +44,23 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
         #expect(packet[24...27] == [0, 0, 0, 0])
     }
 
-    /// A batch encodes its keepalives one after the other through one buffer: each
-    /// comes out as it would alone, whatever the buffer held before.
+    /// A batch encodes its keepalives through one buffer, each behind what the buffer
+    /// holds (the outer IP header, when the watcher writes it): each comes out as it
+    /// would alone, its checksums over its own bytes.
     @Test func keepalivesEncodedThroughOneBuffer() throws {
         let plain = KeepaliveTarget(local: siteA, remote: siteB)
         let longest = KeepaliveTarget(options: try greOptions("csum key 42 seq"), local: IPAddress("2001:db8::1")!,
                                       remote: IPAddress("2001:db8::2")!)
         var buffer: [UInt8] = []
-        KeepalivePacket.encode(longest, nonce: 0xabcde, sequence: 9, into: &buffer)
+        KeepalivePacket.encode(longest, nonce: 0xabcde, sequence: 9, appendingTo: &buffer)
         #expect(buffer == KeepalivePacket.encode(longest, nonce: 0xabcde, sequence: 9) && buffer.count == KeepalivePacket.maximumLength)
-        KeepalivePacket.encode(plain, nonce: 0x1234, sequence: 0, into: &buffer)
-        #expect(buffer == KeepalivePacket.encode(plain, nonce: 0x1234))
+        let header: [UInt8] = Array(repeating: 0xee, count: 20)
+        buffer = header
+        KeepalivePacket.encode(longest, nonce: 0xabcde, sequence: 9, appendingTo: &buffer)
+        #expect(buffer == header + KeepalivePacket.encode(longest, nonce: 0xabcde, sequence: 9))
+        buffer = header
+        KeepalivePacket.encode(plain, nonce: 0x1234, sequence: 0, appendingTo: &buffer)
+        #expect(buffer == header + KeepalivePacket.encode(plain, nonce: 0x1234))
     }
 
     @Test func keyedBothWays() throws {
@@ -113,6 +119,49 @@ private func reflected(_ packet: [UInt8], _ target: KeepaliveTarget) throws -> R
         }
         #expect(try path6("tclass 0x28 fwmark 9 dev va") == OuterPath(mark: 9, interface: 7, tos: 0x28))
         #expect(try path6("tclass inherit fwmark inherit") == OuterPath())
+    }
+}
+
+/// A hub's IPv4 keepalives leave behind a header the watcher writes, through a raw IP
+/// socket bound to their source (`GreSocket.writeOwnHeaders`).
+@Suite struct OwnHeaderTests {
+    private func control(_ outgoing: GreSocket.Outgoing) -> String {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: GreSocket.controlSpace, alignment: 8)
+        defer { buffer.deallocate() }
+        var writer = ControlMessages(buffer: buffer)
+        GreSocket.writeControlMessages(behindOwnHeader: outgoing, into: &writer)
+        return hex(buffer[..<writer.length])
+    }
+
+    /// A plain target's keepalive names its protocol and nothing else (its source is the
+    /// socket's): 24 bytes, within the kernel's 36 on the stack.
+    @Test func aPlainKeepaliveNamesItsProtocolAlone() {
+        let plain = GreSocket.Outgoing(keepalive: KeepaliveTarget(local: siteA, remote: siteB), nonce: 7, sequence: 0)
+        let protocolMessage = "1400000000000000" + "00000000" + "34000000" + "2f000000" + "00000000"  // IP_PROTOCOL 47
+        #expect(control(plain) == protocolMessage)
+        #expect(control(plain).count / 2 <= 36)
+        var tunnel = plain
+        tunnel.path = OuterPath(mark: 42, interface: 5, tos: 0x28)
+        #expect(control(tunnel) == protocolMessage
+            + "1c00000000000000" + "00000000" + "08000000" + "05000000" + "c6336401" + "00000000" + "00000000"  // IP_PKTINFO
+            + "1400000000000000" + "00000000" + "01000000" + "28000000" + "00000000"  // IP_TOS 0x28
+            + "1400000000000000" + "01000000" + "24000000" + "2a000000" + "00000000")  // SO_MARK 42
+        #expect(Int32(MSG_PROBE) == Int32(MSG_PROXY))
+    }
+
+    /// The header is the kernel's own for the tunnel: its TOS and hop limit, GRE, DF,
+    /// the keepalive behind it as the kernel's header would have it.
+    @Test func theHeaderIsTheKernels() throws {
+        let target = KeepaliveTarget(options: try greOptions("csum key 42"), local: siteA, remote: siteB)
+        var outgoing = GreSocket.Outgoing(keepalive: target, nonce: 0x1234, sequence: 0)
+        outgoing.hopLimit = 64
+        outgoing.path = OuterPath(tos: 0x28)
+        var packet: [UInt8] = [0xee]
+        GreSocket.append(outgoing, behindOwnHeaderTo: &packet)
+        // Version 4, 20 bytes, TOS 0x28, length and checksum left to the kernel,
+        // identification 0, DF, TTL 64, GRE, A -> B.
+        #expect(hex(packet[..<21]) == "ee" + "4528001400004000402f0000c6336401c6336402")
+        #expect(Array(packet[21...]) == KeepalivePacket.encode(target, nonce: 0x1234))
     }
 }
 

@@ -23,6 +23,10 @@ public final class GreSocket {
     private var hopLimit: UInt8?
     /// Where the keepalives of a batch are encoded, one after the other.
     private var encoded: [UInt8] = []
+    /// IPv4 only, once `writeOwnHeaders` was called: the sockets that send the packets
+    /// of each source behind a header this socket writes; nil for a source whose could
+    /// not be opened, whose packets get the kernel's header.
+    private var headerWriters: [IPv4Address: RawPacketSocket?]?
 
     public init(family: AddressFamily) throws(SystemError) {
         self.family = family
@@ -136,12 +140,101 @@ public final class GreSocket {
     /// Sends a batch in as few system calls as the kernel allows (sendmmsg). Returns
     /// the packets it refused, by position in the batch; the others went out.
     ///
-    /// The socket's hop limit is set to the first packet's, so that the packets with
-    /// that one (usually all: a hub's tunnels share it) need no control message for it.
-    /// Their control messages then fit the room the kernel keeps on its stack, instead
-    /// of a buffer allocated and freed for each packet.
+    /// With the kernel's headers, the socket's hop limit is set to the first packet's, so
+    /// that the packets with that one (usually all: a hub's tunnels share it) need no
+    /// control message for it. Their control messages then fit the room the kernel keeps
+    /// on its stack, instead of a buffer allocated and freed for each packet. With its
+    /// own (`writeOwnHeaders`), a packet's hop limit is in its header.
     public func send(_ batch: [Outgoing]) -> [(index: Int, error: SystemError)] {
-        guard let first = batch.first else { return [] }
+        guard headerWriters != nil else { return send(batch, at: Array(batch.indices)) }
+        // The packets by source, in the order of their first: a hub's keepalives usually
+        // all leave from one address (one group, found without hashing each packet's).
+        var groups: [(source: IPAddress, positions: [Int])] = []
+        for position in batch.indices {
+            let source = batch[position].source
+            if let group = groups.firstIndex(where: { $0.source == source }) {
+                groups[group].positions.append(position)
+            } else {
+                groups.append((source, [position]))
+            }
+        }
+        var refused: [(index: Int, error: SystemError)] = []
+        for (source, positions) in groups {
+            if case .v4(let address) = source, let writer = headerWriter(for: address) {
+                refused += send(batch, at: positions, writingHeadersThrough: writer)
+            } else {
+                refused += send(batch, at: positions)
+            }
+        }
+        return refused
+    }
+
+    /// Has this IPv4 socket send packets behind an IP header it writes, through a raw IP
+    /// socket bound to their source (`RawPacketSocket(boundTo:protocolNumber:)`). The
+    /// kernel then only checks that header, instead of making its own: corking, the
+    /// packet appended with a checksum of its bytes, the socket's lock, and control
+    /// messages past the room it keeps on its stack, about a tenth of what a hub's
+    /// watcher costs. The packets name their protocol, so the IPsec policies and the
+    /// routing rules see GRE. Where the kernel cannot name it (before 6.2), or a source
+    /// is not an address of this host when its first packet is sent, the packets get the
+    /// kernel's header as before.
+    public func writeOwnHeaders() {
+        guard family == .inet, headerWriters == nil else { return }
+        headerWriters = [:]
+    }
+
+    /// The socket that sends `source`'s packets behind their own header, opened at its
+    /// first packet; nil when it could not be.
+    private func headerWriter(for source: IPv4Address) -> RawPacketSocket? {
+        if let writer = headerWriters?[source] { return writer }
+        let writer = try? RawPacketSocket(boundTo: source, protocolNumber: KeepalivePacket.greProtocolNumber)
+        headerWriters?[source] = .some(writer)
+        return writer
+    }
+
+    /// Sends the packets of `batch` at `positions` behind an IPv4 header written for
+    /// each, through `writer`; returns the refused ones by their position in `batch`.
+    private func send(_ batch: [Outgoing], at positions: [Int], writingHeadersThrough writer: RawPacketSocket)
+        -> [(index: Int, error: SystemError)] {
+        var datagrams = DatagramBatch(capacity: positions.count,
+                                      payloadBytes: positions.reduce(0) { $0 + MemoryLayout<iphdr>.size + batch[$1].payload.room },
+                                      controlSpace: Self.controlSpace)
+        for position in positions {
+            let outgoing = batch[position]
+            encoded.removeAll(keepingCapacity: true)
+            Self.append(outgoing, behindOwnHeaderTo: &encoded)
+            encoded.withUnsafeBytes { bytes in
+                datagrams.append(bytes, to: SocketAddress(outgoing.destination)) { writer in
+                    Self.writeControlMessages(behindOwnHeader: outgoing, into: &writer)
+                }
+            }
+        }
+        return writer.send(datagrams).map { index, error in
+            (positions[index], SystemError("cannot send to \(batch[positions[index]].destination)", errno: error.errno))
+        }
+    }
+
+    /// Appends `outgoing` behind an IPv4 header as the kernel would write it: the
+    /// packet's TOS and hop limit, protocol GRE, never fragmented (as from this socket,
+    /// IP_PMTUDISC_DO). The kernel fills in the length and the checksum, and gives the
+    /// packet identification 0, as it does to those whose header it makes.
+    static func append(_ outgoing: Outgoing, behindOwnHeaderTo bytes: inout [UInt8]) {
+        guard case .v4(let source) = outgoing.source, case .v4(let destination) = outgoing.destination else { return }
+        IPv4Header(source: source, destination: destination, protocolNumber: KeepalivePacket.greProtocolNumber,
+                   timeToLive: outgoing.hopLimit, identification: 0, payloadLength: 0, typeOfService: outgoing.path.tos,
+                   dontFragment: true).append(to: &bytes)
+        switch outgoing.payload {
+        case .bytes(let packet):
+            bytes += packet
+        case .keepalive(let target, let nonce, let sequence):
+            KeepalivePacket.encode(target, nonce: nonce, sequence: sequence, appendingTo: &bytes)
+        }
+    }
+
+    /// Sends the packets of `batch` at `positions` behind the kernel's IP headers;
+    /// returns the refused ones by their position in `batch`.
+    private func send(_ batch: [Outgoing], at positions: [Int]) -> [(index: Int, error: SystemError)] {
+        guard let first = positions.first.map({ batch[$0] }) else { return [] }
         if hopLimit != first.hopLimit {
             do {
                 try socket.set(family == .inet6 ? .ipv6UnicastHops : .timeToLive, to: CInt(first.hopLimit))
@@ -151,19 +244,21 @@ public final class GreSocket {
                 hopLimit = nil
             }
         }
-        var datagrams = DatagramBatch(capacity: batch.count, payloadBytes: batch.reduce(0) { $0 + $1.payload.room },
+        var datagrams = DatagramBatch(capacity: positions.count, payloadBytes: positions.reduce(0) { $0 + batch[$1].payload.room },
                                       controlSpace: Self.controlSpace)
-        for outgoing in batch {
+        for position in positions {
+            let outgoing = batch[position]
             switch outgoing.payload {
             case .bytes(let bytes):
                 bytes.withUnsafeBytes { Self.append($0, outgoing, socketHopLimit: hopLimit, to: &datagrams) }
             case .keepalive(let target, let nonce, let sequence):
-                KeepalivePacket.encode(target, nonce: nonce, sequence: sequence, into: &encoded)
+                encoded.removeAll(keepingCapacity: true)
+                KeepalivePacket.encode(target, nonce: nonce, sequence: sequence, appendingTo: &encoded)
                 encoded.withUnsafeBytes { Self.append($0, outgoing, socketHopLimit: hopLimit, to: &datagrams) }
             }
         }
         return socket.send(datagrams, flags: CInt(MSG_DONTWAIT)).map { index, errno in
-            (index, SystemError("cannot send to \(batch[index].destination)", errno: errno))
+            (positions[index], SystemError("cannot send to \(batch[positions[index]].destination)", errno: errno))
         }
     }
 
@@ -196,6 +291,19 @@ public final class GreSocket {
             if ownHopLimit { writer.append(level: CInt(IPPROTO_IPV6), type: IPV6_HOPLIMIT, CInt(outgoing.hopLimit)) }
             if path.tos != 0 { writer.append(level: CInt(IPPROTO_IPV6), type: IPV6_TCLASS, CInt(path.tos)) }
         }
+        if path.mark != 0 { writer.append(level: SOL_SOCKET, type: SO_MARK, path.mark) }
+    }
+
+    /// The control messages of a packet behind its own IPv4 header (`writeOwnHeaders`),
+    /// whose socket is bound to its source: its protocol, for the IPsec policies and the
+    /// routing rules (the kernel would take it for protocol 255); its underlay device
+    /// (IP_PKTINFO), TOS (IP_TOS, which the route lookup reads from here, not from the
+    /// header) and mark only when set. A hub's keepalives then carry 24 bytes of them.
+    static func writeControlMessages(behindOwnHeader outgoing: Outgoing, into writer: inout ControlMessages) {
+        let path = outgoing.path
+        writer.append(level: CInt(IPPROTO_IP), type: IP_PROTOCOL, CInt(KeepalivePacket.greProtocolNumber))
+        if path.interface != 0 { writer.appendPacketInformation(source: outgoing.source, interface: path.interface) }
+        if path.tos != 0 { writer.append(level: CInt(IPPROTO_IP), type: IP_TOS, CInt(path.tos)) }
         if path.mark != 0 { writer.append(level: SOL_SOCKET, type: SO_MARK, path.mark) }
     }
 

@@ -22,7 +22,7 @@ public enum KeepalivePacket {
     public static func encode(_ target: KeepaliveTarget, nonce: UInt32, sequence: UInt32 = 0) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(maximumLength)
-        encode(target, nonce: nonce, sequence: sequence, into: &bytes)
+        encode(target, nonce: nonce, sequence: sequence, appendingTo: &bytes)
         return bytes
     }
 
@@ -30,12 +30,13 @@ public enum KeepalivePacket {
     /// IPv6 header, inner GRE header with checksum and key.
     static let maximumLength = 16 + IPv6Header.length + 12
 
-    /// `encode`, into `bytes` (emptied first, its capacity kept): a hub's batch of
-    /// keepalives is encoded through one buffer instead of an array allocated for each.
-    static func encode(_ target: KeepaliveTarget, nonce: UInt32, sequence: UInt32, into bytes: inout [UInt8]) {
+    /// `encode`, appended to `bytes`: a hub's batch of keepalives is encoded through one
+    /// buffer instead of an array allocated for each, behind the outer IP header when
+    /// the watcher writes it.
+    static func encode(_ target: KeepaliveTarget, nonce: UInt32, sequence: UInt32, appendingTo bytes: inout [UInt8]) {
         let isIPv4 = target.family == .inet
         let innerFlags = target.inputFlags.subtracting(.sequence)
-        bytes.removeAll(keepingCapacity: true)
+        let start = bytes.count
         GreHeader.append(to: &bytes, flags: target.outputFlags, protocolType: isIPv4 ? ipv4EtherType : ipv6EtherType,
                          key: target.outputKey, sequence: sequence)
         let inner = bytes.count
@@ -56,7 +57,7 @@ public enum KeepalivePacket {
             InternetChecksum.fill(&bytes, over: innerGRE..<bytes.count, at: innerGRE + GreHeader.checksumOffset)
         }
         if target.outputFlags.contains(.checksum) {
-            InternetChecksum.fill(&bytes, over: 0..<bytes.count, at: GreHeader.checksumOffset)
+            InternetChecksum.fill(&bytes, over: start..<bytes.count, at: start + GreHeader.checksumOffset)
         }
     }
 

@@ -264,6 +264,8 @@ public final class KeepaliveWatcher {
     private func socket(for family: AddressFamily) throws -> GreSocket {
         if let socket = sockets[family] { return socket }
         let socket = try GreSocket(family: family, acceptingOnly: 0)
+        // A hub's sends are most of what it costs: the kernel is spared their headers.
+        socket.writeOwnHeaders()
         sockets[family] = socket
         return socket
     }

@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 /// A raw IP socket that sends whole packets, IP header included (IPPROTO_RAW): the
-/// responder's way to send a reflected keepalive as a router would forward it.
+/// responder's way to send a reflected keepalive as a router would forward it, and a
+/// hub's way to send its IPv4 keepalives cheaply (`GreSocket.writeOwnHeaders`).
 ///
 /// A router's forwarded packet meets the IPsec policies with its own protocol and
 /// addresses. What an IPPROTO_RAW socket sends meets them as protocol 255, from the
@@ -26,6 +27,38 @@ public final class RawPacketSocket {
     public init(family: AddressFamily) throws(SystemError) {
         socket = try Socket(domain: family.socketDomain, type: SOCK_RAW, protocol: CInt(IPPROTO_RAW), nonBlocking: true,
                             "cannot open a raw IP socket")
+    }
+
+    /// A socket for the IPv4 packets from `source` alone, bound to it: the kernel takes
+    /// the source of their route from the socket, so a packet needs no packet information
+    /// of its own, and its protocol's control message alone (24 bytes) fits the 36 the
+    /// kernel keeps on its stack for them (more is a buffer allocated and freed for each
+    /// packet). Throws when `source` is not an address of this host, or when the kernel
+    /// predates the protocol's control message: its packets would meet the IPsec
+    /// policies as protocol 255, not as what they carry.
+    public convenience init(boundTo source: IPv4Address, protocolNumber: UInt8) throws(SystemError) {
+        try self.init(family: .inet)
+        try socket.bind(to: SocketAddress(.v4(source)), "cannot bind a raw IP socket to \(source)")
+        // A probe (MSG_PROBE) goes as far as the route and sends nothing, but the kernel
+        // reads the control messages first and refuses one it does not know (EINVAL).
+        var header: [UInt8] = []
+        IPv4Header(source: source, destination: source, protocolNumber: protocolNumber, timeToLive: 1, identification: 0,
+                   payloadLength: 0).append(to: &header)
+        var probe = DatagramBatch(capacity: 1, payloadBytes: header.count, controlSpace: Self.controlSpace)
+        header.withUnsafeBytes { bytes in
+            probe.append(bytes, to: SocketAddress(.v4(source))) { writer in
+                writer.append(level: CInt(IPPROTO_IP), type: IP_PROTOCOL, CInt(protocolNumber))
+            }
+        }
+        if let (_, errno) = socket.send(probe, flags: CInt(MSG_PROBE) | CInt(MSG_DONTWAIT)).first {
+            throw SystemError("cannot send IPv4 packets that name their protocol", errno: errno)
+        }
+    }
+
+    /// Sends packets that have their own IP headers and control messages, in as few
+    /// system calls as the kernel allows. Returns the refused ones, by position.
+    public func send(_ batch: borrowing DatagramBatch) -> [(index: Int, error: SystemError)] {
+        socket.send(batch, flags: CInt(MSG_DONTWAIT)).map { index, errno in (index, SystemError("cannot send an IP packet", errno: errno)) }
     }
 
     public func send(_ packet: [UInt8], to destination: IPAddress) throws(SystemError) {

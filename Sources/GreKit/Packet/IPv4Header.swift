@@ -10,6 +10,9 @@ struct IPv4Header {
     /// The packet's length in bytes, header included.
     var totalLength: Int
     var identification: UInt16
+    var typeOfService: UInt8
+    /// DF: the packet is never fragmented on its way.
+    var dontFragment: Bool
     var timeToLive: UInt8
     var protocolNumber: UInt8
     var source: IPv4Address
@@ -34,6 +37,8 @@ struct IPv4Header {
         // More fragments to come, or an offset: a piece of a packet, never a whole keepalive.
         guard UInt16(bigEndian: header.frag_off) & UInt16(IP_MF | IP_OFFMASK) == 0 else { return nil }
         identification = UInt16(bigEndian: header.id)
+        typeOfService = header.tos
+        dontFragment = UInt16(bigEndian: header.frag_off) & UInt16(IP_DF) != 0
         timeToLive = header.ttl
         protocolNumber = header.protocol
         source = IPv4Address(UInt32(bigEndian: header.saddr))
@@ -43,10 +48,12 @@ struct IPv4Header {
     /// A header without options for a packet of `payloadLength` bytes after it; not
     /// a fragment, its checksum 0.
     init(source: IPv4Address, destination: IPv4Address, protocolNumber: UInt8, timeToLive: UInt8,
-         identification: UInt16, payloadLength: Int) {
+         identification: UInt16, payloadLength: Int, typeOfService: UInt8 = 0, dontFragment: Bool = false) {
         length = MemoryLayout<iphdr>.size
         totalLength = length + payloadLength
         self.identification = identification
+        self.typeOfService = typeOfService
+        self.dontFragment = dontFragment
         self.timeToLive = timeToLive
         self.protocolNumber = protocolNumber
         self.source = source
@@ -58,8 +65,10 @@ struct IPv4Header {
         var header = iphdr()
         header.version = 4
         header.ihl = UInt8(MemoryLayout<iphdr>.size / 4)
+        header.tos = typeOfService
         header.tot_len = UInt16(totalLength).bigEndian
         header.id = identification.bigEndian
+        header.frag_off = (dontFragment ? UInt16(IP_DF) : 0).bigEndian
         header.ttl = timeToLive
         header.protocol = protocolNumber
         header.saddr = source.value.bigEndian

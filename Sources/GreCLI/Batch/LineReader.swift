@@ -118,6 +118,13 @@ struct LineReader {
         }
     }
 
+    /// Hands every command line left to `body`, as `next` hands one. A reader of many
+    /// lines passes its closure once so: a loop around `next` makes a closure per line,
+    /// and retains and releases what the closure captures each time.
+    mutating func forEach(_ body: (UnsafeBufferPointer<UInt8>, _ line: Int) throws -> Void) throws {
+        while try next(body) != nil {}
+    }
+
     /// A line read: a command line whole, or part of one that a backslash continues.
     private enum Part<Result> {
         case whole(Result)

@@ -681,7 +681,7 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
                 plainRoutes += 1
                 #expect(plain.key == RouteKey(whole))
                 for route in declared {
-                    guard let satisfied = Planner.satisfies(route, plain) else { continue }
+                    guard let satisfied = withUnsafePointer(to: route, { Planner.satisfies($0, plain) }) else { continue }
                     comparisons += 1
                     if satisfied { matches += 1 }
                     #expect(satisfied == Planner.satisfies(route, whole), "\(RouteKey(route)) against \(RouteKey(whole))")

@@ -44,4 +44,11 @@ public struct OwnedDescriptor: ~Copyable {
     public func read(into buffer: UnsafeMutableRawBufferPointer, _ operation: @autoclosure () -> String) throws(SystemError) -> Int {
         try systemCall(operation()) { Glibc.read(rawValue, buffer.baseAddress, buffer.count) }
     }
+
+    /// Reads what is at `offset` in a file, up to the buffer's size, and leaves the
+    /// descriptor's own offset where it was (pread); 0 at the end. What has no offsets
+    /// (a pipe) refuses with ESPIPE.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, atOffset offset: Int64, _ operation: @autoclosure () -> String) throws(SystemError) -> Int {
+        try systemCall(operation()) { Glibc.pread(rawValue, buffer.baseAddress, buffer.count, off_t(offset)) }
+    }
 }

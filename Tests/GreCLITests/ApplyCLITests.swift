@@ -187,6 +187,62 @@ private func ini(_ text: String, _ section: String, _ key: String) -> [String] {
         }
     }
 
+    /// A file is read a block at a time, after a first pass that counts its lines: it
+    /// declares what its bytes read in memory declare, continued lines across a block's
+    /// end included, and a refusal names its line past the first block.
+    @Test func aFileIsReadInBlocksAsItsBytesAre() throws {
+        let path = "/tmp/gretool-apply-blocks-test-\(getpid()).conf"
+        defer { try? Files.remove(path) }
+        var (text, routes) = ("", 0)
+        while text.utf8.count < 3 * LineReader.blockSize {
+            let continued = routes % 997 == 996 ? " \\\n  metric 5" : ""
+            text += "route add 10.\(routes / 65536 % 256).\(routes / 256 % 256).\(routes % 256)/32 via 198.51.100.2\(continued) dev eth0\n"
+            routes += 1
+        }
+        try Files.replace(path, with: Array(text.utf8))
+        let devices = DeviceDirectory(devices: [("eth0", 2)])
+        let (fromFile, fromBytes) = (DeclarationReader(owner: .gretool, devices: devices), DeclarationReader(owner: .gretool, devices: devices))
+        try ApplyFile.read(path, into: fromFile)
+        try ApplyFile.read(Array(text.utf8), name: path, into: fromBytes)
+        let (read, expected) = (try fromFile.finish().0.routes, try fromBytes.finish().0.routes)
+        #expect(read.count == routes && read == expected)
+        #expect(read.filter { $0.priority == 5 }.count == routes / 997)
+        let lines = text.utf8.count { $0 == UInt8(ascii: "\n") }
+        let survey = try ApplyFile.survey(OwnedDescriptor.open(readingFrom: path), path: path)
+        #expect(survey?.lines == lines && survey?.firstByte == UInt8(ascii: "r"))
+
+        try Files.replace(path, with: Array((text + "route del 10.0.0.0/32\n").utf8))
+        let refused = DeclarationReader(owner: .gretool, devices: devices)
+        let error = #expect(throws: DeclarationError.self) { try ApplyFile.read(path, into: refused) }
+        #expect(error?.place == "\(path):\(lines + 1)")
+    }
+
+    /// JSON is found after blanks longer than a block, and read whole; a pipe has no
+    /// first pass (it cannot be read twice).
+    @Test func jsonAndPipesAreReadWhole() throws {
+        let path = "/tmp/gretool-apply-json-test-\(getpid()).conf"
+        defer { try? Files.remove(path) }
+        try Files.replace(path, with: Array((String(repeating: " \n", count: LineReader.blockSize) + "{ \"links\": [").utf8))
+        let reader = DeclarationReader(owner: .gretool, devices: DeviceDirectory(devices: []))
+        let error = #expect(throws: DeclarationError.self) { try ApplyFile.read(path, into: reader) }
+        // The document's error, named by the file alone: no line of it was read as words.
+        #expect(error?.place == path)
+        let survey = try ApplyFile.survey(OwnedDescriptor.open(readingFrom: path), path: path)
+        #expect(survey?.firstByte == UInt8(ascii: "{"))
+
+        var ends: [CInt] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        defer { close(ends[0]) }
+        let line = "route add 192.0.2.0/24 dev eth0\n"
+        #expect(write(ends[1], line, line.utf8.count) == line.utf8.count)
+        close(ends[1])
+        let fromPipe = DeclarationReader(owner: .gretool, devices: DeviceDirectory(devices: [("eth0", 2)]))
+        let pipePath = "/proc/self/fd/\(ends[0])"
+        #expect(try ApplyFile.survey(OwnedDescriptor.open(readingFrom: pipePath), path: pipePath) == nil)
+        try ApplyFile.read(pipePath, into: fromPipe)
+        #expect(try fromPipe.finish().0.routes.map(\.destination.description) == ["192.0.2.0/24"])
+    }
+
     @Test func declarationsAreReadWithTheCommandTablesAbbreviations() throws {
         #expect(try ApplyFile.declaration(["r", "a"], at: DeclarationPlace("1")) == .routeAdd)
         #expect(try ApplyFile.declaration(["tunnel", "add"], at: DeclarationPlace("1")) == .tunnelAdd)

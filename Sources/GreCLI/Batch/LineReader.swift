@@ -154,13 +154,16 @@ struct LineReader {
                 return line
             }
             if atEnd { return nil }
-            buffer.removeFirst(start)
+            // What is left of the last block (part of a line) starts a new buffer, and the
+            // next block is read in after it: read into a block of its own, then appended,
+            // each byte was copied once more.
+            let rest = buffer[start...]
+            buffer = try [UInt8](unsafeUninitializedCapacity: rest.count + Self.blockSize) { storage, count in
+                count = storage.initialize(fromContentsOf: rest)
+                count += try read(UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: storage[count...])))
+            }
             start = 0
-            let before = buffer.count
-            try buffer.append(contentsOf: [UInt8](unsafeUninitializedCapacity: Self.blockSize) { storage, count in
-                count = try read(UnsafeMutableRawBufferPointer(storage))
-            })
-            if buffer.count == before { atEnd = true }
+            if buffer.count == rest.count { atEnd = true }
         }
     }
 }

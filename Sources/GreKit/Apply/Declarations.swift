@@ -135,8 +135,10 @@ public final class DeclarationReader {
     private var linkPlaces: [String: DeclarationPlace] = [:]
     private var linkCreated: Set<String> = []
     private var placeOfKey: [String: DeclarationPlace] = [:]
-    /// The routes read, with their index and places.
-    private var routes = DeclaredRoutes()
+    /// The routes read, with their index and places. One thread reads a file, and
+    /// nothing the append calls comes back to the reader: the runtime's exclusivity
+    /// check at each of 10,000 routes was 1.7% of the instructions of an apply.
+    @exclusivity(unchecked) private var routes = DeclaredRoutes()
     /// Names used before any declaration made them, and where first.
     private var referenced: [(name: String, place: DeclarationPlace)] = []
     private var place = DeclarationPlace("")

@@ -219,7 +219,9 @@ keepalive() {
     # B answers for all of 10.200.0.0/16 (AnyIP): a thousand peers behind one veth.
     ip -n "$B" route add local 10.200.0.0/16 dev lo
     ip -n "$A" route add 10.200.0.0/16 via 198.51.100.2
-    "$gretool" -n "$B" keepalive respond >"$dir/respond" 2>&1 &
+    # The file exists before the responder starts writing: the loop below reads it at once.
+    : >"$dir/respond"
+    "$gretool" -n "$B" keepalive respond >>"$dir/respond" 2>&1 &
     responder=$!
     until grep -q responding "$dir/respond"; do sleep 0.05; done
 
@@ -360,7 +362,9 @@ keepalive_scale() {
     ip -n "$A" -batch "$dir/routes"
     through() { ip -n "$A" route show | grep -c ' dev s' || true; }
     echo "routes through the stand-ins: $(through)"
-    "$gretool" -n "$B" keepalive respond >"$dir/respond" 2>&1 &
+    # The file exists before the responder starts writing: the loop below reads it at once.
+    : >"$dir/respond"
+    "$gretool" -n "$B" keepalive respond >>"$dir/respond" 2>&1 &
     responder=$!
     until grep -q responding "$dir/respond"; do sleep 0.05; done
     local words=()

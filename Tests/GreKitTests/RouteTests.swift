@@ -129,6 +129,20 @@ import Testing
         #expect(Array(list) == routes)
     }
 
+    /// The planner asks whether a route has metrics without making an empty set of them.
+    @Test func aRouteHasMetricsOnlyWhenSomeAreSet() throws {
+        var route = Route(destination: try IPPrefix(parsing: "192.0.2.0/24"))
+        #expect(!route.hasMetrics)
+        route.preferredSource = IPAddress("192.0.2.1")
+        #expect(!route.hasMetrics, "other rare fields are no metrics")
+        route.metrics[.mtu] = 1400
+        #expect(route.hasMetrics)
+        route.metrics = RouteMetrics()
+        #expect(!route.hasMetrics)
+        route.metrics.congestionControl = "bbr"
+        #expect(route.hasMetrics)
+    }
+
     /// What few routes have is kept out of line, so that a route is small (apply holds
     /// routes by the ten thousand), and is still set, read, compared and sent as the rest.
     @Test func aRoutesRareFieldsAreKeptOutOfLine() throws {

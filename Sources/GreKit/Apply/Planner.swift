@@ -659,7 +659,7 @@ public final class Planner {
     /// released) for each of 10,000 routes, 5% of the instructions of an apply.
     static func satisfies(_ declared: UnsafePointer<Route>, _ existing: Route.Plain) -> Bool? {
         guard declared.pointee.nexthopID == nil, declared.pointee.nexthops.isEmpty, declared.pointee.opaque.isEmpty,
-              declared.pointee.preferredSource == nil, declared.pointee.metrics.isEmpty else { return nil }
+              declared.pointee.preferredSource == nil, !declared.pointee.hasMetrics else { return nil }
         let gateway = declared.pointee.gateway
         return declared.pointee.type == existing.type && declared.pointee.scope == existing.scope
             && declared.pointee.protocolID == existing.protocolID

@@ -43,6 +43,9 @@ public struct Route: Sendable, Equatable {
         get { rare?.fields.metrics ?? RouteMetrics() }
         set { rareFields.metrics = newValue }
     }
+    /// Whether the route has metrics: `metrics.isEmpty` makes an empty set of them
+    /// (a dictionary) for a route that has none, as most have.
+    var hasMetrics: Bool { rare.map { !$0.fields.metrics.isEmpty } ?? false }
     /// IPv6 router preference (RTA_PREF).
     public var preference: RoutePreference? {
         get { rare?.fields.preference }

@@ -10,7 +10,12 @@ public enum Files {
     /// The bytes of the file at `path`, at most `limit` of them (a file under /proc may
     /// be endless). EINTR is retried; any other failure throws, naming the path.
     public static func read(_ path: String, limit: Int = .max) throws(SystemError) -> [UInt8] {
-        let file = try OwnedDescriptor.open(readingFrom: path)
+        try read(OwnedDescriptor.open(readingFrom: path), path: path, limit: limit)
+    }
+
+    /// `read(_:limit:)`, from a file already open (from its offset on); `path` names it
+    /// in messages.
+    public static func read(_ file: borrowing OwnedDescriptor, path: String, limit: Int = .max) throws(SystemError) -> [UInt8] {
         // A regular file gives its size: it is read at once, then once more to see its
         // end, into memory reserved for both (an apply file of 10,000 routes is 500 KiB:
         // a page at a time, the array grew and was copied a dozen times). Others (files

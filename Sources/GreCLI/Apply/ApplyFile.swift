@@ -17,7 +17,7 @@ enum ApplyFile {
 
     static func read(_ path: String, into reader: DeclarationReader) throws {
         guard path != "-" else {
-            try read(contents(of: path), name: "standard input", into: reader)
+            try read(standardInput(), name: "standard input", into: reader)
             return
         }
         guard (try? Files.names(in: path)) != nil else {
@@ -33,12 +33,12 @@ enum ApplyFile {
     /// to count its lines (room for as many routes is made at once) and to see whether
     /// it is JSON, then to read them. Read whole, the file of 10,000
     /// routes (480 KiB) took a tenth of the page faults of an apply. JSON, and what
-    /// cannot be read at an offset (a pipe), are read whole.
+    /// cannot be read at an offset (a pipe), are read whole, from the descriptor open.
     private static func read(file path: String, into reader: DeclarationReader) throws {
         let file = try readable { () throws(SystemError) -> OwnedDescriptor in try OwnedDescriptor.open(readingFrom: path) }
         guard let survey = try readable({ () throws(SystemError) in try survey(file, path: path) }),
               survey.firstByte != UInt8(ascii: "{") else {
-            try read(contents(of: path), name: path, into: reader)
+            try read(readable { () throws(SystemError) in try Files.read(file, path: path) }, name: path, into: reader)
             return
         }
         // The reader reads through the descriptor while `file`, its owner, is held here.
@@ -73,7 +73,7 @@ enum ApplyFile {
             if firstByte == UInt8(ascii: "{") || memchr(bytes.baseAddress!, 0, count) != nil { break }
             offset += Int64(count)
         }
-        return (newlines + (lastByte.map { $0 == UInt8(ascii: "\n") ? 0 : 1 } ?? 0), firstByte)
+        return (lineCount(newlines: newlines, lastByte: lastByte), firstByte)
     }
 
     /// Reads a file's bytes; `name` is the file's in messages.
@@ -127,7 +127,12 @@ enum ApplyFile {
 
     /// The lines of `bytes`, the last counted when it has no newline.
     static func lineCount(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        newlineCount(bytes) + (bytes.last.map { $0 == UInt8(ascii: "\n") ? 0 : 1 } ?? 0)
+        lineCount(newlines: newlineCount(bytes), lastByte: bytes.last)
+    }
+
+    /// The lines of bytes with `newlines` that end with `lastByte` (nil: no bytes).
+    private static func lineCount(newlines: Int, lastByte: UInt8?) -> Int {
+        newlines + (lastByte.map { $0 == UInt8(ascii: "\n") ? 0 : 1 } ?? 0)
     }
 
     /// The newlines in `bytes`.
@@ -189,9 +194,8 @@ enum ApplyFile {
         }
     }
 
-    /// The bytes of the file at `path`, or of standard input.
-    private static func contents(of path: String) throws -> [UInt8] {
-        guard path == "-" else { return try readable { () throws(SystemError) in try Files.read(path) } }
+    /// The bytes of standard input.
+    private static func standardInput() throws -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

@@ -87,9 +87,11 @@ struct RouteKeyIndex: Sendable {
         let held = count
         count = 0
         reserveCapacity(Swift.max(reserved, held + 1), in: routes)
-        for position in 0..<held {
-            let hash = RouteKey(routes[position]).hashValue
-            slots[freeSlot(for: hash)] = Self.tag(hash) | UInt64(position + 1)
+        routes.withUnsafeBufferPointer { routes in
+            for position in 0..<held {
+                let hash = Self.key(at: position, in: routes).hashValue
+                slots[freeSlot(for: hash)] = Self.tag(hash) | UInt64(position + 1)
+            }
         }
         count = held
     }

@@ -26,11 +26,13 @@ SHELL := /bin/bash
 # libstdc++ is linked statically (a directory holding only its archive is searched
 # first) because loading it costs more than anything gretool does; lld packs the
 # relative relocations (DT_RELR, glibc 2.36) that a position-independent binary
-# applies at start; nothing is exported (the runtime's dladdr scans every exported
-# symbol); concrete generic types are made by calls, not from mangled names, whose
-# decoding scans every protocol conformance in the binary.
+# applies at start; there is no run path (SwiftPM's $ORIGIN made the loader look for
+# libmnl, libm and libc in a dozen places beside the binary first, all missing);
+# nothing is exported (the runtime's dladdr scans every exported symbol); concrete
+# generic types are made by calls, not from mangled names, whose decoding scans every
+# protocol conformance in the binary.
 STATIC_CXX = .build/static-c++
-RELEASE_FLAGS = -c release --static-swift-stdlib \
+RELEASE_FLAGS = -c release --static-swift-stdlib --disable-local-rpath \
 	-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors \
 	-Xswiftc -use-ld=lld -Xswiftc -L$(CURDIR)/$(STATIC_CXX) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc \
 	-Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic \

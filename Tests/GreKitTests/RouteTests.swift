@@ -100,33 +100,125 @@ import Testing
         #expect(Array(list) == messages.map { withMessage($0) { Route($0) } })
     }
 
-    /// A dump of many routes fills more than one of the list's blocks: each route is
-    /// whole in one, and reads back as it was sent.
+    /// A dump of many routes fills more than one chunk of the list's places and more
+    /// than one block of its messages: each route reads back as it was sent, at its
+    /// place, as a whole route and as one of the usual form.
     @Test func aRouteListOfManyRoutesReadsEachBack() throws {
-        let routes = try (0..<3000).map { number in
+        let routes = try (0..<5000).map { number in
             var route = Route(destination: try IPPrefix(parsing: "10.\(number / 65536).\(number / 256 % 256).\(number % 256)/32"))
             route.gateway = IPAddress("198.51.100.2")
             route.outputInterface = 3
-            // Messages of other lengths: metrics, realms, a multipath route.
+            // Messages of other forms and lengths: IPv6, metrics, realms, a multipath route.
+            if number % 3 == 0 {
+                route = Route(destination: try IPPrefix(parsing: "2001:db8:\(String(number, radix: 16))::/64"))
+                route.gateway = IPAddress("2001:db8::2")
+                route.outputInterface = 3
+            }
             if number % 7 == 0 { route.metrics[.mtu] = UInt32(1000 + number) }
             if number % 11 == 0 { route.opaque = [OpaqueAttribute(RouteAttribute.flow, UInt32(number))] }
             if number % 13 == 0 {
+                route.nexthops = [.init(gateway: route.gateway, outputInterface: 3), .init(gateway: nil, outputInterface: 4)]
                 route.gateway = nil
                 route.outputInterface = nil
-                route.nexthops = [.init(gateway: IPAddress("198.51.100.2"), outputInterface: 3), .init(gateway: nil, outputInterface: 4)]
             }
             return route
         }
-        var list = RouteList()
-        var bytes = 0
-        for route in routes {
-            let message = try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { try route.encode($0) }
-            bytes += message.count
-            withMessage(message) { list.append($0) }
+        let messages = try routes.map { route in
+            try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { try route.encode($0) }
         }
-        #expect(bytes > 2 * 64 * 1024, "the routes fill more than two blocks")
+        var list = RouteList()
+        var messageBytes = 0
+        for message in messages {
+            withMessage(message) { message in
+                if record(of: message) == nil { messageBytes += message.length }
+                list.append(message)
+            }
+        }
+        #expect(routes.count > 2 * 2048, "the routes fill more than two chunks")
+        #expect(messageBytes > 2 * 64 * 1024, "the messages kept fill more than two blocks")
         #expect(list.count == routes.count)
         #expect(Array(list) == routes)
+        #expect(list.indices.allSatisfy { list.plain(at: $0) == withMessage(messages[$0], Route.plain) })
+    }
+
+    private func record(of message: NetlinkMessage) -> RouteList.Record? {
+        guard let (header, family) = Route.header(of: message) else { return nil }
+        return RouteList.Record(header, family, message.attributes(after: rtmsg.self, RouteAttribute.self))
+    }
+
+    private func message(_ route: Route) throws -> [UInt8] {
+        try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { try route.encode($0) }
+    }
+
+    /// An IPv4 route of the usual form is kept as a record decoded once: the record
+    /// makes the route the message makes, and the same route of the usual form.
+    @Test func anIPv4RouteOfTheUsualFormIsKeptAsARecordOfTheSameRoute() throws {
+        // A byte more, which of the list's entries it is, makes 32: a list of 10,000 such
+        // routes takes 79 pages, where their messages and places took 186.
+        #expect(MemoryLayout<RouteList.Record>.size <= 31)
+        var usual = Route(destination: try IPPrefix(parsing: "10.0.0.1/32"))
+        usual.gateway = IPAddress("198.51.100.2")
+        usual.outputInterface = 7
+        usual.protocolID = RouteProtocol(rawValue: 47)
+        var everyField = Route(destination: try IPPrefix(parsing: "192.0.2.0/24"))
+        everyField.gateway = IPAddress("0.0.0.0")
+        everyField.outputInterface = 0
+        everyField.priority = 0
+        everyField.table = RouteTable(rawValue: 1000)
+        everyField.tos = 0x10
+        everyField.scope = .link
+        everyField.type = .local
+        everyField.flags = .onlink
+        var defaultRoute = Route(destination: try IPPrefix(parsing: "0.0.0.0/0"))
+        defaultRoute.outputInterface = 3
+        defaultRoute.priority = 100
+        var blackhole = Route(destination: try IPPrefix(parsing: "203.0.113.0/24"))
+        blackhole.type = .blackhole
+        for route in [usual, everyField, defaultRoute, blackhole] {
+            let bytes = try message(route)
+            try withMessage(bytes) { message in
+                let kept = try #require(record(of: message), "\(route.destination)")
+                #expect(kept.route == route)
+                #expect(kept.route == Route(message))
+                #expect(kept.plain == Route.plain(message))
+            }
+        }
+    }
+
+    /// A route the record cannot hold whole is kept as its message: IPv6 (dumps report
+    /// cache information), a source, a preferred source, metrics, legs, a nexthop object,
+    /// realms, a gateway of another family, a payload of another length.
+    @Test func aRouteOfAnotherFormIsKeptAsItsMessage() throws {
+        let base = Route(destination: try IPPrefix(parsing: "192.0.2.0/24"))
+        var ipv6 = Route(destination: try IPPrefix(parsing: "2001:db8::/48"))
+        ipv6.outputInterface = 3
+        var source = base
+        source.source = try IPPrefix(parsing: "198.51.100.0/24")
+        var preferredSource = base
+        preferredSource.preferredSource = IPAddress("192.0.2.1")
+        var metrics = base
+        metrics.metrics[.mtu] = 1400
+        var legs = base
+        legs.nexthops = [.init(gateway: IPAddress("198.51.100.2"), outputInterface: 3), .init(gateway: nil, outputInterface: 4)]
+        var object = base
+        object.nexthopID = 8
+        var realms = base
+        realms.opaque = [OpaqueAttribute(RouteAttribute.flow, UInt32(7))]
+        var viaIPv6 = base
+        viaIPv6.gateway = IPAddress("2001:db8::1")
+        // An IPv6 route's message called IPv4: its destination and gateway are 16 bytes.
+        var sixteenBytes = try message({ var route = ipv6; route.gateway = IPAddress("2001:db8::1"); return route }())
+        sixteenBytes[16] = AddressFamily.inet.rawValue
+        let messages = try [ipv6, source, preferredSource, metrics, legs, object, realms, viaIPv6].map(message) + [sixteenBytes]
+        var list = RouteList()
+        for bytes in messages {
+            withMessage(bytes) { message in
+                #expect(record(of: message) == nil)
+                list.append(message)
+            }
+        }
+        #expect(Array(list) == messages.map { withMessage($0) { Route($0) } })
+        #expect(list.indices.allSatisfy { list.plain(at: $0) == withMessage(messages[$0], Route.plain) })
     }
 
     /// The planner asks whether a route has metrics without making an empty set of them.

@@ -162,8 +162,9 @@ public enum Parse {
 
 extension UnsafeBufferPointer<UInt8> {
     /// Whether these bytes spell the literal: a word read from a line's bytes compared
-    /// with a keyword, without a string made of it.
-    public func spells(_ literal: StaticString) -> Bool {
+    /// with a keyword, without a string made of it. Inlinable: with the literal known
+    /// where it is called, the comparison is a load or two, not a call to memcmp.
+    @inlinable public func spells(_ literal: StaticString) -> Bool {
         count == literal.utf8CodeUnitCount && (count == 0 || memcmp(baseAddress!, literal.utf8Start, count) == 0)
     }
 }

@@ -55,10 +55,13 @@ struct RouteAddFastPathTests {
         let lines = Self.lines()
         var splitter = CommandLineWords.Splitter()
         let words = WordBytes(), noWords = WordBytes()
+        // One reader for every line, as a file's: what it keeps of a line is checked
+        // by the lines after it.
+        var routeAdds = RouteRequest.CommonAddReader(devices: devices)
         var read: [String] = []
         for line in lines {
             let bytes = Array(line.utf8)
-            guard let fast = bytes.withUnsafeBufferPointer({ ApplyFile.commonRouteAdd($0, words, noWords, devices: devices) }) else {
+            guard let fast = bytes.withUnsafeBufferPointer({ ApplyFile.commonRouteAdd($0, words, noWords, &routeAdds) }) else {
                 continue
             }
             read.append(line)
@@ -75,8 +78,7 @@ struct RouteAddFastPathTests {
     }
 
     /// The fast path finds a device from its name's bytes as the grammar finds it by
-    /// name, the last one found kept for the next line: names found, not found,
-    /// invalid, prefixes of others, and one a file declares.
+    /// name: names found, not found, invalid, prefixes of others, and one a file declares.
     @Test func devicesAreFoundFromTheirNamesBytes() {
         devices.declare("gre3")
         let names = ["va", "va", "eth0", "eth9", "eth0", "eth0/1", "v", "va", "gre1", "gre", "gre12", "gre3", "gre3", "", "eth0"]
@@ -85,6 +87,42 @@ struct RouteAddFastPathTests {
             #expect(found == (try? devices.index(of: name)), "\(name)")
         }
         #expect(Array("gre3".utf8).withUnsafeBufferPointer { devices.index(ofName: $0) }.map { $0 < 0 } == true)
+    }
+
+    /// The reader keeps the last gateway and device read with their bytes: a line that
+    /// names another, one longer or shorter, or one the last line's is a prefix of, is
+    /// read afresh; a device not found is looked for again on the next line (a file may
+    /// make it in between); gateways and names of 16 bytes and more are read each time.
+    @Test func theLastGatewayAndDeviceAreReadOnce() throws {
+        let devices = DeviceDirectory(devices: [("eth0", 2), ("eth00", 3), ("eth", 4), ("abcdefghijklmno", 5), ("abcdefghijklmnp", 6)])
+        var reader = RouteRequest.CommonAddReader(devices: devices)
+        let lines: [(words: String, gateway: String?, device: Int32?)] = [
+            ("10.0.0.1 via 192.0.2.1 dev eth0", "192.0.2.1", 2), ("10.0.0.2 via 192.0.2.1 dev eth0", "192.0.2.1", 2),
+            ("10.0.0.3 via 192.0.2.11 dev eth00", "192.0.2.11", 3), ("10.0.0.4 via 192.0.2.1 dev eth", "192.0.2.1", 4),
+            ("10.0.0.5 via 192.0.2.1 dev eth0", "192.0.2.1", 2), ("10.0.0.6 via 203.0.113.254 dev eth0", "203.0.113.254", 2),
+            ("10.0.0.7 via 203.0.113.255 dev eth0", "203.0.113.255", 2),
+            ("10.0.0.8 via 203.0.113.255 dev abcdefghijklmno", "203.0.113.255", 5),
+            ("10.0.0.9 via 203.0.113.255 dev abcdefghijklmnp", "203.0.113.255", 6),
+            ("2001:db8::1 via 2001:db8:0:0:0:0:0:2 dev eth0", "2001:db8::2", 2),
+            ("2001:db8::2 via 2001:db8:0:0:0:0:0:3 dev eth0", "2001:db8::3", 2),
+            ("10.0.1.1 dev gre9", nil, nil),
+        ]
+        let words = WordBytes(), noWords = WordBytes()
+        func read(_ line: String) -> Route? {
+            guard Array(line.utf8).withUnsafeBufferPointer({ words.gather($0, comparedWith: noWords) }) != nil else { return nil }
+            return reader.read(words.count) { words.word($0) }
+        }
+        for line in lines {
+            let route = read(line.words)
+            if let device = line.device {
+                #expect(route?.gateway == line.gateway.flatMap { IPAddress($0) }, "\(line.words)")
+                #expect(route?.outputInterface == device, "\(line.words)")
+            } else {
+                #expect(route == nil, "\(line.words)")
+            }
+        }
+        devices.declare("gre9")
+        #expect(read("10.0.1.1 dev gre9")?.outputInterface == (try devices.index(of: "gre9")))
     }
 
     /// A file read through the fast path gives the state, and the refusals, that its

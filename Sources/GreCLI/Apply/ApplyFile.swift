@@ -102,7 +102,7 @@ enum ApplyFile {
         reader.reserveCapacity(routes: lineCount)
         var splitter = CommandLineWords.Splitter()
         let routeWords = WordBytes(), noWords = WordBytes()
-        let devices = reader.devices
+        var routeAdds = RouteRequest.CommonAddReader(devices: reader.devices)
         // A line is a route, declared as it is read (a route is a large value: handed
         // out of the line reader's closure, held in an optional, it was copied on the
         // way, 4.6% of the instructions of an apply of 10,000 routes), or words, split
@@ -111,7 +111,7 @@ enum ApplyFile {
         do {
             try lines.forEach { bytes, line in
                 let place = DeclarationPlace(name, line: line)
-                if let route = commonRouteAdd(bytes, routeWords, noWords, devices: devices) {
+                if let route = commonRouteAdd(bytes, routeWords, noWords, &routeAdds) {
                     try reader.read(routeAdd: consume route, at: place)
                     return
                 }
@@ -151,14 +151,14 @@ enum ApplyFile {
     }
 
     /// A `route add` line in the form most lines of a file of many routes are in, read
-    /// from its words' bytes (`RouteRequest.parseCommonAdd`): the route, or nil for a
-    /// line the words grammar must read. `words` holds the words; `noWords` is empty.
+    /// from its words' bytes by `routeAdds`: the route, or nil for a line the words
+    /// grammar must read. `words` holds the words; `noWords` is empty.
     static func commonRouteAdd(
-        _ line: UnsafeBufferPointer<UInt8>, _ words: WordBytes, _ noWords: WordBytes, devices: DeviceDirectory
+        _ line: UnsafeBufferPointer<UInt8>, _ words: WordBytes, _ noWords: WordBytes, _ routeAdds: inout RouteRequest.CommonAddReader
     ) -> Route? {
         guard words.gather(line, comparedWith: noWords) != nil, words.count > 2,
               words.word(0).spells("route"), words.word(1).spells("add") else { return nil }
-        return RouteRequest.parseCommonAdd(words.count - 2, { words.word($0 + 2) }, devices: devices)
+        return routeAdds.read(words.count - 2) { words.word($0 + 2) }
     }
 
     /// What a line's first two words declare, resolved as commands are (abbreviations

@@ -175,7 +175,7 @@ public final class DeclarationReader {
         }
     }
 
-    /// Reads a `route add` line's route, read from its bytes (`RouteRequest.parseCommonAdd`).
+    /// Reads a `route add` line's route, read from its bytes (`RouteRequest.CommonAddReader`).
     /// A file of many routes hands over as many: each is moved into the state, not
     /// copied (a route is a large value).
     public func read(routeAdd route: consuming Route, at place: DeclarationPlace) throws(DeclarationError) {

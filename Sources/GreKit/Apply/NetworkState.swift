@@ -93,37 +93,11 @@ public final class DeviceDirectory: InterfaceResolver, @unchecked Sendable {
 
     public func name(of index: Int32) -> String? { nameByIndex[index] }
 
-    /// The last name found by `index(ofName:)`, as bytes, and its index: a file of
-    /// many routes names one device line after line, and an index never changes.
-    private var lastFound: (name: NameBytes, index: Int32)?
-
     /// The index of a device named by UTF-8 bytes, as `index(of:)` finds it, if the
     /// bytes are a valid interface name; nil for a name that is not, or is not known.
+    /// A name's index never changes once found.
     func index(ofName bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
-        // A name longer than an interface's is refused whatever its bytes.
-        guard let name = NameBytes(bytes) else { return nil }
-        if let lastFound, lastFound.name == name { return lastFound.index }
-        guard let valid = try? InterfaceName(String(decoding: bytes, as: UTF8.self)), let index = indexByName[valid.value] else { return nil }
-        lastFound = (name, index)
-        return index
-    }
-
-    /// The bytes of a name no longer than an interface's, held in the value: compared
-    /// with the next line's as two numbers. (Held in an array, compared by the generic
-    /// `elementsEqual`, they cost 86 instructions a line; in an array compared with
-    /// memcmp, the array was retained and released each time.)
-    private struct NameBytes: Equatable {
-        private var bytes: (UInt64, UInt64) = (0, 0)
-        private let count: Int
-
-        init?(_ name: UnsafeBufferPointer<UInt8>) {
-            guard name.count <= InterfaceName.maximumLength else { return nil }
-            count = name.count
-            withUnsafeMutableBytes(of: &bytes) { $0.copyMemory(from: UnsafeRawBufferPointer(name)) }
-        }
-
-        static func == (lhs: NameBytes, rhs: NameBytes) -> Bool {
-            lhs.count == rhs.count && lhs.bytes.0 == rhs.bytes.0 && lhs.bytes.1 == rhs.bytes.1
-        }
+        guard let name = try? InterfaceName(String(decoding: bytes, as: UTF8.self)) else { return nil }
+        return indexByName[name.value]
     }
 }

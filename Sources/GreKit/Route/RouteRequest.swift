@@ -319,43 +319,6 @@ public enum RouteRequest {
         }
     }
 
-    /// `route add` words in the form files of many routes are in, read from their bytes:
-    /// `PREFIX [ via ADDRESS ] [ dev NAME ] [ metric NUMBER ]`, the keywords spelled
-    /// out, in any order, each once, and a device `devices` knows. `word(i)` is the
-    /// i-th of the `count` words after `add`. Nil for anything else (another keyword,
-    /// an abbreviation, a device not named before, a value the grammar refuses or reads
-    /// its own way): `parse` reads those words, and reads these as this does.
-    public static func parseCommonAdd(
-        _ count: Int, _ word: (Int) -> UnsafeBufferPointer<UInt8>, devices: DeviceDirectory
-    ) -> Route? {
-        guard count > 0 else { return nil }
-        let first = word(0)
-        // A word that starts with a digit is the destination (no keyword or type does).
-        guard let lead = first.first, lead &- UInt8(ascii: "0") < 10,
-              let prefix = try? IPPrefix(utf8: first), prefix.network == prefix.address else { return nil }
-        var route = Route(destination: prefix)
-        var index = 1
-        while index < count {
-            guard index + 1 < count else { return nil }
-            let keyword = word(index), value = word(index + 1)
-            index += 2
-            if keyword.spells("via"), route.gateway == nil {
-                guard let gateway = IPAddress(utf8: value), gateway.family == prefix.family else { return nil }
-                route.gateway = gateway
-            } else if keyword.spells("dev"), route.outputInterface == nil {
-                guard let device = devices.index(ofName: value) else { return nil }
-                route.outputInterface = device
-            } else if keyword.spells("metric"), route.priority == nil {
-                guard let metric = decimal(value) else { return nil }
-                route.priority = metric
-            } else {
-                return nil
-            }
-        }
-        finish(&route, family: prefix.family, destination: prefix, type: nil, scope: nil, protocolID: nil, table: nil, .add)
-        return route
-    }
-
     /// A number in decimal, without the leading zero or sign `Parse.unsigned` reads
     /// its own way (octal, hexadecimal).
     private static func decimal(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32? {
@@ -506,6 +469,57 @@ extension AddressFamily {
         case .inet: "IPv4"
         case .inet6: "IPv6"
         case .unspecified: "of no family"
+        }
+    }
+}
+
+extension RouteRequest {
+    /// Reads `route add` words in the form files of many routes are in, from their bytes:
+    /// `PREFIX [ via ADDRESS ] [ dev NAME ] [ metric NUMBER ]`, the keywords spelled
+    /// out, in any order, each once, and a device `devices` knows. Such a file names one
+    /// gateway and one device line after line: the last of each read is kept with its
+    /// bytes, and the same bytes on the next line are not read again (the gateway's
+    /// address cost 180 instructions a line).
+    public struct CommonAddReader {
+        private let devices: DeviceDirectory
+        private var gateways = LastRead<IPAddress>()
+        private var deviceIndexes = LastRead<Int32>()
+
+        public init(devices: DeviceDirectory) {
+            self.devices = devices
+        }
+
+        /// The route of the `count` words after `add`, `word(i)` being the i-th. Nil for
+        /// anything else (another keyword, an abbreviation, a device not named before,
+        /// a value the grammar refuses or reads its own way): `parse` reads those words,
+        /// and reads these as this does.
+        public mutating func read(_ count: Int, _ word: (Int) -> UnsafeBufferPointer<UInt8>) -> Route? {
+            guard count > 0 else { return nil }
+            let first = word(0)
+            // A word that starts with a digit is the destination (no keyword or type does).
+            guard let lead = first.first, lead &- UInt8(ascii: "0") < 10,
+                  let prefix = try? IPPrefix(utf8: first), prefix.network == prefix.address else { return nil }
+            var route = Route(destination: prefix)
+            var index = 1
+            while index < count {
+                guard index + 1 < count else { return nil }
+                let keyword = word(index), value = word(index + 1)
+                index += 2
+                if keyword.spells("via"), route.gateway == nil {
+                    guard let gateway = gateways.value(of: value, IPAddress.init(utf8:)), gateway.family == prefix.family else { return nil }
+                    route.gateway = gateway
+                } else if keyword.spells("dev"), route.outputInterface == nil {
+                    guard let device = deviceIndexes.value(of: value, devices.index(ofName:)) else { return nil }
+                    route.outputInterface = device
+                } else if keyword.spells("metric"), route.priority == nil {
+                    guard let metric = RouteRequest.decimal(value) else { return nil }
+                    route.priority = metric
+                } else {
+                    return nil
+                }
+            }
+            RouteRequest.finish(&route, family: prefix.family, destination: prefix, type: nil, scope: nil, protocolID: nil, table: nil, .add)
+            return route
         }
     }
 }

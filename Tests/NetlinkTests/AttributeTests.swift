@@ -206,6 +206,34 @@ import Testing
         #expect(throws: IPPrefix.ParseError.badLength) { try IPPrefix(parsing: "10.0.0.0/33") }
         #expect(throws: IPPrefix.ParseError.badAddress) { try IPPrefix(parsing: "10.0.0.x/8") }
     }
+
+    /// An IPv4 prefix's address is read up to its slash in one pass (`IPv4Address.leading`);
+    /// what that pass stops at before a slash, or refuses, is read from the first slash
+    /// as an address of either family.
+    @Test func prefixAddressesAreReadUpToTheSlash() throws {
+        func leading(_ text: String) -> (String, Int)? {
+            Array(text.utf8).withUnsafeBufferPointer { IPv4Address.leading($0) }.map { ($0.address.description, $0.end) }
+        }
+        #expect(leading("10.1.2.3/8")! == ("10.1.2.3", 8))
+        #expect(leading("10.1/8")! == ("10.1.0.0", 4))
+        #expect(leading("1::/16")! == ("1.0.0.0", 1))
+        #expect(leading("1.2.3.4.5")! == ("1.2.3.4", 7))
+        #expect(leading("10./8") == nil)
+        #expect(leading("010.1.2.3/8") == nil)
+        #expect(leading("1.2.3.256") == nil)
+        #expect(leading("/8") == nil)
+        #expect(try IPPrefix(parsing: "1::/16").description == "1::/16")
+        #expect(try IPPrefix(parsing: "10::1").description == "10::1/128")
+        #expect(try IPPrefix(parsing: "::ffff:192.0.2.1/128").family == .inet6)
+        #expect(try IPPrefix(parsing: "192.0.2.1").description == "192.0.2.1/32")
+        #expect(throws: IPPrefix.ParseError.badAddress) { try IPPrefix(parsing: "10.0.0.0.0/8") }
+        #expect(throws: IPPrefix.ParseError.badAddress) { try IPPrefix(parsing: "10./8") }
+        #expect(throws: IPPrefix.ParseError.badAddress) { try IPPrefix(parsing: "1.2.3.4x/8") }
+        #expect(throws: IPPrefix.ParseError.badAddress) { try IPPrefix(parsing: "1.2.3.4:5/8") }
+        #expect(throws: IPPrefix.ParseError.badAddress) { try IPPrefix(parsing: "/8") }
+        #expect(throws: IPPrefix.ParseError.badLength) { try IPPrefix(parsing: "10.0.0.0//8") }
+        #expect(throws: IPPrefix.ParseError.badLength) { try IPPrefix(parsing: "10.0.0.0/8/8") }
+    }
 }
 
 @Suite struct XFRMConstantTests {

@@ -29,11 +29,22 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// The same from bytes (batch files parse millions of these).
     public init?(utf8 text: UnsafeBufferPointer<UInt8>) {
+        guard let (address, end) = Self.leading(text), end == text.count else { return nil }
+        self = address
+    }
+
+    /// The address `text` starts with, read up to the first byte that cannot go on
+    /// with it (the text's end, a prefix's slash, anything else), and where that byte
+    /// is; nil when what comes before it is no address. A prefix's address is read so
+    /// in the same pass that finds its slash.
+    static func leading(_ text: UnsafeBufferPointer<UInt8>) -> (address: IPv4Address, end: Int)? {
         var result: UInt32 = 0
         var parts = 0
         var current: UInt32 = 0
         var digits = 0
-        for byte in text {
+        var end = 0
+        while end < text.count {
+            let byte = text[end]
             let digit = byte &- UInt8(ascii: "0")
             if digit < 10 {
                 // A digit after a leading zero: octal to iproute2.
@@ -48,13 +59,14 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
                 current = 0
                 digits = 0
             } else {
-                return nil
+                break
             }
+            end &+= 1
         }
         guard digits > 0 else { return nil }
         result = result << 8 | current
         parts &+= 1
-        value = result << (8 * UInt32(4 - parts))
+        return (IPv4Address(result << (8 * UInt32(4 - parts))), end)
     }
 
     public static func < (lhs: IPv4Address, rhs: IPv4Address) -> Bool { lhs.value < rhs.value }
@@ -231,9 +243,18 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
     /// "ADDRESS[/LENGTH]"; the length in decimal without a leading zero (iproute2 reads
     /// "010" as octal), or, as iproute2 also takes it, an IPv4 netmask ("/255.255.0.0").
     public init(utf8 text: UnsafeBufferPointer<UInt8>) throws(ParseError) {
+        let address: IPAddress
         var slash = 0
-        while slash < text.count, text[slash] != UInt8(ascii: "/") { slash &+= 1 }
-        guard let address = IPAddress(utf8: UnsafeBufferPointer(rebasing: text[..<slash])) else { throw .badAddress }
+        if let (v4, end) = IPv4Address.leading(text), end == text.count || text[end] == UInt8(ascii: "/") {
+            // An IPv4 address up to the slash, read as it was found (looking for the
+            // slash first took as long as reading the address).
+            address = .v4(v4)
+            slash = end
+        } else {
+            while slash < text.count, text[slash] != UInt8(ascii: "/") { slash &+= 1 }
+            guard let other = IPAddress(utf8: UnsafeBufferPointer(rebasing: text[..<slash])) else { throw .badAddress }
+            address = other
+        }
         let width = address.family.bitWidth
         var length = width
         if slash != text.count {

@@ -27,8 +27,7 @@ func wordsOfLine(_ line: String) throws(InvalidArgument) -> [String] {
         }
     }
 
-    @Test func linesSplitInTurnAreLinesSplitAlone() throws {
-        let lines = [
+    static let lines = [
             "route add 10.0.0.1/32 via 198.51.100.2 dev va",
             "route add 10.0.0.2/32 via 198.51.100.2 dev va",
             "route add 10.0.0.2/32 via 198.51.100.2 dev va",
@@ -58,11 +57,27 @@ func wordsOfLine(_ line: String) throws(InvalidArgument) -> [String] {
             "xb",
             "route add 10.0.0.1/32 via 198.51.100.2 dev va",
         ]
-        let inTurn = try splitInTurn(lines)
-        for (line, split) in zip(lines, inTurn) {
+
+    @Test func linesSplitInTurnAreLinesSplitAlone() throws {
+        let inTurn = try splitInTurn(Self.lines)
+        for (line, split) in zip(Self.lines, inTurn) {
             let alone = try wordsOfLine(line)
             #expect(split.words == alone, "\(line)")
             #expect(split.tag == alone.map { $0 + "\n" }.joined(), "\(line)")
+        }
+    }
+
+    /// Apply's reader of route lines gathers each line's words comparing none with
+    /// another line's: they are the words the line has alone, one after another.
+    @Test func wordsGatheredWithoutComparingAreTheLinesWords() throws {
+        let words = WordBytes()
+        for line in Self.lines.reversed() + ["route add \"10.0.0.0/8 dev va", "a 'b c' d"] {
+            let bytes = Array(line.utf8)
+            let gathered = bytes.withUnsafeBufferPointer { words.gather($0) }
+            let alone = try? bytes.withUnsafeBufferPointer { wordsOfLine($0) }.get()
+            #expect(gathered == (alone != nil), "\(line)")
+            guard gathered, let alone else { continue }
+            #expect((0..<words.count).map { String(decoding: words.word($0), as: UTF8.self) } == alone, "\(line)")
         }
     }
 

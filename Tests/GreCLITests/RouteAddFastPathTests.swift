@@ -54,14 +54,14 @@ struct RouteAddFastPathTests {
     @Test func readsWhatItReadsAsTheGrammarDoes() throws {
         let lines = Self.lines()
         var splitter = CommandLineWords.Splitter()
-        let words = WordBytes(), noWords = WordBytes()
+        let words = WordBytes()
         // One reader for every line, as a file's: what it keeps of a line is checked
         // by the lines after it.
         var routeAdds = RouteRequest.CommonAddReader(devices: devices)
         var read: [String] = []
         for line in lines {
             let bytes = Array(line.utf8)
-            guard let fast = bytes.withUnsafeBufferPointer({ ApplyFile.commonRouteAdd($0, words, noWords, &routeAdds) }) else {
+            guard let fast = bytes.withUnsafeBufferPointer({ ApplyFile.commonRouteAdd($0, words, &routeAdds) }) else {
                 continue
             }
             read.append(line)
@@ -107,9 +107,9 @@ struct RouteAddFastPathTests {
             ("2001:db8::2 via 2001:db8:0:0:0:0:0:3 dev eth0", "2001:db8::3", 2),
             ("10.0.1.1 dev gre9", nil, nil),
         ]
-        let words = WordBytes(), noWords = WordBytes()
+        let words = WordBytes()
         func read(_ line: String) -> Route? {
-            guard Array(line.utf8).withUnsafeBufferPointer({ words.gather($0, comparedWith: noWords) }) != nil else { return nil }
+            guard Array(line.utf8).withUnsafeBufferPointer({ words.gather($0) }) else { return nil }
             return reader.read(words.count) { words.word($0) }
         }
         for line in lines {

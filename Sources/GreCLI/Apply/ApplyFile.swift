@@ -101,7 +101,7 @@ enum ApplyFile {
     private static func read(_ lines: inout LineReader, lineCount: Int, name: String, into reader: DeclarationReader) throws {
         reader.reserveCapacity(routes: lineCount)
         var splitter = CommandLineWords.Splitter()
-        let routeWords = WordBytes(), noWords = WordBytes()
+        let routeWords = WordBytes()
         var routeAdds = RouteRequest.CommonAddReader(devices: reader.devices)
         // A line is a route, declared as it is read (a route is a large value: handed
         // out of the line reader's closure, held in an optional, it was copied on the
@@ -111,7 +111,7 @@ enum ApplyFile {
         do {
             try lines.forEach { bytes, line in
                 let place = DeclarationPlace(name, line: line)
-                if let route = commonRouteAdd(bytes, routeWords, noWords, &routeAdds) {
+                if let route = commonRouteAdd(bytes, routeWords, &routeAdds) {
                     try reader.read(routeAdd: consume route, at: place)
                     return
                 }
@@ -152,11 +152,11 @@ enum ApplyFile {
 
     /// A `route add` line in the form most lines of a file of many routes are in, read
     /// from its words' bytes by `routeAdds`: the route, or nil for a line the words
-    /// grammar must read. `words` holds the words; `noWords` is empty.
+    /// grammar must read. `words` holds the words.
     static func commonRouteAdd(
-        _ line: UnsafeBufferPointer<UInt8>, _ words: WordBytes, _ noWords: WordBytes, _ routeAdds: inout RouteRequest.CommonAddReader
+        _ line: UnsafeBufferPointer<UInt8>, _ words: WordBytes, _ routeAdds: inout RouteRequest.CommonAddReader
     ) -> Route? {
-        guard words.gather(line, comparedWith: noWords) != nil, words.count > 2,
+        guard words.gather(line), words.count > 2,
               words.word(0).spells("route"), words.word(1).spells("add") else { return nil }
         return routeAdds.read(words.count - 2) { words.word($0 + 2) }
     }

@@ -78,6 +78,11 @@ func wordsOfLine(_ line: String) throws(InvalidArgument) -> [String] {
             #expect(gathered == (alone != nil), "\(line)")
             guard gathered, let alone else { continue }
             #expect((0..<words.count).map { String(decoding: words.word($0), as: UTF8.self) } == alone, "\(line)")
+            // As a reader of route lines takes them, from a word on.
+            for dropped in 0...alone.count {
+                let rest = words.lineWords.dropFirst(dropped)
+                #expect((0..<rest.count).map { String(decoding: rest[$0], as: UTF8.self) } == Array(alone.dropFirst(dropped)), "\(line)")
+            }
         }
     }
 

@@ -110,7 +110,7 @@ struct RouteAddFastPathTests {
         let words = WordBytes()
         func read(_ line: String) -> Route? {
             guard Array(line.utf8).withUnsafeBufferPointer({ words.gather($0) }) else { return nil }
-            return reader.read(words.count) { words.word($0) }
+            return reader.read(words.lineWords)
         }
         for line in lines {
             let route = read(line.words)

@@ -156,9 +156,10 @@ enum ApplyFile {
     static func commonRouteAdd(
         _ line: UnsafeBufferPointer<UInt8>, _ words: WordBytes, _ routeAdds: inout RouteRequest.CommonAddReader
     ) -> Route? {
-        guard words.gather(line), words.count > 2,
-              words.word(0).spells("route"), words.word(1).spells("add") else { return nil }
-        return routeAdds.read(words.count - 2) { words.word($0 + 2) }
+        guard words.gather(line) else { return nil }
+        let lineWords = words.lineWords
+        guard lineWords.count > 2, lineWords[0].spells("route"), lineWords[1].spells("add") else { return nil }
+        return routeAdds.read(lineWords.dropFirst(2))
     }
 
     /// What a line's first two words declare, resolved as commands are (abbreviations

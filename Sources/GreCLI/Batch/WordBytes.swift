@@ -32,9 +32,10 @@ final class WordBytes {
         return bytes
     }
 
-    func word(_ index: Int) -> UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(rebasing: bytes[(index == 0 ? 0 : ends[index - 1] + 1)..<ends[index]])
-    }
+    /// The words in place, until they are next gathered.
+    var lineWords: LineWords { LineWords(bytes: bytes.baseAddress!, ends: ends.baseAddress!, count: count) }
+
+    func word(_ index: Int) -> UnsafeBufferPointer<UInt8> { lineWords[index] }
 
     func clear() {
         used = 0

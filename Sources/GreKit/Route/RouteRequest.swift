@@ -489,13 +489,13 @@ extension RouteRequest {
             self.devices = devices
         }
 
-        /// The route of the `count` words after `add`, `word(i)` being the i-th. Nil for
-        /// anything else (another keyword, an abbreviation, a device not named before,
-        /// a value the grammar refuses or reads its own way): `parse` reads those words,
-        /// and reads these as this does.
-        public mutating func read(_ count: Int, _ word: (Int) -> UnsafeBufferPointer<UInt8>) -> Route? {
+        /// The route of the words after `add`. Nil for anything else (another keyword,
+        /// an abbreviation, a device not named before, a value the grammar refuses or
+        /// reads its own way): `parse` reads those words, and reads these as this does.
+        public mutating func read(_ words: LineWords) -> Route? {
+            let count = words.count
             guard count > 0 else { return nil }
-            let first = word(0)
+            let first = words[0]
             // A word that starts with a digit is the destination (no keyword or type does).
             guard let lead = first.first, lead &- UInt8(ascii: "0") < 10,
                   let prefix = try? IPPrefix(utf8: first), prefix.network == prefix.address else { return nil }
@@ -503,7 +503,7 @@ extension RouteRequest {
             var index = 1
             while index < count {
                 guard index + 1 < count else { return nil }
-                let keyword = word(index), value = word(index + 1)
+                let keyword = words[index], value = words[index + 1]
                 index += 2
                 if keyword.spells("via"), route.gateway == nil {
                     guard let gateway = gateways.value(of: value, IPAddress.init(utf8:)), gateway.family == prefix.family else { return nil }

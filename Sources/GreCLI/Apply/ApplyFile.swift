@@ -152,15 +152,28 @@ enum ApplyFile {
 
     /// A `route add` line in the form most lines of a file of many routes are in, read
     /// from its words' bytes by `routeAdds`: the route, or nil for a line the words
-    /// grammar must read. `words` holds the words.
+    /// grammar must read. `words` holds the words. Written into the file's loop: called,
+    /// it returned its route through one more copy.
+    @inline(__always)
     static func commonRouteAdd(
         _ line: UnsafeBufferPointer<UInt8>, _ words: WordBytes, _ routeAdds: inout RouteRequest.CommonAddReader
     ) -> Route? {
+        // Most such lines start so: the words after it are those the whole line has
+        // after its first two (a blank ends "add", and the next byte starts a word or
+        // a blank), and the first two are not gathered (120 instructions a line).
+        let start = UnsafeBufferPointer(rebasing: line.prefix(routeAddWords.utf8CodeUnitCount))
+        if start.spells(routeAddWords) {
+            guard words.gather(UnsafeBufferPointer(rebasing: line[start.count...])), words.count > 0 else { return nil }
+            return routeAdds.read(words.lineWords)
+        }
         guard words.gather(line) else { return nil }
         let lineWords = words.lineWords
         guard lineWords.count > 2, lineWords[0].spells("route"), lineWords[1].spells("add") else { return nil }
         return routeAdds.read(lineWords.dropFirst(2))
     }
+
+    /// How most `route add` lines start.
+    private static let routeAddWords: StaticString = "route add "
 
     /// What a line's first two words declare, resolved as commands are (abbreviations
     /// included); a verb that is no declaration (`del`, `show`, `flush`) is refused.

@@ -9,16 +9,20 @@ import Glibc
 /// request that recreates it exactly: the keepalive watcher relies on that to put
 /// back routes it withdrew.
 public struct Route: Sendable, Equatable {
-    public var family: AddressFamily
+    // The stored fields are declared in the order that packs them, as Swift lays a
+    // struct out in the order of its fields: the one-byte and four-byte fields fill the
+    // room each address leaves before the next eight-byte boundary, and a route is 72
+    // bytes. The destination takes 18 (an address is 17: 16 bytes and which family),
+    // the family, tos and table the 6 after it; the gateway 17, the protocol, scope and
+    // type the 3 after it and the flags 4; the metric and the device 5 each (the value
+    // and whether there is one) and 3 of padding each; the rest, out of line, 8.
+
     /// The destination; length 0 is the default route.
     public var destination: IPPrefix
-    /// Source prefix of a source-specific route (RTA_SRC, "from").
-    public var source: IPPrefix? {
-        get { rare?.fields.source }
-        set { rareFields.source = newValue }
-    }
+    public var family: AddressFamily
     public var tos: UInt8 = 0
     public var table: RouteTable = .main
+    public var gateway: IPAddress?
     public var protocolID: RouteProtocol = .boot
     public var scope: RouteScope = .universe
     public var type: RouteType = .unicast
@@ -28,16 +32,33 @@ public struct Route: Sendable, Equatable {
     public var priority: UInt32?
     /// The metric the kernel gives an IPv6 route added with metric 0 or none (IP6_RT_PRIO_USER).
     public static let ipv6DefaultMetric: UInt32 = 1024
+    public var outputInterface: Int32?
+
+    /// What most routes do not have, kept out of line (nil: none of it), so that a
+    /// route is small: apply holds a file's routes, and the kernel's, by the ten
+    /// thousand, and memory is paid for in page faults. A route is 72 bytes so; with
+    /// these fields in line it would be 256.
+    private var rare: Rare?
+
+    /// Source prefix of a source-specific route (RTA_SRC, "from").
+    public var source: IPPrefix? {
+        get { rare?.fields.source }
+        set { rareFields.source = newValue }
+    }
     public var preferredSource: IPAddress? {
         get { rare?.fields.preferredSource }
         set { rareFields.preferredSource = newValue }
     }
-    public var gateway: IPAddress?
-    public var outputInterface: Int32?
     /// ECMP legs (RTA_MULTIPATH); empty for a single-nexthop route.
-    public var nexthops: [Nexthop] = []
+    public var nexthops: [Nexthop] {
+        get { rare?.fields.nexthops ?? [] }
+        set { rareFields.nexthops = newValue }
+    }
     /// A nexthop object (RTA_NH_ID) instead of gateway/dev/legs.
-    public var nexthopID: UInt32?
+    public var nexthopID: UInt32? {
+        get { rare?.fields.nexthopID }
+        set { rareFields.nexthopID = newValue }
+    }
     /// RTA_METRICS: mtu, advmss, ... and which of them are locked.
     public var metrics: RouteMetrics {
         get { rare?.fields.metrics ?? RouteMetrics() }
@@ -53,7 +74,10 @@ public struct Route: Sendable, Equatable {
     }
     /// What gretool does not interpret but must send back to recreate the route:
     /// realms, lightweight-tunnel encapsulation, expiry, TTL propagation.
-    public var opaque: [OpaqueAttribute] = []
+    public var opaque: [OpaqueAttribute] {
+        get { rare?.fields.opaque ?? [] }
+        set { rareFields.opaque = newValue }
+    }
     /// Lookup results only: the input interface and mark asked about, the user the
     /// lookup was made for, and the cache entry's counters.
     public var inputInterface: Int32? {
@@ -73,16 +97,14 @@ public struct Route: Sendable, Equatable {
         set { rareFields.cacheInfo = newValue }
     }
 
-    /// What most routes do not have, kept out of line (nil: none of it), so that a
-    /// route is small: apply holds a file's routes, and the kernel's, by the ten
-    /// thousand, and memory is paid for in page faults. A route is 112 bytes so, not 256.
-    private var rare: Rare?
-
     private struct RareFields: Sendable, Equatable {
         var source: IPPrefix?
         var preferredSource: IPAddress?
+        var nexthops: [Nexthop] = []
+        var nexthopID: UInt32?
         var metrics = RouteMetrics()
         var preference: RoutePreference?
+        var opaque: [OpaqueAttribute] = []
         var inputInterface: Int32?
         var mark: UInt32?
         var uid: UInt32?
@@ -126,11 +148,14 @@ public struct Route: Sendable, Equatable {
     }
 
     /// RTA_FLOW, kept in `opaque`: the realms, the source's in the high 16 bits and
-    /// the destination's in the low ones.
-    public var realms: UInt32? { Self.realms(in: opaque) }
+    /// the destination's in the low ones. (Read where the out-of-line fields lie, and
+    /// none without them: `route show` asks each route.)
+    public var realms: UInt32? { rare.flatMap { Self.realms(in: $0.fields.opaque) } }
 
     /// RTA_ENCAP_TYPE and RTA_ENCAP, kept in `opaque`: the lightweight-tunnel encapsulation.
-    public var encapsulation: RouteEncapsulation? { RouteEncapsulation(opaque, type: RouteAttribute.encapType, encap: .encap) }
+    public var encapsulation: RouteEncapsulation? {
+        rare.flatMap { RouteEncapsulation($0.fields.opaque, type: RouteAttribute.encapType, encap: .encap) }
+    }
 
     private static func realms(in attributes: [OpaqueAttribute]) -> UInt32? {
         guard let flow = attributes.first(where: { $0.typeAndFlags == RouteAttribute.flow.rawValue }),
@@ -155,38 +180,57 @@ public struct Route: Sendable, Equatable {
         guard let (header, family) = Self.header(of: message) else { return nil }
         self.family = family
         destination = IPPrefix(address: .zero(family), length: header.rtm_dst_len)
-        // Gathered, then kept out of line at once.
-        var rare = RareFields()
-        if header.rtm_src_len > 0 { rare.source = IPPrefix(address: .zero(family), length: header.rtm_src_len) }
         tos = header.rtm_tos
         table = RouteTable(rawValue: UInt32(header.rtm_table))
         protocolID = RouteProtocol(rawValue: header.rtm_protocol)
         scope = RouteScope(rawValue: header.rtm_scope)
         type = RouteType(rawValue: header.rtm_type)
         flags = RouteFlags(rawValue: header.rtm_flags)
+        // What is kept out of line is read in a second pass, and only for a route that
+        // has some of it: most have none, and are made without gathering, comparing and
+        // releasing an empty set of it (`route show` decodes routes by the hundred thousand).
+        var hasRare = header.rtm_src_len > 0
         for attribute in message.attributes(after: rtmsg.self, RouteAttribute.self) {
             switch attribute.key {
             case .destination?: if let address = attribute.address { destination.address = address }
-            case .source?: if let address = attribute.address { rare.source?.address = address }
             case .table?: table = RouteTable(rawValue: attribute.u32)
             case .priority?: priority = attribute.u32
-            case .preferredSource?: rare.preferredSource = attribute.address
             case .gateway?: gateway = attribute.address
             case .via?: gateway = Self.decodeVia(attribute.payload)
             case .outputInterface?: outputInterface = Int32(bitPattern: attribute.u32)
-            case .inputInterface?: rare.inputInterface = Int32(bitPattern: attribute.u32)
-            case .multipath?: nexthops = Self.decodeMultipath(attribute)
-            case .nexthopID?: nexthopID = attribute.u32
-            case .metrics?: rare.metrics = RouteMetrics(attribute.nested(RouteMetric.self))
-            case .preference?: rare.preference = RoutePreference(rawValue: attribute.u8)
-            case .mark?: rare.mark = attribute.u32
-            case .uid?: rare.uid = attribute.u32
-            case .cacheInfo?: rare.cacheInfo = attribute.load(rta_cacheinfo.self).map(RouteCacheInfo.init)
-            case .flow?, .encapType?, .encap?, .expires?, .ttlPropagate?: opaque.append(OpaqueAttribute(attribute))
-            default: break
+            default: hasRare = true
             }
         }
-        rareFields = rare
+        if hasRare { rareFields = Self.rareFields(of: message, header: header, family: family) }
+    }
+
+    /// What of a route's message is kept out of line.
+    private static func rareFields(of message: NetlinkMessage, header: rtmsg, family: AddressFamily) -> RareFields {
+        var rare = RareFields()
+        if header.rtm_src_len > 0 { rare.source = IPPrefix(address: .zero(family), length: header.rtm_src_len) }
+        for attribute in message.attributes(after: rtmsg.self, RouteAttribute.self) { decode(attribute, into: &rare) }
+        return rare
+    }
+
+    /// Reads an attribute of what is kept out of line, if it is one. Not inlined: in the
+    /// loop over a message's attributes, the many fields were moved between registers
+    /// and the stack at each attribute, 650 instructions for an IPv6 route (callgrind).
+    @inline(never)
+    private static func decode(_ attribute: Attribute<RouteAttribute>, into rare: inout RareFields) {
+        switch attribute.key {
+        case .source?: if let address = attribute.address { rare.source?.address = address }
+        case .preferredSource?: rare.preferredSource = attribute.address
+        case .inputInterface?: rare.inputInterface = Int32(bitPattern: attribute.u32)
+        case .multipath?: rare.nexthops = decodeMultipath(attribute)
+        case .nexthopID?: rare.nexthopID = attribute.u32
+        case .metrics?: rare.metrics = RouteMetrics(attribute.nested(RouteMetric.self))
+        case .preference?: rare.preference = RoutePreference(rawValue: attribute.u8)
+        case .mark?: rare.mark = attribute.u32
+        case .uid?: rare.uid = attribute.u32
+        case .cacheInfo?: rare.cacheInfo = attribute.load(rta_cacheinfo.self).map(RouteCacheInfo.init)
+        case .flow?, .encapType?, .encap?, .expires?, .ttlPropagate?: rare.opaque.append(OpaqueAttribute(attribute))
+        default: break
+        }
     }
 
     /// A route of the usual form, as its message says it: a key without a source, and a

@@ -61,7 +61,9 @@ public struct Attribute<Key: NetlinkAttributeType> {
     /// Loads a C struct carried as the payload (e.g. rtnl_link_stats64). Structs grow
     /// at their end across kernel versions: an older kernel's shorter payload fills the
     /// fields it has and leaves the newer ones zero, as iproute2 reads it.
-    /// T must be a plain C struct.
+    /// T must be a plain C struct. Inlinable, as the rest of decoding: unspecialized, it
+    /// cost 1,400 instructions for each IPv6 route's RTA_CACHEINFO in `route show`.
+    @inlinable
     public func load<T>(_: T.Type) -> T? {
         guard !payload.isEmpty else { return nil }
         return withUnsafeTemporaryAllocation(byteCount: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment) { storage in

@@ -148,25 +148,29 @@ public struct RouteList: RandomAccessCollection, Sendable {
         }
 
         var route: Route {
-            var route = Route(destination: IPPrefix(address: .v4(destination), length: destinationLength))
+            var route = Route(destination: prefix)
             route.tos = tos
             route.table = table
             route.protocolID = protocolID
             route.scope = scope
             route.type = type
             route.flags = flags
-            route.priority = present.contains(.priority) ? priority : nil
-            route.gateway = present.contains(.gateway) ? .v4(gateway) : nil
-            route.outputInterface = present.contains(.outputInterface) ? outputInterface : nil
+            route.priority = givenPriority
+            route.gateway = givenGateway
+            route.outputInterface = givenOutputInterface
             return route
         }
 
         var plain: Route.Plain {
-            Route.Plain(key: RouteKey(family: .inet, table: table, destination: IPPrefix(address: .v4(destination), length: destinationLength),
-                                      source: nil, tos: tos, priority: present.contains(.priority) ? priority : nil),
+            Route.Plain(key: RouteKey(family: .inet, table: table, destination: prefix, source: nil, tos: tos, priority: givenPriority),
                         protocolID: protocolID, scope: scope, type: type, flags: flags,
-                        gateway: present.contains(.gateway) ? .v4(gateway) : nil,
-                        outputInterface: present.contains(.outputInterface) ? outputInterface : nil, preference: nil)
+                        gateway: givenGateway, outputInterface: givenOutputInterface, preference: nil)
         }
+
+        // The destination, and the metric, gateway and device as the route has them (nil: none).
+        private var prefix: IPPrefix { IPPrefix(address: .v4(destination), length: destinationLength) }
+        private var givenPriority: UInt32? { present.contains(.priority) ? priority : nil }
+        private var givenGateway: IPAddress? { present.contains(.gateway) ? .v4(gateway) : nil }
+        private var givenOutputInterface: Int32? { present.contains(.outputInterface) ? outputInterface : nil }
     }
 }

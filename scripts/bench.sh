@@ -145,41 +145,60 @@ routeshow() {
 # provisioning script costs). Every run starts from the file's state; apply's own
 # report (-j, one more run, untimed) gives its dumps and writes. CPU and wall time are
 # perf stat's (to the microsecond: GNU time counts in 10 ms steps, as much as the
-# figure), peak RSS GNU time's, from runs of its own.
+# figure), peak RSS GNU time's, from runs of its own. The four commands take turns,
+# one run each a round: a VM's speed moves by a third within seconds, and runs of one
+# command after another compared one window with the next.
 apply() {
-    echo "== apply: 10,000 routes, in state and 1% changed, vs ip -batch of the full file (namespace, veth; median of 5; load $(cut -d' ' -f1-3 /proc/loadavg))"
+    local count=10000 rounds=21 rss_runs=3
+    echo "== apply: 10,000 routes, in state and 1% changed, vs ip -batch of the full file (namespace, veth; commands in turn, median of $rounds rounds; load $(cut -d' ' -f1-3 /proc/loadavg))"
     command -v perf >/dev/null || "$root/scripts/deps.sh" linux-perf
     bench_namespace apply
-    local count=10000 runs=5 ip_wall="" ip_cpu=""
     route_adds "$count" >"$bench_dir/file"
     awk 'NR % 100 == 0 { sub(/via 198.51.100.2/, "via 198.51.100.3") } { print }' "$bench_dir/file" >"$bench_dir/changed"
     sed 's/^route add \(.*\)$/route replace \1 proto 47/' "$bench_dir/file" >"$bench_dir/replace"
     # Back to the file's state, untimed.
     apply_reset() { ip netns exec "$bench_ns" "$gretool" apply "$bench_dir/file" >/dev/null; }
-    # Wall time is waiting too on a loaded machine: CPU is compared as well.
-    printf '%-26s %8s %8s %7s %8s %7s %8s %6s %7s\n' run "wall ms" "cpu ms" faults "RSS MiB" "x ip" "cpu x ip" dumps writes
-    local name command report wall cpu faults rss dumps writes
-    for name in "ip -batch (replace)" "gretool -batch (replace)" "gretool apply (in state)" "gretool apply (1% changed)"; do
-        case $name in
+    local names=("ip -batch (replace)" "gretool -batch (replace)" "gretool apply (in state)" "gretool apply (1% changed)")
+    local -a command
+    apply_command() {
+        case $1 in
             "ip -batch"*) command=(ip -batch "$bench_dir/replace") ;;
             "gretool -batch"*) command=("$gretool" -batch "$bench_dir/replace") ;;
             *"in state)") command=("$gretool" apply "$bench_dir/file") ;;
             *) command=("$gretool" apply "$bench_dir/changed") ;;
         esac
-        for _ in $(seq "$runs"); do apply_reset; cpu_measure "${command[@]}"; done >"$bench_dir/samples"
-        cpu=$(median 1 "$bench_dir/samples"); faults=$(median 2 "$bench_dir/samples"); wall=$(median 3 "$bench_dir/samples")
-        for _ in $(seq "$runs"); do apply_reset; measure "${command[@]}"; done >"$bench_dir/samples"
-        rss=$(median 4 "$bench_dir/samples")
-        [[ -n $ip_wall ]] || { ip_wall=$wall; ip_cpu=$cpu; }
+    }
+    local round i
+    for round in $(seq "$rounds"); do
+        for i in "${!names[@]}"; do
+            apply_command "${names[$i]}"
+            apply_reset
+            cpu_measure "${command[@]}" >>"$bench_dir/samples.$i"
+        done
+    done
+    # Wall time is waiting too on a loaded machine: CPU is compared as well.
+    printf '%-26s %8s %8s %7s %8s %7s %8s %6s %7s\n' run "wall ms" "cpu ms" faults "RSS MiB" "x ip" "cpu x ip" dumps writes
+    local report wall cpu faults rss dumps writes ip_wall ip_cpu
+    for i in "${!names[@]}"; do
+        apply_command "${names[$i]}"
+        cpu=$(median 1 "$bench_dir/samples.$i"); faults=$(median 2 "$bench_dir/samples.$i"); wall=$(median 3 "$bench_dir/samples.$i")
+        for _ in $(seq "$rss_runs"); do apply_reset; measure "${command[@]}"; done >"$bench_dir/rss"
+        rss=$(median 4 "$bench_dir/rss")
+        ((i)) || { ip_wall=$wall; ip_cpu=$cpu; }
         report="- -"
-        if [[ $name == *apply* ]]; then
+        if [[ ${names[$i]} == *apply* ]]; then
             apply_reset
             report=$(ip netns exec "$bench_ns" "${command[0]}" -j "${command[@]:1}" | jq -r '"\(.dumps) \(.writes)"')
         fi
         read -r dumps writes <<<"$report"
-        printf '%-26s %8s %8s %7s %8s %7s %8s %6s %7s\n' "$name" "$wall" "$cpu" "$faults" "$rss" "$(ratio "$wall" "$ip_wall")" \
+        printf '%-26s %8s %8s %7s %8s %7s %8s %6s %7s\n' "${names[$i]}" "$wall" "$cpu" "$faults" "$rss" "$(ratio "$wall" "$ip_wall")" \
             "$(ratio "$cpu" "$ip_cpu")" "$dumps" "$writes"
     done
+    # Each round's own ratio shows how far the figure moves with the machine.
+    paste -d' ' "$bench_dir/samples.2" "$bench_dir/samples.0" | awk '{ printf "%.4f\n", $1 / $4 }' | sort -n |
+        awk '{ r[NR] = $1; if ($1 <= 0.1) within++ }
+             END { printf "apply in state / ip -batch, CPU, round by round: lowest %.3f, median %.3f, highest %.3f; %d of %d rounds at most 0.1\n",
+                          r[1], r[int((NR + 1) / 2)], r[NR], within, NR }'
     echo "targets: apply in state at most 0.1x ip -batch (cpu x ip), with one dump per object type (5) and no write; 1% changed: 100 writes"
     end_section
 }

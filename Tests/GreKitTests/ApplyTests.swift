@@ -493,9 +493,10 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         desired.routes = [kept, try route("10.0.0.2/32", via: "198.51.100.3"), try route("10.0.0.5/32", via: "198.51.100.2")]
         let devices = DeviceDirectory(devices: [("va", 7)])
         let plan = try Planner(desired: desired, devices: devices, kernel: kernel, owner: .gretool, options: PlanOptions(prune: true)).plan()
-        #expect(plan.steps.map { "\($0.operation) \($0.key)" } == ["change 10.0.0.2/32", "add 10.0.0.5/32", "delete 10.0.0.4/32"])
+        // The owner's second route of a declared key is not declared: pruned.
+        #expect(plan.steps.map { "\($0.operation) \($0.key)" } == ["change 10.0.0.2/32", "add 10.0.0.5/32", "delete 10.0.0.1/32", "delete 10.0.0.4/32"])
         #expect(plan.drift.map(\.key) == ["10.0.0.3/32"])
-        #expect(plan.snapshot.map(\.identity) == ["10.0.0.2/32", "10.0.0.5/32", "10.0.0.4/32"])
+        #expect(plan.snapshot.map(\.identity) == ["10.0.0.2/32", "10.0.0.5/32", "10.0.0.1/32", "10.0.0.4/32"])
         // The kernel's routes are named through its own links (none here: "if7").
         let kernelDevices = DeviceDirectory(kernel.links)
         #expect(plan.snapshot[0].words == [changed.words(kernelDevices, ownership: true)])
@@ -508,6 +509,115 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         }
         #expect(observation.words(route: RouteKey(kept)).count == 2)
         #expect(observation.words(route: RouteKey(foreign)) == [foreign.words(kernelDevices, ownership: true)])
+    }
+
+    /// The kernel's routes of one key (`route append`), as the kernel keeps them: in
+    /// order; a delete takes the first its words match (the key's alone match any of
+    /// the key's, of that protocol); an add is refused when the key has a route, an
+    /// append or prepend when the same route is there, and put last or first.
+    private struct AliasList {
+        var routes: [[String]]
+
+        /// Runs a plan's command, as the kernel does; false where it would refuse.
+        mutating func run(_ command: [String]) -> Bool {
+            let words = Array(command.dropFirst(2))
+            switch command[1] {
+            case "delete":
+                guard let index = routes.firstIndex(where: { $0.starts(with: words) }) else { return false }
+                routes.remove(at: index)
+            case "add" where routes.isEmpty: routes.append(words)
+            case "append" where !routes.contains(words): routes.append(words)
+            case "prepend" where !routes.contains(words): routes.insert(words, at: 0)
+            default: return false
+            }
+            return true
+        }
+    }
+
+    /// Every mix of the owner's routes and others' in a key of one to five routes,
+    /// pruned by an empty file: the owner's go, each by its whole words; the others
+    /// stay, as drift. After any number of the steps, their undo, newest first, puts
+    /// the key's routes back in their order, wherever the owner's lay among the others.
+    @Test func prunedRoutesOfAKeyGoBackInTheirOrderAfterAnyStep() throws {
+        let devices = DeviceDirectory(devices: [("va", 7)])
+        var desired = NetworkState()
+        // A declared route of the same table: someone else's routes there are drift.
+        desired.routes = [try route("10.9.0.0/16", via: "198.51.100.2")]
+        for count in 1...5 {
+            for mix in 0..<(1 << count) {
+                // Gateways falling, so that the kernel's order is not the words' sorted order.
+                let routes = try (0..<count).map { index in
+                    try route("10.17.0.0/16", via: "198.51.100.\(9 - index)", mix & (1 << index) != 0 ? .static : Owner.gretool.protocolID)
+                }
+                let kernel = try kernel(routes + [desired.routes[0]])
+                let plan = try Planner(desired: desired, devices: devices, kernel: kernel, owner: .gretool, options: PlanOptions(prune: true)).plan()
+                let words = routes.map { Array($0.words(DeviceDirectory(kernel.links), ownership: true).dropFirst(2)) }
+                let owned = routes.indices.filter { routes[$0].protocolID == Owner.gretool.protocolID }
+                #expect(plan.steps.count == owned.count && plan.steps.allSatisfy { $0.operation == .delete }, "\(count) routes, mix \(mix)")
+                #expect(plan.drift.count == count - owned.count)
+                #expect(plan.snapshot.map(\.words) == (owned.isEmpty ? [] : [words.map { ["route", "add"] + $0 }]), "the key's routes, in order")
+                #expect(plan.differences(from: kernel).isEmpty)
+                if owned.count > 1 {
+                    #expect(plan.differences(from: try self.kernel(routes.reversed() + [desired.routes[0]])).count == 1, "another order differs")
+                }
+                for completed in 0...plan.steps.count {
+                    var list = AliasList(routes: words)
+                    for step in plan.steps.prefix(completed) {
+                        let ran = list.run(step.words)
+                        #expect(ran, "\(step.words)")
+                    }
+                    if completed == plan.steps.count {
+                        #expect(list.routes == words.indices.filter { !owned.contains($0) }.map { words[$0] }, "the others stay, in order")
+                    }
+                    // Taken back newest first, as a rollback does (Transaction.undo).
+                    for command in plan.steps.prefix(completed).reversed().flatMap(\.undo) {
+                        let ran = list.run(command)
+                        #expect(ran, "\(command)")
+                    }
+                    #expect(list.routes == words, "\(count) routes, mix \(mix), \(completed) steps taken back")
+                }
+            }
+        }
+    }
+
+    /// A declared route is as declared when any route of its key is; the owner's others
+    /// of the key are pruned, someone else's are drift.
+    @Test func aDeclaredRouteIsFoundAmongTheRoutesOfItsKey() throws {
+        let first = try route("10.17.0.0/16", via: "198.51.100.2")
+        let second = try route("10.17.0.0/16", via: "198.51.100.3")
+        let foreign = try route("10.17.0.0/16", via: "198.51.100.4", .static)
+        let kernel = try kernel([first, second, foreign])
+        var desired = NetworkState()
+        desired.routes = [second]
+        let devices = DeviceDirectory(devices: [("va", 7)])
+        let plan = { (prune: Bool) in try Planner(desired: desired, devices: devices, kernel: kernel, owner: .gretool, options: PlanOptions(prune: prune)).plan() }
+        #expect(try plan(false).steps.isEmpty)
+        let pruning = try plan(true)
+        #expect(pruning.steps.map(\.words) == [["route", "delete", "10.17.0.0/16", "proto", "47", "via", "198.51.100.2", "dev", "if7"]])
+        #expect(pruning.steps[0].undo == [["route", "prepend", "10.17.0.0/16", "proto", "47", "via", "198.51.100.2", "dev", "if7"]])
+        #expect(pruning.drift.map(\.reason) == ["route 3 of 3 of its key (via 198.51.100.4 dev if7): not in the file, and not apply's (protocol static): left alone"])
+        // None as declared: the first is changed in place, as `route replace` does.
+        desired.routes = [try route("10.17.0.0/16", via: "198.51.100.5")]
+        #expect(try plan(false).steps.map(\.words) == [["route", "replace", "10.17.0.0/16", "proto", "47", "via", "198.51.100.5", "dev", "va"]])
+        #expect(try plan(true).steps.map(\.operation) == [.change, .delete])
+    }
+
+    /// IPv6 keeps routes of a key as legs of one route, or adds another after them: a
+    /// prune that would delete one of several cannot be taken back, and is refused.
+    @Test func anIPv6RouteThatSharesItsKeyIsNotPruned() throws {
+        var routes = [Route(destination: try IPPrefix(parsing: "2001:db8:9::/48")), Route(destination: try IPPrefix(parsing: "2001:db8:9::/48"))]
+        for index in routes.indices {
+            routes[index].family = .inet6
+            routes[index].priority = Route.ipv6DefaultMetric
+            routes[index].outputInterface = Int32(7 + index)
+            routes[index].protocolID = Owner.gretool.protocolID
+        }
+        let plan = { (routes: [Route]) in
+            try Planner(desired: NetworkState(), devices: DeviceDirectory(devices: []), kernel: try self.kernel(routes), owner: .gretool,
+                        options: PlanOptions(prune: true)).plan()
+        }
+        #expect(throws: PlanRefusal.self) { try plan(routes) }
+        #expect(try plan([routes[0]]).steps.map(\.words) == [["route", "delete", "2001:db8:9::/48", "proto", "47"]])
     }
 }
 

@@ -24,29 +24,43 @@ final class Observation {
         devices = DeviceDirectory(kernel.links)
     }
 
-    /// The objects of one identity, their words sorted (rules may repeat).
+    /// The objects of one identity, their words sorted (rules may repeat); a key's
+    /// routes in the kernel's order, which is the order it tries them in.
     func words(_ kind: ObjectKind, _ identity: String) -> [[String]] {
         if entries[kind] == nil { entries[kind] = index(kind) }
-        return (entries[kind]?[identity] ?? []).sorted { $0.lexicographicallyPrecedes($1) }
+        let words = entries[kind]?[identity] ?? []
+        return kind == .route ? words : words.sorted { $0.lexicographicallyPrecedes($1) }
     }
 
-    /// The routes of one key, their words sorted: `words(.route, key.description)`.
+    /// The routes of one key but those the kernel makes, in the kernel's order:
+    /// `words(.route, key.description)`.
     func words(route key: RouteKey) -> [[String]] {
+        routePlaces(of: key).compactMap { place in
+            let route = kernel.routes[place]
+            return KernelState.kernelProtocols.contains(route.protocolID) ? nil : route.words(devices, ownership: true)
+        }
+    }
+
+    /// The places in the kernel's list of every route of one key (those the kernel
+    /// makes too), in its order: IPv4 keeps several routes of a key (`route append`)
+    /// and tries them in that order.
+    func routePlaces(of key: RouteKey) -> [Int] {
         if lastOfKey == nil { indexRoutes() }
-        var words: [[String]] = []
+        var places: [Int] = []
         var place = lastOfKey?[key] ?? -1
         while place >= 0 {
-            words.append(kernel.routes[Int(place)].words(devices, ownership: true))
+            places.append(Int(place))
             place = previousOfKey[Int(place)]
         }
-        return words.sorted { $0.lexicographicallyPrecedes($1) }
+        places.reverse()
+        return places
     }
 
     private func indexRoutes() {
         var last: [RouteKey: Int32] = [:]
         last.reserveCapacity(kernel.routes.count)
         previousOfKey = [Int32](repeating: -1, count: kernel.routes.count)
-        for (place, route) in kernel.routes.enumerated() where !KernelState.kernelProtocols.contains(route.protocolID) {
+        for (place, route) in kernel.routes.enumerated() {
             previousOfKey[place] = last.updateValue(Int32(place), forKey: RouteKey(route)) ?? -1
         }
         lastOfKey = last

@@ -72,7 +72,7 @@ public final class Planner {
         try planLinks()
         planAddresses()
         planNexthops()
-        planRoutes()
+        try planRoutes()
         planRules()
         plan.steps = ordered(plan.steps)
         return plan
@@ -531,13 +531,13 @@ public final class Planner {
 
     // MARK: Routes
 
-    private func planRoutes() {
+    private func planRoutes() throws(PlanRefusal) {
         // The declared routes by key, as their place in the file's list: the reader's
         // index, or one made here (the reader refuses a key declared twice).
         let declared = desired.routeIndex ?? RouteKeyIndex(desired.routes)
-        var match = RouteMatch(declared: desired.routes.count)
+        var match = RouteMatch(declared: desired.routes.count, owner: owner.protocolID, prune: options.prune)
         match.compare(kernel.routes, with: desired.routes, by: declared, gone: gone, goneNexthops: goneNexthops)
-        let (found, satisfied, undeclared) = (match.found, match.satisfied, match.undeclared)
+        let (found, satisfied, prunable) = (match.found, match.satisfied, match.prunable)
         // A route as declared costs no string: only one that changes is described.
         for place in desired.routes.indices where !satisfied[place] {
             let route = desired.routes[place]
@@ -554,42 +554,116 @@ public final class Planner {
             plan.steps.append(step(.change, .route, identity, from: fields(.route, was), to: fields(.route, words),
                                    ["route", "replace"] + words.dropFirst(2), undo: [["route", "replace"] + was.dropFirst(2)]))
         }
-        let declaredLinks = desired.links.compactMap { try? current.index(of: $0.name) }
-        for (key, index) in undeclared {
-            let existing = kernel.routes[index]
-            guard !KernelState.kernelProtocols.contains(existing.protocolID) else { continue }
-            if existing.protocolID == owner.protocolID {
-                guard options.prune else { continue }
-                touch(route: key)
-                let was = existing.words(current, ownership: true)
-                routeDeletions.append(step(.delete, .route, key.description, from: fields(.route, was), to: nil,
-                                           ["route", "delete"] + existing.keyWords(protocol: true), undo: [was]))
-                continue
+        // Whether the kernel's route at a place is one to prune (the places are in order).
+        let isPruned = { (place: Int) -> Bool in
+            var (low, high) = (0, prunable.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if prunable[middle] < place { low = middle + 1 } else { high = middle }
             }
-            if declaredTables.contains(existing.table) || declaredLinks.contains(where: { existing.uses(interface: $0) }) {
-                plan.drift.append(Drift(object: .route, key: key.description, reason: Self.foreign(existing.protocolID)))
-            }
+            return low < prunable.count && prunable[low] == place
         }
-        routeDeletions.sort { $0.key < $1.key }
-        plan.drift.sort { ($0.object.rawValue, $0.key) < ($1.object.rawValue, $1.key) }
+        // In the kernel's order, as `route show` lists them; a key's routes to prune are
+        // planned together, at the first of them.
+        for position in prunable {
+            let key = RouteKey(kernel.routes[position])
+            let places = observation.routePlaces(of: key)
+            guard places.first(where: isPruned) == position else { continue }
+            routeDeletions += try pruning(key, places, isPruned)
+        }
+        let declaredLinks = desired.links.compactMap { try? current.index(of: $0.name) }
+        for position in match.foreign {
+            let existing = kernel.routes[position]
+            guard declaredTables.contains(existing.table) || declaredLinks.contains(where: { existing.uses(interface: $0) }) else { continue }
+            let key = RouteKey(existing)
+            plan.drift.append(Drift(object: .route, key: key.description, reason: foreignReason(existing, at: position, of: key)))
+        }
+        plan.drift.sort { ($0.object.rawValue, $0.key, $0.reason) < ($1.object.rawValue, $1.key, $1.reason) }
     }
 
-    /// The kernel's route of each declared one (of two routes of a key, the first), by
-    /// its place in the kernel's list (-1: none), and whether it is as declared; and the
-    /// first route of each key the file does not declare. The kernel's routes are read
-    /// once each, in one pass, by a method of this value: as variables a closure
-    /// captured, these were checked for exclusive access at each use as the program ran.
+    /// The deletions of the owner's routes of `key` that no declared route is matched
+    /// with (`isPruned`), among all the kernel's routes of the key at `places`, each
+    /// with what puts it back in its place: the kernel tries a key's routes in order.
+    /// A key's only route is deleted by its key and added again, as any object. One
+    /// of several is deleted by its whole words (its key's would delete the first of
+    /// the key) and put back where it was among those that stay: the routes with none
+    /// that stays after them are deleted last first and appended (`route append` puts
+    /// a route last of its key), those with none before them first first and
+    /// prepended (`route prepend` puts it first), and one between two that stay by
+    /// deleting those after it, appending it and then them again, as no request puts a
+    /// route between two others. Each undo is written for the state its step leaves,
+    /// which is the state it meets, as a rollback takes steps back newest first.
+    private func pruning(_ key: RouteKey, _ places: [Int], _ isPruned: (Int) -> Bool) throws(PlanRefusal) -> [PlanStep] {
+        touch(route: key)
+        let identity = key.description
+        let routes = places.map { kernel.routes[$0] }
+        let words = routes.map { $0.words(current, ownership: true) }
+        let again = { (verb: String, index: Int) in ["route", verb] + words[index].dropFirst(2) }
+        let deletion = { (index: Int, command: [String], undo: [[String]]) in
+            self.step(.delete, .route, identity, from: self.fields(.route, words[index]), to: nil, command, undo: undo)
+        }
+        guard places.count > 1 else {
+            return [deletion(0, ["route", "delete"] + routes[0].keyWords(protocol: true), [words[0]])]
+        }
+        let pruned = places.indices.filter { isPruned(places[$0]) }
+        // The kernel keeps IPv6 routes of a key that can be legs of one route as legs,
+        // and adds any other after them: none goes back in its place.
+        guard key.family == .inet else {
+            throw PlanRefusal(message: "cannot prune route \(words[pruned[0]].dropFirst(2).joined(separator: " ")): it shares its key with \(places.count - 1) other IPv6 route\(places.count == 2 ? "" : "s"), among which the kernel cannot put it back in its place, so its deletion could not be taken back; delete it by hand or declare it")
+        }
+        let staying = places.indices.filter { !isPruned(places[$0]) }
+        var (last, between, first): ([PlanStep], [PlanStep], [PlanStep]) = ([], [], [])
+        for index in pruned {
+            let after = staying.filter { $0 > index }
+            if after.isEmpty {
+                last.insert(deletion(index, again("delete", index), [again("append", index)]), at: 0)
+            } else if staying[0] > index {
+                first.append(deletion(index, again("delete", index), [again("prepend", index)]))
+            } else {
+                let undo = after.map { again("delete", $0) } + [again("append", index)] + after.map { again("append", $0) }
+                between.insert(deletion(index, again("delete", index), undo), at: 0)
+            }
+        }
+        return last + between + first
+    }
+
+    /// Why a route of someone else's is drift; one of several of its key is said by
+    /// its place and its words after the key.
+    private func foreignReason(_ existing: Route, at position: Int, of key: RouteKey) -> String {
+        let places = observation.routePlaces(of: key)
+        guard places.count > 1, let index = places.firstIndex(of: position) else { return Self.foreign(existing.protocolID) }
+        let alias = existing.words(current, ownership: false).dropFirst(2 + existing.keyWords(protocol: false).count)
+        return "route \(index + 1) of \(places.count) of its key (\(alias.joined(separator: " "))): " + Self.foreign(existing.protocolID)
+    }
+
+    /// The kernel's route of each declared one, by its place in the kernel's list (-1:
+    /// none), and whether it is as declared; and the kernel's routes no declared one is
+    /// matched with. IPv4 keeps several routes of a key (`route append`), tried in
+    /// order: a declared route is matched with the first of its key that is as
+    /// declared, else with the first of its key (the one `route replace` changes).
+    /// The kernel's routes are read once each, in one pass, by a method of this value:
+    /// as variables a closure captured, these were checked for exclusive access at each
+    /// use as the program ran.
     private struct RouteMatch {
         private(set) var found: [Int32]
         private(set) var satisfied: [Bool]
-        private(set) var undeclared: [RouteKey: Int] = [:]
+        /// The places, in order, of the kernel's routes matched with no declared route
+        /// that the plan does something with: the owner's when pruning, and someone
+        /// else's (drift). Those the kernel makes, and the owner's when not pruning, are
+        /// kept in neither: an empty file would otherwise list every route of the kernel.
+        private(set) var prunable: [Int] = []
+        private(set) var foreign: [Int] = []
+        private let owner: RouteProtocol
+        private let prune: Bool
         /// The kernel dumps a table's routes in order, as files are mostly written: the
         /// place after the last one found is tried first.
         private var next = 0
 
-        init(declared count: Int) {
+        init(declared count: Int, owner: RouteProtocol, prune: Bool) {
             found = [Int32](repeating: -1, count: count)
             satisfied = [Bool](repeating: false, count: count)
+            self.owner = owner
+            self.prune = prune
         }
 
         /// Compares the kernel's routes, but those through links or nexthops that are
@@ -604,29 +678,72 @@ public final class Planner {
                     // A route of the usual form is compared with its message's fields, when
                     // the declared one is of that form too.
                     if gone.isEmpty, let plain = kernel.plain(at: position) {
-                        if let place = firstFound(plain.key, at: position, by: index, routes) {
-                            satisfied[place] = Planner.satisfies(declared! + place, plain) ?? Planner.satisfies(declared![place], kernel[position])
+                        if let place = unsatisfied(plain.key, plain.protocolID, at: position, by: index, routes) {
+                            let isSatisfied = Planner.satisfies(declared! + place, plain) ?? Planner.satisfies(declared![place], kernel[position])
+                            settle(place, with: position, satisfied: isSatisfied, plain.protocolID, in: kernel)
                         }
                         continue
                     }
                     let route = kernel[position]
                     guard !gone.contains(where: { route.uses(interface: $0) }), !(route.nexthopID.map(goneNexthops.contains) ?? false) else { continue }
-                    if let place = firstFound(RouteKey(route), at: position, by: index, routes) { satisfied[place] = Planner.satisfies(declared![place], route) }
+                    if let place = unsatisfied(RouteKey(route), route.protocolID, at: position, by: index, routes) {
+                        settle(place, with: position, satisfied: Planner.satisfies(declared![place], route), route.protocolID, in: kernel)
+                    }
                 }
             }
         }
 
         /// The place of the declared route of `key`, when the kernel's route at `position`
-        /// is the first of the key found.
-        private mutating func firstFound(_ key: RouteKey, at position: Int, by index: RouteKeyIndex, _ routes: [Route]) -> Int? {
+        /// is to be compared with it: none of the key found before is as declared. A
+        /// route of a key not declared, or of one whose declared route is found, is unmatched.
+        private mutating func unsatisfied(_ key: RouteKey, _ protocolID: RouteProtocol, at position: Int, by index: RouteKeyIndex, _ routes: [Route]) -> Int? {
             guard let place = index.position(of: key, in: routes, guess: next) else {
-                if undeclared[key] == nil { undeclared[key] = position }
+                keepUnmatched(position, protocolID)
                 return nil
             }
             next = place + 1
-            guard found[place] < 0 else { return nil }
-            found[place] = Int32(position)
+            guard !satisfied[place] else {
+                keepUnmatched(position, protocolID)
+                return nil
+            }
             return place
+        }
+
+        /// Matches the declared route at `place` with the kernel's at `position`, as
+        /// compared: the first of the key is kept until one is as declared, which takes
+        /// its place; the other is unmatched.
+        private mutating func settle(_ place: Int, with position: Int, satisfied isSatisfied: Bool, _ protocolID: RouteProtocol, in kernel: RouteList) {
+            let first = Int(found[place])
+            guard first >= 0 else {
+                found[place] = Int32(position)
+                satisfied[place] = isSatisfied
+                return
+            }
+            guard isSatisfied else {
+                keepUnmatched(position, protocolID)
+                return
+            }
+            keepUnmatched(first, kernel.plain(at: first)?.protocolID ?? kernel[first].protocolID)
+            found[place] = Int32(position)
+            satisfied[place] = true
+        }
+
+        /// Keeps a route no declared one is matched with, when the plan does something with it.
+        /// Not inlined: a file applied again meets none, and the loop over the kernel's
+        /// routes stays small without it.
+        @inline(never)
+        private mutating func keepUnmatched(_ position: Int, _ protocolID: RouteProtocol) {
+            if protocolID == owner {
+                if prune { Self.insert(position, into: &prunable) }
+            } else if !KernelState.kernelProtocols.contains(protocolID) {
+                Self.insert(position, into: &foreign)
+            }
+        }
+
+        /// The first of a key, unmatched when a later one is as declared, goes before
+        /// the routes of its key kept since: the places stay in order.
+        private static func insert(_ position: Int, into places: inout [Int]) {
+            places.insert(position, at: (places.lastIndex { $0 < position } ?? -1) + 1)
         }
     }
 

@@ -310,6 +310,104 @@ test_confirm_rolls_back_when_the_shell_is_killed_and_stays_when_committed() {
     assert_eq "$(ip -n "$A" route show 10.70.0.0/24)" "" "rolled back"
 }
 
+# Routes that share a key (`ip route append`), tried in order. Namespace $1 gets veth
+# va/vb up with 198.51.100.1/24 on va, and the routes of 10.17.0.0/16 via the
+# gateways given as .N (the owner's, protocol 47) or .N:static (someone else's), in order.
+key_routes() {
+    local ns=$1 gateway; shift
+    ip -n "$ns" link add va type veth peer name vb && ip -n "$ns" link set va up && ip -n "$ns" link set vb up
+    ip -n "$ns" addr add 198.51.100.1/24 dev va
+    for gateway in "$@"; do
+        local protocol=47
+        [[ $gateway == *:static ]] && protocol=static
+        ip -n "$ns" route append 10.17.0.0/16 via "198.51.100${gateway%:static}" proto "$protocol" || fail "cannot append via $gateway"
+    done
+}
+
+# The routes of 10.17.0.0/16 in namespace $1, in the kernel's order: gateway and protocol.
+key_routes_shown() { ip -n "$1" -j route show 10.17.0.0/16 | jq -c 'map([.gateway, .protocol])'; }
+
+# Found last session: --prune deleted the first route of a key only (one run per
+# route), and by its key. Every one of the owner's goes in one run, each by its words.
+test_prune_deletes_every_owned_route_of_a_key_in_one_run() {
+    read -r A < <(quiet_namespaces a)
+    key_routes "$A" .2 .3 .4
+    ip -n "$A" route append 10.18.0.0/16 via 198.51.100.2 proto 47
+    ip -n "$A" route append 10.18.0.0/16 via 198.51.100.3 proto 47
+    local empty plan
+    empty=$(mktemp)
+    plan=$(g "$A" apply --prune "$empty") || fail "apply --prune failed: $plan"
+    assert_eq "$plan" "gretool route delete 10.17.0.0/16 proto 47 via 198.51.100.4 dev va
+gretool route delete 10.17.0.0/16 proto 47 via 198.51.100.3 dev va
+gretool route delete 10.17.0.0/16 proto 47 via 198.51.100.2 dev va
+gretool route delete 10.18.0.0/16 proto 47 via 198.51.100.3 dev va
+gretool route delete 10.18.0.0/16 proto 47 via 198.51.100.2 dev va" "the plan"
+    assert_eq "$(ip -n "$A" route show 10.17.0.0/16)$(ip -n "$A" route show 10.18.0.0/16)" "" "all pruned"
+    writes_nothing "$A" g "$A" apply --prune "$empty"
+}
+
+# Someone else's route between two of the owner's stays, reported as drift; the routes
+# of a key are snapshot in their order, and a rollback puts each back in its place: the
+# owner's first one prepended, its last appended, and one between two that stay by
+# taking those after it out and appending it and them again. Not confirmed: all back.
+test_an_unconfirmed_prune_puts_the_routes_of_a_key_back_in_their_order() {
+    read -r A < <(quiet_namespaces a)
+    export RUNTIME_DIRECTORY=$TMPDIR/run
+    key_routes "$A" .2 .3:static .4 .5:static .6
+    ip -n "$A" route append 10.18.0.0/16 via 198.51.100.2 proto 47
+    ip -n "$A" route append 10.18.0.0/16 via 198.51.100.3 proto 47
+    ip -n "$A" route append 10.18.0.0/16 via 198.51.100.4 proto 47
+    local file before out rc
+    file=$(mktemp); echo "route add 10.9.0.0/16 via 198.51.100.2 dev va" >"$file"
+    ok g "$A" apply "$file" >/dev/null
+    before=$(kernel_state "$A")
+    out=$(g "$A" apply --prune --confirm 1 --detailed-exitcode "$file" 2>&1); rc=$?
+    assert_eq "$rc" 4 "unconfirmed: $out"
+    assert_eq "$(grep -c '^gretool route delete' <<<"$out")" 6 "every owned route of both keys: $out"
+    grep -qx "# drift: route 10.17.0.0/16: route 2 of 5 of its key (via 198.51.100.3 dev va): not in the file, and not apply's (protocol static): left alone" <<<"$out" \
+        || fail "the static route between two of the owner's is not reported: $out"
+    grep -q "rolled back (verified" <<<"$out" || fail "the rollback: $out"
+    assert_eq "$(key_routes_shown "$A")" '[["198.51.100.2","47"],["198.51.100.3","static"],["198.51.100.4","47"],["198.51.100.5","static"],["198.51.100.6","47"]]' "10.17.0.0/16 in its order"
+    assert_eq "$(kernel_state "$A")" "$before" "the state after the rollback"
+    # Confirmed, someone else's stay in their order.
+    ok g "$A" apply --prune "$file" >/dev/null
+    assert_eq "$(key_routes_shown "$A")" '[["198.51.100.3","static"],["198.51.100.5","static"]]' "someone else's routes stay"
+    assert_eq "$(ip -n "$A" route show 10.18.0.0/16)" "" "10.18.0.0/16 pruned"
+}
+
+# A refusal after the routes of a key were pruned (the deletion of a link that frees a
+# route's key runs just before the route that needs it, and the prunes before it):
+# the rollback puts them back in their order, and verifies it.
+test_a_refusal_after_pruning_routes_of_a_key_puts_them_back_in_their_order() {
+    read -r A < <(quiet_namespaces a)
+    key_routes "$A" .2 .3:static .4 .5:static .6
+    local old new before report
+    old=$(mktemp); new=$(mktemp)
+    printf '%s\n' 'link add b1 type bridge' 'link set b1 up' 'route add 10.80.0.0/24 dev b1' >"$old"
+    # The route moves to b2 through a gateway no device reaches: the kernel refuses it last.
+    printf '%s\n' 'link add b2 type bridge' 'link set b2 up' 'route add 10.80.0.0/24 via 192.0.2.200 dev b2' >"$new"
+    ok g "$A" apply "$old" >/dev/null
+    before=$(key_routes_shown "$A"; ip -n "$A" -j route show 10.80.0.0/24; ip -n "$A" -j link show | jq -c 'map(.ifname)')
+    report=$(g "$A" -j apply --prune "$new" 2>/dev/null)
+    assert_eq "$(jq -r '.failed.command' <<<"$report")" "gretool route add 10.80.0.0/24 proto 47 via 192.0.2.200 dev b2" "what failed"
+    assert_eq "$(jq -c '[.status, .rollback.verified, .rollback.failures, .writes]' <<<"$report")" '["failed",true,[],6]' "the rollback"
+    assert_eq "$(key_routes_shown "$A"; ip -n "$A" -j route show 10.80.0.0/24; ip -n "$A" -j link show | jq -c 'map(.ifname)')" \
+        "$before" "the routes and links after the rollback"
+}
+
+# A declared route is there when any route of its key is as declared (here the second):
+# nothing is written; with --prune the owner's other route of the key goes.
+test_a_declared_route_is_found_among_the_routes_of_its_key() {
+    read -r A < <(quiet_namespaces a)
+    key_routes "$A" .2 .3
+    local file
+    file=$(mktemp); echo "route add 10.17.0.0/16 via 198.51.100.3 dev va" >"$file"
+    writes_nothing "$A" g "$A" apply --detailed-exitcode "$file"
+    assert_eq "$(g "$A" apply --prune "$file")" "gretool route delete 10.17.0.0/16 proto 47 via 198.51.100.2 dev va" "the plan"
+    assert_eq "$(key_routes_shown "$A")" '[["198.51.100.3","47"]]' "the declared route stays"
+    writes_nothing "$A" g "$A" apply --prune --detailed-exitcode "$file"
+}
+
 # A file that moves a route and a nexthop to a new link and gives a new vxlan the VNI of
 # one it drops: with --prune the old link's deletion frees what the additions need, so it
 # runs before them (the kernel refuses a second route of the same key, a second nexthop

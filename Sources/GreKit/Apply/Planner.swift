@@ -266,16 +266,48 @@ public final class Planner {
                 frees.insert(.nexthop(group.id))
             }
         }
-        for route in kernel.routes where !KernelState.kernelProtocols.contains(route.protocolID) {
-            guard indexes.contains(where: { route.uses(interface: $0) }) || route.nexthopID.map(nexthopIDs.contains) ?? false else { continue }
+        // The routes that go with it, by key, each key's in the kernel's order.
+        var going: [RouteKey: [Int]] = [:]
+        var keys: [RouteKey] = []
+        for position in kernel.routes.indices {
+            let route = kernel.routes[position]
+            guard !KernelState.kernelProtocols.contains(route.protocolID),
+                  indexes.contains(where: { route.uses(interface: $0) }) || route.nexthopID.map(nexthopIDs.contains) ?? false else { continue }
             let key = RouteKey(route)
-            touch(route: key)
-            undo.append(route.words(current, ownership: true))
+            if going[key] == nil { keys.append(key) }
+            going[key, default: []].append(position)
             noteForeign(route.protocolID, .route, key.description, goingWith: link.name)
+        }
+        for key in keys {
+            touch(route: key)
+            undo += restoring(key, going[key]!)
             frees.insert(.route(key))
         }
         return (step(.delete, .link, link.name, from: StateDocument.linkFields(linkState(of: link), current), to: nil,
                      ["link", "delete", link.name], undo: undo, recreate: recreate), frees)
+    }
+
+    /// The commands that make the routes of `key` at `going` (places in the kernel's
+    /// list) again, once they went with a link, each in its place among the key's
+    /// routes (the kernel tries them in order). A key's only route is added again.
+    /// Of several, those before every other route of the key are prepended, last
+    /// first; from the first that lay after another on, the routes that stayed are
+    /// deleted and all appended again in their order, as no request puts a route
+    /// between two others. A route already there when they run (one a later step
+    /// pruned, made here and not by its own undo) is left: its undo meets it and has
+    /// nothing to do. IPv6 routes are added again in their order: the kernel makes
+    /// them legs of one route or adds them after the others of the key.
+    private func restoring(_ key: RouteKey, _ going: [Int]) -> [[String]] {
+        let places = observation.routePlaces(of: key)
+        let command = { (verb: String, place: Int) in ["route", verb] + self.kernel.routes[place].words(self.current, ownership: true).dropFirst(2) }
+        guard key.family == .inet, places.count > 1 else { return going.map { command("add", $0) } }
+        let leading = places.prefix { going.contains($0) }
+        var commands: [[String]] = []
+        if let from = places.dropFirst(leading.count).firstIndex(where: going.contains) {
+            let tail = places[from...]
+            commands += tail.filter { !going.contains($0) }.map { command("delete", $0) } + tail.map { command("append", $0) }
+        }
+        return commands + leading.reversed().map { command("prepend", $0) }
     }
 
     /// Someone else's object that goes with a link apply deletes: said, not kept.

@@ -132,7 +132,9 @@ public struct Transaction {
         if error is DeviceNotFound { return command[1] == "delete" }
         guard let error = error as? NetlinkError else { return false }
         switch command[1] {
-        case "add": return error.errno == .fileExists
+        // A route appended or prepended again may have been made already, in its
+        // place, by the undo of a link's deletion that made the routes of its key again.
+        case "add", "append", "prepend": return error.errno == .fileExists
         case "delete":
             let errno = error.errno
             return errno == .noSuchFileOrDirectory || errno == .noSuchProcess || errno == .addressNotAvailable

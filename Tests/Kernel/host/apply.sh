@@ -395,6 +395,34 @@ test_a_refusal_after_pruning_routes_of_a_key_puts_them_back_in_their_order() {
         "$before" "the routes and links after the rollback"
 }
 
+# A pruned link takes its routes with it, some of them sharing a key with routes that
+# stay, or with routes of the owner's pruned before it: the rollback makes the link
+# again and puts each route back in its place (first of its key, or between two that
+# stayed), then the pruned ones in theirs, and verifies it.
+test_an_unconfirmed_prune_of_a_link_puts_its_routes_back_among_the_others_of_their_key() {
+    read -r A < <(quiet_namespaces a)
+    export RUNTIME_DIRECTORY=$TMPDIR/run
+    key_routes "$A"
+    local old empty before out rc
+    old=$(mktemp); empty=$(mktemp)
+    printf '%s\n' 'link add b1 type bridge' 'link set b1 up' >"$old"
+    ok g "$A" apply "$old" >/dev/null
+    ip -n "$A" route append 10.17.0.0/16 via 198.51.100.4 proto 47
+    ip -n "$A" route append 10.17.0.0/16 via 198.51.100.2 proto static
+    ip -n "$A" route append 10.17.0.0/16 dev b1 proto 47
+    ip -n "$A" route append 10.17.0.0/16 via 198.51.100.5 proto 47
+    ip -n "$A" route append 10.17.0.0/16 via 198.51.100.3 proto static
+    ip -n "$A" route append 10.18.0.0/16 dev b1 proto 47
+    ip -n "$A" route append 10.18.0.0/16 via 198.51.100.2 proto static
+    before=$(ip -n "$A" -j route show 10.17.0.0/16; ip -n "$A" -j route show 10.18.0.0/16)
+    out=$(g "$A" apply --prune --confirm 1 --detailed-exitcode "$empty" 2>&1); rc=$?
+    assert_eq "$rc" 4 "unconfirmed: $out"
+    grep -qx "gretool link delete b1" <<<"$out" || fail "b1 is not pruned: $out"
+    assert_eq "$(grep -c '^gretool route delete 10.17.0.0/16' <<<"$out")" 2 "the owner's routes of 10.17.0.0/16 on va: $out"
+    grep -q "rolled back (verified" <<<"$out" || fail "the rollback: $out"
+    assert_eq "$(ip -n "$A" -j route show 10.17.0.0/16; ip -n "$A" -j route show 10.18.0.0/16)" "$before" "the routes of both keys, in their order"
+}
+
 # A declared route is there when any route of its key is as declared (here the second):
 # nothing is written; with --prune the owner's other route of the key goes.
 test_a_declared_route_is_found_among_the_routes_of_its_key() {

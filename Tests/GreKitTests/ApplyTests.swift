@@ -580,6 +580,20 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         }
     }
 
+    /// A declared route of a key someone else's route holds is changed as declared and
+    /// is the owner's from then on: the plan warns of it, and of nothing else.
+    @Test func takingOverSomeoneElsesRouteIsWarnedOf() throws {
+        let bgp = try route("10.6.0.0/16", via: "198.51.100.2", .bgp)
+        let owned = try route("10.7.0.0/16", via: "198.51.100.2")
+        var desired = NetworkState()
+        desired.routes = [try route("10.6.0.0/16", via: "198.51.100.3"), try route("10.7.0.0/16", via: "198.51.100.3")]
+        let plan = try Planner(desired: desired, devices: DeviceDirectory(devices: [("va", 7)]), kernel: try kernel([bgp, owned]),
+                               owner: .gretool, options: PlanOptions()).plan()
+        #expect(plan.steps.map(\.words) == [["route", "replace", "10.6.0.0/16", "proto", "47", "via", "198.51.100.3", "dev", "va"],
+                                             ["route", "replace", "10.7.0.0/16", "proto", "47", "via", "198.51.100.3", "dev", "va"]])
+        #expect(plan.warnings == [ApplyWarning(object: "route 10.6.0.0/16", message: "protocol bgp's, changed as declared: gretool's from now on")])
+    }
+
     /// A declared route is as declared when any route of its key is; the owner's others
     /// of the key are pruned, someone else's are drift.
     @Test func aDeclaredRouteIsFoundAmongTheRoutesOfItsKey() throws {

@@ -310,6 +310,15 @@ public final class Planner {
         return commands + leading.reversed().map { command("prepend", $0) }
     }
 
+    /// Someone else's object that the file declares otherwise is changed as declared,
+    /// and is the owner's from then on: said, for only the JSON plan's `from` shows
+    /// whose it was, and taking a route from a routing daemon starts a tug of war.
+    private func warnTakingOver(_ object: ObjectKind, _ identity: String, from protocolID: RouteProtocol?) {
+        guard protocolID != owner.protocolID else { return }
+        plan.warnings.append(ApplyWarning(object: "\(object.rawValue) \(identity)",
+                                          message: "protocol \(protocolID?.name ?? "unspec")'s, changed as declared: \(owner.name)'s from now on"))
+    }
+
     /// Someone else's object that goes with a link apply deletes: said, not kept.
     private func noteForeign(_ protocolID: RouteProtocol?, _ object: ObjectKind, _ key: String, goingWith link: String) {
         guard protocolID != owner.protocolID else { return }
@@ -447,6 +456,7 @@ public final class Planner {
             let was = existing.words(current, ownership: true)
             if was.dropFirst(2) == words.dropFirst(2) { continue }
             touch(.address, identity)
+            warnTakingOver(.address, identity, from: existing.protocolID.map { RouteProtocol(rawValue: $0.rawValue) })
             if changeable(existing, to: address) {
                 additions.append(step(.change, .address, identity, from: fields(.address, was), to: fields(.address, words),
                                       ["address", "change"] + words.dropFirst(2), undo: [["address", "change"] + was.dropFirst(2)]))
@@ -522,6 +532,7 @@ public final class Planner {
             }
             guard !Self.satisfies(nexthop, existing) else { continue }
             touch(.nexthop, identity)
+            warnTakingOver(.nexthop, identity, from: existing.protocolID)
             let was = existing.words(current, ownership: true)
             plan.steps.append(step(.change, .nexthop, "nexthop " + identity, from: fields(.nexthop, was), to: fields(.nexthop, words),
                                    ["nexthop", "replace"] + words.dropFirst(2), undo: [["nexthop", "replace"] + was.dropFirst(2)]))
@@ -582,7 +593,9 @@ public final class Planner {
                          undo: [["route", "delete"] + route.keyWords(protocol: true)]), claiming: [.route(key)])
                 continue
             }
-            let was = kernel.routes[Int(found[place])].words(current, ownership: true)
+            let existing = kernel.routes[Int(found[place])]
+            warnTakingOver(.route, identity, from: existing.protocolID)
+            let was = existing.words(current, ownership: true)
             plan.steps.append(step(.change, .route, identity, from: fields(.route, was), to: fields(.route, words),
                                    ["route", "replace"] + words.dropFirst(2), undo: [["route", "replace"] + was.dropFirst(2)]))
         }

@@ -666,29 +666,33 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
     @Test func eachKeyFindsTheFirstRouteOfItsKey() throws {
         let routes = try routes(3000)
         #expect(Set(routes.map(RouteKey.init)).count == routes.count, "the routes are of keys of their own")
+        // Kept as a declared list keeps them: the IPv4 routes as records, the IPv6 ones whole.
+        let list = RouteList(routes)
+        #expect(list.indices.filter { list.record(at: $0) != nil }.count == routes.count - routes.count / 5)
         // Grown from nothing, one position at a time, as a file is read.
         var index = RouteKeyIndex()
         for (position, route) in routes.enumerated() {
-            #expect(index.insert(RouteKey(route), at: position, in: routes) == nil)
+            #expect(index.insert(RouteKey(route), at: position, in: list) == nil)
         }
         #expect(index.count == routes.count)
         for (position, route) in routes.enumerated() {
-            #expect(index.position(of: RouteKey(route), in: routes) == position)
+            #expect(list.key(at: position) == RouteKey(route))
+            #expect(index.position(of: RouteKey(route), in: list) == position)
             // A second route of a key is refused with the first's position, and not kept.
-            #expect(index.insert(RouteKey(route), at: routes.count, in: routes) == position)
+            #expect(index.insert(RouteKey(route), at: routes.count, in: list) == position)
         }
         #expect(index.count == routes.count)
         // What no route has is not found: another metric, table, tos or source.
         for var route in routes.prefix(200) {
             route.priority = 99
-            #expect(index.position(of: RouteKey(route), in: routes) == nil)
+            #expect(index.position(of: RouteKey(route), in: list) == nil)
         }
         var other = routes[1]
         other.table = RouteTable(rawValue: 200)
-        #expect(index.position(of: RouteKey(other), in: routes) == nil)
+        #expect(index.position(of: RouteKey(other), in: list) == nil)
         #expect(RouteKeyIndex().position(of: RouteKey(other), in: []) == nil)
         // Made from a list whose keys repeat: the first of each.
-        let twice = routes + routes
+        let twice = RouteList(routes + routes)
         let made = RouteKeyIndex(twice)
         #expect(made.count == routes.count)
         #expect(routes.indices.allSatisfy { made.position(of: RouteKey(twice[$0 + routes.count]), in: twice) == $0 })
@@ -700,34 +704,42 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
     /// route out of order makes the table, and every route is found as before.
     @Test func routesInOrderAreFoundWithoutATableUntilOneIsNot() throws {
         let routes = try routes(3000).sorted { RouteKey($0).precedes(RouteKey($1)) }
+        let list = RouteList(routes)
         var index = RouteKeyIndex()
         index.reserveCapacity(routes.count + 1, in: [])
         for (position, route) in routes.enumerated() {
-            #expect(index.insert(RouteKey(route), at: position, in: routes) == nil)
+            #expect(index.insert(RouteKey(route), at: position, in: list) == nil)
         }
         #expect(index.isInOrder)
         for (position, route) in routes.enumerated() {
             let key = RouteKey(route)
-            #expect(index.position(of: key, in: routes) == position)
-            #expect(index.position(of: key, in: routes, guess: position) == position)
-            #expect(index.position(of: key, in: routes, guess: (position + 7) % routes.count) == position)
-            #expect(index.insert(key, at: routes.count, in: routes) == position)
+            #expect(index.position(of: key, in: list) == position)
+            #expect(index.position(of: key, in: list, guess: position) == position)
+            #expect(index.position(of: key, in: list, guess: (position + 7) % routes.count) == position)
+            #expect(index.insert(key, at: routes.count, in: list) == position)
+            // A kernel route kept as a record is looked up by its record, guessed right or not.
+            if let record = list.record(at: position) {
+                #expect(index.position(ofKeyOf: record, in: list, guess: position) == position)
+                #expect(index.position(ofKeyOf: record, in: list, guess: (position + 7) % routes.count) == position)
+            }
         }
         #expect(index.isInOrder && index.count == routes.count)
         // Another metric, table or source: not found, guessed or not.
         for (position, var route) in routes.enumerated().prefix(300) {
             route.priority = 99
-            #expect(index.position(of: RouteKey(route), in: routes, guess: position) == nil)
+            #expect(index.position(of: RouteKey(route), in: list, guess: position) == nil)
+            if let record = RouteList([route]).record(at: 0) {
+                #expect(index.position(ofKeyOf: record, in: list, guess: position) == nil)
+            }
         }
         let sourced = try #require(routes.firstIndex { $0.source != nil })
         var unsourced = routes[sourced]
         unsourced.source = nil
-        #expect(index.position(of: RouteKey(unsourced), in: routes, guess: sourced) == nil)
+        #expect(index.position(of: RouteKey(unsourced), in: list, guess: sourced) == nil)
         // Out of order: the table is made, and holds every route, the new one too.
-        var grown = routes
         var late = routes[0]
         late.table = RouteTable(rawValue: 7)
-        grown.append(late)
+        let grown = RouteList(routes + [late])
         #expect(index.insert(RouteKey(late), at: routes.count, in: grown) == nil)
         #expect(!index.isInOrder && index.count == grown.count)
         #expect(grown.indices.allSatisfy { index.position(of: RouteKey(grown[$0]), in: grown) == $0 })
@@ -755,7 +767,7 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
             try Planner(desired: state, devices: devices, kernel: kernel, owner: .gretool, options: PlanOptions()).plan().steps.map { "\($0.operation) \($0.key)" }
         }
         #expect(try plan(state) == ["change 10.0.0.2/32", "add 2001:db8::/48"])
-        state.routes.swapAt(0, 2)
+        state.routes = RouteList([state.routes[2], state.routes[1], state.routes[0]])
         #expect(state.routeIndex == nil)
         #expect(try plan(state) == ["add 2001:db8::/48", "change 10.0.0.2/32"])
     }
@@ -797,21 +809,29 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
             route.flags.insert(.linkdown)
             reported.append(try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { try route.encode($0) })
         }
-        var (plainRoutes, comparisons, matches) = (0, 0, 0)
+        var (plainRoutes, comparisons, matches, recordComparisons) = (0, 0, 0, 0)
         for bytes in reported {
             try withMessage(bytes) { message in
                 let whole = try #require(Route(message))
                 guard let plain = Route.plain(message) else { return }
                 plainRoutes += 1
                 #expect(plain.key == RouteKey(whole))
+                let kernelRecord = RouteList([whole]).record(at: 0)
                 for route in declared {
-                    guard let satisfied = withUnsafePointer(to: route, { Planner.satisfies($0, plain) }) else { continue }
+                    guard let satisfied = Planner.satisfies(route, plain) else { continue }
                     comparisons += 1
                     if satisfied { matches += 1 }
                     #expect(satisfied == Planner.satisfies(route, whole), "\(RouteKey(route)) against \(RouteKey(whole))")
+                    // Both kept as records (a declared list's and a dump's), compared field by field.
+                    if let kernelRecord, let declaredRecord = RouteList([route]).record(at: 0) {
+                        recordComparisons += 1
+                        #expect(declaredRecord.hasKey(of: kernelRecord) == (RouteKey(route) == plain.key))
+                        #expect(Planner.satisfies(declaredRecord, kernelRecord) == satisfied, "\(RouteKey(route)) against \(RouteKey(whole))")
+                    }
                 }
             }
         }
+        #expect(recordComparisons > 300)
         // Forms with more than a plain route has are read whole; the others are compared.
         #expect(plainRoutes == 3 * forms.firstIndex(of: "10.0.0.1/32 via 198.51.100.2 dev eth0 src 198.51.100.1")! + 3 * 4)
         #expect(comparisons > 1000 && matches > 50)

@@ -150,6 +150,33 @@ import Testing
         try MessageBuffer.encode(type: RouteMessageType.newRoute.rawValue, flags: []) { try route.encode($0) }
     }
 
+    /// Routes a record cannot hold whole: IPv6, a source, a preferred source, metrics,
+    /// legs, a nexthop object, realms, an encapsulation, an IPv6 gateway, a preference.
+    private func routesOfOtherForms() throws -> [Route] {
+        let base = Route(destination: try IPPrefix(parsing: "192.0.2.0/24"))
+        var ipv6 = Route(destination: try IPPrefix(parsing: "2001:db8::/48"))
+        ipv6.outputInterface = 3
+        var source = base
+        source.source = try IPPrefix(parsing: "198.51.100.0/24")
+        var preferredSource = base
+        preferredSource.preferredSource = IPAddress("192.0.2.1")
+        var metrics = base
+        metrics.metrics[.mtu] = 1400
+        var legs = base
+        legs.nexthops = [.init(gateway: IPAddress("198.51.100.2"), outputInterface: 3), .init(gateway: nil, outputInterface: 4)]
+        var object = base
+        object.nexthopID = 8
+        var realms = base
+        realms.opaque = [OpaqueAttribute(RouteAttribute.flow, UInt32(7))]
+        var encapsulated = base
+        encapsulated.opaque = [OpaqueAttribute(RouteAttribute.encapType, UInt16(2))]
+        var viaIPv6 = base
+        viaIPv6.gateway = IPAddress("2001:db8::1")
+        var preference = base
+        preference.preference = .high
+        return [ipv6, source, preferredSource, metrics, legs, object, realms, encapsulated, viaIPv6, preference]
+    }
+
     /// An IPv4 route of the usual form is kept as a record decoded once: the record
     /// makes the route the message makes, and the same route of the usual form.
     @Test func anIPv4RouteOfTheUsualFormIsKeptAsARecordOfTheSameRoute() throws {
@@ -189,27 +216,12 @@ import Testing
     /// cache information), a source, a preferred source, metrics, legs, a nexthop object,
     /// realms, a gateway of another family, a payload of another length.
     @Test func aRouteOfAnotherFormIsKeptAsItsMessage() throws {
-        let base = Route(destination: try IPPrefix(parsing: "192.0.2.0/24"))
-        var ipv6 = Route(destination: try IPPrefix(parsing: "2001:db8::/48"))
-        ipv6.outputInterface = 3
-        var source = base
-        source.source = try IPPrefix(parsing: "198.51.100.0/24")
-        var preferredSource = base
-        preferredSource.preferredSource = IPAddress("192.0.2.1")
-        var metrics = base
-        metrics.metrics[.mtu] = 1400
-        var legs = base
-        legs.nexthops = [.init(gateway: IPAddress("198.51.100.2"), outputInterface: 3), .init(gateway: nil, outputInterface: 4)]
-        var object = base
-        object.nexthopID = 8
-        var realms = base
-        realms.opaque = [OpaqueAttribute(RouteAttribute.flow, UInt32(7))]
-        var viaIPv6 = base
-        viaIPv6.gateway = IPAddress("2001:db8::1")
         // An IPv6 route's message called IPv4: its destination and gateway are 16 bytes.
-        var sixteenBytes = try message({ var route = ipv6; route.gateway = IPAddress("2001:db8::1"); return route }())
+        var ipv6 = Route(destination: try IPPrefix(parsing: "2001:db8::/48"))
+        ipv6.gateway = IPAddress("2001:db8::1")
+        var sixteenBytes = try message(ipv6)
         sixteenBytes[16] = AddressFamily.inet.rawValue
-        let messages = try [ipv6, source, preferredSource, metrics, legs, object, realms, viaIPv6].map(message) + [sixteenBytes]
+        let messages = try routesOfOtherForms().map(message) + [sixteenBytes]
         var list = RouteList()
         for bytes in messages {
             withMessage(bytes) { message in
@@ -219,6 +231,96 @@ import Testing
         }
         #expect(Array(list) == messages.map { withMessage($0) { Route($0) } })
         #expect(list.indices.allSatisfy { list.plain(at: $0) == withMessage(messages[$0], Route.plain) })
+    }
+
+    /// A route appended whole (as a file declares it) that a record holds exactly is
+    /// kept as one, and comes back equal: with or without a gateway, a device (a
+    /// declared one's index is negative) or a metric (0 is one), of any table, tos,
+    /// type, scope, protocol and flags.
+    @Test func aDeclaredRouteOfTheUsualFormIsKeptAsARecordOfTheSameRoute() throws {
+        var routes: [Route] = []
+        for (number, prefix) in ["10.0.0.1/32", "0.0.0.0/0", "192.0.2.0/24", "203.0.113.128/25"].enumerated() {
+            var route = Route(destination: try IPPrefix(parsing: prefix))
+            if number % 2 == 0 { route.gateway = IPAddress("198.51.100.2") }
+            if number != 1 { route.outputInterface = number == 3 ? -2 : 7 }
+            route.protocolID = RouteProtocol(rawValue: 47)
+            routes.append(route)
+            var other = route
+            other.priority = UInt32(number * 100)
+            other.table = RouteTable(rawValue: UInt32(1000 + number))
+            other.tos = UInt8(number * 8)
+            other.flags = number == 0 ? .onlink : []
+            other.scope = number == 1 ? .link : .universe
+            routes.append(other)
+        }
+        for type in [RouteType.blackhole, .unreachable, .prohibit] {
+            var route = Route(destination: try IPPrefix(parsing: "198.51.100.0/24"))
+            route.type = type
+            routes.append(route)
+        }
+        // Keys that differ in the metric (none is 0), the tos or the length alone.
+        for (length, priority, tos) in [(24, nil, 0), (24, 0, 0), (24, 5, 0), (24, nil, 8), (24, 5, 8), (23, nil, 0), (25, 5, 8)] as [(UInt8, UInt32?, UInt8)] {
+            var route = Route(destination: IPPrefix(address: IPAddress("192.0.2.0")!, length: length))
+            route.priority = priority
+            route.tos = tos
+            routes.append(route)
+        }
+        let list = RouteList(routes)
+        #expect(list.indices.allSatisfy { list.record(at: $0) != nil })
+        #expect(Array(list) == routes)
+        #expect(list.indices.allSatisfy { list.key(at: $0) == RouteKey(routes[$0]) })
+        // Their keys are equal when compared field by field as when made and compared.
+        let records = list.indices.compactMap { list.record(at: $0) }
+        for first in records {
+            for second in records { #expect(first.hasKey(of: second) == (first.key == second.key)) }
+        }
+        // What a record gives is what the same route's message gives, read from a dump.
+        for position in list.indices {
+            try withMessage(message(routes[position])) { message in
+                let dumped = try #require(record(of: message))
+                #expect(dumped.route == list[position])
+                #expect(dumped.plain == list.plain(at: position))
+            }
+        }
+    }
+
+    /// A declared route a record cannot hold exactly is kept whole (and is no route of
+    /// the usual form for the planner, which compares the kernel's routes so).
+    @Test func aDeclaredRouteOfAnotherFormIsKeptWhole() throws {
+        let others = try routesOfOtherForms()
+        let usual = Route(destination: try IPPrefix(parsing: "192.0.2.0/24"))
+        let list = RouteList(others + [usual])
+        #expect(others.indices.allSatisfy { list.record(at: $0) == nil && list.plain(at: $0) == nil })
+        #expect(list.record(at: others.count) != nil)
+        #expect(Array(list) == others + [usual])
+        #expect(list.indices.allSatisfy { list.key(at: $0) == RouteKey(list[$0]) })
+    }
+
+    /// Routes appended whole and messages from a dump, in one list of more than two
+    /// chunks: each reads back at its place, with its key.
+    @Test func routesAndMessagesReadBackAtTheirPlacesAcrossChunks() throws {
+        let routes = try (0..<5000).map { number in
+            var route = Route(destination: try IPPrefix(parsing: "10.\(number / 65536).\(number / 256 % 256).\(number % 256)/32"))
+            route.gateway = IPAddress("198.51.100.2")
+            route.outputInterface = 3
+            if number % 3 == 0 { route.priority = UInt32(number) }
+            if number % 7 == 0 { route.metrics[.mtu] = UInt32(1000 + number) }
+            if number % 11 == 0 { route = Route(destination: try IPPrefix(parsing: "2001:db8:\(String(number, radix: 16))::/64")) }
+            return route
+        }
+        var list = RouteList()
+        for (number, route) in routes.enumerated() {
+            if number % 5 == 0 {
+                try withMessage(message(route)) { list.append($0) }
+            } else {
+                list.append(route)
+            }
+        }
+        #expect(routes.count > 2 * 2048, "the routes fill more than two chunks")
+        #expect(list.count == routes.count)
+        #expect(Array(list) == routes)
+        #expect(list.indices.allSatisfy { list.key(at: $0) == RouteKey(routes[$0]) })
+        #expect(list.indices.allSatisfy { (list.record(at: $0) != nil) == (routes[$0].family == .inet && !routes[$0].hasMetrics) })
     }
 
     /// The planner asks whether a route has metrics without making an empty set of them.

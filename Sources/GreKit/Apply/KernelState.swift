@@ -57,7 +57,7 @@ public struct KernelState: Sendable {
             return !Self.isKernelMade(address, on: link)
         }
         state.nexthops = nexthops.filter { $0.protocolID != .kernel }
-        state.routes = routes.filter { !Self.kernelProtocols.contains($0.protocolID) }
+        state.routes = RouteList(routes.lazy.filter { !Self.kernelProtocols.contains($0.protocolID) })
         state.rules = rules.filter { $0.protocolID != .kernel }
         guard let tunnels else { return state }
         return select(tunnels, from: state)
@@ -103,10 +103,10 @@ public struct KernelState: Sendable {
         var nexthopIDs = Set(state.nexthops.filter { $0.outputInterface.map(indexes.contains) ?? false }.map(\.id))
         for group in state.nexthops where group.group.contains(where: { nexthopIDs.contains($0.id) }) { nexthopIDs.insert(group.id) }
         selected.nexthops = state.nexthops.filter { nexthopIDs.contains($0.id) }
-        selected.routes = state.routes.filter { route in
+        selected.routes = RouteList(state.routes.lazy.filter { route in
             indexes.contains { route.uses(interface: $0) } || route.nexthopID.map(nexthopIDs.contains) ?? false
                 || remotes.contains { route.destination.length > 0 && route.destination.contains($0) && !indexes.contains { route.uses(interface: $0) } }
-        }
+        })
         let tables = Set(selected.routes.map(\.table))
         selected.rules = state.rules.filter { rule in
             (rule.action == .toTable && tables.contains(rule.table) && rule.table != .main && rule.table != .local)

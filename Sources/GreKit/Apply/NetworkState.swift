@@ -36,7 +36,7 @@ public struct KeepaliveStanza: Sendable, Equatable {
 public struct NetworkState: Sendable {
     public var links: [LinkState] = []
     public var addresses: [Address] = []
-    public var routes: [Route] = [] {
+    public var routes = RouteList() {
         didSet { routeIndex = nil }
     }
     /// The routes' places by key, when what made the list kept them as it went (the

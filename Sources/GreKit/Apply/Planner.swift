@@ -713,36 +713,39 @@ public final class Planner {
 
         /// Compares the kernel's routes, but those through links or nexthops that are
         /// `gone`, with the declared `routes`, whose keys `index` holds.
-        mutating func compare(_ kernel: RouteList, with routes: [Route], by index: RouteKeyIndex, gone: Set<Int32>, goneNexthops: Set<UInt32>) {
-            // The declared routes are read where they lie: a route copied out of the list
-            // is retained and released.
-            routes.withUnsafeBufferPointer { buffer in
-                // A place is found only in a list that holds routes: then there is a base address.
-                let declared = buffer.baseAddress
-                for position in kernel.indices {
-                    // A route of the usual form is compared with its message's fields, when
-                    // the declared one is of that form too.
-                    if gone.isEmpty, let plain = kernel.plain(at: position) {
-                        if let place = unsatisfied(plain.key, plain.protocolID, at: position, by: index, routes) {
-                            let isSatisfied = Planner.satisfies(declared! + place, plain) ?? Planner.satisfies(declared![place], kernel[position])
-                            settle(place, with: position, satisfied: isSatisfied, plain.protocolID, in: kernel)
-                        }
-                        continue
+        mutating func compare(_ kernel: RouteList, with routes: RouteList, by index: RouteKeyIndex, gone: Set<Int32>, goneNexthops: Set<UInt32>) {
+            for position in kernel.indices {
+                // A route of the usual form is compared with its record's or message's
+                // fields; a record with a declared record field by field, as neither is made a Route.
+                if gone.isEmpty, let record = kernel.record(at: position) {
+                    if let place = unsatisfied(index.position(ofKeyOf: record, in: routes, guess: next), record.protocolID, at: position) {
+                        let isSatisfied = routes.record(at: place).map { Planner.satisfies($0, record) }
+                            ?? Planner.satisfies(routes[place], record.plain) ?? Planner.satisfies(routes[place], kernel[position])
+                        settle(place, with: position, satisfied: isSatisfied, record.protocolID, in: kernel)
                     }
-                    let route = kernel[position]
-                    guard !gone.contains(where: { route.uses(interface: $0) }), !(route.nexthopID.map(goneNexthops.contains) ?? false) else { continue }
-                    if let place = unsatisfied(RouteKey(route), route.protocolID, at: position, by: index, routes) {
-                        settle(place, with: position, satisfied: Planner.satisfies(declared![place], route), route.protocolID, in: kernel)
+                    continue
+                }
+                if gone.isEmpty, let plain = kernel.plain(at: position) {
+                    if let place = unsatisfied(index.position(of: plain.key, in: routes, guess: next), plain.protocolID, at: position) {
+                        let isSatisfied = Planner.satisfies(routes[place], plain) ?? Planner.satisfies(routes[place], kernel[position])
+                        settle(place, with: position, satisfied: isSatisfied, plain.protocolID, in: kernel)
                     }
+                    continue
+                }
+                let route = kernel[position]
+                guard !gone.contains(where: { route.uses(interface: $0) }), !(route.nexthopID.map(goneNexthops.contains) ?? false) else { continue }
+                if let place = unsatisfied(index.position(of: RouteKey(route), in: routes, guess: next), route.protocolID, at: position) {
+                    settle(place, with: position, satisfied: Planner.satisfies(routes[place], route), route.protocolID, in: kernel)
                 }
             }
         }
 
-        /// The place of the declared route of `key`, when the kernel's route at `position`
-        /// is to be compared with it: none of the key found before is as declared. A
-        /// route of a key not declared, or of one whose declared route is found, is unmatched.
-        private mutating func unsatisfied(_ key: RouteKey, _ protocolID: RouteProtocol, at position: Int, by index: RouteKeyIndex, _ routes: [Route]) -> Int? {
-            guard let place = index.position(of: key, in: routes, guess: next) else {
+        /// The place of the declared route of the key of the kernel's route at `position`
+        /// (`place`, as the index found it), when that route is to be compared with it:
+        /// none of the key found before is as declared. A route of a key not declared, or
+        /// of one whose declared route is found, is unmatched.
+        private mutating func unsatisfied(_ place: Int?, _ protocolID: RouteProtocol, at position: Int) -> Int? {
+            guard let place else {
                 keepUnmatched(position, protocolID)
                 return nil
             }
@@ -816,18 +819,24 @@ public final class Planner {
     /// `satisfies`, for a kernel route of the usual form read from its message; nil when
     /// the declared route has more than a route of that form can (a nexthop object or
     /// legs, a preferred source, metrics, realms, an encapsulation, ...), which only the
-    /// whole kernel route can be compared with. The declared route is read field by
-    /// field where it lies: handed over as a value, it was copied (retained and
-    /// released) for each of 10,000 routes, 5% of the instructions of an apply.
-    static func satisfies(_ declared: UnsafePointer<Route>, _ existing: Route.Plain) -> Bool? {
-        guard declared.pointee.nexthopID == nil, declared.pointee.nexthops.isEmpty, declared.pointee.opaque.isEmpty,
-              declared.pointee.preferredSource == nil, !declared.pointee.hasMetrics else { return nil }
-        let gateway = declared.pointee.gateway
-        return declared.pointee.type == existing.type && declared.pointee.scope == existing.scope
-            && declared.pointee.protocolID == existing.protocolID
-            && (declared.pointee.preference ?? .medium) == (existing.preference ?? .medium) && gateway == existing.gateway
-            && declared.pointee.flags.contains(.onlink) == existing.flags.contains(.onlink)
-            && (declared.pointee.outputInterface ?? (gateway == nil ? nil : existing.outputInterface)) == existing.outputInterface
+    /// whole kernel route can be compared with.
+    static func satisfies(_ declared: borrowing Route, _ existing: Route.Plain) -> Bool? {
+        guard declared.nexthopID == nil, declared.nexthops.isEmpty, declared.opaque.isEmpty,
+              declared.preferredSource == nil, !declared.hasMetrics else { return nil }
+        let gateway = declared.gateway
+        return declared.type == existing.type && declared.scope == existing.scope && declared.protocolID == existing.protocolID
+            && (declared.preference ?? .medium) == (existing.preference ?? .medium) && gateway == existing.gateway
+            && declared.flags.contains(.onlink) == existing.flags.contains(.onlink)
+            && (declared.outputInterface ?? (gateway == nil ? nil : existing.outputInterface)) == existing.outputInterface
+    }
+
+    /// `satisfies`, for a declared route and a kernel route that are both records (of
+    /// the usual form: no preference, nexthop object, legs, metrics...), field by field.
+    static func satisfies(_ declared: RouteList.Record, _ existing: RouteList.Record) -> Bool {
+        let gateway = declared.givenGateway
+        return declared.type == existing.type && declared.scope == existing.scope && declared.protocolID == existing.protocolID
+            && gateway == existing.givenGateway && declared.flags.contains(.onlink) == existing.flags.contains(.onlink)
+            && (declared.givenOutputInterface ?? (gateway == nil ? nil : existing.givenOutputInterface)) == existing.givenOutputInterface
     }
 
     // MARK: Rules

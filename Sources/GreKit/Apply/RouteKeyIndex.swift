@@ -28,13 +28,13 @@ struct RouteKeyIndex: Sendable {
     init() {}
 
     /// The first route of each key in `routes`, by its position.
-    init(_ routes: [Route]) {
+    init(_ routes: RouteList) {
         reserveCapacity(routes.count, in: routes)
         for position in routes.indices { _ = insert(RouteKey(routes[position]), at: position, in: routes) }
     }
 
     /// Makes room for `capacity` positions in all, `routes` being the list so far.
-    mutating func reserveCapacity(_ capacity: Int, in routes: [Route]) {
+    mutating func reserveCapacity(_ capacity: Int, in routes: RouteList) {
         guard !isInOrder else {
             reserved = Swift.max(reserved, capacity)
             return
@@ -45,7 +45,7 @@ struct RouteKeyIndex: Sendable {
         let used = slots.filter { $0 != 0 }
         slots = [UInt64](repeating: 0, count: size)
         for slot in used {
-            let hash = RouteKey(routes[Int(slot & 0xFFFF_FFFF) - 1]).hashValue
+            let hash = routes.key(at: Int(slot & 0xFFFF_FFFF) - 1).hashValue
             slots[freeSlot(for: hash)] = slot
         }
     }
@@ -53,15 +53,23 @@ struct RouteKeyIndex: Sendable {
     /// The position of the route of `key` in `routes`, the list the index is of.
     /// `guess`: where it may be (the place after the last one found, for routes looked
     /// up in their order), tried first while the index is in order.
-    func position(of key: RouteKey, in routes: [Route], guess: Int? = nil) -> Int? {
+    func position(of key: RouteKey, in routes: RouteList, guess: Int? = nil) -> Int? {
         guard !isInOrder else { return orderedPosition(of: key, in: routes, guess: guess) }
         return position(of: key, hash: key.hashValue, in: routes)
+    }
+
+    /// The position of the route whose key is the record's, as `position(of:in:guess:)`
+    /// finds it: while the index is in order, a guess kept as a record is compared with
+    /// it field by field, without making either key.
+    func position(ofKeyOf record: RouteList.Record, in routes: RouteList, guess: Int) -> Int? {
+        if isInOrder, guess >= 0, guess < count, let guessed = routes.record(at: guess), guessed.hasKey(of: record) { return guess }
+        return position(of: record.key, in: routes, guess: guess)
     }
 
     /// Records that the route of `key` is at `position` in `routes` (it may be about to
     /// be appended there), unless a route of its key is in the list already: then
     /// returns that route's position and records nothing.
-    mutating func insert(_ key: RouteKey, at position: Int, in routes: [Route]) -> Int? {
+    mutating func insert(_ key: RouteKey, at position: Int, in routes: RouteList) -> Int? {
         if isInOrder {
             // After the last key: no route before has it.
             if position == count, lastKey.map({ $0.precedes(key) }) ?? true {
@@ -81,17 +89,15 @@ struct RouteKeyIndex: Sendable {
     }
 
     /// Hashes the positions held in order into slots.
-    private mutating func leaveOrder(_ routes: [Route]) {
+    private mutating func leaveOrder(_ routes: RouteList) {
         isInOrder = false
         lastKey = nil
         let held = count
         count = 0
         reserveCapacity(Swift.max(reserved, held + 1), in: routes)
-        routes.withUnsafeBufferPointer { routes in
-            for position in 0..<held {
-                let hash = Self.key(at: position, in: routes).hashValue
-                slots[freeSlot(for: hash)] = Self.tag(hash) | UInt64(position + 1)
-            }
+        for position in 0..<held {
+            let hash = routes.key(at: position).hashValue
+            slots[freeSlot(for: hash)] = Self.tag(hash) | UInt64(position + 1)
         }
         count = held
     }
@@ -99,40 +105,28 @@ struct RouteKeyIndex: Sendable {
     /// In order: the guess, else the first position whose key does not precede `key`
     /// (bisection), if its key is `key`. Keys in order differ in what `precedes`
     /// compares, so no other position can hold `key`.
-    private func orderedPosition(of key: RouteKey, in routes: [Route], guess: Int?) -> Int? {
-        routes.withUnsafeBufferPointer { routes in
-            if let guess, guess >= 0, guess < count, Self.key(at: guess, in: routes) == key { return guess }
-            var (low, high) = (0, count)
-            while low < high {
-                let middle = (low + high) / 2
-                if Self.key(at: middle, in: routes).precedes(key) { low = middle + 1 } else { high = middle }
-            }
-            return low < count && Self.key(at: low, in: routes) == key ? low : nil
+    private func orderedPosition(of key: RouteKey, in routes: RouteList, guess: Int?) -> Int? {
+        if let guess, guess >= 0, guess < count, routes.key(at: guess) == key { return guess }
+        var (low, high) = (0, count)
+        while low < high {
+            let middle = (low + high) / 2
+            if routes.key(at: middle).precedes(key) { low = middle + 1 } else { high = middle }
         }
+        return low < count && routes.key(at: low) == key ? low : nil
     }
 
-    private func position(of key: RouteKey, hash: Int, in routes: [Route]) -> Int? {
+    private func position(of key: RouteKey, hash: Int, in routes: RouteList) -> Int? {
         guard !slots.isEmpty else { return nil }
         let mask = slots.count - 1, tag = Self.tag(hash)
         var slot = hash & mask
-        return routes.withUnsafeBufferPointer { routes in
-            while slots[slot] != 0 {
-                if slots[slot] & ~0xFFFF_FFFF == tag {
-                    let position = Int(slots[slot] & 0xFFFF_FFFF) - 1
-                    if Self.key(at: position, in: routes) == key { return position }
-                }
-                slot = (slot + 1) & mask
+        while slots[slot] != 0 {
+            if slots[slot] & ~0xFFFF_FFFF == tag {
+                let position = Int(slots[slot] & 0xFFFF_FFFF) - 1
+                if routes.key(at: position) == key { return position }
             }
-            return nil
+            slot = (slot + 1) & mask
         }
-    }
-
-    /// The key of the route at `position`, its fields read where it lies: a route copied
-    /// out of the list (`RouteKey(routes[position])`) was retained and released.
-    private static func key(at position: Int, in routes: UnsafeBufferPointer<Route>) -> RouteKey {
-        let route = routes.baseAddress! + position
-        return RouteKey(family: route.pointee.family, table: route.pointee.table, destination: route.pointee.destination,
-                        source: route.pointee.source, tos: route.pointee.tos, priority: route.pointee.priority)
+        return nil
     }
 
     private static func tag(_ hash: Int) -> UInt64 { UInt64(UInt(bitPattern: hash)) & ~0xFFFF_FFFF }

@@ -39,6 +39,9 @@ public struct Route: Sendable, Equatable {
     /// thousand, and memory is paid for in page faults. A route is 72 bytes so; with
     /// these fields in line it would be 256.
     private var rare: Rare?
+    /// Whether any of the fields kept out of line is set (a route list keeps a route
+    /// without them as a record).
+    var hasOutOfLineFields: Bool { rare != nil }
 
     /// Source prefix of a source-specific route (RTA_SRC, "from").
     public var source: IPPrefix? {

@@ -1,21 +1,30 @@
 import CMnl
 import Netlink
 
-/// Routes as a dump sent them, in its order: the planner names a kernel route by its
-/// place. An IPv4 route of the usual form, as files of routes declare them by the ten
-/// thousand, is kept as a record of its fields, decoded once as it comes; any other as
-/// the kernel's message, decoded each time it is asked for. Memory is paid for in page
-/// faults (about 2 us each): a record takes 32 bytes, where the message of a route
-/// through a gateway and a device took 68 and its place 8 more, and a message takes
-/// about half of what the decoded route would.
-public struct RouteList: RandomAccessCollection, Sendable {
-    /// Each route's record or the place of its message, in chunks of a fixed count
-    /// filled one after another: one array that grew would be copied each time it did,
-    /// into memory touched afresh.
-    private var entries: [[Entry]] = []
-    /// The messages of the routes that are no records, each starting 4-aligned, as in
-    /// a datagram, and whole in one block; blocks are filled one after another too.
+/// Routes in an order of their own, named by their place: the kernel's as a dump sent
+/// them (the planner names a kernel route by its place), or those a file declares, as
+/// it declares them. An IPv4 route of the usual form, as files declare them and dumps
+/// send them by the ten thousand, is kept as a record of its fields; any other route
+/// from a dump as the kernel's message, decoded each time it is asked for, and any
+/// other declared route whole, apart. Memory is paid for in page faults (about 2 us
+/// each): a record takes 32 bytes, where the message of a route through a gateway and
+/// a device took 68 and its place 8 more, and the whole route takes 72; a message
+/// takes about half of what the decoded route would.
+public struct RouteList: RandomAccessCollection, ExpressibleByArrayLiteral, Equatable, Sendable {
+    /// Each route's record or the place of its message or whole route, in chunks of a
+    /// fixed count filled one after another: one array that grew would be copied each
+    /// time it did, into memory touched afresh. These are the chunks filled.
+    private var fullChunks: [[Entry]] = []
+    /// The chunk being filled, apart from the others: appended to inside the array of
+    /// chunks, it was checked for sharing twice, the array and the chunk (70
+    /// instructions an entry, with 20,000 entries in an apply of 10,000 routes).
+    private var filling: [Entry] = []
+    /// The messages of the routes from a dump that are no records, each starting
+    /// 4-aligned, as in a datagram, and whole in one block; blocks are filled one after
+    /// another too.
     private var blocks: [[UInt8]] = []
+    /// The routes appended whole that are no records (few: IPv6, legs, metrics, ...).
+    private var apart: [Route] = []
     /// The count of a chunk: 64 KiB of entries, less than malloc maps apart (128 KiB).
     private static let entriesPerChunk = 2048
     /// The room of a block: many messages, and less than malloc maps apart.
@@ -24,9 +33,24 @@ public struct RouteList: RandomAccessCollection, Sendable {
     private enum Entry: Sendable {
         case record(Record)
         case message(block: Int32, offset: Int32)
+        /// The place of a whole route in `apart`.
+        case route(Int32)
     }
 
     public init() {}
+
+    /// The routes, in their order.
+    public init(_ routes: some Sequence<Route>) {
+        for route in routes { append(route) }
+    }
+
+    public init(arrayLiteral routes: Route...) {
+        self.init(routes)
+    }
+
+    /// Two lists are equal when they hold the same routes in the same order, however
+    /// each keeps them.
+    public static func == (left: RouteList, right: RouteList) -> Bool { left.elementsEqual(right) }
 
     public var startIndex: Int { 0 }
     public private(set) var endIndex = 0
@@ -36,19 +60,40 @@ public struct RouteList: RandomAccessCollection, Sendable {
         case .record(let record): record.route
         // Only messages that decode are kept.
         case .message(let block, let offset): withMessage(block: block, offset: offset) { Route($0)! }
+        case .route(let place): apart[Int(place)]
         }
     }
 
-    /// The route at `position` when it is of the usual form (`Route.plain`).
+    /// The route at `position` when it is of the usual form (`Route.plain`), read from
+    /// its record or message; nil for a route appended whole (the planner reads a
+    /// kernel's list so, and compares a declared route kept whole as a Route).
     func plain(at position: Int) -> Route.Plain? {
         switch entry(at: position) {
         case .record(let record): record.plain
         case .message(let block, let offset): withMessage(block: block, offset: offset, Route.plain)
+        case .route: nil
+        }
+    }
+
+    /// The record of the route at `position`, if it is kept as one.
+    func record(at position: Int) -> Record? {
+        guard case .record(let record) = entry(at: position) else { return nil }
+        return record
+    }
+
+    /// The key of the route at `position`, without making the route when it is a record.
+    func key(at position: Int) -> RouteKey {
+        switch entry(at: position) {
+        case .record(let record): record.key
+        case .message: RouteKey(self[position])
+        // Read where it lies: a route copied out of the array is retained and released.
+        case .route(let place): apart.withUnsafeBufferPointer { RouteKey($0[Int(place)]) }
         }
     }
 
     private func entry(at position: Int) -> Entry {
-        entries[position / Self.entriesPerChunk][position % Self.entriesPerChunk]
+        let (chunk, offset) = position.quotientAndRemainder(dividingBy: Self.entriesPerChunk)
+        return chunk < fullChunks.count ? fullChunks[chunk][offset] : filling[offset]
     }
 
     private func withMessage<Result>(block: Int32, offset: Int32, _ body: (NetlinkMessage) -> Result) -> Result {
@@ -57,17 +102,31 @@ public struct RouteList: RandomAccessCollection, Sendable {
         }
     }
 
+    /// Keeps a route as its record when one holds it exactly, else whole.
+    public mutating func append(_ route: consuming Route) {
+        if let record = Record(route) {
+            append(.record(record))
+        } else {
+            apart.append(route)
+            append(.route(Int32(apart.count - 1)))
+        }
+    }
+
     /// Keeps a message that describes a route; others are left out, as `Route.init` leaves them.
     mutating func append(_ message: NetlinkMessage) {
         guard let (header, family) = Route.header(of: message) else { return }
         let record = Record(header, family, message.attributes(after: rtmsg.self, RouteAttribute.self))
-        let entry = record.map(Entry.record) ?? keep(message)
-        if entries.isEmpty || entries[entries.count - 1].count == Self.entriesPerChunk {
-            entries.append([])
-            entries[entries.count - 1].reserveCapacity(Self.entriesPerChunk)
-        }
-        entries[entries.count - 1].append(entry)
+        append(record.map(Entry.record) ?? keep(message))
+    }
+
+    private mutating func append(_ entry: Entry) {
+        if filling.isEmpty { filling.reserveCapacity(Self.entriesPerChunk) }
+        filling.append(entry)
         endIndex += 1
+        if filling.count == Self.entriesPerChunk {
+            fullChunks.append(filling)
+            filling = []
+        }
     }
 
     /// Copies the message into the last block, or a new one when it does not fit.
@@ -85,9 +144,10 @@ public struct RouteList: RandomAccessCollection, Sendable {
         return .message(block: Int32(last), offset: Int32(offset))
     }
 
-    /// An IPv4 route whose message had no attribute but a destination, a table, a
-    /// metric, a gateway and a device, each of 4 bytes: every field `Route.init` fills
-    /// from such a message, so that the record makes the same Route.
+    /// An IPv4 route that has nothing but a destination, a table, a metric, a gateway
+    /// and a device, and the fields of a message's header: every field `Route.init`
+    /// fills from a message of those attributes, each of 4 bytes, so that the record
+    /// makes the same Route as the message, or as the route it was made of.
     struct Record: Sendable {
         var destination = IPv4Address(0)
         /// Meant only when `present` says so, as are the device and the metric.
@@ -147,6 +207,35 @@ public struct RouteList: RandomAccessCollection, Sendable {
             }
         }
 
+        /// The record of a route that has no field but those a record holds, of an
+        /// IPv4 gateway if any; nil for any other, which is kept whole.
+        init?(_ route: borrowing Route) {
+            guard route.family == .inet, !route.hasOutOfLineFields, case .v4(let destination) = route.destination.address else { return nil }
+            switch route.gateway {
+            case .v4(let gateway)?:
+                self.gateway = gateway
+                present.insert(.gateway)
+            case .v6?: return nil
+            case nil: break
+            }
+            self.destination = destination
+            destinationLength = route.destination.length
+            table = route.table
+            flags = route.flags
+            tos = route.tos
+            protocolID = route.protocolID
+            scope = route.scope
+            type = route.type
+            if let priority = route.priority {
+                self.priority = priority
+                present.insert(.priority)
+            }
+            if let outputInterface = route.outputInterface {
+                self.outputInterface = outputInterface
+                present.insert(.outputInterface)
+            }
+        }
+
         var route: Route {
             var route = Route(destination: prefix)
             route.tos = tos
@@ -161,8 +250,20 @@ public struct RouteList: RandomAccessCollection, Sendable {
             return route
         }
 
+        var key: RouteKey { RouteKey(family: .inet, table: table, destination: prefix, source: nil, tos: tos, priority: givenPriority) }
+
+        /// Whether the other record's route has this one's key (`key == other.key`,
+        /// compared field by field without making either).
+        func hasKey(of other: Record) -> Bool {
+            destination == other.destination && destinationLength == other.destinationLength && table == other.table
+                && metric == other.metric && tos == other.tos
+        }
+
+        /// The metric as the kernel keeps it (`RouteKey.metric`): 0 for none.
+        private var metric: UInt32 { present.contains(.priority) ? priority : 0 }
+
         var plain: Route.Plain {
-            Route.Plain(key: RouteKey(family: .inet, table: table, destination: prefix, source: nil, tos: tos, priority: givenPriority),
+            Route.Plain(key: key,
                         protocolID: protocolID, scope: scope, type: type, flags: flags,
                         gateway: givenGateway, outputInterface: givenOutputInterface, preference: nil)
         }
@@ -170,7 +271,7 @@ public struct RouteList: RandomAccessCollection, Sendable {
         // The destination, and the metric, gateway and device as the route has them (nil: none).
         private var prefix: IPPrefix { IPPrefix(address: .v4(destination), length: destinationLength) }
         private var givenPriority: UInt32? { present.contains(.priority) ? priority : nil }
-        private var givenGateway: IPAddress? { present.contains(.gateway) ? .v4(gateway) : nil }
-        private var givenOutputInterface: Int32? { present.contains(.outputInterface) ? outputInterface : nil }
+        var givenGateway: IPAddress? { present.contains(.gateway) ? .v4(gateway) : nil }
+        var givenOutputInterface: Int32? { present.contains(.outputInterface) ? outputInterface : nil }
     }
 }

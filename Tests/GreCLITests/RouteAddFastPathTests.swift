@@ -125,6 +125,51 @@ struct RouteAddFastPathTests {
         #expect(read("10.0.1.1 dev gre9")?.outputInterface == (try devices.index(of: "gre9")))
     }
 
+    /// Given a line's bytes, the reader reads the words after the destination once for
+    /// a run of lines that say the same after it, and gives the route the grammar reads;
+    /// it reads them again after a destination of the other family, after other bytes
+    /// (a blank more), and after a rest that gave no route (a device the file has not
+    /// made yet). A destination with host bits is refused before anything is read.
+    @Test func theWordsAfterTheDestinationAreReadOnceForARunOfLines() throws {
+        let devices = DeviceDirectory(devices: [("eth0", 2)])
+        var reader = RouteRequest.CommonAddReader(devices: devices)
+        let words = WordBytes()
+        var reads = 0
+        func read(_ destination: String, _ rest: String) -> Route? {
+            Array(destination.utf8).withUnsafeBufferPointer { destination in
+                Array(rest.utf8).withUnsafeBufferPointer { rest in
+                    reader.read(destination: destination, rest: rest) { bytes in
+                        reads += 1
+                        return words.gather(bytes) ? words.lineWords : nil
+                    }
+                }
+            }
+        }
+        let lines: [(destination: String, rest: String, reads: Int, read: Bool)] = [
+            ("10.0.0.1", " via 192.0.2.1 dev eth0", 1, true), ("10.0.0.2/32", " via 192.0.2.1 dev eth0", 1, true),
+            ("2001:db8::/32", " via 192.0.2.1 dev eth0", 2, false), ("10.0.0.3", " via 192.0.2.1 dev eth0", 2, true),
+            ("10.0.0.4", " via 192.0.2.1  dev eth0", 3, true), ("10.0.0.0/8", " via 192.0.2.1  dev eth0", 3, true),
+            ("10.0.0.1/8", " via 192.0.2.1  dev eth0", 3, false), ("10.0.0.5", "", 4, true), ("10.0.0.6", "", 4, true),
+            ("10.0.0.7", " dev gre9", 5, false), ("10.0.0.8", " dev gre9", 6, false),
+            ("2001:db8:1::/48", " dev eth0", 7, true), ("2001:db8:2::/48", " dev eth0", 7, true),
+            ("2001:db8:3::/48", " dev eth0 metric 7", 8, true), ("10.0.0.9", " dev eth0 metric 7", 9, true),
+        ]
+        for line in lines {
+            let route = read(line.destination, line.rest)
+            #expect(reads == line.reads, "\(line)")
+            let split = (line.destination + line.rest).split(separator: " ").map(String.init)
+            let grammar = try? RouteRequest.parse(split, .add, family: .unspecified, devices: devices)
+            if line.read {
+                #expect(route != nil && route == grammar, "\(line)")
+            } else {
+                #expect(route == nil, "\(line)")
+            }
+        }
+        devices.declare("gre9")
+        #expect(read("10.0.0.10", " dev gre9")?.outputInterface == (try devices.index(of: "gre9")))
+        #expect(reads == 10)
+    }
+
     /// A file read through the fast path gives the state, and the refusals, that its
     /// lines read one by one through the grammar give.
     @Test func aFileReadsAsItsLinesDo() throws {

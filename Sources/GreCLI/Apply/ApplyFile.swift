@@ -163,7 +163,17 @@ enum ApplyFile {
         // a blank), and the first two are not gathered (120 instructions a line).
         let start = UnsafeBufferPointer(rebasing: line.prefix(routeAddWords.utf8CodeUnitCount))
         if start.spells(routeAddWords) {
-            guard words.gather(UnsafeBufferPointer(rebasing: line[start.count...])), words.count > 0 else { return nil }
+            let afterAdd = UnsafeBufferPointer(rebasing: line[start.count...])
+            // A destination that starts the words, unquoted, runs to the first blank
+            // (as `gather` reads it): the reader is given its bytes and those after it,
+            // which are gathered only when they are not the last line's.
+            if let lead = afterAdd.first, !CommandLineWords.isBlank(lead), !CommandLineWords.isQuote(lead) {
+                let end = afterAdd.firstIndex(where: CommandLineWords.isBlank) ?? afterAdd.count
+                return routeAdds.read(
+                    destination: UnsafeBufferPointer(rebasing: afterAdd[..<end]), rest: UnsafeBufferPointer(rebasing: afterAdd[end...])
+                ) { rest in words.gather(rest) ? words.lineWords : nil }
+            }
+            guard words.gather(afterAdd), words.count > 0 else { return nil }
             return routeAdds.read(words.lineWords)
         }
         guard words.gather(line) else { return nil }

@@ -479,11 +479,18 @@ extension RouteRequest {
     /// out, in any order, each once, and a device `devices` knows. Such a file names one
     /// gateway and one device line after line: the last of each read is kept with its
     /// bytes, and the same bytes on the next line are not read again (the gateway's
-    /// address cost 180 instructions a line).
+    /// address cost 180 instructions a line). Most often every word after the
+    /// destination is the last line's: given the line's bytes, the reader keeps those
+    /// after the destination with the route they gave, and reads none of them again.
     public struct CommonAddReader {
         private let devices: DeviceDirectory
         private var gateways = LastRead<IPAddress>()
         private var deviceIndexes = LastRead<Int32>()
+        /// The bytes after the destination on the last line whose words were read, and
+        /// the route they gave. A route is its destination's family and these words:
+        /// `finish` reads nothing else of the destination.
+        private var lastRest: [UInt8] = []
+        private var lastRoute: Route?
 
         public init(devices: DeviceDirectory) {
             self.devices = devices
@@ -493,14 +500,46 @@ extension RouteRequest {
         /// an abbreviation, a device not named before, a value the grammar refuses or
         /// reads its own way): `parse` reads those words, and reads these as this does.
         public mutating func read(_ words: LineWords) -> Route? {
+            guard words.count > 0, let prefix = Self.destination(words[0]) else { return nil }
+            return read(prefix, words.dropFirst(1))
+        }
+
+        /// The route of a line's bytes after `add`, as `read(_:)` reads its words: the
+        /// destination's word, and the bytes after it (`rest`, from the blank that ends
+        /// the destination), which `restWords` splits into words (nil: they are none the
+        /// grammar would take). A rest of the last line's bytes after a destination of
+        /// its family gives the last line's route with this destination, unread: in a
+        /// file of many routes, every word after the destination cost 600 instructions
+        /// a line to gather and read again.
+        public mutating func read(
+            destination word: UnsafeBufferPointer<UInt8>, rest: UnsafeBufferPointer<UInt8>,
+            restWords: (UnsafeBufferPointer<UInt8>) -> LineWords?
+        ) -> Route? {
+            guard let prefix = Self.destination(word) else { return nil }
+            if var route = lastRoute, route.family == prefix.family, lastRest.withUnsafeBufferPointer({ $0.hasSameBytes(as: rest) }) {
+                route.destination = prefix
+                return route
+            }
+            guard let words = restWords(rest), let route = read(prefix, words) else { return nil }
+            lastRest.removeAll(keepingCapacity: true)
+            lastRest.append(contentsOf: rest)
+            lastRoute = route
+            return route
+        }
+
+        /// A destination word as the grammar reads it: an address with the length that
+        /// leaves no host bits, which starts with a digit (no keyword or type does).
+        private static func destination(_ word: UnsafeBufferPointer<UInt8>) -> IPPrefix? {
+            guard let lead = word.first, lead &- UInt8(ascii: "0") < 10,
+                  let prefix = try? IPPrefix(utf8: word), prefix.network == prefix.address else { return nil }
+            return prefix
+        }
+
+        /// The route to `prefix` of the words after its destination.
+        private mutating func read(_ prefix: IPPrefix, _ words: LineWords) -> Route? {
             let count = words.count
-            guard count > 0 else { return nil }
-            let first = words[0]
-            // A word that starts with a digit is the destination (no keyword or type does).
-            guard let lead = first.first, lead &- UInt8(ascii: "0") < 10,
-                  let prefix = try? IPPrefix(utf8: first), prefix.network == prefix.address else { return nil }
             var route = Route(destination: prefix)
-            var index = 1
+            var index = 0
             while index < count {
                 guard index + 1 < count else { return nil }
                 let keyword = words[index], value = words[index + 1]

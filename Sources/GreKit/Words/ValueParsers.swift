@@ -167,4 +167,9 @@ extension UnsafeBufferPointer<UInt8> {
     @inlinable public func spells(_ literal: StaticString) -> Bool {
         count == literal.utf8CodeUnitCount && (count == 0 || memcmp(baseAddress!, literal.utf8Start, count) == 0)
     }
+
+    /// Whether these bytes are `other`'s, one for one.
+    @inlinable public func hasSameBytes(as other: UnsafeBufferPointer<UInt8>) -> Bool {
+        count == other.count && (count == 0 || memcmp(baseAddress!, other.baseAddress!, count) == 0)
+    }
 }

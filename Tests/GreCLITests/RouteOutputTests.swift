@@ -371,6 +371,38 @@ private func json(_ route: Route, _ view: RouteView = RouteView(devices: devices
         #expect(lineLengths(text, whole: true).lengths == [3, 0, 21, 4])
     }
 
+    /// The reader looks for comments and NUL bytes past the line it reads, and keeps
+    /// what it found for the lines after: each is found in the line it is in, in every
+    /// block (lines cross the blocks' ends), read a block at a time or whole. A NUL in a
+    /// comment is the comment's; one before it, after thousands of lines without one, is
+    /// refused with its line's number.
+    @Test func commentsAndNulBytesAreFoundInTheLineTheyAreIn() {
+        let newline = UInt8(ascii: "\n")
+        var text: [UInt8] = []
+        var lengths: [Int] = []
+        var starts: [Int] = []
+        while text.count < 3 * LineReader.blockSize {
+            let number = lengths.count + 1
+            var line = Array("route add 10.0.\(number % 256).0/24\tdev va".utf8)
+            if number % 7 == 0 { line += Array(" # a comment".utf8) }
+            if number % 11 == 0 { line += Array("# a NUL \u{0} in a comment #".utf8) }
+            if number % 13 == 0 { line.append(UInt8(ascii: "\r")) }
+            starts.append(text.count)
+            text += line + [newline]
+            lengths.append(line.firstIndex(of: UInt8(ascii: "#")) ?? line.count)
+        }
+        for whole in [false, true] {
+            let read = lineLengths(text, whole: whole)
+            #expect(read.error == nil)
+            #expect(read.lengths == lengths)
+            for number in [1, 2, 700, 1000, 1001, lengths.count] {
+                var bad = text
+                bad[starts[number - 1] + 3] = 0
+                #expect(lineLengths(bad, whole: whole).error == LineReader.BadLine(line: number, reason: .nulByte))
+            }
+        }
+    }
+
     @Test func aFailureNamesTheLineAsRun() {
         let tag = RequestPipeline.Tag(number: 3, words: ["route", "add", "10.0.0.0/8", "dev", "va"])
         #expect(tag.text == "route add 10.0.0.0/8 dev va")

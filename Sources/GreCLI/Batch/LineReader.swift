@@ -48,6 +48,11 @@ struct LineReader {
     private var start = 0
     private var end = 0
     private var atEnd = false
+    /// Where the next `#` (a comment) and the next NUL byte are in the buffer: each is
+    /// looked for once a block, not once a line, in a file that holds none (a memchr
+    /// call for each was a third of the instructions a line took to be found).
+    private var comments = NextByte(UInt8(ascii: "#"))
+    private var nulBytes = NextByte(0)
     /// What the lines before a backslash said, while a command line goes on.
     private var joined: [UInt8] = []
     /// The number of the last line read (of a continued command line, its last).
@@ -80,7 +85,9 @@ struct LineReader {
     /// Hands the next command line's bytes (without newline, comment or continuation
     /// backslashes) to `body`, with its number (`lineNumber`, which `body` cannot read
     /// while the reader is busy); nil at the end. Throws `BadLine` for a line that cannot
-    /// be a command, and what reading throws.
+    /// be a command, and what reading throws. Written into its callers, so that `body`
+    /// is too: called, it cost a call through a closure and its thunk a line.
+    @inline(__always)
     mutating func next<Result>(_ body: (UnsafeBufferPointer<UInt8>, _ line: Int) throws -> Result) throws -> Result? {
         while true {
             guard let line = try nextLine() else {
@@ -91,23 +98,30 @@ struct LineReader {
             // The usual line, complete and alone, is handed over in place; a line that
             // goes on, and the one that ends it, are copied out.
             let number = lineNumber
+            // Where the next comment and NUL are is known past this line most often:
+            // the reader keeps it (copied, as the buffer is read meanwhile).
+            var (comments, nulBytes) = (self.comments, self.nulBytes)
             let part: Part<Result> = try buffer.withUnsafeBufferPointer { all in
-                var bytes = UnsafeBufferPointer(rebasing: all[line.start..<(line.start + line.length)])
+                let read = UnsafeBufferPointer(rebasing: all[..<end])
+                var length = line.length
                 var goesOn = false
-                if let base = bytes.baseAddress, !bytes.isEmpty {
-                    if let hash = memchr(base, Int32(UInt8(ascii: "#")), bytes.count) {
-                        bytes = UnsafeBufferPointer(start: base, count: UnsafePointer(hash.assumingMemoryBound(to: UInt8.self)) - base)
-                    } else if line.ended, bytes.last == UInt8(ascii: "\\") {
-                        bytes = UnsafeBufferPointer(rebasing: bytes.dropLast())
+                if length > 0 {
+                    let comment = comments.first(from: line.start, in: read) - line.start
+                    if comment < length {
+                        length = comment
+                    } else if line.ended, all[line.start + length - 1] == UInt8(ascii: "\\") {
+                        length -= 1
                         goesOn = true
                     }
-                    if let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil {
+                    if nulBytes.first(from: line.start, in: read) - line.start < length {
                         throw BadLine(line: number, reason: .nulByte)
                     }
                 }
+                let bytes = UnsafeBufferPointer(rebasing: all[line.start..<(line.start + length)])
                 if goesOn { return .goesOn(Array(bytes)) }
                 return joined.isEmpty ? .whole(try body(bytes, number)) : .ends(Array(bytes))
             }
+            (self.comments, self.nulBytes) = (comments, nulBytes)
             switch part {
             case .whole(let result):
                 return result
@@ -126,8 +140,33 @@ struct LineReader {
     /// Hands every command line left to `body`, as `next` hands one. A reader of many
     /// lines passes its closure once so: a loop around `next` makes a closure per line,
     /// and retains and releases what the closure captures each time.
+    @inline(__always)
     mutating func forEach(_ body: (UnsafeBufferPointer<UInt8>, _ line: Int) throws -> Void) throws {
         while try next(body) != nil {}
+    }
+
+    /// Where a byte next stands in the read part of the buffer, from the last search
+    /// for it: the search runs to the end of what was read, and is made again only once
+    /// a line starts past what it found.
+    private struct NextByte {
+        let byte: UInt8
+        /// The first place of `byte` at or after where it was last looked for from, or
+        /// the end of what was read when there is none; -1 before any search.
+        private var place = -1
+
+        init(_ byte: UInt8) { self.byte = byte }
+
+        /// What was read moved: the next search starts afresh.
+        mutating func forget() { place = -1 }
+
+        /// The first place of `byte` at or after `from` in `read`, or `read.count`.
+        mutating func first(from: Int, in read: UnsafeBufferPointer<UInt8>) -> Int {
+            if place < from {
+                let base = read.baseAddress!
+                place = memchr(base + from, Int32(byte), read.count - from).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base } ?? read.count
+            }
+            return place
+        }
     }
 
     /// A line read: a command line whole, or part of one that a backslash continues.
@@ -139,6 +178,7 @@ struct LineReader {
 
     /// Where the next line is in `buffer` (read up to its newline or the end of the
     /// input), and whether a newline ended it; nil at the end.
+    @inline(__always)
     private mutating func nextLine() throws -> (start: Int, length: Int, ended: Bool)? {
         while true {
             let tooLong = lineNumber + 1
@@ -169,6 +209,8 @@ struct LineReader {
                 return try read(UnsafeMutableRawBufferPointer(rebasing: storage[rest...]))
             }
             (start, end) = (0, rest + count)
+            comments.forget()
+            nulBytes.forget()
             if count == 0 { atEnd = true }
         }
     }

@@ -86,6 +86,26 @@ func wordsOfLine(_ line: String) throws(InvalidArgument) -> [String] {
         }
     }
 
+    /// A word that starts a line, not with a quote, is as long as the first word the line
+    /// gathers: up to the first space, tab or CR, other bytes below a space and bytes past
+    /// 0x7f its own, of any length either side of eight bytes.
+    @Test func aWordsLengthIsTheLengthOfTheWordGathered() {
+        let words = WordBytes()
+        var lines = Self.lines.filter { $0.first.map { !" \t\"'".contains($0) } ?? false }.map { Array($0.utf8) }
+        for length in 1...20 {
+            for end: [UInt8] in [[], [0x20], [0x09, 0x41], [0x0d], [0x01, 0x41, 0x20, 0x42], [0xc3, 0xa9, 0x20], [0x0a, 0x20]] {
+                lines.append(Array(repeating: UInt8(ascii: "7"), count: length) + end)
+                lines.append(Array("10.0.0.0/".utf8) + Array(repeating: UInt8(ascii: "8"), count: length) + end + Array(" dev va".utf8))
+            }
+        }
+        for line in lines {
+            let length = line.withUnsafeBufferPointer { WordBytes.wordLength($0) }
+            #expect(line.withUnsafeBufferPointer { words.gather($0) })
+            #expect(length == words.word(0).count, "\(line)")
+        }
+        #expect([UInt8]().withUnsafeBufferPointer { WordBytes.wordLength($0) } == 0)
+    }
+
     @Test func wordsAreTheirBytesDecodedAsUTF8() throws {
         let bytes: [UInt8] = Array("link set va alias ".utf8) + [0xc3, 0xa9, 0x20, 0xff, 0x41, 0x20] + Array("1234567890123456789".utf8)
         let words = try bytes.withUnsafeBufferPointer { try wordsOfLine($0).get() }

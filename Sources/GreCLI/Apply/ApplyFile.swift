@@ -168,7 +168,7 @@ enum ApplyFile {
             // (as `gather` reads it): the reader is given its bytes and those after it,
             // which are gathered only when they are not the last line's.
             if let lead = afterAdd.first, !CommandLineWords.isBlank(lead), !CommandLineWords.isQuote(lead) {
-                let end = afterAdd.firstIndex(where: CommandLineWords.isBlank) ?? afterAdd.count
+                let end = WordBytes.wordLength(afterAdd)
                 return routeAdds.read(
                     destination: UnsafeBufferPointer(rebasing: afterAdd[..<end]), rest: UnsafeBufferPointer(rebasing: afterAdd[end...])
                 ) { rest in words.gather(rest) ? words.lineWords : nil }

@@ -101,6 +101,7 @@ struct LineReader {
             // Where the next comment and NUL are is known past this line most often:
             // the reader keeps it (copied, as the buffer is read meanwhile).
             var (comments, nulBytes) = (self.comments, self.nulBytes)
+            let (end, alone) = (self.end, joined.isEmpty)
             let part: Part<Result> = try buffer.withUnsafeBufferPointer { all in
                 let read = UnsafeBufferPointer(rebasing: all[..<end])
                 var length = line.length
@@ -119,7 +120,7 @@ struct LineReader {
                 }
                 let bytes = UnsafeBufferPointer(rebasing: all[line.start..<(line.start + length)])
                 if goesOn { return .goesOn(Array(bytes)) }
-                return joined.isEmpty ? .whole(try body(bytes, number)) : .ends(Array(bytes))
+                return alone ? .whole(try body(bytes, number)) : .ends(Array(bytes))
             }
             (self.comments, self.nulBytes) = (comments, nulBytes)
             switch part {

@@ -337,6 +337,20 @@ import Testing
         #expect(route.hasMetrics)
     }
 
+    /// Apply asks whether a route keeps an attribute it refuses (expires, ttl-propagate)
+    /// without making an empty list of them: only one of that type counts.
+    @Test func aRouteHasAnOpaqueAttributeOnlyOfItsType() throws {
+        var route = Route(destination: try IPPrefix(parsing: "192.0.2.0/24"))
+        #expect(!route.hasOpaque(.expires))
+        route.preferredSource = IPAddress("192.0.2.1")
+        #expect(!route.hasOpaque(.expires), "other rare fields are no attributes")
+        route.opaque = [OpaqueAttribute(RouteAttribute.ttlPropagate, UInt8(1))]
+        #expect(route.hasOpaque(.ttlPropagate))
+        #expect(!route.hasOpaque(.expires))
+        route.opaque.append(OpaqueAttribute(RouteAttribute.expires, UInt32(100)))
+        #expect(route.hasOpaque(.expires))
+    }
+
     /// What few routes have is kept out of line, so that a route is small (apply holds
     /// routes by the ten thousand), and is still set, read, compared and sent as the rest.
     @Test func aRoutesRareFieldsAreKeptOutOfLine() throws {

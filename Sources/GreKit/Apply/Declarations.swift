@@ -327,10 +327,10 @@ public final class DeclarationReader {
     private func declare(_ route: consuming Route, at place: DeclarationPlace) throws {
         // What the kernel does not keep of an IPv4 or IPv6 route could never be found
         // again: the plan would change the route on every run.
-        if route.opaque.contains(where: { $0.typeAndFlags == RouteAttribute.expires.rawValue }) {
+        if route.hasOpaque(.expires) {
             throw InvalidArgument("expires: apply declares lasting state; a route that expires cannot be kept so")
         }
-        if route.opaque.contains(where: { $0.typeAndFlags == RouteAttribute.ttlPropagate.rawValue }) {
+        if route.hasOpaque(.ttlPropagate) {
             throw InvalidArgument("ttl-propagate: the kernel keeps it on MPLS routes only; an IPv4 or IPv6 route drops it")
         }
         // `route add` gives boot when told nothing.

@@ -70,6 +70,11 @@ public struct Route: Sendable, Equatable {
     /// Whether the route has metrics: `metrics.isEmpty` makes an empty set of them
     /// (a dictionary) for a route that has none, as most have.
     var hasMetrics: Bool { rare.map { !$0.fields.metrics.isEmpty } ?? false }
+    /// Whether the route keeps an attribute of `type` in `opaque`: `opaque` makes an
+    /// empty list for a route that has none, as most have, and releases it.
+    func hasOpaque(_ type: RouteAttribute) -> Bool {
+        rare.map { $0.fields.opaque.contains { $0.typeAndFlags == type.rawValue } } ?? false
+    }
     /// IPv6 router preference (RTA_PREF).
     public var preference: RoutePreference? {
         get { rare?.fields.preference }

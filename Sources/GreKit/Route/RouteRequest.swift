@@ -486,11 +486,18 @@ extension RouteRequest {
         private let devices: DeviceDirectory
         private var gateways = LastRead<IPAddress>()
         private var deviceIndexes = LastRead<Int32>()
-        /// The bytes after the destination on the last line whose words were read, and
-        /// the route they gave. A route is its destination's family and these words:
-        /// `finish` reads nothing else of the destination.
-        private var lastRest: [UInt8] = []
-        private var lastRoute: Route?
+        /// The bytes after the destination on the last line whose words gave a route,
+        /// and what they said after a destination of which family. A route is its
+        /// destination, its family and these words: `finish` reads nothing else.
+        private var lastRest = KeptBytes()
+        private var last: (family: AddressFamily, said: RestWords)?
+
+        /// What the words after a destination say.
+        private struct RestWords {
+            var gateway: IPAddress?
+            var device: Int32?
+            var metric: UInt32?
+        }
 
         public init(devices: DeviceDirectory) {
             self.devices = devices
@@ -500,31 +507,30 @@ extension RouteRequest {
         /// an abbreviation, a device not named before, a value the grammar refuses or
         /// reads its own way): `parse` reads those words, and reads these as this does.
         public mutating func read(_ words: LineWords) -> Route? {
-            guard words.count > 0, let prefix = Self.destination(words[0]) else { return nil }
-            return read(prefix, words.dropFirst(1))
+            guard words.count > 0, let prefix = Self.destination(words[0]),
+                  let said = read(words.dropFirst(1), family: prefix.family) else { return nil }
+            return Self.route(to: prefix, said)
         }
 
         /// The route of a line's bytes after `add`, as `read(_:)` reads its words: the
         /// destination's word, and the bytes after it (`rest`, from the blank that ends
         /// the destination), which `restWords` splits into words (nil: they are none the
         /// grammar would take). A rest of the last line's bytes after a destination of
-        /// its family gives the last line's route with this destination, unread: in a
-        /// file of many routes, every word after the destination cost 600 instructions
-        /// a line to gather and read again.
+        /// its family says what it said then, unread: in a file of many routes, every
+        /// word after the destination cost 600 instructions a line to gather and read
+        /// again.
         public mutating func read(
             destination word: UnsafeBufferPointer<UInt8>, rest: UnsafeBufferPointer<UInt8>,
             restWords: (UnsafeBufferPointer<UInt8>) -> LineWords?
         ) -> Route? {
             guard let prefix = Self.destination(word) else { return nil }
-            if var route = lastRoute, route.family == prefix.family, lastRest.withUnsafeBufferPointer({ $0.hasSameBytes(as: rest) }) {
-                route.destination = prefix
-                return route
+            if let last, last.family == prefix.family, lastRest.equals(rest) {
+                return Self.route(to: prefix, last.said)
             }
-            guard let words = restWords(rest), let route = read(prefix, words) else { return nil }
-            lastRest.removeAll(keepingCapacity: true)
-            lastRest.append(contentsOf: rest)
-            lastRoute = route
-            return route
+            guard let words = restWords(rest), let said = read(words, family: prefix.family) else { return nil }
+            lastRest.keep(rest)
+            last = (prefix.family, said)
+            return Self.route(to: prefix, said)
         }
 
         /// A destination word as the grammar reads it: an address with the length that
@@ -535,28 +541,37 @@ extension RouteRequest {
             return prefix
         }
 
-        /// The route to `prefix` of the words after its destination.
-        private mutating func read(_ prefix: IPPrefix, _ words: LineWords) -> Route? {
+        /// What the words after a destination of `family` say.
+        private mutating func read(_ words: LineWords, family: AddressFamily) -> RestWords? {
             let count = words.count
-            var route = Route(destination: prefix)
+            var said = RestWords()
             var index = 0
             while index < count {
                 guard index + 1 < count else { return nil }
                 let keyword = words[index], value = words[index + 1]
                 index += 2
-                if keyword.spells("via"), route.gateway == nil {
-                    guard let gateway = gateways.value(of: value, IPAddress.init(utf8:)), gateway.family == prefix.family else { return nil }
-                    route.gateway = gateway
-                } else if keyword.spells("dev"), route.outputInterface == nil {
+                if keyword.spells("via"), said.gateway == nil {
+                    guard let gateway = gateways.value(of: value, IPAddress.init(utf8:)), gateway.family == family else { return nil }
+                    said.gateway = gateway
+                } else if keyword.spells("dev"), said.device == nil {
                     guard let device = deviceIndexes.value(of: value, devices.index(ofName:)) else { return nil }
-                    route.outputInterface = device
-                } else if keyword.spells("metric"), route.priority == nil {
+                    said.device = device
+                } else if keyword.spells("metric"), said.metric == nil {
                     guard let metric = RouteRequest.decimal(value) else { return nil }
-                    route.priority = metric
+                    said.metric = metric
                 } else {
                     return nil
                 }
             }
+            return said
+        }
+
+        /// The route to `prefix` that the words after it say.
+        private static func route(to prefix: IPPrefix, _ said: RestWords) -> Route {
+            var route = Route(destination: prefix)
+            route.gateway = said.gateway
+            route.outputInterface = said.device
+            route.priority = said.metric
             RouteRequest.finish(&route, family: prefix.family, destination: prefix, type: nil, scope: nil, protocolID: nil, table: nil, .add)
             return route
         }

@@ -33,3 +33,26 @@ struct LastRead<Value> {
         return value
     }
 }
+
+/// Bytes kept from one line to the next, in memory kept with them: bytes kept again are
+/// copied over the last, and the memory grows only for more of them (an array made
+/// afresh, or emptied and filled, cost 130 instructions a line).
+struct KeptBytes {
+    private var storage: [UInt8] = []
+    private var count = 0
+
+    /// Whether `bytes` are those kept last.
+    func equals(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.count == count && storage.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[..<count]).hasSameBytes(as: bytes) }
+    }
+
+    /// Keeps `bytes` instead of the last.
+    mutating func keep(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if storage.count < bytes.count {
+            storage = Array(bytes)
+        } else if let base = bytes.baseAddress {
+            storage.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: base, count: bytes.count) }
+        }
+        count = bytes.count
+    }
+}

@@ -66,7 +66,7 @@ enum ApplyFileReading {
         func same<Object>(_ first: [Object], _ second: [Object], _ satisfies: (Object, Object) -> Bool) -> Bool {
             first.count == second.count && zip(first, second).allSatisfy { satisfies($0, $1) && satisfies($1, $0) }
         }
-        return same(one.routes, other.routes) { RouteKey($0) == RouteKey($1) && Planner.satisfies($0, $1) }
+        return same(Array(one.routes), Array(other.routes)) { RouteKey($0) == RouteKey($1) && Planner.satisfies($0, $1) }
             && same(one.nexthops, other.nexthops, Planner.satisfies)
             && same(one.rules, other.rules, Planner.satisfies)
     }
@@ -95,12 +95,15 @@ extension NetworkState {
             source.name(of: index).flatMap { try? target.index(of: $0) } ?? index
         }
         var state = self
-        for position in state.routes.indices {
-            state.routes[position].outputInterface = state.routes[position].outputInterface.map(index)
-            for leg in state.routes[position].nexthops.indices {
-                state.routes[position].nexthops[leg].outputInterface = index(state.routes[position].nexthops[leg].outputInterface)
+        // A route list is read only: the routes are made again, as the reading made them.
+        state.routes = RouteList(routes.map { route in
+            var route = route
+            route.outputInterface = route.outputInterface.map(index)
+            for leg in route.nexthops.indices {
+                route.nexthops[leg].outputInterface = index(route.nexthops[leg].outputInterface)
             }
-        }
+            return route
+        })
         for position in state.nexthops.indices {
             state.nexthops[position].outputInterface = state.nexthops[position].outputInterface.map(index)
         }

@@ -119,6 +119,9 @@ public struct RouteList: RandomAccessCollection, ExpressibleByArrayLiteral, Equa
         append(record.map(Entry.record) ?? keep(message))
     }
 
+    /// Inlined into both appends: called, the entry (a record, 31 bytes) was packed into
+    /// its argument's registers and unpacked again.
+    @inline(__always)
     private mutating func append(_ entry: Entry) {
         if filling.isEmpty { filling.reserveCapacity(Self.entriesPerChunk) }
         filling.append(entry)

@@ -60,8 +60,9 @@ final class Observation {
         var last: [RouteKey: Int32] = [:]
         last.reserveCapacity(kernel.routes.count)
         previousOfKey = [Int32](repeating: -1, count: kernel.routes.count)
-        for (place, route) in kernel.routes.enumerated() {
-            previousOfKey[place] = last.updateValue(Int32(place), forKey: RouteKey(route)) ?? -1
+        // Each key read from the list, as a record's without making its route.
+        for place in kernel.routes.indices {
+            previousOfKey[place] = last.updateValue(Int32(place), forKey: kernel.routes.key(at: place)) ?? -1
         }
         lastOfKey = last
     }

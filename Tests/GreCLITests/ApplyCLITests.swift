@@ -7,7 +7,7 @@ import Glibc
 
 /// The seed guide's site A with a keyed, checksummed tunnel, read as a file would be.
 private func siteA(_ tunnelWords: String = "remote 198.51.100.2 local 198.51.100.1 ttl 255 key 42 csum",
-                   kind: String = "gre") throws -> ([StateExport.Tunnel], DeviceDirectory) {
+                   kind: String = "gre", more: [String] = []) throws -> ([StateExport.Tunnel], DeviceDirectory) {
     let devices = DeviceDirectory(devices: [("eth0", 2)])
     let reader = DeclarationReader(owner: .gretool, devices: devices)
     let lines = [
@@ -18,7 +18,7 @@ private func siteA(_ tunnelWords: String = "remote 198.51.100.2 local 198.51.100
         "route add default via 10.0.0.2 dev gre1 table 100",
         "route add 203.0.113.0/24 nexthop via 10.0.0.2 dev gre1 nexthop via 198.51.100.9 dev eth0",
         "rule add from 192.0.2.0/24 lookup 100",
-    ]
+    ] + more
     for (number, line) in lines.enumerated() {
         let words = line.split(separator: " ").map(String.init)
         try reader.read(ApplyFile.declaration(Array(words.prefix(2)), at: DeclarationPlace("\(number)")), Array(words.dropFirst(2)), at: DeclarationPlace("\(number)"))
@@ -151,6 +151,14 @@ private func ini(_ text: String, _ section: String, _ key: String) -> [String] {
         #expect(lines.contains("down ip route del 198.51.100.2/32 dev eth0"))
         #expect(lines.contains("up ip route add 203.0.113.0/24 nexthop via 10.0.0.2 dev gre1 nexthop via 198.51.100.9 dev eth0"))
         #expect(lines.contains("down ip rule del from 192.0.2.0/24 lookup 100"))
+    }
+
+    /// A further route of a key is appended: a second `ip route add` of the key fails, and ifup with it.
+    @Test func ifupdownAppendsAFurtherRouteOfAKey() throws {
+        let (tunnels, devices) = try siteA(more: ["route add 10.17.0.0/16 via 10.0.0.2 dev gre1", "route append 10.17.0.0/16 dev gre1"])
+        let lines = text(IfupdownExport.files(tunnels, devices: devices)[0]).split(separator: "\n").map { $0.trimmingPrefix("    ") }.map(String.init)
+        #expect(lines.contains("up ip route add 10.17.0.0/16 via 10.0.0.2 dev gre1"))
+        #expect(lines.contains("up ip route append 10.17.0.0/16 dev gre1"))
     }
 
     @Test func netplanKeepsKeysAndCommentsWhatItLacks() throws {

@@ -112,6 +112,31 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         #expect(lines(again, devices) == lines(state, devices))
     }
 
+    /// IPv4 keeps several routes of a key in order: a file declares the further ones
+    /// with `route append` after the first, the JSON document marks them, and both read
+    /// back as the same routes in the same order.
+    @Test func furtherRoutesOfAKeyAreAppendedAndReadBack() throws {
+        let file = ["route add 10.17.0.0/16 via 198.51.100.2 dev va", "route append 10.17.0.0/16 via 198.51.100.3 dev va",
+                    "route add 10.18.0.0/16 dev va", "route append 10.17.0.0/16 via 198.51.100.4 dev va"]
+        let (state, _, devices) = try declare(file)
+        #expect(state.routes.count == 4)
+        #expect(state.routeIsAppended == [false, true, false, true])
+        let document = StateDocument.fields(state, devices: devices)
+        guard case .array(let entries)? = json(.object(document))["routes"] else { Issue.record("no routes"); return }
+        #expect(entries.map { entry in if case .bool(true)? = entry["append"] { true } else { false } } == [false, true, false, true])
+        let reader = DeclarationReader(owner: .gretool, devices: devices)
+        try StateDocument.read(json(.object(document)), into: reader)
+        let (again, _) = try reader.finish()
+        #expect(again.routes == state.routes)
+        #expect(throws: DeclarationError.self) { try declare(["route append 10.17.0.0/16 via 198.51.100.3 dev va"]) }
+        #expect(throws: DeclarationError.self) { try declare([file[0], "route append" + file[0].dropFirst("route add".count)]) }
+        #expect(throws: DeclarationError.self) { try declare([file[0], file[0]]) }
+        // IPv6 makes such routes legs of one.
+        #expect(throws: DeclarationError.self) {
+            try declare(["route add 2001:db8:9::/48 via 2001:db8::2 dev va", "route append 2001:db8:9::/48 via 2001:db8::3 dev va"])
+        }
+    }
+
     // Found by fuzzing (gretool-fuzz apply): a peer named like a link keyword was
     // written `peer link`, which reads as the keyword `link` without its value.
     @Test func aVethPeerNamedLikeAKeywordReadsBack() throws {
@@ -614,6 +639,37 @@ private func lines(_ state: NetworkState, _ devices: any InterfaceResolver) -> [
         desired.routes = [try route("10.17.0.0/16", via: "198.51.100.5")]
         #expect(try plan(false).steps.map(\.words) == [["route", "replace", "10.17.0.0/16", "proto", "47", "via", "198.51.100.5", "dev", "va"]])
         #expect(try plan(true).steps.map(\.operation) == [.change, .delete])
+    }
+
+    /// The routes of a key a file declares several of (`route append`) must be the
+    /// kernel's, in order: then nothing is written; a key without routes gets the first
+    /// added and the others appended; any other routes of the key are deleted, last
+    /// first, each undone by appending it again, and the declared ones made.
+    @Test func severalRoutesOfAKeyAreMadeInTheirOrder() throws {
+        let (first, second) = (try route("10.17.0.0/16", via: "198.51.100.2"), try route("10.17.0.0/16", via: "198.51.100.3"))
+        let devices = DeviceDirectory(devices: [("va", 7)])
+        var desired = NetworkState()
+        desired.routes = [first, second]
+        let plan = { (kernel: [Route]) in
+            try Planner(desired: desired, devices: devices, kernel: try self.kernel(kernel), owner: .gretool, options: PlanOptions()).plan()
+        }
+        #expect(try plan([first, second]).steps.isEmpty)
+        #expect(try plan([]).steps.map(\.words) == [["route", "add", "10.17.0.0/16", "proto", "47", "via", "198.51.100.2", "dev", "va"],
+                                                    ["route", "append", "10.17.0.0/16", "proto", "47", "via", "198.51.100.3", "dev", "va"]])
+        let reordered = try plan([second, first])
+        #expect(reordered.steps.map(\.words) == [["route", "delete", "10.17.0.0/16", "proto", "47", "via", "198.51.100.2", "dev", "if7"],
+                                                 ["route", "delete", "10.17.0.0/16", "proto", "47", "via", "198.51.100.3", "dev", "if7"],
+                                                 ["route", "add", "10.17.0.0/16", "proto", "47", "via", "198.51.100.2", "dev", "va"],
+                                                 ["route", "append", "10.17.0.0/16", "proto", "47", "via", "198.51.100.3", "dev", "va"]])
+        #expect(reordered.steps.map(\.undo) == [[["route", "append", "10.17.0.0/16", "proto", "47", "via", "198.51.100.2", "dev", "if7"]],
+                                                [["route", "append", "10.17.0.0/16", "proto", "47", "via", "198.51.100.3", "dev", "if7"]],
+                                                [["route", "delete", "10.17.0.0/16", "proto", "47", "via", "198.51.100.2", "dev", "va"]],
+                                                [["route", "delete", "10.17.0.0/16", "proto", "47", "via", "198.51.100.3", "dev", "va"]]])
+        #expect(reordered.snapshot.map(\.identity) == ["10.17.0.0/16"])
+        // Someone else's route of the key is taken, and said to be.
+        let taken = try plan([try route("10.17.0.0/16", via: "198.51.100.2", .static)])
+        #expect(taken.steps.map(\.operation) == [.delete, .add, .add])
+        #expect(taken.warnings.map(\.object) == ["route 10.17.0.0/16"])
     }
 
     /// IPv6 keeps routes of a key as legs of one route, or adds another after them: a

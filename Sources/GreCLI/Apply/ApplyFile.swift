@@ -198,6 +198,7 @@ enum ApplyFile {
         case ("link", "set"?), ("link", "change"?): .linkSet
         case ("address", "add"?): .addressAdd
         case ("route", "add"?): .routeAdd
+        case ("route", "append"?): .routeAppend
         case ("nexthop", "add"?): .nexthopAdd
         case ("rule", "add"?): .ruleAdd
         case ("keepalive", "watch"?): .keepaliveWatch

@@ -144,7 +144,10 @@ enum StateCommands: ObjectCommands {
             + state.addresses.map { $0.words(devices, ownership: false) }
             + state.nexthops.filter { $0.group.isEmpty }.map { $0.words(devices, ownership: false) }
             + state.nexthops.filter { !$0.group.isEmpty }.map { $0.words(devices, ownership: false) }
-            + state.routes.map { $0.words(devices, ownership: false) }
+            + zip(state.routes, state.routeIsAppended).map { route, appended in
+                let words = route.words(devices, ownership: false)
+                return appended ? ["route", "append"] + words.dropFirst(2) : words
+            }
             + state.rules.map { $0.words(ownership: false) }
             + state.keepalives.map(\.lineWords)
         return words.map { $0.map(PlanView.quoted).joined(separator: " ") }

@@ -66,7 +66,10 @@ enum IfupdownExport {
         }
         lines += rest
         for nexthop in tunnel.nexthops { lines.append("    up ip " + words(nexthop.words(devices, ownership: false))) }
-        for route in tunnel.routes { lines.append("    up ip " + words(route.words(devices, ownership: false))) }
+        for (route, appended) in zip(tunnel.routes, RouteKey.repeats(tunnel.routes.map(RouteKey.init))) {
+            let added = route.words(devices, ownership: false)
+            lines.append("    up ip " + words(appended ? ["route", "append"] + added.dropFirst(2) : added))
+        }
         for route in tunnel.otherRoutes {
             // It outlives the tunnel's device: taken away when the tunnel goes down, or the
             // next ifup finds it there and fails.

@@ -5,6 +5,9 @@ import Netlink
 public enum Declaration: String, Sendable, CaseIterable {
     case tunnelAdd = "tunnel add", linkAdd = "link add", linkSet = "link set", addressAdd = "address add"
     case routeAdd = "route add", nexthopAdd = "nexthop add", ruleAdd = "rule add", keepaliveWatch = "keepalive watch"
+    /// A further route of the key of a route declared before it, tried after those:
+    /// IPv4 keeps several routes of a key so (`ip route append`).
+    case routeAppend = "route append"
 }
 
 /// Where a declaration came from: a file's line ("/etc/gretool/site.conf:12") or a
@@ -91,6 +94,24 @@ struct DeclaredRoutes {
         list.append(route)
         places.append(place)
     }
+
+    /// Keeps a further route of the key of one declared before it (`route append`),
+    /// after the others of its key; refused without one, or as one of them again.
+    mutating func append(further route: consuming Route, at place: DeclarationPlace) throws(InvalidArgument) {
+        let key = RouteKey(route)
+        // The kernel would make it a leg of the route before it: it could never be found so.
+        if key.family == .inet6, route.gateway != nil || !route.nexthops.isEmpty {
+            throw InvalidArgument("route append \(key): IPv6 makes routes of a key through a gateway legs of one route; declare that route with its legs (nexthop via ...)")
+        }
+        guard let first = index.position(of: key, in: list) else {
+            throw InvalidArgument("route append \(key): no route of its key is declared before it (the first is a route add)")
+        }
+        for position in first..<list.count where list.key(at: position) == key && list[position] == route {
+            throw InvalidArgument("route \(key) is declared twice, the same (first at \(places[position]))")
+        }
+        list.append(route)
+        places.append(place)
+    }
 }
 
 /// A declaration refused, with the line (or JSON entry) it came from.
@@ -170,6 +191,7 @@ public final class DeclarationReader {
                 })
             case .addressAdd: try declare(AddressRequest.parse(words, .add, family: .unspecified, devices: resolver))
             case .routeAdd: try declare(RouteRequest.parse(words, .add, family: .unspecified, devices: resolver), at: place)
+            case .routeAppend: try declare(RouteRequest.parse(words, .add, family: .unspecified, devices: resolver), at: place, appending: true)
             case .nexthopAdd: try declare(NexthopRequest.parse(words, .add, family: .unspecified, devices: resolver))
             case .ruleAdd: try declare(RuleRequest.parse(words, .add, family: .unspecified))
             case .keepaliveWatch: try declareKeepalive(words)
@@ -324,7 +346,7 @@ public final class DeclarationReader {
         declared.addresses.append(address)
     }
 
-    private func declare(_ route: consuming Route, at place: DeclarationPlace) throws {
+    private func declare(_ route: consuming Route, at place: DeclarationPlace, appending: Bool = false) throws {
         // What the kernel does not keep of an IPv4 or IPv6 route could never be found
         // again: the plan would change the route on every run.
         if route.hasOpaque(.expires) {
@@ -335,7 +357,11 @@ public final class DeclarationReader {
         }
         // `route add` gives boot when told nothing.
         route.protocolID = try ownProtocol(route.protocolID, unset: .boot)!
-        try routes.append(route, at: place)
+        if appending {
+            try routes.append(further: route, at: place)
+        } else {
+            try routes.append(route, at: place)
+        }
     }
 
     private func declare(_ nexthop: NexthopObject) throws {

@@ -49,6 +49,11 @@ public struct NetworkState: Sendable {
     public init() {}
 
     public func link(named name: String) -> LinkState? { links.first { $0.name == name } }
+
+    /// Whether each route follows another of its key in the list: IPv4 keeps several
+    /// routes of a key, tried in order, and a file declares the further ones with
+    /// `route append` (JSON: `"append": true`).
+    public var routeIsAppended: [Bool] { RouteKey.repeats(routes.indices.lazy.map(routes.key(at:))) }
 }
 
 /// The kinds of objects apply manages, in the order it makes them.

@@ -576,13 +576,19 @@ public final class Planner {
 
     private func planRoutes() throws(PlanRefusal) {
         // The declared routes by key, as their place in the file's list: the reader's
-        // index, or one made here (the reader refuses a key declared twice).
+        // index, or one made here: the first route of each key (a further one is a
+        // `route append`).
         let declared = desired.routeIndex ?? RouteKeyIndex(desired.routes)
-        var match = RouteMatch(declared: desired.routes.count, owner: owner.protocolID, prune: options.prune)
+        // The keys the file declares several routes of (`route append`): the index holds
+        // a place for each key, the first of it.
+        let several = declared.count < desired.routes.count ? severalRoutesOfAKey() : []
+        let severalPlaces = Set(several.lazy.flatMap(\.places))
+        var match = RouteMatch(declared: desired.routes.count, owner: owner.protocolID, prune: options.prune,
+                               several: Set(several.lazy.map { $0.places[0] }))
         match.compare(kernel.routes, with: desired.routes, by: declared, gone: gone, goneNexthops: goneNexthops)
         let (found, satisfied, prunable) = (match.found, match.satisfied, match.prunable)
         // A route as declared costs no string: only one that changes is described.
-        for place in desired.routes.indices where !satisfied[place] {
+        for place in desired.routes.indices where !satisfied[place] && (severalPlaces.isEmpty || !severalPlaces.contains(place)) {
             let route = desired.routes[place]
             let key = RouteKey(route)
             let identity = key.description
@@ -599,6 +605,7 @@ public final class Planner {
             plan.steps.append(step(.change, .route, identity, from: fields(.route, was), to: fields(.route, words),
                                    ["route", "replace"] + words.dropFirst(2), undo: [["route", "replace"] + was.dropFirst(2)]))
         }
+        for (key, places) in several { planSeveral(key, places) }
         // Whether the kernel's route at a place is one to prune (the places are in order).
         let isPruned = { (place: Int) -> Bool in
             var (low, high) = (0, prunable.count)
@@ -624,6 +631,47 @@ public final class Planner {
             plan.drift.append(Drift(object: .route, key: key.description, reason: foreignReason(existing, at: position, of: key)))
         }
         plan.drift.sort { ($0.object.rawValue, $0.key, $0.reason) < ($1.object.rawValue, $1.key, $1.reason) }
+    }
+
+    /// The keys of which the file declares several routes, each with their places in
+    /// the file's list, in the file's order.
+    private func severalRoutesOfAKey() -> [(key: RouteKey, places: [Int])] {
+        var placesOfKey: [RouteKey: [Int]] = [:]
+        var keys: [RouteKey] = []
+        for place in desired.routes.indices {
+            let key = desired.routes.key(at: place)
+            if placesOfKey[key] == nil { keys.append(key) }
+            placesOfKey[key, default: []].append(place)
+        }
+        return keys.compactMap { key in placesOfKey[key].flatMap { $0.count > 1 ? (key, $0) : nil } }
+    }
+
+    /// The routes of a key the file declares several of, in their order (`route
+    /// append`), which is the order the kernel tries them in. The kernel's routes of the
+    /// key (but those it makes) must be these in this order: when they are, nothing is
+    /// done. Otherwise the key's routes are made again: no request changes a route
+    /// after the first of its key in place, or puts one between two others. Those there
+    /// are deleted, last first, each by its words, and each deletion's undo appends
+    /// it again (a rollback, newest first, makes them again first first); then the
+    /// first declared is added and the others appended. Someone else's taken so is
+    /// warned of, as a single route replaced is.
+    private func planSeveral(_ key: RouteKey, _ places: [Int]) {
+        let existing = observation.routePlaces(of: key).filter { !KernelState.kernelProtocols.contains(kernel.routes[$0].protocolID) }
+        if existing.count == places.count, zip(places, existing).allSatisfy({ Self.satisfies(desired.routes[$0], kernel.routes[$1]) }) { return }
+        touch(route: key)
+        let identity = key.description
+        for position in existing.reversed() {
+            let route = kernel.routes[position]
+            warnTakingOver(.route, identity, from: route.protocolID)
+            let was = route.words(current, ownership: true)
+            plan.steps.append(step(.delete, .route, identity, from: fields(.route, was), to: nil, ["route", "delete"] + was.dropFirst(2),
+                                   undo: [["route", "append"] + was.dropFirst(2)]))
+        }
+        for (index, place) in places.enumerated() {
+            let words = desired.routes[place].words(devices, ownership: true)
+            add(step(.add, .route, identity, from: nil, to: fields(.route, words), index == 0 ? words : ["route", "append"] + words.dropFirst(2),
+                     undo: [["route", "delete"] + words.dropFirst(2)]), claiming: index == 0 ? [.route(key)] : [])
+        }
     }
 
     /// The deletions of the owner's routes of `key` that no declared route is matched
@@ -700,15 +748,19 @@ public final class Planner {
         private(set) var foreign: [Int] = []
         private let owner: RouteProtocol
         private let prune: Bool
+        /// The first places of the keys the file declares several routes of: the
+        /// kernel's routes of those keys are compared with all of them, apart.
+        private let several: Set<Int>
         /// The kernel dumps a table's routes in order, as files are mostly written: the
         /// place after the last one found is tried first.
         private var next = 0
 
-        init(declared count: Int, owner: RouteProtocol, prune: Bool) {
+        init(declared count: Int, owner: RouteProtocol, prune: Bool, several: Set<Int>) {
             found = [Int32](repeating: -1, count: count)
             satisfied = [Bool](repeating: false, count: count)
             self.owner = owner
             self.prune = prune
+            self.several = several
         }
 
         /// Compares the kernel's routes, but those through links or nexthops that are
@@ -750,6 +802,8 @@ public final class Planner {
                 return nil
             }
             next = place + 1
+            // A key of several declared routes is compared apart (`planSeveral`).
+            guard several.isEmpty || !several.contains(place) else { return nil }
             guard !satisfied[place] else {
                 keepUnmatched(position, protocolID)
                 return nil

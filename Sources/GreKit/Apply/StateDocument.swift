@@ -21,7 +21,7 @@ public enum StateDocument {
             Field("links", .array(state.links.map { .object(linkFields($0, devices)) }), text: nil),
             section("addresses", state.addresses.map { Array($0.words(devices, ownership: false).dropFirst(2)) }, .address),
             section("nexthops", state.nexthops.map { Array($0.words(devices, ownership: false).dropFirst(2)) }, .nexthop),
-            section("routes", state.routes.map { Array($0.words(devices, ownership: false).dropFirst(2)) }, .route),
+            routeSection(state, devices),
             section("rules", state.rules.map { Array($0.words(ownership: false).dropFirst(2)) }, .rule),
             section("keepalives", state.keepalives.map { Array($0.lineWords.dropFirst(2)) }, .keepalive),
         ]
@@ -30,6 +30,18 @@ public enum StateDocument {
     private static func section(_ key: String, _ objects: [[String]], _ schema: WordSchema) -> Field {
         Field(key, .array(objects.map { .object(schema.fields(of: $0)) }), text: nil)
     }
+
+    /// The routes, each one that follows another of its key marked `"append": true`.
+    private static func routeSection(_ state: NetworkState, _ devices: any InterfaceResolver) -> Field {
+        let appended = state.routeIsAppended
+        return Field("routes", .array(state.routes.indices.map { place in
+            let fields = WordSchema.route.fields(of: Array(state.routes[place].words(devices, ownership: false).dropFirst(2)))
+            return .object(appended[place] ? fields + [.jsonOnly(appendKey, .bool(true))] : fields)
+        }), text: nil)
+    }
+
+    /// The member that marks a route as a further one of its key (`route append`).
+    private static let appendKey = "append"
 
     /// `{"ifname", "mtu", "txqlen", "up", "linkinfo": {"info_kind", "info_data": {...}}}`.
     static func linkFields(_ link: LinkState, _ devices: any InterfaceResolver) -> [Field] {
@@ -87,7 +99,14 @@ public enum StateDocument {
         case .linkAdd, .linkSet: return try linkWords(members)
         case .addressAdd: return (declaration, try WordSchema.address.words(of: members))
         case .nexthopAdd: return (declaration, try WordSchema.nexthop.words(of: members))
-        case .routeAdd: return (declaration, try WordSchema.route.words(of: members))
+        case .routeAdd, .routeAppend:
+            var members = members
+            let append = members.firstIndex { $0.key == appendKey }.map { members.remove(at: $0).value }
+            switch append {
+            case nil, .bool(false)?: return (.routeAdd, try WordSchema.route.words(of: members))
+            case .bool(true)?: return (.routeAppend, try WordSchema.route.words(of: members))
+            case let value?: throw InvalidArgument("\"\(appendKey)\" is \(value.typeName); true or false was expected")
+            }
         case .ruleAdd: return (declaration, try WordSchema.rule.words(of: members))
         case .keepaliveWatch, .tunnelAdd: return (.keepaliveWatch, try WordSchema.keepalive.words(of: members))
         }

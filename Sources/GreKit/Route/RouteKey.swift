@@ -64,3 +64,13 @@ public struct RouteKey: Hashable, Sendable, CustomStringConvertible {
         return text
     }
 }
+
+extension RouteKey {
+    /// Whether each key is one met before it: a route that follows another of its key
+    /// is declared with `route append` (IPv4 keeps several so, tried in order).
+    public static func repeats(_ keys: some Collection<RouteKey>) -> [Bool] {
+        var met = Set<RouteKey>()
+        met.reserveCapacity(keys.count)
+        return keys.map { !met.insert($0).inserted }
+    }
+}

@@ -436,6 +436,35 @@ test_a_declared_route_is_found_among_the_routes_of_its_key() {
     writes_nothing "$A" g "$A" apply --prune --detailed-exitcode "$file"
 }
 
+# `state show` of routes that share a key writes the further ones as `route append`
+# (JSON: "append": true), and both forms make the same routes in the same order on a
+# machine that has none, and write nothing when applied again. On the machine they came
+# from, someone else's route among them is taken by deleting the key's routes and making
+# them in order; not confirmed, all goes back in its order.
+test_routes_that_share_a_key_go_through_state_show_and_back_in_their_order() {
+    local A B
+    read -r A B < <(quiet_namespaces a b)
+    export RUNTIME_DIRECTORY=$TMPDIR/run
+    key_routes "$A" .2 .3:static .4
+    local text json before out rc
+    text=$(mktemp); json=$(mktemp)
+    g "$A" state show >"$text" || fail "state show"
+    g "$A" -j state show >"$json" || fail "state show -j"
+    grep -qx "route append 10.17.0.0/16 via 198.51.100.3 dev va" "$text" || fail "the second route is not appended: $(cat "$text")"
+    assert_eq "$(jq -c '[.routes[] | .append // false]' "$json")" '[false,true,true]' "the JSON marks"
+    ok g "$B" apply "$text" >/dev/null
+    assert_eq "$(key_routes_shown "$B")" '[["198.51.100.2","47"],["198.51.100.3","47"],["198.51.100.4","47"]]' "made in order"
+    writes_nothing "$B" g "$B" apply --detailed-exitcode "$text"
+    writes_nothing "$B" g "$B" apply --detailed-exitcode "$json"
+    before=$(key_routes_shown "$A")
+    out=$(g "$A" apply --confirm 1 --detailed-exitcode "$text" 2>&1); rc=$?
+    assert_eq "$rc" 4 "unconfirmed: $out"
+    grep -qx "# warning: route 10.17.0.0/16: protocol static's, changed as declared: gretool's from now on" <<<"$out" \
+        || fail "the static route's taking is not said: $out"
+    grep -q "rolled back (verified" <<<"$out" || fail "the rollback: $out"
+    assert_eq "$(key_routes_shown "$A")" "$before" "the routes of the key, in their order"
+}
+
 # A file that moves a route and a nexthop to a new link and gives a new vxlan the VNI of
 # one it drops: with --prune the old link's deletion frees what the additions need, so it
 # runs before them (the kernel refuses a second route of the same key, a second nexthop

@@ -43,11 +43,14 @@ import Glibc
     }
 }
 
-@Suite struct OwnedDescriptorTests {
+@Suite(.serialized) struct OwnedDescriptorTests {
     private func isOpen(_ raw: CInt) -> Bool { fcntl(raw, F_GETFD) != -1 }
 
     /// A descriptor on a number far above the ones in use: tests run in parallel, and
-    /// a number freed low down is taken at once by another test's open.
+    /// a number freed low down is taken at once by another test's open. This suite's
+    /// tests run one at a time: each takes the lowest free number from 900 up, and one
+    /// test's check that its number was closed met the other's open of it (seen once,
+    /// under the address sanitizer).
     private func descriptorOutOfTheWay() throws -> OwnedDescriptor {
         let low = try OwnedDescriptor.open(readingFrom: "/dev/null")
         let raw = fcntl(low.rawValue, F_DUPFD_CLOEXEC, 900)
